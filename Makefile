@@ -1,0 +1,96 @@
+# Tenantry — every entry point a newcomer or CI needs. `make demo` and `make test` install what
+# they need first (node_modules, the project Python venv with moto and cfn-lint, the Flink runner JAR).
+SHELL := /bin/bash
+.ONESHELL:
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV        := .venv
+PY          := $(VENV)/bin/python
+TSX         := node_modules/.bin/tsx
+RUNNER_JAR  := flink/runner/target/tenantry-flink-runner.jar
+RESULTS     := .local/test-results
+
+.PHONY: help install demo test lint typecheck unit integration cdk-check synth deploy workflows \
+        local-up local-down flink-local flink-runner bench clean
+
+help:
+	@echo "make demo    - run the whole lifecycle on the local environment (moto + Flink)"
+	@echo "make test    - lint, typecheck, unit, CDK checks, integration; ends with 'N passed, N failed'"
+	@echo "make synth | deploy | workflows | local-up | local-down | flink-local | bench"
+
+# --- installation ---------------------------------------------------------------------------------
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(VENV)/.installed: local/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r local/requirements.txt
+	touch $@
+
+$(RUNNER_JAR): flink/runner/pom.xml $(shell find flink/runner/src -type f 2>/dev/null)
+	mvn -q -B -f flink/runner/pom.xml -DskipTests package
+
+flink-runner: $(RUNNER_JAR)
+
+install: node_modules/.installed $(VENV)/.installed $(RUNNER_JAR)
+
+# --- the main job ---------------------------------------------------------------------------------
+demo: install
+	$(TSX) demo/main.ts
+
+# --- checks ---------------------------------------------------------------------------------------
+lint: node_modules/.installed
+	npx biome check .
+
+typecheck: node_modules/.installed
+	npx tsc --noEmit -p tsconfig.json
+
+# cdk synth (offline) with cdk-nag as a gate, then cfn-lint over every template.
+synth: node_modules/.installed
+	rm -rf cdk.out
+	npx cdk synth --quiet --output cdk.out > /dev/null
+
+cdk-check: synth $(VENV)/.installed
+	$(VENV)/bin/cfn-lint --format parseable -- cdk.out/*.template.json
+
+test: install
+	rm -rf $(RESULTS) && mkdir -p $(RESULTS)
+	status=0
+	$(MAKE) --no-print-directory lint      || status=1
+	$(MAKE) --no-print-directory typecheck || status=1
+	$(MAKE) --no-print-directory cdk-check > $(RESULTS)/cdk-check.log 2>&1 && echo "cdk-check ok" \
+	  || { status=1; cat $(RESULTS)/cdk-check.log; }
+	mvn -q -B -f flink/runner/pom.xml test > $(RESULTS)/maven.log 2>&1 || { status=1; tail -50 $(RESULTS)/maven.log; }
+	npx vitest run --reporter=default --reporter=json --outputFile.json=$(RESULTS)/vitest.json || status=1
+	$(TSX) scripts/test-summary.ts $(RESULTS) "$$status"
+
+# --- workflows, deploy ----------------------------------------------------------------------------
+workflows: node_modules/.installed
+	$(TSX) workflows/build.ts dist/workflows
+
+deploy: install synth
+	npx cdk deploy --all --app cdk.out
+
+# --- local environment ----------------------------------------------------------------------------
+local-up: node_modules/.installed $(VENV)/.installed
+	$(TSX) local/cli.ts up
+
+local-down: node_modules/.installed
+	$(TSX) local/cli.ts down
+
+# --- metering -------------------------------------------------------------------------------------
+EVENTS ?=
+OUT    ?= .local/flink-out
+flink-local: install
+	@test -n "$(EVENTS)" || { echo "usage: make flink-local EVENTS=<file.jsonl> OUT=<dir>"; exit 2; }
+	$(TSX) flink/cli.ts run-local --events "$(EVENTS)" --out "$(OUT)"
+
+# --- benchmarks -----------------------------------------------------------------------------------
+bench: install
+	mkdir -p bench/results
+	for b in bench/*.bench.ts; do echo "== $$b"; $(TSX) $$b; done
+
+clean:
+	rm -rf cdk.out dist .local coverage bench/results flink/runner/target

@@ -1,0 +1,145 @@
+import { z } from 'zod';
+
+/** Names used in keys, SQL identifiers and resource names: lower-case, dotted or dashed. */
+const metricName = z
+  .string()
+  .regex(
+    /^[a-z][a-z0-9]*(?:[._][a-z0-9]+)*$/,
+    'must be lower-case words joined by "." or "_" (e.g. api.call)',
+  )
+  .max(40);
+const tierName = z.string().regex(/^[a-z][a-z0-9-]{1,19}$/, 'must be 2-20 lower-case letters, digits or "-"');
+const money = z.number().finite().nonnegative();
+const positiveInt = z.number().int().positive();
+
+export const isolationModels = ['pool', 'silo'] as const;
+export type IsolationModel = (typeof isolationModels)[number];
+
+export const metricSchema = z.object({
+  /** The metric name carried by usage events (e.g. `api.call`). */
+  name: metricName,
+  /** Human unit of one quantity (e.g. `request`, `GB-hour`, `document`). */
+  unit: z.string().min(1).max(20),
+  /** How quantities combine inside a window. Only sums bill exactly without state beyond the window. */
+  aggregation: z.literal('sum'),
+  /** Largest quantity a single event may carry; larger is rejected, not clipped. */
+  maxQuantityPerEvent: z.number().finite().positive(),
+  billing: z.object({
+    /** The billing provider's dimension (AWS Marketplace dimension API name). */
+    dimension: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,99}$/, 'must be a Marketplace dimension name'),
+    /** How many metric units make one billed (integer) dimension unit, e.g. 1000 calls = 1 unit. */
+    quantityPerUnit: z.number().finite().positive(),
+  }),
+  /** What one metric unit costs us to serve, in USD — for the margin report. */
+  unitCostUsd: money,
+});
+export type MetricConfig = z.infer<typeof metricSchema>;
+
+export const tierSchema = z.object({
+  name: tierName,
+  isolation: z.enum(isolationModels),
+  /** Flat plan price per month, USD. */
+  monthlyPriceUsd: money,
+  /** Fixed cost to run one tenant of this tier per month (silo infrastructure, support), USD. */
+  baseCostUsdPerMonth: money,
+  /** API Gateway usage plan for the tier. */
+  api: z.object({ rateLimit: positiveInt, burstLimit: positiveInt, quotaPerDay: positiveInt }),
+  /** Plan limits per metric per UTC day, enforced from near-real-time cumulative totals. */
+  dailyLimits: z.record(metricName, z.number().finite().positive()),
+});
+export type TierConfig = z.infer<typeof tierSchema>;
+
+export const tenantryConfigSchema = z
+  .object({
+    /** Prefix of every resource name: `<product>-<stage>-<resource>`. */
+    naming: z.object({
+      product: z.string().regex(/^[a-z][a-z0-9]{1,15}$/, 'must be 2-16 lower-case letters or digits'),
+      stage: z.string().regex(/^[a-z][a-z0-9]{0,9}$/, 'must be 1-10 lower-case letters or digits'),
+    }),
+    regions: z.object({
+      primary: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region name'),
+      /** Regions a silo may be placed in (data residency). */
+      siloAllowed: z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region name')).min(1),
+    }),
+    metrics: z.array(metricSchema).min(1),
+    tiers: z.array(tierSchema).min(1),
+    metering: z.object({
+      /** Bounded out-of-orderness: events later than this behind the newest are "late". */
+      watermarkDelaySeconds: z.number().int().min(0).max(3600),
+      /** Events stamped further than this in the future are rejected. */
+      maxFutureSkewSeconds: z.number().int().min(0).max(86_400),
+      /** Events older than this are rejected (Marketplace and billing periods cannot take them). */
+      maxEventAgeDays: z.number().int().min(1).max(35),
+      /** How long an eventId is remembered for deduplication. */
+      dedupHorizonHours: z
+        .number()
+        .int()
+        .min(1)
+        .max(24 * 35),
+      /** Step of the near-real-time running totals used for plan limits. */
+      cumulativeStepMinutes: z.number().int().min(1).max(60),
+      /** A source partition idle this long stops holding back the watermark. */
+      idleTimeoutSeconds: z.number().int().min(1).max(3600),
+      flink: z.object({
+        runtime: z.enum(['FLINK-1_20', 'FLINK-2_2']),
+        parallelism: z.number().int().min(1).max(1024),
+        parallelismPerKpu: z.number().int().min(1).max(8),
+      }),
+      kinesis: z.object({ shards: z.number().int().min(1).max(500) }),
+    }),
+    billing: z.object({
+      /** Extra wait after a window closes before its total is billed. */
+      graceMinutes: z.number().int().min(0).max(120),
+      /** Alert when an unbilled hour is this close to Marketplace's 24 h acceptance limit. */
+      expiryAlertHours: z.number().int().min(1).max(23),
+    }),
+    lifecycle: z.object({
+      /** KMS key deletion waiting period for offboarded silo tenants (AWS allows 7-30). */
+      kmsPendingWindowDays: z.number().int().min(7).max(30),
+      /** Seconds between polls of a silo stack, and how many polls before giving up. */
+      stackPollSeconds: z.number().int().min(1).max(300),
+      stackMaxPolls: z.number().int().min(1).max(1000),
+    }),
+  })
+  .superRefine((config, ctx) => {
+    const metricNames = new Set<string>();
+    config.metrics.forEach((metric, i) => {
+      if (metricNames.has(metric.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['metrics', i, 'name'],
+          message: `duplicate metric "${metric.name}"`,
+        });
+      }
+      metricNames.add(metric.name);
+    });
+    const tierNames = new Set<string>();
+    config.tiers.forEach((tier, i) => {
+      if (tierNames.has(tier.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tiers', i, 'name'],
+          message: `duplicate tier "${tier.name}"`,
+        });
+      }
+      tierNames.add(tier.name);
+      for (const metric of Object.keys(tier.dailyLimits)) {
+        if (!metricNames.has(metric)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['tiers', i, 'dailyLimits', metric],
+            message: `unknown metric "${metric}" (known: ${[...metricNames].join(', ')})`,
+          });
+        }
+      }
+    });
+    if (!config.regions.siloAllowed.includes(config.regions.primary)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['regions', 'siloAllowed'],
+        message: `must include the primary region "${config.regions.primary}"`,
+      });
+    }
+  });
+
+export type TenantryConfig = z.infer<typeof tenantryConfigSchema>;

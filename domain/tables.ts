@@ -1,0 +1,111 @@
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { resourceName, type TenantryConfig } from './config';
+
+/**
+ * Every DynamoDB table Tenantry owns, defined once. The CDK stacks and the local environment both
+ * build their tables from these definitions (infra: `dynamodb.Table`; local: `createTableInput`).
+ */
+export interface KeyAttribute {
+  readonly name: string;
+  readonly type: 'S' | 'N';
+}
+
+export interface TableIndex {
+  readonly indexName: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+}
+
+export interface TableDefinition {
+  /** Resource suffix: the table is named `<product>-<stage>-<id>`. */
+  readonly id: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+  /** Attribute holding an epoch-seconds expiry, when items expire. */
+  readonly timeToLiveAttribute?: string;
+  readonly globalSecondaryIndexes?: readonly TableIndex[];
+}
+
+export const tableDefinitions = {
+  /** The tenant catalog: one item per tenant (see domain/tenant/tenant.ts). */
+  catalog: {
+    id: 'catalog',
+    partitionKey: { name: 'tenantId', type: 'S' },
+    globalSecondaryIndexes: [
+      {
+        indexName: 'byStatus',
+        partitionKey: { name: 'status', type: 'S' },
+        sortKey: { name: 'tenantId', type: 'S' },
+      },
+    ],
+  },
+  /** The pooled application data: every partition key starts with `TENANT#<tenantId>#` (LeadingKeys). */
+  pooled: {
+    id: 'pooled-data',
+    partitionKey: { name: 'pk', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+  },
+  /** Metering totals written by Flink: pk `<tenantId>#<metric>`, sk `<granularity>#<windowStart>`. */
+  counters: {
+    id: 'usage-counters',
+    partitionKey: { name: 'pk', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    timeToLiveAttribute: 'expiresAt',
+  },
+  /** Billing ledger: pk `<tenantId>#<dimension>`, sk the billed hour (ISO). */
+  billingLedger: {
+    id: 'billing-ledger',
+    partitionKey: { name: 'pk', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+  },
+  /** Powertools idempotency records. */
+  idempotency: {
+    id: 'idempotency',
+    partitionKey: { name: 'id', type: 'S' },
+    timeToLiveAttribute: 'expiration',
+  },
+} as const satisfies Record<string, TableDefinition>;
+
+export type TableKey = keyof typeof tableDefinitions;
+
+/** The silo stack's own tenant table has the pooled table's key schema, so items copy unchanged. */
+export const siloTableDefinition: TableDefinition = { ...tableDefinitions.pooled, id: 'silo-data' };
+
+export function tableName(config: TenantryConfig, table: TableKey): string {
+  return resourceName(config, tableDefinitions[table].id);
+}
+
+/** CreateTable input (on-demand billing) for a definition — used by the local environment. */
+export function createTableInput(definition: TableDefinition, name: string): CreateTableCommandInput {
+  const attributes = new Map<string, KeyAttribute>();
+  const add = (a: KeyAttribute | undefined) => {
+    if (a !== undefined) attributes.set(a.name, a);
+  };
+  add(definition.partitionKey);
+  add(definition.sortKey);
+  for (const index of definition.globalSecondaryIndexes ?? []) {
+    add(index.partitionKey);
+    add(index.sortKey);
+  }
+  const keySchema = (pk: KeyAttribute, sk?: KeyAttribute) => [
+    { AttributeName: pk.name, KeyType: 'HASH' as const },
+    ...(sk ? [{ AttributeName: sk.name, KeyType: 'RANGE' as const }] : []),
+  ];
+  const input: CreateTableCommandInput = {
+    TableName: name,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [...attributes.values()].map((a) => ({
+      AttributeName: a.name,
+      AttributeType: a.type,
+    })),
+    KeySchema: keySchema(definition.partitionKey, definition.sortKey),
+  };
+  if (definition.globalSecondaryIndexes?.length) {
+    input.GlobalSecondaryIndexes = definition.globalSecondaryIndexes.map((index) => ({
+      IndexName: index.indexName,
+      KeySchema: keySchema(index.partitionKey, index.sortKey),
+      Projection: { ProjectionType: 'ALL' },
+    }));
+  }
+  return input;
+}

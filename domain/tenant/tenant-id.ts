@@ -1,0 +1,34 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+
+/**
+ * A tenant id is URL-safe and valid, unchanged, everywhere it is used: DynamoDB key segments
+ * (`TENANT#<id>#…`, so no `#`), IAM condition values (no `*` or `?` wildcards), S3 prefixes,
+ * Cognito group names, CloudFormation stack names (must start with a letter) and STS session names.
+ */
+export const TENANT_ID_PATTERN = /^[a-z][a-z0-9-]{1,38}[a-z0-9]$/;
+export const TENANT_ID_MAX_LENGTH = 40;
+
+export const tenantIdSchema = z
+  .string({ error: 'tenantId is required' })
+  .regex(
+    TENANT_ID_PATTERN,
+    'must be 3-40 characters: a lower-case letter, then lower-case letters, digits or "-"',
+  )
+  .refine((id) => !id.includes('--'), 'must not contain "--"');
+
+export type TenantId = z.infer<typeof tenantIdSchema>;
+
+const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+/** A new random tenant id: `t` followed by 15 base-36 characters (~77 bits). */
+export function generateTenantId(): TenantId {
+  const bytes = randomBytes(15);
+  let id = 't';
+  for (const byte of bytes) id += ALPHABET[byte % ALPHABET.length];
+  return id;
+}
+
+export function isTenantId(value: unknown): value is TenantId {
+  return tenantIdSchema.safeParse(value).success;
+}

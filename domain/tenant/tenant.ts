@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import { isolationModels } from '../config/schema';
+import { IllegalTransitionError } from '../errors';
+import { canTransition, type TenantStatus, tenantStatuses } from './status';
+import { tenantIdSchema } from './tenant-id';
+
+export const tenantNameSchema = z
+  .string({ error: 'name is required' })
+  .trim()
+  .min(1, 'must not be empty')
+  .max(100, 'must be at most 100 characters');
+
+export const historyEntrySchema = z.object({
+  from: z.enum(tenantStatuses).nullable(),
+  to: z.enum(tenantStatuses),
+  at: z.iso.datetime(),
+  reason: z.string().max(500).optional(),
+  /** The Step Functions execution (or other actor) that made the change. */
+  executionArn: z.string().max(2048).optional(),
+});
+export type HistoryEntry = z.infer<typeof historyEntrySchema>;
+
+/** Where a silo tenant's dedicated resources live. */
+export const siloResourcesSchema = z.object({
+  stackId: z.string().min(1),
+  tableName: z.string().min(1),
+  kmsKeyArn: z.string().min(1),
+});
+export type SiloResources = z.infer<typeof siloResourcesSchema>;
+
+/** AWS Marketplace identity of a tenant that buys through Marketplace. */
+export const marketplaceIdentitySchema = z.object({
+  customerAwsAccountId: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
+  licenseArn: z.string().min(1),
+  productCode: z.string().min(1),
+});
+export type MarketplaceIdentity = z.infer<typeof marketplaceIdentitySchema>;
+
+/** The catalog record of one tenant: the control plane's system of record. */
+export const tenantSchema = z.object({
+  tenantId: tenantIdSchema,
+  name: tenantNameSchema,
+  tier: z.string().min(1),
+  isolation: z.enum(isolationModels),
+  status: z.enum(tenantStatuses),
+  region: z.string().min(1),
+  silo: siloResourcesSchema.optional(),
+  marketplace: marketplaceIdentitySchema.optional(),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+  /** Optimistic-concurrency version; every write increments it. */
+  version: z.number().int().nonnegative(),
+  history: z.array(historyEntrySchema),
+});
+export type Tenant = z.infer<typeof tenantSchema>;
+
+export interface NewTenant {
+  readonly tenantId: string;
+  readonly name: string;
+  readonly tier: string;
+  readonly isolation: Tenant['isolation'];
+  readonly region: string;
+  readonly marketplace?: MarketplaceIdentity;
+}
+
+export interface TransitionDetails {
+  readonly at?: Date;
+  readonly reason?: string;
+  readonly executionArn?: string;
+}
+
+/** A brand-new PENDING tenant record (version 0). */
+export function newTenant(input: NewTenant, at: Date = new Date()): Tenant {
+  const now = at.toISOString();
+  return tenantSchema.parse({
+    ...input,
+    status: 'PENDING',
+    createdAt: now,
+    updatedAt: now,
+    version: 0,
+    history: [{ from: null, to: 'PENDING', at: now }],
+  });
+}
+
+/** The tenant after a legal status change, with the change appended to its history. */
+export function transition(tenant: Tenant, to: TenantStatus, details: TransitionDetails = {}): Tenant {
+  if (!canTransition(tenant.status, to)) {
+    throw new IllegalTransitionError(tenant.tenantId, tenant.status, to);
+  }
+  const at = (details.at ?? new Date()).toISOString();
+  const entry: HistoryEntry = { from: tenant.status, to, at };
+  if (details.reason !== undefined) entry.reason = details.reason.slice(0, 500);
+  if (details.executionArn !== undefined) entry.executionArn = details.executionArn;
+  return { ...tenant, status: to, updatedAt: at, history: [...tenant.history, entry] };
+}
