@@ -56,15 +56,16 @@ cdk-check: synth $(VENV)/.installed
 	$(VENV)/bin/cfn-lint --format parseable -- cdk.out/*.template.json
 
 test: install
-	rm -rf $(RESULTS) && mkdir -p $(RESULTS)
-	status=0
-	$(MAKE) --no-print-directory lint      || status=1
-	$(MAKE) --no-print-directory typecheck || status=1
-	$(MAKE) --no-print-directory cdk-check > $(RESULTS)/cdk-check.log 2>&1 && echo "cdk-check ok" \
-	  || { status=1; cat $(RESULTS)/cdk-check.log; }
-	mvn -q -B -f flink/runner/pom.xml test > $(RESULTS)/maven.log 2>&1 || { status=1; tail -50 $(RESULTS)/maven.log; }
-	npx vitest run --reporter=default --reporter=json --outputFile.json=$(RESULTS)/vitest.json || status=1
-	$(TSX) scripts/test-summary.ts $(RESULTS) "$$status"
+	rm -rf $(RESULTS) && mkdir -p $(RESULTS)/steps
+	step() { local name=$$1; shift; echo "== $$name"; \
+	  if "$$@" > $(RESULTS)/$$name.log 2>&1; then echo ok > $(RESULTS)/steps/$$name; \
+	  else echo failed > $(RESULTS)/steps/$$name; tail -60 $(RESULTS)/$$name.log; fi; }
+	step lint      npx biome check .
+	step typecheck npx tsc --noEmit -p tsconfig.json
+	step cdk-check $(MAKE) --no-print-directory cdk-check
+	step java      mvn -q -B -f flink/runner/pom.xml test
+	npx vitest run --reporter=dot --reporter=json --outputFile.json=$(RESULTS)/vitest.json || true
+	$(TSX) scripts/test-summary.ts $(RESULTS)
 
 # --- workflows, deploy ----------------------------------------------------------------------------
 workflows: node_modules/.installed

@@ -1,3 +1,4 @@
+import { resourceName, type TenantryConfig } from './config';
 import type { TenantId } from './tenant/tenant-id';
 import { tenantIdSchema } from './tenant/tenant-id';
 
@@ -62,6 +63,6 @@ export function tenantGroupName(tenantId: TenantId): string {
 }
 
 /** CloudFormation stack name of a tenant's silo (`<product>-<stage>-silo-<tenantId>`). */
-export function siloStackName(namePrefix: string, tenantId: TenantId): string {
-  return `${namePrefix}-silo-${tenantIdSchema.parse(tenantId)}`;
+export function siloStackName(config: TenantryConfig, tenantId: TenantId): string {
+  return resourceName(config, `silo-${tenantIdSchema.parse(tenantId)}`);
 }

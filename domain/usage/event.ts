@@ -51,6 +51,12 @@ export const rejectionReasons = [
 ] as const;
 export type RejectionReason = (typeof rejectionReasons)[number];
 
+/** `Date.parse` rolls 2026-02-31 over to March; a real instant formats back to the same fields. */
+function isRealInstant(timestamp: string): boolean {
+  const ms = Date.parse(timestamp);
+  return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 19) === timestamp.slice(0, 19);
+}
+
 function decimalPlaces(value: number): number {
   const text = String(value);
   const exponent = /e-(\d+)$/.exec(text);
@@ -89,7 +95,7 @@ export function usageEventSchema({ config, now }: UsageValidationContext) {
       timestamp: z
         .string({ error: 'timestamp is required' })
         .regex(limits.timestampPattern, 'must be an ISO-8601 UTC instant like 2026-01-31T12:00:00.000Z')
-        .refine((t) => !Number.isNaN(Date.parse(t)), 'is not a real date')
+        .refine(isRealInstant, 'is not a real date and time')
         .refine(
           (t) => Date.parse(t) <= maxFuture,
           `is more than ${config.metering.maxFutureSkewSeconds}s in the future`,

@@ -1,0 +1,64 @@
+import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+
+export const BILLING_EVENT_SOURCE = 'tenantry.billing';
+
+export const billingAlertTypes = [
+  /** Unaccepted records whose hour is within `24 − expiryAlertHours` hours of Marketplace's limit. */
+  'BillingRecordsNearExpiry',
+  /** Records that can no longer be sent (acceptance window passed): revenue lost unless adjusted. */
+  'BillingRecordsExpired',
+  /** Marketplace holds a different quantity for the same customer+dimension+hour. */
+  'BillingDuplicateRecords',
+  /** Records refused (customer not subscribed, invalid license, ...). */
+  'BillingRecordsRejected',
+  /** Records still undecided after retries (throttling, service errors): resent next run. */
+  'BillingRecordsUndecided',
+  /** Hours never prepared for a tenant because they were already past the acceptance window. */
+  'BillingHoursSkipped',
+  /** Reconciliation found discrepancies. */
+  'BillingReconciliationDiscrepancies',
+] as const;
+export type BillingAlertType = (typeof billingAlertTypes)[number];
+
+export interface BillingAlert {
+  readonly type: BillingAlertType;
+  readonly detail: Record<string, unknown>;
+}
+
+export interface BillingAlerts {
+  emit(alert: BillingAlert): Promise<void>;
+}
+
+/** Alerts as EventBridge events (`source: tenantry.billing`, `detail-type` = alert type). */
+export class EventBridgeBillingAlerts implements BillingAlerts {
+  public constructor(
+    private readonly client: EventBridgeClient,
+    private readonly eventBusName: string,
+  ) {}
+
+  public async emit(alert: BillingAlert): Promise<void> {
+    const out = await this.client.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            EventBusName: this.eventBusName,
+            Source: BILLING_EVENT_SOURCE,
+            DetailType: alert.type,
+            Detail: JSON.stringify(alert.detail),
+          },
+        ],
+      }),
+    );
+    if ((out.FailedEntryCount ?? 0) > 0) {
+      throw new Error(`EventBridge refused billing alert ${alert.type}: ${out.Entries?.[0]?.ErrorMessage ?? 'unknown'}`);
+    }
+  }
+}
+
+/** Keeps alerts in memory (tests, demo). */
+export class MemoryBillingAlerts implements BillingAlerts {
+  public readonly alerts: BillingAlert[] = [];
+  public async emit(alert: BillingAlert): Promise<void> {
+    this.alerts.push(alert);
+  }
+}

@@ -1,0 +1,142 @@
+import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
+import type { AccessLevel } from '../tenant/status';
+import { type TenantId, tenantIdSchema } from '../tenant/tenant-id';
+import { TenantCredentials } from './credentials';
+import { TokenVendingError } from './errors';
+import { serializeSessionPolicy, sessionTagKeys, tenantSessionPolicy } from './session-policy';
+import { TtlCache } from './ttl-cache';
+
+/**
+ * Token vending: sts:AssumeRole on the tenant-runtime role with session tags {tenantId, tier} and an
+ * inline session policy naming the tenant. Credentials are cached per tenant session and reused
+ * until `minRemainingSeconds` before they expire, so a warm caller makes no STS call per request.
+ * Concurrent first requests for a tenant share one AssumeRole.
+ */
+export interface TenantSession {
+  readonly tenantId: TenantId;
+  readonly tier: string;
+  readonly access: Exclude<AccessLevel, 'none'>;
+  /** Tables the tenant's data lives in (pooled table, or its silo table). */
+  readonly tableArns: readonly string[];
+  readonly bucketArn: string;
+}
+
+export interface TokenVendingOptions {
+  readonly sts: STSClient;
+  readonly roleArn: string;
+  /** AssumeRole DurationSeconds. Default 900 (the STS minimum: shortest exposure). */
+  readonly durationSeconds?: number;
+  /**
+   * Cached credentials are handed out only while they have at least this long left. It must cover
+   * any downstream cache of them (API Gateway's authorizer result cache) plus a margin. Default 120.
+   */
+  readonly minRemainingSeconds?: number;
+  /** Bound on cached tenant sessions. Default 5,000. */
+  readonly maxEntries?: number;
+  readonly now?: () => number;
+}
+
+export const DEFAULT_SESSION_SECONDS = 900;
+
+export class TokenVendingMachine {
+  private readonly sts: STSClient;
+  private readonly roleArn: string;
+  private readonly durationSeconds: number;
+  private readonly minRemainingMs: number;
+  private readonly cache: TtlCache<TenantCredentials>;
+  private readonly now: () => number;
+  /** AssumeRole calls made (for tests, the bench and metrics). */
+  public stsCalls = 0;
+
+  public constructor(options: TokenVendingOptions) {
+    this.sts = options.sts;
+    this.roleArn = options.roleArn;
+    this.durationSeconds = options.durationSeconds ?? DEFAULT_SESSION_SECONDS;
+    const minRemainingSeconds = options.minRemainingSeconds ?? 120;
+    if (minRemainingSeconds >= this.durationSeconds) {
+      throw new RangeError(
+        `minRemainingSeconds (${minRemainingSeconds}) must be below durationSeconds (${this.durationSeconds})`,
+      );
+    }
+    this.minRemainingMs = minRemainingSeconds * 1000;
+    this.now = options.now ?? Date.now;
+    this.cache = new TtlCache<TenantCredentials>({
+      ttlMs: 0,
+      maxEntries: options.maxEntries ?? 5_000,
+      now: this.now,
+      expiresAt: (credentials) => credentials.expiration.getTime() - this.minRemainingMs,
+    });
+  }
+
+  /** Credentials for a tenant session: cached, or fresh from STS. */
+  public credentialsFor(session: TenantSession): Promise<TenantCredentials> {
+    const tenantId = tenantIdSchema.parse(session.tenantId);
+    const key = [tenantId, session.tier, session.access, ...session.tableArns, session.bucketArn].join('|');
+    return this.cache.get(key, () => this.assume({ ...session, tenantId }));
+  }
+
+  /** Cache hits so far. */
+  public get cacheHits(): number {
+    return this.cache.hits;
+  }
+
+  private async assume(session: TenantSession): Promise<TenantCredentials> {
+    const policy = serializeSessionPolicy(
+      session.tenantId,
+      tenantSessionPolicy({
+        tenantId: session.tenantId,
+        access: session.access,
+        tableArns: session.tableArns,
+        bucketArn: session.bucketArn,
+      }),
+    );
+    this.stsCalls++;
+    let result: Awaited<ReturnType<STSClient['send']>>;
+    try {
+      result = await this.sts.send(
+        new AssumeRoleCommand({
+          RoleArn: this.roleArn,
+          RoleSessionName: roleSessionName(session.tenantId, this.now()),
+          DurationSeconds: this.durationSeconds,
+          Policy: policy,
+          Tags: [
+            { Key: sessionTagKeys.tenantId, Value: session.tenantId },
+            { Key: sessionTagKeys.tier, Value: session.tier },
+          ],
+        }),
+      );
+    } catch (error) {
+      // The SDK error carries no credential; keep only its name and message.
+      throw new TokenVendingError(session.tenantId, `AssumeRole failed: ${(error as Error).name}`, {
+        cause: error,
+      });
+    }
+    const c = (result as { Credentials?: Record<string, unknown> }).Credentials;
+    if (
+      c === undefined ||
+      typeof c.AccessKeyId !== 'string' ||
+      typeof c.SecretAccessKey !== 'string' ||
+      typeof c.SessionToken !== 'string' ||
+      !(c.Expiration instanceof Date)
+    ) {
+      throw new TokenVendingError(session.tenantId, 'AssumeRole returned no complete credentials');
+    }
+    return new TenantCredentials(
+      session.tenantId,
+      c.AccessKeyId,
+      c.SecretAccessKey,
+      c.SessionToken,
+      c.Expiration,
+    );
+  }
+}
+
+/**
+ * RoleSessionName for a tenant: `tenant-<tenantId>-<epochSeconds>` — within STS' charset
+ * `[\w+=,.@-]` and 2-64 characters for every valid tenant id (at most 40 characters), and it names
+ * the tenant in CloudTrail.
+ */
+export function roleSessionName(tenantId: TenantId, nowMs: number): string {
+  const name = `tenant-${tenantIdSchema.parse(tenantId)}-${Math.floor(nowMs / 1000)}`;
+  return name.slice(0, 64);
+}

@@ -1,0 +1,23 @@
+import { TtlCache } from './ttl-cache';
+
+/**
+ * The plan-limit hook: billing supplies the real check (near-real-time cumulative totals against
+ * the tier's daily limits). The authorizer asks it per request through a short cache.
+ */
+export type UsageLimitResult = { readonly exceeded: boolean; readonly metric?: string };
+export type UsageLimitCheck = (tenantId: string, tier: string) => Promise<UsageLimitResult>;
+
+/** Default until billing's check is wired: never over the limit. */
+export const allowAllUsage: UsageLimitCheck = async () => ({ exceeded: false });
+
+/** Caches a check's answers per tenant and tier for `ttlSeconds`. */
+export function cachedUsageLimitCheck(
+  check: UsageLimitCheck,
+  ttlSeconds: number,
+  now: () => number = Date.now,
+): UsageLimitCheck & { readonly cache: TtlCache<UsageLimitResult> } {
+  const cache = new TtlCache<UsageLimitResult>({ ttlMs: ttlSeconds * 1000, now });
+  const cached = (tenantId: string, tier: string) =>
+    cache.get(`${tenantId}|${tier}`, () => check(tenantId, tier));
+  return Object.assign(cached, { cache });
+}

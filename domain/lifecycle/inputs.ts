@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { isolationModels } from '../config/schema';
+import { tenantStatuses } from '../tenant/status';
+import { tenantNameSchema } from '../tenant/tenant';
+import { tenantIdSchema } from '../tenant/tenant-id';
+
+/**
+ * The inputs of the lifecycle workflows (validated by the `lifecycle-validate` task, the first state
+ * of each workflow) and the shapes the tasks exchange. Tier names are checked against the
+ * configuration by the validator, not here, so these schemas stay configuration-free.
+ */
+
+const email = z.email({ error: 'must be an email address' }).max(254);
+const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region name');
+const tierName = z.string({ error: 'tier is required' }).min(1, 'must not be empty').max(20);
+
+/** Onboarding input = the `detail` of a signup event. */
+export const onboardingInputSchema = z.object({
+  tenantId: tenantIdSchema,
+  name: tenantNameSchema,
+  tier: tierName,
+  adminEmail: email,
+  /** Silo placement (data residency); defaults to the primary region. */
+  region: region.optional(),
+});
+export type OnboardingInput = z.infer<typeof onboardingInputSchema>;
+
+export const promotionInputSchema = z.object({
+  tenantId: tenantIdSchema,
+  /** A tier whose isolation model is `silo`. */
+  targetTier: tierName,
+});
+export type PromotionInput = z.infer<typeof promotionInputSchema>;
+
+export const offboardingInputSchema = z.object({
+  tenantId: tenantIdSchema,
+  reason: z.string().trim().min(1).max(300).optional(),
+});
+export type OffboardingInput = z.infer<typeof offboardingInputSchema>;
+
+/** What `lifecycle-validate` returns for onboarding: the normalised tenant plan. */
+export const onboardingPlanSchema = z.object({
+  tenantId: tenantIdSchema,
+  name: z.string(),
+  tier: z.string(),
+  isolation: z.enum(isolationModels),
+  region,
+  adminEmail: email,
+  groupName: z.string(),
+  stackName: z.string(),
+});
+export type OnboardingPlan = z.infer<typeof onboardingPlanSchema>;
+
+export const promotionPlanSchema = z.object({
+  tenantId: tenantIdSchema,
+  fromTier: z.string(),
+  toTier: z.string(),
+  region,
+  stackName: z.string(),
+});
+export type PromotionPlan = z.infer<typeof promotionPlanSchema>;
+
+export const offboardingPlanSchema = z.object({
+  tenantId: tenantIdSchema,
+  isolation: z.enum(isolationModels),
+  status: z.enum(tenantStatuses),
+  reason: z.string(),
+  stackName: z.string(),
+  /** The silo stack id and key, when the tenant has a silo. */
+  stackId: z.string().nullable(),
+  kmsKeyArn: z.string().nullable(),
+});
+export type OffboardingPlan = z.infer<typeof offboardingPlanSchema>;

@@ -1,0 +1,164 @@
+package dev.tenantry.flink;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.core.fs.FileSystem;
+import org.apache.flink.table.api.EnvironmentSettings;
+import org.apache.flink.table.api.StatementSet;
+import org.apache.flink.table.api.TableEnvironment;
+import org.apache.flink.table.api.TableResult;
+
+/**
+ * Runs the generated metering SQL script as one Flink job.
+ *
+ * <p>On Managed Service for Apache Flink the script location comes from the runtime property group
+ * {@code TenantryMetering}, key {@code sql.location} (a pointer: {@code classpath:…}, {@code s3://…} or a
+ * path — property values are capped at 2048 characters, so never the SQL itself). Locally:
+ *
+ * <pre>
+ *   --sql LOCATION            the script (classpath:NAME, s3://bucket/key, file:/…, or a path)
+ *   --mode run|explain|plan   run the job (default), print EXPLAIN, or print the compiled JSON plan
+ *   --await                   wait for the job to finish (bounded local input)
+ *   --stop-after-ms N         stop with a savepoint after N ms of RUNNING (needs --savepoint-dir)
+ *   --drain                   with --stop-after-ms: drain (fire all windows) before the savepoint
+ *   --savepoint-dir DIR       where the stop savepoint goes; its path is printed as SAVEPOINT=…
+ *   --restore PATH            start from this savepoint / retained checkpoint
+ *   --set key=value           extra configuration (repeatable), applied after the script's SETs
+ * </pre>
+ */
+public final class MeteringJob {
+  public static final String PROPERTY_GROUP = "TenantryMetering";
+  public static final String SQL_LOCATION_KEY = "sql.location";
+
+  public static void main(String[] args) throws Exception {
+    Map<String, String> flags = new HashMap<>();
+    Map<String, String> extra = new HashMap<>();
+    for (int i = 0; i < args.length; i++) {
+      String a = args[i];
+      switch (a) {
+        case "--await":
+        case "--drain":
+          flags.put(a, "true");
+          break;
+        case "--set": {
+          String kv = value(args, ++i, a);
+          int eq = kv.indexOf('=');
+          if (eq <= 0) throw new IllegalArgumentException("--set expects key=value, got: " + kv);
+          extra.put(kv.substring(0, eq), kv.substring(eq + 1));
+          break;
+        }
+        case "--sql":
+        case "--mode":
+        case "--stop-after-ms":
+        case "--savepoint-dir":
+        case "--restore":
+          flags.put(a, value(args, ++i, a));
+          break;
+        default:
+          throw new IllegalArgumentException("unknown argument: " + a);
+      }
+    }
+    String location = flags.containsKey("--sql") ? flags.get("--sql") : locationFromRuntimeProperties();
+    SqlScript script = SqlScript.parse(readScript(location));
+    String mode = flags.getOrDefault("--mode", "run");
+
+    TableEnvironment tEnv = TableEnvironment.create(EnvironmentSettings.inStreamingMode());
+    for (Map.Entry<String, String> option : script.options) tEnv.getConfig().getConfiguration().setString(option.getKey(), option.getValue());
+    for (Map.Entry<String, String> option : extra.entrySet()) tEnv.getConfig().getConfiguration().setString(option.getKey(), option.getValue());
+    if (flags.containsKey("--restore")) tEnv.getConfig().getConfiguration().setString("execution.savepoint.path", flags.get("--restore"));
+    for (String statement : script.ddl) tEnv.executeSql(statement);
+    StatementSet set = tEnv.createStatementSet();
+    for (String insert : script.inserts) set.addInsertSql(insert);
+
+    switch (mode) {
+      case "explain":
+        System.out.println(set.explain());
+        return;
+      case "plan":
+        System.out.println(set.compilePlan().asJsonString());
+        return;
+      case "run":
+        break;
+      default:
+        throw new IllegalArgumentException("--mode must be run, explain or plan, got: " + mode);
+    }
+    TableResult result = set.execute();
+    JobClient client = result.getJobClient().orElseThrow(() -> new IllegalStateException("no job client"));
+    System.out.println("JOB_ID=" + client.getJobID());
+    if (flags.containsKey("--stop-after-ms")) {
+      String dir = flags.get("--savepoint-dir");
+      if (dir == null) throw new IllegalArgumentException("--stop-after-ms needs --savepoint-dir");
+      waitForRunning(client);
+      Thread.sleep(Long.parseLong(flags.get("--stop-after-ms")));
+      String savepoint =
+          client.stopWithSavepoint(flags.containsKey("--drain"), dir, SavepointFormatType.CANONICAL).get(5, TimeUnit.MINUTES);
+      System.out.println("SAVEPOINT=" + savepoint);
+      client.getJobExecutionResult().get(5, TimeUnit.MINUTES);
+    } else if (flags.containsKey("--await")) {
+      result.await();
+    }
+    System.out.println("JOB_STATUS=" + client.getJobStatus().get());
+  }
+
+  private static void waitForRunning(JobClient client) throws Exception {
+    long deadline = System.currentTimeMillis() + 120_000;
+    while (System.currentTimeMillis() < deadline) {
+      JobStatus status = client.getJobStatus().get();
+      if (status == JobStatus.RUNNING) return;
+      if (status.isGloballyTerminalState()) throw new IllegalStateException("job ended before running: " + status);
+      Thread.sleep(100);
+    }
+    throw new IllegalStateException("job not RUNNING after 120 s");
+  }
+
+  private static String value(String[] args, int i, String flag) {
+    if (i >= args.length) throw new IllegalArgumentException(flag + " needs a value");
+    return args[i];
+  }
+
+  /** MSF: the runtime property group names where the script is. */
+  static String locationFromRuntimeProperties() throws IOException {
+    Map<String, Properties> groups = com.amazonaws.services.kinesisanalytics.runtime.KinesisAnalyticsRuntime.getApplicationProperties();
+    Properties group = groups.get(PROPERTY_GROUP);
+    String location = group == null ? null : group.getProperty(SQL_LOCATION_KEY);
+    if (location == null || location.isBlank()) {
+      throw new IllegalArgumentException(
+          "no SQL script: pass --sql LOCATION, or set runtime property " + PROPERTY_GROUP + "." + SQL_LOCATION_KEY);
+    }
+    return location;
+  }
+
+  static String readScript(String location) throws IOException {
+    if (location.startsWith("classpath:")) {
+      String name = location.substring("classpath:".length());
+      try (InputStream in = MeteringJob.class.getClassLoader().getResourceAsStream(name)) {
+        if (in == null) throw new IllegalArgumentException("SQL script not found on the classpath: " + name);
+        return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      }
+    }
+    if (location.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://.*") ) {
+      // s3://, file://, … through Flink's file systems (MSF ships the S3 file system).
+      org.apache.flink.core.fs.Path path = new org.apache.flink.core.fs.Path(URI.create(location));
+      FileSystem fs = path.getFileSystem();
+      try (InputStream in = fs.open(path); ByteArrayOutputStream out = new ByteArrayOutputStream()) {
+        in.transferTo(out);
+        return out.toString(StandardCharsets.UTF_8);
+      }
+    }
+    Path path = Path.of(location);
+    if (!Files.isRegularFile(path)) throw new IllegalArgumentException("SQL script not found: " + path.toAbsolutePath());
+    return Files.readString(path);
+  }
+}

@@ -1,0 +1,435 @@
+"""Tenantry's moto launcher: patch moto 5.2.5 at import time, then run `moto.server.main`.
+
+Usage: .venv/bin/python local/moto/launcher.py --port 4566 [--host 127.0.0.1]
+
+Environment:
+  TENANTRY_HANDLER_HOST_URL  base URL of local/handler-host.ts (e.g. http://127.0.0.1:4567). Step Functions
+                             `lambda:invoke` / `arn:aws:lambda:...` tasks and EventBridge Lambda targets are
+                             sent there (moto's own Lambda needs Docker).
+  TENANTRY_NODE              node binary for the JSONata worker (default: `node` on PATH).
+
+Every patch checks the moto attribute it replaces exists, and fails loudly (naming it) when it does not:
+a moto upgrade must not silently turn a patch into a no-op.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import subprocess
+import sys
+import threading
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import moto
+
+HERE = Path(__file__).resolve().parent
+LOG = logging.getLogger("tenantry.moto")
+EXPECTED_MOTO_VERSION = "5.2.5"
+
+
+class PatchError(RuntimeError):
+    pass
+
+
+def _require(obj: Any, name: str) -> Any:
+    if not hasattr(obj, name):
+        raise PatchError(
+            f"moto {moto.__version__}: expected attribute '{name}' on {getattr(obj, '__name__', obj)!r}; "
+            f"local/moto/launcher.py was written for moto {EXPECTED_MOTO_VERSION}"
+        )
+    return getattr(obj, name)
+
+
+# --------------------------------------------------------------------------------------------------
+# 1. JSONata: a real evaluator (the npm `jsonata` package in a long-lived Node process)
+# --------------------------------------------------------------------------------------------------
+class JsonataWorker:
+    """Line-delimited JSON over stdin/stdout to local/moto/jsonata-worker.mjs. Thread-safe (one lock:
+    the worker answers strictly in order). Restarted if it dies."""
+
+    def __init__(self, node: str, script: Path):
+        self._node = node
+        self._script = script
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen[str] | None = None
+        self._next_id = 0
+
+    def _ensure(self) -> subprocess.Popen[str]:
+        if self._proc is None or self._proc.poll() is not None:
+            self._proc = subprocess.Popen(
+                [self._node, str(self._script)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=sys.stderr,
+                text=True,
+                encoding="utf-8",
+                bufsize=1,
+            )
+        return self._proc
+
+    def evaluate(self, expression: str) -> Any:
+        from moto.stepfunctions.parser.asl.jsonata.jsonata import JSONataException
+
+        with self._lock:
+            proc = self._ensure()
+            self._next_id += 1
+            req_id = self._next_id
+            try:
+                assert proc.stdin is not None and proc.stdout is not None
+                proc.stdin.write(json.dumps({"id": req_id, "expr": expression}) + "\n")
+                proc.stdin.flush()
+                line = proc.stdout.readline()
+            except (BrokenPipeError, OSError) as ex:
+                self._proc = None
+                raise JSONataException("WORKER", f"JSONata worker failed: {ex}") from ex
+            if not line:
+                self._proc = None
+                raise JSONataException("WORKER", "JSONata worker exited unexpectedly")
+            answer = json.loads(line)
+            if answer.get("id") != req_id:
+                self._proc.kill()
+                self._proc = None
+                raise JSONataException("WORKER", f"JSONata worker answered request {answer.get('id')}, expected {req_id}")
+            if answer.get("ok"):
+                return answer.get("value")
+            err = answer.get("error") or {}
+            raise JSONataException(str(err.get("code", "ERROR")), str(err.get("message", "")))
+
+    def close(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+
+
+def patch_jsonata(worker: JsonataWorker) -> None:
+    from moto.stepfunctions.parser.api import EvaluationFailedEventDetails, HistoryEventType
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+    from moto.stepfunctions.parser.asl.component.common.string import string_expression
+    from moto.stepfunctions.parser.asl.component.intrinsic import jsonata as intrinsic_jsonata
+    from moto.stepfunctions.parser.asl.eval import states as eval_states
+    from moto.stepfunctions.parser.asl.eval import variable_store
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+    from moto.stepfunctions.parser.asl.jsonata import jsonata as jsonata_mod
+
+    # (a) the evaluator itself: 5.2.5 still leaves `_eval_jsonata` as None (calling it raises TypeError).
+    _require(jsonata_mod, "_eval_jsonata")
+    jsonata_mod._eval_jsonata = worker.evaluate
+
+    # (b) string values are spliced into the expression as f'"{value}"' (no escaping): a value containing
+    #     a quote, backslash or newline breaks the expression. Encode every value as JSON.
+    def encode_jsonata_variable_declarations(bindings: dict[str, Any]) -> str:
+        return "".join(
+            f"{ref}:={json.dumps(value, separators=(',', ':'))};" for ref, value in bindings.items()
+        )
+
+    for mod in (jsonata_mod, eval_states, variable_store):
+        _require(mod, "encode_jsonata_variable_declarations")
+        mod.encode_jsonata_variable_declarations = encode_jsonata_variable_declarations
+
+    # (c) moto declares $hash and $uuid as stubs returning "Function ... is currently not supported" and
+    #     $parse via $eval; the worker registers real ones (AWS semantics), so drop moto's declarations.
+    decls = _require(intrinsic_jsonata, "_DECLARATION_BY_VARIABLE_REFERENCE")
+    for ref in ("$hash", "$uuid", "$parse"):
+        decls.pop(ref, None)
+
+    # (d) an evaluation error must surface as States.QueryEvaluationError (retriable/catchable), not as the
+    #     States.Runtime moto turns an unexpected Python exception into.
+    def query_evaluation_failure(env: Any, expression: str, ex: Exception) -> FailureEventException:
+        error = StatesErrorNameType.StatesQueryEvaluationError.to_name()
+        details = getattr(ex, "details", None) or str(ex)
+        cause = f"An error occurred while evaluating the JSONata expression '{expression}': {details}"
+        return FailureEventException(
+            failure_event=FailureEvent(
+                env=env,
+                error_name=StatesErrorName(typ=StatesErrorNameType.StatesQueryEvaluationError),
+                event_type=HistoryEventType.EvaluationFailed,
+                event_details=EventDetails(
+                    evaluationFailedEventDetails=EvaluationFailedEventDetails(error=error, cause=cause)
+                ),
+            )
+        )
+
+    for cls_name in ("StringJSONata", "StringVariableSample"):
+        cls = _require(string_expression, cls_name)
+        original = cls._eval_body
+
+        def _eval_body(self: Any, env: Any, _original: Any = original) -> None:
+            try:
+                _original(self, env)
+            except jsonata_mod.JSONataException as ex:
+                raise query_evaluation_failure(env, self.expression, ex) from ex
+
+        cls._eval_body = _eval_body
+
+
+# --------------------------------------------------------------------------------------------------
+# 2. aws-sdk integrations: Step Functions (Java SDK) service names vs boto3 names, and error prefixes
+# --------------------------------------------------------------------------------------------------
+# Step Functions `arn:aws:states:::aws-sdk:<name>:<action>` name -> boto3 service name (only the ones that differ).
+SFN_TO_BOTO_SERVICE = {
+    "sfn": "stepfunctions",
+    "states": "stepfunctions",
+    "cognitoidentityprovider": "cognito-idp",
+    "cognitoidentity": "cognito-identity",
+    "eventbridge": "events",
+    "marketplacemetering": "meteringmarketplace",
+    "marketplaceentitlement": "marketplace-entitlement",
+    "marketplacecatalog": "marketplace-catalog",
+    "cloudwatchlogs": "logs",
+    "cloudwatchevents": "events",
+    "applicationautoscaling": "application-autoscaling",
+    "elasticloadbalancingv2": "elbv2",
+    "elasticloadbalancing": "elb",
+    "costexplorer": "ce",
+    "acmpca": "acm-pca",
+    "ssoadmin": "sso-admin",
+    "databasemigration": "dms",
+    "sagemakerruntime": "sagemaker-runtime",
+    "emrcontainers": "emr-containers",
+    "emrserverless": "emr-serverless",
+    "resourcegroupstaggingapi": "resourcegroupstaggingapi",
+    "servicequotas": "service-quotas",
+    "iotdata": "iot-data",
+    "secretsmanager": "secretsmanager",
+}
+
+# Lower-cased Step Functions service name -> prefix AWS puts on aws-sdk error names
+# (e.g. `CognitoIdentityProvider.UsernameExistsException`, `DynamoDb.ConditionalCheckFailedException`).
+SFN_ERROR_PREFIX = {
+    "dynamodb": "DynamoDb",
+    "sfn": "Sfn",
+    "cognitoidentityprovider": "CognitoIdentityProvider",
+    "cognitoidentity": "CognitoIdentity",
+    "cloudformation": "CloudFormation",
+    "eventbridge": "EventBridge",
+    "marketplacemetering": "MarketplaceMetering",
+    "kinesisanalyticsv2": "KinesisAnalyticsV2",
+    "kinesis": "Kinesis",
+    "firehose": "Firehose",
+    "kms": "Kms",
+    "sts": "Sts",
+    "s3": "S3",
+    "iam": "Iam",
+    "lambda": "Lambda",
+    "sqs": "Sqs",
+    "sns": "Sns",
+    "ssm": "Ssm",
+    "secretsmanager": "SecretsManager",
+    "cloudwatch": "CloudWatch",
+    "cloudwatchlogs": "CloudWatchLogs",
+    "apigateway": "ApiGateway",
+    "ec2": "Ec2",
+    "ecs": "Ecs",
+    "rds": "Rds",
+}
+
+
+def patch_aws_sdk_names() -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service,
+        state_task_service_aws_sdk,
+    )
+
+    overrides = _require(state_task_service.StateTaskService, "_SERVICE_NAME_SFN_TO_BOTO_OVERRIDES")
+    overrides.update(SFN_TO_BOTO_SERVICE)
+    error_names = _require(state_task_service_aws_sdk, "_SERVICE_ERROR_NAMES")
+    error_names.update(SFN_ERROR_PREFIX)
+
+    # moto names the error after the Python exception class; an unmodelled error is a plain ClientError and
+    # came out as `<Svc>.<Svc>Exception`. AWS uses the error code.
+    sdk_cls = state_task_service_aws_sdk.StateTaskServiceAwsSdk
+    _require(sdk_cls, "_normalise_exception_name")
+
+    def _normalise_exception_name(norm_service_name: str, ex: Exception) -> str:
+        code = None
+        response = getattr(ex, "response", None)
+        if isinstance(response, dict):
+            code = (response.get("Error") or {}).get("Code")
+        name = code or ex.__class__.__name__
+        if name == "ClientError":
+            name = norm_service_name
+        norm = f"{norm_service_name}.{name}"
+        return norm if norm.endswith("Exception") else norm + "Exception"
+
+    sdk_cls._normalise_exception_name = staticmethod(_normalise_exception_name)
+
+
+# --------------------------------------------------------------------------------------------------
+# 3. Lambda: Step Functions tasks and EventBridge targets go to the local handler host
+# --------------------------------------------------------------------------------------------------
+def handler_host_url() -> str:
+    url = os.environ.get("TENANTRY_HANDLER_HOST_URL", "").rstrip("/")
+    if not url:
+        raise RuntimeError(
+            "TENANTRY_HANDLER_HOST_URL is not set: the moto launcher cannot route Lambda invocations "
+            "(start the local environment with local/env.ts, which starts local/handler-host.ts)"
+        )
+    return url
+
+
+def patch_lambda_routing() -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_aws_sdk
+
+    for mod in (lambda_eval_utils, state_task_service_aws_sdk):
+        original = _require(mod, "boto_client_for")
+
+        def boto_client_for(region: str, service: str, state_credentials: Any = None, _orig: Any = original) -> Any:
+            if service != "lambda":
+                return _orig(region=region, service=service, state_credentials=state_credentials)
+            import boto3
+            from botocore.config import Config
+
+            return boto3.client(
+                "lambda",
+                region_name=region,
+                endpoint_url=handler_host_url(),
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+                config=Config(
+                    parameter_validation=False,
+                    retries={"max_attempts": 0, "total_max_attempts": 1},
+                    connect_timeout=10,
+                    read_timeout=900,
+                ),
+            )
+
+        mod.boto_client_for = boto_client_for
+
+
+def _function_name_from_arn(arn: str) -> str:
+    # arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]
+    parts = arn.split(":")
+    return parts[6] if len(parts) >= 7 else arn
+
+
+def invoke_handler_host_async(function_arn: str, event: Any) -> None:
+    """EventBridge delivers to Lambda asynchronously (InvocationType Event)."""
+    name = _function_name_from_arn(function_arn)
+    url = f"{handler_host_url()}/2015-03-31/functions/{urllib.parse.quote(name, safe='')}/invocations"
+    req = urllib.request.Request(
+        url,
+        data=json.dumps(event).encode("utf-8"),
+        method="POST",
+        headers={"Content-Type": "application/json", "X-Amz-Invocation-Type": "Event"},
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            resp.read()
+    except Exception as ex:  # EventBridge never fails PutEvents because a target failed
+        LOG.warning("EventBridge -> Lambda target %s delivery failed: %s", name, type(ex).__name__)
+
+
+def patch_eventbridge_targets() -> None:
+    """moto 5.2.5 `Rule.send_to_targets` raises NotImplementedError for Lambda and Step Functions targets
+    (and moto's Lambda would need Docker). Deliver those ourselves; everything else (SQS, log groups,
+    archives, other buses, API destinations) goes through moto unchanged."""
+    import copy
+
+    from moto.events import models as events_models
+    from moto.events.utils import EventTemplateParser
+    from moto.utilities.arns import parse_arn
+
+    rule_cls = _require(events_models, "Rule")
+    original = _require(rule_cls, "send_to_targets")
+
+    def send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:
+        if not self.event_pattern.matches_event(original_event):
+            return
+        ours, others = [], []
+        for target in self.targets:
+            service = parse_arn(target["Arn"]).service
+            (ours if service in ("lambda", "states") else others).append(target)
+        if others:
+            view = copy.copy(self)
+            view.targets = others
+            original(view, original_event, transform_input)
+        for target in ours:
+            if transform_input:
+                transformer = target.get("InputTransformer", {})
+                event = EventTemplateParser.parse(
+                    input_template=transformer.get("InputTemplate"),
+                    input_paths_map=transformer.get("InputPathsMap", {}),
+                    event=original_event,
+                )
+            else:
+                event = original_event.copy()
+            if "Input" in target:
+                event = json.loads(target["Input"])
+            arn = target["Arn"]
+            if parse_arn(arn).service == "lambda":
+                threading.Thread(target=invoke_handler_host_async, args=(arn, event), daemon=True).start()
+            else:
+                _start_state_machine(self.account_id, self.region_name, arn, event)
+
+    rule_cls.send_to_targets = send_to_targets
+
+
+def _start_state_machine(account_id: str, region: str, arn: str, event: Any) -> None:
+    from moto.stepfunctions.responses import get_backend
+
+    try:
+        get_backend(account_id, region).start_execution(
+            state_machine_arn=arn, name="", execution_input=json.dumps(event, default=str)
+        )
+    except Exception as ex:
+        LOG.warning("EventBridge -> Step Functions target %s failed: %s", arn, ex)
+
+
+# --------------------------------------------------------------------------------------------------
+# 4. Runtime configuration (same effect as POST /moto-api/config, applied before the first request)
+# --------------------------------------------------------------------------------------------------
+def apply_config() -> None:
+    from moto.core.config import default_user_config
+
+    default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
+    default_user_config.setdefault("lambda", {})["use_docker"] = False
+
+
+def install_patches() -> JsonataWorker:
+    if moto.__version__ != EXPECTED_MOTO_VERSION:
+        LOG.warning("moto %s found, patches were verified against %s", moto.__version__, EXPECTED_MOTO_VERSION)
+    worker = JsonataWorker(os.environ.get("TENANTRY_NODE", "node"), HERE / "jsonata-worker.mjs")
+    patch_jsonata(worker)
+    patch_aws_sdk_names()
+    patch_lambda_routing()
+    patch_eventbridge_targets()
+    apply_config()
+    return worker
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="moto server with Tenantry's patches")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("TENANTRY_LOCAL_PORT", "4566")))
+    args = parser.parse_args(argv)
+
+    # The Step Functions interpreter calls back into moto at http://localhost:$MOTO_PORT; moto.server.main
+    # only sets it when unset, so an inherited MOTO_PORT would send every task to the wrong port.
+    os.environ["MOTO_PORT"] = str(args.port)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # The interpreter logs every failing component with its inputs and error causes (which can carry
+    # payload values); werkzeug logs every request. Keep the server log to real problems.
+    logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    install_patches()
+
+    from moto.server import main as moto_main
+
+    moto_main(["-H", args.host, "-p", str(args.port)])
+
+
+if __name__ == "__main__":
+    main()
