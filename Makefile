@@ -10,6 +10,8 @@ PY          := $(VENV)/bin/python
 TSX         := node_modules/.bin/tsx
 RUNNER_JAR  := flink/runner/target/tenantry-flink-runner.jar
 RESULTS     := .local/test-results
+# Development runs on Node 20; Lambda runs Node 22. Silence the SDK's Node-version notice locally.
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED := true
 
 .PHONY: help install demo test lint typecheck unit integration cdk-check synth deploy workflows \
         local-up local-down flink-local flink-runner bench clean

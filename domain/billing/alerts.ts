@@ -50,7 +50,9 @@ export class EventBridgeBillingAlerts implements BillingAlerts {
       }),
     );
     if ((out.FailedEntryCount ?? 0) > 0) {
-      throw new Error(`EventBridge refused billing alert ${alert.type}: ${out.Entries?.[0]?.ErrorMessage ?? 'unknown'}`);
+      throw new Error(
+        `EventBridge refused billing alert ${alert.type}: ${out.Entries?.[0]?.ErrorMessage ?? 'unknown'}`,
+      );
     }
   }
 }

@@ -35,7 +35,9 @@ export interface Counter {
 export function parseCounter(item: Item): Counter {
   const parsed = counterItemSchema.safeParse(item);
   if (!parsed.success) {
-    throw new BillingDataError(`counters item ${String(item.pk)}/${String(item.sk)} is malformed: ${parsed.error.message}`);
+    throw new BillingDataError(
+      `counters item ${String(item.pk)}/${String(item.sk)} is malformed: ${parsed.error.message}`,
+    );
   }
   const c = parsed.data;
   return {
@@ -71,7 +73,8 @@ export class CountersReader {
     for (const [i, key] of keys.entries()) {
       const item = items.get(keyString(key));
       const pair = pairs[i];
-      if (item !== undefined && pair !== undefined) out.set(`${pair.tenantId}#${pair.metric}`, parseCounter(item));
+      if (item !== undefined && pair !== undefined)
+        out.set(`${pair.tenantId}#${pair.metric}`, parseCounter(item));
     }
     return out;
   }

@@ -26,8 +26,11 @@ export async function batchGetAll(
     while (next < chunks.length) {
       let request: Item[] | undefined = chunks[next++];
       for (let round = 1; request !== undefined && request.length > 0; round++) {
-        if (round > maxRounds) throw new Error(`BatchGetItem on ${tableName}: keys still unprocessed after ${maxRounds} rounds`);
-        const out = await client.send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys: request } } }));
+        if (round > maxRounds)
+          throw new Error(`BatchGetItem on ${tableName}: keys still unprocessed after ${maxRounds} rounds`);
+        const out = await client.send(
+          new BatchGetCommand({ RequestItems: { [tableName]: { Keys: request } } }),
+        );
         for (const item of out.Responses?.[tableName] ?? []) found.set(keyString(item as ItemKey), item);
         request = out.UnprocessedKeys?.[tableName]?.Keys as Item[] | undefined;
         if (request?.length) await new Promise((r) => setTimeout(r, 25 * 2 ** round));

@@ -5,7 +5,11 @@
  * ledger-state.ts; every write here is conditional on the state it moves from.
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { ledgerKey } from '../keys';
 import { batchGetAll, type Item, type ItemKey, keyString, queryAll } from './dynamo';
@@ -62,7 +66,10 @@ export const ledgerCursorSchema = z.object({
 });
 export type LedgerCursor = z.infer<typeof ledgerCursorSchema>;
 
-export type NewLedgerEntry = Omit<LedgerEntry, 'pk' | 'sk' | 'status' | 'attempts' | 'createdAt' | 'updatedAt'>;
+export type NewLedgerEntry = Omit<
+  LedgerEntry,
+  'pk' | 'sk' | 'status' | 'attempts' | 'createdAt' | 'updatedAt'
+>;
 
 export interface PreparedEntry {
   readonly entry: LedgerEntry;
@@ -77,7 +84,9 @@ export class LedgerRepository {
     private readonly clock: () => Date = () => new Date(),
   ) {}
 
-  public async getCursors(pairs: readonly { tenantId: string; dimension: string }[]): Promise<Map<string, LedgerCursor>> {
+  public async getCursors(
+    pairs: readonly { tenantId: string; dimension: string }[],
+  ): Promise<Map<string, LedgerCursor>> {
     const items = await batchGetAll(
       this.client,
       this.tableName,
@@ -107,7 +116,12 @@ export class LedgerRepository {
   }
 
   /** Every entry of (tenant, dimension) with hour in [from, to). */
-  public async entriesBetween(tenantId: string, dimension: string, from: Date, to: Date): Promise<LedgerEntry[]> {
+  public async entriesBetween(
+    tenantId: string,
+    dimension: string,
+    from: Date,
+    to: Date,
+  ): Promise<LedgerEntry[]> {
     const { pk } = ledgerKey(tenantId, dimension, CURSOR_SK);
     const items = await queryAll(this.client, {
       TableName: this.tableName,
@@ -138,7 +152,9 @@ export class LedgerRepository {
         entry: { ...p.entry, status: 'PENDING' as const, attempts: 0, createdAt: now, updatedAt: now },
       }));
       try {
-        await this.client.send(new TransactWriteCommand({ TransactItems: chunk.flatMap((p) => this.prepareActions(p)) }));
+        await this.client.send(
+          new TransactWriteCommand({ TransactItems: chunk.flatMap((p) => this.prepareActions(p)) }),
+        );
         written.push(...chunk.map((p) => p.entry));
       } catch (error) {
         if (!(error instanceof TransactionCanceledException)) throw error;
@@ -175,7 +191,13 @@ export class LedgerRepository {
       values[':previous'] = p.previousCursorHour;
     }
     return [
-      { Put: { TableName: this.tableName, Item: { ...entry }, ConditionExpression: 'attribute_not_exists(pk)' } },
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: { ...entry },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
       {
         Update: {
           TableName: this.tableName,
@@ -194,7 +216,9 @@ export class LedgerRepository {
    * cursor's pending set in the same transaction. Returns how many entries each status received;
    * entries that were no longer PENDING are counted under `stale`.
    */
-  public async recordOutcomes(outcomes: readonly OutcomeUpdate[]): Promise<Record<LedgerStatus | 'stale', number>> {
+  public async recordOutcomes(
+    outcomes: readonly OutcomeUpdate[],
+  ): Promise<Record<LedgerStatus | 'stale', number>> {
     const counts: Record<LedgerStatus | 'stale', number> = {
       PENDING: 0,
       ACCEPTED: 0,
@@ -207,7 +231,9 @@ export class LedgerRepository {
     for (let i = 0; i < outcomes.length; i += 25) {
       const chunk = outcomes.slice(i, i + 25);
       try {
-        await this.client.send(new TransactWriteCommand({ TransactItems: chunk.flatMap((o) => this.outcomeActions(o, now)) }));
+        await this.client.send(
+          new TransactWriteCommand({ TransactItems: chunk.flatMap((o) => this.outcomeActions(o, now)) }),
+        );
         for (const o of chunk) counts[statusOf(o.event)]++;
       } catch (error) {
         if (!(error instanceof TransactionCanceledException)) throw error;
@@ -225,7 +251,10 @@ export class LedgerRepository {
     return counts;
   }
 
-  private outcomeActions(o: OutcomeUpdate, now: string): NonNullable<TransactWriteCommandInput['TransactItems']> {
+  private outcomeActions(
+    o: OutcomeUpdate,
+    now: string,
+  ): NonNullable<TransactWriteCommandInput['TransactItems']> {
     const to = statusOf(o.event);
     const values: Record<string, unknown> = {
       ':pending': 'PENDING',

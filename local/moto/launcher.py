@@ -129,10 +129,11 @@ def patch_jsonata(worker: JsonataWorker) -> None:
 
     # (b) string values are spliced into the expression as f'"{value}"' (no escaping): a value containing
     #     a quote, backslash or newline breaks the expression. Encode every value as JSON.
+    from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
+
     def encode_jsonata_variable_declarations(bindings: dict[str, Any]) -> str:
-        return "".join(
-            f"{ref}:={json.dumps(value, separators=(',', ':'))};" for ref, value in bindings.items()
-        )
+        # to_json_str: moto's encoder (datetimes from aws-sdk results become ISO strings, as moto does elsewhere)
+        return "".join(f"{ref}:={to_json_str(value, separators=(',', ':'))};" for ref, value in bindings.items())
 
     for mod in (jsonata_mod, eval_states, variable_store):
         _require(mod, "encode_jsonata_variable_declarations")

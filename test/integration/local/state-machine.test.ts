@@ -285,7 +285,7 @@ describe('local AWS: Step Functions interpreter patches', () => {
       },
       {},
     );
-    expect(result.status).toBe('SUCCEEDED');
+    expect({ status: result.status, error: result.error, cause: result.cause }).toEqual({ status: 'SUCCEEDED' });
     expect(JSON.parse(result.output as string)).toEqual({
       created: 'alice',
       second: 'CognitoIdentityProvider.UsernameExistsException',

@@ -1,0 +1,211 @@
+import type { TenantryConfig } from '../config';
+import { findTier } from '../config';
+import { type AccessLevel, accessLevel } from '../tenant/status';
+import type { TenantId } from '../tenant/tenant-id';
+import { type ApiPolicyDocument, apiPolicy, isReadOnlyMethod, parseMethodArn } from './api-policy';
+import { tenantClaimsFrom, tenantRoute } from './claims';
+import type { TenantLookup } from './tenant-lookup';
+import { type TenantDataLocation, tenantDataResources } from './tenant-resources';
+import type { TokenVendingMachine } from './token-vending';
+import type { UsageLimitCheck } from './usage-limit';
+import { usagePlanKeyValue } from './usage-plans';
+
+/**
+ * The authorizer's decision logic, free of Lambda and API Gateway plumbing. The tenant comes ONLY
+ * from the verified token; anything the caller claims elsewhere (a header, the query string) is
+ * compared and reported, never used.
+ */
+
+/** Verifies a JWT and returns its payload; throws when it is not valid (aws-jwt-verify's verifier). */
+export interface TokenVerifier {
+  verify(token: string): Promise<Readonly<Record<string, unknown>>>;
+}
+
+export interface AuthorizerRequest {
+  /** The Authorization header value (`Bearer <jwt>`). */
+  readonly authorization: string | undefined;
+  readonly methodArn: string;
+  readonly httpMethod: string;
+  /** Tenant ids the caller named outside the token (header, query). Compared, never trusted. */
+  readonly claimedTenantIds?: readonly string[];
+}
+
+/** A value the handler must log as suspicious (no token content in it). */
+export interface AuthorizerWarning {
+  readonly kind: 'tenant-mismatch' | 'tier-claim-stale';
+  readonly detail: string;
+}
+
+/** Context handed to the integration (API Gateway allows string/number/boolean values only). */
+export type AuthorizerContext = Record<string, string>;
+
+export type AuthorizerDecision =
+  /** 401: no valid token. */
+  | { readonly kind: 'unauthorized'; readonly reason: string; readonly warnings: AuthorizerWarning[] }
+  /** 403: a valid token whose tenant may not do this (policy denies it). */
+  | {
+      readonly kind: 'forbidden';
+      readonly reason: string;
+      readonly principalId: string;
+      readonly tenantId: TenantId;
+      readonly policy: ApiPolicyDocument;
+      readonly context: AuthorizerContext;
+      readonly usageIdentifierKey?: string;
+      readonly warnings: AuthorizerWarning[];
+    }
+  /** 429: the tenant is over a plan limit. */
+  | {
+      readonly kind: 'quota-exceeded';
+      readonly reason: string;
+      readonly tenantId: TenantId;
+      readonly tier: string;
+      readonly metric?: string;
+      readonly warnings: AuthorizerWarning[];
+    }
+  | {
+      readonly kind: 'allow';
+      readonly principalId: string;
+      readonly tenantId: TenantId;
+      readonly tier: string;
+      readonly route: string;
+      readonly access: Exclude<AccessLevel, 'none'>;
+      readonly policy: ApiPolicyDocument;
+      readonly context: AuthorizerContext;
+      readonly usageIdentifierKey: string;
+      readonly warnings: AuthorizerWarning[];
+    };
+
+export interface TenantAuthorizerOptions {
+  readonly config: TenantryConfig;
+  readonly verifier: TokenVerifier;
+  /** Catalog lookup, cached (see `cachedTenantLookup`). */
+  readonly tenants: TenantLookup;
+  /** Plan-limit check, cached (see `cachedUsageLimitCheck`). */
+  readonly usageLimit: UsageLimitCheck;
+  readonly vending: TokenVendingMachine;
+  readonly dataLocation: TenantDataLocation;
+  /** Longest accepted token, characters. Default 8,192 (Cognito tokens are 1-4 KB). */
+  readonly maxTokenChars?: number;
+}
+
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+export class TenantAuthorizer {
+  private readonly maxTokenChars: number;
+
+  public constructor(private readonly options: TenantAuthorizerOptions) {
+    this.maxTokenChars = options.maxTokenChars ?? 8_192;
+  }
+
+  public async decide(request: AuthorizerRequest): Promise<AuthorizerDecision> {
+    const warnings: AuthorizerWarning[] = [];
+    const token = this.bearerToken(request.authorization);
+    if (!token.ok) return { kind: 'unauthorized', reason: token.reason, warnings };
+
+    let payload: Readonly<Record<string, unknown>>;
+    try {
+      payload = await this.options.verifier.verify(token.value);
+    } catch (error) {
+      const e = error as Error;
+      return { kind: 'unauthorized', reason: `token rejected: ${e.name}: ${e.message}`, warnings };
+    }
+    const claims = tenantClaimsFrom(payload);
+    if (!claims.ok) return { kind: 'unauthorized', reason: claims.reason, warnings };
+    const { tenantId } = claims.claims;
+    const principalId = typeof payload.sub === 'string' ? payload.sub : tenantId;
+
+    for (const claimed of request.claimedTenantIds ?? []) {
+      if (claimed !== tenantId) {
+        warnings.push({
+          kind: 'tenant-mismatch',
+          detail: `request names tenant "${sanitize(claimed)}" but the token's tenant is ${tenantId}; ignored`,
+        });
+      }
+    }
+
+    const { stageArn, method } = parseMethodArn(request.methodArn);
+    const denyAll = (reason: string): AuthorizerDecision => ({
+      kind: 'forbidden',
+      reason,
+      principalId,
+      tenantId,
+      policy: apiPolicy(stageArn, 'none'),
+      context: { tenantId, denyReason: reason },
+      warnings,
+    });
+
+    const tenant = await this.options.tenants(tenantId);
+    if (tenant === undefined) return denyAll(`tenant ${tenantId} is not in the catalog`);
+    const access = accessLevel(tenant.status);
+    if (access === 'none') return denyAll(`tenant ${tenantId} is ${tenant.status}`);
+
+    let tier = claims.claims.tier;
+    if (tier !== tenant.tier) {
+      warnings.push({
+        kind: 'tier-claim-stale',
+        detail: `token tier ${sanitize(tier)} differs from the catalog's ${tenant.tier}; using the catalog's`,
+      });
+      tier = tenant.tier;
+    }
+    if (findTier(this.options.config, tier) === undefined) return denyAll(`tier ${tier} is not configured`);
+
+    const usage = await this.options.usageLimit(tenantId, tier);
+    if (usage.exceeded) {
+      return {
+        kind: 'quota-exceeded',
+        reason: `tenant ${tenantId} is over its ${tier} plan limit${usage.metric ? ` for ${usage.metric}` : ''}`,
+        tenantId,
+        tier,
+        ...(usage.metric !== undefined ? { metric: usage.metric } : {}),
+        warnings,
+      };
+    }
+
+    const resources = tenantDataResources(this.options.config, this.options.dataLocation, tenant);
+    const credentials = await this.options.vending.credentialsFor({ tenantId, tier, access, ...resources });
+    const route = tenantRoute(this.options.config, tenant);
+    const usageIdentifierKey = usagePlanKeyValue(this.options.config, tier);
+    const context: AuthorizerContext = {
+      tenantId,
+      tier,
+      route,
+      accessLevel: access,
+      accessKeyId: credentials.accessKeyId,
+      secretAccessKey: credentials.secretAccessKey,
+      sessionToken: credentials.sessionToken,
+      credentialsExpiration: credentials.expiration.toISOString(),
+    };
+    const policy = apiPolicy(stageArn, access);
+    if (access === 'read-only' && !isReadOnlyMethod(method)) {
+      return {
+        kind: 'forbidden',
+        reason: `tenant ${tenantId} is ${tenant.status}: read-only, ${method} refused`,
+        principalId,
+        tenantId,
+        policy,
+        context,
+        usageIdentifierKey,
+        warnings,
+      };
+    }
+    return { kind: 'allow', principalId, tenantId, tier, route, access, policy, context, usageIdentifierKey, warnings };
+  }
+
+  private bearerToken(header: string | undefined): { ok: true; value: string } | { ok: false; reason: string } {
+    if (header === undefined || header.trim() === '') return { ok: false, reason: 'no Authorization header' };
+    const match = /^Bearer[ ]+(\S*)\s*$/i.exec(header);
+    if (match === null) return { ok: false, reason: 'Authorization header is not "Bearer <token>"' };
+    const value = match[1] as string;
+    if (value === '') return { ok: false, reason: 'empty bearer token' };
+    if (value.length > this.maxTokenChars) {
+      return { ok: false, reason: `token longer than ${this.maxTokenChars} characters` };
+    }
+    if (!JWT_SHAPE.test(value)) return { ok: false, reason: 'token is not a compact JWT' };
+    return { ok: true, value };
+  }
+}
+
+/** A caller-supplied value, safe to put in a log line: short and printable. */
+function sanitize(value: string): string {
+  return value.replace(/[^\x20-\x7e]/g, '?').slice(0, 64);
+}

@@ -1,0 +1,52 @@
+import type { TenantryConfig } from '../config';
+import type { TenantStatus } from '../tenant/status';
+import { isTenantId } from '../tenant/tenant-id';
+import { tenantTokenClaims, tenantUserAttributes } from './claims';
+import { TokenIssuanceRefusedError } from './errors';
+import type { TenantLookup } from './tenant-lookup';
+
+/** Tenant states for which Cognito must not issue tokens at all. */
+export const NO_TOKEN_STATUSES: readonly TenantStatus[] = ['OFFBOARDED', 'FAILED'];
+
+/** The V2 trigger's `claimsAndScopeOverrideDetails`. */
+export interface ClaimsOverride {
+  idTokenGeneration: { claimsToAddOrOverride: Record<string, string> };
+  accessTokenGeneration: { claimsToAddOrOverride: Record<string, string> };
+}
+
+/**
+ * The pre-token-generation decision: read the user's tenant from its server-side attributes
+ * (`custom:tenantId`, `custom:tier`, which no app client can write), check it against the catalog,
+ * and add the tenant claims to both tokens. `clientMetadata` — what the client sent — is never
+ * read. Throws TokenIssuanceRefusedError when no token may be issued.
+ */
+export async function tenantClaimsOverride(
+  config: TenantryConfig,
+  tenants: TenantLookup,
+  userAttributes: Readonly<Record<string, string>>,
+): Promise<ClaimsOverride> {
+  const tenantId = userAttributes[tenantUserAttributes.tenantId];
+  if (tenantId === undefined || tenantId === '') {
+    throw new TokenIssuanceRefusedError(`user has no ${tenantUserAttributes.tenantId} attribute`);
+  }
+  if (!isTenantId(tenantId)) {
+    throw new TokenIssuanceRefusedError(`user's ${tenantUserAttributes.tenantId} is not a valid tenant id`);
+  }
+  const tenant = await tenants(tenantId);
+  if (tenant === undefined) throw new TokenIssuanceRefusedError('tenant is not in the catalog', { tenantId });
+  if (NO_TOKEN_STATUSES.includes(tenant.status)) {
+    throw new TokenIssuanceRefusedError(`tenant is ${tenant.status}`, { tenantId });
+  }
+  const tier = userAttributes[tenantUserAttributes.tier];
+  if (tier !== tenant.tier) {
+    throw new TokenIssuanceRefusedError(
+      `user's ${tenantUserAttributes.tier} (${tier ?? 'unset'}) disagrees with the catalog (${tenant.tier})`,
+      { tenantId },
+    );
+  }
+  const claims = tenantTokenClaims(config, tenant);
+  return {
+    idTokenGeneration: { claimsToAddOrOverride: { ...claims } },
+    accessTokenGeneration: { claimsToAddOrOverride: { ...claims } },
+  };
+}

@@ -1,0 +1,19 @@
+/**
+ * The silo tenant stack's contract, shared by its CDK construct (infra/silo-stack.ts), the workflows
+ * that create it with CloudFormation and the tasks that read or delete it.
+ */
+export const siloStackParameters = {
+  tenantId: 'TenantId',
+  tier: 'Tier',
+  /** The role the authorizer assumes for the tenant; the only principal allowed to use its KMS key. */
+  tenantAccessRoleArn: 'TenantAccessRoleArn',
+} as const;
+
+export const siloStackOutputs = {
+  tableName: 'TableName',
+  kmsKeyArn: 'KmsKeyArn',
+} as const;
+
+/** CloudFormation statuses that end a silo creation, and which of them is success. */
+export const STACK_CREATE_COMPLETE = 'CREATE_COMPLETE';
+export const STACK_CREATE_IN_PROGRESS = 'CREATE_IN_PROGRESS';

@@ -1,0 +1,386 @@
+import type { TenantryConfig } from '../domain/config';
+import { counterKey } from '../domain/keys';
+import { TENANT_ID_PATTERN } from '../domain/tenant/tenant-id';
+import { USAGE_EVENT_LIMITS } from '../domain/usage/event';
+
+/**
+ * The Flink SQL generator: one script for the whole metering job, from the configuration.
+ * Both profiles share every statement; only connector options (and the DynamoDB sink's
+ * `PARTITIONED BY`, which the connector uses for in-batch de-duplication) differ.
+ *
+ * Semantics (the reference aggregator in reference.ts reproduces them; see flink/README.md):
+ *  1. every line is classified: a rejection reason (first failing rule, in the schema's order) or valid;
+ *  2. the watermark is `max(event time of lines with a valid timestamp) − watermarkDelaySeconds`;
+ *  3. valid events are de-duplicated on (tenantId, eventId), first arrival wins (state TTL = dedup horizon);
+ *  4. a unique event with `ts <= CURRENT_WATERMARK` is late (late sink), otherwise it is counted;
+ *  5. counted events are summed per tenant and metric in hourly tumbling windows, daily windows cascaded
+ *     from the hourly ones, and day-long CUMULATE windows with minute steps (a row per step with new events).
+ */
+
+export const SINKS = ['hourly', 'daily', 'cumulative', 'late', 'rejected'] as const;
+export type SinkName = (typeof SINKS)[number];
+
+export const QUANTITY_TYPE = `DECIMAL(${USAGE_EVENT_LIMITS.quantityPrecision}, ${USAGE_EVENT_LIMITS.quantityScale})`;
+export const TOTAL_TYPE = `DECIMAL(38, ${USAGE_EVENT_LIMITS.quantityScale})`;
+/** Counters of closed windows are kept 400 days; running totals 35 days (DynamoDB TTL `expiresAt`). */
+export const RETENTION_SECONDS = { HOUR: 400 * 86_400, DAY: 400 * 86_400, CUMULATIVE: 35 * 86_400 } as const;
+
+export interface LocalProfile {
+  readonly kind: 'local';
+  /** A JSON-lines file, or a directory of them (with `monitorIntervalMs`: watched continuously). */
+  readonly eventsPath: string;
+  /** Each sink writes JSON lines into `<outDir>/<sink>/`. */
+  readonly outDir: string;
+  readonly monitorIntervalMs?: number;
+}
+
+export interface AwsEndpointOverride {
+  /** For emulators: endpoint URL and static credentials; never for AWS itself. */
+  readonly url: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+export interface AwsProfile {
+  readonly kind: 'aws';
+  readonly region: string;
+  readonly streamArn: string;
+  readonly countersTable: string;
+  /** `s3://bucket/prefix` for the late and rejected events. */
+  readonly lakeUri: string;
+  /** Where a fresh start (no snapshot) begins reading. Explicit: the connector default LATEST skips events. */
+  readonly initialPosition: 'TRIM_HORIZON' | 'LATEST';
+  /**
+   * Option names of the Kinesis connector generation: `5.x` (`stream.arn`, `source.init.position`) or
+   * `4.x` (`stream`, `scan.stream.initpos`). The runner JAR bundles 4.3.0-1.19 (see README).
+   */
+  readonly kinesisConnector: '4.x' | '5.x';
+  readonly endpoint?: AwsEndpointOverride;
+}
+
+export interface GenerateOptions {
+  readonly config: TenantryConfig;
+  readonly profile: LocalProfile | AwsProfile;
+  /** Fixed clock for the future/age bounds (ISO instant); default: processing time. */
+  readonly now?: string;
+  /** Defaults: 1 for the local profile (deterministic lateness), config.metering.flink.parallelism for aws. */
+  readonly parallelism?: number;
+}
+
+const q = (value: string) => `'${value.replaceAll("'", "''")}'`;
+const ISO_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'";
+const iso = (expr: string) => `DATE_FORMAT(${expr}, ${q(ISO_FORMAT)})`;
+
+/** The body of an anchored JS pattern (`^…$`) for embedding in a larger Java regex. */
+function patternBody(pattern: RegExp): string {
+  const source = pattern.source;
+  if (!source.startsWith('^') || !source.endsWith('$') || pattern.flags !== '') {
+    throw new Error(`pattern ${pattern} must be anchored (^…$) without flags to be used in Flink SQL`);
+  }
+  return source.slice(1, -1);
+}
+
+/** A JSON string value as JSON_QUERY(... WITH ARRAY WRAPPER) prints it: `["value"]`. */
+const wrappedString = (body: string) => `^\\["(?:${body})"\\]$`;
+const wrapped = (field: string) => `JSON_QUERY(line, '$.${field}' WITH ARRAY WRAPPER)`;
+const unwrapString = (expr: string) => `SUBSTR(${expr}, 3, CHAR_LENGTH(${expr}) - 4)`;
+
+/** SQL expression building a counters key from column expressions, via the one key builder. */
+function keyExpressions(granularity: 'HOUR' | 'DAY' | 'CUMULATIVE', windowStartIso: string) {
+  const tenant = 'tplaceholdertenant';
+  const metric = '\u0001M\u0001';
+  const start = '\u0001S\u0001';
+  const key = counterKey(tenant, metric, granularity, start);
+  const toSql = (template: string) => {
+    const parts = template.split(/(tplaceholdertenant|\u0001M\u0001|\u0001S\u0001)/).filter((p) => p !== '');
+    return `CONCAT(${parts
+      .map((p) => (p === tenant ? 'tenant_id' : p === metric ? 'metric' : p === start ? windowStartIso : q(p)))
+      .join(', ')})`;
+  };
+  return { pk: toSql(key.pk), sk: toSql(key.sk) };
+}
+
+function sourceOptions(profile: LocalProfile | AwsProfile): Record<string, string> {
+  if (profile.kind === 'local') {
+    return {
+      connector: 'filesystem',
+      path: profile.eventsPath,
+      format: 'raw',
+      'raw.charset': 'UTF-8',
+      ...(profile.monitorIntervalMs ? { 'source.monitor-interval': `${profile.monitorIntervalMs} ms` } : {}),
+    };
+  }
+  const endpoint = awsEndpointOptions(profile);
+  if (profile.kinesisConnector === '5.x') {
+    return {
+      connector: 'kinesis',
+      'stream.arn': profile.streamArn,
+      'aws.region': profile.region,
+      'source.init.position': profile.initialPosition,
+      format: 'raw',
+      ...endpoint,
+    };
+  }
+  const streamName = profile.streamArn.split(':stream/')[1];
+  if (!streamName) throw new Error(`streamArn "${profile.streamArn}" is not a Kinesis stream ARN`);
+  return {
+    connector: 'kinesis',
+    stream: streamName,
+    'aws.region': profile.region,
+    'scan.stream.initpos': profile.initialPosition,
+    format: 'raw',
+    ...endpoint,
+  };
+}
+
+function awsEndpointOptions(profile: AwsProfile): Record<string, string> {
+  if (!profile.endpoint) return {};
+  return {
+    'aws.endpoint': profile.endpoint.url,
+    'aws.credentials.provider': 'BASIC',
+    'aws.credentials.basic.accesskeyid': profile.endpoint.accessKeyId,
+    'aws.credentials.basic.secretkey': profile.endpoint.secretAccessKey,
+    'aws.trust.all.certificates': 'true',
+  };
+}
+
+function sinkOptions(profile: LocalProfile | AwsProfile, sink: SinkName): Record<string, string> {
+  if (profile.kind === 'local') {
+    return {
+      connector: 'filesystem',
+      path: `${profile.outDir.replace(/\/$/, '')}/${sink}`,
+      format: 'json',
+      'json.encode.decimal-as-plain-number': 'true',
+    };
+  }
+  if (sink === 'late' || sink === 'rejected') {
+    return {
+      connector: 'filesystem',
+      path: `${profile.lakeUri.replace(/\/$/, '')}/${sink}`,
+      format: 'json',
+      'json.encode.decimal-as-plain-number': 'true',
+    };
+  }
+  return {
+    connector: 'dynamodb',
+    'table-name': profile.countersTable,
+    'aws.region': profile.region,
+    'sink.fail-on-error': 'true',
+    ...awsEndpointOptions(profile),
+    ...(profile.endpoint ? { 'aws.http.protocol.version': 'HTTP1_1' } : {}),
+  };
+}
+
+const withClause = (options: Record<string, string>) =>
+  `WITH (\n${Object.entries(options)
+    .map(([k, v]) => `  ${q(k)} = ${q(v)}`)
+    .join(',\n')}\n)`;
+
+/** Generates the metering script. */
+export function generateMeteringSql(options: GenerateOptions): string {
+  const { config, profile } = options;
+  const m = config.metering;
+  const limits = USAGE_EVENT_LIMITS;
+  const parallelism = options.parallelism ?? (profile.kind === 'local' ? 1 : m.flink.parallelism);
+  const now = options.now
+    ? `TIMESTAMP ${q(options.now.replace('T', ' ').replace('Z', ''))}`
+    : 'CAST(CURRENT_TIMESTAMP AS TIMESTAMP(3))';
+
+  // --- one definition of "valid": the same constants and configuration as domain/usage/event.ts ---
+  const eventIdRule = wrappedString(patternBody(limits.eventIdPattern));
+  const tenantIdRule = wrappedString(patternBody(TENANT_ID_PATTERN));
+  const timestampRule = patternBody(limits.timestampPattern);
+  const metricValues = config.metrics.map((metric) => q(`["${metric.name}"]`)).join(', ');
+  const numberRule = '^\\[-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?\\]$';
+
+  // Event time from the raw line; NULL unless the timestamp is valid (such lines never move the watermark).
+  const tsText = (line: string) => `JSON_VALUE(${line}, '$.timestamp')`;
+  const tsParsed = (text: string) =>
+    `TRY_CAST(REPLACE(REPLACE(${text}, 'T', ' '), 'Z', '') AS TIMESTAMP(3))`;
+  const tsValid = (text: string, parsed: string) =>
+    `REGEXP(${text}, ${q(`^${timestampRule}$`)}) AND DATE_FORMAT(${parsed}, 'yyyy-MM-dd HH:mm:ss') = SUBSTR(REPLACE(${text}, 'T', ' '), 1, 19)`;
+  const inBounds = (parsed: string) =>
+    `${parsed} <= ${now} + INTERVAL '${m.maxFutureSkewSeconds}' SECOND AND ${parsed} >= ${now} - INTERVAL '${m.maxEventAgeDays}' DAY`;
+  const sizeOk = `OCTET_LENGTH(line) <= ${limits.maxEventBytes}`;
+  const eventTime = `CASE WHEN ${sizeOk} AND ${tsValid(tsText('line'), tsParsed(tsText('line')))} AND ${inBounds(tsParsed(tsText('line')))} THEN ${tsParsed(tsText('line'))} END`;
+
+  const maxByMetric = config.metrics
+    .map((metric) => `WHEN ${q(metric.name)} THEN ${metric.maxQuantityPerEvent}`)
+    .join(' ');
+  const step = m.cumulativeStepMinutes;
+
+  const sinkSchemas: Record<SinkName, string> = {
+    hourly: totalsColumns(),
+    daily: totalsColumns(),
+    cumulative: totalsColumns(),
+    late: `  eventId STRING,\n  tenantId STRING,\n  metric STRING,\n  quantity ${QUANTITY_TYPE},\n  eventTime STRING,\n  watermark STRING`,
+    rejected: '  reason STRING,\n  line STRING',
+  };
+  const sinkTables: Record<SinkName, string> = {
+    hourly: 'hourly_totals',
+    daily: 'daily_totals',
+    cumulative: 'cumulative_totals',
+    late: 'late_events',
+    rejected: 'rejected_events',
+  };
+  const sinkDdl = SINKS.map((sink) => {
+    const partitioned =
+      profile.kind === 'aws' && (sink === 'hourly' || sink === 'daily' || sink === 'cumulative')
+        ? 'PARTITIONED BY (pk, sk)\n'
+        : '';
+    return `CREATE TABLE ${sinkTables[sink]} (\n${sinkSchemas[sink]}\n)\n${partitioned}${withClause(sinkOptions(profile, sink))};`;
+  });
+
+  const totalsInsert = (
+    table: string,
+    granularity: 'HOUR' | 'DAY' | 'CUMULATIVE',
+    from: string,
+    where = '',
+  ) => {
+    const key = keyExpressions(granularity, iso('window_start'));
+    return `INSERT INTO ${table}
+SELECT ${key.pk}, ${key.sk}, tenant_id, metric, '${granularity}', ${iso('window_start')}, ${iso('window_end')},
+  quantity, event_count,
+  UNIX_TIMESTAMP(DATE_FORMAT(window_end, 'yyyy-MM-dd HH:mm:ss')) + ${RETENTION_SECONDS[granularity]}
+FROM ${from}${where};`;
+  };
+
+  const options: Record<string, string> = {
+    'pipeline.name': `${config.naming.product}-${config.naming.stage}-metering`,
+    'table.local-time-zone': 'UTC',
+    'table.exec.source.idle-timeout': `${m.idleTimeoutSeconds} s`,
+    'table.exec.state.ttl': `${m.dedupHorizonHours} h`,
+    'table.optimizer.agg-phase-strategy': 'TWO_PHASE',
+    'parallelism.default': String(parallelism),
+    // The lines are JSON strings; the sinks must never drop rows silently.
+    'table.exec.sink.not-null-enforcer': 'ERROR',
+  };
+  if (profile.kind === 'local') {
+    // Emit the watermark right after each record that advances it (deterministic lateness, see README).
+    options['pipeline.auto-watermark-interval'] = '0 ms';
+  }
+
+  return `-- Tenantry usage metering (generated by flink/sql.ts; profile: ${profile.kind}). Do not edit.
+${Object.entries(options)
+  .map(([k, v]) => `SET ${q(k)} = ${q(v)};`)
+  .join('\n')}
+
+-- Every line is read as a raw STRING: malformed lines reach the rejected sink, never a NULL in a SUM.
+CREATE TABLE usage_raw (
+  line STRING,
+  ts AS ${eventTime},
+  proc_time AS PROCTIME(),
+  WATERMARK FOR ts AS ts - INTERVAL '${m.watermarkDelaySeconds}' SECOND
+)
+${withClause(sourceOptions(profile))};
+
+${sinkDdl.join('\n\n')}
+
+CREATE TEMPORARY VIEW usage_fields AS
+SELECT line, ts, proc_time,
+  ${wrapped('eventId')} AS j_event_id,
+  ${wrapped('tenantId')} AS j_tenant_id,
+  ${wrapped('metric')} AS j_metric,
+  ${wrapped('quantity')} AS j_quantity,
+  ${wrapped('timestamp')} AS j_timestamp
+FROM usage_raw;
+
+CREATE TEMPORARY VIEW usage_quantity AS
+SELECT *,
+  SUBSTR(j_quantity, 2, CHAR_LENGTH(j_quantity) - 2) AS quantity_text,
+  ${unwrapString('j_timestamp')} AS timestamp_text
+FROM usage_fields;
+
+-- The first failing rule names the reason, in the order of domain/usage/event.ts (classifyUsageLine).
+CREATE TEMPORARY VIEW usage_checked AS
+SELECT *,
+  CASE
+    WHEN NOT (${sizeOk}) THEN 'OVERSIZED'
+    WHEN line IS NULL OR NOT (line IS JSON OBJECT) THEN 'MALFORMED_JSON'
+    WHEN j_event_id IS NULL OR NOT REGEXP(j_event_id, ${q(eventIdRule)}) THEN 'INVALID_EVENT_ID'
+    WHEN j_tenant_id IS NULL OR NOT REGEXP(j_tenant_id, ${q(tenantIdRule)}) OR POSITION('--' IN j_tenant_id) > 0
+      THEN 'INVALID_TENANT_ID'
+    WHEN j_metric IS NULL OR j_metric NOT IN (${metricValues}) THEN 'UNKNOWN_METRIC'
+    WHEN j_quantity IS NULL OR NOT REGEXP(j_quantity, ${q(numberRule)}) OR quantity_text LIKE '-%'
+      OR CHAR_LENGTH(COALESCE(REGEXP_EXTRACT(quantity_text, '\\.([0-9]*?)0*(?:[eE].*)?$', 1), ''))
+         - COALESCE(TRY_CAST(REGEXP_EXTRACT(quantity_text, '[eE]([-+]?[0-9]+)$', 1) AS INT), 0) > ${limits.quantityScale}
+      THEN 'INVALID_QUANTITY'
+    WHEN j_timestamp IS NULL OR NOT REGEXP(j_timestamp, ${q(wrappedString(timestampRule))})
+      OR NOT (${tsValid('timestamp_text', tsParsed('timestamp_text'))}) THEN 'INVALID_TIMESTAMP'
+    WHEN ${tsParsed('timestamp_text')} > ${now} + INTERVAL '${m.maxFutureSkewSeconds}' SECOND THEN 'TIMESTAMP_IN_FUTURE'
+    WHEN ${tsParsed('timestamp_text')} < ${now} - INTERVAL '${m.maxEventAgeDays}' DAY THEN 'TIMESTAMP_TOO_OLD'
+    WHEN TRY_CAST(quantity_text AS ${QUANTITY_TYPE}) IS NULL
+      OR TRY_CAST(quantity_text AS ${QUANTITY_TYPE}) > CASE ${unwrapString('j_metric')} ${maxByMetric} END
+      THEN 'QUANTITY_OUT_OF_RANGE'
+  END AS reason
+FROM usage_quantity;
+
+CREATE TEMPORARY VIEW usage_valid AS
+SELECT ${unwrapString('j_event_id')} AS event_id, ${unwrapString('j_tenant_id')} AS tenant_id,
+  ${unwrapString('j_metric')} AS metric, TRY_CAST(quantity_text AS ${QUANTITY_TYPE}) AS quantity, ts, proc_time
+FROM usage_checked
+WHERE reason IS NULL AND ts IS NOT NULL;
+
+-- De-duplication on (tenantId, eventId): the first arrival wins; ids are remembered for the state TTL.
+CREATE TEMPORARY VIEW usage_unique AS
+SELECT event_id, tenant_id, metric, quantity, ts
+FROM (
+  SELECT *, ROW_NUMBER() OVER (PARTITION BY tenant_id, event_id ORDER BY proc_time ASC) AS rn
+  FROM usage_valid
+)
+WHERE rn = 1;
+
+-- Lateness: the complement of what the windows count (window TVFs drop late rows silently).
+CREATE TEMPORARY VIEW usage_on_time AS
+SELECT * FROM usage_unique WHERE CURRENT_WATERMARK(ts) IS NULL OR ts > CURRENT_WATERMARK(ts);
+
+CREATE TEMPORARY VIEW usage_late AS
+SELECT *, CURRENT_WATERMARK(ts) AS wm FROM usage_unique WHERE ts <= CURRENT_WATERMARK(ts);
+
+CREATE TEMPORARY VIEW hourly AS
+SELECT tenant_id, metric, window_start, window_end, window_time,
+  CAST(SUM(quantity) AS ${TOTAL_TYPE}) AS quantity, COUNT(*) AS event_count
+FROM TABLE(TUMBLE(TABLE usage_on_time, DESCRIPTOR(ts), INTERVAL '1' HOUR))
+GROUP BY tenant_id, metric, window_start, window_end, window_time;
+
+CREATE TEMPORARY VIEW daily AS
+SELECT tenant_id, metric, window_start, window_end,
+  CAST(SUM(quantity) AS ${TOTAL_TYPE}) AS quantity, SUM(event_count) AS event_count
+FROM TABLE(TUMBLE(TABLE hourly, DESCRIPTOR(window_time), INTERVAL '1' DAY))
+GROUP BY tenant_id, metric, window_start, window_end;
+
+-- Running totals over the UTC day, one row per step that received events (unchanged steps are not re-sent).
+CREATE TEMPORARY VIEW cumulative AS
+SELECT tenant_id, metric, window_start, window_end,
+  CAST(SUM(quantity) AS ${TOTAL_TYPE}) AS quantity, COUNT(*) AS event_count, MAX(ts) AS last_event_time
+FROM TABLE(CUMULATE(TABLE usage_on_time, DESCRIPTOR(ts), INTERVAL '${step}' MINUTE, INTERVAL '1' DAY))
+GROUP BY tenant_id, metric, window_start, window_end;
+
+EXECUTE STATEMENT SET BEGIN
+${totalsInsert('hourly_totals', 'HOUR', 'hourly')}
+${totalsInsert('daily_totals', 'DAY', 'daily')}
+${totalsInsert('cumulative_totals', 'CUMULATIVE', 'cumulative', `\nWHERE last_event_time >= window_end - INTERVAL '${step}' MINUTE`)}
+INSERT INTO late_events
+SELECT event_id, tenant_id, metric, quantity, ${iso('ts')}, ${iso('wm')} FROM usage_late;
+INSERT INTO rejected_events
+SELECT reason, line FROM usage_checked WHERE reason IS NOT NULL;
+END;
+`;
+}
+
+function totalsColumns(): string {
+  return [
+    'pk STRING',
+    'sk STRING',
+    'tenantId STRING',
+    'metric STRING',
+    'granularity STRING',
+    'windowStart STRING',
+    'windowEnd STRING',
+    `quantity ${TOTAL_TYPE}`,
+    'eventCount BIGINT',
+    'expiresAt BIGINT',
+  ]
+    .map((c) => `  ${c}`)
+    .join(',\n');
+}

@@ -1,0 +1,179 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { STSClient } from '@aws-sdk/client-sts';
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { baseClientConfig, documentClient } from '../../domain/aws/clients';
+import { CatalogRepository } from '../../domain/catalog/repository';
+import { loadConfig, type TenantryConfig } from '../../domain/config';
+import { envVar, readEnv } from '../../domain/env';
+import { type AuthorizerDecision, TenantAuthorizer } from '../../domain/identity/authorizer';
+import { cachedTenantLookup } from '../../domain/identity/tenant-lookup';
+import { TokenVendingMachine } from '../../domain/identity/token-vending';
+import { allowAllUsage, cachedUsageLimitCheck, type UsageLimitCheck } from '../../domain/identity/usage-limit';
+import { asTokenVerifier, createCognitoVerifier } from '../../domain/identity/verifier';
+
+/**
+ * API Gateway REST API Lambda REQUEST authorizer (identity source: the Authorization header).
+ * Outcomes: 401 `Unauthorized` (no valid token), a policy (allow, or 403 deny), or a thrown
+ * `PlanLimitExceeded` that API Gateway reports as AUTHORIZER_FAILURE, which the identity stack's
+ * gateway response maps to 429 ("retry later"). A REST authorizer has no other way to reach a 429:
+ * a policy can only allow or deny (403). An unexpected failure (catalog, STS) is logged and thrown as
+ * a bare `AuthorizerUnavailable` — also AUTHORIZER_FAILURE, so it too reads "retry later"; the
+ * decision kind in the log line and the `Authorizer.*` metric tell the two apart. Nothing is allowed
+ * on an error (fail closed).
+ */
+
+/** Environment of the authorizer function (validated at cold start). */
+export const authorizerEnvShape = {
+  USER_POOL_ID: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d_[0-9A-Za-z]+$/, 'must be a Cognito user pool id'),
+  USER_POOL_CLIENT_ID: z.string().regex(/^[0-9A-Za-z]{1,128}$/, 'must be a Cognito app client id'),
+  TOKEN_USE: z.enum(['access', 'id']).default('access'),
+  CATALOG_TABLE_NAME: envVar.name(),
+  POOLED_TABLE_ARN: envVar.arn(),
+  TENANT_BUCKET_NAME: envVar.name(),
+  TENANT_RUNTIME_ROLE_ARN: envVar.arn(),
+  CATALOG_CACHE_SECONDS: envVar.seconds(30),
+  USAGE_CACHE_SECONDS: envVar.seconds(60),
+  CREDENTIALS_MIN_REMAINING_SECONDS: envVar.seconds(180),
+  TENANTRY_LOCAL: z.enum(['true', 'false']).default('false'),
+  LOCAL_JWKS_URI: z.url().optional(),
+};
+
+/** Header and query parameter through which a caller might (wrongly) name a tenant. */
+export const TENANT_HEADER = 'x-tenant-id';
+export const TENANT_QUERY_PARAMETER = 'tenantId';
+
+/** Thrown for a tenant over its plan limit; its message is what API Gateway needs to see nothing of. */
+export class PlanLimitExceeded extends Error {
+  public constructor() {
+    super('PlanLimitExceeded');
+    this.name = 'PlanLimitExceeded';
+  }
+}
+
+export interface AuthorizerDependencies {
+  readonly authorizer: TenantAuthorizer;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+export interface AuthorizerWiring {
+  readonly config?: TenantryConfig;
+  /** Billing's plan-limit check; defaults to allowing everything. Cached for USAGE_CACHE_SECONDS. */
+  readonly usageLimit?: UsageLimitCheck;
+  readonly logger?: Logger;
+  readonly metrics?: Metrics;
+}
+
+/** Builds the authorizer from validated environment variables (throws EnvironmentError naming each bad one). */
+export function dependenciesFromEnv(
+  source: NodeJS.ProcessEnv = process.env,
+  wiring: AuthorizerWiring = {},
+): AuthorizerDependencies {
+  const env = readEnv(authorizerEnvShape, source);
+  const config = wiring.config ?? loadConfig(source.TENANTRY_CONFIG);
+  const verifier = createCognitoVerifier({
+    userPoolId: env.USER_POOL_ID,
+    clientId: env.USER_POOL_CLIENT_ID,
+    tokenUse: env.TOKEN_USE,
+    localJwksUri: env.LOCAL_JWKS_URI,
+    localFlag: env.TENANTRY_LOCAL === 'true',
+  });
+  const catalog = new CatalogRepository({ client: documentClient(), tableName: env.CATALOG_TABLE_NAME });
+  return {
+    authorizer: new TenantAuthorizer({
+      config,
+      verifier: asTokenVerifier(verifier),
+      tenants: cachedTenantLookup((id) => catalog.find(id), env.CATALOG_CACHE_SECONDS),
+      usageLimit: cachedUsageLimitCheck(wiring.usageLimit ?? allowAllUsage, env.USAGE_CACHE_SECONDS),
+      vending: new TokenVendingMachine({
+        sts: new STSClient(baseClientConfig()),
+        roleArn: env.TENANT_RUNTIME_ROLE_ARN,
+        minRemainingSeconds: env.CREDENTIALS_MIN_REMAINING_SECONDS,
+      }),
+      dataLocation: { pooledTableArn: env.POOLED_TABLE_ARN, bucketName: env.TENANT_BUCKET_NAME },
+    }),
+    logger: wiring.logger ?? new Logger({ serviceName: 'tenantry-authorizer' }),
+    metrics:
+      wiring.metrics ??
+      new Metrics({ namespace: source.POWERTOOLS_METRICS_NAMESPACE ?? 'Tenantry', serviceName: 'authorizer' }),
+  };
+}
+
+export function createAuthorizerHandler(deps: AuthorizerDependencies) {
+  const { authorizer, logger, metrics } = deps;
+  return async (event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
+    const headers = lowerCaseKeys(event.headers);
+    const claimed = [headers[TENANT_HEADER], event.queryStringParameters?.[TENANT_QUERY_PARAMETER]].filter(
+      (v): v is string => typeof v === 'string' && v !== '',
+    );
+    let decision: AuthorizerDecision;
+    try {
+      decision = await authorizer.decide({
+        authorization: headers.authorization,
+        methodArn: event.methodArn,
+        httpMethod: event.httpMethod ?? event.requestContext?.httpMethod ?? '',
+        claimedTenantIds: claimed,
+      });
+    } catch (error) {
+      // Fail closed without leaking: an error here is ours (catalog, STS), never the caller's token.
+      logger.error('authorizer failed; refusing the request', {
+        errorName: (error as Error).name,
+        error: (error as Error).message,
+      });
+      metrics.addMetric('Authorizer.error', MetricUnit.Count, 1);
+      metrics.publishStoredMetrics();
+      throw new Error('AuthorizerUnavailable');
+    }
+    try {
+      if ('tenantId' in decision) logger.appendKeys({ tenantId: decision.tenantId });
+      for (const warning of decision.warnings) logger.warn('suspicious request', { warning: warning.kind, detail: warning.detail });
+      logger.info('authorizer decision', {
+        decision: decision.kind,
+        reason: 'reason' in decision ? decision.reason : undefined,
+        tier: 'tier' in decision ? decision.tier : undefined,
+        route: decision.kind === 'allow' ? decision.route : undefined,
+        method: event.httpMethod,
+      });
+      const tier = 'tier' in decision ? decision.tier : decision.kind === 'allow' ? decision.tier : 'unknown';
+      metrics.addDimension('tier', tier);
+      if ('tenantId' in decision) metrics.addMetadata('tenantId', decision.tenantId);
+      metrics.addMetric(`Authorizer.${decision.kind}`, MetricUnit.Count, 1);
+      metrics.publishStoredMetrics();
+      return toResult(decision);
+    } finally {
+      logger.resetKeys();
+    }
+  };
+}
+
+function toResult(decision: AuthorizerDecision): APIGatewayAuthorizerResult {
+  switch (decision.kind) {
+    case 'unauthorized':
+      throw new Error('Unauthorized');
+    case 'quota-exceeded':
+      throw new PlanLimitExceeded();
+    case 'forbidden':
+    case 'allow':
+      return {
+        principalId: decision.principalId,
+        policyDocument: decision.policy,
+        context: decision.context,
+        ...(decision.usageIdentifierKey !== undefined ? { usageIdentifierKey: decision.usageIdentifierKey } : {}),
+      };
+  }
+}
+
+function lowerCaseKeys(headers: Record<string, string | undefined> | null | undefined): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(headers ?? {})) out[k.toLowerCase()] = v;
+  return out;
+}
+
+let instance: ReturnType<typeof createAuthorizerHandler> | undefined;
+
+export const handler = (event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
+  instance ??= createAuthorizerHandler(dependenciesFromEnv());
+  return instance(event);
+};

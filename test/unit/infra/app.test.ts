@@ -1,0 +1,40 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../domain/config';
+import { tableDefinitions } from '../../../domain/tables';
+import { buildTenantryApp } from '../../../infra/tenantry-app';
+
+const config = loadConfig('');
+// Bundling is skipped here (fast); `make cdk-check` synthesizes with real esbuild bundling.
+const stacks = buildTenantryApp(config, { context: { 'aws:cdk:bundling-stacks': [] } });
+
+describe('CDK app', () => {
+  it('has no unacknowledged cdk-nag AwsSolutions findings', () => {
+    const report = new AwsSolutionsChecks().validateScope(stacks.app);
+    expect(
+      report.violations.map((v) => `${v.ruleName} ${v.violatingResources.map((r) => r.locations).join(',')}`),
+    ).toEqual([]);
+  });
+
+  it('builds the catalog table from the shared definition', () => {
+    const template = Template.fromStack(stacks.controlPlane);
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      TableName: 'tenantry-dev-catalog',
+      KeySchema: [{ AttributeName: tableDefinitions.catalog.partitionKey.name, KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'byStatus',
+          KeySchema: [
+            { AttributeName: 'status', KeyType: 'HASH' },
+            { AttributeName: 'tenantId', KeyType: 'RANGE' },
+          ],
+        },
+      ],
+    });
+    template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain' });
+    template.hasResourceProperties('AWS::Events::EventBus', { Name: 'tenantry-dev-bus' });
+  });
+});
