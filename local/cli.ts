@@ -37,7 +37,9 @@ async function healthy(url: string): Promise<boolean> {
 async function up(): Promise<void> {
   const existing = readState();
   if (existing && (await healthy(`${existing.endpoint}/moto-api/`))) {
-    console.log(`local AWS already running at ${existing.endpoint} (handler host ${existing.handlerHostUrl})`);
+    console.log(
+      `local AWS already running at ${existing.endpoint} (handler host ${existing.handlerHostUrl})`,
+    );
     printEnv(existing.env);
     return;
   }
@@ -56,7 +58,9 @@ async function up(): Promise<void> {
   writeFileSync(STATE_FILE, `${JSON.stringify(state, null, 2)}\n`);
   writeFileSync(join(LOCAL_DIR, 'moto.pid'), `${aws.pids.moto}\n`);
   writeFileSync(join(LOCAL_DIR, 'handler-host.pid'), `${aws.pids.handlerHost}\n`);
-  console.log(`local AWS up in ${aws.startupMs} ms: moto ${aws.endpoint}, handler host ${aws.handlerHostUrl}`);
+  console.log(
+    `local AWS up in ${aws.startupMs} ms: moto ${aws.endpoint}, handler host ${aws.handlerHostUrl}`,
+  );
   console.log(`logs: ${aws.logs.moto}, ${aws.logs.handlerHost}`);
   printEnv(aws.env);
 }
@@ -74,7 +78,8 @@ async function down(): Promise<void> {
   }
   // Detached children lead their own process group: terminate the group (moto's JSONata worker included).
   await Promise.all([terminate(state.pids.moto, true), terminate(state.pids.handlerHost, true)]);
-  for (const f of [STATE_FILE, join(LOCAL_DIR, 'moto.pid'), join(LOCAL_DIR, 'handler-host.pid')]) rmSync(f, { force: true });
+  for (const f of [STATE_FILE, join(LOCAL_DIR, 'moto.pid'), join(LOCAL_DIR, 'handler-host.pid')])
+    rmSync(f, { force: true });
   console.log(`local AWS stopped (moto pid ${state.pids.moto}, handler host pid ${state.pids.handlerHost})`);
 }
 
@@ -87,7 +92,9 @@ async function status(): Promise<number> {
   const moto = await healthy(`${state.endpoint}/moto-api/`);
   const host = await healthy(`${state.handlerHostUrl}/__tenantry/health`);
   console.log(`moto ${state.endpoint}: ${moto ? 'up' : 'DOWN'} (pid ${state.pids.moto})`);
-  console.log(`handler host ${state.handlerHostUrl}: ${host ? 'up' : 'DOWN'} (pid ${state.pids.handlerHost})`);
+  console.log(
+    `handler host ${state.handlerHostUrl}: ${host ? 'up' : 'DOWN'} (pid ${state.pids.handlerHost})`,
+  );
   return moto && host ? 0 : 1;
 }
 

@@ -146,7 +146,8 @@ async function postJson(url: string, body: unknown, what: string): Promise<void>
     signal: AbortSignal.timeout(10_000),
   });
   const text = await res.text();
-  if (!res.ok) throw new LocalAwsError(`${what}: POST ${url} answered HTTP ${res.status}: ${text.slice(0, 300)}`);
+  if (!res.ok)
+    throw new LocalAwsError(`${what}: POST ${url} answered HTTP ${res.status}: ${text.slice(0, 300)}`);
 }
 
 /** Apply moto's runtime config (Step Functions execution on, Docker-less Lambda). */
@@ -220,12 +221,17 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   const timeoutMs = options.startTimeoutMs ?? 60_000;
   const logDir = options.logDir ?? join(LOCAL_DIR, 'logs');
   mkdirSync(logDir, { recursive: true });
-  const logs = { moto: join(logDir, `moto-${port}.log`), handlerHost: join(logDir, `handler-host-${handlerPort}.log`) };
+  const logs = {
+    moto: join(logDir, `moto-${port}.log`),
+    handlerHost: join(logDir, `handler-host-${handlerPort}.log`),
+  };
   const detached = options.detached ?? false;
 
   const childEnv = { ...process.env, ...env } as Record<string, string>;
   delete childEnv.MOTO_PORT; // the launcher sets it from --port
   delete childEnv.TENANTRY_HANDLER_ENV;
+  if (!detached) childEnv.TENANTRY_EXIT_WITH_PARENT = '1';
+  else delete childEnv.TENANTRY_EXIT_WITH_PARENT;
 
   const spawnLogged = (cmd: string, args: string[], extraEnv: Record<string, string>, logFile: string) => {
     const fd = openSync(logFile, 'w');
@@ -233,7 +239,8 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       const child = spawn(cmd, args, {
         cwd: REPO_ROOT,
         env: { ...childEnv, ...extraEnv },
-        stdio: ['ignore', fd, fd],
+        // Attached children keep a pipe on stdin and exit when it closes (the parent died without stop()).
+        stdio: [detached ? 'ignore' : 'pipe', fd, fd],
         detached,
       });
       if (detached) child.unref();
@@ -243,7 +250,10 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     }
   };
 
-  const handlerDirs = [join(REPO_ROOT, 'lambdas'), ...(options.extraHandlerDirs ?? []).map((d) => resolve(d))];
+  const handlerDirs = [
+    join(REPO_ROOT, 'lambdas'),
+    ...(options.extraHandlerDirs ?? []).map((d) => resolve(d)),
+  ];
   const hostChild = spawnLogged(
     process.execPath,
     [tsxCli(), join(REPO_ROOT, 'local', 'handler-host.ts')],
@@ -263,14 +273,22 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
 
   const stopChildren = async () => {
     await Promise.all(
-      [motoChild, hostChild].map((c) => (c.pid && c.exitCode === null ? terminate(c.pid, detached) : undefined)),
+      [motoChild, hostChild].map((c) =>
+        c.pid && c.exitCode === null ? terminate(c.pid, detached) : undefined,
+      ),
     );
   };
 
   try {
     await Promise.all([
       waitForHttp(`${endpoint}/moto-api/`, timeoutMs, `moto (port ${port})`, motoChild, logs.moto),
-      waitForHttp(`${handlerHostUrl}/__tenantry/health`, timeoutMs, `handler host (port ${handlerPort})`, hostChild, logs.handlerHost),
+      waitForHttp(
+        `${handlerHostUrl}/__tenantry/health`,
+        timeoutMs,
+        `handler host (port ${handlerPort})`,
+        hostChild,
+        logs.handlerHost,
+      ),
     ]);
     await configureMoto(endpoint);
   } catch (err) {

@@ -84,49 +84,65 @@ class FunctionWorker {
 
   constructor(file: string, env: Record<string, string>) {
     // Worker threads do not inherit tsx's loader: register it inside the thread, then load the worker.
-    this.worker = new Worker(WORKER_BOOTSTRAP, { eval: true, workerData: { file }, env, stdout: false, stderr: false });
-    this.worker.on('message', (msg: { id: number; ok: boolean; result?: string; error?: FunctionErrorBody }) => {
-      const p = this.pending.get(msg.id);
-      if (!p) return;
-      this.pending.delete(msg.id);
-      p.resolve(
-        msg.ok
-          ? { ok: true, result: msg.result ?? 'null' }
-          : { ok: false, error: msg.error ?? { errorType: 'Error', errorMessage: '', trace: [] } },
-      );
+    this.worker = new Worker(WORKER_BOOTSTRAP, {
+      eval: true,
+      workerData: { file },
+      env,
+      stdout: false,
+      stderr: false,
     });
+    this.worker.on(
+      'message',
+      (msg: { id: number; ok: boolean; result?: string; error?: FunctionErrorBody }) => {
+        const p = this.pending.get(msg.id);
+        if (!p) return;
+        this.pending.delete(msg.id);
+        p.resolve(
+          msg.ok
+            ? { ok: true, result: msg.result ?? 'null' }
+            : { ok: false, error: msg.error ?? { errorType: 'Error', errorMessage: '', trace: [] } },
+        );
+      },
+    );
     const fail = (errorType: string, errorMessage: string) => {
       this.dead = true;
-      for (const p of this.pending.values()) p.resolve({ ok: false, error: { errorType, errorMessage, trace: [] } });
+      for (const p of this.pending.values())
+        p.resolve({ ok: false, error: { errorType, errorMessage, trace: [] } });
       this.pending.clear();
     };
-    this.worker.on('error', (err) => fail('Runtime.ExitError', `execution environment crashed: ${err.name}: ${err.message}`));
-    this.worker.on('exit', (code) => fail('Runtime.ExitError', `execution environment exited with code ${code}`));
+    this.worker.on('error', (err) =>
+      fail('Runtime.ExitError', `execution environment crashed: ${err.name}: ${err.message}`),
+    );
+    this.worker.on('exit', (code) =>
+      fail('Runtime.ExitError', `execution environment exited with code ${code}`),
+    );
   }
 
   invoke(event: string, context: Record<string, unknown>, timeoutMs: number) {
     const id = ++this.nextId;
-    return new Promise<{ ok: true; result: string } | { ok: false; error: FunctionErrorBody }>((resolvePromise) => {
-      const timer = setTimeout(() => {
-        if (!this.pending.delete(id)) return;
-        resolvePromise({
-          ok: false,
-          error: {
-            errorType: 'Sandbox.Timedout',
-            errorMessage: `Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`,
-            trace: [],
+    return new Promise<{ ok: true; result: string } | { ok: false; error: FunctionErrorBody }>(
+      (resolvePromise) => {
+        const timer = setTimeout(() => {
+          if (!this.pending.delete(id)) return;
+          resolvePromise({
+            ok: false,
+            error: {
+              errorType: 'Sandbox.Timedout',
+              errorMessage: `Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`,
+              trace: [],
+            },
+          });
+          void this.terminate(); // like Lambda: a timed-out environment is discarded
+        }, timeoutMs);
+        this.pending.set(id, {
+          resolve: (v) => {
+            clearTimeout(timer);
+            resolvePromise(v);
           },
         });
-        void this.terminate(); // like Lambda: a timed-out environment is discarded
-      }, timeoutMs);
-      this.pending.set(id, {
-        resolve: (v) => {
-          clearTimeout(timer);
-          resolvePromise(v);
-        },
-      });
-      this.worker.postMessage({ id, event, context: { ...context, timeoutMs } });
-    });
+        this.worker.postMessage({ id, event, context: { ...context, timeoutMs } });
+      },
+    );
   }
 
   async terminate(): Promise<void> {
@@ -189,7 +205,12 @@ export async function startHandlerHost(options: HandlerHostOptions = {}): Promis
     if (!entry) {
       const err = new FunctionNotFoundError(name, handlerDirs);
       log(`[handler-host] ${name} not found`);
-      return send(res, 404, { Type: 'User', message: err.message }, { 'X-Amzn-ErrorType': 'ResourceNotFoundException' });
+      return send(
+        res,
+        404,
+        { Type: 'User', message: err.message },
+        { 'X-Amzn-ErrorType': 'ResourceNotFoundException' },
+      );
     }
     if (invocationType === 'DryRun') return send(res, 204, undefined);
     const event = body.trim().length ? body : '{}';
@@ -263,7 +284,11 @@ export async function startHandlerHost(options: HandlerHostOptions = {}): Promis
       return send(res, 200, { reset: true });
     }
     if (path === '/__tenantry/health' && method === 'GET') {
-      return send(res, 200, { ok: true, handlerDirs, functions: listHandlerFolders(handlerDirs).map((e) => e.folder) });
+      return send(res, 200, {
+        ok: true,
+        handlerDirs,
+        functions: listHandlerFolders(handlerDirs).map((e) => e.folder),
+      });
     }
     return send(res, 404, { message: `no route ${method} ${path}` });
   };
@@ -288,7 +313,10 @@ export async function startHandlerHost(options: HandlerHostOptions = {}): Promis
             res,
             err instanceof TypeError || err instanceof SyntaxError ? 400 : 500,
             { message: err instanceof Error ? err.message : String(err) },
-            { 'X-Amzn-ErrorType': err instanceof TypeError ? 'InvalidParameterValueException' : 'ServiceException' },
+            {
+              'X-Amzn-ErrorType':
+                err instanceof TypeError ? 'InvalidParameterValueException' : 'ServiceException',
+            },
           );
         }
       });
@@ -329,7 +357,8 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
 }
 
 function sendRaw(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}) {
-  res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
+  // Lambda always answers with a request id (botocore reads it into ResponseMetadata.RequestId).
+  res.writeHead(status, { 'Content-Type': 'application/json', 'x-amzn-RequestId': randomUUID(), ...headers });
   res.end(body);
 }
 
@@ -354,4 +383,8 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+  if (process.env.TENANTRY_EXIT_WITH_PARENT === '1') {
+    // Attached mode (tests): the parent holds our stdin; when it goes away, so do we.
+    process.stdin.on('end', shutdown).on('close', shutdown).resume();
+  }
 }

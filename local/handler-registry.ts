@@ -108,7 +108,11 @@ export function shapeError(err: unknown): FunctionErrorBody {
  */
 export type FunctionEnvMap = Record<string, Record<string, string>>;
 
-export function functionEnv(map: FunctionEnvMap, functionName: string, folder: string): Record<string, string> {
+export function functionEnv(
+  map: FunctionEnvMap,
+  functionName: string,
+  folder: string,
+): Record<string, string> {
   return { ...map['*'], ...(folder !== functionName ? map[folder] : {}), ...map[functionName] };
 }
 
@@ -145,8 +149,10 @@ export class FaultBook {
 
   add(fault: unknown): Fault {
     const f = fault as Partial<Fault> | null;
-    if (!f || typeof f.function !== 'string' || !f.function) throw new TypeError('fault.function: required string');
-    if (typeof f.errorName !== 'string' || !f.errorName) throw new TypeError('fault.errorName: required string');
+    if (!f || typeof f.function !== 'string' || !f.function)
+      throw new TypeError('fault.function: required string');
+    if (typeof f.errorName !== 'string' || !f.errorName)
+      throw new TypeError('fault.errorName: required string');
     const times = f.times ?? 1;
     if (!Number.isInteger(times) || times < 1) throw new TypeError('fault.times: a positive integer');
     const added: Fault = { function: f.function, errorName: f.errorName, times };

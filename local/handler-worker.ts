@@ -61,7 +61,11 @@ port.on('message', async (msg: InvokeMessage) => {
   try {
     const handler = await loadHandler();
     const result = await handler(JSON.parse(msg.event), lambdaContext);
-    port.postMessage({ id: msg.id, ok: true, result: result === undefined ? 'null' : JSON.stringify(result) });
+    port.postMessage({
+      id: msg.id,
+      ok: true,
+      result: result === undefined ? 'null' : JSON.stringify(result),
+    });
   } catch (err) {
     port.postMessage({ id: msg.id, ok: false, error: shapeError(err) });
   }

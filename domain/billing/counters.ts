@@ -3,8 +3,10 @@
  * sk `<HOUR|DAY|CUMULATIVE>#<windowStartIso>`, `quantity` an exact decimal string. Items are final
  * window totals written idempotently; billing only reads them.
  */
-import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { baseClientConfig, type ClientSettings } from '../aws/clients';
 import { counterKey, type WindowGranularity } from '../keys';
 import { toMicro } from './decimal';
 import { batchGetAll, type Item, keyString, queryAll } from './dynamo';
@@ -18,9 +20,24 @@ export const counterItemSchema = z.object({
   granularity: z.enum(['HOUR', 'DAY', 'CUMULATIVE']),
   windowStart: z.string(),
   windowEnd: z.string(),
-  quantity: z.union([z.string(), z.number()]),
-  eventCount: z.coerce.number().optional(),
+  /** Flink's DynamoDB sink writes DECIMAL as a DynamoDB number; read it wrapped (exact) or as a string. */
+  quantity: z.union([z.string(), z.number(), z.object({ value: z.string() }).transform((n) => n.value)]),
+  eventCount: z
+    .union([z.number(), z.string(), z.object({ value: z.string() }).transform((n) => n.value)])
+    .transform(Number)
+    .optional(),
 });
+
+/**
+ * A document client that keeps DynamoDB numbers exact (`wrapNumbers`): counters quantities are
+ * DECIMAL(38, 6) and must never pass through a double.
+ */
+export function countersDocumentClient(settings: ClientSettings = {}): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(new DynamoDBClient(baseClientConfig(settings)), {
+    marshallOptions: { removeUndefinedValues: true },
+    unmarshallOptions: { wrapNumbers: true },
+  });
+}
 
 export interface Counter {
   readonly tenantId: string;

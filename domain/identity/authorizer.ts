@@ -107,7 +107,8 @@ export class TenantAuthorizer {
       payload = await this.options.verifier.verify(token.value);
     } catch (error) {
       const e = error as Error;
-      return { kind: 'unauthorized', reason: `token rejected: ${e.name}: ${e.message}`, warnings };
+      const kind = e.constructor?.name && e.constructor.name !== 'Error' ? e.constructor.name : e.name;
+      return { kind: 'unauthorized', reason: `token rejected: ${kind}: ${e.message}`, warnings };
     }
     const claims = tenantClaimsFrom(payload);
     if (!claims.ok) return { kind: 'unauthorized', reason: claims.reason, warnings };

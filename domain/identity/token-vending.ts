@@ -1,4 +1,4 @@
-import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, type AssumeRoleCommandOutput, type STSClient } from '@aws-sdk/client-sts';
 import type { AccessLevel } from '../tenant/status';
 import { type TenantId, tenantIdSchema } from '../tenant/tenant-id';
 import { TenantCredentials } from './credentials';
@@ -69,7 +69,7 @@ export class TokenVendingMachine {
   }
 
   /** Credentials for a tenant session: cached, or fresh from STS. */
-  public credentialsFor(session: TenantSession): Promise<TenantCredentials> {
+  public async credentialsFor(session: TenantSession): Promise<TenantCredentials> {
     const tenantId = tenantIdSchema.parse(session.tenantId);
     const key = [tenantId, session.tier, session.access, ...session.tableArns, session.bucketArn].join('|');
     return this.cache.get(key, () => this.assume({ ...session, tenantId }));
@@ -91,7 +91,7 @@ export class TokenVendingMachine {
       }),
     );
     this.stsCalls++;
-    let result: Awaited<ReturnType<STSClient['send']>>;
+    let result: AssumeRoleCommandOutput;
     try {
       result = await this.sts.send(
         new AssumeRoleCommand({
@@ -111,7 +111,7 @@ export class TokenVendingMachine {
         cause: error,
       });
     }
-    const c = (result as { Credentials?: Record<string, unknown> }).Credentials;
+    const c = result.Credentials;
     if (
       c === undefined ||
       typeof c.AccessKeyId !== 'string' ||

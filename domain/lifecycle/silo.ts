@@ -1,3 +1,7 @@
+import { resourceName, type TenantryConfig } from '../config';
+import { siloTableDefinition } from '../tables';
+import { type TenantId, tenantIdSchema } from '../tenant/tenant-id';
+
 /**
  * The silo tenant stack's contract, shared by its CDK construct (infra/silo-stack.ts), the workflows
  * that create it with CloudFormation and the tasks that read or delete it.
@@ -17,3 +21,18 @@ export const siloStackOutputs = {
 /** CloudFormation statuses that end a silo creation, and which of them is success. */
 export const STACK_CREATE_COMPLETE = 'CREATE_COMPLETE';
 export const STACK_CREATE_IN_PROGRESS = 'CREATE_IN_PROGRESS';
+
+/** Physical name of a silo tenant's table: `<product>-<stage>-silo-data-<tenantId>`. */
+export function siloTableName(config: TenantryConfig, tenantId: TenantId): string {
+  return `${resourceName(config, siloTableDefinition.id)}-${tenantIdSchema.parse(tenantId)}`;
+}
+
+/** Prefix of every silo table name (for IAM resource patterns). */
+export function siloTableNamePrefix(config: TenantryConfig): string {
+  return `${resourceName(config, siloTableDefinition.id)}-`;
+}
+
+/** Alias of a silo tenant's KMS key: `alias/<product>-<stage>-silo-<tenantId>`. */
+export function siloKeyAliasPrefix(config: TenantryConfig): string {
+  return `alias/${resourceName(config, 'silo')}-`;
+}

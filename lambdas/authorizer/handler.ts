@@ -136,7 +136,7 @@ export function createAuthorizerHandler(deps: AuthorizerDependencies) {
         route: decision.kind === 'allow' ? decision.route : undefined,
         method: event.httpMethod,
       });
-      const tier = 'tier' in decision ? decision.tier : decision.kind === 'allow' ? decision.tier : 'unknown';
+      const tier = 'tier' in decision ? decision.tier : 'unknown';
       metrics.addDimension('tier', tier);
       if ('tenantId' in decision) metrics.addMetadata('tenantId', decision.tenantId);
       metrics.addMetric(`Authorizer.${decision.kind}`, MetricUnit.Count, 1);

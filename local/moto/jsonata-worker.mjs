@@ -2,7 +2,7 @@
 // Protocol: one JSON request per line on stdin {id, expr, bindings}, one JSON answer per line on
 // stdout {id, ok: true, value} | {id, ok: false, error: {code, message, position, token}}.
 // `value` is omitted when the expression yields undefined (JSONata "no match").
-import { randomUUID, createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -24,10 +24,15 @@ function compile(expr) {
       'hash',
       (value, algorithm) => {
         if (value === undefined) return undefined;
-        const algo = { 'MD5': 'md5', 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' }[
-          algorithm ?? 'SHA-256'
-        ];
-        if (!algo) throw Object.assign(new Error(`$hash: unsupported algorithm ${algorithm}`), { code: 'T0410' });
+        const algo = {
+          MD5: 'md5',
+          'SHA-1': 'sha1',
+          'SHA-256': 'sha256',
+          'SHA-384': 'sha384',
+          'SHA-512': 'sha512',
+        }[algorithm ?? 'SHA-256'];
+        if (!algo)
+          throw Object.assign(new Error(`$hash: unsupported algorithm ${algorithm}`), { code: 'T0410' });
         return createHash(algo).update(String(value)).digest('hex');
       },
       '<s-s?:s>',

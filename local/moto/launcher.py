@@ -411,6 +411,20 @@ def install_patches() -> JsonataWorker:
     return worker
 
 
+def _exit_when_stdin_closes() -> None:
+    """Attached mode (tests): the parent holds our stdin; when it goes away, so do we (no orphan servers)."""
+    import signal
+
+    def watch() -> None:
+        try:
+            while sys.stdin.buffer.read(65536):
+                pass
+        finally:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="moto server with Tenantry's patches")
     parser.add_argument("--host", default="127.0.0.1")
@@ -426,6 +440,8 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     install_patches()
+    if os.environ.get("TENANTRY_EXIT_WITH_PARENT") == "1":
+        _exit_when_stdin_closes()
 
     from moto.server import main as moto_main
 

@@ -10,7 +10,11 @@ import { CreateStateMachineCommand, ListExecutionsCommand, SFNClient } from '@aw
 import { beforeAll, describe, expect, it } from 'vitest';
 import { listInvocations, resetLocalAws, useLocalAws, waitForExecution } from '../support';
 
-async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
+async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -33,12 +37,20 @@ describe('local AWS: EventBridge targets', () => {
 
   it('delivers a matching event to a Lambda target through the handler host, and not a non-matching one', async () => {
     await events.send(
-      new PutRuleCommand({ Name: 'signup-to-lambda', EventPattern: JSON.stringify({ source: ['tenantry.test'] }) }),
+      new PutRuleCommand({
+        Name: 'signup-to-lambda',
+        EventPattern: JSON.stringify({ source: ['tenantry.test'] }),
+      }),
     );
     await events.send(
       new PutTargetsCommand({
         Rule: 'signup-to-lambda',
-        Targets: [{ Id: 'diag', Arn: 'arn:aws:lambda:us-east-1:123456789012:function:tenantry-test-local-diagnostic' }],
+        Targets: [
+          {
+            Id: 'diag',
+            Arn: 'arn:aws:lambda:us-east-1:123456789012:function:tenantry-test-local-diagnostic',
+          },
+        ],
       }),
     );
 
@@ -46,7 +58,11 @@ describe('local AWS: EventBridge targets', () => {
       new PutEventsCommand({
         Entries: [
           { Source: 'other.source', DetailType: 'Ignored', Detail: JSON.stringify({ tenantId: 't-x' }) },
-          { Source: 'tenantry.test', DetailType: 'TenantSignedUp', Detail: JSON.stringify({ tenantId: 't-1' }) },
+          {
+            Source: 'tenantry.test',
+            DetailType: 'TenantSignedUp',
+            Detail: JSON.stringify({ tenantId: 't-1' }),
+          },
         ],
       }),
     );
@@ -76,15 +92,23 @@ describe('local AWS: EventBridge targets', () => {
       }),
     );
     await events.send(
-      new PutRuleCommand({ Name: 'signup-to-sfn', EventPattern: JSON.stringify({ 'detail-type': ['ToSfn'] }) }),
+      new PutRuleCommand({
+        Name: 'signup-to-sfn',
+        EventPattern: JSON.stringify({ 'detail-type': ['ToSfn'] }),
+      }),
     );
     await events.send(
-      new PutTargetsCommand({ Rule: 'signup-to-sfn', Targets: [{ Id: 'sm', Arn: stateMachineArn as string }] }),
+      new PutTargetsCommand({
+        Rule: 'signup-to-sfn',
+        Targets: [{ Id: 'sm', Arn: stateMachineArn as string }],
+      }),
     );
 
     await events.send(
       new PutEventsCommand({
-        Entries: [{ Source: 'tenantry.sfn', DetailType: 'ToSfn', Detail: JSON.stringify({ tenantId: 't-9' }) }],
+        Entries: [
+          { Source: 'tenantry.sfn', DetailType: 'ToSfn', Detail: JSON.stringify({ tenantId: 't-9' }) },
+        ],
       }),
     );
 

@@ -1,7 +1,10 @@
 // Acceptance test of the local environment: a JSONata state machine on moto's Step Functions
 // interpreter, with a DynamoDB task, a Choice, Retry and Catch, and lambda:invoke of a real handler
 // run by the local handler host (test/integration/local/fixtures/local-diagnostic/handler.ts).
-import { CognitoIdentityProviderClient, CreateUserPoolCommand } from '@aws-sdk/client-cognito-identity-provider';
+import {
+  CognitoIdentityProviderClient,
+  CreateUserPoolCommand,
+} from '@aws-sdk/client-cognito-identity-provider';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   CreateStateMachineCommand,
@@ -44,9 +47,19 @@ const definition = {
     Diagnose: {
       Type: 'Task',
       Resource: 'arn:aws:states:::lambda:invoke',
-      Arguments: { FunctionName: FUNCTION_ARN, Payload: { tenantId: '{% $tenantId %}', action: '{% $action %}' } },
+      Arguments: {
+        FunctionName: FUNCTION_ARN,
+        Payload: { tenantId: '{% $tenantId %}', action: '{% $action %}' },
+      },
       Output: '{% $states.result.Payload %}',
-      Retry: [{ ErrorEquals: ['Lambda.TooManyRequestsException'], IntervalSeconds: 1, MaxAttempts: 2, BackoffRate: 1 }],
+      Retry: [
+        {
+          ErrorEquals: ['Lambda.TooManyRequestsException'],
+          IntervalSeconds: 1,
+          MaxAttempts: 2,
+          BackoffRate: 1,
+        },
+      ],
       Catch: [
         {
           ErrorEquals: ['TenantRejectedError'],
@@ -104,7 +117,11 @@ describe('local AWS: JSONata state machine with DynamoDB and a real Lambda handl
       }),
     );
     const created = await sfn.send(
-      new CreateStateMachineCommand({ name: 'local-acceptance', definition: JSON.stringify(definition), roleArn: ROLE_ARN }),
+      new CreateStateMachineCommand({
+        name: 'local-acceptance',
+        definition: JSON.stringify(definition),
+        roleArn: ROLE_ARN,
+      }),
     );
     stateMachineArn = created.stateMachineArn as string;
     await setFunctionEnv('local-diagnostic', { DIAGNOSTIC_GREETING: 'hello' });
@@ -114,15 +131,20 @@ describe('local AWS: JSONata state machine with DynamoDB and a real Lambda handl
     const { executionArn } = await sfn.send(
       new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
     );
-    return { executionArn: executionArn as string, result: await waitForExecution(sfn, executionArn as string) };
+    return {
+      executionArn: executionArn as string,
+      result: await waitForExecution(sfn, executionArn as string),
+    };
   }
 
   async function statusOf(tenantId: string) {
-    const item = await ddb.send(new GetItemCommand({ TableName: TABLE, Key: { pk: { S: `TENANT#${tenantId}` } } }));
+    const item = await ddb.send(
+      new GetItemCommand({ TableName: TABLE, Key: { pk: { S: `TENANT#${tenantId}` } } }),
+    );
     return item.Item?.status?.S;
   }
 
-  it('runs three executions in a row; the handler\'s named error is caught by name', async () => {
+  it("runs three executions in a row; the handler's named error is caught by name", async () => {
     const first = await run('acceptance-1', { tenantId: 't-001', action: 'echo' });
     const second = await run('acceptance-2', { tenantId: 't-002', action: 'reject' });
     const third = await run('acceptance-3', { tenantId: 't-003', action: 'echo' });
@@ -161,7 +183,11 @@ describe('local AWS: JSONata state machine with DynamoDB and a real Lambda handl
 
   it('retries a transient Lambda error (one injected fault) and succeeds', async () => {
     const before = (await listInvocations()).length;
-    await injectFault({ function: 'local-diagnostic', errorName: 'Lambda.TooManyRequestsException', times: 1 });
+    await injectFault({
+      function: 'local-diagnostic',
+      errorName: 'Lambda.TooManyRequestsException',
+      times: 1,
+    });
 
     const { executionArn, result } = await run('acceptance-retry', { tenantId: 't-005', action: 'echo' });
 
@@ -176,7 +202,11 @@ describe('local AWS: JSONata state machine with DynamoDB and a real Lambda handl
   });
 
   it('fails the execution when the retries are exhausted', async () => {
-    await injectFault({ function: 'local-diagnostic', errorName: 'Lambda.TooManyRequestsException', times: 3 });
+    await injectFault({
+      function: 'local-diagnostic',
+      errorName: 'Lambda.TooManyRequestsException',
+      times: 3,
+    });
     const { result } = await run('acceptance-exhausted', { tenantId: 't-006', action: 'echo' });
     expect(result.status).toBe('FAILED');
     expect(result.error).toBe('Lambda.TooManyRequestsException');
@@ -240,7 +270,13 @@ describe('local AWS: Step Functions interpreter patches', () => {
             Type: 'Task',
             Resource: 'arn:aws:states:::lambda:invoke',
             Arguments: { FunctionName: FUNCTION_ARN, Payload: "{% {'n': $number('not a number')} %}" },
-            Catch: [{ ErrorEquals: ['States.QueryEvaluationError'], Output: '{% $states.errorOutput %}', Next: 'Caught' }],
+            Catch: [
+              {
+                ErrorEquals: ['States.QueryEvaluationError'],
+                Output: '{% $states.errorOutput %}',
+                Next: 'Caught',
+              },
+            ],
             End: true,
           },
           Caught: { Type: 'Succeed' },
@@ -252,6 +288,54 @@ describe('local AWS: Step Functions interpreter patches', () => {
     const out = JSON.parse(result.output as string);
     expect(out.Error).toBe('States.QueryEvaluationError');
     expect(out.Cause).toContain('Unable to cast value to a number');
+  });
+
+  it('runs a Task whose Resource is the function ARN itself (no lambda:invoke wrapper)', async () => {
+    await setFunctionEnv('local-diagnostic', { DIAGNOSTIC_GREETING: 'direct' });
+    const result = await runDefinition(
+      'direct-arn',
+      {
+        QueryLanguage: 'JSONata',
+        StartAt: 'Call',
+        States: {
+          Call: {
+            Type: 'Task',
+            Resource: FUNCTION_ARN,
+            Arguments: { tenantId: '{% $states.input.id %}' },
+            End: true,
+          },
+        },
+      },
+      { id: 't-direct' },
+    );
+    expect(result.status).toBe('SUCCEEDED');
+    expect(JSON.parse(result.output as string)).toEqual({
+      tenantId: 't-direct',
+      greeting: 'direct',
+      functionName: 'tenantry-test-local-diagnostic',
+    });
+  });
+
+  it('fails with Lambda.ResourceNotFoundException for a function with no handler', async () => {
+    const result = await runDefinition(
+      'missing-function',
+      {
+        QueryLanguage: 'JSONata',
+        StartAt: 'Call',
+        States: {
+          Call: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::lambda:invoke',
+            Arguments: { FunctionName: 'tenantry-test-no-such-handler', Payload: {} },
+            End: true,
+          },
+        },
+      },
+      {},
+    );
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('Lambda.ResourceNotFoundException');
+    expect(result.cause).toContain("no handler for function 'tenantry-test-no-such-handler'");
   });
 
   it('maps aws-sdk:cognitoidentityprovider to cognito-idp and names its errors like AWS', async () => {
@@ -285,7 +369,9 @@ describe('local AWS: Step Functions interpreter patches', () => {
       },
       {},
     );
-    expect({ status: result.status, error: result.error, cause: result.cause }).toEqual({ status: 'SUCCEEDED' });
+    expect({ status: result.status, error: result.error, cause: result.cause }).toEqual({
+      status: 'SUCCEEDED',
+    });
     expect(JSON.parse(result.output as string)).toEqual({
       created: 'alice',
       second: 'CognitoIdentityProvider.UsernameExistsException',

@@ -64,7 +64,12 @@ export async function setFunctionEnv(functionName: string, variables: Record<str
 }
 
 /** Make the next `times` (default 1) invocations of a function fail with `errorName`, without running it. */
-export async function injectFault(fault: { function: string; errorName: string; errorMessage?: string; times?: number }) {
+export async function injectFault(fault: {
+  function: string;
+  errorName: string;
+  errorMessage?: string;
+  times?: number;
+}) {
   return (await hostCall('PUT', '/__tenantry/faults', fault)) as Fault;
 }
 

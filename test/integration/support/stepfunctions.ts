@@ -1,4 +1,8 @@
-import { DescribeExecutionCommand, type DescribeExecutionCommandOutput, type SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  type DescribeExecutionCommandOutput,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
 
 /** Poll DescribeExecution until the execution leaves RUNNING (moto runs each execution on a thread). */
 export async function waitForExecution(

@@ -106,10 +106,13 @@ public final class MeteringJob {
           client.stopWithSavepoint(flags.containsKey("--drain"), dir, SavepointFormatType.CANONICAL).get(5, TimeUnit.MINUTES);
       System.out.println("SAVEPOINT=" + savepoint);
       client.getJobExecutionResult().get(5, TimeUnit.MINUTES);
+      System.out.println("JOB_STATUS=STOPPED");
     } else if (flags.containsKey("--await")) {
       result.await();
+      System.out.println("JOB_STATUS=FINISHED");
+    } else {
+      System.out.println("JOB_STATUS=SUBMITTED");
     }
-    System.out.println("JOB_STATUS=" + client.getJobStatus().get());
   }
 
   private static void waitForRunning(JobClient client) throws Exception {

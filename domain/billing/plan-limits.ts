@@ -1,0 +1,56 @@
+/**
+ * Plan limits from near-real-time usage: the identity part's `UsageLimitCheck` over the CUMULATIVE
+ * counters (Flink's day-long CUMULATE windows; one item per tenant, metric and UTC day, key
+ * `counterKey(tenant, metric, 'CUMULATIVE', <day start>)`, overwritten at every step with events).
+ *
+ * A tenant is over its plan when, for some metric its tier limits, today's running total has
+ * reached the daily limit (usage ≥ limit: the allowance is used up). The answer is cached per
+ * tenant for one cumulative step, so a warm authorizer makes no DynamoDB read per request, and a
+ * crossing is seen at most one step (plus the counter's own watermark lag) after it happens.
+ */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { requireTier, type TenantryConfig } from '../config';
+import { cachedUsageLimitCheck, type UsageLimitCheck, type UsageLimitResult } from '../identity/usage-limit';
+import { counterKey } from '../keys';
+import { parseCounter } from './counters';
+import { toMicro } from './decimal';
+import { batchGetAll, keyString } from './dynamo';
+
+export interface PlanLimitOptions {
+  readonly config: TenantryConfig;
+  readonly client: DynamoDBDocumentClient;
+  readonly countersTable: string;
+  readonly now?: () => Date;
+}
+
+/** The uncached check: one BatchGetItem of today's running totals for the tier's limited metrics. */
+export function planLimitCheck(options: PlanLimitOptions): UsageLimitCheck {
+  const now = options.now ?? (() => new Date());
+  return async (tenantId: string, tierName: string): Promise<UsageLimitResult> => {
+    const tier = requireTier(options.config, tierName);
+    const limits = Object.entries(tier.dailyLimits);
+    if (limits.length === 0) return { exceeded: false };
+    const at = now();
+    const day = new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate())).toISOString();
+    const keys = limits.map(([metric]) => counterKey(tenantId, metric, 'CUMULATIVE', day));
+    const items = await batchGetAll(options.client, options.countersTable, keys);
+    for (const [i, [metric, limit]] of limits.entries()) {
+      const item = items.get(keyString(keys[i] as { pk: string; sk: string }));
+      if (item === undefined) continue;
+      const counter = parseCounter(item);
+      if (counter.quantityMicro >= toMicro(limit, `${tierName} daily limit of ${metric}`)) {
+        return { exceeded: true, metric };
+      }
+    }
+    return { exceeded: false };
+  };
+}
+
+/** The check the authorizer uses: cached for one cumulative step (config.metering.cumulativeStepMinutes). */
+export function cachedPlanLimitCheck(options: PlanLimitOptions & { nowMs?: () => number }) {
+  return cachedUsageLimitCheck(
+    planLimitCheck(options),
+    options.config.metering.cumulativeStepMinutes * 60,
+    options.nowMs,
+  );
+}

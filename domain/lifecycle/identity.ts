@@ -1,0 +1,87 @@
+import {
+  AdminDeleteUserCommand,
+  AdminDisableUserCommand,
+  AdminGetUserCommand,
+  type CognitoIdentityProviderClient,
+  DeleteGroupCommand,
+  ListUsersInGroupCommand,
+  ResourceNotFoundException,
+  UserNotFoundException,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { tenantGroupName } from '../keys';
+import type { TenantId } from '../tenant/tenant-id';
+
+/**
+ * Removes a tenant's identities: every user of its group whose `custom:tenantId` is the tenant's, plus
+ * the named users (e.g. the admin created before joining the group) when they carry that tenant id,
+ * each disabled then deleted; then the group. A user of another tenant is never touched. Idempotent:
+ * users and groups already gone are skipped.
+ */
+export interface IdentityPurgeResult {
+  readonly deletedUsers: number;
+  readonly skippedUsers: number;
+  readonly groupDeleted: boolean;
+}
+
+const TENANT_ATTRIBUTE = 'custom:tenantId';
+
+export async function purgeTenantIdentities(
+  client: CognitoIdentityProviderClient,
+  userPoolId: string,
+  tenantId: TenantId,
+  extraUsernames: readonly string[] = [],
+): Promise<IdentityPurgeResult> {
+  const groupName = tenantGroupName(tenantId);
+  const candidates = new Map<string, string | undefined>(); // username -> custom:tenantId (if known)
+  let groupExists = true;
+  let token: string | undefined;
+  try {
+    do {
+      const page = await client.send(
+        new ListUsersInGroupCommand({ UserPoolId: userPoolId, GroupName: groupName, NextToken: token }),
+      );
+      for (const user of page.Users ?? []) {
+        if (user.Username === undefined) continue;
+        candidates.set(user.Username, user.Attributes?.find((a) => a.Name === TENANT_ATTRIBUTE)?.Value);
+      }
+      token = page.NextToken;
+    } while (token !== undefined);
+  } catch (error) {
+    if (!(error instanceof ResourceNotFoundException)) throw error;
+    groupExists = false;
+  }
+  for (const username of extraUsernames) {
+    if (candidates.has(username)) continue;
+    try {
+      const user = await client.send(new AdminGetUserCommand({ UserPoolId: userPoolId, Username: username }));
+      candidates.set(username, user.UserAttributes?.find((a) => a.Name === TENANT_ATTRIBUTE)?.Value);
+    } catch (error) {
+      if (!(error instanceof UserNotFoundException)) throw error;
+    }
+  }
+  let deletedUsers = 0;
+  let skippedUsers = 0;
+  for (const [username, owner] of candidates) {
+    if (owner !== tenantId) {
+      skippedUsers += 1;
+      continue;
+    }
+    try {
+      await client.send(new AdminDisableUserCommand({ UserPoolId: userPoolId, Username: username }));
+      await client.send(new AdminDeleteUserCommand({ UserPoolId: userPoolId, Username: username }));
+      deletedUsers += 1;
+    } catch (error) {
+      if (!(error instanceof UserNotFoundException)) throw error;
+    }
+  }
+  let groupDeleted = false;
+  if (groupExists) {
+    try {
+      await client.send(new DeleteGroupCommand({ UserPoolId: userPoolId, GroupName: groupName }));
+      groupDeleted = true;
+    } catch (error) {
+      if (!(error instanceof ResourceNotFoundException)) throw error;
+    }
+  }
+  return { deletedUsers, skippedUsers, groupDeleted };
+}

@@ -1,0 +1,108 @@
+import { findTier, type TenantryConfig } from '../config';
+import { ValidationError } from '../errors';
+import { toFieldIssues } from '../issues';
+import { siloStackName, tenantGroupName } from '../keys';
+import type { Tenant } from '../tenant/tenant';
+import type { z } from 'zod';
+import { LifecyclePreconditionError } from './errors';
+import {
+  type OffboardingPlan,
+  type OnboardingPlan,
+  offboardingInputSchema,
+  onboardingInputSchema,
+  type PromotionPlan,
+  promotionInputSchema,
+} from './inputs';
+
+/**
+ * The first step of every lifecycle workflow: validate the input against the schemas and the
+ * configuration (known tier, allowed region) and the tenant's current state, and return the plan the
+ * rest of the workflow follows. Pure: the catalog read happens in the handler.
+ */
+
+export function parseInput<T>(schema: z.ZodType<T>, value: unknown, subject: string): T {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new ValidationError(subject, toFieldIssues(result.error));
+  return result.data;
+}
+
+function knownTiers(config: TenantryConfig): string {
+  return config.tiers.map((t) => `${t.name} (${t.isolation})`).join(', ');
+}
+
+export function planOnboarding(config: TenantryConfig, value: unknown): OnboardingPlan {
+  const input = parseInput(onboardingInputSchema, value, 'onboarding input');
+  const tier = findTier(config, input.tier);
+  if (tier === undefined) {
+    throw new ValidationError('onboarding input', [
+      { field: 'tier', message: `unknown tier "${input.tier}" (known: ${knownTiers(config)})` },
+    ]);
+  }
+  const region = input.region ?? config.regions.primary;
+  const allowed = tier.isolation === 'silo' ? config.regions.siloAllowed : [config.regions.primary];
+  if (!allowed.includes(region)) {
+    throw new ValidationError('onboarding input', [
+      { field: 'region', message: `"${region}" is not allowed for ${tier.isolation} tenants (allowed: ${allowed.join(', ')})` },
+    ]);
+  }
+  return {
+    tenantId: input.tenantId,
+    name: input.name,
+    tier: tier.name,
+    isolation: tier.isolation,
+    region,
+    adminEmail: input.adminEmail.toLowerCase(),
+    groupName: tenantGroupName(input.tenantId),
+    stackName: siloStackName(config, input.tenantId),
+  };
+}
+
+export function planPromotion(config: TenantryConfig, tenant: Tenant, value: unknown): PromotionPlan {
+  const input = parseInput(promotionInputSchema, value, 'promotion input');
+  const tier = findTier(config, input.targetTier);
+  if (tier === undefined) {
+    throw new ValidationError('promotion input', [
+      { field: 'targetTier', message: `unknown tier "${input.targetTier}" (known: ${knownTiers(config)})` },
+    ]);
+  }
+  if (tier.isolation !== 'silo') {
+    throw new ValidationError('promotion input', [
+      { field: 'targetTier', message: `tier "${tier.name}" is pooled; promotion moves a tenant to a silo tier` },
+    ]);
+  }
+  if (tenant.status !== 'ACTIVE') {
+    throw new LifecyclePreconditionError(tenant.tenantId, 'promoted', `it is ${tenant.status}, not ACTIVE`);
+  }
+  if (tenant.isolation !== 'pool') {
+    throw new LifecyclePreconditionError(tenant.tenantId, 'promoted', 'it already has a silo');
+  }
+  return {
+    tenantId: tenant.tenantId,
+    fromTier: tenant.tier,
+    toTier: tier.name,
+    region: tenant.region,
+    stackName: siloStackName(config, tenant.tenantId),
+  };
+}
+
+const OFFBOARDABLE = ['ACTIVE', 'SUSPENDED', 'FAILED', 'OFFBOARDING'] as const;
+
+export function planOffboarding(config: TenantryConfig, tenant: Tenant, value: unknown): OffboardingPlan {
+  const input = parseInput(offboardingInputSchema, value, 'offboarding input');
+  if (!(OFFBOARDABLE as readonly string[]).includes(tenant.status)) {
+    throw new LifecyclePreconditionError(
+      tenant.tenantId,
+      'offboarded',
+      `it is ${tenant.status} (offboarding starts from ${OFFBOARDABLE.join(', ')})`,
+    );
+  }
+  return {
+    tenantId: tenant.tenantId,
+    isolation: tenant.isolation,
+    status: tenant.status,
+    reason: input.reason ?? 'offboarding requested',
+    stackName: siloStackName(config, tenant.tenantId),
+    stackId: tenant.silo?.stackId ?? null,
+    kmsKeyArn: tenant.silo?.kmsKeyArn ?? null,
+  };
+}

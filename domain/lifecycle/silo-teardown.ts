@@ -1,0 +1,88 @@
+import {
+  type CloudFormationClient,
+  DeleteStackCommand,
+  DescribeStackResourcesCommand,
+  DescribeStacksCommand,
+  type Stack,
+} from '@aws-sdk/client-cloudformation';
+import { DescribeKeyCommand, type KMSClient, NotFoundException, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
+import { SiloStackError } from './errors';
+import { siloStackOutputs } from './silo';
+
+/**
+ * One step of deleting a silo: schedule deletion of its KMS key (the configured pending window) unless
+ * already scheduled, ask CloudFormation to delete the stack unless it is already deleting, and report
+ * where the stack is. Called repeatedly (with a Wait in between) until it answers ABSENT. The key is
+ * found from the stack's output, or its resources if the stack never completed.
+ */
+export type TeardownStatus = 'ABSENT' | 'DELETE_IN_PROGRESS';
+
+export interface TeardownResult {
+  readonly status: TeardownStatus;
+  readonly stackId: string | null;
+  readonly kmsKeyArn: string | null;
+  readonly keyDeletionDate: string | null;
+}
+
+export async function teardownSiloStep(
+  cfn: CloudFormationClient,
+  kms: KMSClient,
+  stackName: string,
+  pendingWindowDays: number,
+): Promise<TeardownResult> {
+  const stack = await findStack(cfn, stackName);
+  if (stack === undefined || stack.StackStatus === 'DELETE_COMPLETE') {
+    return { status: 'ABSENT', stackId: stack?.StackId ?? null, kmsKeyArn: null, keyDeletionDate: null };
+  }
+  if (stack.StackStatus === 'DELETE_FAILED') {
+    throw new SiloStackError(stackName, 'DELETE_FAILED', stack.StackStatusReason);
+  }
+  const keyId = await stackKey(cfn, stack);
+  let keyDeletionDate: string | null = null;
+  if (keyId !== undefined) keyDeletionDate = await scheduleKeyDeletion(kms, keyId, pendingWindowDays);
+  if (stack.StackStatus !== 'DELETE_IN_PROGRESS') {
+    await cfn.send(new DeleteStackCommand({ StackName: stack.StackId ?? stackName }));
+  }
+  const after = await findStack(cfn, stack.StackId ?? stackName);
+  const gone = after === undefined || after.StackStatus === 'DELETE_COMPLETE';
+  if (after?.StackStatus === 'DELETE_FAILED') {
+    throw new SiloStackError(stackName, 'DELETE_FAILED', after.StackStatusReason);
+  }
+  return {
+    status: gone ? 'ABSENT' : 'DELETE_IN_PROGRESS',
+    stackId: stack.StackId ?? null,
+    kmsKeyArn: keyId ?? null,
+    keyDeletionDate,
+  };
+}
+
+async function findStack(cfn: CloudFormationClient, stackName: string): Promise<Stack | undefined> {
+  try {
+    const { Stacks } = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
+    return Stacks?.[0];
+  } catch (error) {
+    if (error instanceof Error && /does not exist/i.test(error.message)) return undefined;
+    throw error;
+  }
+}
+
+async function stackKey(cfn: CloudFormationClient, stack: Stack): Promise<string | undefined> {
+  const output = stack.Outputs?.find((o) => o.OutputKey === siloStackOutputs.kmsKeyArn)?.OutputValue;
+  if (output) return output;
+  const { StackResources } = await cfn.send(
+    new DescribeStackResourcesCommand({ StackName: stack.StackId ?? stack.StackName }),
+  );
+  return StackResources?.find((r) => r.ResourceType === 'AWS::KMS::Key')?.PhysicalResourceId ?? undefined;
+}
+
+async function scheduleKeyDeletion(kms: KMSClient, keyId: string, days: number): Promise<string | null> {
+  try {
+    const { KeyMetadata } = await kms.send(new DescribeKeyCommand({ KeyId: keyId }));
+    if (KeyMetadata?.KeyState === 'PendingDeletion') return KeyMetadata.DeletionDate?.toISOString() ?? null;
+    const result = await kms.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: days }));
+    return result.DeletionDate?.toISOString() ?? null;
+  } catch (error) {
+    if (error instanceof NotFoundException) return null;
+    throw error;
+  }
+}

@@ -1,0 +1,122 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { TenantryConfig } from '../domain/config';
+import { runRunner } from './runner';
+import { generateMeteringSql, SINKS, type SinkName } from './sql';
+
+/** A window total as the job writes it (hourly, daily, cumulative). Quantities are exact decimal strings. */
+export interface TotalRow {
+  readonly pk: string;
+  readonly sk: string;
+  readonly tenantId: string;
+  readonly metric: string;
+  readonly granularity: 'HOUR' | 'DAY' | 'CUMULATIVE';
+  readonly windowStart: string;
+  readonly windowEnd: string;
+  readonly quantity: string;
+  readonly eventCount: number;
+  readonly expiresAt: number;
+}
+export interface LateRow {
+  readonly eventId: string;
+  readonly tenantId: string;
+  readonly metric: string;
+  readonly quantity: string;
+  readonly eventTime: string;
+  readonly watermarkTime: string;
+}
+export interface RejectedRow {
+  readonly reason: string;
+  readonly line: string;
+}
+export interface JobOutputs {
+  readonly hourly: TotalRow[];
+  readonly daily: TotalRow[];
+  readonly cumulative: TotalRow[];
+  readonly late: LateRow[];
+  readonly rejected: RejectedRow[];
+}
+
+/** Parses one output line, keeping `quantity` exact (JSON numbers would lose decimal digits). */
+export function parseOutputLine(line: string): Record<string, unknown> {
+  return JSON.parse(line.replace(/"quantity":(-?[0-9][0-9.eE+-]*)/, '"quantity":"$1"')) as Record<string, unknown>;
+}
+
+/** Reads every committed part file of a sink directory (in-progress files start with "."). */
+export function readSinkDir(dir: string, includeInProgress = false): Record<string, unknown>[] {
+  if (!existsSync(dir)) return [];
+  const rows: Record<string, unknown>[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) continue;
+    if (name.startsWith('.') && !(includeInProgress && name.includes('inprogress'))) continue;
+    for (const line of readFileSync(path, 'utf8').split('\n')) {
+      if (line.trim() !== '') rows.push(parseOutputLine(line));
+    }
+  }
+  return rows;
+}
+
+export function readOutputs(partsDir: string): JobOutputs {
+  const read = (sink: SinkName) => readSinkDir(join(partsDir, sink));
+  return {
+    hourly: read('hourly') as unknown as TotalRow[],
+    daily: read('daily') as unknown as TotalRow[],
+    cumulative: read('cumulative') as unknown as TotalRow[],
+    late: read('late') as unknown as LateRow[],
+    rejected: read('rejected') as unknown as RejectedRow[],
+  };
+}
+
+/** Stable order for files and comparisons. */
+export function sortRows<T extends object>(rows: T[]): T[] {
+  const key = (r: T) => JSON.stringify(Object.entries(r).sort(([a], [b]) => a.localeCompare(b)));
+  return [...rows].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+export interface RunLocalOptions {
+  readonly config: TenantryConfig;
+  readonly eventsPath: string;
+  readonly outDir: string;
+  /** Fixed clock for the age/future bounds (ISO); default: processing time. */
+  readonly now?: string;
+  readonly timeoutMs?: number;
+}
+
+export interface RunLocalResult {
+  readonly outputs: JobOutputs;
+  readonly sqlPath: string;
+  readonly durationMs: number;
+}
+
+/**
+ * Runs the generated job over a bounded JSON-lines file on a local MiniCluster, waits for it to
+ * finish (end of input moves the watermark to +∞, so every window fires), and writes
+ * `<outDir>/<sink>.jsonl` for each sink.
+ */
+export async function runLocal(options: RunLocalOptions): Promise<RunLocalResult> {
+  const eventsPath = resolve(options.eventsPath);
+  if (!existsSync(eventsPath)) throw new Error(`events file not found: ${eventsPath}`);
+  const outDir = resolve(options.outDir);
+  const partsDir = join(outDir, '.parts');
+  rmSync(partsDir, { recursive: true, force: true });
+  for (const sink of SINKS) rmSync(join(outDir, `${sink}.jsonl`), { force: true });
+  mkdirSync(partsDir, { recursive: true });
+  const sql = generateMeteringSql({
+    config: options.config,
+    profile: { kind: 'local', eventsPath, outDir: partsDir },
+    ...(options.now ? { now: options.now } : {}),
+  });
+  const sqlPath = join(outDir, 'metering.sql');
+  writeFileSync(sqlPath, sql);
+  const result = await runRunner({
+    args: ['--sql', sqlPath, '--await'],
+    timeoutMs: options.timeoutMs ?? 300_000,
+  });
+  const outputs = readOutputs(partsDir);
+  for (const sink of SINKS) {
+    const rows = sortRows(outputs[sink] as object[]);
+    writeFileSync(join(outDir, `${sink}.jsonl`), rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  }
+  return { outputs, sqlPath, durationMs: result.durationMs };
+}

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { CatalogRepository } from '../../domain/catalog/repository';
+import { documentClient } from '../../domain/aws/clients';
+import { isolationModels } from '../../domain/config';
+import { envVar, readEnv } from '../../domain/env';
+import { createPendingTenant, setPlacement } from '../../domain/lifecycle/catalog-ops';
+import { parseInput } from '../../domain/lifecycle/plan';
+import { lifecycleLogger, withTenant } from '../../domain/lifecycle/runtime';
+import { siloResourcesSchema } from '../../domain/tenant/tenant';
+import { tenantIdSchema } from '../../domain/tenant/tenant-id';
+
+/** Catalog writes other than status changes: register a PENDING tenant, record where it is served from. */
+const env = readEnv({ CATALOG_TABLE_NAME: envVar.name() });
+const client = documentClient();
+const catalog = new CatalogRepository({ client, tableName: env.CATALOG_TABLE_NAME });
+const logger = lifecycleLogger('tenant-catalog');
+
+const requestSchema = z.discriminatedUnion('action', [
+  z.object({
+    action: z.literal('create'),
+    tenantId: tenantIdSchema,
+    name: z.string(),
+    tier: z.string(),
+    isolation: z.enum(isolationModels),
+    region: z.string(),
+    executionArn: z.string().min(1),
+  }),
+  z.object({
+    action: z.literal('set-placement'),
+    tenantId: tenantIdSchema,
+    tier: z.string().min(1),
+    isolation: z.enum(isolationModels),
+    silo: siloResourcesSchema.nullable(),
+  }),
+]);
+
+export const handler = async (event: unknown) => {
+  const request = parseInput(requestSchema, event, 'tenant-catalog request');
+  return withTenant(logger, request.tenantId, async () => {
+    if (request.action === 'create') {
+      const { action: _a, executionArn, ...tenant } = request;
+      const result = await createPendingTenant(client, env.CATALOG_TABLE_NAME, catalog, tenant, executionArn);
+      logger.info('tenant registered', { alreadyCreated: result.alreadyCreated });
+      return { tenantId: result.tenant.tenantId, status: result.tenant.status, alreadyCreated: result.alreadyCreated };
+    }
+    const tenant = await setPlacement(catalog, request.tenantId, {
+      tier: request.tier,
+      isolation: request.isolation,
+      silo: request.silo,
+    });
+    logger.info('tenant placement recorded', { tier: tenant.tier, isolation: tenant.isolation });
+    return { tenantId: tenant.tenantId, tier: tenant.tier, isolation: tenant.isolation, silo: tenant.silo ?? null };
+  });
+};

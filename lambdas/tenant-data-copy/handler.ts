@@ -1,0 +1,58 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { z } from 'zod';
+import { baseClientConfig } from '../../domain/aws/clients';
+import { loadConfig } from '../../domain/config';
+import { ValidationError } from '../../domain/errors';
+import { envVar, readEnv } from '../../domain/env';
+import { parseInput } from '../../domain/lifecycle/plan';
+import { deadlineOf, lifecycleLogger, type RemainingTime, withTenant } from '../../domain/lifecycle/runtime';
+import { siloTableName } from '../../domain/lifecycle/silo';
+import { copyTenantChunk } from '../../domain/lifecycle/tenant-items';
+import { tenantIdSchema } from '../../domain/tenant/tenant-id';
+
+/**
+ * Copies one chunk of a tenant's items between the pooled table and the tenant's silo table (either
+ * direction: promotion, or restoring the pool on rollback) and returns the cursor of the next chunk.
+ * The silo table must be the tenant's own (its name is derived from the tenant id).
+ */
+const env = readEnv({
+  POOLED_TABLE_NAME: envVar.name(),
+  COPY_CHUNK_ITEMS: z.coerce.number().int().min(25).max(100_000).default(2_500),
+});
+const config = loadConfig();
+const client = new DynamoDBClient(baseClientConfig());
+const logger = lifecycleLogger('tenant-data-copy');
+
+const cursorSchema = z.object({
+  tenantId: tenantIdSchema,
+  direction: z.enum(['pool-to-silo', 'silo-to-pool']),
+  siloTable: z.string().min(3),
+  startKey: z.record(z.string(), z.any()).nullable(),
+  copied: z.number().int().nonnegative(),
+  done: z.boolean(),
+});
+
+export const handler = async (event: unknown, context?: RemainingTime) => {
+  const cursor = parseInput(cursorSchema, event, 'tenant-data-copy cursor');
+  return withTenant(logger, cursor.tenantId, async () => {
+    const expected = siloTableName(config, cursor.tenantId);
+    if (cursor.siloTable !== expected) {
+      throw new ValidationError('tenant-data-copy cursor', [
+        { field: 'siloTable', message: `"${cursor.siloTable}" is not the silo table of this tenant (${expected})` },
+      ]);
+    }
+    const [source, target] =
+      cursor.direction === 'pool-to-silo' ? [env.POOLED_TABLE_NAME, expected] : [expected, env.POOLED_TABLE_NAME];
+    const result = await copyTenantChunk(client, source, target, cursor.tenantId, cursor.startKey, {
+      maxItems: env.COPY_CHUNK_ITEMS,
+      deadline: deadlineOf(context),
+    });
+    logger.info('copied chunk', { direction: cursor.direction, items: result.handled, retried: result.retried });
+    return {
+      ...cursor,
+      startKey: result.nextKey,
+      copied: cursor.copied + result.handled,
+      done: result.nextKey === null,
+    };
+  });
+};

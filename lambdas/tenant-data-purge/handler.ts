@@ -1,0 +1,49 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { z } from 'zod';
+import { baseClientConfig, s3ClientConfig } from '../../domain/aws/clients';
+import { envVar, readEnv } from '../../domain/env';
+import { parseInput } from '../../domain/lifecycle/plan';
+import { deadlineOf, lifecycleLogger, type RemainingTime, withTenant } from '../../domain/lifecycle/runtime';
+import { purgeTenantObjectsChunk } from '../../domain/lifecycle/tenant-objects';
+import { purgeTenantChunk } from '../../domain/lifecycle/tenant-items';
+import { tenantIdSchema } from '../../domain/tenant/tenant-id';
+
+/**
+ * Erases one chunk of a tenant's data and returns the cursor of the next: `store: 'pool'` deletes its
+ * items from the pooled table (`TENANT#<id>#…`), `store: 's3'` every object version under `<id>/` in
+ * the tenant data bucket. `done` is true when nothing of the tenant is left in that store.
+ */
+const env = readEnv({
+  POOLED_TABLE_NAME: envVar.name(),
+  TENANT_DATA_BUCKET_NAME: envVar.name(),
+  PURGE_CHUNK_ITEMS: z.coerce.number().int().min(25).max(100_000).default(2_500),
+});
+const dynamo = new DynamoDBClient(baseClientConfig());
+const s3 = new S3Client(s3ClientConfig());
+const logger = lifecycleLogger('tenant-data-purge');
+
+const cursorSchema = z.object({
+  store: z.enum(['pool', 's3']),
+  tenantId: tenantIdSchema,
+  startKey: z.record(z.string(), z.any()).nullable(),
+  purged: z.number().int().nonnegative(),
+  done: z.boolean(),
+});
+
+export const handler = async (event: unknown, context?: RemainingTime) => {
+  const cursor = parseInput(cursorSchema, event, 'tenant-data-purge cursor');
+  return withTenant(logger, cursor.tenantId, async () => {
+    if (cursor.store === 's3') {
+      const result = await purgeTenantObjectsChunk(s3, env.TENANT_DATA_BUCKET_NAME, cursor.tenantId);
+      logger.info('purged objects', { objects: result.deleted });
+      return { ...cursor, startKey: null, purged: cursor.purged + result.deleted, done: result.done };
+    }
+    const result = await purgeTenantChunk(dynamo, env.POOLED_TABLE_NAME, cursor.tenantId, cursor.startKey, {
+      maxItems: env.PURGE_CHUNK_ITEMS,
+      deadline: deadlineOf(context),
+    });
+    logger.info('purged items', { items: result.handled });
+    return { ...cursor, startKey: result.nextKey, purged: cursor.purged + result.handled, done: result.nextKey === null };
+  });
+};

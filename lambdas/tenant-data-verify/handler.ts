@@ -1,0 +1,41 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { z } from 'zod';
+import { baseClientConfig } from '../../domain/aws/clients';
+import { loadConfig } from '../../domain/config';
+import { ValidationError } from '../../domain/errors';
+import { envVar, readEnv } from '../../domain/env';
+import { DataVerificationError } from '../../domain/lifecycle/errors';
+import { parseInput } from '../../domain/lifecycle/plan';
+import { lifecycleLogger, withTenant } from '../../domain/lifecycle/runtime';
+import { siloTableName } from '../../domain/lifecycle/silo';
+import { tallyTenantItems } from '../../domain/lifecycle/tenant-items';
+import { tenantIdSchema } from '../../domain/tenant/tenant-id';
+
+/** Verifies a copy: the tenant's items in the pool and in its silo have equal counts and checksums. */
+const env = readEnv({ POOLED_TABLE_NAME: envVar.name() });
+const config = loadConfig();
+const client = new DynamoDBClient(baseClientConfig());
+const logger = lifecycleLogger('tenant-data-verify');
+
+const requestSchema = z.object({ tenantId: tenantIdSchema, siloTable: z.string().min(3) });
+
+export const handler = async (event: unknown) => {
+  const request = parseInput(requestSchema, event, 'tenant-data-verify request');
+  return withTenant(logger, request.tenantId, async () => {
+    const expected = siloTableName(config, request.tenantId);
+    if (request.siloTable !== expected) {
+      throw new ValidationError('tenant-data-verify request', [
+        { field: 'siloTable', message: `"${request.siloTable}" is not the silo table of this tenant (${expected})` },
+      ]);
+    }
+    const [source, target] = await Promise.all([
+      tallyTenantItems(client, env.POOLED_TABLE_NAME, request.tenantId),
+      tallyTenantItems(client, expected, request.tenantId),
+    ]);
+    if (source.count !== target.count || source.checksum !== target.checksum) {
+      throw new DataVerificationError(request.tenantId, source, target);
+    }
+    logger.info('copy verified', { items: source.count, checksum: source.checksum });
+    return { tenantId: request.tenantId, count: source.count, checksum: source.checksum };
+  });
+};

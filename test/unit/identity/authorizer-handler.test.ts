@@ -1,0 +1,183 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { EnvironmentError } from '../../../domain/errors';
+import { LocalOverrideRefusedError } from '../../../domain/identity/errors';
+import { createCognitoVerifier } from '../../../domain/identity/verifier';
+import { createAuthorizerHandler, dependenciesFromEnv } from '../../../lambdas/authorizer/handler';
+import {
+  accessClaims,
+  BUCKET,
+  CLIENT_ID,
+  fakeCredentials,
+  harness,
+  jwksOf,
+  newSigningKey,
+  POOLED_TABLE_ARN,
+  ROLE_ARN,
+  STAGE_ARN,
+  signRs256,
+  USER_POOL_ID,
+} from './support/tokens';
+
+const key = newSigningKey();
+const sts = mockClient(STSClient);
+let issued = 0;
+let captured: string[] = [];
+
+beforeEach(() => {
+  sts.reset();
+  issued = 0;
+  sts.on(AssumeRoleCommand).callsFake(async () => fakeCredentials(++issued));
+  captured = [];
+  const capture = (chunk: unknown) => {
+    captured.push(String(chunk));
+    return true;
+  };
+  vi.spyOn(process.stdout, 'write').mockImplementation(capture);
+  vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+});
+
+afterEach(() => vi.restoreAllMocks());
+
+function event(token: string | undefined, method = 'GET', headers: Record<string, string> = {}): APIGatewayRequestAuthorizerEvent {
+  return {
+    type: 'REQUEST',
+    methodArn: `${STAGE_ARN}/${method}/documents`,
+    resource: '/documents',
+    path: '/documents',
+    httpMethod: method,
+    headers: { ...(token === undefined ? {} : { Authorization: token }), ...headers },
+    multiValueHeaders: {},
+    pathParameters: {},
+    queryStringParameters: {},
+    multiValueQueryStringParameters: {},
+    stageVariables: {},
+    requestContext: {} as APIGatewayRequestAuthorizerEvent['requestContext'],
+  };
+}
+
+function handlerWith(usageExceeded = false) {
+  const h = harness({ key, usageLimit: async () => ({ exceeded: usageExceeded, metric: 'api.call' }) });
+  return createAuthorizerHandler({
+    authorizer: h.authorizer,
+    logger: new Logger({ serviceName: 'authorizer-test' }),
+    metrics: new Metrics({ namespace: 'TenantryTest', serviceName: 'authorizer' }),
+  });
+}
+
+describe('authorizer handler', () => {
+  it('returns the policy, context and usage-plan key for a valid token', async () => {
+    const handler = handlerWith();
+
+    const result = await handler(event(`Bearer ${signRs256(key, accessClaims())}`));
+
+    expect(result.principalId).toBe('user-sub-1');
+    expect(result.usageIdentifierKey).toBe('tenantry-dev-usage-plan-pro-apikey');
+    expect(result.context).toMatchObject({ tenantId: 'acme', tier: 'pro', route: 'pool' });
+  });
+
+  it('throws Unauthorized (401) for an invalid token', async () => {
+    await expect(handlerWith()(event('Bearer nope'))).rejects.toThrow(/^Unauthorized$/);
+  });
+
+  it('throws PlanLimitExceeded (mapped to 429) for a tenant over its limit', async () => {
+    await expect(handlerWith(true)(event(`Bearer ${signRs256(key, accessClaims())}`))).rejects.toThrow(
+      /^PlanLimitExceeded$/,
+    );
+  });
+
+  it('never logs a token or a credential, and tenantId does not leak into the next request', async () => {
+    const handler = handlerWith();
+    const token = signRs256(key, accessClaims());
+    const otherToken = signRs256(key, accessClaims({ tenantId: 'globex', tier: 'starter' }));
+
+    await handler(event(`Bearer ${token}`, 'GET', { 'X-Tenant-Id': 'globex' }));
+    await handler(event(`Bearer ${otherToken}`));
+    await expect(handler(event(`Bearer ${token}x`))).rejects.toThrow('Unauthorized');
+    await expect(handler(event(`Bearer ${signRs256(key, accessClaims({ exp: 1 }))}`))).rejects.toThrow(
+      'Unauthorized',
+    );
+
+    const output = captured.join('');
+    const lines = output
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const decisions = lines.filter((l) => l.message === 'authorizer decision');
+    expect(decisions.map((l) => [l.decision, l.tenantId])).toEqual([
+      ['allow', 'acme'],
+      ['allow', 'globex'],
+      ['unauthorized', undefined],
+      ['unauthorized', undefined],
+    ]);
+    expect(lines.some((l) => l.message === 'suspicious request' && l.warning === 'tenant-mismatch')).toBe(true);
+    for (const secret of [token, otherToken, token.split('.')[2] as string, 'fake-secret-access-key-1', 'fake-session-token-1', 'fake-secret-access-key-2', 'fake-session-token-2']) {
+      expect(output).not.toContain(secret);
+    }
+    expect(output).toContain('"tier":"pro"'); // EMF metrics carry the tier dimension
+  });
+});
+
+describe('cold-start configuration', () => {
+  const valid = {
+    USER_POOL_ID,
+    USER_POOL_CLIENT_ID: CLIENT_ID,
+    CATALOG_TABLE_NAME: 'tenantry-dev-catalog',
+    POOLED_TABLE_ARN,
+    TENANT_BUCKET_NAME: BUCKET,
+    TENANT_RUNTIME_ROLE_ARN: ROLE_ARN,
+    AWS_REGION: 'us-east-1',
+  };
+
+  it('names every missing or malformed variable', () => {
+    const attempt = () => dependenciesFromEnv({ ...valid, USER_POOL_ID: undefined, POOLED_TABLE_ARN: 'table' });
+    expect(attempt).toThrow(EnvironmentError);
+    expect(attempt).toThrow(/USER_POOL_ID: is required but not set; POOLED_TABLE_ARN: must be an ARN/);
+  });
+
+  it('refuses the local JWKS override without the local flag', () => {
+    expect(() => dependenciesFromEnv({ ...valid, LOCAL_JWKS_URI: 'http://127.0.0.1:5000/jwks.json' })).toThrow(
+      LocalOverrideRefusedError,
+    );
+    expect(() =>
+      dependenciesFromEnv({ ...valid, LOCAL_JWKS_URI: 'http://127.0.0.1:5000/jwks.json', TENANTRY_LOCAL: 'true' }),
+    ).not.toThrow();
+  });
+
+  it('builds with only the required variables', () => {
+    expect(dependenciesFromEnv(valid).authorizer).toBeDefined();
+  });
+});
+
+describe('JWKS from a local override, cached across invocations', () => {
+  let server: Server;
+  let fetches = 0;
+  let uri = '';
+
+  beforeAll(async () => {
+    server = createServer((_req, res) => {
+      fetches++;
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(jwksOf(key)));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    uri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('fetches the JWKS once for many verifications, still checking the issuer', async () => {
+    const verifier = createCognitoVerifier({ userPoolId: USER_POOL_ID, clientId: CLIENT_ID, tokenUse: 'access', localJwksUri: uri, localFlag: true });
+
+    for (let i = 0; i < 5; i++) await verifier.verify(signRs256(key, accessClaims({ jti: `j${i}` })));
+    const foreign = signRs256(key, accessClaims({ iss: 'https://evil.example.com/us-east-1_TestPool1' }));
+
+    expect(fetches).toBe(1);
+    await expect(verifier.verify(foreign)).rejects.toThrow(/issuer/i);
+  });
+});

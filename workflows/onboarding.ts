@@ -1,0 +1,295 @@
+import type { TenantryConfig } from '../domain/config';
+import { lifecycleDetailTypes } from '../domain/lifecycle/events';
+import type { Catcher, StateMachineDefinition } from './asl';
+import {
+  catchAll,
+  catchKeep,
+  EXECUTION_ARN,
+  emitEvent,
+  failureExpr,
+  lambdaTask,
+  SILO_FROM_STACK,
+  sdkTask,
+  siloProvisioningStates,
+  siloTeardownStates,
+  sub,
+} from './common';
+
+/**
+ * Onboarding (pool or silo), started by the signup starter with the signup's detail as input.
+ *
+ *   Validate → CreateTenantRecord (PENDING, conditional) → CreateTenantGroup → CreateAdminUser
+ *   → AddAdminToGroup → [silo: CreateSiloStack → DescribeSiloStack ⟲ Wait → RecordSiloResources]
+ *   → ActivateTenant → EmitTenantOnboarded → Onboarded
+ *
+ * Rejections (nothing was created): invalid input, or a tenant id already registered by another run
+ * → EmitOnboardingRejected → OnboardingRejected (Fail).
+ * Any other failure → compensation, each step idempotent and tolerant of what does not exist:
+ *   CompensateIdentity (admin user if it carries our tenant id, then the group) → silo teardown
+ *   (key deletion scheduled, stack deleted) → MarkFailed (PENDING → FAILED with the reason)
+ *   → EmitOnboardingFailed → OnboardingFailed (Fail). A compensation step that fails is recorded in
+ *   `compensationErrors` (reported in the event) and the next one still runs: the tenant is never
+ *   left PENDING.
+ *
+ * Output: `{ tenantId, status: 'ACTIVE', tier, isolation, silo? }`.
+ */
+export const ONBOARDING = 'onboarding';
+
+export function onboardingDefinition(config: TenantryConfig): StateMachineDefinition {
+  const { stackPollSeconds, stackMaxPolls } = config.lifecycle;
+  const toCompensation = (state: string): Catcher => catchAll(state, 'Compensate');
+  const compensationCatch = (state: string, next: string): Catcher => ({
+    ErrorEquals: ['States.ALL'],
+    Next: next,
+    Assign: {
+      compensationErrors: `{% $append($compensationErrors, [${failureExpr(state).slice(3, -3)}]) %}`,
+    },
+  });
+
+  return {
+    Comment: 'Tenantry tenant onboarding (pool or silo) with compensation',
+    QueryLanguage: 'JSONata',
+    StartAt: 'Validate',
+    States: {
+      Validate: lambdaTask(
+        'validate',
+        { kind: 'onboarding', input: '{% $states.input %}' },
+        {
+          flow: { Next: 'CreateTenantRecord' },
+          assign: { plan: '{% $states.result.Payload %}', compensationErrors: [] },
+          catch: [catchAll('Validate', 'EmitOnboardingRejected')],
+        },
+      ),
+      CreateTenantRecord: lambdaTask(
+        'catalog',
+        {
+          action: 'create',
+          tenantId: '{% $plan.tenantId %}',
+          name: '{% $plan.name %}',
+          tier: '{% $plan.tier %}',
+          isolation: '{% $plan.isolation %}',
+          region: '{% $plan.region %}',
+          executionArn: EXECUTION_ARN,
+        },
+        {
+          flow: { Next: 'CreateTenantGroup' },
+          catch: [
+            {
+              ErrorEquals: ['TenantAlreadyExistsError'],
+              Next: 'EmitOnboardingRejected',
+              Assign: { failure: failureExpr('CreateTenantRecord') },
+            },
+            toCompensation('CreateTenantRecord'),
+          ],
+        },
+      ),
+      CreateTenantGroup: sdkTask(
+        'cognitoidentityprovider',
+        'createGroup',
+        {
+          UserPoolId: sub('UserPoolId'),
+          GroupName: '{% $plan.groupName %}',
+          Description: "{% 'Users of tenant ' & $plan.tenantId %}",
+        },
+        {
+          flow: { Next: 'CreateAdminUser' },
+          catch: [
+            { ErrorEquals: ['CognitoIdentityProvider.GroupExistsException'], Next: 'CreateAdminUser' },
+            toCompensation('CreateTenantGroup'),
+          ],
+          comment: 'GroupExists: created by an earlier attempt of this run (duplicates stop at CreateTenantRecord).',
+        },
+      ),
+      CreateAdminUser: sdkTask(
+        'cognitoidentityprovider',
+        'adminCreateUser',
+        {
+          UserPoolId: sub('UserPoolId'),
+          Username: '{% $plan.adminEmail %}',
+          UserAttributes: [
+            { Name: 'email', Value: '{% $plan.adminEmail %}' },
+            { Name: 'email_verified', Value: 'true' },
+            { Name: 'custom:tenantId', Value: '{% $plan.tenantId %}' },
+            { Name: 'custom:tier', Value: '{% $plan.tier %}' },
+          ],
+          DesiredDeliveryMediums: ['EMAIL'],
+        },
+        {
+          flow: { Next: 'AddAdminToGroup' },
+          catch: [
+            { ErrorEquals: ['CognitoIdentityProvider.UsernameExistsException'], Next: 'CheckExistingAdmin' },
+            toCompensation('CreateAdminUser'),
+          ],
+          comment: 'Tenant attributes are set here, server-side; the app client cannot write them.',
+        },
+      ),
+      CheckExistingAdmin: sdkTask(
+        'cognitoidentityprovider',
+        'adminGetUser',
+        { UserPoolId: sub('UserPoolId'), Username: '{% $plan.adminEmail %}' },
+        {
+          flow: { Next: 'AdminIsOurs?' },
+          assign: {
+            adminTenant:
+              "{% ($t := $states.result.UserAttributes[Name='custom:tenantId'].Value; $exists($t) ? $t : '') %}",
+          },
+          catch: [toCompensation('CheckExistingAdmin')],
+        },
+      ),
+      'AdminIsOurs?': {
+        Type: 'Choice',
+        Choices: [{ Condition: '{% $adminTenant = $plan.tenantId %}', Next: 'AddAdminToGroup' }],
+        Default: 'AdminOwnedElsewhere',
+      },
+      AdminOwnedElsewhere: {
+        Type: 'Pass',
+        Assign: {
+          failure:
+            "{% {'state': 'CreateAdminUser', 'error': 'AdminUserBelongsToAnotherTenant', 'cause': 'user ' & $plan.adminEmail & ' already exists and belongs to another tenant'} %}",
+        },
+        Next: 'Compensate',
+      },
+      AddAdminToGroup: sdkTask(
+        'cognitoidentityprovider',
+        'adminAddUserToGroup',
+        { UserPoolId: sub('UserPoolId'), Username: '{% $plan.adminEmail %}', GroupName: '{% $plan.groupName %}' },
+        { flow: { Next: 'IsSilo?' }, catch: [toCompensation('AddAdminToGroup')] },
+      ),
+      'IsSilo?': {
+        Type: 'Choice',
+        Choices: [{ Condition: "{% $plan.isolation = 'silo' %}", Next: 'CreateSiloStack' }],
+        Default: 'ActivateTenant',
+      },
+      ...siloProvisioningStates({
+        stackName: '$plan.stackName',
+        tenantId: '$plan.tenantId',
+        tier: '$plan.tier',
+        pollSeconds: stackPollSeconds,
+        maxPolls: stackMaxPolls,
+        onReady: 'RecordSiloResources',
+        onFailure: 'Compensate',
+      }),
+      RecordSiloResources: lambdaTask(
+        'catalog',
+        {
+          action: 'set-placement',
+          tenantId: '{% $plan.tenantId %}',
+          tier: '{% $plan.tier %}',
+          isolation: 'silo',
+          silo: `{% ${SILO_FROM_STACK} %}`,
+        },
+        { flow: { Next: 'ActivateTenant' }, catch: [toCompensation('RecordSiloResources')] },
+      ),
+      ActivateTenant: lambdaTask(
+        'transition',
+        { tenantId: '{% $plan.tenantId %}', to: 'ACTIVE', reason: 'onboarded', executionArn: EXECUTION_ARN },
+        { flow: { Next: 'EmitTenantOnboarded' }, catch: [toCompensation('ActivateTenant')] },
+      ),
+      EmitTenantOnboarded: emitEvent(
+        lifecycleDetailTypes.onboarded,
+        {
+          tenantId: '{% $plan.tenantId %}',
+          tier: '{% $plan.tier %}',
+          isolation: '{% $plan.isolation %}',
+          executionArn: EXECUTION_ARN,
+        },
+        {
+          flow: { Next: 'Onboarded' },
+          catch: [catchAll('EmitTenantOnboarded', 'OnboardedEventNotSent')],
+          comment: 'The tenant is ACTIVE and complete here: a failure to emit is reported, not compensated.',
+        },
+      ),
+      Onboarded: {
+        Type: 'Succeed',
+        Output: {
+          tenantId: '{% $plan.tenantId %}',
+          status: 'ACTIVE',
+          tier: '{% $plan.tier %}',
+          isolation: '{% $plan.isolation %}',
+          silo: `{% $plan.isolation = 'silo' ? ${SILO_FROM_STACK} : null %}`,
+        },
+      },
+      OnboardedEventNotSent: {
+        Type: 'Fail',
+        Error: 'OnboardedEventNotSent',
+        Cause: 'the tenant was onboarded (ACTIVE) but the TenantOnboarded event could not be emitted',
+      },
+
+      // --- rejection: nothing was created ------------------------------------------------------------
+      EmitOnboardingRejected: emitEvent(
+        lifecycleDetailTypes.onboardingFailed,
+        {
+          tenantId: '{% $states.context.Execution.Input.tenantId %}',
+          stage: 'rejected',
+          failedState: '{% $failure.state %}',
+          error: '{% $failure.error %}',
+          cause: '{% $failure.cause %}',
+          compensated: true,
+          executionArn: EXECUTION_ARN,
+        },
+        { flow: { Next: 'OnboardingRejected' }, catch: [catchKeep('OnboardingRejected')] },
+      ),
+      OnboardingRejected: {
+        Type: 'Fail',
+        Error: 'OnboardingRejected',
+        Cause: "{% $failure.state & ': ' & $failure.error & ': ' & $failure.cause %}",
+      },
+
+      // --- compensation ------------------------------------------------------------------------------
+      Compensate: {
+        Type: 'Pass',
+        Comment: 'Entry of the compensation path; $failure says what failed.',
+        Next: 'CompensateIdentity',
+      },
+      CompensateIdentity: lambdaTask(
+        'identityPurge',
+        { tenantId: '{% $plan.tenantId %}', usernames: ['{% $plan.adminEmail %}'] },
+        { flow: { Next: 'CompensateSilo?' }, catch: [compensationCatch('CompensateIdentity', 'CompensateSilo?')] },
+      ),
+      'CompensateSilo?': {
+        Type: 'Choice',
+        Choices: [{ Condition: "{% $plan.isolation = 'silo' %}", Next: 'CompensateSiloTeardown' }],
+        Default: 'MarkFailed',
+      },
+      ...siloTeardownStates({
+        prefix: 'Compensate',
+        stackName: '$plan.stackName',
+        pollSeconds: stackPollSeconds,
+        maxPolls: stackMaxPolls,
+        next: 'MarkFailed',
+        onFailure: 'MarkFailed',
+      }),
+      MarkFailed: lambdaTask(
+        'transition',
+        {
+          tenantId: '{% $plan.tenantId %}',
+          to: 'FAILED',
+          onlyFrom: ['PENDING'],
+          allowMissing: true,
+          reason: "{% $failure.state & ': ' & $failure.error %}",
+          executionArn: EXECUTION_ARN,
+        },
+        { flow: { Next: 'EmitOnboardingFailed' }, catch: [compensationCatch('MarkFailed', 'EmitOnboardingFailed')] },
+      ),
+      EmitOnboardingFailed: emitEvent(
+        lifecycleDetailTypes.onboardingFailed,
+        {
+          tenantId: '{% $plan.tenantId %}',
+          stage: 'compensated',
+          failedState: '{% $failure.state %}',
+          error: '{% $failure.error %}',
+          cause: '{% $failure.cause %}',
+          compensated: '{% $count($compensationErrors) = 0 %}',
+          compensationErrors: '{% $compensationErrors %}',
+          executionArn: EXECUTION_ARN,
+        },
+        { flow: { Next: 'OnboardingFailed' }, catch: [catchKeep('OnboardingFailed')] },
+      ),
+      OnboardingFailed: {
+        Type: 'Fail',
+        Error: 'OnboardingFailed',
+        Cause: "{% $failure.state & ': ' & $failure.error & ': ' & $failure.cause %}",
+      },
+    },
+  };
+}

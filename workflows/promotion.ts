@@ -1,0 +1,286 @@
+import type { TenantryConfig } from '../domain/config';
+import { lifecycleDetailTypes } from '../domain/lifecycle/events';
+import type { Catcher, StateMachineDefinition } from './asl';
+import {
+  catchAll,
+  catchKeep,
+  EXECUTION_ARN,
+  emitEvent,
+  failureExpr,
+  lambdaTask,
+  SILO_FROM_STACK,
+  siloProvisioningStates,
+  siloTeardownStates,
+} from './common';
+
+/**
+ * Promotion pool → silo (input `{ tenantId, targetTier }`, the target tier's isolation must be silo).
+ *
+ *   Validate → SetMigrating (ACTIVE → MIGRATING: the authorizer makes the tenant read-only)
+ *   → CreateSiloStack → DescribeSiloStack ⟲ Wait → PrepareCopy → CopyChunk ⟲ (checkpointed chunks)
+ *   → VerifyCopy (count + checksum, source vs silo) → SwitchCatalog (tier, isolation, silo references)
+ *   → PreparePurge → PurgePoolChunk ⟲ → ActivateTenant (MIGRATING → ACTIVE) → EmitTenantPromoted
+ *
+ * Rollback (any failure): [if the pool purge had started: RestoreChunk ⟲ copies the silo's items back
+ * to the pool] → RevertCatalog (back to the pool tier, no silo) → RollbackSiloTeardown (key deletion
+ * scheduled, stack deleted) → RestoreActive (MIGRATING → ACTIVE) → EmitPromotionFailed → PromotionFailed.
+ * If the items cannot be restored to the pool, the promotion rolls forward instead (the catalog stays
+ * on the verified silo, which holds every item) — data is never deleted from its last complete copy.
+ * Either way the tenant ends ACTIVE: never left locked.
+ *
+ * Output: `{ tenantId, status: 'ACTIVE', tier, isolation: 'silo', silo, items, checksum }`.
+ */
+export const PROMOTION = 'promotion';
+
+export function promotionDefinition(config: TenantryConfig): StateMachineDefinition {
+  const { stackPollSeconds, stackMaxPolls } = config.lifecycle;
+  const toRollback = (state: string): Catcher => catchAll(state, 'Rollback');
+  const rollbackCatch = (state: string, next: string, extra: Record<string, string> = {}): Catcher => ({
+    ErrorEquals: ['States.ALL'],
+    Next: next,
+    Assign: { rollbackErrors: `{% $append($rollbackErrors, [${failureExpr(state).slice(3, -3)}]) %}`, ...extra },
+  });
+  const cursor = (direction: string, table: string) =>
+    `{% {'tenantId': $plan.tenantId, 'direction': '${direction}', 'siloTable': ${table}, 'startKey': null, 'copied': 0, 'done': false} %}`;
+
+  return {
+    Comment: 'Tenantry tenant promotion pool -> silo with rollback',
+    QueryLanguage: 'JSONata',
+    StartAt: 'Validate',
+    States: {
+      Validate: lambdaTask(
+        'validate',
+        { kind: 'promotion', input: '{% $states.input %}' },
+        {
+          flow: { Next: 'SetMigrating' },
+          assign: { plan: '{% $states.result.Payload %}', stage: 'locking', rollbackErrors: [], silo: null },
+          catch: [catchAll('Validate', 'EmitPromotionRejected')],
+        },
+      ),
+      SetMigrating: lambdaTask(
+        'transition',
+        {
+          tenantId: '{% $plan.tenantId %}',
+          to: 'MIGRATING',
+          reason: "{% 'promotion to ' & $plan.toTier %}",
+          executionArn: EXECUTION_ARN,
+        },
+        { flow: { Next: 'CreateSiloStack' }, catch: [toRollback('SetMigrating')] },
+      ),
+      ...siloProvisioningStates({
+        stackName: '$plan.stackName',
+        tenantId: '$plan.tenantId',
+        tier: '$plan.toTier',
+        pollSeconds: stackPollSeconds,
+        maxPolls: stackMaxPolls,
+        onReady: 'PrepareCopy',
+        onFailure: 'Rollback',
+      }),
+      PrepareCopy: {
+        Type: 'Pass',
+        Assign: {
+          silo: `{% ${SILO_FROM_STACK} %}`,
+          copy: cursor('pool-to-silo', `$stack.Outputs[OutputKey='TableName'].OutputValue`),
+        },
+        Next: 'CopyChunk',
+      },
+      CopyChunk: lambdaTask(
+        'copy',
+        '{% $copy %}',
+        {
+          flow: { Next: 'MoreToCopy?' },
+          assign: { copy: '{% $states.result.Payload %}' },
+          catch: [toRollback('CopyChunk')],
+          comment: 'Copies up to one chunk of items and returns the cursor of the next one (checkpoint).',
+        },
+      ),
+      'MoreToCopy?': {
+        Type: 'Choice',
+        Choices: [{ Condition: '{% $copy.done %}', Next: 'VerifyCopy' }],
+        Default: 'CopyChunk',
+      },
+      VerifyCopy: lambdaTask(
+        'verify',
+        { tenantId: '{% $plan.tenantId %}', siloTable: '{% $silo.tableName %}' },
+        { flow: { Next: 'SwitchCatalog' }, assign: { verified: '{% $states.result.Payload %}' }, catch: [toRollback('VerifyCopy')] },
+      ),
+      SwitchCatalog: lambdaTask(
+        'catalog',
+        {
+          action: 'set-placement',
+          tenantId: '{% $plan.tenantId %}',
+          tier: '{% $plan.toTier %}',
+          isolation: 'silo',
+          silo: '{% $silo %}',
+        },
+        { flow: { Next: 'PreparePurge' }, catch: [toRollback('SwitchCatalog')] },
+      ),
+      PreparePurge: {
+        Type: 'Pass',
+        Comment: 'From here on the pool may lose items: a rollback first restores them from the silo.',
+        Assign: {
+          stage: 'purging',
+          purge: "{% {'store': 'pool', 'tenantId': $plan.tenantId, 'startKey': null, 'purged': 0, 'done': false} %}",
+        },
+        Next: 'PurgePoolChunk',
+      },
+      PurgePoolChunk: lambdaTask(
+        'purge',
+        '{% $purge %}',
+        { flow: { Next: 'MoreToPurge?' }, assign: { purge: '{% $states.result.Payload %}' }, catch: [toRollback('PurgePoolChunk')] },
+      ),
+      'MoreToPurge?': {
+        Type: 'Choice',
+        Choices: [{ Condition: '{% $purge.done %}', Next: 'ActivateTenant' }],
+        Default: 'PurgePoolChunk',
+      },
+      ActivateTenant: lambdaTask(
+        'transition',
+        { tenantId: '{% $plan.tenantId %}', to: 'ACTIVE', reason: 'promoted to silo', executionArn: EXECUTION_ARN },
+        { flow: { Next: 'EmitTenantPromoted' }, catch: [toRollback('ActivateTenant')] },
+      ),
+      EmitTenantPromoted: emitEvent(
+        lifecycleDetailTypes.promoted,
+        {
+          tenantId: '{% $plan.tenantId %}',
+          fromTier: '{% $plan.fromTier %}',
+          toTier: '{% $plan.toTier %}',
+          items: '{% $verified.count %}',
+          checksum: '{% $verified.checksum %}',
+          stackId: '{% $silo.stackId %}',
+          executionArn: EXECUTION_ARN,
+        },
+        { flow: { Next: 'Promoted' }, catch: [catchAll('EmitTenantPromoted', 'PromotedEventNotSent')] },
+      ),
+      Promoted: {
+        Type: 'Succeed',
+        Output: {
+          tenantId: '{% $plan.tenantId %}',
+          status: 'ACTIVE',
+          tier: '{% $plan.toTier %}',
+          isolation: 'silo',
+          silo: '{% $silo %}',
+          items: '{% $verified.count %}',
+          checksum: '{% $verified.checksum %}',
+        },
+      },
+      PromotedEventNotSent: {
+        Type: 'Fail',
+        Error: 'PromotedEventNotSent',
+        Cause: 'the tenant was promoted (ACTIVE on its silo) but the TenantPromoted event could not be emitted',
+      },
+
+      // --- rejection: nothing was changed ------------------------------------------------------------
+      EmitPromotionRejected: emitEvent(
+        lifecycleDetailTypes.promotionFailed,
+        {
+          tenantId: '{% $states.context.Execution.Input.tenantId %}',
+          stage: 'rejected',
+          failedState: '{% $failure.state %}',
+          error: '{% $failure.error %}',
+          cause: '{% $failure.cause %}',
+          executionArn: EXECUTION_ARN,
+        },
+        { flow: { Next: 'PromotionRejected' }, catch: [catchKeep('PromotionRejected')] },
+      ),
+      PromotionRejected: {
+        Type: 'Fail',
+        Error: 'PromotionRejected',
+        Cause: "{% $failure.state & ': ' & $failure.error & ': ' & $failure.cause %}",
+      },
+
+      // --- rollback ----------------------------------------------------------------------------------
+      Rollback: {
+        Type: 'Pass',
+        Comment: 'Entry of the rollback path; $failure says what failed, $stage how far the promotion got.',
+        Next: 'NeedsRestore?',
+      },
+      'NeedsRestore?': {
+        Type: 'Choice',
+        Choices: [{ Condition: "{% $stage = 'purging' %}", Next: 'PrepareRestore' }],
+        Default: 'RevertCatalog',
+      },
+      PrepareRestore: {
+        Type: 'Pass',
+        Assign: { copy: cursor('silo-to-pool', '$silo.tableName') },
+        Next: 'RestoreChunk',
+      },
+      RestoreChunk: lambdaTask(
+        'copy',
+        '{% $copy %}',
+        {
+          flow: { Next: 'MoreToRestore?' },
+          assign: { copy: '{% $states.result.Payload %}' },
+          catch: [rollbackCatch('RestoreChunk', 'RestoreActive', { stage: 'rolled-forward' })],
+          comment: 'If the pool cannot be restored, keep the complete silo and the switched catalog (roll forward).',
+        },
+      ),
+      'MoreToRestore?': {
+        Type: 'Choice',
+        Choices: [{ Condition: '{% $copy.done %}', Next: 'RevertCatalog' }],
+        Default: 'RestoreChunk',
+      },
+      RevertCatalog: lambdaTask(
+        'catalog',
+        {
+          action: 'set-placement',
+          tenantId: '{% $plan.tenantId %}',
+          tier: '{% $plan.fromTier %}',
+          isolation: 'pool',
+          silo: null,
+        },
+        {
+          flow: { Next: 'RollbackSiloTeardown' },
+          catch: [rollbackCatch('RevertCatalog', 'RestoreActive')],
+          comment: 'If the catalog cannot be reverted it may still route to the silo: keep the silo.',
+        },
+      ),
+      ...siloTeardownStates({
+        prefix: 'Rollback',
+        stackName: '$plan.stackName',
+        pollSeconds: stackPollSeconds,
+        maxPolls: stackMaxPolls,
+        next: 'RestoreActive',
+        onFailure: 'RollbackTeardownFailed',
+      }),
+      RollbackTeardownFailed: {
+        Type: 'Pass',
+        Assign: {
+          rollbackErrors:
+            "{% $append($rollbackErrors, [{'state': 'RollbackDeleteSilo', 'error': 'SiloNotDeleted', 'cause': 'stack ' & $plan.stackName & ' left for an operator to delete'}]) %}",
+        },
+        Next: 'RestoreActive',
+      },
+      RestoreActive: lambdaTask(
+        'transition',
+        {
+          tenantId: '{% $plan.tenantId %}',
+          to: 'ACTIVE',
+          onlyFrom: ['MIGRATING'],
+          reason: "{% 'promotion rolled back: ' & $failure.state & ': ' & $failure.error %}",
+          executionArn: EXECUTION_ARN,
+        },
+        { flow: { Next: 'EmitPromotionFailed' }, catch: [rollbackCatch('RestoreActive', 'EmitPromotionFailed')] },
+      ),
+      EmitPromotionFailed: emitEvent(
+        lifecycleDetailTypes.promotionFailed,
+        {
+          tenantId: '{% $plan.tenantId %}',
+          stage: "{% $stage = 'rolled-forward' ? 'rolled-forward' : 'rolled-back' %}",
+          failedState: '{% $failure.state %}',
+          error: '{% $failure.error %}',
+          cause: '{% $failure.cause %}',
+          rolledBack: '{% $count($rollbackErrors) = 0 %}',
+          rollbackErrors: '{% $rollbackErrors %}',
+          executionArn: EXECUTION_ARN,
+        },
+        { flow: { Next: 'PromotionFailed' }, catch: [catchKeep('PromotionFailed')] },
+      ),
+      PromotionFailed: {
+        Type: 'Fail',
+        Error: 'PromotionFailed',
+        Cause: "{% $failure.state & ': ' & $failure.error & ': ' & $failure.cause %}",
+      },
+    },
+  };
+}
