@@ -39,7 +39,10 @@ export interface JobOutputs {
 
 /** Parses one output line, keeping `quantity` exact (JSON numbers would lose decimal digits). */
 export function parseOutputLine(line: string): Record<string, unknown> {
-  return JSON.parse(line.replace(/"quantity":(-?[0-9][0-9.eE+-]*)/, '"quantity":"$1"')) as Record<string, unknown>;
+  return JSON.parse(line.replace(/"quantity":(-?[0-9][0-9.eE+-]*)/, '"quantity":"$1"')) as Record<
+    string,
+    unknown
+  >;
 }
 
 /** Reads every committed part file of a sink directory (in-progress files start with "."). */
@@ -119,4 +122,10 @@ export async function runLocal(options: RunLocalOptions): Promise<RunLocalResult
     writeFileSync(join(outDir, `${sink}.jsonl`), rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
   }
   return { outputs, sqlPath, durationMs: result.durationMs };
+}
+
+/** Plans the job (EXPLAIN of the one statement set) without running it: every connector factory is resolved. */
+export async function explainJob(sqlPath: string): Promise<string> {
+  const result = await runRunner({ args: ['--sql', sqlPath, '--mode', 'explain'], timeoutMs: 180_000 });
+  return result.stdout;
 }

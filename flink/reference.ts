@@ -109,7 +109,10 @@ export function referenceAggregate(lines: readonly string[], options: ReferenceO
   }
 
   const windows = (size: number, granularity: WindowGranularity) => {
-    const acc = new Map<string, { tenantId: string; metric: string; start: number; units: bigint; count: number }>();
+    const acc = new Map<
+      string,
+      { tenantId: string; metric: string; start: number; units: bigint; count: number }
+    >();
     for (const e of counted) {
       const start = Math.floor(e.ts / size) * size;
       const k = `${e.tenantId}|${e.metric}|${start}`;
@@ -118,7 +121,9 @@ export function referenceAggregate(lines: readonly string[], options: ReferenceO
       w.count += 1;
       acc.set(k, w);
     }
-    return [...acc.values()].map((w) => totalRow(granularity, w.tenantId, w.metric, w.start, w.start + size, w.units, w.count));
+    return [...acc.values()].map((w) =>
+      totalRow(granularity, w.tenantId, w.metric, w.start, w.start + size, w.units, w.count),
+    );
   };
 
   const cumulative: TotalRow[] = [];
@@ -133,11 +138,15 @@ export function referenceAggregate(lines: readonly string[], options: ReferenceO
     const first = list[0];
     if (!first) continue;
     const dayStart = Math.floor(first.ts / DAY) * DAY;
-    const stepEnds = [...new Set(list.map((e) => Math.floor(e.ts / stepMs) * stepMs + stepMs))].sort((a, b) => a - b);
+    const stepEnds = [...new Set(list.map((e) => Math.floor(e.ts / stepMs) * stepMs + stepMs))].sort(
+      (a, b) => a - b,
+    );
     for (const end of stepEnds) {
       const before = list.filter((e) => e.ts < end);
       const units = before.reduce((sum, e) => sum + e.units, 0n);
-      cumulative.push(totalRow('CUMULATIVE', first.tenantId, first.metric, dayStart, end, units, before.length));
+      cumulative.push(
+        totalRow('CUMULATIVE', first.tenantId, first.metric, dayStart, end, units, before.length),
+      );
     }
   }
 
@@ -147,7 +156,13 @@ export function referenceAggregate(lines: readonly string[], options: ReferenceO
     cumulative,
     late,
     rejected,
-    books: { input: lines.length, counted: counted.length, duplicates, late: late.length, rejected: rejected.length },
+    books: {
+      input: lines.length,
+      counted: counted.length,
+      duplicates,
+      late: late.length,
+      rejected: rejected.length,
+    },
   };
 }
 

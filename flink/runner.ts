@@ -91,7 +91,9 @@ export function runRunner(options: RunnerOptions): Promise<RunnerResult> {
     });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new FlinkRunnerError(`the Flink runner timed out after ${options.timeoutMs} ms`, null, tail(stderr)));
+      reject(
+        new FlinkRunnerError(`the Flink runner timed out after ${options.timeoutMs} ms`, null, tail(stderr)),
+      );
     }, options.timeoutMs ?? 300_000);
     child.on('error', (error) => {
       clearTimeout(timer);

@@ -102,7 +102,9 @@ function keyExpressions(granularity: 'HOUR' | 'DAY' | 'CUMULATIVE', windowStartI
   const toSql = (template: string) => {
     const parts = template.split(/(tplaceholdertenant|\u0001M\u0001|\u0001S\u0001)/).filter((p) => p !== '');
     return `CONCAT(${parts
-      .map((p) => (p === tenant ? 'tenant_id' : p === metric ? 'metric' : p === start ? windowStartIso : q(p)))
+      .map((p) =>
+        p === tenant ? 'tenant_id' : p === metric ? 'metric' : p === start ? windowStartIso : q(p),
+      )
       .join(', ')})`;
   };
   return { pk: toSql(key.pk), sk: toSql(key.sk) };
@@ -203,8 +205,7 @@ export function generateMeteringSql(options: GenerateOptions): string {
 
   // Event time from the raw line; NULL unless the timestamp is valid (such lines never move the watermark).
   const tsText = (line: string) => `JSON_VALUE(${line}, '$.timestamp')`;
-  const tsParsed = (text: string) =>
-    `TRY_CAST(REPLACE(REPLACE(${text}, 'T', ' '), 'Z', '') AS TIMESTAMP(3))`;
+  const tsParsed = (text: string) => `TRY_CAST(REPLACE(REPLACE(${text}, 'T', ' '), 'Z', '') AS TIMESTAMP(3))`;
   const tsValid = (text: string, parsed: string) =>
     `REGEXP(${text}, ${q(`^${timestampRule}$`)}) AND DATE_FORMAT(${parsed}, 'yyyy-MM-dd HH:mm:ss') = SUBSTR(REPLACE(${text}, 'T', ' '), 1, 19)`;
   const inBounds = (parsed: string) =>

@@ -272,13 +272,18 @@ export interface TeardownFragmentOptions {
   readonly pollSeconds: number;
   readonly maxPolls: number;
   readonly next: string;
+  /** Where to go when the teardown fails or times out. */
   readonly onFailure: string;
-  /** Extra Assign on failure (e.g. to record an orphan). */
-  readonly failureAssign?: Record<string, JsonTemplate>;
+  /**
+   * How a failure is recorded: 'failure' assigns `$failure` (forward paths); 'append:<var>' appends it to
+   * the list variable `<var>` and keeps `$failure` (compensation paths, where the first error is the story).
+   */
+  readonly record: 'failure' | `append:${string}`;
 }
 
 /**
- * Silo teardown (enter at `<prefix>SiloTeardown`): the `silo-deprovision` task schedules deletion of the silo's KMS key (pending window
+ * Silo teardown (enter at `<prefix>SiloTeardown`; `$keyDeletionDate` is set when the key was scheduled
+ * for deletion): the `silo-deprovision` task schedules deletion of the silo's KMS key (pending window
  * from config) and deletes the stack; it is repeated after a Wait until the stack is gone (bounded).
  */
 export function siloTeardownStates(o: TeardownFragmentOptions): Record<string, State> {
@@ -287,15 +292,29 @@ export function siloTeardownStates(o: TeardownFragmentOptions): Record<string, S
   const check = `${o.prefix}SiloGone?`;
   const wait = `${o.prefix}WaitForSiloDeletion`;
   const timeout = `${o.prefix}SiloNotDeleted`;
+  const record = (expr: string): Record<string, JsonTemplate> =>
+    o.record === 'failure'
+      ? { failure: `{% ${expr} %}` }
+      : { [o.record.slice(7)]: `{% $append($${o.record.slice(7)}, [${expr}]) %}` };
   return {
-    [entry]: { Type: 'Pass', Assign: { teardownPolls: 0 }, Next: call },
+    [entry]: { Type: 'Pass', Assign: { teardownPolls: 0, keyDeletionDate: null }, Next: call },
     [call]: lambdaTask(
       'siloDeprovision',
       { stackName: `{% ${o.stackName} %}` },
       {
         flow: { Next: check },
-        assign: { teardown: '{% $states.result.Payload %}' },
-        catch: [catchAll(call, o.onFailure, o.failureAssign ?? {})],
+        assign: {
+          teardown: '{% $states.result.Payload %}',
+          keyDeletionDate:
+            '{% $exists($states.result.Payload.keyDeletionDate) and $states.result.Payload.keyDeletionDate != null ? $states.result.Payload.keyDeletionDate : $keyDeletionDate %}',
+        },
+        catch: [
+          {
+            ErrorEquals: ['States.ALL'],
+            Next: o.onFailure,
+            Assign: record(failureExpr(call).slice(3, -3)),
+          },
+        ],
       },
     ),
     [check]: {
@@ -314,10 +333,9 @@ export function siloTeardownStates(o: TeardownFragmentOptions): Record<string, S
     },
     [timeout]: {
       Type: 'Pass',
-      Assign: {
-        failure: `{% {'state': '${call}', 'error': 'SiloNotDeleted', 'cause': 'stack still ' & $teardown.status & ' after ' & $string($teardownPolls) & ' polls'} %}`,
-        ...(o.failureAssign ?? {}),
-      },
+      Assign: record(
+        `{'state': '${call}', 'error': 'SiloNotDeleted', 'cause': 'stack ' & ${o.stackName} & ' still ' & $teardown.status & ' after ' & $string($teardownPolls) & ' polls'}`,
+      ),
       Next: o.onFailure,
     },
   };

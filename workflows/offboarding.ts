@@ -16,7 +16,8 @@ import { catchAll, catchKeep, EXECUTION_ARN, emitEvent, lambdaTask, siloTeardown
  * emitted (TenantOffboardingFailed) and the execution fails; every step is idempotent, so running
  * offboarding again for the tenant finishes the job.
  *
- * Output: `{ tenantId, status: 'OFFBOARDED', purgedItems, purgedObjects }`.
+ * Output: `{ tenantId, status: 'OFFBOARDED', purgedItems, purgedObjects, keyDeletionDate }` (the silo key's
+ * scheduled deletion date, null for a pooled tenant).
  */
 export const OFFBOARDING = 'offboarding';
 
@@ -33,7 +34,7 @@ export function offboardingDefinition(config: TenantryConfig): StateMachineDefin
         { kind: 'offboarding', input: '{% $states.input %}' },
         {
           flow: { Next: 'SetOffboarding' },
-          assign: { plan: '{% $states.result.Payload %}' },
+          assign: { plan: '{% $states.result.Payload %}', keyDeletionDate: null },
           catch: [catchAll('Validate', 'EmitOffboardingRejected')],
         },
       ),
@@ -79,6 +80,7 @@ export function offboardingDefinition(config: TenantryConfig): StateMachineDefin
         maxPolls: stackMaxPolls,
         next: 'PreparePurgeItems',
         onFailure: 'EmitOffboardingFailed',
+        record: 'failure',
       }),
       PreparePurgeItems: {
         Type: 'Pass',
@@ -132,6 +134,7 @@ export function offboardingDefinition(config: TenantryConfig): StateMachineDefin
           isolation: '{% $plan.isolation %}',
           purgedItems: '{% $purgedItems %}',
           purgedObjects: '{% $purge.purged %}',
+          keyDeletionDate: '{% $keyDeletionDate %}',
           executionArn: EXECUTION_ARN,
         },
         { flow: { Next: 'Offboarded' }, catch: [catchAll('EmitTenantOffboarded', 'OffboardedEventNotSent')] },
@@ -143,6 +146,7 @@ export function offboardingDefinition(config: TenantryConfig): StateMachineDefin
           status: 'OFFBOARDED',
           purgedItems: '{% $purgedItems %}',
           purgedObjects: '{% $purge.purged %}',
+          keyDeletionDate: '{% $keyDeletionDate %}',
         },
       },
       OffboardedEventNotSent: {

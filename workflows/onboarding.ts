@@ -258,6 +258,7 @@ export function onboardingDefinition(config: TenantryConfig): StateMachineDefini
         maxPolls: stackMaxPolls,
         next: 'MarkFailed',
         onFailure: 'MarkFailed',
+        record: 'append:compensationErrors',
       }),
       MarkFailed: lambdaTask(
         'transition',

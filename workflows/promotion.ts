@@ -241,16 +241,9 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
         pollSeconds: stackPollSeconds,
         maxPolls: stackMaxPolls,
         next: 'RestoreActive',
-        onFailure: 'RollbackTeardownFailed',
+        onFailure: 'RestoreActive',
+        record: 'append:rollbackErrors',
       }),
-      RollbackTeardownFailed: {
-        Type: 'Pass',
-        Assign: {
-          rollbackErrors:
-            "{% $append($rollbackErrors, [{'state': 'RollbackDeleteSilo', 'error': 'SiloNotDeleted', 'cause': 'stack ' & $plan.stackName & ' left for an operator to delete'}]) %}",
-        },
-        Next: 'RestoreActive',
-      },
       RestoreActive: lambdaTask(
         'transition',
         {

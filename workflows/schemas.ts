@@ -43,6 +43,7 @@ export const offboardingOutputSchema = z.object({
   status: z.literal('OFFBOARDED'),
   purgedItems: z.number().int().nonnegative(),
   purgedObjects: z.number().int().nonnegative(),
+  keyDeletionDate: z.iso.datetime().nullable(),
 });
 export type OffboardingOutput = z.infer<typeof offboardingOutputSchema>;
 

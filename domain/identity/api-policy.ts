@@ -40,5 +40,8 @@ export function apiPolicy(stageArn: string, access: AccessLevel): ApiPolicyDocum
   }
   const resources =
     access === 'read-write' ? [`${stageArn}/*`] : READ_ONLY_METHODS.map((m) => `${stageArn}/${m}/*`);
-  return { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: resources }] };
+  return {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: resources }],
+  };
 }

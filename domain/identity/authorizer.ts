@@ -189,10 +189,23 @@ export class TenantAuthorizer {
         warnings,
       };
     }
-    return { kind: 'allow', principalId, tenantId, tier, route, access, policy, context, usageIdentifierKey, warnings };
+    return {
+      kind: 'allow',
+      principalId,
+      tenantId,
+      tier,
+      route,
+      access,
+      policy,
+      context,
+      usageIdentifierKey,
+      warnings,
+    };
   }
 
-  private bearerToken(header: string | undefined): { ok: true; value: string } | { ok: false; reason: string } {
+  private bearerToken(
+    header: string | undefined,
+  ): { ok: true; value: string } | { ok: false; reason: string } {
     if (header === undefined || header.trim() === '') return { ok: false, reason: 'no Authorization header' };
     const match = /^Bearer[ ]+(\S*)\s*$/i.exec(header);
     if (match === null) return { ok: false, reason: 'Authorization header is not "Bearer <token>"' };

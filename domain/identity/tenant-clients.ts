@@ -29,9 +29,12 @@ export class TenantClientFactory {
     if (existing !== undefined) return existing;
     const credentials = async () => (await this.vending.credentialsFor(session)).toIdentity();
     const clients: TenantClients = {
-      dynamo: DynamoDBDocumentClient.from(new DynamoDBClient({ ...baseClientConfig(this.settings), credentials }), {
-        marshallOptions: { removeUndefinedValues: true },
-      }),
+      dynamo: DynamoDBDocumentClient.from(
+        new DynamoDBClient({ ...baseClientConfig(this.settings), credentials }),
+        {
+          marshallOptions: { removeUndefinedValues: true },
+        },
+      ),
       s3: new S3Client({ ...s3ClientConfig(this.settings), credentials }),
     };
     this.clients.set(key, clients);

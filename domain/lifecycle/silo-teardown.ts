@@ -5,7 +5,13 @@ import {
   DescribeStacksCommand,
   type Stack,
 } from '@aws-sdk/client-cloudformation';
-import { DescribeKeyCommand, type KMSClient, NotFoundException, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
+import {
+  DescribeKeyCommand,
+  type KMSClient,
+  KMSInvalidStateException,
+  NotFoundException,
+  ScheduleKeyDeletionCommand,
+} from '@aws-sdk/client-kms';
 import { SiloStackError } from './errors';
 import { siloStackOutputs } from './silo';
 
@@ -75,14 +81,21 @@ async function stackKey(cfn: CloudFormationClient, stack: Stack): Promise<string
   return StackResources?.find((r) => r.ResourceType === 'AWS::KMS::Key')?.PhysicalResourceId ?? undefined;
 }
 
-async function scheduleKeyDeletion(kms: KMSClient, keyId: string, days: number): Promise<string | null> {
+/**
+ * Schedules the key's deletion; a key already pending deletion keeps its date (KMS refuses to schedule
+ * twice), a key already gone is fine. (ScheduleKeyDeletion first, DescribeKey only when needed: moto
+ * cannot DescribeKey a key created by CloudFormation — see the report in workflows/README.md.)
+ */
+async function scheduleKeyDeletion(kms: KMSClient, keyIdOrArn: string, days: number): Promise<string | null> {
+  // The key id, not the ARN (AWS accepts both; moto's ScheduleKeyDeletion only the id).
+  const keyId = keyIdOrArn.split('/').pop() as string;
   try {
-    const { KeyMetadata } = await kms.send(new DescribeKeyCommand({ KeyId: keyId }));
-    if (KeyMetadata?.KeyState === 'PendingDeletion') return KeyMetadata.DeletionDate?.toISOString() ?? null;
     const result = await kms.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: days }));
     return result.DeletionDate?.toISOString() ?? null;
   } catch (error) {
     if (error instanceof NotFoundException) return null;
-    throw error;
+    if (!(error instanceof KMSInvalidStateException)) throw error;
   }
+  const { KeyMetadata } = await kms.send(new DescribeKeyCommand({ KeyId: keyId }));
+  return KeyMetadata?.KeyState === 'PendingDeletion' ? (KeyMetadata.DeletionDate?.toISOString() ?? null) : null;
 }

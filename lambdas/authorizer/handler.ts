@@ -10,7 +10,11 @@ import { envVar, readEnv } from '../../domain/env';
 import { type AuthorizerDecision, TenantAuthorizer } from '../../domain/identity/authorizer';
 import { cachedTenantLookup } from '../../domain/identity/tenant-lookup';
 import { TokenVendingMachine } from '../../domain/identity/token-vending';
-import { allowAllUsage, cachedUsageLimitCheck, type UsageLimitCheck } from '../../domain/identity/usage-limit';
+import {
+  allowAllUsage,
+  cachedUsageLimitCheck,
+  type UsageLimitCheck,
+} from '../../domain/identity/usage-limit';
 import { asTokenVerifier, createCognitoVerifier } from '../../domain/identity/verifier';
 
 /**
@@ -97,7 +101,10 @@ export function dependenciesFromEnv(
     logger: wiring.logger ?? new Logger({ serviceName: 'tenantry-authorizer' }),
     metrics:
       wiring.metrics ??
-      new Metrics({ namespace: source.POWERTOOLS_METRICS_NAMESPACE ?? 'Tenantry', serviceName: 'authorizer' }),
+      new Metrics({
+        namespace: source.POWERTOOLS_METRICS_NAMESPACE ?? 'Tenantry',
+        serviceName: 'authorizer',
+      }),
   };
 }
 
@@ -128,7 +135,8 @@ export function createAuthorizerHandler(deps: AuthorizerDependencies) {
     }
     try {
       if ('tenantId' in decision) logger.appendKeys({ tenantId: decision.tenantId });
-      for (const warning of decision.warnings) logger.warn('suspicious request', { warning: warning.kind, detail: warning.detail });
+      for (const warning of decision.warnings)
+        logger.warn('suspicious request', { warning: warning.kind, detail: warning.detail });
       logger.info('authorizer decision', {
         decision: decision.kind,
         reason: 'reason' in decision ? decision.reason : undefined,
@@ -160,12 +168,16 @@ function toResult(decision: AuthorizerDecision): APIGatewayAuthorizerResult {
         principalId: decision.principalId,
         policyDocument: decision.policy,
         context: decision.context,
-        ...(decision.usageIdentifierKey !== undefined ? { usageIdentifierKey: decision.usageIdentifierKey } : {}),
+        ...(decision.usageIdentifierKey !== undefined
+          ? { usageIdentifierKey: decision.usageIdentifierKey }
+          : {}),
       };
   }
 }
 
-function lowerCaseKeys(headers: Record<string, string | undefined> | null | undefined): Record<string, string | undefined> {
+function lowerCaseKeys(
+  headers: Record<string, string | undefined> | null | undefined,
+): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(headers ?? {})) out[k.toLowerCase()] = v;
   return out;

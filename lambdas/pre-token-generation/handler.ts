@@ -5,9 +5,9 @@ import { CatalogRepository } from '../../domain/catalog/repository';
 import { loadConfig, type TenantryConfig } from '../../domain/config';
 import { envVar, readEnv } from '../../domain/env';
 import { ValidationError } from '../../domain/errors';
-import { toFieldIssues } from '../../domain/issues';
 import { type ClaimsOverride, tenantClaimsOverride } from '../../domain/identity/pre-token';
 import { cachedTenantLookup, type TenantLookup } from '../../domain/identity/tenant-lookup';
+import { toFieldIssues } from '../../domain/issues';
 
 /**
  * Cognito pre-token-generation trigger, event version V2_0: adds tenantId, tier, isolation, route

@@ -78,7 +78,9 @@ export async function migrate(
   const applied: string[] = [];
   for (const migration of migrations) {
     const done = await db.transaction(async (tx) => {
-      const { rows } = await tx.query('SELECT 1 FROM public.tenantry_migrations WHERE id = $1', [migration.id]);
+      const { rows } = await tx.query('SELECT 1 FROM public.tenantry_migrations WHERE id = $1', [
+        migration.id,
+      ]);
       if (rows.length > 0) return false;
       await tx.exec(migration.sql);
       await tx.query('INSERT INTO public.tenantry_migrations (id) VALUES ($1)', [migration.id]);

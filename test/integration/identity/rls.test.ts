@@ -35,7 +35,11 @@ describe('PostgreSQL row-level security', () => {
       { rolname: 'tenantry_app', rolsuper: false, rolbypassrls: false },
       { rolname: 'tenantry_owner', rolsuper: false, rolbypassrls: false },
     ]);
-    const { rows: table } = await db.query<{ relrowsecurity: boolean; relforcerowsecurity: boolean; owner: string }>(
+    const { rows: table } = await db.query<{
+      relrowsecurity: boolean;
+      relforcerowsecurity: boolean;
+      owner: string;
+    }>(
       `SELECT relrowsecurity, relforcerowsecurity, pg_get_userbyid(relowner) AS owner
          FROM pg_class WHERE oid = 'tenantry.documents'::regclass`,
     );
@@ -43,7 +47,12 @@ describe('PostgreSQL row-level security', () => {
   });
 
   it('tenant A sees only its rows', async () => {
-    const rows = await withTenant(db, 'tenant-a', async (tx) => (await tx.query<Doc>('SELECT id FROM tenantry.documents ORDER BY id')).rows, asApp);
+    const rows = await withTenant(
+      db,
+      'tenant-a',
+      async (tx) => (await tx.query<Doc>('SELECT id FROM tenantry.documents ORDER BY id')).rows,
+      asApp,
+    );
     expect(rows.map((r) => r.id)).toEqual(['a1', 'a2']);
   });
 
@@ -51,7 +60,8 @@ describe('PostgreSQL row-level security', () => {
     const rows = await withTenant(
       db,
       'tenant-a',
-      async (tx) => (await tx.query<Doc>("SELECT id FROM tenantry.documents WHERE tenant_id = 'tenant-b'")).rows,
+      async (tx) =>
+        (await tx.query<Doc>("SELECT id FROM tenantry.documents WHERE tenant_id = 'tenant-b'")).rows,
       asApp,
     );
     expect(rows).toEqual([]);
@@ -61,7 +71,8 @@ describe('PostgreSQL row-level security', () => {
     const attempt = withTenant(
       db,
       'tenant-a',
-      (tx) => tx.query("INSERT INTO tenantry.documents (tenant_id, id, title) VALUES ('tenant-b', 'x', 'planted')"),
+      (tx) =>
+        tx.query("INSERT INTO tenantry.documents (tenant_id, id, title) VALUES ('tenant-b', 'x', 'planted')"),
       asApp,
     );
     await expect(attempt).rejects.toThrow(/row-level security/);
@@ -71,11 +82,18 @@ describe('PostgreSQL row-level security', () => {
     const touched = await withTenant(
       db,
       'tenant-a',
-      async (tx) => (await tx.query("UPDATE tenantry.documents SET title = 'hijacked' WHERE id = 'b1' RETURNING id")).rows,
+      async (tx) =>
+        (await tx.query("UPDATE tenantry.documents SET title = 'hijacked' WHERE id = 'b1' RETURNING id"))
+          .rows,
       asApp,
     );
     expect(touched).toEqual([]);
-    const move = withTenant(db, 'tenant-a', (tx) => tx.query("UPDATE tenantry.documents SET tenant_id = 'tenant-b' WHERE id = 'a1'"), asApp);
+    const move = withTenant(
+      db,
+      'tenant-a',
+      (tx) => tx.query("UPDATE tenantry.documents SET tenant_id = 'tenant-b' WHERE id = 'a1'"),
+      asApp,
+    );
     await expect(move).rejects.toThrow(/row-level security/);
     const { rows } = await db.query<Doc>("SELECT title FROM tenantry.documents WHERE id = 'b1'");
     expect(rows).toEqual([{ title: 'B one' }]);
@@ -85,38 +103,69 @@ describe('PostgreSQL row-level security', () => {
     const deleted = await withTenant(
       db,
       'tenant-a',
-      async (tx) => (await tx.query("DELETE FROM tenantry.documents WHERE tenant_id = 'tenant-b' RETURNING id")).rows,
+      async (tx) =>
+        (await tx.query("DELETE FROM tenantry.documents WHERE tenant_id = 'tenant-b' RETURNING id")).rows,
       asApp,
     );
     expect(deleted).toEqual([]);
   });
 
   it('the table owner is filtered too (FORCE)', async () => {
-    const rows = await withTenant(db, 'tenant-b', async (tx) => (await tx.query<Doc>('SELECT id FROM tenantry.documents')).rows, asOwner);
+    const rows = await withTenant(
+      db,
+      'tenant-b',
+      async (tx) => (await tx.query<Doc>('SELECT id FROM tenantry.documents')).rows,
+      asOwner,
+    );
     expect(rows.map((r) => r.id)).toEqual(['b1']);
-    const none = await withoutTenant(db, async (tx) => (await tx.query('SELECT id FROM tenantry.documents')).rows, asOwner);
+    const none = await withoutTenant(
+      db,
+      async (tx) => (await tx.query('SELECT id FROM tenantry.documents')).rows,
+      asOwner,
+    );
     expect(none).toEqual([]);
   });
 
   it('a unit of work without a tenant sees zero rows, not all rows', async () => {
-    const rows = await withoutTenant(db, async (tx) => (await tx.query('SELECT id FROM tenantry.documents')).rows, asApp);
+    const rows = await withoutTenant(
+      db,
+      async (tx) => (await tx.query('SELECT id FROM tenantry.documents')).rows,
+      asApp,
+    );
     expect(rows).toEqual([]);
   });
 
   it('the tenant setting does not outlive its transaction', async () => {
     await withTenant(db, 'tenant-a', (tx) => tx.query('SELECT 1'), asApp);
-    const rows = await withoutTenant(db, async (tx) => (await tx.query('SELECT id FROM tenantry.documents')).rows, asApp);
+    const rows = await withoutTenant(
+      db,
+      async (tx) => (await tx.query('SELECT id FROM tenantry.documents')).rows,
+      asApp,
+    );
     expect(rows).toEqual([]);
   });
 
   it('a tenant writes its own rows', async () => {
-    await withTenant(db, 'tenant-b', (tx) => tx.query("INSERT INTO tenantry.documents (tenant_id, id, title) VALUES ('tenant-b', 'b2', 'B two')"), asApp);
-    const rows = await withTenant(db, 'tenant-b', async (tx) => (await tx.query<Doc>('SELECT id FROM tenantry.documents ORDER BY id')).rows, asApp);
+    await withTenant(
+      db,
+      'tenant-b',
+      (tx) =>
+        tx.query("INSERT INTO tenantry.documents (tenant_id, id, title) VALUES ('tenant-b', 'b2', 'B two')"),
+      asApp,
+    );
+    const rows = await withTenant(
+      db,
+      'tenant-b',
+      async (tx) => (await tx.query<Doc>('SELECT id FROM tenantry.documents ORDER BY id')).rows,
+      asApp,
+    );
     expect(rows.map((r) => r.id)).toEqual(['b1', 'b2']);
   });
 
   it('refuses an invalid tenant id before touching the database', async () => {
-    await expect(withTenant(db, "x' OR '1'='1", async () => 1, asApp)).rejects.toThrow(/must be 3-40 characters/);
+    await expect(withTenant(db, "x' OR '1'='1", async () => 1, asApp)).rejects.toThrow(
+      /must be 3-40 characters/,
+    );
   });
 
   it('migrations are idempotent', async () => {

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { mockClient } from 'aws-sdk-client-mock';
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EnvironmentError } from '../../../domain/errors';
 import { LocalOverrideRefusedError } from '../../../domain/identity/errors';
@@ -45,7 +45,11 @@ beforeEach(() => {
 
 afterEach(() => vi.restoreAllMocks());
 
-function event(token: string | undefined, method = 'GET', headers: Record<string, string> = {}): APIGatewayRequestAuthorizerEvent {
+function event(
+  token: string | undefined,
+  method = 'GET',
+  headers: Record<string, string> = {},
+): APIGatewayRequestAuthorizerEvent {
   return {
     type: 'REQUEST',
     methodArn: `${STAGE_ARN}/${method}/documents`,
@@ -116,8 +120,18 @@ describe('authorizer handler', () => {
       ['unauthorized', undefined],
       ['unauthorized', undefined],
     ]);
-    expect(lines.some((l) => l.message === 'suspicious request' && l.warning === 'tenant-mismatch')).toBe(true);
-    for (const secret of [token, otherToken, token.split('.')[2] as string, 'fake-secret-access-key-1', 'fake-session-token-1', 'fake-secret-access-key-2', 'fake-session-token-2']) {
+    expect(lines.some((l) => l.message === 'suspicious request' && l.warning === 'tenant-mismatch')).toBe(
+      true,
+    );
+    for (const secret of [
+      token,
+      otherToken,
+      token.split('.')[2] as string,
+      'fake-secret-access-key-1',
+      'fake-session-token-1',
+      'fake-secret-access-key-2',
+      'fake-session-token-2',
+    ]) {
       expect(output).not.toContain(secret);
     }
     expect(output).toContain('"tier":"pro"'); // EMF metrics carry the tier dimension
@@ -136,17 +150,22 @@ describe('cold-start configuration', () => {
   };
 
   it('names every missing or malformed variable', () => {
-    const attempt = () => dependenciesFromEnv({ ...valid, USER_POOL_ID: undefined, POOLED_TABLE_ARN: 'table' });
+    const attempt = () =>
+      dependenciesFromEnv({ ...valid, USER_POOL_ID: undefined, POOLED_TABLE_ARN: 'table' });
     expect(attempt).toThrow(EnvironmentError);
     expect(attempt).toThrow(/USER_POOL_ID: is required but not set; POOLED_TABLE_ARN: must be an ARN/);
   });
 
   it('refuses the local JWKS override without the local flag', () => {
-    expect(() => dependenciesFromEnv({ ...valid, LOCAL_JWKS_URI: 'http://127.0.0.1:5000/jwks.json' })).toThrow(
-      LocalOverrideRefusedError,
-    );
     expect(() =>
-      dependenciesFromEnv({ ...valid, LOCAL_JWKS_URI: 'http://127.0.0.1:5000/jwks.json', TENANTRY_LOCAL: 'true' }),
+      dependenciesFromEnv({ ...valid, LOCAL_JWKS_URI: 'http://127.0.0.1:5000/jwks.json' }),
+    ).toThrow(LocalOverrideRefusedError);
+    expect(() =>
+      dependenciesFromEnv({
+        ...valid,
+        LOCAL_JWKS_URI: 'http://127.0.0.1:5000/jwks.json',
+        TENANTRY_LOCAL: 'true',
+      }),
     ).not.toThrow();
   });
 
@@ -172,7 +191,13 @@ describe('JWKS from a local override, cached across invocations', () => {
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   it('fetches the JWKS once for many verifications, still checking the issuer', async () => {
-    const verifier = createCognitoVerifier({ userPoolId: USER_POOL_ID, clientId: CLIENT_ID, tokenUse: 'access', localJwksUri: uri, localFlag: true });
+    const verifier = createCognitoVerifier({
+      userPoolId: USER_POOL_ID,
+      clientId: CLIENT_ID,
+      tokenUse: 'access',
+      localJwksUri: uri,
+      localFlag: true,
+    });
 
     for (let i = 0; i < 5; i++) await verifier.verify(signRs256(key, accessClaims({ jti: `j${i}` })));
     const foreign = signRs256(key, accessClaims({ iss: 'https://evil.example.com/us-east-1_TestPool1' }));

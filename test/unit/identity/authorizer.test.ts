@@ -69,11 +69,16 @@ describe('a valid token', () => {
     expect(decision.policy.Statement).toEqual([
       { Effect: 'Allow', Action: 'execute-api:Invoke', Resource: [`${STAGE_ARN}/*`] },
     ]);
-    expect(sts.commandCalls(AssumeRoleCommand)[0]?.args[0].input.Tags).toContainEqual({ Key: 'tenantId', Value: 'acme' });
+    expect(sts.commandCalls(AssumeRoleCommand)[0]?.args[0].input.Tags).toContainEqual({
+      Key: 'tenantId',
+      Value: 'acme',
+    });
   });
 
   it('routes a silo tenant to its silo and vends credentials for its silo table', async () => {
-    const decision = await decide(bearer(signRs256(key, accessClaims({ tenantId: 'initech', tier: 'enterprise' }))));
+    const decision = await decide(
+      bearer(signRs256(key, accessClaims({ tenantId: 'initech', tier: 'enterprise' }))),
+    );
 
     expect(decision.kind === 'allow' && decision.route).toBe('silo:tenantry-dev-silo-initech');
     expect(sts.commandCalls(AssumeRoleCommand)[0]?.args[0].input.Policy).toContain(
@@ -89,7 +94,10 @@ describe('a valid token', () => {
 
 describe('each invalid token is denied (401)', () => {
   it('signed with another key', async () => {
-    expectUnauthorized(await decide(bearer(signRs256(otherKey, accessClaims()))), /JwtInvalidSignature|signature/i);
+    expectUnauthorized(
+      await decide(bearer(signRs256(otherKey, accessClaims()))),
+      /JwtInvalidSignature|signature/i,
+    );
   });
 
   it('alg: none', async () => {
@@ -111,12 +119,18 @@ describe('each invalid token is denied (401)', () => {
   });
 
   it('from another issuer (user pool)', async () => {
-    const token = signRs256(key, accessClaims({ iss: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_OtherPool' }));
+    const token = signRs256(
+      key,
+      accessClaims({ iss: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_OtherPool' }),
+    );
     expectUnauthorized(await decide(bearer(token)), /issuer/i);
   });
 
   it('for another client', async () => {
-    expectUnauthorized(await decide(bearer(signRs256(key, accessClaims({ client_id: 'someoneelse' })))), /client/i);
+    expectUnauthorized(
+      await decide(bearer(signRs256(key, accessClaims({ client_id: 'someoneelse' })))),
+      /client/i,
+    );
   });
 
   it('an ID token where an access token is required', async () => {
@@ -124,11 +138,17 @@ describe('each invalid token is denied (401)', () => {
   });
 
   it('an access token where an ID token is required', async () => {
-    expectUnauthorized(await decide(bearer(signRs256(key, accessClaims())), { tokenUse: 'id' }), /token use|token_use/i);
+    expectUnauthorized(
+      await decide(bearer(signRs256(key, accessClaims())), { tokenUse: 'id' }),
+      /token use|token_use/i,
+    );
   });
 
   it('without a tenant claim', async () => {
-    expectUnauthorized(await decide(bearer(signRs256(key, accessClaims({ tenantId: undefined })))), /no tenant claim/);
+    expectUnauthorized(
+      await decide(bearer(signRs256(key, accessClaims({ tenantId: undefined })))),
+      /no tenant claim/,
+    );
   });
 
   it('whose two tenant claims disagree', async () => {
@@ -156,15 +176,20 @@ describe('each invalid token is denied (401)', () => {
 });
 
 describe('tenant status gate', () => {
-  it.each(['pending', 'suspended', 'leaving', 'gone', 'broken'])('denies every method to tenant %s', async (tenantId) => {
-    const decision = await decide(bearer(signRs256(key, accessClaims({ tenantId }))));
+  it.each(['pending', 'suspended', 'leaving', 'gone', 'broken'])(
+    'denies every method to tenant %s',
+    async (tenantId) => {
+      const decision = await decide(bearer(signRs256(key, accessClaims({ tenantId }))));
 
-    expect(decision.kind).toBe('forbidden');
-    if (decision.kind !== 'forbidden') return;
-    expect(decision.policy.Statement).toEqual([{ Effect: 'Deny', Action: 'execute-api:Invoke', Resource: [`${STAGE_ARN}/*`] }]);
-    expect(decision.context).not.toHaveProperty('secretAccessKey');
-    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(0);
-  });
+      expect(decision.kind).toBe('forbidden');
+      if (decision.kind !== 'forbidden') return;
+      expect(decision.policy.Statement).toEqual([
+        { Effect: 'Deny', Action: 'execute-api:Invoke', Resource: [`${STAGE_ARN}/*`] },
+      ]);
+      expect(decision.context).not.toHaveProperty('secretAccessKey');
+      expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(0);
+    },
+  );
 
   it('denies a tenant missing from the catalog', async () => {
     const decision = await decide(bearer(signRs256(key, accessClaims({ tenantId: 'nobody' }))));
@@ -172,7 +197,9 @@ describe('tenant status gate', () => {
   });
 
   it('lets a MIGRATING tenant read, with read-only credentials', async () => {
-    const decision = await decide(bearer(signRs256(key, accessClaims({ tenantId: 'moving', tier: 'business' }))));
+    const decision = await decide(
+      bearer(signRs256(key, accessClaims({ tenantId: 'moving', tier: 'business' }))),
+    );
 
     expect(decision.kind === 'allow' && decision.access).toBe('read-only');
     expect(decision.kind === 'allow' && decision.policy.Statement[0]?.Resource).toEqual([
@@ -184,9 +211,12 @@ describe('tenant status gate', () => {
   });
 
   it('denies a write while MIGRATING (the policy allows reads only)', async () => {
-    const decision = await decide(bearer(signRs256(key, accessClaims({ tenantId: 'moving', tier: 'business' }))), {
-      methodArn: POST,
-    });
+    const decision = await decide(
+      bearer(signRs256(key, accessClaims({ tenantId: 'moving', tier: 'business' }))),
+      {
+        methodArn: POST,
+      },
+    );
 
     expect(decision.kind).toBe('forbidden');
     expect(decision.kind === 'forbidden' && decision.reason).toMatch(/MIGRATING: read-only, POST refused/);
@@ -201,9 +231,15 @@ describe('tenant from verified claims only', () => {
 
     expect(decision.kind === 'allow' && decision.tenantId).toBe('acme');
     expect(decision.kind === 'allow' && decision.context.tenantId).toBe('acme');
-    expect(sts.commandCalls(AssumeRoleCommand)[0]?.args[0].input.Tags).toContainEqual({ Key: 'tenantId', Value: 'acme' });
+    expect(sts.commandCalls(AssumeRoleCommand)[0]?.args[0].input.Tags).toContainEqual({
+      Key: 'tenantId',
+      Value: 'acme',
+    });
     expect(decision.warnings).toEqual([
-      { kind: 'tenant-mismatch', detail: 'request names tenant "globex" but the token\'s tenant is acme; ignored' },
+      {
+        kind: 'tenant-mismatch',
+        detail: 'request names tenant "globex" but the token\'s tenant is acme; ignored',
+      },
     ]);
   });
 
@@ -211,7 +247,9 @@ describe('tenant from verified claims only', () => {
     const decision = await decide(bearer(signRs256(key, accessClaims({ tier: 'enterprise' }))));
 
     expect(decision.kind === 'allow' && decision.tier).toBe('pro');
-    expect(decision.kind === 'allow' && decision.usageIdentifierKey).toBe('tenantry-dev-usage-plan-pro-apikey');
+    expect(decision.kind === 'allow' && decision.usageIdentifierKey).toBe(
+      'tenantry-dev-usage-plan-pro-apikey',
+    );
     expect(decision.warnings.map((w) => w.kind)).toEqual(['tier-claim-stale']);
   });
 });
@@ -222,7 +260,12 @@ describe('plan limits', () => {
 
     const decision = await decide(bearer(signRs256(key, accessClaims())), {}, h);
 
-    expect(decision).toMatchObject({ kind: 'quota-exceeded', tenantId: 'acme', tier: 'pro', metric: 'api.call' });
+    expect(decision).toMatchObject({
+      kind: 'quota-exceeded',
+      tenantId: 'acme',
+      tier: 'pro',
+      metric: 'api.call',
+    });
     expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(0);
   });
 

@@ -15,7 +15,12 @@ function v2Event(userAttributes: Record<string, string>, clientMetadata: Record<
     userPoolId: 'us-east-1_TestPool1',
     userName: 'alice',
     callerContext: { awsSdkVersion: 'aws-sdk-unknown-unknown', clientId: 'testclient123' },
-    request: { userAttributes, groupConfiguration: { groupsToOverride: [], iamRolesToOverride: [], preferredRole: null }, scopes: ['openid'], clientMetadata },
+    request: {
+      userAttributes,
+      groupConfiguration: { groupsToOverride: [], iamRolesToOverride: [], preferredRole: null },
+      scopes: ['openid'],
+      clientMetadata,
+    },
     response: { claimsAndScopeOverrideDetails: null },
   };
 }
@@ -27,10 +32,14 @@ const tenants = new Map(defaultTenants().map((t) => [t.tenantId, t]));
 function handler() {
   return createPreTokenHandler({
     config: defaultConfig,
-    tenants: cachedTenantLookup(async (id) => {
-      reads++;
-      return tenants.get(id) as Tenant | undefined;
-    }, 60, () => now),
+    tenants: cachedTenantLookup(
+      async (id) => {
+        reads++;
+        return tenants.get(id) as Tenant | undefined;
+      },
+      60,
+      () => now,
+    ),
     logger: new Logger({ serviceName: 'pre-token-test', logLevel: 'CRITICAL' }),
   });
 }
@@ -43,7 +52,9 @@ afterEach(() => vi.restoreAllMocks());
 
 describe('pre-token-generation (V2)', () => {
   it('adds tenant claims to both the ID and the access token', async () => {
-    const result = await handler()(v2Event({ sub: 's1', 'custom:tenantId': 'initech', 'custom:tier': 'enterprise' }));
+    const result = await handler()(
+      v2Event({ sub: 's1', 'custom:tenantId': 'initech', 'custom:tier': 'enterprise' }),
+    );
 
     const expected = {
       tenantId: 'initech',
@@ -60,9 +71,14 @@ describe('pre-token-generation (V2)', () => {
 
   it('ignores what the client sent in clientMetadata', async () => {
     const result = await handler()(
-      v2Event({ 'custom:tenantId': 'acme', 'custom:tier': 'pro' }, { tenantId: 'globex', tier: 'enterprise' }),
+      v2Event(
+        { 'custom:tenantId': 'acme', 'custom:tier': 'pro' },
+        { tenantId: 'globex', tier: 'enterprise' },
+      ),
     );
-    expect(result.response.claimsAndScopeOverrideDetails?.accessTokenGeneration.claimsToAddOrOverride).toMatchObject({
+    expect(
+      result.response.claimsAndScopeOverrideDetails?.accessTokenGeneration.claimsToAddOrOverride,
+    ).toMatchObject({
       tenantId: 'acme',
       tier: 'pro',
     });
@@ -85,7 +101,10 @@ describe('pre-token-generation (V2)', () => {
     [{ 'custom:tenantId': 'nobody', 'custom:tier': 'pro' }, /tenant is not in the catalog/],
     [{ 'custom:tenantId': 'gone', 'custom:tier': 'pro' }, /tenant is OFFBOARDED/],
     [{ 'custom:tenantId': 'broken', 'custom:tier': 'pro' }, /tenant is FAILED/],
-    [{ 'custom:tenantId': 'acme', 'custom:tier': 'enterprise' }, /custom:tier \(enterprise\) disagrees with the catalog \(pro\)/],
+    [
+      { 'custom:tenantId': 'acme', 'custom:tier': 'enterprise' },
+      /custom:tier \(enterprise\) disagrees with the catalog \(pro\)/,
+    ],
     [{ 'custom:tenantId': 'acme' }, /custom:tier \(unset\) disagrees/],
   ])('refuses to issue tokens for %j', async (attributes, reason) => {
     const attempt = handler()(v2Event(attributes));
@@ -94,6 +113,8 @@ describe('pre-token-generation (V2)', () => {
   });
 
   it('rejects an event that is not a V2 pre-token event, naming the field', async () => {
-    await expect(handler()({ version: '2', request: {} })).rejects.toThrow(/invalid pre-token-generation event: .*triggerSource/);
+    await expect(handler()({ version: '2', request: {} })).rejects.toThrow(
+      /invalid pre-token-generation event: .*triggerSource/,
+    );
   });
 });

@@ -40,7 +40,11 @@ function siloTable(tenantId: string): string {
   return siloTableArn(defaultConfig, POOLED, tenantId, 'us-east-1', `tenantry-dev-silo-${tenantId}-data`);
 }
 
-function sessionFor(tenantId: string, isolation: 'pool' | 'silo', access: Exclude<AccessLevel, 'none'>): Session {
+function sessionFor(
+  tenantId: string,
+  isolation: 'pool' | 'silo',
+  access: Exclude<AccessLevel, 'none'>,
+): Session {
   return {
     tenantTag: tenantId,
     sessionPolicy: tenantSessionPolicy({
@@ -89,15 +93,22 @@ describe.each(defaultConfig.tiers.map((t) => [t.name, t.isolation] as const))(
     const table = isolation === 'pool' ? POOLED : siloTable(A);
     const a = sessionFor(A, isolation, 'read-write');
 
-    it.each(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'])(
-      'allows %s on A keys',
-      async (action) => {
-        expect(await evaluate(a, action, table, keys(A))).toBe('Allowed');
-      },
-    );
+    it.each([
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    ])('allows %s on A keys', async (action) => {
+      expect(await evaluate(a, action, table, keys(A))).toBe('Allowed');
+    });
 
     it('allows BatchGetItem when every key is A', async () => {
-      expect(await evaluate(a, 'dynamodb:BatchGetItem', table, { 'dynamodb:LeadingKeys': [`TENANT#${A}#x`, `TENANT#${A}#y`] })).toBe('Allowed');
+      expect(
+        await evaluate(a, 'dynamodb:BatchGetItem', table, {
+          'dynamodb:LeadingKeys': [`TENANT#${A}#x`, `TENANT#${A}#y`],
+        }),
+      ).toBe('Allowed');
     });
 
     it.each(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'])(
@@ -214,7 +225,12 @@ describe('session policy text', () => {
     const longest = `t${'a'.repeat(38)}z`;
     const text = serializeSessionPolicy(
       longest,
-      tenantSessionPolicy({ tenantId: longest, access: 'read-write', tableArns: [siloTable(longest)], bucketArn: BUCKET }),
+      tenantSessionPolicy({
+        tenantId: longest,
+        access: 'read-write',
+        tableArns: [siloTable(longest)],
+        bucketArn: BUCKET,
+      }),
     );
     expect(text.length).toBeLessThanOrEqual(SESSION_POLICY_MAX_CHARS);
     expect(text).toContain(`"TENANT#${longest}#*"`);
@@ -227,8 +243,15 @@ describe('session policy text', () => {
   });
 
   it('spells the condition key exactly dynamodb:LeadingKeys', () => {
-    const policy = tenantSessionPolicy({ tenantId: A, access: 'read-write', tableArns: [POOLED], bucketArn: BUCKET });
+    const policy = tenantSessionPolicy({
+      tenantId: A,
+      access: 'read-write',
+      tableArns: [POOLED],
+      bucketArn: BUCKET,
+    });
     const allow = policy.Statement.find((s) => s.Sid === 'TenantItemsOnly');
-    expect(allow?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TENANT#tenant-a#*'] } });
+    expect(allow?.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TENANT#tenant-a#*'] },
+    });
   });
 });

@@ -3,7 +3,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { TenantCredentials } from '../../../domain/identity/credentials';
 import { bucketArnOf } from '../../../domain/identity/session-policy';
-import { roleSessionName, type TenantSession, TokenVendingMachine } from '../../../domain/identity/token-vending';
+import {
+  roleSessionName,
+  type TenantSession,
+  TokenVendingMachine,
+} from '../../../domain/identity/token-vending';
 
 const ROLE = 'arn:aws:iam::111122223333:role/tenantry-dev-tenant-runtime';
 const POOLED = 'arn:aws:dynamodb:us-east-1:111122223333:table/tenantry-dev-pooled-data';
@@ -35,7 +39,12 @@ beforeEach(() => {
 });
 
 function machine() {
-  return new TokenVendingMachine({ sts: new STSClient({ region: 'us-east-1' }), roleArn: ROLE, minRemainingSeconds: 120, now: () => now });
+  return new TokenVendingMachine({
+    sts: new STSClient({ region: 'us-east-1' }),
+    roleArn: ROLE,
+    minRemainingSeconds: 120,
+    now: () => now,
+  });
 }
 
 describe('TokenVendingMachine', () => {
@@ -128,7 +137,13 @@ describe('roleSessionName', () => {
 
 describe('TenantCredentials', () => {
   it('never serialises its secrets', () => {
-    const c = new TenantCredentials('acme', 'ASIAKEY', 'very-secret', 'session-tok', new Date('2026-03-01T10:15:00Z'));
+    const c = new TenantCredentials(
+      'acme',
+      'ASIAKEY',
+      'very-secret',
+      'session-tok',
+      new Date('2026-03-01T10:15:00Z'),
+    );
     const rendered = [JSON.stringify(c), String(c), `${c}`, JSON.stringify({ c })].join(' ');
     expect(rendered).not.toContain('very-secret');
     expect(rendered).not.toContain('session-tok');

@@ -34,7 +34,12 @@ export function newSigningKey(kid = 'test-key-1'): SigningKey {
 
 export function jwksOf(...keys: SigningKey[]) {
   return {
-    keys: keys.map((k) => ({ ...(k.publicKey.export({ format: 'jwk' }) as object), kid: k.kid, alg: 'RS256', use: 'sig' })),
+    keys: keys.map((k) => ({
+      ...(k.publicKey.export({ format: 'jwk' }) as object),
+      kid: k.kid,
+      alg: 'RS256',
+      use: 'sig',
+    })),
   } as { keys: { kid: string; alg: string; use: string; kty: 'RSA'; n: string; e: string }[] };
 }
 
@@ -109,7 +114,13 @@ export function tenantRecord(
     ...base,
     status,
     ...(isolation === 'silo'
-      ? { silo: { stackId: `stack-${tenantId}`, tableName: `tenantry-dev-silo-${tenantId}-data`, kmsKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/x' } }
+      ? {
+          silo: {
+            stackId: `stack-${tenantId}`,
+            tableName: `tenantry-dev-silo-${tenantId}-data`,
+            kmsKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/x',
+          },
+        }
       : {}),
   };
 }
@@ -128,7 +139,11 @@ export function harness(options: {
   usageLimit?: UsageLimitCheck;
   tenants?: Tenant[];
 }): Harness {
-  const verifier = CognitoJwtVerifier.create({ userPoolId: USER_POOL_ID, clientId: CLIENT_ID, tokenUse: options.tokenUse ?? 'access' });
+  const verifier = CognitoJwtVerifier.create({
+    userPoolId: USER_POOL_ID,
+    clientId: CLIENT_ID,
+    tokenUse: options.tokenUse ?? 'access',
+  });
   verifier.cacheJwks(jwksOf(options.key));
   const tenants = new Map<string, Tenant>((options.tenants ?? defaultTenants()).map((t) => [t.tenantId, t]));
   const vending = new TokenVendingMachine({ sts: new STSClient({ region: REGION }), roleArn: ROLE_ARN });

@@ -1,0 +1,90 @@
+import { type KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
+import type { TenantryConfig } from '../config';
+import { TenantryError } from '../errors';
+import { parseUsageEvent, type UsageEvent } from './event';
+
+/**
+ * The application plane's usage client: validates each event with the shared schema (a bad event
+ * throws before anything is sent) and writes to Kinesis Data Streams with the tenant as partition key,
+ * in PutRecords batches of at most 500, retrying failed records. Never a silent drop: records still
+ * failing after the last attempt are returned in the error.
+ */
+export const MAX_RECORDS_PER_PUT = 500;
+
+export class UsageEmitError extends TenantryError {
+  constructor(
+    message: string,
+    readonly failed: readonly { event: UsageEvent; errorCode: string; errorMessage: string }[],
+  ) {
+    super(message);
+    this.name = 'UsageEmitError';
+  }
+}
+
+export interface UsageEmitterOptions {
+  readonly client: KinesisClient;
+  readonly streamName: string;
+  readonly config: TenantryConfig;
+  readonly maxAttempts?: number;
+  /** Backoff before retry n (1-based), ms. */
+  readonly backoffMs?: (attempt: number) => number;
+  readonly now?: () => Date;
+}
+
+export class UsageEmitter {
+  constructor(private readonly options: UsageEmitterOptions) {}
+
+  /** Validates then sends; resolves with the number of records written. */
+  async emit(events: readonly unknown[]): Promise<number> {
+    const now = this.options.now?.() ?? new Date();
+    const valid = events.map((e) => parseUsageEvent(e, { config: this.options.config, now }));
+    for (let i = 0; i < valid.length; i += MAX_RECORDS_PER_PUT) {
+      await this.sendBatch(valid.slice(i, i + MAX_RECORDS_PER_PUT));
+    }
+    return valid.length;
+  }
+
+  private async sendBatch(batch: UsageEvent[]): Promise<void> {
+    const maxAttempts = this.options.maxAttempts ?? 5;
+    const backoff = this.options.backoffMs ?? ((n) => Math.min(2000, 50 * 2 ** n));
+    let pending = batch;
+    let lastFailures: { event: UsageEvent; errorCode: string; errorMessage: string }[] = [];
+    for (let attempt = 1; attempt <= maxAttempts && pending.length > 0; attempt++) {
+      if (attempt > 1) await new Promise((r) => setTimeout(r, backoff(attempt - 1)));
+      const records: PutRecordsRequestEntry[] = pending.map((event) => ({
+        PartitionKey: event.tenantId,
+        Data: new TextEncoder().encode(JSON.stringify(event)),
+      }));
+      const response = await this.options.client.send(
+        new PutRecordsCommand({ StreamName: this.options.streamName, Records: records }),
+      );
+      const results = response.Records ?? [];
+      if (results.length !== pending.length) {
+        throw new UsageEmitError(
+          `PutRecords answered ${results.length} results for ${pending.length} records`,
+          pending.map((event) => ({
+            event,
+            errorCode: 'UnknownOutcome',
+            errorMessage: 'result count mismatch',
+          })),
+        );
+      }
+      lastFailures = [];
+      const retry: UsageEvent[] = [];
+      results.forEach((result, i) => {
+        const event = pending[i] as UsageEvent;
+        if (result.ErrorCode) {
+          retry.push(event);
+          lastFailures.push({ event, errorCode: result.ErrorCode, errorMessage: result.ErrorMessage ?? '' });
+        }
+      });
+      pending = retry;
+    }
+    if (pending.length > 0) {
+      throw new UsageEmitError(
+        `${pending.length} usage record(s) not accepted by ${this.options.streamName} after ${maxAttempts} attempts (first: ${lastFailures[0]?.errorCode})`,
+        lastFailures,
+      );
+    }
+  }
+}

@@ -1,0 +1,379 @@
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
+import type { Construct } from 'constructs';
+import { resourceName, type TenantryConfig } from '../domain/config';
+import { tenantAttributeNames } from '../domain/identity/claims';
+import {
+  sessionTagKeys,
+  siloTableArnPattern,
+  tenantRuntimeRolePolicy,
+} from '../domain/identity/session-policy';
+import { DEFAULT_SESSION_SECONDS } from '../domain/identity/token-vending';
+import { usagePlanKeyValue } from '../domain/identity/usage-plans';
+import { TenantryFunction } from './private/tenantry-function';
+
+export interface IdentityStackProps extends StackProps {
+  readonly config: TenantryConfig;
+  /** The tenant catalog (control plane): both functions read it (GetItem only). */
+  readonly catalogTable: dynamodb.ITable;
+  /** The pooled data table: tenant sessions reach it under `TENANT#<id>#` partition keys only. */
+  readonly pooledTable: dynamodb.ITable;
+  /** The shared bucket holding tenant objects under `<tenantId>/`. */
+  readonly tenantDataBucket: s3.IBucket;
+  /**
+   * API Gateway's authorizer result cache. Vended credentials are handed out only while they have
+   * at least this plus two minutes left. Default 60 seconds.
+   */
+  readonly authorizerCacheTtl?: Duration;
+}
+
+/**
+ * Identity and tenant isolation: the tenant-user pool (read-only tenant attributes, Essentials plan,
+ * pre-token-generation V2), the REST API guarded by the tenant authorizer, one usage plan per tier,
+ * and the tenant-runtime role the authorizer vends tenant-scoped credentials for.
+ */
+export class IdentityStack extends Stack {
+  public readonly userPool: cognito.UserPool;
+  public readonly spaClient: cognito.UserPoolClient;
+  public readonly api: apigw.RestApi;
+  public readonly authorizerFunction: TenantryFunction;
+  public readonly preTokenFunction: TenantryFunction;
+  public readonly tenantRuntimeRole: iam.Role;
+  public readonly usagePlans: Readonly<Record<string, apigw.UsagePlan>>;
+
+  public constructor(scope: Construct, id: string, props: IdentityStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const cacheTtl = props.authorizerCacheTtl ?? Duration.seconds(60);
+
+    // --- Cognito ----------------------------------------------------------------------------------
+    this.preTokenFunction = new TenantryFunction(this, 'PreTokenGeneration', {
+      folder: 'pre-token-generation',
+      environment: {
+        CATALOG_TABLE_NAME: props.catalogTable.tableName,
+        CATALOG_CACHE_SECONDS: '60',
+        POWERTOOLS_SERVICE_NAME: 'pre-token-generation',
+      },
+      timeout: Duration.seconds(5),
+    });
+    grantGetItem(props.catalogTable, this.preTokenFunction.function);
+
+    this.userPool = new cognito.UserPool(this, 'TenantUsers', {
+      userPoolName: resourceName(config, 'tenant-users'),
+      featurePlan: cognito.FeaturePlan.ESSENTIALS,
+      selfSignUpEnabled: false, // tenant users are created by onboarding / tenant admins, server-side
+      signInAliases: { email: true },
+      autoVerify: { email: true },
+      standardAttributes: { email: { required: true, mutable: true } },
+      customAttributes: {
+        // Immutable: set once at user creation by the control plane; no client can write it.
+        [tenantAttributeNames.tenantId]: new cognito.StringAttribute({
+          minLen: 3,
+          maxLen: 40,
+          mutable: false,
+        }),
+        // Mutable by the control plane only (promotion/demotion); app clients cannot write it.
+        [tenantAttributeNames.tier]: new cognito.StringAttribute({ minLen: 2, maxLen: 20, mutable: true }),
+      },
+      passwordPolicy: {
+        minLength: 12,
+        requireDigits: true,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireSymbols: true,
+      },
+      mfa: cognito.Mfa.OPTIONAL,
+      mfaSecondFactor: { otp: true, sms: false },
+      accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.userPool.addTrigger(
+      cognito.UserPoolOperation.PRE_TOKEN_GENERATION_CONFIG,
+      this.preTokenFunction.function,
+      cognito.LambdaVersion.V2_0,
+    );
+    Validations.of(this.userPool).acknowledge({
+      id: 'AwsSolutions-COG2',
+      reason:
+        'MFA is offered (TOTP) and enforced per tenant by the tenant admin; B2B tenants bring SSO policies.',
+    });
+    Validations.of(this.userPool).acknowledge({
+      id: 'AwsSolutions-COG8',
+      reason:
+        'The design uses the Essentials feature plan (access-token customisation); Plus is an operator upgrade.',
+    });
+    Validations.of(this.userPool).acknowledge({
+      id: 'AwsSolutions-COG3',
+      reason:
+        'The design uses the Essentials feature plan; threat protection (enforced mode) needs the Plus plan.',
+    });
+
+    const customRead = Object.values(tenantAttributeNames);
+    this.spaClient = this.userPool.addClient('Spa', {
+      userPoolClientName: resourceName(config, 'spa'),
+      generateSecret: false,
+      authFlows: { userSrp: true },
+      preventUserExistenceErrors: true,
+      enableTokenRevocation: true,
+      accessTokenValidity: Duration.hours(1),
+      idTokenValidity: Duration.hours(1),
+      refreshTokenValidity: Duration.days(1),
+      readAttributes: new cognito.ClientAttributes()
+        .withStandardAttributes({ email: true, emailVerified: true })
+        .withCustomAttributes(...customRead),
+      // No custom attribute here: a user can never change their own tenant or tier.
+      writeAttributes: new cognito.ClientAttributes().withStandardAttributes({ email: true }),
+    });
+
+    // --- tenant-runtime role + authorizer ----------------------------------------------------------
+    this.authorizerFunction = new TenantryFunction(this, 'Authorizer', {
+      folder: 'authorizer',
+      environment: {
+        USER_POOL_ID: this.userPool.userPoolId,
+        USER_POOL_CLIENT_ID: this.spaClient.userPoolClientId,
+        TOKEN_USE: 'access',
+        CATALOG_TABLE_NAME: props.catalogTable.tableName,
+        POOLED_TABLE_ARN: props.pooledTable.tableArn,
+        TENANT_BUCKET_NAME: props.tenantDataBucket.bucketName,
+        CATALOG_CACHE_SECONDS: '30',
+        USAGE_CACHE_SECONDS: '60',
+        CREDENTIALS_MIN_REMAINING_SECONDS: String(cacheTtl.toSeconds() + 120),
+        POWERTOOLS_SERVICE_NAME: 'authorizer',
+        POWERTOOLS_METRICS_NAMESPACE: 'Tenantry',
+        // LOCAL_JWKS_URI / TENANTRY_LOCAL are never set in a deployment.
+      },
+      timeout: Duration.seconds(5),
+      memorySize: 512,
+    });
+    const authorizerRole = this.authorizerFunction.function.role as iam.IRole;
+    grantGetItem(props.catalogTable, this.authorizerFunction.function);
+
+    this.tenantRuntimeRole = new iam.Role(this, 'TenantRuntimeRole', {
+      roleName: resourceName(config, 'tenant-runtime'),
+      description: 'Tenant-scoped data access; assumed only by the authorizer, with tenant session tags',
+      maxSessionDuration: Duration.seconds(Math.max(3600, DEFAULT_SESSION_SECONDS)),
+      assumedBy: new iam.PrincipalWithConditions(
+        new iam.SessionTagsPrincipal(new iam.ArnPrincipal(authorizerRole.roleArn)),
+        {
+          StringLike: { [`aws:RequestTag/${sessionTagKeys.tenantId}`]: '?*' },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': Object.values(sessionTagKeys) },
+        },
+      ),
+      inlinePolicies: {
+        TenantData: iam.PolicyDocument.fromJson(
+          tenantRuntimeRolePolicy({
+            tableArns: [
+              props.pooledTable.tableArn,
+              siloTableArnPattern(config, Aws.PARTITION, Aws.ACCOUNT_ID),
+            ],
+            bucketArn: props.tenantDataBucket.bucketArn,
+          }),
+        ),
+      },
+    });
+    this.authorizerFunction.function.addEnvironment(
+      'TENANT_RUNTIME_ROLE_ARN',
+      this.tenantRuntimeRole.roleArn,
+    );
+    this.authorizerFunction.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['sts:AssumeRole', 'sts:TagSession'],
+        resources: [this.tenantRuntimeRole.roleArn],
+      }),
+    );
+    acknowledgeTenantScopedWildcards(this, this.tenantRuntimeRole);
+    for (const fn of [this.authorizerFunction, this.preTokenFunction]) {
+      Validations.of(fn).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: 'AWSLambdaBasicExecutionRole only allows writing this function’s own logs.',
+      });
+      Validations.of(fn).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.',
+      });
+      Validations.of(fn).acknowledge({
+        id: 'AwsSolutions-L1',
+        reason: 'The project pins Lambda to nodejs22.x (Powertools support; same major as tested).',
+      });
+    }
+
+    // --- REST API ----------------------------------------------------------------------------------
+    const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', {
+      retention: logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.api = new apigw.RestApi(this, 'Api', {
+      restApiName: resourceName(config, 'api'),
+      apiKeySourceType: apigw.ApiKeySourceType.AUTHORIZER,
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      deployOptions: {
+        stageName: config.naming.stage,
+        tracingEnabled: true,
+        loggingLevel: apigw.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false, // full request logging would write bearer tokens to CloudWatch
+        metricsEnabled: true,
+        accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
+        accessLogFormat: apigw.AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            ip: '$context.identity.sourceIp',
+            method: '$context.httpMethod',
+            path: '$context.resourcePath',
+            status: '$context.status',
+            tenantId: '$context.authorizer.tenantId',
+            tier: '$context.authorizer.tier',
+            authorizerError: '$context.authorizer.error',
+            latency: '$context.responseLatency',
+          }),
+        ),
+      },
+    });
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      reason: 'AmazonAPIGatewayPushToCloudWatchLogs is the account-level role API Gateway logging requires.',
+    });
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-APIG3',
+      reason: 'The SPA and API sit behind CloudFront with AWS WAF (edge stack); WAF is attached there.',
+    });
+
+    const authorizer = new apigw.RequestAuthorizer(this, 'TenantAuthorizer', {
+      authorizerName: resourceName(config, 'tenant-authorizer'),
+      handler: this.authorizerFunction.function,
+      identitySources: [apigw.IdentitySource.header('Authorization')],
+      resultsCacheTtl: cacheTtl,
+    });
+
+    // 401 for a missing/invalid token (with a challenge), 429 for a plan limit (AUTHORIZER_FAILURE:
+    // the authorizer throws PlanLimitExceeded; an authorizer outage also reads "retry later").
+    this.api.addGatewayResponse('Unauthorized', {
+      type: apigw.ResponseType.UNAUTHORIZED,
+      statusCode: '401',
+      responseHeaders: { 'WWW-Authenticate': "'Bearer'" },
+      templates: { 'application/json': '{"message":"Unauthorized"}' },
+    });
+    this.api.addGatewayResponse('PlanLimitExceeded', {
+      type: apigw.ResponseType.AUTHORIZER_FAILURE,
+      statusCode: '429',
+      responseHeaders: { 'Retry-After': "'60'" },
+      templates: {
+        'application/json':
+          '{"message":"Too many requests: plan limit reached or authorization briefly unavailable"}',
+      },
+    });
+    this.api.addGatewayResponse('QuotaExceeded', {
+      type: apigw.ResponseType.QUOTA_EXCEEDED,
+      statusCode: '429',
+      responseHeaders: { 'Retry-After': "'3600'" },
+    });
+
+    // `GET /me`: the caller's tenant as the authorizer established it (smoke test for the path).
+    const me = this.api.root.addResource('me');
+    me.addMethod(
+      'GET',
+      new apigw.MockIntegration({
+        requestTemplates: { 'application/json': '{"statusCode": 200}' },
+        integrationResponses: [
+          {
+            statusCode: '200',
+            responseTemplates: {
+              'application/json':
+                '{"tenantId":"$context.authorizer.tenantId","tier":"$context.authorizer.tier","route":"$context.authorizer.route"}',
+            },
+          },
+        ],
+      }),
+      {
+        authorizer,
+        authorizationType: apigw.AuthorizationType.CUSTOM,
+        apiKeyRequired: true,
+        requestValidatorOptions: { validateRequestBody: true, validateRequestParameters: true },
+        methodResponses: [{ statusCode: '200' }],
+      },
+    );
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-COG4',
+      reason:
+        'The Lambda REQUEST authorizer verifies the Cognito tokens (aws-jwt-verify) and vends tenant credentials.',
+    });
+
+    // --- one usage plan (and its API key) per tier -------------------------------------------------
+    const plans: Record<string, apigw.UsagePlan> = {};
+    for (const tier of config.tiers) {
+      const plan = this.api.addUsagePlan(`UsagePlan-${tier.name}`, {
+        name: resourceName(config, `usage-plan-${tier.name}`),
+        throttle: { rateLimit: tier.api.rateLimit, burstLimit: tier.api.burstLimit },
+        quota: { limit: tier.api.quotaPerDay, period: apigw.Period.DAY },
+        apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
+      });
+      const key = new apigw.ApiKey(this, `ApiKey-${tier.name}`, {
+        apiKeyName: resourceName(config, `tier-${tier.name}`),
+        value: usagePlanKeyValue(config, tier.name),
+        description: `Usage-plan identifier of tier ${tier.name}; returned by the authorizer, never sent by clients`,
+      });
+      plan.addApiKey(key);
+      plans[tier.name] = plan;
+    }
+    this.usagePlans = plans;
+
+    new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
+    new CfnOutput(this, 'SpaClientId', { value: this.spaClient.userPoolClientId });
+    new CfnOutput(this, 'ApiUrl', { value: this.api.url });
+    new CfnOutput(this, 'TenantRuntimeRoleArn', { value: this.tenantRuntimeRole.roleArn });
+  }
+}
+
+/** GetItem on the table itself only (Table.grant would add its indexes too). */
+function grantGetItem(table: dynamodb.ITable, fn: iam.IGrantable): void {
+  fn.grantPrincipal.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [table.tableArn] }),
+  );
+}
+
+const TENANT_SCOPED_REASON =
+  'Tenant-scoped by ABAC: objects under <bucket>/<aws:PrincipalTag/tenantId>/*, items whose LeadingKeys all ' +
+  'match TENANT#<aws:PrincipalTag/tenantId>#*, silo tables <product>-<stage>-silo-*; requests without leading ' +
+  'keys and untagged sessions are explicitly denied (proven by the iam-simulate tests).';
+
+/**
+ * Acknowledges AwsSolutions-IAM5 for each wildcard resource of the tenant-runtime role's policy,
+ * by its exact finding id. The ids contain cross-stack references (the bucket), which are only
+ * final after CDK has resolved references, so this runs as a construct validation (after prepare).
+ */
+function acknowledgeTenantScopedWildcards(stack: Stack, role: iam.Role): void {
+  stack.node.addValidation({
+    validate: () => {
+      const cfnRole = role.node.defaultChild as iam.CfnRole;
+      type Statement = { Effect: string; Resource: unknown };
+      type Policy = {
+        policyDocument?: { Statement: Statement[] };
+        PolicyDocument?: { Statement: Statement[] };
+      };
+      const policies = (stack.resolve(cfnRole.policies) ?? []) as Policy[];
+      for (const policy of policies) {
+        for (const statement of (policy.policyDocument ?? policy.PolicyDocument)?.Statement ?? []) {
+          if (statement.Effect !== 'Allow') continue;
+          const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+          for (const resource of resources) {
+            const flat = flattenCfnReference(resource);
+            if (flat.includes('*')) {
+              Validations.of(role).acknowledge({
+                id: `AwsSolutions-IAM5[Resource::${flat}]`,
+                reason: TENANT_SCOPED_REASON,
+              });
+            }
+          }
+        }
+      }
+      return [];
+    },
+  });
+}

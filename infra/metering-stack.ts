@@ -1,0 +1,150 @@
+import * as flink from '@aws-cdk/aws-kinesisanalytics-flink-alpha';
+import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
+import { resourceName, type TenantryConfig } from '../domain/config';
+import { tableDefinitions, tableName } from '../domain/tables';
+import { generateMeteringSql } from '../flink/sql';
+import { definedTable } from './private/table';
+
+export interface MeteringStackProps extends StackProps {
+  readonly config: TenantryConfig;
+  /** S3 key of the runner JAR in the artifacts bucket (uploaded by the release, see flink/operations.ts). */
+  readonly runnerJarKey?: string;
+  /** S3 key of the generated SQL script in the artifacts bucket. */
+  readonly sqlKey?: string;
+}
+
+/**
+ * Usage metering: Kinesis Data Streams (partition key = tenantId) → Firehose → S3 raw lake
+ * (system of record, partitioned by date and hour); Kinesis → Managed Service for Apache Flink
+ * (the generated SQL run by flink/runner) → DynamoDB counters and S3 (late and rejected events).
+ */
+export class MeteringStack extends Stack {
+  public readonly stream: kinesis.Stream;
+  public readonly lakeBucket: s3.Bucket;
+  public readonly artifactsBucket: s3.Bucket;
+  public readonly countersTable: dynamodb.Table;
+  public readonly deliveryStream: firehose.DeliveryStream;
+  public readonly application: flink.Application;
+  /** The `aws`-profile SQL for this deployment: upload it to `s3://<artifacts>/<sqlKey>`. */
+  public readonly meteringSql: string;
+  public readonly sqlLocation: string;
+
+  public constructor(scope: Construct, id: string, props: MeteringStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const m = config.metering;
+    const sqlKey = props.sqlKey ?? 'flink/metering.sql';
+    const jarKey = props.runnerJarKey ?? 'flink/tenantry-flink-runner.jar';
+
+    const streamName = resourceName(config, 'usage');
+    this.stream = new kinesis.Stream(this, 'UsageStream', {
+      streamName,
+      shardCount: m.kinesis.shards,
+      retentionPeriod: Duration.hours(Math.max(24, m.dedupHorizonHours)),
+      encryption: kinesis.StreamEncryption.MANAGED,
+    });
+
+    const accessLogs = new s3.Bucket(this, 'AccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // Named buckets so the generated SQL (uploaded out of band) holds concrete names; needs an explicit env.
+    const bucket = (bucketId: string, prefix: string) =>
+      new s3.Bucket(this, bucketId, {
+        bucketName: `${resourceName(config, prefix)}-${this.account}-${this.region}`,
+        encryption: s3.BucketEncryption.S3_MANAGED,
+        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+        enforceSSL: true,
+        versioned: true,
+        serverAccessLogsBucket: accessLogs,
+        serverAccessLogsPrefix: `${prefix}/`,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+    this.lakeBucket = bucket('UsageLake', 'lake');
+    this.artifactsBucket = bucket('Artifacts', 'artifacts');
+
+    // The raw lake: every event as received, by UTC date and hour — the system of record.
+    this.deliveryStream = new firehose.DeliveryStream(this, 'RawLake', {
+      deliveryStreamName: resourceName(config, 'usage-raw'),
+      source: new firehose.KinesisStreamSource(this.stream),
+      destination: new firehose.S3Bucket(this.lakeBucket, {
+        dataOutputPrefix: 'raw/dt=!{timestamp:yyyy-MM-dd}/hour=!{timestamp:HH}/',
+        errorOutputPrefix:
+          'raw-errors/!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/hour=!{timestamp:HH}/',
+        bufferingInterval: Duration.seconds(60),
+        compression: firehose.Compression.GZIP,
+      }),
+    });
+
+    this.countersTable = definedTable(this, 'Counters', {
+      definition: tableDefinitions.counters,
+      tableName: tableName(config, 'counters'),
+    });
+
+    this.meteringSql = generateMeteringSql({
+      config,
+      profile: {
+        kind: 'aws',
+        region: this.region,
+        streamArn: `arn:${this.partition}:kinesis:${this.region}:${this.account}:stream/${streamName}`,
+        countersTable: tableName(config, 'counters'),
+        lakeUri: `s3://${resourceName(config, 'lake')}-${this.account}-${this.region}/metering`,
+        initialPosition: 'TRIM_HORIZON',
+        kinesisConnector: '4.x',
+      },
+    });
+    this.sqlLocation = `s3://${resourceName(config, 'artifacts')}-${this.account}-${this.region}/${sqlKey}`;
+
+    const role = new iam.Role(this, 'MeteringRole', {
+      assumedBy: new iam.ServicePrincipal('kinesisanalytics.amazonaws.com'),
+      description: 'Tenantry metering Flink job: read the usage stream, write counters and the lake prefix',
+    });
+    this.application = new flink.Application(this, 'Metering', {
+      applicationName: resourceName(config, 'metering'),
+      runtime:
+        m.flink.runtime === 'FLINK-1_20' ? flink.Runtime.FLINK_1_20 : flink.Runtime.of(m.flink.runtime),
+      code: flink.ApplicationCode.fromBucket(this.artifactsBucket, jarKey),
+      role,
+      checkpointingEnabled: true,
+      checkpointInterval: Duration.seconds(60),
+      snapshotsEnabled: true,
+      parallelism: m.flink.parallelism,
+      parallelismPerKpu: m.flink.parallelismPerKpu,
+      autoScalingEnabled: false,
+      propertyGroups: { TenantryMetering: { 'sql.location': this.sqlLocation } },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    // Least privilege: read this stream, put items into this table, write under metering/ in the lake,
+    // read the runner artifacts.
+    this.stream.grantRead(role);
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:DescribeTable'],
+        resources: [this.countersTable.tableArn],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+        resources: [this.lakeBucket.arnForObjects('metering/*')],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [this.lakeBucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': ['metering/*'] } },
+      }),
+    );
+    this.artifactsBucket.grantRead(role, 'flink/*');
+  }
+}

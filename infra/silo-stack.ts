@@ -1,0 +1,158 @@
+import {
+  App,
+  CfnOutput,
+  CfnParameter,
+  DefaultStackSynthesizer,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Tags,
+  Validations,
+} from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type { Construct } from 'constructs';
+import { type TenantryConfig, resourceName } from '../domain/config';
+import { sessionTagKeys } from '../domain/identity/session-policy';
+import { siloKeyAliasPrefix, siloStackOutputs, siloStackParameters } from '../domain/lifecycle/silo';
+import { siloTableDefinition } from '../domain/tables';
+import { TENANT_ID_PATTERN } from '../domain/tenant/tenant-id';
+import { definedTable } from './private/table';
+
+export interface SiloTenantStackProps extends StackProps {
+  readonly config: TenantryConfig;
+}
+
+/**
+ * The dedicated stack of one silo tenant, deployed per tenant by the lifecycle workflows with
+ * CloudFormation CreateStack (parameters `TenantId`, `Tier`, `TenantAccessRoleArn`), never by `cdk deploy`:
+ * - the tenant's table, built from `siloTableDefinition` (same keys as the pooled table, so items copy
+ *   unchanged), named `<product>-<stage>-silo-data-<tenantId>`, encrypted with
+ * - the tenant's own KMS key (rotation on; deletion pending window from config) whose key policy lets
+ *   only the tenant access role, in a session tagged with this tenant's id, use it — and only through
+ *   DynamoDB. The account can administer the key but not use it for data.
+ * Outputs: `TableName`, `KmsKeyArn`. Synthesized without the bootstrap-version rule (no assets, no
+ * bootstrap needed; the local emulator's CloudFormation can create it). The table and the key are
+ * deleted with the stack: erasure of a silo is DeleteStack (the key then waits out its pending window).
+ */
+export class SiloTenantStack extends Stack {
+  public constructor(scope: Construct, id: string, props: SiloTenantStackProps) {
+    super(scope, id, {
+      ...props,
+      synthesizer: new DefaultStackSynthesizer({ generateBootstrapVersionRule: false }),
+    });
+    const { config } = props;
+    const siloTiers = config.tiers.filter((t) => t.isolation === 'silo').map((t) => t.name);
+
+    const tenantId = new CfnParameter(this, siloStackParameters.tenantId, {
+      type: 'String',
+      allowedPattern: TENANT_ID_PATTERN.source.replace(/^\^|\$$/g, ''),
+      maxLength: 40,
+      description: 'The tenant this silo belongs to',
+    });
+    const tier = new CfnParameter(this, siloStackParameters.tier, {
+      type: 'String',
+      allowedValues: siloTiers,
+      description: 'The tenant tier (a silo tier)',
+    });
+    const accessRole = new CfnParameter(this, siloStackParameters.tenantAccessRoleArn, {
+      type: 'String',
+      allowedPattern: 'arn:aws[a-z-]*:iam::\\d{12}:role/.+',
+      description: 'The role assumed (with a tenant session tag) to access tenant data',
+    });
+
+    const keyPolicy = new iam.PolicyDocument({
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'AccountAdministersTheKey',
+          principals: [new iam.AccountRootPrincipal()],
+          actions: [
+            'kms:DescribeKey',
+            'kms:GetKeyPolicy',
+            'kms:PutKeyPolicy',
+            'kms:GetKeyRotationStatus',
+            'kms:EnableKeyRotation',
+            'kms:ListResourceTags',
+            'kms:TagResource',
+            'kms:UntagResource',
+            'kms:ScheduleKeyDeletion',
+            'kms:CancelKeyDeletion',
+            'kms:CreateGrant',
+            'kms:ListGrants',
+            'kms:RevokeGrant',
+            'kms:RetireGrant',
+            'kms:CreateAlias',
+            'kms:DeleteAlias',
+            'kms:UpdateKeyDescription',
+          ],
+          resources: ['*'],
+        }),
+        new iam.PolicyStatement({
+          sid: 'OnlyThisTenantUsesTheKeyThroughDynamoDB',
+          principals: [new iam.ArnPrincipal(accessRole.valueAsString)],
+          actions: [
+            'kms:Encrypt',
+            'kms:Decrypt',
+            'kms:ReEncryptFrom',
+            'kms:ReEncryptTo',
+            'kms:GenerateDataKey',
+            'kms:GenerateDataKeyWithoutPlaintext',
+            'kms:DescribeKey',
+            'kms:CreateGrant',
+          ],
+          resources: ['*'],
+          conditions: {
+            StringEquals: {
+              [`aws:PrincipalTag/${sessionTagKeys.tenantId}`]: tenantId.valueAsString,
+              'kms:ViaService': `dynamodb.${this.region}.amazonaws.com`,
+            },
+          },
+        }),
+      ],
+    });
+
+    const key = new kms.Key(this, 'TenantKey', {
+      description: `Tenantry silo data key of tenant ${tenantId.valueAsString}`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+      policy: keyPolicy,
+    });
+    // The CDK adds an "account root may do kms:*" statement to every key policy; this key's policy is
+    // exactly the one above.
+    const cfnKey = key.node.defaultChild as kms.CfnKey;
+    cfnKey.keyPolicy = keyPolicy;
+    cfnKey.pendingWindowInDays = config.lifecycle.kmsPendingWindowDays;
+    new kms.CfnAlias(this, 'TenantKeyAlias', {
+      aliasName: `${siloKeyAliasPrefix(config)}${tenantId.valueAsString}`,
+      targetKeyId: key.keyId,
+    });
+
+    const table = definedTable(this, 'TenantTable', {
+      definition: siloTableDefinition,
+      tableName: `${resourceName(config, siloTableDefinition.id)}-${tenantId.valueAsString}`,
+      encryptionKey: key,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    Validations.of(table).acknowledge({
+      id: 'AwsSolutions-DDB4',
+      reason: 'Point-in-time recovery is on; AWS Backup plans are an organisation-level choice.',
+    });
+
+    new CfnOutput(this, siloStackOutputs.tableName, { value: table.tableName });
+    new CfnOutput(this, siloStackOutputs.kmsKeyArn, { value: key.keyArn });
+    // Tags on the table only: moto's CloudFormation cannot create a KMS key with tags (KeyError 'TagKey').
+    Tags.of(table).add('tenantry:tenant-id', tenantId.valueAsString);
+    Tags.of(table).add('tenantry:tier', tier.valueAsString);
+  }
+}
+
+/**
+ * The silo template as CloudFormation JSON (what CreateStack receives as TemplateBody or, uploaded to
+ * S3, as TemplateURL). Synthesized from the construct above, in its own app, from the configuration.
+ */
+export function siloTemplate(config: TenantryConfig): Record<string, unknown> {
+  const app = new App();
+  const stack = new SiloTenantStack(app, 'SiloTenant', { config });
+  const assembly = app.synth();
+  return assembly.getStackByName(stack.stackName).template as Record<string, unknown>;
+}

@@ -1,0 +1,98 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { defaultConfig } from '../../../domain/config';
+import { rejectionReasons } from '../../../domain/usage/event';
+import { generateEvents } from '../../../flink/events';
+import { type JobOutputs, runLocal, sortRows } from '../../../flink/local';
+import { canonicalDecimal, type ReferenceResult, referenceAggregate } from '../../../flink/reference';
+
+// The generated metering job on a real Flink MiniCluster against the reference aggregator.
+const TENANTS = ['tacme', 'tbeta', 'tgamma-1', 'tdelta', 'tepsilon', 'tzeta', 'teta', 'ttheta'];
+
+/** Quantities compared as canonical decimals (Flink prints plain numbers; the reference exact strings). */
+function normalise(outputs: JobOutputs) {
+  const totals = (rows: JobOutputs['hourly']) =>
+    sortRows(
+      rows.map((r) => ({
+        ...r,
+        quantity: canonicalDecimal(String(r.quantity)),
+        eventCount: Number(r.eventCount),
+      })),
+    );
+  return {
+    hourly: totals(outputs.hourly),
+    daily: totals(outputs.daily),
+    cumulative: totals(outputs.cumulative),
+    late: sortRows(outputs.late.map((r) => ({ ...r, quantity: canonicalDecimal(String(r.quantity)) }))),
+    rejected: sortRows(outputs.rejected),
+  };
+}
+
+describe('metering job on a Flink MiniCluster (local profile)', () => {
+  let flink: JobOutputs;
+  let reference: ReferenceResult;
+  let inputLines: number;
+
+  beforeAll(async () => {
+    // Prepare: ~2,400 lines over 30 h (two midnights), 10% duplicates, late and malformed lines.
+    const generated = generateEvents({ config: defaultConfig, tenants: TENANTS, events: 2_200, seed: 7 });
+    const dir = mkdtempSync(join(tmpdir(), 'tenantry-flink-eq-'));
+    const events = join(dir, 'events.jsonl');
+    writeFileSync(events, `${generated.lines.join('\n')}\n`);
+    inputLines = generated.lines.length;
+    // Act
+    reference = referenceAggregate(generated.lines, { config: defaultConfig, now: new Date(generated.now) });
+    flink = (
+      await runLocal({
+        config: defaultConfig,
+        eventsPath: events,
+        outDir: join(dir, 'out'),
+        now: generated.now,
+      })
+    ).outputs;
+  }, 300_000);
+
+  it('covers every case the job must handle (the event set is not trivial)', () => {
+    expect(reference.books.duplicates).toBeGreaterThan(150);
+    expect(reference.books.late).toBeGreaterThanOrEqual(5);
+    expect(new Set(reference.rejected.map((r) => r.reason))).toEqual(new Set(rejectionReasons));
+    expect(new Set(reference.daily.map((r) => r.windowStart)).size).toBeGreaterThanOrEqual(2);
+    expect(new Set(reference.hourly.map((r) => r.tenantId)).size).toBe(TENANTS.length);
+    expect(new Set(reference.hourly.map((r) => r.metric)).size).toBe(defaultConfig.metrics.length);
+  });
+
+  it('hourly totals equal the reference exactly', () => {
+    expect(normalise(flink).hourly).toEqual(normalise(reference).hourly);
+  });
+
+  it('daily totals (cascaded from hourly) equal the reference exactly', () => {
+    expect(normalise(flink).daily).toEqual(normalise(reference).daily);
+  });
+
+  it('cumulative running totals (minute steps) equal the reference exactly', () => {
+    expect(normalise(flink).cumulative).toEqual(normalise(reference).cumulative);
+  });
+
+  it('puts each late event in the late output with the watermark that made it late', () => {
+    expect(normalise(flink).late).toEqual(normalise(reference).late);
+  });
+
+  it('puts each malformed line in the rejected output with its reason', () => {
+    expect(normalise(flink).rejected).toEqual(normalise(reference).rejected);
+  });
+
+  it('balances the books: input = counted + duplicates + late + rejected', () => {
+    const counted = flink.hourly.reduce((sum, r) => sum + Number(r.eventCount), 0);
+    const dailyCounted = flink.daily.reduce((sum, r) => sum + Number(r.eventCount), 0);
+    const duplicates = inputLines - counted - flink.late.length - flink.rejected.length;
+    expect(dailyCounted).toBe(counted);
+    expect({ counted, duplicates, late: flink.late.length, rejected: flink.rejected.length }).toEqual({
+      counted: reference.books.counted,
+      duplicates: reference.books.duplicates,
+      late: reference.books.late,
+      rejected: reference.books.rejected,
+    });
+  });
+});

@@ -1,0 +1,127 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { defaultConfig } from '../../../domain/config';
+import { ControlPlaneStack } from '../../../infra/control-plane-stack';
+import { IdentityStack } from '../../../infra/identity-stack';
+
+let app: App;
+let identity: IdentityStack;
+let template: Template;
+
+beforeAll(() => {
+  app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const env = { account: '111122223333', region: 'us-east-1' };
+  const controlPlane = new ControlPlaneStack(app, 'cp', { config: defaultConfig, env });
+  const dataStack = new Stack(app, 'data', { env });
+  const bucket = new s3.Bucket(dataStack, 'TenantData', {
+    bucketName: 'tenantry-dev-tenant-data',
+    enforceSSL: true,
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+  });
+  identity = new IdentityStack(app, 'identity', {
+    config: defaultConfig,
+    env,
+    catalogTable: controlPlane.catalogTable,
+    pooledTable: controlPlane.pooledTable,
+    tenantDataBucket: bucket,
+  });
+  template = Template.fromStack(identity);
+}, 120_000);
+
+describe('IdentityStack', () => {
+  it('passes cdk-nag AwsSolutions', { timeout: 120_000 }, () => {
+    const violations = new AwsSolutionsChecks()
+      .validateScope(app)
+      .violations.filter((v) => JSON.stringify(v).includes('identity/'));
+    expect(
+      violations.map(
+        (v) => `${v.ruleName}: ${JSON.stringify(v.violatingResources?.map((r) => r.resourceLogicalId))}`,
+      ),
+    ).toEqual([]);
+  });
+
+  it('has read-only tenant attributes, the Essentials plan and a V2 pre-token trigger', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      UserPoolTier: 'ESSENTIALS',
+      Schema: Match.arrayWith([
+        Match.objectLike({ Name: 'tenantId', Mutable: false }),
+        Match.objectLike({ Name: 'tier', Mutable: true }),
+      ]),
+      LambdaConfig: { PreTokenGenerationConfig: { LambdaVersion: 'V2_0', LambdaArn: Match.anyValue() } },
+    });
+    const clients = template.findResources('AWS::Cognito::UserPoolClient');
+    const client = Object.values(clients)[0]?.Properties as {
+      ReadAttributes: string[];
+      WriteAttributes: string[];
+      GenerateSecret: boolean;
+    };
+    expect(client.ReadAttributes).toEqual(expect.arrayContaining(['custom:tenantId', 'custom:tier']));
+    expect(client.WriteAttributes.filter((a) => a.startsWith('custom:'))).toEqual([]);
+    expect(client.GenerateSecret).toBe(false);
+  });
+
+  it('guards the API with a cached REQUEST authorizer on the Authorization header', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      Type: 'REQUEST',
+      IdentitySource: 'method.request.header.Authorization',
+      AuthorizerResultTtlInSeconds: 60,
+    });
+    template.hasResourceProperties('AWS::ApiGateway::RestApi', { ApiKeySourceType: 'AUTHORIZER' });
+  });
+
+  it('maps the authorizer plan-limit failure to 429', () => {
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'AUTHORIZER_FAILURE',
+      StatusCode: '429',
+    });
+  });
+
+  it('has one usage plan per tier with the tier limits from the config', () => {
+    for (const tier of defaultConfig.tiers) {
+      template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+        UsagePlanName: `tenantry-dev-usage-plan-${tier.name}`,
+        Throttle: { RateLimit: tier.api.rateLimit, BurstLimit: tier.api.burstLimit },
+        Quota: { Limit: tier.api.quotaPerDay, Period: 'DAY' },
+      });
+      template.hasResourceProperties('AWS::ApiGateway::ApiKey', {
+        Value: `tenantry-dev-usage-plan-${tier.name}-apikey`,
+      });
+    }
+    expect(Object.keys(template.findResources('AWS::ApiGateway::UsagePlan'))).toHaveLength(
+      defaultConfig.tiers.length,
+    );
+  });
+
+  it('lets only the authorizer role assume the tenant-runtime role, with tenant session tags', () => {
+    const roles = template.findResources('AWS::IAM::Role', {
+      Properties: { RoleName: 'tenantry-dev-tenant-runtime' },
+    });
+    const role = Object.values(roles)[0] ?? { Properties: { AssumeRolePolicyDocument: { Statement: [] } } };
+    const trust = (role.Properties as { AssumeRolePolicyDocument: { Statement: unknown[] } })
+      .AssumeRolePolicyDocument;
+    expect(trust.Statement).toHaveLength(1);
+    expect(trust.Statement[0]).toMatchObject({
+      Action: ['sts:AssumeRole', 'sts:TagSession'],
+      Effect: 'Allow',
+      Condition: {
+        StringLike: { 'aws:RequestTag/tenantId': '?*' },
+        'ForAllValues:StringEquals': { 'aws:TagKeys': ['tenantId', 'tier'] },
+      },
+      Principal: { AWS: { 'Fn::GetAtt': [expect.stringMatching(/^AuthorizerFunctionServiceRole/), 'Arn'] } },
+    });
+    expect(JSON.stringify(trust)).toMatch(/AuthorizerFunctionServiceRole/);
+  });
+
+  it('runs both functions on nodejs22.x with validated environment', () => {
+    template.allResourcesProperties('AWS::Lambda::Function', { Runtime: 'nodejs22.x' });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ TOKEN_USE: 'access', CREDENTIALS_MIN_REMAINING_SECONDS: '180' }),
+      },
+    });
+    expect(JSON.stringify(template.toJSON())).not.toContain('LOCAL_JWKS_URI');
+  });
+});

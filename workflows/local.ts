@@ -1,0 +1,277 @@
+/**
+ * Deploys the lifecycle onto the local environment (moto + handler host) exactly as the CDK app wires
+ * it on AWS: the control-plane tables and bus (local/control-plane.ts), a Cognito user pool with the
+ * tenant attributes, the tenant data bucket, the silo template uploaded to S3 (synthesized from
+ * infra/silo-stack.ts), each task function's environment, the three state machines from the real
+ * definitions with definition substitutions, the signup rule → signup-starter, and a queue receiving
+ * every lifecycle event (for tests and the demo to read). Used by test/integration/workflows and demo/.
+ */
+import {
+  CognitoIdentityProviderClient,
+  CreateUserPoolCommand,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { baseClientConfig, s3ClientConfig } from '../domain/aws/clients';
+import { resourceName, type TenantryConfig } from '../domain/config';
+import { LIFECYCLE_EVENT_SOURCE, signupEventPattern } from '../domain/lifecycle/events';
+import type { StateMachineDefinition } from './asl';
+import { type LambdaFunction, lambdaFolders, lambdaFunctions, type Substitutions } from './common';
+import { buildDefinition, stateMachineName, substitute, type WorkflowName, workflowNames } from './index';
+
+export const LOCAL_ACCOUNT = '123456789012';
+
+export interface LocalLifecycleOptions {
+  readonly config: TenantryConfig;
+  /** moto endpoint (http://127.0.0.1:<port>). */
+  readonly endpoint: string;
+  readonly handlerHostUrl: string;
+  readonly region?: string;
+  /** Function (deployed name) answering `billing-final`; default `<product>-<stage>-billing-final`. */
+  readonly billingFinalFunction?: string;
+  /** Extra environment for every lifecycle task function (e.g. smaller chunks in tests). */
+  readonly extraFunctionEnv?: Record<string, string>;
+}
+
+export interface LocalLifecycle {
+  readonly stateMachineArns: Record<WorkflowName, string>;
+  readonly substitutions: Substitutions;
+  readonly userPoolId: string;
+  readonly eventBusName: string;
+  readonly catalogTable: string;
+  readonly pooledTable: string;
+  readonly dataBucket: string;
+  readonly templateUrl: string;
+  readonly eventsQueueUrl: string;
+  readonly signupStarterFunction: string;
+  /** Deployed function name of a task function. */
+  functionName(folder: string): string;
+  /** Creates another state machine from a (possibly modified) definition with the same substitutions. */
+  createStateMachine(name: string, definition: StateMachineDefinition): Promise<string>;
+}
+
+export function localFunctionArn(region: string, name: string): string {
+  return `arn:aws:lambda:${region}:${LOCAL_ACCOUNT}:function:${name}`;
+}
+
+export async function deployLifecycleLocally(options: LocalLifecycleOptions): Promise<LocalLifecycle> {
+  const { config, endpoint, handlerHostUrl } = options;
+  const region = options.region ?? 'us-east-1';
+  const clientConfig = { ...baseClientConfig({ region }), endpoint };
+  const functionName = (folder: string) => resourceName(config, folder);
+
+  const { provisionLocalControlPlane } = await import('../local/control-plane');
+  const plane = await provisionLocalControlPlane(config);
+  const catalogTable = plane.tables.catalog;
+  const pooledTable = plane.tables.pooled;
+
+  const cognito = new CognitoIdentityProviderClient(clientConfig);
+  const pool = await cognito.send(
+    new CreateUserPoolCommand({
+      PoolName: resourceName(config, 'users'),
+      UsernameAttributes: ['email'],
+      Schema: [
+        { Name: 'tenantId', AttributeDataType: 'String', Mutable: false, StringAttributeConstraints: { MaxLength: '40' } },
+        { Name: 'tier', AttributeDataType: 'String', Mutable: true, StringAttributeConstraints: { MaxLength: '20' } },
+      ],
+    }),
+  );
+  const userPoolId = pool.UserPool?.Id as string;
+
+  const s3 = new S3Client({ ...s3ClientConfig({ region }), endpoint, forcePathStyle: true });
+  const dataBucket = resourceName(config, 'tenant-data');
+  const templateBucket = resourceName(config, 'templates');
+  for (const bucket of [dataBucket, templateBucket]) await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  const { siloTemplate } = await import('../infra/silo-stack');
+  const templateKey = 'silo/silo-tenant.template.json';
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: templateBucket,
+      Key: templateKey,
+      Body: JSON.stringify(siloTemplate(config)),
+      ContentType: 'application/json',
+    }),
+  );
+  // moto's CloudFormation reads a TemplateURL from its own S3 when the host is `localhost` (path style).
+  const templateUrl = `${endpoint.replace('127.0.0.1', 'localhost')}/${templateBucket}/${templateKey}`;
+
+  const fnArns = Object.fromEntries(
+    (Object.keys(lambdaFunctions) as LambdaFunction[]).map((fn) => {
+      const name =
+        fn === 'billingFinal'
+          ? (options.billingFinalFunction ?? functionName(lambdaFolders.billingFinal))
+          : functionName(lambdaFolders[fn]);
+      return [lambdaFunctions[fn], localFunctionArn(region, name)];
+    }),
+  );
+  const substitutions: Substitutions = {
+    ...(fnArns as Record<(typeof lambdaFunctions)[LambdaFunction], string>),
+    UserPoolId: userPoolId,
+    EventBusName: plane.eventBusName,
+    SiloTemplateUrl: templateUrl,
+    SiloDeploymentRoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${resourceName(config, 'silo-deployment')}`,
+    TenantAccessRoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${resourceName(config, 'tenant-access')}`,
+  };
+
+  const sfn = new SFNClient(clientConfig);
+  const roleArn = `arn:aws:iam::${LOCAL_ACCOUNT}:role/${resourceName(config, 'lifecycle-state-machines')}`;
+  const createStateMachine = async (name: string, definition: StateMachineDefinition) => {
+    const out = await sfn.send(
+      new CreateStateMachineCommand({
+        name,
+        roleArn,
+        definition: substitute(JSON.stringify(definition), substitutions),
+      }),
+    );
+    return out.stateMachineArn as string;
+  };
+  const stateMachineArns = {} as Record<WorkflowName, string>;
+  for (const name of workflowNames) {
+    stateMachineArns[name] = await createStateMachine(stateMachineName(config, name), buildDefinition(name, config));
+  }
+
+  const common = {
+    CATALOG_TABLE_NAME: catalogTable,
+    POOLED_TABLE_NAME: pooledTable,
+    TENANT_DATA_BUCKET_NAME: dataBucket,
+    USER_POOL_ID: userPoolId,
+    ...options.extraFunctionEnv,
+  };
+  const envs: Record<string, Record<string, string>> = {
+    [lambdaFolders.validate]: { CATALOG_TABLE_NAME: common.CATALOG_TABLE_NAME },
+    [lambdaFolders.catalog]: { CATALOG_TABLE_NAME: common.CATALOG_TABLE_NAME },
+    [lambdaFolders.transition]: { CATALOG_TABLE_NAME: common.CATALOG_TABLE_NAME },
+    [lambdaFolders.copy]: { POOLED_TABLE_NAME: pooledTable, ...options.extraFunctionEnv },
+    [lambdaFolders.verify]: { POOLED_TABLE_NAME: pooledTable },
+    [lambdaFolders.purge]: { POOLED_TABLE_NAME: pooledTable, TENANT_DATA_BUCKET_NAME: dataBucket, ...options.extraFunctionEnv },
+    [lambdaFolders.identityPurge]: { USER_POOL_ID: userPoolId },
+    [lambdaFolders.siloDeprovision]: {},
+    // the billing part's final-bill task (its env contract: domain/billing/runtime.ts)
+    [lambdaFolders.billingFinal]: {
+      CATALOG_TABLE: catalogTable,
+      COUNTERS_TABLE: plane.tables.counters,
+      LEDGER_TABLE: plane.tables.billingLedger,
+      EVENT_BUS_NAME: plane.eventBusName,
+    },
+    'signup-starter': { ONBOARDING_STATE_MACHINE_ARN: stateMachineArns.onboarding },
+  };
+  for (const [folder, variables] of Object.entries(envs)) {
+    await hostControl(handlerHostUrl, 'PUT', `/__tenantry/functions/${encodeURIComponent(folder)}/env`, variables);
+  }
+
+  const events = new EventBridgeClient(clientConfig);
+  const signupStarterFunction = functionName('signup-starter');
+  await events.send(
+    new PutRuleCommand({
+      Name: resourceName(config, 'signup-to-onboarding'),
+      EventBusName: plane.eventBusName,
+      EventPattern: JSON.stringify(signupEventPattern),
+    }),
+  );
+  await events.send(
+    new PutTargetsCommand({
+      Rule: resourceName(config, 'signup-to-onboarding'),
+      EventBusName: plane.eventBusName,
+      Targets: [{ Id: 'signup-starter', Arn: localFunctionArn(region, signupStarterFunction) }],
+    }),
+  );
+  const queueName = resourceName(config, 'lifecycle-events');
+  const queue = (await sqs(endpoint, region, 'CreateQueue', { QueueName: queueName })) as { QueueUrl: string };
+  await events.send(
+    new PutRuleCommand({
+      Name: resourceName(config, 'lifecycle-events-to-queue'),
+      EventBusName: plane.eventBusName,
+      EventPattern: JSON.stringify({ source: [LIFECYCLE_EVENT_SOURCE] }),
+    }),
+  );
+  await events.send(
+    new PutTargetsCommand({
+      Rule: resourceName(config, 'lifecycle-events-to-queue'),
+      EventBusName: plane.eventBusName,
+      Targets: [{ Id: 'queue', Arn: `arn:aws:sqs:${region}:${LOCAL_ACCOUNT}:${queueName}` }],
+    }),
+  );
+
+  return {
+    stateMachineArns,
+    substitutions,
+    userPoolId,
+    eventBusName: plane.eventBusName,
+    catalogTable,
+    pooledTable,
+    dataBucket,
+    templateUrl,
+    eventsQueueUrl: queue.QueueUrl,
+    signupStarterFunction,
+    functionName,
+    createStateMachine,
+  };
+}
+
+export interface LifecycleEvent {
+  readonly detailType: string;
+  readonly detail: Record<string, unknown>;
+}
+
+/** Drains the lifecycle events received so far (the queue behind the `tenantry.lifecycle` rule). */
+export async function receiveLifecycleEvents(endpoint: string, queueUrl: string, region = 'us-east-1'): Promise<LifecycleEvent[]> {
+  const events: LifecycleEvent[] = [];
+  for (;;) {
+    const out = (await sqs(endpoint, region, 'ReceiveMessage', {
+      QueueUrl: queueUrl,
+      MaxNumberOfMessages: 10,
+      WaitTimeSeconds: 0,
+    })) as { Messages?: { Body: string; ReceiptHandle: string }[] };
+    const messages = out.Messages ?? [];
+    if (messages.length === 0) return events;
+    for (const m of messages) {
+      const body = JSON.parse(m.Body) as { 'detail-type': string; detail: Record<string, unknown> };
+      events.push({ detailType: body['detail-type'], detail: body.detail });
+      await sqs(endpoint, region, 'DeleteMessage', { QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle });
+    }
+  }
+}
+
+/** SQS's JSON protocol over fetch (the project does not ship an SQS client; only the local env needs one). */
+async function sqs(endpoint: string, region: string, action: string, body: Record<string, unknown>): Promise<unknown> {
+  const res = await fetch(`${endpoint}/`, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/x-amz-json-1.0',
+      'X-Amz-Target': `AmazonSQS.${action}`,
+      Authorization: `AWS4-HMAC-SHA256 Credential=testing/20260101/${region}/sqs/aws4_request, SignedHeaders=host, Signature=0`,
+    },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`local SQS ${action}: HTTP ${res.status}: ${text.slice(0, 300)}`);
+  return text ? JSON.parse(text) : {};
+}
+
+async function hostControl(hostUrl: string, method: string, path: string, body: unknown): Promise<void> {
+  const res = await fetch(`${hostUrl}${path}`, {
+    method,
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`handler host ${method} ${path}: HTTP ${res.status} ${await res.text()}`);
+}
+
+/** The names of the states an execution entered, in order (its path). */
+export async function executionPath(
+  sfn: import('@aws-sdk/client-sfn').SFNClient,
+  executionArn: string,
+): Promise<string[]> {
+  const { GetExecutionHistoryCommand } = await import('@aws-sdk/client-sfn');
+  const names: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, nextToken }));
+    for (const e of page.events ?? []) {
+      if (e.type?.endsWith('StateEntered') && e.stateEnteredEventDetails?.name) names.push(e.stateEnteredEventDetails.name);
+    }
+    nextToken = page.nextToken;
+  } while (nextToken !== undefined);
+  return names;
+}
