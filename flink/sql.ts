@@ -96,11 +96,11 @@ const unwrapString = (expr: string) => `SUBSTR(${expr}, 3, CHAR_LENGTH(${expr}) 
 /** SQL expression building a counters key from column expressions, via the one key builder. */
 function keyExpressions(granularity: 'HOUR' | 'DAY' | 'CUMULATIVE', windowStartIso: string) {
   const tenant = 'tplaceholdertenant';
-  const metric = '\u0001M\u0001';
-  const start = '\u0001S\u0001';
+  const metric = '@@metric@@';
+  const start = '@@windowstart@@';
   const key = counterKey(tenant, metric, granularity, start);
   const toSql = (template: string) => {
-    const parts = template.split(/(tplaceholdertenant|\u0001M\u0001|\u0001S\u0001)/).filter((p) => p !== '');
+    const parts = template.split(/(tplaceholdertenant|@@metric@@|@@windowstart@@)/).filter((p) => p !== '');
     return `CONCAT(${parts
       .map((p) =>
         p === tenant ? 'tenant_id' : p === metric ? 'metric' : p === start ? windowStartIso : q(p),
@@ -215,7 +215,10 @@ export function generateMeteringSql(options: GenerateOptions): string {
   const maxBytes = limits.maxEventBytes;
   const utf8Extra = (from: string) => `CHAR_LENGTH(REGEXP_REPLACE(line, '[\\x{0000}-\\x{${from}}]', ''))`;
   const sizeOk = `(CHAR_LENGTH(line) <= ${Math.floor(maxBytes / 4)} OR (CHAR_LENGTH(line) <= ${maxBytes} AND CHAR_LENGTH(line) + ${utf8Extra('007F')} + ${utf8Extra('07FF')} + ${utf8Extra('FFFF')} <= ${maxBytes}))`;
-  const eventTime = `CASE WHEN ${sizeOk} AND ${tsValid(tsText('line'), tsParsed(tsText('line')))} AND ${inBounds(tsParsed(tsText('line')))} THEN ${tsParsed(tsText('line'))} ELSE ${NO_EVENT_TIME} END`;
+  // The rowtime is the parsed timestamp (the epoch when it does not parse: the rowtime cannot be NULL);
+  // only lines whose size and timestamp are valid move the watermark (checked in the watermark expression).
+  const eventTime = `COALESCE(${tsParsed(tsText('line'))}, ${NO_EVENT_TIME})`;
+  const watermarkExpr = `CASE WHEN ${sizeOk} AND REGEXP(j_timestamp, ${q(wrappedString(timestampRule))}) AND DATE_FORMAT(ts, 'yyyy-MM-dd HH:mm:ss') = SUBSTR(REPLACE(${unwrapString('j_timestamp')}, 'T', ' '), 1, 19) AND ${inBounds('ts')} THEN ts ELSE ${NO_EVENT_TIME} END - ${seconds(m.watermarkDelaySeconds)}`;
 
   const maxByMetric = config.metrics
     .map((metric) => `WHEN ${q(metric.name)} THEN ${metric.maxQuantityPerEvent}`)
@@ -279,23 +282,24 @@ ${Object.entries(settings)
   .join('\n')}
 
 -- Every line is read as a raw STRING: malformed lines reach the rejected sink, never a NULL in a SUM.
+-- The JSON fields are computed columns: evaluated once per line, before the watermark assigner.
 CREATE TABLE usage_raw (
   line STRING,
+  j_event_id AS ${wrapped('eventId')},
+  j_tenant_id AS ${wrapped('tenantId')},
+  j_metric AS ${wrapped('metric')},
+  j_quantity AS ${wrapped('quantity')},
+  j_timestamp AS ${wrapped('timestamp')},
   ts AS ${eventTime},
   proc_time AS PROCTIME(),
-  WATERMARK FOR ts AS ts - ${seconds(m.watermarkDelaySeconds)}
+  WATERMARK FOR ts AS ${watermarkExpr}
 )
 ${withClause(sourceOptions(profile))};
 
 ${sinkDdl.join('\n\n')}
 
 CREATE TEMPORARY VIEW usage_fields AS
-SELECT line, ts, proc_time,
-  ${wrapped('eventId')} AS j_event_id,
-  ${wrapped('tenantId')} AS j_tenant_id,
-  ${wrapped('metric')} AS j_metric,
-  ${wrapped('quantity')} AS j_quantity,
-  ${wrapped('timestamp')} AS j_timestamp
+SELECT line, ts, proc_time, j_event_id, j_tenant_id, j_metric, j_quantity, j_timestamp
 FROM usage_raw;
 
 CREATE TEMPORARY VIEW usage_quantity AS
@@ -325,7 +329,6 @@ SELECT *,
     WHEN TRY_CAST(quantity_text AS ${QUANTITY_TYPE}) IS NULL
       OR TRY_CAST(quantity_text AS ${QUANTITY_TYPE}) > CASE ${unwrapString('j_metric')} ${maxByMetric} END
       THEN 'QUANTITY_OUT_OF_RANGE'
-    WHEN ts = ${NO_EVENT_TIME} THEN 'INVALID_TIMESTAMP'
   END AS reason
 FROM usage_quantity;
 

@@ -16,7 +16,6 @@ export interface ControlPlaneStackProps extends StackProps {
  */
 export class ControlPlaneStack extends Stack {
   public readonly catalogTable: dynamodb.Table;
-  public readonly pooledTable: dynamodb.Table;
   public readonly eventBus: events.EventBus;
 
   public constructor(scope: Construct, id: string, props: ControlPlaneStackProps) {
@@ -27,16 +26,10 @@ export class ControlPlaneStack extends Stack {
       definition: tableDefinitions.catalog,
       tableName: tableName(config, 'catalog'),
     });
-    this.pooledTable = definedTable(this, 'PooledData', {
-      definition: tableDefinitions.pooled,
-      tableName: tableName(config, 'pooled'),
+    Validations.of(this.catalogTable).acknowledge({
+      id: 'AwsSolutions-DDB4',
+      reason: 'Point-in-time recovery is on; AWS Backup plans are an organisation-level choice.',
     });
-    for (const table of [this.catalogTable, this.pooledTable]) {
-      Validations.of(table).acknowledge({
-        id: 'AwsSolutions-DDB4',
-        reason: 'Point-in-time recovery is on; AWS Backup plans are an organisation-level choice.',
-      });
-    }
 
     this.eventBus = new events.EventBus(this, 'Bus', { eventBusName: resourceName(config, 'bus') });
     // Every event is kept for replay (audit and recovery of downstream consumers).

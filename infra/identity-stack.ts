@@ -189,20 +189,6 @@ export class IdentityStack extends Stack {
       }),
     );
     acknowledgeTenantScopedWildcards(this, this.tenantRuntimeRole);
-    for (const fn of [this.authorizerFunction, this.preTokenFunction]) {
-      Validations.of(fn).acknowledge({
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason: 'AWSLambdaBasicExecutionRole only allows writing this function’s own logs.',
-      });
-      Validations.of(fn).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.',
-      });
-      Validations.of(fn).acknowledge({
-        id: 'AwsSolutions-L1',
-        reason: 'The project pins Lambda to nodejs22.x (Powertools support; same major as tested).',
-      });
-    }
 
     // --- REST API ----------------------------------------------------------------------------------
     const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', {

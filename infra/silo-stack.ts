@@ -12,7 +12,7 @@ import {
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
-import { type TenantryConfig, resourceName } from '../domain/config';
+import { resourceName, type TenantryConfig } from '../domain/config';
 import { sessionTagKeys } from '../domain/identity/session-policy';
 import { siloKeyAliasPrefix, siloStackOutputs, siloStackParameters } from '../domain/lifecycle/silo';
 import { siloTableDefinition } from '../domain/tables';

@@ -2,10 +2,14 @@ import { App, type AppProps, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { TenantryConfig } from '../domain/config';
 import { ControlPlaneStack } from './control-plane-stack';
+import { IdentityStack } from './identity-stack';
+import { PooledPlaneStack } from './pooled-plane-stack';
 
 export interface TenantryStacks {
   readonly app: App;
   readonly controlPlane: ControlPlaneStack;
+  readonly pooledPlane: PooledPlaneStack;
+  readonly identity: IdentityStack;
 }
 
 /**
@@ -13,14 +17,31 @@ export interface TenantryStacks {
  * registered as a validation plugin, so `app.synth()` fails on any unacknowledged finding.
  */
 export function buildTenantryApp(config: TenantryConfig, appProps: AppProps = {}): TenantryStacks {
-  const app = new App(appProps);
+  const app = new App({
+    ...appProps,
+    // Cross-stack references protect their producer (an export cannot be removed while imported).
+    context: {
+      '@aws-cdk/core:defaultCrossStackReferences': 'strong',
+      // Grant S3 log delivery through a bucket policy, not the legacy LogDeliveryWrite ACL.
+      '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true,
+      ...appProps.context,
+    },
+  });
   const env = { account: process.env.CDK_DEFAULT_ACCOUNT, region: config.regions.primary };
   const prefix = `${config.naming.product}-${config.naming.stage}`;
 
   const controlPlane = new ControlPlaneStack(app, `${prefix}-control-plane`, { config, env });
+  const pooledPlane = new PooledPlaneStack(app, `${prefix}-pooled-plane`, { config, env });
+  const identity = new IdentityStack(app, `${prefix}-identity`, {
+    config,
+    env,
+    catalogTable: controlPlane.catalogTable,
+    pooledTable: pooledPlane.pooledTable,
+    tenantDataBucket: pooledPlane.tenantDataBucket,
+  });
 
   Tags.of(app).add('product', config.naming.product);
   Tags.of(app).add('stage', config.naming.stage);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { app, controlPlane };
+  return { app, controlPlane, pooledPlane, identity };
 }

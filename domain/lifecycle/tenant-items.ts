@@ -37,7 +37,7 @@ export interface ChunkOptions {
   readonly maxItems?: number;
   /** Stop after a page once less than this much time is left (Lambda's remaining time), ms. */
   readonly deadline?: () => boolean;
-  /** Scan page size (items evaluated per page before filtering). Default 1,000. */
+  /** Scan page size (items evaluated per page before filtering). Default: DynamoDB's 1 MB pages. */
   readonly pageSize?: number;
 }
 
@@ -61,7 +61,7 @@ export async function scanTenantPage(
   tableName: string,
   tenantId: TenantId,
   startKey: StartKey,
-  pageSize = 1_000,
+  pageSize?: number,
 ): Promise<{ items: DynamoItem[]; nextKey: StartKey }> {
   const page = await client.send(
     new ScanCommand({
@@ -167,7 +167,7 @@ export async function tallyTenantItems(
   client: DynamoDBClient,
   table: string,
   tenantId: TenantId,
-  pageSize = 1_000,
+  pageSize?: number,
 ): Promise<ItemTally> {
   const acc = new ChecksumAccumulator();
   let key: StartKey = null;

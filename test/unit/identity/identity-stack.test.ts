@@ -1,11 +1,11 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../domain/config';
 import { ControlPlaneStack } from '../../../infra/control-plane-stack';
 import { IdentityStack } from '../../../infra/identity-stack';
+import { PooledPlaneStack } from '../../../infra/pooled-plane-stack';
 
 let app: App;
 let identity: IdentityStack;
@@ -15,18 +15,13 @@ beforeAll(() => {
   app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const env = { account: '111122223333', region: 'us-east-1' };
   const controlPlane = new ControlPlaneStack(app, 'cp', { config: defaultConfig, env });
-  const dataStack = new Stack(app, 'data', { env });
-  const bucket = new s3.Bucket(dataStack, 'TenantData', {
-    bucketName: 'tenantry-dev-tenant-data',
-    enforceSSL: true,
-    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-  });
+  const pooledPlane = new PooledPlaneStack(app, 'pooled', { config: defaultConfig, env });
   identity = new IdentityStack(app, 'identity', {
     config: defaultConfig,
     env,
     catalogTable: controlPlane.catalogTable,
-    pooledTable: controlPlane.pooledTable,
-    tenantDataBucket: bucket,
+    pooledTable: pooledPlane.pooledTable,
+    tenantDataBucket: pooledPlane.tenantDataBucket,
   });
   template = Template.fromStack(identity);
 }, 120_000);
