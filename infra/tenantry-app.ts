@@ -2,6 +2,7 @@ import { App, type AppProps, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { TenantryConfig } from '../domain/config';
 import { ControlPlaneStack } from './control-plane-stack';
+import { EdgeStack } from './edge-stack';
 import { IdentityStack } from './identity-stack';
 import { PooledPlaneStack } from './pooled-plane-stack';
 
@@ -10,6 +11,7 @@ export interface TenantryStacks {
   readonly controlPlane: ControlPlaneStack;
   readonly pooledPlane: PooledPlaneStack;
   readonly identity: IdentityStack;
+  readonly edge: EdgeStack;
 }
 
 /**
@@ -40,8 +42,13 @@ export function buildTenantryApp(config: TenantryConfig, appProps: AppProps = {}
     tenantDataBucket: pooledPlane.tenantDataBucket,
   });
 
+  const edge = new EdgeStack(app, `${prefix}-edge`, {
+    config,
+    env: { account: env.account, region: 'us-east-1' },
+  });
+
   Tags.of(app).add('product', config.naming.product);
   Tags.of(app).add('stage', config.naming.stage);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { app, controlPlane, pooledPlane, identity };
+  return { app, controlPlane, pooledPlane, identity, edge };
 }
