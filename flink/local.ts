@@ -84,6 +84,8 @@ export interface RunLocalOptions {
   /** Fixed clock for the age/future bounds (ISO); default: processing time. */
   readonly now?: string;
   readonly timeoutMs?: number;
+  /** Extra JVM flags (the bench enables the C2 compiler: `-XX:TieredStopAtLevel=4`). */
+  readonly jvmFlags?: readonly string[];
 }
 
 export interface RunLocalResult {
@@ -115,6 +117,7 @@ export async function runLocal(options: RunLocalOptions): Promise<RunLocalResult
   const result = await runRunner({
     args: ['--sql', sqlPath, '--await'],
     timeoutMs: options.timeoutMs ?? 300_000,
+    ...(options.jvmFlags ? { jvmFlags: options.jvmFlags } : {}),
   });
   const outputs = readOutputs(partsDir);
   for (const sink of SINKS) {

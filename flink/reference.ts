@@ -1,6 +1,6 @@
 import type { TenantryConfig } from '../domain/config';
 import { counterKey, type WindowGranularity } from '../domain/keys';
-import { classifyUsageLine, USAGE_EVENT_LIMITS, usageEventSchema } from '../domain/usage/event';
+import { classifyUsageLine, USAGE_EVENT_LIMITS } from '../domain/usage/event';
 import type { JobOutputs, LateRow, RejectedRow, TotalRow } from './local';
 import { RETENTION_SECONDS } from './sql';
 
@@ -10,8 +10,8 @@ import { RETENTION_SECONDS } from './sql';
  *
  * Lines are processed one at a time, in file order (the local profile runs with parallelism 1):
  *  - a line the schema rejects goes to `rejected` with the schema's reason;
- *  - the watermark before line i is `max(event time of earlier lines with a valid timestamp) − delay`
- *    (null before the first such line); a line with an invalid timestamp never moves it;
+ *  - the watermark before line i is `max(event time of earlier valid lines) − delay` (null before the
+ *    first valid line); rejected lines never move it, valid ones (duplicates included) do;
  *  - a valid event whose (tenantId, eventId) was already seen among valid events is a duplicate
  *    (dropped, whatever its own timestamp or quantity);
  *  - otherwise it is late when the watermark is set and `eventTime <= watermark`, else counted;
@@ -66,7 +66,6 @@ export function referenceAggregate(lines: readonly string[], options: ReferenceO
   const { config, now } = options;
   const delayMs = config.metering.watermarkDelaySeconds * 1000;
   const stepMs = config.metering.cumulativeStepMinutes * 60_000;
-  const timestampRule = usageEventSchema({ config, now }).shape.timestamp;
 
   const rejected: RejectedRow[] = [];
   const late: LateRow[] = [];
@@ -77,14 +76,14 @@ export function referenceAggregate(lines: readonly string[], options: ReferenceO
 
   for (const line of lines) {
     const watermark = maxEventTime === null ? null : maxEventTime - delayMs;
-    const validTime = validEventTime(line, timestampRule);
-    if (validTime !== null && (maxEventTime === null || validTime > maxEventTime)) maxEventTime = validTime;
-
     const result = classifyUsageLine(line, { config, now });
     if (!result.ok) {
       rejected.push({ reason: result.reason, line });
       continue;
     }
+    // Every valid line moves the watermark (duplicates too: de-duplication comes after the source).
+    const eventTime = Date.parse(result.event.timestamp);
+    if (maxEventTime === null || eventTime > maxEventTime) maxEventTime = eventTime;
     const event = result.event;
     const key = `${event.tenantId}\u0000${event.eventId}`;
     if (seen.has(key)) {
@@ -188,19 +187,4 @@ function totalRow(
     eventCount: count,
     expiresAt: Math.floor(end / 1000) + RETENTION_SECONDS[granularity],
   };
-}
-
-/** Event time of a line whose timestamp is valid (size within bounds, JSON object, timestamp rule), else null. */
-function validEventTime(line: string, rule: { safeParse(v: unknown): { success: boolean } }): number | null {
-  if (Buffer.byteLength(line, 'utf8') > USAGE_EVENT_LIMITS.maxEventBytes) return null;
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    return null;
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return null;
-  const timestamp = (value as Record<string, unknown>).timestamp;
-  if (!rule.safeParse(timestamp).success) return null;
-  return Date.parse(timestamp as string);
 }

@@ -206,10 +206,9 @@ export function generateMeteringSql(options: GenerateOptions): string {
   // Event time from the raw line; NULL unless the timestamp is valid (such lines never move the watermark).
   const tsText = (line: string) => `JSON_VALUE(${line}, '$.timestamp')`;
   const tsParsed = (text: string) => `TRY_CAST(REPLACE(REPLACE(${text}, 'T', ' '), 'Z', '') AS TIMESTAMP(3))`;
+  // NULL-safe: a timestamp that does not parse (month 13) makes the comparison NULL, which must read as false.
   const tsValid = (text: string, parsed: string) =>
-    `REGEXP(${text}, ${q(`^${timestampRule}$`)}) AND DATE_FORMAT(${parsed}, 'yyyy-MM-dd HH:mm:ss') = SUBSTR(REPLACE(${text}, 'T', ' '), 1, 19)`;
-  const inBounds = (parsed: string) =>
-    `${parsed} <= ${now} + ${seconds(m.maxFutureSkewSeconds)} AND ${parsed} >= ${now} - INTERVAL '${m.maxEventAgeDays}' DAY`;
+    `COALESCE(REGEXP(${text}, ${q(`^${timestampRule}$`)}) AND DATE_FORMAT(${parsed}, 'yyyy-MM-dd HH:mm:ss') = SUBSTR(REPLACE(${text}, 'T', ' '), 1, 19), FALSE)`;
   // UTF-8 size (Flink SQL has no OCTET_LENGTH): one byte per code point, plus one from U+0080,
   // one more from U+0800 and one more from U+10000. The regexes only run on lines that could be too big.
   const maxBytes = limits.maxEventBytes;
@@ -218,11 +217,33 @@ export function generateMeteringSql(options: GenerateOptions): string {
   // The rowtime is the parsed timestamp (the epoch when it does not parse: the rowtime cannot be NULL);
   // only lines whose size and timestamp are valid move the watermark (checked in the watermark expression).
   const eventTime = `COALESCE(${tsParsed(tsText('line'))}, ${NO_EVENT_TIME})`;
-  const watermarkExpr = `CASE WHEN ${sizeOk} AND REGEXP(j_timestamp, ${q(wrappedString(timestampRule))}) AND DATE_FORMAT(ts, 'yyyy-MM-dd HH:mm:ss') = SUBSTR(REPLACE(${unwrapString('j_timestamp')}, 'T', ' '), 1, 19) AND ${inBounds('ts')} THEN ts ELSE ${NO_EVENT_TIME} END - ${seconds(m.watermarkDelaySeconds)}`;
-
   const maxByMetric = config.metrics
     .map((metric) => `WHEN ${q(metric.name)} THEN ${metric.maxQuantityPerEvent}`)
     .join(' ');
+  // The first failing rule names the reason, in the order of classifyUsageLine (domain/usage/event.ts);
+  // NULL when the line is a valid event. Used by the rejected split and by the watermark expression.
+  const reasonCase = (qt: string, tt: string) => `  CASE
+    WHEN NOT (${sizeOk}) THEN 'OVERSIZED'
+    WHEN line IS NULL OR NOT (line IS JSON OBJECT) THEN 'MALFORMED_JSON'
+    WHEN j_event_id IS NULL OR NOT REGEXP(j_event_id, ${q(eventIdRule)}) THEN 'INVALID_EVENT_ID'
+    WHEN j_tenant_id IS NULL OR NOT REGEXP(j_tenant_id, ${q(tenantIdRule)}) OR POSITION('--' IN j_tenant_id) > 0
+      THEN 'INVALID_TENANT_ID'
+    WHEN j_metric IS NULL OR j_metric NOT IN (${metricValues}) THEN 'UNKNOWN_METRIC'
+    WHEN j_quantity IS NULL OR NOT REGEXP(j_quantity, ${q(numberRule)}) OR ${qt} LIKE '-%'
+      OR CHAR_LENGTH(COALESCE(REGEXP_EXTRACT(${qt}, '\\.([0-9]*?)0*(?:[eE].*)?$', 1), ''))
+         - COALESCE(TRY_CAST(REGEXP_EXTRACT(${qt}, '[eE]([-+]?[0-9]+)$', 1) AS INT), 0) > ${limits.quantityScale}
+      THEN 'INVALID_QUANTITY'
+    WHEN j_timestamp IS NULL OR NOT REGEXP(j_timestamp, ${q(wrappedString(timestampRule))})
+      OR NOT (${tsValid(tt, tsParsed(tt))}) THEN 'INVALID_TIMESTAMP'
+    WHEN ${tsParsed(tt)} > ${now} + ${seconds(m.maxFutureSkewSeconds)} THEN 'TIMESTAMP_IN_FUTURE'
+    WHEN ${tsParsed(tt)} < ${now} - INTERVAL '${m.maxEventAgeDays}' DAY THEN 'TIMESTAMP_TOO_OLD'
+    WHEN TRY_CAST(${qt} AS ${QUANTITY_TYPE}) IS NULL
+      OR TRY_CAST(${qt} AS ${QUANTITY_TYPE}) > CASE ${unwrapString('j_metric')} ${maxByMetric} END
+      THEN 'QUANTITY_OUT_OF_RANGE'
+  END`;
+  // Only valid events move the watermark (rejected lines, whatever their timestamp, never do).
+  const watermarkExpr = `CASE WHEN ${reasonCase(`SUBSTR(j_quantity, 2, CHAR_LENGTH(j_quantity) - 2)`, unwrapString('j_timestamp'))} IS NULL THEN ts ELSE ${NO_EVENT_TIME} END - ${seconds(m.watermarkDelaySeconds)}`;
+
   const step = m.cumulativeStepMinutes;
 
   const sinkSchemas: Record<SinkName, string> = {
@@ -311,25 +332,7 @@ FROM usage_fields;
 -- The first failing rule names the reason, in the order of domain/usage/event.ts (classifyUsageLine).
 CREATE TEMPORARY VIEW usage_checked AS
 SELECT *,
-  CASE
-    WHEN NOT (${sizeOk}) THEN 'OVERSIZED'
-    WHEN line IS NULL OR NOT (line IS JSON OBJECT) THEN 'MALFORMED_JSON'
-    WHEN j_event_id IS NULL OR NOT REGEXP(j_event_id, ${q(eventIdRule)}) THEN 'INVALID_EVENT_ID'
-    WHEN j_tenant_id IS NULL OR NOT REGEXP(j_tenant_id, ${q(tenantIdRule)}) OR POSITION('--' IN j_tenant_id) > 0
-      THEN 'INVALID_TENANT_ID'
-    WHEN j_metric IS NULL OR j_metric NOT IN (${metricValues}) THEN 'UNKNOWN_METRIC'
-    WHEN j_quantity IS NULL OR NOT REGEXP(j_quantity, ${q(numberRule)}) OR quantity_text LIKE '-%'
-      OR CHAR_LENGTH(COALESCE(REGEXP_EXTRACT(quantity_text, '\\.([0-9]*?)0*(?:[eE].*)?$', 1), ''))
-         - COALESCE(TRY_CAST(REGEXP_EXTRACT(quantity_text, '[eE]([-+]?[0-9]+)$', 1) AS INT), 0) > ${limits.quantityScale}
-      THEN 'INVALID_QUANTITY'
-    WHEN j_timestamp IS NULL OR NOT REGEXP(j_timestamp, ${q(wrappedString(timestampRule))})
-      OR NOT (${tsValid('timestamp_text', tsParsed('timestamp_text'))}) THEN 'INVALID_TIMESTAMP'
-    WHEN ${tsParsed('timestamp_text')} > ${now} + ${seconds(m.maxFutureSkewSeconds)} THEN 'TIMESTAMP_IN_FUTURE'
-    WHEN ${tsParsed('timestamp_text')} < ${now} - INTERVAL '${m.maxEventAgeDays}' DAY THEN 'TIMESTAMP_TOO_OLD'
-    WHEN TRY_CAST(quantity_text AS ${QUANTITY_TYPE}) IS NULL
-      OR TRY_CAST(quantity_text AS ${QUANTITY_TYPE}) > CASE ${unwrapString('j_metric')} ${maxByMetric} END
-      THEN 'QUANTITY_OUT_OF_RANGE'
-  END AS reason
+  ${reasonCase('quantity_text', 'timestamp_text')} AS reason
 FROM usage_quantity;
 
 CREATE TEMPORARY VIEW usage_valid AS

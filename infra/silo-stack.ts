@@ -60,6 +60,10 @@ export class SiloTenantStack extends Stack {
       allowedPattern: 'arn:aws[a-z-]*:iam::\\d{12}:role/.+',
       description: 'The role assumed (with a tenant session tag) to access tenant data',
     });
+    const dataMovers = new CfnParameter(this, siloStackParameters.dataMoverRoleArns, {
+      type: 'CommaDelimitedList',
+      description: 'Roles of the lifecycle tasks that copy and verify the tenant items (promotion, rollback)',
+    });
 
     const keyPolicy = new iam.PolicyDocument({
       statements: [
@@ -107,6 +111,14 @@ export class SiloTenantStack extends Stack {
               'kms:ViaService': `dynamodb.${this.region}.amazonaws.com`,
             },
           },
+        }),
+        iam.PolicyStatement.fromJson({
+          Sid: 'LifecycleMovesTheTenantItemsThroughDynamoDB',
+          Effect: 'Allow',
+          Principal: { AWS: dataMovers.valueAsList },
+          Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey', 'kms:CreateGrant'],
+          Resource: '*',
+          Condition: { StringEquals: { 'kms:ViaService': `dynamodb.${this.region}.amazonaws.com` } },
         }),
       ],
     });

@@ -9,7 +9,13 @@
 export type Jsonata = `{%${string}%}`;
 
 /** Any JSON value whose strings may be JSONata expressions (Arguments, Output, Assign values). */
-export type JsonTemplate = string | number | boolean | null | readonly JsonTemplate[] | { [key: string]: JsonTemplate };
+export type JsonTemplate =
+  | string
+  | number
+  | boolean
+  | null
+  | readonly JsonTemplate[]
+  | { [key: string]: JsonTemplate };
 
 export interface Retrier {
   readonly ErrorEquals: readonly string[];
@@ -27,7 +33,9 @@ export interface Catcher {
   readonly Assign?: Readonly<Record<string, JsonTemplate>>;
 }
 
-type Transition = { readonly Next: string; readonly End?: never } | { readonly End: true; readonly Next?: never };
+type Transition =
+  | { readonly Next: string; readonly End?: never }
+  | { readonly End: true; readonly Next?: never };
 
 interface Common {
   readonly Comment?: string;
@@ -69,7 +77,10 @@ export type PassState = Common & Shaping & Transition & { readonly Type: 'Pass' 
 
 export type WaitState = Common &
   Shaping &
-  Transition & { readonly Type: 'Wait' } & ({ readonly Seconds: number | Jsonata } | { readonly Timestamp: Jsonata });
+  Transition & { readonly Type: 'Wait' } & (
+    | { readonly Seconds: number | Jsonata }
+    | { readonly Timestamp: Jsonata }
+  );
 
 export type SucceedState = Common & { readonly Type: 'Succeed'; readonly Output?: JsonTemplate };
 
@@ -109,7 +120,15 @@ export type MapState = Common &
     readonly Catch?: readonly Catcher[];
   };
 
-export type State = TaskState | ChoiceState | PassState | WaitState | SucceedState | FailState | ParallelState | MapState;
+export type State =
+  | TaskState
+  | ChoiceState
+  | PassState
+  | WaitState
+  | SucceedState
+  | FailState
+  | ParallelState
+  | MapState;
 export type StateType = State['Type'];
 
 export interface StateMachineDefinition extends StateMachineFragment {
@@ -132,7 +151,8 @@ export function allStates(fragment: StateMachineFragment, parents: readonly stri
   for (const [name, state] of Object.entries(fragment.States)) {
     out.push({ name, state, parents });
     if (state.Type === 'Map') out.push(...allStates(state.ItemProcessor, [...parents, name]));
-    if (state.Type === 'Parallel') for (const b of state.Branches) out.push(...allStates(b, [...parents, name]));
+    if (state.Type === 'Parallel')
+      for (const b of state.Branches) out.push(...allStates(b, [...parents, name]));
   }
   return out;
 }
@@ -181,7 +201,9 @@ export function checkDefinition(machine: string, definition: StateMachineFragmen
       }
       if (!reachable.has(name)) problems.push(`${scope}/${name}: unreachable`);
       if (state.Type === 'Map') check(state.ItemProcessor, `${scope}/${name}`);
-      if (state.Type === 'Parallel') state.Branches.forEach((b, i) => check(b, `${scope}/${name}[${i}]`));
+      if (state.Type === 'Parallel') {
+        for (const [i, b] of state.Branches.entries()) check(b, `${scope}/${name}[${i}]`);
+      }
     }
   };
   check(definition, machine);

@@ -23,6 +23,7 @@ export const substitutionNames = [
   'SiloTemplateUrl',
   'SiloDeploymentRoleArn',
   'TenantAccessRoleArn',
+  'DataMoverRoleArns',
 ] as const;
 export type SubstitutionName = (typeof substitutionNames)[number];
 export type Substitutions = Record<SubstitutionName, string>;
@@ -56,7 +57,13 @@ export const lambdaFolders: Record<LambdaFunction, string> = {
   billingFinal: 'billing-final',
 };
 
-const backoff = { IntervalSeconds: 1, BackoffRate: 2, MaxAttempts: 3, MaxDelaySeconds: 20, JitterStrategy: 'FULL' } as const;
+const backoff = {
+  IntervalSeconds: 1,
+  BackoffRate: 2,
+  MaxAttempts: 3,
+  MaxDelaySeconds: 20,
+  JitterStrategy: 'FULL',
+} as const;
 
 /**
  * Transient errors per integration. Domain errors (ValidationError, IllegalTransitionError,
@@ -80,9 +87,16 @@ export const transientErrors = {
     'ServiceUnavailable',
     'TimeoutError',
   ],
-  cognito: ['CognitoIdentityProvider.TooManyRequestsException', 'CognitoIdentityProvider.InternalErrorException'],
+  cognito: [
+    'CognitoIdentityProvider.TooManyRequestsException',
+    'CognitoIdentityProvider.InternalErrorException',
+  ],
   cloudformation: ['CloudFormation.ThrottlingException', 'CloudFormation.CloudFormationException'],
-  events: ['EventBridge.InternalException', 'EventBridge.ThrottlingException', 'EventBridge.EventBridgeException'],
+  events: [
+    'EventBridge.InternalException',
+    'EventBridge.ThrottlingException',
+    'EventBridge.EventBridgeException',
+  ],
 } as const;
 export type Integration = keyof typeof transientErrors;
 
@@ -92,7 +106,8 @@ export function retry(integration: Integration): Retrier[] {
 
 /** The `$failure` record every Catch assigns: which state failed, the error name and its cause. */
 export function failureExpr(state: string): Jsonata {
-  return `{% {'state': '${state}', 'error': $states.errorOutput.Error, 'cause': $substring($string($states.errorOutput.Cause), 0, 600)} %}`;
+  // A Lambda error's Cause is the runtime's JSON ({errorType, errorMessage, trace}): keep the message.
+  return `{% ($c := $string($states.errorOutput.Cause); $m := $substring($c, 0, 1) = '{' ? $parse($c).errorMessage : $c; {'state': '${state}', 'error': $states.errorOutput.Error, 'cause': $substring($exists($m) ? $m : $c, 0, 600)}) %}`;
 }
 
 export function catchAll(state: string, next: string, assign: Record<string, JsonTemplate> = {}): Catcher {
@@ -115,7 +130,12 @@ export interface TaskOptions {
   readonly comment?: string;
 }
 
-function task(resource: string, args: JsonTemplate, integration: Integration, options: TaskOptions): TaskState {
+function task(
+  resource: string,
+  args: JsonTemplate,
+  integration: Integration,
+  options: TaskOptions,
+): TaskState {
   const state: Record<string, unknown> = {
     Type: 'Task',
     Resource: resource,
@@ -156,12 +176,21 @@ export function sdkTask(
 }
 
 /** Emits one lifecycle event on the control-plane bus (`events:putEvents`). */
-export function emitEvent(detailType: LifecycleDetailType, detail: JsonTemplate, options: TaskOptions): TaskState {
+export function emitEvent(
+  detailType: LifecycleDetailType,
+  detail: JsonTemplate,
+  options: TaskOptions,
+): TaskState {
   return task(
     'arn:aws:states:::events:putEvents',
     {
       Entries: [
-        { EventBusName: sub('EventBusName'), Source: LIFECYCLE_EVENT_SOURCE, DetailType: detailType, Detail: detail },
+        {
+          EventBusName: sub('EventBusName'),
+          Source: LIFECYCLE_EVENT_SOURCE,
+          DetailType: detailType,
+          Detail: detail,
+        },
       ],
     },
     'events',
@@ -203,7 +232,11 @@ export function siloProvisioningStates(o: StackFragmentOptions): Record<string, 
         Parameters: [
           { ParameterKey: siloStackParameters.tenantId, ParameterValue: `{% ${o.tenantId} %}` },
           { ParameterKey: siloStackParameters.tier, ParameterValue: `{% ${o.tier} %}` },
-          { ParameterKey: siloStackParameters.tenantAccessRoleArn, ParameterValue: sub('TenantAccessRoleArn') },
+          {
+            ParameterKey: siloStackParameters.tenantAccessRoleArn,
+            ParameterValue: sub('TenantAccessRoleArn'),
+          },
+          { ParameterKey: siloStackParameters.dataMoverRoleArns, ParameterValue: sub('DataMoverRoleArns') },
         ],
         Tags: [{ Key: 'tenantry:tenant-id', Value: `{% ${o.tenantId} %}` }],
       },

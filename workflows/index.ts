@@ -1,12 +1,18 @@
 import { resourceName, type TenantryConfig } from '../domain/config';
 import { checkDefinition, type StateMachineDefinition } from './asl';
 import type { SubstitutionName, Substitutions } from './common';
-import { ONBOARDING, onboardingDefinition } from './onboarding';
 import { OFFBOARDING, offboardingDefinition } from './offboarding';
+import { ONBOARDING, onboardingDefinition } from './onboarding';
 import { PROMOTION, promotionDefinition } from './promotion';
 
 export type { StateMachineDefinition } from './asl';
-export { lambdaFolders, lambdaFunctions, type SubstitutionName, type Substitutions, substitutionNames } from './common';
+export {
+  lambdaFolders,
+  lambdaFunctions,
+  type SubstitutionName,
+  type Substitutions,
+  substitutionNames,
+} from './common';
 
 /** Every lifecycle state machine, by its short name (also the `<name>.asl.json` file name). */
 export const workflows = {
@@ -36,7 +42,9 @@ export function stateMachineName(config: TenantryConfig, name: WorkflowName): st
 
 /** The substitution names a definition text uses. */
 export function usedSubstitutions(text: string): SubstitutionName[] {
-  return [...new Set([...text.matchAll(/\$\{([A-Za-z0-9]+)\}/g)].map((m) => m[1] as SubstitutionName))].sort();
+  return [
+    ...new Set([...text.matchAll(/\$\{([A-Za-z0-9]+)\}/g)].map((m) => m[1] as SubstitutionName)),
+  ].sort();
 }
 
 /** Applies definition substitutions like Step Functions does (plain text replacement); every one must be given. */

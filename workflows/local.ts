@@ -72,8 +72,18 @@ export async function deployLifecycleLocally(options: LocalLifecycleOptions): Pr
       PoolName: resourceName(config, 'users'),
       UsernameAttributes: ['email'],
       Schema: [
-        { Name: 'tenantId', AttributeDataType: 'String', Mutable: false, StringAttributeConstraints: { MaxLength: '40' } },
-        { Name: 'tier', AttributeDataType: 'String', Mutable: true, StringAttributeConstraints: { MaxLength: '20' } },
+        {
+          Name: 'tenantId',
+          AttributeDataType: 'String',
+          Mutable: false,
+          StringAttributeConstraints: { MaxLength: '40' },
+        },
+        {
+          Name: 'tier',
+          AttributeDataType: 'String',
+          Mutable: true,
+          StringAttributeConstraints: { MaxLength: '20' },
+        },
       ],
     }),
   );
@@ -82,7 +92,14 @@ export async function deployLifecycleLocally(options: LocalLifecycleOptions): Pr
   const s3 = new S3Client({ ...s3ClientConfig({ region }), endpoint, forcePathStyle: true });
   const dataBucket = resourceName(config, 'tenant-data');
   const templateBucket = resourceName(config, 'templates');
-  for (const bucket of [dataBucket, templateBucket]) await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  for (const bucket of [dataBucket, templateBucket]) {
+    try {
+      await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    } catch (error) {
+      // another part of the local deployment (or an earlier run) created it
+      if (!(error instanceof Error && /BucketAlready(OwnedByYou|Exists)/.test(error.name))) throw error;
+    }
+  }
   const { siloTemplate } = await import('../infra/silo-stack');
   const templateKey = 'silo/silo-tenant.template.json';
   await s3.send(
@@ -111,7 +128,10 @@ export async function deployLifecycleLocally(options: LocalLifecycleOptions): Pr
     EventBusName: plane.eventBusName,
     SiloTemplateUrl: templateUrl,
     SiloDeploymentRoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${resourceName(config, 'silo-deployment')}`,
-    TenantAccessRoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${resourceName(config, 'tenant-access')}`,
+    TenantAccessRoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${resourceName(config, 'tenant-runtime')}`,
+    DataMoverRoleArns: ['copy', 'verify']
+      .map((fn) => `arn:aws:iam::${LOCAL_ACCOUNT}:role/${functionName(lambdaFolders[fn as LambdaFunction])}`)
+      .join(','),
   };
 
   const sfn = new SFNClient(clientConfig);
@@ -128,7 +148,10 @@ export async function deployLifecycleLocally(options: LocalLifecycleOptions): Pr
   };
   const stateMachineArns = {} as Record<WorkflowName, string>;
   for (const name of workflowNames) {
-    stateMachineArns[name] = await createStateMachine(stateMachineName(config, name), buildDefinition(name, config));
+    stateMachineArns[name] = await createStateMachine(
+      stateMachineName(config, name),
+      buildDefinition(name, config),
+    );
   }
 
   const common = {
@@ -144,7 +167,11 @@ export async function deployLifecycleLocally(options: LocalLifecycleOptions): Pr
     [lambdaFolders.transition]: { CATALOG_TABLE_NAME: common.CATALOG_TABLE_NAME },
     [lambdaFolders.copy]: { POOLED_TABLE_NAME: pooledTable, ...options.extraFunctionEnv },
     [lambdaFolders.verify]: { POOLED_TABLE_NAME: pooledTable },
-    [lambdaFolders.purge]: { POOLED_TABLE_NAME: pooledTable, TENANT_DATA_BUCKET_NAME: dataBucket, ...options.extraFunctionEnv },
+    [lambdaFolders.purge]: {
+      POOLED_TABLE_NAME: pooledTable,
+      TENANT_DATA_BUCKET_NAME: dataBucket,
+      ...options.extraFunctionEnv,
+    },
     [lambdaFolders.identityPurge]: { USER_POOL_ID: userPoolId },
     [lambdaFolders.siloDeprovision]: {},
     // the billing part's final-bill task (its env contract: domain/billing/runtime.ts)
@@ -157,7 +184,12 @@ export async function deployLifecycleLocally(options: LocalLifecycleOptions): Pr
     'signup-starter': { ONBOARDING_STATE_MACHINE_ARN: stateMachineArns.onboarding },
   };
   for (const [folder, variables] of Object.entries(envs)) {
-    await hostControl(handlerHostUrl, 'PUT', `/__tenantry/functions/${encodeURIComponent(folder)}/env`, variables);
+    await hostControl(
+      handlerHostUrl,
+      'PUT',
+      `/__tenantry/functions/${encodeURIComponent(folder)}/env`,
+      variables,
+    );
   }
 
   const events = new EventBridgeClient(clientConfig);
@@ -177,7 +209,9 @@ export async function deployLifecycleLocally(options: LocalLifecycleOptions): Pr
     }),
   );
   const queueName = resourceName(config, 'lifecycle-events');
-  const queue = (await sqs(endpoint, region, 'CreateQueue', { QueueName: queueName })) as { QueueUrl: string };
+  const queue = (await sqs(endpoint, region, 'CreateQueue', { QueueName: queueName })) as {
+    QueueUrl: string;
+  };
   await events.send(
     new PutRuleCommand({
       Name: resourceName(config, 'lifecycle-events-to-queue'),
@@ -215,7 +249,11 @@ export interface LifecycleEvent {
 }
 
 /** Drains the lifecycle events received so far (the queue behind the `tenantry.lifecycle` rule). */
-export async function receiveLifecycleEvents(endpoint: string, queueUrl: string, region = 'us-east-1'): Promise<LifecycleEvent[]> {
+export async function receiveLifecycleEvents(
+  endpoint: string,
+  queueUrl: string,
+  region = 'us-east-1',
+): Promise<LifecycleEvent[]> {
   const events: LifecycleEvent[] = [];
   for (;;) {
     const out = (await sqs(endpoint, region, 'ReceiveMessage', {
@@ -234,7 +272,12 @@ export async function receiveLifecycleEvents(endpoint: string, queueUrl: string,
 }
 
 /** SQS's JSON protocol over fetch (the project does not ship an SQS client; only the local env needs one). */
-async function sqs(endpoint: string, region: string, action: string, body: Record<string, unknown>): Promise<unknown> {
+async function sqs(
+  endpoint: string,
+  region: string,
+  action: string,
+  body: Record<string, unknown>,
+): Promise<unknown> {
   const res = await fetch(`${endpoint}/`, {
     method: 'POST',
     headers: {
@@ -267,9 +310,12 @@ export async function executionPath(
   const names: string[] = [];
   let nextToken: string | undefined;
   do {
-    const page = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, nextToken }));
+    const page = await sfn.send(
+      new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, nextToken }),
+    );
     for (const e of page.events ?? []) {
-      if (e.type?.endsWith('StateEntered') && e.stateEnteredEventDetails?.name) names.push(e.stateEnteredEventDetails.name);
+      if (e.type?.endsWith('StateEntered') && e.stateEnteredEventDetails?.name)
+        names.push(e.stateEnteredEventDetails.name);
     }
     nextToken = page.nextToken;
   } while (nextToken !== undefined);

@@ -56,7 +56,7 @@ export function offboardingDefinition(config: TenantryConfig): StateMachineDefin
           flow: { Next: 'PurgeIdentity' },
           assign: { finalBill: '{% $states.result.Payload %}' },
           catch: [toFailure('FinalBill')],
-          comment: "Contract with the billing part: Lambda `billing-final`, input { tenantId }.",
+          comment: 'Contract with the billing part: Lambda `billing-final`, input { tenantId }.',
         },
       ),
       PurgeIdentity: lambdaTask(
@@ -85,15 +85,16 @@ export function offboardingDefinition(config: TenantryConfig): StateMachineDefin
       PreparePurgeItems: {
         Type: 'Pass',
         Assign: {
-          purge: "{% {'store': 'pool', 'tenantId': $plan.tenantId, 'startKey': null, 'purged': 0, 'done': false} %}",
+          purge:
+            "{% {'store': 'pool', 'tenantId': $plan.tenantId, 'startKey': null, 'purged': 0, 'done': false} %}",
         },
         Next: 'PurgePooledItems',
       },
-      PurgePooledItems: lambdaTask(
-        'purge',
-        '{% $purge %}',
-        { flow: { Next: 'MoreItems?' }, assign: { purge: '{% $states.result.Payload %}' }, catch: [toFailure('PurgePooledItems')] },
-      ),
+      PurgePooledItems: lambdaTask('purge', '{% $purge %}', {
+        flow: { Next: 'MoreItems?' },
+        assign: { purge: '{% $states.result.Payload %}' },
+        catch: [toFailure('PurgePooledItems')],
+      }),
       'MoreItems?': {
         Type: 'Choice',
         Choices: [{ Condition: '{% $purge.done %}', Next: 'PreparePurgeObjects' }],
@@ -103,15 +104,16 @@ export function offboardingDefinition(config: TenantryConfig): StateMachineDefin
         Type: 'Pass',
         Assign: {
           purgedItems: '{% $purge.purged %}',
-          purge: "{% {'store': 's3', 'tenantId': $plan.tenantId, 'startKey': null, 'purged': 0, 'done': false} %}",
+          purge:
+            "{% {'store': 's3', 'tenantId': $plan.tenantId, 'startKey': null, 'purged': 0, 'done': false} %}",
         },
         Next: 'PurgeObjects',
       },
-      PurgeObjects: lambdaTask(
-        'purge',
-        '{% $purge %}',
-        { flow: { Next: 'MoreObjects?' }, assign: { purge: '{% $states.result.Payload %}' }, catch: [toFailure('PurgeObjects')] },
-      ),
+      PurgeObjects: lambdaTask('purge', '{% $purge %}', {
+        flow: { Next: 'MoreObjects?' },
+        assign: { purge: '{% $states.result.Payload %}' },
+        catch: [toFailure('PurgeObjects')],
+      }),
       'MoreObjects?': {
         Type: 'Choice',
         Choices: [{ Condition: '{% $purge.done %}', Next: 'SetOffboarded' }],
@@ -122,7 +124,8 @@ export function offboardingDefinition(config: TenantryConfig): StateMachineDefin
         {
           tenantId: '{% $plan.tenantId %}',
           to: 'OFFBOARDED',
-          reason: "{% 'erased: ' & $string($purgedItems) & ' items, ' & $string($purge.purged) & ' objects' %}",
+          reason:
+            "{% 'erased: ' & $string($purgedItems) & ' items, ' & $string($purge.purged) & ' objects' %}",
           executionArn: EXECUTION_ARN,
         },
         { flow: { Next: 'EmitTenantOffboarded' }, catch: [toFailure('SetOffboarded')] },

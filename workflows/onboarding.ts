@@ -26,7 +26,7 @@ import {
  * → EmitOnboardingRejected → OnboardingRejected (Fail).
  * Any other failure → compensation, each step idempotent and tolerant of what does not exist:
  *   CompensateIdentity (admin user if it carries our tenant id, then the group) → silo teardown
- *   (key deletion scheduled, stack deleted) → MarkFailed (PENDING → FAILED with the reason)
+ *   (key deletion scheduled, stack deleted) → ForgetSiloResources (catalog) → MarkFailed (PENDING → FAILED with the reason)
  *   → EmitOnboardingFailed → OnboardingFailed (Fail). A compensation step that fails is recorded in
  *   `compensationErrors` (reported in the event) and the next one still runs: the tenant is never
  *   left PENDING.
@@ -97,7 +97,8 @@ export function onboardingDefinition(config: TenantryConfig): StateMachineDefini
             { ErrorEquals: ['CognitoIdentityProvider.GroupExistsException'], Next: 'CreateAdminUser' },
             toCompensation('CreateTenantGroup'),
           ],
-          comment: 'GroupExists: created by an earlier attempt of this run (duplicates stop at CreateTenantRecord).',
+          comment:
+            'GroupExists: created by an earlier attempt of this run (duplicates stop at CreateTenantRecord).',
         },
       ),
       CreateAdminUser: sdkTask(
@@ -152,7 +153,11 @@ export function onboardingDefinition(config: TenantryConfig): StateMachineDefini
       AddAdminToGroup: sdkTask(
         'cognitoidentityprovider',
         'adminAddUserToGroup',
-        { UserPoolId: sub('UserPoolId'), Username: '{% $plan.adminEmail %}', GroupName: '{% $plan.groupName %}' },
+        {
+          UserPoolId: sub('UserPoolId'),
+          Username: '{% $plan.adminEmail %}',
+          GroupName: '{% $plan.groupName %}',
+        },
         { flow: { Next: 'IsSilo?' }, catch: [toCompensation('AddAdminToGroup')] },
       ),
       'IsSilo?': {
@@ -244,7 +249,10 @@ export function onboardingDefinition(config: TenantryConfig): StateMachineDefini
       CompensateIdentity: lambdaTask(
         'identityPurge',
         { tenantId: '{% $plan.tenantId %}', usernames: ['{% $plan.adminEmail %}'] },
-        { flow: { Next: 'CompensateSilo?' }, catch: [compensationCatch('CompensateIdentity', 'CompensateSilo?')] },
+        {
+          flow: { Next: 'CompensateSilo?' },
+          catch: [compensationCatch('CompensateIdentity', 'CompensateSilo?')],
+        },
       ),
       'CompensateSilo?': {
         Type: 'Choice',
@@ -256,10 +264,26 @@ export function onboardingDefinition(config: TenantryConfig): StateMachineDefini
         stackName: '$plan.stackName',
         pollSeconds: stackPollSeconds,
         maxPolls: stackMaxPolls,
-        next: 'MarkFailed',
+        next: 'ForgetSiloResources',
         onFailure: 'MarkFailed',
         record: 'append:compensationErrors',
       }),
+      ForgetSiloResources: lambdaTask(
+        'catalog',
+        {
+          action: 'set-placement',
+          tenantId: '{% $plan.tenantId %}',
+          tier: '{% $plan.tier %}',
+          isolation: '{% $plan.isolation %}',
+          silo: null,
+          allowMissing: true,
+        },
+        {
+          flow: { Next: 'MarkFailed' },
+          catch: [compensationCatch('ForgetSiloResources', 'MarkFailed')],
+          comment: 'The silo is gone: the catalog must not point at it.',
+        },
+      ),
       MarkFailed: lambdaTask(
         'transition',
         {
@@ -270,7 +294,10 @@ export function onboardingDefinition(config: TenantryConfig): StateMachineDefini
           reason: "{% $failure.state & ': ' & $failure.error %}",
           executionArn: EXECUTION_ARN,
         },
-        { flow: { Next: 'EmitOnboardingFailed' }, catch: [compensationCatch('MarkFailed', 'EmitOnboardingFailed')] },
+        {
+          flow: { Next: 'EmitOnboardingFailed' },
+          catch: [compensationCatch('MarkFailed', 'EmitOnboardingFailed')],
+        },
       ),
       EmitOnboardingFailed: emitEvent(
         lifecycleDetailTypes.onboardingFailed,

@@ -38,7 +38,10 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
   const rollbackCatch = (state: string, next: string, extra: Record<string, string> = {}): Catcher => ({
     ErrorEquals: ['States.ALL'],
     Next: next,
-    Assign: { rollbackErrors: `{% $append($rollbackErrors, [${failureExpr(state).slice(3, -3)}]) %}`, ...extra },
+    Assign: {
+      rollbackErrors: `{% $append($rollbackErrors, [${failureExpr(state).slice(3, -3)}]) %}`,
+      ...extra,
+    },
   });
   const cursor = (direction: string, table: string) =>
     `{% {'tenantId': $plan.tenantId, 'direction': '${direction}', 'siloTable': ${table}, 'startKey': null, 'copied': 0, 'done': false} %}`;
@@ -84,16 +87,12 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
         },
         Next: 'CopyChunk',
       },
-      CopyChunk: lambdaTask(
-        'copy',
-        '{% $copy %}',
-        {
-          flow: { Next: 'MoreToCopy?' },
-          assign: { copy: '{% $states.result.Payload %}' },
-          catch: [toRollback('CopyChunk')],
-          comment: 'Copies up to one chunk of items and returns the cursor of the next one (checkpoint).',
-        },
-      ),
+      CopyChunk: lambdaTask('copy', '{% $copy %}', {
+        flow: { Next: 'MoreToCopy?' },
+        assign: { copy: '{% $states.result.Payload %}' },
+        catch: [toRollback('CopyChunk')],
+        comment: 'Copies up to one chunk of items and returns the cursor of the next one (checkpoint).',
+      }),
       'MoreToCopy?': {
         Type: 'Choice',
         Choices: [{ Condition: '{% $copy.done %}', Next: 'VerifyCopy' }],
@@ -102,7 +101,11 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
       VerifyCopy: lambdaTask(
         'verify',
         { tenantId: '{% $plan.tenantId %}', siloTable: '{% $silo.tableName %}' },
-        { flow: { Next: 'SwitchCatalog' }, assign: { verified: '{% $states.result.Payload %}' }, catch: [toRollback('VerifyCopy')] },
+        {
+          flow: { Next: 'SwitchCatalog' },
+          assign: { verified: '{% $states.result.Payload %}' },
+          catch: [toRollback('VerifyCopy')],
+        },
       ),
       SwitchCatalog: lambdaTask(
         'catalog',
@@ -120,15 +123,16 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
         Comment: 'From here on the pool may lose items: a rollback first restores them from the silo.',
         Assign: {
           stage: 'purging',
-          purge: "{% {'store': 'pool', 'tenantId': $plan.tenantId, 'startKey': null, 'purged': 0, 'done': false} %}",
+          purge:
+            "{% {'store': 'pool', 'tenantId': $plan.tenantId, 'startKey': null, 'purged': 0, 'done': false} %}",
         },
         Next: 'PurgePoolChunk',
       },
-      PurgePoolChunk: lambdaTask(
-        'purge',
-        '{% $purge %}',
-        { flow: { Next: 'MoreToPurge?' }, assign: { purge: '{% $states.result.Payload %}' }, catch: [toRollback('PurgePoolChunk')] },
-      ),
+      PurgePoolChunk: lambdaTask('purge', '{% $purge %}', {
+        flow: { Next: 'MoreToPurge?' },
+        assign: { purge: '{% $states.result.Payload %}' },
+        catch: [toRollback('PurgePoolChunk')],
+      }),
       'MoreToPurge?': {
         Type: 'Choice',
         Choices: [{ Condition: '{% $purge.done %}', Next: 'ActivateTenant' }],
@@ -136,7 +140,12 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
       },
       ActivateTenant: lambdaTask(
         'transition',
-        { tenantId: '{% $plan.tenantId %}', to: 'ACTIVE', reason: 'promoted to silo', executionArn: EXECUTION_ARN },
+        {
+          tenantId: '{% $plan.tenantId %}',
+          to: 'ACTIVE',
+          reason: 'promoted to silo',
+          executionArn: EXECUTION_ARN,
+        },
         { flow: { Next: 'EmitTenantPromoted' }, catch: [toRollback('ActivateTenant')] },
       ),
       EmitTenantPromoted: emitEvent(
@@ -167,7 +176,8 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
       PromotedEventNotSent: {
         Type: 'Fail',
         Error: 'PromotedEventNotSent',
-        Cause: 'the tenant was promoted (ACTIVE on its silo) but the TenantPromoted event could not be emitted',
+        Cause:
+          'the tenant was promoted (ACTIVE on its silo) but the TenantPromoted event could not be emitted',
       },
 
       // --- rejection: nothing was changed ------------------------------------------------------------
@@ -205,16 +215,13 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
         Assign: { copy: cursor('silo-to-pool', '$silo.tableName') },
         Next: 'RestoreChunk',
       },
-      RestoreChunk: lambdaTask(
-        'copy',
-        '{% $copy %}',
-        {
-          flow: { Next: 'MoreToRestore?' },
-          assign: { copy: '{% $states.result.Payload %}' },
-          catch: [rollbackCatch('RestoreChunk', 'RestoreActive', { stage: 'rolled-forward' })],
-          comment: 'If the pool cannot be restored, keep the complete silo and the switched catalog (roll forward).',
-        },
-      ),
+      RestoreChunk: lambdaTask('copy', '{% $copy %}', {
+        flow: { Next: 'MoreToRestore?' },
+        assign: { copy: '{% $states.result.Payload %}' },
+        catch: [rollbackCatch('RestoreChunk', 'RestoreActive', { stage: 'rolled-forward' })],
+        comment:
+          'If the pool cannot be restored, keep the complete silo and the switched catalog (roll forward).',
+      }),
       'MoreToRestore?': {
         Type: 'Choice',
         Choices: [{ Condition: '{% $copy.done %}', Next: 'RevertCatalog' }],
@@ -253,7 +260,10 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
           reason: "{% 'promotion rolled back: ' & $failure.state & ': ' & $failure.error %}",
           executionArn: EXECUTION_ARN,
         },
-        { flow: { Next: 'EmitPromotionFailed' }, catch: [rollbackCatch('RestoreActive', 'EmitPromotionFailed')] },
+        {
+          flow: { Next: 'EmitPromotionFailed' },
+          catch: [rollbackCatch('RestoreActive', 'EmitPromotionFailed')],
+        },
       ),
       EmitPromotionFailed: emitEvent(
         lifecycleDetailTypes.promotionFailed,

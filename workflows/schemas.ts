@@ -10,13 +10,13 @@ import {
 import { siloResourcesSchema } from '../domain/tenant/tenant';
 import { tenantIdSchema } from '../domain/tenant/tenant-id';
 
+export type { OffboardingInput, OnboardingInput, PromotionInput };
 /**
  * Inputs and documented outputs of the lifecycle workflows. Inputs are validated by the first state
  * (`Validate`, the `lifecycle-validate` task) against these same schemas; outputs are what the final
  * Succeed state of each definition produces (checked by the integration tests).
  */
 export { offboardingInputSchema, onboardingInputSchema, promotionInputSchema };
-export type { OffboardingInput, OnboardingInput, PromotionInput };
 
 export const onboardingOutputSchema = z.object({
   tenantId: tenantIdSchema,

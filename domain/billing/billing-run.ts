@@ -1,22 +1,24 @@
 /**
  * The billing run: turns closed hourly counters into ledger entries and Marketplace records.
  *
- * For each subscribed tenant and each billed metric (dimension):
- *  1. hours to prepare: from the cursor's last hour + 1 (a new tenant starts at the target hour) to
- *     the target hour — the latest closed hour (window end + watermark delay + grace ≤ now) —
- *     never earlier than the oldest hour Marketplace still accepts (older hours are alerted as skipped);
+ * For each subscribed tenant and each billed metric (dimension), with the ledger entries of the
+ * lookback window [target − lookbackHours, target] read in one pass (BatchGetItem):
+ *  1. hours to prepare: from the hour after the latest entry in the window (a tenant without one
+ *     starts at the target hour) to the target hour — the latest closed hour (window end +
+ *     watermark delay + grace ≤ now). A pair whose latest entry is a final bill is closed.
  *  2. for each such hour, ascending: exact usage from the HOUR counter (missing = zero, and a zero
  *     record is still sent), integer units by the rounding rule (rounding.ts) from the carried
- *     remainder; the PENDING entry and the advanced cursor are written atomically BEFORE sending;
- *  3. every PENDING entry (new, or left by an earlier run: crash, throttling) is sent unchanged —
- *     unless past the acceptance deadline (EXPIRED + alert); entries near it raise an alert;
- *  4. outcomes are written back (ACCEPTED with the metering record id, DUPLICATE, REJECTED, or
- *     PENDING again for undecided ones).
+ *     remainder; the PENDING entry is written (only if absent) BEFORE anything is sent;
+ *  3. every PENDING entry of the window (new, or left by an earlier run: crash, throttling) is sent
+ *     unchanged — unless past Marketplace's acceptance deadline (EXPIRED + alert); entries close to
+ *     it raise the near-expiry alert;
+ *  4. decided outcomes are written back (ACCEPTED with the metering record id, DUPLICATE, REJECTED);
+ *     undecided ones stay PENDING for the next run (alerted).
  * A rerun finds nothing to prepare and nothing PENDING: it sends zero records.
  *
  * Final mode (offboarding): one tenant, up to the current (partial) hour; the partial hour's usage is
- * the day's CUMULATIVE running total minus the day's HOUR totals already counted; the last entry is
- * rounded by the closing rule and the cursor is closed so nothing is billed after it.
+ * the day's CUMULATIVE running total minus the day's HOUR totals already written; the last entry is
+ * rounded by the closing rule and marked final, so nothing is billed after it.
  */
 import pLimit from 'p-limit';
 import type { MetricConfig, TenantryConfig } from '../config';
@@ -25,21 +27,12 @@ import type { Tenant } from '../tenant/tenant';
 import type { BillingAlerts } from './alerts';
 import type { CountersReader } from './counters';
 import { toMicro } from './decimal';
-import {
-  entryKey,
-  type LedgerCursor,
-  type LedgerEntry,
-  type LedgerRepository,
-  type OutcomeUpdate,
-  type PreparedEntry,
-  pairKey,
-} from './ledger';
+import { entryKey, type LedgerEntry, type LedgerRepository, type OutcomeUpdate, pairKey } from './ledger';
 import type { BillingProvider, MeteringRecord, RecordOutcome } from './model';
 import { roundClosing, roundHour } from './rounding';
 import {
   acceptanceDeadline,
   addHours,
-  HOUR_MS,
   hourIso,
   hourStart,
   hoursBetween,
@@ -49,6 +42,9 @@ import {
 
 /** Tenants that get hourly records (zero included): those with a live subscription. */
 export const BILLED_STATUSES = ['ACTIVE', 'SUSPENDED', 'MIGRATING', 'OFFBOARDING'] as const;
+
+/** Default lookback: Marketplace's whole 24-hour acceptance window. */
+export const DEFAULT_LOOKBACK_HOURS = 23;
 
 /** Do not send a record this close to its acceptance deadline (clock skew, request time). */
 const DEADLINE_SAFETY_MS = 5 * 60_000;
@@ -66,8 +62,13 @@ export interface BillingRunOptions {
   readonly now: Date;
   /** Billable tenants (status in BILLED_STATUSES, with a Marketplace identity); others are ignored. */
   readonly tenants: readonly Tenant[];
-  /** Final bill for these tenants: bill up to the current partial hour and close their cursors. */
+  /** Final bill for these tenants: bill up to the current partial hour and close their billing. */
   readonly final?: boolean;
+  /**
+   * Hours of ledger read back each run (0-23): PENDING entries in it are resent, and a pair resumes
+   * after its latest entry in it. Default 23 (the whole acceptance window).
+   */
+  readonly lookbackHours?: number;
 }
 
 export interface BillingRunSummary {
@@ -82,7 +83,6 @@ export interface BillingRunSummary {
   readonly undecided: number;
   readonly expired: number;
   readonly nearExpiry: number;
-  readonly skippedHours: number;
   readonly unitsSent: number;
 }
 
@@ -100,7 +100,6 @@ export async function runBilling(
   const now = options.now;
   const final = options.final ?? false;
   const target = final ? hourStart(now) : latestClosedHour(config, now);
-  const oldestSendable = hourStart(new Date(now.getTime() - 23 * HOUR_MS));
 
   const dimensions = new Set<string>();
   for (const m of config.metrics) {
@@ -117,134 +116,103 @@ export async function runBilling(
     }
     for (const metric of config.metrics) pairs.push({ tenant: tenant as Pair['tenant'], metric });
   }
+  const lookback = options.lookbackHours ?? DEFAULT_LOOKBACK_HOURS;
+  if (!Number.isInteger(lookback) || lookback < 0 || lookback > 23) {
+    throw new RangeError(`lookbackHours must be an integer in [0, 23] (got ${lookback})`);
+  }
+  const windowHours = hoursBetween(addHours(target, -lookback), target).map(hourIso);
+  // Hours after the target up to now are read too: a final bill there closes the pair.
+  const laterHours = hoursBetween(addHours(target, 1), hourStart(now))
+    .map(hourIso)
+    .filter((h) => h > hourIso(target));
   const pairRefs = pairs.map((p) => ({ tenantId: p.tenant.tenantId, dimension: p.metric.billing.dimension }));
-  const cursors = await ledger.getCursors(pairRefs);
+  const known = await ledger.getEntries(pairRefs, [...windowHours, ...laterHours]);
 
-  // 1-2. Prepare new hours, ascending, per pair.
-  const state = new Map<string, { lastHour: string | undefined; carry: bigint; closed: boolean }>();
-  let skippedHours = 0;
+  // 1. Where each pair resumes: after its latest entry in the window, with that entry's carry.
+  const state = new Map<string, { next: Date; carry: bigint; closed: boolean }>();
+  const pending: LedgerEntry[] = [];
   let earliest = target;
-  const startOf = new Map<string, Date>();
   for (const p of pairs) {
-    const key = pairKey(p.tenant.tenantId, p.metric.billing.dimension);
-    const cursor = cursors.get(key);
-    state.set(key, {
-      lastHour: cursor?.lastHour,
-      carry: cursor === undefined ? 0n : BigInt(cursor.carryOutMicro),
-      closed: cursor?.closed === true,
-    });
-    let start = cursor === undefined ? target : addHours(new Date(cursor.lastHour), 1);
-    if (start < oldestSendable) {
-      skippedHours += (oldestSendable.getTime() - start.getTime()) / HOUR_MS;
-      start = oldestSendable;
+    const { tenantId } = p.tenant;
+    const dimension = p.metric.billing.dimension;
+    let latest: LedgerEntry | undefined;
+    for (const hour of windowHours) {
+      const entry = known.get(entryKey(tenantId, dimension, hour));
+      if (entry === undefined) continue;
+      latest = entry;
+      if (entry.status === 'PENDING') pending.push(entry);
     }
-    startOf.set(key, start);
-    if (start < earliest) earliest = start;
-  }
-  if (skippedHours > 0) {
-    await alerts.emit({
-      type: 'BillingHoursSkipped',
-      detail: { hours: skippedHours, before: oldestSendable.toISOString() },
+    const closedLater = laterHours.some((h) => known.get(entryKey(tenantId, dimension, h))?.final === true);
+    const next = latest === undefined ? target : addHours(new Date(latest.hour), 1);
+    state.set(pairKey(tenantId, dimension), {
+      next,
+      carry: latest === undefined ? 0n : BigInt(latest.carryOutMicro),
+      closed: latest?.final === true || closedLater,
     });
+    if (next < earliest) earliest = next;
   }
 
+  // 2. Prepare new hours, ascending; PENDING written before anything is sent.
   const fresh: LedgerEntry[] = [];
   const lastClosed = latestClosedHour(config, now);
   for (const hour of hoursBetween(earliest, target)) {
     const hourKey = hourIso(hour);
     const due = pairs.filter((p) => {
-      const key = pairKey(p.tenant.tenantId, p.metric.billing.dimension);
-      const s = state.get(key);
-      const start = startOf.get(key);
-      return s !== undefined && !s.closed && start !== undefined && start <= hour;
+      const s = state.get(pairKey(p.tenant.tenantId, p.metric.billing.dimension));
+      return s !== undefined && !s.closed && s.next.getTime() <= hour.getTime();
     });
     if (due.length === 0) continue;
-    const usage = await usageAt(
-      counters,
-      due,
-      hour,
-      final && hour > lastClosed && hour.getTime() === target.getTime(),
-    );
-    const prepared: PreparedEntry[] = due.map((p) => {
-      const key = pairKey(p.tenant.tenantId, p.metric.billing.dimension);
-      const s = state.get(key) as { lastHour: string | undefined; carry: bigint; closed: boolean };
+    const isFinalHour = final && hour.getTime() === target.getTime();
+    const usage = await usageAt(counters, due, hour, isFinalHour && hour > lastClosed);
+    const entries: LedgerEntry[] = due.map((p) => {
+      const s = state.get(pairKey(p.tenant.tenantId, p.metric.billing.dimension)) as { carry: bigint };
       const perUnitMicro = toMicro(p.metric.billing.quantityPerUnit, `${p.metric.name} quantityPerUnit`);
       const usageMicro = usage.get(`${p.tenant.tenantId}#${p.metric.name}`) ?? 0n;
-      const isFinal = final && hour.getTime() === target.getTime();
-      const rounded = (isFinal ? roundClosing : roundHour)({
+      const rounded = (isFinalHour ? roundClosing : roundHour)({
         usageMicro,
         carryInMicro: s.carry,
         perUnitMicro,
       });
       return {
-        previousCursorHour: s.lastHour,
-        entry: {
-          ...ledgerKey(p.tenant.tenantId, p.metric.billing.dimension, hourKey),
-          tenantId: p.tenant.tenantId,
-          dimension: p.metric.billing.dimension,
-          metric: p.metric.name,
-          hour: hourKey,
-          status: 'PENDING',
-          units: Number(rounded.units),
-          usageMicro: usageMicro.toString(),
-          carryInMicro: s.carry.toString(),
-          carryOutMicro: rounded.carryOutMicro.toString(),
-          closingAdjustmentMicro: rounded.closingAdjustmentMicro.toString(),
-          perUnitMicro: perUnitMicro.toString(),
-          customerAwsAccountId: p.tenant.marketplace.customerAwsAccountId,
-          licenseArn: p.tenant.marketplace.licenseArn,
-          productCode: p.tenant.marketplace.productCode,
-          final: isFinal,
-          attempts: 0,
-          createdAt: '',
-          updatedAt: '',
-        },
+        ...ledgerKey(p.tenant.tenantId, p.metric.billing.dimension, hourKey),
+        tenantId: p.tenant.tenantId,
+        dimension: p.metric.billing.dimension,
+        metric: p.metric.name,
+        hour: hourKey,
+        status: 'PENDING',
+        units: Number(rounded.units),
+        usageMicro: usageMicro.toString(),
+        carryInMicro: s.carry.toString(),
+        carryOutMicro: rounded.carryOutMicro.toString(),
+        closingAdjustmentMicro: rounded.closingAdjustmentMicro.toString(),
+        perUnitMicro: perUnitMicro.toString(),
+        customerAwsAccountId: p.tenant.marketplace.customerAwsAccountId,
+        licenseArn: p.tenant.marketplace.licenseArn,
+        productCode: p.tenant.marketplace.productCode,
+        final: isFinalHour,
+        attempts: 0,
+        createdAt: '',
+        updatedAt: '',
       };
     });
-    const written = await ledger.preparePending(prepared);
-    const writtenKeys = new Set(written.map((e) => pairKey(e.tenantId, e.dimension)));
-    for (const entry of written) {
+    const { written, existing } = await ledger.preparePending(entries);
+    // An entry another writer stored first wins: its quantity and carry are the ones that count.
+    for (const entry of [...written, ...existing]) {
       state.set(pairKey(entry.tenantId, entry.dimension), {
-        lastHour: entry.hour,
+        next: addHours(new Date(entry.hour), 1),
         carry: BigInt(entry.carryOutMicro),
         closed: entry.final,
       });
+      if (entry.status === 'PENDING') fresh.push(entry);
     }
-    // Pairs that lost a race are done for this run (their state moved under us).
-    for (const p of due) {
-      const key = pairKey(p.tenant.tenantId, p.metric.billing.dimension);
-      if (!writtenKeys.has(key)) state.set(key, { lastHour: undefined, carry: 0n, closed: true });
-    }
-    fresh.push(...written);
-    log('prepared hour', { hour: hourKey, entries: written.length, conflicts: due.length - written.length });
+    log('prepared hour', { hour: hourKey, written: written.length, existing: existing.length });
   }
 
-  // 3. Everything PENDING: fresh entries plus those earlier runs left.
-  const leftover: { tenantId: string; dimension: string; hour: string }[] = [];
-  for (const [key, cursor] of cursors) {
-    for (const hour of cursor.pendingHours ?? []) leftover.push({ ...splitPair(key, cursor), hour });
-  }
-  const old =
-    leftover.length === 0
-      ? new Map<string, LedgerEntry>()
-      : await ledger.getEntries(
-          leftover.map(({ tenantId, dimension }) => ({ tenantId, dimension })),
-          [...new Set(leftover.map((l) => l.hour))],
-        );
-  const pending = [
-    ...[...old.values()].filter(
-      (e) =>
-        e.status === 'PENDING' &&
-        leftover.some(
-          (l) => entryKey(l.tenantId, l.dimension, l.hour) === entryKey(e.tenantId, e.dimension, e.hour),
-        ),
-    ),
-    ...fresh,
-  ];
+  // 3. Everything PENDING: left by earlier runs, plus fresh.
   const expired: LedgerEntry[] = [];
   const toSend: LedgerEntry[] = [];
   let nearExpiry = 0;
-  for (const entry of pending) {
+  for (const entry of [...pending, ...fresh]) {
     const ts = new Date(entry.hour);
     if (
       acceptanceDeadline(ts).getTime() - DEADLINE_SAFETY_MS <= now.getTime() ||
@@ -330,15 +298,10 @@ export async function runBilling(
     undecided: tally.retryable,
     expired: expired.length,
     nearExpiry,
-    skippedHours,
     unitsSent: toSend.reduce((sum, e) => sum + e.units, 0),
   };
   log('billing run done', { ...summary, notBillable: notBillable.length });
   return summary;
-}
-
-function splitPair(_key: string, cursor: LedgerCursor): { tenantId: string; dimension: string } {
-  return { tenantId: cursor.tenantId, dimension: cursor.dimension };
 }
 
 function toRecord(entry: LedgerEntry): MeteringRecord {

@@ -1,27 +1,30 @@
 /**
- * The billing ledger (table `billingLedger`): one entry per (tenant, dimension, hour) — key
- * `ledgerKey(tenantId, dimension, hourIso)` — plus one cursor per (tenant, dimension) holding the
- * last hour prepared and the carried remainder (see rounding.ts). The state machine is in
- * ledger-state.ts; every write here is conditional on the state it moves from.
+ * The billing ledger (table `billingLedger`): one entry per (tenant, dimension, hour), key
+ * `ledgerKey(tenantId, dimension, hourIso)`, holding the exact usage, the carried remainder in and
+ * out (rounding.ts), the integer units sent, the status (ledger-state.ts) and the metering record id.
+ *
+ * Writes:
+ * - PENDING is written with a conditional PutItem (`attribute_not_exists`) BEFORE anything is sent:
+ *   the quantity of an hour is fixed once, by whoever writes first; a writer that loses the race
+ *   adopts the stored entry (and its quantity) instead of its own computation.
+ * - Outcomes are written after the provider answered, as whole-entry puts (BatchWriteItem): they
+ *   carry the very entry that was sent, so a repeated or concurrent write can only write the same
+ *   outcome (Marketplace answers an identical record identically). Undecided (retryable) outcomes are
+ *   not written at all: the entry stays PENDING and is resent unchanged by the next run.
  */
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchWriteCommand,
   type DynamoDBDocumentClient,
-  TransactWriteCommand,
-  type TransactWriteCommandInput,
+  GetCommand,
+  PutCommand,
 } from '@aws-sdk/lib-dynamodb';
+import pLimit from 'p-limit';
 import { z } from 'zod';
 import { ledgerKey } from '../keys';
 import { batchGetAll, type Item, type ItemKey, keyString, queryAll } from './dynamo';
-import { BillingDataError } from './errors';
+import { BillingDataError, LedgerConflictError } from './errors';
 import { type LedgerEvent, type LedgerStatus, ledgerStatuses, nextLedgerStatus } from './ledger-state';
-
-/** Sort key of the per-(tenant, dimension) cursor; sorts after every ISO hour. */
-export const CURSOR_SK = 'CURSOR';
-
-export function ledgerCursorKey(tenantId: string, dimension: string): ItemKey {
-  return ledgerKey(tenantId, dimension, CURSOR_SK);
-}
 
 const micro = z.string().regex(/^-?\d+$/);
 
@@ -52,30 +55,10 @@ export const ledgerEntrySchema = z.object({
 });
 export type LedgerEntry = z.infer<typeof ledgerEntrySchema>;
 
-export const ledgerCursorSchema = z.object({
-  pk: z.string(),
-  sk: z.literal(CURSOR_SK),
-  tenantId: z.string(),
-  dimension: z.string(),
-  lastHour: z.string(),
-  carryOutMicro: micro,
-  /** Set by the final bill: nothing more is billed for this tenant and dimension. */
-  closed: z.boolean().optional(),
-  /** Hours whose entry is still PENDING (to resend); removed when the entry reaches a final state. */
-  pendingHours: z.set(z.string()).optional(),
-});
-export type LedgerCursor = z.infer<typeof ledgerCursorSchema>;
-
 export type NewLedgerEntry = Omit<
   LedgerEntry,
   'pk' | 'sk' | 'status' | 'attempts' | 'createdAt' | 'updatedAt'
 >;
-
-export interface PreparedEntry {
-  readonly entry: LedgerEntry;
-  /** The cursor's lastHour this write was computed from (undefined: no cursor yet). */
-  readonly previousCursorHour: string | undefined;
-}
 
 export class LedgerRepository {
   public constructor(
@@ -83,22 +66,6 @@ export class LedgerRepository {
     public readonly tableName: string,
     private readonly clock: () => Date = () => new Date(),
   ) {}
-
-  public async getCursors(
-    pairs: readonly { tenantId: string; dimension: string }[],
-  ): Promise<Map<string, LedgerCursor>> {
-    const items = await batchGetAll(
-      this.client,
-      this.tableName,
-      pairs.map((p) => ledgerCursorKey(p.tenantId, p.dimension)),
-    );
-    const out = new Map<string, LedgerCursor>();
-    for (const item of items.values()) {
-      const cursor = parseWith(ledgerCursorSchema, item, 'ledger cursor');
-      out.set(pairKey(cursor.tenantId, cursor.dimension), cursor);
-    }
-    return out;
-  }
 
   /** Entries for each pair at each hour; map key `tenant#dimension#hourIso`. */
   public async getEntries(
@@ -122,7 +89,7 @@ export class LedgerRepository {
     from: Date,
     to: Date,
   ): Promise<LedgerEntry[]> {
-    const { pk } = ledgerKey(tenantId, dimension, CURSOR_SK);
+    const { pk } = ledgerKey(tenantId, dimension, from.toISOString());
     const items = await queryAll(this.client, {
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
@@ -137,179 +104,106 @@ export class LedgerRepository {
   }
 
   /**
-   * Writes PENDING entries and advances their cursors, atomically per entry: the entry must not
-   * exist and the cursor must still be where the computation read it. Entries go in transactions
-   * of up to 25 (50 actions); a cancelled transaction is retried entry by entry, so one conflicting
-   * entry never blocks the others. Returns the entries written; the others lost a race and are
-   * left for the next run (which reads the winner's state).
+   * Writes PENDING entries, each only if absent (conditional PutItem, `concurrency` at a time).
+   * An entry that already exists is read back and returned under `existing`: its stored quantity
+   * is the one that counts (it may already have been sent).
    */
-  public async preparePending(prepared: readonly PreparedEntry[]): Promise<LedgerEntry[]> {
+  public async preparePending(
+    entries: readonly LedgerEntry[],
+    concurrency = 8,
+  ): Promise<{ written: LedgerEntry[]; existing: LedgerEntry[] }> {
     const now = this.clock().toISOString();
     const written: LedgerEntry[] = [];
-    for (let i = 0; i < prepared.length; i += 25) {
-      const chunk = prepared.slice(i, i + 25).map((p) => ({
-        ...p,
-        entry: { ...p.entry, status: 'PENDING' as const, attempts: 0, createdAt: now, updatedAt: now },
-      }));
-      try {
-        await this.client.send(
-          new TransactWriteCommand({ TransactItems: chunk.flatMap((p) => this.prepareActions(p)) }),
-        );
-        written.push(...chunk.map((p) => p.entry));
-      } catch (error) {
-        if (!(error instanceof TransactionCanceledException)) throw error;
-        for (const p of chunk) {
+    const existing: LedgerEntry[] = [];
+    const limit = pLimit(concurrency);
+    await Promise.all(
+      entries.map((e) =>
+        limit(async () => {
+          const entry: LedgerEntry = { ...e, status: 'PENDING', attempts: 0, createdAt: now, updatedAt: now };
           try {
-            await this.client.send(new TransactWriteCommand({ TransactItems: this.prepareActions(p) }));
-            written.push(p.entry);
-          } catch (single) {
-            if (!(single instanceof TransactionCanceledException)) throw single;
+            await this.client.send(
+              new PutCommand({
+                TableName: this.tableName,
+                Item: entry,
+                ConditionExpression: 'attribute_not_exists(pk)',
+              }),
+            );
+            written.push(entry);
+          } catch (error) {
+            if (!(error instanceof ConditionalCheckFailedException)) throw error;
+            const { Item } = await this.client.send(
+              new GetCommand({
+                TableName: this.tableName,
+                Key: { pk: entry.pk, sk: entry.sk },
+                ConsistentRead: true,
+              }),
+            );
+            if (Item === undefined)
+              throw new LedgerConflictError(
+                entry.tenantId,
+                entry.dimension,
+                entry.hour,
+                'vanished during a conditional write',
+              );
+            existing.push(parseWith(ledgerEntrySchema, Item, 'ledger entry'));
           }
-        }
-      }
-    }
-    return written;
-  }
-
-  private prepareActions(p: PreparedEntry): NonNullable<TransactWriteCommandInput['TransactItems']> {
-    const { entry } = p;
-    const values: Record<string, unknown> = {
-      ':tenantId': entry.tenantId,
-      ':dimension': entry.dimension,
-      ':hour': entry.hour,
-      ':carry': entry.carryOutMicro,
-      ':hours': new Set([entry.hour]),
-    };
-    let set = 'tenantId = :tenantId, dimension = :dimension, lastHour = :hour, carryOutMicro = :carry';
-    if (entry.final) {
-      set += ', closed = :closed';
-      values[':closed'] = true;
-    }
-    let condition = 'attribute_not_exists(pk)';
-    if (p.previousCursorHour !== undefined) {
-      condition = 'lastHour = :previous AND attribute_not_exists(closed)';
-      values[':previous'] = p.previousCursorHour;
-    }
-    return [
-      {
-        Put: {
-          TableName: this.tableName,
-          Item: { ...entry },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        },
-      },
-      {
-        Update: {
-          TableName: this.tableName,
-          Key: ledgerCursorKey(entry.tenantId, entry.dimension),
-          UpdateExpression: `SET ${set} ADD pendingHours :hours`,
-          ConditionExpression: condition,
-          ExpressionAttributeValues: values,
-        },
-      },
-    ];
+        }),
+      ),
+    );
+    return { written, existing };
   }
 
   /**
-   * Applies provider outcomes to PENDING entries. Each change is conditional on the entry still
-   * being PENDING with the quantity that was sent; a final status also removes the hour from the
-   * cursor's pending set in the same transaction. Returns how many entries each status received;
-   * entries that were no longer PENDING are counted under `stale`.
+   * Writes decided outcomes (accepted, duplicate, rejected, expired) as whole entries, 25 per
+   * BatchWriteItem. Retryable outcomes are skipped: the entry stays PENDING, unchanged.
+   * Returns how many entries each status received.
    */
   public async recordOutcomes(
     outcomes: readonly OutcomeUpdate[],
-  ): Promise<Record<LedgerStatus | 'stale', number>> {
-    const counts: Record<LedgerStatus | 'stale', number> = {
-      PENDING: 0,
-      ACCEPTED: 0,
-      DUPLICATE: 0,
-      REJECTED: 0,
-      EXPIRED: 0,
-      stale: 0,
-    };
+  ): Promise<Partial<Record<LedgerStatus, number>>> {
     const now = this.clock().toISOString();
-    for (let i = 0; i < outcomes.length; i += 25) {
-      const chunk = outcomes.slice(i, i + 25);
-      try {
-        await this.client.send(
-          new TransactWriteCommand({ TransactItems: chunk.flatMap((o) => this.outcomeActions(o, now)) }),
+    const counts: Partial<Record<LedgerStatus, number>> = {};
+    const items: LedgerEntry[] = [];
+    for (const o of outcomes) {
+      const to = nextLedgerStatus(o.entry.status, o.event);
+      if (to === undefined) {
+        throw new LedgerConflictError(
+          o.entry.tenantId,
+          o.entry.dimension,
+          o.entry.hour,
+          `cannot apply ${o.event} to ${o.entry.status}`,
         );
-        for (const o of chunk) counts[statusOf(o.event)]++;
-      } catch (error) {
-        if (!(error instanceof TransactionCanceledException)) throw error;
-        for (const o of chunk) {
-          try {
-            await this.client.send(new TransactWriteCommand({ TransactItems: this.outcomeActions(o, now) }));
-            counts[statusOf(o.event)]++;
-          } catch (single) {
-            if (!(single instanceof TransactionCanceledException)) throw single;
-            counts.stale++;
-          }
-        }
+      }
+      if (to === 'PENDING') continue;
+      counts[to] = (counts[to] ?? 0) + 1;
+      const item: LedgerEntry = { ...o.entry, status: to, attempts: o.entry.attempts + 1, updatedAt: now };
+      if (o.meteringRecordId !== undefined) item.meteringRecordId = o.meteringRecordId;
+      if (o.reason !== undefined) item.reason = o.reason;
+      items.push(item);
+    }
+    for (let i = 0; i < items.length; i += 25) {
+      let request: Record<string, unknown>[] | undefined = items
+        .slice(i, i + 25)
+        .map((Item) => ({ PutRequest: { Item } }));
+      for (let round = 1; request !== undefined && request.length > 0; round++) {
+        if (round > 10)
+          throw new Error(`BatchWriteItem on ${this.tableName}: items still unprocessed after 10 rounds`);
+        const out = await this.client.send(
+          new BatchWriteCommand({ RequestItems: { [this.tableName]: request } }),
+        );
+        request = out.UnprocessedItems?.[this.tableName] as Record<string, unknown>[] | undefined;
+        if (request?.length) await new Promise((r) => setTimeout(r, 25 * 2 ** round));
       }
     }
     return counts;
   }
-
-  private outcomeActions(
-    o: OutcomeUpdate,
-    now: string,
-  ): NonNullable<TransactWriteCommandInput['TransactItems']> {
-    const to = statusOf(o.event);
-    const values: Record<string, unknown> = {
-      ':pending': 'PENDING',
-      ':to': to,
-      ':units': o.entry.units,
-      ':now': now,
-      ':one': 1,
-    };
-    let set = '#status = :to, updatedAt = :now';
-    if (o.meteringRecordId !== undefined) {
-      set += ', meteringRecordId = :mrid';
-      values[':mrid'] = o.meteringRecordId;
-    }
-    if (o.reason !== undefined) {
-      set += ', reason = :reason';
-      values[':reason'] = o.reason;
-    }
-    const actions: NonNullable<TransactWriteCommandInput['TransactItems']> = [
-      {
-        Update: {
-          TableName: this.tableName,
-          Key: ledgerKey(o.entry.tenantId, o.entry.dimension, o.entry.hour),
-          UpdateExpression: `SET ${set} ADD attempts :one`,
-          ConditionExpression: '#status = :pending AND units = :units',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: values,
-        },
-      },
-    ];
-    if (to !== 'PENDING') {
-      actions.push({
-        Update: {
-          TableName: this.tableName,
-          Key: ledgerCursorKey(o.entry.tenantId, o.entry.dimension),
-          UpdateExpression: 'DELETE pendingHours :hours',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeValues: { ':hours': new Set([o.entry.hour]) },
-        },
-      });
-    }
-    return actions;
-  }
 }
 
 export interface OutcomeUpdate {
-  readonly entry: Pick<LedgerEntry, 'tenantId' | 'dimension' | 'hour' | 'units'>;
+  readonly entry: LedgerEntry;
   readonly event: LedgerEvent;
   readonly meteringRecordId?: string;
   readonly reason?: string;
-}
-
-function statusOf(event: LedgerEvent): LedgerStatus {
-  const to = nextLedgerStatus('PENDING', event);
-  if (to === undefined) throw new BillingDataError(`no ledger transition from PENDING on ${event}`);
-  return to;
 }
 
 export function pairKey(tenantId: string, dimension: string): string {

@@ -1,10 +1,11 @@
 /**
- * Reconciliation: the S3 raw lake (Firehose, `raw/YYYY/MM/DD/HH/`, the system of record) against the
+ * Reconciliation: the S3 raw lake (Firehose, `raw/dt=YYYY-MM-DD/hour=HH/`, GZIP or plain JSON lines —
+ * the system of record; layout from infra/metering-stack.ts) against the
  * counters (Flink) and the billing ledger, per tenant, metric and hour of a period.
  *
  *  1. raw lines are validated with the shared usage-event rules (rejected ones are left out, as
  *     Flink leaves them out), de-duplicated on (tenantId, eventId), and summed exactly per event hour;
- *  2. events in the late sink (`late/`) are taken out of the expected window totals (Flink does not
+ *  2. events in the Flink late sink (`metering/late/`) are taken out of the expected window totals (Flink does not
  *     count them) and reported one by one as LATE_EVENT: `billable` while an adjustment can still be
  *     sent within Marketplace's acceptance window, else `unbillable`;
  *  3. counters: expected (raw − late) vs the HOUR row → COUNTER_MISSING / COUNTER_MISMATCH /
@@ -16,6 +17,8 @@
  * The ledger is compared with the raw lake (not with the counters), so each injected fault shows up
  * once, under its own kind.
  */
+
+import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
 import type { TenantryConfig } from '../config';
@@ -82,9 +85,9 @@ export interface ReconciliationDeps {
   readonly counters: CountersReader;
   readonly ledger: LedgerRepository;
   readonly alerts?: BillingAlerts;
-  /** Raw lake prefix (Firehose). Default `raw/`. */
-  readonly rawPrefix?: string;
-  /** Late-events sink prefix (Flink). Default `late/`. */
+  /** Prefix of one arrival hour in the raw lake. Default: the metering stack's Firehose layout. */
+  readonly rawHourPrefix?: (hour: Date) => string;
+  /** Late-events sink prefix (Flink, `<lakeUri>/late`). Default `metering/late/`. */
   readonly latePrefix?: string;
 }
 
@@ -105,8 +108,8 @@ export async function reconcile(
   options: ReconciliationOptions,
 ): Promise<ReconciliationReport> {
   const { config } = deps;
-  const rawPrefix = deps.rawPrefix ?? 'raw/';
-  const latePrefix = deps.latePrefix ?? 'late/';
+  const rawHourPrefix = deps.rawHourPrefix ?? rawLakeHourPrefix;
+  const latePrefix = deps.latePrefix ?? 'metering/late/';
   const from = hourStart(options.from);
   const to = hourStart(options.to);
   const inPeriod = (t: number) => t >= from.getTime() && t < to.getTime();
@@ -123,7 +126,7 @@ export async function reconcile(
   let duplicates = 0;
   const lastArrival = addHours(to, options.arrivalLagHours ?? 2);
   for (const arrival of hoursBetween(from, addHours(lastArrival, -1))) {
-    const prefix = `${rawPrefix}${arrival.toISOString().slice(0, 13).replace(/-/g, '/').replace('T', '/')}/`;
+    const prefix = rawHourPrefix(arrival);
     const validationNow = addHours(arrival, 1);
     for (const line of await readLines(deps.s3, deps.bucket, prefix)) {
       rawLines++;
@@ -338,6 +341,12 @@ export function summarize(report: ReconciliationReport): string {
   return lines.join('\n');
 }
 
+/** Firehose's raw-lake prefix for one UTC hour: `raw/dt=YYYY-MM-DD/hour=HH/`. */
+export function rawLakeHourPrefix(hour: Date): string {
+  const iso = hour.toISOString();
+  return `raw/dt=${iso.slice(0, 10)}/hour=${iso.slice(11, 13)}/`;
+}
+
 async function readLines(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
   const lines: string[] = [];
   let token: string | undefined;
@@ -348,7 +357,9 @@ async function readLines(s3: S3Client, bucket: string, prefix: string): Promise<
     for (const object of page.Contents ?? []) {
       if (object.Key === undefined) continue;
       const body = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.Key }));
-      const text = (await body.Body?.transformToString('utf8')) ?? '';
+      const bytes = Buffer.from((await body.Body?.transformToByteArray()) ?? new Uint8Array());
+      // Firehose writes GZIP objects (metering stack); plain JSON lines are read as they are.
+      const text = (bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString('utf8');
       // Firehose concatenates records; producers end each with a newline (JSON lines).
       for (const line of text.split('\n')) if (line.trim() !== '') lines.push(line.trim());
     }

@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { IsolationModel } from '../config';
 import type { CatalogRepository } from '../catalog/repository';
+import type { IsolationModel } from '../config';
 import { TenantAlreadyExistsError } from '../errors';
 import type { TenantStatus } from '../tenant/status';
 import { type NewTenant, newTenant, type SiloResources, type Tenant } from '../tenant/tenant';
@@ -36,7 +36,11 @@ export async function createPendingTenant(
   const tenant: Tenant = { ...base, history: base.history.map((h) => ({ ...h, executionArn })) };
   try {
     await client.send(
-      new PutCommand({ TableName: tableName, Item: tenant, ConditionExpression: 'attribute_not_exists(tenantId)' }),
+      new PutCommand({
+        TableName: tableName,
+        Item: tenant,
+        ConditionExpression: 'attribute_not_exists(tenantId)',
+      }),
     );
     return { tenant, alreadyCreated: false };
   } catch (error) {
@@ -74,7 +78,8 @@ export async function transitionTenant(
 ): Promise<TransitionResult> {
   const current = await repository.find(request.tenantId);
   if (current === undefined) {
-    if (request.allowMissing) return { tenantId: request.tenantId, status: null, changed: false, version: null };
+    if (request.allowMissing)
+      return { tenantId: request.tenantId, status: null, changed: false, version: null };
     return unchanged(await repository.get(request.tenantId)); // throws TenantNotFoundError
   }
   const last = current.history.at(-1);

@@ -45,6 +45,10 @@ export class LifecyclePreconditionError extends TenantryError {
 /** A silo stack is in a state the workflow cannot continue from (e.g. DELETE_FAILED). */
 export class SiloStackError extends TenantryError {
   public constructor(stackName: string, status: string, reason?: string) {
-    super(`silo stack ${stackName} is ${status}${reason ? `: ${reason}` : ''}`, { stackName, status, reason });
+    super(`silo stack ${stackName} is ${status}${reason ? `: ${reason}` : ''}`, {
+      stackName,
+      status,
+      reason,
+    });
   }
 }

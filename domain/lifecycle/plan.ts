@@ -1,9 +1,9 @@
+import type { z } from 'zod';
 import { findTier, type TenantryConfig } from '../config';
 import { ValidationError } from '../errors';
 import { toFieldIssues } from '../issues';
 import { siloStackName, tenantGroupName } from '../keys';
 import type { Tenant } from '../tenant/tenant';
-import type { z } from 'zod';
 import { LifecyclePreconditionError } from './errors';
 import {
   type OffboardingPlan,
@@ -42,7 +42,10 @@ export function planOnboarding(config: TenantryConfig, value: unknown): Onboardi
   const allowed = tier.isolation === 'silo' ? config.regions.siloAllowed : [config.regions.primary];
   if (!allowed.includes(region)) {
     throw new ValidationError('onboarding input', [
-      { field: 'region', message: `"${region}" is not allowed for ${tier.isolation} tenants (allowed: ${allowed.join(', ')})` },
+      {
+        field: 'region',
+        message: `"${region}" is not allowed for ${tier.isolation} tenants (allowed: ${allowed.join(', ')})`,
+      },
     ]);
   }
   return {
@@ -67,7 +70,10 @@ export function planPromotion(config: TenantryConfig, tenant: Tenant, value: unk
   }
   if (tier.isolation !== 'silo') {
     throw new ValidationError('promotion input', [
-      { field: 'targetTier', message: `tier "${tier.name}" is pooled; promotion moves a tenant to a silo tier` },
+      {
+        field: 'targetTier',
+        message: `tier "${tier.name}" is pooled; promotion moves a tenant to a silo tier`,
+      },
     ]);
   }
   if (tenant.status !== 'ACTIVE') {

@@ -90,12 +90,16 @@ async function scheduleKeyDeletion(kms: KMSClient, keyIdOrArn: string, days: num
   // The key id, not the ARN (AWS accepts both; moto's ScheduleKeyDeletion only the id).
   const keyId = keyIdOrArn.split('/').pop() as string;
   try {
-    const result = await kms.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: days }));
+    const result = await kms.send(
+      new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: days }),
+    );
     return result.DeletionDate?.toISOString() ?? null;
   } catch (error) {
     if (error instanceof NotFoundException) return null;
     if (!(error instanceof KMSInvalidStateException)) throw error;
   }
   const { KeyMetadata } = await kms.send(new DescribeKeyCommand({ KeyId: keyId }));
-  return KeyMetadata?.KeyState === 'PendingDeletion' ? (KeyMetadata.DeletionDate?.toISOString() ?? null) : null;
+  return KeyMetadata?.KeyState === 'PendingDeletion'
+    ? (KeyMetadata.DeletionDate?.toISOString() ?? null)
+    : null;
 }

@@ -11,6 +11,8 @@ export const siloStackParameters = {
   tier: 'Tier',
   /** The role the authorizer assumes for the tenant; the only principal allowed to use its KMS key. */
   tenantAccessRoleArn: 'TenantAccessRoleArn',
+  /** Roles of the lifecycle tasks that copy and verify the tenant's items (comma-separated ARNs). */
+  dataMoverRoleArns: 'DataMoverRoleArns',
 } as const;
 
 export const siloStackOutputs = {

@@ -37,7 +37,7 @@ export interface ChunkOptions {
   readonly maxItems?: number;
   /** Stop after a page once less than this much time is left (Lambda's remaining time), ms. */
   readonly deadline?: () => boolean;
-  /** Scan page size (items evaluated per page before filtering). Default: DynamoDB's 1 MB pages. */
+  /** Scan page size (items evaluated per page, before filtering). Default: `maxItems`. */
   readonly pageSize?: number;
 }
 
@@ -78,9 +78,10 @@ export async function scanTenantPage(
 }
 
 /**
- * Writes every request, retrying UnprocessedItems with exponential backoff until none remain.
- * Never drops an item: when a batch still has unprocessed items after `maxAttempts`, it throws
- * UnprocessedItemsError (retriable — the writes are idempotent).
+ * Writes every request in batches of 25, retrying UnprocessedItems until none remain. Unprocessed
+ * requests of a round are pooled and re-sent in full batches in the next round, after a backoff that
+ * grows only while DynamoDB makes no progress. Never drops an item: after `maxAttempts` rounds in a row
+ * without progress it throws UnprocessedItemsError (retriable — the writes are idempotent).
  */
 export async function batchWriteAll(
   client: DynamoDBClient,
@@ -93,18 +94,22 @@ export async function batchWriteAll(
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   let calls = 0;
   let retried = 0;
-  for (let offset = 0; offset < requests.length; offset += BATCH_WRITE_LIMIT) {
-    let pending: WriteRequest[] = requests.slice(offset, offset + BATCH_WRITE_LIMIT);
-    for (let attempt = 1; pending.length > 0; attempt++) {
-      if (attempt > maxAttempts) throw new UnprocessedItemsError(tableName, pending.length, maxAttempts);
-      if (attempt > 1) {
-        retried += pending.length;
-        await sleep(Math.random() * Math.min(2_000, baseDelayMs * 2 ** (attempt - 2)));
-      }
+  let pending: WriteRequest[] = [...requests];
+  let stalled = 0;
+  while (pending.length > 0) {
+    const next: WriteRequest[] = [];
+    for (let offset = 0; offset < pending.length; offset += BATCH_WRITE_LIMIT) {
+      const batch = pending.slice(offset, offset + BATCH_WRITE_LIMIT);
       calls += 1;
-      const result = await client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }));
-      pending = result.UnprocessedItems?.[tableName] ?? [];
+      const result = await client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: batch } }));
+      next.push(...(result.UnprocessedItems?.[tableName] ?? []));
     }
+    if (next.length === 0) break;
+    stalled = next.length < pending.length ? 0 : stalled + 1;
+    if (stalled >= maxAttempts) throw new UnprocessedItemsError(tableName, next.length, maxAttempts);
+    retried += next.length;
+    await sleep(Math.random() * Math.min(2_000, baseDelayMs * 2 ** stalled));
+    pending = next;
   }
   return { calls, retried };
 }
@@ -123,7 +128,7 @@ export async function copyTenantChunk(
   let retried = 0;
   let key = startKey;
   do {
-    const page = await scanTenantPage(client, source, tenantId, key, options.pageSize);
+    const page = await scanTenantPage(client, source, tenantId, key, options.pageSize ?? maxItems);
     const written = await batchWriteAll(
       client,
       target,
@@ -149,7 +154,7 @@ export async function purgeTenantChunk(
   let handled = 0;
   let key = startKey;
   do {
-    const page = await scanTenantPage(client, table, tenantId, key, options.pageSize);
+    const page = await scanTenantPage(client, table, tenantId, key, options.pageSize ?? maxItems);
     await batchWriteAll(
       client,
       table,

@@ -27,7 +27,9 @@ export async function purgeTenantObjectsChunk(
   tenantId: TenantId,
 ): Promise<{ deleted: number; done: boolean }> {
   const prefix = tenantObjectPrefix(tenantId);
-  const page = await client.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix, MaxKeys: 1000 }));
+  const page = await client.send(
+    new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix, MaxKeys: 1000 }),
+  );
   const targets = [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])]
     .filter((v) => v.Key?.startsWith(prefix))
     .slice(0, 1000)

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { CatalogRepository } from '../../domain/catalog/repository';
 import { documentClient } from '../../domain/aws/clients';
+import { CatalogRepository } from '../../domain/catalog/repository';
 import { loadConfig } from '../../domain/config';
 import { envVar, readEnv } from '../../domain/env';
 import { parseInput, planOffboarding, planOnboarding, planPromotion } from '../../domain/lifecycle/plan';

@@ -1,5 +1,5 @@
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas';
+import { z } from 'zod';
 import { baseClientConfig } from '../../domain/aws/clients';
 import { envVar, readEnv } from '../../domain/env';
 import { onboardingExecutionName } from '../../domain/lifecycle/execution-name';
@@ -18,8 +18,15 @@ const env = readEnv({ ONBOARDING_STATE_MACHINE_ARN: envVar.arn() });
 const sfn = new SFNClient(baseClientConfig());
 const logger = lifecycleLogger('signup-starter');
 
+/** Only what the starter needs from the EventBridge envelope; the detail is the workflow's to validate. */
+const signupEventSchema = z.object({
+  id: z.string().min(1),
+  'detail-type': z.string(),
+  detail: z.record(z.string(), z.unknown()),
+});
+
 export const handler = async (event: unknown) => {
-  const signup = parseInput(EventBridgeSchema, event, 'signup event');
+  const signup = parseInput(signupEventSchema, event, 'signup event');
   const name = onboardingExecutionName(signup.detail);
   try {
     const { executionArn } = await sfn.send(
@@ -33,7 +40,10 @@ export const handler = async (event: unknown) => {
     return { executionName: name, executionArn, started: true };
   } catch (error) {
     if (!(error instanceof ExecutionAlreadyExists)) throw error;
-    logger.info('signup already handled: onboarding execution exists', { executionName: name, eventId: signup.id });
+    logger.info('signup already handled: onboarding execution exists', {
+      executionName: name,
+      eventId: signup.id,
+    });
     return { executionName: name, executionArn: null, started: false };
   }
 };

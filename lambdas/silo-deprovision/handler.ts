@@ -25,7 +25,10 @@ export const handler = async (event: unknown) => {
   const request = parseInput(requestSchema, event, 'silo-deprovision request');
   if (!request.stackName.startsWith(stackPrefix)) {
     throw new ValidationError('silo-deprovision request', [
-      { field: 'stackName', message: `"${request.stackName}" is not a silo stack (expected ${stackPrefix}<tenantId>)` },
+      {
+        field: 'stackName',
+        message: `"${request.stackName}" is not a silo stack (expected ${stackPrefix}<tenantId>)`,
+      },
     ]);
   }
   const result = await teardownSiloStep(cfn, kms, request.stackName, config.lifecycle.kmsPendingWindowDays);

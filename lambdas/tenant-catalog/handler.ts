@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { CatalogRepository } from '../../domain/catalog/repository';
 import { documentClient } from '../../domain/aws/clients';
+import { CatalogRepository } from '../../domain/catalog/repository';
 import { isolationModels } from '../../domain/config';
 import { envVar, readEnv } from '../../domain/env';
 import { createPendingTenant, setPlacement } from '../../domain/lifecycle/catalog-ops';
@@ -31,6 +31,8 @@ const requestSchema = z.discriminatedUnion('action', [
     tier: z.string().min(1),
     isolation: z.enum(isolationModels),
     silo: siloResourcesSchema.nullable(),
+    /** Compensation of a run that may have failed before the record existed. */
+    allowMissing: z.boolean().optional(),
   }),
 ]);
 
@@ -41,7 +43,15 @@ export const handler = async (event: unknown) => {
       const { action: _a, executionArn, ...tenant } = request;
       const result = await createPendingTenant(client, env.CATALOG_TABLE_NAME, catalog, tenant, executionArn);
       logger.info('tenant registered', { alreadyCreated: result.alreadyCreated });
-      return { tenantId: result.tenant.tenantId, status: result.tenant.status, alreadyCreated: result.alreadyCreated };
+      return {
+        tenantId: result.tenant.tenantId,
+        status: result.tenant.status,
+        alreadyCreated: result.alreadyCreated,
+      };
+    }
+    if (request.allowMissing && (await catalog.find(request.tenantId)) === undefined) {
+      logger.info('no tenant record: nothing to place');
+      return { tenantId: request.tenantId, tier: null, isolation: null, silo: null };
     }
     const tenant = await setPlacement(catalog, request.tenantId, {
       tier: request.tier,
@@ -49,6 +59,11 @@ export const handler = async (event: unknown) => {
       silo: request.silo,
     });
     logger.info('tenant placement recorded', { tier: tenant.tier, isolation: tenant.isolation });
-    return { tenantId: tenant.tenantId, tier: tenant.tier, isolation: tenant.isolation, silo: tenant.silo ?? null };
+    return {
+      tenantId: tenant.tenantId,
+      tier: tenant.tier,
+      isolation: tenant.isolation,
+      silo: tenant.silo ?? null,
+    };
   });
 };

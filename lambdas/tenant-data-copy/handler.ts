@@ -2,8 +2,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import { baseClientConfig } from '../../domain/aws/clients';
 import { loadConfig } from '../../domain/config';
-import { ValidationError } from '../../domain/errors';
 import { envVar, readEnv } from '../../domain/env';
+import { ValidationError } from '../../domain/errors';
 import { parseInput } from '../../domain/lifecycle/plan';
 import { deadlineOf, lifecycleLogger, type RemainingTime, withTenant } from '../../domain/lifecycle/runtime';
 import { siloTableName } from '../../domain/lifecycle/silo';
@@ -38,16 +38,25 @@ export const handler = async (event: unknown, context?: RemainingTime) => {
     const expected = siloTableName(config, cursor.tenantId);
     if (cursor.siloTable !== expected) {
       throw new ValidationError('tenant-data-copy cursor', [
-        { field: 'siloTable', message: `"${cursor.siloTable}" is not the silo table of this tenant (${expected})` },
+        {
+          field: 'siloTable',
+          message: `"${cursor.siloTable}" is not the silo table of this tenant (${expected})`,
+        },
       ]);
     }
     const [source, target] =
-      cursor.direction === 'pool-to-silo' ? [env.POOLED_TABLE_NAME, expected] : [expected, env.POOLED_TABLE_NAME];
+      cursor.direction === 'pool-to-silo'
+        ? [env.POOLED_TABLE_NAME, expected]
+        : [expected, env.POOLED_TABLE_NAME];
     const result = await copyTenantChunk(client, source, target, cursor.tenantId, cursor.startKey, {
       maxItems: env.COPY_CHUNK_ITEMS,
       deadline: deadlineOf(context),
     });
-    logger.info('copied chunk', { direction: cursor.direction, items: result.handled, retried: result.retried });
+    logger.info('copied chunk', {
+      direction: cursor.direction,
+      items: result.handled,
+      retried: result.retried,
+    });
     return {
       ...cursor,
       startKey: result.nextKey,

@@ -5,8 +5,8 @@ import { baseClientConfig, s3ClientConfig } from '../../domain/aws/clients';
 import { envVar, readEnv } from '../../domain/env';
 import { parseInput } from '../../domain/lifecycle/plan';
 import { deadlineOf, lifecycleLogger, type RemainingTime, withTenant } from '../../domain/lifecycle/runtime';
-import { purgeTenantObjectsChunk } from '../../domain/lifecycle/tenant-objects';
 import { purgeTenantChunk } from '../../domain/lifecycle/tenant-items';
+import { purgeTenantObjectsChunk } from '../../domain/lifecycle/tenant-objects';
 import { tenantIdSchema } from '../../domain/tenant/tenant-id';
 
 /**
@@ -44,6 +44,11 @@ export const handler = async (event: unknown, context?: RemainingTime) => {
       deadline: deadlineOf(context),
     });
     logger.info('purged items', { items: result.handled });
-    return { ...cursor, startKey: result.nextKey, purged: cursor.purged + result.handled, done: result.nextKey === null };
+    return {
+      ...cursor,
+      startKey: result.nextKey,
+      purged: cursor.purged + result.handled,
+      done: result.nextKey === null,
+    };
   });
 };

@@ -2,8 +2,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import { baseClientConfig } from '../../domain/aws/clients';
 import { loadConfig } from '../../domain/config';
-import { ValidationError } from '../../domain/errors';
 import { envVar, readEnv } from '../../domain/env';
+import { ValidationError } from '../../domain/errors';
 import { DataVerificationError } from '../../domain/lifecycle/errors';
 import { parseInput } from '../../domain/lifecycle/plan';
 import { lifecycleLogger, withTenant } from '../../domain/lifecycle/runtime';
@@ -25,7 +25,10 @@ export const handler = async (event: unknown) => {
     const expected = siloTableName(config, request.tenantId);
     if (request.siloTable !== expected) {
       throw new ValidationError('tenant-data-verify request', [
-        { field: 'siloTable', message: `"${request.siloTable}" is not the silo table of this tenant (${expected})` },
+        {
+          field: 'siloTable',
+          message: `"${request.siloTable}" is not the silo table of this tenant (${expected})`,
+        },
       ]);
     }
     const [source, target] = await Promise.all([

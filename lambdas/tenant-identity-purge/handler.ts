@@ -20,7 +20,12 @@ const requestSchema = z.object({
 export const handler = async (event: unknown) => {
   const request = parseInput(requestSchema, event, 'tenant-identity-purge request');
   return withTenant(logger, request.tenantId, async () => {
-    const result = await purgeTenantIdentities(client, env.USER_POOL_ID, request.tenantId, request.usernames ?? []);
+    const result = await purgeTenantIdentities(
+      client,
+      env.USER_POOL_ID,
+      request.tenantId,
+      request.usernames ?? [],
+    );
     logger.info('tenant identities purged', { ...result });
     return { tenantId: request.tenantId, ...result };
   });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { CatalogRepository } from '../../domain/catalog/repository';
 import { documentClient } from '../../domain/aws/clients';
+import { CatalogRepository } from '../../domain/catalog/repository';
 import { envVar, readEnv } from '../../domain/env';
 import { transitionTenant } from '../../domain/lifecycle/catalog-ops';
 import { parseInput } from '../../domain/lifecycle/plan';

@@ -1,8 +1,7 @@
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryBillingAlerts } from '../../../domain/billing/alerts';
 import { type BillingRunDeps, runBilling } from '../../../domain/billing/billing-run';
-import { ledgerCursorKey } from '../../../domain/billing/ledger';
 import { MarketplaceBillingProvider } from '../../../domain/billing/marketplace-provider';
 import type { BillingProvider } from '../../../domain/billing/model';
 import { ledgerKey } from '../../../domain/keys';
@@ -35,7 +34,12 @@ function deps(provider?: BillingProvider): BillingRunDeps {
     alerts,
     provider:
       provider ??
-      new MarketplaceBillingProvider({ baseDelayMs: 5, maxRounds: 10, clientSettings: { maxAttempts: 3 }, onCall: () => calls++ }),
+      new MarketplaceBillingProvider({
+        baseDelayMs: 5,
+        maxRounds: 10,
+        clientSettings: { maxAttempts: 3 },
+        onCall: () => calls++,
+      }),
   };
 }
 
@@ -59,13 +63,23 @@ function usageItems(hour: Date, second: boolean): Record<string, unknown>[] {
   });
 }
 
-const expectedH1 = (i: number) => ({ ApiCalls: i % 7, StorageGbHours: i % 3 === 0 ? 0 : 10, DocumentsProcessed: 2 });
-const expectedH2 = (i: number) => ({ ApiCalls: 1, StorageGbHours: i % 3 === 0 ? 0 : 11, DocumentsProcessed: 2 });
+const expectedH1 = (i: number) => ({
+  ApiCalls: i % 7,
+  StorageGbHours: i % 3 === 0 ? 0 : 10,
+  DocumentsProcessed: 2,
+});
+const expectedH2 = (i: number) => ({
+  ApiCalls: 1,
+  StorageGbHours: i % 3 === 0 ? 0 : 11,
+  DocumentsProcessed: 2,
+});
 
 function fakeQuantity(t: Tenant, dimension: string, hour: Date): number | undefined {
   const m = t.marketplace;
   if (!m) return undefined;
-  return fake.state.records.get(`${m.customerAwsAccountId}|${m.licenseArn}|${dimension}|${hour.toISOString()}`)?.quantity;
+  return fake.state.records.get(
+    `${m.customerAwsAccountId}|${m.licenseArn}|${dimension}|${hour.toISOString()}`,
+  )?.quantity;
 }
 
 beforeAll(async () => {
@@ -74,10 +88,16 @@ beforeAll(async () => {
   await createBillingTables();
   fake = await startMarketplaceFake({ port: 0, seed: 7 });
   process.env.AWS_ENDPOINT_URL_MARKETPLACE_METERING = fake.url;
-  tenants = Array.from({ length: 1400 }, (_, i) => (i < 1388 ? activeTenant(i, POOLED) : activeTenant(i, SILO, 'enterprise')));
+  tenants = Array.from({ length: 1400 }, (_, i) =>
+    i < 1388 ? activeTenant(i, POOLED) : activeTenant(i, SILO, 'enterprise'),
+  );
   for (const t of tenants) {
     const m = t.marketplace;
-    if (m) fake.state.licenses.set(m.licenseArn, { customerAwsAccountId: m.customerAwsAccountId, productCode: m.productCode });
+    if (m)
+      fake.state.licenses.set(m.licenseArn, {
+        customerAwsAccountId: m.customerAwsAccountId,
+        productCode: m.productCode,
+      });
   }
   const dimensions = new Set(config.metrics.map((m) => m.billing.dimension));
   fake.state.products.set(POOLED, dimensions);
@@ -91,50 +111,76 @@ afterAll(async () => {
 });
 
 describe('hourly billing of 1,400 tenants × 3 dimensions through the Marketplace fake', () => {
-  it('bills the hour in exactly ceil(records / 25) calls per product, zero records included', async () => {
+  it('bills the hour in exactly ceil(records / 25) calls per product, zero records included', {
+    timeout: 300_000,
+  }, async () => {
     fake.state.now = () => NOW1;
     calls = 0;
     const started = Date.now();
-    const summary = await runBilling(deps(), { now: NOW1, tenants });
+    const summary = await runBilling(deps(), { now: NOW1, tenants, lookbackHours: 3 });
     const elapsed = Date.now() - started;
-    const perProduct = (p: string) => fake.state.calls.filter((c) => c.productCode === p || (c.productCode === undefined && false));
+    const perProduct = (p: string) =>
+      fake.state.calls.filter((c) => c.productCode === p || (c.productCode === undefined && false));
     const byProduct = new Map<string, number>();
-    for (const c of fake.state.calls) byProduct.set(c.productCode ?? '?', (byProduct.get(c.productCode ?? '?') ?? 0) + 1);
-    console.log(`[billing] first hour: ${summary.sent} records, ${fake.state.calls.length} calls, ${elapsed} ms`);
+    for (const c of fake.state.calls)
+      byProduct.set(c.productCode ?? '?', (byProduct.get(c.productCode ?? '?') ?? 0) + 1);
+    console.log(
+      `[billing] first hour: ${summary.sent} records, ${fake.state.calls.length} calls, ${elapsed} ms`,
+    );
     expect(perProduct(POOLED)).toBeDefined();
     // 1,388 × 3 = 4,164 records → 167 calls; 12 × 3 = 36 → 2 calls.
     expect(Object.fromEntries(byProduct)).toEqual({ [POOLED]: 167, [SILO]: 2 });
     expect(calls).toBe(169);
-    expect(summary).toMatchObject({ targetHour: H1.toISOString(), prepared: 4200, sent: 4200, accepted: 4200, undecided: 0 });
+    expect(summary).toMatchObject({
+      targetHour: H1.toISOString(),
+      prepared: 4200,
+      sent: 4200,
+      accepted: 4200,
+      undecided: 0,
+    });
     expect(fake.state.records.size).toBe(4200);
     const wrong = tenants.flatMap((t, i) =>
       Object.entries(expectedH1(i))
         .filter(([dimension, units]) => fakeQuantity(t, dimension, H1) !== units)
-        .map(([dimension, units]) => `${t.tenantId}/${dimension}: expected ${units}, got ${fakeQuantity(t, dimension, H1)}`),
+        .map(
+          ([dimension, units]) =>
+            `${t.tenantId}/${dimension}: expected ${units}, got ${fakeQuantity(t, dimension, H1)}`,
+        ),
     );
     expect(wrong).toEqual([]);
   });
 
   it('writes the ledger: ACCEPTED with the metering record id and the carried remainder', async () => {
     const t = tenants[10] as Tenant; // api.call: 1000·3 + 250 → 3 units, 250 carried
-    const { Item } = await ctx.docs.send(new GetCommand({ TableName: tables.ledger, Key: ledgerKey(t.tenantId, 'ApiCalls', H1.toISOString()) }));
-    expect(Item).toMatchObject({ status: 'ACCEPTED', units: 3, usageMicro: '3250000000', carryInMicro: '0', carryOutMicro: '250000000', attempts: 1 });
+    const { Item } = await ctx.docs.send(
+      new GetCommand({ TableName: tables.ledger, Key: ledgerKey(t.tenantId, 'ApiCalls', H1.toISOString()) }),
+    );
+    expect(Item).toMatchObject({
+      status: 'ACCEPTED',
+      units: 3,
+      usageMicro: '3250000000',
+      carryInMicro: '0',
+      carryOutMicro: '250000000',
+      attempts: 1,
+    });
     expect(Item?.meteringRecordId).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it('a rerun of the hour sends zero records', async () => {
+  it('a rerun of the hour sends zero records', { timeout: 300_000 }, async () => {
     const before = fake.state.calls.length;
-    const summary = await runBilling(deps(), { now: NOW1, tenants });
+    const summary = await runBilling(deps(), { now: NOW1, tenants, lookbackHours: 3 });
     expect(fake.state.calls.length - before).toBe(0);
     expect(summary).toMatchObject({ prepared: 0, sent: 0 });
   });
 
-  it('with 5% throttling and injected UnprocessedRecords, every record of the next hour is accepted, none sent twice with another quantity', async () => {
+  it('with 5% throttling and injected UnprocessedRecords, every record of the next hour is accepted, none sent twice with another quantity', {
+    timeout: 300_000,
+  }, async () => {
     fake.state.now = () => NOW2;
     fake.state.faults.throttleRate = 0.05;
     fake.state.faults.unprocessedRate = 0.05;
     const before = fake.state.calls.length;
-    const summary = await runBilling(deps(), { now: NOW2, tenants });
+    const summary = await runBilling(deps(), { now: NOW2, tenants, lookbackHours: 3 });
     fake.state.faults.throttleRate = 0;
     fake.state.faults.unprocessedRate = 0;
     const newCalls = fake.state.calls.slice(before);
@@ -160,7 +206,11 @@ describe('hourly billing of 1,400 tenants × 3 dimensions through the Marketplac
     const NOW3 = new Date('2026-03-10T08:15:00.000Z');
     fake.state.now = () => NOW3;
     const some = tenants.slice(0, 5);
-    await batchPut(ctx.docs, tables.counters, some.map((t) => counterItem(t.tenantId, 'api.call', 'HOUR', H3, NOW3, '1000')));
+    await batchPut(
+      ctx.docs,
+      tables.counters,
+      some.map((t) => counterItem(t.tenantId, 'api.call', 'HOUR', H3, NOW3, '1000')),
+    );
     const real = deps().provider;
     const crashing: BillingProvider = {
       name: 'crashing',
@@ -169,47 +219,97 @@ describe('hourly billing of 1,400 tenants × 3 dimensions through the Marketplac
         throw new Error('process killed after the call');
       },
     };
-    await expect(runBilling(deps(crashing), { now: NOW3, tenants: some })).rejects.toThrow(/killed/);
-    const { Item: pending } = await ctx.docs.send(new GetCommand({ TableName: tables.ledger, Key: ledgerKey(some[0]?.tenantId as string, 'ApiCalls', H3.toISOString()) }));
+    await expect(runBilling(deps(crashing), { now: NOW3, tenants: some, lookbackHours: 3 })).rejects.toThrow(
+      /killed/,
+    );
+    const { Item: pending } = await ctx.docs.send(
+      new GetCommand({
+        TableName: tables.ledger,
+        Key: ledgerKey(some[0]?.tenantId as string, 'ApiCalls', H3.toISOString()),
+      }),
+    );
     expect(pending?.status).toBe('PENDING');
     // Act: rerun
-    const summary = await runBilling(deps(), { now: NOW3, tenants: some });
+    const summary = await runBilling(deps(), { now: NOW3, tenants: some, lookbackHours: 3 });
     // Assess: resent unchanged (no DuplicateRecord), now ACCEPTED, nothing new prepared
     expect(summary).toMatchObject({ prepared: 0, sent: 15, accepted: 15 });
     expect(fake.state.statusCounts.DuplicateRecord ?? 0).toBe(0);
-    const { Item: accepted } = await ctx.docs.send(new GetCommand({ TableName: tables.ledger, Key: ledgerKey(some[0]?.tenantId as string, 'ApiCalls', H3.toISOString()) }));
-    expect(accepted?.status).toBe('ACCEPTED');
-    // api.call: carry 250 (from H2: 250+750 = 1000 → 1 unit, carry 0) ... H2 left carry 0, H3 = 1000 → 1 unit
-    expect(fakeQuantity(some[0] as Tenant, 'ApiCalls', H3)).toBe(1);
-    const { Item: cursor } = await ctx.docs.send(new GetCommand({ TableName: tables.ledger, Key: ledgerCursorKey(some[0]?.tenantId as string, 'ApiCalls') }));
-    expect(cursor?.pendingHours).toBeUndefined();
-  });
-
-  it('alerts on records approaching the 24-hour limit, and marks EXPIRED what can no longer be sent', async () => {
-    // Prepare: one tenant's next hour fails at the API (DisabledApiException) and stays PENDING.
-    const H4 = new Date('2026-03-10T08:00:00.000Z');
-    const t = [tenants[20] as Tenant];
-    fake.state.now = () => new Date('2026-03-10T09:15:00.000Z');
-    fake.state.faults.errorQueue.push({ name: 'DisabledApiException' });
-    const failed = await runBilling(deps(), { now: new Date('2026-03-10T09:15:00.000Z'), tenants: t });
-    expect(failed).toMatchObject({ sent: 3, undecided: 3 });
-    expect(alerts.alerts.map((a) => a.type)).toContain('BillingRecordsUndecided');
-    // Act: 19 h later (5 h before the deadline), the run resends it and raises the near-expiry alert.
-    alerts.alerts.length = 0;
-    const late = new Date(H4.getTime() + 19 * HOUR_MS);
-    fake.state.now = () => late;
-    // Set the cursor forward so only the stuck hour is involved.
-    await ctx.docs.send(
-      new UpdateCommand({
+    const { Item: accepted } = await ctx.docs.send(
+      new GetCommand({
         TableName: tables.ledger,
-        Key: ledgerCursorKey(t[0]?.tenantId as string, 'ApiCalls'),
-        UpdateExpression: 'SET closed = :c',
-        ExpressionAttributeValues: { ':c': true },
+        Key: ledgerKey(some[0]?.tenantId as string, 'ApiCalls', H3.toISOString()),
       }),
     );
-    const resent = await runBilling(deps(), { now: late, tenants: t });
-    expect(resent.nearExpiry).toBeGreaterThanOrEqual(1);
+    expect(accepted?.status).toBe('ACCEPTED');
+    // api.call: H2 left carry 0 (250 + 750 = 1 unit exactly); H3 = 1000 calls → 1 unit
+    expect(fakeQuantity(some[0] as Tenant, 'ApiCalls', H3)).toBe(1);
+  });
+
+  it('alerts on records approaching the 24-hour limit, then sends them while still accepted', async () => {
+    // Prepare: one tenant's next hours (H3 and H4: it was last billed at H2) fail at the API
+    // (DisabledApiException) and stay PENDING.
+    const H4 = new Date('2026-03-10T08:00:00.000Z');
+    const NOW4 = new Date('2026-03-10T09:15:00.000Z');
+    const t = [tenants[20] as Tenant];
+    fake.state.now = () => NOW4;
+    alerts.alerts.length = 0;
+    fake.state.faults.errorQueue.push({ name: 'DisabledApiException' });
+    const failed = await runBilling(deps(), { now: NOW4, tenants: t, lookbackHours: 23 });
+    expect(failed).toMatchObject({ targetHour: H4.toISOString(), prepared: 6, sent: 6, undecided: 6 });
+    expect(alerts.alerts.map((a) => a.type)).toEqual(['BillingRecordsUndecided']);
+    // Act: 19 h later (5 h before the deadline) the run resends it and raises the near-expiry alert.
+    alerts.alerts.length = 0;
+    const later = new Date(H4.getTime() + 19 * HOUR_MS);
+    fake.state.now = () => later;
+    const resent = await runBilling(deps(), { now: later, tenants: t, lookbackHours: 23 });
+    // Assess
+    expect(resent.nearExpiry).toBeGreaterThanOrEqual(6);
     expect(alerts.alerts.map((a) => a.type)).toContain('BillingRecordsNearExpiry');
     expect(fakeQuantity(t[0] as Tenant, 'ApiCalls', H4)).toBe(0);
+    const { Item } = await ctx.docs.send(
+      new GetCommand({
+        TableName: tables.ledger,
+        Key: ledgerKey(t[0]?.tenantId as string, 'ApiCalls', H4.toISOString()),
+      }),
+    );
+    expect(Item).toMatchObject({ status: 'ACCEPTED', attempts: 1 });
+  });
+
+  it('marks EXPIRED (and alerts) a PENDING record whose acceptance window has passed, without sending it', async () => {
+    const H4 = new Date('2026-03-10T08:00:00.000Z');
+    const NOW4 = new Date('2026-03-10T09:15:00.000Z');
+    const t = [tenants[21] as Tenant];
+    fake.state.now = () => NOW4;
+    fake.state.faults.errorQueue.push(
+      { name: 'InternalServiceErrorException' },
+      { name: 'InternalServiceErrorException' },
+      { name: 'InternalServiceErrorException' },
+    );
+    const failed = await runBilling(
+      { ...deps(new MarketplaceBillingProvider({ maxRounds: 1, clientSettings: { maxAttempts: 1 } })) },
+      { now: NOW4, tenants: t, lookbackHours: 23 },
+    );
+    expect(failed).toMatchObject({ prepared: 6, sent: 6, undecided: 6 });
+    alerts.alerts.length = 0;
+    const tooLate = new Date(H4.getTime() + 25 * HOUR_MS);
+    fake.state.now = () => tooLate;
+    const before = fake.state.records.size;
+    const summary = await runBilling(deps(), { now: tooLate, tenants: t, lookbackHours: 23 });
+    expect(summary.expired).toBe(6); // H3 and H4 × 3 dimensions
+    expect(alerts.alerts.find((a) => a.type === 'BillingRecordsExpired')?.detail).toMatchObject({
+      records: expect.arrayContaining([
+        expect.objectContaining({ tenantId: t[0]?.tenantId, hour: H4.toISOString() }),
+      ]),
+    });
+    const { Item } = await ctx.docs.send(
+      new GetCommand({
+        TableName: tables.ledger,
+        Key: ledgerKey(t[0]?.tenantId as string, 'ApiCalls', H4.toISOString()),
+      }),
+    );
+    expect(Item?.status).toBe('EXPIRED');
+    expect(fakeQuantity(t[0] as Tenant, 'ApiCalls', H4)).toBeUndefined();
+    // the other 24 hours in between were billed (zero records) — none of them was the expired one
+    expect(fake.state.records.size - before).toBe(summary.accepted);
   });
 });

@@ -23,7 +23,11 @@ export async function createBillingTables(): Promise<void> {
   }
 }
 
-export function clients(): { docs: DynamoDBDocumentClient; counters: CountersReader; ledger: LedgerRepository } {
+export function clients(): {
+  docs: DynamoDBDocumentClient;
+  counters: CountersReader;
+  ledger: LedgerRepository;
+} {
   const docs = documentClient();
   return {
     docs,
@@ -32,9 +36,15 @@ export function clients(): { docs: DynamoDBDocumentClient; counters: CountersRea
   };
 }
 
-export async function batchPut(docs: DynamoDBDocumentClient, table: string, items: Record<string, unknown>[]): Promise<void> {
+export async function batchPut(
+  docs: DynamoDBDocumentClient,
+  table: string,
+  items: Record<string, unknown>[],
+): Promise<void> {
   for (let i = 0; i < items.length; i += 25) {
-    let request: Record<string, unknown>[] | undefined = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
+    let request: Record<string, unknown>[] | undefined = items
+      .slice(i, i + 25)
+      .map((Item) => ({ PutRequest: { Item } }));
     while (request && request.length > 0) {
       const out = await docs.send(new BatchWriteCommand({ RequestItems: { [table]: request } }));
       request = out.UnprocessedItems?.[table] as Record<string, unknown>[] | undefined;

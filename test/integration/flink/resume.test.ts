@@ -3,18 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../domain/config';
+import { classifyUsageLine } from '../../../domain/usage/event';
 import { generateEvents } from '../../../flink/events';
 import { readOutputs, readSinkDir, sortRows } from '../../../flink/local';
 import { canonicalDecimal, referenceAggregate } from '../../../flink/reference';
 import { runRunner } from '../../../flink/runner';
 import { generateMeteringSql } from '../../../flink/sql';
 
-function eventTime(line: string): number {
-  try {
-    return Date.parse((JSON.parse(line) as { timestamp?: unknown }).timestamp as string);
-  } catch {
-    return Number.NaN;
-  }
+/** Event time of a valid line (the only lines that move the watermark), else NaN. */
+function eventTime(line: string, now: string): number {
+  const result = classifyUsageLine(line, { config: defaultConfig, now: new Date(now) });
+  return result.ok ? Date.parse(result.event.timestamp) : Number.NaN;
 }
 
 // Stop the job mid-stream with a savepoint (no drain), add more input, resume from the savepoint and
@@ -34,7 +33,7 @@ describe('stop with savepoint and resume', () => {
     let maxTs = 0;
     let split = -1;
     for (let i = 0; i < lines.length; i++) {
-      const ts = eventTime(lines[i] ?? '');
+      const ts = eventTime(lines[i] ?? '', generated.now);
       if (i >= lines.length * 0.5 && split < 0 && Number.isFinite(ts) && ts >= maxTs) split = i;
       if (Number.isFinite(ts)) maxTs = Math.max(maxTs, ts);
     }

@@ -33,13 +33,22 @@ const usage = (overrides: Partial<UsageRecord> = {}): UsageRecord => ({
 });
 
 const meter = (records: UsageRecord[], productCode?: string) =>
-  client.send(new BatchMeterUsageCommand({ UsageRecords: records, ...(productCode ? { ProductCode: productCode } : {}) }));
+  client.send(
+    new BatchMeterUsageCommand({
+      UsageRecords: records,
+      ...(productCode ? { ProductCode: productCode } : {}),
+    }),
+  );
 
 beforeAll(async () => {
   fake = await startMarketplaceFake({ port: 0 });
   // The real SDK client, pointed at the fake the way every client is: the standard endpoint variable.
   process.env.AWS_ENDPOINT_URL_MARKETPLACE_METERING = fake.url;
-  client = new MarketplaceMeteringClient({ region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
+  client = new MarketplaceMeteringClient({
+    region: 'us-east-1',
+    maxAttempts: 1,
+    credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+  });
 });
 afterAll(async () => {
   delete process.env.AWS_ENDPOINT_URL_MARKETPLACE_METERING;
@@ -50,7 +59,10 @@ beforeEach(() => {
   fake.state.now = () => NOW;
   fake.state.licenses.set(LICENSE_A, { customerAwsAccountId: '111111111111', productCode: 'prod-a' });
   fake.state.licenses.set(LICENSE_B, { customerAwsAccountId: '222222222222', productCode: 'prod-a' });
-  fake.state.licenses.set(LICENSE_OTHER_PRODUCT, { customerAwsAccountId: '333333333333', productCode: 'prod-b' });
+  fake.state.licenses.set(LICENSE_OTHER_PRODUCT, {
+    customerAwsAccountId: '333333333333',
+    productCode: 'prod-b',
+  });
   fake.state.products.set('prod-a', new Set(['ApiCalls', 'StorageGbHours']));
 });
 
@@ -77,20 +89,27 @@ describe('marketplace fake: BatchMeterUsage rules', () => {
   });
 
   it('rejects more than 25 records', async () => {
-    const records = Array.from({ length: 26 }, (_, i) => usage({ Dimension: 'ApiCalls', Timestamp: new Date(HOUR.getTime() - i * 60_000) }));
+    const records = Array.from({ length: 26 }, (_, i) =>
+      usage({ Dimension: 'ApiCalls', Timestamp: new Date(HOUR.getTime() - i * 60_000) }),
+    );
     await expect(meter(records)).rejects.toMatchObject({ name: 'ValidationException' });
   });
 
   it('rejects the WHOLE batch for one timestamp older than 24 h, storing nothing', async () => {
     const stale = new Date(NOW.getTime() - 24 * 3_600_000 - 1000);
-    await expect(meter([usage(), usage({ LicenseArn: LICENSE_B, CustomerAWSAccountId: '222222222222', Timestamp: stale })])).rejects.toBeInstanceOf(
-      TimestampOutOfBoundsException,
-    );
+    await expect(
+      meter([
+        usage(),
+        usage({ LicenseArn: LICENSE_B, CustomerAWSAccountId: '222222222222', Timestamp: stale }),
+      ]),
+    ).rejects.toBeInstanceOf(TimestampOutOfBoundsException);
     expect(fake.state.records.size).toBe(0);
   });
 
   it('rejects a future timestamp', async () => {
-    await expect(meter([usage({ Timestamp: new Date(NOW.getTime() + 60_000) })])).rejects.toBeInstanceOf(TimestampOutOfBoundsException);
+    await expect(meter([usage({ Timestamp: new Date(NOW.getTime() + 60_000) })])).rejects.toBeInstanceOf(
+      TimestampOutOfBoundsException,
+    );
   });
 
   it('accepts last month until 06:00 UTC on the 1st, and not after', async () => {
@@ -98,7 +117,9 @@ describe('marketplace fake: BatchMeterUsage rules', () => {
     const lastHourOfMarch = new Date('2026-03-31T23:00:00.000Z');
     expect((await meter([usage({ Timestamp: lastHourOfMarch })])).Results?.[0]?.Status).toBe('Success');
     fake.state.now = () => new Date('2026-04-01T06:00:00.000Z');
-    await expect(meter([usage({ Timestamp: lastHourOfMarch, Dimension: 'StorageGbHours' })])).rejects.toBeInstanceOf(TimestampOutOfBoundsException);
+    await expect(
+      meter([usage({ Timestamp: lastHourOfMarch, Dimension: 'StorageGbHours' })]),
+    ).rejects.toBeInstanceOf(TimestampOutOfBoundsException);
   });
 
   it('refuses a non-integer quantity', async () => {
@@ -106,9 +127,9 @@ describe('marketplace fake: BatchMeterUsage rules', () => {
   });
 
   it('refuses CustomerIdentifier, and a missing LicenseArn', async () => {
-    await expect(meter([{ CustomerIdentifier: 'cust-1', Dimension: 'ApiCalls', Timestamp: HOUR, Quantity: 1 }])).rejects.toBeInstanceOf(
-      InvalidCustomerIdentifierException,
-    );
+    await expect(
+      meter([{ CustomerIdentifier: 'cust-1', Dimension: 'ApiCalls', Timestamp: HOUR, Quantity: 1 }]),
+    ).rejects.toBeInstanceOf(InvalidCustomerIdentifierException);
     await expect(meter([usage({ LicenseArn: undefined })])).rejects.toBeInstanceOf(InvalidLicenseException);
   });
 
@@ -118,24 +139,36 @@ describe('marketplace fake: BatchMeterUsage rules', () => {
   });
 
   it('allows one product per call', async () => {
-    await expect(meter([usage(), usage({ LicenseArn: LICENSE_OTHER_PRODUCT, CustomerAWSAccountId: '333333333333' })])).rejects.toBeInstanceOf(
-      InvalidProductCodeException,
-    );
+    await expect(
+      meter([usage(), usage({ LicenseArn: LICENSE_OTHER_PRODUCT, CustomerAWSAccountId: '333333333333' })]),
+    ).rejects.toBeInstanceOf(InvalidProductCodeException);
     await expect(meter([usage()], 'prod-b')).rejects.toBeInstanceOf(InvalidProductCodeException);
   });
 
-  it("refuses a dimension the product does not define", async () => {
-    await expect(meter([usage({ Dimension: 'Gigawatts' })])).rejects.toBeInstanceOf(InvalidUsageDimensionException);
+  it('refuses a dimension the product does not define', async () => {
+    await expect(meter([usage({ Dimension: 'Gigawatts' })])).rejects.toBeInstanceOf(
+      InvalidUsageDimensionException,
+    );
   });
 
   it('requires UsageAllocations to sum to the quantity, with valid tags', async () => {
-    await expect(meter([usage({ Quantity: 5, UsageAllocations: [{ AllocatedUsageQuantity: 4 }] })])).rejects.toBeInstanceOf(
-      InvalidUsageAllocationsException,
-    );
     await expect(
-      meter([usage({ Quantity: 5, UsageAllocations: [{ AllocatedUsageQuantity: 5, Tags: [{ Key: 'bad#key', Value: 'v' }] }] })]),
+      meter([usage({ Quantity: 5, UsageAllocations: [{ AllocatedUsageQuantity: 4 }] })]),
+    ).rejects.toBeInstanceOf(InvalidUsageAllocationsException);
+    await expect(
+      meter([
+        usage({
+          Quantity: 5,
+          UsageAllocations: [{ AllocatedUsageQuantity: 5, Tags: [{ Key: 'bad#key', Value: 'v' }] }],
+        }),
+      ]),
     ).rejects.toBeInstanceOf(InvalidTagException);
-    const ok = await meter([usage({ Quantity: 5, UsageAllocations: [{ AllocatedUsageQuantity: 2 }, { AllocatedUsageQuantity: 3 }] })]);
+    const ok = await meter([
+      usage({
+        Quantity: 5,
+        UsageAllocations: [{ AllocatedUsageQuantity: 2 }, { AllocatedUsageQuantity: 3 }],
+      }),
+    ]);
     expect(ok.Results?.[0]?.Status).toBe('Success');
   });
 

@@ -67,7 +67,9 @@ describe('MarketplaceBillingProvider: request shape', () => {
   it('sends CustomerAWSAccountId + LicenseArn (no CustomerIdentifier, no ProductCode), integer quantity, allocations summing to it', async () => {
     mock.on(BatchMeterUsageCommand).callsFake(acceptAll);
     const outcomes = await provider().submit([record(7)]);
-    expect(outcomes).toEqual([{ kind: 'accepted', record: record(7), meteringRecordId: 'mr-100000000007-0' }]);
+    expect(outcomes).toEqual([
+      { kind: 'accepted', record: record(7), meteringRecordId: 'mr-100000000007-0' },
+    ]);
     expect(mock).toHaveReceivedCommandWith(BatchMeterUsageCommand, {
       UsageRecords: [
         {
@@ -88,7 +90,12 @@ describe('MarketplaceBillingProvider: request shape', () => {
   it('sends 60 records of one product and 3 of another in 3 + 1 calls of at most 25', async () => {
     mock.on(BatchMeterUsageCommand).callsFake(acceptAll);
     const other = (i: number) => record(i, { customer: { ...record(i).customer, productCode: 'prod-b' } });
-    const outcomes = await provider().submit([...Array.from({ length: 60 }, (_, i) => record(i)), other(100), other(101), other(102)]);
+    const outcomes = await provider().submit([
+      ...Array.from({ length: 60 }, (_, i) => record(i)),
+      other(100),
+      other(101),
+      other(102),
+    ]);
     const sizes = mock.commandCalls(BatchMeterUsageCommand).map((c) => c.args[0].input.UsageRecords?.length);
     expect(sizes).toEqual([25, 25, 10, 3]);
     expect(outcomes.filter((o) => o.kind === 'accepted')).toHaveLength(63);
@@ -113,7 +120,9 @@ describe('MarketplaceBillingProvider: per-record results', () => {
       };
     });
     const outcomes = await provider().submit([record(1), record(2), record(3), record(4)]);
-    expect(outcomes.map((o) => [o.record.tenantId, o.kind, 'reason' in o ? o.reason : o.meteringRecordId])).toEqual([
+    expect(
+      outcomes.map((o) => [o.record.tenantId, o.kind, 'reason' in o ? o.reason : o.meteringRecordId]),
+    ).toEqual([
       ['tenant-001', 'accepted', 'mr-a'],
       ['tenant-002', 'duplicate', 'DuplicateRecord'],
       ['tenant-003', 'rejected', 'CustomerNotSubscribed'],
@@ -126,12 +135,17 @@ describe('MarketplaceBillingProvider: per-record results', () => {
       .on(BatchMeterUsageCommand)
       .callsFakeOnce((input: BatchMeterUsageCommandInput) => {
         const [a, b, c] = input.UsageRecords ?? [];
-        return { Results: [{ UsageRecord: a, Status: 'Success', MeteringRecordId: 'mr-a' }], UnprocessedRecords: [b, c] };
+        return {
+          Results: [{ UsageRecord: a, Status: 'Success', MeteringRecordId: 'mr-a' }],
+          UnprocessedRecords: [b, c],
+        };
       })
       .callsFake(acceptAll);
     const outcomes = await provider().submit([record(1), record(2), record(3)]);
     expect(outcomes.every((o) => o.kind === 'accepted')).toBe(true);
-    const sent = mock.commandCalls(BatchMeterUsageCommand).map((c) => c.args[0].input.UsageRecords?.map((r) => r.Quantity));
+    const sent = mock
+      .commandCalls(BatchMeterUsageCommand)
+      .map((c) => c.args[0].input.UsageRecords?.map((r) => r.Quantity));
     expect(sent).toEqual([
       [1, 2, 3],
       [2, 3],
@@ -139,7 +153,10 @@ describe('MarketplaceBillingProvider: per-record results', () => {
   });
 
   it('reports records still unprocessed after maxRounds as retryable (never dropped)', async () => {
-    mock.on(BatchMeterUsageCommand).callsFake((input: BatchMeterUsageCommandInput) => ({ Results: [], UnprocessedRecords: input.UsageRecords }));
+    mock.on(BatchMeterUsageCommand).callsFake((input: BatchMeterUsageCommandInput) => ({
+      Results: [],
+      UnprocessedRecords: input.UsageRecords,
+    }));
     const outcomes = await provider().submit([record(1), record(2)]);
     expect(outcomes.map((o) => [o.kind, 'reason' in o ? o.reason : ''])).toEqual([
       ['retryable', 'UnprocessedRecords'],
@@ -184,7 +201,9 @@ describe('MarketplaceBillingProvider: every BatchMeterUsage exception', () => {
       return acceptAll(input);
     });
     const outcomes = await provider().submit([1, 2, 3, 4, 5].map((i) => record(i)));
-    const byTenant = Object.fromEntries(outcomes.map((o) => [o.record.tenantId, [o.kind, 'reason' in o ? o.reason : 'ok']]));
+    const byTenant = Object.fromEntries(
+      outcomes.map((o) => [o.record.tenantId, [o.kind, 'reason' in o ? o.reason : 'ok']]),
+    );
     expect(byTenant).toEqual({
       'tenant-001': ['accepted', 'ok'],
       'tenant-002': ['accepted', 'ok'],
@@ -201,7 +220,12 @@ describe('MarketplaceBillingProvider: every BatchMeterUsage exception', () => {
     ['InvalidProductCodeException', () => new InvalidProductCodeException(opts)],
     [
       'UnknownServiceError',
-      () => new MarketplaceMeteringServiceException({ name: 'UnknownServiceError', $fault: 'server', $metadata: {} }),
+      () =>
+        new MarketplaceMeteringServiceException({
+          name: 'UnknownServiceError',
+          $fault: 'server',
+          $metadata: {},
+        }),
     ],
   ])('%s (the whole call): every record stays undecided, one call, no bisection', async (name, make) => {
     mock.on(BatchMeterUsageCommand).rejects(make());
@@ -221,7 +245,10 @@ describe('coverage of the API contract', () => {
     const { createRequire } = await import('node:module');
     const require = createRequire(import.meta.url);
     const pkg = require.resolve('@aws-sdk/client-marketplace-metering/package.json');
-    const dts = readFileSync(pkg.replace('package.json', 'dist-types/commands/BatchMeterUsageCommand.d.ts'), 'utf8');
+    const dts = readFileSync(
+      pkg.replace('package.json', 'dist-types/commands/BatchMeterUsageCommand.d.ts'),
+      'utf8',
+    );
     const documented = [...dts.matchAll(/@throws \{@link (\w+)\}/g)].map((m) => m[1]).sort();
     expect(documented).toEqual([
       'DisabledApiException',

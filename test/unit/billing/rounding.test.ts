@@ -23,7 +23,11 @@ describe('decimal quantities', () => {
 describe('rounding rule: floor, remainder carried', () => {
   it('bills whole units and carries the remainder to the next hour', () => {
     // Prepare: 1 unit = 1000 calls; 2,500 calls this hour, 300 carried in
-    const hour = roundHour({ usageMicro: toMicro('2500'), carryInMicro: toMicro('300'), perUnitMicro: toMicro('1000') });
+    const hour = roundHour({
+      usageMicro: toMicro('2500'),
+      carryInMicro: toMicro('300'),
+      perUnitMicro: toMicro('1000'),
+    });
     // Assess: 2,800 calls = 2 units + 800 carried
     expect(hour.units).toBe(2n);
     expect(hour.carryOutMicro).toBe(toMicro('800'));
@@ -89,6 +93,8 @@ describe('rounding rule: floor, remainder carried', () => {
   });
 
   it('rejects a carry outside [0, perUnit)', () => {
-    expect(() => roundHour({ usageMicro: 0n, carryInMicro: toMicro('1000'), perUnitMicro: toMicro('1000') })).toThrow(/carryInMicro/);
+    expect(() =>
+      roundHour({ usageMicro: 0n, carryInMicro: toMicro('1000'), perUnitMicro: toMicro('1000') }),
+    ).toThrow(/carryInMicro/);
   });
 });

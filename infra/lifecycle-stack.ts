@@ -1,0 +1,323 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Arn, ArnFormat, Duration, Fn, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import type * as cognito from 'aws-cdk-lib/aws-cognito';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
+import type { Construct } from 'constructs';
+import { resourceName, type TenantryConfig } from '../domain/config';
+import { signupEventPattern } from '../domain/lifecycle/events';
+import { siloKeyAliasPrefix, siloTableNamePrefix } from '../domain/lifecycle/silo';
+import { type LambdaFunction, lambdaFolders, lambdaFunctions, type Substitutions } from '../workflows/common';
+import { definitionJson, stateMachineName, type WorkflowName, workflowNames } from '../workflows/index';
+import { TenantryFunction } from './private/tenantry-function';
+import { siloTemplate } from './silo-stack';
+
+export interface LifecycleStackProps extends StackProps {
+  readonly config: TenantryConfig;
+  /** Control plane: the tenant catalog and the bus lifecycle events and signups travel on. */
+  readonly catalogTable: dynamodb.ITable;
+  readonly eventBus: events.IEventBus;
+  /** Pooled plane: the pooled tenant data table and bucket (tenant prefix `<id>/`). */
+  readonly pooledTable: dynamodb.ITable;
+  readonly tenantDataBucket: s3.IBucket;
+  /** Identity: the user pool (custom:tenantId, custom:tier) and the role assumed for tenant data access. */
+  readonly userPool: cognito.IUserPool;
+  readonly tenantAccessRole: iam.IRole;
+  /** Billing: the final-bill task (input `{ tenantId }`) offboarding calls. */
+  readonly billingFinalFunction: lambda.IFunction;
+}
+
+type OwnFunction = Exclude<LambdaFunction, 'billingFinal'>;
+
+/**
+ * The tenant lifecycle: the onboarding, promotion and offboarding state machines (the ASL from
+ * workflows/, `DefinitionBody.fromString` with definition substitutions), their task functions, the
+ * silo template (synthesized from infra/silo-stack.ts, uploaded as an asset for CreateStack), the
+ * CloudFormation role silo stacks are deployed with, and the signup rule → signup starter.
+ * Every permission is granted explicitly per role; no action wildcards.
+ */
+export class LifecycleStack extends Stack {
+  public readonly stateMachines: Readonly<Record<WorkflowName, sfn.StateMachine>>;
+  public readonly functions: Readonly<Record<OwnFunction | 'signupStarter', lambda.IFunction>>;
+  public readonly siloDeploymentRole: iam.Role;
+  public readonly signupRule: events.Rule;
+
+  public constructor(scope: Construct, id: string, props: LifecycleStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const arn = (service: string, resource: string, resourceName?: string) =>
+      Arn.format({ service, resource, resourceName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }, this);
+    const siloTablesArn = arn('dynamodb', 'table', `${siloTableNamePrefix(config)}*`);
+    const siloStacksArn = arn('cloudformation', 'stack', `${resourceName(config, 'silo-')}*/*`);
+    const keysArn = arn('kms', 'key', '*');
+    const siloAliasPattern = `${siloKeyAliasPrefix(config)}*`;
+
+    // --- task functions ---------------------------------------------------------------------------
+    const fn = (
+      key: OwnFunction | 'signupStarter',
+      folder: string,
+      environment: Record<string, string>,
+      timeout = 10,
+    ) =>
+      new TenantryFunction(this, `${key[0]?.toUpperCase()}${key.slice(1)}Function`, {
+        folder,
+        environment,
+        timeout: Duration.seconds(timeout),
+      }).function;
+    const catalogEnv = { CATALOG_TABLE_NAME: props.catalogTable.tableName };
+    const functions = {
+      validate: fn('validate', lambdaFolders.validate, catalogEnv),
+      catalog: fn('catalog', lambdaFolders.catalog, catalogEnv),
+      transition: fn('transition', lambdaFolders.transition, catalogEnv),
+      copy: fn('copy', lambdaFolders.copy, { POOLED_TABLE_NAME: props.pooledTable.tableName }, 300),
+      verify: fn('verify', lambdaFolders.verify, { POOLED_TABLE_NAME: props.pooledTable.tableName }, 900),
+      purge: fn(
+        'purge',
+        lambdaFolders.purge,
+        {
+          POOLED_TABLE_NAME: props.pooledTable.tableName,
+          TENANT_DATA_BUCKET_NAME: props.tenantDataBucket.bucketName,
+        },
+        300,
+      ),
+      identityPurge: fn(
+        'identityPurge',
+        lambdaFolders.identityPurge,
+        { USER_POOL_ID: props.userPool.userPoolId },
+        120,
+      ),
+      siloDeprovision: fn('siloDeprovision', lambdaFolders.siloDeprovision, {}, 60),
+    } satisfies Record<OwnFunction, lambda.IFunction>;
+    const allow = (
+      grantee: iam.IGrantable,
+      actions: string[],
+      resources: string[],
+      conditions?: Record<string, unknown>,
+    ) =>
+      grantee.grantPrincipal.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions, resources, conditions }),
+      );
+
+    const catalogArn = props.catalogTable.tableArn;
+    allow(functions.validate, ['dynamodb:GetItem'], [catalogArn]);
+    for (const f of [functions.catalog, functions.transition])
+      allow(f, ['dynamodb:GetItem', 'dynamodb:PutItem'], [catalogArn]);
+    const pooledArn = props.pooledTable.tableArn;
+    allow(functions.copy, ['dynamodb:Scan', 'dynamodb:BatchWriteItem'], [pooledArn, siloTablesArn]);
+    allow(functions.verify, ['dynamodb:Scan'], [pooledArn, siloTablesArn]);
+    allow(functions.purge, ['dynamodb:Scan', 'dynamodb:BatchWriteItem'], [pooledArn]);
+    for (const f of [functions.copy, functions.verify, functions.purge])
+      props.pooledTable.encryptionKey?.grantEncryptDecrypt(f);
+    allow(functions.purge, ['s3:ListBucketVersions', 's3:ListBucket'], [props.tenantDataBucket.bucketArn]);
+    allow(
+      functions.purge,
+      ['s3:DeleteObject', 's3:DeleteObjectVersion'],
+      [props.tenantDataBucket.arnForObjects('*')],
+    );
+    allow(
+      functions.identityPurge,
+      [
+        'cognito-idp:ListUsersInGroup',
+        'cognito-idp:AdminGetUser',
+        'cognito-idp:AdminDisableUser',
+        'cognito-idp:AdminDeleteUser',
+        'cognito-idp:DeleteGroup',
+      ],
+      [props.userPool.userPoolArn],
+    );
+
+    // --- the role CloudFormation deploys and deletes silo stacks with ----------------------------
+    this.siloDeploymentRole = new iam.Role(this, 'SiloDeploymentRole', {
+      roleName: resourceName(config, 'silo-deployment'),
+      assumedBy: new iam.ServicePrincipal('cloudformation.amazonaws.com'),
+      description: 'CloudFormation creates and deletes tenant silo stacks (table + KMS key) with this role',
+    });
+    allow(
+      this.siloDeploymentRole,
+      [
+        'dynamodb:CreateTable',
+        'dynamodb:DeleteTable',
+        'dynamodb:DescribeTable',
+        'dynamodb:UpdateContinuousBackups',
+        'dynamodb:DescribeContinuousBackups',
+        'dynamodb:TagResource',
+        'dynamodb:UntagResource',
+        'dynamodb:ListTagsOfResource',
+      ],
+      [siloTablesArn],
+    );
+    allow(this.siloDeploymentRole, ['kms:CreateKey'], ['*']);
+    allow(
+      this.siloDeploymentRole,
+      [
+        'kms:DescribeKey',
+        'kms:PutKeyPolicy',
+        'kms:GetKeyPolicy',
+        'kms:EnableKeyRotation',
+        'kms:GetKeyRotationStatus',
+        'kms:ScheduleKeyDeletion',
+        'kms:CreateGrant',
+        'kms:ListResourceTags',
+        'kms:CreateAlias',
+        'kms:DeleteAlias',
+      ],
+      [keysArn, arn('kms', 'alias', siloAliasPattern.slice('alias/'.length))],
+    );
+    allow(
+      functions.siloDeprovision,
+      [
+        'cloudformation:DescribeStacks',
+        'cloudformation:DescribeStackResources',
+        'cloudformation:DeleteStack',
+      ],
+      [siloStacksArn],
+    );
+    allow(functions.siloDeprovision, ['kms:ScheduleKeyDeletion', 'kms:DescribeKey'], [keysArn], {
+      'ForAnyValue:StringLike': { 'kms:ResourceAliases': [siloAliasPattern] },
+    });
+    const passDeploymentRole = new iam.PolicyStatement({
+      actions: ['iam:PassRole'],
+      resources: [this.siloDeploymentRole.roleArn],
+      conditions: { StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } },
+    });
+    functions.siloDeprovision.addToRolePolicy(passDeploymentRole);
+
+    // --- the silo template, synthesized from the silo stack construct -----------------------------
+    const templateDir = mkdtempSync(join(tmpdir(), 'tenantry-silo-template-'));
+    mkdirSync(templateDir, { recursive: true });
+    const templateFile = join(templateDir, 'silo-tenant.template.json');
+    writeFileSync(templateFile, JSON.stringify(siloTemplate(config)));
+    const template = new s3assets.Asset(this, 'SiloTemplate', { path: templateFile });
+
+    // --- state machines -----------------------------------------------------------------------------
+    const functionArns = Object.fromEntries(
+      (Object.keys(lambdaFunctions) as LambdaFunction[]).map((key) => [
+        lambdaFunctions[key],
+        key === 'billingFinal' ? props.billingFinalFunction.functionArn : functions[key].functionArn,
+      ]),
+    ) as Record<(typeof lambdaFunctions)[LambdaFunction], string>;
+    const substitutions: Substitutions = {
+      ...functionArns,
+      UserPoolId: props.userPool.userPoolId,
+      EventBusName: props.eventBus.eventBusName,
+      SiloTemplateUrl: template.httpUrl,
+      SiloDeploymentRoleArn: this.siloDeploymentRole.roleArn,
+      TenantAccessRoleArn: props.tenantAccessRole.roleArn,
+      DataMoverRoleArns: Fn.join(',', [
+        functions.copy.role?.roleArn ?? '',
+        functions.verify.role?.roleArn ?? '',
+      ]),
+    };
+    const invokedBy: Record<WorkflowName, LambdaFunction[]> = {
+      onboarding: ['validate', 'catalog', 'transition', 'identityPurge', 'siloDeprovision'],
+      promotion: ['validate', 'catalog', 'transition', 'copy', 'verify', 'purge', 'siloDeprovision'],
+      offboarding: ['validate', 'transition', 'billingFinal', 'identityPurge', 'siloDeprovision', 'purge'],
+    };
+    const machines = {} as Record<WorkflowName, sfn.StateMachine>;
+    for (const name of workflowNames) {
+      const role = new iam.Role(this, `${pascal(name)}Role`, {
+        assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
+        description: `Tenantry ${name} state machine`,
+      });
+      const invoked = invokedBy[name].map((key) =>
+        key === 'billingFinal' ? props.billingFinalFunction.functionArn : functions[key].functionArn,
+      );
+      allow(role, ['lambda:InvokeFunction'], invoked);
+      allow(role, ['events:PutEvents'], [props.eventBus.eventBusArn]);
+      if (name === 'onboarding') {
+        allow(
+          role,
+          [
+            'cognito-idp:CreateGroup',
+            'cognito-idp:AdminCreateUser',
+            'cognito-idp:AdminGetUser',
+            'cognito-idp:AdminAddUserToGroup',
+          ],
+          [props.userPool.userPoolArn],
+        );
+      }
+      if (name !== 'offboarding') {
+        allow(role, ['cloudformation:CreateStack', 'cloudformation:DescribeStacks'], [siloStacksArn]);
+        allow(role, ['s3:GetObject'], [template.bucket.arnForObjects(template.s3ObjectKey)]);
+        role.addToPrincipalPolicy(passDeploymentRole);
+      }
+      const logGroup = new logs.LogGroup(this, `${pascal(name)}Logs`, {
+        retention: logs.RetentionDays.ONE_YEAR,
+      });
+      machines[name] = new sfn.StateMachine(this, pascal(name), {
+        stateMachineName: stateMachineName(config, name),
+        definitionBody: sfn.DefinitionBody.fromString(definitionJson(name, config)),
+        definitionSubstitutions: substitutions,
+        role,
+        tracingEnabled: true,
+        // ALL without execution data: every state transition is logged, never tenant payloads.
+        logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+      });
+    }
+    this.stateMachines = machines;
+
+    // --- signup → onboarding --------------------------------------------------------------------
+    const signupStarter = fn('signupStarter', 'signup-starter', {
+      ONBOARDING_STATE_MACHINE_ARN: machines.onboarding.stateMachineArn,
+    });
+    allow(signupStarter, ['states:StartExecution'], [machines.onboarding.stateMachineArn]);
+    this.signupRule = new events.Rule(this, 'SignupRule', {
+      ruleName: resourceName(config, 'signup-to-onboarding'),
+      eventBus: props.eventBus,
+      eventPattern: {
+        source: [...signupEventPattern.source],
+        detailType: [...signupEventPattern['detail-type']],
+      },
+      targets: [
+        new targets.LambdaFunction(signupStarter, { retryAttempts: 8, maxEventAge: Duration.hours(24) }),
+      ],
+    });
+    this.functions = { ...functions, signupStarter };
+
+    acknowledgeScopedWildcards(this);
+  }
+}
+
+const WILDCARD_REASON =
+  'Resource patterns are scoped by naming: silo tables/stacks/aliases are <product>-<stage>-silo-*, tenant objects ' +
+  'are addressed by prefix inside the one data bucket, silo KMS keys are limited by their silo alias ' +
+  '(kms:ResourceAliases); kms:CreateKey and the Step Functions log-delivery actions have no resource ARN.';
+
+/** Acknowledges AwsSolutions-IAM5 for each wildcard resource of this stack's own policies, by its exact finding id. */
+function acknowledgeScopedWildcards(stack: Stack): void {
+  stack.node.addValidation({
+    validate: () => {
+      for (const child of stack.node.findAll()) {
+        if (!(child instanceof iam.CfnPolicy)) continue;
+        const document = stack.resolve(child.policyDocument) as { Statement?: { Resource?: unknown }[] };
+        for (const statement of document.Statement ?? []) {
+          const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+          for (const resource of resources) {
+            const flat = flattenCfnReference(resource);
+            if (flat.includes('*')) {
+              Validations.of(child).acknowledge({
+                id: `AwsSolutions-IAM5[Resource::${flat}]`,
+                reason: WILDCARD_REASON,
+              });
+            }
+          }
+        }
+      }
+      return [];
+    },
+  });
+}
+
+function pascal(name: string): string {
+  return `${name[0]?.toUpperCase()}${name.slice(1)}`;
+}

@@ -1,0 +1,358 @@
+// Fault injection on the real interpreter: for every Task state of every workflow, that state fails
+// with a non-retryable error and the documented end state is asserted (compensated / rolled back /
+// left re-runnable, nothing orphaned, catalog consistent, failure event emitted). Lambda tasks fail
+// through the handler host's fault book; service-integration tasks are swapped for a call that fails
+// the same way (support.ts: machineWithFault). A transient error is retried and the run succeeds.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { clearFaults, injectFault, listInvocations } from '../support';
+import {
+  activeTenant,
+  eventsOf,
+  groupExists,
+  type Harness,
+  machineWithFault,
+  objectKeys,
+  putObjects,
+  run,
+  seedItems,
+  setupHarness,
+  siloTable,
+  stackStatus,
+  tableExists,
+  tally,
+  userTenant,
+} from './support';
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await setupHarness();
+});
+
+const signup = (tenantId: string) => ({
+  tenantId,
+  name: `${tenantId} GmbH`,
+  tier: 'enterprise',
+  adminEmail: `admin@${tenantId}.example`,
+});
+const slug = (state: string) => state.toLowerCase().replace(/[^a-z0-9]/g, '');
+
+describe('onboarding (silo tier, so every task state is on the path)', () => {
+  const compensated = [
+    'CreateTenantGroup',
+    'CreateAdminUser',
+    'AddAdminToGroup',
+    'CreateSiloStack',
+    'DescribeSiloStack',
+    'RecordSiloResources',
+    'ActivateTenant',
+  ];
+
+  it.each(compensated)(
+    '%s fails → compensated: nothing left, tenant FAILED with the reason, failure event',
+    async (state) => {
+      // Prepare
+      const tenantId = `onb-${slug(state)}`.slice(0, 40);
+      const machine = await machineWithFault(h, 'onboarding', state);
+      await h.events();
+      // Act
+      const result = await run(h, machine, signup(tenantId));
+      await clearFaults();
+      // Assess
+      expect(result.status).toBe('FAILED');
+      expect(result.error).toBe('OnboardingFailed');
+      expect(result.cause).toContain(`${state}: InjectedFault`);
+      expect(result.path).toEqual(
+        expect.arrayContaining([state, 'Compensate', 'CompensateIdentity', 'MarkFailed']),
+      );
+      const tenant = await h.catalog.get(tenantId);
+      expect(tenant.status).toBe('FAILED');
+      expect(tenant.silo).toBeUndefined();
+      expect(tenant.history.at(-1)).toMatchObject({
+        from: 'PENDING',
+        to: 'FAILED',
+        reason: `${state}: InjectedFault`,
+        executionArn: result.executionArn,
+      });
+      expect(await groupExists(h, tenantId)).toBe(false);
+      expect(await userTenant(h, `admin@${tenantId}.example`)).toBeNull();
+      expect(await stackStatus(h, tenantId)).toBe('ABSENT');
+      expect(await tableExists(h, siloTable(tenantId))).toBe(false);
+      const failed = eventsOf(await h.events(), 'TenantOnboardingFailed', tenantId);
+      expect(failed.map((e) => e.detail)).toEqual([
+        expect.objectContaining({
+          stage: 'compensated',
+          failedState: state,
+          error: 'InjectedFault',
+          compensated: true,
+        }),
+      ]);
+    },
+  );
+
+  it('Validate fails → rejected: no record, nothing created, failure event', async () => {
+    const machine = await machineWithFault(h, 'onboarding', 'Validate');
+    const result = await run(h, machine, signup('onb-validate'));
+    await clearFaults();
+    expect(result.error).toBe('OnboardingRejected');
+    expect(result.path).toEqual(['Validate', 'EmitOnboardingRejected', 'OnboardingRejected']);
+    expect(await h.catalog.find('onb-validate')).toBeUndefined();
+    expect(await groupExists(h, 'onb-validate')).toBe(false);
+    expect(eventsOf(await h.events(), 'TenantOnboardingFailed', 'onb-validate')[0]?.detail).toMatchObject({
+      stage: 'rejected',
+    });
+  });
+
+  it('CreateTenantRecord fails → compensated: no record, no group, no user, no stack, failure event', async () => {
+    const machine = await machineWithFault(h, 'onboarding', 'CreateTenantRecord');
+    const result = await run(h, machine, signup('onb-record'));
+    await clearFaults();
+    expect(result.error).toBe('OnboardingFailed');
+    expect(await h.catalog.find('onb-record')).toBeUndefined();
+    expect(await groupExists(h, 'onb-record')).toBe(false);
+    expect(await stackStatus(h, 'onb-record')).toBe('ABSENT');
+    expect(eventsOf(await h.events(), 'TenantOnboardingFailed', 'onb-record')[0]?.detail).toMatchObject({
+      failedState: 'CreateTenantRecord',
+      compensated: true,
+    });
+  });
+
+  it('CheckExistingAdmin: an admin email owned by another tenant fails the run and that user is never touched', async () => {
+    const first = await run(h, 'onboarding', {
+      ...signup('owner-co'),
+      tier: 'pro',
+      adminEmail: 'shared@corp.example',
+    });
+    expect(first.status, first.cause).toBe('SUCCEEDED');
+    const result = await run(h, 'onboarding', { ...signup('taker-co'), adminEmail: 'shared@corp.example' });
+    expect(result.error).toBe('OnboardingFailed');
+    expect(result.path).toEqual(
+      expect.arrayContaining(['CheckExistingAdmin', 'AdminIsOurs?', 'AdminOwnedElsewhere']),
+    );
+    expect(result.cause).toContain('AdminUserBelongsToAnotherTenant');
+    expect(await userTenant(h, 'shared@corp.example')).toBe('owner-co');
+    expect(await groupExists(h, 'owner-co')).toBe(true);
+    expect(await groupExists(h, 'taker-co')).toBe(false);
+    expect((await h.catalog.get('taker-co')).status).toBe('FAILED');
+  });
+
+  it('CheckExistingAdmin fails → compensated', async () => {
+    await run(h, 'onboarding', { ...signup('owner-two'), tier: 'pro', adminEmail: 'shared2@corp.example' });
+    const machine = await machineWithFault(h, 'onboarding', 'CheckExistingAdmin');
+    const result = await run(h, machine, { ...signup('taker-two'), adminEmail: 'shared2@corp.example' });
+    await clearFaults();
+    expect(result.cause).toContain('CheckExistingAdmin: InjectedFault');
+    expect(await userTenant(h, 'shared2@corp.example')).toBe('owner-two');
+    expect((await h.catalog.get('taker-two')).status).toBe('FAILED');
+    expect(await groupExists(h, 'taker-two')).toBe(false);
+  });
+
+  it('a failing compensation step is reported and the next steps still run (never left PENDING)', async () => {
+    const machine = await machineWithFault(h, 'onboarding', 'RecordSiloResources');
+    await injectFault({ function: 'tenant-identity-purge', errorName: 'InjectedFault', times: 1 });
+    await h.events();
+    const result = await run(h, machine, signup('onb-double'));
+    await clearFaults();
+    expect(result.error).toBe('OnboardingFailed');
+    expect((await h.catalog.get('onb-double')).status).toBe('FAILED');
+    expect(await stackStatus(h, 'onb-double')).toBe('ABSENT');
+    const [event] = eventsOf(await h.events(), 'TenantOnboardingFailed', 'onb-double');
+    expect(event?.detail).toMatchObject({ compensated: false, failedState: 'RecordSiloResources' });
+    expect(event?.detail.compensationErrors).toEqual([
+      expect.objectContaining({ state: 'CompensateIdentity' }),
+    ]);
+  });
+
+  it('EmitTenantOnboarded fails → the tenant stays ACTIVE and complete; the run reports the missing event', async () => {
+    const machine = await machineWithFault(h, 'onboarding', 'EmitTenantOnboarded');
+    const result = await run(h, machine, signup('onb-emit'));
+    await clearFaults();
+    expect(result.error).toBe('OnboardedEventNotSent');
+    expect(await h.catalog.get('onb-emit')).toMatchObject({ status: 'ACTIVE', isolation: 'silo' });
+    expect(await stackStatus(h, 'onb-emit')).toBe('CREATE_COMPLETE');
+  });
+
+  it('a transient error is retried and the run succeeds', async () => {
+    await injectFault({ function: 'tenant-catalog', errorName: 'Lambda.TooManyRequestsException', times: 1 });
+    const result = await run(h, 'onboarding', { ...signup('onb-transient'), tier: 'starter' });
+    expect(result.status, result.cause).toBe('SUCCEEDED');
+    const catalogCalls = (await listInvocations()).filter((c) => c.folder === 'tenant-catalog');
+    expect(catalogCalls.map((c) => c.error ?? 'ok').slice(-2)).toEqual([
+      'Lambda.TooManyRequestsException',
+      'ok',
+    ]);
+    expect((await h.catalog.get('onb-transient')).status).toBe('ACTIVE');
+  });
+});
+
+describe('promotion (pool → silo)', () => {
+  const ITEMS = 40;
+
+  async function pooledTenantWithItems(tenantId: string) {
+    await activeTenant(h, tenantId, 'pro');
+    await seedItems(h, h.life.pooledTable, tenantId, ITEMS);
+    return tally(h, h.life.pooledTable, tenantId);
+  }
+
+  async function expectRolledBack(
+    tenantId: string,
+    before: { count: number; checksum: string },
+    executionArn: string,
+  ) {
+    const tenant = await h.catalog.get(tenantId);
+    expect(tenant).toMatchObject({ status: 'ACTIVE', tier: 'pro', isolation: 'pool' });
+    expect(tenant.silo).toBeUndefined();
+    expect(await tally(h, h.life.pooledTable, tenantId)).toEqual(before);
+    expect(await stackStatus(h, tenantId)).toBe('ABSENT');
+    expect(await tableExists(h, siloTable(tenantId))).toBe(false);
+    const last = tenant.history.at(-1);
+    if (last?.to === 'ACTIVE' && last.from === 'MIGRATING') expect(last.executionArn).toBe(executionArn);
+  }
+
+  it.each([
+    'SetMigrating',
+    'CreateSiloStack',
+    'DescribeSiloStack',
+    'CopyChunk',
+    'VerifyCopy',
+    'SwitchCatalog',
+    'PurgePoolChunk',
+    'ActivateTenant',
+  ])(
+    '%s fails → rolled back to the pool: items intact, silo deleted, ACTIVE, failure event',
+    async (state) => {
+      const tenantId = `pro-${slug(state)}`.slice(0, 40);
+      const before = await pooledTenantWithItems(tenantId);
+      const machine = await machineWithFault(h, 'promotion', state);
+      await h.events();
+      const result = await run(h, machine, { tenantId, targetTier: 'enterprise' });
+      await clearFaults();
+      expect(result.status).toBe('FAILED');
+      expect(result.error).toBe('PromotionFailed');
+      expect(result.cause).toContain(`${state}: InjectedFault`);
+      expect(result.path).toEqual(
+        expect.arrayContaining([state, 'Rollback', 'RevertCatalog', 'RestoreActive']),
+      );
+      if (['PurgePoolChunk', 'ActivateTenant'].includes(state)) expect(result.path).toContain('RestoreChunk');
+      await expectRolledBack(tenantId, before, result.executionArn);
+      expect(eventsOf(await h.events(), 'TenantPromotionFailed', tenantId).map((e) => e.detail)).toEqual([
+        expect.objectContaining({ stage: 'rolled-back', failedState: state, rolledBack: true }),
+      ]);
+    },
+  );
+
+  it('Validate fails → rejected, nothing changed', async () => {
+    const before = await pooledTenantWithItems('pro-validate');
+    const version = (await h.catalog.get('pro-validate')).version;
+    const machine = await machineWithFault(h, 'promotion', 'Validate');
+    const result = await run(h, machine, { tenantId: 'pro-validate', targetTier: 'enterprise' });
+    await clearFaults();
+    expect(result.error).toBe('PromotionRejected');
+    expect((await h.catalog.get('pro-validate')).version).toBe(version);
+    expect(await tally(h, h.life.pooledTable, 'pro-validate')).toEqual(before);
+  });
+
+  it('re-running a promotion after its fault is removed completes', async () => {
+    const before = await pooledTenantWithItems('pro-rerun');
+    const faulty = await machineWithFault(h, 'promotion', 'VerifyCopy');
+    const failed = await run(h, faulty, { tenantId: 'pro-rerun', targetTier: 'enterprise' });
+    await clearFaults();
+    expect(failed.error).toBe('PromotionFailed');
+    const rerun = await run(h, 'promotion', { tenantId: 'pro-rerun', targetTier: 'enterprise' });
+    expect(rerun.status, rerun.cause).toBe('SUCCEEDED');
+    expect(await tally(h, siloTable('pro-rerun'), 'pro-rerun')).toEqual(before);
+    expect((await tally(h, h.life.pooledTable, 'pro-rerun')).count).toBe(0);
+    expect(await h.catalog.get('pro-rerun')).toMatchObject({ status: 'ACTIVE', isolation: 'silo' });
+  });
+
+  it('a transient copy error is retried and the promotion succeeds', async () => {
+    const before = await pooledTenantWithItems('pro-transient');
+    await injectFault({ function: 'tenant-data-copy', errorName: 'Lambda.ServiceException', times: 1 });
+    const result = await run(h, 'promotion', { tenantId: 'pro-transient', targetTier: 'enterprise' });
+    expect(result.status, result.cause).toBe('SUCCEEDED');
+    expect(await tally(h, siloTable('pro-transient'), 'pro-transient')).toEqual(before);
+  });
+
+  it('EmitTenantPromoted fails → the tenant stays ACTIVE on its complete silo', async () => {
+    const before = await pooledTenantWithItems('pro-emit');
+    const machine = await machineWithFault(h, 'promotion', 'EmitTenantPromoted');
+    const result = await run(h, machine, { tenantId: 'pro-emit', targetTier: 'enterprise' });
+    await clearFaults();
+    expect(result.error).toBe('PromotedEventNotSent');
+    expect(await h.catalog.get('pro-emit')).toMatchObject({ status: 'ACTIVE', isolation: 'silo' });
+    expect(await tally(h, siloTable('pro-emit'), 'pro-emit')).toEqual(before);
+  });
+});
+
+describe('offboarding', () => {
+  async function onboardedWithData(tenantId: string, tier: string) {
+    const result = await run(h, 'onboarding', {
+      tenantId,
+      name: tenantId,
+      tier,
+      adminEmail: `admin@${tenantId}.example`,
+    });
+    expect(result.status, result.cause).toBe('SUCCEEDED');
+    await seedItems(h, h.life.pooledTable, tenantId, 20);
+    await putObjects(h, [`${tenantId}/a.txt`, `${tenantId}/b/c.txt`]);
+  }
+
+  async function expectErased(tenantId: string) {
+    expect((await h.catalog.get(tenantId)).status).toBe('OFFBOARDED');
+    expect((await tally(h, h.life.pooledTable, tenantId)).count).toBe(0);
+    expect(await objectKeys(h, `${tenantId}/`)).toEqual([]);
+    expect(await groupExists(h, tenantId)).toBe(false);
+    expect(await userTenant(h, `admin@${tenantId}.example`)).toBeNull();
+    expect(await stackStatus(h, tenantId)).toBe('ABSENT');
+  }
+
+  it.each([
+    ['SetOffboarding', 'pro'],
+    ['FinalBill', 'pro'],
+    ['PurgeIdentity', 'pro'],
+    ['DeleteSilo', 'enterprise'],
+    ['PurgePooledItems', 'pro'],
+    ['PurgeObjects', 'pro'],
+    ['SetOffboarded', 'pro'],
+  ])(
+    '%s fails → failure event, no access (never ACTIVE again), and a re-run erases everything',
+    async (state, tier) => {
+      const tenantId = `off-${slug(state)}`.slice(0, 40);
+      await onboardedWithData(tenantId, tier);
+      const machine = await machineWithFault(h, 'offboarding', state);
+      await h.events();
+      const result = await run(h, machine, { tenantId });
+      await clearFaults();
+      expect(result.error).toBe('OffboardingFailed');
+      expect(result.cause).toContain(`${state}: InjectedFault`);
+      const status = (await h.catalog.get(tenantId)).status;
+      // the status change itself failed: still ACTIVE; otherwise OFFBOARDING (access denied) until re-run
+      expect(status).toBe(state === 'SetOffboarding' ? 'ACTIVE' : 'OFFBOARDING');
+      expect(eventsOf(await h.events(), 'TenantOffboardingFailed', tenantId)[0]?.detail).toMatchObject({
+        stage: 'interrupted',
+        failedState: state,
+      });
+      const rerun = await run(h, 'offboarding', { tenantId });
+      expect(rerun.status, rerun.cause).toBe('SUCCEEDED');
+      await expectErased(tenantId);
+    },
+  );
+
+  it('Validate fails → rejected, tenant untouched', async () => {
+    await activeTenant(h, 'off-validate', 'pro');
+    const machine = await machineWithFault(h, 'offboarding', 'Validate');
+    const result = await run(h, machine, { tenantId: 'off-validate' });
+    await clearFaults();
+    expect(result.error).toBe('OffboardingRejected');
+    expect((await h.catalog.get('off-validate')).status).toBe('ACTIVE');
+  });
+
+  it('EmitTenantOffboarded fails → erased and OFFBOARDED; the run reports the missing event', async () => {
+    await onboardedWithData('off-emit', 'pro');
+    const machine = await machineWithFault(h, 'offboarding', 'EmitTenantOffboarded');
+    const result = await run(h, machine, { tenantId: 'off-emit' });
+    await clearFaults();
+    expect(result.error).toBe('OffboardedEventNotSent');
+    await expectErased('off-emit');
+  });
+});

@@ -1,0 +1,307 @@
+// The lifecycle workflows on moto's Step Functions interpreter: real definitions (workflows/*.ts),
+// real task handlers (lambdas/*) run by the local handler host, real CloudFormation/Cognito/DynamoDB/S3
+// in moto. Happy paths, idempotency and input validation; faults are in faults.test.ts.
+
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
+import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { SIGNUP_DETAIL_TYPE, SIGNUP_EVENT_SOURCE } from '../../../domain/lifecycle/events';
+import { onboardingExecutionName } from '../../../domain/lifecycle/execution-name';
+import {
+  offboardingOutputSchema,
+  onboardingOutputSchema,
+  promotionOutputSchema,
+} from '../../../workflows/schemas';
+import { listInvocations } from '../support';
+import {
+  activeTenant,
+  eventsOf,
+  groupExists,
+  type Harness,
+  objectKeys,
+  putObjects,
+  run,
+  seedItems,
+  setupHarness,
+  siloTable,
+  stackStatus,
+  tableExists,
+  tally,
+  userTenant,
+} from './support';
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await setupHarness();
+});
+
+const signup = (tenantId: string, tier: string) => ({
+  tenantId,
+  name: `${tenantId} Inc.`,
+  tier,
+  adminEmail: `admin@${tenantId}.example`,
+});
+
+describe('onboarding', () => {
+  it('onboards a pooled tenant: catalog ACTIVE with the execution in its history, group and admin user, event', async () => {
+    // Act
+    const result = await run(h, 'onboarding', signup('pool-one', 'pro'));
+    // Assess
+    expect(result.status, result.cause).toBe('SUCCEEDED');
+    expect(onboardingOutputSchema.parse(result.output)).toEqual({
+      tenantId: 'pool-one',
+      status: 'ACTIVE',
+      tier: 'pro',
+      isolation: 'pool',
+      silo: null,
+    });
+    expect(result.path).not.toContain('CreateSiloStack');
+    const tenant = await h.catalog.get('pool-one');
+    expect(tenant).toMatchObject({ status: 'ACTIVE', tier: 'pro', isolation: 'pool' });
+    expect(tenant.history.map((e) => [e.to, e.executionArn])).toEqual([
+      ['PENDING', result.executionArn],
+      ['ACTIVE', result.executionArn],
+    ]);
+    expect(await groupExists(h, 'pool-one')).toBe(true);
+    expect(await userTenant(h, 'admin@pool-one.example')).toBe('pool-one');
+    expect(eventsOf(await h.events(), 'TenantOnboarded', 'pool-one')).toHaveLength(1);
+  });
+
+  it('onboards a silo tenant: its stack, table and KMS key exist and the catalog points at them', async () => {
+    const result = await run(h, 'onboarding', signup('silo-one', 'enterprise'));
+    expect(result.status, result.cause).toBe('SUCCEEDED');
+    const output = onboardingOutputSchema.parse(result.output);
+    expect(result.path).toEqual(
+      expect.arrayContaining([
+        'CreateSiloStack',
+        'DescribeSiloStack',
+        'RecordSiloResources',
+        'ActivateTenant',
+      ]),
+    );
+    const tenant = await h.catalog.get('silo-one');
+    expect(tenant).toMatchObject({ status: 'ACTIVE', isolation: 'silo', tier: 'enterprise' });
+    expect(tenant.silo).toEqual(output.silo);
+    expect(tenant.silo?.tableName).toBe('tenantry-dev-silo-data-silo-one');
+    expect(await stackStatus(h, 'silo-one')).toBe('CREATE_COMPLETE');
+    expect(await tableExists(h, tenant.silo?.tableName as string)).toBe(true);
+    const kms = new KMSClient({ region: 'us-east-1', endpoint: h.endpoint });
+    const encrypted = await kms.send(
+      new EncryptCommand({ KeyId: tenant.silo?.kmsKeyArn, Plaintext: Buffer.from('tenant secret') }),
+    );
+    expect(encrypted.KeyId).toContain(tenant.silo?.kmsKeyArn.split('/').pop());
+    expect(eventsOf(await h.events(), 'TenantOnboarded', 'silo-one')[0]?.detail).toMatchObject({
+      isolation: 'silo',
+    });
+  });
+
+  it('starts from a signup event; the same signup delivered twice makes one run, one tenant, one group, one stack', async () => {
+    // Prepare
+    const detail = signup('signup-twice', 'enterprise');
+    const events = new EventBridgeClient({ region: 'us-east-1', endpoint: h.endpoint });
+    const entry = {
+      EventBusName: h.life.eventBusName,
+      Source: SIGNUP_EVENT_SOURCE,
+      DetailType: SIGNUP_DETAIL_TYPE,
+      Detail: JSON.stringify(detail),
+    };
+    // Act: two deliveries of the same signup
+    await events.send(new PutEventsCommand({ Entries: [entry] }));
+    await events.send(new PutEventsCommand({ Entries: [entry] }));
+    // Assess: wait for both starter invocations and the single execution
+    const name = onboardingExecutionName(detail);
+    const deadline = Date.now() + 60_000;
+    let executions: { name?: string; status?: string }[] = [];
+    let starterCalls = 0;
+    while (Date.now() < deadline) {
+      starterCalls = (await listInvocations()).filter((c) => c.folder === 'signup-starter').length;
+      const list = await h.sfn.send(
+        new ListExecutionsCommand({ stateMachineArn: h.life.stateMachineArns.onboarding }),
+      );
+      executions = (list.executions ?? []).filter((e) => e.name?.startsWith('onboard-signup-twice'));
+      if (starterCalls >= 2 && executions.length > 0 && executions.every((e) => e.status !== 'RUNNING'))
+        break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(starterCalls).toBe(2);
+    expect(executions.map((e) => [e.name, e.status])).toEqual([[name, 'SUCCEEDED']]);
+    expect(await h.catalog.get('signup-twice')).toMatchObject({ status: 'ACTIVE', isolation: 'silo' });
+    expect(await groupExists(h, 'signup-twice')).toBe(true);
+    expect(await stackStatus(h, 'signup-twice')).toBe('CREATE_COMPLETE');
+    expect(eventsOf(await h.events(), 'TenantOnboarded', 'signup-twice')).toHaveLength(1);
+  });
+
+  it('rejects another signup for an existing tenant id without touching the existing tenant', async () => {
+    const result = await run(h, 'onboarding', { ...signup('pool-one', 'starter'), name: 'Impostor' });
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('OnboardingRejected');
+    expect(result.cause).toContain('CreateTenantRecord: TenantAlreadyExistsError');
+    expect(result.path).toEqual([
+      'Validate',
+      'CreateTenantRecord',
+      'EmitOnboardingRejected',
+      'OnboardingRejected',
+    ]);
+    expect(await h.catalog.get('pool-one')).toMatchObject({
+      status: 'ACTIVE',
+      tier: 'pro',
+      name: 'pool-one Inc.',
+    });
+    expect(await groupExists(h, 'pool-one')).toBe(true);
+    expect(await userTenant(h, 'admin@pool-one.example')).toBe('pool-one');
+  });
+
+  it.each([
+    [
+      'a missing name',
+      { tenantId: 'bad-one', tier: 'pro', adminEmail: 'a@b.example' },
+      'name: name is required',
+    ],
+    [
+      'an empty name',
+      { tenantId: 'bad-two', name: '   ', tier: 'pro', adminEmail: 'a@b.example' },
+      'name: must not be empty',
+    ],
+    [
+      'an unknown tier',
+      { tenantId: 'bad-three', name: 'X', tier: 'platinum', adminEmail: 'a@b.example' },
+      'tier: unknown tier "platinum"',
+    ],
+    [
+      'a malformed tenant id',
+      { tenantId: 'Bad#Id', name: 'X', tier: 'pro', adminEmail: 'a@b.example' },
+      'tenantId: must be 3-40 characters',
+    ],
+    [
+      'an invalid admin email',
+      { tenantId: 'bad-five', name: 'X', tier: 'pro', adminEmail: 'admin-at-example' },
+      'adminEmail: must be an email address',
+    ],
+  ])('fails at Validate on %s, with a clear error, and creates nothing', async (_case, input, message) => {
+    await h.events();
+    const result = await run(h, 'onboarding', input);
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('OnboardingRejected');
+    expect(result.cause).toContain('Validate: ValidationError');
+    expect(result.cause).toContain(message);
+    expect(result.path).toEqual(['Validate', 'EmitOnboardingRejected', 'OnboardingRejected']);
+    const tenantId = String(input.tenantId);
+    if (/^[a-z][a-z0-9-]+$/.test(tenantId)) {
+      expect(await h.catalog.find(tenantId)).toBeUndefined();
+      expect(await groupExists(h, tenantId)).toBe(false);
+    }
+    expect(await userTenant(h, String(input.adminEmail))).toBeNull();
+    const rejected = (await h.events()).filter((e) => e.detailType === 'TenantOnboardingFailed');
+    expect(rejected.map((e) => e.detail.stage)).toEqual(['rejected']);
+  });
+});
+
+describe('promotion and offboarding', () => {
+  it('promotes a pooled tenant to a silo: every item copied with an equal checksum, none left in the pool', async () => {
+    // Prepare
+    await activeTenant(h, 'grower', 'pro');
+    await activeTenant(h, 'neighbour', 'pro');
+    await seedItems(h, h.life.pooledTable, 'grower', 120);
+    await seedItems(h, h.life.pooledTable, 'neighbour', 30);
+    const before = await tally(h, h.life.pooledTable, 'grower');
+    const neighbour = await tally(h, h.life.pooledTable, 'neighbour');
+    // Act
+    const result = await run(h, 'promotion', { tenantId: 'grower', targetTier: 'enterprise' });
+    // Assess
+    expect(result.status, result.cause).toBe('SUCCEEDED');
+    const output = promotionOutputSchema.parse(result.output);
+    expect(output).toMatchObject({ items: 120, checksum: before.checksum, tier: 'enterprise' });
+    expect(await tally(h, siloTable('grower'), 'grower')).toEqual(before);
+    expect((await tally(h, h.life.pooledTable, 'grower')).count).toBe(0);
+    expect(await tally(h, h.life.pooledTable, 'neighbour')).toEqual(neighbour);
+    const tenant = await h.catalog.get('grower');
+    expect(tenant).toMatchObject({
+      status: 'ACTIVE',
+      isolation: 'silo',
+      tier: 'enterprise',
+      silo: output.silo,
+    });
+    expect(tenant.history.slice(-2).map((e) => [e.from, e.to, e.executionArn])).toEqual([
+      ['ACTIVE', 'MIGRATING', result.executionArn],
+      ['MIGRATING', 'ACTIVE', result.executionArn],
+    ]);
+    expect(eventsOf(await h.events(), 'TenantPromoted', 'grower')[0]?.detail).toMatchObject({
+      items: 120,
+      checksum: before.checksum,
+    });
+  });
+
+  it('refuses to promote a tenant that already has a silo, changing nothing', async () => {
+    const before = await h.catalog.get('grower');
+    const result = await run(h, 'promotion', { tenantId: 'grower', targetTier: 'enterprise' });
+    expect(result.error).toBe('PromotionRejected');
+    expect(result.cause).toContain('LifecyclePreconditionError');
+    expect((await h.catalog.get('grower')).version).toBe(before.version);
+  });
+
+  it('offboards a pooled tenant: no item, object, user or group left; tombstone with audit trail; event', async () => {
+    // Prepare
+    const onboarded = await run(h, 'onboarding', signup('leaver', 'starter'));
+    expect(onboarded.status, onboarded.cause).toBe('SUCCEEDED');
+    await seedItems(h, h.life.pooledTable, 'leaver', 60);
+    await putObjects(h, [
+      'leaver/a.pdf',
+      'leaver/sub/b.json',
+      'leaverish/not-theirs.txt',
+      'neighbour/keep.txt',
+    ]);
+    const neighbour = await tally(h, h.life.pooledTable, 'neighbour');
+    // Act
+    const result = await run(h, 'offboarding', { tenantId: 'leaver', reason: 'contract ended' });
+    // Assess
+    expect(result.status, result.cause).toBe('SUCCEEDED');
+    expect(offboardingOutputSchema.parse(result.output)).toEqual({
+      tenantId: 'leaver',
+      status: 'OFFBOARDED',
+      purgedItems: 60,
+      purgedObjects: 2,
+      keyDeletionDate: null,
+    });
+    expect((await tally(h, h.life.pooledTable, 'leaver')).count).toBe(0);
+    expect(await objectKeys(h, 'leaver/')).toEqual([]);
+    expect((await objectKeys(h, 'leaverish/')).length).toBe(1);
+    expect(await tally(h, h.life.pooledTable, 'neighbour')).toEqual(neighbour);
+    expect(await userTenant(h, 'admin@leaver.example')).toBeNull();
+    expect(await groupExists(h, 'leaver')).toBe(false);
+    const tombstone = await h.catalog.get('leaver');
+    expect(tombstone.status).toBe('OFFBOARDED');
+    expect(tombstone.history.map((e) => e.to)).toEqual(['PENDING', 'ACTIVE', 'OFFBOARDING', 'OFFBOARDED']);
+    expect(tombstone.history.at(-2)).toMatchObject({
+      reason: 'contract ended',
+      executionArn: result.executionArn,
+    });
+    expect(eventsOf(await h.events(), 'TenantOffboarded', 'leaver')).toHaveLength(1);
+  });
+
+  it('offboards a silo tenant: stack and table deleted, key deletion scheduled with the configured window', async () => {
+    const tenant = await h.catalog.get('grower');
+    await putObjects(h, ['grower/report.csv']);
+    const started = Date.now();
+    const result = await run(h, 'offboarding', { tenantId: 'grower' });
+    expect(result.status, result.cause).toBe('SUCCEEDED');
+    expect(result.path).toEqual(expect.arrayContaining(['SiloTeardown', 'DeleteSilo', 'SiloGone?']));
+    const output = offboardingOutputSchema.parse(result.output);
+    const days = (Date.parse(output.keyDeletionDate as string) - started) / 86_400_000;
+    expect(days).toBeGreaterThan(6.99);
+    expect(days).toBeLessThan(7.01);
+    expect(await stackStatus(h, 'grower')).toBe('ABSENT');
+    expect(await tableExists(h, siloTable('grower'))).toBe(false);
+    const kms = new KMSClient({ region: 'us-east-1', endpoint: h.endpoint });
+    await expect(
+      kms.send(new EncryptCommand({ KeyId: tenant.silo?.kmsKeyArn, Plaintext: Buffer.from('x') })),
+    ).rejects.toThrow();
+    expect(await objectKeys(h, 'grower/')).toEqual([]);
+    expect((await h.catalog.get('grower')).status).toBe('OFFBOARDED');
+    expect(eventsOf(await h.events(), 'TenantOffboarded', 'grower')[0]?.detail).toMatchObject({
+      isolation: 'silo',
+      keyDeletionDate: output.keyDeletionDate,
+    });
+  });
+});

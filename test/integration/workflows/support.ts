@@ -1,0 +1,273 @@
+/**
+ * Shared by the workflow integration tests: deploys the lifecycle on the local environment (the real
+ * definitions, the real handlers), runs executions and reads what they left behind.
+ */
+
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import {
+  AdminGetUserCommand,
+  CognitoIdentityProviderClient,
+  GetGroupCommand,
+} from '@aws-sdk/client-cognito-identity-provider';
+import {
+  type AttributeValue,
+  BatchWriteItemCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { ListObjectVersionsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { documentClient } from '../../../domain/aws/clients';
+import { CatalogRepository } from '../../../domain/catalog/repository';
+import { defaultConfig, type TenantryConfig } from '../../../domain/config';
+import { siloStackName } from '../../../domain/keys';
+import type { ItemTally } from '../../../domain/lifecycle/checksum';
+import { siloTableName } from '../../../domain/lifecycle/silo';
+import { tallyTenantItems } from '../../../domain/lifecycle/tenant-items';
+import type { Tenant } from '../../../domain/tenant/tenant';
+import type { StateMachineDefinition, TaskState } from '../../../workflows/asl';
+import { buildDefinition, type WorkflowName } from '../../../workflows/index';
+import {
+  deployLifecycleLocally,
+  executionPath,
+  type LifecycleEvent,
+  type LocalLifecycle,
+  localFunctionArn,
+  receiveLifecycleEvents,
+} from '../../../workflows/local';
+import { injectFault, resetLocalAws, useLocalAws, waitForExecution } from '../support';
+
+export const config: TenantryConfig = defaultConfig;
+
+export interface Harness {
+  readonly life: LocalLifecycle;
+  readonly endpoint: string;
+  readonly sfn: SFNClient;
+  readonly dynamo: DynamoDBClient;
+  readonly s3: S3Client;
+  readonly cognito: CognitoIdentityProviderClient;
+  readonly cfn: CloudFormationClient;
+  readonly catalog: CatalogRepository;
+  /** Events received since the last call. */
+  events(): Promise<LifecycleEvent[]>;
+}
+
+export async function setupHarness(extraFunctionEnv: Record<string, string> = {}): Promise<Harness> {
+  const aws = useLocalAws();
+  await resetLocalAws();
+  const life = await deployLifecycleLocally({
+    config,
+    endpoint: aws.endpoint,
+    handlerHostUrl: aws.handlerHostUrl,
+    region: aws.region,
+    extraFunctionEnv,
+  });
+  const clientConfig = { region: aws.region, endpoint: aws.endpoint };
+  return {
+    life,
+    endpoint: aws.endpoint,
+    sfn: new SFNClient(clientConfig),
+    dynamo: new DynamoDBClient(clientConfig),
+    s3: new S3Client({ ...clientConfig, forcePathStyle: true }),
+    cognito: new CognitoIdentityProviderClient(clientConfig),
+    cfn: new CloudFormationClient(clientConfig),
+    catalog: new CatalogRepository({
+      client: documentClient({ region: aws.region }),
+      tableName: life.catalogTable,
+    }),
+    events: () => receiveLifecycleEvents(aws.endpoint, life.eventsQueueUrl, aws.region),
+  };
+}
+
+export interface Run {
+  readonly executionArn: string;
+  readonly status: string;
+  readonly output: Record<string, unknown> | null;
+  readonly error: string | undefined;
+  readonly cause: string | undefined;
+  readonly path: string[];
+  readonly ms: number;
+}
+
+let runCounter = 0;
+
+/** Starts an execution (of a workflow, or a state machine ARN) and waits for its end. */
+export async function run(
+  h: Harness,
+  machine: WorkflowName | string,
+  input: unknown,
+  timeoutMs = 90_000,
+): Promise<Run> {
+  const started = Date.now();
+  const arn = machine.startsWith('arn:') ? machine : h.life.stateMachineArns[machine as WorkflowName];
+  const { executionArn } = await h.sfn.send(
+    new StartExecutionCommand({
+      stateMachineArn: arn,
+      name: `test-${Date.now()}-${++runCounter}`,
+      input: JSON.stringify(input),
+    }),
+  );
+  const out = await waitForExecution(h.sfn, executionArn as string, timeoutMs);
+  return {
+    executionArn: executionArn as string,
+    status: out.status as string,
+    output: out.output ? (JSON.parse(out.output) as Record<string, unknown>) : null,
+    error: out.error,
+    cause: out.cause,
+    path: await executionPath(h.sfn, executionArn as string),
+    ms: Date.now() - started,
+  };
+}
+
+/** Registers an ACTIVE tenant directly in the catalog (the state a finished onboarding leaves). */
+export async function activeTenant(h: Harness, tenantId: string, tier = 'pro'): Promise<Tenant> {
+  const isolation = config.tiers.find((t) => t.name === tier)?.isolation ?? 'pool';
+  await h.catalog.create({
+    tenantId,
+    name: `Tenant ${tenantId}`,
+    tier,
+    isolation,
+    region: config.regions.primary,
+  });
+  return h.catalog.transition(tenantId, 'ACTIVE', { reason: 'test setup' });
+}
+
+/** Writes `count` items of the tenant into a table, spread over collections. */
+export async function seedItems(
+  h: Harness,
+  table: string,
+  tenantId: string,
+  count: number,
+  prefix = 'item',
+): Promise<void> {
+  const collections = ['docs', 'users', 'settings'];
+  const items: Record<string, AttributeValue>[] = Array.from({ length: count }, (_, i) => ({
+    pk: { S: `TENANT#${tenantId}#${collections[i % collections.length]}` },
+    sk: { S: `${prefix}-${String(i).padStart(6, '0')}` },
+    n: { N: String(i) },
+    body: { S: `payload ${i} of ${tenantId}` },
+    tags: { SS: ['a', `t${i % 7}`] },
+  }));
+  for (let i = 0; i < items.length; i += 25) {
+    await h.dynamo.send(
+      new BatchWriteItemCommand({
+        RequestItems: { [table]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) },
+      }),
+    );
+  }
+}
+
+export function tally(h: Harness, table: string, tenantId: string): Promise<ItemTally> {
+  return tallyTenantItems(h.dynamo, table, tenantId);
+}
+
+export async function putObjects(h: Harness, keys: readonly string[]): Promise<void> {
+  for (const key of keys) {
+    await h.s3.send(new PutObjectCommand({ Bucket: h.life.dataBucket, Key: key, Body: `content of ${key}` }));
+  }
+}
+
+export async function objectKeys(h: Harness, prefix: string): Promise<string[]> {
+  const page = await h.s3.send(new ListObjectVersionsCommand({ Bucket: h.life.dataBucket, Prefix: prefix }));
+  return [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])].map((v) => v.Key as string);
+}
+
+/** The silo stack's status, or 'ABSENT' when CloudFormation no longer knows it. */
+export async function stackStatus(h: Harness, tenantId: string): Promise<string> {
+  try {
+    const { Stacks } = await h.cfn.send(
+      new DescribeStacksCommand({ StackName: siloStackName(config, tenantId) }),
+    );
+    const status = Stacks?.[0]?.StackStatus ?? 'ABSENT';
+    return status === 'DELETE_COMPLETE' ? 'ABSENT' : status;
+  } catch (error) {
+    if (error instanceof Error && /does not exist/.test(error.message)) return 'ABSENT';
+    throw error;
+  }
+}
+
+export async function tableExists(h: Harness, table: string): Promise<boolean> {
+  try {
+    await h.dynamo.send(new DescribeTableCommand({ TableName: table }));
+    return true;
+  } catch (error) {
+    if (error instanceof Error && error.name === 'ResourceNotFoundException') return false;
+    throw error;
+  }
+}
+
+export const siloTable = (tenantId: string) => siloTableName(config, tenantId);
+
+export async function groupExists(h: Harness, tenantId: string): Promise<boolean> {
+  try {
+    await h.cognito.send(
+      new GetGroupCommand({ UserPoolId: h.life.userPoolId, GroupName: `tenant-${tenantId}` }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof Error && error.name === 'ResourceNotFoundException') return false;
+    throw error;
+  }
+}
+
+/** The user's custom:tenantId, or null when the user does not exist. */
+export async function userTenant(h: Harness, username: string): Promise<string | null> {
+  try {
+    const user = await h.cognito.send(
+      new AdminGetUserCommand({ UserPoolId: h.life.userPoolId, Username: username }),
+    );
+    return user.UserAttributes?.find((a) => a.Name === 'custom:tenantId')?.Value ?? '';
+  } catch (error) {
+    if (error instanceof Error && error.name === 'UserNotFoundException') return null;
+    throw error;
+  }
+}
+
+/**
+ * A copy of a workflow whose Task state(s) `stateNames` fail with `errorName` (non-retryable unless the
+ * name is in their Retry). Lambda tasks keep their payload and only call a function name the handler
+ * host's fault book answers with the error; service-integration tasks (Cognito, CloudFormation,
+ * EventBridge) are replaced by such a call. Every other state, Retry and Catch is the real definition.
+ */
+export async function machineWithFault(
+  h: Harness,
+  workflow: WorkflowName,
+  stateNames: string | readonly string[],
+  errorName = 'InjectedFault',
+): Promise<string> {
+  const definition = structuredClone(buildDefinition(workflow, config)) as StateMachineDefinition;
+  const states = definition.States as Record<string, TaskState>;
+  const names = typeof stateNames === 'string' ? [stateNames] : stateNames;
+  for (const stateName of names) {
+    const state = states[stateName];
+    if (state?.Type !== 'Task') throw new Error(`${workflow} has no Task state named ${stateName}`);
+    // `<anything>-<folder>` resolves to an existing handler folder; the fault fires before it runs.
+    const functionName = `fault-${stateName.toLowerCase().replace(/[^a-z0-9]/g, '')}-tenant-transition`;
+    const arn = localFunctionArn('us-east-1', functionName);
+    const isLambda = state.Resource === 'arn:aws:states:::lambda:invoke';
+    const args = state.Arguments as Record<string, unknown>;
+    states[stateName] = {
+      ...state,
+      Resource: 'arn:aws:states:::lambda:invoke',
+      Arguments: isLambda ? { ...args, FunctionName: arn } : { FunctionName: arn, Payload: {} },
+    } as TaskState;
+    await injectFault({
+      function: functionName,
+      errorName,
+      errorMessage: `fault injected into ${workflow}/${stateName}`,
+      times: 1000,
+    });
+  }
+  return h.life.createStateMachine(
+    `${workflow}-fault-${names.join('-').replace(/[^A-Za-z0-9-]/g, '')}-${Date.now()}`.slice(0, 80),
+    definition,
+  );
+}
+
+export function eventsOf(
+  events: readonly LifecycleEvent[],
+  detailType: string,
+  tenantId: string,
+): LifecycleEvent[] {
+  return events.filter((e) => e.detailType === detailType && e.detail.tenantId === tenantId);
+}

@@ -1,0 +1,159 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { defaultConfig } from '../../../domain/config';
+import {
+  allStates,
+  checkDefinition,
+  DefinitionError,
+  type StateMachineDefinition,
+} from '../../../workflows/asl';
+import { buildWorkflows } from '../../../workflows/build';
+import { sub, substitutionNames, transientErrors } from '../../../workflows/common';
+import {
+  buildDefinition,
+  definitionJson,
+  substitute,
+  usedSubstitutions,
+  workflowNames,
+} from '../../../workflows/index';
+
+type Validator = (definition: unknown) => { isValid: boolean; errorsText: (sep?: string) => string };
+const require = createRequire(import.meta.url);
+const aslModule = require('asl-validator') as Validator | { default: Validator };
+const aslValidator: Validator = typeof aslModule === 'function' ? aslModule : aslModule.default;
+
+const JSONPATH_ONLY_FIELDS = ['InputPath', 'OutputPath', 'Parameters', 'ResultPath', 'ResultSelector'];
+
+describe.each(workflowNames)('the %s definition', (name) => {
+  const definition = buildDefinition(name, defaultConfig);
+
+  it('is accepted by asl-validator (JSONata, with placeholders and with substitutions applied)', () => {
+    // Prepare
+    const text = definitionJson(name, defaultConfig);
+    const values = Object.fromEntries(
+      substitutionNames.map((n) => [
+        n,
+        n.endsWith('Arn') ? `arn:aws:lambda:us-east-1:123456789012:function:${n}` : n,
+      ]),
+    );
+    // Act
+    const raw = aslValidator(JSON.parse(text));
+    const substituted = aslValidator(JSON.parse(substitute(text, values)));
+    // Assess
+    expect(raw.isValid, raw.errorsText('\n')).toBe(true);
+    expect(substituted.isValid, substituted.errorsText('\n')).toBe(true);
+  });
+
+  it('uses JSONata only (no JSONPath-only fields anywhere)', () => {
+    const fields = allStates(definition).flatMap(({ name: state, state: s }) =>
+      JSONPATH_ONLY_FIELDS.filter((f) => f in s).map((f) => `${state}.${f}`),
+    );
+    expect(definition.QueryLanguage).toBe('JSONata');
+    expect(fields).toEqual([]);
+  });
+
+  it('gives every Task state a Retry on its integration transient errors and a catch-all Catch', () => {
+    const tasks = allStates(definition).filter(({ state }) => state.Type === 'Task');
+    expect(tasks.length).toBeGreaterThan(5);
+    for (const { name: state, state: task } of tasks) {
+      if (task.Type !== 'Task') continue;
+      const retried = (task.Retry ?? []).flatMap((r) => r.ErrorEquals);
+      const caught = (task.Catch ?? []).flatMap((c) => c.ErrorEquals);
+      const integration = task.Resource.includes(':lambda:')
+        ? 'lambda'
+        : task.Resource.includes('cognitoidentityprovider')
+          ? 'cognito'
+          : task.Resource.includes('cloudformation')
+            ? 'cloudformation'
+            : 'events';
+      expect(retried, `${state} Retry`).toEqual(expect.arrayContaining([...transientErrors[integration]]));
+      expect(retried, `${state} must not retry everything`).not.toContain('States.ALL');
+      expect(caught, `${state} Catch`).toContain('States.ALL');
+      for (const r of task.Retry ?? []) expect(r.MaxAttempts ?? 3).toBeLessThanOrEqual(5);
+    }
+  });
+
+  it('never retries a domain error that a retry cannot fix', () => {
+    const retried = allStates(definition).flatMap(({ state }) =>
+      state.Type === 'Task' ? (state.Retry ?? []).flatMap((r) => r.ErrorEquals) : [],
+    );
+    for (const error of [
+      'ValidationError',
+      'IllegalTransitionError',
+      'TenantAlreadyExistsError',
+      'DataVerificationError',
+    ]) {
+      expect(retried).not.toContain(error);
+    }
+  });
+
+  it('takes deployment-specific values only from known definition substitutions', () => {
+    const used = usedSubstitutions(definitionJson(name, defaultConfig));
+    expect(used.length).toBeGreaterThan(3);
+    for (const sub of used) expect(substitutionNames).toContain(sub);
+    expect(() => substitute(definitionJson(name, defaultConfig), {})).toThrow(
+      /definition substitutions missing: /,
+    );
+  });
+
+  it('records the execution ARN on every catalog status change', () => {
+    const transitions = allStates(definition).filter(
+      ({ state }) =>
+        state.Type === 'Task' && JSON.stringify(state.Arguments).includes('TenantTransitionFunctionArn'),
+    );
+    expect(transitions.length).toBeGreaterThanOrEqual(2);
+    for (const { state } of transitions) {
+      expect(JSON.stringify(state)).toContain('$states.context.Execution.Id');
+    }
+  });
+});
+
+describe('checkDefinition', () => {
+  it('names every transition to a missing state and every unreachable state', () => {
+    const broken: StateMachineDefinition = {
+      QueryLanguage: 'JSONata',
+      StartAt: 'A',
+      States: {
+        A: { Type: 'Pass', Next: 'Nowhere' },
+        Orphan: { Type: 'Succeed' },
+        Bad: { Type: 'Fail', Error: 'X' },
+      },
+    };
+    expect(() => checkDefinition('broken', broken)).toThrow(DefinitionError);
+    expect(() => checkDefinition('broken', broken)).toThrow(
+      /A: transition to unknown state "Nowhere"[\s\S]*Orphan: unreachable/,
+    );
+  });
+});
+
+describe('onboarding definition', () => {
+  it('polls the silo stack with the configured interval and bound', () => {
+    const config = {
+      ...defaultConfig,
+      lifecycle: { ...defaultConfig.lifecycle, stackPollSeconds: 9, stackMaxPolls: 17 },
+    };
+    const definition = buildDefinition('onboarding', config);
+    const wait = definition.States.WaitForSiloStack;
+    const choice = definition.States['SiloStackReady?'];
+    expect(wait).toMatchObject({ Type: 'Wait', Seconds: 9 });
+    expect(JSON.stringify(choice)).toContain('$stackPolls < 17');
+  });
+});
+
+describe('workflows/build.ts', () => {
+  it('writes <name>.asl.json for every workflow', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tenantry-workflows-'));
+    const files = buildWorkflows(dir);
+    expect(files.map((f) => f.slice(dir.length + 1)).sort()).toEqual([
+      'offboarding.asl.json',
+      'onboarding.asl.json',
+      'promotion.asl.json',
+    ]);
+    const onboarding = JSON.parse(readFileSync(join(dir, 'onboarding.asl.json'), 'utf8'));
+    expect(onboarding.StartAt).toBe('Validate');
+    expect(onboarding.States.CreateSiloStack.Arguments.TemplateURL).toBe(sub('SiloTemplateUrl'));
+  });
+});

@@ -1,0 +1,141 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { defaultConfig } from '../../../domain/config';
+import { LifecycleStack } from '../../../infra/lifecycle-stack';
+import { siloTemplate } from '../../../infra/silo-stack';
+
+type Resource = { Type: string; Properties: Record<string, unknown> };
+
+function actionsOf(template: Record<string, unknown>): string[] {
+  const found: string[] = [];
+  const walk = (value: unknown): void => {
+    if (Array.isArray(value)) {
+      for (const v of value) walk(v);
+      return;
+    }
+    if (value === null || typeof value !== 'object') return;
+    for (const [k, v] of Object.entries(value)) {
+      if (k === 'Action')
+        found.push(...(Array.isArray(v) ? v : [v]).filter((a): a is string => typeof a === 'string'));
+      else walk(v);
+    }
+  };
+  walk(template);
+  return found;
+}
+
+describe('silo tenant stack template', () => {
+  const template = siloTemplate(defaultConfig) as {
+    Resources: Record<string, Resource>;
+    Parameters: Record<string, unknown>;
+    Outputs: Record<string, unknown>;
+    Rules?: unknown;
+  };
+  const byType = (type: string) => Object.values(template.Resources).filter((r) => r.Type === type);
+
+  it('is deployable without bootstrap: no bootstrap-version rule, no assets', () => {
+    expect(template.Rules).toBeUndefined();
+    expect(Object.keys(template.Parameters).sort()).toEqual([
+      'DataMoverRoleArns',
+      'TenantAccessRoleArn',
+      'TenantId',
+      'Tier',
+    ]);
+    expect(template.Parameters.Tier).toMatchObject({ AllowedValues: ['enterprise'] });
+    expect(Object.keys(template.Outputs).sort()).toEqual(['KmsKeyArn', 'TableName']);
+  });
+
+  it('has one Table (not a GlobalTable) keyed like the pooled table, encrypted with the tenant key', () => {
+    expect(byType('AWS::DynamoDB::GlobalTable')).toHaveLength(0);
+    const [table] = byType('AWS::DynamoDB::Table');
+    expect(table?.Properties.KeySchema).toEqual([
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ]);
+    expect(table?.Properties.SSESpecification).toMatchObject({ SSEEnabled: true, SSEType: 'KMS' });
+  });
+
+  it("limits the key's data use to the tenant's role (tagged with its id) and the data movers, via DynamoDB", () => {
+    const [key] = byType('AWS::KMS::Key');
+    const policy = key?.Properties.KeyPolicy as { Statement: Record<string, unknown>[] };
+    expect(key?.Properties.PendingWindowInDays).toBe(defaultConfig.lifecycle.kmsPendingWindowDays);
+    expect(actionsOf(template)).not.toContain('kms:*');
+    const useStatements = policy.Statement.filter((s) => (s.Action as string[]).includes('kms:Decrypt'));
+    expect(useStatements).toHaveLength(2);
+    for (const s of useStatements) {
+      expect(JSON.stringify(s.Condition)).toContain('kms:ViaService');
+      expect(JSON.stringify(s.Principal)).not.toContain(':root');
+    }
+    expect(JSON.stringify(useStatements[0]?.Condition)).toContain('aws:PrincipalTag/tenantId');
+  });
+});
+
+describe('LifecycleStack', () => {
+  let app: App;
+  let stack: LifecycleStack;
+  let template: Template;
+
+  beforeAll(() => {
+    app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const deps = new Stack(app, 'Deps', { env: { account: '123456789012', region: 'us-east-1' } });
+    const table = (id: string) =>
+      new dynamodb.Table(deps, id, { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING } });
+    stack = new LifecycleStack(app, 'Lifecycle', {
+      env: { account: '123456789012', region: 'us-east-1' },
+      config: defaultConfig,
+      catalogTable: table('Catalog'),
+      pooledTable: table('Pooled'),
+      eventBus: new events.EventBus(deps, 'Bus'),
+      tenantDataBucket: new s3.Bucket(deps, 'Data'),
+      userPool: new cognito.UserPool(deps, 'Users'),
+      tenantAccessRole: new iam.Role(deps, 'TenantRole', { assumedBy: new iam.AccountRootPrincipal() }),
+      billingFinalFunction: lambda.Function.fromFunctionName(deps, 'Final', 'billing-final'),
+    });
+    template = Template.fromStack(stack);
+  });
+
+  it('creates the three state machines from the workflow definitions, every substitution filled', () => {
+    const machines = template.findResources('AWS::StepFunctions::StateMachine');
+    expect(Object.keys(machines)).toHaveLength(3);
+    for (const m of Object.values(machines)) {
+      const props = m.Properties as {
+        DefinitionString: unknown;
+        DefinitionSubstitutions: Record<string, unknown>;
+      };
+      const text = JSON.stringify(props.DefinitionString);
+      const used = [...text.matchAll(/\$\{([A-Za-z0-9]+)\}/g)].map((x) => x[1] as string);
+      expect(used.length).toBeGreaterThan(3);
+      for (const name of used) expect(Object.keys(props.DefinitionSubstitutions)).toContain(name);
+    }
+    template.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs22.x' });
+  });
+
+  it('grants no wildcard actions anywhere', () => {
+    const actions = actionsOf(template.toJSON());
+    expect(actions.length).toBeGreaterThan(20);
+    expect(actions.filter((a) => a === '*' || a.endsWith(':*') || a.includes('*'))).toEqual([]);
+  });
+
+  it('routes signups to the signup starter', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['tenantry.signup'], 'detail-type': ['TenantSignupRequested'] },
+    });
+  });
+
+  it('passes the AwsSolutions checks (cdk-nag)', () => {
+    const violations = new AwsSolutionsChecks().validateScope(stack).violations;
+    expect(
+      violations.map(
+        (v) => `${v.ruleName} ${v.violatingResources.map((r) => JSON.stringify(r.locations)).join(',')}`,
+      ),
+    ).toEqual([]);
+  });
+});
