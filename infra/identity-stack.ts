@@ -26,6 +26,8 @@ export interface IdentityStackProps extends StackProps {
   readonly pooledTable: dynamodb.ITable;
   /** The shared bucket holding tenant objects under `<tenantId>/`. */
   readonly tenantDataBucket: s3.IBucket;
+  /** Metering counters (Flink's near-real-time totals): the authorizer enforces plan limits from them. */
+  readonly countersTable: dynamodb.ITable;
   /**
    * API Gateway's authorizer result cache. Vended credentials are handed out only while they have
    * at least this plus two minutes left. Default 60 seconds.
@@ -142,6 +144,7 @@ export class IdentityStack extends Stack {
         CATALOG_TABLE_NAME: props.catalogTable.tableName,
         POOLED_TABLE_ARN: props.pooledTable.tableArn,
         TENANT_BUCKET_NAME: props.tenantDataBucket.bucketName,
+        COUNTERS_TABLE_NAME: props.countersTable.tableName,
         CATALOG_CACHE_SECONDS: '30',
         USAGE_CACHE_SECONDS: '60',
         CREDENTIALS_MIN_REMAINING_SECONDS: String(cacheTtl.toSeconds() + 120),
@@ -154,6 +157,12 @@ export class IdentityStack extends Stack {
     });
     const authorizerRole = this.authorizerFunction.function.role as iam.IRole;
     grantGetItem(props.catalogTable, this.authorizerFunction.function);
+    this.authorizerFunction.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:BatchGetItem'],
+        resources: [props.countersTable.tableArn],
+      }),
+    );
 
     this.tenantRuntimeRole = new iam.Role(this, 'TenantRuntimeRole', {
       roleName: resourceName(config, 'tenant-runtime'),

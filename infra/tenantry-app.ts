@@ -1,9 +1,11 @@
 import { App, type AppProps, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { TenantryConfig } from '../domain/config';
+import { BillingStack } from './billing-stack';
 import { ControlPlaneStack } from './control-plane-stack';
 import { EdgeStack } from './edge-stack';
 import { IdentityStack } from './identity-stack';
+import { MeteringStack } from './metering-stack';
 import { PooledPlaneStack } from './pooled-plane-stack';
 
 export interface TenantryStacks {
@@ -11,6 +13,8 @@ export interface TenantryStacks {
   readonly controlPlane: ControlPlaneStack;
   readonly pooledPlane: PooledPlaneStack;
   readonly identity: IdentityStack;
+  readonly metering: MeteringStack;
+  readonly billing: BillingStack;
   readonly edge: EdgeStack;
 }
 
@@ -34,12 +38,21 @@ export function buildTenantryApp(config: TenantryConfig, appProps: AppProps = {}
 
   const controlPlane = new ControlPlaneStack(app, `${prefix}-control-plane`, { config, env });
   const pooledPlane = new PooledPlaneStack(app, `${prefix}-pooled-plane`, { config, env });
+  const metering = new MeteringStack(app, `${prefix}-metering`, { config, env });
   const identity = new IdentityStack(app, `${prefix}-identity`, {
     config,
     env,
     catalogTable: controlPlane.catalogTable,
     pooledTable: pooledPlane.pooledTable,
     tenantDataBucket: pooledPlane.tenantDataBucket,
+    countersTable: metering.countersTable,
+  });
+  const billing = new BillingStack(app, `${prefix}-billing`, {
+    config,
+    env,
+    catalogTable: controlPlane.catalogTable,
+    countersTable: metering.countersTable,
+    eventBus: controlPlane.eventBus,
   });
 
   const edge = new EdgeStack(app, `${prefix}-edge`, {
@@ -50,5 +63,5 @@ export function buildTenantryApp(config: TenantryConfig, appProps: AppProps = {}
   Tags.of(app).add('product', config.naming.product);
   Tags.of(app).add('stage', config.naming.stage);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { app, controlPlane, pooledPlane, identity, edge };
+  return { app, controlPlane, pooledPlane, identity, metering, billing, edge };
 }

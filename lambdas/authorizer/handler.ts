@@ -4,6 +4,8 @@ import { STSClient } from '@aws-sdk/client-sts';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { baseClientConfig, documentClient } from '../../domain/aws/clients';
+import { countersDocumentClient } from '../../domain/billing/counters';
+import { planLimitCheck } from '../../domain/billing/plan-limits';
 import { CatalogRepository } from '../../domain/catalog/repository';
 import { loadConfig, type TenantryConfig } from '../../domain/config';
 import { envVar, readEnv } from '../../domain/env';
@@ -37,6 +39,8 @@ export const authorizerEnvShape = {
   POOLED_TABLE_ARN: envVar.arn(),
   TENANT_BUCKET_NAME: envVar.name(),
   TENANT_RUNTIME_ROLE_ARN: envVar.arn(),
+  /** Metering counters; when set, plan limits are enforced from today's running totals. */
+  COUNTERS_TABLE_NAME: envVar.name().optional(),
   CATALOG_CACHE_SECONDS: envVar.seconds(30),
   USAGE_CACHE_SECONDS: envVar.seconds(60),
   CREDENTIALS_MIN_REMAINING_SECONDS: envVar.seconds(180),
@@ -64,7 +68,7 @@ export interface AuthorizerDependencies {
 
 export interface AuthorizerWiring {
   readonly config?: TenantryConfig;
-  /** Billing's plan-limit check; defaults to allowing everything. Cached for USAGE_CACHE_SECONDS. */
+  /** Plan-limit check; default: billing's check over COUNTERS_TABLE_NAME (none when unset). Cached for USAGE_CACHE_SECONDS. */
   readonly usageLimit?: UsageLimitCheck;
   readonly logger?: Logger;
   readonly metrics?: Metrics;
@@ -90,7 +94,17 @@ export function dependenciesFromEnv(
       config,
       verifier: asTokenVerifier(verifier),
       tenants: cachedTenantLookup((id) => catalog.find(id), env.CATALOG_CACHE_SECONDS),
-      usageLimit: cachedUsageLimitCheck(wiring.usageLimit ?? allowAllUsage, env.USAGE_CACHE_SECONDS),
+      usageLimit: cachedUsageLimitCheck(
+        wiring.usageLimit ??
+          (env.COUNTERS_TABLE_NAME === undefined
+            ? allowAllUsage
+            : planLimitCheck({
+                config,
+                client: countersDocumentClient(),
+                countersTable: env.COUNTERS_TABLE_NAME,
+              })),
+        env.USAGE_CACHE_SECONDS,
+      ),
       vending: new TokenVendingMachine({
         sts: new STSClient(baseClientConfig()),
         roleArn: env.TENANT_RUNTIME_ROLE_ARN,

@@ -1,11 +1,13 @@
-import { App } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../domain/config';
+import { tableDefinitions } from '../../../domain/tables';
 import { ControlPlaneStack } from '../../../infra/control-plane-stack';
 import { IdentityStack } from '../../../infra/identity-stack';
 import { PooledPlaneStack } from '../../../infra/pooled-plane-stack';
+import { definedTable } from '../../../infra/private/table';
 
 let app: App;
 let identity: IdentityStack;
@@ -16,12 +18,19 @@ beforeAll(() => {
   const env = { account: '111122223333', region: 'us-east-1' };
   const controlPlane = new ControlPlaneStack(app, 'cp', { config: defaultConfig, env });
   const pooledPlane = new PooledPlaneStack(app, 'pooled', { config: defaultConfig, env });
+  const meteringStack = new Stack(app, 'metering', { env });
+  const countersTable = definedTable(meteringStack, 'Counters', {
+    definition: tableDefinitions.counters,
+    tableName: 'tenantry-dev-usage-counters',
+  });
+  Validations.of(countersTable).acknowledge({ id: 'AwsSolutions-DDB4', reason: 'test stack' });
   identity = new IdentityStack(app, 'identity', {
     config: defaultConfig,
     env,
     catalogTable: controlPlane.catalogTable,
     pooledTable: pooledPlane.pooledTable,
     tenantDataBucket: pooledPlane.tenantDataBucket,
+    countersTable,
   });
   template = Template.fromStack(identity);
 }, 120_000);
