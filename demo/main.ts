@@ -8,7 +8,9 @@ import { CatalogRepository } from '../domain/catalog/repository';
 import { loadConfig } from '../domain/config';
 import { provisionLocalControlPlane } from '../local/control-plane';
 import { REPO_ROOT, startLocalAws } from '../local/env';
+import { runBillingDemo } from './billing';
 import type { DemoContext, DemoTenant } from './context';
+import { runIdentityDemo } from './identity';
 
 const sampleNames: Record<string, string> = {
   starter: 'Brightpath Studio',
@@ -62,7 +64,12 @@ async function main(): Promise<void> {
     const outDir = join(REPO_ROOT, '.local', 'demo');
     mkdirSync(outDir, { recursive: true });
     const ctx: DemoContext = { config, log, aws, controlPlane, catalog, tenants, outDir };
-    void ctx;
+
+    heading('4. Identity: sign-in, tenant claims, the authorizer, a cross-tenant attempt');
+    await runIdentityDemo({ config, log, endpoint: aws.endpoint, region: aws.region, catalog });
+
+    heading('7. Billing: Marketplace hour, ledger, reconciliation, margin report');
+    await runBillingDemo({ config, log, catalog, tables: controlPlane.tables, outDir: ctx.outDir });
 
     heading('Done');
     log(`the whole story ran in ${((Date.now() - started) / 1000).toFixed(1)} s on this machine`);
