@@ -11,7 +11,7 @@ import { runRunner } from '../flink/runner';
  * extract the same JSON fields, discard) over the same file in the same run, and DynamoDB item writes
  * per million events (hourly + daily + cumulative rows, one PutItem each) against one write per event.
  *
- * Each job runs twice, over a small and a large file: the difference removes JVM start-up, planning
+ * Each job runs over a small and a large file (best of two runs each): the difference removes JVM start-up, planning
  * and code generation, so the rates are marginal events per second. BENCH_EVENTS (default 100000).
  */
 const events = Number(process.env.BENCH_EVENTS ?? 100_000);
@@ -20,13 +20,13 @@ const tenants = Array.from({ length: 200 }, (_, i) => `tbench${i}`);
 const dir = mkdtempSync(join(tmpdir(), 'tenantry-flink-bench-'));
 const JIT = ['-XX:TieredStopAtLevel=4', '-Xmx1024m'];
 
-function writeEvents(name: string, count: number) {
+function writeEvents(name: string, count: number, who: readonly string[] = tenants, spanHours = 24) {
   const generated = generateEvents({
     config: defaultConfig,
-    tenants,
+    tenants: who,
     events: count,
     seed: 99,
-    spanHours: 24,
+    spanHours,
   });
   const path = join(dir, name);
   writeFileSync(path, `${generated.lines.join('\n')}\n`);
@@ -65,10 +65,19 @@ const full = (file: { path: string; now: string }, out: string) =>
     timeoutMs: 1_800_000,
   });
 
-const scanSmall = await scan(small);
-const scanLarge = await scan(large);
-const fullSmall = await full(small, 'out-small');
-const fullLarge = await full(large, 'out-large');
+// Best of two runs each: the machine is shared, so the fastest run is the least disturbed one.
+const best = async (run: () => Promise<number>) => Math.min(await run(), await run());
+const scanSmall = await best(() => scan(small));
+const scanLarge = await best(() => scan(large));
+const fullSmall = { durationMs: await best(async () => (await full(small, 'out-small')).durationMs) };
+let largeRun = await full(large, 'out-large');
+const second = await full(large, 'out-large');
+if (second.durationMs < largeRun.durationMs) largeRun = second;
+const fullLarge = largeRun;
+// Dense traffic (20 tenants, 2 hours): running totals are bounded by keys × steps, not by events.
+const dense = writeEvents('dense.jsonl', events, tenants.slice(0, 20), 2);
+const denseOut = (await full(dense, 'out-dense')).outputs;
+const denseWrites = denseOut.hourly.length + denseOut.daily.length + denseOut.cumulative.length;
 const marginal = (msSmall: number, msLarge: number) =>
   Math.round((large.lines - small.lines) / (Math.max(1, msLarge - msSmall) / 1000));
 const scanRate = marginal(scanSmall, scanLarge);
@@ -97,6 +106,15 @@ const result = {
       ((o.hourly.length + o.daily.length) / large.lines) * 1_000_000,
     ),
     oneWritePerEventPerMillion: 1_000_000,
+    dense: {
+      tenants: 20,
+      hours: 2,
+      lines: dense.lines,
+      hourly: denseOut.hourly.length,
+      daily: denseOut.daily.length,
+      cumulative: denseOut.cumulative.length,
+      perMillionEvents: Math.round((denseWrites / dense.lines) * 1_000_000),
+    },
   },
 };
 mkdirSync('bench/results', { recursive: true });

@@ -25,28 +25,38 @@ beforeAll(async () => {
 });
 
 const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '');
-const silo = (tenantId: string) => ({ tenantId, name: tenantId, tier: 'enterprise', adminEmail: `admin@${tenantId}.example` });
+const silo = (tenantId: string) => ({
+  tenantId,
+  name: tenantId,
+  tier: 'enterprise',
+  adminEmail: `admin@${tenantId}.example`,
+});
 
 describe('onboarding compensation faults (first fault: RecordSiloResources, the stack exists)', () => {
   it.each([
     ['CompensateDeleteSilo', 'FAILED', 'CREATE_COMPLETE'],
     ['ForgetSiloResources', 'FAILED', 'ABSENT'],
     ['MarkFailed', 'PENDING', 'ABSENT'],
-  ])('%s fails → the other steps still run; the event reports it (compensated: false)', async (second, status, stack) => {
-    const tenantId = `cmp-${slug(second)}`;
-    const machine = await machineWithFault(h, 'onboarding', ['RecordSiloResources', second]);
-    await h.events();
-    const result = await run(h, machine, silo(tenantId));
-    await clearFaults();
-    expect(result.error).toBe('OnboardingFailed');
-    expect(result.cause).toContain('RecordSiloResources: InjectedFault');
-    expect((await h.catalog.get(tenantId)).status).toBe(status);
-    expect(await groupExists(h, tenantId)).toBe(false);
-    expect(await stackStatus(h, tenantId)).toBe(stack);
-    const [event] = eventsOf(await h.events(), 'TenantOnboardingFailed', tenantId);
-    expect(event?.detail).toMatchObject({ compensated: false, failedState: 'RecordSiloResources' });
-    expect(event?.detail.compensationErrors).toEqual([expect.objectContaining({ state: second, error: 'InjectedFault' })]);
-  });
+  ])(
+    '%s fails → the other steps still run; the event reports it (compensated: false)',
+    async (second, status, stack) => {
+      const tenantId = `cmp-${slug(second)}`;
+      const machine = await machineWithFault(h, 'onboarding', ['RecordSiloResources', second]);
+      await h.events();
+      const result = await run(h, machine, silo(tenantId));
+      await clearFaults();
+      expect(result.error).toBe('OnboardingFailed');
+      expect(result.cause).toContain('RecordSiloResources: InjectedFault');
+      expect((await h.catalog.get(tenantId)).status).toBe(status);
+      expect(await groupExists(h, tenantId)).toBe(false);
+      expect(await stackStatus(h, tenantId)).toBe(stack);
+      const [event] = eventsOf(await h.events(), 'TenantOnboardingFailed', tenantId);
+      expect(event?.detail).toMatchObject({ compensated: false, failedState: 'RecordSiloResources' });
+      expect(event?.detail.compensationErrors).toEqual([
+        expect.objectContaining({ state: second, error: 'InjectedFault' }),
+      ]);
+    },
+  );
 
   it('EmitOnboardingFailed fails → compensated and FAILED; the run still fails with the first cause', async () => {
     const machine = await machineWithFault(h, 'onboarding', ['RecordSiloResources', 'EmitOnboardingFailed']);
@@ -81,7 +91,11 @@ describe('promotion rollback faults', () => {
     const result = await run(h, machine, { tenantId: 'rb-restore', targetTier: 'enterprise' });
     await clearFaults();
     expect(result.error).toBe('PromotionFailed');
-    expect(await h.catalog.get('rb-restore')).toMatchObject({ status: 'ACTIVE', isolation: 'silo', tier: 'enterprise' });
+    expect(await h.catalog.get('rb-restore')).toMatchObject({
+      status: 'ACTIVE',
+      isolation: 'silo',
+      tier: 'enterprise',
+    });
     expect(await tally(h, siloTable('rb-restore'), 'rb-restore')).toEqual(before);
     expect(await stackStatus(h, 'rb-restore')).toBe('CREATE_COMPLETE');
     expect(eventsOf(await h.events(), 'TenantPromotionFailed', 'rb-restore')[0]?.detail).toMatchObject({
@@ -93,23 +107,30 @@ describe('promotion rollback faults', () => {
   it.each([
     ['RevertCatalog', 'SwitchCatalog', 'CREATE_COMPLETE'],
     ['RollbackDeleteSilo', 'CopyChunk', 'CREATE_COMPLETE'],
-  ])('%s fails → ACTIVE on the pool with every item; the kept silo stack is reported', async (second, first, stack) => {
-    const tenantId = `rb-${slug(second)}`;
-    const before = await pooled(tenantId);
-    const machine = await machineWithFault(h, 'promotion', [first, second]);
-    await h.events();
-    const result = await run(h, machine, { tenantId, targetTier: 'enterprise' });
-    await clearFaults();
-    expect(result.error).toBe('PromotionFailed');
-    expect(await h.catalog.get(tenantId)).toMatchObject({ status: 'ACTIVE', isolation: 'pool', tier: 'pro' });
-    expect(await tally(h, h.life.pooledTable, tenantId)).toEqual(before);
-    expect(await stackStatus(h, tenantId)).toBe(stack);
-    const [event] = eventsOf(await h.events(), 'TenantPromotionFailed', tenantId);
-    expect(event?.detail).toMatchObject({ rolledBack: false, failedState: first });
-    expect(event?.detail.rollbackErrors).toEqual([expect.objectContaining({ state: second })]);
-  });
+  ])(
+    '%s fails → ACTIVE on the pool with every item; the kept silo stack is reported',
+    async (second, first, stack) => {
+      const tenantId = `rb-${slug(second)}`;
+      const before = await pooled(tenantId);
+      const machine = await machineWithFault(h, 'promotion', [first, second]);
+      await h.events();
+      const result = await run(h, machine, { tenantId, targetTier: 'enterprise' });
+      await clearFaults();
+      expect(result.error).toBe('PromotionFailed');
+      expect(await h.catalog.get(tenantId)).toMatchObject({
+        status: 'ACTIVE',
+        isolation: 'pool',
+        tier: 'pro',
+      });
+      expect(await tally(h, h.life.pooledTable, tenantId)).toEqual(before);
+      expect(await stackStatus(h, tenantId)).toBe(stack);
+      const [event] = eventsOf(await h.events(), 'TenantPromotionFailed', tenantId);
+      expect(event?.detail).toMatchObject({ rolledBack: false, failedState: first });
+      expect(event?.detail.rollbackErrors).toEqual([expect.objectContaining({ state: second })]);
+    },
+  );
 
-  it('RestoreActive fails through every retry → the tenant stays MIGRATING (read-only) and the event says so', async () => {
+  it('RestoreActive fails (non-retryable) → the tenant stays MIGRATING (read-only) and the event says so', async () => {
     const before = await pooled('rb-active');
     const machine = await machineWithFault(h, 'promotion', ['CopyChunk', 'RestoreActive']);
     await h.events();
@@ -119,9 +140,9 @@ describe('promotion rollback faults', () => {
     expect(await h.catalog.get('rb-active')).toMatchObject({ status: 'MIGRATING', isolation: 'pool' });
     expect(await tally(h, h.life.pooledTable, 'rb-active')).toEqual(before);
     expect(await stackStatus(h, 'rb-active')).toBe('ABSENT');
-    expect(eventsOf(await h.events(), 'TenantPromotionFailed', 'rb-active')[0]?.detail.rollbackErrors).toEqual([
-      expect.objectContaining({ state: 'RestoreActive' }),
-    ]);
+    expect(
+      eventsOf(await h.events(), 'TenantPromotionFailed', 'rb-active')[0]?.detail.rollbackErrors,
+    ).toEqual([expect.objectContaining({ state: 'RestoreActive' })]);
   });
 
   it.each([
@@ -143,13 +164,16 @@ describe('offboarding failure-event faults', () => {
   it.each([
     ['EmitOffboardingFailed', 'FinalBill', 'OffboardingFailed', 'OFFBOARDING'],
     ['EmitOffboardingRejected', 'Validate', 'OffboardingRejected', 'ACTIVE'],
-  ])('%s fails → the run still fails with its error and the tenant state is as documented', async (second, first, error, status) => {
-    const tenantId = `ob-${slug(second)}`;
-    await activeTenant(h, tenantId, 'pro');
-    const machine = await machineWithFault(h, 'offboarding', [first, second]);
-    const result = await run(h, machine, { tenantId });
-    await clearFaults();
-    expect(result.error).toBe(error);
-    expect((await h.catalog.get(tenantId)).status).toBe(status);
-  });
+  ])(
+    '%s fails → the run still fails with its error and the tenant state is as documented',
+    async (second, first, error, status) => {
+      const tenantId = `ob-${slug(second)}`;
+      await activeTenant(h, tenantId, 'pro');
+      const machine = await machineWithFault(h, 'offboarding', [first, second]);
+      const result = await run(h, machine, { tenantId });
+      await clearFaults();
+      expect(result.error).toBe(error);
+      expect((await h.catalog.get(tenantId)).status).toBe(status);
+    },
+  );
 });

@@ -111,6 +111,21 @@ describe.each(workflowNames)('the %s definition', (name) => {
   });
 });
 
+describe('asl-validator as a gate', () => {
+  it('rejects a JSONata definition carrying a JSONPath-only field, and a dangling Next', () => {
+    const jsonPathField = JSON.parse(definitionJson('offboarding', defaultConfig));
+    jsonPathField.States.Validate.ResultPath = '$.plan';
+    const dangling = JSON.parse(definitionJson('offboarding', defaultConfig));
+    dangling.States.FinalBill.Next = 'NoSuchState';
+    const first = aslValidator(jsonPathField);
+    const second = aslValidator(dangling);
+    expect(first.isValid).toBe(false);
+    expect(first.errorsText('\n')).toContain('/States/Validate');
+    expect(second.isValid).toBe(false);
+    expect(second.errorsText('\n')).toContain('NoSuchState');
+  });
+});
+
 describe('checkDefinition', () => {
   it('names every transition to a missing state and every unreachable state', () => {
     const broken: StateMachineDefinition = {
