@@ -55,6 +55,7 @@ synth: node_modules/.installed
 	npx cdk synth --quiet --output cdk.out > /dev/null
 
 cdk-check: synth $(VENV)/.installed
+	$(TSX) scripts/write-silo-template.ts cdk.out/silo-tenant.template.json
 	$(VENV)/bin/cfn-lint --format parseable -- cdk.out/*.template.json
 
 test: install

@@ -11,6 +11,7 @@ import { REPO_ROOT, startLocalAws } from '../local/env';
 import { runBillingDemo } from './billing';
 import type { DemoContext, DemoTenant } from './context';
 import { runIdentityDemo } from './identity';
+import { lifecycleDemo } from './lifecycle';
 
 const sampleNames: Record<string, string> = {
   starter: 'Brightpath Studio',
@@ -67,6 +68,9 @@ async function main(): Promise<void> {
 
     heading('4. Identity: sign-in, tenant claims, the authorizer, a cross-tenant attempt');
     await runIdentityDemo({ config, log, endpoint: aws.endpoint, region: aws.region, catalog });
+
+    heading('5. Lifecycle: onboarding (pool, silo), promotion pool → silo, offboarding');
+    await lifecycleDemo(ctx);
 
     heading('7. Billing: Marketplace hour, ledger, reconciliation, margin report');
     await runBillingDemo({ config, log, catalog, tables: controlPlane.tables, outDir: ctx.outDir });

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   App,
   CfnOutput,
@@ -163,7 +166,9 @@ export class SiloTenantStack extends Stack {
  * S3, as TemplateURL). Synthesized from the construct above, in its own app, from the configuration.
  */
 export function siloTemplate(config: TenantryConfig): Record<string, unknown> {
-  const app = new App();
+  // Its own app and output folder: the silo is deployed per tenant by the onboarding workflow, never
+  // by `cdk deploy --all`, so it must not appear in the main cloud assembly.
+  const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'tenantry-silo-')) });
   const stack = new SiloTenantStack(app, 'SiloTenant', { config });
   const assembly = app.synth();
   return assembly.getStackByName(stack.stackName).template as Record<string, unknown>;

@@ -5,6 +5,7 @@ import { BillingStack } from './billing-stack';
 import { ControlPlaneStack } from './control-plane-stack';
 import { EdgeStack } from './edge-stack';
 import { IdentityStack } from './identity-stack';
+import { LifecycleStack } from './lifecycle-stack';
 import { MeteringStack } from './metering-stack';
 import { PooledPlaneStack } from './pooled-plane-stack';
 
@@ -15,6 +16,7 @@ export interface TenantryStacks {
   readonly identity: IdentityStack;
   readonly metering: MeteringStack;
   readonly billing: BillingStack;
+  readonly lifecycle: LifecycleStack;
   readonly edge: EdgeStack;
 }
 
@@ -55,6 +57,17 @@ export function buildTenantryApp(config: TenantryConfig, appProps: AppProps = {}
     eventBus: controlPlane.eventBus,
   });
 
+  const lifecycle = new LifecycleStack(app, `${prefix}-lifecycle`, {
+    config,
+    env,
+    catalogTable: controlPlane.catalogTable,
+    eventBus: controlPlane.eventBus,
+    pooledTable: pooledPlane.pooledTable,
+    tenantDataBucket: pooledPlane.tenantDataBucket,
+    userPool: identity.userPool,
+    tenantAccessRole: identity.tenantRuntimeRole,
+    billingFinalFunction: billing.finalBillFunction,
+  });
   const edge = new EdgeStack(app, `${prefix}-edge`, {
     config,
     env: { account: env.account, region: 'us-east-1' },
@@ -63,5 +76,5 @@ export function buildTenantryApp(config: TenantryConfig, appProps: AppProps = {}
   Tags.of(app).add('product', config.naming.product);
   Tags.of(app).add('stage', config.naming.stage);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { app, controlPlane, pooledPlane, identity, metering, billing, edge };
+  return { app, controlPlane, pooledPlane, identity, metering, billing, lifecycle, edge };
 }
