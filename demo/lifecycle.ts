@@ -97,6 +97,38 @@ export async function lifecycleDemo(
     await report(workflow, tenantId, executionArn as string, t0);
   };
 
+  // 0. the demo's sample tenants, one per tier, onboarded through the workflow (the enterprise one
+  //    into its own silo stack)
+  for (const tenant of ctx.tenants) {
+    const t = Date.now();
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: lifecycle.stateMachineArns.onboarding,
+        name: `demo-onboarding-${tenant.tenantId}-${t}`,
+        input: JSON.stringify({
+          tenantId: tenant.tenantId,
+          name: tenant.name,
+          tier: tenant.tier,
+          adminEmail: `admin@${tenant.tenantId}.example`,
+        }),
+      }),
+    );
+    let out = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    while (out.status === 'RUNNING') {
+      await new Promise((r) => setTimeout(r, 200));
+      out = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    }
+    if (out.status !== 'SUCCEEDED') {
+      throw new Error(
+        `onboarding of ${tenant.tenantId} ended ${out.status}: ${out.error ?? ''} ${out.cause ?? ''}`,
+      );
+    }
+    const record = await catalog.get(tenant.tenantId);
+    log(
+      `sample ${tenant.tenantId.padEnd(16)} ${tenant.name.padEnd(22)} onboarded in ${Date.now() - t} ms: ${describeTenant(record)}`,
+    );
+  }
+
   // 1. pooled onboarding, started the production way: a signup event on the control-plane bus
   const signup = {
     tenantId: POOL_TENANT,

@@ -39,40 +39,28 @@ async function main(): Promise<void> {
     for (const [key, name] of Object.entries(controlPlane.tables)) log(`table ${name.padEnd(34)} (${key})`);
     log(`event bus ${controlPlane.eventBusName}`);
 
-    heading('3. Catalog: one sample tenant per tier');
     const catalog = new CatalogRepository({
       client: documentClient(),
       tableName: controlPlane.tables.catalog,
     });
-    const tenants: DemoTenant[] = [];
-    for (const tier of config.tiers) {
-      const tenantId = `demo-${tier.name}`;
-      const name = sampleNames[tier.name] ?? `Sample ${tier.name}`;
-      await catalog.create({
-        tenantId,
-        name,
-        tier: tier.name,
-        isolation: tier.isolation,
-        region: config.regions.primary,
-      });
-      const tenant = await catalog.transition(tenantId, 'ACTIVE', { reason: 'registered by the demo' });
-      tenants.push({ tenantId, name, tier: tier.name, isolation: tier.isolation });
-      log(
-        `${tenantId.padEnd(16)} ${name.padEnd(22)} ${tier.name.padEnd(10)} ${tier.isolation.padEnd(4)} ${tenant.status} v${tenant.version}`,
-      );
-    }
+    const tenants: DemoTenant[] = config.tiers.map((tier) => ({
+      tenantId: `demo-${tier.name}`,
+      name: sampleNames[tier.name] ?? `Sample ${tier.name}`,
+      tier: tier.name,
+      isolation: tier.isolation,
+    }));
 
     const outDir = join(REPO_ROOT, '.local', 'demo');
     mkdirSync(outDir, { recursive: true });
     const ctx: DemoContext = { config, log, aws, controlPlane, catalog, tenants, outDir };
 
+    heading('3. Lifecycle: sample tenants onboarded, then onboarding, promotion, offboarding');
+    await lifecycleDemo(ctx);
+
     heading('4. Identity: sign-in, tenant claims, the authorizer, a cross-tenant attempt');
     await runIdentityDemo({ config, log, endpoint: aws.endpoint, region: aws.region, catalog });
 
-    heading('5. Lifecycle: onboarding (pool, silo), promotion pool → silo, offboarding');
-    await lifecycleDemo(ctx);
-
-    heading('7. Billing: Marketplace hour, ledger, reconciliation, margin report');
+    heading('6. Billing: Marketplace hour, ledger, reconciliation, margin report');
     await runBillingDemo({ config, log, catalog, tables: controlPlane.tables, outDir: ctx.outDir });
 
     heading('Done');
