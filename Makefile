@@ -67,7 +67,7 @@ test: install
 	step typecheck npx tsc --noEmit -p tsconfig.json
 	step cdk-check $(MAKE) --no-print-directory cdk-check
 	step java      mvn -q -B -f flink/runner/pom.xml test
-	npx vitest run --reporter=dot --reporter=json --outputFile.json=$(RESULTS)/vitest.json || true
+	npx vitest run --silent=passed-only --reporter=dot --reporter=json --outputFile.json=$(RESULTS)/vitest.json || true
 	$(TSX) scripts/test-summary.ts $(RESULTS)
 
 # --- workflows, deploy ----------------------------------------------------------------------------

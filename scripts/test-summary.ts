@@ -21,7 +21,8 @@ const problems: string[] = [];
 const stepsDir = join(resultsDir, 'steps');
 for (const step of existsSync(stepsDir) ? readdirSync(stepsDir).sort() : []) {
   const ok = readFileSync(join(stepsDir, step), 'utf8').trim() === 'ok';
-  const tally = (parts.checks ??= { passed: 0, failed: 0 });
+  parts.checks ??= { passed: 0, failed: 0 };
+  const tally = parts.checks;
   if (ok) tally.passed++;
   else {
     tally.failed++;
@@ -33,15 +34,17 @@ for (const step of existsSync(stepsDir) ? readdirSync(stepsDir).sort() : []) {
 const vitestFile = join(resultsDir, 'vitest.json');
 if (existsSync(vitestFile)) {
   const report = JSON.parse(readFileSync(vitestFile, 'utf8')) as {
-    testResults: { name: string; status: string; message?: string; assertionResults: { status: string; fullName: string }[] }[];
+    testResults: {
+      name: string;
+      status: string;
+      message?: string;
+      assertionResults: { status: string; fullName: string }[];
+    }[];
   };
   for (const file of report.testResults) {
     const project = file.name.includes('/test/integration/') ? 'integration' : 'unit';
-    const tally = (parts[project] ??= { passed: 0, failed: 0 });
-    if (file.assertionResults.length === 0 && file.status !== 'passed') {
-      tally.failed++;
-      problems.push(`test file failed to run: ${file.name}: ${file.message ?? ''}`.slice(0, 300));
-    }
+    parts[project] ??= { passed: 0, failed: 0 };
+    const tally = parts[project];
     for (const assertion of file.assertionResults) {
       if (assertion.status === 'passed') tally.passed++;
       else {
@@ -49,19 +52,28 @@ if (existsSync(vitestFile)) {
         problems.push(`${assertion.status}: ${assertion.fullName}`);
       }
     }
+    // A file can fail with every test passed (a failing beforeAll/afterAll, an import error): count it.
+    if (file.status !== 'passed' && file.assertionResults.every((a) => a.status === 'passed')) {
+      tally.failed++;
+      problems.push(`test file failed outside its tests: ${file.name}: ${file.message ?? ''}`.slice(0, 400));
+    }
   }
 } else {
   problems.push(`no vitest report at ${vitestFile}`);
-  (parts.unit ??= { passed: 0, failed: 0 }).failed++;
+  parts.unit ??= { passed: 0, failed: 0 };
+  parts.unit.failed++;
 }
 
 // Maven Surefire XML reports (the Flink runner's Java tests).
 const surefireDir = 'flink/runner/target/surefire-reports';
-for (const file of existsSync(surefireDir) ? readdirSync(surefireDir).filter((f) => /^TEST-.*\.xml$/.test(f)) : []) {
+for (const file of existsSync(surefireDir)
+  ? readdirSync(surefireDir).filter((f) => /^TEST-.*\.xml$/.test(f))
+  : []) {
   const head = /<testsuite[^>]*>/.exec(readFileSync(join(surefireDir, file), 'utf8'))?.[0] ?? '';
   const attr = (name: string) => Number(new RegExp(`\\b${name}="(\\d+)"`).exec(head)?.[1] ?? 0);
   const bad = attr('failures') + attr('errors') + attr('skipped');
-  const tally = (parts.java ??= { passed: 0, failed: 0 });
+  parts.java ??= { passed: 0, failed: 0 };
+  const tally = parts.java;
   tally.passed += attr('tests') - bad;
   tally.failed += bad;
   if (bad > 0) problems.push(`java: ${file} has ${bad} failing or skipped tests`);
@@ -71,9 +83,12 @@ for (const problem of problems) console.log(`  ✗ ${problem}`);
 for (const [name, tally] of Object.entries(parts)) {
   console.log(`${name.padEnd(12)} ${tally.passed} passed, ${tally.failed} failed`);
 }
-const total = Object.values(parts).reduce((a, t) => ({ passed: a.passed + t.passed, failed: a.failed + t.failed }), {
-  passed: 0,
-  failed: 0,
-});
+const total = Object.values(parts).reduce(
+  (a, t) => ({ passed: a.passed + t.passed, failed: a.failed + t.failed }),
+  {
+    passed: 0,
+    failed: 0,
+  },
+);
 console.log(`${total.passed} passed, ${total.failed} failed`);
 process.exit(total.failed > 0 ? 1 : 0);
