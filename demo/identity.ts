@@ -13,11 +13,11 @@ import { resourceName, type TenantryConfig } from '../domain/config';
 import { type AuthorizerDecision, TenantAuthorizer } from '../domain/identity/authorizer';
 import { tenantAttributeNames, tenantUserAttributes } from '../domain/identity/claims';
 import { tenantClaimsOverride } from '../domain/identity/pre-token';
-import { siloTableNamePrefix } from '../domain/identity/session-policy';
 import { cachedTenantLookup } from '../domain/identity/tenant-lookup';
 import { TokenVendingMachine } from '../domain/identity/token-vending';
 import { allowAllUsage } from '../domain/identity/usage-limit';
 import { asTokenVerifier, createCognitoVerifier } from '../domain/identity/verifier';
+import { siloTableName } from '../domain/lifecycle/silo';
 import type { Tenant } from '../domain/tenant/tenant';
 
 /** moto's default account id. */
@@ -152,7 +152,7 @@ export async function runIdentityDemo(input: IdentityDemoInput): Promise<Identit
     });
   const describe = (d: AuthorizerDecision) =>
     d.kind === 'allow'
-      ? `ALLOW tenant=${d.tenantId} tier=${d.tier} route=${d.route} access=${d.access} (credentials vended, key ${d.context.accessKeyId?.slice(0, 8)}…)`
+      ? `ALLOW tenant=${d.tenantId} tier=${d.tier} route=${d.route} access=${d.access} (credentials vended, key ${d.credentials.accessKeyId.slice(0, 8)}…)`
       : `${d.kind.toUpperCase()}: ${d.reason}`;
 
   const pooled = await decide(pooledToken);
@@ -191,7 +191,7 @@ async function ensureTenant(
       ...t,
       silo: {
         stackId: `local-${tenantId}`,
-        tableName: `${siloTableNamePrefix(config)}${tenantId}`,
+        tableName: siloTableName(config, tenantId),
         kmsKeyArn: `arn:aws:kms:${config.regions.primary}:${LOCAL_ACCOUNT}:key/local-${tenantId}`,
       },
     }));

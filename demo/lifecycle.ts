@@ -20,6 +20,7 @@ import { baseClientConfig, documentClient } from '../domain/aws/clients';
 import { CatalogRepository } from '../domain/catalog/repository';
 import { SIGNUP_DETAIL_TYPE, SIGNUP_EVENT_SOURCE } from '../domain/lifecycle/events';
 import { onboardingExecutionName } from '../domain/lifecycle/execution-name';
+import { pooledItem } from '../domain/pooled-items';
 import type { Tenant } from '../domain/tenant/tenant';
 import type { WorkflowName } from '../workflows/index';
 import {
@@ -215,11 +216,14 @@ async function seed(dynamo: DynamoDBClient, table: string, tenantId: string, cou
       const n = i + j;
       return {
         PutRequest: {
-          Item: {
-            pk: { S: `TENANT#${tenantId}#${collections[n % collections.length]}` },
-            sk: { S: `${String(n).padStart(6, '0')}` },
-            title: { S: `record ${n}` },
-          },
+          Item: pooledItem(
+            tenantId,
+            collections[n % collections.length] as string,
+            String(n).padStart(6, '0'),
+            {
+              title: { S: `record ${n}` },
+            },
+          ),
         },
       };
     });

@@ -27,6 +27,7 @@ export async function runMeteringDemo(ctx: MeteringDemoContext): Promise<{ match
     tenants,
     events: 40 * Math.max(1, tenants.length),
     seed: 2026,
+    lateRatio: 0.04,
   });
   const eventsPath = join(dir, 'events.jsonl');
   writeFileSync(eventsPath, `${generated.lines.join('\n')}\n`);

@@ -38,6 +38,11 @@ export function tenantObjectPrefix(tenantId: TenantId): string {
 
 export type WindowGranularity = 'HOUR' | 'DAY' | 'CUMULATIVE';
 
+/** Counters table sort-key prefix of one granularity (`<granularity>#`): every sk of it starts so. */
+export function counterSortKeyPrefix(granularity: WindowGranularity): string {
+  return `${granularity}#`;
+}
+
 /** Counters table keys: pk `<tenantId>#<metric>`, sk `<granularity>#<windowStartIso>`. */
 export function counterKey(
   tenantId: TenantId,
@@ -45,7 +50,10 @@ export function counterKey(
   granularity: WindowGranularity,
   windowStart: string,
 ): { pk: string; sk: string } {
-  return { pk: `${tenantIdSchema.parse(tenantId)}#${metric}`, sk: `${granularity}#${windowStart}` };
+  return {
+    pk: `${tenantIdSchema.parse(tenantId)}#${metric}`,
+    sk: `${counterSortKeyPrefix(granularity)}${windowStart}`,
+  };
 }
 
 /** Billing ledger keys: pk `<tenantId>#<dimension>`, sk the hour billed (ISO, UTC). */

@@ -26,6 +26,9 @@ export interface TableDefinition {
   readonly globalSecondaryIndexes?: readonly TableIndex[];
 }
 
+/** The catalog's index by tenant status (partition key `status`, sort key `tenantId`). */
+export const CATALOG_BY_STATUS_INDEX = 'byStatus';
+
 export const tableDefinitions = {
   /** The tenant catalog: one item per tenant (see domain/tenant/tenant.ts). */
   catalog: {
@@ -33,17 +36,31 @@ export const tableDefinitions = {
     partitionKey: { name: 'tenantId', type: 'S' },
     globalSecondaryIndexes: [
       {
-        indexName: 'byStatus',
+        indexName: CATALOG_BY_STATUS_INDEX,
         partitionKey: { name: 'status', type: 'S' },
         sortKey: { name: 'tenantId', type: 'S' },
       },
     ],
   },
-  /** The pooled application data: every partition key starts with `TENANT#<tenantId>#` (LeadingKeys). */
+  /**
+   * The pooled application data: every partition key starts with `TENANT#<tenantId>#` (LeadingKeys), and
+   * every item carries `tenantId` (build items with `pooledItem`, domain/pooled-items.ts). The `byTenant`
+   * index (partition key `tenantId`, sort key `pk`, projection ALL) lets the lifecycle Query one tenant's
+   * items with their full primary key instead of scanning the pool. It is for the control plane only:
+   * tenant sessions are not granted the index ARN, and its LeadingKeys (`<tenantId>`) would not match
+   * `TENANT#<id>#*` anyway.
+   */
   pooled: {
     id: 'pooled-data',
     partitionKey: { name: 'pk', type: 'S' },
     sortKey: { name: 'sk', type: 'S' },
+    globalSecondaryIndexes: [
+      {
+        indexName: 'byTenant',
+        partitionKey: { name: 'tenantId', type: 'S' },
+        sortKey: { name: 'pk', type: 'S' },
+      },
+    ],
   },
   /** Metering totals written by Flink: pk `<tenantId>#<metric>`, sk `<granularity>#<windowStart>`. */
   counters: {
@@ -68,8 +85,15 @@ export const tableDefinitions = {
 
 export type TableKey = keyof typeof tableDefinitions;
 
-/** The silo stack's own tenant table has the pooled table's key schema, so items copy unchanged. */
-export const siloTableDefinition: TableDefinition = { ...tableDefinitions.pooled, id: 'silo-data' };
+/**
+ * The silo stack's own tenant table has the pooled table's key schema, so items copy unchanged (with
+ * their `tenantId`). No `byTenant` index: every item of a silo table is its tenant's.
+ */
+export const siloTableDefinition: TableDefinition = {
+  id: 'silo-data',
+  partitionKey: tableDefinitions.pooled.partitionKey,
+  sortKey: tableDefinitions.pooled.sortKey,
+};
 
 export function tableName(config: TenantryConfig, table: TableKey): string {
   return resourceName(config, tableDefinitions[table].id);

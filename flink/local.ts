@@ -28,6 +28,8 @@ export interface LateRow {
 export interface RejectedRow {
   readonly reason: string;
   readonly line: string;
+  /** Processing time of the rejection (Flink output only; it also keeps one shared parse of each line). */
+  readonly receivedAt?: string;
 }
 export interface JobOutputs {
   readonly hourly: TotalRow[];

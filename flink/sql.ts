@@ -251,7 +251,7 @@ export function generateMeteringSql(options: GenerateOptions): string {
     daily: totalsColumns(),
     cumulative: totalsColumns(),
     late: `  eventId STRING,\n  tenantId STRING,\n  metric STRING,\n  quantity ${QUANTITY_TYPE},\n  eventTime STRING,\n  watermarkTime STRING`,
-    rejected: '  reason STRING,\n  line STRING',
+    rejected: '  reason STRING,\n  line STRING,\n  receivedAt STRING',
   };
   const sinkTables: Record<SinkName, string> = {
     hourly: 'hourly_totals',
@@ -386,7 +386,7 @@ ${totalsInsert('cumulative_totals', 'CUMULATIVE', 'cumulative', `\nWHERE last_ev
 INSERT INTO late_events
 SELECT event_id, tenant_id, metric, quantity, ${iso('ts')}, ${iso('wm')} FROM usage_late;
 INSERT INTO rejected_events
-SELECT reason, line FROM usage_checked WHERE reason IS NOT NULL;
+SELECT reason, line, ${iso('proc_time')} FROM usage_checked WHERE reason IS NOT NULL;
 END;
 `;
 }

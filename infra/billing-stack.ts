@@ -6,7 +6,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { resourceName, type TenantryConfig } from '../domain/config';
-import { tableDefinitions, tableName } from '../domain/tables';
+import { lakeBucketName as defaultLakeBucketName } from '../domain/naming';
+import { CATALOG_BY_STATUS_INDEX, tableDefinitions, tableName } from '../domain/tables';
 import { definedTable } from './private/table';
 import { TenantryFunction } from './private/tenantry-function';
 
@@ -29,7 +30,7 @@ export interface BillingStackProps extends StackProps {
 /**
  * Billing: the ledger table, the hourly Marketplace billing job (EventBridge schedule, one run at a
  * time), the offboarding final bill (`<product>-<stage>-billing-final`, called by the offboarding
- * workflow) and the monthly reconciliation. IAM is least privilege: each function gets only the
+ * workflow), the hourly late-usage adjustments and the monthly reconciliation. IAM is least privilege: each function gets only the
  * tables, prefixes and API actions it uses.
  */
 export class BillingStack extends Stack {
@@ -37,7 +38,9 @@ export class BillingStack extends Stack {
   public readonly hourlyFunction: lambda.IFunction;
   public readonly finalBillFunction: lambda.IFunction;
   public readonly reconciliationFunction: lambda.IFunction;
+  public readonly adjustmentsFunction: lambda.IFunction;
   public readonly hourlySchedule: events.Rule;
+  public readonly adjustmentsSchedule: events.Rule;
   public readonly reconciliationSchedule: events.Rule;
 
   public constructor(scope: Construct, id: string, props: BillingStackProps) {
@@ -67,7 +70,7 @@ export class BillingStack extends Stack {
     // Exactly the calls the code makes, on exactly the resources it touches (no CDK grant wildcards).
     const catalogRead = new iam.PolicyStatement({
       actions: ['dynamodb:GetItem', 'dynamodb:Query'],
-      resources: [props.catalogTable.tableArn, `${props.catalogTable.tableArn}/index/byStatus`],
+      resources: [props.catalogTable.tableArn, `${props.catalogTable.tableArn}/index/${CATALOG_BY_STATUS_INDEX}`],
     });
     const countersRead = new iam.PolicyStatement({
       actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
@@ -85,6 +88,11 @@ export class BillingStack extends Stack {
     });
     const ledgerRead = new iam.PolicyStatement({
       actions: ['dynamodb:BatchGetItem', 'dynamodb:Query'],
+      resources: [this.ledgerTable.tableArn],
+    });
+    // Scheduling a late-usage adjustment: one TransactWriteItems (Put + Update + ConditionCheck).
+    const adjustmentWrite = new iam.PolicyStatement({
+      actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'],
       resources: [this.ledgerTable.tableArn],
     });
 
@@ -109,8 +117,7 @@ export class BillingStack extends Stack {
     (finalBill.node.defaultChild as lambda.CfnFunction).functionName = resourceName(config, 'billing-final');
     this.finalBillFunction = finalBill;
 
-    const lakeBucketName =
-      props.lakeBucketName ?? `${resourceName(config, 'lake')}-${this.account}-${this.region}`;
+    const lakeBucketName = props.lakeBucketName ?? defaultLakeBucketName(config, this.account, this.region);
     const lakeArn = `arn:${Aws.PARTITION}:s3:::${lakeBucketName}`;
     const recon = new TenantryFunction(this, 'Reconciliation', {
       folder: 'reconciliation',
@@ -124,6 +131,7 @@ export class BillingStack extends Stack {
       catalogRead,
       countersRead,
       ledgerRead,
+      adjustmentWrite,
       new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: objectReads }),
       new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: reportWrites }),
       new iam.PolicyStatement({
@@ -148,6 +156,37 @@ export class BillingStack extends Stack {
     }
     this.reconciliationFunction = recon.function;
 
+    // Late-usage adjustments: reads the late sink, reads and writes the ledger's adjustment items.
+    const adjustments = new TenantryFunction(this, 'Adjustments', {
+      folder: 'billing-adjustments',
+      environment: { ...environment, LAKE_BUCKET: lakeBucketName },
+      timeout: Duration.minutes(5),
+      memorySize: 512,
+    });
+    const lateObjects = `${lakeArn}/metering/late/*`;
+    for (const statement of [
+      catalogRead,
+      ledgerRead,
+      adjustmentWrite,
+      new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [lateObjects] }),
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [lakeArn],
+        conditions: { StringLike: { 's3:prefix': ['metering/late/*'] } },
+      }),
+    ]) {
+      adjustments.function.addToRolePolicy(statement);
+    }
+    Validations.of(adjustments).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray writes support no resource-level permissions.',
+    });
+    Validations.of(adjustments).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${flattenArn(this.resolve(lateObjects))}]`,
+      reason: 'Objects under one fixed prefix of the usage lake: the narrowest S3 object scope.',
+    });
+    this.adjustmentsFunction = adjustments.function;
+
     // Hourly, once the previous hour's windows have closed: watermark delay + grace, plus a minute.
     const minute = Math.min(
       59,
@@ -158,6 +197,13 @@ export class BillingStack extends Stack {
       description: 'Bill the last closed hour through AWS Marketplace',
       schedule: events.Schedule.cron({ minute: String(minute) }),
       targets: [new targets.LambdaFunction(hourly, { retryAttempts: 2 })],
+    });
+    // Hourly, well before the open hour closes: late events still billable go into the open hour.
+    this.adjustmentsSchedule = new events.Rule(this, 'AdjustmentsSchedule', {
+      ruleName: resourceName(config, 'billing-adjustments'),
+      description: 'Schedule billable late usage as adjustments in the open hour',
+      schedule: events.Schedule.cron({ minute: String((minute + 30) % 60) }),
+      targets: [new targets.LambdaFunction(adjustments.function, { retryAttempts: 2 })],
     });
     // Monthly, after Marketplace's 6-hour month-end grace: reconcile the previous month.
     this.reconciliationSchedule = new events.Rule(this, 'ReconciliationSchedule', {

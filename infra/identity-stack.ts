@@ -15,6 +15,7 @@ import {
   tenantRuntimeRolePolicy,
 } from '../domain/identity/session-policy';
 import { DEFAULT_SESSION_SECONDS } from '../domain/identity/token-vending';
+import { planLimitCacheSeconds } from '../domain/identity/usage-limit';
 import { usagePlanKeyValue } from '../domain/identity/usage-plans';
 import { TenantryFunction } from './private/tenantry-function';
 
@@ -146,7 +147,7 @@ export class IdentityStack extends Stack {
         TENANT_BUCKET_NAME: props.tenantDataBucket.bucketName,
         COUNTERS_TABLE_NAME: props.countersTable.tableName,
         CATALOG_CACHE_SECONDS: '30',
-        USAGE_CACHE_SECONDS: '60',
+        USAGE_CACHE_SECONDS: String(planLimitCacheSeconds(config)),
         CREDENTIALS_MIN_REMAINING_SECONDS: String(cacheTtl.toSeconds() + 120),
         POWERTOOLS_SERVICE_NAME: 'authorizer',
         POWERTOOLS_METRICS_NAMESPACE: 'Tenantry',
@@ -243,12 +244,19 @@ export class IdentityStack extends Stack {
     const authorizer = new apigw.RequestAuthorizer(this, 'TenantAuthorizer', {
       authorizerName: resourceName(config, 'tenant-authorizer'),
       handler: this.authorizerFunction.function,
-      identitySources: [apigw.IdentitySource.header('Authorization')],
+      // Cached per token AND method: a forbidden write (read-only tenant) is a deny-all result without
+      // credentials, and must not be served to the same token's reads.
+      identitySources: [
+        apigw.IdentitySource.header('Authorization'),
+        apigw.IdentitySource.context('httpMethod'),
+      ],
       resultsCacheTtl: cacheTtl,
     });
 
     // 401 for a missing/invalid token (with a challenge), 429 for a plan limit (AUTHORIZER_FAILURE:
-    // the authorizer throws PlanLimitExceeded; an authorizer outage also reads "retry later").
+    // the authorizer throws PlanLimitExceededError; an authorizer outage also reads "retry later").
+    // The credential hand-off in the authorizer context (ALLOW only) must never reach a log: the
+    // access-log format above names no credential field and data tracing is off.
     this.api.addGatewayResponse('Unauthorized', {
       type: apigw.ResponseType.UNAUTHORIZED,
       statusCode: '401',

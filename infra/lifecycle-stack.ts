@@ -17,6 +17,7 @@ import type { Construct } from 'constructs';
 import { resourceName, type TenantryConfig } from '../domain/config';
 import { signupEventPattern } from '../domain/lifecycle/events';
 import { siloKeyAliasPrefix, siloTableNamePrefix } from '../domain/lifecycle/silo';
+import { BY_TENANT_INDEX } from '../domain/pooled-items';
 import { type LambdaFunction, lambdaFolders, lambdaFunctions, type Substitutions } from '../workflows/common';
 import { definitionJson, stateMachineName, type WorkflowName, workflowNames } from '../workflows/index';
 import { TenantryFunction } from './private/tenantry-function';
@@ -112,10 +113,18 @@ export class LifecycleStack extends Stack {
     allow(functions.validate, ['dynamodb:GetItem'], [catalogArn]);
     for (const f of [functions.catalog, functions.transition])
       allow(f, ['dynamodb:GetItem', 'dynamodb:PutItem'], [catalogArn]);
+    // Pooled items are found through the byTenant index (Query), never by scanning the pool; a silo
+    // table is the tenant's own and is scanned (domain/lifecycle/tenant-items.ts).
     const pooledArn = props.pooledTable.tableArn;
-    allow(functions.copy, ['dynamodb:Scan', 'dynamodb:BatchWriteItem'], [pooledArn, siloTablesArn]);
-    allow(functions.verify, ['dynamodb:Scan'], [pooledArn, siloTablesArn]);
-    allow(functions.purge, ['dynamodb:Scan', 'dynamodb:BatchWriteItem'], [pooledArn]);
+    const byTenantArn = `${pooledArn}/index/${BY_TENANT_INDEX}`;
+    allow(functions.copy, ['dynamodb:Query'], [byTenantArn]);
+    allow(functions.copy, ['dynamodb:Scan'], [siloTablesArn]);
+    allow(functions.copy, ['dynamodb:BatchWriteItem'], [pooledArn, siloTablesArn]);
+    allow(functions.verify, ['dynamodb:Query'], [byTenantArn]);
+    allow(functions.verify, ['dynamodb:BatchGetItem'], [pooledArn]);
+    allow(functions.verify, ['dynamodb:Scan'], [siloTablesArn]);
+    allow(functions.purge, ['dynamodb:Query'], [byTenantArn]);
+    allow(functions.purge, ['dynamodb:BatchWriteItem'], [pooledArn]);
     for (const f of [functions.copy, functions.verify, functions.purge])
       props.pooledTable.encryptionKey?.grantEncryptDecrypt(f);
     allow(functions.purge, ['s3:ListBucketVersions', 's3:ListBucket'], [props.tenantDataBucket.bucketArn]);

@@ -155,9 +155,11 @@ export class SiloTenantStack extends Stack {
 
     new CfnOutput(this, siloStackOutputs.tableName, { value: table.tableName });
     new CfnOutput(this, siloStackOutputs.kmsKeyArn, { value: key.keyArn });
-    // Tags on the table only: moto's CloudFormation cannot create a KMS key with tags (KeyError 'TagKey').
-    Tags.of(table).add('tenantry:tenant-id', tenantId.valueAsString);
-    Tags.of(table).add('tenantry:tier', tier.valueAsString);
+    // The tenant's table and key carry its id and tier (cost allocation, inventory).
+    for (const tagged of [table, key]) {
+      Tags.of(tagged).add('tenantry:tenant-id', tenantId.valueAsString);
+      Tags.of(tagged).add('tenantry:tier', tier.valueAsString);
+    }
   }
 }
 

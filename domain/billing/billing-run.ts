@@ -7,8 +7,9 @@
  *     starts at the target hour) to the target hour — the latest closed hour (window end +
  *     watermark delay + grace ≤ now). A pair whose latest entry is a final bill is closed.
  *  2. for each such hour, ascending: exact usage from the HOUR counter (missing = zero, and a zero
- *     record is still sent), integer units by the rounding rule (rounding.ts) from the carried
- *     remainder; the PENDING entry is written (only if absent) BEFORE anything is sent;
+ *     record is still sent) plus the late-usage adjustments scheduled into that hour (adjustments.ts),
+ *     integer units by the rounding rule (rounding.ts) from the carried remainder; the PENDING entry
+ *     is written (only if absent) BEFORE anything is sent;
  *  3. every PENDING entry of the window (new, or left by an earlier run: crash, throttling) is sent
  *     unchanged — unless past Marketplace's acceptance deadline (EXPIRED + alert); entries close to
  *     it raise the near-expiry alert;
@@ -27,6 +28,7 @@ import type { Tenant } from '../tenant/tenant';
 import type { BillingAlerts } from './alerts';
 import type { CountersReader } from './counters';
 import { toMicro } from './decimal';
+import { DuplicateMeteringIdentityError } from './errors';
 import { entryKey, type LedgerEntry, type LedgerRepository, type OutcomeUpdate, pairKey } from './ledger';
 import type { BillingProvider, MeteringRecord, RecordOutcome } from './model';
 import { roundClosing, roundHour } from './rounding';
@@ -109,11 +111,20 @@ export async function runBilling(
   }
   const notBillable: string[] = [];
   const pairs: Pair[] = [];
+  // Two tenants on one customer + license would share every record identity: refuse before any write.
+  const byIdentity = new Map<string, string>();
   for (const tenant of options.tenants) {
     if (!(BILLED_STATUSES as readonly string[]).includes(tenant.status) || tenant.marketplace === undefined) {
       notBillable.push(tenant.tenantId);
       continue;
     }
+    const { customerAwsAccountId, licenseArn } = tenant.marketplace;
+    const identity = `${customerAwsAccountId}|${licenseArn}`;
+    const other = byIdentity.get(identity);
+    if (other !== undefined && other !== tenant.tenantId) {
+      throw new DuplicateMeteringIdentityError(other, tenant.tenantId, { customerAwsAccountId, licenseArn });
+    }
+    byIdentity.set(identity, tenant.tenantId);
     for (const metric of config.metrics) pairs.push({ tenant: tenant as Pair['tenant'], metric });
   }
   const lookback = options.lookbackHours ?? DEFAULT_LOOKBACK_HOURS;
@@ -164,16 +175,25 @@ export async function runBilling(
     if (due.length === 0) continue;
     const isFinalHour = final && hour.getTime() === target.getTime();
     const usage = await usageAt(counters, due, hour, isFinalHour && hour > lastClosed);
+    // Late usage of earlier hours scheduled into this hour (adjustments.ts): same rounding, same carry.
+    const slots = await ledger.adjustmentSlots(
+      due.map((p) => ({ tenantId: p.tenant.tenantId, dimension: p.metric.billing.dimension })),
+      hourKey,
+    );
     const entries: LedgerEntry[] = due.map((p) => {
       const s = state.get(pairKey(p.tenant.tenantId, p.metric.billing.dimension)) as { carry: bigint };
       const perUnitMicro = toMicro(p.metric.billing.quantityPerUnit, `${p.metric.name} quantityPerUnit`);
       const usageMicro = usage.get(`${p.tenant.tenantId}#${p.metric.name}`) ?? 0n;
+      const slot = slots.get(pairKey(p.tenant.tenantId, p.metric.billing.dimension));
       const rounded = (isFinalHour ? roundClosing : roundHour)({
-        usageMicro,
+        usageMicro: usageMicro + (slot?.usageMicro ?? 0n),
         carryInMicro: s.carry,
         perUnitMicro,
       });
       return {
+        ...(slot === undefined
+          ? {}
+          : { adjustmentMicro: slot.usageMicro.toString(), adjustmentIds: slot.adjustmentIds }),
         ...ledgerKey(p.tenant.tenantId, p.metric.billing.dimension, hourKey),
         tenantId: p.tenant.tenantId,
         dimension: p.metric.billing.dimension,

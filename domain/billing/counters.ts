@@ -7,7 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { baseClientConfig, type ClientSettings } from '../aws/clients';
-import { counterKey, type WindowGranularity } from '../keys';
+import { counterKey, counterSortKeyPrefix, type WindowGranularity } from '../keys';
 import { toMicro } from './decimal';
 import { batchGetAll, type Item, keyString, queryAll } from './dynamo';
 import { BillingDataError } from './errors';
@@ -104,14 +104,15 @@ export class CountersReader {
     from: Date,
     to: Date,
   ): Promise<Counter[]> {
-    const { pk } = counterKey(tenantId, metric, granularity, '');
+    const first = counterKey(tenantId, metric, granularity, windowStartKey(from));
+    const last = counterKey(tenantId, metric, granularity, windowStartKey(new Date(to.getTime() - 1)));
     const items = await queryAll(this.client, {
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
       ExpressionAttributeValues: {
-        ':pk': pk,
-        ':from': `${granularity}#${windowStartKey(from)}`,
-        ':to': `${granularity}#${windowStartKey(new Date(to.getTime() - 1))}`,
+        ':pk': first.pk,
+        ':from': first.sk,
+        ':to': last.sk,
       },
       ConsistentRead: true,
     });
@@ -125,7 +126,7 @@ export class CountersReader {
       new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': pk, ':prefix': 'CUMULATIVE#' },
+        ExpressionAttributeValues: { ':pk': pk, ':prefix': counterSortKeyPrefix('CUMULATIVE') },
         ScanIndexForward: false,
         Limit: 1,
       }),

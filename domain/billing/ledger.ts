@@ -12,12 +12,13 @@
  *   outcome (Marketplace answers an identical record identically). Undecided (retryable) outcomes are
  *   not written at all: the entry stays PENDING and is resent unchanged by the next run.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import pLimit from 'p-limit';
 import { z } from 'zod';
@@ -50,10 +51,79 @@ export const ledgerEntrySchema = z.object({
   attempts: z.number().int().nonnegative(),
   meteringRecordId: z.string().optional(),
   reason: z.string().optional(),
+  /**
+   * Late usage of earlier hours billed in this hour (exact micro-units, added to `usageMicro` for the
+   * rounding rule; `usageMicro` stays this hour's own counter total), and the ADJUSTMENT entries
+   * it comes from (see adjustments.ts).
+   */
+  adjustmentMicro: micro.optional(),
+  adjustmentIds: z.array(z.string()).optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
 export type LedgerEntry = z.infer<typeof ledgerEntrySchema>;
+
+/**
+ * An ADJUSTMENT entry: billable late usage of `originalHour` (events Flink found late, so its HOUR
+ * counter and that hour's record never included them), billed in `targetHour` — the hour that was
+ * still open when it was scheduled. Marketplace cannot correct an hour in place (same customer +
+ * dimension + hour with another quantity is DuplicateRecord), so the late quantity rides on the open
+ * hour's record, through the same rounding rule and carried remainder. Immutable once written; its
+ * id is derived from (tenant, dimension, original hour, event ids), so scheduling is idempotent.
+ */
+export const adjustmentEntrySchema = z.object({
+  pk: z.string(),
+  sk: z.string(),
+  kind: z.literal('ADJUSTMENT'),
+  adjustmentId: z.string(),
+  tenantId: z.string(),
+  dimension: z.string(),
+  metric: z.string(),
+  originalHour: z.string(),
+  targetHour: z.string(),
+  eventIds: z.array(z.string()).min(1),
+  usageMicro: micro,
+  createdAt: z.string(),
+});
+export type AdjustmentEntry = z.infer<typeof adjustmentEntrySchema>;
+
+/** The adjustments an hour's entry must add (one slot item per tenant, dimension and target hour). */
+const adjustmentSlotSchema = z.object({
+  pk: z.string(),
+  sk: z.string(),
+  adjustments: z.array(z.object({ adjustmentId: z.string(), usageMicro: micro })),
+});
+export interface AdjustmentSlot {
+  readonly adjustmentIds: string[];
+  readonly usageMicro: bigint;
+}
+
+/**
+ * Ledger sort keys besides the hour entries' (ISO hours, which sort before them): an ADJUSTMENT
+ * entry `ADJUSTMENT#<originalHour>#<id>`, and the slot of a target hour `ADJUSTMENTS#<targetHour>`.
+ * Both go through `ledgerKey`, under the tenant's and dimension's partition.
+ */
+const ADJUSTMENT_PREFIX = 'ADJUSTMENT#';
+const ADJUSTMENT_SLOT_PREFIX = 'ADJUSTMENTS#';
+
+export function adjustmentKey(
+  tenantId: string,
+  dimension: string,
+  originalHour: string,
+  adjustmentId: string,
+): { pk: string; sk: string } {
+  return ledgerKey(tenantId, dimension, `${ADJUSTMENT_PREFIX}${originalHour}#${adjustmentId}`);
+}
+
+export function adjustmentSlotKey(
+  tenantId: string,
+  dimension: string,
+  targetHour: string,
+): { pk: string; sk: string } {
+  return ledgerKey(tenantId, dimension, `${ADJUSTMENT_SLOT_PREFIX}${targetHour}`);
+}
+
+export type ScheduleResult = 'scheduled' | 'exists' | 'hour-prepared';
 
 export type NewLedgerEntry = Omit<
   LedgerEntry,
@@ -151,6 +221,93 @@ export class LedgerRepository {
       ),
     );
     return { written, existing };
+  }
+
+  /** Every ADJUSTMENT entry of (tenant, dimension), all original hours. */
+  public async adjustmentsOf(tenantId: string, dimension: string): Promise<AdjustmentEntry[]> {
+    const { pk } = ledgerKey(tenantId, dimension, '');
+    const items = await queryAll(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': pk, ':prefix': ADJUSTMENT_PREFIX },
+      ConsistentRead: true,
+    });
+    return items.map((item) => parseWith(adjustmentEntrySchema, item, 'adjustment entry'));
+  }
+
+  /**
+   * Schedules an adjustment in its target hour, atomically (TransactWriteItems): the ADJUSTMENT entry
+   * is written only if absent (`exists`: an earlier run scheduled it — nothing to do), it is appended
+   * to the target hour's slot, and only while the target hour has no ledger entry yet
+   * (`hour-prepared`: that hour is billed already; the caller picks a later hour).
+   */
+  public async scheduleAdjustment(
+    adjustment: Omit<AdjustmentEntry, 'pk' | 'sk' | 'kind' | 'createdAt'>,
+  ): Promise<ScheduleResult> {
+    const { tenantId, dimension, targetHour } = adjustment;
+    const entry: AdjustmentEntry = {
+      ...adjustmentKey(tenantId, dimension, adjustment.originalHour, adjustment.adjustmentId),
+      kind: 'ADJUSTMENT',
+      ...adjustment,
+      createdAt: this.clock().toISOString(),
+    };
+    try {
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: { TableName: this.tableName, Item: entry, ConditionExpression: 'attribute_not_exists(pk)' },
+            },
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: adjustmentSlotKey(tenantId, dimension, targetHour),
+                UpdateExpression: 'SET adjustments = list_append(if_not_exists(adjustments, :empty), :one)',
+                ExpressionAttributeValues: {
+                  ':empty': [],
+                  ':one': [{ adjustmentId: entry.adjustmentId, usageMicro: entry.usageMicro }],
+                },
+              },
+            },
+            {
+              ConditionCheck: {
+                TableName: this.tableName,
+                Key: ledgerKey(tenantId, dimension, targetHour),
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+          ],
+        }),
+      );
+      return 'scheduled';
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const reasons = error.CancellationReasons ?? [];
+      if (reasons[0]?.Code === 'ConditionalCheckFailed') return 'exists';
+      if (reasons[2]?.Code === 'ConditionalCheckFailed') return 'hour-prepared';
+      throw error;
+    }
+  }
+
+  /** The adjustment slots of each pair at `targetHour` (pairs without one are absent); key `tenant#dimension`. */
+  public async adjustmentSlots(
+    pairs: readonly { tenantId: string; dimension: string }[],
+    targetHour: string,
+  ): Promise<Map<string, AdjustmentSlot>> {
+    const keys = pairs.map((p) => adjustmentSlotKey(p.tenantId, p.dimension, targetHour));
+    const items = await batchGetAll(this.client, this.tableName, keys);
+    const out = new Map<string, AdjustmentSlot>();
+    for (const [i, key] of keys.entries()) {
+      const item = items.get(keyString(key));
+      const pair = pairs[i];
+      if (item === undefined || pair === undefined) continue;
+      const slot = parseWith(adjustmentSlotSchema, item, 'adjustment slot');
+      out.set(pairKey(pair.tenantId, pair.dimension), {
+        adjustmentIds: slot.adjustments.map((a) => a.adjustmentId),
+        usageMicro: slot.adjustments.reduce((sum, a) => sum + BigInt(a.usageMicro), 0n),
+      });
+    }
+    return out;
   }
 
   /**

@@ -34,6 +34,7 @@ import {
   type UsageRecord,
 } from '@aws-sdk/client-marketplace-metering';
 import { baseClientConfig, type ClientSettings } from '../aws/clients';
+import { DuplicateMeteringIdentityError } from './errors';
 import {
   type BillingProvider,
   batchByProduct,
@@ -101,11 +102,29 @@ export class MarketplaceBillingProvider implements BillingProvider {
     this.onCall = options.onCall;
   }
 
+  /**
+   * Sends every record and reports one outcome per record. Throws before sending anything when a
+   * quantity is not a non-negative integer, or when two records share an identity (customer +
+   * license + dimension + hour: `DuplicateMeteringIdentityError`) — outcomes are matched to records
+   * by that identity, and Marketplace keeps one record per identity.
+   */
   public async submit(records: readonly MeteringRecord[]): Promise<RecordOutcome[]> {
+    const seen = new Map<string, MeteringRecord>();
     for (const r of records) {
       if (!Number.isSafeInteger(r.quantity) || r.quantity < 0) {
         throw new RangeError(`record ${r.tenantId}/${r.dimension}: quantity must be a non-negative integer`);
       }
+      const identity = identityOf(r);
+      const first = seen.get(identity);
+      if (first !== undefined) {
+        throw new DuplicateMeteringIdentityError(first.tenantId, r.tenantId, {
+          customerAwsAccountId: r.customer.customerAwsAccountId,
+          licenseArn: r.customer.licenseArn,
+          dimension: r.dimension,
+          hour: r.hour.toISOString(),
+        });
+      }
+      seen.set(identity, r);
     }
     const outcomes: RecordOutcome[] = [];
     for (const batch of batchByProduct(records)) {

@@ -4,13 +4,14 @@
  * `counterKey(tenant, metric, 'CUMULATIVE', <day start>)`, overwritten at every step with events).
  *
  * A tenant is over its plan when, for some metric its tier limits, today's running total has
- * reached the daily limit (usage ≥ limit: the allowance is used up). The answer is cached per
- * tenant for one cumulative step, so a warm authorizer makes no DynamoDB read per request, and a
- * crossing is seen at most one step (plus the counter's own watermark lag) after it happens.
+ * reached the daily limit (usage ≥ limit: the allowance is used up). This check is uncached: the
+ * authorizer wraps it in `cachedUsageLimitCheck` (domain/identity/usage-limit.ts) for one cumulative
+ * step, so a warm authorizer makes no DynamoDB read per request, and a crossing is seen at most one
+ * step (plus the counter's own watermark lag) after it happens.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { requireTier, type TenantryConfig } from '../config';
-import { cachedUsageLimitCheck, type UsageLimitCheck, type UsageLimitResult } from '../identity/usage-limit';
+import type { UsageLimitCheck, UsageLimitResult } from '../identity/usage-limit';
 import { counterKey } from '../keys';
 import { parseCounter } from './counters';
 import { toMicro } from './decimal';
@@ -46,11 +47,3 @@ export function planLimitCheck(options: PlanLimitOptions): UsageLimitCheck {
   };
 }
 
-/** The check the authorizer uses: cached for one cumulative step (config.metering.cumulativeStepMinutes). */
-export function cachedPlanLimitCheck(options: PlanLimitOptions & { nowMs?: () => number }) {
-  return cachedUsageLimitCheck(
-    planLimitCheck(options),
-    options.config.metering.cumulativeStepMinutes * 60,
-    options.nowMs,
-  );
-}

@@ -6,29 +6,37 @@
  *  1. raw lines are validated with the shared usage-event rules (rejected ones are left out, as
  *     Flink leaves them out), de-duplicated on (tenantId, eventId), and summed exactly per event hour;
  *  2. events in the Flink late sink (`metering/late/`) are taken out of the expected window totals (Flink does not
- *     count them) and reported one by one as LATE_EVENT: `billable` while an adjustment can still be
- *     sent within Marketplace's acceptance window, else `unbillable`;
+ *     count them) and accounted for one by one: `adjusted` when an ADJUSTMENT billed them in a later
+ *     hour (adjustments.ts; for `adjustTenantIds`, reconciliation schedules the missing ones itself), else a
+ *     LATE_EVENT discrepancy: `billable` while Marketplace's acceptance window of the event is open,
+ *     else `unbillable`;
  *  3. counters: expected (raw − late) vs the HOUR row → COUNTER_MISSING / COUNTER_MISMATCH /
  *     COUNTER_UNEXPECTED;
  *  4. ledger (for billed tenants): the entry's exact usage vs expected → LEDGER_USAGE_MISMATCH; its
- *     units vs the rounding rule applied to its own carry and the expected usage →
+ *     units vs the rounding rule applied to its own carry, the expected usage and its adjustments →
  *     LEDGER_QUANTITY_MISMATCH; a broken carry chain → LEDGER_CARRY_BROKEN; an hour with usage and no
  *     entry → LEDGER_MISSING; an entry not ACCEPTED → LEDGER_NOT_ACCEPTED.
  * The ledger is compared with the raw lake (not with the counters), so each injected fault shows up
  * once, under its own kind.
  */
 
-import { gunzipSync } from 'node:zlib';
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
 import type { TenantryConfig } from '../config';
 import { classifyUsageLine } from '../usage/event';
+import {
+  isBillableLate,
+  type LateEvent,
+  parseLateLine,
+  readLakeLines,
+  scheduleLateAdjustments,
+} from './adjustments';
 import type { BillingAlerts } from './alerts';
 import type { CountersReader } from './counters';
 import { fromMicro, toMicro } from './decimal';
-import { entryKey, type LedgerEntry, type LedgerRepository } from './ledger';
+import { type AdjustmentEntry, entryKey, type LedgerEntry, type LedgerRepository } from './ledger';
 import { roundHour } from './rounding';
-import { acceptanceDeadline, addHours, hourIso, hourStart, hoursBetween } from './windows';
+import { addHours, hourIso, hourStart, hoursBetween } from './windows';
 
 export const discrepancyKinds = [
   'COUNTER_MISSING',
@@ -60,6 +68,16 @@ export interface LateEventFinding {
   readonly hour: string;
   readonly quantity: string;
   readonly billable: boolean;
+  /**
+   * The ADJUSTMENT covering the event, if any: `scheduled` (its target hour not billed yet),
+   * `billed` (the target hour's record, adjustment included, was accepted), `missed` (the target hour
+   * was billed without it — a final bill raced the scheduling; needs an operator).
+   */
+  readonly adjustment?: {
+    readonly adjustmentId: string;
+    readonly targetHour: string;
+    readonly state: 'scheduled' | 'billed' | 'missed';
+  };
 }
 
 export interface ReconciliationReport {
@@ -74,7 +92,14 @@ export interface ReconciliationReport {
     readonly tenantMetricHours: number;
   };
   readonly discrepancies: Discrepancy[];
-  readonly lateEvents: { readonly billable: LateEventFinding[]; readonly unbillable: LateEventFinding[] };
+  readonly lateEvents: {
+    /** Billed through an adjustment (its target hour's record was accepted): accounted for. */
+    readonly adjusted: LateEventFinding[];
+    /** Still inside the acceptance window: to be (or being) billed through an adjustment. */
+    readonly billable: LateEventFinding[];
+    /** Past the acceptance window and never adjusted: reported, not billable. */
+    readonly unbillable: LateEventFinding[];
+  };
   readonly summary: string;
 }
 
@@ -101,6 +126,11 @@ export interface ReconciliationOptions {
   readonly billedTenantIds?: readonly string[];
   /** Raw-lake hours read after `to` (Firehose partitions by arrival time). Default 2. */
   readonly arrivalLagHours?: number;
+  /**
+   * Tenants (billed, still subscribed) whose billable late events are scheduled as adjustments
+   * (adjustments.ts). Default none: existing adjustments are only read.
+   */
+  readonly adjustTenantIds?: readonly string[];
 }
 
 export async function reconcile(
@@ -128,7 +158,7 @@ export async function reconcile(
   for (const arrival of hoursBetween(from, addHours(lastArrival, -1))) {
     const prefix = rawHourPrefix(arrival);
     const validationNow = addHours(arrival, 1);
-    for (const line of await readLines(deps.s3, deps.bucket, prefix)) {
+    for (const line of await readLakeLines(deps.s3, deps.bucket, prefix)) {
       rawLines++;
       const result = classifyUsageLine(line, { config, now: validationNow });
       if (!result.ok) {
@@ -151,39 +181,66 @@ export async function reconcile(
     }
   }
 
-  // 2. Late events: out of the expected window totals, reported one by one.
-  const lateEvents: LateEventFinding[] = [];
-  for (const line of await readLines(deps.s3, deps.bucket, latePrefix)) {
-    const row = JSON.parse(line.replace(/"quantity":(-?[0-9][0-9.eE+-]*)/, '"quantity":"$1"')) as Record<
-      string,
-      string
-    >;
-    const t = Date.parse(String(row.eventTime));
-    if (!inPeriod(t)) continue;
-    const hour = hourIso(new Date(t));
-    const quantity = toMicro(String(row.quantity));
-    const key = `${row.tenantId}#${row.metric}#${hour}`;
-    if (seen.has(`${row.tenantId}#${row.eventId}`)) rawTotals.set(key, (rawTotals.get(key) ?? 0n) - quantity);
-    lateEvents.push({
-      eventId: String(row.eventId),
-      tenantId: String(row.tenantId),
-      metric: String(row.metric),
-      hour,
-      quantity: fromMicro(quantity),
-      // Billable while Marketplace would still accept usage of that moment: the adjustment is added
-      // to the next open hour. Past the window it can only be reported.
-      billable: acceptanceDeadline(new Date(t)).getTime() > options.now.getTime(),
-    });
+  // 2. Late events: out of the expected window totals (Flink does not count them), then accounted
+  //    for: billed through an adjustment (adjustments.ts; scheduled here when `adjust` is set), or
+  //    reported — billable while Marketplace's acceptance window of the event is open, else unbillable.
+  const late: LateEvent[] = [];
+  for (const line of await readLakeLines(deps.s3, deps.bucket, latePrefix)) {
+    const e = parseLateLine(line);
+    if (!inPeriod(e.eventTime.getTime())) continue;
+    const key = `${e.tenantId}#${e.metric}#${hourIso(e.eventTime)}`;
+    if (seen.has(`${e.tenantId}#${e.eventId}`)) rawTotals.set(key, (rawTotals.get(key) ?? 0n) - e.quantityMicro);
+    late.push(e);
   }
-  const discrepancies: Discrepancy[] = lateEvents.map((e) => ({
-    kind: 'LATE_EVENT',
-    tenantId: e.tenantId,
-    metric: e.metric,
-    hour: e.hour,
-    expected: e.quantity,
-    actual: '0',
-    detail: `${e.eventId} ${e.billable ? 'billable as an adjustment' : 'unbillable (outside the acceptance window)'}`,
-  }));
+  const adjustable = new Set(options.adjustTenantIds ?? []);
+  const { byEvent } = await scheduleLateAdjustments(
+    { config, ledger: deps.ledger },
+    late.filter((e) => billed.has(e.tenantId)),
+    { now: options.now, billedTenantIds: adjustable, coveredTenantIds: billed, dryRun: adjustable.size === 0 },
+  );
+  // Where each adjustment stands: billed when its target hour's entry includes it and was accepted.
+  const targets = [...new Set(byEvent.values())];
+  const targetEntries = await deps.ledger.getEntries(
+    [...new Map(targets.map((a) => [`${a.tenantId}#${a.dimension}`, a])).values()],
+    [...new Set(targets.map((a) => a.targetHour))],
+  );
+  const adjustmentState = (a: AdjustmentEntry): NonNullable<LateEventFinding['adjustment']>['state'] => {
+    const entry = targetEntries.get(entryKey(a.tenantId, a.dimension, a.targetHour));
+    if (entry === undefined) return 'scheduled';
+    if (!(entry.adjustmentIds ?? []).includes(a.adjustmentId)) return 'missed';
+    return entry.status === 'ACCEPTED' ? 'billed' : 'scheduled';
+  };
+  const lateEvents: LateEventFinding[] = late.map((e) => {
+    const adjustment = byEvent.get(`${e.tenantId}#${e.eventId}`);
+    return {
+      eventId: e.eventId,
+      tenantId: e.tenantId,
+      metric: e.metric,
+      hour: hourIso(e.eventTime),
+      quantity: fromMicro(e.quantityMicro),
+      billable: isBillableLate(e.eventTime, options.now),
+      ...(adjustment === undefined
+        ? {}
+        : {
+            adjustment: {
+              adjustmentId: adjustment.adjustmentId,
+              targetHour: adjustment.targetHour,
+              state: adjustmentState(adjustment),
+            },
+          }),
+    };
+  });
+  const discrepancies: Discrepancy[] = lateEvents
+    .filter((e) => e.adjustment?.state !== 'billed')
+    .map((e) => ({
+      kind: 'LATE_EVENT',
+      tenantId: e.tenantId,
+      metric: e.metric,
+      hour: e.hour,
+      expected: e.quantity,
+      actual: '0',
+      detail: `${e.eventId} ${lateDetail(e)}`,
+    }));
 
   // 3-4. Counters and ledger, per tenant and metric.
   const limit = pLimit(4);
@@ -260,8 +317,9 @@ export async function reconcile(
               });
             }
             if (!entry.final) {
+              // Late usage of earlier hours billed in this hour rides on the same rounding.
               const units = roundHour({
-                usageMicro: expected,
+                usageMicro: expected + BigInt(entry.adjustmentMicro ?? '0'),
                 carryInMicro: BigInt(entry.carryInMicro),
                 perUnitMicro: BigInt(entry.perUnitMicro),
               }).units;
@@ -306,8 +364,9 @@ export async function reconcile(
     },
     discrepancies,
     lateEvents: {
-      billable: lateEvents.filter((e) => e.billable),
-      unbillable: lateEvents.filter((e) => !e.billable),
+      adjusted: lateEvents.filter((e) => e.adjustment?.state === 'billed'),
+      billable: lateEvents.filter((e) => e.adjustment?.state !== 'billed' && e.billable),
+      unbillable: lateEvents.filter((e) => e.adjustment?.state !== 'billed' && !e.billable),
     },
     summary: '',
   };
@@ -347,23 +406,9 @@ export function rawLakeHourPrefix(hour: Date): string {
   return `raw/dt=${iso.slice(0, 10)}/hour=${iso.slice(11, 13)}/`;
 }
 
-async function readLines(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
-  const lines: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-    );
-    for (const object of page.Contents ?? []) {
-      if (object.Key === undefined) continue;
-      const body = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.Key }));
-      const bytes = Buffer.from((await body.Body?.transformToByteArray()) ?? new Uint8Array());
-      // Firehose writes GZIP objects (metering stack); plain JSON lines are read as they are.
-      const text = (bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString('utf8');
-      // Firehose concatenates records; producers end each with a newline (JSON lines).
-      for (const line of text.split('\n')) if (line.trim() !== '') lines.push(line.trim());
-    }
-    token = page.NextContinuationToken;
-  } while (token !== undefined);
-  return lines;
+function lateDetail(e: LateEventFinding): string {
+  const a = e.adjustment;
+  if (a?.state === 'scheduled') return `billable: adjustment ${a.adjustmentId} scheduled in ${a.targetHour}`;
+  if (a?.state === 'missed') return `adjustment ${a.adjustmentId} missed its target hour ${a.targetHour}`;
+  return e.billable ? 'billable as an adjustment' : 'unbillable (outside the acceptance window)';
 }

@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ConcurrentModificationError, TenantAlreadyExistsError, TenantNotFoundError } from '../errors';
 import type { TenantStatus } from '../tenant/status';
+import { CATALOG_BY_STATUS_INDEX } from '../tables';
 import {
   type NewTenant,
   newTenant,
@@ -82,7 +83,7 @@ export class CatalogRepository {
       const page = await this.client.send(
         new QueryCommand({
           TableName: this.tableName,
-          IndexName: 'byStatus',
+          IndexName: CATALOG_BY_STATUS_INDEX,
           KeyConditionExpression: '#status = :status',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':status': status },

@@ -4,6 +4,8 @@ import { type AccessLevel, accessLevel } from '../tenant/status';
 import type { TenantId } from '../tenant/tenant-id';
 import { type ApiPolicyDocument, apiPolicy, isReadOnlyMethod, parseMethodArn } from './api-policy';
 import { tenantClaimsFrom, tenantRoute } from './claims';
+import type { TenantCredentials } from './credentials';
+import { TokenRejectedError } from './errors';
 import type { TenantLookup } from './tenant-lookup';
 import { type TenantDataLocation, tenantDataResources } from './tenant-resources';
 import type { TokenVendingMachine } from './token-vending';
@@ -36,13 +38,20 @@ export interface AuthorizerWarning {
   readonly detail: string;
 }
 
-/** Context handed to the integration (API Gateway allows string/number/boolean values only). */
+/**
+ * The tenant context handed to the integration (API Gateway allows string/number/boolean values
+ * only). Never holds a credential: see `AuthorizerDecision` (allow) and `./request-context`.
+ */
 export type AuthorizerContext = Record<string, string>;
 
 export type AuthorizerDecision =
   /** 401: no valid token. */
   | { readonly kind: 'unauthorized'; readonly reason: string; readonly warnings: AuthorizerWarning[] }
-  /** 403: a valid token whose tenant may not do this (policy denies it). */
+  /**
+   * 403: a valid token whose tenant may not do this. The policy denies the whole stage and no
+   * credentials are vended: API Gateway caches this result per token AND method (identity sources
+   * in the identity stack), so a refused write never blocks the same token's reads.
+   */
   | {
       readonly kind: 'forbidden';
       readonly reason: string;
@@ -50,7 +59,6 @@ export type AuthorizerDecision =
       readonly tenantId: TenantId;
       readonly policy: ApiPolicyDocument;
       readonly context: AuthorizerContext;
-      readonly usageIdentifierKey?: string;
       readonly warnings: AuthorizerWarning[];
     }
   /** 429: the tenant is over a plan limit. */
@@ -62,6 +70,14 @@ export type AuthorizerDecision =
       readonly metric?: string;
       readonly warnings: AuthorizerWarning[];
     }
+  /**
+   * Allowed. `credentials` are the tenant's vended (cached) session; they are NOT in `context`. The
+   * handler hands them to pooled compute through the API Gateway authorizer context of ALLOW results
+   * only (`authorizerResultContext` in ./request-context): that keeps compute from ever choosing a
+   * tenant or holding sts:AssumeRole, so a compute bug cannot reach another tenant's data. Compute
+   * reads them with `tenantRequestFrom` and logs events only through `redactedForLog`.
+   * `TenantCredentials` redacts itself when serialised, so logging a decision leaks nothing.
+   */
   | {
       readonly kind: 'allow';
       readonly principalId: string;
@@ -71,6 +87,7 @@ export type AuthorizerDecision =
       readonly access: Exclude<AccessLevel, 'none'>;
       readonly policy: ApiPolicyDocument;
       readonly context: AuthorizerContext;
+      readonly credentials: TenantCredentials;
       readonly usageIdentifierKey: string;
       readonly warnings: AuthorizerWarning[];
     };
@@ -106,9 +123,9 @@ export class TenantAuthorizer {
     try {
       payload = await this.options.verifier.verify(token.value);
     } catch (error) {
-      const e = error as Error;
-      const kind = e.constructor?.name && e.constructor.name !== 'Error' ? e.constructor.name : e.name;
-      return { kind: 'unauthorized', reason: `token rejected: ${kind}: ${e.message}`, warnings };
+      // Only the error's kind: aws-jwt-verify's messages echo claim values of the caller's token.
+      const kind = error instanceof TokenRejectedError ? error.kind : 'TokenVerificationError';
+      return { kind: 'unauthorized', reason: `token rejected: ${kind}`, warnings };
     }
     const claims = tenantClaimsFrom(payload);
     if (!claims.ok) return { kind: 'unauthorized', reason: claims.reason, warnings };
@@ -162,33 +179,17 @@ export class TenantAuthorizer {
       };
     }
 
+    if (access === 'read-only' && !isReadOnlyMethod(method)) {
+      // Decided before vending: a refused request gets neither credentials nor an STS call.
+      return denyAll(`tenant ${tenantId} is ${tenant.status}: read-only, ${method} refused`);
+    }
+
     const resources = tenantDataResources(this.options.config, this.options.dataLocation, tenant);
     const credentials = await this.options.vending.credentialsFor({ tenantId, tier, access, ...resources });
     const route = tenantRoute(this.options.config, tenant);
     const usageIdentifierKey = usagePlanKeyValue(this.options.config, tier);
-    const context: AuthorizerContext = {
-      tenantId,
-      tier,
-      route,
-      accessLevel: access,
-      accessKeyId: credentials.accessKeyId,
-      secretAccessKey: credentials.secretAccessKey,
-      sessionToken: credentials.sessionToken,
-      credentialsExpiration: credentials.expiration.toISOString(),
-    };
+    const context: AuthorizerContext = { tenantId, tier, route, accessLevel: access };
     const policy = apiPolicy(stageArn, access);
-    if (access === 'read-only' && !isReadOnlyMethod(method)) {
-      return {
-        kind: 'forbidden',
-        reason: `tenant ${tenantId} is ${tenant.status}: read-only, ${method} refused`,
-        principalId,
-        tenantId,
-        policy,
-        context,
-        usageIdentifierKey,
-        warnings,
-      };
-    }
     return {
       kind: 'allow',
       principalId,
@@ -198,6 +199,7 @@ export class TenantAuthorizer {
       access,
       policy,
       context,
+      credentials,
       usageIdentifierKey,
       warnings,
     };

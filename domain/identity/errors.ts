@@ -5,13 +5,63 @@ import { TenantryError } from '../errors';
  * token or a credential.
  */
 
-/** A local-only setting (e.g. a JWKS override) was configured without the explicit local flag. */
+/**
+ * A local-only setting (e.g. a JWKS override) was configured where it must not take effect: without
+ * the explicit local flag, or on real Lambda (not the local emulator).
+ */
 export class LocalOverrideRefusedError extends TenantryError {
-  public constructor(variable: string, flag: string) {
-    super(`${variable} is a local-environment override and is refused unless ${flag}=true is also set`, {
-      variable,
-      flag,
-    });
+  public constructor(
+    variable: string,
+    flag: string,
+    reason = `it is refused unless ${flag}=true is also set`,
+  ) {
+    super(`${variable} is a local-environment override and ${reason}`, { variable, flag });
+  }
+}
+
+/**
+ * The token verifier rejected a token. `kind` is a fixed name (the verifier's error class, e.g.
+ * `JwtExpiredError`); the verifier's own message is dropped because it echoes claim values from
+ * the caller's token (issuer, client id, token use).
+ */
+export class TokenRejectedError extends TenantryError {
+  public readonly kind: string;
+
+  public constructor(kind: string) {
+    super(`token rejected: ${kind}`, { kind });
+    this.kind = kind;
+  }
+}
+
+/**
+ * Thrown by the authorizer handler for a tenant over a plan limit (API Gateway answers with the
+ * gateway response configured for a failed authorizer). Carries the tenant, tier and metric: no
+ * token, no credential.
+ */
+export class PlanLimitExceededError extends TenantryError {
+  public constructor(tenantId: string, tier: string, metric?: string) {
+    super(
+      `tenant ${tenantId} is over its ${tier} plan limit${metric === undefined ? '' : ` for ${metric}`}`,
+      {
+        tenantId,
+        tier,
+        ...(metric === undefined ? {} : { metric }),
+      },
+    );
+  }
+}
+
+/** The authorizer could not decide (catalog, STS or configuration failure); the request is refused. */
+export class AuthorizerUnavailableError extends TenantryError {
+  public constructor(cause: string) {
+    super(`authorizer unavailable: ${cause}`, { cause });
+  }
+}
+
+/** A request reached tenant compute without the tenant context (and credentials) the authorizer hands off. */
+export class TenantContextMissingError extends TenantryError {
+  public constructor(fields: readonly string[]) {
+    super(`request carries no valid tenant context from the authorizer (${fields.join(', ')})`, { fields });
   }
 }
 

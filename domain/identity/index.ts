@@ -5,6 +5,7 @@ export * from './claims';
 export * from './credentials';
 export * from './errors';
 export * from './pre-token';
+export * from './request-context';
 export * from './rls/migrations';
 export * from './rls/unit-of-work';
 export * from './session-policy';

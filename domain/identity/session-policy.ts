@@ -1,5 +1,6 @@
-import { resourceName, type TenantryConfig } from '../config';
+import type { TenantryConfig } from '../config';
 import { tenantKeyPrefix, tenantObjectPrefix } from '../keys';
+import { siloTableNamePrefix } from '../lifecycle/silo';
 import type { AccessLevel } from '../tenant/status';
 import { type TenantId, tenantIdSchema } from '../tenant/tenant-id';
 import { SessionPolicyTooLargeError, TenantResourceError } from './errors';
@@ -76,12 +77,11 @@ export function parseTableArn(arn: string): TableArnParts {
   return { partition, region, account, name };
 }
 
-/** Silo tables are named `<product>-<stage>-silo-…`; the role may reach those (in any allowed region). */
-export function siloTableNamePrefix(config: TenantryConfig): string {
-  return resourceName(config, 'silo-');
-}
-
-/** ARN pattern of every silo table (partition and account may be CDK tokens). */
+/**
+ * ARN pattern of every silo table (partition and account may be CDK tokens): names start with the
+ * silo table prefix of domain/lifecycle/silo.ts (`siloTableNamePrefix`, the builder of the real
+ * names), so the role may reach those in any allowed region.
+ */
 export function siloTableArnPattern(config: TenantryConfig, partition: string, account: string): string {
   return `arn:${partition}:dynamodb:*:${account}:table/${siloTableNamePrefix(config)}*`;
 }

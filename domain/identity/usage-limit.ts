@@ -1,3 +1,4 @@
+import type { TenantryConfig } from '../config';
 import { TtlCache } from './ttl-cache';
 
 /**
@@ -9,6 +10,15 @@ export type UsageLimitCheck = (tenantId: string, tier: string) => Promise<UsageL
 
 /** Default until billing's check is wired: never over the limit. */
 export const allowAllUsage: UsageLimitCheck = async () => ({ exceeded: false });
+
+/**
+ * How long the authorizer caches a plan-limit answer: one cumulative metering step (the counters
+ * change at most that often). The one definition, used by the authorizer's default and the identity
+ * stack's USAGE_CACHE_SECONDS.
+ */
+export function planLimitCacheSeconds(config: TenantryConfig): number {
+  return config.metering.cumulativeStepMinutes * 60;
+}
 
 /** Caches a check's answers per tenant and tier for `ttlSeconds`. */
 export function cachedUsageLimitCheck(

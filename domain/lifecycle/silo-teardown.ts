@@ -83,22 +83,26 @@ async function stackKey(cfn: CloudFormationClient, stack: Stack): Promise<string
 
 /**
  * Schedules the key's deletion; a key already pending deletion keeps its date (KMS refuses to schedule
- * twice), a key already gone is fine. (ScheduleKeyDeletion first, DescribeKey only when needed: moto
- * cannot DescribeKey a key created by CloudFormation — see the report in workflows/README.md.)
+ * twice), a key already gone is fine.
+ *
+ * On AWS this is partly redundant: DeleteStack schedules the deletion of the stack's `AWS::KMS::Key`
+ * (DeletionPolicy Delete) with the template's `PendingWindowInDays`, the same configured window, and
+ * CloudFormation's KMS resource handler treats a key already pending deletion as deleted. We still
+ * schedule first, because it (1) makes the tenant's data unreadable at once instead of after the table's
+ * deletion, which the key's deletion waits for, (2) also covers a stack whose deletion fails or a key the
+ * template would retain, and (3) gives the workflow the deletion date to report.
  */
 async function scheduleKeyDeletion(kms: KMSClient, keyIdOrArn: string, days: number): Promise<string | null> {
-  // The key id, not the ARN (AWS accepts both; moto's ScheduleKeyDeletion only the id).
-  const keyId = keyIdOrArn.split('/').pop() as string;
   try {
     const result = await kms.send(
-      new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: days }),
+      new ScheduleKeyDeletionCommand({ KeyId: keyIdOrArn, PendingWindowInDays: days }),
     );
     return result.DeletionDate?.toISOString() ?? null;
   } catch (error) {
     if (error instanceof NotFoundException) return null;
     if (!(error instanceof KMSInvalidStateException)) throw error;
   }
-  const { KeyMetadata } = await kms.send(new DescribeKeyCommand({ KeyId: keyId }));
+  const { KeyMetadata } = await kms.send(new DescribeKeyCommand({ KeyId: keyIdOrArn }));
   return KeyMetadata?.KeyState === 'PendingDeletion'
     ? (KeyMetadata.DeletionDate?.toISOString() ?? null)
     : null;

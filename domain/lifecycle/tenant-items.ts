@@ -1,11 +1,14 @@
 import {
   type AttributeValue,
+  BatchGetItemCommand,
   BatchWriteItemCommand,
   type DynamoDBClient,
+  QueryCommand,
   ScanCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { tenantKeyPrefix } from '../keys';
+import { tenantOfPartitionKey } from '../keys';
+import { BY_TENANT_INDEX, POOLED_TENANT_ATTRIBUTE } from '../pooled-items';
 import { siloTableDefinition, tableDefinitions } from '../tables';
 import type { TenantId } from '../tenant/tenant-id';
 import { ChecksumAccumulator, type ItemTally } from './checksum';
@@ -13,15 +16,41 @@ import { UnprocessedItemsError } from './errors';
 
 /**
  * Reading, copying and deleting one tenant's items in a table keyed like the pooled table
- * (pk `TENANT#<id>#<collection>`, sk). DynamoDB cannot Query on a partition-key prefix, and the key
- * scheme spreads a tenant over one partition per collection, so the tenant's items are found with a
- * paginated Scan filtered on `begins_with(pk, "TENANT#<id>#")` — the only way that cannot miss an item
- * of an unknown collection. Work is done in chunks that return a continuation key, so a workflow can
- * checkpoint between chunks and a large tenant never needs one long-running call.
+ * (pk `TENANT#<id>#<collection>`, sk).
+ *
+ * Finding them: in the pooled table, a paginated Query of the `byTenant` index (partition key
+ * `tenantId`, sort key `pk`, projection ALL — every item comes back whole, with its primary key; see
+ * domain/pooled-items.ts), so a promotion reads the tenant's items only, not the whole pool. In a silo
+ * table every item is the tenant's: a paginated Scan of that table.
+ *
+ * Ownership: the index is keyed by an attribute a tenant session can set to anything, so it only finds
+ * candidates. Only items whose partition key belongs to the tenant (`tenantOfPartitionKey(pk)`) are
+ * copied, counted or purged; the others are counted as `foreign` and left alone (an item of tenant A
+ * planted with `tenantId = B` never reaches B's silo and is never purged when B moves or leaves).
+ *
+ * Consistency: a GSI is eventually consistent (no ConsistentRead). That is safe here because promotion
+ * and offboarding act on a tenant that no longer writes: promotion sets MIGRATING (read-only) and
+ * provisions the silo stack (tens of seconds at least) before the first copy, offboarding sets
+ * OFFBOARDING (no access) first; index propagation is normally sub-second, so the index lists every item
+ * by the time it is read. The copy takes item values from the index; the verification does not trust
+ * them: `tallyTenantItems` with `consistent` re-reads every listed item from the base table with
+ * strongly consistent BatchGetItem and checksums that, so a stale projected value fails the verification
+ * (and the promotion rolls back) instead of being purged from the pool.
+ *
+ * Work is done in chunks that return a continuation key, so a workflow can checkpoint between chunks and
+ * a large tenant never needs one long-running call.
  */
 
 export type DynamoItem = Record<string, AttributeValue>;
 export type StartKey = DynamoItem | null;
+
+/** A table holding a tenant's items: the pooled table (found through its index) or a silo table. */
+export interface TenantTable {
+  readonly name: string;
+  readonly layout: 'pooled' | 'silo';
+}
+export const pooledTable = (name: string): TenantTable => ({ name, layout: 'pooled' });
+export const siloTable = (name: string): TenantTable => ({ name, layout: 'silo' });
 
 const PK = tableDefinitions.pooled.partitionKey.name;
 const SK = tableDefinitions.pooled.sortKey.name;
@@ -31,19 +60,23 @@ if (siloTableDefinition.partitionKey.name !== PK || siloTableDefinition.sortKey?
 
 /** DynamoDB's BatchWriteItem limit. */
 export const BATCH_WRITE_LIMIT = 25;
+/** DynamoDB's BatchGetItem limit. */
+export const BATCH_GET_LIMIT = 100;
 
 export interface ChunkOptions {
   /** Stop after a page once this many tenant items were handled (default 2,500). */
   readonly maxItems?: number;
   /** Stop after a page once less than this much time is left (Lambda's remaining time), ms. */
   readonly deadline?: () => boolean;
-  /** Scan page size (items evaluated per page, before filtering). Default: `maxItems`. */
+  /** Items read per page. Default: `maxItems`. */
   readonly pageSize?: number;
 }
 
 export interface ChunkResult {
   readonly handled: number;
-  /** Where to continue, or null when the whole table was scanned. */
+  /** Items listed for the tenant whose partition key belongs to another tenant (left alone). */
+  readonly foreign: number;
+  /** Where to continue, or null when every item was read. */
   readonly nextKey: StartKey;
 }
 
@@ -55,26 +88,47 @@ export interface BatchWriteOptions {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-/** One page of a tenant's items (after filtering) and the scan's continuation key. */
-export async function scanTenantPage(
+/** Does this item's partition key belong to the tenant? (The only proof of ownership.) */
+export function ownedBy(item: DynamoItem, tenantId: TenantId): boolean {
+  const pk = item[PK]?.S;
+  return pk !== undefined && tenantOfPartitionKey(pk) === tenantId;
+}
+
+/**
+ * One page of a tenant's items and the continuation key: `items` are the tenant's own (partition key
+ * checked), `foreign` counts those listed for it that belong to another tenant.
+ */
+export async function readTenantPage(
   client: DynamoDBClient,
-  tableName: string,
+  table: TenantTable,
   tenantId: TenantId,
   startKey: StartKey,
   pageSize?: number,
-): Promise<{ items: DynamoItem[]; nextKey: StartKey }> {
-  const page = await client.send(
-    new ScanCommand({
-      TableName: tableName,
-      FilterExpression: 'begins_with(#pk, :prefix)',
-      ExpressionAttributeNames: { '#pk': PK },
-      ExpressionAttributeValues: { ':prefix': { S: tenantKeyPrefix(tenantId) } },
-      ConsistentRead: true,
-      Limit: pageSize,
-      ExclusiveStartKey: startKey ?? undefined,
-    }),
-  );
-  return { items: page.Items ?? [], nextKey: page.LastEvaluatedKey ?? null };
+): Promise<{ items: DynamoItem[]; foreign: number; nextKey: StartKey }> {
+  const page =
+    table.layout === 'pooled'
+      ? await client.send(
+          new QueryCommand({
+            TableName: table.name,
+            IndexName: BY_TENANT_INDEX,
+            KeyConditionExpression: '#tenant = :tenant',
+            ExpressionAttributeNames: { '#tenant': POOLED_TENANT_ATTRIBUTE },
+            ExpressionAttributeValues: { ':tenant': { S: tenantId } },
+            Limit: pageSize,
+            ExclusiveStartKey: startKey ?? undefined,
+          }),
+        )
+      : await client.send(
+          new ScanCommand({
+            TableName: table.name,
+            ConsistentRead: true,
+            Limit: pageSize,
+            ExclusiveStartKey: startKey ?? undefined,
+          }),
+        );
+  const listed = page.Items ?? [];
+  const items = listed.filter((item) => ownedBy(item, tenantId));
+  return { items, foreign: listed.length - items.length, nextKey: page.LastEvaluatedKey ?? null };
 }
 
 /**
@@ -117,7 +171,7 @@ export async function batchWriteAll(
 /** Copies the tenant's items from `source` to `target`, from `startKey`, until the chunk budget is used. */
 export async function copyTenantChunk(
   client: DynamoDBClient,
-  source: string,
+  source: TenantTable,
   target: string,
   tenantId: TenantId,
   startKey: StartKey,
@@ -125,10 +179,11 @@ export async function copyTenantChunk(
 ): Promise<ChunkResult & { retried: number }> {
   const maxItems = options.maxItems ?? 2_500;
   let handled = 0;
+  let foreign = 0;
   let retried = 0;
   let key = startKey;
   do {
-    const page = await scanTenantPage(client, source, tenantId, key, options.pageSize ?? maxItems);
+    const page = await readTenantPage(client, source, tenantId, key, options.pageSize ?? maxItems);
     const written = await batchWriteAll(
       client,
       target,
@@ -136,52 +191,94 @@ export async function copyTenantChunk(
       options,
     );
     handled += page.items.length;
+    foreign += page.foreign;
     retried += written.retried;
     key = page.nextKey;
   } while (key !== null && handled < maxItems && !(options.deadline?.() ?? false));
-  return { handled, nextKey: key, retried };
+  return { handled, foreign, nextKey: key, retried };
 }
 
 /** Deletes the tenant's items from `table`, from `startKey`, until the chunk budget is used. */
 export async function purgeTenantChunk(
   client: DynamoDBClient,
-  table: string,
+  table: TenantTable,
   tenantId: TenantId,
   startKey: StartKey,
   options: ChunkOptions & BatchWriteOptions = {},
 ): Promise<ChunkResult> {
   const maxItems = options.maxItems ?? 2_500;
   let handled = 0;
+  let foreign = 0;
   let key = startKey;
   do {
-    const page = await scanTenantPage(client, table, tenantId, key, options.pageSize ?? maxItems);
+    const page = await readTenantPage(client, table, tenantId, key, options.pageSize ?? maxItems);
     await batchWriteAll(
       client,
-      table,
+      table.name,
       page.items.map((item) => ({ DeleteRequest: { Key: keyOf(item) } })),
       options,
     );
     handled += page.items.length;
+    foreign += page.foreign;
     key = page.nextKey;
   } while (key !== null && handled < maxItems && !(options.deadline?.() ?? false));
-  return { handled, nextKey: key };
+  return { handled, foreign, nextKey: key };
 }
 
-/** Count and checksum of every item of the tenant in `table` (reads all pages). */
+export interface TallyOptions {
+  readonly pageSize?: number;
+  /**
+   * Re-read every listed item from the base table with strongly consistent BatchGetItem and checksum
+   * that (pooled layout; a silo Scan is already consistent). For verifying a copy against the pool.
+   */
+  readonly consistent?: boolean;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** Count and checksum of every item of the tenant in `table` (reads all pages; foreign items excluded). */
 export async function tallyTenantItems(
   client: DynamoDBClient,
-  table: string,
+  table: TenantTable,
   tenantId: TenantId,
-  pageSize?: number,
-): Promise<ItemTally> {
+  options: TallyOptions = {},
+): Promise<ItemTally & { foreign: number }> {
   const acc = new ChecksumAccumulator();
+  let foreign = 0;
   let key: StartKey = null;
   do {
-    const page = await scanTenantPage(client, table, tenantId, key, pageSize);
-    for (const item of page.items) acc.add(item);
+    const page = await readTenantPage(client, table, tenantId, key, options.pageSize);
+    const items =
+      options.consistent && table.layout === 'pooled'
+        ? await getConsistently(client, table.name, page.items.map(keyOf), options.sleep)
+        : page.items;
+    for (const item of items) acc.add(item);
+    foreign += page.foreign;
     key = page.nextKey;
   } while (key !== null);
-  return acc.tally();
+  return { ...acc.tally(), foreign };
+}
+
+/** Strongly consistent BatchGetItem of `keys` (UnprocessedKeys retried); items since deleted are absent. */
+async function getConsistently(
+  client: DynamoDBClient,
+  tableName: string,
+  keys: readonly DynamoItem[],
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise<void>((r) => setTimeout(r, ms)),
+): Promise<DynamoItem[]> {
+  const items: DynamoItem[] = [];
+  for (let offset = 0; offset < keys.length; offset += BATCH_GET_LIMIT) {
+    let pending: DynamoItem[] = keys.slice(offset, offset + BATCH_GET_LIMIT);
+    for (let attempt = 0; pending.length > 0; attempt += 1) {
+      if (attempt >= 12) throw new UnprocessedItemsError(tableName, pending.length, attempt);
+      if (attempt > 0) await sleep(Math.random() * Math.min(2_000, 50 * 2 ** attempt));
+      const result = await client.send(
+        new BatchGetItemCommand({ RequestItems: { [tableName]: { Keys: pending, ConsistentRead: true } } }),
+      );
+      items.push(...(result.Responses?.[tableName] ?? []));
+      pending = result.UnprocessedKeys?.[tableName]?.Keys ?? [];
+    }
+  }
+  return items;
 }
 
 function keyOf(item: DynamoItem): DynamoItem {

@@ -16,8 +16,7 @@ export class UsageEmitError extends TenantryError {
     message: string,
     readonly failed: readonly { event: UsageEvent; errorCode: string; errorMessage: string }[],
   ) {
-    super(message);
-    this.name = 'UsageEmitError';
+    super(message, { failedCount: failed.length, firstErrorCode: failed[0]?.errorCode });
   }
 }
 

@@ -10,24 +10,29 @@ import { CatalogRepository } from '../../domain/catalog/repository';
 import { loadConfig, type TenantryConfig } from '../../domain/config';
 import { envVar, readEnv } from '../../domain/env';
 import { type AuthorizerDecision, TenantAuthorizer } from '../../domain/identity/authorizer';
+import { AuthorizerUnavailableError, PlanLimitExceededError } from '../../domain/identity/errors';
+import { authorizerResultContext } from '../../domain/identity/request-context';
 import { cachedTenantLookup } from '../../domain/identity/tenant-lookup';
 import { TokenVendingMachine } from '../../domain/identity/token-vending';
 import {
   allowAllUsage,
   cachedUsageLimitCheck,
+  planLimitCacheSeconds,
   type UsageLimitCheck,
 } from '../../domain/identity/usage-limit';
 import { asTokenVerifier, createCognitoVerifier } from '../../domain/identity/verifier';
 
 /**
- * API Gateway REST API Lambda REQUEST authorizer (identity source: the Authorization header).
+ * API Gateway REST API Lambda REQUEST authorizer (identity sources: the Authorization header and the
+ * HTTP method, so cached results are per token and method).
  * Outcomes: 401 `Unauthorized` (no valid token), a policy (allow, or 403 deny), or a thrown
- * `PlanLimitExceeded` that API Gateway reports as AUTHORIZER_FAILURE, which the identity stack's
- * gateway response maps to 429 ("retry later"). A REST authorizer has no other way to reach a 429:
- * a policy can only allow or deny (403). An unexpected failure (catalog, STS) is logged and thrown as
- * a bare `AuthorizerUnavailable` — also AUTHORIZER_FAILURE, so it too reads "retry later"; the
- * decision kind in the log line and the `Authorizer.*` metric tell the two apart. Nothing is allowed
- * on an error (fail closed).
+ * `PlanLimitExceededError`, which API Gateway treats as an authorizer failure; the identity stack's
+ * gateway response maps that to 429 ("retry later"). A REST authorizer has no other way to reach a
+ * 429: a policy can only allow or deny (403). An unexpected failure (catalog, STS) is logged and
+ * thrown as `AuthorizerUnavailableError` — the same gateway response, so it too reads "retry later";
+ * the decision kind in the log line and the `Authorizer.*` metric tell the two apart. Nothing is
+ * allowed on an error (fail closed). Only ALLOW results carry the tenant's credentials (see
+ * domain/identity/request-context.ts).
  */
 
 /** Environment of the authorizer function (validated at cold start). */
@@ -42,26 +47,37 @@ export const authorizerEnvShape = {
   /** Metering counters; when set, plan limits are enforced from today's running totals. */
   COUNTERS_TABLE_NAME: envVar.name().optional(),
   CATALOG_CACHE_SECONDS: envVar.seconds(30),
-  USAGE_CACHE_SECONDS: envVar.seconds(60),
+  /** Default: one cumulative metering step (`planLimitCacheSeconds(config)`). */
+  USAGE_CACHE_SECONDS: z.coerce.number().int().nonnegative().optional(),
   CREDENTIALS_MIN_REMAINING_SECONDS: envVar.seconds(180),
   TENANTRY_LOCAL: z.enum(['true', 'false']).default('false'),
   LOCAL_JWKS_URI: z.url().optional(),
+  /** Path of a configuration file; default configuration when unset. */
+  TENANTRY_CONFIG: z.string().optional(),
+  POWERTOOLS_METRICS_NAMESPACE: z.string().min(1).max(255).default('Tenantry'),
+  /** Set by the Lambda runtime; with no AWS_ENDPOINT_URL it means real Lambda, not the emulator. */
+  AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
+  AWS_ENDPOINT_URL: z.string().optional(),
 };
 
 /** Header and query parameter through which a caller might (wrongly) name a tenant. */
 export const TENANT_HEADER = 'x-tenant-id';
 export const TENANT_QUERY_PARAMETER = 'tenantId';
 
-/** Thrown for a tenant over its plan limit; its message is what API Gateway needs to see nothing of. */
-export class PlanLimitExceeded extends Error {
-  public constructor() {
-    super('PlanLimitExceeded');
-    this.name = 'PlanLimitExceeded';
-  }
+/** Settings resolved at cold start (defaults applied), for the log and for tests. */
+export interface AuthorizerSettings {
+  readonly tokenUse: 'access' | 'id';
+  readonly catalogCacheSeconds: number;
+  readonly usageCacheSeconds: number;
+  readonly credentialsMinRemainingSeconds: number;
+  readonly planLimits: 'counters' | 'none' | 'injected';
+  readonly metricsNamespace: string;
+  readonly localJwks: boolean;
 }
 
 export interface AuthorizerDependencies {
   readonly authorizer: TenantAuthorizer;
+  readonly settings?: AuthorizerSettings;
   readonly logger: Logger;
   readonly metrics: Metrics;
 }
@@ -80,16 +96,32 @@ export function dependenciesFromEnv(
   wiring: AuthorizerWiring = {},
 ): AuthorizerDependencies {
   const env = readEnv(authorizerEnvShape, source);
-  const config = wiring.config ?? loadConfig(source.TENANTRY_CONFIG);
+  const config = wiring.config ?? loadConfig(env.TENANTRY_CONFIG ?? '');
   const verifier = createCognitoVerifier({
     userPoolId: env.USER_POOL_ID,
     clientId: env.USER_POOL_CLIENT_ID,
     tokenUse: env.TOKEN_USE,
     localJwksUri: env.LOCAL_JWKS_URI,
     localFlag: env.TENANTRY_LOCAL === 'true',
+    deployed: env.AWS_LAMBDA_FUNCTION_NAME !== undefined && env.AWS_ENDPOINT_URL === undefined,
   });
+  const settings: AuthorizerSettings = {
+    tokenUse: env.TOKEN_USE,
+    catalogCacheSeconds: env.CATALOG_CACHE_SECONDS,
+    usageCacheSeconds: env.USAGE_CACHE_SECONDS ?? planLimitCacheSeconds(config),
+    credentialsMinRemainingSeconds: env.CREDENTIALS_MIN_REMAINING_SECONDS,
+    planLimits:
+      wiring.usageLimit !== undefined
+        ? 'injected'
+        : env.COUNTERS_TABLE_NAME === undefined
+          ? 'none'
+          : 'counters',
+    metricsNamespace: env.POWERTOOLS_METRICS_NAMESPACE,
+    localJwks: env.LOCAL_JWKS_URI !== undefined,
+  };
   const catalog = new CatalogRepository({ client: documentClient(), tableName: env.CATALOG_TABLE_NAME });
   return {
+    settings,
     authorizer: new TenantAuthorizer({
       config,
       verifier: asTokenVerifier(verifier),
@@ -103,7 +135,7 @@ export function dependenciesFromEnv(
                 client: countersDocumentClient(),
                 countersTable: env.COUNTERS_TABLE_NAME,
               })),
-        env.USAGE_CACHE_SECONDS,
+        settings.usageCacheSeconds,
       ),
       vending: new TokenVendingMachine({
         sts: new STSClient(baseClientConfig()),
@@ -116,7 +148,7 @@ export function dependenciesFromEnv(
     metrics:
       wiring.metrics ??
       new Metrics({
-        namespace: source.POWERTOOLS_METRICS_NAMESPACE ?? 'Tenantry',
+        namespace: env.POWERTOOLS_METRICS_NAMESPACE,
         serviceName: 'authorizer',
       }),
   };
@@ -139,13 +171,14 @@ export function createAuthorizerHandler(deps: AuthorizerDependencies) {
       });
     } catch (error) {
       // Fail closed without leaking: an error here is ours (catalog, STS), never the caller's token.
+      const name = (error as Error).name;
       logger.error('authorizer failed; refusing the request', {
-        errorName: (error as Error).name,
+        errorName: name,
         error: (error as Error).message,
       });
       metrics.addMetric('Authorizer.error', MetricUnit.Count, 1);
       metrics.publishStoredMetrics();
-      throw new Error('AuthorizerUnavailable');
+      throw new AuthorizerUnavailableError(name);
     }
     try {
       if ('tenantId' in decision) logger.appendKeys({ tenantId: decision.tenantId });
@@ -175,16 +208,19 @@ function toResult(decision: AuthorizerDecision): APIGatewayAuthorizerResult {
     case 'unauthorized':
       throw new Error('Unauthorized');
     case 'quota-exceeded':
-      throw new PlanLimitExceeded();
+      throw new PlanLimitExceededError(decision.tenantId, decision.tier, decision.metric);
     case 'forbidden':
+      return {
+        principalId: decision.principalId,
+        policyDocument: decision.policy,
+        context: authorizerResultContext(decision),
+      };
     case 'allow':
       return {
         principalId: decision.principalId,
         policyDocument: decision.policy,
-        context: decision.context,
-        ...(decision.usageIdentifierKey !== undefined
-          ? { usageIdentifierKey: decision.usageIdentifierKey }
-          : {}),
+        context: authorizerResultContext(decision),
+        usageIdentifierKey: decision.usageIdentifierKey,
       };
   }
 }

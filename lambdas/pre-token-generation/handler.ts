@@ -1,10 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { PreTokenGenerationTriggerSchemaV2AndV3 } from '@aws-lambda-powertools/parser/schemas/cognito';
+import { z } from 'zod';
 import { documentClient } from '../../domain/aws/clients';
 import { CatalogRepository } from '../../domain/catalog/repository';
 import { loadConfig, type TenantryConfig } from '../../domain/config';
 import { envVar, readEnv } from '../../domain/env';
 import { ValidationError } from '../../domain/errors';
+import { tenantUserAttributes } from '../../domain/identity/claims';
 import { type ClaimsOverride, tenantClaimsOverride } from '../../domain/identity/pre-token';
 import { cachedTenantLookup, type TenantLookup } from '../../domain/identity/tenant-lookup';
 import { toFieldIssues } from '../../domain/issues';
@@ -17,6 +19,8 @@ import { toFieldIssues } from '../../domain/issues';
 export const preTokenEnvShape = {
   CATALOG_TABLE_NAME: envVar.name(),
   CATALOG_CACHE_SECONDS: envVar.seconds(60),
+  /** Path of a configuration file; default configuration when unset. */
+  TENANTRY_CONFIG: z.string().optional(),
 };
 
 export interface PreTokenDependencies {
@@ -29,7 +33,7 @@ export function dependenciesFromEnv(source: NodeJS.ProcessEnv = process.env): Pr
   const env = readEnv(preTokenEnvShape, source);
   const catalog = new CatalogRepository({ client: documentClient(), tableName: env.CATALOG_TABLE_NAME });
   return {
-    config: loadConfig(source.TENANTRY_CONFIG),
+    config: loadConfig(env.TENANTRY_CONFIG ?? ''),
     tenants: cachedTenantLookup((id) => catalog.find(id), env.CATALOG_CACHE_SECONDS),
     logger: new Logger({ serviceName: 'tenantry-pre-token-generation' }),
   };
@@ -44,7 +48,7 @@ export function createPreTokenHandler(deps: PreTokenDependencies) {
     const parsed = PreTokenGenerationTriggerSchemaV2AndV3.safeParse(raw);
     if (!parsed.success) throw new ValidationError('pre-token-generation event', toFieldIssues(parsed.error));
     const event = parsed.data as PreTokenEvent;
-    const claimedTenant = event.request.userAttributes['custom:tenantId'];
+    const claimedTenant = event.request.userAttributes[tenantUserAttributes.tenantId];
     if (claimedTenant !== undefined) deps.logger.appendKeys({ tenantId: claimedTenant.slice(0, 64) });
     try {
       const override = await tenantClaimsOverride(deps.config, deps.tenants, event.request.userAttributes);

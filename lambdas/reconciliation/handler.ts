@@ -10,7 +10,8 @@ import { toFieldIssues } from '../../domain/issues';
 /**
  * Reconciliation: monthly (EventBridge schedule, previous UTC month) or on demand (`{from, to}` ISO).
  * Writes `reports/reconciliation/<from>_<to>.json` and `.txt` to REPORT_BUCKET; emits an alert event
- * when there are discrepancies.
+ * when there are discrepancies. Billable late events of subscribed tenants that no adjustment covers
+ * yet are scheduled as adjustments (the hourly `billing-adjustments` function does the same sooner).
  */
 const env = readEnv(reconciliationEnvShape);
 const runtime = billingRuntime('reconciliation');
@@ -43,6 +44,10 @@ export const handler = async (event: unknown) => {
       now,
       tenantIds: tenants.map((t) => t.tenantId),
       billedTenantIds: tenants.filter((t) => t.marketplace !== undefined).map((t) => t.tenantId),
+      // Offboarded tenants' billing is closed (final bill): their late events can only be reported.
+      adjustTenantIds: tenants
+        .filter((t) => t.marketplace !== undefined && t.status !== 'OFFBOARDED')
+        .map((t) => t.tenantId),
     },
   );
   const base = `reports/reconciliation/${report.period.from}_${report.period.to}`;

@@ -7,7 +7,7 @@ import { ValidationError } from '../../domain/errors';
 import { parseInput } from '../../domain/lifecycle/plan';
 import { deadlineOf, lifecycleLogger, type RemainingTime, withTenant } from '../../domain/lifecycle/runtime';
 import { siloTableName } from '../../domain/lifecycle/silo';
-import { copyTenantChunk } from '../../domain/lifecycle/tenant-items';
+import { copyTenantChunk, pooledTable, siloTable } from '../../domain/lifecycle/tenant-items';
 import { tenantIdSchema } from '../../domain/tenant/tenant-id';
 
 /**
@@ -46,8 +46,8 @@ export const handler = async (event: unknown, context?: RemainingTime) => {
     }
     const [source, target] =
       cursor.direction === 'pool-to-silo'
-        ? [env.POOLED_TABLE_NAME, expected]
-        : [expected, env.POOLED_TABLE_NAME];
+        ? [pooledTable(env.POOLED_TABLE_NAME), expected]
+        : [siloTable(expected), env.POOLED_TABLE_NAME];
     const result = await copyTenantChunk(client, source, target, cursor.tenantId, cursor.startKey, {
       maxItems: env.COPY_CHUNK_ITEMS,
       deadline: deadlineOf(context),
@@ -57,6 +57,10 @@ export const handler = async (event: unknown, context?: RemainingTime) => {
       items: result.handled,
       retried: result.retried,
     });
+    if (result.foreign > 0) {
+      // Listed under this tenant's id but keyed under another tenant's partition: never copied.
+      logger.warn("skipped items whose partition key is not this tenant's", { items: result.foreign });
+    }
     return {
       ...cursor,
       startKey: result.nextKey,

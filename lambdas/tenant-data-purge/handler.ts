@@ -5,13 +5,13 @@ import { baseClientConfig, s3ClientConfig } from '../../domain/aws/clients';
 import { envVar, readEnv } from '../../domain/env';
 import { parseInput } from '../../domain/lifecycle/plan';
 import { deadlineOf, lifecycleLogger, type RemainingTime, withTenant } from '../../domain/lifecycle/runtime';
-import { purgeTenantChunk } from '../../domain/lifecycle/tenant-items';
+import { pooledTable, purgeTenantChunk } from '../../domain/lifecycle/tenant-items';
 import { purgeTenantObjectsChunk } from '../../domain/lifecycle/tenant-objects';
 import { tenantIdSchema } from '../../domain/tenant/tenant-id';
 
 /**
  * Erases one chunk of a tenant's data and returns the cursor of the next: `store: 'pool'` deletes its
- * items from the pooled table (`TENANT#<id>#…`), `store: 's3'` every object version under `<id>/` in
+ * items from the pooled table (found through the `byTenant` index, keyed `TENANT#<id>#…`), `store: 's3'` every object version under `<id>/` in
  * the tenant data bucket. `done` is true when nothing of the tenant is left in that store.
  */
 const env = readEnv({
@@ -39,11 +39,21 @@ export const handler = async (event: unknown, context?: RemainingTime) => {
       logger.info('purged objects', { objects: result.deleted });
       return { ...cursor, startKey: null, purged: cursor.purged + result.deleted, done: result.done };
     }
-    const result = await purgeTenantChunk(dynamo, env.POOLED_TABLE_NAME, cursor.tenantId, cursor.startKey, {
-      maxItems: env.PURGE_CHUNK_ITEMS,
-      deadline: deadlineOf(context),
-    });
+    const result = await purgeTenantChunk(
+      dynamo,
+      pooledTable(env.POOLED_TABLE_NAME),
+      cursor.tenantId,
+      cursor.startKey,
+      {
+        maxItems: env.PURGE_CHUNK_ITEMS,
+        deadline: deadlineOf(context),
+      },
+    );
     logger.info('purged items', { items: result.handled });
+    if (result.foreign > 0) {
+      // Listed under this tenant's id but keyed under another tenant's partition: never deleted.
+      logger.warn("skipped items whose partition key is not this tenant's", { items: result.foreign });
+    }
     return {
       ...cursor,
       startKey: result.nextKey,

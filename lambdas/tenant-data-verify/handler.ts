@@ -8,7 +8,7 @@ import { DataVerificationError } from '../../domain/lifecycle/errors';
 import { parseInput } from '../../domain/lifecycle/plan';
 import { lifecycleLogger, withTenant } from '../../domain/lifecycle/runtime';
 import { siloTableName } from '../../domain/lifecycle/silo';
-import { tallyTenantItems } from '../../domain/lifecycle/tenant-items';
+import { pooledTable, siloTable, tallyTenantItems } from '../../domain/lifecycle/tenant-items';
 import { tenantIdSchema } from '../../domain/tenant/tenant-id';
 
 /** Verifies a copy: the tenant's items in the pool and in its silo have equal counts and checksums. */
@@ -32,11 +32,17 @@ export const handler = async (event: unknown) => {
       ]);
     }
     const [source, target] = await Promise.all([
-      tallyTenantItems(client, env.POOLED_TABLE_NAME, request.tenantId),
-      tallyTenantItems(client, expected, request.tenantId),
+      // The pool side is listed through the (eventually consistent) index and re-read from the base
+      // table with strongly consistent reads: the copy is compared with the pool's current items.
+      tallyTenantItems(client, pooledTable(env.POOLED_TABLE_NAME), request.tenantId, { consistent: true }),
+      tallyTenantItems(client, siloTable(expected), request.tenantId),
     ]);
     if (source.count !== target.count || source.checksum !== target.checksum) {
-      throw new DataVerificationError(request.tenantId, source, target);
+      throw new DataVerificationError(
+        request.tenantId,
+        { count: source.count, checksum: source.checksum },
+        { count: target.count, checksum: target.checksum },
+      );
     }
     logger.info('copy verified', { items: source.count, checksum: source.checksum });
     return { tenantId: request.tenantId, count: source.count, checksum: source.checksum };

@@ -390,7 +390,137 @@ def _start_state_machine(account_id: str, region: str, arn: str, event: Any) -> 
 
 
 # --------------------------------------------------------------------------------------------------
-# 4. Runtime configuration (same effect as POST /moto-api/config, applied before the first request)
+# 4. KMS keys (in particular those CloudFormation creates and deletes) behave as on AWS
+# --------------------------------------------------------------------------------------------------
+KMS_DEFAULT_PENDING_WINDOW_DAYS = 30  # AWS::KMS::Key PendingWindowInDays default
+
+
+def patch_kms() -> None:
+    """moto 5.2.5's KMS, as used by the silo stack (`infra/silo-stack.ts`):
+    (a) `Key.create_from_cloudformation_json` stores `KeyPolicy` as the template's dict, so DescribeKey
+        (`json.loads(dict)` -> TypeError) answers HTTP 500 -> kept as JSON text, as AWS does;
+    (b) the same passes the template's `Tags` ({Key, Value}) to a tagger keyed TagKey/TagValue ->
+        KeyError 'TagKey' and the stack fails -> mapped to KMS's TagKey/TagValue;
+    (c) `Key.delete` (stack deletion, DeletionPolicy Delete) removed the key at once -> on AWS
+        CloudFormation schedules its deletion with the template's `PendingWindowInDays` (default 30), and
+        an already pending key counts as deleted; the key stays, PendingDeletion;
+    (d) ScheduleKeyDeletion / CancelKeyDeletion / EnableKey / DisableKey indexed the key map with the raw
+        `KeyId` parameter: a key ARN (which AWS accepts) raised KeyError -> HTTP 500. Key ARN accepted;
+    (e) ScheduleKeyDeletion re-scheduled a key already pending deletion (AWS: KMSInvalidStateException),
+        accepted a window outside 7-30 (AWS: ValidationException) and echoed the given KeyId (AWS: the key
+        ARN, plus KeyState and PendingWindowInDays);
+    (f) Encrypt / GenerateDataKey / Decrypt / ReEncrypt used a key in any state -> a disabled key raises
+        DisabledException, a key pending deletion KMSInvalidStateException, as on AWS.
+    """
+    from moto.core.exceptions import JsonRESTError
+    from moto.kms import models as kms_models
+    from moto.kms import responses as kms_responses
+
+    key_cls = _require(kms_models, "Key")
+    backend_cls = _require(kms_models, "KmsBackend")
+    backends = _require(kms_models, "kms_backends")
+    response_cls = _require(kms_responses, "KmsResponse")
+
+    def invalid_state(key: Any) -> JsonRESTError:
+        return JsonRESTError("KMSInvalidStateException", f"{key.arn} is pending deletion.")
+
+    # (a), (b) and the pending window (c) needs
+    create_original = _require(key_cls, "create_from_cloudformation_json").__func__
+
+    def create_from_cloudformation_json(
+        cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+    ) -> Any:
+        properties = dict(cloudformation_json.get("Properties") or {})
+        policy = properties.get("KeyPolicy")
+        properties["KeyPolicy"] = json.dumps(policy) if isinstance(policy, (dict, list)) else policy
+        properties["Tags"] = [
+            {"TagKey": tag["Key"], "TagValue": tag.get("Value", "")} for tag in properties.get("Tags") or []
+        ]
+        key = create_original(
+            cls, resource_name, {**cloudformation_json, "Properties": properties}, account_id, region_name, **kwargs
+        )
+        key.tenantry_pending_window_days = int(
+            properties.get("PendingWindowInDays") or KMS_DEFAULT_PENDING_WINDOW_DAYS
+        )
+        return key
+
+    key_cls.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
+
+    # (c)
+    _require(key_cls, "delete")
+
+    def delete(self: Any, account_id: str, region_name: str) -> None:
+        backend = backends[account_id][region_name]
+        if self.id not in backend.keys or self.key_state == "PendingDeletion":
+            return
+        days = getattr(self, "tenantry_pending_window_days", KMS_DEFAULT_PENDING_WINDOW_DAYS)
+        backend.schedule_key_deletion(self.id, days)
+
+    key_cls.delete = delete
+
+    # (d)
+    for name in ("schedule_key_deletion", "cancel_key_deletion", "enable_key", "disable_key"):
+        original = _require(backend_cls, name)
+
+        def by_id_or_arn(self: Any, key_id: str, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            return _original(self, self.get_key_id(key_id), *args, **kwargs)
+
+        setattr(backend_cls, name, by_id_or_arn)
+
+    # (e)
+    _require(response_cls, "schedule_key_deletion")
+
+    def schedule_key_deletion(self: Any) -> str:
+        from moto.kms.exceptions import ValidationException
+
+        key_id = self._get_param("KeyId")
+        days = self._get_param("PendingWindowInDays")
+        days = 30 if days is None else int(days)
+        self._validate_cmk_id(key_id)
+        if not 7 <= days <= 30:
+            raise ValidationException(
+                f"1 validation error detected: Value '{days}' at 'pendingWindowInDays' failed to satisfy "
+                "constraint: Member must have value between 7 and 30"
+            )
+        key = self.kms_backend.keys[self.kms_backend.get_key_id(key_id)]
+        if key.key_state == "PendingDeletion":
+            raise invalid_state(key)
+        deletion_date = self.kms_backend.schedule_key_deletion(key.id, days)
+        return json.dumps(
+            {"KeyId": key.arn, "DeletionDate": deletion_date, "KeyState": key.key_state, "PendingWindowInDays": days}
+        )
+
+    response_cls.schedule_key_deletion = schedule_key_deletion
+
+    # (f)
+    def require_usable(key: Any) -> None:
+        if key.key_state == "PendingDeletion":
+            raise invalid_state(key)
+        if key.key_state == "Disabled" or not key.enabled:
+            raise JsonRESTError("DisabledException", f"{key.arn} is disabled.")
+
+    encrypt_original = _require(backend_cls, "encrypt")
+
+    def encrypt(self: Any, key_id: str, plaintext: bytes, encryption_context: dict[str, str]) -> Any:
+        key = self.keys.get(self.any_id_to_key_id(key_id))
+        if key is not None:  # an unknown key: moto's NotFoundException
+            require_usable(key)
+        return encrypt_original(self, key_id=key_id, plaintext=plaintext, encryption_context=encryption_context)
+
+    backend_cls.encrypt = encrypt  # GenerateDataKey* and ReEncrypt go through encrypt
+
+    decrypt_original = _require(backend_cls, "decrypt")
+
+    def decrypt(self: Any, *args: Any, **kwargs: Any) -> Any:
+        plaintext, arn = decrypt_original(self, *args, **kwargs)
+        require_usable(self.keys[self.get_key_id(arn)])
+        return plaintext, arn
+
+    backend_cls.decrypt = decrypt
+
+
+# --------------------------------------------------------------------------------------------------
+# 5. Runtime configuration (same effect as POST /moto-api/config, applied before the first request)
 # --------------------------------------------------------------------------------------------------
 def apply_config() -> None:
     from moto.core.config import default_user_config
@@ -407,6 +537,7 @@ def install_patches() -> JsonataWorker:
     patch_aws_sdk_names()
     patch_lambda_routing()
     patch_eventbridge_targets()
+    patch_kms()
     apply_config()
     return worker
 

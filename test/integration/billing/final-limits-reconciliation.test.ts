@@ -6,8 +6,9 @@ import { s3ClientConfig } from '../../../domain/aws/clients';
 import { MemoryBillingAlerts } from '../../../domain/billing/alerts';
 import { type BillingRunDeps, runBilling } from '../../../domain/billing/billing-run';
 import { MarketplaceBillingProvider } from '../../../domain/billing/marketplace-provider';
-import { cachedPlanLimitCheck } from '../../../domain/billing/plan-limits';
+import { planLimitCheck } from '../../../domain/billing/plan-limits';
 import { reconcile } from '../../../domain/billing/reconciliation';
+import { cachedUsageLimitCheck } from '../../../domain/identity/usage-limit';
 import { counterKey, ledgerKey } from '../../../domain/keys';
 import type { Tenant } from '../../../domain/tenant/tenant';
 import { type MarketplaceFake, startMarketplaceFake } from '../../../local/marketplace-fake/server';
@@ -179,13 +180,12 @@ describe('plan limits over the CUMULATIVE counters', () => {
       },
       { step: 'initialize' },
     );
-    const check = cachedPlanLimitCheck({
-      config,
-      client: docs,
-      countersTable: tables.counters,
-      now: () => new Date(clock),
-      nowMs: () => clock,
-    });
+    // As the authorizer composes it: the uncached check, cached for one cumulative step.
+    const check = cachedUsageLimitCheck(
+      planLimitCheck({ config, client: docs, countersTable: tables.counters, now: () => new Date(clock) }),
+      config.metering.cumulativeStepMinutes * 60,
+      () => clock,
+    );
     // Act + Assess: under the limit
     expect(await check(tenantId, 'starter')).toEqual({ exceeded: false });
     expect(reads).toBe(1);
@@ -217,7 +217,7 @@ describe('plan limits over the CUMULATIVE counters', () => {
         '99999',
       ),
     ]);
-    const check = cachedPlanLimitCheck({
+    const check = planLimitCheck({
       config,
       client: ctx.docs,
       countersTable: tables.counters,

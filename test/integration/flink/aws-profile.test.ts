@@ -43,6 +43,9 @@ describe('aws profile planning', () => {
       expect(optimized).toContain(`Sink(table=[default_catalog.default_database.${sink}]`);
     }
     expect(optimized).toContain('CURRENT_WATERMARK');
+    // One shared parse of each line: a single watermark assigner and a single JSON extraction of eventId.
+    expect(optimized.match(/WatermarkAssigner\(/g)).toHaveLength(1);
+    expect(optimized.match(/JSON_QUERY\(line, '\$\.eventId'/g)).toHaveLength(1);
   }, 180_000);
 
   it('fails planning with the connector named when an option is not one the bundled Kinesis connector knows', async () => {

@@ -26,7 +26,7 @@ function normalise(outputs: JobOutputs) {
     daily: totals(outputs.daily),
     cumulative: totals(outputs.cumulative),
     late: sortRows(outputs.late.map((r) => ({ ...r, quantity: canonicalDecimal(String(r.quantity)) }))),
-    rejected: sortRows(outputs.rejected),
+    rejected: sortRows(outputs.rejected.map(({ reason, line }) => ({ reason, line }))),
   };
 }
 

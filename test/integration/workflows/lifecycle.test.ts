@@ -3,7 +3,7 @@
 // in moto. Happy paths, idempotency and input validation; faults are in faults.test.ts.
 
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
+import { DescribeKeyCommand, EncryptCommand, KMSClient, ListResourceTagsCommand } from '@aws-sdk/client-kms';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SIGNUP_DETAIL_TYPE, SIGNUP_EVENT_SOURCE } from '../../../domain/lifecycle/events';
@@ -16,10 +16,13 @@ import {
 import { listInvocations } from '../support';
 import {
   activeTenant,
+  config,
   eventsOf,
   groupExists,
   type Harness,
   objectKeys,
+  plantedItemExists,
+  plantForeignItem,
   putObjects,
   run,
   seedItems,
@@ -91,7 +94,16 @@ describe('onboarding', () => {
     const encrypted = await kms.send(
       new EncryptCommand({ KeyId: tenant.silo?.kmsKeyArn, Plaintext: Buffer.from('tenant secret') }),
     );
-    expect(encrypted.KeyId).toContain(tenant.silo?.kmsKeyArn.split('/').pop());
+    expect(encrypted.KeyId).toBe(tenant.silo?.kmsKeyArn);
+    const { KeyMetadata } = await kms.send(new DescribeKeyCommand({ KeyId: tenant.silo?.kmsKeyArn }));
+    expect(KeyMetadata).toMatchObject({ KeyState: 'Enabled', Arn: tenant.silo?.kmsKeyArn });
+    const { Tags } = await kms.send(new ListResourceTagsCommand({ KeyId: tenant.silo?.kmsKeyArn }));
+    expect(Tags).toEqual(
+      expect.arrayContaining([
+        { TagKey: 'tenantry:tenant-id', TagValue: 'silo-one' },
+        { TagKey: 'tenantry:tier', TagValue: 'enterprise' },
+      ]),
+    );
     expect(eventsOf(await h.events(), 'TenantOnboarded', 'silo-one')[0]?.detail).toMatchObject({
       isolation: 'silo',
     });
@@ -200,11 +212,13 @@ describe('onboarding', () => {
 
 describe('promotion and offboarding', () => {
   it('promotes a pooled tenant to a silo: every item copied with an equal checksum, none left in the pool', async () => {
-    // Prepare
+    // Prepare: the neighbour also planted an item under its own key labelled tenantId=grower (IAM cannot
+    // pin attribute values); it is listed by the byTenant index for grower but must stay the neighbour's
     await activeTenant(h, 'grower', 'pro');
     await activeTenant(h, 'neighbour', 'pro');
     await seedItems(h, h.life.pooledTable, 'grower', 120);
     await seedItems(h, h.life.pooledTable, 'neighbour', 30);
+    await plantForeignItem(h, 'neighbour', 'grower');
     const before = await tally(h, h.life.pooledTable, 'grower');
     const neighbour = await tally(h, h.life.pooledTable, 'neighbour');
     // Act
@@ -214,8 +228,10 @@ describe('promotion and offboarding', () => {
     const output = promotionOutputSchema.parse(result.output);
     expect(output).toMatchObject({ items: 120, checksum: before.checksum, tier: 'enterprise' });
     expect(await tally(h, siloTable('grower'), 'grower')).toEqual(before);
+    expect((await tally(h, siloTable('grower'), 'neighbour')).count).toBe(0);
     expect((await tally(h, h.life.pooledTable, 'grower')).count).toBe(0);
     expect(await tally(h, h.life.pooledTable, 'neighbour')).toEqual(neighbour);
+    expect(await plantedItemExists(h, 'neighbour', 'grower')).toBe(true);
     const tenant = await h.catalog.get('grower');
     expect(tenant).toMatchObject({
       status: 'ACTIVE',
@@ -246,6 +262,7 @@ describe('promotion and offboarding', () => {
     const onboarded = await run(h, 'onboarding', signup('leaver', 'starter'));
     expect(onboarded.status, onboarded.cause).toBe('SUCCEEDED');
     await seedItems(h, h.life.pooledTable, 'leaver', 60);
+    await plantForeignItem(h, 'neighbour', 'leaver');
     await putObjects(h, [
       'leaver/a.pdf',
       'leaver/sub/b.json',
@@ -268,6 +285,7 @@ describe('promotion and offboarding', () => {
     expect(await objectKeys(h, 'leaver/')).toEqual([]);
     expect((await objectKeys(h, 'leaverish/')).length).toBe(1);
     expect(await tally(h, h.life.pooledTable, 'neighbour')).toEqual(neighbour);
+    expect(await plantedItemExists(h, 'neighbour', 'leaver')).toBe(true);
     expect(await userTenant(h, 'admin@leaver.example')).toBeNull();
     expect(await groupExists(h, 'leaver')).toBe(false);
     const tombstone = await h.catalog.get('leaver');
@@ -288,15 +306,23 @@ describe('promotion and offboarding', () => {
     expect(result.status, result.cause).toBe('SUCCEEDED');
     expect(result.path).toEqual(expect.arrayContaining(['SiloTeardown', 'DeleteSilo', 'SiloGone?']));
     const output = offboardingOutputSchema.parse(result.output);
+    const window = config.lifecycle.kmsPendingWindowDays;
     const days = (Date.parse(output.keyDeletionDate as string) - started) / 86_400_000;
-    expect(days).toBeGreaterThan(6.99);
-    expect(days).toBeLessThan(7.01);
+    expect(days).toBeGreaterThan(window - 0.01);
+    expect(days).toBeLessThan(window + 0.01);
     expect(await stackStatus(h, 'grower')).toBe('ABSENT');
     expect(await tableExists(h, siloTable('grower'))).toBe(false);
+    // The key outlives its stack, pending deletion (as CloudFormation leaves it on AWS), and is unusable.
     const kms = new KMSClient({ region: 'us-east-1', endpoint: h.endpoint });
+    const { KeyMetadata } = await kms.send(new DescribeKeyCommand({ KeyId: tenant.silo?.kmsKeyArn }));
+    expect(KeyMetadata?.KeyState).toBe('PendingDeletion');
+    const keyDays = ((KeyMetadata?.DeletionDate?.getTime() ?? Number.NaN) - started) / 86_400_000;
+    expect(keyDays).toBeGreaterThan(window - 0.01);
+    expect(keyDays).toBeLessThan(window + 0.01);
+    expect(KeyMetadata?.DeletionDate?.toISOString()).toBe(output.keyDeletionDate);
     await expect(
       kms.send(new EncryptCommand({ KeyId: tenant.silo?.kmsKeyArn, Plaintext: Buffer.from('x') })),
-    ).rejects.toThrow();
+    ).rejects.toMatchObject({ name: 'KMSInvalidStateException' });
     expect(await objectKeys(h, 'grower/')).toEqual([]);
     expect((await h.catalog.get('grower')).status).toBe('OFFBOARDED');
     expect(eventsOf(await h.events(), 'TenantOffboarded', 'grower')[0]?.detail).toMatchObject({

@@ -14,6 +14,9 @@ import {
   BatchWriteItemCommand,
   DescribeTableCommand,
   DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  ScanCommand,
 } from '@aws-sdk/client-dynamodb';
 import { ListObjectVersionsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
@@ -21,9 +24,9 @@ import { documentClient } from '../../../domain/aws/clients';
 import { CatalogRepository } from '../../../domain/catalog/repository';
 import { defaultConfig, type TenantryConfig } from '../../../domain/config';
 import { siloStackName } from '../../../domain/keys';
-import type { ItemTally } from '../../../domain/lifecycle/checksum';
+import { ChecksumAccumulator, type ItemTally } from '../../../domain/lifecycle/checksum';
 import { siloTableName } from '../../../domain/lifecycle/silo';
-import { tallyTenantItems } from '../../../domain/lifecycle/tenant-items';
+import { pooledItem } from '../../../domain/pooled-items';
 import type { Tenant } from '../../../domain/tenant/tenant';
 import type { StateMachineDefinition, TaskState } from '../../../workflows/asl';
 import { buildDefinition, type WorkflowName } from '../../../workflows/index';
@@ -141,13 +144,18 @@ export async function seedItems(
   prefix = 'item',
 ): Promise<void> {
   const collections = ['docs', 'users', 'settings'];
-  const items: Record<string, AttributeValue>[] = Array.from({ length: count }, (_, i) => ({
-    pk: { S: `TENANT#${tenantId}#${collections[i % collections.length]}` },
-    sk: { S: `${prefix}-${String(i).padStart(6, '0')}` },
-    n: { N: String(i) },
-    body: { S: `payload ${i} of ${tenantId}` },
-    tags: { SS: ['a', `t${i % 7}`] },
-  }));
+  const items: Record<string, AttributeValue>[] = Array.from({ length: count }, (_, i) =>
+    pooledItem(
+      tenantId,
+      collections[i % collections.length] as string,
+      `${prefix}-${String(i).padStart(6, '0')}`,
+      {
+        n: { N: String(i) },
+        body: { S: `payload ${i} of ${tenantId}` },
+        tags: { SS: ['a', `t${i % 7}`] },
+      },
+    ),
+  );
   for (let i = 0; i < items.length; i += 25) {
     await h.dynamo.send(
       new BatchWriteItemCommand({
@@ -157,8 +165,51 @@ export async function seedItems(
   }
 }
 
-export function tally(h: Harness, table: string, tenantId: string): Promise<ItemTally> {
-  return tallyTenantItems(h.dynamo, table, tenantId);
+/**
+ * An item of `owner` (its own partition key, as a tenant session may write it) whose `tenantId`
+ * attribute names `victim`: the byTenant index lists it under the victim.
+ */
+export async function plantForeignItem(h: Harness, owner: string, victim: string): Promise<void> {
+  await h.dynamo.send(
+    new PutItemCommand({
+      TableName: h.life.pooledTable,
+      Item: { pk: { S: `TENANT#${owner}#docs` }, sk: { S: `planted-${victim}` }, tenantId: { S: victim } },
+    }),
+  );
+}
+
+export async function plantedItemExists(h: Harness, owner: string, victim: string): Promise<boolean> {
+  const { Item } = await h.dynamo.send(
+    new GetItemCommand({
+      TableName: h.life.pooledTable,
+      Key: { pk: { S: `TENANT#${owner}#docs` }, sk: { S: `planted-${victim}` } },
+      ConsistentRead: true,
+    }),
+  );
+  return Item !== undefined;
+}
+
+/**
+ * Ground truth, independent of the code under test (which reads the byTenant index): count and checksum
+ * of every item of `table` whose partition key starts with `TENANT#<tenantId>#`, by a consistent Scan.
+ */
+export async function tally(h: Harness, table: string, tenantId: string): Promise<ItemTally> {
+  const acc = new ChecksumAccumulator();
+  let startKey: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await h.dynamo.send(
+      new ScanCommand({
+        TableName: table,
+        ConsistentRead: true,
+        FilterExpression: 'begins_with(pk, :prefix)',
+        ExpressionAttributeValues: { ':prefix': { S: `TENANT#${tenantId}#` } },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of page.Items ?? []) acc.add(item);
+    startKey = page.LastEvaluatedKey;
+  } while (startKey !== undefined);
+  return acc.tally();
 }
 
 export async function putObjects(h: Harness, keys: readonly string[]): Promise<void> {

@@ -18,6 +18,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { DuplicateMeteringIdentityError } from '../../../domain/billing/errors';
 import { MarketplaceBillingProvider } from '../../../domain/billing/marketplace-provider';
 import type { MeteringRecord } from '../../../domain/billing/model';
 
@@ -104,6 +105,32 @@ describe('MarketplaceBillingProvider: request shape', () => {
   it('refuses a non-integer quantity before calling', async () => {
     await expect(provider().submit([record(1, { quantity: 1.5 })])).rejects.toThrow(/non-negative integer/);
     expect(mock).not.toHaveReceivedCommand(BatchMeterUsageCommand);
+  });
+
+  it('refuses two records of one customer + license + dimension + hour (two tenants on one license), naming both tenants, before calling', async () => {
+    // Prepare: tenant-shared uses tenant-002's Marketplace customer and license
+    const shared = record(9, { tenantId: 'tenant-shared', customer: record(2).customer });
+    // Act
+    const attempt = provider().submit([record(1), record(2), shared]);
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(DuplicateMeteringIdentityError);
+    await expect(attempt).rejects.toThrow(/tenants tenant-002 and tenant-shared share the Marketplace identity/);
+    await expect(attempt).rejects.toMatchObject({
+      firstTenantId: 'tenant-002',
+      secondTenantId: 'tenant-shared',
+      context: { dimension: 'ApiCalls', hour: HOUR.toISOString(), customerAwsAccountId: '100000000002' },
+    });
+    expect(mock).not.toHaveReceivedCommand(BatchMeterUsageCommand);
+  });
+
+  it('accepts one customer + license with distinct dimensions or hours (distinct identities)', async () => {
+    mock.on(BatchMeterUsageCommand).callsFake(acceptAll);
+    const outcomes = await provider().submit([
+      record(1),
+      record(1, { dimension: 'StorageGbHours' }),
+      record(1, { hour: new Date(HOUR.getTime() + 3_600_000) }),
+    ]);
+    expect(outcomes.map((o) => o.kind)).toEqual(['accepted', 'accepted', 'accepted']);
   });
 });
 

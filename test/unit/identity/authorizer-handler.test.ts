@@ -6,8 +6,10 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { defaultConfig } from '../../../domain/config';
 import { EnvironmentError } from '../../../domain/errors';
-import { LocalOverrideRefusedError } from '../../../domain/identity/errors';
+import { LocalOverrideRefusedError, PlanLimitExceededError } from '../../../domain/identity/errors';
+import { credentialContextKeys } from '../../../domain/identity/request-context';
 import { createCognitoVerifier } from '../../../domain/identity/verifier';
 import { createAuthorizerHandler, dependenciesFromEnv } from '../../../lambdas/authorizer/handler';
 import {
@@ -83,17 +85,42 @@ describe('authorizer handler', () => {
 
     expect(result.principalId).toBe('user-sub-1');
     expect(result.usageIdentifierKey).toBe('tenantry-dev-usage-plan-pro-apikey');
-    expect(result.context).toMatchObject({ tenantId: 'acme', tier: 'pro', route: 'pool' });
+    expect(result.context).toMatchObject({
+      tenantId: 'acme',
+      tier: 'pro',
+      route: 'pool',
+      [credentialContextKeys.accessKeyId]: 'ASIAFAKEKEY1',
+      [credentialContextKeys.secretAccessKey]: 'fake-secret-access-key-1',
+    });
+  });
+
+  it('returns a deny-all policy without credentials or usage key for a write while MIGRATING', async () => {
+    const token = signRs256(key, accessClaims({ tenantId: 'moving', tier: 'business' }));
+
+    const result = await handlerWith()(event(`Bearer ${token}`, 'POST'));
+
+    expect(result.policyDocument.Statement).toEqual([
+      { Effect: 'Deny', Action: 'execute-api:Invoke', Resource: [`${STAGE_ARN}/*`] },
+    ]);
+    expect(result.usageIdentifierKey).toBeUndefined();
+    for (const k of Object.values(credentialContextKeys)) expect(result.context).not.toHaveProperty(k);
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(0);
   });
 
   it('throws Unauthorized (401) for an invalid token', async () => {
     await expect(handlerWith()(event('Bearer nope'))).rejects.toThrow(/^Unauthorized$/);
   });
 
-  it('throws PlanLimitExceeded (mapped to 429) for a tenant over its limit', async () => {
-    await expect(handlerWith(true)(event(`Bearer ${signRs256(key, accessClaims())}`))).rejects.toThrow(
-      /^PlanLimitExceeded$/,
-    );
+  it('throws PlanLimitExceededError (mapped to 429) naming tenant, tier and metric', async () => {
+    const attempt = handlerWith(true)(event(`Bearer ${signRs256(key, accessClaims())}`));
+
+    await expect(attempt).rejects.toThrow(PlanLimitExceededError);
+    await expect(attempt).rejects.toMatchObject({
+      name: 'PlanLimitExceededError',
+      message: 'tenant acme is over its pro plan limit for api.call',
+      context: { tenantId: 'acme', tier: 'pro', metric: 'api.call' },
+    });
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(0);
   });
 
   it('never logs a token or a credential, and tenantId does not leak into the next request', async () => {
@@ -107,6 +134,11 @@ describe('authorizer handler', () => {
     await expect(handler(event(`Bearer ${signRs256(key, accessClaims({ exp: 1 }))}`))).rejects.toThrow(
       'Unauthorized',
     );
+    // Bad tokens whose claims aws-jwt-verify would echo in its error messages.
+    const evilIssuer = signRs256(key, accessClaims({ iss: 'https://evil.example.com/us-east-1_EvilPool9' }));
+    const leakyClient = signRs256(key, accessClaims({ client_id: 'leakyclient42' }));
+    await expect(handler(event(`Bearer ${evilIssuer}`))).rejects.toThrow('Unauthorized');
+    await expect(handler(event(`Bearer ${leakyClient}`))).rejects.toThrow('Unauthorized');
 
     const output = captured.join('');
     const lines = output
@@ -119,6 +151,14 @@ describe('authorizer handler', () => {
       ['allow', 'globex'],
       ['unauthorized', undefined],
       ['unauthorized', undefined],
+      ['unauthorized', undefined],
+      ['unauthorized', undefined],
+    ]);
+    expect(decisions.slice(2).map((l) => l.reason)).toEqual([
+      'token rejected: JwtInvalidSignatureError',
+      'token rejected: JwtExpiredError',
+      'token rejected: UnknownIssuerError',
+      'token rejected: CognitoJwtInvalidClientIdError',
     ]);
     expect(lines.some((l) => l.message === 'suspicious request' && l.warning === 'tenant-mismatch')).toBe(
       true,
@@ -126,6 +166,12 @@ describe('authorizer handler', () => {
     for (const secret of [
       token,
       otherToken,
+      evilIssuer,
+      leakyClient,
+      'evil.example.com',
+      'EvilPool9',
+      'leakyclient42',
+      CLIENT_ID,
       token.split('.')[2] as string,
       'fake-secret-access-key-1',
       'fake-session-token-1',
@@ -156,6 +202,21 @@ describe('cold-start configuration', () => {
     expect(attempt).toThrow(/USER_POOL_ID: is required but not set; POOLED_TABLE_ARN: must be an ARN/);
   });
 
+  it('refuses the local JWKS override on real Lambda, even with the local flag', () => {
+    const local = { LOCAL_JWKS_URI: 'http://127.0.0.1:5000/jwks.json', TENANTRY_LOCAL: 'true' };
+    const onLambda = { AWS_LAMBDA_FUNCTION_NAME: 'tenantry-dev-authorizer' };
+
+    expect(() => dependenciesFromEnv({ ...valid, ...local, ...onLambda })).toThrow(LocalOverrideRefusedError);
+    expect(() => dependenciesFromEnv({ ...valid, ...local, ...onLambda })).toThrow(/refused on real Lambda/);
+    // The local handler host sets AWS_ENDPOINT_URL (the emulator): allowed there.
+    expect(
+      dependenciesFromEnv({ ...valid, ...local, ...onLambda, AWS_ENDPOINT_URL: 'http://127.0.0.1:5000' })
+        .settings?.localJwks,
+    ).toBe(true);
+    // Real Lambda without the override builds normally.
+    expect(dependenciesFromEnv({ ...valid, ...onLambda }).settings?.localJwks).toBe(false);
+  });
+
   it('refuses the local JWKS override without the local flag', () => {
     expect(() =>
       dependenciesFromEnv({ ...valid, LOCAL_JWKS_URI: 'http://127.0.0.1:5000/jwks.json' }),
@@ -169,8 +230,44 @@ describe('cold-start configuration', () => {
     ).not.toThrow();
   });
 
-  it('builds with only the required variables', () => {
-    expect(dependenciesFromEnv(valid).authorizer).toBeDefined();
+  it('builds with only the required variables, applying the documented defaults', async () => {
+    const deps = dependenciesFromEnv(valid);
+
+    expect(deps.settings).toEqual({
+      tokenUse: 'access',
+      catalogCacheSeconds: 30,
+      usageCacheSeconds: 60, // one cumulative metering step of the default config (1 minute)
+      credentialsMinRemainingSeconds: 180,
+      planLimits: 'none',
+      metricsNamespace: 'Tenantry',
+      localJwks: false,
+    });
+    // The built authorizer decides (no network needed to refuse a malformed token).
+    const decision = await deps.authorizer.decide({
+      authorization: 'Bearer not-a-jwt',
+      methodArn: `${STAGE_ARN}/GET/documents`,
+      httpMethod: 'GET',
+    });
+    expect(decision).toMatchObject({ kind: 'unauthorized', reason: 'token is not a compact JWT' });
+  });
+
+  it('takes the plan-limit cache from the metering step unless USAGE_CACHE_SECONDS is set', () => {
+    const config = { ...defaultConfig, metering: { ...defaultConfig.metering, cumulativeStepMinutes: 5 } };
+
+    expect(dependenciesFromEnv(valid, { config }).settings?.usageCacheSeconds).toBe(300);
+    expect(
+      dependenciesFromEnv({ ...valid, USAGE_CACHE_SECONDS: '15' }, { config }).settings?.usageCacheSeconds,
+    ).toBe(15);
+  });
+
+  it('reads the metrics namespace and TENANTRY_CONFIG through the validated environment', () => {
+    expect(
+      dependenciesFromEnv({ ...valid, POWERTOOLS_METRICS_NAMESPACE: 'TenantryTest' }).settings
+        ?.metricsNamespace,
+    ).toBe('TenantryTest');
+    expect(() => dependenciesFromEnv({ ...valid, TENANTRY_CONFIG: '/nonexistent/tenantry.json' })).toThrow(
+      /cannot read \/nonexistent\/tenantry.json/,
+    );
   });
 });
 

@@ -1,9 +1,13 @@
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { defaultConfig } from '../../../domain/config';
 import type { AuthorizerDecision } from '../../../domain/identity/authorizer';
+import { authorizerResultContext, credentialContextKeys } from '../../../domain/identity/request-context';
+import { siloTableName } from '../../../domain/lifecycle/silo';
 import {
   accessClaims,
+  CLIENT_ID,
   fakeCredentials,
   harness,
   hs256WithPublicKey,
@@ -51,6 +55,15 @@ function expectUnauthorized(decision: AuthorizerDecision, reason: RegExp) {
   expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(0);
 }
 
+/** No credential field may appear in the API Gateway context of a non-allow decision. */
+function expectNoCredentials(decision: AuthorizerDecision) {
+  expect('credentials' in decision).toBe(false);
+  for (const key of Object.values(credentialContextKeys)) {
+    expect(authorizerResultContext(decision)).not.toHaveProperty(key);
+  }
+  expect(JSON.stringify(decision)).not.toMatch(/fake-secret-access-key|fake-session-token|ASIAFAKEKEY/);
+}
+
 describe('a valid token', () => {
   it('is allowed, with the tenant context, the tier usage-plan key and a stage-scoped policy', async () => {
     const decision = await decide(bearer(signRs256(key, accessClaims())));
@@ -58,13 +71,20 @@ describe('a valid token', () => {
     expect(decision.kind).toBe('allow');
     if (decision.kind !== 'allow') return;
     expect(decision.tenantId).toBe('acme');
-    expect(decision.context).toMatchObject({
+    expect(decision.context).toEqual({
       tenantId: 'acme',
       tier: 'pro',
       route: 'pool',
       accessLevel: 'read-write',
-      accessKeyId: 'ASIAFAKEKEY1',
     });
+    expect(decision.credentials.accessKeyId).toBe('ASIAFAKEKEY1');
+    expect(authorizerResultContext(decision)).toMatchObject({
+      tenantAccessKeyId: 'ASIAFAKEKEY1',
+      tenantSecretAccessKey: 'fake-secret-access-key-1',
+      tenantSessionToken: 'fake-session-token-1',
+    });
+    // The decision itself serialises without secrets (credentials redact themselves).
+    expect(JSON.stringify(decision)).not.toMatch(/fake-secret-access-key|fake-session-token/);
     expect(decision.usageIdentifierKey).toBe('tenantry-dev-usage-plan-pro-apikey');
     expect(decision.policy.Statement).toEqual([
       { Effect: 'Allow', Action: 'execute-api:Invoke', Resource: [`${STAGE_ARN}/*`] },
@@ -82,7 +102,7 @@ describe('a valid token', () => {
 
     expect(decision.kind === 'allow' && decision.route).toBe('silo:tenantry-dev-silo-initech');
     expect(sts.commandCalls(AssumeRoleCommand)[0]?.args[0].input.Policy).toContain(
-      'table/tenantry-dev-silo-initech-data',
+      `table/${siloTableName(defaultConfig, 'initech')}`,
     );
   });
 
@@ -96,7 +116,7 @@ describe('each invalid token is denied (401)', () => {
   it('signed with another key', async () => {
     expectUnauthorized(
       await decide(bearer(signRs256(otherKey, accessClaims()))),
-      /JwtInvalidSignature|signature/i,
+      /^token rejected: JwtInvalidSignatureError$/,
     );
   });
 
@@ -110,12 +130,12 @@ describe('each invalid token is denied (401)', () => {
 
   it('expired', async () => {
     const token = signRs256(key, accessClaims({ iat: nowSeconds() - 7200, exp: nowSeconds() - 3600 }));
-    expectUnauthorized(await decide(bearer(token)), /expired/i);
+    expectUnauthorized(await decide(bearer(token)), /^token rejected: JwtExpiredError$/);
   });
 
   it('not yet valid', async () => {
     const token = signRs256(key, accessClaims({ nbf: nowSeconds() + 3600 }));
-    expectUnauthorized(await decide(bearer(token)), /not valid yet|JwtNotBeforeError/i);
+    expectUnauthorized(await decide(bearer(token)), /^token rejected: JwtNotBeforeError$/);
   });
 
   it('from another issuer (user pool)', async () => {
@@ -123,25 +143,47 @@ describe('each invalid token is denied (401)', () => {
       key,
       accessClaims({ iss: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_OtherPool' }),
     );
-    expectUnauthorized(await decide(bearer(token)), /issuer/i);
+    expectUnauthorized(await decide(bearer(token)), /^token rejected: UnknownIssuerError$/);
   });
 
   it('for another client', async () => {
     expectUnauthorized(
       await decide(bearer(signRs256(key, accessClaims({ client_id: 'someoneelse' })))),
-      /client/i,
+      /^token rejected: CognitoJwtInvalidClientIdError$/,
     );
   });
 
   it('an ID token where an access token is required', async () => {
-    expectUnauthorized(await decide(bearer(signRs256(key, idClaims()))), /token use|token_use/i);
+    expectUnauthorized(
+      await decide(bearer(signRs256(key, idClaims()))),
+      /^token rejected: CognitoJwtInvalidTokenUseError$/,
+    );
   });
 
   it('an access token where an ID token is required', async () => {
     expectUnauthorized(
       await decide(bearer(signRs256(key, accessClaims())), { tokenUse: 'id' }),
-      /token use|token_use/i,
+      /^token rejected: CognitoJwtInvalidTokenUseError$/,
     );
+  });
+
+  it('with a reason that names the error class only, never a value from the token', async () => {
+    const evilIssuer = 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_EvilPool9';
+    const decisions = [
+      await decide(bearer(signRs256(key, accessClaims({ iss: evilIssuer })))),
+      await decide(bearer(signRs256(key, accessClaims({ client_id: 'leakyclient42' })))),
+      await decide(bearer(signRs256(key, accessClaims({ token_use: 'weird-use-77' })))),
+    ];
+
+    const reasons = decisions.map((d) => (d.kind === 'unauthorized' ? d.reason : d.kind));
+    expect(reasons).toEqual([
+      'token rejected: UnknownIssuerError',
+      'token rejected: CognitoJwtInvalidClientIdError',
+      'token rejected: CognitoJwtInvalidTokenUseError',
+    ]);
+    for (const value of ['EvilPool9', 'leakyclient42', 'weird-use-77', CLIENT_ID]) {
+      expect(JSON.stringify(decisions)).not.toContain(value);
+    }
   });
 
   it('without a tenant claim', async () => {
@@ -186,7 +228,7 @@ describe('tenant status gate', () => {
       expect(decision.policy.Statement).toEqual([
         { Effect: 'Deny', Action: 'execute-api:Invoke', Resource: [`${STAGE_ARN}/*`] },
       ]);
-      expect(decision.context).not.toHaveProperty('secretAccessKey');
+      expectNoCredentials(decision);
       expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(0);
     },
   );
@@ -194,6 +236,7 @@ describe('tenant status gate', () => {
   it('denies a tenant missing from the catalog', async () => {
     const decision = await decide(bearer(signRs256(key, accessClaims({ tenantId: 'nobody' }))));
     expect(decision.kind === 'forbidden' && decision.reason).toBe('tenant nobody is not in the catalog');
+    expectNoCredentials(decision);
   });
 
   it('lets a MIGRATING tenant read, with read-only credentials', async () => {
@@ -220,8 +263,11 @@ describe('tenant status gate', () => {
 
     expect(decision.kind).toBe('forbidden');
     expect(decision.kind === 'forbidden' && decision.reason).toMatch(/MIGRATING: read-only, POST refused/);
-    const allowed = decision.kind === 'forbidden' ? decision.policy.Statement.flatMap((s) => s.Resource) : [];
-    expect(allowed.some((r) => r.includes('/POST/') || r.endsWith('/prod/*'))).toBe(false);
+    expect(decision.kind === 'forbidden' && decision.policy.Statement).toEqual([
+      { Effect: 'Deny', Action: 'execute-api:Invoke', Resource: [`${STAGE_ARN}/*`] },
+    ]);
+    expectNoCredentials(decision);
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(0);
   });
 });
 
@@ -266,6 +312,7 @@ describe('plan limits', () => {
       tier: 'pro',
       metric: 'api.call',
     });
+    expectNoCredentials(decision);
     expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(0);
   });
 

@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../domain/config';
+import { tenantUserAttributes } from '../../../domain/identity/claims';
 import { tableDefinitions } from '../../../domain/tables';
 import { ControlPlaneStack } from '../../../infra/control-plane-stack';
 import { IdentityStack } from '../../../infra/identity-stack';
@@ -62,15 +63,17 @@ describe('IdentityStack', () => {
       WriteAttributes: string[];
       GenerateSecret: boolean;
     };
-    expect(client.ReadAttributes).toEqual(expect.arrayContaining(['custom:tenantId', 'custom:tier']));
+    expect(client.ReadAttributes).toEqual(
+      expect.arrayContaining([tenantUserAttributes.tenantId, tenantUserAttributes.tier]),
+    );
     expect(client.WriteAttributes.filter((a) => a.startsWith('custom:'))).toEqual([]);
     expect(client.GenerateSecret).toBe(false);
   });
 
-  it('guards the API with a cached REQUEST authorizer on the Authorization header', () => {
+  it('guards the API with a REQUEST authorizer cached per Authorization header and method', () => {
     template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
       Type: 'REQUEST',
-      IdentitySource: 'method.request.header.Authorization',
+      IdentitySource: 'method.request.header.Authorization,context.httpMethod',
       AuthorizerResultTtlInSeconds: 60,
     });
     template.hasResourceProperties('AWS::ApiGateway::RestApi', { ApiKeySourceType: 'AUTHORIZER' });
@@ -123,9 +126,34 @@ describe('IdentityStack', () => {
     template.allResourcesProperties('AWS::Lambda::Function', { Runtime: 'nodejs22.x' });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
-        Variables: Match.objectLike({ TOKEN_USE: 'access', CREDENTIALS_MIN_REMAINING_SECONDS: '180' }),
+        Variables: Match.objectLike({
+          TOKEN_USE: 'access',
+          CREDENTIALS_MIN_REMAINING_SECONDS: '180',
+          // one cumulative metering step of the default config (1 minute)
+          USAGE_CACHE_SECONDS: '60',
+        }),
       },
     });
     expect(JSON.stringify(template.toJSON())).not.toContain('LOCAL_JWKS_URI');
+  });
+
+  it('derives the plan-limit cache from the metering step', { timeout: 60_000 }, () => {
+    const app2 = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const config = { ...defaultConfig, metering: { ...defaultConfig.metering, cumulativeStepMinutes: 5 } };
+    const env = { account: '111122223333', region: 'us-east-1' };
+    const cp = new ControlPlaneStack(app2, 'cp', { config, env });
+    const pooled = new PooledPlaneStack(app2, 'pooled', { config, env });
+    const stack = new IdentityStack(app2, 'identity', {
+      config,
+      env,
+      catalogTable: cp.catalogTable,
+      pooledTable: pooled.pooledTable,
+      tenantDataBucket: pooled.tenantDataBucket,
+      countersTable: cp.catalogTable,
+    });
+
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ USAGE_CACHE_SECONDS: '300' }) },
+    });
   });
 });

@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { defaultConfig } from '../../../domain/config';
+import { tenantUserAttributes } from '../../../domain/identity/claims';
 import { TokenIssuanceRefusedError } from '../../../domain/identity/errors';
 import { cachedTenantLookup } from '../../../domain/identity/tenant-lookup';
 import type { Tenant } from '../../../domain/tenant/tenant';
@@ -53,7 +54,11 @@ afterEach(() => vi.restoreAllMocks());
 describe('pre-token-generation (V2)', () => {
   it('adds tenant claims to both the ID and the access token', async () => {
     const result = await handler()(
-      v2Event({ sub: 's1', 'custom:tenantId': 'initech', 'custom:tier': 'enterprise' }),
+      v2Event({
+        sub: 's1',
+        [tenantUserAttributes.tenantId]: 'initech',
+        [tenantUserAttributes.tier]: 'enterprise',
+      }),
     );
 
     const expected = {
@@ -72,7 +77,7 @@ describe('pre-token-generation (V2)', () => {
   it('ignores what the client sent in clientMetadata', async () => {
     const result = await handler()(
       v2Event(
-        { 'custom:tenantId': 'acme', 'custom:tier': 'pro' },
+        { [tenantUserAttributes.tenantId]: 'acme', [tenantUserAttributes.tier]: 'pro' },
         { tenantId: 'globex', tier: 'enterprise' },
       ),
     );
@@ -86,7 +91,7 @@ describe('pre-token-generation (V2)', () => {
 
   it('reads the catalog once per tenant per TTL, not per sign-in', async () => {
     const h = handler();
-    const e = v2Event({ 'custom:tenantId': 'acme', 'custom:tier': 'pro' });
+    const e = v2Event({ [tenantUserAttributes.tenantId]: 'acme', [tenantUserAttributes.tier]: 'pro' });
 
     for (let i = 0; i < 10; i++) await h(e);
     now += 61_000;
@@ -96,16 +101,22 @@ describe('pre-token-generation (V2)', () => {
   });
 
   it.each([
-    [{ 'custom:tier': 'pro' }, /no custom:tenantId attribute/],
-    [{ 'custom:tenantId': 'Not*Valid', 'custom:tier': 'pro' }, /not a valid tenant id/],
-    [{ 'custom:tenantId': 'nobody', 'custom:tier': 'pro' }, /tenant is not in the catalog/],
-    [{ 'custom:tenantId': 'gone', 'custom:tier': 'pro' }, /tenant is OFFBOARDED/],
-    [{ 'custom:tenantId': 'broken', 'custom:tier': 'pro' }, /tenant is FAILED/],
+    [{ [tenantUserAttributes.tier]: 'pro' }, /no custom:tenantId attribute/],
     [
-      { 'custom:tenantId': 'acme', 'custom:tier': 'enterprise' },
+      { [tenantUserAttributes.tenantId]: 'Not*Valid', [tenantUserAttributes.tier]: 'pro' },
+      /not a valid tenant id/,
+    ],
+    [
+      { [tenantUserAttributes.tenantId]: 'nobody', [tenantUserAttributes.tier]: 'pro' },
+      /tenant is not in the catalog/,
+    ],
+    [{ [tenantUserAttributes.tenantId]: 'gone', [tenantUserAttributes.tier]: 'pro' }, /tenant is OFFBOARDED/],
+    [{ [tenantUserAttributes.tenantId]: 'broken', [tenantUserAttributes.tier]: 'pro' }, /tenant is FAILED/],
+    [
+      { [tenantUserAttributes.tenantId]: 'acme', [tenantUserAttributes.tier]: 'enterprise' },
       /custom:tier \(enterprise\) disagrees with the catalog \(pro\)/,
     ],
-    [{ 'custom:tenantId': 'acme' }, /custom:tier \(unset\) disagrees/],
+    [{ [tenantUserAttributes.tenantId]: 'acme' }, /custom:tier \(unset\) disagrees/],
   ])('refuses to issue tokens for %j', async (attributes, reason) => {
     const attempt = handler()(v2Event(attributes));
     await expect(attempt).rejects.toThrow(TokenIssuanceRefusedError);

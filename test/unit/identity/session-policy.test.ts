@@ -11,6 +11,7 @@ import {
   tenantRuntimeRolePolicy,
   tenantSessionPolicy,
 } from '../../../domain/identity/session-policy';
+import { siloTableName } from '../../../domain/lifecycle/silo';
 import type { AccessLevel } from '../../../domain/tenant/status';
 
 // Isolation is proven with an IAM policy evaluator (moto ignores condition keys and session
@@ -37,7 +38,7 @@ interface Session {
 }
 
 function siloTable(tenantId: string): string {
-  return siloTableArn(defaultConfig, POOLED, tenantId, 'us-east-1', `tenantry-dev-silo-${tenantId}-data`);
+  return siloTableArn(defaultConfig, POOLED, tenantId, 'us-east-1', siloTableName(defaultConfig, tenantId));
 }
 
 function sessionFor(
@@ -127,6 +128,14 @@ describe.each(defaultConfig.tiers.map((t) => [t.name, t.isolation] as const))(
       expect(await evaluate(a, 'dynamodb:BatchWriteItem', table, keys(A, B))).not.toBe('Allowed');
     });
 
+    it("denies Query on the pooled table's byTenant index, for B's and for A's own id", async () => {
+      // The index is the control plane's: its ARN is not granted, and a Query's LeadingKeys there is the
+      // index partition key value (`<tenantId>`), which never matches `TENANT#<id>#*`.
+      const index = `${POOLED}/index/byTenant`;
+      expect(await evaluate(a, 'dynamodb:Query', index, { 'dynamodb:LeadingKeys': [B] })).not.toBe('Allowed');
+      expect(await evaluate(a, 'dynamodb:Query', index, { 'dynamodb:LeadingKeys': [A] })).not.toBe('Allowed');
+    });
+
     it('explicitly denies Scan and keyless Query/GetItem', async () => {
       expect(await evaluate(a, 'dynamodb:Scan', table)).toBe('ExplicitlyDenied');
       expect(await evaluate(a, 'dynamodb:Query', table)).toBe('ExplicitlyDenied');
@@ -183,7 +192,7 @@ describe('silo sessions', () => {
 
   it('refuses a silo table the role does not cover', () => {
     expect(() => siloTableArn(defaultConfig, POOLED, A, 'us-east-1', 'tenantry-dev-catalog')).toThrow(
-      /not named tenantry-dev-silo-/,
+      /not named tenantry-dev-silo-data-/,
     );
   });
 });

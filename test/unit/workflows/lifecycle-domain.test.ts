@@ -8,9 +8,11 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-cognito-identity-provider';
 import {
+  BatchGetItemCommand,
   BatchWriteItemCommand,
   ConditionalCheckFailedException,
   DynamoDBClient,
+  QueryCommand,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -25,7 +27,14 @@ import { LifecyclePreconditionError, UnprocessedItemsError } from '../../../doma
 import { onboardingExecutionName } from '../../../domain/lifecycle/execution-name';
 import { purgeTenantIdentities } from '../../../domain/lifecycle/identity';
 import { planOffboarding, planOnboarding, planPromotion } from '../../../domain/lifecycle/plan';
-import { batchWriteAll, copyTenantChunk } from '../../../domain/lifecycle/tenant-items';
+import {
+  batchWriteAll,
+  copyTenantChunk,
+  pooledTable,
+  purgeTenantChunk,
+  siloTable,
+  tallyTenantItems,
+} from '../../../domain/lifecycle/tenant-items';
 import { newTenant, type Tenant, transition } from '../../../domain/tenant/tenant';
 
 const noSleep = async () => undefined;
@@ -71,17 +80,84 @@ describe('batchWriteAll', () => {
     expect(dynamo.commandCalls(BatchWriteItemCommand)).toHaveLength(4);
   });
 
-  it('copies a chunk page by page and returns the scan cursor', async () => {
+  it('copies a chunk page by page from the byTenant index and returns the query cursor', async () => {
+    const cursor = { tenantId: { S: 'acme' }, pk: { S: 'TENANT#acme#docs' }, sk: { S: 'i1' } };
     dynamo
-      .on(ScanCommand)
-      .resolvesOnce({ Items: [put(1).PutRequest.Item], LastEvaluatedKey: { pk: { S: 'x' }, sk: { S: '1' } } })
+      .on(QueryCommand)
+      .resolvesOnce({ Items: [put(1).PutRequest.Item], LastEvaluatedKey: cursor })
       .resolvesOnce({ Items: [put(2).PutRequest.Item] });
     dynamo.on(BatchWriteItemCommand).resolves({});
-    const result = await copyTenantChunk(client, 'pool', 'silo', 'acme', null, { sleep: noSleep });
-    expect(result).toEqual({ handled: 2, nextKey: null, retried: 0 });
-    const scan = dynamo.commandCalls(ScanCommand)[0]?.args[0].input;
-    expect(scan?.FilterExpression).toBe('begins_with(#pk, :prefix)');
-    expect(scan?.ExpressionAttributeValues).toEqual({ ':prefix': { S: 'TENANT#acme#' } });
+    const result = await copyTenantChunk(client, pooledTable('pool'), 'silo', 'acme', null, {
+      sleep: noSleep,
+    });
+    expect(result).toEqual({ handled: 2, foreign: 0, nextKey: null, retried: 0 });
+    const queries = dynamo.commandCalls(QueryCommand).map((c) => c.args[0].input);
+    expect(queries[0]).toMatchObject({
+      TableName: 'pool',
+      IndexName: 'byTenant',
+      KeyConditionExpression: '#tenant = :tenant',
+      ExpressionAttributeNames: { '#tenant': 'tenantId' },
+      ExpressionAttributeValues: { ':tenant': { S: 'acme' } },
+    });
+    expect(queries[1]?.ExclusiveStartKey).toEqual(cursor);
+    expect(dynamo.commandCalls(ScanCommand)).toHaveLength(0);
+  });
+
+  it("never copies or purges an item listed for the tenant whose partition key is another tenant's", async () => {
+    // Prepare: tenant evil wrote an item under its own key labelled tenantId=acme
+    const planted = { pk: { S: 'TENANT#evil#docs' }, sk: { S: 'x' }, tenantId: { S: 'acme' } };
+    const lookalike = { pk: { S: 'TENANT#acme-two#docs' }, sk: { S: 'y' }, tenantId: { S: 'acme' } };
+    dynamo.on(QueryCommand).resolves({ Items: [put(1).PutRequest.Item, planted, lookalike] });
+    dynamo.on(BatchWriteItemCommand).resolves({});
+    // Act
+    const copied = await copyTenantChunk(client, pooledTable('pool'), 'silo', 'acme', null, {
+      sleep: noSleep,
+    });
+    const purged = await purgeTenantChunk(client, pooledTable('pool'), 'acme', null, { sleep: noSleep });
+    // Assess
+    expect(copied).toMatchObject({ handled: 1, foreign: 2 });
+    expect(purged).toMatchObject({ handled: 1, foreign: 2 });
+    const writes = dynamo
+      .commandCalls(BatchWriteItemCommand)
+      .flatMap((c) => Object.values(c.args[0].input.RequestItems ?? {}).flat());
+    expect(writes).toEqual([
+      { PutRequest: { Item: put(1).PutRequest.Item } },
+      { DeleteRequest: { Key: { pk: { S: 'TENANT#acme#docs' }, sk: { S: 'i1' } } } },
+    ]);
+  });
+
+  it('reads a silo table with a consistent Scan', async () => {
+    dynamo.on(ScanCommand).resolves({ Items: [put(1).PutRequest.Item] });
+    dynamo.on(BatchWriteItemCommand).resolves({});
+    await copyTenantChunk(client, siloTable('silo'), 'pool', 'acme', null, { sleep: noSleep });
+    expect(dynamo.commandCalls(ScanCommand)[0]?.args[0].input).toMatchObject({
+      TableName: 'silo',
+      ConsistentRead: true,
+    });
+    expect(dynamo.commandCalls(QueryCommand)).toHaveLength(0);
+  });
+
+  it('tallies consistently: re-reads the listed items from the base table and checksums those', async () => {
+    // Prepare: the index still shows an old value of i1; the base table has the new one
+    const stale = { ...put(1).PutRequest.Item, v: { N: '1' } };
+    const fresh = { ...put(1).PutRequest.Item, v: { N: '2' } };
+    dynamo.on(QueryCommand).resolves({ Items: [stale] });
+    dynamo
+      .on(BatchGetItemCommand)
+      .resolvesOnce({ UnprocessedKeys: { pool: { Keys: [{ pk: fresh.pk, sk: fresh.sk }] } } })
+      .resolvesOnce({ Responses: { pool: [fresh] } });
+    const expected = new ChecksumAccumulator();
+    expected.add(fresh);
+    // Act
+    const tally = await tallyTenantItems(client, pooledTable('pool'), 'acme', {
+      consistent: true,
+      sleep: noSleep,
+    });
+    // Assess
+    expect(tally).toEqual({ ...expected.tally(), foreign: 0 });
+    const gets = dynamo.commandCalls(BatchGetItemCommand).map((c) => c.args[0].input.RequestItems?.pool);
+    expect(gets[0]).toEqual({ Keys: [{ pk: fresh.pk, sk: fresh.sk }], ConsistentRead: true });
+    expect(gets).toHaveLength(2);
   });
 });
 

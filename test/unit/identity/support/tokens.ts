@@ -3,9 +3,11 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import { defaultConfig } from '../../../../domain/config';
 import { TenantAuthorizer } from '../../../../domain/identity/authorizer';
+import { tenantUserAttributes } from '../../../../domain/identity/claims';
 import { TokenVendingMachine } from '../../../../domain/identity/token-vending';
 import type { UsageLimitCheck } from '../../../../domain/identity/usage-limit';
 import { asTokenVerifier } from '../../../../domain/identity/verifier';
+import { siloTableName } from '../../../../domain/lifecycle/silo';
 import type { TenantStatus } from '../../../../domain/tenant/status';
 import { newTenant, type Tenant } from '../../../../domain/tenant/tenant';
 
@@ -97,8 +99,8 @@ export function idClaims(overrides: Record<string, unknown> = {}): Record<string
     iat: nowSeconds() - 10,
     exp: nowSeconds() + 3600,
     'cognito:username': 'alice',
-    'custom:tenantId': 'acme',
-    'custom:tier': 'pro',
+    [tenantUserAttributes.tenantId]: 'acme',
+    [tenantUserAttributes.tier]: 'pro',
     ...overrides,
   };
 }
@@ -117,7 +119,7 @@ export function tenantRecord(
       ? {
           silo: {
             stackId: `stack-${tenantId}`,
-            tableName: `tenantry-dev-silo-${tenantId}-data`,
+            tableName: siloTableName(defaultConfig, tenantId),
             kmsKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/x',
           },
         }

@@ -1,0 +1,137 @@
+import { z } from 'zod';
+import { tenantIdSchema } from '../tenant/tenant-id';
+import type { AuthorizerContext, AuthorizerDecision } from './authorizer';
+import { TenantCredentials } from './credentials';
+import { TenantContextMissingError } from './errors';
+
+/**
+ * The hand-off of vended credentials from the authorizer to pooled compute.
+ *
+ * Design (why credentials travel in the authorizer context at all): the authorizer is the only
+ * principal allowed to assume the tenant-runtime role, and it does so for the tenant of the VERIFIED
+ * token. Pooled compute receives ready-made tenant-scoped credentials and never holds sts:AssumeRole,
+ * so no compute bug can pick another tenant. The price is that the credentials sit in API Gateway's
+ * authorizer cache (AWS-managed, for at most the cache TTL, which the vending machine's
+ * `minRemainingSeconds` covers) and in the integration event's `requestContext.authorizer`. Hence:
+ * - only ALLOW results carry them (`authorizerResultContext`); unauthorized, forbidden and
+ *   quota-exceeded results never do, and the decision's own `context` never does;
+ * - compute reads them only through `tenantRequestFrom` (validated, wrapped in the self-redacting
+ *   `TenantCredentials`), and logs an event only as `redactedForLog(event)` — which also hides the
+ *   bearer token;
+ * - the stage's access-log format names no credential field and data tracing stays off (identity stack).
+ */
+
+/** Authorizer-context keys of the credential hand-off (and of nothing else). */
+export const credentialContextKeys = {
+  accessKeyId: 'tenantAccessKeyId',
+  secretAccessKey: 'tenantSecretAccessKey',
+  sessionToken: 'tenantSessionToken',
+  expiration: 'tenantCredentialsExpiration',
+} as const;
+
+/** Authorizer-context keys of the tenant context (non-secret). */
+export const tenantContextKeys = {
+  tenantId: 'tenantId',
+  tier: 'tier',
+  route: 'route',
+  accessLevel: 'accessLevel',
+} as const;
+
+export const REDACTED = '[redacted]';
+
+/**
+ * The API Gateway authorizer `context` for a decision: the tenant context, plus the credential
+ * hand-off for an ALLOW decision only.
+ */
+export function authorizerResultContext(decision: AuthorizerDecision): AuthorizerContext {
+  if (decision.kind === 'allow') {
+    const c = decision.credentials;
+    return {
+      ...decision.context,
+      [credentialContextKeys.accessKeyId]: c.accessKeyId,
+      [credentialContextKeys.secretAccessKey]: c.secretAccessKey,
+      [credentialContextKeys.sessionToken]: c.sessionToken,
+      [credentialContextKeys.expiration]: c.expiration.toISOString(),
+    };
+  }
+  return 'context' in decision ? { ...decision.context } : {};
+}
+
+/** The part of an API Gateway (REST, Lambda proxy) event this module reads. */
+export interface EventWithAuthorizer {
+  readonly requestContext?: { readonly authorizer?: Readonly<Record<string, unknown>> | null } | null;
+}
+
+export interface TenantRequest {
+  readonly tenantId: string;
+  readonly tier: string;
+  readonly route: string;
+  readonly access: 'read-write' | 'read-only';
+  /** The tenant's session credentials (redacted whenever serialised). */
+  readonly credentials: TenantCredentials;
+}
+
+const handOffSchema = z.object({
+  [tenantContextKeys.tenantId]: tenantIdSchema,
+  [tenantContextKeys.tier]: z.string().min(1),
+  [tenantContextKeys.route]: z.string().min(1),
+  [tenantContextKeys.accessLevel]: z.enum(['read-write', 'read-only']),
+  [credentialContextKeys.accessKeyId]: z.string().min(1),
+  [credentialContextKeys.secretAccessKey]: z.string().min(1),
+  [credentialContextKeys.sessionToken]: z.string().min(1),
+  [credentialContextKeys.expiration]: z.iso.datetime(),
+});
+
+/**
+ * For pooled compute: the tenant and its credentials as the authorizer established them. Throws
+ * `TenantContextMissingError` (naming the bad fields, never their values) when the event did not
+ * come through the tenant authorizer.
+ */
+export function tenantRequestFrom(event: EventWithAuthorizer): TenantRequest {
+  const parsed = handOffSchema.safeParse(event.requestContext?.authorizer ?? {});
+  if (!parsed.success) {
+    throw new TenantContextMissingError([...new Set(parsed.error.issues.map((i) => String(i.path[0])))]);
+  }
+  const v = parsed.data;
+  return {
+    tenantId: v.tenantId,
+    tier: v.tier,
+    route: v.route,
+    access: v.accessLevel,
+    credentials: new TenantCredentials(
+      v.tenantId,
+      v[credentialContextKeys.accessKeyId],
+      v[credentialContextKeys.secretAccessKey],
+      v[credentialContextKeys.sessionToken],
+      new Date(v[credentialContextKeys.expiration]),
+    ),
+  };
+}
+
+const SECRET_HEADERS = new Set(['authorization', 'cookie']);
+
+/**
+ * A copy of an API Gateway event that is safe to log: the credential hand-off in
+ * `requestContext.authorizer` and the Authorization/Cookie headers are replaced by `[redacted]`.
+ * The original event is not modified.
+ */
+export function redactedForLog<E extends object>(event: E): E {
+  const copy = structuredClone(event) as E & {
+    requestContext?: { authorizer?: Record<string, unknown> | null } | null;
+    headers?: Record<string, unknown> | null;
+    multiValueHeaders?: Record<string, unknown> | null;
+  };
+  const authorizer = copy.requestContext?.authorizer;
+  if (authorizer !== undefined && authorizer !== null) {
+    for (const key of Object.values(credentialContextKeys)) {
+      if (key in authorizer) authorizer[key] = REDACTED;
+    }
+  }
+  for (const headers of [copy.headers, copy.multiValueHeaders]) {
+    if (headers === undefined || headers === null) continue;
+    for (const name of Object.keys(headers)) {
+      if (SECRET_HEADERS.has(name.toLowerCase())) headers[name] = REDACTED;
+    }
+  }
+  return copy;
+}
