@@ -12,6 +12,7 @@ import { runBillingDemo } from './billing';
 import type { DemoContext, DemoTenant } from './context';
 import { runIdentityDemo } from './identity';
 import { lifecycleDemo } from './lifecycle';
+import { runMeteringDemo } from './metering';
 
 const sampleNames: Record<string, string> = {
   starter: 'Brightpath Studio',
@@ -59,6 +60,10 @@ async function main(): Promise<void> {
 
     heading('4. Identity: sign-in, tenant claims, the authorizer, a cross-tenant attempt');
     await runIdentityDemo({ config, log, endpoint: aws.endpoint, region: aws.region, catalog });
+
+    heading('5. Metering: usage events → the generated Flink SQL on a local Flink → totals');
+    const metering = await runMeteringDemo(ctx);
+    if (!metering.matched) throw new Error('metering totals differ from the reference aggregator');
 
     heading('6. Billing: Marketplace hour, ledger, reconciliation, margin report');
     await runBillingDemo({ config, log, catalog, tables: controlPlane.tables, outDir: ctx.outDir });

@@ -70,7 +70,10 @@ export class BillingStack extends Stack {
     // Exactly the calls the code makes, on exactly the resources it touches (no CDK grant wildcards).
     const catalogRead = new iam.PolicyStatement({
       actions: ['dynamodb:GetItem', 'dynamodb:Query'],
-      resources: [props.catalogTable.tableArn, `${props.catalogTable.tableArn}/index/${CATALOG_BY_STATUS_INDEX}`],
+      resources: [
+        props.catalogTable.tableArn,
+        `${props.catalogTable.tableArn}/index/${CATALOG_BY_STATUS_INDEX}`,
+      ],
     });
     const countersRead = new iam.PolicyStatement({
       actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],

@@ -121,7 +121,7 @@ export class LifecycleStack extends Stack {
     allow(functions.copy, ['dynamodb:Scan'], [siloTablesArn]);
     allow(functions.copy, ['dynamodb:BatchWriteItem'], [pooledArn, siloTablesArn]);
     allow(functions.verify, ['dynamodb:Query'], [byTenantArn]);
-    allow(functions.verify, ['dynamodb:BatchGetItem'], [pooledArn]);
+    allow(functions.verify, ['dynamodb:Query'], [pooledArn]);
     allow(functions.verify, ['dynamodb:Scan'], [siloTablesArn]);
     allow(functions.purge, ['dynamodb:Query'], [byTenantArn]);
     allow(functions.purge, ['dynamodb:BatchWriteItem'], [pooledArn]);

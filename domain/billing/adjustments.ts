@@ -17,8 +17,8 @@
  *  - a late event past the acceptance window is UNBILLABLE: reported (reconciliation.ts), not billed.
  */
 import { createHash } from 'node:crypto';
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { gunzipSync } from 'node:zlib';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { TenantryConfig } from '../config';
 import { toMicro } from './decimal';
 import { BillingDataError } from './errors';
@@ -126,7 +126,11 @@ export function planAdjustments(
         usageMicro: g.events.reduce((sum, e) => sum + e.quantityMicro, 0n),
       };
     })
-    .sort((a, b) => `${a.tenantId}${a.dimension}${a.originalHour}`.localeCompare(`${b.tenantId}${b.dimension}${b.originalHour}`));
+    .sort((a, b) =>
+      `${a.tenantId}${a.dimension}${a.originalHour}`.localeCompare(
+        `${b.tenantId}${b.dimension}${b.originalHour}`,
+      ),
+    );
 }
 
 export interface ScheduledAdjustments {

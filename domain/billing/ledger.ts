@@ -256,7 +256,11 @@ export class LedgerRepository {
         new TransactWriteCommand({
           TransactItems: [
             {
-              Put: { TableName: this.tableName, Item: entry, ConditionExpression: 'attribute_not_exists(pk)' },
+              Put: {
+                TableName: this.tableName,
+                Item: entry,
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
             },
             {
               Update: {

@@ -46,4 +46,3 @@ export function planLimitCheck(options: PlanLimitOptions): UsageLimitCheck {
     return { exceeded: false };
   };
 }
-

@@ -189,14 +189,20 @@ export async function reconcile(
     const e = parseLateLine(line);
     if (!inPeriod(e.eventTime.getTime())) continue;
     const key = `${e.tenantId}#${e.metric}#${hourIso(e.eventTime)}`;
-    if (seen.has(`${e.tenantId}#${e.eventId}`)) rawTotals.set(key, (rawTotals.get(key) ?? 0n) - e.quantityMicro);
+    if (seen.has(`${e.tenantId}#${e.eventId}`))
+      rawTotals.set(key, (rawTotals.get(key) ?? 0n) - e.quantityMicro);
     late.push(e);
   }
   const adjustable = new Set(options.adjustTenantIds ?? []);
   const { byEvent } = await scheduleLateAdjustments(
     { config, ledger: deps.ledger },
     late.filter((e) => billed.has(e.tenantId)),
-    { now: options.now, billedTenantIds: adjustable, coveredTenantIds: billed, dryRun: adjustable.size === 0 },
+    {
+      now: options.now,
+      billedTenantIds: adjustable,
+      coveredTenantIds: billed,
+      dryRun: adjustable.size === 0,
+    },
   );
   // Where each adjustment stands: billed when its target hour's entry includes it and was accepted.
   const targets = [...new Set(byEvent.values())];

@@ -1,8 +1,8 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ConcurrentModificationError, TenantAlreadyExistsError, TenantNotFoundError } from '../errors';
-import type { TenantStatus } from '../tenant/status';
 import { CATALOG_BY_STATUS_INDEX } from '../tables';
+import type { TenantStatus } from '../tenant/status';
 import {
   type NewTenant,
   newTenant,

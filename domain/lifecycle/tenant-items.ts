@@ -1,6 +1,5 @@
 import {
   type AttributeValue,
-  BatchGetItemCommand,
   BatchWriteItemCommand,
   type DynamoDBClient,
   QueryCommand,
@@ -33,9 +32,10 @@ import { UnprocessedItemsError } from './errors';
  * provisions the silo stack (tens of seconds at least) before the first copy, offboarding sets
  * OFFBOARDING (no access) first; index propagation is normally sub-second, so the index lists every item
  * by the time it is read. The copy takes item values from the index; the verification does not trust
- * them: `tallyTenantItems` with `consistent` re-reads every listed item from the base table with
- * strongly consistent BatchGetItem and checksums that, so a stale projected value fails the verification
- * (and the promotion rolls back) instead of being purged from the pool.
+ * them: `tallyTenantItems` with `consistent` lists the tenant's partitions through the index and reads
+ * each from the base table with strongly consistent Queries, so a stale projected value — or an item of a
+ * known partition the index does not list (e.g. written without `tenantId`) — fails the verification (and
+ * the promotion rolls back) instead of being purged from the pool unverified.
  *
  * Work is done in chunks that return a continuation key, so a workflow can checkpoint between chunks and
  * a large tenant never needs one long-running call.
@@ -60,8 +60,6 @@ if (siloTableDefinition.partitionKey.name !== PK || siloTableDefinition.sortKey?
 
 /** DynamoDB's BatchWriteItem limit. */
 export const BATCH_WRITE_LIMIT = 25;
-/** DynamoDB's BatchGetItem limit. */
-export const BATCH_GET_LIMIT = 100;
 
 export interface ChunkOptions {
   /** Stop after a page once this many tenant items were handled (default 2,500). */
@@ -228,11 +226,11 @@ export async function purgeTenantChunk(
 export interface TallyOptions {
   readonly pageSize?: number;
   /**
-   * Re-read every listed item from the base table with strongly consistent BatchGetItem and checksum
-   * that (pooled layout; a silo Scan is already consistent). For verifying a copy against the pool.
+   * Pooled layout: read the tenant's items from the base table with strongly consistent Queries, one per
+   * partition of the tenant (the partitions are listed through the index), instead of the index's
+   * projected values. For verifying a copy against the pool. (A silo Scan is already consistent.)
    */
   readonly consistent?: boolean;
-  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** Count and checksum of every item of the tenant in `table` (reads all pages; foreign items excluded). */
@@ -243,42 +241,74 @@ export async function tallyTenantItems(
   options: TallyOptions = {},
 ): Promise<ItemTally & { foreign: number }> {
   const acc = new ChecksumAccumulator();
+  if (options.consistent && table.layout === 'pooled') {
+    const { owned, foreign } = await tenantPartitions(client, table.name, tenantId);
+    for (const pk of owned) {
+      let key: StartKey = null;
+      do {
+        const page = await client.send(
+          new QueryCommand({
+            TableName: table.name,
+            KeyConditionExpression: '#pk = :pk',
+            ExpressionAttributeNames: { '#pk': PK },
+            ExpressionAttributeValues: { ':pk': { S: pk } },
+            ConsistentRead: true,
+            Limit: options.pageSize,
+            ExclusiveStartKey: key ?? undefined,
+          }),
+        );
+        for (const item of page.Items ?? []) acc.add(item);
+        key = page.LastEvaluatedKey ?? null;
+      } while (key !== null);
+    }
+    return { ...acc.tally(), foreign };
+  }
   let foreign = 0;
   let key: StartKey = null;
   do {
     const page = await readTenantPage(client, table, tenantId, key, options.pageSize);
-    const items =
-      options.consistent && table.layout === 'pooled'
-        ? await getConsistently(client, table.name, page.items.map(keyOf), options.sleep)
-        : page.items;
-    for (const item of items) acc.add(item);
+    for (const item of page.items) acc.add(item);
     foreign += page.foreign;
     key = page.nextKey;
   } while (key !== null);
   return { ...acc.tally(), foreign };
 }
 
-/** Strongly consistent BatchGetItem of `keys` (UnprocessedKeys retried); items since deleted are absent. */
-async function getConsistently(
+/**
+ * The distinct partition keys listed for the tenant in the pooled table's index: one Query per
+ * partition (the index's sort key is `pk`, so `pk > <last>` with Limit 1 skips to the next one).
+ * `owned` are the tenant's (`TENANT#<id>#…`); `foreign` counts partitions of other tenants whose items
+ * carry this tenant's id.
+ */
+export async function tenantPartitions(
   client: DynamoDBClient,
   tableName: string,
-  keys: readonly DynamoItem[],
-  sleep: (ms: number) => Promise<void> = (ms) => new Promise<void>((r) => setTimeout(r, ms)),
-): Promise<DynamoItem[]> {
-  const items: DynamoItem[] = [];
-  for (let offset = 0; offset < keys.length; offset += BATCH_GET_LIMIT) {
-    let pending: DynamoItem[] = keys.slice(offset, offset + BATCH_GET_LIMIT);
-    for (let attempt = 0; pending.length > 0; attempt += 1) {
-      if (attempt >= 12) throw new UnprocessedItemsError(tableName, pending.length, attempt);
-      if (attempt > 0) await sleep(Math.random() * Math.min(2_000, 50 * 2 ** attempt));
-      const result = await client.send(
-        new BatchGetItemCommand({ RequestItems: { [tableName]: { Keys: pending, ConsistentRead: true } } }),
-      );
-      items.push(...(result.Responses?.[tableName] ?? []));
-      pending = result.UnprocessedKeys?.[tableName]?.Keys ?? [];
-    }
+  tenantId: TenantId,
+): Promise<{ owned: string[]; foreign: number }> {
+  const owned: string[] = [];
+  let foreign = 0;
+  let after: string | null = null;
+  for (;;) {
+    const page = await client.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: BY_TENANT_INDEX,
+        KeyConditionExpression: after === null ? '#tenant = :tenant' : '#tenant = :tenant AND #pk > :after',
+        ExpressionAttributeNames: { '#tenant': POOLED_TENANT_ATTRIBUTE, '#pk': PK },
+        ExpressionAttributeValues: {
+          ':tenant': { S: tenantId },
+          ...(after === null ? {} : { ':after': { S: after } }),
+        },
+        ProjectionExpression: '#pk',
+        Limit: 1,
+      }),
+    );
+    const pk = page.Items?.[0]?.[PK]?.S;
+    if (pk === undefined) return { owned, foreign };
+    if (tenantOfPartitionKey(pk) === tenantId) owned.push(pk);
+    else foreign += 1;
+    after = pk;
   }
-  return items;
 }
 
 function keyOf(item: DynamoItem): DynamoItem {

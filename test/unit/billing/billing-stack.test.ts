@@ -48,9 +48,14 @@ describe('BillingStack', () => {
     });
   });
 
-  it('runs the three functions on nodejs22.x; the final bill has the name the offboarding workflow calls', () => {
+  it('runs the four functions on nodejs22.x; the final bill has the name the offboarding workflow calls', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
-    expect(functions.map((f) => f.Properties.Runtime)).toEqual(['nodejs22.x', 'nodejs22.x', 'nodejs22.x']);
+    expect(functions.map((f) => f.Properties.Runtime)).toEqual([
+      'nodejs22.x',
+      'nodejs22.x',
+      'nodejs22.x',
+      'nodejs22.x',
+    ]);
     template.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'tenantry-dev-billing-final' });
     template.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 1 });
   });
@@ -58,6 +63,27 @@ describe('BillingStack', () => {
   it('schedules billing at minute 13 (watermark 2 min + grace 10 min + 1) and reconciliation monthly', () => {
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(13 * * * ? *)' });
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(0 7 1 * ? *)' });
+  });
+
+  it('schedules late-usage adjustments hourly (minute 43, inside the open hour) with the ledger writes of one transaction only', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      Name: 'tenantry-dev-billing-adjustments',
+      ScheduleExpression: 'cron(43 * * * ? *)',
+    });
+    const policies = Object.values(template.findResources('AWS::IAM::Policy'));
+    const withTransaction = policies.filter((p) => JSON.stringify(p).includes('dynamodb:ConditionCheckItem'));
+    // the adjustments function and the reconciliation (which schedules missing adjustments)
+    expect(withTransaction).toHaveLength(2);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 's3:ListBucket',
+            Condition: { StringLike: { 's3:prefix': ['metering/late/*'] } },
+          }),
+        ]),
+      },
+    });
   });
 
   it('grants aws-marketplace:BatchMeterUsage to the two billing functions only, and no wildcard action', () => {

@@ -114,7 +114,9 @@ describe('MarketplaceBillingProvider: request shape', () => {
     const attempt = provider().submit([record(1), record(2), shared]);
     // Assess
     await expect(attempt).rejects.toBeInstanceOf(DuplicateMeteringIdentityError);
-    await expect(attempt).rejects.toThrow(/tenants tenant-002 and tenant-shared share the Marketplace identity/);
+    await expect(attempt).rejects.toThrow(
+      /tenants tenant-002 and tenant-shared share the Marketplace identity/,
+    );
     await expect(attempt).rejects.toMatchObject({
       firstTenantId: 'tenant-002',
       secondTenantId: 'tenant-shared',

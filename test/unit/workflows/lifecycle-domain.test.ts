@@ -8,7 +8,6 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-cognito-identity-provider';
 import {
-  BatchGetItemCommand,
   BatchWriteItemCommand,
   ConditionalCheckFailedException,
   DynamoDBClient,
@@ -137,27 +136,42 @@ describe('batchWriteAll', () => {
     expect(dynamo.commandCalls(QueryCommand)).toHaveLength(0);
   });
 
-  it('tallies consistently: re-reads the listed items from the base table and checksums those', async () => {
-    // Prepare: the index still shows an old value of i1; the base table has the new one
-    const stale = { ...put(1).PutRequest.Item, v: { N: '1' } };
+  it("tallies consistently: lists the tenant's partitions through the index, reads each from the base table", async () => {
+    // Prepare: the index lists docs (one stale value) and users, and a planted partition of another tenant
     const fresh = { ...put(1).PutRequest.Item, v: { N: '2' } };
-    dynamo.on(QueryCommand).resolves({ Items: [stale] });
+    const user = { pk: { S: 'TENANT#acme#users' }, sk: { S: 'u1' } };
     dynamo
-      .on(BatchGetItemCommand)
-      .resolvesOnce({ UnprocessedKeys: { pool: { Keys: [{ pk: fresh.pk, sk: fresh.sk }] } } })
-      .resolvesOnce({ Responses: { pool: [fresh] } });
+      .on(QueryCommand, { IndexName: 'byTenant' })
+      .resolvesOnce({ Items: [{ pk: { S: 'TENANT#acme#docs' } }] })
+      .resolvesOnce({ Items: [{ pk: { S: 'TENANT#acme#users' } }] })
+      .resolvesOnce({ Items: [{ pk: { S: 'TENANT#evil#docs' } }] })
+      .resolvesOnce({ Items: [] });
+    dynamo
+      .on(QueryCommand, { ExpressionAttributeValues: { ':pk': { S: 'TENANT#acme#docs' } } })
+      .resolves({ Items: [fresh] });
+    dynamo
+      .on(QueryCommand, { ExpressionAttributeValues: { ':pk': { S: 'TENANT#acme#users' } } })
+      .resolves({ Items: [user] });
     const expected = new ChecksumAccumulator();
     expected.add(fresh);
+    expected.add(user);
     // Act
-    const tally = await tallyTenantItems(client, pooledTable('pool'), 'acme', {
-      consistent: true,
-      sleep: noSleep,
-    });
+    const tally = await tallyTenantItems(client, pooledTable('pool'), 'acme', { consistent: true });
     // Assess
-    expect(tally).toEqual({ ...expected.tally(), foreign: 0 });
-    const gets = dynamo.commandCalls(BatchGetItemCommand).map((c) => c.args[0].input.RequestItems?.pool);
-    expect(gets[0]).toEqual({ Keys: [{ pk: fresh.pk, sk: fresh.sk }], ConsistentRead: true });
-    expect(gets).toHaveLength(2);
+    expect(tally).toEqual({ ...expected.tally(), foreign: 1 });
+    const inputs = dynamo.commandCalls(QueryCommand).map((c) => c.args[0].input);
+    const index = inputs.filter((i) => i.IndexName === 'byTenant');
+    expect(index.map((i) => [i.Limit, i.ExpressionAttributeValues?.[':after']?.S])).toEqual([
+      [1, undefined],
+      [1, 'TENANT#acme#docs'],
+      [1, 'TENANT#acme#users'],
+      [1, 'TENANT#evil#docs'],
+    ]);
+    const base = inputs.filter((i) => i.IndexName === undefined);
+    expect(base.map((i) => [i.ExpressionAttributeValues?.[':pk']?.S, i.ConsistentRead])).toEqual([
+      ['TENANT#acme#docs', true],
+      ['TENANT#acme#users', true],
+    ]);
   });
 });
 
