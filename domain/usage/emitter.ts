@@ -38,7 +38,22 @@ export class UsageEmitter {
     const now = this.options.now?.() ?? new Date();
     const valid = events.map((e) => parseUsageEvent(e, { config: this.options.config, now }));
     for (let i = 0; i < valid.length; i += MAX_RECORDS_PER_PUT) {
-      await this.sendBatch(valid.slice(i, i + MAX_RECORDS_PER_PUT));
+      try {
+        await this.sendBatch(valid.slice(i, i + MAX_RECORDS_PER_PUT));
+      } catch (error) {
+        // Name every event that is not known to be written: this batch's failures and every later
+        // batch. Resending them is safe: the metering job deduplicates on (tenantId, eventId).
+        if (!(error instanceof UsageEmitError)) throw error;
+        const notAttempted = valid.slice(i + MAX_RECORDS_PER_PUT).map((event) => ({
+          event,
+          errorCode: 'NotAttempted',
+          errorMessage: 'an earlier batch failed',
+        }));
+        throw new UsageEmitError(`${error.message}; ${notAttempted.length} later record(s) not attempted`, [
+          ...error.failed,
+          ...notAttempted,
+        ]);
+      }
     }
     return valid.length;
   }
@@ -54,10 +69,19 @@ export class UsageEmitter {
         PartitionKey: event.tenantId,
         Data: new TextEncoder().encode(JSON.stringify(event)),
       }));
-      const response = await this.options.client.send(
-        new PutRecordsCommand({ StreamName: this.options.streamName, Records: records }),
-      );
-      const results = response.Records ?? [];
+      let results: { ErrorCode?: string; ErrorMessage?: string }[];
+      try {
+        const response = await this.options.client.send(
+          new PutRecordsCommand({ StreamName: this.options.streamName, Records: records }),
+        );
+        results = response.Records ?? [];
+      } catch (error) {
+        // The whole call failed after the SDK's own retries (throttling, network): every record of
+        // this attempt is unwritten; retry them all, and report them if attempts run out.
+        const { name, message } = error as Error;
+        lastFailures = pending.map((event) => ({ event, errorCode: name, errorMessage: message }));
+        continue;
+      }
       if (results.length !== pending.length) {
         throw new UsageEmitError(
           `PutRecords answered ${results.length} results for ${pending.length} records`,

@@ -71,6 +71,40 @@ describe('UsageEmitter', () => {
     expect(kinesis.commandCalls(PutRecordsCommand)).toHaveLength(2);
   });
 
+  it('retries a batch whose whole call failed, then succeeds', async () => {
+    // Prepare: the first PutRecords call fails outright (after the SDK's own retries).
+    kinesis
+      .on(PutRecordsCommand)
+      .rejectsOnce(
+        Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException' }),
+      )
+      .resolves({ FailedRecordCount: 0, Records: [{ SequenceNumber: '1' }, { SequenceNumber: '2' }] });
+
+    // Act / Assess
+    await expect(emitter().emit([event(1), event(2)])).resolves.toBe(2);
+    expect(kinesis.commandCalls(PutRecordsCommand)).toHaveLength(2);
+  });
+
+  it('names this batch and every later, unattempted event when a batch cannot be written', async () => {
+    // Prepare: 501 events = 2 batches; every call fails.
+    kinesis.on(PutRecordsCommand).rejects(Object.assign(new Error('network down'), { name: 'TimeoutError' }));
+    const events = Array.from({ length: 501 }, (_, i) => event(i));
+
+    // Act
+    const error = (await emitter(2)
+      .emit(events)
+      .catch((e: unknown) => e)) as UsageEmitError;
+
+    // Assess
+    expect(error).toBeInstanceOf(UsageEmitError);
+    expect(error.failed).toHaveLength(501);
+    expect(error.failed.filter((f) => f.errorCode === 'TimeoutError')).toHaveLength(500);
+    expect(error.failed.filter((f) => f.errorCode === 'NotAttempted').map((f) => f.event.eventId)).toEqual([
+      'e-500',
+    ]);
+    expect(kinesis.commandCalls(PutRecordsCommand)).toHaveLength(2);
+  });
+
   it('rejects an invalid event before sending anything', async () => {
     await expect(emitter().emit([event(1), { ...event(2), tenantId: 'Bad Tenant' }])).rejects.toBeInstanceOf(
       ValidationError,
