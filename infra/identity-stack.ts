@@ -8,7 +8,9 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import type { Construct } from 'constructs';
 import { resourceName, type TenantryConfig } from '../domain/config';
+import { ConfigurationError } from '../domain/errors';
 import { tenantAttributeNames } from '../domain/identity/claims';
+import { planLimitContextKeys } from '../domain/identity/request-context';
 import {
   sessionTagKeys,
   siloTableArnPattern,
@@ -16,7 +18,11 @@ import {
 } from '../domain/identity/session-policy';
 import { DEFAULT_SESSION_SECONDS } from '../domain/identity/token-vending';
 import { planLimitCacheSeconds } from '../domain/identity/usage-limit';
-import { usagePlanKeyValue } from '../domain/identity/usage-plans';
+import {
+  QUOTA_EXHAUSTED_PLAN,
+  quotaExhaustedKeyValue,
+  usagePlanKeyValue,
+} from '../domain/identity/usage-plans';
 import { TenantryFunction } from './private/tenantry-function';
 
 export interface IdentityStackProps extends StackProps {
@@ -31,7 +37,9 @@ export interface IdentityStackProps extends StackProps {
   readonly countersTable: dynamodb.ITable;
   /**
    * API Gateway's authorizer result cache. Vended credentials are handed out only while they have
-   * at least this plus two minutes left. Default 60 seconds.
+   * at least this plus two minutes left. At most one cumulative metering step (a cached Allow of an
+   * over-limit tenant, or a cached quota-exceeded result, must not outlive one step); default
+   * min(60 s, one step).
    */
   readonly authorizerCacheTtl?: Duration;
 }
@@ -49,11 +57,22 @@ export class IdentityStack extends Stack {
   public readonly preTokenFunction: TenantryFunction;
   public readonly tenantRuntimeRole: iam.Role;
   public readonly usagePlans: Readonly<Record<string, apigw.UsagePlan>>;
+  /** Throttle rate 0 / burst 0: the plan the authorizer assigns to tenants over their plan limit. */
+  public readonly quotaExhaustedPlan: apigw.UsagePlan;
 
   public constructor(scope: Construct, id: string, props: IdentityStackProps) {
     super(scope, id, props);
     const { config } = props;
-    const cacheTtl = props.authorizerCacheTtl ?? Duration.seconds(60);
+    const stepSeconds = planLimitCacheSeconds(config);
+    const cacheTtl = props.authorizerCacheTtl ?? Duration.seconds(Math.min(60, stepSeconds));
+    if (cacheTtl.toSeconds() > stepSeconds) {
+      throw new ConfigurationError([
+        {
+          field: 'authorizerCacheTtl',
+          message: `${cacheTtl.toSeconds()} s is longer than one cumulative metering step (${stepSeconds} s): a cached decision would outlive a plan-limit change`,
+        },
+      ]);
+    }
 
     // --- Cognito ----------------------------------------------------------------------------------
     this.preTokenFunction = new TenantryFunction(this, 'PreTokenGeneration', {
@@ -227,6 +246,7 @@ export class IdentityStack extends Stack {
             tenantId: '$context.authorizer.tenantId',
             tier: '$context.authorizer.tier',
             authorizerError: '$context.authorizer.error',
+            planLimit: `$context.authorizer.${planLimitContextKeys.state}`,
             latency: '$context.responseLatency',
           }),
         ),
@@ -253,37 +273,59 @@ export class IdentityStack extends Stack {
       resultsCacheTtl: cacheTtl,
     });
 
-    // 401 for a missing/invalid token (with a challenge), 429 for a plan limit (AUTHORIZER_FAILURE:
-    // the authorizer throws PlanLimitExceededError; an authorizer outage also reads "retry later").
-    // The credential hand-off in the authorizer context (ALLOW only) must never reach a log: the
-    // access-log format above names no credential field and data tracing is off.
+    // Gateway responses. 401 for a missing/invalid token (with a challenge). 429 for a plan limit
+    // comes from the quota-exhausted usage plan below (THROTTLED), never from an authorizer error:
+    // API Gateway answers a Lambda authorizer that throws anything but "Unauthorized" with 500
+    // (AuthorizerConfigurationException), so our own failures (catalog, STS) read 503 "retry later"
+    // and are never confused with a quota. The credential hand-off in the authorizer context (ALLOW
+    // only) must never reach a log: the access-log format above names no credential field and data
+    // tracing is off.
     this.api.addGatewayResponse('Unauthorized', {
       type: apigw.ResponseType.UNAUTHORIZED,
       statusCode: '401',
       responseHeaders: { 'WWW-Authenticate': "'Bearer'" },
       templates: { 'application/json': '{"message":"Unauthorized"}' },
     });
-    this.api.addGatewayResponse('PlanLimitExceeded', {
-      type: apigw.ResponseType.AUTHORIZER_FAILURE,
-      statusCode: '429',
-      responseHeaders: { 'Retry-After': "'60'" },
+    const unavailable = {
+      statusCode: '503',
+      responseHeaders: { 'Retry-After': "'5'" },
       templates: {
         'application/json':
-          '{"message":"Too many requests: plan limit reached or authorization briefly unavailable"}',
+          '{"message":"Service Unavailable: authorization is temporarily unavailable, retry later"}',
       },
+    };
+    this.api.addGatewayResponse('AuthorizerFailure', {
+      type: apigw.ResponseType.AUTHORIZER_FAILURE,
+      ...unavailable,
+    });
+    this.api.addGatewayResponse('AuthorizerConfigurationError', {
+      type: apigw.ResponseType.AUTHORIZER_CONFIGURATION_ERROR,
+      ...unavailable,
+    });
+    // THROTTLED covers the tiers' rate limits and the quota-exhausted plan alike (one body for both).
+    this.api.addGatewayResponse('Throttled', {
+      type: apigw.ResponseType.THROTTLED,
+      statusCode: '429',
+      templates: { 'application/json': '{"message":"Too Many Requests"}' },
     });
     this.api.addGatewayResponse('QuotaExceeded', {
       type: apigw.ResponseType.QUOTA_EXCEEDED,
       statusCode: '429',
       responseHeaders: { 'Retry-After': "'3600'" },
+      templates: { 'application/json': '{"message":"Too Many Requests: quota exceeded"}' },
     });
 
     // `GET /me`: the caller's tenant as the authorizer established it (smoke test for the path).
     const me = this.api.root.addResource('me');
+    // A mock integration never calls `tenantRequestFrom`, so it checks the plan-limit flag itself:
+    // should the quota-exhausted plan let a flagged request through, it still answers 429.
+    const flag = `$context.authorizer.${planLimitContextKeys.state}`;
     me.addMethod(
       'GET',
       new apigw.MockIntegration({
-        requestTemplates: { 'application/json': '{"statusCode": 200}' },
+        requestTemplates: {
+          'application/json': `#if("${flag}" == "exceeded"){"statusCode": 429}#else{"statusCode": 200}#end`,
+        },
         integrationResponses: [
           {
             statusCode: '200',
@@ -292,6 +334,11 @@ export class IdentityStack extends Stack {
                 '{"tenantId":"$context.authorizer.tenantId","tier":"$context.authorizer.tier","route":"$context.authorizer.route"}',
             },
           },
+          {
+            statusCode: '429',
+            selectionPattern: '429',
+            responseTemplates: { 'application/json': '{"message":"Too Many Requests: plan limit reached"}' },
+          },
         ],
       }),
       {
@@ -299,7 +346,7 @@ export class IdentityStack extends Stack {
         authorizationType: apigw.AuthorizationType.CUSTOM,
         apiKeyRequired: true,
         requestValidatorOptions: { validateRequestBody: true, validateRequestParameters: true },
-        methodResponses: [{ statusCode: '200' }],
+        methodResponses: [{ statusCode: '200' }, { statusCode: '429' }],
       },
     );
     Validations.of(this.api).acknowledge({
@@ -326,6 +373,42 @@ export class IdentityStack extends Stack {
       plans[tier.name] = plan;
     }
     this.usagePlans = plans;
+
+    // --- the quota-exhausted usage plan (one per stage) --------------------------------------------
+    // A tenant over its plan limit gets an Allow policy with THIS plan's key as usageIdentifierKey,
+    // a `planLimit: exceeded` context and no credentials (domain/identity/authorizer.ts): API Gateway
+    // then rejects the request with 429 (THROTTLED) before any integration runs.
+    // What this relies on (and what is NOT verified without a real AWS account):
+    // - CloudFormation accepts RateLimit 0 / BurstLimit 0 (AWS::ApiGateway::UsagePlan ThrottleSettings:
+    //   "Minimum: 0"), and the API Gateway guide says requests over a usage plan's rate and burst get
+    //   "429 Too Many Requests" (developerguide/api-gateway-request-throttling.html). That a 0/0 plan
+    //   rejects EVERY request with 429 is the console's documented "0 = disabled" behaviour as reported
+    //   in aws/aws-cdk#10071; no AWS page states it for usage plans in those words, and moto does not
+    //   enforce usage plans at all — so this is unverified until a deployed stage is probed.
+    // - AWS also says usage-plan throttles and quotas are best effort, "not hard limits", and must not
+    //   be relied on to block access (developerguide/api-gateway-api-usage-plans.html). Hence the
+    //   second line: no credentials and the `planLimit` flag, which `tenantRequestFrom` refuses with
+    //   PlanLimitExceededError (429) and `GET /me` checks in its mapping template.
+    // Worst-case time from crossing a limit to the first 429: the Flink cumulative step (the counter
+    // is written at the step's end, plus the watermark delay) + the authorizer's plan-limit cache
+    // (one step) + this API's authorizer result cache (≤ one step, checked above). A cached over-limit
+    // result likewise survives at most cache TTL + one step after usage falls back under the limit.
+    const exhausted = this.api.addUsagePlan('UsagePlan-QuotaExhausted', {
+      name: resourceName(config, `usage-plan-${QUOTA_EXHAUSTED_PLAN}`),
+      description:
+        'Tenants over their plan limit (assigned by the authorizer): every request is throttled (429)',
+      throttle: { rateLimit: 0, burstLimit: 0 },
+      apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
+    });
+    exhausted.addApiKey(
+      new apigw.ApiKey(this, 'ApiKey-QuotaExhausted', {
+        apiKeyName: resourceName(config, `plan-${QUOTA_EXHAUSTED_PLAN}`),
+        value: quotaExhaustedKeyValue(config),
+        description:
+          'Usage-plan identifier of tenants over their plan limit; returned by the authorizer only',
+      }),
+    );
+    this.quotaExhaustedPlan = exhausted;
 
     new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
     new CfnOutput(this, 'SpaClientId', { value: this.spaClient.userPoolClientId });

@@ -6,11 +6,12 @@ import { type ApiPolicyDocument, apiPolicy, isReadOnlyMethod, parseMethodArn } f
 import { tenantClaimsFrom, tenantRoute } from './claims';
 import type { TenantCredentials } from './credentials';
 import { TokenRejectedError } from './errors';
+import { planLimitContextKeys } from './request-context';
 import type { TenantLookup } from './tenant-lookup';
 import { type TenantDataLocation, tenantDataResources } from './tenant-resources';
 import type { TokenVendingMachine } from './token-vending';
 import type { UsageLimitCheck } from './usage-limit';
-import { usagePlanKeyValue } from './usage-plans';
+import { quotaExhaustedKeyValue, usagePlanKeyValue } from './usage-plans';
 
 /**
  * The authorizer's decision logic, free of Lambda and API Gateway plumbing. The tenant comes ONLY
@@ -61,13 +62,25 @@ export type AuthorizerDecision =
       readonly context: AuthorizerContext;
       readonly warnings: AuthorizerWarning[];
     }
-  /** 429: the tenant is over a plan limit. */
+  /**
+   * 429: the tenant is over a plan limit. A REST authorizer cannot answer 429 itself (a policy only
+   * allows or denies, and any error other than "Unauthorized" becomes a 500), so this is an ALLOW
+   * policy whose `usageIdentifierKey` is the key of the stage's quota-exhausted usage plan
+   * (throttle rate 0, burst 0): API Gateway rejects the request with 429 `Too Many Requests` before
+   * any integration runs. Defence in depth, fail closed: NO credentials are vended, and the context
+   * carries `planLimit: exceeded`, so a request the best-effort throttle let through reaches compute
+   * without tenant credentials and `tenantRequestFrom` refuses it (`PlanLimitExceededError`, 429).
+   */
   | {
       readonly kind: 'quota-exceeded';
       readonly reason: string;
+      readonly principalId: string;
       readonly tenantId: TenantId;
       readonly tier: string;
       readonly metric?: string;
+      readonly policy: ApiPolicyDocument;
+      readonly context: AuthorizerContext;
+      readonly usageIdentifierKey: string;
       readonly warnings: AuthorizerWarning[];
     }
   /**
@@ -167,21 +180,32 @@ export class TenantAuthorizer {
     }
     if (findTier(this.options.config, tier) === undefined) return denyAll(`tier ${tier} is not configured`);
 
+    if (access === 'read-only' && !isReadOnlyMethod(method)) {
+      // Decided before the plan-limit check and before vending: a refused request gets neither
+      // credentials nor an STS call, and reads 403 whatever the tenant's usage.
+      return denyAll(`tenant ${tenantId} is ${tenant.status}: read-only, ${method} refused`);
+    }
+
     const usage = await this.options.usageLimit(tenantId, tier);
     if (usage.exceeded) {
+      const context: AuthorizerContext = {
+        tenantId,
+        tier,
+        [planLimitContextKeys.state]: 'exceeded',
+        ...(usage.metric !== undefined ? { [planLimitContextKeys.metric]: usage.metric } : {}),
+      };
       return {
         kind: 'quota-exceeded',
         reason: `tenant ${tenantId} is over its ${tier} plan limit${usage.metric ? ` for ${usage.metric}` : ''}`,
+        principalId,
         tenantId,
         tier,
         ...(usage.metric !== undefined ? { metric: usage.metric } : {}),
+        policy: apiPolicy(stageArn, access),
+        context,
+        usageIdentifierKey: quotaExhaustedKeyValue(this.options.config),
         warnings,
       };
-    }
-
-    if (access === 'read-only' && !isReadOnlyMethod(method)) {
-      // Decided before vending: a refused request gets neither credentials nor an STS call.
-      return denyAll(`tenant ${tenantId} is ${tenant.status}: read-only, ${method} refused`);
     }
 
     const resources = tenantDataResources(this.options.config, this.options.dataLocation, tenant);

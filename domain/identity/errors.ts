@@ -34,11 +34,15 @@ export class TokenRejectedError extends TenantryError {
 }
 
 /**
- * Thrown by the authorizer handler for a tenant over a plan limit (API Gateway answers with the
- * gateway response configured for a failed authorizer). Carries the tenant, tier and metric: no
- * token, no credential.
+ * A tenant over its plan limit reached tenant compute: `tenantRequestFrom` throws it for a request
+ * the authorizer flagged `planLimit: exceeded` (normally API Gateway's quota-exhausted usage plan
+ * rejects such a request with 429 first; this is the fail-closed second line). Compute answers
+ * `httpStatus` (429). Carries the tenant, tier and metric: no token, no credential.
  */
 export class PlanLimitExceededError extends TenantryError {
+  /** The HTTP status pooled compute answers with. */
+  public readonly httpStatus = 429;
+
   public constructor(tenantId: string, tier: string, metric?: string) {
     super(
       `tenant ${tenantId} is over its ${tier} plan limit${metric === undefined ? '' : ` for ${metric}`}`,
@@ -51,7 +55,11 @@ export class PlanLimitExceededError extends TenantryError {
   }
 }
 
-/** The authorizer could not decide (catalog, STS or configuration failure); the request is refused. */
+/**
+ * The authorizer could not decide (catalog, STS or configuration failure); the request is refused
+ * (API Gateway: AUTHORIZER_CONFIGURATION_ERROR / AUTHORIZER_FAILURE, which the identity stack
+ * answers with 503 — never with the plan-limit 429).
+ */
 export class AuthorizerUnavailableError extends TenantryError {
   public constructor(cause: string) {
     super(`authorizer unavailable: ${cause}`, { cause });

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { tenantIdSchema } from '../tenant/tenant-id';
 import type { AuthorizerContext, AuthorizerDecision } from './authorizer';
 import { TenantCredentials } from './credentials';
-import { TenantContextMissingError } from './errors';
+import { PlanLimitExceededError, TenantContextMissingError } from './errors';
 
 /**
  * The hand-off of vended credentials from the authorizer to pooled compute.
@@ -15,6 +15,9 @@ import { TenantContextMissingError } from './errors';
  * `minRemainingSeconds` covers) and in the integration event's `requestContext.authorizer`. Hence:
  * - only ALLOW results carry them (`authorizerResultContext`); unauthorized, forbidden and
  *   quota-exceeded results never do, and the decision's own `context` never does;
+ * - a quota-exceeded result is an API Gateway Allow (see `AuthorizerDecision`) flagged with
+ *   `planLimit: exceeded`: `tenantRequestFrom` refuses it with `PlanLimitExceededError` (HTTP 429)
+ *   before looking at anything else, in case the quota-exhausted usage plan let a request through;
  * - compute reads them only through `tenantRequestFrom` (validated, wrapped in the self-redacting
  *   `TenantCredentials`), and logs an event only as `redactedForLog(event)` — which also hides the
  *   bearer token;
@@ -35,6 +38,15 @@ export const tenantContextKeys = {
   tier: 'tier',
   route: 'route',
   accessLevel: 'accessLevel',
+} as const;
+
+/**
+ * Authorizer-context keys of the plan-limit flag: present only on quota-exceeded results
+ * (`state` is then `exceeded`; `metric` names the limit reached when known).
+ */
+export const planLimitContextKeys = {
+  state: 'planLimit',
+  metric: 'planLimitMetric',
 } as const;
 
 export const REDACTED = '[redacted]';
@@ -83,12 +95,26 @@ const handOffSchema = z.object({
 });
 
 /**
- * For pooled compute: the tenant and its credentials as the authorizer established them. Throws
+ * For pooled compute: the tenant and its credentials as the authorizer established them.
+ * Throws `PlanLimitExceededError` (map it to HTTP 429, `error.httpStatus`) when the authorizer
+ * flagged the tenant as over its plan limit — checked first, whatever else the context holds — and
  * `TenantContextMissingError` (naming the bad fields, never their values) when the event did not
  * come through the tenant authorizer.
  */
 export function tenantRequestFrom(event: EventWithAuthorizer): TenantRequest {
-  const parsed = handOffSchema.safeParse(event.requestContext?.authorizer ?? {});
+  const authorizer = event.requestContext?.authorizer ?? {};
+  const planLimit = authorizer[planLimitContextKeys.state];
+  if (planLimit !== undefined && planLimit !== null) {
+    if (planLimit !== 'exceeded') throw new TenantContextMissingError([planLimitContextKeys.state]);
+    const text = (value: unknown) => (typeof value === 'string' ? value.slice(0, 64) : 'unknown');
+    const metric = authorizer[planLimitContextKeys.metric];
+    throw new PlanLimitExceededError(
+      text(authorizer[tenantContextKeys.tenantId]),
+      text(authorizer[tenantContextKeys.tier]),
+      typeof metric === 'string' ? metric.slice(0, 64) : undefined,
+    );
+  }
+  const parsed = handOffSchema.safeParse(authorizer);
   if (!parsed.success) {
     throw new TenantContextMissingError([...new Set(parsed.error.issues.map((i) => String(i.path[0])))]);
   }

@@ -3,6 +3,7 @@ import {
   BatchWriteItemCommand,
   type DynamoDBClient,
   QueryCommand,
+  type QueryCommandOutput,
   ScanCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
@@ -246,7 +247,7 @@ export async function tallyTenantItems(
     for (const pk of owned) {
       let key: StartKey = null;
       do {
-        const page = await client.send(
+        const page: QueryCommandOutput = await client.send(
           new QueryCommand({
             TableName: table.name,
             KeyConditionExpression: '#pk = :pk',
@@ -289,7 +290,7 @@ export async function tenantPartitions(
   let foreign = 0;
   let after: string | null = null;
   for (;;) {
-    const page = await client.send(
+    const page: QueryCommandOutput = await client.send(
       new QueryCommand({
         TableName: tableName,
         IndexName: BY_TENANT_INDEX,
@@ -303,7 +304,7 @@ export async function tenantPartitions(
         Limit: 1,
       }),
     );
-    const pk = page.Items?.[0]?.[PK]?.S;
+    const pk: string | undefined = page.Items?.[0]?.[PK]?.S;
     if (pk === undefined) return { owned, foreign };
     if (tenantOfPartitionKey(pk) === tenantId) owned.push(pk);
     else foreign += 1;

@@ -10,7 +10,7 @@ import { CatalogRepository } from '../../domain/catalog/repository';
 import { loadConfig, type TenantryConfig } from '../../domain/config';
 import { envVar, readEnv } from '../../domain/env';
 import { type AuthorizerDecision, TenantAuthorizer } from '../../domain/identity/authorizer';
-import { AuthorizerUnavailableError, PlanLimitExceededError } from '../../domain/identity/errors';
+import { AuthorizerUnavailableError } from '../../domain/identity/errors';
 import { authorizerResultContext } from '../../domain/identity/request-context';
 import { cachedTenantLookup } from '../../domain/identity/tenant-lookup';
 import { TokenVendingMachine } from '../../domain/identity/token-vending';
@@ -25,14 +25,18 @@ import { asTokenVerifier, createCognitoVerifier } from '../../domain/identity/ve
 /**
  * API Gateway REST API Lambda REQUEST authorizer (identity sources: the Authorization header and the
  * HTTP method, so cached results are per token and method).
- * Outcomes: 401 `Unauthorized` (no valid token), a policy (allow, or 403 deny), or a thrown
- * `PlanLimitExceededError`, which API Gateway treats as an authorizer failure; the identity stack's
- * gateway response maps that to 429 ("retry later"). A REST authorizer has no other way to reach a
- * 429: a policy can only allow or deny (403). An unexpected failure (catalog, STS) is logged and
- * thrown as `AuthorizerUnavailableError` — the same gateway response, so it too reads "retry later";
- * the decision kind in the log line and the `Authorizer.*` metric tell the two apart. Nothing is
- * allowed on an error (fail closed). Only ALLOW results carry the tenant's credentials (see
- * domain/identity/request-context.ts).
+ * Outcomes (decision kinds, also the `Authorizer.<kind>` metrics and the log's `decision`):
+ * - `unauthorized`: thrown `Unauthorized` → 401 (the only error API Gateway does not turn into 500);
+ * - `forbidden`: a deny-all policy → 403;
+ * - `quota-exceeded`: an ALLOW policy with the quota-exhausted usage plan's key as
+ *   `usageIdentifierKey` (throttle rate 0 / burst 0), a `planLimit: exceeded` context and NO
+ *   credentials → API Gateway answers 429 itself (THROTTLED). A thrown error cannot produce a 429:
+ *   API Gateway answers any error other than "Unauthorized" with 500 (AuthorizerConfigurationException);
+ * - `allow`: an allow policy, the tier's usage-plan key, the tenant context and credentials;
+ * - `error` (catalog, STS, configuration): logged, counted, then thrown as `AuthorizerUnavailableError`
+ *   → the identity stack answers 503 (never 429, so an outage is never mistaken for a quota).
+ * Nothing is allowed on an error (fail closed). Only ALLOW results carry the tenant's credentials
+ * (see domain/identity/request-context.ts).
  */
 
 /** Environment of the authorizer function (validated at cold start). */
@@ -173,6 +177,7 @@ export function createAuthorizerHandler(deps: AuthorizerDependencies) {
       // Fail closed without leaking: an error here is ours (catalog, STS), never the caller's token.
       const name = (error as Error).name;
       logger.error('authorizer failed; refusing the request', {
+        decision: 'error',
         errorName: name,
         error: (error as Error).message,
       });
@@ -189,6 +194,7 @@ export function createAuthorizerHandler(deps: AuthorizerDependencies) {
         reason: 'reason' in decision ? decision.reason : undefined,
         tier: 'tier' in decision ? decision.tier : undefined,
         route: decision.kind === 'allow' ? decision.route : undefined,
+        planLimitMetric: decision.kind === 'quota-exceeded' ? decision.metric : undefined,
         method: event.httpMethod,
       });
       const tier = 'tier' in decision ? decision.tier : 'unknown';
@@ -208,7 +214,13 @@ function toResult(decision: AuthorizerDecision): APIGatewayAuthorizerResult {
     case 'unauthorized':
       throw new Error('Unauthorized');
     case 'quota-exceeded':
-      throw new PlanLimitExceededError(decision.tenantId, decision.tier, decision.metric);
+      // Allow + the quota-exhausted plan's key: API Gateway throttles (429); no credentials.
+      return {
+        principalId: decision.principalId,
+        policyDocument: decision.policy,
+        context: authorizerResultContext(decision),
+        usageIdentifierKey: decision.usageIdentifierKey,
+      };
     case 'forbidden':
       return {
         principalId: decision.principalId,

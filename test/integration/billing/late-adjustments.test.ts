@@ -61,7 +61,7 @@ beforeAll(async () => {
     new PutObjectCommand({
       Bucket: bucket,
       Key: 'raw/dt=2026-03-10/hour=05/fh-1',
-      Body: `${event('e-1', 1400, '2026-03-10T05:10:00.000Z')}\n`,
+      Body: `${event('e-1', 900, '2026-03-10T05:10:00.000Z')}\n${event('e-2', 500, '2026-03-10T05:20:00.000Z')}\n`,
     }),
   );
   await s3.send(
@@ -71,7 +71,7 @@ beforeAll(async () => {
       Body: `${[
         event('late-a', 300, '2026-03-10T05:40:00.000Z'),
         event('late-b', 350, '2026-03-10T05:50:00.000Z'),
-        event('e-2', 100, '2026-03-10T06:10:00.000Z'),
+        event('e-3', 100, '2026-03-10T06:10:00.000Z'),
       ].join('\n')}\n`,
     }),
   );

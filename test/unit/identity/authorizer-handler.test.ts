@@ -8,7 +8,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { defaultConfig } from '../../../domain/config';
 import { EnvironmentError } from '../../../domain/errors';
-import { LocalOverrideRefusedError, PlanLimitExceededError } from '../../../domain/identity/errors';
+import { AuthorizerUnavailableError, LocalOverrideRefusedError } from '../../../domain/identity/errors';
 import { credentialContextKeys } from '../../../domain/identity/request-context';
 import { createCognitoVerifier } from '../../../domain/identity/verifier';
 import { createAuthorizerHandler, dependenciesFromEnv } from '../../../lambdas/authorizer/handler';
@@ -111,16 +111,56 @@ describe('authorizer handler', () => {
     await expect(handlerWith()(event('Bearer nope'))).rejects.toThrow(/^Unauthorized$/);
   });
 
-  it('throws PlanLimitExceededError (mapped to 429) naming tenant, tier and metric', async () => {
-    const attempt = handlerWith(true)(event(`Bearer ${signRs256(key, accessClaims())}`));
+  it('answers a tenant over its limit with an Allow on the quota-exhausted plan key, flagged, no credentials', async () => {
+    const result = await handlerWith(true)(event(`Bearer ${signRs256(key, accessClaims())}`));
 
-    await expect(attempt).rejects.toThrow(PlanLimitExceededError);
-    await expect(attempt).rejects.toMatchObject({
-      name: 'PlanLimitExceededError',
-      message: 'tenant acme is over its pro plan limit for api.call',
-      context: { tenantId: 'acme', tier: 'pro', metric: 'api.call' },
+    expect(result.usageIdentifierKey).toBe('tenantry-dev-usage-plan-quota-exhausted-apikey');
+    expect(result.policyDocument.Statement).toEqual([
+      { Effect: 'Allow', Action: 'execute-api:Invoke', Resource: [`${STAGE_ARN}/*`] },
+    ]);
+    expect(result.context).toEqual({
+      tenantId: 'acme',
+      tier: 'pro',
+      planLimit: 'exceeded',
+      planLimitMetric: 'api.call',
     });
+    for (const k of Object.values(credentialContextKeys)) expect(result.context).not.toHaveProperty(k);
     expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(0);
+  });
+
+  it('logs and counts quota-exceeded and error as distinct decision kinds', async () => {
+    const token = `Bearer ${signRs256(key, accessClaims())}`;
+    await handlerWith(true)(event(token));
+    const failing = harness({
+      key,
+      usageLimit: async () => {
+        throw new Error('counters table unreachable');
+      },
+    });
+    const broken = createAuthorizerHandler({
+      authorizer: failing.authorizer,
+      logger: new Logger({ serviceName: 'authorizer-test' }),
+      metrics: new Metrics({ namespace: 'TenantryTest', serviceName: 'authorizer' }),
+    });
+
+    await expect(broken(event(token))).rejects.toThrow(AuthorizerUnavailableError);
+
+    const lines = captured
+      .join('')
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.filter((l) => l.decision !== undefined).map((l) => [l.message, l.decision])).toEqual([
+      ['authorizer decision', 'quota-exceeded'],
+      ['authorizer failed; refusing the request', 'error'],
+    ]);
+    const metricNames = lines.flatMap(
+      (l) =>
+        (
+          l._aws as { CloudWatchMetrics?: { Metrics: { Name: string }[] }[] } | undefined
+        )?.CloudWatchMetrics?.flatMap((m) => m.Metrics.map((x) => x.Name)) ?? [],
+    );
+    expect(metricNames).toEqual(['Authorizer.quota-exceeded', 'Authorizer.error']);
   });
 
   it('never logs a token or a credential, and tenantId does not leak into the next request', async () => {

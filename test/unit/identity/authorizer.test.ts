@@ -301,7 +301,7 @@ describe('tenant from verified claims only', () => {
 });
 
 describe('plan limits', () => {
-  it('a tenant over its limit gets a distinct quota-exceeded decision and no credentials', async () => {
+  it('a tenant over its limit gets an Allow with the quota-exhausted usage key, the flag and no credentials', async () => {
     const h = harness({ key, usageLimit: async () => ({ exceeded: true, metric: 'api.call' }) });
 
     const decision = await decide(bearer(signRs256(key, accessClaims())), {}, h);
@@ -311,9 +311,62 @@ describe('plan limits', () => {
       tenantId: 'acme',
       tier: 'pro',
       metric: 'api.call',
+      usageIdentifierKey: 'tenantry-dev-usage-plan-quota-exhausted-apikey',
+    });
+    if (decision.kind !== 'quota-exceeded') return;
+    expect(decision.policy.Statement).toEqual([
+      { Effect: 'Allow', Action: 'execute-api:Invoke', Resource: [`${STAGE_ARN}/*`] },
+    ]);
+    expect(authorizerResultContext(decision)).toEqual({
+      tenantId: 'acme',
+      tier: 'pro',
+      planLimit: 'exceeded',
+      planLimitMetric: 'api.call',
     });
     expectNoCredentials(decision);
     expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(0);
+  });
+
+  it('an over-limit tenant without a named metric is flagged without one', async () => {
+    const h = harness({ key, usageLimit: async () => ({ exceeded: true }) });
+
+    const decision = await decide(bearer(signRs256(key, accessClaims())), {}, h);
+
+    expect(decision.kind).toBe('quota-exceeded');
+    expect(authorizerResultContext(decision)).toEqual({
+      tenantId: 'acme',
+      tier: 'pro',
+      planLimit: 'exceeded',
+    });
+  });
+
+  it('a tenant under its limit gets its tier usage key, no plan-limit flag, and credentials', async () => {
+    const h = harness({ key, usageLimit: async () => ({ exceeded: false }) });
+
+    const decision = await decide(
+      bearer(signRs256(key, accessClaims({ tenantId: 'globex', tier: 'starter' }))),
+      {},
+      h,
+    );
+
+    expect(decision.kind).toBe('allow');
+    if (decision.kind !== 'allow') return;
+    expect(decision.usageIdentifierKey).toBe('tenantry-dev-usage-plan-starter-apikey');
+    expect(authorizerResultContext(decision)).not.toHaveProperty('planLimit');
+    expect(decision.credentials.accessKeyId).toBe('ASIAFAKEKEY1');
+  });
+
+  it('a write of a read-only (MIGRATING) tenant over its limit is forbidden (403), not throttled', async () => {
+    const h = harness({ key, usageLimit: async () => ({ exceeded: true, metric: 'api.call' }) });
+
+    const decision = await decide(
+      bearer(signRs256(key, accessClaims({ tenantId: 'moving', tier: 'business' }))),
+      { methodArn: POST },
+      h,
+    );
+
+    expect(decision.kind).toBe('forbidden');
+    expectNoCredentials(decision);
   });
 
   it('the usage check is asked with the tenant and tier from the verified token', async () => {

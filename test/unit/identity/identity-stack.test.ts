@@ -1,8 +1,9 @@
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../domain/config';
+import { ConfigurationError } from '../../../domain/errors';
 import { tenantUserAttributes } from '../../../domain/identity/claims';
 import { tableDefinitions } from '../../../domain/tables';
 import { ControlPlaneStack } from '../../../infra/control-plane-stack';
@@ -79,11 +80,102 @@ describe('IdentityStack', () => {
     template.hasResourceProperties('AWS::ApiGateway::RestApi', { ApiKeySourceType: 'AUTHORIZER' });
   });
 
-  it('maps the authorizer plan-limit failure to 429', () => {
+  it('answers authorizer errors with 503 (not 429) and throttling with 429', () => {
+    for (const type of ['AUTHORIZER_FAILURE', 'AUTHORIZER_CONFIGURATION_ERROR']) {
+      template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: type,
+        StatusCode: '503',
+        ResponseTemplates: { 'application/json': Match.stringLikeRegexp('Service Unavailable') },
+      });
+    }
     template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
-      ResponseType: 'AUTHORIZER_FAILURE',
+      ResponseType: 'THROTTLED',
       StatusCode: '429',
     });
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'QUOTA_EXCEEDED',
+      StatusCode: '429',
+    });
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'UNAUTHORIZED',
+      StatusCode: '401',
+    });
+    const statuses = Object.values(template.findResources('AWS::ApiGateway::GatewayResponse')).map(
+      (r) => `${r.Properties.ResponseType}:${r.Properties.StatusCode}`,
+    );
+    expect(statuses.filter((s) => s.endsWith(':429')).sort()).toEqual([
+      'QUOTA_EXCEEDED:429',
+      'THROTTLED:429',
+    ]);
+  });
+
+  it('has a quota-exhausted usage plan (rate 0, burst 0) on the stage, keyed like the tier plans', () => {
+    const plans = template.findResources('AWS::ApiGateway::UsagePlan', {
+      Properties: { UsagePlanName: 'tenantry-dev-usage-plan-quota-exhausted' },
+    });
+    const [logicalId, plan] = Object.entries(plans)[0] ?? ['', { Properties: {} }];
+    expect(Object.keys(plans)).toHaveLength(1);
+    expect(plan.Properties.Throttle).toEqual({ RateLimit: 0, BurstLimit: 0 });
+    expect(plan.Properties.ApiStages).toMatchObject([
+      {
+        ApiId: { Ref: expect.stringMatching(/^Api/) },
+        Stage: { Ref: expect.stringMatching(/^ApiDeploymentStage/) },
+      },
+    ]);
+    const keys = template.findResources('AWS::ApiGateway::ApiKey', {
+      Properties: { Value: 'tenantry-dev-usage-plan-quota-exhausted-apikey' },
+    });
+    const [keyId] = Object.keys(keys);
+    expect(keyId).toBeDefined();
+    template.hasResourceProperties('AWS::ApiGateway::UsagePlanKey', {
+      KeyId: { Ref: keyId },
+      KeyType: 'API_KEY',
+      UsagePlanId: { Ref: logicalId },
+    });
+  });
+
+  it('checks the plan-limit flag in the GET /me mock integration', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'GET',
+      Integration: Match.objectLike({
+        Type: 'MOCK',
+        RequestTemplates: {
+          'application/json':
+            '#if("$context.authorizer.planLimit" == "exceeded"){"statusCode": 429}#else{"statusCode": 200}#end',
+        },
+        IntegrationResponses: Match.arrayWith([
+          Match.objectLike({ StatusCode: '429', SelectionPattern: '429' }),
+        ]),
+      }),
+    });
+  });
+
+  it('refuses an authorizer cache longer than one cumulative metering step', { timeout: 60_000 }, () => {
+    const app2 = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const env = { account: '111122223333', region: 'us-east-1' };
+    const cp = new ControlPlaneStack(app2, 'cp', { config: defaultConfig, env });
+    const pooled = new PooledPlaneStack(app2, 'pooled', { config: defaultConfig, env });
+    const attempt = () =>
+      new IdentityStack(app2, 'identity', {
+        config: defaultConfig,
+        env,
+        catalogTable: cp.catalogTable,
+        pooledTable: pooled.pooledTable,
+        tenantDataBucket: pooled.tenantDataBucket,
+        countersTable: cp.catalogTable,
+        authorizerCacheTtl: Duration.seconds(61),
+      });
+
+    let caught: unknown;
+    try {
+      attempt();
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigurationError);
+    expect((caught as Error).message).toMatch(
+      /authorizerCacheTtl: 61 s is longer than one cumulative metering step \(60 s\)/,
+    );
   });
 
   it('has one usage plan per tier with the tier limits from the config', () => {
@@ -97,8 +189,9 @@ describe('IdentityStack', () => {
         Value: `tenantry-dev-usage-plan-${tier.name}-apikey`,
       });
     }
+    // the tiers' plans and the quota-exhausted plan
     expect(Object.keys(template.findResources('AWS::ApiGateway::UsagePlan'))).toHaveLength(
-      defaultConfig.tiers.length,
+      defaultConfig.tiers.length + 1,
     );
   });
 

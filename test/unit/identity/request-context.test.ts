@@ -4,7 +4,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AuthorizerDecision } from '../../../domain/identity/authorizer';
-import { TenantContextMissingError } from '../../../domain/identity/errors';
+import { PlanLimitExceededError, TenantContextMissingError } from '../../../domain/identity/errors';
 import {
   authorizerResultContext,
   credentialContextKeys,
@@ -108,6 +108,51 @@ describe('credential hand-off', () => {
     expect(attempt).toThrow(TenantContextMissingError);
     expect(attempt).toThrow(/accessLevel, tenantAccessKeyId, tenantSecretAccessKey/);
     expect(() => tenantRequestFrom({ requestContext: null })).toThrow(TenantContextMissingError);
+  });
+});
+
+describe('plan-limit flag', () => {
+  async function quotaExceededDecision(): Promise<AuthorizerDecision> {
+    return harness({
+      key,
+      usageLimit: async () => ({ exceeded: true, metric: 'api.call' }),
+    }).authorizer.decide({
+      authorization: `Bearer ${signRs256(key, accessClaims())}`,
+      methodArn: `${STAGE_ARN}/GET/documents`,
+      httpMethod: 'GET',
+    });
+  }
+
+  it('refuses a request the authorizer flagged over its plan limit with PlanLimitExceededError (429)', async () => {
+    const event = integrationEvent(authorizerResultContext(await quotaExceededDecision()));
+
+    const attempt = () => tenantRequestFrom(event);
+
+    expect(attempt).toThrow(PlanLimitExceededError);
+    expect(attempt).toThrow('tenant acme is over its pro plan limit for api.call');
+    let caught: unknown;
+    try {
+      attempt();
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toMatchObject({
+      httpStatus: 429,
+      context: { tenantId: 'acme', tier: 'pro', metric: 'api.call' },
+    });
+  });
+
+  it('refuses the flag even next to a complete credential hand-off (fail closed)', async () => {
+    const context = { ...authorizerResultContext(await allowDecision()), planLimit: 'exceeded' };
+
+    expect(() => tenantRequestFrom(integrationEvent(context))).toThrow(PlanLimitExceededError);
+  });
+
+  it('refuses an unknown plan-limit value as a missing tenant context', async () => {
+    const context = { ...authorizerResultContext(await allowDecision()), planLimit: 'ok' };
+
+    expect(() => tenantRequestFrom(integrationEvent(context))).toThrow(TenantContextMissingError);
+    expect(() => tenantRequestFrom(integrationEvent(context))).toThrow(/\(planLimit\)/);
   });
 });
 
