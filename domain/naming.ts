@@ -5,7 +5,22 @@ import { resourceName, type TenantryConfig } from './config';
  * `account` and `region` may be CDK tokens (`Stack.account`, `Stack.region`).
  */
 
+/** `<product>-<stage>-<resource>-<account>-<region>`: a bucket name unique across accounts and regions. */
+export function regionalBucketName(
+  config: TenantryConfig,
+  resource: string,
+  account: string,
+  region: string,
+): string {
+  return `${resourceName(config, resource)}-${account}-${region}`;
+}
+
 /** The usage lake bucket (metering stack): `<product>-<stage>-lake-<account>-<region>`. */
 export function lakeBucketName(config: TenantryConfig, account: string, region: string): string {
-  return `${resourceName(config, 'lake')}-${account}-${region}`;
+  return regionalBucketName(config, 'lake', account, region);
+}
+
+/** The metering artifacts bucket (runner JAR, generated SQL). */
+export function artifactsBucketName(config: TenantryConfig, account: string, region: string): string {
+  return regionalBucketName(config, 'artifacts', account, region);
 }

@@ -7,6 +7,7 @@ import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { resourceName, type TenantryConfig } from '../domain/config';
+import { artifactsBucketName, lakeBucketName, regionalBucketName } from '../domain/naming';
 import { tableDefinitions, tableName } from '../domain/tables';
 import { generateMeteringSql } from '../flink/sql';
 import { definedTable } from './private/table';
@@ -59,7 +60,7 @@ export class MeteringStack extends Stack {
     // Named buckets so the generated SQL (uploaded out of band) holds concrete names; needs an explicit env.
     const bucket = (bucketId: string, prefix: string) =>
       new s3.Bucket(this, bucketId, {
-        bucketName: `${resourceName(config, prefix)}-${this.account}-${this.region}`,
+        bucketName: regionalBucketName(config, prefix, this.account, this.region),
         encryption: s3.BucketEncryption.S3_MANAGED,
         blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
         enforceSSL: true,
@@ -96,12 +97,12 @@ export class MeteringStack extends Stack {
         region: this.region,
         streamArn: `arn:${this.partition}:kinesis:${this.region}:${this.account}:stream/${streamName}`,
         countersTable: tableName(config, 'counters'),
-        lakeUri: `s3://${resourceName(config, 'lake')}-${this.account}-${this.region}/metering`,
+        lakeUri: `s3://${lakeBucketName(config, this.account, this.region)}/metering`,
         initialPosition: 'TRIM_HORIZON',
         kinesisConnector: '4.x',
       },
     });
-    this.sqlLocation = `s3://${resourceName(config, 'artifacts')}-${this.account}-${this.region}/${sqlKey}`;
+    this.sqlLocation = `s3://${artifactsBucketName(config, this.account, this.region)}/${sqlKey}`;
 
     const role = new iam.Role(this, 'MeteringRole', {
       assumedBy: new iam.ServicePrincipal('kinesisanalytics.amazonaws.com'),
