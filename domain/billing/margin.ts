@@ -160,32 +160,50 @@ const esc = (s: string) =>
 
 /** A horizontal bar chart of margin per tenant (red = negative), as a standalone SVG. */
 export function renderMarginSvg(report: MarginReport, maxTenants = 40): string {
+  // Bars show margin as a share of revenue, so a $290 pro tenant and a $45,000 enterprise silo read on
+  // one scale; beyond ±100 % the bar is clipped and ends in an arrow. Labels give the dollars.
   const rows = report.tenants.slice(0, maxTenants);
-  const width = 900;
+  const width = 960;
   const rowH = 22;
   const top = 50;
-  const height = top + rows.length * rowH + 30;
+  const height = top + rows.length * rowH + 40;
   const labelW = 260;
-  const max = Math.max(1, ...rows.map((r) => Math.abs(r.marginUsd)));
-  const zero = labelW + (width - labelW - 20) / 2;
-  const scale = (width - labelW - 20) / 2 / max;
+  const valueW = 190;
+  const gap = 14; // room for the clipped-bar arrow
+  const half = (width - labelW - gap - valueW) / 2;
+  const zero = labelW + gap + half;
+  const share = (r: TenantMargin) =>
+    r.revenueUsd > 0 ? r.marginUsd / r.revenueUsd : r.marginUsd < 0 ? -Infinity : 0;
   const bars = rows
     .map((r, i) => {
       const y = top + i * rowH;
-      const w = Math.abs(r.marginUsd) * scale;
-      const x = r.marginUsd < 0 ? zero - w : zero;
+      const ratio = share(r);
+      const clipped = Math.max(-1, Math.min(1, ratio));
+      const w = Math.abs(clipped) * half;
+      const x = clipped < 0 ? zero - w : zero;
       const color = r.marginUsd < 0 ? '#c62828' : '#2e7d32';
       const label = `${r.name ?? r.tenantId} (${r.tier})`;
+      const pct = Number.isFinite(ratio) ? `${(ratio * 100).toFixed(0)} %` : 'no revenue';
+      const arrow =
+        Math.abs(ratio) > 1
+          ? `<path d="M${(clipped < 0 ? x : x + w).toFixed(1)} ${y + 3} l${clipped < 0 ? -8 : 8} ${(rowH - 6) / 2} l${clipped < 0 ? 8 : -8} ${(rowH - 6) / 2} z" fill="${color}"/>`
+          : '';
       return [
         `<text x="${labelW - 8}" y="${y + 15}" text-anchor="end" font-size="12">${esc(label)}</text>`,
         `<rect x="${x.toFixed(1)}" y="${y + 3}" width="${Math.max(1, w).toFixed(1)}" height="${rowH - 6}" fill="${color}"><title>${esc(`${r.tenantId}: margin $${r.marginUsd} (revenue $${r.revenueUsd}, cost $${r.costUsd}) ${r.flags.join(' ')}`)}</title></rect>`,
-        `<text x="${(r.marginUsd < 0 ? x - 4 : x + w + 4).toFixed(1)}" y="${y + 15}" font-size="11" text-anchor="${r.marginUsd < 0 ? 'end' : 'start'}">$${r.marginUsd.toFixed(2)}</text>`,
+        arrow,
+        `<text x="${width - valueW + 10}" y="${y + 15}" font-size="11" fill="${color}">$${r.marginUsd.toFixed(2)} (${pct})</text>`,
       ].join('');
     })
     .join('\n');
+  const axisY = height - 28;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">
-<text x="10" y="22" font-size="16" font-weight="bold">Margin per tenant, ${esc(report.period.from.slice(0, 10))} to ${esc(report.period.to.slice(0, 10))} (USD)</text>
-<line x1="${zero}" y1="${top - 5}" x2="${zero}" y2="${height - 25}" stroke="#555"/>
+<rect width="100%" height="100%" fill="white"/>
+<text x="10" y="22" font-size="16" font-weight="bold">Margin per tenant, ${esc(report.period.from.slice(0, 10))} to ${esc(report.period.to.slice(0, 10))} (share of revenue; USD at right)</text>
+<line x1="${zero}" y1="${top - 5}" x2="${zero}" y2="${axisY}" stroke="#555"/>
+<text x="${zero - half}" y="${axisY + 16}" font-size="11" text-anchor="middle">-100 %</text>
+<text x="${zero}" y="${axisY + 16}" font-size="11" text-anchor="middle">0</text>
+<text x="${zero + half}" y="${axisY + 16}" font-size="11" text-anchor="middle">+100 %</text>
 ${bars}
 </svg>`;
 }
