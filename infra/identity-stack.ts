@@ -17,7 +17,7 @@ import {
   tenantRuntimeRolePolicy,
 } from '../domain/identity/session-policy';
 import { DEFAULT_SESSION_SECONDS } from '../domain/identity/token-vending';
-import { planLimitCacheSeconds } from '../domain/identity/usage-limit';
+import { planLimitCacheSeconds, stepSeconds } from '../domain/identity/usage-limit';
 import {
   QUOTA_EXHAUSTED_PLAN,
   quotaExhaustedKeyValue,
@@ -63,13 +63,14 @@ export class IdentityStack extends Stack {
   public constructor(scope: Construct, id: string, props: IdentityStackProps) {
     super(scope, id, props);
     const { config } = props;
-    const stepSeconds = planLimitCacheSeconds(config);
-    const cacheTtl = props.authorizerCacheTtl ?? Duration.seconds(Math.min(60, stepSeconds));
-    if (cacheTtl.toSeconds() > stepSeconds) {
+    // Plan-limit cache + authorizer result cache together stay within one cumulative step.
+    const resultCacheBudget = stepSeconds(config) - planLimitCacheSeconds(config);
+    const cacheTtl = props.authorizerCacheTtl ?? Duration.seconds(Math.min(60, resultCacheBudget));
+    if (cacheTtl.toSeconds() > resultCacheBudget) {
       throw new ConfigurationError([
         {
           field: 'authorizerCacheTtl',
-          message: `${cacheTtl.toSeconds()} s is longer than one cumulative metering step (${stepSeconds} s): a cached decision would outlive a plan-limit change`,
+          message: `${cacheTtl.toSeconds()} s plus the plan-limit cache (${planLimitCacheSeconds(config)} s) is longer than one cumulative metering step (${stepSeconds(config)} s): a plan-limit crossing would take longer than a step to answer 429`,
         },
       ]);
     }

@@ -12,11 +12,17 @@ export type UsageLimitCheck = (tenantId: string, tier: string) => Promise<UsageL
 export const allowAllUsage: UsageLimitCheck = async () => ({ exceeded: false });
 
 /**
- * How long the authorizer caches a plan-limit answer: one cumulative metering step (the counters
- * change at most that often). The one definition, used by the authorizer's default and the identity
- * stack's USAGE_CACHE_SECONDS.
+ * How long the authorizer caches a plan-limit answer: half a cumulative metering step. API Gateway's
+ * authorizer result cache takes at most the other half (identity stack), so a counter that crosses
+ * the limit turns into 429s within one step. The one definition, used by the authorizer's default
+ * and the identity stack's USAGE_CACHE_SECONDS.
  */
 export function planLimitCacheSeconds(config: TenantryConfig): number {
+  return Math.max(1, Math.floor(stepSeconds(config) / 2));
+}
+
+/** One cumulative metering step, in seconds: how often the near-real-time counters change. */
+export function stepSeconds(config: TenantryConfig): number {
   return config.metering.cumulativeStepMinutes * 60;
 }
 

@@ -276,7 +276,7 @@ describe('cold-start configuration', () => {
     expect(deps.settings).toEqual({
       tokenUse: 'access',
       catalogCacheSeconds: 30,
-      usageCacheSeconds: 60, // one cumulative metering step of the default config (1 minute)
+      usageCacheSeconds: 30, // half a cumulative metering step of the default config (1 minute)
       credentialsMinRemainingSeconds: 180,
       planLimits: 'none',
       metricsNamespace: 'Tenantry',
@@ -294,7 +294,7 @@ describe('cold-start configuration', () => {
   it('takes the plan-limit cache from the metering step unless USAGE_CACHE_SECONDS is set', () => {
     const config = { ...defaultConfig, metering: { ...defaultConfig.metering, cumulativeStepMinutes: 5 } };
 
-    expect(dependenciesFromEnv(valid, { config }).settings?.usageCacheSeconds).toBe(300);
+    expect(dependenciesFromEnv(valid, { config }).settings?.usageCacheSeconds).toBe(150);
     expect(
       dependenciesFromEnv({ ...valid, USAGE_CACHE_SECONDS: '15' }, { config }).settings?.usageCacheSeconds,
     ).toBe(15);

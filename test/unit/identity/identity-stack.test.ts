@@ -75,7 +75,7 @@ describe('IdentityStack', () => {
     template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
       Type: 'REQUEST',
       IdentitySource: 'method.request.header.Authorization,context.httpMethod',
-      AuthorizerResultTtlInSeconds: 60,
+      AuthorizerResultTtlInSeconds: 30, // with the 30 s plan-limit cache: one 60 s metering step
     });
     template.hasResourceProperties('AWS::ApiGateway::RestApi', { ApiKeySourceType: 'AUTHORIZER' });
   });
@@ -150,7 +150,9 @@ describe('IdentityStack', () => {
     });
   });
 
-  it('refuses an authorizer cache longer than one cumulative metering step', { timeout: 60_000 }, () => {
+  it('refuses an authorizer cache that, with the plan-limit cache, outlasts one metering step', {
+    timeout: 60_000,
+  }, () => {
     const app2 = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const env = { account: '111122223333', region: 'us-east-1' };
     const cp = new ControlPlaneStack(app2, 'cp', { config: defaultConfig, env });
@@ -163,7 +165,7 @@ describe('IdentityStack', () => {
         pooledTable: pooled.pooledTable,
         tenantDataBucket: pooled.tenantDataBucket,
         countersTable: cp.catalogTable,
-        authorizerCacheTtl: Duration.seconds(61),
+        authorizerCacheTtl: Duration.seconds(31),
       });
 
     let caught: unknown;
@@ -174,7 +176,7 @@ describe('IdentityStack', () => {
     }
     expect(caught).toBeInstanceOf(ConfigurationError);
     expect((caught as Error).message).toMatch(
-      /authorizerCacheTtl: 61 s is longer than one cumulative metering step \(60 s\)/,
+      /authorizerCacheTtl: 31 s plus the plan-limit cache \(30 s\) is longer than one cumulative metering step \(60 s\)/,
     );
   });
 
@@ -221,9 +223,9 @@ describe('IdentityStack', () => {
       Environment: {
         Variables: Match.objectLike({
           TOKEN_USE: 'access',
-          CREDENTIALS_MIN_REMAINING_SECONDS: '180',
-          // one cumulative metering step of the default config (1 minute)
-          USAGE_CACHE_SECONDS: '60',
+          CREDENTIALS_MIN_REMAINING_SECONDS: '150', // the 30 s result cache plus two minutes
+          // half a cumulative metering step of the default config (1 minute)
+          USAGE_CACHE_SECONDS: '30',
         }),
       },
     });
@@ -246,7 +248,7 @@ describe('IdentityStack', () => {
     });
 
     Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ USAGE_CACHE_SECONDS: '300' }) },
+      Environment: { Variables: Match.objectLike({ USAGE_CACHE_SECONDS: '150' }) },
     });
   });
 });
