@@ -19,7 +19,11 @@ import {
 import { baseClientConfig, documentClient } from '../domain/aws/clients';
 import { CatalogRepository } from '../domain/catalog/repository';
 import { SIGNUP_DETAIL_TYPE, SIGNUP_EVENT_SOURCE } from '../domain/lifecycle/events';
-import { onboardingExecutionName } from '../domain/lifecycle/execution-name';
+import {
+  offboardingExecutionName,
+  onboardingExecutionName,
+  promotionExecutionName,
+} from '../domain/lifecycle/execution-name';
 import { pooledItem } from '../domain/pooled-items';
 import type { Tenant } from '../domain/tenant/tenant';
 import type { WorkflowName } from '../workflows/index';
@@ -88,10 +92,19 @@ export async function lifecycleDemo(
   };
   const start = async (workflow: WorkflowName, tenantId: string, input: unknown) => {
     const t0 = Date.now();
+    // Promotion and offboarding runs are named per tenant and catalog version (execution-name.ts):
+    // a second concurrent start for the same tenant collides on the name.
+    const version = (await catalog.find(tenantId))?.version ?? 0;
+    const name =
+      workflow === 'promotion'
+        ? promotionExecutionName(tenantId, version)
+        : workflow === 'offboarding'
+          ? offboardingExecutionName(tenantId, version)
+          : `demo-${workflow}-${tenantId}-${Date.now()}`;
     const { executionArn } = await sfn.send(
       new StartExecutionCommand({
         stateMachineArn: lifecycle.stateMachineArns[workflow],
-        name: `demo-${workflow}-${tenantId}-${Date.now()}`,
+        name,
         input: JSON.stringify(input),
       }),
     );

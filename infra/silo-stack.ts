@@ -17,7 +17,12 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { resourceName, type TenantryConfig } from '../domain/config';
 import { sessionTagKeys } from '../domain/identity/session-policy';
-import { siloKeyAliasPrefix, siloStackOutputs, siloStackParameters } from '../domain/lifecycle/silo';
+import {
+  SILO_TENANT_TAG,
+  siloKeyAliasPrefix,
+  siloStackOutputs,
+  siloStackParameters,
+} from '../domain/lifecycle/silo';
 import { siloTableDefinition } from '../domain/tables';
 import { TENANT_ID_PATTERN } from '../domain/tenant/tenant-id';
 import { definedTable } from './private/table';
@@ -33,7 +38,10 @@ export interface SiloTenantStackProps extends StackProps {
  *   unchanged), named `<product>-<stage>-silo-data-<tenantId>`, encrypted with
  * - the tenant's own KMS key (rotation on; deletion pending window from config) whose key policy lets
  *   only the tenant access role, in a session tagged with this tenant's id, use it — and only through
- *   DynamoDB. The account can administer the key but not use it for data.
+ *   DynamoDB. The account administers the key through IAM (the key policy delegates administration to
+ *   principals whose IAM policies allow it: the silo deployment role, limited to keys tagged
+ *   `tenantry:tenant-id`); it holds no data-use action and may create grants only for AWS services
+ *   (`kms:GrantIsForAWSResource`), so no account principal can grant itself use of the key.
  * Outputs: `TableName`, `KmsKeyArn`. Synthesized without the bootstrap-version rule (no assets, no
  * bootstrap needed; the local emulator's CloudFormation can create it). The table and the key are
  * deleted with the stack: erasure of a silo is DeleteStack (the key then waits out its pending window).
@@ -84,7 +92,6 @@ export class SiloTenantStack extends Stack {
             'kms:UntagResource',
             'kms:ScheduleKeyDeletion',
             'kms:CancelKeyDeletion',
-            'kms:CreateGrant',
             'kms:ListGrants',
             'kms:RevokeGrant',
             'kms:RetireGrant',
@@ -93,6 +100,13 @@ export class SiloTenantStack extends Stack {
             'kms:UpdateKeyDescription',
           ],
           resources: ['*'],
+        }),
+        new iam.PolicyStatement({
+          sid: 'AccountGrantsOnlyToAwsServices',
+          principals: [new iam.AccountRootPrincipal()],
+          actions: ['kms:CreateGrant'],
+          resources: ['*'],
+          conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
         }),
         new iam.PolicyStatement({
           sid: 'OnlyThisTenantUsesTheKeyThroughDynamoDB',
@@ -157,7 +171,7 @@ export class SiloTenantStack extends Stack {
     new CfnOutput(this, siloStackOutputs.kmsKeyArn, { value: key.keyArn });
     // The tenant's table and key carry its id and tier (cost allocation, inventory).
     for (const tagged of [table, key]) {
-      Tags.of(tagged).add('tenantry:tenant-id', tenantId.valueAsString);
+      Tags.of(tagged).add(SILO_TENANT_TAG, tenantId.valueAsString);
       Tags.of(tagged).add('tenantry:tier', tier.valueAsString);
     }
   }

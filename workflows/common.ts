@@ -1,5 +1,5 @@
 import { LIFECYCLE_EVENT_SOURCE, type LifecycleDetailType } from '../domain/lifecycle/events';
-import { siloStackOutputs, siloStackParameters } from '../domain/lifecycle/silo';
+import { SILO_TENANT_TAG, siloStackOutputs, siloStackParameters } from '../domain/lifecycle/silo';
 import type { Catcher, Jsonata, JsonTemplate, Retrier, State, TaskState } from './asl';
 
 /**
@@ -24,6 +24,8 @@ export const substitutionNames = [
   'SiloDeploymentRoleArn',
   'TenantAccessRoleArn',
   'DataMoverRoleArns',
+  /** Promotion's write freeze after MIGRATING, seconds: `writeFreezeSeconds(config)` (domain/lifecycle/write-freeze.ts). */
+  'WriteFreezeSeconds',
 ] as const;
 export type SubstitutionName = (typeof substitutionNames)[number];
 export type Substitutions = Record<SubstitutionName, string>;
@@ -110,8 +112,13 @@ export function failureExpr(state: string): Jsonata {
   return `{% ($c := $string($states.errorOutput.Cause); $m := $substring($c, 0, 1) = '{' ? $parse($c).errorMessage : $c; {'state': '${state}', 'error': $states.errorOutput.Error, 'cause': $substring($exists($m) ? $m : $c, 0, 600)}) %}`;
 }
 
-export function catchAll(state: string, next: string, assign: Record<string, JsonTemplate> = {}): Catcher {
-  return { ErrorEquals: ['States.ALL'], Next: next, Assign: { failure: failureExpr(state), ...assign } };
+export function catchAll(
+  state: string,
+  next: string,
+  assign: Record<string, JsonTemplate> = {},
+  errors: readonly string[] = ['States.ALL'],
+): Catcher {
+  return { ErrorEquals: [...errors], Next: next, Assign: { failure: failureExpr(state), ...assign } };
 }
 
 /** A catch-all that keeps `$failure` as it is (used on failure paths, where the first error is the story). */
@@ -238,7 +245,7 @@ export function siloProvisioningStates(o: StackFragmentOptions): Record<string, 
           },
           { ParameterKey: siloStackParameters.dataMoverRoleArns, ParameterValue: sub('DataMoverRoleArns') },
         ],
-        Tags: [{ Key: 'tenantry:tenant-id', Value: `{% ${o.tenantId} %}` }],
+        Tags: [{ Key: SILO_TENANT_TAG, Value: `{% ${o.tenantId} %}` }],
       },
       {
         flow: { Next: 'DescribeSiloStack' },

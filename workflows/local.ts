@@ -32,6 +32,12 @@ export interface LocalLifecycleOptions {
   readonly billingFinalFunction?: string;
   /** Extra environment for every lifecycle task function (e.g. smaller chunks in tests). */
   readonly extraFunctionEnv?: Record<string, string>;
+  /**
+   * The promotion's write freeze (`${WriteFreezeSeconds}`). Default 1: the local lifecycle has no API
+   * Gateway in front of it, so no authorizer cache to outlast; deployed stacks use
+   * `writeFreezeSeconds(config)` (domain/lifecycle/write-freeze.ts).
+   */
+  readonly writeFreezeSeconds?: number;
 }
 
 export interface LocalLifecycle {
@@ -129,9 +135,10 @@ export async function deployLifecycleLocally(options: LocalLifecycleOptions): Pr
     SiloTemplateUrl: templateUrl,
     SiloDeploymentRoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${resourceName(config, 'silo-deployment')}`,
     TenantAccessRoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${resourceName(config, 'tenant-runtime')}`,
-    DataMoverRoleArns: ['copy', 'verify']
+    DataMoverRoleArns: ['copy', 'verify', 'purge']
       .map((fn) => `arn:aws:iam::${LOCAL_ACCOUNT}:role/${functionName(lambdaFolders[fn as LambdaFunction])}`)
       .join(','),
+    WriteFreezeSeconds: String(options.writeFreezeSeconds ?? 1),
   };
 
   const sfn = new SFNClient(clientConfig);

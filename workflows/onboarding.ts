@@ -1,4 +1,5 @@
 import type { TenantryConfig } from '../domain/config';
+import { tenantUserAttributes } from '../domain/identity/claims';
 import { lifecycleDetailTypes } from '../domain/lifecycle/events';
 import type { Catcher, StateMachineDefinition } from './asl';
 import {
@@ -110,8 +111,8 @@ export function onboardingDefinition(config: TenantryConfig): StateMachineDefini
           UserAttributes: [
             { Name: 'email', Value: '{% $plan.adminEmail %}' },
             { Name: 'email_verified', Value: 'true' },
-            { Name: 'custom:tenantId', Value: '{% $plan.tenantId %}' },
-            { Name: 'custom:tier', Value: '{% $plan.tier %}' },
+            { Name: tenantUserAttributes.tenantId, Value: '{% $plan.tenantId %}' },
+            { Name: tenantUserAttributes.tier, Value: '{% $plan.tier %}' },
           ],
           DesiredDeliveryMediums: ['EMAIL'],
         },
@@ -131,8 +132,7 @@ export function onboardingDefinition(config: TenantryConfig): StateMachineDefini
         {
           flow: { Next: 'AdminIsOurs?' },
           assign: {
-            adminTenant:
-              "{% ($t := $states.result.UserAttributes[Name='custom:tenantId'].Value; $exists($t) ? $t : '') %}",
+            adminTenant: `{% ($t := $states.result.UserAttributes[Name='${tenantUserAttributes.tenantId}'].Value; $exists($t) ? $t : '') %}`,
           },
           catch: [toCompensation('CheckExistingAdmin')],
         },
@@ -179,6 +179,7 @@ export function onboardingDefinition(config: TenantryConfig): StateMachineDefini
         {
           action: 'set-placement',
           tenantId: '{% $plan.tenantId %}',
+          executionArn: EXECUTION_ARN,
           tier: '{% $plan.tier %}',
           isolation: 'silo',
           silo: `{% ${SILO_FROM_STACK} %}`,
@@ -273,6 +274,7 @@ export function onboardingDefinition(config: TenantryConfig): StateMachineDefini
         {
           action: 'set-placement',
           tenantId: '{% $plan.tenantId %}',
+          executionArn: EXECUTION_ARN,
           tier: '{% $plan.tier %}',
           isolation: '{% $plan.isolation %}',
           silo: null,

@@ -11,22 +11,34 @@ import {
   SILO_FROM_STACK,
   siloProvisioningStates,
   siloTeardownStates,
+  sub,
 } from './common';
 
 /**
  * Promotion pool → silo (input `{ tenantId, targetTier }`, the target tier's isolation must be silo).
  *
  *   Validate → SetMigrating (ACTIVE → MIGRATING: the authorizer makes the tenant read-only)
- *   → CreateSiloStack → DescribeSiloStack ⟲ Wait → PrepareCopy → CopyChunk ⟲ (checkpointed chunks)
+ *   → WriteFreeze (Wait `${WriteFreezeSeconds}` = writeFreezeSeconds(config): until no cached
+ *     read-write authorization is honoured any more) → CreateSiloStack → DescribeSiloStack ⟲ Wait → PrepareCopy → CopyChunk ⟲ (checkpointed chunks)
  *   → VerifyCopy (count + checksum, source vs silo) → SwitchCatalog (tier, isolation, silo references)
- *   → PreparePurge → PurgePoolChunk ⟲ → ActivateTenant (MIGRATING → ACTIVE) → EmitTenantPromoted
+ *   → PreparePurge → PurgePoolChunk ⟲ (deletes only items whose silo copy is identical, else
+ *     PurgeRefusedError → rollback) → ActivateTenant (MIGRATING → ACTIVE) → EmitTenantPromoted
  *
  * Rollback (any failure): [if the pool purge had started: RestoreChunk ⟲ copies the silo's items back
  * to the pool] → RevertCatalog (back to the pool tier, no silo) → RollbackSiloTeardown (key deletion
  * scheduled, stack deleted) → RestoreActive (MIGRATING → ACTIVE) → EmitPromotionFailed → PromotionFailed.
  * If the items cannot be restored to the pool, the promotion rolls forward instead (the catalog stays
  * on the verified silo, which holds every item) — data is never deleted from its last complete copy.
- * Either way the tenant ends ACTIVE: never left locked.
+ * Either way the tenant ends ACTIVE: never left locked. The restore never overwrites an item the pool
+ * still holds (it may be newer than its silo copy).
+ *
+ * Rejection (nothing changed): Validate fails, or SetMigrating finds the transition illegal or the
+ * record changed since Validate (`expectedVersion`: StaleLifecyclePlanError) — e.g. a concurrent
+ * promotion of the same tenant set MIGRATING, or even completed, in between; that run's work must not
+ * be undone, so this run emits `stage: rejected` and ends PromotionRejected touching neither catalog
+ * nor silo.
+ * Starters name promotion executions `promotionExecutionName(tenantId, catalogVersion)`
+ * (domain/lifecycle/execution-name.ts), so two concurrent starts for the same tenant collide on the name.
  *
  * Output: `{ tenantId, status: 'ACTIVE', tier, isolation: 'silo', silo, items, checksum }`.
  */
@@ -67,9 +79,29 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
           to: 'MIGRATING',
           reason: "{% 'promotion to ' & $plan.toTier %}",
           executionArn: EXECUTION_ARN,
+          expectedVersion: '{% $plan.version %}',
         },
-        { flow: { Next: 'CreateSiloStack' }, catch: [toRollback('SetMigrating')] },
+        {
+          flow: { Next: 'WriteFreeze' },
+          catch: [
+            catchAll('SetMigrating', 'EmitPromotionRejected', {}, [
+              'IllegalTransitionError',
+              'StaleLifecyclePlanError',
+            ]),
+            toRollback('SetMigrating'),
+          ],
+          comment: 'Illegal (e.g. a concurrent promotion holds MIGRATING): rejected, nothing is undone.',
+        },
       ),
+      WriteFreeze: {
+        Type: 'Wait',
+        QueryLanguage: 'JSONata', // asl-validator matches a JSONata Seconds only with the state's own QueryLanguage
+        Comment:
+          'Until the authorizer result cache and its catalog cache can no longer grant read-write (domain/lifecycle/write-freeze.ts).',
+        // A string literal keeps the placeholder valid JSONata before substitution.
+        Seconds: `{% $number('${sub('WriteFreezeSeconds')}') %}`,
+        Next: 'CreateSiloStack',
+      },
       ...siloProvisioningStates({
         stackName: '$plan.stackName',
         tenantId: '$plan.tenantId',
@@ -112,6 +144,7 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
         {
           action: 'set-placement',
           tenantId: '{% $plan.tenantId %}',
+          executionArn: EXECUTION_ARN,
           tier: '{% $plan.toTier %}',
           isolation: 'silo',
           silo: '{% $silo %}',
@@ -124,7 +157,7 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
         Assign: {
           stage: 'purging',
           purge:
-            "{% {'store': 'pool', 'tenantId': $plan.tenantId, 'startKey': null, 'purged': 0, 'done': false} %}",
+            "{% {'store': 'pool', 'tenantId': $plan.tenantId, 'startKey': null, 'purged': 0, 'done': false, 'verifiedAgainst': $silo.tableName} %}",
         },
         Next: 'PurgePoolChunk',
       },
@@ -232,6 +265,7 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
         {
           action: 'set-placement',
           tenantId: '{% $plan.tenantId %}',
+          executionArn: EXECUTION_ARN,
           tier: '{% $plan.fromTier %}',
           isolation: 'pool',
           silo: null,

@@ -1,10 +1,18 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { CatalogRepository } from '../catalog/repository';
-import type { IsolationModel } from '../config';
-import { TenantAlreadyExistsError } from '../errors';
+import { findTier, type IsolationModel, type TenantryConfig } from '../config';
+import { TenantAlreadyExistsError, ValidationError } from '../errors';
 import type { TenantStatus } from '../tenant/status';
-import { type NewTenant, newTenant, type SiloResources, type Tenant } from '../tenant/tenant';
+import {
+  type HistoryEntry,
+  type NewTenant,
+  newTenant,
+  type SiloResources,
+  type Tenant,
+  transition,
+} from '../tenant/tenant';
+import { StaleLifecyclePlanError } from './errors';
 
 /**
  * The catalog operations the lifecycle workflows perform. Status changes all go through
@@ -17,12 +25,19 @@ export interface CreatePendingResult {
   readonly tenant: Tenant;
   /** True when this execution had already created the record (a retried task). */
   readonly alreadyCreated: boolean;
+  /** True when the record was a FAILED tenant's, moved back to PENDING for this onboarding. */
+  readonly reonboarded: boolean;
 }
 
 /**
  * Registers the PENDING tenant with the execution ARN on its first history entry, conditionally
- * (never overwrites). If the record exists and was created by the same execution, returns it; if
- * anyone else created it, throws TenantAlreadyExistsError (the duplicate signup is recognised).
+ * (never overwrites). If the record exists:
+ * - created (or re-opened) by the same execution: returned as it is (a retried task);
+ * - FAILED (an earlier onboarding was compensated): re-onboarded — FAILED → PENDING through
+ *   `CatalogRepository.update` + the domain's status rules, with this execution's ARN, and the record
+ *   takes the new signup's name, tier, isolation and region (no silo references: the compensation
+ *   removed the silo);
+ * - anything else: TenantAlreadyExistsError (the duplicate signup is recognised).
  */
 export async function createPendingTenant(
   client: DynamoDBDocumentClient,
@@ -42,13 +57,34 @@ export async function createPendingTenant(
         ConditionExpression: 'attribute_not_exists(tenantId)',
       }),
     );
-    return { tenant, alreadyCreated: false };
+    return { tenant, alreadyCreated: false, reonboarded: false };
   } catch (error) {
     if (!(error instanceof ConditionalCheckFailedException)) throw error;
   }
   const existing = await repository.get(input.tenantId);
-  if (existing.history[0]?.executionArn === executionArn) return { tenant: existing, alreadyCreated: true };
-  throw new TenantAlreadyExistsError(input.tenantId);
+  if (openedBy(existing, executionArn)) return { tenant: existing, alreadyCreated: true, reonboarded: false };
+  if (existing.status !== 'FAILED') throw new TenantAlreadyExistsError(input.tenantId);
+  const reopened = await repository.update(input.tenantId, (current) => {
+    if (current.status !== 'FAILED') throw new TenantAlreadyExistsError(input.tenantId);
+    const moved = transition(current, 'PENDING', { at, executionArn, reason: 're-onboarding' });
+    const { silo: _silo, ...rest } = moved;
+    return {
+      ...rest,
+      name: base.name,
+      tier: base.tier,
+      isolation: base.isolation,
+      region: base.region,
+      ...(base.marketplace === undefined ? {} : { marketplace: base.marketplace }),
+    };
+  });
+  return { tenant: reopened, alreadyCreated: false, reonboarded: true };
+}
+
+/** Did this execution create the record, or re-open it (FAILED → PENDING), and is it still PENDING? */
+function openedBy(tenant: Tenant, executionArn: string): boolean {
+  if (tenant.history[0]?.executionArn === executionArn) return true;
+  const reopened = tenant.history.findLast((h) => h.from === 'FAILED' && h.to === 'PENDING');
+  return reopened?.executionArn === executionArn;
 }
 
 export interface TransitionRequest {
@@ -62,6 +98,11 @@ export interface TransitionRequest {
   readonly resume?: boolean;
   /** A missing tenant is not an error (compensation of a run that failed before creating it). */
   readonly allowMissing?: boolean;
+  /**
+   * Only transition from this catalog version (the one the workflow validated); otherwise
+   * StaleLifecyclePlanError. Checked after recognising this execution's own earlier change.
+   */
+  readonly expectedVersion?: number;
 }
 
 export interface TransitionResult {
@@ -87,9 +128,18 @@ export async function transitionTenant(
     return unchanged(current);
   }
   if (request.onlyFrom !== undefined && !request.onlyFrom.includes(current.status)) return unchanged(current);
+  const expected = request.expectedVersion;
+  if (expected !== undefined && current.version !== expected) {
+    throw new StaleLifecyclePlanError(request.tenantId, expected, current.version);
+  }
   const details: { executionArn: string; reason?: string } = { executionArn: request.executionArn };
   if (request.reason !== undefined) details.reason = request.reason;
-  const next = await repository.transition(request.tenantId, request.to, details);
+  const next = await repository.update(request.tenantId, (tenant) => {
+    if (expected !== undefined && tenant.version !== expected) {
+      throw new StaleLifecyclePlanError(request.tenantId, expected, tenant.version);
+    }
+    return transition(tenant, request.to, details);
+  });
   return { tenantId: next.tenantId, status: next.status, changed: true, version: next.version };
 }
 
@@ -104,24 +154,85 @@ export interface Placement {
   readonly silo: SiloResources | null;
 }
 
+/** Prefix of the `reason` of a placement history entry (status unchanged: `from` = `to`). */
+export const PLACEMENT_REASON_PREFIX = 'placement: ';
+
+/**
+ * Checks a placement against the configuration: the tier must exist and the isolation model must be
+ * the tier's; silo references only with the silo model (a silo tier without references is allowed:
+ * the compensation of a silo onboarding clears them). Throws ValidationError (never retried).
+ */
+export function validatePlacement(config: TenantryConfig, placement: Placement): void {
+  const tier = findTier(config, placement.tier);
+  if (tier === undefined) {
+    throw new ValidationError('placement', [
+      {
+        field: 'tier',
+        message: `unknown tier "${placement.tier}" (known: ${config.tiers.map((t) => t.name).join(', ')})`,
+      },
+    ]);
+  }
+  if (tier.isolation !== placement.isolation) {
+    throw new ValidationError('placement', [
+      {
+        field: 'isolation',
+        message: `tier ${tier.name} is ${tier.isolation}, not ${placement.isolation}`,
+      },
+    ]);
+  }
+  if (placement.isolation === 'pool' && placement.silo !== null) {
+    throw new ValidationError('placement', [
+      { field: 'silo', message: 'a pooled placement cannot carry silo references' },
+    ]);
+  }
+}
+
 /**
  * Records where the tenant is served from (tier, isolation model, silo references) — the catalog
- * switch of a promotion and its rollback, and the silo references of a silo onboarding. A no-op
- * (no version bump) when the record already says so.
+ * switch of a promotion and its rollback, and the silo references of a silo onboarding — after
+ * validating it against the configuration (`validatePlacement`). The change is audited: a history entry
+ * with the execution ARN, `from` = `to` = the unchanged status and `reason` `placement: <from> → <to>`.
+ * A no-op (no version bump, no entry) when the record already says so.
  */
 export async function setPlacement(
   repository: CatalogRepository,
+  config: TenantryConfig,
   tenantId: string,
   placement: Placement,
+  executionArn: string,
+  at: () => Date = () => new Date(),
 ): Promise<Tenant> {
+  validatePlacement(config, placement);
   const current = await repository.get(tenantId);
   if (samePlacement(current, placement)) return current;
   return repository.update(tenantId, (tenant) => {
     const { silo: _previous, ...rest } = tenant;
-    const next: Tenant = { ...rest, tier: placement.tier, isolation: placement.isolation };
+    const now = at().toISOString();
+    const entry: HistoryEntry = {
+      from: tenant.status,
+      to: tenant.status,
+      at: now,
+      reason:
+        `${PLACEMENT_REASON_PREFIX}${describePlacement(tenant.tier, tenant.isolation, tenant.silo ?? null)} → ${describePlacement(placement.tier, placement.isolation, placement.silo)}`.slice(
+          0,
+          500,
+        ),
+      executionArn,
+    };
+    const next: Tenant = {
+      ...rest,
+      tier: placement.tier,
+      isolation: placement.isolation,
+      updatedAt: now,
+      history: [...tenant.history, entry],
+    };
     if (placement.silo !== null) next.silo = placement.silo;
     return next;
   });
+}
+
+function describePlacement(tier: string, isolation: IsolationModel, silo: SiloResources | null): string {
+  return `${tier}/${isolation}${silo === null ? '' : ` (${silo.tableName})`}`;
 }
 
 function samePlacement(tenant: Tenant, placement: Placement): boolean {

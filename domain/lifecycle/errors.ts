@@ -52,3 +52,32 @@ export class SiloStackError extends TenantryError {
     });
   }
 }
+
+/**
+ * The pool purge of a promotion found items it may not delete: the tenant's pooled item has no copy in
+ * the silo, or its copy differs (written or changed after the copy was verified, e.g. through cached
+ * read-write access). Nothing of that page was deleted. Never retried: the promotion rolls back (the
+ * pool keeps the newer items; the restore never overwrites an item present in the pool).
+ */
+export class PurgeRefusedError extends TenantryError {
+  public constructor(tenantId: string, missing: number, differing: number, sample: readonly string[]) {
+    super(
+      `tenant ${tenantId}: refusing to purge the pool: ${missing} items have no silo copy and ${differing} differ from it (e.g. ${sample.join(', ')})`,
+      { tenantId, missing, differing, sample },
+    );
+  }
+}
+
+/**
+ * The tenant's record changed between a workflow's Validate and its first write (e.g. another
+ * promotion ran in between): the plan is stale. Never retried: the run is rejected and changes nothing.
+ */
+export class StaleLifecyclePlanError extends TenantryError {
+  public constructor(tenantId: string, expected: number, actual: number) {
+    super(`tenant ${tenantId} changed since it was validated (version ${expected}, now ${actual})`, {
+      tenantId,
+      expected,
+      actual,
+    });
+  }
+}

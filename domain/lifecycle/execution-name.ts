@@ -18,3 +18,20 @@ export function onboardingExecutionName(detail: unknown): string {
   const tenant = isTenantId(d.tenantId) ? d.tenantId : 'invalid';
   return `onboard-${tenant}-${digest}`;
 }
+
+/**
+ * Promotion and offboarding execution names: `<kind>-<tenantId>-v<catalog version>`, fixed per tenant
+ * and per catalog state. Every starter reads the tenant's record and names the run from its version:
+ * two concurrent starts for the same tenant read the same version and collide on the name (Step
+ * Functions refuses the second with ExecutionAlreadyExists, or returns the same run for the same
+ * input), while a re-run after a finished run gets a new name (every run changes the record). The
+ * workflow's own guard still applies if a starter does not follow this: a SetMigrating that finds the
+ * tenant already MIGRATING rejects the run without undoing anything.
+ */
+export function promotionExecutionName(tenantId: string, catalogVersion: number): string {
+  return `promote-${tenantId}-v${catalogVersion}`;
+}
+
+export function offboardingExecutionName(tenantId: string, catalogVersion: number): string {
+  return `offboard-${tenantId}-v${catalogVersion}`;
+}

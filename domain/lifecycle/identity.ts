@@ -8,6 +8,7 @@ import {
   ResourceNotFoundException,
   UserNotFoundException,
 } from '@aws-sdk/client-cognito-identity-provider';
+import { tenantUserAttributes } from '../identity/claims';
 import { tenantGroupName } from '../keys';
 import type { TenantId } from '../tenant/tenant-id';
 
@@ -23,7 +24,7 @@ export interface IdentityPurgeResult {
   readonly groupDeleted: boolean;
 }
 
-const TENANT_ATTRIBUTE = 'custom:tenantId';
+const TENANT_ATTRIBUTE = tenantUserAttributes.tenantId;
 
 export async function purgeTenantIdentities(
   client: CognitoIdentityProviderClient,

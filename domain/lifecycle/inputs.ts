@@ -57,6 +57,8 @@ export const promotionPlanSchema = z.object({
   toTier: z.string(),
   region,
   stackName: z.string(),
+  /** The catalog version Validate planned from; SetMigrating only proceeds from that version. */
+  version: z.number().int().nonnegative(),
 });
 export type PromotionPlan = z.infer<typeof promotionPlanSchema>;
 

@@ -88,6 +88,7 @@ export function planPromotion(config: TenantryConfig, tenant: Tenant, value: unk
     toTier: tier.name,
     region: tenant.region,
     stackName: siloStackName(config, tenant.tenantId),
+    version: tenant.version,
   };
 }
 

@@ -11,9 +11,15 @@ export const siloStackParameters = {
   tier: 'Tier',
   /** The role the authorizer assumes for the tenant; the only principal allowed to use its KMS key. */
   tenantAccessRoleArn: 'TenantAccessRoleArn',
-  /** Roles of the lifecycle tasks that copy and verify the tenant's items (comma-separated ARNs). */
+  /** Roles of the lifecycle tasks that copy, verify and purge-compare the tenant's items (comma-separated ARNs). */
   dataMoverRoleArns: 'DataMoverRoleArns',
 } as const;
+
+/**
+ * Tag carrying the tenant id on the silo stack and on its table and KMS key: IAM conditions on the
+ * silo deployment role (`aws:ResourceTag/…`, `aws:RequestTag/…`) rely on the key carrying it.
+ */
+export const SILO_TENANT_TAG = 'tenantry:tenant-id';
 
 export const siloStackOutputs = {
   tableName: 'TableName',

@@ -1,7 +1,10 @@
 import {
   type AttributeValue,
+  BatchGetItemCommand,
   BatchWriteItemCommand,
+  ConditionalCheckFailedException,
   type DynamoDBClient,
+  PutItemCommand,
   QueryCommand,
   type QueryCommandOutput,
   ScanCommand,
@@ -11,8 +14,8 @@ import { tenantOfPartitionKey } from '../keys';
 import { BY_TENANT_INDEX, POOLED_TENANT_ATTRIBUTE } from '../pooled-items';
 import { siloTableDefinition, tableDefinitions } from '../tables';
 import type { TenantId } from '../tenant/tenant-id';
-import { ChecksumAccumulator, type ItemTally } from './checksum';
-import { UnprocessedItemsError } from './errors';
+import { ChecksumAccumulator, canonicalJson, type ItemTally } from './checksum';
+import { PurgeRefusedError, UnprocessedItemsError } from './errors';
 
 /**
  * Reading, copying and deleting one tenant's items in a table keyed like the pooled table
@@ -224,6 +227,161 @@ export async function purgeTenantChunk(
   return { handled, foreign, nextKey: key };
 }
 
+/** DynamoDB's BatchGetItem limit. */
+export const BATCH_GET_LIMIT = 100;
+
+/**
+ * Strongly consistent reads of `keys` from `tableName` (batches of 100, UnprocessedKeys re-read until
+ * none remain, bounded like `batchWriteAll`). Returns the items found, by `keyString`.
+ */
+export async function batchGetAll(
+  client: DynamoDBClient,
+  tableName: string,
+  keys: readonly DynamoItem[],
+  options: BatchWriteOptions = {},
+): Promise<Map<string, DynamoItem>> {
+  const maxAttempts = options.maxAttempts ?? 12;
+  const baseDelayMs = options.baseDelayMs ?? 50;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const found = new Map<string, DynamoItem>();
+  let pending: DynamoItem[] = [...keys];
+  let stalled = 0;
+  while (pending.length > 0) {
+    const next: DynamoItem[] = [];
+    for (let offset = 0; offset < pending.length; offset += BATCH_GET_LIMIT) {
+      const batch = pending.slice(offset, offset + BATCH_GET_LIMIT);
+      const result = await client.send(
+        new BatchGetItemCommand({ RequestItems: { [tableName]: { Keys: batch, ConsistentRead: true } } }),
+      );
+      for (const item of result.Responses?.[tableName] ?? []) found.set(keyString(item), item);
+      next.push(...(result.UnprocessedKeys?.[tableName]?.Keys ?? []));
+    }
+    if (next.length === 0) break;
+    stalled = next.length < pending.length ? 0 : stalled + 1;
+    if (stalled >= maxAttempts) throw new UnprocessedItemsError(tableName, next.length, maxAttempts);
+    await sleep(Math.random() * Math.min(2_000, baseDelayMs * 2 ** stalled));
+    pending = next;
+  }
+  return found;
+}
+
+/**
+ * The purge of a promotion: deletes the tenant's pooled items from `startKey` on, but only those whose
+ * copy in `siloTableName` is present and identical. Each page is re-read from both tables with strongly
+ * consistent reads (the index may still show an older value) and compared attribute by attribute
+ * (canonical JSON); if any item of the page has no silo copy or a different one (written or changed
+ * after the copy was verified), nothing of the page is deleted and PurgeRefusedError is thrown — the
+ * promotion rolls back instead of losing that write. Items of earlier pages were deleted only after the
+ * same check, so the silo holds each of them unchanged.
+ *
+ * Residual window: a write landing between a page's consistent reads and its BatchWriteItem (one
+ * round trip) is not seen; the write freeze before the copy (write-freeze.ts) makes that require a
+ * tenant session still holding vended credentials.
+ */
+export async function purgeVerifiedTenantChunk(
+  client: DynamoDBClient,
+  pool: TenantTable,
+  siloTableName: string,
+  tenantId: TenantId,
+  startKey: StartKey,
+  options: ChunkOptions & BatchWriteOptions = {},
+): Promise<ChunkResult> {
+  const maxItems = options.maxItems ?? 2_500;
+  let handled = 0;
+  let foreign = 0;
+  let key = startKey;
+  do {
+    const page = await readTenantPage(client, pool, tenantId, key, options.pageSize ?? maxItems);
+    const keys = page.items.map(keyOf);
+    const [current, copies] = await Promise.all([
+      batchGetAll(client, pool.name, keys, options),
+      batchGetAll(client, siloTableName, keys, options),
+    ]);
+    const missing: string[] = [];
+    const differing: string[] = [];
+    const deletable: DynamoItem[] = [];
+    for (const itemKey of keys) {
+      const id = keyString(itemKey);
+      const item = current.get(id);
+      if (item === undefined) continue; // already gone (a retried chunk)
+      if (!ownedBy(item, tenantId)) continue;
+      const copy = copies.get(id);
+      if (copy === undefined) missing.push(id);
+      else if (canonicalJson(copy) !== canonicalJson(item)) differing.push(id);
+      else deletable.push(itemKey);
+    }
+    if (missing.length + differing.length > 0) {
+      throw new PurgeRefusedError(
+        tenantId,
+        missing.length,
+        differing.length,
+        [...missing, ...differing].slice(0, 3),
+      );
+    }
+    await batchWriteAll(
+      client,
+      pool.name,
+      deletable.map((Key) => ({ DeleteRequest: { Key } })),
+      options,
+    );
+    handled += deletable.length;
+    foreign += page.foreign;
+    key = page.nextKey;
+  } while (key !== null && handled < maxItems && !(options.deadline?.() ?? false));
+  return { handled, foreign, nextKey: key };
+}
+
+/**
+ * The restore of a promotion's rollback: copies the tenant's silo items back to the pool, but never
+ * over an item the pool still holds (conditional PutItem `attribute_not_exists`): an item the purge
+ * refused to delete may be newer than its silo copy. Returns `handled` = items put back.
+ */
+export async function restoreTenantChunk(
+  client: DynamoDBClient,
+  silo: TenantTable,
+  poolTableName: string,
+  tenantId: TenantId,
+  startKey: StartKey,
+  options: ChunkOptions & { readonly parallel?: number } = {},
+): Promise<ChunkResult & { kept: number }> {
+  const maxItems = options.maxItems ?? 2_500;
+  const parallel = options.parallel ?? BATCH_WRITE_LIMIT;
+  let handled = 0;
+  let kept = 0;
+  let foreign = 0;
+  let key = startKey;
+  do {
+    const page = await readTenantPage(client, silo, tenantId, key, options.pageSize ?? maxItems);
+    for (let offset = 0; offset < page.items.length; offset += parallel) {
+      const results = await Promise.all(
+        page.items.slice(offset, offset + parallel).map(async (Item) => {
+          try {
+            await client.send(
+              new PutItemCommand({
+                TableName: poolTableName,
+                Item,
+                ConditionExpression: 'attribute_not_exists(#pk)',
+                ExpressionAttributeNames: { '#pk': PK },
+              }),
+            );
+            return true;
+          } catch (error) {
+            if (error instanceof ConditionalCheckFailedException) return false;
+            throw error;
+          }
+        }),
+      );
+      for (const put of results) {
+        if (put) handled += 1;
+        else kept += 1;
+      }
+    }
+    foreign += page.foreign;
+    key = page.nextKey;
+  } while (key !== null && handled + kept < maxItems && !(options.deadline?.() ?? false));
+  return { handled, kept, foreign, nextKey: key };
+}
+
 export interface TallyOptions {
   readonly pageSize?: number;
   /**
@@ -310,6 +468,10 @@ export async function tenantPartitions(
     else foreign += 1;
     after = pk;
   }
+}
+
+function keyString(item: DynamoItem): string {
+  return JSON.stringify([item[PK]?.S, item[SK]?.S]);
 }
 
 function keyOf(item: DynamoItem): DynamoItem {

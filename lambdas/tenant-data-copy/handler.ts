@@ -7,13 +7,19 @@ import { ValidationError } from '../../domain/errors';
 import { parseInput } from '../../domain/lifecycle/plan';
 import { deadlineOf, lifecycleLogger, type RemainingTime, withTenant } from '../../domain/lifecycle/runtime';
 import { siloTableName } from '../../domain/lifecycle/silo';
-import { copyTenantChunk, pooledTable, siloTable } from '../../domain/lifecycle/tenant-items';
+import {
+  copyTenantChunk,
+  pooledTable,
+  restoreTenantChunk,
+  siloTable,
+} from '../../domain/lifecycle/tenant-items';
 import { tenantIdSchema } from '../../domain/tenant/tenant-id';
 
 /**
  * Copies one chunk of a tenant's items between the pooled table and the tenant's silo table (either
  * direction: promotion, or restoring the pool on rollback) and returns the cursor of the next chunk.
- * The silo table must be the tenant's own (its name is derived from the tenant id).
+ * The silo table must be the tenant's own (its name is derived from the tenant id). The restore
+ * (`silo-to-pool`) never overwrites an item the pool still holds: it may be newer than its silo copy.
  */
 const env = readEnv({
   POOLED_TABLE_NAME: envVar.name(),
@@ -44,18 +50,29 @@ export const handler = async (event: unknown, context?: RemainingTime) => {
         },
       ]);
     }
-    const [source, target] =
+    const options = { maxItems: env.COPY_CHUNK_ITEMS, deadline: deadlineOf(context) };
+    const result =
       cursor.direction === 'pool-to-silo'
-        ? [pooledTable(env.POOLED_TABLE_NAME), expected]
-        : [siloTable(expected), env.POOLED_TABLE_NAME];
-    const result = await copyTenantChunk(client, source, target, cursor.tenantId, cursor.startKey, {
-      maxItems: env.COPY_CHUNK_ITEMS,
-      deadline: deadlineOf(context),
-    });
+        ? await copyTenantChunk(
+            client,
+            pooledTable(env.POOLED_TABLE_NAME),
+            expected,
+            cursor.tenantId,
+            cursor.startKey,
+            options,
+          )
+        : await restoreTenantChunk(
+            client,
+            siloTable(expected),
+            env.POOLED_TABLE_NAME,
+            cursor.tenantId,
+            cursor.startKey,
+            options,
+          );
     logger.info('copied chunk', {
       direction: cursor.direction,
       items: result.handled,
-      retried: result.retried,
+      ...('retried' in result ? { retried: result.retried } : { keptNewerInPool: result.kept }),
     });
     if (result.foreign > 0) {
       // Listed under this tenant's id but keyed under another tenant's partition: never copied.

@@ -25,6 +25,7 @@ const requestSchema = z.object({
   onlyFrom: z.array(status).optional(),
   resume: z.boolean().optional(),
   allowMissing: z.boolean().optional(),
+  expectedVersion: z.number().int().nonnegative().optional(),
 });
 
 export const handler = async (event: unknown) => {

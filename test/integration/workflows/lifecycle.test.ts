@@ -239,10 +239,15 @@ describe('promotion and offboarding', () => {
       tier: 'enterprise',
       silo: output.silo,
     });
-    expect(tenant.history.slice(-2).map((e) => [e.from, e.to, e.executionArn])).toEqual([
+    // every change audited with the execution ARN, the catalog switch as a placement entry
+    expect(tenant.history.slice(-3).map((e) => [e.from, e.to, e.executionArn])).toEqual([
       ['ACTIVE', 'MIGRATING', result.executionArn],
+      ['MIGRATING', 'MIGRATING', result.executionArn],
       ['MIGRATING', 'ACTIVE', result.executionArn],
     ]);
+    expect(tenant.history.at(-2)?.reason).toBe(
+      `placement: pro/pool → enterprise/silo (${siloTable('grower')})`,
+    );
     expect(eventsOf(await h.events(), 'TenantPromoted', 'grower')[0]?.detail).toMatchObject({
       items: 120,
       checksum: before.checksum,

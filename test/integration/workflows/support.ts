@@ -23,12 +23,13 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { documentClient } from '../../../domain/aws/clients';
 import { CatalogRepository } from '../../../domain/catalog/repository';
 import { defaultConfig, type TenantryConfig } from '../../../domain/config';
+import { tenantUserAttributes } from '../../../domain/identity/claims';
 import { siloStackName } from '../../../domain/keys';
 import { ChecksumAccumulator, type ItemTally } from '../../../domain/lifecycle/checksum';
 import { siloTableName } from '../../../domain/lifecycle/silo';
 import { pooledItem } from '../../../domain/pooled-items';
 import type { Tenant } from '../../../domain/tenant/tenant';
-import type { StateMachineDefinition, TaskState } from '../../../workflows/asl';
+import type { State, StateMachineDefinition, TaskState } from '../../../workflows/asl';
 import { buildDefinition, type WorkflowName } from '../../../workflows/index';
 import {
   deployLifecycleLocally,
@@ -267,7 +268,7 @@ export async function userTenant(h: Harness, username: string): Promise<string |
     const user = await h.cognito.send(
       new AdminGetUserCommand({ UserPoolId: h.life.userPoolId, Username: username }),
     );
-    return user.UserAttributes?.find((a) => a.Name === 'custom:tenantId')?.Value ?? '';
+    return user.UserAttributes?.find((a) => a.Name === tenantUserAttributes.tenantId)?.Value ?? '';
   } catch (error) {
     if (error instanceof Error && error.name === 'UserNotFoundException') return null;
     throw error;
@@ -321,4 +322,71 @@ export function eventsOf(
   tenantId: string,
 ): LifecycleEvent[] {
   return events.filter((e) => e.detailType === detailType && e.detail.tenantId === tenantId);
+}
+
+export { forwardTaskStates, taskStates } from './states';
+
+/**
+ * A copy of a workflow with a Wait of `seconds` inserted after `afterState` (a pause a test uses to act
+ * between two steps, e.g. write to the pool after the copy was verified). Every other state is the
+ * real definition. The pause state is named `TestPause`.
+ */
+export async function machineWithPause(
+  h: Harness,
+  workflow: WorkflowName,
+  afterState: string,
+  seconds: number,
+): Promise<string> {
+  const definition = structuredClone(buildDefinition(workflow, config)) as StateMachineDefinition;
+  const states = definition.States as Record<string, State & { Next?: string }>;
+  const state = states[afterState];
+  if (state === undefined || typeof state.Next !== 'string') {
+    throw new Error(`${workflow} has no state ${afterState} with a Next`);
+  }
+  states.TestPause = { Type: 'Wait', Seconds: seconds, Next: state.Next } as State;
+  state.Next = 'TestPause';
+  return h.life.createStateMachine(
+    `${workflow}-pause-${afterState.replace(/[^A-Za-z0-9]/g, '')}-${Date.now()}`.slice(0, 80),
+    definition,
+  );
+}
+
+/** Starts an execution without waiting for it; `wait()` waits for its end like `run`. */
+export async function start(
+  h: Harness,
+  machine: WorkflowName | string,
+  input: unknown,
+  name = `test-${Date.now()}-${++runCounter}`,
+): Promise<{ executionArn: string; wait: (timeoutMs?: number) => Promise<Run> }> {
+  const started = Date.now();
+  const arn = machine.startsWith('arn:') ? machine : h.life.stateMachineArns[machine as WorkflowName];
+  const { executionArn } = await h.sfn.send(
+    new StartExecutionCommand({ stateMachineArn: arn, name, input: JSON.stringify(input) }),
+  );
+  const id = executionArn as string;
+  return {
+    executionArn: id,
+    wait: async (timeoutMs = 90_000) => {
+      const out = await waitForExecution(h.sfn, id, timeoutMs);
+      return {
+        executionArn: id,
+        status: out.status as string,
+        output: out.output ? (JSON.parse(out.output) as Record<string, unknown>) : null,
+        error: out.error,
+        cause: out.cause,
+        path: await executionPath(h.sfn, id),
+        ms: Date.now() - started,
+      };
+    },
+  };
+}
+
+/** Waits until the execution has entered `state` (polls its history). */
+export async function waitForState(h: Harness, executionArn: string, state: string, timeoutMs = 60_000) {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if ((await executionPath(h.sfn, executionArn)).includes(state)) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${executionArn} did not reach ${state} within ${timeoutMs} ms`);
 }

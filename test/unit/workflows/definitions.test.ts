@@ -85,6 +85,8 @@ describe.each(workflowNames)('the %s definition', (name) => {
       'IllegalTransitionError',
       'TenantAlreadyExistsError',
       'DataVerificationError',
+      'PurgeRefusedError',
+      'StaleLifecyclePlanError',
     ]) {
       expect(retried).not.toContain(error);
     }
@@ -145,6 +147,19 @@ describe('checkDefinition', () => {
 });
 
 describe('onboarding definition', () => {
+  it('freezes writes after SetMigrating for the substituted WriteFreezeSeconds, and rejects a stale or illegal SetMigrating', () => {
+    const promotion = buildDefinition('promotion', defaultConfig);
+    const states = promotion.States as unknown as Record<string, Record<string, unknown>>;
+    expect(states.SetMigrating?.Next).toBe('WriteFreeze');
+    expect(states.WriteFreeze).toMatchObject({ Type: 'Wait', Next: 'CreateSiloStack' });
+    expect(usedSubstitutions(JSON.stringify(states.WriteFreeze))).toEqual(['WriteFreezeSeconds']);
+    const [first] = (states.SetMigrating?.Catch ?? []) as { ErrorEquals: string[]; Next: string }[];
+    expect(first).toMatchObject({
+      ErrorEquals: ['IllegalTransitionError', 'StaleLifecyclePlanError'],
+      Next: 'EmitPromotionRejected',
+    });
+  });
+
   it('polls the silo stack with the configured interval and bound', () => {
     const config = {
       ...defaultConfig,

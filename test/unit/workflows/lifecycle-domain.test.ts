@@ -20,10 +20,19 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { CatalogRepository } from '../../../domain/catalog/repository';
 import { defaultConfig } from '../../../domain/config';
 import { IllegalTransitionError, TenantAlreadyExistsError, ValidationError } from '../../../domain/errors';
+import { tenantUserAttributes } from '../../../domain/identity/claims';
 import { createPendingTenant, setPlacement, transitionTenant } from '../../../domain/lifecycle/catalog-ops';
 import { ChecksumAccumulator, canonicalJson } from '../../../domain/lifecycle/checksum';
-import { LifecyclePreconditionError, UnprocessedItemsError } from '../../../domain/lifecycle/errors';
-import { onboardingExecutionName } from '../../../domain/lifecycle/execution-name';
+import {
+  LifecyclePreconditionError,
+  StaleLifecyclePlanError,
+  UnprocessedItemsError,
+} from '../../../domain/lifecycle/errors';
+import {
+  offboardingExecutionName,
+  onboardingExecutionName,
+  promotionExecutionName,
+} from '../../../domain/lifecycle/execution-name';
 import { purgeTenantIdentities } from '../../../domain/lifecycle/identity';
 import { planOffboarding, planOnboarding, planPromotion } from '../../../domain/lifecycle/plan';
 import {
@@ -195,6 +204,14 @@ describe('ChecksumAccumulator', () => {
   });
 });
 
+describe('promotion and offboarding execution names', () => {
+  it('are fixed per tenant and catalog version', () => {
+    expect(promotionExecutionName('acme', 7)).toBe('promote-acme-v7');
+    expect(offboardingExecutionName('acme', 7)).toBe('offboard-acme-v7');
+    expect(promotionExecutionName('acme', 8)).not.toBe(promotionExecutionName('acme', 7));
+  });
+});
+
 describe('onboardingExecutionName', () => {
   const signup = { tenantId: 'acme', name: 'Acme', tier: 'pro', adminEmail: 'a@acme.example' };
   it('is the same for the same signup and differs for another signup of the same tenant', () => {
@@ -265,6 +282,7 @@ describe('planning', () => {
       fromTier: 'pro',
       toTier: 'enterprise',
       stackName: 'tenantry-dev-silo-acme',
+      version: 0,
     });
     expect(() =>
       planPromotion(defaultConfig, tenant('ACTIVE'), { tenantId: 'acme', targetTier: 'business' }),
@@ -353,6 +371,28 @@ describe('catalog operations', () => {
     ).rejects.toThrow(IllegalTransitionError);
   });
 
+  it('refuses a transition from a record changed since the workflow validated it (expectedVersion)', async () => {
+    const active = transition(newTenant(input), 'ACTIVE', { executionArn: arnA });
+    docs.on(GetCommand).resolves({ Item: { ...active, version: 4 } });
+    docs.on(PutCommand).resolves({});
+    await expect(
+      transitionTenant(repository, {
+        tenantId: 'acme',
+        to: 'MIGRATING',
+        executionArn: 'b',
+        expectedVersion: 3,
+      }),
+    ).rejects.toThrow(StaleLifecyclePlanError);
+    expect(docs.commandCalls(PutCommand)).toHaveLength(0);
+    const moved = await transitionTenant(repository, {
+      tenantId: 'acme',
+      to: 'MIGRATING',
+      executionArn: 'b',
+      expectedVersion: 4,
+    });
+    expect(moved).toMatchObject({ changed: true, status: 'MIGRATING', version: 5 });
+  });
+
   it('treats a missing tenant as nothing to do only when asked to', async () => {
     docs.on(GetCommand).resolves({});
     expect(
@@ -378,11 +418,96 @@ describe('catalog operations', () => {
     };
     docs.on(GetCommand).resolves({ Item: onSilo });
     docs.on(PutCommand).resolves({});
-    await setPlacement(repository, 'acme', { tier: 'enterprise', isolation: 'silo', silo });
+    await setPlacement(
+      repository,
+      defaultConfig,
+      'acme',
+      { tier: 'enterprise', isolation: 'silo', silo },
+      arnA,
+    );
     expect(docs.commandCalls(PutCommand)).toHaveLength(0);
-    const back = await setPlacement(repository, 'acme', { tier: 'pro', isolation: 'pool', silo: null });
+    const back = await setPlacement(
+      repository,
+      defaultConfig,
+      'acme',
+      { tier: 'pro', isolation: 'pool', silo: null },
+      arnA,
+    );
     expect(back).toMatchObject({ tier: 'pro', isolation: 'pool' });
     expect(back.silo).toBeUndefined();
+    // audited: a history entry with the execution ARN, status unchanged
+    expect(back.history.at(-1)).toMatchObject({
+      from: 'ACTIVE',
+      to: 'ACTIVE',
+      executionArn: arnA,
+      reason: 'placement: enterprise/silo (t) → pro/pool',
+    });
+    expect(back.history).toHaveLength(onSilo.history.length + 1);
+  });
+
+  it('refuses a placement the configuration does not allow, without writing', async () => {
+    docs.on(GetCommand).resolves({ Item: transition(newTenant(input), 'ACTIVE') });
+    docs.on(PutCommand).resolves({});
+    const silo = { stackId: 's', tableName: 't', kmsKeyArn: 'k' };
+    await expect(
+      setPlacement(repository, defaultConfig, 'acme', { tier: 'platinum', isolation: 'silo', silo }, arnA),
+    ).rejects.toThrow('unknown tier "platinum"');
+    await expect(
+      setPlacement(repository, defaultConfig, 'acme', { tier: 'pro', isolation: 'silo', silo }, arnA),
+    ).rejects.toThrow('tier pro is pool, not silo');
+    await expect(
+      setPlacement(
+        repository,
+        defaultConfig,
+        'acme',
+        { tier: 'enterprise', isolation: 'pool', silo: null },
+        arnA,
+      ),
+    ).rejects.toThrow(ValidationError);
+    expect(docs.commandCalls(PutCommand)).toHaveLength(0);
+  });
+
+  it('re-onboards a FAILED tenant: FAILED → PENDING with this execution, the new signup, no silo', async () => {
+    const failed = {
+      ...transition(newTenant(input), 'FAILED', { executionArn: 'arn:first', reason: 'X: boom' }),
+      silo: { stackId: 's', tableName: 't', kmsKeyArn: 'k' },
+    };
+    docs.on(PutCommand, { ConditionExpression: 'attribute_not_exists(tenantId)' }).rejects(conflict());
+    docs.on(PutCommand, { ConditionExpression: 'version = :expected' }).resolves({});
+    docs.on(GetCommand).resolves({ Item: failed });
+    const again = { ...input, name: 'Acme Again', tier: 'enterprise', isolation: 'silo' as const };
+    const result = await createPendingTenant(client, 'catalog', repository, again, 'arn:second');
+    expect(result).toMatchObject({ alreadyCreated: false, reonboarded: true });
+    expect(result.tenant).toMatchObject({
+      status: 'PENDING',
+      name: 'Acme Again',
+      tier: 'enterprise',
+      isolation: 'silo',
+      version: failed.version + 1,
+    });
+    expect(result.tenant.silo).toBeUndefined();
+    expect(result.tenant.history.at(-1)).toMatchObject({
+      from: 'FAILED',
+      to: 'PENDING',
+      executionArn: 'arn:second',
+    });
+    // the same execution retrying its create: recognised, no second write
+    docs.on(GetCommand).resolves({ Item: result.tenant });
+    const retried = await createPendingTenant(client, 'catalog', repository, again, 'arn:second');
+    expect(retried).toMatchObject({ alreadyCreated: true, reonboarded: false });
+    expect(docs.commandCalls(PutCommand, { ConditionExpression: 'version = :expected' })).toHaveLength(1);
+    // another execution: the tenant is PENDING again, not FAILED → a duplicate
+    await expect(createPendingTenant(client, 'catalog', repository, again, 'arn:third')).rejects.toThrow(
+      TenantAlreadyExistsError,
+    );
+  });
+
+  it('does not re-open a tenant that is not FAILED', async () => {
+    docs.on(PutCommand).rejects(conflict());
+    docs.on(GetCommand).resolves({ Item: transition(newTenant(input), 'ACTIVE', { executionArn: arnA }) });
+    await expect(createPendingTenant(client, 'catalog', repository, input, 'arn:other')).rejects.toThrow(
+      TenantAlreadyExistsError,
+    );
   });
 });
 
@@ -392,7 +517,7 @@ describe('purgeTenantIdentities', () => {
   beforeEach(() => cognito.reset());
   const user = (name: string, tenant: string) => ({
     Username: name,
-    Attributes: [{ Name: 'custom:tenantId', Value: tenant }],
+    Attributes: [{ Name: tenantUserAttributes.tenantId, Value: tenant }],
   });
 
   it("deletes the tenant's users (paginated) and group, never another tenant's user", async () => {
@@ -400,9 +525,10 @@ describe('purgeTenantIdentities', () => {
       .on(ListUsersInGroupCommand)
       .resolvesOnce({ Users: [user('a@x', 'acme')], NextToken: 'n' })
       .resolvesOnce({ Users: [user('b@x', 'acme'), user('intruder@x', 'other')] });
-    cognito
-      .on(AdminGetUserCommand)
-      .resolves({ Username: 'admin@x', UserAttributes: [{ Name: 'custom:tenantId', Value: 'other' }] });
+    cognito.on(AdminGetUserCommand).resolves({
+      Username: 'admin@x',
+      UserAttributes: [{ Name: tenantUserAttributes.tenantId, Value: 'other' }],
+    });
     const result = await purgeTenantIdentities(client, 'pool', 'acme', ['admin@x']);
     expect(result).toEqual({ deletedUsers: 2, skippedUsers: 2, groupDeleted: true });
     expect(cognito.commandCalls(AdminDisableUserCommand).map((c) => c.args[0].input.Username)).toEqual([

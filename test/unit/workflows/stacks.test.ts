@@ -76,6 +76,16 @@ describe('silo tenant stack template', () => {
     }
     expect(JSON.stringify(useStatements[0]?.Condition)).toContain('aws:PrincipalTag/tenantId');
   });
+
+  it('lets the account create grants on the key only for AWS services', () => {
+    const [key] = byType('AWS::KMS::Key');
+    const policy = key?.Properties.KeyPolicy as { Statement: Record<string, unknown>[] };
+    const rootGrants = policy.Statement.filter(
+      (s) =>
+        JSON.stringify(s.Principal).includes(':root') && JSON.stringify(s.Action).includes('kms:CreateGrant'),
+    );
+    expect(rootGrants.map((s) => s.Condition)).toEqual([{ Bool: { 'kms:GrantIsForAWSResource': 'true' } }]);
+  });
 });
 
 describe('LifecycleStack', () => {
@@ -116,6 +126,27 @@ describe('LifecycleStack', () => {
       for (const name of used) expect(Object.keys(props.DefinitionSubstitutions)).toContain(name);
     }
     template.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs22.x' });
+  });
+
+  it('scopes CreateStack to the silo template and key administration to tenant-tagged keys', () => {
+    type Statement = { Action: string | string[]; Condition?: Record<string, Record<string, unknown>> };
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (p) => (p.Properties as { PolicyDocument: { Statement: Statement[] } }).PolicyDocument.Statement,
+    );
+    const withAction = (action: string) =>
+      statements.filter((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]).includes(action));
+    const createStack = withAction('cloudformation:CreateStack');
+    expect(createStack).toHaveLength(2); // onboarding and promotion
+    for (const s of createStack)
+      expect(Object.keys(s.Condition?.StringEquals ?? {})).toEqual(['cloudformation:TemplateUrl']);
+    for (const action of ['kms:PutKeyPolicy', 'kms:CreateGrant']) {
+      const found = withAction(action);
+      expect(found).toHaveLength(1);
+      expect(found[0]?.Condition).toEqual({ Null: { 'aws:ResourceTag/tenantry:tenant-id': 'false' } });
+    }
+    const schedule = withAction('kms:ScheduleKeyDeletion');
+    expect(schedule).toHaveLength(2); // silo deployment role (tag), silo-deprovision (silo alias)
+    for (const s of schedule) expect(s.Condition).toBeDefined();
   });
 
   it('grants no wildcard actions anywhere', () => {
