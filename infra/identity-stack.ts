@@ -17,7 +17,13 @@ import {
   tenantRuntimeRolePolicy,
 } from '../domain/identity/session-policy';
 import { DEFAULT_SESSION_SECONDS } from '../domain/identity/token-vending';
-import { planLimitCacheSeconds, stepSeconds } from '../domain/identity/usage-limit';
+import {
+  AUTHORIZER_CATALOG_CACHE_SECONDS,
+  defaultAuthorizerResultCacheSeconds,
+  maxAuthorizerResultCacheSeconds,
+  planLimitCacheSeconds,
+  stepSeconds,
+} from '../domain/identity/usage-limit';
 import {
   QUOTA_EXHAUSTED_PLAN,
   quotaExhaustedKeyValue,
@@ -64,8 +70,9 @@ export class IdentityStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     // Plan-limit cache + authorizer result cache together stay within one cumulative step.
-    const resultCacheBudget = stepSeconds(config) - planLimitCacheSeconds(config);
-    const cacheTtl = props.authorizerCacheTtl ?? Duration.seconds(Math.min(60, resultCacheBudget));
+    const resultCacheBudget = maxAuthorizerResultCacheSeconds(config);
+    const cacheTtl =
+      props.authorizerCacheTtl ?? Duration.seconds(defaultAuthorizerResultCacheSeconds(config));
     if (cacheTtl.toSeconds() > resultCacheBudget) {
       throw new ConfigurationError([
         {
@@ -166,7 +173,7 @@ export class IdentityStack extends Stack {
         POOLED_TABLE_ARN: props.pooledTable.tableArn,
         TENANT_BUCKET_NAME: props.tenantDataBucket.bucketName,
         COUNTERS_TABLE_NAME: props.countersTable.tableName,
-        CATALOG_CACHE_SECONDS: '30',
+        CATALOG_CACHE_SECONDS: String(AUTHORIZER_CATALOG_CACHE_SECONDS),
         USAGE_CACHE_SECONDS: String(planLimitCacheSeconds(config)),
         CREDENTIALS_MIN_REMAINING_SECONDS: String(cacheTtl.toSeconds() + 120),
         POWERTOOLS_SERVICE_NAME: 'authorizer',

@@ -21,6 +21,22 @@ export function planLimitCacheSeconds(config: TenantryConfig): number {
   return Math.max(1, Math.floor(stepSeconds(config) / 2));
 }
 
+/**
+ * The longest API Gateway authorizer result cache the identity stack accepts: what is left of one
+ * metering step after the plan-limit cache, so a plan-limit crossing answers 429 within one step.
+ */
+export function maxAuthorizerResultCacheSeconds(config: TenantryConfig): number {
+  return stepSeconds(config) - planLimitCacheSeconds(config);
+}
+
+/** The authorizer result cache the identity stack uses unless told otherwise. */
+export function defaultAuthorizerResultCacheSeconds(config: TenantryConfig): number {
+  return Math.min(60, maxAuthorizerResultCacheSeconds(config));
+}
+
+/** How long the authorizer (and the pre-token trigger) cache a catalog entry. */
+export const AUTHORIZER_CATALOG_CACHE_SECONDS = 30;
+
 /** One cumulative metering step, in seconds: how often the near-real-time counters change. */
 export function stepSeconds(config: TenantryConfig): number {
   return config.metering.cumulativeStepMinutes * 60;

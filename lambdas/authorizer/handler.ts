@@ -15,6 +15,7 @@ import { authorizerResultContext } from '../../domain/identity/request-context';
 import { cachedTenantLookup } from '../../domain/identity/tenant-lookup';
 import { TokenVendingMachine } from '../../domain/identity/token-vending';
 import {
+  AUTHORIZER_CATALOG_CACHE_SECONDS,
   allowAllUsage,
   cachedUsageLimitCheck,
   planLimitCacheSeconds,
@@ -50,7 +51,7 @@ export const authorizerEnvShape = {
   TENANT_RUNTIME_ROLE_ARN: envVar.arn(),
   /** Metering counters; when set, plan limits are enforced from today's running totals. */
   COUNTERS_TABLE_NAME: envVar.name().optional(),
-  CATALOG_CACHE_SECONDS: envVar.seconds(30),
+  CATALOG_CACHE_SECONDS: envVar.seconds(AUTHORIZER_CATALOG_CACHE_SECONDS),
   /** Default: one cumulative metering step (`planLimitCacheSeconds(config)`). */
   USAGE_CACHE_SECONDS: z.coerce.number().int().nonnegative().optional(),
   CREDENTIALS_MIN_REMAINING_SECONDS: envVar.seconds(180),

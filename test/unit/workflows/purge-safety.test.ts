@@ -100,10 +100,11 @@ describe('restoreTenantChunk (rollback restore)', () => {
 });
 
 describe('writeFreezeSeconds', () => {
-  it('outlasts the authorizer result cache (60 s) and its catalog cache (30 s), with a margin', () => {
-    // default config: 1-minute metering step → result cache min(60, 60 - 30) = 30 s
+  it('outlasts the longest authorizer result cache the stack accepts and the catalog cache (30 s), with a margin', () => {
+    // default config: 1-minute step → plan-limit cache 30 s, result cache at most 60 - 30 = 30 s
     expect(writeFreezeSeconds(defaultConfig)).toBe(30 + 30 + 5);
+    // 5-minute step → plan-limit cache 150 s, result cache at most 300 - 150 = 150 s (default 60, may be raised)
     const slowSteps = { ...defaultConfig, metering: { ...defaultConfig.metering, cumulativeStepMinutes: 5 } };
-    expect(writeFreezeSeconds(slowSteps)).toBe(60 + 30 + 5);
+    expect(writeFreezeSeconds(slowSteps)).toBe(150 + 30 + 5);
   });
 });
