@@ -205,8 +205,11 @@ export async function lifecycleDemo(
 
 function describeTenant(t: Tenant): string {
   const silo = t.silo ? ` silo table ${t.silo.tableName}` : '';
-  const history = t.history.map((h) => h.to).join('→');
-  return `${t.status} tier=${t.tier} isolation=${t.isolation}${silo} v${t.version} history ${history}`;
+  // Placement changes (tier, isolation, silo references) are audited with from = to.
+  const moves = t.history.filter((h) => h.from !== h.to).map((h) => h.to);
+  const placements = t.history.length - moves.length;
+  const audit = placements > 0 ? ` (+${placements} placement change${placements > 1 ? 's' : ''})` : '';
+  return `${t.status} tier=${t.tier} isolation=${t.isolation}${silo} v${t.version} history ${moves.join('→')}${audit}`;
 }
 
 async function waitForExecutionNamed(sfn: SFNClient, stateMachineArn: string, name: string): Promise<string> {
