@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { batchPutDocuments } from '../domain/aws/batch';
 import { documentClient, s3ClientConfig } from '../domain/aws/clients';
 import { MemoryBillingAlerts } from '../domain/billing/alerts';
 import { BILLED_STATUSES, type BillingRunDeps, runBilling } from '../domain/billing/billing-run';
@@ -134,7 +135,7 @@ export async function runBillingDemo(ctx: BillingDemoContext): Promise<BillingDe
         }
       }
     }
-    await putAll(docs, ctx.tables.counters, items);
+    await batchPutDocuments(docs, ctx.tables.counters, items);
     log(
       `billing: counters for ${hourIso(hour)} (hour) and 30 days (day) written for ${tenants.length} tenants`,
     );
@@ -322,21 +323,4 @@ function counterRow(
     quantity,
     eventCount: 1,
   };
-}
-
-async function putAll(
-  docs: ReturnType<typeof documentClient>,
-  table: string,
-  items: Record<string, unknown>[],
-): Promise<void> {
-  const { BatchWriteCommand } = await import('@aws-sdk/lib-dynamodb');
-  for (let i = 0; i < items.length; i += 25) {
-    let request: Record<string, unknown>[] | undefined = items
-      .slice(i, i + 25)
-      .map((Item) => ({ PutRequest: { Item } }));
-    while (request && request.length > 0) {
-      const out = await docs.send(new BatchWriteCommand({ RequestItems: { [table]: request } }));
-      request = out.UnprocessedItems?.[table] as Record<string, unknown>[] | undefined;
-    }
-  }
 }

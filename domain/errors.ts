@@ -73,3 +73,17 @@ export class ConcurrentModificationError extends TenantryError {
     });
   }
 }
+
+/**
+ * DynamoDB kept returning UnprocessedItems (or UnprocessedKeys) round after round. Transient by
+ * nature: callers retry the whole operation, and batch requests are idempotent.
+ */
+export class UnprocessedItemsError extends TenantryError {
+  public constructor(table: string, remaining: number, attempts: number) {
+    super(`${remaining} items still unprocessed in ${table} after ${attempts} batch attempts`, {
+      table,
+      remaining,
+      attempts,
+    });
+  }
+}

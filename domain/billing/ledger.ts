@@ -14,7 +14,6 @@
  */
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
-  BatchWriteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -22,6 +21,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import pLimit from 'p-limit';
 import { z } from 'zod';
+import { batchPutDocuments } from '../aws/batch';
 import { ledgerKey } from '../keys';
 import { batchGetAll, type Item, type ItemKey, keyString, queryAll } from './dynamo';
 import { BillingDataError, LedgerConflictError } from './errors';
@@ -342,20 +342,7 @@ export class LedgerRepository {
       if (o.reason !== undefined) item.reason = o.reason;
       items.push(item);
     }
-    for (let i = 0; i < items.length; i += 25) {
-      let request: Record<string, unknown>[] | undefined = items
-        .slice(i, i + 25)
-        .map((Item) => ({ PutRequest: { Item } }));
-      for (let round = 1; request !== undefined && request.length > 0; round++) {
-        if (round > 10)
-          throw new Error(`BatchWriteItem on ${this.tableName}: items still unprocessed after 10 rounds`);
-        const out = await this.client.send(
-          new BatchWriteCommand({ RequestItems: { [this.tableName]: request } }),
-        );
-        request = out.UnprocessedItems?.[this.tableName] as Record<string, unknown>[] | undefined;
-        if (request?.length) await new Promise((r) => setTimeout(r, 25 * 2 ** round));
-      }
-    }
+    await batchPutDocuments(this.client, this.tableName, items);
     return counts;
   }
 }

@@ -21,20 +21,6 @@ export class DataVerificationError extends TenantryError {
   }
 }
 
-/**
- * DynamoDB kept returning UnprocessedItems after every retry of one batch. Transient by nature: the
- * workflow retries the task, and the writes are idempotent (same keys, same items).
- */
-export class UnprocessedItemsError extends TenantryError {
-  public constructor(table: string, remaining: number, attempts: number) {
-    super(`${remaining} items still unprocessed in ${table} after ${attempts} BatchWriteItem attempts`, {
-      table,
-      remaining,
-      attempts,
-    });
-  }
-}
-
 /** The tenant is not in a state the requested lifecycle operation can start from. */
 export class LifecyclePreconditionError extends TenantryError {
   public constructor(tenantId: string, operation: string, reason: string) {

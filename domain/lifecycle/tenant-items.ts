@@ -1,21 +1,19 @@
 import {
   type AttributeValue,
-  BatchGetItemCommand,
-  BatchWriteItemCommand,
   ConditionalCheckFailedException,
   type DynamoDBClient,
   PutItemCommand,
   QueryCommand,
   type QueryCommandOutput,
   ScanCommand,
-  type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
+import { BATCH_WRITE_LIMIT, type BatchOptions, batchGetAll, batchWriteAll } from '../aws/batch';
 import { tenantOfPartitionKey } from '../keys';
 import { BY_TENANT_INDEX, POOLED_TENANT_ATTRIBUTE } from '../pooled-items';
 import { siloTableDefinition, tableDefinitions } from '../tables';
 import type { TenantId } from '../tenant/tenant-id';
 import { ChecksumAccumulator, canonicalJson, type ItemTally } from './checksum';
-import { PurgeRefusedError, UnprocessedItemsError } from './errors';
+import { PurgeRefusedError } from './errors';
 
 /**
  * Reading, copying and deleting one tenant's items in a table keyed like the pooled table
@@ -62,9 +60,6 @@ if (siloTableDefinition.partitionKey.name !== PK || siloTableDefinition.sortKey?
   throw new Error('silo and pooled tables must share a key schema for items to copy unchanged');
 }
 
-/** DynamoDB's BatchWriteItem limit. */
-export const BATCH_WRITE_LIMIT = 25;
-
 export interface ChunkOptions {
   /** Stop after a page once this many tenant items were handled (default 2,500). */
   readonly maxItems?: number;
@@ -80,14 +75,6 @@ export interface ChunkResult {
   readonly foreign: number;
   /** Where to continue, or null when every item was read. */
   readonly nextKey: StartKey;
-}
-
-export interface BatchWriteOptions {
-  /** Attempts per batch of 25 before giving up with UnprocessedItemsError (default 12). */
-  readonly maxAttempts?: number;
-  /** Base of the exponential backoff between attempts, ms (default 50, capped at 2 s). */
-  readonly baseDelayMs?: number;
-  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** Does this item's partition key belong to the tenant? (The only proof of ownership.) */
@@ -133,43 +120,6 @@ export async function readTenantPage(
   return { items, foreign: listed.length - items.length, nextKey: page.LastEvaluatedKey ?? null };
 }
 
-/**
- * Writes every request in batches of 25, retrying UnprocessedItems until none remain. Unprocessed
- * requests of a round are pooled and re-sent in full batches in the next round, after a backoff that
- * grows only while DynamoDB makes no progress. Never drops an item: after `maxAttempts` rounds in a row
- * without progress it throws UnprocessedItemsError (retriable — the writes are idempotent).
- */
-export async function batchWriteAll(
-  client: DynamoDBClient,
-  tableName: string,
-  requests: readonly WriteRequest[],
-  options: BatchWriteOptions = {},
-): Promise<{ calls: number; retried: number }> {
-  const maxAttempts = options.maxAttempts ?? 12;
-  const baseDelayMs = options.baseDelayMs ?? 50;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  let calls = 0;
-  let retried = 0;
-  let pending: WriteRequest[] = [...requests];
-  let stalled = 0;
-  while (pending.length > 0) {
-    const next: WriteRequest[] = [];
-    for (let offset = 0; offset < pending.length; offset += BATCH_WRITE_LIMIT) {
-      const batch = pending.slice(offset, offset + BATCH_WRITE_LIMIT);
-      calls += 1;
-      const result = await client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: batch } }));
-      next.push(...(result.UnprocessedItems?.[tableName] ?? []));
-    }
-    if (next.length === 0) break;
-    stalled = next.length < pending.length ? 0 : stalled + 1;
-    if (stalled >= maxAttempts) throw new UnprocessedItemsError(tableName, next.length, maxAttempts);
-    retried += next.length;
-    await sleep(Math.random() * Math.min(2_000, baseDelayMs * 2 ** stalled));
-    pending = next;
-  }
-  return { calls, retried };
-}
-
 /** Copies the tenant's items from `source` to `target`, from `startKey`, until the chunk budget is used. */
 export async function copyTenantChunk(
   client: DynamoDBClient,
@@ -177,7 +127,7 @@ export async function copyTenantChunk(
   target: string,
   tenantId: TenantId,
   startKey: StartKey,
-  options: ChunkOptions & BatchWriteOptions = {},
+  options: ChunkOptions & BatchOptions = {},
 ): Promise<ChunkResult & { retried: number }> {
   const maxItems = options.maxItems ?? 2_500;
   let handled = 0;
@@ -206,7 +156,7 @@ export async function purgeTenantChunk(
   table: TenantTable,
   tenantId: TenantId,
   startKey: StartKey,
-  options: ChunkOptions & BatchWriteOptions = {},
+  options: ChunkOptions & BatchOptions = {},
 ): Promise<ChunkResult> {
   const maxItems = options.maxItems ?? 2_500;
   let handled = 0;
@@ -225,44 +175,6 @@ export async function purgeTenantChunk(
     key = page.nextKey;
   } while (key !== null && handled < maxItems && !(options.deadline?.() ?? false));
   return { handled, foreign, nextKey: key };
-}
-
-/** DynamoDB's BatchGetItem limit. */
-export const BATCH_GET_LIMIT = 100;
-
-/**
- * Strongly consistent reads of `keys` from `tableName` (batches of 100, UnprocessedKeys re-read until
- * none remain, bounded like `batchWriteAll`). Returns the items found, by `keyString`.
- */
-export async function batchGetAll(
-  client: DynamoDBClient,
-  tableName: string,
-  keys: readonly DynamoItem[],
-  options: BatchWriteOptions = {},
-): Promise<Map<string, DynamoItem>> {
-  const maxAttempts = options.maxAttempts ?? 12;
-  const baseDelayMs = options.baseDelayMs ?? 50;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const found = new Map<string, DynamoItem>();
-  let pending: DynamoItem[] = [...keys];
-  let stalled = 0;
-  while (pending.length > 0) {
-    const next: DynamoItem[] = [];
-    for (let offset = 0; offset < pending.length; offset += BATCH_GET_LIMIT) {
-      const batch = pending.slice(offset, offset + BATCH_GET_LIMIT);
-      const result = await client.send(
-        new BatchGetItemCommand({ RequestItems: { [tableName]: { Keys: batch, ConsistentRead: true } } }),
-      );
-      for (const item of result.Responses?.[tableName] ?? []) found.set(keyString(item), item);
-      next.push(...(result.UnprocessedKeys?.[tableName]?.Keys ?? []));
-    }
-    if (next.length === 0) break;
-    stalled = next.length < pending.length ? 0 : stalled + 1;
-    if (stalled >= maxAttempts) throw new UnprocessedItemsError(tableName, next.length, maxAttempts);
-    await sleep(Math.random() * Math.min(2_000, baseDelayMs * 2 ** stalled));
-    pending = next;
-  }
-  return found;
 }
 
 /**
@@ -284,7 +196,7 @@ export async function purgeVerifiedTenantChunk(
   siloTableName: string,
   tenantId: TenantId,
   startKey: StartKey,
-  options: ChunkOptions & BatchWriteOptions = {},
+  options: ChunkOptions & BatchOptions = {},
 ): Promise<ChunkResult> {
   const maxItems = options.maxItems ?? 2_500;
   let handled = 0;
@@ -294,8 +206,8 @@ export async function purgeVerifiedTenantChunk(
     const page = await readTenantPage(client, pool, tenantId, key, options.pageSize ?? maxItems);
     const keys = page.items.map(keyOf);
     const [current, copies] = await Promise.all([
-      batchGetAll(client, pool.name, keys, options),
-      batchGetAll(client, siloTableName, keys, options),
+      batchGetAll(client, pool.name, keys, { ...options, consistent: true }).then(byKey),
+      batchGetAll(client, siloTableName, keys, { ...options, consistent: true }).then(byKey),
     ]);
     const missing: string[] = [];
     const differing: string[] = [];
@@ -468,6 +380,10 @@ export async function tenantPartitions(
     else foreign += 1;
     after = pk;
   }
+}
+
+function byKey(items: readonly DynamoItem[]): Map<string, DynamoItem> {
+  return new Map(items.map((item) => [keyString(item), item]));
 }
 
 function keyString(item: DynamoItem): string {

@@ -2,6 +2,7 @@ import { gzipSync } from 'node:zlib';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { batchPutDocuments } from '../../../domain/aws/batch';
 import { s3ClientConfig } from '../../../domain/aws/clients';
 import { MemoryBillingAlerts } from '../../../domain/billing/alerts';
 import { type BillingRunDeps, runBilling } from '../../../domain/billing/billing-run';
@@ -13,7 +14,7 @@ import { counterKey, ledgerKey } from '../../../domain/keys';
 import type { Tenant } from '../../../domain/tenant/tenant';
 import { type MarketplaceFake, startMarketplaceFake } from '../../../local/marketplace-fake/server';
 import { resetLocalAws, useLocalAws } from '../support';
-import { activeTenant, batchPut, clients, config, counterItem, createBillingTables, tables } from './support';
+import { activeTenant, clients, config, counterItem, createBillingTables, tables } from './support';
 
 const HOUR_MS = 3_600_000;
 const DAY = new Date('2026-03-10T00:00:00.000Z');
@@ -64,12 +65,14 @@ describe('offboarding final bill (billing-final)', () => {
   it('bills the last partial hour from the running total, rounds the carried remainder once, and closes', async () => {
     // Prepare: H1 billed by the hourly job: 1,400 calls → 1 unit, 400 carried.
     register(t);
-    await batchPut(ctx.docs, tables.counters, [counterItem(t.tenantId, 'api.call', 'HOUR', H1, H2, '1400')]);
+    await batchPutDocuments(ctx.docs, tables.counters, [
+      counterItem(t.tenantId, 'api.call', 'HOUR', H1, H2, '1400'),
+    ]);
     fake.state.now = () => new Date('2026-03-10T06:15:00.000Z');
     await runBilling(deps(), { now: new Date('2026-03-10T06:15:00.000Z'), tenants: [t], lookbackHours: 3 });
     expect(fakeQuantity(t, 'ApiCalls', H1)).toBe(1);
     // Offboarding at 06:40: no HOUR row for 06:00 yet; the day's running total says 1,700 calls.
-    await batchPut(ctx.docs, tables.counters, [
+    await batchPutDocuments(ctx.docs, tables.counters, [
       counterItem(t.tenantId, 'api.call', 'CUMULATIVE', DAY, new Date('2026-03-10T06:40:00.000Z'), '1700'),
     ]);
     const offboardAt = new Date('2026-03-10T06:40:00.000Z');
@@ -127,7 +130,7 @@ describe('rounding over a day, through the whole pipeline', () => {
         counterItem(t.tenantId, 'storage.gb', 'HOUR', hour, new Date(hour.getTime() + HOUR_MS), '10.35'),
       ],
     );
-    await batchPut(ctx.docs, tables.counters, rows);
+    await batchPutDocuments(ctx.docs, tables.counters, rows);
     // Act: the hourly job, once per hour, each at HH:15 of the next hour
     for (let h = 0; h < 24; h++) {
       const now = new Date(day.getTime() + (h + 1) * HOUR_MS + 15 * 60_000);
@@ -167,7 +170,7 @@ describe('plan limits over the CUMULATIVE counters', () => {
   it('denies a tenant within one cumulative step of crossing its limit; the warm path reads nothing', async () => {
     // Prepare: starter tier allows 10,000 api.call per day; the tenant is at 9,999.
     const tenantId = 'tn-limit-over';
-    await batchPut(ctx.docs, tables.counters, [
+    await batchPutDocuments(ctx.docs, tables.counters, [
       counterItem(tenantId, 'api.call', 'CUMULATIVE', DAY, new Date('2026-03-10T10:00:00Z'), '9999'),
     ]);
     let clock = new Date('2026-03-10T10:00:30.000Z').getTime();
@@ -206,7 +209,7 @@ describe('plan limits over the CUMULATIVE counters', () => {
   });
 
   it('leaves a tenant under its limit, and yesterday’s total, unaffected', async () => {
-    await batchPut(ctx.docs, tables.counters, [
+    await batchPutDocuments(ctx.docs, tables.counters, [
       counterItem('tn-limit-under', 'api.call', 'CUMULATIVE', DAY, new Date('2026-03-10T10:00:00Z'), '50'),
       counterItem(
         'tn-limit-yday',
@@ -287,7 +290,7 @@ describe('reconciliation: raw lake vs counters vs ledger', () => {
         counterItem(t.tenantId, 'doc.processed', 'HOUR', hour, new Date(hour.getTime() + HOUR_MS), '2'),
       ]),
     );
-    await batchPut(ctx.docs, tables.counters, rows);
+    await batchPutDocuments(ctx.docs, tables.counters, rows);
     for (const t of tenants) register(t);
     for (const now of [new Date('2026-03-10T06:15:00Z'), new Date('2026-03-10T07:15:00Z')]) {
       fake.state.now = () => now;

@@ -2,10 +2,11 @@ import { CreateEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventb
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { batchPutDocuments } from '../../../domain/aws/batch';
 import { s3ClientConfig } from '../../../domain/aws/clients';
 import { type MarketplaceFake, startMarketplaceFake } from '../../../local/marketplace-fake/server';
 import { resetLocalAws, useLocalAws } from '../support';
-import { activeTenant, batchPut, clients, counterItem, createBillingTables, tables } from './support';
+import { activeTenant, clients, counterItem, createBillingTables, tables } from './support';
 
 // The Lambda handlers as deployed: configuration from the environment (readEnv at cold start),
 // real SDK clients against moto and the Marketplace fake.
@@ -44,7 +45,7 @@ describe('billing-final handler (offboarding task)', () => {
     const now = new Date();
     const day = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
     const hour = new Date(Math.floor(now.getTime() / 3_600_000) * 3_600_000);
-    await batchPut(ctx.docs, tables.counters, [
+    await batchPutDocuments(ctx.docs, tables.counters, [
       counterItem(t.tenantId, 'api.call', 'CUMULATIVE', day, now, '2600'),
     ]);
     const { handler } = await import('../../../lambdas/billing-final/handler');

@@ -1,5 +1,6 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { batchPutDocuments } from '../../../domain/aws/batch';
 import { MemoryBillingAlerts } from '../../../domain/billing/alerts';
 import { type BillingRunDeps, runBilling } from '../../../domain/billing/billing-run';
 import { MarketplaceBillingProvider } from '../../../domain/billing/marketplace-provider';
@@ -8,7 +9,7 @@ import { ledgerKey } from '../../../domain/keys';
 import type { Tenant } from '../../../domain/tenant/tenant';
 import { type MarketplaceFake, startMarketplaceFake } from '../../../local/marketplace-fake/server';
 import { resetLocalAws, useLocalAws } from '../support';
-import { activeTenant, batchPut, clients, config, counterItem, createBillingTables, tables } from './support';
+import { activeTenant, clients, config, counterItem, createBillingTables, tables } from './support';
 
 // Reference scenario: 1,400 tenants (1,388 pooled on product "tenantry-pooled", 12 enterprise silos on
 // "tenantry-enterprise"), 3 billed dimensions. Hour H = 2026-03-10T05:00Z, billed at 06:15Z.
@@ -102,7 +103,7 @@ beforeAll(async () => {
   const dimensions = new Set(config.metrics.map((m) => m.billing.dimension));
   fake.state.products.set(POOLED, dimensions);
   fake.state.products.set(SILO, dimensions);
-  await batchPut(ctx.docs, tables.counters, [...usageItems(H1, false), ...usageItems(H2, true)]);
+  await batchPutDocuments(ctx.docs, tables.counters, [...usageItems(H1, false), ...usageItems(H2, true)]);
 });
 
 afterAll(async () => {
@@ -214,7 +215,7 @@ describe('hourly billing of 1,400 tenants × 3 dimensions through the Marketplac
     const NOW3 = new Date('2026-03-10T08:15:00.000Z');
     fake.state.now = () => NOW3;
     const some = tenants.slice(0, 5);
-    await batchPut(
+    await batchPutDocuments(
       ctx.docs,
       tables.counters,
       some.map((t) => counterItem(t.tenantId, 'api.call', 'HOUR', H3, NOW3, '1000')),

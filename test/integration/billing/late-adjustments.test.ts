@@ -1,6 +1,7 @@
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { batchPutDocuments } from '../../../domain/aws/batch';
 import { s3ClientConfig } from '../../../domain/aws/clients';
 import { adjustLateEvents } from '../../../domain/billing/adjustments';
 import { MemoryBillingAlerts } from '../../../domain/billing/alerts';
@@ -11,7 +12,7 @@ import { ledgerKey } from '../../../domain/keys';
 import type { Tenant } from '../../../domain/tenant/tenant';
 import { type MarketplaceFake, startMarketplaceFake } from '../../../local/marketplace-fake/server';
 import { resetLocalAws, useLocalAws } from '../support';
-import { activeTenant, batchPut, clients, config, counterItem, createBillingTables, tables } from './support';
+import { activeTenant, clients, config, counterItem, createBillingTables, tables } from './support';
 
 // One tenant: api.call 1,400 calls in H1 (billed at 06:15: 1 unit, 400 carried). Flink found two events
 // of H1 late (300 + 350 calls) and one of the previous day (past Marketplace's acceptance window).
@@ -87,7 +88,7 @@ beforeAll(async () => {
     }),
   );
   // Counters as Flink wrote them: the late events are not in H1.
-  await batchPut(ctx.docs, tables.counters, [
+  await batchPutDocuments(ctx.docs, tables.counters, [
     counterItem(t.tenantId, 'api.call', 'HOUR', H1, H2, '1400'),
     counterItem(t.tenantId, 'api.call', 'HOUR', H2, H3, '100'),
   ]);

@@ -1,6 +1,6 @@
 // Shared fixtures of the billing integration tests: tables on moto, seeded tenants and counters.
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../../../domain/aws/clients';
 import { CountersReader, countersDocumentClient } from '../../../domain/billing/counters';
 import { LedgerRepository } from '../../../domain/billing/ledger';
@@ -34,22 +34,6 @@ export function clients(): {
     counters: new CountersReader(countersDocumentClient(), tables.counters),
     ledger: new LedgerRepository(docs, tables.ledger),
   };
-}
-
-export async function batchPut(
-  docs: DynamoDBDocumentClient,
-  table: string,
-  items: Record<string, unknown>[],
-): Promise<void> {
-  for (let i = 0; i < items.length; i += 25) {
-    let request: Record<string, unknown>[] | undefined = items
-      .slice(i, i + 25)
-      .map((Item) => ({ PutRequest: { Item } }));
-    while (request && request.length > 0) {
-      const out = await docs.send(new BatchWriteCommand({ RequestItems: { [table]: request } }));
-      request = out.UnprocessedItems?.[table] as Record<string, unknown>[] | undefined;
-    }
-  }
 }
 
 /** A tenant id for index i: `t` + 5 digits. */

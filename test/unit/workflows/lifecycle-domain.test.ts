@@ -17,17 +17,19 @@ import {
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { batchWriteAll } from '../../../domain/aws/batch';
 import { CatalogRepository } from '../../../domain/catalog/repository';
 import { defaultConfig } from '../../../domain/config';
-import { IllegalTransitionError, TenantAlreadyExistsError, ValidationError } from '../../../domain/errors';
+import {
+  IllegalTransitionError,
+  TenantAlreadyExistsError,
+  UnprocessedItemsError,
+  ValidationError,
+} from '../../../domain/errors';
 import { tenantUserAttributes } from '../../../domain/identity/claims';
 import { createPendingTenant, setPlacement, transitionTenant } from '../../../domain/lifecycle/catalog-ops';
 import { ChecksumAccumulator, canonicalJson } from '../../../domain/lifecycle/checksum';
-import {
-  LifecyclePreconditionError,
-  StaleLifecyclePlanError,
-  UnprocessedItemsError,
-} from '../../../domain/lifecycle/errors';
+import { LifecyclePreconditionError, StaleLifecyclePlanError } from '../../../domain/lifecycle/errors';
 import {
   offboardingExecutionName,
   onboardingExecutionName,
@@ -36,7 +38,6 @@ import {
 import { purgeTenantIdentities } from '../../../domain/lifecycle/identity';
 import { planOffboarding, planOnboarding, planPromotion } from '../../../domain/lifecycle/plan';
 import {
-  batchWriteAll,
   copyTenantChunk,
   pooledTable,
   purgeTenantChunk,
@@ -84,7 +85,7 @@ describe('batchWriteAll', () => {
     }));
     const attempt = batchWriteAll(client, 't', [put(1), put(2)], { sleep: noSleep, maxAttempts: 4 });
     await expect(attempt).rejects.toThrow(UnprocessedItemsError);
-    await expect(attempt).rejects.toThrow('2 items still unprocessed in t after 4 BatchWriteItem attempts');
+    await expect(attempt).rejects.toThrow('2 items still unprocessed in t after 4 batch attempts');
     expect(dynamo.commandCalls(BatchWriteItemCommand)).toHaveLength(4);
   });
 
