@@ -1,0 +1,324 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { batchPutDocuments } from '../../../../domain/aws/batch';
+import { MemoryBillingAlerts } from '../../../../domain/billing/alerts';
+import { type BillingRunDeps, runBilling } from '../../../../domain/billing/billing-run';
+import { MarketplaceBillingProvider } from '../../../../domain/billing/marketplace-provider';
+import type { BillingProvider } from '../../../../domain/billing/model';
+import { ledgerKey } from '../../../../domain/keys';
+import type { Tenant } from '../../../../domain/tenant/tenant';
+import { type MarketplaceFake, startMarketplaceFake } from '../../../../local/marketplace-fake/server';
+import { resetLocalAws, useLocalAws } from '../../support';
+import { activeTenant, clients, config, counterItem, createBillingTables, tables } from './support';
+
+// Reference scenario: 1,400 tenants (1,388 pooled on product "tenantry-pooled", 12 enterprise silos on
+// "tenantry-enterprise"), 3 billed dimensions. Hour H = 2026-03-10T05:00Z, billed at 06:15Z.
+const H1 = new Date('2026-03-10T05:00:00.000Z');
+const H2 = new Date('2026-03-10T06:00:00.000Z');
+const NOW1 = new Date('2026-03-10T06:15:00.000Z');
+const NOW2 = new Date('2026-03-10T07:15:00.000Z');
+const POOLED = 'tenantry-pooled';
+const SILO = 'tenantry-enterprise';
+const HOUR_MS = 3_600_000;
+
+let fake: MarketplaceFake;
+let tenants: Tenant[];
+const ctx = clients();
+const alerts = new MemoryBillingAlerts();
+let calls = 0;
+
+function deps(provider?: BillingProvider): BillingRunDeps {
+  return {
+    config,
+    ledger: ctx.ledger,
+    counters: ctx.counters,
+    alerts,
+    provider:
+      provider ??
+      new MarketplaceBillingProvider({
+        baseDelayMs: 5,
+        maxRounds: 10,
+        clientSettings: { maxAttempts: 3 },
+        onCall: () => calls++,
+      }),
+  };
+}
+
+/**
+ * Seed usage, chosen so the expected units can be written down independently:
+ * api.call   (1 unit = 1000 calls): tenant i uses 1000·(i mod 7) + 250 calls in H1, and 750 in H2
+ *            → H1 units = i mod 7 (remainder 250 carried), H2 units = floor((250+750)/1000) = 1.
+ * storage.gb (1 unit = 1 GB-hour):  i mod 3 == 0 → no counter row at all (a zero record must still go);
+ *            otherwise 10.5 GB-hours per hour → H1 = 10 (0.5 carried), H2 = floor(0.5+10.5) = 11.
+ * doc.processed: exactly 2 per hour → 2 and 2.
+ */
+function usageItems(hour: Date, second: boolean): Record<string, unknown>[] {
+  const end = new Date(hour.getTime() + HOUR_MS);
+  return tenants.flatMap((t, i) => {
+    const items = [
+      counterItem(t.tenantId, 'api.call', 'HOUR', hour, end, second ? '750' : String(1000 * (i % 7) + 250)),
+      counterItem(t.tenantId, 'doc.processed', 'HOUR', hour, end, '2'),
+    ];
+    if (i % 3 !== 0) items.push(counterItem(t.tenantId, 'storage.gb', 'HOUR', hour, end, '10.5'));
+    return items;
+  });
+}
+
+const expectedH1 = (i: number) => ({
+  ApiCalls: i % 7,
+  StorageGbHours: i % 3 === 0 ? 0 : 10,
+  DocumentsProcessed: 2,
+});
+const expectedH2 = (i: number) => ({
+  ApiCalls: 1,
+  StorageGbHours: i % 3 === 0 ? 0 : 11,
+  DocumentsProcessed: 2,
+});
+
+function fakeQuantity(t: Tenant, dimension: string, hour: Date): number | undefined {
+  const m = t.marketplace;
+  if (!m) return undefined;
+  return fake.state.records.get(
+    `${m.customerAwsAccountId}|${m.licenseArn}|${dimension}|${hour.toISOString()}`,
+  )?.quantity;
+}
+
+beforeAll(async () => {
+  useLocalAws();
+  await resetLocalAws();
+  await createBillingTables();
+  fake = await startMarketplaceFake({ port: 0, seed: 7 });
+  process.env.AWS_ENDPOINT_URL_MARKETPLACE_METERING = fake.url;
+  tenants = Array.from({ length: 1400 }, (_, i) =>
+    i < 1388 ? activeTenant(i, POOLED) : activeTenant(i, SILO, 'enterprise'),
+  );
+  for (const t of tenants) {
+    const m = t.marketplace;
+    if (m)
+      fake.state.licenses.set(m.licenseArn, {
+        customerAwsAccountId: m.customerAwsAccountId,
+        productCode: m.productCode,
+      });
+  }
+  const dimensions = new Set(config.metrics.map((m) => m.billing.dimension));
+  fake.state.products.set(POOLED, dimensions);
+  fake.state.products.set(SILO, dimensions);
+  await batchPutDocuments(ctx.docs, tables.counters, [...usageItems(H1, false), ...usageItems(H2, true)]);
+});
+
+afterAll(async () => {
+  delete process.env.AWS_ENDPOINT_URL_MARKETPLACE_METERING;
+  await fake?.stop();
+});
+
+describe('hourly billing of 1,400 tenants × 3 dimensions through the Marketplace fake', () => {
+  it('bills the hour in exactly ceil(records / 25) calls per product, zero records included', {
+    timeout: 300_000,
+  }, async () => {
+    fake.state.now = () => NOW1;
+    calls = 0;
+    const started = Date.now();
+    const summary = await runBilling(deps(), { now: NOW1, tenants, lookbackHours: 3 });
+    const elapsed = Date.now() - started;
+    const byProduct = new Map<string, number>();
+    for (const c of fake.state.calls)
+      byProduct.set(c.productCode ?? '?', (byProduct.get(c.productCode ?? '?') ?? 0) + 1);
+    console.log(
+      `[billing] first hour: ${summary.sent} records, ${fake.state.calls.length} calls, ${elapsed} ms`,
+    );
+    // Expected calls from the records this test generated: one record per tenant and billed
+    // dimension (zero records included), ceil(records / 25) calls per product.
+    const recordsPerProduct = new Map<string, number>();
+    for (const t of tenants) {
+      const product = t.marketplace?.productCode ?? '?';
+      recordsPerProduct.set(product, (recordsPerProduct.get(product) ?? 0) + config.metrics.length);
+    }
+    const expectedCalls = Object.fromEntries(
+      [...recordsPerProduct].map(([product, records]) => [product, Math.ceil(records / 25)]),
+    );
+    expect(Object.fromEntries(byProduct)).toEqual(expectedCalls);
+    // 1,388 × 3 = 4,164 records → 167 calls; 12 × 3 = 36 → 2 calls.
+    expect(expectedCalls).toEqual({ [POOLED]: 167, [SILO]: 2 });
+    expect(calls).toBe(169);
+    expect(summary).toMatchObject({
+      targetHour: H1.toISOString(),
+      prepared: 4200,
+      sent: 4200,
+      accepted: 4200,
+      undecided: 0,
+    });
+    expect(fake.state.records.size).toBe(4200);
+    const wrong = tenants.flatMap((t, i) =>
+      Object.entries(expectedH1(i))
+        .filter(([dimension, units]) => fakeQuantity(t, dimension, H1) !== units)
+        .map(
+          ([dimension, units]) =>
+            `${t.tenantId}/${dimension}: expected ${units}, got ${fakeQuantity(t, dimension, H1)}`,
+        ),
+    );
+    expect(wrong).toEqual([]);
+  });
+
+  it('writes the ledger: ACCEPTED with the metering record id and the carried remainder', async () => {
+    const t = tenants[10] as Tenant; // api.call: 1000·3 + 250 → 3 units, 250 carried
+    const { Item } = await ctx.docs.send(
+      new GetCommand({ TableName: tables.ledger, Key: ledgerKey(t.tenantId, 'ApiCalls', H1.toISOString()) }),
+    );
+    expect(Item).toMatchObject({
+      status: 'ACCEPTED',
+      units: 3,
+      usageMicro: '3250000000',
+      carryInMicro: '0',
+      carryOutMicro: '250000000',
+      attempts: 1,
+    });
+    expect(Item?.meteringRecordId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('a rerun of the hour sends zero records', { timeout: 300_000 }, async () => {
+    const before = fake.state.calls.length;
+    const summary = await runBilling(deps(), { now: NOW1, tenants, lookbackHours: 3 });
+    expect(fake.state.calls.length - before).toBe(0);
+    expect(summary).toMatchObject({ prepared: 0, sent: 0 });
+  });
+
+  it('with 5% throttling and injected UnprocessedRecords, every record of the next hour is accepted, none sent twice with another quantity', {
+    timeout: 300_000,
+  }, async () => {
+    fake.state.now = () => NOW2;
+    fake.state.faults.throttleRate = 0.05;
+    fake.state.faults.unprocessedRate = 0.05;
+    const before = fake.state.calls.length;
+    const summary = await runBilling(deps(), { now: NOW2, tenants, lookbackHours: 3 });
+    fake.state.faults.throttleRate = 0;
+    fake.state.faults.unprocessedRate = 0;
+    const newCalls = fake.state.calls.slice(before);
+    console.log(
+      `[billing] faulty hour: ${newCalls.length} calls (${newCalls.filter((c) => c.outcome === 'ThrottlingException').length} throttled), unprocessed ${fake.state.statusCounts.Unprocessed ?? 0}`,
+    );
+    expect(newCalls.filter((c) => c.outcome === 'ThrottlingException').length).toBeGreaterThan(0);
+    expect(fake.state.statusCounts.Unprocessed ?? 0).toBeGreaterThan(0);
+    expect(summary).toMatchObject({ targetHour: H2.toISOString(), sent: 4200, accepted: 4200, undecided: 0 });
+    expect(fake.state.statusCounts.DuplicateRecord ?? 0).toBe(0);
+    expect(fake.state.records.size).toBe(8400);
+    const wrong = tenants.flatMap((t, i) =>
+      Object.entries(expectedH2(i))
+        .filter(([dimension, units]) => fakeQuantity(t, dimension, H2) !== units)
+        .map(([dimension]) => `${t.tenantId}/${dimension}`),
+    );
+    expect(wrong).toEqual([]);
+  });
+
+  it('a crash after sending (before the ledger update) is healed by the rerun with the identical record', async () => {
+    // Prepare: the next hour for a few tenants; a provider that sends for real, then "crashes".
+    const H3 = new Date('2026-03-10T07:00:00.000Z');
+    const NOW3 = new Date('2026-03-10T08:15:00.000Z');
+    fake.state.now = () => NOW3;
+    const some = tenants.slice(0, 5);
+    await batchPutDocuments(
+      ctx.docs,
+      tables.counters,
+      some.map((t) => counterItem(t.tenantId, 'api.call', 'HOUR', H3, NOW3, '1000')),
+    );
+    const real = deps().provider;
+    const crashing: BillingProvider = {
+      name: 'crashing',
+      submit: async (records) => {
+        await real.submit(records);
+        throw new Error('process killed after the call');
+      },
+    };
+    await expect(runBilling(deps(crashing), { now: NOW3, tenants: some, lookbackHours: 3 })).rejects.toThrow(
+      /killed/,
+    );
+    const { Item: pending } = await ctx.docs.send(
+      new GetCommand({
+        TableName: tables.ledger,
+        Key: ledgerKey(some[0]?.tenantId as string, 'ApiCalls', H3.toISOString()),
+      }),
+    );
+    expect(pending?.status).toBe('PENDING');
+    // Act: rerun
+    const summary = await runBilling(deps(), { now: NOW3, tenants: some, lookbackHours: 3 });
+    // Assess: resent unchanged (no DuplicateRecord), now ACCEPTED, nothing new prepared
+    expect(summary).toMatchObject({ prepared: 0, sent: 15, accepted: 15 });
+    expect(fake.state.statusCounts.DuplicateRecord ?? 0).toBe(0);
+    const { Item: accepted } = await ctx.docs.send(
+      new GetCommand({
+        TableName: tables.ledger,
+        Key: ledgerKey(some[0]?.tenantId as string, 'ApiCalls', H3.toISOString()),
+      }),
+    );
+    expect(accepted?.status).toBe('ACCEPTED');
+    // api.call: H2 left carry 0 (250 + 750 = 1 unit exactly); H3 = 1000 calls → 1 unit
+    expect(fakeQuantity(some[0] as Tenant, 'ApiCalls', H3)).toBe(1);
+  });
+
+  it('alerts on records approaching the 24-hour limit, then sends them while still accepted', async () => {
+    // Prepare: one tenant's next hours (H3 and H4: it was last billed at H2) fail at the API
+    // (DisabledApiException) and stay PENDING.
+    const H4 = new Date('2026-03-10T08:00:00.000Z');
+    const NOW4 = new Date('2026-03-10T09:15:00.000Z');
+    const t = [tenants[20] as Tenant];
+    fake.state.now = () => NOW4;
+    alerts.alerts.length = 0;
+    fake.state.faults.errorQueue.push({ name: 'DisabledApiException' });
+    const failed = await runBilling(deps(), { now: NOW4, tenants: t, lookbackHours: 23 });
+    expect(failed).toMatchObject({ targetHour: H4.toISOString(), prepared: 6, sent: 6, undecided: 6 });
+    expect(alerts.alerts.map((a) => a.type)).toEqual(['BillingRecordsUndecided']);
+    // Act: 19 h later (5 h before the deadline) the run resends it and raises the near-expiry alert.
+    alerts.alerts.length = 0;
+    const later = new Date(H4.getTime() + 19 * HOUR_MS);
+    fake.state.now = () => later;
+    const resent = await runBilling(deps(), { now: later, tenants: t, lookbackHours: 23 });
+    // Assess
+    expect(resent.nearExpiry).toBeGreaterThanOrEqual(6);
+    expect(alerts.alerts.map((a) => a.type)).toContain('BillingRecordsNearExpiry');
+    expect(fakeQuantity(t[0] as Tenant, 'ApiCalls', H4)).toBe(0);
+    const { Item } = await ctx.docs.send(
+      new GetCommand({
+        TableName: tables.ledger,
+        Key: ledgerKey(t[0]?.tenantId as string, 'ApiCalls', H4.toISOString()),
+      }),
+    );
+    expect(Item).toMatchObject({ status: 'ACCEPTED', attempts: 1 });
+  });
+
+  it('marks EXPIRED (and alerts) a PENDING record whose acceptance window has passed, without sending it', async () => {
+    const H4 = new Date('2026-03-10T08:00:00.000Z');
+    const NOW4 = new Date('2026-03-10T09:15:00.000Z');
+    const t = [tenants[21] as Tenant];
+    fake.state.now = () => NOW4;
+    fake.state.faults.errorQueue.push(
+      { name: 'InternalServiceErrorException' },
+      { name: 'InternalServiceErrorException' },
+      { name: 'InternalServiceErrorException' },
+    );
+    const failed = await runBilling(
+      { ...deps(new MarketplaceBillingProvider({ maxRounds: 1, clientSettings: { maxAttempts: 1 } })) },
+      { now: NOW4, tenants: t, lookbackHours: 23 },
+    );
+    expect(failed).toMatchObject({ prepared: 6, sent: 6, undecided: 6 });
+    alerts.alerts.length = 0;
+    const tooLate = new Date(H4.getTime() + 25 * HOUR_MS);
+    fake.state.now = () => tooLate;
+    const before = fake.state.records.size;
+    const summary = await runBilling(deps(), { now: tooLate, tenants: t, lookbackHours: 23 });
+    expect(summary.expired).toBe(6); // H3 and H4 × 3 dimensions
+    expect(alerts.alerts.find((a) => a.type === 'BillingRecordsExpired')?.detail).toMatchObject({
+      records: expect.arrayContaining([
+        expect.objectContaining({ tenantId: t[0]?.tenantId, hour: H4.toISOString() }),
+      ]),
+    });
+    const { Item } = await ctx.docs.send(
+      new GetCommand({
+        TableName: tables.ledger,
+        Key: ledgerKey(t[0]?.tenantId as string, 'ApiCalls', H4.toISOString()),
+      }),
+    );
+    expect(Item?.status).toBe('EXPIRED');
+    expect(fakeQuantity(t[0] as Tenant, 'ApiCalls', H4)).toBeUndefined();
+    // the other 24 hours in between were billed (zero records) — none of them was the expired one
+    expect(fake.state.records.size - before).toBe(summary.accepted);
+  });
+});

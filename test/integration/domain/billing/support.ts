@@ -1,0 +1,79 @@
+// Shared fixtures of the billing integration tests: tables on moto, seeded tenants and counters.
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../../../../domain/aws/clients';
+import { CountersReader, countersDocumentClient } from '../../../../domain/billing/counters';
+import { LedgerRepository } from '../../../../domain/billing/ledger';
+import { defaultConfig } from '../../../../domain/config';
+import { counterKey, type WindowGranularity } from '../../../../domain/keys';
+import { createTableInput, tableDefinitions, tableName } from '../../../../domain/tables';
+import { newTenant, type Tenant } from '../../../../domain/tenant/tenant';
+
+export const config = defaultConfig;
+export const tables = {
+  catalog: tableName(config, 'catalog'),
+  counters: tableName(config, 'counters'),
+  ledger: tableName(config, 'billingLedger'),
+};
+
+export async function createBillingTables(): Promise<void> {
+  const ddb = new DynamoDBClient({});
+  for (const key of ['catalog', 'counters', 'billingLedger'] as const) {
+    await ddb.send(new CreateTableCommand(createTableInput(tableDefinitions[key], tableName(config, key))));
+  }
+}
+
+export function clients(): {
+  docs: DynamoDBDocumentClient;
+  counters: CountersReader;
+  ledger: LedgerRepository;
+} {
+  const docs = documentClient();
+  return {
+    docs,
+    counters: new CountersReader(countersDocumentClient(), tables.counters),
+    ledger: new LedgerRepository(docs, tables.ledger),
+  };
+}
+
+/** A tenant id for index i: `t` + 5 digits. */
+export const tenantIdOf = (i: number) => `tn${String(i).padStart(5, '0')}`;
+
+export function activeTenant(i: number, productCode: string, tier = 'pro'): Tenant {
+  const t = newTenant(
+    {
+      tenantId: tenantIdOf(i),
+      name: `Tenant ${i}`,
+      tier,
+      isolation: tier === 'enterprise' ? 'silo' : 'pool',
+      region: 'us-east-1',
+      marketplace: {
+        customerAwsAccountId: String(200_000_000_000 + i),
+        licenseArn: `arn:aws:license-manager::123456789012:license:l-${i.toString(36)}x`,
+        productCode,
+      },
+    },
+    new Date('2026-01-01T00:00:00.000Z'),
+  );
+  return { ...t, status: 'ACTIVE' };
+}
+
+export function counterItem(
+  tenantId: string,
+  metric: string,
+  granularity: WindowGranularity,
+  windowStart: Date,
+  windowEnd: Date,
+  quantity: string,
+): Record<string, unknown> {
+  return {
+    ...counterKey(tenantId, metric, granularity, windowStart.toISOString()),
+    tenantId,
+    metric,
+    granularity,
+    windowStart: windowStart.toISOString(),
+    windowEnd: windowEnd.toISOString(),
+    quantity,
+    eventCount: 1,
+  };
+}

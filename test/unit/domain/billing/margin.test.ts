@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { toMicro } from '../../../../domain/billing/decimal';
+import { computeMargins, renderMarginHtml, renderMarginSvg } from '../../../../domain/billing/margin';
+import { defaultConfig } from '../../../../domain/config';
+
+const period = { from: new Date('2026-02-01T00:00:00Z'), to: new Date('2026-03-03T00:00:00Z') }; // 30 days
+const usage = (api: number, gbHours: number, docs: number) =>
+  new Map([
+    ['api.call', toMicro(api)],
+    ['storage.gb', toMicro(gbHours)],
+    ['doc.processed', toMicro(docs)],
+  ]);
+
+describe('margin report', () => {
+  // The reference scenario over 30 days: five ordinary pro tenants (90,000 calls, 40 GB, 300 documents a day)
+  // and one at 11× their API volume with 2.1 TB stored and 2,700 documents a day.
+  const tenants = [
+    ...[1, 2, 3, 4, 5].map((i) => ({ tenantId: `pro-${i}`, tier: 'pro' })),
+    { tenantId: 'harbor-vance', name: 'Harbor & Vance LLP', tier: 'pro' },
+  ];
+  const byTenant = new Map(tenants.map((t) => [t.tenantId, usage(30 * 90_000, 30 * 40 * 24, 30 * 300)]));
+  byTenant.set('harbor-vance', usage(30 * 990_000, 30 * 2_100 * 24, 30 * 2_700));
+  const report = computeMargins(defaultConfig, tenants, byTenant, period, new Date('2026-03-03T00:00:00Z'));
+
+  it('costs the heavy pro tenant ~$1,900 against its $290 plan and flags it', () => {
+    const heavy = report.tenants.find((t) => t.tenantId === 'harbor-vance');
+    // cost = $5 base + 1,512,000 GB-h × $0.00065 ($982.80) + 29,700,000 calls × $0.00002 ($594)
+    //        + 81,000 documents × $0.004 ($324) = $1,905.80
+    expect(heavy).toMatchObject({ revenueUsd: 290, costUsd: 1905.8, marginUsd: -1615.8 });
+    expect(heavy?.flags).toEqual([
+      'NEGATIVE_MARGIN',
+      'HEAVY_API_CALL',
+      'HEAVY_STORAGE_GB',
+      'HEAVY_DOC_PROCESSED',
+    ]);
+    expect(heavy?.usage['api.call']?.vsTierAverage).toBe(11);
+    expect(report.flagged).toEqual(['harbor-vance']);
+  });
+
+  it('leaves ordinary tenants unflagged with a positive margin', () => {
+    const ordinary = report.tenants.find((t) => t.tenantId === 'pro-1');
+    // $5 + 28,800 GB-h × 0.00065 ($18.72) + 2,700,000 × 0.00002 ($54) + 9,000 × 0.004 ($36) = $113.72
+    expect(ordinary).toMatchObject({ costUsd: 113.72, marginUsd: 176.28, flags: [] });
+  });
+
+  it('sorts the worst margin first and renders SVG and HTML naming the flagged tenant', () => {
+    expect(report.tenants[0]?.tenantId).toBe('harbor-vance');
+    const svg = renderMarginSvg(report);
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('Harbor &amp; Vance LLP (pro)');
+    expect(svg).toContain('fill="#c62828"');
+    expect(renderMarginHtml(report)).toContain('<tr class="neg"><td>harbor-vance</td>');
+  });
+
+  it('refuses an empty period', () => {
+    expect(() => computeMargins(defaultConfig, [], new Map(), { from: period.to, to: period.to })).toThrow(
+      /must end after/,
+    );
+  });
+});

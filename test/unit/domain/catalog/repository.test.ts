@@ -1,0 +1,98 @@
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { CatalogRepository } from '../../../../domain/catalog/repository';
+import {
+  ConcurrentModificationError,
+  IllegalTransitionError,
+  TenantAlreadyExistsError,
+  TenantNotFoundError,
+} from '../../../../domain/errors';
+import { newTenant } from '../../../../domain/tenant/tenant';
+
+const dynamo = mockClient(DynamoDBDocumentClient);
+const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
+const clock = () => new Date('2026-11-28T10:00:00.000Z');
+const repository = new CatalogRepository({ client, tableName: 'catalog', clock, maxAttempts: 3 });
+const input = {
+  tenantId: 'acme',
+  name: 'Acme',
+  tier: 'pro',
+  isolation: 'pool' as const,
+  region: 'us-east-1',
+};
+const conflict = () => new ConditionalCheckFailedException({ message: 'conditional', $metadata: {} });
+
+describe('CatalogRepository', () => {
+  beforeEach(() => dynamo.reset());
+
+  it('creates a PENDING tenant only if the id is free', async () => {
+    // Prepare
+    dynamo.on(PutCommand).resolves({});
+
+    // Act
+    const tenant = await repository.create(input);
+
+    // Assess
+    expect(tenant).toMatchObject({ tenantId: 'acme', status: 'PENDING', version: 0 });
+    const put = dynamo.commandCalls(PutCommand)[0]?.args[0].input;
+    expect(put?.ConditionExpression).toBe('attribute_not_exists(tenantId)');
+    expect(put?.Item).toEqual(tenant);
+  });
+
+  it('refuses to overwrite an existing tenant', async () => {
+    dynamo.on(PutCommand).rejects(conflict());
+    await expect(repository.create(input)).rejects.toThrow(TenantAlreadyExistsError);
+  });
+
+  it('writes a transition conditioned on the version it read', async () => {
+    // Prepare
+    dynamo.on(GetCommand).resolves({ Item: { ...newTenant(input, clock()), version: 4 } });
+    dynamo.on(PutCommand).resolves({});
+
+    // Act
+    const tenant = await repository.transition('acme', 'ACTIVE', { reason: 'provisioned' });
+
+    // Assess
+    expect(tenant).toMatchObject({ status: 'ACTIVE', version: 5 });
+    const put = dynamo.commandCalls(PutCommand)[0]?.args[0].input;
+    expect(put?.ConditionExpression).toBe('version = :expected');
+    expect(put?.ExpressionAttributeValues).toEqual({ ':expected': 4 });
+  });
+
+  it('re-reads and re-applies after a conflicting write', async () => {
+    // Prepare: the first read is stale; someone else renamed the tenant in between.
+    const active = { ...newTenant(input, clock()), status: 'ACTIVE' as const, version: 1 };
+    dynamo
+      .on(GetCommand)
+      .resolvesOnce({ Item: active })
+      .resolves({ Item: { ...active, name: 'Acme Renamed', version: 2 } });
+    dynamo.on(PutCommand).rejectsOnce(conflict()).resolves({});
+
+    // Act
+    const tenant = await repository.transition('acme', 'MIGRATING');
+
+    // Assess: both changes survive.
+    expect(tenant).toMatchObject({ status: 'MIGRATING', name: 'Acme Renamed', version: 3 });
+    expect(dynamo.commandCalls(PutCommand)).toHaveLength(2);
+  });
+
+  it('refuses an illegal transition without writing', async () => {
+    dynamo.on(GetCommand).resolves({ Item: newTenant(input, clock()) });
+    await expect(repository.transition('acme', 'OFFBOARDED')).rejects.toThrow(IllegalTransitionError);
+    expect(dynamo.commandCalls(PutCommand)).toHaveLength(0);
+  });
+
+  it('gives up loudly after repeated conflicts', async () => {
+    dynamo.on(GetCommand).resolves({ Item: newTenant(input, clock()) });
+    dynamo.on(PutCommand).rejects(conflict());
+    await expect(repository.transition('acme', 'ACTIVE')).rejects.toThrow(ConcurrentModificationError);
+    expect(dynamo.commandCalls(PutCommand)).toHaveLength(3);
+  });
+
+  it('reports a missing tenant by id', async () => {
+    dynamo.on(GetCommand).resolves({});
+    await expect(repository.get('ghost')).rejects.toThrow(new TenantNotFoundError('ghost'));
+  });
+});

@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { defaultConfig, loadConfig, parseConfig, requireTier, resourceName } from '../../../../domain/config';
+import { ConfigurationError } from '../../../../domain/errors';
+
+type Mutation = (config: Record<string, any>) => void;
+
+const clone = () => structuredClone(defaultConfig) as unknown as Record<string, any>;
+
+function rejectionOf(mutate: Mutation): ConfigurationError {
+  const config = clone();
+  mutate(config);
+  try {
+    parseConfig(config);
+  } catch (error) {
+    if (error instanceof ConfigurationError) return error;
+    throw error;
+  }
+  throw new Error('expected the configuration to be rejected');
+}
+
+describe('configuration', () => {
+  it('accepts the shipped default and freezes it', () => {
+    // Act
+    const config = loadConfig('');
+
+    // Assess
+    expect(config.tiers.map((t) => `${t.name}:${t.isolation}`)).toEqual([
+      'starter:pool',
+      'pro:pool',
+      'business:pool',
+      'enterprise:silo',
+    ]);
+    expect(Object.isFrozen(config.metrics[0])).toBe(true);
+  });
+
+  it.each<[string, Mutation, string, RegExp]>([
+    ['negative price', (c) => (c.tiers[0].monthlyPriceUsd = -1), 'tiers.0.monthlyPriceUsd', /got -1/],
+    [
+      'infinite price',
+      (c) => (c.tiers[1].monthlyPriceUsd = Number.POSITIVE_INFINITY),
+      'tiers.1.monthlyPriceUsd',
+      /Infinity/,
+    ],
+    ['unknown isolation', (c) => (c.tiers[3].isolation = 'bridge'), 'tiers.3.isolation', /"bridge"/],
+    ['duplicate tier', (c) => (c.tiers[1].name = 'starter'), 'tiers.1.name', /duplicate tier "starter"/],
+    [
+      'limit on unknown metric',
+      (c) => (c.tiers[0].dailyLimits['gpu.seconds'] = 5),
+      'tiers.0.dailyLimits.gpu.seconds',
+      /unknown metric "gpu.seconds"/,
+    ],
+    ['bad metric name', (c) => (c.metrics[0].name = 'API Call'), 'metrics.0.name', /"API Call"/],
+    ['duplicate metric', (c) => (c.metrics[2].name = 'api.call'), 'metrics.2.name', /duplicate metric/],
+    [
+      'zero quantity per unit',
+      (c) => (c.metrics[0].billing.quantityPerUnit = 0),
+      'metrics.0.billing.quantityPerUnit',
+      /got 0/,
+    ],
+    ['non-integer rate limit', (c) => (c.tiers[0].api.rateLimit = 1.5), 'tiers.0.api.rateLimit', /got 1.5/],
+    ['bad region', (c) => (c.regions.primary = 'moon-1'), 'regions.primary', /"moon-1"/],
+    [
+      'primary region not allowed for silos',
+      (c) => (c.regions.siloAllowed = ['eu-central-1']),
+      'regions.siloAllowed',
+      /primary region/,
+    ],
+    [
+      'KMS window below AWS minimum',
+      (c) => (c.lifecycle.kmsPendingWindowDays = 3),
+      'lifecycle.kmsPendingWindowDays',
+      /got 3/,
+    ],
+    [
+      'unsupported Flink runtime',
+      (c) => (c.metering.flink.runtime = 'FLINK-1_13'),
+      'metering.flink.runtime',
+      /FLINK-1_13/,
+    ],
+    ['missing naming', (c) => delete c.naming, 'naming', /got nothing/],
+  ])('rejects %s, naming %s', (_case, mutate, field, valuePattern) => {
+    // Act
+    const error = rejectionOf(mutate);
+
+    // Assess
+    const issue = error.issues.find((i) => i.field === field);
+    expect(issue, `issues were: ${error.message}`).toBeDefined();
+    expect(issue?.message).toMatch(valuePattern);
+    expect(error.message).toContain(field);
+  });
+
+  it('reports a config file that cannot be read with its path', () => {
+    expect(() => loadConfig('/nonexistent/tenantry.json')).toThrow(
+      /cannot read \/nonexistent\/tenantry.json/,
+    );
+  });
+
+  it('names resources and finds tiers from the one configuration', () => {
+    const config = loadConfig('');
+    expect(resourceName(config, 'catalog')).toBe('tenantry-dev-catalog');
+    expect(requireTier(config, 'pro').monthlyPriceUsd).toBe(290);
+    expect(() => requireTier(config, 'platinum')).toThrow(
+      /unknown tier "platinum" \(known: starter, pro, business, enterprise\)/,
+    );
+  });
+});

@@ -1,0 +1,266 @@
+import { runSimulation } from '@cloud-copilot/iam-simulate';
+import { describe, expect, it } from 'vitest';
+import { defaultConfig } from '../../../../domain/config';
+import {
+  bucketArnOf,
+  type PolicyDocument,
+  SESSION_POLICY_MAX_CHARS,
+  serializeSessionPolicy,
+  siloTableArn,
+  siloTableArnPattern,
+  tenantRuntimeRolePolicy,
+  tenantSessionPolicy,
+} from '../../../../domain/identity/session-policy';
+import { siloTableName } from '../../../../domain/lifecycle/silo';
+import type { AccessLevel } from '../../../../domain/tenant/status';
+
+// Isolation is proven with an IAM policy evaluator (moto ignores condition keys and session
+// policies). Every request is evaluated against the role's identity policy (ABAC on the session tag)
+// AND the inline session policy, as IAM does for an assumed-role session.
+
+const ACCOUNT = '111122223333';
+const POOLED = `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/tenantry-dev-pooled-data`;
+const BUCKET = bucketArnOf('aws', 'tenantry-dev-tenant-data');
+const ROLE_POLICY = tenantRuntimeRolePolicy({
+  tableArns: [POOLED, siloTableArnPattern(defaultConfig, 'aws', ACCOUNT)],
+  bucketArn: BUCKET,
+});
+const A = 'tenant-a';
+const B = 'tenant-b';
+/** A tenant whose id extends A's: `TENANT#tenant-ab#…` must not match `TENANT#tenant-a#*`. */
+const AB = 'tenant-ab';
+
+type Verdict = 'Allowed' | 'ExplicitlyDenied' | 'ImplicitlyDenied';
+
+interface Session {
+  readonly tenantTag: string | undefined;
+  readonly sessionPolicy: PolicyDocument;
+}
+
+function siloTable(tenantId: string): string {
+  return siloTableArn(defaultConfig, POOLED, tenantId, 'us-east-1', siloTableName(defaultConfig, tenantId));
+}
+
+function sessionFor(
+  tenantId: string,
+  isolation: 'pool' | 'silo',
+  access: Exclude<AccessLevel, 'none'>,
+): Session {
+  return {
+    tenantTag: tenantId,
+    sessionPolicy: tenantSessionPolicy({
+      tenantId,
+      access,
+      tableArns: [isolation === 'pool' ? POOLED : siloTable(tenantId)],
+      bucketArn: BUCKET,
+    }),
+  };
+}
+
+async function evaluate(
+  session: Session,
+  action: string,
+  resource: string,
+  context: Record<string, string | string[]> = {},
+): Promise<Verdict> {
+  const contextVariables: Record<string, string | string[]> = { ...context };
+  if (session.tenantTag !== undefined) contextVariables['aws:PrincipalTag/tenantId'] = session.tenantTag;
+  const result = await runSimulation(
+    {
+      request: {
+        principal: `arn:aws:sts::${ACCOUNT}:assumed-role/tenantry-dev-tenant-runtime/tenant-${session.tenantTag ?? 'x'}`,
+        action,
+        resource: { resource, accountId: ACCOUNT },
+        contextVariables,
+      },
+      identityPolicies: [{ name: 'tenant-runtime', policy: ROLE_POLICY }],
+      sessionPolicy: session.sessionPolicy,
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+    },
+    {},
+  );
+  if (result.resultType === 'error') throw new Error(`simulation error: ${JSON.stringify(result.errors)}`);
+  return result.overallResult as Verdict;
+}
+
+const keys = (...tenantIds: string[]) => ({
+  'dynamodb:LeadingKeys': tenantIds.map((id) => `TENANT#${id}#documents`),
+});
+
+describe.each(defaultConfig.tiers.map((t) => [t.name, t.isolation] as const))(
+  'tier %s (%s): tenant A role policy + session policy',
+  (_tier, isolation) => {
+    const table = isolation === 'pool' ? POOLED : siloTable(A);
+    const a = sessionFor(A, isolation, 'read-write');
+
+    it.each([
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    ])('allows %s on A keys', async (action) => {
+      expect(await evaluate(a, action, table, keys(A))).toBe('Allowed');
+    });
+
+    it('allows BatchGetItem when every key is A', async () => {
+      expect(
+        await evaluate(a, 'dynamodb:BatchGetItem', table, {
+          'dynamodb:LeadingKeys': [`TENANT#${A}#x`, `TENANT#${A}#y`],
+        }),
+      ).toBe('Allowed');
+    });
+
+    it.each(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'])(
+      'denies %s on B keys',
+      async (action) => {
+        expect(await evaluate(a, action, table, keys(B))).not.toBe('Allowed');
+      },
+    );
+
+    it('denies keys of a tenant whose id merely starts with A', async () => {
+      expect(await evaluate(a, 'dynamodb:GetItem', table, keys(AB))).not.toBe('Allowed');
+    });
+
+    it('denies a batch mixing A and B keys', async () => {
+      expect(await evaluate(a, 'dynamodb:BatchGetItem', table, keys(A, B))).not.toBe('Allowed');
+      expect(await evaluate(a, 'dynamodb:BatchWriteItem', table, keys(A, B))).not.toBe('Allowed');
+    });
+
+    it("denies Query on the pooled table's byTenant index, for B's and for A's own id", async () => {
+      // The index is the control plane's: its ARN is not granted, and a Query's LeadingKeys there is the
+      // index partition key value (`<tenantId>`), which never matches `TENANT#<id>#*`.
+      const index = `${POOLED}/index/byTenant`;
+      expect(await evaluate(a, 'dynamodb:Query', index, { 'dynamodb:LeadingKeys': [B] })).not.toBe('Allowed');
+      expect(await evaluate(a, 'dynamodb:Query', index, { 'dynamodb:LeadingKeys': [A] })).not.toBe('Allowed');
+    });
+
+    it('explicitly denies Scan and keyless Query/GetItem', async () => {
+      expect(await evaluate(a, 'dynamodb:Scan', table)).toBe('ExplicitlyDenied');
+      expect(await evaluate(a, 'dynamodb:Query', table)).toBe('ExplicitlyDenied');
+      expect(await evaluate(a, 'dynamodb:GetItem', table)).toBe('ExplicitlyDenied');
+    });
+
+    it('explicitly denies PartiQL even with A keys', async () => {
+      expect(await evaluate(a, 'dynamodb:PartiQLSelect', table, keys(A))).toBe('ExplicitlyDenied');
+    });
+
+    it('allows objects under A/ and denies objects elsewhere', async () => {
+      expect(await evaluate(a, 's3:GetObject', `${BUCKET}/${A}/doc.pdf`)).toBe('Allowed');
+      expect(await evaluate(a, 's3:PutObject', `${BUCKET}/${A}/doc.pdf`)).toBe('Allowed');
+      expect(await evaluate(a, 's3:GetObject', `${BUCKET}/${B}/doc.pdf`)).not.toBe('Allowed');
+      expect(await evaluate(a, 's3:PutObject', `${BUCKET}/${AB}/doc.pdf`)).not.toBe('Allowed');
+      expect(await evaluate(a, 's3:GetObject', `${BUCKET}/doc.pdf`)).not.toBe('Allowed');
+    });
+
+    it('allows listing A/ only', async () => {
+      expect(await evaluate(a, 's3:ListBucket', BUCKET, { 's3:prefix': `${A}/` })).toBe('Allowed');
+      expect(await evaluate(a, 's3:ListBucket', BUCKET, { 's3:prefix': `${A}/reports/` })).toBe('Allowed');
+      expect(await evaluate(a, 's3:ListBucket', BUCKET, { 's3:prefix': `${B}/` })).not.toBe('Allowed');
+      expect(await evaluate(a, 's3:ListBucket', BUCKET, { 's3:prefix': '' })).not.toBe('Allowed');
+      expect(await evaluate(a, 's3:ListBucket', BUCKET)).not.toBe('Allowed');
+    });
+
+    it('read-only sessions (MIGRATING) read A but write nothing', async () => {
+      const readOnly = sessionFor(A, isolation, 'read-only');
+      expect(await evaluate(readOnly, 'dynamodb:GetItem', table, keys(A))).toBe('Allowed');
+      expect(await evaluate(readOnly, 'dynamodb:PutItem', table, keys(A))).not.toBe('Allowed');
+      expect(await evaluate(readOnly, 's3:PutObject', `${BUCKET}/${A}/x`)).not.toBe('Allowed');
+    });
+
+    it('a session tagged B with A session policy reaches neither tenant', async () => {
+      const confused: Session = { tenantTag: B, sessionPolicy: a.sessionPolicy };
+      expect(await evaluate(confused, 'dynamodb:GetItem', table, keys(A))).not.toBe('Allowed');
+      expect(await evaluate(confused, 'dynamodb:GetItem', table, keys(B))).not.toBe('Allowed');
+    });
+
+    it('a session without the tenant tag is denied', async () => {
+      const untagged: Session = { tenantTag: undefined, sessionPolicy: a.sessionPolicy };
+      expect(await evaluate(untagged, 'dynamodb:GetItem', table, keys(A))).toBe('ExplicitlyDenied');
+    });
+  },
+);
+
+describe('silo sessions', () => {
+  it('reach only their own silo table, not the pooled table or another silo', async () => {
+    const a = sessionFor(A, 'silo', 'read-write');
+    expect(await evaluate(a, 'dynamodb:GetItem', siloTable(A), keys(A))).toBe('Allowed');
+    expect(await evaluate(a, 'dynamodb:GetItem', POOLED, keys(A))).not.toBe('Allowed');
+    expect(await evaluate(a, 'dynamodb:GetItem', siloTable(B), keys(A))).not.toBe('Allowed');
+  });
+
+  it('refuses a silo table the role does not cover', () => {
+    expect(() => siloTableArn(defaultConfig, POOLED, A, 'us-east-1', 'tenantry-dev-catalog')).toThrow(
+      /not named tenantry-dev-silo-data-/,
+    );
+  });
+});
+
+describe('the evaluator catches a broken policy (negative control)', () => {
+  it('a condition key with a typo (as in a peer sample) isolates nothing', async () => {
+    const broken: PolicyDocument = {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'Typo',
+          Effect: 'Allow',
+          Action: 'dynamodb:GetItem',
+          Resource: POOLED,
+          Condition: { 'ForAllValues:StringLike': { 'dynamodb: LeadingKeys': [`TENANT#${A}#*`] } },
+        },
+      ],
+    };
+    const verdict = await runSimulation(
+      {
+        request: {
+          principal: `arn:aws:iam::${ACCOUNT}:role/x`,
+          action: 'dynamodb:GetItem',
+          resource: { resource: POOLED, accountId: ACCOUNT },
+          contextVariables: keys(B),
+        },
+        identityPolicies: [{ name: 'broken', policy: broken }],
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+      },
+      {},
+    );
+    expect(verdict.resultType === 'error' ? 'error' : verdict.overallResult).toBe('Allowed');
+  });
+});
+
+describe('session policy text', () => {
+  it('stays under the AssumeRole limit for the longest tenant id and a silo table', () => {
+    const longest = `t${'a'.repeat(38)}z`;
+    const text = serializeSessionPolicy(
+      longest,
+      tenantSessionPolicy({
+        tenantId: longest,
+        access: 'read-write',
+        tableArns: [siloTable(longest)],
+        bucketArn: BUCKET,
+      }),
+    );
+    expect(text.length).toBeLessThanOrEqual(SESSION_POLICY_MAX_CHARS);
+    expect(text).toContain(`"TENANT#${longest}#*"`);
+  });
+
+  it('refuses a tenant id that could widen the pattern', () => {
+    expect(() =>
+      tenantSessionPolicy({ tenantId: 'a*', access: 'read-write', tableArns: [POOLED], bucketArn: BUCKET }),
+    ).toThrow(/tenantId|must be/);
+  });
+
+  it('spells the condition key exactly dynamodb:LeadingKeys', () => {
+    const policy = tenantSessionPolicy({
+      tenantId: A,
+      access: 'read-write',
+      tableArns: [POOLED],
+      bucketArn: BUCKET,
+    });
+    const allow = policy.Statement.find((s) => s.Sid === 'TenantItemsOnly');
+    expect(allow?.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TENANT#tenant-a#*'] },
+    });
+  });
+});

@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { IllegalTransitionError } from '../../../../domain/errors';
+import {
+  counterKey,
+  pooledPartitionKey,
+  tenantKeyPrefix,
+  tenantObjectPrefix,
+  tenantOfPartitionKey,
+} from '../../../../domain/keys';
+import { accessLevel, canTransition, tenantStatuses } from '../../../../domain/tenant/status';
+import { newTenant, transition } from '../../../../domain/tenant/tenant';
+import { generateTenantId, isTenantId } from '../../../../domain/tenant/tenant-id';
+
+const base = {
+  tenantId: 'acme',
+  name: 'Acme Corp',
+  tier: 'pro',
+  isolation: 'pool' as const,
+  region: 'us-east-1',
+};
+const t0 = new Date('2026-11-28T00:00:00.000Z');
+
+describe('tenant lifecycle', () => {
+  it('walks the happy path and records every transition', () => {
+    // Prepare
+    let tenant = newTenant(base, t0);
+
+    // Act
+    for (const to of ['ACTIVE', 'MIGRATING', 'ACTIVE', 'OFFBOARDING', 'OFFBOARDED'] as const) {
+      tenant = transition(tenant, to, {
+        at: t0,
+        executionArn: `arn:aws:states:us-east-1:123456789012:execution:x:${to}`,
+      });
+    }
+
+    // Assess
+    expect(tenant.status).toBe('OFFBOARDED');
+    expect(tenant.history.map((h) => `${h.from}->${h.to}`)).toEqual([
+      'null->PENDING',
+      'PENDING->ACTIVE',
+      'ACTIVE->MIGRATING',
+      'MIGRATING->ACTIVE',
+      'ACTIVE->OFFBOARDING',
+      'OFFBOARDING->OFFBOARDED',
+    ]);
+    expect(tenant.history[1]?.executionArn).toMatch(/:ACTIVE$/);
+  });
+
+  it.each([
+    ['PENDING', 'MIGRATING'],
+    ['PENDING', 'OFFBOARDED'],
+    ['MIGRATING', 'OFFBOARDING'],
+    ['OFFBOARDED', 'ACTIVE'],
+    ['OFFBOARDING', 'ACTIVE'],
+  ] as const)('refuses %s -> %s with a named error', (from, to) => {
+    expect(canTransition(from, to)).toBe(false);
+    const tenant = { ...newTenant(base, t0), status: from };
+    expect(() => transition(tenant, to)).toThrow(IllegalTransitionError);
+    expect(() => transition(tenant, to)).toThrow(`tenant acme cannot go from ${from} to ${to}`);
+  });
+
+  it('OFFBOARDED is terminal', () => {
+    for (const to of tenantStatuses) expect(canTransition('OFFBOARDED', to)).toBe(false);
+  });
+
+  it('grants write access only when ACTIVE and read-only while MIGRATING', () => {
+    expect(tenantStatuses.map((s) => `${s}:${accessLevel(s)}`)).toEqual([
+      'PENDING:none',
+      'ACTIVE:read-write',
+      'MIGRATING:read-only',
+      'SUSPENDED:none',
+      'OFFBOARDING:none',
+      'OFFBOARDED:none',
+      'FAILED:none',
+    ]);
+  });
+});
+
+describe('tenant ids and keys', () => {
+  it('generates valid, distinct ids', () => {
+    const ids = new Set(Array.from({ length: 1000 }, generateTenantId));
+    expect(ids.size).toBe(1000);
+    for (const id of ids) expect(isTenantId(id)).toBe(true);
+  });
+
+  it.each([
+    'a',
+    'Acme',
+    'acme#x',
+    'acme*',
+    'acme/x',
+    '-acme',
+    'acme-',
+    'ac--me',
+    '1acme',
+    `a${'b'.repeat(40)}`,
+  ])('refuses %j as a tenant id and as a key segment', (id) => {
+    expect(isTenantId(id)).toBe(false);
+    expect(() => tenantKeyPrefix(id)).toThrow();
+    expect(() => tenantObjectPrefix(id)).toThrow();
+  });
+
+  it('builds tenant-scoped keys that a second tenant sharing a name prefix cannot match', () => {
+    expect(pooledPartitionKey('acme', 'orders')).toBe('TENANT#acme#orders');
+    expect(pooledPartitionKey('acme-eu', 'orders').startsWith(tenantKeyPrefix('acme'))).toBe(false);
+    expect(tenantOfPartitionKey('TENANT#acme-eu#orders')).toBe('acme-eu');
+    expect(tenantOfPartitionKey('OTHER#acme')).toBeUndefined();
+    expect(tenantObjectPrefix('acme')).toBe('acme/');
+    expect(counterKey('acme', 'api.call', 'HOUR', '2026-11-28T10:00:00Z')).toEqual({
+      pk: 'acme#api.call',
+      sk: 'HOUR#2026-11-28T10:00:00Z',
+    });
+    expect(() => pooledPartitionKey('acme', 'a#b')).toThrow(/collection "a#b"/);
+  });
+});
