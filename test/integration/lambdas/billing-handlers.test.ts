@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchPutDocuments } from '../../../domain/aws/batch';
 import { s3ClientConfig } from '../../../domain/aws/clients';
 import { type MarketplaceFake, startMarketplaceFake } from '../../../local/marketplace-fake/server';
-import { resetLocalAws, useLocalAws } from '../support';
 import { activeTenant, clients, counterItem, createBillingTables, tables } from '../domain/billing/support';
+import { resetLocalAws, useLocalAws } from '../support';
 
 // The Lambda handlers as deployed: configuration from the environment (readEnv at cold start),
 // real SDK clients against moto and the Marketplace fake.

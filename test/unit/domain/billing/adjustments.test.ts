@@ -10,7 +10,11 @@ import {
   planAdjustments,
   scheduleLateAdjustments,
 } from '../../../../domain/billing/adjustments';
-import { type AdjustmentEntry, LedgerRepository, type ScheduleResult } from '../../../../domain/billing/ledger';
+import {
+  type AdjustmentEntry,
+  LedgerRepository,
+  type ScheduleResult,
+} from '../../../../domain/billing/ledger';
 import { defaultConfig } from '../../../../domain/config';
 
 const NOW = new Date('2026-03-10T06:20:00.000Z');

@@ -27,7 +27,11 @@ import {
   ValidationError,
 } from '../../../../domain/errors';
 import { tenantUserAttributes } from '../../../../domain/identity/claims';
-import { createPendingTenant, setPlacement, transitionTenant } from '../../../../domain/lifecycle/catalog-ops';
+import {
+  createPendingTenant,
+  setPlacement,
+  transitionTenant,
+} from '../../../../domain/lifecycle/catalog-ops';
 import { ChecksumAccumulator, canonicalJson } from '../../../../domain/lifecycle/checksum';
 import { LifecyclePreconditionError, StaleLifecyclePlanError } from '../../../../domain/lifecycle/errors';
 import {
