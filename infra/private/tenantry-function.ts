@@ -2,38 +2,74 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import {
+  type FunctionContract,
+  type FunctionEnvironment,
+  functionEnvironment,
+  type Grant,
+  type GrantResources,
+} from '../../domain/function-contract';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-export interface TenantryFunctionProps {
-  /** Folder under `lambdas/`; the handler is `lambdas/<folder>/handler.ts` exporting `handler`. */
-  readonly folder: string;
-  /** Validated by the handler at cold start (domain/env.ts). */
-  readonly environment?: Record<string, string>;
-  /** Default: 10 seconds. */
-  readonly timeout?: Duration;
-  /** Default: 256 MB. */
-  readonly memorySize?: number;
+export interface TenantryFunctionProps<C extends FunctionContract> {
+  /** The function's contract (`lambdas/<name>/contract.ts`): handler folder, env, size, grants. */
+  readonly contract: C;
+  /** Every variable the contract requires (validated again by the handler at cold start). */
+  readonly environment: FunctionEnvironment<C>;
+  /** The resources each of the contract's grants applies to. */
+  readonly grants: GrantResources<C>;
   /** Default: 1 month. */
   readonly logRetention?: logs.RetentionDays;
+}
+
+/** TRANSITIONAL (issue 12): folder-based props until every function has a contract; then removed. */
+export interface LegacyFunctionProps {
+  readonly folder: string;
+  readonly environment?: Record<string, string>;
+  readonly timeout?: Duration;
+  readonly memorySize?: number;
+  readonly logRetention?: logs.RetentionDays;
+}
+
+function fromLegacy(props: LegacyFunctionProps): TenantryFunctionProps<FunctionContract> {
+  const contract = {
+    name: props.folder,
+    description: `lambdas/${props.folder}`,
+    env: {},
+    input: undefined as never,
+    output: undefined as never,
+    timeoutSeconds: props.timeout?.toSeconds() ?? 10,
+    memoryMb: props.memorySize ?? 256,
+    grants: {},
+  } satisfies FunctionContract;
+  return {
+    contract,
+    environment: (props.environment ?? {}) as never,
+    grants: {} as never,
+    logRetention: props.logRetention,
+  };
 }
 
 /**
  * A project Lambda function: Node.js 22 on arm64, bundled by the local esbuild (never Docker),
  * JSON logs in its own log group, X-Ray tracing on.
  */
-export class TenantryFunction extends Construct {
+export class TenantryFunction<C extends FunctionContract = FunctionContract> extends Construct {
   public readonly function: nodejs.NodejsFunction;
 
-  public constructor(scope: Construct, id: string, props: TenantryFunctionProps) {
+  public constructor(scope: Construct, id: string, given: TenantryFunctionProps<C> | LegacyFunctionProps) {
     super(scope, id);
-    const entry = join(repoRoot, 'lambdas', props.folder, 'handler.ts');
+    const props = 'folder' in given ? fromLegacy(given) : given;
+    const { contract } = props;
+    const entry = join(repoRoot, 'lambdas', contract.name, 'handler.ts');
     if (!existsSync(entry)) {
-      throw new Error(`TenantryFunction ${id}: no handler at lambdas/${props.folder}/handler.ts`);
+      throw new Error(`TenantryFunction ${id}: no handler at lambdas/${contract.name}/handler.ts`);
     }
     const logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
@@ -44,9 +80,13 @@ export class TenantryFunction extends Construct {
       handler: 'handler',
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
-      timeout: props.timeout ?? Duration.seconds(10),
-      memorySize: props.memorySize ?? 256,
-      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      description: contract.description.slice(0, 256),
+      timeout: Duration.seconds(contract.timeoutSeconds),
+      memorySize: contract.memoryMb,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        ...functionEnvironment(contract, props.environment),
+      },
       tracing: lambda.Tracing.ACTIVE,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
@@ -62,6 +102,23 @@ export class TenantryFunction extends Construct {
       projectRoot: repoRoot,
       depsLockFilePath: join(repoRoot, 'package-lock.json'),
     });
+    const grants = props.grants as Readonly<Record<string, readonly string[]>>;
+    for (const [grantName, grant] of Object.entries(contract.grants as Readonly<Record<string, Grant>>)) {
+      const resources = grants[grantName];
+      if (resources === undefined) {
+        throw new Error(
+          `TenantryFunction ${id}: no resources bound to grant "${grantName}" of ${contract.name}`,
+        );
+      }
+      if (resources.length === 0) continue;
+      this.function.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: [...grant.actions],
+          resources: [...resources],
+          conditions: grant.conditions as Record<string, unknown> | undefined,
+        }),
+      );
+    }
     // The managed basic-execution policy only grants writing to the function's own log group, and
     // X-Ray's PutTraceSegments/PutTelemetryRecords have no resource-level permissions.
     Validations.of(this.function).acknowledge({
