@@ -26,13 +26,13 @@ import {
 } from '../domain/lifecycle/execution-name';
 import { pooledItem } from '../domain/pooled-items';
 import type { Tenant } from '../domain/tenant/tenant';
-import type { WorkflowName } from '../workflows/index';
 import {
   deployLifecycleLocally,
   executionPath,
   type LocalLifecycle,
   receiveLifecycleEvents,
-} from '../workflows/local';
+} from '../local/lifecycle';
+import type { WorkflowName } from '../workflows/index';
 import type { DemoContext } from './context';
 
 export interface LifecycleDemoExtras {

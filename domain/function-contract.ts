@@ -16,8 +16,8 @@ import { toFieldIssues } from './issues';
 /** An IAM grant a function needs, bound to resources by the stack that deploys it. */
 export interface Grant {
   readonly actions: readonly string[];
-  /** Static IAM conditions, if any (deployment-specific ones are added by the stack). */
-  readonly conditions?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  /** Static IAM conditions, if any (deployment-specific ones come with the stack's binding). */
+  readonly conditions?: Conditions;
 }
 
 export interface FunctionSpec<
@@ -99,10 +99,21 @@ export type FunctionEnvironment<C extends FunctionContract> = {
   readonly [K in Exclude<keyof EnvOf<C>, RequiredKeys<EnvOf<C>>>]?: string;
 };
 
-/** The resources a stack binds to each of the function's named grants (an empty list grants nothing). */
+/** IAM condition blocks (`{ StringEquals: { key: value } }`). */
+export type Conditions = Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+
+/**
+ * What a stack binds to one grant: its resources (an empty list grants nothing), and optionally
+ * conditions only the deployment knows (merged with the grant's own).
+ */
+export type GrantBinding =
+  | readonly string[]
+  | { readonly resources: readonly string[]; readonly conditions: Conditions };
+
+/** The binding of each of the function's named grants. */
 export type GrantResources<C extends FunctionContract> =
   C extends FunctionContract<z.ZodRawShape, z.ZodType, z.ZodType, infer G>
-    ? { readonly [K in G]: readonly string[] }
+    ? { readonly [K in G]: GrantBinding }
     : never;
 
 export type FunctionInput<C extends FunctionContract> = z.output<C['input']>;

@@ -19,7 +19,16 @@ import { signupEventPattern } from '../domain/lifecycle/events';
 import { SILO_TENANT_TAG, siloKeyAliasPrefix, siloTableNamePrefix } from '../domain/lifecycle/silo';
 import { writeFreezeSeconds } from '../domain/lifecycle/write-freeze';
 import { BY_TENANT_INDEX } from '../domain/pooled-items';
-import { type LambdaFunction, lambdaFolders, lambdaFunctions, type Substitutions } from '../workflows/common';
+import { contract as validateContract } from '../lambdas/lifecycle-validate/contract';
+import { contract as signupStarterContract } from '../lambdas/signup-starter/contract';
+import { contract as siloDeprovisionContract } from '../lambdas/silo-deprovision/contract';
+import { contract as catalogContract } from '../lambdas/tenant-catalog/contract';
+import { contract as copyContract } from '../lambdas/tenant-data-copy/contract';
+import { contract as purgeContract } from '../lambdas/tenant-data-purge/contract';
+import { contract as verifyContract } from '../lambdas/tenant-data-verify/contract';
+import { contract as identityPurgeContract } from '../lambdas/tenant-identity-purge/contract';
+import { contract as transitionContract } from '../lambdas/tenant-transition/contract';
+import { type LambdaFunction, lambdaFunctions, type Substitutions } from '../workflows/common';
 import { definitionJson, stateMachineName, type WorkflowName, workflowNames } from '../workflows/index';
 import { TenantryFunction } from './private/tenantry-function';
 import { siloTemplate } from './silo-stack';
@@ -65,41 +74,72 @@ export class LifecycleStack extends Stack {
     const siloAliasPattern = `${siloKeyAliasPrefix(config)}*`;
     const siloAliasArn = arn('kms', 'alias', siloAliasPattern.slice('alias/'.length));
 
-    // --- task functions ---------------------------------------------------------------------------
-    const fn = (
-      key: OwnFunction | 'signupStarter',
-      folder: string,
-      environment: Record<string, string>,
-      timeout = 10,
-    ) =>
-      new TenantryFunction(this, `${key[0]?.toUpperCase()}${key.slice(1)}Function`, {
-        folder,
-        environment,
-        timeout: Duration.seconds(timeout),
-      }).function;
+    // --- task functions (environment, size and IAM from each function's contract) ----------------
+    const pooledArn = props.pooledTable.tableArn;
+    const pooledTenantIndex = [`${pooledArn}/index/${BY_TENANT_INDEX}`];
+    const catalog = [props.catalogTable.tableArn];
     const catalogEnv = { CATALOG_TABLE_NAME: props.catalogTable.tableName };
+    const pooledEnv = { POOLED_TABLE_NAME: props.pooledTable.tableName };
+    const fnId = (key: string) => `${pascal(key)}Function`;
+    this.siloDeploymentRole = new iam.Role(this, 'SiloDeploymentRole', {
+      roleName: resourceName(config, 'silo-deployment'),
+      assumedBy: new iam.ServicePrincipal('cloudformation.amazonaws.com'),
+      description: 'CloudFormation creates and deletes tenant silo stacks (table + KMS key) with this role',
+    });
     const functions = {
-      validate: fn('validate', lambdaFolders.validate, catalogEnv),
-      catalog: fn('catalog', lambdaFolders.catalog, catalogEnv),
-      transition: fn('transition', lambdaFolders.transition, catalogEnv),
-      copy: fn('copy', lambdaFolders.copy, { POOLED_TABLE_NAME: props.pooledTable.tableName }, 300),
-      verify: fn('verify', lambdaFolders.verify, { POOLED_TABLE_NAME: props.pooledTable.tableName }, 900),
-      purge: fn(
-        'purge',
-        lambdaFolders.purge,
-        {
-          POOLED_TABLE_NAME: props.pooledTable.tableName,
-          TENANT_DATA_BUCKET_NAME: props.tenantDataBucket.bucketName,
+      validate: new TenantryFunction(this, fnId('validate'), {
+        contract: validateContract,
+        environment: catalogEnv,
+        grants: { catalog },
+      }).function,
+      catalog: new TenantryFunction(this, fnId('catalog'), {
+        contract: catalogContract,
+        environment: catalogEnv,
+        grants: { catalog },
+      }).function,
+      transition: new TenantryFunction(this, fnId('transition'), {
+        contract: transitionContract,
+        environment: catalogEnv,
+        grants: { catalog },
+      }).function,
+      copy: new TenantryFunction(this, fnId('copy'), {
+        contract: copyContract,
+        environment: pooledEnv,
+        grants: { pooledTenantIndex, pooledTable: [pooledArn], siloTables: [siloTablesArn] },
+      }).function,
+      verify: new TenantryFunction(this, fnId('verify'), {
+        contract: verifyContract,
+        environment: pooledEnv,
+        grants: { pooledTenantIndex, pooledTable: [pooledArn], siloTables: [siloTablesArn] },
+      }).function,
+      purge: new TenantryFunction(this, fnId('purge'), {
+        contract: purgeContract,
+        environment: { ...pooledEnv, TENANT_DATA_BUCKET_NAME: props.tenantDataBucket.bucketName },
+        grants: {
+          pooledTenantIndex,
+          pooledTable: [pooledArn],
+          siloTables: [siloTablesArn],
+          tenantDataBucket: [props.tenantDataBucket.bucketArn],
+          tenantDataObjects: [props.tenantDataBucket.arnForObjects('*')],
         },
-        300,
-      ),
-      identityPurge: fn(
-        'identityPurge',
-        lambdaFolders.identityPurge,
-        { USER_POOL_ID: props.userPool.userPoolId },
-        120,
-      ),
-      siloDeprovision: fn('siloDeprovision', lambdaFolders.siloDeprovision, {}, 60),
+      }).function,
+      identityPurge: new TenantryFunction(this, fnId('identityPurge'), {
+        contract: identityPurgeContract,
+        environment: { USER_POOL_ID: props.userPool.userPoolId },
+        grants: { userPool: [props.userPool.userPoolArn] },
+      }).function,
+      siloDeprovision: new TenantryFunction(this, fnId('siloDeprovision'), {
+        contract: siloDeprovisionContract,
+        environment: {},
+        grants: {
+          siloStacks: [siloStacksArn],
+          siloKeys: {
+            resources: [keysArn],
+            conditions: { 'ForAnyValue:StringLike': { 'kms:ResourceAliases': [siloAliasPattern] } },
+          },
+          passDeploymentRole: [this.siloDeploymentRole.roleArn],
+        },
+      }).function,
     } satisfies Record<OwnFunction, lambda.IFunction>;
     const allow = (
       grantee: iam.IGrantable,
@@ -111,52 +151,7 @@ export class LifecycleStack extends Stack {
         new iam.PolicyStatement({ actions, resources, conditions }),
       );
 
-    const catalogArn = props.catalogTable.tableArn;
-    allow(functions.validate, ['dynamodb:GetItem'], [catalogArn]);
-    for (const f of [functions.catalog, functions.transition])
-      allow(f, ['dynamodb:GetItem', 'dynamodb:PutItem'], [catalogArn]);
-    // Pooled items are found through the byTenant index (Query), never by scanning the pool; a silo
-    // table is the tenant's own and is scanned (domain/lifecycle/tenant-items.ts).
-    const pooledArn = props.pooledTable.tableArn;
-    const byTenantArn = `${pooledArn}/index/${BY_TENANT_INDEX}`;
-    allow(functions.copy, ['dynamodb:Query'], [byTenantArn]);
-    allow(functions.copy, ['dynamodb:Scan'], [siloTablesArn]);
-    allow(functions.copy, ['dynamodb:BatchWriteItem'], [pooledArn, siloTablesArn]);
-    // The rollback restore puts an item back only where the pool has none (conditional PutItem).
-    allow(functions.copy, ['dynamodb:PutItem'], [pooledArn]);
-    allow(functions.verify, ['dynamodb:Query'], [byTenantArn]);
-    allow(functions.verify, ['dynamodb:Query'], [pooledArn]);
-    allow(functions.verify, ['dynamodb:Scan'], [siloTablesArn]);
-    allow(functions.purge, ['dynamodb:Query'], [byTenantArn]);
-    allow(functions.purge, ['dynamodb:BatchWriteItem'], [pooledArn]);
-    // The promotion purge compares each pooled item with its silo copy before deleting it.
-    allow(functions.purge, ['dynamodb:BatchGetItem'], [pooledArn, siloTablesArn]);
-    for (const f of [functions.copy, functions.verify, functions.purge])
-      props.pooledTable.encryptionKey?.grantEncryptDecrypt(f);
-    allow(functions.purge, ['s3:ListBucketVersions', 's3:ListBucket'], [props.tenantDataBucket.bucketArn]);
-    allow(
-      functions.purge,
-      ['s3:DeleteObject', 's3:DeleteObjectVersion'],
-      [props.tenantDataBucket.arnForObjects('*')],
-    );
-    allow(
-      functions.identityPurge,
-      [
-        'cognito-idp:ListUsersInGroup',
-        'cognito-idp:AdminGetUser',
-        'cognito-idp:AdminDisableUser',
-        'cognito-idp:AdminDeleteUser',
-        'cognito-idp:DeleteGroup',
-      ],
-      [props.userPool.userPoolArn],
-    );
-
-    // --- the role CloudFormation deploys and deletes silo stacks with ----------------------------
-    this.siloDeploymentRole = new iam.Role(this, 'SiloDeploymentRole', {
-      roleName: resourceName(config, 'silo-deployment'),
-      assumedBy: new iam.ServicePrincipal('cloudformation.amazonaws.com'),
-      description: 'CloudFormation creates and deletes tenant silo stacks (table + KMS key) with this role',
-    });
+    // --- what the silo deployment role may do (CloudFormation deploys and deletes silo stacks) --------
     allow(
       this.siloDeploymentRole,
       [
@@ -196,24 +191,11 @@ export class LifecycleStack extends Stack {
     );
     // The alias side of CreateAlias/DeleteAlias: only silo aliases (aliases carry no tags).
     allow(this.siloDeploymentRole, ['kms:CreateAlias', 'kms:DeleteAlias'], [siloAliasArn]);
-    allow(
-      functions.siloDeprovision,
-      [
-        'cloudformation:DescribeStacks',
-        'cloudformation:DescribeStackResources',
-        'cloudformation:DeleteStack',
-      ],
-      [siloStacksArn],
-    );
-    allow(functions.siloDeprovision, ['kms:ScheduleKeyDeletion', 'kms:DescribeKey'], [keysArn], {
-      'ForAnyValue:StringLike': { 'kms:ResourceAliases': [siloAliasPattern] },
-    });
     const passDeploymentRole = new iam.PolicyStatement({
       actions: ['iam:PassRole'],
       resources: [this.siloDeploymentRole.roleArn],
       conditions: { StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } },
     });
-    functions.siloDeprovision.addToRolePolicy(passDeploymentRole);
 
     // --- the silo template, synthesized from the silo stack construct -----------------------------
     const templateDir = mkdtempSync(join(tmpdir(), 'tenantry-silo-template-'));
@@ -298,10 +280,11 @@ export class LifecycleStack extends Stack {
     this.stateMachines = machines;
 
     // --- signup → onboarding --------------------------------------------------------------------
-    const signupStarter = fn('signupStarter', 'signup-starter', {
-      ONBOARDING_STATE_MACHINE_ARN: machines.onboarding.stateMachineArn,
-    });
-    allow(signupStarter, ['states:StartExecution'], [machines.onboarding.stateMachineArn]);
+    const signupStarter = new TenantryFunction(this, fnId('signupStarter'), {
+      contract: signupStarterContract,
+      environment: { ONBOARDING_STATE_MACHINE_ARN: machines.onboarding.stateMachineArn },
+      grants: { onboardingStateMachine: [machines.onboarding.stateMachineArn] },
+    }).function;
     this.signupRule = new events.Rule(this, 'SignupRule', {
       ruleName: resourceName(config, 'signup-to-onboarding'),
       eventBus: props.eventBus,

@@ -12,6 +12,7 @@ import {
   type FunctionEnvironment,
   functionEnvironment,
   type Grant,
+  type GrantBinding,
   type GrantResources,
 } from '../../domain/function-contract';
 
@@ -102,20 +103,24 @@ export class TenantryFunction<C extends FunctionContract = FunctionContract> ext
       projectRoot: repoRoot,
       depsLockFilePath: join(repoRoot, 'package-lock.json'),
     });
-    const grants = props.grants as Readonly<Record<string, readonly string[]>>;
+    const bindings = props.grants as Readonly<Record<string, GrantBinding>>;
     for (const [grantName, grant] of Object.entries(contract.grants as Readonly<Record<string, Grant>>)) {
-      const resources = grants[grantName];
-      if (resources === undefined) {
+      const binding = bindings[grantName];
+      if (binding === undefined) {
         throw new Error(
           `TenantryFunction ${id}: no resources bound to grant "${grantName}" of ${contract.name}`,
         );
       }
+      const { resources, conditions } = isBindingWithConditions(binding)
+        ? binding
+        : { resources: binding, conditions: {} };
       if (resources.length === 0) continue;
+      const merged = { ...grant.conditions, ...conditions };
       this.function.addToRolePolicy(
         new iam.PolicyStatement({
           actions: [...grant.actions],
           resources: [...resources],
-          conditions: grant.conditions as Record<string, unknown> | undefined,
+          conditions: Object.keys(merged).length > 0 ? merged : undefined,
         }),
       );
     }
@@ -134,4 +139,8 @@ export class TenantryFunction<C extends FunctionContract = FunctionContract> ext
       reason: 'Pinned to nodejs22.x: the runtime the project tests against and Powertools supports.',
     });
   }
+}
+
+function isBindingWithConditions(binding: GrantBinding): binding is Exclude<GrantBinding, readonly string[]> {
+  return !Array.isArray(binding);
 }

@@ -1,32 +1,15 @@
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { z } from 'zod';
 import { baseClientConfig } from '../../domain/aws/clients';
-import { envVar, readEnv } from '../../domain/env';
+import { contractHandler, readFunctionEnv } from '../../domain/function-contract';
 import { onboardingExecutionName } from '../../domain/lifecycle/execution-name';
-import { parseInput } from '../../domain/lifecycle/plan';
 import { lifecycleLogger } from '../../domain/lifecycle/runtime';
+import { contract } from './contract';
 
-/**
- * EventBridge target of the signup rule: starts onboarding with the signup's detail as input and an
- * execution name derived from the signup (domain/lifecycle/execution-name.ts). A redelivered or
- * duplicated signup maps to the same name: Step Functions returns the running execution or refuses a
- * second one (ExecutionAlreadyExists), so one signup never starts two onboarding runs.
- * The detail is validated by the workflow's first state, not here, so a bad signup is rejected with
- * its reason on record (TenantOnboardingFailed) instead of vanishing in a Lambda retry loop.
- */
-const env = readEnv({ ONBOARDING_STATE_MACHINE_ARN: envVar.arn() });
+const env = readFunctionEnv(contract);
 const sfn = new SFNClient(baseClientConfig());
-const logger = lifecycleLogger('signup-starter');
+const logger = lifecycleLogger(contract.name);
 
-/** Only what the starter needs from the EventBridge envelope; the detail is the workflow's to validate. */
-const signupEventSchema = z.object({
-  id: z.string().min(1),
-  'detail-type': z.string(),
-  detail: z.record(z.string(), z.unknown()),
-});
-
-export const handler = async (event: unknown) => {
-  const signup = parseInput(signupEventSchema, event, 'signup event');
+export const handler = contractHandler(contract, async (signup) => {
   const name = onboardingExecutionName(signup.detail);
   try {
     const { executionArn } = await sfn.send(
@@ -37,7 +20,7 @@ export const handler = async (event: unknown) => {
       }),
     );
     logger.info('onboarding started', { executionName: name, eventId: signup.id });
-    return { executionName: name, executionArn, started: true };
+    return { executionName: name, executionArn: executionArn ?? null, started: true };
   } catch (error) {
     if (!(error instanceof ExecutionAlreadyExists)) throw error;
     logger.info('signup already handled: onboarding execution exists', {
@@ -46,4 +29,4 @@ export const handler = async (event: unknown) => {
     });
     return { executionName: name, executionArn: null, started: false };
   }
-};
+});

@@ -1,10 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
 import { baseClientConfig } from '../../domain/aws/clients';
 import { loadConfig } from '../../domain/config';
-import { envVar, readEnv } from '../../domain/env';
 import { ValidationError } from '../../domain/errors';
-import { parseInput } from '../../domain/lifecycle/plan';
+import { contractHandler, readFunctionEnv } from '../../domain/function-contract';
 import { deadlineOf, lifecycleLogger, type RemainingTime, withTenant } from '../../domain/lifecycle/runtime';
 import { siloTableName } from '../../domain/lifecycle/silo';
 import {
@@ -13,37 +11,18 @@ import {
   restoreTenantChunk,
   siloTable,
 } from '../../domain/lifecycle/tenant-items';
-import { tenantIdSchema } from '../../domain/tenant/tenant-id';
+import { contract } from './contract';
 
-/**
- * Copies one chunk of a tenant's items between the pooled table and the tenant's silo table (either
- * direction: promotion, or restoring the pool on rollback) and returns the cursor of the next chunk.
- * The silo table must be the tenant's own (its name is derived from the tenant id). The restore
- * (`silo-to-pool`) never overwrites an item the pool still holds: it may be newer than its silo copy.
- */
-const env = readEnv({
-  POOLED_TABLE_NAME: envVar.name(),
-  COPY_CHUNK_ITEMS: z.coerce.number().int().min(25).max(100_000).default(2_500),
-});
+const env = readFunctionEnv(contract);
 const config = loadConfig();
 const client = new DynamoDBClient(baseClientConfig());
-const logger = lifecycleLogger('tenant-data-copy');
+const logger = lifecycleLogger(contract.name);
 
-const cursorSchema = z.object({
-  tenantId: tenantIdSchema,
-  direction: z.enum(['pool-to-silo', 'silo-to-pool']),
-  siloTable: z.string().min(3),
-  startKey: z.record(z.string(), z.any()).nullable(),
-  copied: z.number().int().nonnegative(),
-  done: z.boolean(),
-});
-
-export const handler = async (event: unknown, context?: RemainingTime) => {
-  const cursor = parseInput(cursorSchema, event, 'tenant-data-copy cursor');
-  return withTenant(logger, cursor.tenantId, async () => {
+export const handler = contractHandler(contract, async (cursor, context?: RemainingTime) =>
+  withTenant(logger, cursor.tenantId, async () => {
     const expected = siloTableName(config, cursor.tenantId);
     if (cursor.siloTable !== expected) {
-      throw new ValidationError('tenant-data-copy cursor', [
+      throw new ValidationError(`${contract.name} input`, [
         {
           field: 'siloTable',
           message: `"${cursor.siloTable}" is not the silo table of this tenant (${expected})`,
@@ -84,5 +63,5 @@ export const handler = async (event: unknown, context?: RemainingTime) => {
       copied: cursor.copied + result.handled,
       done: result.nextKey === null,
     };
-  });
-};
+  }),
+);

@@ -1,30 +1,24 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
 import { baseClientConfig } from '../../domain/aws/clients';
 import { loadConfig } from '../../domain/config';
-import { envVar, readEnv } from '../../domain/env';
 import { ValidationError } from '../../domain/errors';
+import { contractHandler, readFunctionEnv } from '../../domain/function-contract';
 import { DataVerificationError } from '../../domain/lifecycle/errors';
-import { parseInput } from '../../domain/lifecycle/plan';
 import { lifecycleLogger, withTenant } from '../../domain/lifecycle/runtime';
 import { siloTableName } from '../../domain/lifecycle/silo';
 import { pooledTable, siloTable, tallyTenantItems } from '../../domain/lifecycle/tenant-items';
-import { tenantIdSchema } from '../../domain/tenant/tenant-id';
+import { contract } from './contract';
 
-/** Verifies a copy: the tenant's items in the pool and in its silo have equal counts and checksums. */
-const env = readEnv({ POOLED_TABLE_NAME: envVar.name() });
+const env = readFunctionEnv(contract);
 const config = loadConfig();
 const client = new DynamoDBClient(baseClientConfig());
-const logger = lifecycleLogger('tenant-data-verify');
+const logger = lifecycleLogger(contract.name);
 
-const requestSchema = z.object({ tenantId: tenantIdSchema, siloTable: z.string().min(3) });
-
-export const handler = async (event: unknown) => {
-  const request = parseInput(requestSchema, event, 'tenant-data-verify request');
-  return withTenant(logger, request.tenantId, async () => {
+export const handler = contractHandler(contract, async (request) =>
+  withTenant(logger, request.tenantId, async () => {
     const expected = siloTableName(config, request.tenantId);
     if (request.siloTable !== expected) {
-      throw new ValidationError('tenant-data-verify request', [
+      throw new ValidationError(`${contract.name} input`, [
         {
           field: 'siloTable',
           message: `"${request.siloTable}" is not the silo table of this tenant (${expected})`,
@@ -46,5 +40,5 @@ export const handler = async (event: unknown) => {
     }
     logger.info('copy verified', { items: source.count, checksum: source.checksum });
     return { tenantId: request.tenantId, count: source.count, checksum: source.checksum };
-  });
-};
+  }),
+);

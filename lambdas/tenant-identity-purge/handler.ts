@@ -1,25 +1,16 @@
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
-import { z } from 'zod';
 import { baseClientConfig } from '../../domain/aws/clients';
-import { envVar, readEnv } from '../../domain/env';
+import { contractHandler, readFunctionEnv } from '../../domain/function-contract';
 import { purgeTenantIdentities } from '../../domain/lifecycle/identity';
-import { parseInput } from '../../domain/lifecycle/plan';
 import { lifecycleLogger, withTenant } from '../../domain/lifecycle/runtime';
-import { tenantIdSchema } from '../../domain/tenant/tenant-id';
+import { contract } from './contract';
 
-/** Disables and deletes a tenant's users and deletes its group (offboarding, onboarding compensation). */
-const env = readEnv({ USER_POOL_ID: envVar.name() });
+const env = readFunctionEnv(contract);
 const client = new CognitoIdentityProviderClient(baseClientConfig());
-const logger = lifecycleLogger('tenant-identity-purge');
+const logger = lifecycleLogger(contract.name);
 
-const requestSchema = z.object({
-  tenantId: tenantIdSchema,
-  usernames: z.array(z.string().min(1).max(128)).max(50).optional(),
-});
-
-export const handler = async (event: unknown) => {
-  const request = parseInput(requestSchema, event, 'tenant-identity-purge request');
-  return withTenant(logger, request.tenantId, async () => {
+export const handler = contractHandler(contract, async (request) =>
+  withTenant(logger, request.tenantId, async () => {
     const result = await purgeTenantIdentities(
       client,
       env.USER_POOL_ID,
@@ -28,5 +19,5 @@ export const handler = async (event: unknown) => {
     );
     logger.info('tenant identities purged', { ...result });
     return { tenantId: request.tenantId, ...result };
-  });
-};
+  }),
+);

@@ -1,38 +1,18 @@
-import { z } from 'zod';
 import { documentClient } from '../../domain/aws/clients';
 import { CatalogRepository } from '../../domain/catalog/repository';
-import { envVar, readEnv } from '../../domain/env';
+import { contractHandler, readFunctionEnv } from '../../domain/function-contract';
 import { transitionTenant } from '../../domain/lifecycle/catalog-ops';
-import { parseInput } from '../../domain/lifecycle/plan';
 import { lifecycleLogger, withTenant } from '../../domain/lifecycle/runtime';
-import { tenantStatuses } from '../../domain/tenant/status';
-import { tenantIdSchema } from '../../domain/tenant/tenant-id';
+import { contract } from './contract';
 
-/**
- * Every lifecycle status change: through `CatalogRepository.transition` (the domain's status rules),
- * with the execution ARN recorded in the tenant's history. Idempotent for the execution that asks.
- */
-const env = readEnv({ CATALOG_TABLE_NAME: envVar.name() });
+const env = readFunctionEnv(contract);
 const catalog = new CatalogRepository({ client: documentClient(), tableName: env.CATALOG_TABLE_NAME });
-const logger = lifecycleLogger('tenant-transition');
+const logger = lifecycleLogger(contract.name);
 
-const status = z.enum(tenantStatuses);
-const requestSchema = z.object({
-  tenantId: tenantIdSchema,
-  to: status,
-  executionArn: z.string().min(1),
-  reason: z.string().max(500).optional(),
-  onlyFrom: z.array(status).optional(),
-  resume: z.boolean().optional(),
-  allowMissing: z.boolean().optional(),
-  expectedVersion: z.number().int().nonnegative().optional(),
-});
-
-export const handler = async (event: unknown) => {
-  const request = parseInput(requestSchema, event, 'tenant-transition request');
-  return withTenant(logger, request.tenantId, async () => {
+export const handler = contractHandler(contract, async (request) =>
+  withTenant(logger, request.tenantId, async () => {
     const result = await transitionTenant(catalog, request);
     logger.info('tenant transition', { to: request.to, status: result.status, changed: result.changed });
     return result;
-  });
-};
+  }),
+);

@@ -29,8 +29,6 @@ import { ChecksumAccumulator, type ItemTally } from '../../../domain/lifecycle/c
 import { siloTableName } from '../../../domain/lifecycle/silo';
 import { pooledItem } from '../../../domain/pooled-items';
 import type { Tenant } from '../../../domain/tenant/tenant';
-import type { State, StateMachineDefinition, TaskState } from '../../../workflows/asl';
-import { buildDefinition, type WorkflowName } from '../../../workflows/index';
 import {
   deployLifecycleLocally,
   executionPath,
@@ -38,7 +36,9 @@ import {
   type LocalLifecycle,
   localFunctionArn,
   receiveLifecycleEvents,
-} from '../../../workflows/local';
+} from '../../../local/lifecycle';
+import type { State, StateMachineDefinition, TaskState } from '../../../workflows/asl';
+import { buildDefinition, type WorkflowName } from '../../../workflows/index';
 import { injectFault, resetLocalAws, useLocalAws, waitForExecution } from '../support';
 
 export const config: TenantryConfig = defaultConfig;
@@ -56,7 +56,7 @@ export interface Harness {
   events(): Promise<LifecycleEvent[]>;
 }
 
-export async function setupHarness(extraFunctionEnv: Record<string, string> = {}): Promise<Harness> {
+export async function setupHarness(): Promise<Harness> {
   const aws = useLocalAws();
   await resetLocalAws();
   const life = await deployLifecycleLocally({
@@ -64,7 +64,6 @@ export async function setupHarness(extraFunctionEnv: Record<string, string> = {}
     endpoint: aws.endpoint,
     handlerHostUrl: aws.handlerHostUrl,
     region: aws.region,
-    extraFunctionEnv,
   });
   const clientConfig = { region: aws.region, endpoint: aws.endpoint };
   return {

@@ -15,10 +15,30 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { baseClientConfig, s3ClientConfig } from '../domain/aws/clients';
 import { resourceName, type TenantryConfig } from '../domain/config';
+import {
+  type FunctionContract,
+  type FunctionEnvironment,
+  functionEnvironment,
+} from '../domain/function-contract';
 import { LIFECYCLE_EVENT_SOURCE, signupEventPattern } from '../domain/lifecycle/events';
-import type { StateMachineDefinition } from './asl';
-import { type LambdaFunction, lambdaFolders, lambdaFunctions, type Substitutions } from './common';
-import { buildDefinition, stateMachineName, substitute, type WorkflowName, workflowNames } from './index';
+import { contract as validateContract } from '../lambdas/lifecycle-validate/contract';
+import { contract as signupStarterContract } from '../lambdas/signup-starter/contract';
+import { contract as siloDeprovisionContract } from '../lambdas/silo-deprovision/contract';
+import { contract as catalogContract } from '../lambdas/tenant-catalog/contract';
+import { contract as copyContract } from '../lambdas/tenant-data-copy/contract';
+import { contract as purgeContract } from '../lambdas/tenant-data-purge/contract';
+import { contract as verifyContract } from '../lambdas/tenant-data-verify/contract';
+import { contract as identityPurgeContract } from '../lambdas/tenant-identity-purge/contract';
+import { contract as transitionContract } from '../lambdas/tenant-transition/contract';
+import type { StateMachineDefinition } from '../workflows/asl';
+import { type LambdaFunction, lambdaFolders, lambdaFunctions, type Substitutions } from '../workflows/common';
+import {
+  buildDefinition,
+  stateMachineName,
+  substitute,
+  type WorkflowName,
+  workflowNames,
+} from '../workflows/index';
 
 export const LOCAL_ACCOUNT = '123456789012';
 
@@ -30,8 +50,6 @@ export interface LocalLifecycleOptions {
   readonly region?: string;
   /** Function (deployed name) answering `billing-final`; default `<product>-<stage>-billing-final`. */
   readonly billingFinalFunction?: string;
-  /** Extra environment for every lifecycle task function (e.g. smaller chunks in tests). */
-  readonly extraFunctionEnv?: Record<string, string>;
   /**
    * The promotion's write freeze (`${WriteFreezeSeconds}`). Default 1: the local lifecycle has no API
    * Gateway in front of it, so no authorizer cache to outlast; deployed stacks use
@@ -67,7 +85,7 @@ export async function deployLifecycleLocally(options: LocalLifecycleOptions): Pr
   const clientConfig = { ...baseClientConfig({ region }), endpoint };
   const functionName = (folder: string) => resourceName(config, folder);
 
-  const { provisionLocalControlPlane } = await import('../local/control-plane');
+  const { provisionLocalControlPlane } = await import('./control-plane');
   const plane = await provisionLocalControlPlane(config);
   const catalogTable = plane.tables.catalog;
   const pooledTable = plane.tables.pooled;
@@ -161,40 +179,35 @@ export async function deployLifecycleLocally(options: LocalLifecycleOptions): Pr
     );
   }
 
-  const common = {
-    CATALOG_TABLE_NAME: catalogTable,
-    POOLED_TABLE_NAME: pooledTable,
-    TENANT_DATA_BUCKET_NAME: dataBucket,
-    USER_POOL_ID: userPoolId,
-    ...options.extraFunctionEnv,
-  };
-  const envs: Record<string, Record<string, string>> = {
-    [lambdaFolders.validate]: { CATALOG_TABLE_NAME: common.CATALOG_TABLE_NAME },
-    [lambdaFolders.catalog]: { CATALOG_TABLE_NAME: common.CATALOG_TABLE_NAME },
-    [lambdaFolders.transition]: { CATALOG_TABLE_NAME: common.CATALOG_TABLE_NAME },
-    [lambdaFolders.copy]: { POOLED_TABLE_NAME: pooledTable, ...options.extraFunctionEnv },
-    [lambdaFolders.verify]: { POOLED_TABLE_NAME: pooledTable },
-    [lambdaFolders.purge]: {
-      POOLED_TABLE_NAME: pooledTable,
-      TENANT_DATA_BUCKET_NAME: dataBucket,
-      ...options.extraFunctionEnv,
-    },
-    [lambdaFolders.identityPurge]: { USER_POOL_ID: userPoolId },
-    [lambdaFolders.siloDeprovision]: {},
+  // Each task function's environment, typed by its contract (as infra/lifecycle-stack.ts sets it).
+  const catalogEnv = { CATALOG_TABLE_NAME: catalogTable };
+  const pooledEnv = { POOLED_TABLE_NAME: pooledTable };
+  const envs = [
+    functionEnv(validateContract, catalogEnv),
+    functionEnv(catalogContract, catalogEnv),
+    functionEnv(transitionContract, catalogEnv),
+    functionEnv(copyContract, pooledEnv),
+    functionEnv(verifyContract, pooledEnv),
+    functionEnv(purgeContract, { ...pooledEnv, TENANT_DATA_BUCKET_NAME: dataBucket }),
+    functionEnv(identityPurgeContract, { USER_POOL_ID: userPoolId }),
+    functionEnv(siloDeprovisionContract, {}),
+    functionEnv(signupStarterContract, { ONBOARDING_STATE_MACHINE_ARN: stateMachineArns.onboarding }),
     // the billing part's final-bill task (its env contract: domain/billing/runtime.ts)
-    [lambdaFolders.billingFinal]: {
-      CATALOG_TABLE: catalogTable,
-      COUNTERS_TABLE: plane.tables.counters,
-      LEDGER_TABLE: plane.tables.billingLedger,
-      EVENT_BUS_NAME: plane.eventBusName,
+    {
+      name: lambdaFolders.billingFinal,
+      variables: {
+        CATALOG_TABLE: catalogTable,
+        COUNTERS_TABLE: plane.tables.counters,
+        LEDGER_TABLE: plane.tables.billingLedger,
+        EVENT_BUS_NAME: plane.eventBusName,
+      },
     },
-    'signup-starter': { ONBOARDING_STATE_MACHINE_ARN: stateMachineArns.onboarding },
-  };
-  for (const [folder, variables] of Object.entries(envs)) {
+  ];
+  for (const { name, variables } of envs) {
     await hostControl(
       handlerHostUrl,
       'PUT',
-      `/__tenantry/functions/${encodeURIComponent(folder)}/env`,
+      `/__tenantry/functions/${encodeURIComponent(name)}/env`,
       variables,
     );
   }
@@ -297,6 +310,11 @@ async function sqs(
   const text = await res.text();
   if (!res.ok) throw new Error(`local SQS ${action}: HTTP ${res.status}: ${text.slice(0, 300)}`);
   return text ? JSON.parse(text) : {};
+}
+
+/** A function's environment for the handler host, typed against its contract. */
+function functionEnv<C extends FunctionContract>(contract: C, values: FunctionEnvironment<C>) {
+  return { name: contract.name, variables: functionEnvironment(contract, values) };
 }
 
 async function hostControl(hostUrl: string, method: string, path: string, body: unknown): Promise<void> {

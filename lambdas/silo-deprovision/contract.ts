@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { defineFunction } from '../../domain/function-contract';
+
+/**
+ * Deletes a tenant's silo: schedules its KMS key for deletion (pending window from config) and deletes
+ * its stack; the workflow calls it again after a Wait until it reports ABSENT. Only silo stacks
+ * (`<product>-<stage>-silo-<tenantId>`) are accepted.
+ */
+export const contract = defineFunction({
+  name: 'silo-deprovision',
+  description: "Schedules a silo's KMS key for deletion and deletes its stack, one step per call",
+  env: {},
+  input: z.object({ stackName: z.string().min(1).max(128) }),
+  output: z.object({
+    status: z.enum(['ABSENT', 'DELETE_IN_PROGRESS']),
+    stackId: z.string().nullable(),
+    kmsKeyArn: z.string().nullable(),
+    keyDeletionDate: z.iso.datetime().nullable(),
+  }),
+  timeoutSeconds: 60,
+  grants: {
+    siloStacks: {
+      actions: [
+        'cloudformation:DescribeStacks',
+        'cloudformation:DescribeStackResources',
+        'cloudformation:DeleteStack',
+      ],
+    },
+    /** Bound with a condition on the silo key alias (kms:ResourceAliases): only silo keys. */
+    siloKeys: { actions: ['kms:ScheduleKeyDeletion', 'kms:DescribeKey'] },
+    /** CloudFormation deletes the stack with the silo deployment role. */
+    passDeploymentRole: {
+      actions: ['iam:PassRole'],
+      conditions: { StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } },
+    },
+  },
+});

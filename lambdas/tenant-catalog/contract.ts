@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { isolationModels } from '../../domain/config';
+import { envVar } from '../../domain/env';
+import { defineFunction } from '../../domain/function-contract';
+import { tenantStatuses } from '../../domain/tenant/status';
+import { siloResourcesSchema } from '../../domain/tenant/tenant';
+import { tenantIdSchema } from '../../domain/tenant/tenant-id';
+
+const isolation = z.enum(isolationModels);
+
+/**
+ * Catalog writes other than status changes: register a PENDING tenant (or re-register a FAILED one),
+ * record where it is served from (validated against the config, audited in the history).
+ */
+export const contract = defineFunction({
+  name: 'tenant-catalog',
+  description: 'Registers a pending tenant and records its placement in the catalog',
+  env: { CATALOG_TABLE_NAME: envVar.name() },
+  input: z.discriminatedUnion('action', [
+    z.object({
+      action: z.literal('create'),
+      tenantId: tenantIdSchema,
+      name: z.string(),
+      tier: z.string(),
+      isolation,
+      region: z.string(),
+      executionArn: z.string().min(1),
+    }),
+    z.object({
+      action: z.literal('set-placement'),
+      tenantId: tenantIdSchema,
+      tier: z.string().min(1),
+      isolation,
+      silo: siloResourcesSchema.nullable(),
+      /** Recorded in the tenant's history with the placement change. */
+      executionArn: z.string().min(1),
+      /** Compensation of a run that may have failed before the record existed. */
+      allowMissing: z.boolean().optional(),
+    }),
+  ]),
+  output: z.union([
+    z.object({ tenantId: tenantIdSchema, status: z.enum(tenantStatuses), alreadyCreated: z.boolean() }),
+    z.object({
+      tenantId: tenantIdSchema,
+      tier: z.string().nullable(),
+      isolation: isolation.nullable(),
+      silo: siloResourcesSchema.nullable(),
+    }),
+  ]),
+  grants: { catalog: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'] } },
+});

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { envVar } from '../../domain/env';
+import { defineFunction } from '../../domain/function-contract';
+import { tenantIdSchema } from '../../domain/tenant/tenant-id';
+
+/**
+ * Where a copy stands. The workflow starts a copy with the identifying fields only and passes each
+ * chunk's output back as the next chunk's input, so this is the cursor's one definition.
+ */
+export const copyCursorSchema = z.object({
+  tenantId: tenantIdSchema,
+  direction: z.enum(['pool-to-silo', 'silo-to-pool']),
+  siloTable: z.string().min(3),
+  startKey: z.record(z.string(), z.any()).nullable().default(null),
+  copied: z.number().int().nonnegative().default(0),
+  done: z.boolean().default(false),
+});
+
+/**
+ * Copies one chunk of a tenant's items between the pooled table and the tenant's silo table (either
+ * direction: promotion, or restoring the pool on rollback) and returns the cursor of the next chunk.
+ * The silo table must be the tenant's own (its name is derived from the tenant id). The restore
+ * (`silo-to-pool`) never overwrites an item the pool still holds: it may be newer than its silo copy.
+ */
+export const contract = defineFunction({
+  name: 'tenant-data-copy',
+  description: "Copies one chunk of a tenant's items between the pooled table and its silo table",
+  env: {
+    POOLED_TABLE_NAME: envVar.name(),
+    COPY_CHUNK_ITEMS: z.coerce.number().int().min(25).max(100_000).default(2_500),
+  },
+  input: copyCursorSchema,
+  output: copyCursorSchema,
+  timeoutSeconds: 300,
+  grants: {
+    /** A tenant's pooled items are listed through the byTenant index, never by scanning the pool. */
+    pooledTenantIndex: { actions: ['dynamodb:Query'] },
+    /** Batch writes to the silo; the rollback restore puts an item back only where the pool has none. */
+    pooledTable: { actions: ['dynamodb:BatchWriteItem', 'dynamodb:PutItem'] },
+    /** A silo table is the tenant's own: scanned whole. */
+    siloTables: { actions: ['dynamodb:Scan', 'dynamodb:BatchWriteItem'] },
+  },
+});
