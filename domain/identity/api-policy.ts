@@ -10,9 +10,9 @@ export interface ApiPolicyDocument {
   Statement: { Effect: 'Allow' | 'Deny'; Action: 'execute-api:Invoke'; Resource: string[] }[];
 }
 
-export const READ_ONLY_METHODS = ['GET', 'HEAD', 'OPTIONS'] as const;
+const READ_ONLY_METHODS = ['GET', 'HEAD', 'OPTIONS'] as const;
 
-export interface MethodArn {
+interface MethodArn {
   /** `arn:<partition>:execute-api:<region>:<account>:<apiId>/<stage>` */
   readonly stageArn: string;
   readonly method: string;

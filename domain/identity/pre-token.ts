@@ -6,7 +6,7 @@ import { TokenIssuanceRefusedError } from './errors';
 import type { TenantLookup } from './tenant-lookup';
 
 /** Tenant states for which Cognito must not issue tokens at all. */
-export const NO_TOKEN_STATUSES: readonly TenantStatus[] = ['OFFBOARDED', 'FAILED'];
+const NO_TOKEN_STATUSES: readonly TenantStatus[] = ['OFFBOARDED', 'FAILED'];
 
 /** The V2 trigger's `claimsAndScopeOverrideDetails`. */
 export interface ClaimsOverride {

@@ -47,9 +47,7 @@ export function cachedUsageLimitCheck(
   check: UsageLimitCheck,
   ttlSeconds: number,
   now: () => number = Date.now,
-): UsageLimitCheck & { readonly cache: TtlCache<UsageLimitResult> } {
+): UsageLimitCheck {
   const cache = new TtlCache<UsageLimitResult>({ ttlMs: ttlSeconds * 1000, now });
-  const cached = (tenantId: string, tier: string) =>
-    cache.get(`${tenantId}|${tier}`, () => check(tenantId, tier));
-  return Object.assign(cached, { cache });
+  return (tenantId, tier) => cache.get(`${tenantId}|${tier}`, () => check(tenantId, tier));
 }

@@ -90,7 +90,7 @@ describe('credential hand-off', () => {
 
   it('gives pooled compute clients signing with the handed-off credentials', async () => {
     const request = tenantRequestFrom(integrationEvent(authorizerResultContext(await allowDecision())));
-    const factory = new TenantClientFactory(undefined, { region: 'us-east-1' });
+    const factory = new TenantClientFactory({ region: 'us-east-1' });
 
     const clients = factory.forRequest(request);
     const credentials = await clients.dynamo.config.credentials();
