@@ -27,10 +27,35 @@ export interface TokenVerifier {
 interface AuthorizerRequest {
   /** The Authorization header value (`Bearer <jwt>`). */
   readonly authorization: string | undefined;
+  /** `arn:…:<apiId>/<stage>/<METHOD>/<path>`: the stage the policy covers, the method it checks. */
   readonly methodArn: string;
-  readonly httpMethod: string;
   /** Tenant ids the caller named outside the token (header, query). Compared, never trusted. */
   readonly claimedTenantIds?: readonly string[];
+}
+
+/** Header and query parameter through which a caller might (wrongly) name a tenant. */
+const TENANT_HEADER = 'x-tenant-id';
+const TENANT_QUERY_PARAMETER = 'tenantId';
+
+/** The fields of an API Gateway REQUEST authorizer event the decision reads. */
+interface RequestAuthorizerEvent {
+  readonly methodArn: string;
+  readonly headers?: Readonly<Record<string, string>> | null;
+  readonly queryStringParameters?: Readonly<Record<string, string>> | null;
+}
+
+/**
+ * The request to decide on: the Authorization header (header names are case-insensitive), and the
+ * tenants the caller names in the tenant header or query parameter, to be compared, never used.
+ */
+export function authorizerRequestFrom(event: RequestAuthorizerEvent): AuthorizerRequest {
+  const headers = new Map(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+  const claimed = [headers.get(TENANT_HEADER), event.queryStringParameters?.[TENANT_QUERY_PARAMETER]];
+  return {
+    authorization: headers.get('authorization'),
+    methodArn: event.methodArn,
+    claimedTenantIds: claimed.filter((v): v is string => v !== undefined && v !== ''),
+  };
 }
 
 /** A value the handler must log as suspicious (no token content in it). */
