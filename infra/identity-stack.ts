@@ -25,7 +25,7 @@ import {
   siloTableArnPattern,
   tenantRuntimeRolePolicy,
 } from '../domain/identity/session-policy';
-import { DEFAULT_SESSION_SECONDS } from '../domain/identity/token-vending';
+import { TENANT_SESSION_SECONDS } from '../domain/identity/token-vending';
 import {
   AUTHORIZER_CATALOG_CACHE_SECONDS,
   defaultAuthorizerResultCacheSeconds,
@@ -200,7 +200,7 @@ export class IdentityStack extends Stack {
     this.tenantRuntimeRole = new iam.Role(this, 'TenantRuntimeRole', {
       roleName: resourceName(config, 'tenant-runtime'),
       description: 'Tenant-scoped data access; assumed only by the authorizer, with tenant session tags',
-      maxSessionDuration: Duration.seconds(Math.max(3600, DEFAULT_SESSION_SECONDS)),
+      maxSessionDuration: Duration.seconds(Math.max(3600, TENANT_SESSION_SECONDS)),
       assumedBy: new iam.PrincipalWithConditions(
         new iam.SessionTagsPrincipal(new iam.ArnPrincipal(authorizerRole.roleArn)),
         {

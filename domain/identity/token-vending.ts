@@ -33,7 +33,7 @@ interface TokenVendingOptions {
 }
 
 /** AssumeRole DurationSeconds: the STS minimum, for the shortest exposure. */
-export const DEFAULT_SESSION_SECONDS = 900;
+export const TENANT_SESSION_SECONDS = 900;
 /** Bound on cached tenant sessions. */
 const MAX_CACHED_SESSIONS = 5_000;
 
@@ -50,9 +50,9 @@ export class TokenVendingMachine {
     this.sts = options.sts;
     this.roleArn = options.roleArn;
     const minRemainingSeconds = options.minRemainingSeconds ?? 120;
-    if (minRemainingSeconds >= DEFAULT_SESSION_SECONDS) {
+    if (minRemainingSeconds >= TENANT_SESSION_SECONDS) {
       throw new RangeError(
-        `minRemainingSeconds (${minRemainingSeconds}) must be below the session's ${DEFAULT_SESSION_SECONDS} s`,
+        `minRemainingSeconds (${minRemainingSeconds}) must be below the session's ${TENANT_SESSION_SECONDS} s`,
       );
     }
     this.minRemainingMs = minRemainingSeconds * 1000;
@@ -89,7 +89,7 @@ export class TokenVendingMachine {
         new AssumeRoleCommand({
           RoleArn: this.roleArn,
           RoleSessionName: roleSessionName(session.tenantId, this.now()),
-          DurationSeconds: DEFAULT_SESSION_SECONDS,
+          DurationSeconds: TENANT_SESSION_SECONDS,
           Policy: policy,
           Tags: [
             { Key: sessionTagKeys.tenantId, Value: session.tenantId },
