@@ -147,7 +147,6 @@ export async function runIdentityDemo(input: IdentityDemoInput): Promise<Identit
     authorizer.decide({
       authorization: `Bearer ${token}`,
       methodArn: `${stageArn}/GET/documents`,
-      httpMethod: 'GET',
       claimedTenantIds: claimed,
     });
   const describe = (d: AuthorizerDecision) =>

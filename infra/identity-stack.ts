@@ -1,4 +1,13 @@
-import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import {
+  Aws,
+  CfnOutput,
+  Duration,
+  Lazy,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -16,7 +25,7 @@ import {
   siloTableArnPattern,
   tenantRuntimeRolePolicy,
 } from '../domain/identity/session-policy';
-import { DEFAULT_SESSION_SECONDS } from '../domain/identity/token-vending';
+import { TENANT_SESSION_SECONDS } from '../domain/identity/token-vending';
 import {
   AUTHORIZER_CATALOG_CACHE_SECONDS,
   defaultAuthorizerResultCacheSeconds,
@@ -29,6 +38,8 @@ import {
   quotaExhaustedKeyValue,
   usagePlanKeyValue,
 } from '../domain/identity/usage-plans';
+import { contract as authorizerContract } from '../lambdas/authorizer/contract';
+import { contract as preTokenContract } from '../lambdas/pre-token-generation/contract';
 import { TenantryFunction } from './private/tenantry-function';
 
 export interface IdentityStackProps extends StackProps {
@@ -59,8 +70,8 @@ export class IdentityStack extends Stack {
   public readonly userPool: cognito.UserPool;
   public readonly spaClient: cognito.UserPoolClient;
   public readonly api: apigw.RestApi;
-  public readonly authorizerFunction: TenantryFunction;
-  public readonly preTokenFunction: TenantryFunction;
+  public readonly authorizerFunction: TenantryFunction<typeof authorizerContract>;
+  public readonly preTokenFunction: TenantryFunction<typeof preTokenContract>;
   public readonly tenantRuntimeRole: iam.Role;
   public readonly usagePlans: Readonly<Record<string, apigw.UsagePlan>>;
   /** Throttle rate 0 / burst 0: the plan the authorizer assigns to tenants over their plan limit. */
@@ -84,15 +95,11 @@ export class IdentityStack extends Stack {
 
     // --- Cognito ----------------------------------------------------------------------------------
     this.preTokenFunction = new TenantryFunction(this, 'PreTokenGeneration', {
-      folder: 'pre-token-generation',
-      environment: {
-        CATALOG_TABLE_NAME: props.catalogTable.tableName,
-        CATALOG_CACHE_SECONDS: '60',
-        POWERTOOLS_SERVICE_NAME: 'pre-token-generation',
-      },
-      timeout: Duration.seconds(5),
+      contract: preTokenContract,
+      environment: { CATALOG_TABLE_NAME: props.catalogTable.tableName, CATALOG_CACHE_SECONDS: '60' },
+      // GetItem on the table itself only (Table.grant would add its indexes too).
+      grants: { readCatalog: [props.catalogTable.tableArn] },
     });
-    grantGetItem(props.catalogTable, this.preTokenFunction.function);
 
     this.userPool = new cognito.UserPool(this, 'TenantUsers', {
       userPoolName: resourceName(config, 'tenant-users'),
@@ -163,8 +170,10 @@ export class IdentityStack extends Stack {
     });
 
     // --- tenant-runtime role + authorizer ----------------------------------------------------------
+    // The role's ARN is only known once the role exists, and its trust names the authorizer's role.
+    const tenantRuntimeRoleArn = Lazy.string({ produce: () => this.tenantRuntimeRole.roleArn });
     this.authorizerFunction = new TenantryFunction(this, 'Authorizer', {
-      folder: 'authorizer',
+      contract: authorizerContract,
       environment: {
         USER_POOL_ID: this.userPool.userPoolId,
         USER_POOL_CLIENT_ID: this.spaClient.userPoolClientId,
@@ -172,30 +181,26 @@ export class IdentityStack extends Stack {
         CATALOG_TABLE_NAME: props.catalogTable.tableName,
         POOLED_TABLE_ARN: props.pooledTable.tableArn,
         TENANT_BUCKET_NAME: props.tenantDataBucket.bucketName,
+        TENANT_RUNTIME_ROLE_ARN: tenantRuntimeRoleArn,
         COUNTERS_TABLE_NAME: props.countersTable.tableName,
         CATALOG_CACHE_SECONDS: String(AUTHORIZER_CATALOG_CACHE_SECONDS),
         USAGE_CACHE_SECONDS: String(planLimitCacheSeconds(config)),
         CREDENTIALS_MIN_REMAINING_SECONDS: String(cacheTtl.toSeconds() + 120),
-        POWERTOOLS_SERVICE_NAME: 'authorizer',
         POWERTOOLS_METRICS_NAMESPACE: 'Tenantry',
         // LOCAL_JWKS_URI / TENANTRY_LOCAL are never set in a deployment.
       },
-      timeout: Duration.seconds(5),
-      memorySize: 512,
+      grants: {
+        readCatalog: [props.catalogTable.tableArn],
+        readCounters: [props.countersTable.tableArn],
+        assumeTenantRuntimeRole: [tenantRuntimeRoleArn],
+      },
     });
     const authorizerRole = this.authorizerFunction.function.role as iam.IRole;
-    grantGetItem(props.catalogTable, this.authorizerFunction.function);
-    this.authorizerFunction.function.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['dynamodb:BatchGetItem'],
-        resources: [props.countersTable.tableArn],
-      }),
-    );
 
     this.tenantRuntimeRole = new iam.Role(this, 'TenantRuntimeRole', {
       roleName: resourceName(config, 'tenant-runtime'),
       description: 'Tenant-scoped data access; assumed only by the authorizer, with tenant session tags',
-      maxSessionDuration: Duration.seconds(Math.max(3600, DEFAULT_SESSION_SECONDS)),
+      maxSessionDuration: Duration.seconds(Math.max(3600, TENANT_SESSION_SECONDS)),
       assumedBy: new iam.PrincipalWithConditions(
         new iam.SessionTagsPrincipal(new iam.ArnPrincipal(authorizerRole.roleArn)),
         {
@@ -215,16 +220,6 @@ export class IdentityStack extends Stack {
         ),
       },
     });
-    this.authorizerFunction.function.addEnvironment(
-      'TENANT_RUNTIME_ROLE_ARN',
-      this.tenantRuntimeRole.roleArn,
-    );
-    this.authorizerFunction.function.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['sts:AssumeRole', 'sts:TagSession'],
-        resources: [this.tenantRuntimeRole.roleArn],
-      }),
-    );
     acknowledgeTenantScopedWildcards(this, this.tenantRuntimeRole);
 
     // --- REST API ----------------------------------------------------------------------------------
@@ -423,13 +418,6 @@ export class IdentityStack extends Stack {
     new CfnOutput(this, 'ApiUrl', { value: this.api.url });
     new CfnOutput(this, 'TenantRuntimeRoleArn', { value: this.tenantRuntimeRole.roleArn });
   }
-}
-
-/** GetItem on the table itself only (Table.grant would add its indexes too). */
-function grantGetItem(table: dynamodb.ITable, fn: iam.IGrantable): void {
-  fn.grantPrincipal.addToPrincipalPolicy(
-    new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [table.tableArn] }),
-  );
 }
 
 const TENANT_SCOPED_REASON =

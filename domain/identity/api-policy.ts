@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { AccessLevel } from '../tenant/status';
 
 /**
@@ -5,14 +6,23 @@ import type { AccessLevel } from '../tenant/status';
  * every method the access level permits (not only the current request), so API Gateway's
  * authorizer result cache stays correct for the token's other requests.
  */
-export interface ApiPolicyDocument {
-  Version: '2012-10-17';
-  Statement: { Effect: 'Allow' | 'Deny'; Action: 'execute-api:Invoke'; Resource: string[] }[];
-}
+export const apiPolicyDocumentSchema = z.object({
+  Version: z.literal('2012-10-17'),
+  Statement: z
+    .array(
+      z.object({
+        Effect: z.enum(['Allow', 'Deny']),
+        Action: z.literal('execute-api:Invoke'),
+        Resource: z.array(z.string().min(1)).min(1),
+      }),
+    )
+    .min(1),
+});
+export type ApiPolicyDocument = z.infer<typeof apiPolicyDocumentSchema>;
 
-export const READ_ONLY_METHODS = ['GET', 'HEAD', 'OPTIONS'] as const;
+const READ_ONLY_METHODS = ['GET', 'HEAD', 'OPTIONS'] as const;
 
-export interface MethodArn {
+interface MethodArn {
   /** `arn:<partition>:execute-api:<region>:<account>:<apiId>/<stage>` */
   readonly stageArn: string;
   readonly method: string;

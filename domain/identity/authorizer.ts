@@ -24,17 +24,42 @@ export interface TokenVerifier {
   verify(token: string): Promise<Readonly<Record<string, unknown>>>;
 }
 
-export interface AuthorizerRequest {
+interface AuthorizerRequest {
   /** The Authorization header value (`Bearer <jwt>`). */
   readonly authorization: string | undefined;
+  /** `arn:…:<apiId>/<stage>/<METHOD>/<path>`: the stage the policy covers, the method it checks. */
   readonly methodArn: string;
-  readonly httpMethod: string;
   /** Tenant ids the caller named outside the token (header, query). Compared, never trusted. */
   readonly claimedTenantIds?: readonly string[];
 }
 
+/** Header and query parameter through which a caller might (wrongly) name a tenant. */
+const TENANT_HEADER = 'x-tenant-id';
+const TENANT_QUERY_PARAMETER = 'tenantId';
+
+/** The fields of an API Gateway REQUEST authorizer event the decision reads. */
+interface RequestAuthorizerEvent {
+  readonly methodArn: string;
+  readonly headers?: Readonly<Record<string, string>> | null;
+  readonly queryStringParameters?: Readonly<Record<string, string>> | null;
+}
+
+/**
+ * The request to decide on: the Authorization header (header names are case-insensitive), and the
+ * tenants the caller names in the tenant header or query parameter, to be compared, never used.
+ */
+export function authorizerRequestFrom(event: RequestAuthorizerEvent): AuthorizerRequest {
+  const headers = new Map(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+  const claimed = [headers.get(TENANT_HEADER), event.queryStringParameters?.[TENANT_QUERY_PARAMETER]];
+  return {
+    authorization: headers.get('authorization'),
+    methodArn: event.methodArn,
+    claimedTenantIds: claimed.filter((v): v is string => v !== undefined && v !== ''),
+  };
+}
+
 /** A value the handler must log as suspicious (no token content in it). */
-export interface AuthorizerWarning {
+interface AuthorizerWarning {
   readonly kind: 'tenant-mismatch' | 'tier-claim-stale';
   readonly detail: string;
 }
@@ -105,7 +130,7 @@ export type AuthorizerDecision =
       readonly warnings: AuthorizerWarning[];
     };
 
-export interface TenantAuthorizerOptions {
+interface TenantAuthorizerOptions {
   readonly config: TenantryConfig;
   readonly verifier: TokenVerifier;
   /** Catalog lookup, cached (see `cachedTenantLookup`). */
@@ -114,18 +139,14 @@ export interface TenantAuthorizerOptions {
   readonly usageLimit: UsageLimitCheck;
   readonly vending: TokenVendingMachine;
   readonly dataLocation: TenantDataLocation;
-  /** Longest accepted token, characters. Default 8,192 (Cognito tokens are 1-4 KB). */
-  readonly maxTokenChars?: number;
 }
 
+/** Longest accepted token, characters (Cognito tokens are 1-4 KB). */
+const MAX_TOKEN_CHARS = 8_192;
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 export class TenantAuthorizer {
-  private readonly maxTokenChars: number;
-
-  public constructor(private readonly options: TenantAuthorizerOptions) {
-    this.maxTokenChars = options.maxTokenChars ?? 8_192;
-  }
+  public constructor(private readonly options: TenantAuthorizerOptions) {}
 
   public async decide(request: AuthorizerRequest): Promise<AuthorizerDecision> {
     const warnings: AuthorizerWarning[] = [];
@@ -237,8 +258,8 @@ export class TenantAuthorizer {
     if (match === null) return { ok: false, reason: 'Authorization header is not "Bearer <token>"' };
     const value = match[1] as string;
     if (value === '') return { ok: false, reason: 'empty bearer token' };
-    if (value.length > this.maxTokenChars) {
-      return { ok: false, reason: `token longer than ${this.maxTokenChars} characters` };
+    if (value.length > MAX_TOKEN_CHARS) {
+      return { ok: false, reason: `token longer than ${MAX_TOKEN_CHARS} characters` };
     }
     if (!JWT_SHAPE.test(value)) return { ok: false, reason: 'token is not a compact JWT' };
     return { ok: true, value };

@@ -17,7 +17,7 @@ export const tenantUserAttributes = { tenantId: 'custom:tenantId', tier: 'custom
 export const tenantAttributeNames = { tenantId: 'tenantId', tier: 'tier' } as const;
 
 /** Claims the pre-token-generation trigger adds to BOTH the ID and the access token. */
-export const tenantClaimNames = {
+const tenantClaimNames = {
   tenantId: 'tenantId',
   tier: 'tier',
   isolation: 'isolation',
@@ -25,12 +25,12 @@ export const tenantClaimNames = {
   status: 'tenantStatus',
 } as const;
 
-export interface TenantClaims {
+interface TenantClaims {
   readonly tenantId: TenantId;
   readonly tier: string;
 }
 
-export type ClaimsResult =
+type ClaimsResult =
   | { readonly ok: true; readonly claims: TenantClaims }
   | { readonly ok: false; readonly reason: string };
 

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { TenantryConfig } from '../config';
 import type { TenantStatus } from '../tenant/status';
 import { isTenantId } from '../tenant/tenant-id';
@@ -6,13 +7,15 @@ import { TokenIssuanceRefusedError } from './errors';
 import type { TenantLookup } from './tenant-lookup';
 
 /** Tenant states for which Cognito must not issue tokens at all. */
-export const NO_TOKEN_STATUSES: readonly TenantStatus[] = ['OFFBOARDED', 'FAILED'];
+const NO_TOKEN_STATUSES: readonly TenantStatus[] = ['OFFBOARDED', 'FAILED'];
 
-/** The V2 trigger's `claimsAndScopeOverrideDetails`. */
-export interface ClaimsOverride {
-  idTokenGeneration: { claimsToAddOrOverride: Record<string, string> };
-  accessTokenGeneration: { claimsToAddOrOverride: Record<string, string> };
-}
+const claimsToAddOrOverride = z.object({ claimsToAddOrOverride: z.record(z.string(), z.string()) });
+/** The V2 trigger's `claimsAndScopeOverrideDetails`: the tenant claims, in both tokens. */
+export const claimsOverrideSchema = z.object({
+  idTokenGeneration: claimsToAddOrOverride,
+  accessTokenGeneration: claimsToAddOrOverride,
+});
+type ClaimsOverride = z.infer<typeof claimsOverrideSchema>;
 
 /**
  * The pre-token-generation decision: read the user's tenant from its server-side attributes

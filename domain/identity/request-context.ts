@@ -33,7 +33,7 @@ export const credentialContextKeys = {
 } as const;
 
 /** Authorizer-context keys of the tenant context (non-secret). */
-export const tenantContextKeys = {
+const tenantContextKeys = {
   tenantId: 'tenantId',
   tier: 'tier',
   route: 'route',
@@ -70,7 +70,7 @@ export function authorizerResultContext(decision: AuthorizerDecision): Authorize
 }
 
 /** The part of an API Gateway (REST, Lambda proxy) event this module reads. */
-export interface EventWithAuthorizer {
+interface EventWithAuthorizer {
   readonly requestContext?: { readonly authorizer?: Readonly<Record<string, unknown>> | null } | null;
 }
 

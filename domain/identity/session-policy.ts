@@ -33,28 +33,28 @@ export interface PolicyDocument {
 /** Session tag keys set at AssumeRole (the trust policy allows sts:TagSession for these only). */
 export const sessionTagKeys = { tenantId: 'tenantId', tier: 'tier' } as const;
 
-export const dynamoReadActions = [
+const dynamoReadActions = [
   'dynamodb:GetItem',
   'dynamodb:BatchGetItem',
   'dynamodb:Query',
   'dynamodb:ConditionCheckItem',
 ] as const;
-export const dynamoWriteActions = [
+const dynamoWriteActions = [
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
   'dynamodb:DeleteItem',
   'dynamodb:BatchWriteItem',
 ] as const;
 /** Requests that carry no partition key: denied outright. */
-export const dynamoUnkeyedActions = [
+const dynamoUnkeyedActions = [
   'dynamodb:Scan',
   'dynamodb:PartiQLSelect',
   'dynamodb:PartiQLInsert',
   'dynamodb:PartiQLUpdate',
   'dynamodb:PartiQLDelete',
 ] as const;
-export const s3ReadActions = ['s3:GetObject'] as const;
-export const s3WriteActions = ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'] as const;
+const s3ReadActions = ['s3:GetObject'] as const;
+const s3WriteActions = ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'] as const;
 
 /** AssumeRole: the plaintext of an inline session policy may not exceed 2,048 characters. */
 export const SESSION_POLICY_MAX_CHARS = 2048;
@@ -162,7 +162,7 @@ function tenantStatements(
   ];
 }
 
-export interface SessionPolicyInput {
+interface SessionPolicyInput {
   readonly tenantId: TenantId;
   readonly access: Exclude<AccessLevel, 'none'>;
   /** Tables the tenant's data lives in: the pooled table, or its silo table. */
@@ -201,7 +201,7 @@ const PRINCIPAL_TENANT = `\${aws:PrincipalTag/${sessionTagKeys.tenantId}}`;
 const TEMPLATE_TENANT = 'templatetenant';
 
 /** What the tenant-runtime role may reach. ARNs may be CDK tokens (they are not parsed here). */
-export interface RuntimeRoleResources {
+interface RuntimeRoleResources {
   /** The pooled table ARN and the silo table ARN pattern (see `siloTableArnPattern`). */
   readonly tableArns: readonly string[];
   readonly bucketArn: string;

@@ -12,8 +12,7 @@ export function cachedTenantLookup(
   find: TenantLookup,
   ttlSeconds: number,
   now: () => number = Date.now,
-): TenantLookup & { readonly cache: TtlCache<Tenant | undefined> } {
+): TenantLookup {
   const cache = new TtlCache<Tenant | undefined>({ ttlMs: ttlSeconds * 1000, now });
-  const cached = (tenantId: string) => cache.get(tenantId, () => find(tenantId));
-  return Object.assign(cached, { cache });
+  return (tenantId) => cache.get(tenantId, () => find(tenantId));
 }

@@ -21,27 +21,25 @@ export interface TenantSession {
   readonly bucketArn: string;
 }
 
-export interface TokenVendingOptions {
+interface TokenVendingOptions {
   readonly sts: STSClient;
   readonly roleArn: string;
-  /** AssumeRole DurationSeconds. Default 900 (the STS minimum: shortest exposure). */
-  readonly durationSeconds?: number;
   /**
    * Cached credentials are handed out only while they have at least this long left. It must cover
    * any downstream cache of them (API Gateway's authorizer result cache) plus a margin. Default 120.
    */
   readonly minRemainingSeconds?: number;
-  /** Bound on cached tenant sessions. Default 5,000. */
-  readonly maxEntries?: number;
   readonly now?: () => number;
 }
 
-export const DEFAULT_SESSION_SECONDS = 900;
+/** AssumeRole DurationSeconds: the STS minimum, for the shortest exposure. */
+export const TENANT_SESSION_SECONDS = 900;
+/** Bound on cached tenant sessions. */
+const MAX_CACHED_SESSIONS = 5_000;
 
 export class TokenVendingMachine {
   private readonly sts: STSClient;
   private readonly roleArn: string;
-  private readonly durationSeconds: number;
   private readonly minRemainingMs: number;
   private readonly cache: TtlCache<TenantCredentials>;
   private readonly now: () => number;
@@ -51,18 +49,17 @@ export class TokenVendingMachine {
   public constructor(options: TokenVendingOptions) {
     this.sts = options.sts;
     this.roleArn = options.roleArn;
-    this.durationSeconds = options.durationSeconds ?? DEFAULT_SESSION_SECONDS;
     const minRemainingSeconds = options.minRemainingSeconds ?? 120;
-    if (minRemainingSeconds >= this.durationSeconds) {
+    if (minRemainingSeconds >= TENANT_SESSION_SECONDS) {
       throw new RangeError(
-        `minRemainingSeconds (${minRemainingSeconds}) must be below durationSeconds (${this.durationSeconds})`,
+        `minRemainingSeconds (${minRemainingSeconds}) must be below the session's ${TENANT_SESSION_SECONDS} s`,
       );
     }
     this.minRemainingMs = minRemainingSeconds * 1000;
     this.now = options.now ?? Date.now;
     this.cache = new TtlCache<TenantCredentials>({
       ttlMs: 0,
-      maxEntries: options.maxEntries ?? 5_000,
+      maxEntries: MAX_CACHED_SESSIONS,
       now: this.now,
       expiresAt: (credentials) => credentials.expiration.getTime() - this.minRemainingMs,
     });
@@ -73,11 +70,6 @@ export class TokenVendingMachine {
     const tenantId = tenantIdSchema.parse(session.tenantId);
     const key = [tenantId, session.tier, session.access, ...session.tableArns, session.bucketArn].join('|');
     return this.cache.get(key, () => this.assume({ ...session, tenantId }));
-  }
-
-  /** Cache hits so far. */
-  public get cacheHits(): number {
-    return this.cache.hits;
   }
 
   private async assume(session: TenantSession): Promise<TenantCredentials> {
@@ -97,7 +89,7 @@ export class TokenVendingMachine {
         new AssumeRoleCommand({
           RoleArn: this.roleArn,
           RoleSessionName: roleSessionName(session.tenantId, this.now()),
-          DurationSeconds: this.durationSeconds,
+          DurationSeconds: TENANT_SESSION_SECONDS,
           Policy: policy,
           Tags: [
             { Key: sessionTagKeys.tenantId, Value: session.tenantId },

@@ -3,7 +3,7 @@
  * misses for one key share one load, so a burst of first requests costs one backend call.
  * Used for the catalog entries, the usage-limit answers and (with a custom expiry) STS credentials.
  */
-export interface TtlCacheOptions<V> {
+interface TtlCacheOptions<V> {
   /** Default lifetime of an entry, milliseconds. */
   readonly ttlMs: number;
   /** Oldest entries are evicted beyond this many. Default 10,000. */
@@ -25,10 +25,6 @@ export class TtlCache<V> {
   private readonly maxEntries: number;
   private readonly expiry: ((value: V, now: number) => number) | undefined;
   private readonly now: () => number;
-  /** Loads performed (cache misses that reached the loader). */
-  public loads = 0;
-  /** Answers served from the cache. */
-  public hits = 0;
 
   public constructor(options: TtlCacheOptions<V>) {
     this.ttlMs = options.ttlMs;
@@ -40,17 +36,10 @@ export class TtlCache<V> {
   public async get(key: string, load: () => Promise<V>): Promise<V> {
     const now = this.now();
     const entry = this.entries.get(key);
-    if (entry !== undefined && entry.expiresAt > now) {
-      this.hits++;
-      return entry.value;
-    }
+    if (entry !== undefined && entry.expiresAt > now) return entry.value;
     const pending = this.loading.get(key);
-    if (pending !== undefined) {
-      this.hits++;
-      return pending;
-    }
+    if (pending !== undefined) return pending;
     const promise = (async () => {
-      this.loads++;
       const value = await load();
       const loadedAt = this.now();
       this.entries.delete(key);
@@ -71,17 +60,5 @@ export class TtlCache<V> {
     } finally {
       this.loading.delete(key);
     }
-  }
-
-  public delete(key: string): void {
-    this.entries.delete(key);
-  }
-
-  public clear(): void {
-    this.entries.clear();
-  }
-
-  public get size(): number {
-    return this.entries.size;
   }
 }

@@ -34,7 +34,7 @@ export function defaultAuthorizerResultCacheSeconds(config: TenantryConfig): num
   return Math.min(60, maxAuthorizerResultCacheSeconds(config));
 }
 
-/** How long the authorizer (and the pre-token trigger) cache a catalog entry. */
+/** How long the authorizer caches a catalog entry (the pre-token trigger keeps its own setting). */
 export const AUTHORIZER_CATALOG_CACHE_SECONDS = 30;
 
 /** One cumulative metering step, in seconds: how often the near-real-time counters change. */
@@ -47,9 +47,7 @@ export function cachedUsageLimitCheck(
   check: UsageLimitCheck,
   ttlSeconds: number,
   now: () => number = Date.now,
-): UsageLimitCheck & { readonly cache: TtlCache<UsageLimitResult> } {
+): UsageLimitCheck {
   const cache = new TtlCache<UsageLimitResult>({ ttlMs: ttlSeconds * 1000, now });
-  const cached = (tenantId: string, tier: string) =>
-    cache.get(`${tenantId}|${tier}`, () => check(tenantId, tier));
-  return Object.assign(cached, { cache });
+  return (tenantId, tier) => cache.get(`${tenantId}|${tier}`, () => check(tenantId, tier));
 }

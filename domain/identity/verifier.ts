@@ -25,10 +25,10 @@ import type { TokenVerifier } from './authorizer';
 import { LocalOverrideRefusedError, TokenRejectedError } from './errors';
 
 /** The environment variable naming the local-only JWKS location, and the flag it needs. */
-export const LOCAL_JWKS_URI_VARIABLE = 'LOCAL_JWKS_URI';
-export const LOCAL_FLAG_VARIABLE = 'TENANTRY_LOCAL';
+const LOCAL_JWKS_URI_VARIABLE = 'LOCAL_JWKS_URI';
+const LOCAL_FLAG_VARIABLE = 'TENANTRY_LOCAL';
 
-export interface CognitoVerifierOptions {
+interface CognitoVerifierOptions {
   readonly userPoolId: string;
   readonly clientId: string;
   /** Which token the API accepts: `access` (default in production) or `id`. */
@@ -110,7 +110,7 @@ const REJECTIONS: readonly [abstract new (...args: never[]) => Error, string][] 
 ];
 
 /** A fixed, content-free name for a verification error (never its message). */
-export function tokenRejectionKind(error: unknown): string {
+function tokenRejectionKind(error: unknown): string {
   for (const [type, name] of REJECTIONS) if (error instanceof type) return name;
   return 'TokenVerificationError';
 }

@@ -9,7 +9,7 @@
  *
  * Apply them as a role that may create roles (the database administrator), in order, once each.
  */
-export interface Migration {
+interface Migration {
   readonly id: string;
   readonly sql: string;
 }
@@ -20,7 +20,7 @@ export const APP_ROLE = 'tenantry_app';
 export const TENANT_SETTING = 'app.current_tenant';
 
 /** Enables and forces RLS on a table with a `tenant_id text` column (identifier validated). */
-export function tenantRlsSql(table: string): string {
+function tenantRlsSql(table: string): string {
   if (!/^(?:[a-z_][a-z0-9_]{0,62}\.)?[a-z_][a-z0-9_]{0,62}$/.test(table)) {
     throw new RangeError(`"${table}" is not a plain (optionally schema-qualified) SQL identifier`);
   }

@@ -2,7 +2,7 @@ import { type TenantId, tenantIdSchema } from '../../tenant/tenant-id';
 import { TENANT_SETTING } from './migrations';
 
 /** What a unit of work may do: run a parameterised query inside the transaction. */
-export interface SqlExecutor {
+interface SqlExecutor {
   query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: Row[] }>;
 }
 
@@ -11,11 +11,11 @@ export interface SqlExecutor {
  * resolves and rolling back when it throws. PGlite's `transaction` has this shape; for node-postgres
  * wrap a pooled client in BEGIN/COMMIT/ROLLBACK.
  */
-export interface TransactionalDatabase {
+interface TransactionalDatabase {
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
 }
 
-export interface UnitOfWorkOptions {
+interface UnitOfWorkOptions {
   /**
    * Switch to this role for the transaction only (`SET LOCAL ROLE`), when the connection's own user
    * is not already the application role (e.g. an administrative connection in tests).
@@ -61,7 +61,7 @@ function identifier(name: string): string {
 }
 
 /** A transaction that can also run multi-statement SQL (PGlite's `exec`; node-postgres' `query`). */
-export interface MigrationTransaction extends SqlExecutor {
+interface MigrationTransaction extends SqlExecutor {
   exec(sql: string): Promise<unknown>;
 }
 

@@ -232,6 +232,31 @@ describe('IdentityStack', () => {
     expect(JSON.stringify(template.toJSON())).not.toContain('LOCAL_JWKS_URI');
   });
 
+  it('grants each function exactly what its contract names, on the stack’s resources', () => {
+    const statementsOf = (rolePrefix: string) =>
+      Object.values(template.findResources('AWS::IAM::Policy'))
+        .filter((p) => JSON.stringify(p.Properties.Roles).includes(rolePrefix))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: unknown; Resource: unknown }[])
+        .filter((s) => JSON.stringify(s.Action).includes('xray:') === false)
+        .map((s) => [s.Action, JSON.stringify(s.Resource)]);
+
+    expect(statementsOf('PreTokenGenerationFunctionServiceRole')).toEqual([
+      ['dynamodb:GetItem', expect.stringMatching(/ExportsOutputFnGetAttCatalog.*Arn/)],
+    ]);
+    expect(statementsOf('AuthorizerFunctionServiceRole')).toEqual([
+      ['dynamodb:GetItem', expect.stringMatching(/ExportsOutputFnGetAttCatalog.*Arn/)],
+      ['dynamodb:BatchGetItem', expect.stringMatching(/ExportsOutputFnGetAttCounters.*Arn/)],
+      [['sts:AssumeRole', 'sts:TagSession'], expect.stringMatching(/"TenantRuntimeRole[0-9A-F]+","Arn"/)],
+    ]);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          TENANT_RUNTIME_ROLE_ARN: { 'Fn::GetAtt': [Match.stringLikeRegexp('^TenantRuntimeRole'), 'Arn'] },
+        }),
+      },
+    });
+  });
+
   it('derives the plan-limit cache from the metering step', { timeout: 60_000 }, () => {
     const app2 = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const config = { ...defaultConfig, metering: { ...defaultConfig.metering, cumulativeStepMinutes: 5 } };

@@ -2,7 +2,7 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../../domain/config';
-import type { AuthorizerDecision } from '../../../../domain/identity/authorizer';
+import { type AuthorizerDecision, authorizerRequestFrom } from '../../../../domain/identity/authorizer';
 import { authorizerResultContext, credentialContextKeys } from '../../../../domain/identity/request-context';
 import { siloTableName } from '../../../../domain/lifecycle/silo';
 import {
@@ -37,11 +37,9 @@ function decide(
   options: { tokenUse?: 'access' | 'id'; methodArn?: string; claimed?: string[] } = {},
   h = harness({ key, ...(options.tokenUse ? { tokenUse: options.tokenUse } : {}) }),
 ): Promise<AuthorizerDecision> {
-  const methodArn = options.methodArn ?? GET;
   return h.authorizer.decide({
     authorization,
-    methodArn,
-    httpMethod: methodArn.includes('/POST/') ? 'POST' : 'GET',
+    methodArn: options.methodArn ?? GET,
     claimedTenantIds: options.claimed ?? [],
   });
 }
@@ -63,6 +61,35 @@ function expectNoCredentials(decision: AuthorizerDecision) {
   }
   expect(JSON.stringify(decision)).not.toMatch(/fake-secret-access-key|fake-session-token|ASIAFAKEKEY/);
 }
+
+describe('authorizerRequestFrom (the REQUEST authorizer event)', () => {
+  it('reads the Authorization header whatever its case, and the method ARN', () => {
+    for (const name of ['Authorization', 'authorization', 'AUTHORIZATION']) {
+      expect(authorizerRequestFrom({ methodArn: GET, headers: { [name]: 'Bearer t' } })).toEqual({
+        authorization: 'Bearer t',
+        methodArn: GET,
+        claimedTenantIds: [],
+      });
+    }
+    expect(authorizerRequestFrom({ methodArn: GET, headers: null }).authorization).toBeUndefined();
+  });
+
+  it('collects the tenants the caller names in X-Tenant-Id and ?tenantId, ignoring empty ones', () => {
+    const request = authorizerRequestFrom({
+      methodArn: GET,
+      headers: { 'X-Tenant-Id': 'globex' },
+      queryStringParameters: { tenantId: 'initech' },
+    });
+    const empty = authorizerRequestFrom({
+      methodArn: GET,
+      headers: { 'x-tenant-id': '' },
+      queryStringParameters: null,
+    });
+
+    expect(request.claimedTenantIds).toEqual(['globex', 'initech']);
+    expect(empty.claimedTenantIds).toEqual([]);
+  });
+});
 
 describe('a valid token', () => {
   it('is allowed, with the tenant context, the tier usage-plan key and a stage-scoped policy', async () => {

@@ -1,12 +1,45 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { defaultConfig } from '../../../../domain/config';
+import { type FunctionEnvironment, functionEnvironment } from '../../../../domain/function-contract';
 import { tenantUserAttributes } from '../../../../domain/identity/claims';
-import { TokenIssuanceRefusedError } from '../../../../domain/identity/errors';
-import { cachedTenantLookup } from '../../../../domain/identity/tenant-lookup';
-import type { Tenant } from '../../../../domain/tenant/tenant';
-import { createPreTokenHandler } from '../../../../lambdas/pre-token-generation/handler';
+import { contract } from '../../../../lambdas/pre-token-generation/contract';
 import { defaultTenants } from '../../support/tokens';
+
+// The trigger as Lambda runs it: environment read at cold start (module load), the catalog mocked.
+
+const dynamo = mockClient(DynamoDBDocumentClient);
+const catalog = new Map(defaultTenants().map((t) => [t.tenantId, t]));
+const CATALOG_TABLE = 'tenantry-dev-catalog';
+let captured: string[] = [];
+
+beforeEach(() => {
+  dynamo.reset();
+  dynamo.on(GetCommand).callsFake(async (input) => ({ Item: catalog.get(input.Key.tenantId) }));
+  captured = [];
+  const capture = (chunk: unknown) => {
+    captured.push(String(chunk));
+    return true;
+  };
+  vi.spyOn(process.stdout, 'write').mockImplementation(capture);
+  vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+  vi.unstubAllEnvs();
+  vi.useRealTimers();
+});
+
+/** A cold start: the handler module loaded afresh with exactly this environment. */
+async function coldStart(
+  values: FunctionEnvironment<typeof contract> = { CATALOG_TABLE_NAME: CATALOG_TABLE },
+) {
+  vi.resetModules();
+  const env = functionEnvironment(contract, values);
+  for (const name of Object.keys(contract.env)) vi.stubEnv(name, env[name]);
+  vi.stubEnv('AWS_REGION', 'us-east-1');
+  return (await import('../../../../lambdas/pre-token-generation/handler')).handler;
+}
 
 function v2Event(userAttributes: Record<string, string>, clientMetadata: Record<string, string> = {}) {
   return {
@@ -26,40 +59,16 @@ function v2Event(userAttributes: Record<string, string>, clientMetadata: Record<
   };
 }
 
-let reads = 0;
-let now = 0;
-const tenants = new Map(defaultTenants().map((t) => [t.tenantId, t]));
-
-function handler() {
-  return createPreTokenHandler({
-    config: defaultConfig,
-    tenants: cachedTenantLookup(
-      async (id) => {
-        reads++;
-        return tenants.get(id) as Tenant | undefined;
-      },
-      60,
-      () => now,
-    ),
-    logger: new Logger({ serviceName: 'pre-token-test', logLevel: 'CRITICAL' }),
-  });
-}
-
-beforeEach(() => {
-  reads = 0;
-  now = 1_000_000;
-});
-afterEach(() => vi.restoreAllMocks());
-
 describe('pre-token-generation (V2)', () => {
-  it('adds tenant claims to both the ID and the access token', async () => {
-    const result = await handler()(
-      v2Event({
-        sub: 's1',
-        [tenantUserAttributes.tenantId]: 'initech',
-        [tenantUserAttributes.tier]: 'enterprise',
-      }),
-    );
+  it('adds tenant claims to both the ID and the access token, returning the event', async () => {
+    const handler = await coldStart();
+    const event = v2Event({
+      sub: 's1',
+      [tenantUserAttributes.tenantId]: 'initech',
+      [tenantUserAttributes.tier]: 'enterprise',
+    });
+
+    const result = await handler(event);
 
     const expected = {
       tenantId: 'initech',
@@ -68,64 +77,81 @@ describe('pre-token-generation (V2)', () => {
       route: 'silo:tenantry-dev-silo-initech',
       tenantStatus: 'ACTIVE',
     };
+    expect(result).toMatchObject({ userPoolId: event.userPoolId, triggerSource: event.triggerSource });
     expect(result.response.claimsAndScopeOverrideDetails).toEqual({
       idTokenGeneration: { claimsToAddOrOverride: expected },
       accessTokenGeneration: { claimsToAddOrOverride: expected },
     });
+    expect(dynamo.commandCalls(GetCommand)[0]?.args[0].input).toMatchObject({
+      TableName: CATALOG_TABLE,
+      Key: { tenantId: 'initech' },
+    });
   });
 
   it('ignores what the client sent in clientMetadata', async () => {
-    const result = await handler()(
+    const handler = await coldStart();
+
+    const result = await handler(
       v2Event(
         { [tenantUserAttributes.tenantId]: 'acme', [tenantUserAttributes.tier]: 'pro' },
         { tenantId: 'globex', tier: 'enterprise' },
       ),
     );
+
     expect(
-      result.response.claimsAndScopeOverrideDetails?.accessTokenGeneration.claimsToAddOrOverride,
-    ).toMatchObject({
-      tenantId: 'acme',
-      tier: 'pro',
+      result.response.claimsAndScopeOverrideDetails.accessTokenGeneration.claimsToAddOrOverride,
+    ).toMatchObject({ tenantId: 'acme', tier: 'pro' });
+  });
+
+  it('reads the catalog once per tenant per CATALOG_CACHE_SECONDS, not per sign-in', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.parse('2026-03-01T10:00:00Z') });
+    const handler = await coldStart({ CATALOG_TABLE_NAME: CATALOG_TABLE, CATALOG_CACHE_SECONDS: '20' });
+    const event = v2Event({ [tenantUserAttributes.tenantId]: 'acme', [tenantUserAttributes.tier]: 'pro' });
+
+    for (let i = 0; i < 10; i++) await handler(event);
+    vi.advanceTimersByTime(19_000);
+    await handler(event);
+    const withinTtl = dynamo.commandCalls(GetCommand).length;
+    vi.advanceTimersByTime(2_000);
+    await handler(event);
+
+    expect([withinTtl, dynamo.commandCalls(GetCommand).length]).toEqual([1, 2]);
+  });
+
+  it('refuses the sign-in (throws) for a tenant that may not have tokens, and logs why', async () => {
+    const handler = await coldStart();
+
+    const attempt = handler(
+      v2Event({ [tenantUserAttributes.tenantId]: 'gone', [tenantUserAttributes.tier]: 'pro' }),
+    );
+
+    await expect(attempt).rejects.toMatchObject({ name: 'TokenIssuanceRefusedError' });
+    await expect(attempt).rejects.toThrow(/tenant is OFFBOARDED/);
+    const refusal = captured
+      .join('')
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.message === 'token issuance refused');
+    expect(refusal).toMatchObject({
+      level: 'WARN',
+      tenantId: 'gone',
+      reason: expect.stringMatching(/OFFBOARDED/),
     });
   });
 
-  it('reads the catalog once per tenant per TTL, not per sign-in', async () => {
-    const h = handler();
-    const e = v2Event({ [tenantUserAttributes.tenantId]: 'acme', [tenantUserAttributes.tier]: 'pro' });
-
-    for (let i = 0; i < 10; i++) await h(e);
-    now += 61_000;
-    await h(e);
-
-    expect(reads).toBe(2);
-  });
-
-  it.each([
-    [{ [tenantUserAttributes.tier]: 'pro' }, /no custom:tenantId attribute/],
-    [
-      { [tenantUserAttributes.tenantId]: 'Not*Valid', [tenantUserAttributes.tier]: 'pro' },
-      /not a valid tenant id/,
-    ],
-    [
-      { [tenantUserAttributes.tenantId]: 'nobody', [tenantUserAttributes.tier]: 'pro' },
-      /tenant is not in the catalog/,
-    ],
-    [{ [tenantUserAttributes.tenantId]: 'gone', [tenantUserAttributes.tier]: 'pro' }, /tenant is OFFBOARDED/],
-    [{ [tenantUserAttributes.tenantId]: 'broken', [tenantUserAttributes.tier]: 'pro' }, /tenant is FAILED/],
-    [
-      { [tenantUserAttributes.tenantId]: 'acme', [tenantUserAttributes.tier]: 'enterprise' },
-      /custom:tier \(enterprise\) disagrees with the catalog \(pro\)/,
-    ],
-    [{ [tenantUserAttributes.tenantId]: 'acme' }, /custom:tier \(unset\) disagrees/],
-  ])('refuses to issue tokens for %j', async (attributes, reason) => {
-    const attempt = handler()(v2Event(attributes));
-    await expect(attempt).rejects.toThrow(TokenIssuanceRefusedError);
-    await expect(handler()(v2Event(attributes))).rejects.toThrow(reason);
-  });
-
   it('rejects an event that is not a V2 pre-token event, naming the field', async () => {
-    await expect(handler()({ version: '2', request: {} })).rejects.toThrow(
-      /invalid pre-token-generation event: .*triggerSource/,
+    const handler = await coldStart();
+
+    await expect(handler({ version: '2', request: {} })).rejects.toThrow(
+      /invalid pre-token-generation input: .*triggerSource/,
+    );
+    expect(dynamo.commandCalls(GetCommand)).toHaveLength(0);
+  });
+
+  it('names a missing variable at cold start', async () => {
+    await expect(coldStart({} as FunctionEnvironment<typeof contract>)).rejects.toThrow(
+      /CATALOG_TABLE_NAME: is required but not set/,
     );
   });
 });
