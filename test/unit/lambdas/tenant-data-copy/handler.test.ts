@@ -1,0 +1,251 @@
+import {
+  BatchWriteItemCommand,
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  PutItemCommand,
+  QueryCommand,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { contract } from '../../../../lambdas/tenant-data-copy/contract';
+import { importHandler } from '../../support/lambda';
+
+const POOLED_TABLE = 'tenantry-dev-pooled-data';
+/** Tenant acme's silo table: `<product>-<stage>-silo-data-<tenantId>` with the default config. */
+const SILO_TABLE = 'tenantry-dev-silo-data-acme';
+const ENV = { POOLED_TABLE_NAME: POOLED_TABLE, COPY_CHUNK_ITEMS: undefined };
+const load = () => import('../../../../lambdas/tenant-data-copy/handler');
+const dynamo = mockClient(DynamoDBClient);
+
+/** A pooled item of `owner` (its partition key) listed under acme's `tenantId`. */
+function item(sk: string, owner = 'acme') {
+  return {
+    pk: { S: `TENANT#${owner}#docs` },
+    sk: { S: sk },
+    tenantId: { S: 'acme' },
+    body: { S: `body of ${sk}` },
+  };
+}
+const startKey = (sk: string) => ({ tenantId: { S: 'acme' }, pk: { S: 'TENANT#acme#docs' }, sk: { S: sk } });
+
+beforeEach(() => dynamo.reset());
+afterEach(() => vi.unstubAllEnvs());
+
+describe('tenant-data-copy cold start', () => {
+  it('fails the import naming POOLED_TABLE_NAME when it is not set', async () => {
+    // Prepare / Act
+    const loading = importHandler(load, { ...ENV, POOLED_TABLE_NAME: undefined });
+
+    // Assess
+    await expect(loading).rejects.toMatchObject({
+      name: 'EnvironmentError',
+      message: 'invalid environment: POOLED_TABLE_NAME: is required but not set',
+    });
+  });
+
+  it('fails the import naming COPY_CHUNK_ITEMS when it is below one batch', async () => {
+    // Prepare / Act
+    const loading = importHandler(load, { ...ENV, COPY_CHUNK_ITEMS: '10' });
+
+    // Assess
+    await expect(loading).rejects.toMatchObject({
+      name: 'EnvironmentError',
+      message: expect.stringMatching(/^invalid environment: COPY_CHUNK_ITEMS: /),
+    });
+  });
+});
+
+describe('tenant-data-copy handler', () => {
+  it('rejects an unknown direction, naming the field and the function', async () => {
+    // Prepare
+    const { handler } = await importHandler(load, ENV);
+
+    // Act
+    const copying = handler({ tenantId: 'acme', direction: 'sideways', siloTable: SILO_TABLE });
+
+    // Assess
+    await expect(copying).rejects.toMatchObject({
+      name: 'ValidationError',
+      message: expect.stringMatching(/^invalid tenant-data-copy input: direction: /),
+    });
+    expect(dynamo).not.toHaveReceivedAnyCommand();
+  });
+
+  it.each(['pool-to-silo', 'silo-to-pool'])(
+    "refuses a silo table that is not the tenant's own (%s)",
+    async (direction) => {
+      // Prepare
+      const { handler } = await importHandler(load, ENV);
+
+      // Act
+      const copying = handler({ tenantId: 'acme', direction, siloTable: 'tenantry-dev-silo-data-globex' });
+
+      // Assess
+      await expect(copying).rejects.toMatchObject({
+        name: 'ValidationError',
+        message:
+          'invalid tenant-data-copy input: siloTable: "tenantry-dev-silo-data-globex" is not the silo table ' +
+          'of this tenant (tenantry-dev-silo-data-acme)',
+      });
+      expect(dynamo).not.toHaveReceivedAnyCommand();
+    },
+  );
+
+  it("starts from the identifying fields alone and copies the tenant's own items to its silo", async () => {
+    // Prepare
+    dynamo.on(QueryCommand).resolves({ Items: [item('a'), item('planted', 'globex'), item('b')] });
+    dynamo.on(BatchWriteItemCommand).resolves({});
+    const { handler } = await importHandler(load, ENV);
+
+    // Act
+    const cursor = await handler({ tenantId: 'acme', direction: 'pool-to-silo', siloTable: SILO_TABLE });
+
+    // Assess
+    expect(cursor).toEqual({
+      tenantId: 'acme',
+      direction: 'pool-to-silo',
+      siloTable: SILO_TABLE,
+      startKey: null,
+      copied: 2,
+      done: true,
+    });
+    expect(contract.output.safeParse(cursor).success).toBe(true);
+    expect(dynamo).toHaveReceivedCommandTimes(QueryCommand, 1);
+    expect(dynamo).toHaveReceivedCommandWith(QueryCommand, {
+      TableName: POOLED_TABLE,
+      IndexName: 'byTenant',
+      KeyConditionExpression: '#tenant = :tenant',
+      ExpressionAttributeNames: { '#tenant': 'tenantId' },
+      ExpressionAttributeValues: { ':tenant': { S: 'acme' } },
+      Limit: 2_500,
+    });
+    expect(dynamo.commandCalls(QueryCommand)[0]?.args[0].input.ExclusiveStartKey).toBeUndefined();
+    expect(dynamo).toHaveReceivedCommandTimes(BatchWriteItemCommand, 1);
+    expect(dynamo).toHaveReceivedCommandWith(BatchWriteItemCommand, {
+      RequestItems: {
+        [SILO_TABLE]: [{ PutRequest: { Item: item('a') } }, { PutRequest: { Item: item('b') } }],
+      },
+    });
+    expect(dynamo).not.toHaveReceivedCommand(ScanCommand);
+  });
+
+  it('continues from the cursor and stops at the chunk budget, not done while pages remain', async () => {
+    // Prepare
+    const page = Array.from({ length: 25 }, (_, i) => item(`k${String(i).padStart(2, '0')}`));
+    dynamo.on(QueryCommand).resolves({ Items: page, LastEvaluatedKey: startKey('k24') });
+    dynamo.on(BatchWriteItemCommand).resolves({});
+    const { handler } = await importHandler(load, { ...ENV, COPY_CHUNK_ITEMS: '25' });
+
+    // Act
+    const cursor = await handler({
+      tenantId: 'acme',
+      direction: 'pool-to-silo',
+      siloTable: SILO_TABLE,
+      startKey: startKey('j99'),
+      copied: 30,
+      done: false,
+    });
+
+    // Assess
+    expect(cursor).toEqual({
+      tenantId: 'acme',
+      direction: 'pool-to-silo',
+      siloTable: SILO_TABLE,
+      startKey: startKey('k24'),
+      copied: 55,
+      done: false,
+    });
+    expect(contract.output.safeParse(cursor).success).toBe(true);
+    expect(dynamo).toHaveReceivedCommandTimes(QueryCommand, 1);
+    expect(dynamo).toHaveReceivedCommandWith(QueryCommand, {
+      TableName: POOLED_TABLE,
+      ExclusiveStartKey: startKey('j99'),
+      Limit: 25,
+    });
+    expect(dynamo).toHaveReceivedCommandTimes(BatchWriteItemCommand, 1);
+  });
+
+  it('stops after a page when the invocation is close to its timeout', async () => {
+    // Prepare
+    dynamo
+      .on(QueryCommand)
+      .resolvesOnce({ Items: [item('a')], LastEvaluatedKey: startKey('a') })
+      .resolves({ Items: [item('b')] });
+    dynamo.on(BatchWriteItemCommand).resolves({});
+    const { handler } = await importHandler(load, ENV);
+    const nearlyOut = { getRemainingTimeInMillis: () => 5_000 };
+
+    // Act
+    const cursor = await handler(
+      { tenantId: 'acme', direction: 'pool-to-silo', siloTable: SILO_TABLE },
+      nearlyOut,
+    );
+
+    // Assess
+    expect(cursor).toMatchObject({ startKey: startKey('a'), copied: 1, done: false });
+    expect(dynamo).toHaveReceivedCommandTimes(QueryCommand, 1);
+  });
+
+  it('reads the next pages while time and budget remain, then reports done', async () => {
+    // Prepare
+    dynamo
+      .on(QueryCommand)
+      .resolvesOnce({ Items: [item('a')], LastEvaluatedKey: startKey('a') })
+      .resolves({ Items: [item('b')] });
+    dynamo.on(BatchWriteItemCommand).resolves({});
+    const { handler } = await importHandler(load, ENV);
+    const plentyLeft = { getRemainingTimeInMillis: () => 250_000 };
+
+    // Act
+    const cursor = await handler(
+      { tenantId: 'acme', direction: 'pool-to-silo', siloTable: SILO_TABLE },
+      plentyLeft,
+    );
+
+    // Assess
+    expect(cursor).toMatchObject({ startKey: null, copied: 2, done: true });
+    expect(dynamo).toHaveReceivedCommandTimes(QueryCommand, 2);
+    expect(dynamo).toHaveReceivedNthCommandWith(QueryCommand, 2, { ExclusiveStartKey: startKey('a') });
+  });
+
+  it('restores silo items to the pool without overwriting an item the pool still holds', async () => {
+    // Prepare
+    dynamo.on(ScanCommand).resolves({ Items: [item('a'), item('b')] });
+    dynamo.on(PutItemCommand).resolves({});
+    dynamo
+      .on(PutItemCommand, { Item: item('b') })
+      .rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
+    const { handler } = await importHandler(load, ENV);
+
+    // Act
+    const cursor = await handler({ tenantId: 'acme', direction: 'silo-to-pool', siloTable: SILO_TABLE });
+
+    // Assess
+    expect(cursor).toEqual({
+      tenantId: 'acme',
+      direction: 'silo-to-pool',
+      siloTable: SILO_TABLE,
+      startKey: null,
+      copied: 1,
+      done: true,
+    });
+    expect(dynamo).toHaveReceivedCommandWith(ScanCommand, {
+      TableName: SILO_TABLE,
+      ConsistentRead: true,
+      Limit: 2_500,
+    });
+    expect(dynamo).toHaveReceivedCommandTimes(PutItemCommand, 2);
+    for (const sk of ['a', 'b']) {
+      expect(dynamo).toHaveReceivedCommandWith(PutItemCommand, {
+        TableName: POOLED_TABLE,
+        Item: item(sk),
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': 'pk' },
+      });
+    }
+    expect(dynamo).not.toHaveReceivedCommand(QueryCommand);
+    expect(dynamo).not.toHaveReceivedCommand(BatchWriteItemCommand);
+  });
+});

@@ -1,0 +1,172 @@
+import { createHash } from 'node:crypto';
+import { DynamoDBClient, QueryCommand, type QueryCommandInput, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { contract } from '../../../../lambdas/tenant-data-verify/contract';
+import { importHandler } from '../../support/lambda';
+
+const POOLED_TABLE = 'tenantry-dev-pooled-data';
+/** Tenant acme's silo table: `<product>-<stage>-silo-data-<tenantId>` with the default config. */
+const SILO_TABLE = 'tenantry-dev-silo-data-acme';
+const ENV = { POOLED_TABLE_NAME: POOLED_TABLE };
+const load = () => import('../../../../lambdas/tenant-data-verify/handler');
+const dynamo = mockClient(DynamoDBClient);
+
+function item(sk: string, body: string) {
+  return { pk: { S: 'TENANT#acme#docs' }, sk: { S: sk }, tenantId: { S: 'acme' }, body: { S: body } };
+}
+/** The same items as canonical JSON (attribute names sorted, AttributeValue form), written out. */
+const CANONICAL_A =
+  '{"body":{"S":"first"},"pk":{"S":"TENANT#acme#docs"},"sk":{"S":"a"},"tenantId":{"S":"acme"}}';
+const CANONICAL_B =
+  '{"body":{"S":"second"},"pk":{"S":"TENANT#acme#docs"},"sk":{"S":"b"},"tenantId":{"S":"acme"}}';
+
+/** The checksum rule (domain/lifecycle/checksum.ts): sum mod 2^64 of each item's first 8 SHA-256 bytes. */
+function checksumOf(canonicalItems: readonly string[]): string {
+  let sum = 0n;
+  for (const json of canonicalItems) {
+    sum = (sum + createHash('sha256').update(json).digest().readBigUInt64BE(0)) % (1n << 64n);
+  }
+  return sum.toString(16).padStart(16, '0');
+}
+
+/**
+ * The pooled table: the byTenant index lists acme's partitions one by one (`pk > :after`), one of
+ * them another tenant's; the base table answers the consistent Query of acme's partition.
+ */
+function pool(items: readonly ReturnType<typeof item>[]) {
+  const partitions = ['TENANT#acme#docs', 'TENANT#globex#docs'];
+  dynamo.on(QueryCommand).callsFake((input: QueryCommandInput) => {
+    if (input.IndexName === 'byTenant') {
+      const after = input.ExpressionAttributeValues?.[':after']?.S;
+      const next = partitions.find((pk) => after === undefined || pk > after);
+      return { Items: next === undefined ? [] : [{ pk: { S: next } }] };
+    }
+    return { Items: input.ExpressionAttributeValues?.[':pk']?.S === 'TENANT#acme#docs' ? items : [] };
+  });
+}
+
+beforeEach(() => dynamo.reset());
+afterEach(() => vi.unstubAllEnvs());
+
+describe('tenant-data-verify cold start', () => {
+  it('fails the import naming POOLED_TABLE_NAME when it is not set', async () => {
+    // Prepare / Act
+    const loading = importHandler(load, { POOLED_TABLE_NAME: undefined });
+
+    // Assess
+    await expect(loading).rejects.toMatchObject({
+      name: 'EnvironmentError',
+      message: 'invalid environment: POOLED_TABLE_NAME: is required but not set',
+    });
+  });
+});
+
+describe('tenant-data-verify handler', () => {
+  it('rejects a missing tenant id, naming the field and the function', async () => {
+    // Prepare
+    const { handler } = await importHandler(load, ENV);
+
+    // Act
+    const verifying = handler({ siloTable: SILO_TABLE });
+
+    // Assess
+    await expect(verifying).rejects.toMatchObject({
+      name: 'ValidationError',
+      message: expect.stringMatching(/^invalid tenant-data-verify input: tenantId: /),
+    });
+    expect(dynamo).not.toHaveReceivedAnyCommand();
+  });
+
+  it("refuses a silo table that is not the tenant's own", async () => {
+    // Prepare
+    const { handler } = await importHandler(load, ENV);
+
+    // Act
+    const verifying = handler({ tenantId: 'acme', siloTable: 'tenantry-dev-silo-data-globex' });
+
+    // Assess
+    await expect(verifying).rejects.toMatchObject({
+      name: 'ValidationError',
+      message:
+        'invalid tenant-data-verify input: siloTable: "tenantry-dev-silo-data-globex" is not the silo table ' +
+        'of this tenant (tenantry-dev-silo-data-acme)',
+    });
+    expect(dynamo).not.toHaveReceivedAnyCommand();
+  });
+
+  it("answers the count and checksum when the silo holds the pool's current items", async () => {
+    // Prepare
+    pool([item('a', 'first'), item('b', 'second')]);
+    dynamo.on(ScanCommand).resolves({ Items: [item('b', 'second'), item('a', 'first')] });
+    const { handler } = await importHandler(load, ENV);
+
+    // Act
+    const result = await handler({ tenantId: 'acme', siloTable: SILO_TABLE });
+
+    // Assess
+    expect(result).toEqual({ tenantId: 'acme', count: 2, checksum: checksumOf([CANONICAL_A, CANONICAL_B]) });
+    expect(contract.output.safeParse(result).success).toBe(true);
+    // the pool side is read from the base table, strongly consistent, for acme's partition only
+    expect(dynamo).toHaveReceivedCommandWith(QueryCommand, {
+      TableName: POOLED_TABLE,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: 'TENANT#acme#docs' } },
+      ConsistentRead: true,
+    });
+    const baseReads = dynamo
+      .commandCalls(QueryCommand)
+      .filter((call) => call.args[0].input.IndexName === undefined);
+    expect(baseReads).toHaveLength(1);
+    expect(dynamo).toHaveReceivedCommandWith(QueryCommand, {
+      TableName: POOLED_TABLE,
+      IndexName: 'byTenant',
+      ExpressionAttributeValues: { ':tenant': { S: 'acme' } },
+    });
+    expect(dynamo).toHaveReceivedCommandTimes(ScanCommand, 1);
+    expect(dynamo).toHaveReceivedCommandWith(ScanCommand, { TableName: SILO_TABLE, ConsistentRead: true });
+  });
+
+  it('fails with DataVerificationError when an item differs between pool and silo', async () => {
+    // Prepare
+    pool([item('a', 'first'), item('b', 'second')]);
+    dynamo.on(ScanCommand).resolves({ Items: [item('a', 'first'), item('b', 'stale')] });
+    const { handler } = await importHandler(load, ENV);
+
+    // Act
+    const verifying = handler({ tenantId: 'acme', siloTable: SILO_TABLE });
+
+    // Assess
+    await expect(verifying).rejects.toMatchObject({
+      name: 'DataVerificationError',
+      message: expect.stringMatching(
+        new RegExp(
+          `^tenant acme: copy verification failed: source has 2 items \\(checksum ${checksumOf([
+            CANONICAL_A,
+            CANONICAL_B,
+          ])}\\), target has 2 items \\(checksum [0-9a-f]{16}\\)$`,
+        ),
+      ),
+    });
+  });
+
+  it('fails with DataVerificationError when the silo misses an item', async () => {
+    // Prepare
+    pool([item('a', 'first'), item('b', 'second')]);
+    dynamo.on(ScanCommand).resolves({ Items: [item('a', 'first')] });
+    const { handler } = await importHandler(load, ENV);
+
+    // Act
+    const verifying = handler({ tenantId: 'acme', siloTable: SILO_TABLE });
+
+    // Assess
+    await expect(verifying).rejects.toMatchObject({
+      name: 'DataVerificationError',
+      message: expect.stringContaining(
+        `source has 2 items (checksum ${checksumOf([CANONICAL_A, CANONICAL_B])}), ` +
+          `target has 1 items (checksum ${checksumOf([CANONICAL_A])})`,
+      ),
+    });
+  });
+});

@@ -1,0 +1,28 @@
+import { vi } from 'vitest';
+
+/**
+ * A Lambda handler module as a cold start sees it: the environment is stubbed with `env` (a value of
+ * `undefined` removes the variable), the module registry is reset and the handler is imported fresh,
+ * so its module-level code (`readFunctionEnv`, `loadConfig`, client construction) runs again.
+ * `TENANTRY_CONFIG` is removed unless `env` sets it: the default configuration applies, so expected
+ * names follow domain/config/default.ts. Powertools logging is silenced unless `env` sets its level.
+ *
+ * Modules imported fresh have their own classes (e.g. `ValidationError`): match errors by `name` and
+ * `message`, as Step Functions does. SDK clients come from node_modules, which is not reset, so
+ * `mockClient(...)` made once per test file applies to the clients the handler builds.
+ * Call `vi.unstubAllEnvs()` after each test.
+ */
+export async function importHandler<M>(
+  load: () => Promise<M>,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<M> {
+  vi.unstubAllEnvs();
+  const stubs: Record<string, string | undefined> = {
+    TENANTRY_CONFIG: undefined,
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+    ...env,
+  };
+  for (const [name, value] of Object.entries(stubs)) vi.stubEnv(name, value);
+  vi.resetModules();
+  return load();
+}
