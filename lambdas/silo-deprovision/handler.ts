@@ -6,6 +6,7 @@ import { ValidationError } from '../../domain/errors';
 import { contractHandler } from '../../domain/function-contract';
 import { lifecycleLogger } from '../../domain/lifecycle/runtime';
 import { teardownSiloStep } from '../../domain/lifecycle/silo-teardown';
+import { tenantIdSchema } from '../../domain/tenant/tenant-id';
 import { contract } from './contract';
 
 const config = loadConfig();
@@ -15,7 +16,8 @@ const logger = lifecycleLogger(contract.name);
 const stackPrefix = resourceName(config, 'silo-');
 
 export const handler = contractHandler(contract, async (request) => {
-  if (!request.stackName.startsWith(stackPrefix)) {
+  const tenantId = request.stackName.slice(stackPrefix.length);
+  if (!request.stackName.startsWith(stackPrefix) || !tenantIdSchema.safeParse(tenantId).success) {
     throw new ValidationError(`${contract.name} input`, [
       {
         field: 'stackName',

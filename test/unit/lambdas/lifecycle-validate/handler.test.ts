@@ -237,3 +237,27 @@ describe('lifecycle-validate handler', () => {
     });
   });
 });
+
+describe('lifecycle-validate tenant id', () => {
+  it.each([
+    ['promotion', { targetTier: 'enterprise' }],
+    ['offboarding', { tenantId: 'Acme#1' }],
+  ])(
+    'refuses a %s input with a bad tenantId naming tenantId, before any catalog read',
+    async (kind, input) => {
+      // Prepare
+      catalog.on(GetCommand).resolves({});
+      const { handler } = await importHandler(load, ENV);
+
+      // Act
+      const validating = handler({ kind, input });
+
+      // Assess
+      await expect(validating).rejects.toMatchObject({
+        name: 'ValidationError',
+        message: expect.stringMatching(new RegExp(`^invalid ${kind} input: tenantId: `)),
+      });
+      expect(catalog).not.toHaveReceivedAnyCommand();
+    },
+  );
+});

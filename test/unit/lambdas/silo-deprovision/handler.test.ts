@@ -263,3 +263,21 @@ describe('silo-deprovision handler', () => {
     expect(cfn).not.toHaveReceivedCommand(DeleteStackCommand);
   });
 });
+
+describe('silo-deprovision stack name', () => {
+  it.each(['tenantry-dev-silo-', 'tenantry-dev-silo-Not_A_Tenant'])(
+    'refuses %s (the suffix is not a tenant id) without calling CloudFormation',
+    async (stackName) => {
+      // Prepare
+      cfn.on(DescribeStacksCommand).rejects(new Error(`Stack with id ${stackName} does not exist`));
+      const { handler } = await importHandler(load, {});
+
+      // Act
+      const deleting = handler({ stackName });
+
+      // Assess
+      await expect(deleting).rejects.toMatchObject({ name: 'ValidationError' });
+      expect(cfn).not.toHaveReceivedAnyCommand();
+    },
+  );
+});
