@@ -12,6 +12,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:f
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sleep } from '../domain/aws/backoff';
 import type { FunctionEnvMap } from './handler-registry';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -131,7 +132,7 @@ export async function waitForHttp(
     } catch (err) {
       lastError = err instanceof Error ? err.message : String(err);
     }
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
   throw new LocalAwsError(
     `${what} did not answer ${url} within ${timeoutMs} ms (${lastError})${log ? `; last log lines of ${log}:\n${tail(log)}` : ''}`,
@@ -194,10 +195,10 @@ export async function terminate(pid: number, group: boolean, graceMs = 3000): Pr
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {
     if (!isAlive(pid)) return;
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
   signal('SIGKILL');
-  for (let i = 0; i < 40 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 25));
+  for (let i = 0; i < 40 && isAlive(pid); i++) await sleep(25);
 }
 
 export async function startLocalAws(options: LocalAwsOptions = {}): Promise<LocalAws> {
