@@ -14,7 +14,7 @@ import { type BackoffPolicy, backoffDelayMs, sleep as realSleep, type Sleep } fr
  * progress it throws UnprocessedItemsError (retriable: the requests are idempotent).
  */
 export const BATCH_WRITE_LIMIT = 25;
-export const BATCH_GET_LIMIT = 100;
+const BATCH_GET_LIMIT = 100;
 
 /**
  * Unprocessed items mean the table's throughput is exhausted for a moment: the first re-send waits

@@ -10,7 +10,7 @@ import { parseUsageEvent, type UsageEvent } from './event';
  * in PutRecords batches of at most 500, retrying failed records. Never a silent drop: records still
  * failing after the last attempt are returned in the error.
  */
-export const MAX_RECORDS_PER_PUT = 500;
+const MAX_RECORDS_PER_PUT = 500;
 
 /**
  * Failed records are mostly a shard's write throughput exceeded for a moment: the first retry waits

@@ -1,22 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { backoffCeilingMs, backoffDelayMs, sleep } from '../../../../domain/aws/backoff';
+import { backoffDelayMs, sleep } from '../../../../domain/aws/backoff';
 
 const policy = { baseMs: 50, capMs: 1_000 };
 
-describe('backoffCeilingMs', () => {
-  it('doubles from the base with each attempt and never exceeds the cap', () => {
-    // Act
-    const ceilings = [1, 2, 3, 4, 5, 6, 30].map((attempt) => backoffCeilingMs(policy, attempt));
+describe('backoffDelayMs', () => {
+  it('has a ceiling that doubles from the base with each attempt and never exceeds the cap', () => {
+    // Act: random → 1 yields the ceiling itself
+    const ceilings = [1, 2, 3, 4, 5, 6, 30].map((attempt) => backoffDelayMs(policy, attempt, () => 1));
     // Assess
     expect(ceilings).toEqual([50, 100, 200, 400, 800, 1_000, 1_000]);
   });
 
   it('treats an attempt below 1 as the first', () => {
-    expect(backoffCeilingMs(policy, 0)).toBe(50);
+    expect(backoffDelayMs(policy, 0, () => 1)).toBe(50);
   });
-});
 
-describe('backoffDelayMs', () => {
   it('is a uniform share of the ceiling (full jitter): 0 at random 0, near the ceiling at random → 1', () => {
     expect(backoffDelayMs(policy, 3, () => 0)).toBe(0);
     expect(backoffDelayMs(policy, 3, () => 0.5)).toBe(100);
