@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { IllegalTransitionError } from '../../../../domain/errors';
-import {
-  counterKey,
-  pooledPartitionKey,
-  tenantKeyPrefix,
-  tenantObjectPrefix,
-  tenantOfPartitionKey,
-} from '../../../../domain/keys';
+import { tenantKeyPrefix, tenantObjectPrefix } from '../../../../domain/keys';
 import { accessLevel, canTransition, tenantStatuses } from '../../../../domain/tenant/status';
 import { newTenant, transition } from '../../../../domain/tenant/tenant';
 import { isTenantId } from '../../../../domain/tenant/tenant-id';
@@ -76,7 +70,7 @@ describe('tenant lifecycle', () => {
   });
 });
 
-describe('tenant ids and keys', () => {
+describe('tenant ids', () => {
   it.each([
     'a',
     'Acme',
@@ -92,18 +86,5 @@ describe('tenant ids and keys', () => {
     expect(isTenantId(id)).toBe(false);
     expect(() => tenantKeyPrefix(id)).toThrow();
     expect(() => tenantObjectPrefix(id)).toThrow();
-  });
-
-  it('builds tenant-scoped keys that a second tenant sharing a name prefix cannot match', () => {
-    expect(pooledPartitionKey('acme', 'orders')).toBe('TENANT#acme#orders');
-    expect(pooledPartitionKey('acme-eu', 'orders').startsWith(tenantKeyPrefix('acme'))).toBe(false);
-    expect(tenantOfPartitionKey('TENANT#acme-eu#orders')).toBe('acme-eu');
-    expect(tenantOfPartitionKey('OTHER#acme')).toBeUndefined();
-    expect(tenantObjectPrefix('acme')).toBe('acme/');
-    expect(counterKey('acme', 'api.call', 'HOUR', '2026-11-28T10:00:00Z')).toEqual({
-      pk: 'acme#api.call',
-      sk: 'HOUR#2026-11-28T10:00:00Z',
-    });
-    expect(() => pooledPartitionKey('acme', 'a#b')).toThrow(/collection "a#b"/);
   });
 });
