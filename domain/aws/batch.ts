@@ -45,8 +45,8 @@ async function inRounds<R>(
   tableName: string,
   requests: readonly R[],
   limit: number,
-  send: (batch: R[]) => Promise<readonly R[]>,
   options: BatchOptions,
+  send: (batch: R[]) => Promise<readonly R[]>,
 ): Promise<BatchWriteResult> {
   const maxAttempts = options.maxAttempts ?? 12;
   const concurrency = Math.max(1, options.concurrency ?? 1);
@@ -94,17 +94,11 @@ async function getInRounds<K, I>(
 ): Promise<I[]> {
   const unique = [...new Map(keys.map((key) => [JSON.stringify(key), key])).values()];
   const found: I[] = [];
-  await inRounds(
-    tableName,
-    unique,
-    BATCH_GET_LIMIT,
-    async (Keys) => {
-      const out = await send({ Keys, ConsistentRead: options.consistent ?? false });
-      found.push(...(out.found ?? []));
-      return out.unprocessed ?? [];
-    },
-    options,
-  );
+  await inRounds(tableName, unique, BATCH_GET_LIMIT, options, async (Keys) => {
+    const out = await send({ Keys, ConsistentRead: options.consistent ?? false });
+    found.push(...(out.found ?? []));
+    return out.unprocessed ?? [];
+  });
   return found;
 }
 
@@ -115,16 +109,10 @@ export function batchWriteAll(
   requests: readonly WriteRequest[],
   options: BatchOptions = {},
 ): Promise<BatchWriteResult> {
-  return inRounds(
-    tableName,
-    requests,
-    BATCH_WRITE_LIMIT,
-    async (batch) => {
-      const out = await client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: batch } }));
-      return out.UnprocessedItems?.[tableName] ?? [];
-    },
-    options,
-  );
+  return inRounds(tableName, requests, BATCH_WRITE_LIMIT, options, async (batch) => {
+    const out = await client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: batch } }));
+    return out.UnprocessedItems?.[tableName] ?? [];
+  });
 }
 
 /** Puts every item, over the document client (native JavaScript items). */
@@ -135,16 +123,11 @@ export function batchPutDocuments(
   options: BatchOptions = {},
 ): Promise<BatchWriteResult> {
   type PutRequest = { PutRequest: { Item: Record<string, unknown> } };
-  return inRounds(
-    tableName,
-    items.map((Item): PutRequest => ({ PutRequest: { Item } })),
-    BATCH_WRITE_LIMIT,
-    async (batch) => {
-      const out = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: batch } }));
-      return (out.UnprocessedItems?.[tableName] ?? []) as PutRequest[];
-    },
-    options,
-  );
+  const requests = items.map((Item): PutRequest => ({ PutRequest: { Item } }));
+  return inRounds(tableName, requests, BATCH_WRITE_LIMIT, options, async (batch) => {
+    const out = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: batch } }));
+    return (out.UnprocessedItems?.[tableName] ?? []) as PutRequest[];
+  });
 }
 
 /** Reads every key over the low-level client; the items found, in no particular order. */

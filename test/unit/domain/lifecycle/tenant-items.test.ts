@@ -13,11 +13,13 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { ChecksumAccumulator } from '../../../../domain/lifecycle/checksum';
 import { PurgeRefusedError } from '../../../../domain/lifecycle/errors';
 import {
+  type ChunkOptions,
   copyTenantChunk,
   pooledTable,
   purgeTenantChunk,
   purgeVerifiedTenantChunk,
   restoreTenantChunk,
+  type StartKey,
   siloTable,
   tallyTenantItems,
 } from '../../../../domain/lifecycle/tenant-items';
@@ -55,6 +57,10 @@ const writtenKeys = () =>
     .flatMap((c) => Object.values(c.args[0].input.RequestItems ?? {}).flat())
     .map((r) => (r.PutRequest?.Item ?? r.DeleteRequest?.Key)?.sk?.S);
 
+/** A chunk of acme's pooled items copied to the silo table, from `startKey`. */
+const copyFromPool = (startKey: StartKey, options: ChunkOptions = {}) =>
+  copyTenantChunk(client, pooledTable('pool'), 'silo', 'acme', startKey, { sleep: noSleep, ...options });
+
 beforeEach(() => dynamo.reset());
 
 describe('copyTenantChunk', () => {
@@ -66,9 +72,7 @@ describe('copyTenantChunk', () => {
     );
     dynamo.on(BatchWriteItemCommand).resolves({});
     // Act
-    const result = await copyTenantChunk(client, pooledTable('pool'), 'silo', 'acme', null, {
-      sleep: noSleep,
-    });
+    const result = await copyFromPool(null);
     // Assess
     expect(result).toEqual({ handled: 2, foreign: 0, nextKey: null, retried: 0 });
     expect(sent[0]).toMatchObject({
@@ -93,16 +97,8 @@ describe('copyTenantChunk', () => {
     const sent = indexPages(...pages);
     dynamo.on(BatchWriteItemCommand).resolves({});
     // Act
-    const first = await copyTenantChunk(client, pooledTable('pool'), 'silo', 'acme', null, {
-      maxItems: 3,
-      pageSize: 2,
-      sleep: noSleep,
-    });
-    const second = await copyTenantChunk(client, pooledTable('pool'), 'silo', 'acme', first.nextKey, {
-      maxItems: 3,
-      pageSize: 2,
-      sleep: noSleep,
-    });
+    const first = await copyFromPool(null, { maxItems: 3, pageSize: 2 });
+    const second = await copyFromPool(first.nextKey, { maxItems: 3, pageSize: 2 });
     // Assess
     expect(first).toMatchObject({ handled: 4, nextKey: cursorAfter('d') });
     expect(second).toMatchObject({ handled: 2, nextKey: null });
@@ -122,10 +118,7 @@ describe('copyTenantChunk', () => {
     );
     dynamo.on(BatchWriteItemCommand).resolves({});
     // Act
-    const result = await copyTenantChunk(client, pooledTable('pool'), 'silo', 'acme', null, {
-      deadline: () => true,
-      sleep: noSleep,
-    });
+    const result = await copyFromPool(null, { deadline: () => true });
     // Assess: one page read, no read ahead
     expect(result).toMatchObject({ handled: 1, nextKey: cursorAfter('a') });
     expect(sent).toHaveLength(1);
@@ -152,9 +145,7 @@ describe('copyTenantChunk and purgeTenantChunk', () => {
     dynamo.on(QueryCommand).resolves({ Items: [item('i1'), planted, lookalike] });
     dynamo.on(BatchWriteItemCommand).resolves({});
     // Act
-    const copied = await copyTenantChunk(client, pooledTable('pool'), 'silo', 'acme', null, {
-      sleep: noSleep,
-    });
+    const copied = await copyFromPool(null);
     const purged = await purgeTenantChunk(client, pooledTable('pool'), 'acme', null, { sleep: noSleep });
     // Assess
     expect(copied).toMatchObject({ handled: 1, foreign: 2 });
