@@ -7,15 +7,18 @@
  * Called by demo/main.ts: `await lifecycleDemo(ctx)` (ctx: DemoContext). Extras (optional):
  * `{ items?: number }` — how many items the pooled tenant holds before its promotion (default 500).
  */
-import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   DescribeExecutionCommand,
+  type DescribeExecutionCommandOutput,
   ListExecutionsCommand,
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import { sleep } from '../domain/aws/backoff';
+import { batchWriteAll } from '../domain/aws/batch';
 import { baseClientConfig, documentClient } from '../domain/aws/clients';
 import { CatalogRepository } from '../domain/catalog/repository';
 import { SIGNUP_DETAIL_TYPE, SIGNUP_EVENT_SOURCE } from '../domain/lifecycle/events';
@@ -76,11 +79,7 @@ export async function lifecycleDemo(
   const executions: { workflow: WorkflowName; tenantId: string; status: string; ms: number }[] = [];
 
   const report = async (workflow: WorkflowName, tenantId: string, executionArn: string, t0: number) => {
-    let out = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-    while (out.status === 'RUNNING') {
-      await new Promise((r) => setTimeout(r, 200));
-      out = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-    }
+    const out = await executionEnd(sfn, executionArn);
     const ms = Date.now() - t0;
     executions.push({ workflow, tenantId, status: out.status as string, ms });
     log(
@@ -127,11 +126,7 @@ export async function lifecycleDemo(
         }),
       }),
     );
-    let out = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-    while (out.status === 'RUNNING') {
-      await new Promise((r) => setTimeout(r, 200));
-      out = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-    }
+    const out = await executionEnd(sfn, executionArn as string);
     if (out.status !== 'SUCCEEDED') {
       throw new Error(
         `onboarding of ${tenant.tenantId} ended ${out.status}: ${out.error ?? ''} ${out.cause ?? ''}`,
@@ -212,13 +207,22 @@ function describeTenant(t: Tenant): string {
   return `${t.status} tier=${t.tier} isolation=${t.isolation}${silo} v${t.version} history ${moves.join('→')}${audit}`;
 }
 
+/** The execution's description once it has left RUNNING (polled every 200 ms). */
+async function executionEnd(sfn: SFNClient, executionArn: string): Promise<DescribeExecutionCommandOutput> {
+  for (;;) {
+    const out = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    if (out.status !== 'RUNNING') return out;
+    await sleep(200);
+  }
+}
+
 async function waitForExecutionNamed(sfn: SFNClient, stateMachineArn: string, name: string): Promise<string> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     const { executions } = await sfn.send(new ListExecutionsCommand({ stateMachineArn }));
     const found = executions?.find((e) => e.name === name);
     if (found?.executionArn) return found.executionArn;
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
   throw new Error(
     `no onboarding execution named ${name} started within 60 s (is the signup rule delivering?)`,
@@ -227,22 +231,12 @@ async function waitForExecutionNamed(sfn: SFNClient, stateMachineArn: string, na
 
 async function seed(dynamo: DynamoDBClient, table: string, tenantId: string, count: number): Promise<void> {
   const collections = ['matters', 'documents', 'invoices'];
-  for (let i = 0; i < count; i += 25) {
-    const batch = Array.from({ length: Math.min(25, count - i) }, (_, j) => {
-      const n = i + j;
-      return {
-        PutRequest: {
-          Item: pooledItem(
-            tenantId,
-            collections[n % collections.length] as string,
-            String(n).padStart(6, '0'),
-            {
-              title: { S: `record ${n}` },
-            },
-          ),
-        },
-      };
-    });
-    await dynamo.send(new BatchWriteItemCommand({ RequestItems: { [table]: batch } }));
-  }
+  const requests = Array.from({ length: count }, (_, n) => ({
+    PutRequest: {
+      Item: pooledItem(tenantId, collections[n % collections.length] as string, String(n).padStart(6, '0'), {
+        title: { S: `record ${n}` },
+      }),
+    },
+  }));
+  await batchWriteAll(dynamo, table, requests);
 }

@@ -31,6 +31,14 @@ export function tenantOfPartitionKey(pk: string): TenantId | undefined {
   return tenantIdSchema.safeParse(id).success ? id : undefined;
 }
 
+/**
+ * One string per item key (`pk`, `sk`), for finding items by key in a Map. JSON, so that no two
+ * distinct keys collide whatever characters a tenant puts in them.
+ */
+export function keyString(key: { readonly pk: unknown; readonly sk: unknown }): string {
+  return JSON.stringify([String(key.pk), String(key.sk)]);
+}
+
 /** `<tenantId>/`: the tenant's prefix in shared buckets. */
 export function tenantObjectPrefix(tenantId: TenantId): string {
   return `${tenantIdSchema.parse(tenantId)}/`;

@@ -40,7 +40,7 @@ export interface JobOutputs {
 }
 
 /** Parses one output line, keeping `quantity` exact (JSON numbers would lose decimal digits). */
-export function parseOutputLine(line: string): Record<string, unknown> {
+function parseOutputLine(line: string): Record<string, unknown> {
   return JSON.parse(line.replace(/"quantity":(-?[0-9][0-9.eE+-]*)/, '"quantity":"$1"')) as Record<
     string,
     unknown

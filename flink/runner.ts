@@ -1,18 +1,18 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Runs the metering runner JAR (flink/runner) on a local MiniCluster. */
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-export const RUNNER_DIR = join(HERE, 'runner');
-export const RUNNER_JAR = join(RUNNER_DIR, 'target', 'tenantry-flink-runner.jar');
+const RUNNER_DIR = join(HERE, 'runner');
+const RUNNER_JAR = join(RUNNER_DIR, 'target', 'tenantry-flink-runner.jar');
 const PROVIDED_CLASSPATH = join(RUNNER_DIR, 'target', 'provided-classpath.txt');
 const MAIN_CLASS = 'dev.tenantry.flink.MeteringJob';
 
 /** JVM flags Flink's in-JVM MiniCluster needs on Java 17. */
-export const JAVA_17_OPENS = [
+const JAVA_17_OPENS = [
   '--add-opens=java.base/java.util=ALL-UNNAMED',
   '--add-opens=java.base/java.lang=ALL-UNNAMED',
   '--add-opens=java.base/java.lang.reflect=ALL-UNNAMED',
@@ -35,7 +35,7 @@ export class FlinkRunnerError extends Error {
 }
 
 /** The local classpath: the shaded JAR plus the `provided` Flink jars Maven listed at package time. */
-export function runnerClasspath(): string {
+function runnerClasspath(): string {
   if (!existsSync(RUNNER_JAR) || !existsSync(PROVIDED_CLASSPATH)) {
     throw new FlinkRunnerError(
       `the Flink runner is not built (${RUNNER_JAR}); run: mvn -q -B -f flink/runner/pom.xml -DskipTests package`,
@@ -120,5 +120,3 @@ function tail(text: string): string {
   const errorLines = lines.filter((l) => /Exception|Error|Caused by/.test(l)).slice(-15);
   return [...errorLines, '...', ...lines.slice(-25)].join('\n');
 }
-
-export const absolute = (path: string) => resolve(path);

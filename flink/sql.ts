@@ -20,8 +20,8 @@ import { USAGE_EVENT_LIMITS } from '../domain/usage/event';
 export const SINKS = ['hourly', 'daily', 'cumulative', 'late', 'rejected'] as const;
 export type SinkName = (typeof SINKS)[number];
 
-export const QUANTITY_TYPE = `DECIMAL(${USAGE_EVENT_LIMITS.quantityPrecision}, ${USAGE_EVENT_LIMITS.quantityScale})`;
-export const TOTAL_TYPE = `DECIMAL(38, ${USAGE_EVENT_LIMITS.quantityScale})`;
+const QUANTITY_TYPE = `DECIMAL(${USAGE_EVENT_LIMITS.quantityPrecision}, ${USAGE_EVENT_LIMITS.quantityScale})`;
+const TOTAL_TYPE = `DECIMAL(38, ${USAGE_EVENT_LIMITS.quantityScale})`;
 /** Counters of closed windows are kept 400 days; running totals 35 days (DynamoDB TTL `expiresAt`). */
 export const RETENTION_SECONDS = { HOUR: 400 * 86_400, DAY: 400 * 86_400, CUMULATIVE: 35 * 86_400 } as const;
 
@@ -71,7 +71,7 @@ export interface GenerateOptions {
  * Event time of a line without a valid timestamp: the rowtime must not be NULL (the watermark assigner
  * fails on NULL), and the epoch is older than any valid event, so such lines never move the watermark.
  */
-export const NO_EVENT_TIME = "TIMESTAMP '1970-01-01 00:00:00'";
+const NO_EVENT_TIME = "TIMESTAMP '1970-01-01 00:00:00'";
 
 const q = (value: string) => `'${value.replaceAll("'", "''")}'`;
 const ISO_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'";

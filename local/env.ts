@@ -12,13 +12,14 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:f
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sleep } from '../domain/aws/backoff';
 import type { FunctionEnvMap } from './handler-registry';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const LOCAL_DIR = join(REPO_ROOT, '.local');
 export const DEFAULT_PORT = 4566;
-export const DEFAULT_REGION = 'us-east-1';
-export const MOTO_CONFIG = { stepfunctions: { execute_state_machine: true }, lambda: { use_docker: false } };
+const DEFAULT_REGION = 'us-east-1';
+const MOTO_CONFIG = { stepfunctions: { execute_state_machine: true }, lambda: { use_docker: false } };
 
 export class LocalAwsError extends Error {
   override name = 'LocalAwsError';
@@ -71,11 +72,11 @@ export function localAwsEnv(endpoint: string, region = DEFAULT_REGION): Record<s
   };
 }
 
-export function applyLocalAwsEnv(env: Record<string, string>, target: NodeJS.ProcessEnv = process.env): void {
+function applyLocalAwsEnv(env: Record<string, string>, target: NodeJS.ProcessEnv = process.env): void {
   Object.assign(target, env);
 }
 
-export async function getFreePort(): Promise<number> {
+async function getFreePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const srv = createServer();
     srv.unref();
@@ -108,7 +109,7 @@ function tail(file: string, lines = 30): string {
 }
 
 /** Poll `url` until it answers 2xx; fail early if `child` exits. */
-export async function waitForHttp(
+async function waitForHttp(
   url: string,
   timeoutMs: number,
   what: string,
@@ -131,7 +132,7 @@ export async function waitForHttp(
     } catch (err) {
       lastError = err instanceof Error ? err.message : String(err);
     }
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
   throw new LocalAwsError(
     `${what} did not answer ${url} within ${timeoutMs} ms (${lastError})${log ? `; last log lines of ${log}:\n${tail(log)}` : ''}`,
@@ -151,7 +152,7 @@ async function postJson(url: string, body: unknown, what: string): Promise<void>
 }
 
 /** Apply moto's runtime config (Step Functions execution on, Docker-less Lambda). */
-export async function configureMoto(endpoint: string): Promise<void> {
+async function configureMoto(endpoint: string): Promise<void> {
   await postJson(`${endpoint}/moto-api/config`, MOTO_CONFIG, 'moto config');
 }
 
@@ -162,7 +163,7 @@ export async function resetLocalAws(endpoint: string, handlerHostUrl?: string): 
   if (handlerHostUrl) await postJson(`${handlerHostUrl}/__tenantry/reset`, undefined, 'handler host reset');
 }
 
-export function pythonPath(): string {
+function pythonPath(): string {
   return join(REPO_ROOT, '.venv', 'bin', 'python');
 }
 
@@ -194,10 +195,10 @@ export async function terminate(pid: number, group: boolean, graceMs = 3000): Pr
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {
     if (!isAlive(pid)) return;
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
   signal('SIGKILL');
-  for (let i = 0; i < 40 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 25));
+  for (let i = 0; i < 40 && isAlive(pid); i++) await sleep(25);
 }
 
 export async function startLocalAws(options: LocalAwsOptions = {}): Promise<LocalAws> {

@@ -157,7 +157,7 @@ export interface HandlerHost {
   close(): Promise<void>;
 }
 
-export async function startHandlerHost(options: HandlerHostOptions = {}): Promise<HandlerHost> {
+async function startHandlerHost(options: HandlerHostOptions = {}): Promise<HandlerHost> {
   const handlerDirs = (options.handlerDirs ?? [join(REPO_ROOT, 'lambdas')]).map((d) => resolve(d));
   const initialEnv = validateEnvMap(options.functionEnv ?? {}, 'functionEnv');
   let envMap: FunctionEnvMap = structuredClone(initialEnv);

@@ -17,7 +17,7 @@ export type Sleep = (ms: number) => Promise<void>;
 export const sleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The ceiling of retry `attempt` (1-based): min(cap, base × 2^(attempt-1)). */
-export function backoffCeilingMs(policy: BackoffPolicy, attempt: number): number {
+function backoffCeilingMs(policy: BackoffPolicy, attempt: number): number {
   return Math.min(policy.capMs, policy.baseMs * 2 ** Math.max(0, attempt - 1));
 }
 

@@ -2,26 +2,37 @@ import type { AttributeValue, KeysAndAttributes, WriteRequest } from '@aws-sdk/c
 import { BatchGetItemCommand, BatchWriteItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { UnprocessedItemsError } from '../errors';
+import { type BackoffPolicy, backoffDelayMs, sleep as realSleep, type Sleep } from './backoff';
 
 /**
  * BatchWriteItem / BatchGetItem over any number of requests — the one implementation of the
- * batching limits (25 writes, 100 keys) and of the UnprocessedItems / UnprocessedKeys retry. The SDK
- * has no maintained helper for either. Unprocessed requests of a round are pooled and re-sent in full
- * batches in the next round, after a jittered backoff that grows only while DynamoDB makes no
- * progress. Nothing is ever dropped: after `maxAttempts` rounds in a row without progress it throws
- * UnprocessedItemsError (retriable: the requests are idempotent).
+ * batching limits (25 writes, 100 keys) and of the UnprocessedItems / UnprocessedKeys retry, over
+ * either client (the low-level one copies AttributeValue maps exactly; the document one takes native
+ * JavaScript items). The SDK has no maintained helper for either. Unprocessed requests of a round are
+ * pooled and re-sent in full batches in the next round, after a backoff that grows only while
+ * DynamoDB makes no progress. Nothing is ever dropped: after `maxAttempts` rounds in a row without
+ * progress it throws UnprocessedItemsError (retriable: the requests are idempotent).
  */
 export const BATCH_WRITE_LIMIT = 25;
-export const BATCH_GET_LIMIT = 100;
+const BATCH_GET_LIMIT = 100;
+
+/**
+ * Unprocessed items mean the table's throughput is exhausted for a moment: the first re-send waits
+ * up to 50 ms, each round in a row without progress doubles that, up to 2 s.
+ */
+const UNPROCESSED_BACKOFF: BackoffPolicy = { baseMs: 50, capMs: 2_000 };
 
 export interface BatchOptions {
   /** Rounds in a row without progress before giving up (default 12). */
   readonly maxAttempts?: number;
-  /** Base of the exponential backoff between rounds, ms (default 50, capped at 2 s). */
-  readonly baseDelayMs?: number;
   /** Batches of one round sent at once (default 1). */
   readonly concurrency?: number;
-  readonly sleep?: (ms: number) => Promise<void>;
+  readonly sleep?: Sleep;
+}
+
+export interface BatchGetOptions extends BatchOptions {
+  /** Strongly consistent reads (default false). */
+  readonly consistent?: boolean;
 }
 
 export interface BatchWriteResult {
@@ -34,13 +45,12 @@ async function inRounds<R>(
   tableName: string,
   requests: readonly R[],
   limit: number,
-  send: (batch: R[]) => Promise<readonly R[]>,
   options: BatchOptions,
+  send: (batch: R[]) => Promise<readonly R[]>,
 ): Promise<BatchWriteResult> {
   const maxAttempts = options.maxAttempts ?? 12;
-  const baseDelayMs = options.baseDelayMs ?? 50;
   const concurrency = Math.max(1, options.concurrency ?? 1);
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const sleep = options.sleep ?? realSleep;
   let calls = 0;
   let retried = 0;
   let pending: R[] = [...requests];
@@ -63,10 +73,33 @@ async function inRounds<R>(
     stalled = next.length < pending.length ? 0 : stalled + 1;
     if (stalled >= maxAttempts) throw new UnprocessedItemsError(tableName, next.length, maxAttempts);
     retried += next.length;
-    await sleep(Math.random() * Math.min(2_000, baseDelayMs * 2 ** stalled));
+    await sleep(backoffDelayMs(UNPROCESSED_BACKOFF, stalled + 1));
     pending = next;
   }
   return { calls, retried };
+}
+
+/**
+ * Every key read once (BatchGetItem rejects a batch naming a key twice), in rounds; `send` answers
+ * one batch's found items and unprocessed keys.
+ */
+async function getInRounds<K, I>(
+  tableName: string,
+  keys: readonly K[],
+  options: BatchGetOptions,
+  send: (request: { Keys: K[]; ConsistentRead: boolean }) => Promise<{
+    found?: readonly I[];
+    unprocessed?: readonly K[];
+  }>,
+): Promise<I[]> {
+  const unique = [...new Map(keys.map((key) => [JSON.stringify(key), key])).values()];
+  const found: I[] = [];
+  await inRounds(tableName, unique, BATCH_GET_LIMIT, options, async (Keys) => {
+    const out = await send({ Keys, ConsistentRead: options.consistent ?? false });
+    found.push(...(out.found ?? []));
+    return out.unprocessed ?? [];
+  });
+  return found;
 }
 
 /** Every write request, over the low-level client (items as AttributeValue maps, copied exactly). */
@@ -76,16 +109,10 @@ export function batchWriteAll(
   requests: readonly WriteRequest[],
   options: BatchOptions = {},
 ): Promise<BatchWriteResult> {
-  return inRounds(
-    tableName,
-    requests,
-    BATCH_WRITE_LIMIT,
-    async (batch) => {
-      const out = await client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: batch } }));
-      return out.UnprocessedItems?.[tableName] ?? [];
-    },
-    options,
-  );
+  return inRounds(tableName, requests, BATCH_WRITE_LIMIT, options, async (batch) => {
+    const out = await client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: batch } }));
+    return out.UnprocessedItems?.[tableName] ?? [];
+  });
 }
 
 /** Puts every item, over the document client (native JavaScript items). */
@@ -96,64 +123,35 @@ export function batchPutDocuments(
   options: BatchOptions = {},
 ): Promise<BatchWriteResult> {
   type PutRequest = { PutRequest: { Item: Record<string, unknown> } };
-  const requests: PutRequest[] = items.map((Item) => ({ PutRequest: { Item } }));
-  return inRounds(
-    tableName,
-    requests,
-    BATCH_WRITE_LIMIT,
-    async (batch) => {
-      const out = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: batch } }));
-      return (out.UnprocessedItems?.[tableName] ?? []) as PutRequest[];
-    },
-    options,
-  );
+  const requests = items.map((Item): PutRequest => ({ PutRequest: { Item } }));
+  return inRounds(tableName, requests, BATCH_WRITE_LIMIT, options, async (batch) => {
+    const out = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: batch } }));
+    return (out.UnprocessedItems?.[tableName] ?? []) as PutRequest[];
+  });
 }
 
-/** Reads every key over the low-level client; `consistent` for strongly consistent reads. */
-export async function batchGetAll(
+/** Reads every key over the low-level client; the items found, in no particular order. */
+export function batchGetAll(
   client: DynamoDBClient,
   tableName: string,
   keys: readonly Record<string, AttributeValue>[],
-  options: BatchOptions & { readonly consistent?: boolean } = {},
+  options: BatchGetOptions = {},
 ): Promise<Record<string, AttributeValue>[]> {
-  const found: Record<string, AttributeValue>[] = [];
-  await inRounds(
-    tableName,
-    keys,
-    BATCH_GET_LIMIT,
-    async (batch) => {
-      const request: KeysAndAttributes = { Keys: batch, ConsistentRead: options.consistent ?? false };
-      const out = await client.send(new BatchGetItemCommand({ RequestItems: { [tableName]: request } }));
-      found.push(...(out.Responses?.[tableName] ?? []));
-      return out.UnprocessedKeys?.[tableName]?.Keys ?? [];
-    },
-    options,
-  );
-  return found;
+  return getInRounds(tableName, keys, options, async (request: KeysAndAttributes) => {
+    const out = await client.send(new BatchGetItemCommand({ RequestItems: { [tableName]: request } }));
+    return { found: out.Responses?.[tableName], unprocessed: out.UnprocessedKeys?.[tableName]?.Keys };
+  });
 }
 
-/** Reads every key over the document client (native JavaScript items). */
-export async function batchGetDocuments(
+/** Reads every key over the document client (native JavaScript items), in no particular order. */
+export function batchGetDocuments(
   client: DynamoDBDocumentClient,
   tableName: string,
   keys: readonly Record<string, unknown>[],
-  options: BatchOptions & { readonly consistent?: boolean } = {},
+  options: BatchGetOptions = {},
 ): Promise<Record<string, unknown>[]> {
-  const found: Record<string, unknown>[] = [];
-  await inRounds(
-    tableName,
-    keys,
-    BATCH_GET_LIMIT,
-    async (batch) => {
-      const out = await client.send(
-        new BatchGetCommand({
-          RequestItems: { [tableName]: { Keys: batch, ConsistentRead: options.consistent ?? false } },
-        }),
-      );
-      found.push(...(out.Responses?.[tableName] ?? []));
-      return (out.UnprocessedKeys?.[tableName]?.Keys ?? []) as Record<string, unknown>[];
-    },
-    options,
-  );
-  return found;
+  return getInRounds(tableName, keys, options, async (request) => {
+    const out = await client.send(new BatchGetCommand({ RequestItems: { [tableName]: request } }));
+    return { found: out.Responses?.[tableName], unprocessed: out.UnprocessedKeys?.[tableName]?.Keys };
+  });
 }

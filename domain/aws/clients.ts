@@ -21,7 +21,7 @@ export function baseClientConfig(settings: ClientSettings = {}) {
 }
 
 /** True when a custom endpoint (the local environment) is configured for any or this service. */
-export function usesCustomEndpoint(serviceEnvSuffix?: string): boolean {
+function usesCustomEndpoint(serviceEnvSuffix?: string): boolean {
   return (
     Boolean(process.env.AWS_ENDPOINT_URL) ||
     (serviceEnvSuffix !== undefined && Boolean(process.env[`AWS_ENDPOINT_URL_${serviceEnvSuffix}`]))

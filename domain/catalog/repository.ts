@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
+import { type BackoffPolicy, backoffDelayMs, sleep as realSleep, type Sleep } from '../aws/backoff';
 import { ConcurrentModificationError, TenantAlreadyExistsError, TenantNotFoundError } from '../errors';
 import { CATALOG_BY_STATUS_INDEX } from '../tables';
 import type { TenantStatus } from '../tenant/status';
@@ -19,7 +20,14 @@ export interface CatalogRepositoryOptions {
   /** How many optimistic-concurrency conflicts an update absorbs before giving up. Default 25. */
   readonly maxAttempts?: number;
   readonly clock?: () => Date;
+  readonly sleep?: Sleep;
 }
+
+/**
+ * A conflict means another writer changed the record a moment ago: re-read after up to 20 ms, then
+ * up to 40 ms, …, at most 200 ms, so that writers racing for one tenant stop colliding.
+ */
+const CONFLICT_BACKOFF: BackoffPolicy = { baseMs: 20, capMs: 200 };
 
 /**
  * The tenant catalog over DynamoDB. Every write is conditional: creating an existing tenant never
@@ -31,12 +39,14 @@ export class CatalogRepository {
   private readonly tableName: string;
   private readonly maxAttempts: number;
   private readonly clock: () => Date;
+  private readonly sleep: Sleep;
 
   public constructor(options: CatalogRepositoryOptions) {
     this.client = options.client;
     this.tableName = options.tableName;
     this.maxAttempts = options.maxAttempts ?? 25;
     this.clock = options.clock ?? (() => new Date());
+    this.sleep = options.sleep ?? realSleep;
   }
 
   /** Registers a PENDING tenant. Throws TenantAlreadyExistsError when the id is taken. */
@@ -78,21 +88,18 @@ export class CatalogRepository {
   /** Tenants in one status (GSI `byStatus`), all pages. */
   public async listByStatus(status: TenantStatus): Promise<Tenant[]> {
     const tenants: Tenant[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: CATALOG_BY_STATUS_INDEX,
-          KeyConditionExpression: '#status = :status',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':status': status },
-          ExclusiveStartKey: startKey,
-        }),
-      );
+    const pages = paginateQuery(
+      { client: this.client },
+      {
+        TableName: this.tableName,
+        IndexName: CATALOG_BY_STATUS_INDEX,
+        KeyConditionExpression: '#status = :status',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':status': status },
+      },
+    );
+    for await (const page of pages)
       for (const item of page.Items ?? []) tenants.push(tenantSchema.parse(item));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined);
     return tenants;
   }
 
@@ -128,13 +135,9 @@ export class CatalogRepository {
         return next;
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        await sleep(Math.random() * Math.min(200, 10 * 2 ** attempt));
+        if (attempt < this.maxAttempts) await this.sleep(backoffDelayMs(CONFLICT_BACKOFF, attempt));
       }
     }
     throw new ConcurrentModificationError(tenantId, this.maxAttempts);
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigurationError } from '../errors';
 import { toFieldIssues } from '../issues';
 import { defaultConfig } from './default';
-import { type MetricConfig, type TenantryConfig, type TierConfig, tenantryConfigSchema } from './schema';
+import { type TenantryConfig, type TierConfig, tenantryConfigSchema } from './schema';
 
 export type { IsolationModel, MetricConfig, TenantryConfig, TierConfig } from './schema';
 export { isolationModels, tenantryConfigSchema } from './schema';
@@ -54,10 +54,6 @@ export function requireTier(config: TenantryConfig, name: string): TierConfig {
     ]);
   }
   return tier;
-}
-
-export function findMetric(config: TenantryConfig, name: string): MetricConfig | undefined {
-  return config.metrics.find((metric) => metric.name === name);
 }
 
 /** `<product>-<stage>-<resource>`: the one naming rule for every AWS resource Tenantry creates. */

@@ -15,7 +15,7 @@ const positiveInt = z.number().int().positive();
 export const isolationModels = ['pool', 'silo'] as const;
 export type IsolationModel = (typeof isolationModels)[number];
 
-export const metricSchema = z.object({
+const metricSchema = z.object({
   /** The metric name carried by usage events (e.g. `api.call`). */
   name: metricName,
   /** Human unit of one quantity (e.g. `request`, `GB-hour`, `document`). */
@@ -35,7 +35,7 @@ export const metricSchema = z.object({
 });
 export type MetricConfig = z.infer<typeof metricSchema>;
 
-export const tierSchema = z.object({
+const tierSchema = z.object({
   name: tierName,
   isolation: z.enum(isolationModels),
   /** Flat plan price per month, USD. */

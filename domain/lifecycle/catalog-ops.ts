@@ -155,14 +155,14 @@ export interface Placement {
 }
 
 /** Prefix of the `reason` of a placement history entry (status unchanged: `from` = `to`). */
-export const PLACEMENT_REASON_PREFIX = 'placement: ';
+const PLACEMENT_REASON_PREFIX = 'placement: ';
 
 /**
  * Checks a placement against the configuration: the tier must exist and the isolation model must be
  * the tier's; silo references only with the silo model (a silo tier without references is allowed:
  * the compensation of a silo onboarding clears them). Throws ValidationError (never retried).
  */
-export function validatePlacement(config: TenantryConfig, placement: Placement): void {
+function validatePlacement(config: TenantryConfig, placement: Placement): void {
   const tier = findTier(config, placement.tier);
   if (tier === undefined) {
     throw new ValidationError('placement', [

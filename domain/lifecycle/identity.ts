@@ -4,7 +4,7 @@ import {
   AdminGetUserCommand,
   type CognitoIdentityProviderClient,
   DeleteGroupCommand,
-  ListUsersInGroupCommand,
+  paginateListUsersInGroup,
   ResourceNotFoundException,
   UserNotFoundException,
 } from '@aws-sdk/client-cognito-identity-provider';
@@ -35,18 +35,14 @@ export async function purgeTenantIdentities(
   const groupName = tenantGroupName(tenantId);
   const candidates = new Map<string, string | undefined>(); // username -> custom:tenantId (if known)
   let groupExists = true;
-  let token: string | undefined;
   try {
-    do {
-      const page = await client.send(
-        new ListUsersInGroupCommand({ UserPoolId: userPoolId, GroupName: groupName, NextToken: token }),
-      );
+    const pages = paginateListUsersInGroup({ client }, { UserPoolId: userPoolId, GroupName: groupName });
+    for await (const page of pages) {
       for (const user of page.Users ?? []) {
         if (user.Username === undefined) continue;
         candidates.set(user.Username, user.Attributes?.find((a) => a.Name === TENANT_ATTRIBUTE)?.Value);
       }
-      token = page.NextToken;
-    } while (token !== undefined);
+    }
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
     groupExists = false;

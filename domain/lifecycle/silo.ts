@@ -26,10 +26,6 @@ export const siloStackOutputs = {
   kmsKeyArn: 'KmsKeyArn',
 } as const;
 
-/** CloudFormation statuses that end a silo creation, and which of them is success. */
-export const STACK_CREATE_COMPLETE = 'CREATE_COMPLETE';
-export const STACK_CREATE_IN_PROGRESS = 'CREATE_IN_PROGRESS';
-
 /** Physical name of a silo tenant's table: `<product>-<stage>-silo-data-<tenantId>`. */
 export function siloTableName(config: TenantryConfig, tenantId: TenantId): string {
   return `${resourceName(config, siloTableDefinition.id)}-${tenantIdSchema.parse(tenantId)}`;

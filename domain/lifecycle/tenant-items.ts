@@ -3,12 +3,13 @@ import {
   ConditionalCheckFailedException,
   type DynamoDBClient,
   PutItemCommand,
+  paginateQuery,
+  paginateScan,
   QueryCommand,
   type QueryCommandOutput,
-  ScanCommand,
 } from '@aws-sdk/client-dynamodb';
 import { BATCH_WRITE_LIMIT, type BatchOptions, batchGetAll, batchWriteAll } from '../aws/batch';
-import { tenantOfPartitionKey } from '../keys';
+import { keyString, tenantOfPartitionKey } from '../keys';
 import { BY_TENANT_INDEX, POOLED_TENANT_ATTRIBUTE } from '../pooled-items';
 import { siloTableDefinition, tableDefinitions } from '../tables';
 import type { TenantId } from '../tenant/tenant-id';
@@ -84,40 +85,61 @@ export function ownedBy(item: DynamoItem, tenantId: TenantId): boolean {
 }
 
 /**
- * One page of a tenant's items and the continuation key: `items` are the tenant's own (partition key
- * checked), `foreign` counts those listed for it that belong to another tenant.
+ * The tenant's items page by page from `startKey` (null: the beginning): `items` are the tenant's own
+ * (partition key checked), `foreign` counts those listed for it that belong to another tenant,
+ * `nextKey` is where the page after this one starts (null after the last page).
  */
-export async function readTenantPage(
+async function* tenantPages(
   client: DynamoDBClient,
   table: TenantTable,
   tenantId: TenantId,
   startKey: StartKey,
-  pageSize?: number,
-): Promise<{ items: DynamoItem[]; foreign: number; nextKey: StartKey }> {
-  const page =
+  pageSize: number | undefined,
+): AsyncGenerator<{ items: DynamoItem[]; foreign: number; nextKey: StartKey }> {
+  const paging = { client, pageSize, startingToken: startKey ?? undefined };
+  const pages =
     table.layout === 'pooled'
-      ? await client.send(
-          new QueryCommand({
-            TableName: table.name,
-            IndexName: BY_TENANT_INDEX,
-            KeyConditionExpression: '#tenant = :tenant',
-            ExpressionAttributeNames: { '#tenant': POOLED_TENANT_ATTRIBUTE },
-            ExpressionAttributeValues: { ':tenant': { S: tenantId } },
-            Limit: pageSize,
-            ExclusiveStartKey: startKey ?? undefined,
-          }),
-        )
-      : await client.send(
-          new ScanCommand({
-            TableName: table.name,
-            ConsistentRead: true,
-            Limit: pageSize,
-            ExclusiveStartKey: startKey ?? undefined,
-          }),
-        );
-  const listed = page.Items ?? [];
-  const items = listed.filter((item) => ownedBy(item, tenantId));
-  return { items, foreign: listed.length - items.length, nextKey: page.LastEvaluatedKey ?? null };
+      ? paginateQuery(paging, {
+          TableName: table.name,
+          IndexName: BY_TENANT_INDEX,
+          KeyConditionExpression: '#tenant = :tenant',
+          ExpressionAttributeNames: { '#tenant': POOLED_TENANT_ATTRIBUTE },
+          ExpressionAttributeValues: { ':tenant': { S: tenantId } },
+        })
+      : paginateScan(paging, { TableName: table.name, ConsistentRead: true });
+  for await (const page of pages) {
+    const listed = page.Items ?? [];
+    const items = listed.filter((item) => ownedBy(item, tenantId));
+    yield { items, foreign: listed.length - items.length, nextKey: page.LastEvaluatedKey ?? null };
+  }
+}
+
+/**
+ * The chunk loop of every operation: hands each page of the tenant's items, from `startKey` on, to
+ * `handle` (which answers how many items it handled), and stops after the last page, or after the
+ * page that brought the handled items to `maxItems`, or when the deadline is near. Whole pages only,
+ * so `nextKey` — the key after the last page handled — resumes exactly: nothing skipped, nothing
+ * handled twice.
+ */
+async function inChunk(
+  client: DynamoDBClient,
+  table: TenantTable,
+  tenantId: TenantId,
+  startKey: StartKey,
+  options: ChunkOptions,
+  handle: (items: DynamoItem[]) => Promise<number>,
+): Promise<ChunkResult> {
+  const maxItems = options.maxItems ?? 2_500;
+  let handled = 0;
+  let foreign = 0;
+  let nextKey = startKey;
+  for await (const page of tenantPages(client, table, tenantId, startKey, options.pageSize ?? maxItems)) {
+    handled += await handle(page.items);
+    foreign += page.foreign;
+    nextKey = page.nextKey;
+    if (handled >= maxItems || (options.deadline?.() ?? false)) break;
+  }
+  return { handled, foreign, nextKey };
 }
 
 /** Copies the tenant's items from `source` to `target`, from `startKey`, until the chunk budget is used. */
@@ -129,52 +151,37 @@ export async function copyTenantChunk(
   startKey: StartKey,
   options: ChunkOptions & BatchOptions = {},
 ): Promise<ChunkResult & { retried: number }> {
-  const maxItems = options.maxItems ?? 2_500;
-  let handled = 0;
-  let foreign = 0;
   let retried = 0;
-  let key = startKey;
-  do {
-    const page = await readTenantPage(client, source, tenantId, key, options.pageSize ?? maxItems);
+  const chunk = await inChunk(client, source, tenantId, startKey, options, async (items) => {
     const written = await batchWriteAll(
       client,
       target,
-      page.items.map((Item) => ({ PutRequest: { Item } })),
+      items.map((Item) => ({ PutRequest: { Item } })),
       options,
     );
-    handled += page.items.length;
-    foreign += page.foreign;
     retried += written.retried;
-    key = page.nextKey;
-  } while (key !== null && handled < maxItems && !(options.deadline?.() ?? false));
-  return { handled, foreign, nextKey: key, retried };
+    return items.length;
+  });
+  return { ...chunk, retried };
 }
 
 /** Deletes the tenant's items from `table`, from `startKey`, until the chunk budget is used. */
-export async function purgeTenantChunk(
+export function purgeTenantChunk(
   client: DynamoDBClient,
   table: TenantTable,
   tenantId: TenantId,
   startKey: StartKey,
   options: ChunkOptions & BatchOptions = {},
 ): Promise<ChunkResult> {
-  const maxItems = options.maxItems ?? 2_500;
-  let handled = 0;
-  let foreign = 0;
-  let key = startKey;
-  do {
-    const page = await readTenantPage(client, table, tenantId, key, options.pageSize ?? maxItems);
+  return inChunk(client, table, tenantId, startKey, options, async (items) => {
     await batchWriteAll(
       client,
       table.name,
-      page.items.map((item) => ({ DeleteRequest: { Key: keyOf(item) } })),
+      items.map((item) => ({ DeleteRequest: { Key: keyOf(item) } })),
       options,
     );
-    handled += page.items.length;
-    foreign += page.foreign;
-    key = page.nextKey;
-  } while (key !== null && handled < maxItems && !(options.deadline?.() ?? false));
-  return { handled, foreign, nextKey: key };
+    return items.length;
+  });
 }
 
 /**
@@ -190,7 +197,7 @@ export async function purgeTenantChunk(
  * round trip) is not seen; the write freeze before the copy (write-freeze.ts) makes that require a
  * tenant session still holding vended credentials.
  */
-export async function purgeVerifiedTenantChunk(
+export function purgeVerifiedTenantChunk(
   client: DynamoDBClient,
   pool: TenantTable,
   siloTableName: string,
@@ -198,13 +205,8 @@ export async function purgeVerifiedTenantChunk(
   startKey: StartKey,
   options: ChunkOptions & BatchOptions = {},
 ): Promise<ChunkResult> {
-  const maxItems = options.maxItems ?? 2_500;
-  let handled = 0;
-  let foreign = 0;
-  let key = startKey;
-  do {
-    const page = await readTenantPage(client, pool, tenantId, key, options.pageSize ?? maxItems);
-    const keys = page.items.map(keyOf);
+  return inChunk(client, pool, tenantId, startKey, options, async (items) => {
+    const keys = items.map(keyOf);
     const [current, copies] = await Promise.all([
       batchGetAll(client, pool.name, keys, { ...options, consistent: true }).then(byKey),
       batchGetAll(client, siloTableName, keys, { ...options, consistent: true }).then(byKey),
@@ -213,7 +215,7 @@ export async function purgeVerifiedTenantChunk(
     const differing: string[] = [];
     const deletable: DynamoItem[] = [];
     for (const itemKey of keys) {
-      const id = keyString(itemKey);
+      const id = itemKeyString(itemKey);
       const item = current.get(id);
       if (item === undefined) continue; // already gone (a retried chunk)
       if (!ownedBy(item, tenantId)) continue;
@@ -236,11 +238,8 @@ export async function purgeVerifiedTenantChunk(
       deletable.map((Key) => ({ DeleteRequest: { Key } })),
       options,
     );
-    handled += deletable.length;
-    foreign += page.foreign;
-    key = page.nextKey;
-  } while (key !== null && handled < maxItems && !(options.deadline?.() ?? false));
-  return { handled, foreign, nextKey: key };
+    return deletable.length;
+  });
 }
 
 /**
@@ -256,17 +255,12 @@ export async function restoreTenantChunk(
   startKey: StartKey,
   options: ChunkOptions & { readonly parallel?: number } = {},
 ): Promise<ChunkResult & { kept: number }> {
-  const maxItems = options.maxItems ?? 2_500;
   const parallel = options.parallel ?? BATCH_WRITE_LIMIT;
-  let handled = 0;
   let kept = 0;
-  let foreign = 0;
-  let key = startKey;
-  do {
-    const page = await readTenantPage(client, silo, tenantId, key, options.pageSize ?? maxItems);
-    for (let offset = 0; offset < page.items.length; offset += parallel) {
+  const chunk = await inChunk(client, silo, tenantId, startKey, options, async (items) => {
+    for (let offset = 0; offset < items.length; offset += parallel) {
       const results = await Promise.all(
-        page.items.slice(offset, offset + parallel).map(async (Item) => {
+        items.slice(offset, offset + parallel).map(async (Item) => {
           try {
             await client.send(
               new PutItemCommand({
@@ -283,15 +277,11 @@ export async function restoreTenantChunk(
           }
         }),
       );
-      for (const put of results) {
-        if (put) handled += 1;
-        else kept += 1;
-      }
+      kept += results.filter((put) => !put).length;
     }
-    foreign += page.foreign;
-    key = page.nextKey;
-  } while (key !== null && handled + kept < maxItems && !(options.deadline?.() ?? false));
-  return { handled, kept, foreign, nextKey: key };
+    return items.length;
+  });
+  return { ...chunk, handled: chunk.handled - kept, kept };
 }
 
 export interface TallyOptions {
@@ -315,33 +305,25 @@ export async function tallyTenantItems(
   if (options.consistent && table.layout === 'pooled') {
     const { owned, foreign } = await tenantPartitions(client, table.name, tenantId);
     for (const pk of owned) {
-      let key: StartKey = null;
-      do {
-        const page: QueryCommandOutput = await client.send(
-          new QueryCommand({
-            TableName: table.name,
-            KeyConditionExpression: '#pk = :pk',
-            ExpressionAttributeNames: { '#pk': PK },
-            ExpressionAttributeValues: { ':pk': { S: pk } },
-            ConsistentRead: true,
-            Limit: options.pageSize,
-            ExclusiveStartKey: key ?? undefined,
-          }),
-        );
-        for (const item of page.Items ?? []) acc.add(item);
-        key = page.LastEvaluatedKey ?? null;
-      } while (key !== null);
+      const pages = paginateQuery(
+        { client, pageSize: options.pageSize },
+        {
+          TableName: table.name,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': PK },
+          ExpressionAttributeValues: { ':pk': { S: pk } },
+          ConsistentRead: true,
+        },
+      );
+      for await (const page of pages) for (const item of page.Items ?? []) acc.add(item);
     }
     return { ...acc.tally(), foreign };
   }
   let foreign = 0;
-  let key: StartKey = null;
-  do {
-    const page = await readTenantPage(client, table, tenantId, key, options.pageSize);
+  for await (const page of tenantPages(client, table, tenantId, null, options.pageSize)) {
     for (const item of page.items) acc.add(item);
     foreign += page.foreign;
-    key = page.nextKey;
-  } while (key !== null);
+  }
   return { ...acc.tally(), foreign };
 }
 
@@ -351,7 +333,7 @@ export async function tallyTenantItems(
  * `owned` are the tenant's (`TENANT#<id>#…`); `foreign` counts partitions of other tenants whose items
  * carry this tenant's id.
  */
-export async function tenantPartitions(
+async function tenantPartitions(
   client: DynamoDBClient,
   tableName: string,
   tenantId: TenantId,
@@ -383,11 +365,11 @@ export async function tenantPartitions(
 }
 
 function byKey(items: readonly DynamoItem[]): Map<string, DynamoItem> {
-  return new Map(items.map((item) => [keyString(item), item]));
+  return new Map(items.map((item) => [itemKeyString(item), item]));
 }
 
-function keyString(item: DynamoItem): string {
-  return JSON.stringify([item[PK]?.S, item[SK]?.S]);
+function itemKeyString(item: DynamoItem): string {
+  return keyString({ pk: item[PK]?.S, sk: item[SK]?.S });
 }
 
 function keyOf(item: DynamoItem): DynamoItem {

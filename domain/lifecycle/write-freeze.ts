@@ -17,7 +17,7 @@ import { AUTHORIZER_CATALOG_CACHE_SECONDS, maxAuthorizerResultCacheSeconds } fro
  * the purge safe: the purge itself (`purgeVerifiedTenantChunk`) deletes only pooled items whose silo
  * copy is present and identical, and fails the promotion into its rollback otherwise.
  */
-export const WRITE_FREEZE_MARGIN_SECONDS = 5;
+const WRITE_FREEZE_MARGIN_SECONDS = 5;
 
 export function writeFreezeSeconds(config: TenantryConfig): number {
   return (

@@ -34,10 +34,6 @@ export function canTransition(from: TenantStatus, to: TenantStatus): boolean {
   return allowedTransitions[from].includes(to);
 }
 
-export function nextStatuses(from: TenantStatus): readonly TenantStatus[] {
-  return allowedTransitions[from];
-}
-
 /** What a tenant's users may do in each state; the authorizer enforces it. */
 export type AccessLevel = 'read-write' | 'read-only' | 'none';
 

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 
 /**
@@ -7,7 +6,6 @@ import { z } from 'zod';
  * Cognito group names, CloudFormation stack names (must start with a letter) and STS session names.
  */
 export const TENANT_ID_PATTERN = /^[a-z][a-z0-9-]{1,38}[a-z0-9]$/;
-export const TENANT_ID_MAX_LENGTH = 40;
 
 export const tenantIdSchema = z
   .string({ error: 'tenantId is required' })
@@ -18,16 +16,6 @@ export const tenantIdSchema = z
   .refine((id) => !id.includes('--'), 'must not contain "--"');
 
 export type TenantId = z.infer<typeof tenantIdSchema>;
-
-const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
-
-/** A new random tenant id: `t` followed by 15 base-36 characters (~77 bits). */
-export function generateTenantId(): TenantId {
-  const bytes = randomBytes(15);
-  let id = 't';
-  for (const byte of bytes) id += ALPHABET[byte % ALPHABET.length];
-  return id;
-}
 
 export function isTenantId(value: unknown): value is TenantId {
   return tenantIdSchema.safeParse(value).success;

@@ -10,7 +10,7 @@ export const tenantNameSchema = z
   .min(1, 'must not be empty')
   .max(100, 'must be at most 100 characters');
 
-export const historyEntrySchema = z.object({
+const historyEntrySchema = z.object({
   from: z.enum(tenantStatuses).nullable(),
   to: z.enum(tenantStatuses),
   at: z.iso.datetime(),
@@ -29,7 +29,7 @@ export const siloResourcesSchema = z.object({
 export type SiloResources = z.infer<typeof siloResourcesSchema>;
 
 /** AWS Marketplace identity of a tenant that buys through Marketplace. */
-export const marketplaceIdentitySchema = z.object({
+const marketplaceIdentitySchema = z.object({
   customerAwsAccountId: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
   licenseArn: z.string().min(1),
   productCode: z.string().min(1),

@@ -1,4 +1,5 @@
 import { type KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
+import { type BackoffPolicy, backoffDelayMs, sleep as realSleep, type Sleep } from '../aws/backoff';
 import type { TenantryConfig } from '../config';
 import { TenantryError } from '../errors';
 import { parseUsageEvent, type UsageEvent } from './event';
@@ -9,7 +10,13 @@ import { parseUsageEvent, type UsageEvent } from './event';
  * in PutRecords batches of at most 500, retrying failed records. Never a silent drop: records still
  * failing after the last attempt are returned in the error.
  */
-export const MAX_RECORDS_PER_PUT = 500;
+const MAX_RECORDS_PER_PUT = 500;
+
+/**
+ * Failed records are mostly a shard's write throughput exceeded for a moment: the first retry waits
+ * up to 100 ms, each later one doubles that, up to 2 s.
+ */
+const FAILED_RECORDS_BACKOFF: BackoffPolicy = { baseMs: 100, capMs: 2_000 };
 
 export class UsageEmitError extends TenantryError {
   constructor(
@@ -24,9 +31,9 @@ export interface UsageEmitterOptions {
   readonly client: KinesisClient;
   readonly streamName: string;
   readonly config: TenantryConfig;
+  /** PutRecords attempts per batch (default 5). */
   readonly maxAttempts?: number;
-  /** Backoff before retry n (1-based), ms. */
-  readonly backoffMs?: (attempt: number) => number;
+  readonly sleep?: Sleep;
   readonly now?: () => Date;
 }
 
@@ -60,11 +67,11 @@ export class UsageEmitter {
 
   private async sendBatch(batch: UsageEvent[]): Promise<void> {
     const maxAttempts = this.options.maxAttempts ?? 5;
-    const backoff = this.options.backoffMs ?? ((n) => Math.min(2000, 50 * 2 ** n));
+    const sleep = this.options.sleep ?? realSleep;
     let pending = batch;
     let lastFailures: { event: UsageEvent; errorCode: string; errorMessage: string }[] = [];
     for (let attempt = 1; attempt <= maxAttempts && pending.length > 0; attempt++) {
-      if (attempt > 1) await new Promise((r) => setTimeout(r, backoff(attempt - 1)));
+      if (attempt > 1) await sleep(backoffDelayMs(FAILED_RECORDS_BACKOFF, attempt - 1));
       const records: PutRecordsRequestEntry[] = pending.map((event) => ({
         PartitionKey: event.tenantId,
         Data: new TextEncoder().encode(JSON.stringify(event)),

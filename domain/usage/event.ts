@@ -65,7 +65,7 @@ function decimalPlaces(value: number): number {
 }
 
 /** The zod schema of a usage event under a configuration and a clock. */
-export function usageEventSchema({ config, now }: UsageValidationContext) {
+function usageEventSchema({ config, now }: UsageValidationContext) {
   const limits = USAGE_EVENT_LIMITS;
   const metrics = new Map(config.metrics.map((m) => [m.name, m]));
   const maxFuture = now.getTime() + config.metering.maxFutureSkewSeconds * 1000;

@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
@@ -21,7 +21,8 @@ const attribute = (a: KeyAttribute) => ({ name: a.name, type: attributeType(a) }
 /**
  * A DynamoDB table built from a shared definition: on-demand, point-in-time recovery on.
  * `dynamodb.Table` rather than `TableV2` so the same template also deploys on the local
- * emulator (moto has no `AWS::DynamoDB::GlobalTable`).
+ * emulator (moto has no `AWS::DynamoDB::GlobalTable`). The cdk-nag finding every such table raises
+ * (no AWS Backup plan) is acknowledged here, once, for all of them.
  */
 export function definedTable(scope: Construct, id: string, props: DefinedTableProps): dynamodb.Table {
   const { definition } = props;
@@ -36,6 +37,10 @@ export function definedTable(scope: Construct, id: string, props: DefinedTablePr
       ? { encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED, encryptionKey: props.encryptionKey }
       : {}),
     removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+  });
+  Validations.of(table).acknowledge({
+    id: 'AwsSolutions-DDB4',
+    reason: 'Point-in-time recovery is on; AWS Backup plans are an organisation-level choice.',
   });
   for (const index of definition.globalSecondaryIndexes ?? []) {
     table.addGlobalSecondaryIndex({

@@ -100,7 +100,7 @@ const LICENSE_ARN = /^arn:aws[a-z-]*:license-manager::\d{12}:license:l-[0-9a-z]+
 const TAG_KEY = /^[a-zA-Z0-9+ \-=._:\\/@]{1,100}$/;
 const TAG_VALUE = /^[a-zA-Z0-9+ \-=._:\\/@]{1,256}$/;
 
-export function createFakeState(seed = 42): MarketplaceFakeState {
+function createFakeState(seed = 42): MarketplaceFakeState {
   let s = seed >>> 0;
   const random = () => {
     // mulberry32: deterministic fault injection
@@ -380,7 +380,7 @@ function count(state: MarketplaceFakeState, status: string): void {
 }
 
 /** Not in the future; at most 24 h old; a past month's usage only until 06:00 UTC on the 1st. */
-export function timestampAccepted(timestamp: Date, now: Date): boolean {
+function timestampAccepted(timestamp: Date, now: Date): boolean {
   const t = timestamp.getTime();
   if (t > now.getTime()) return false;
   if (now.getTime() - t > 24 * HOUR) return false;

@@ -7,22 +7,12 @@ import {
   PutTargetsCommand,
 } from '@aws-sdk/client-eventbridge';
 import { CreateStateMachineCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { listInvocations, resetLocalAws, useLocalAws, waitForExecution } from '../support';
 
-async function eventually<T>(
-  probe: () => Promise<T | undefined>,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const DIAGNOSTIC_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:tenantry-test-local-diagnostic';
+// Another deployed name of the same handler: its invocations are told apart by function name.
+const MARKER_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:tenantry-marker-local-diagnostic';
 
 describe('local AWS: EventBridge targets', () => {
   let events: EventBridgeClient;
@@ -36,6 +26,7 @@ describe('local AWS: EventBridge targets', () => {
   });
 
   it('delivers a matching event to a Lambda target through the handler host, and not a non-matching one', async () => {
+    // Prepare: a rule for the test source, and a marker rule whose target is another function name
     await events.send(
       new PutRuleCommand({
         Name: 'signup-to-lambda',
@@ -43,17 +34,14 @@ describe('local AWS: EventBridge targets', () => {
       }),
     );
     await events.send(
-      new PutTargetsCommand({
-        Rule: 'signup-to-lambda',
-        Targets: [
-          {
-            Id: 'diag',
-            Arn: 'arn:aws:lambda:us-east-1:123456789012:function:tenantry-test-local-diagnostic',
-          },
-        ],
-      }),
+      new PutTargetsCommand({ Rule: 'signup-to-lambda', Targets: [{ Id: 'diag', Arn: DIAGNOSTIC_ARN }] }),
     );
+    await events.send(
+      new PutRuleCommand({ Name: 'marker', EventPattern: JSON.stringify({ source: ['tenantry.marker'] }) }),
+    );
+    await events.send(new PutTargetsCommand({ Rule: 'marker', Targets: [{ Id: 'm', Arn: MARKER_ARN }] }));
 
+    // Act
     const put = await events.send(
       new PutEventsCommand({
         Entries: [
@@ -67,16 +55,38 @@ describe('local AWS: EventBridge targets', () => {
       }),
     );
     expect(put.FailedEntryCount).toBe(0);
+    const calls = await vi.waitFor(
+      async () => {
+        const all = await listInvocations();
+        if (all.length === 0) throw new Error('no Lambda target invocation yet');
+        return all;
+      },
+      { timeout: 10_000, interval: 100 },
+    );
+    // a later event's delivery proves the first call's deliveries were all dispatched before it
+    await events.send(
+      new PutEventsCommand({
+        Entries: [{ Source: 'tenantry.marker', DetailType: 'Marker', Detail: JSON.stringify({}) }],
+      }),
+    );
+    const after = await vi.waitFor(
+      async () => {
+        const all = await listInvocations();
+        if (!all.some((c) => c.function === 'tenantry-marker-local-diagnostic')) {
+          throw new Error('the marker event was not delivered yet');
+        }
+        return all;
+      },
+      { timeout: 10_000, interval: 100 },
+    );
 
-    const calls = await eventually(async () => {
-      const all = await listInvocations();
-      return all.length > 0 ? all : undefined;
-    }, 'the Lambda target invocation');
-    await new Promise((r) => setTimeout(r, 300)); // a wrongly-delivered second event would show up by now
-    const after = await listInvocations();
-    expect(after).toHaveLength(1);
+    // Assess
     expect(calls[0]).toMatchObject({ function: 'tenantry-test-local-diagnostic', invocationType: 'Event' });
     expect(calls[0]?.error).toBeUndefined();
+    expect(after.map((c) => c.function).sort()).toEqual([
+      'tenantry-marker-local-diagnostic',
+      'tenantry-test-local-diagnostic',
+    ]);
   });
 
   it('starts a Step Functions execution for a state machine target', async () => {
@@ -112,10 +122,15 @@ describe('local AWS: EventBridge targets', () => {
       }),
     );
 
-    const executionArn = await eventually(async () => {
-      const list = await sfn.send(new ListExecutionsCommand({ stateMachineArn }));
-      return list.executions?.[0]?.executionArn;
-    }, 'an execution started by EventBridge');
+    const executionArn = await vi.waitFor(
+      async () => {
+        const list = await sfn.send(new ListExecutionsCommand({ stateMachineArn }));
+        const started = list.executions?.[0]?.executionArn;
+        if (started === undefined) throw new Error('no execution started by EventBridge yet');
+        return started;
+      },
+      { timeout: 10_000, interval: 100 },
+    );
     const result = await waitForExecution(sfn, executionArn);
     expect(result.status).toBe('SUCCEEDED');
     expect(JSON.parse(result.output as string)).toEqual({ tenantId: 't-9' });

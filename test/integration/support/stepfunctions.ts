@@ -3,20 +3,20 @@ import {
   type DescribeExecutionCommandOutput,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
+import { vi } from 'vitest';
 
-/** Poll DescribeExecution until the execution leaves RUNNING (moto runs each execution on a thread). */
-export async function waitForExecution(
+/** Polls DescribeExecution until the execution leaves RUNNING (moto runs each execution on a thread). */
+export function waitForExecution(
   sfn: SFNClient,
   executionArn: string,
   timeoutMs = 30_000,
 ): Promise<DescribeExecutionCommandOutput> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const out = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-    if (out.status !== 'RUNNING') return out;
-    if (Date.now() > deadline) {
-      throw new Error(`execution ${executionArn} still RUNNING after ${timeoutMs} ms`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  return vi.waitFor(
+    async () => {
+      const out = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+      if (out.status === 'RUNNING') throw new Error(`execution ${executionArn} still RUNNING`);
+      return out;
+    },
+    { timeout: timeoutMs, interval: 100 },
+  );
 }

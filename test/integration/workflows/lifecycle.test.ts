@@ -5,7 +5,7 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DescribeKeyCommand, EncryptCommand, KMSClient, ListResourceTagsCommand } from '@aws-sdk/client-kms';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { SIGNUP_DETAIL_TYPE, SIGNUP_EVENT_SOURCE } from '../../../domain/lifecycle/events';
 import { onboardingExecutionName } from '../../../domain/lifecycle/execution-name';
 import {
@@ -124,19 +124,20 @@ describe('onboarding', () => {
     await events.send(new PutEventsCommand({ Entries: [entry] }));
     // Assess: wait for both starter invocations and the single execution
     const name = onboardingExecutionName(detail);
-    const deadline = Date.now() + 60_000;
-    let executions: { name?: string; status?: string }[] = [];
-    let starterCalls = 0;
-    while (Date.now() < deadline) {
-      starterCalls = (await listInvocations()).filter((c) => c.folder === 'signup-starter').length;
-      const list = await h.sfn.send(
-        new ListExecutionsCommand({ stateMachineArn: h.life.stateMachineArns.onboarding }),
-      );
-      executions = (list.executions ?? []).filter((e) => e.name?.startsWith('onboard-signup-twice'));
-      if (starterCalls >= 2 && executions.length > 0 && executions.every((e) => e.status !== 'RUNNING'))
-        break;
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    const { starterCalls, executions } = await vi.waitFor(
+      async () => {
+        const starters = (await listInvocations()).filter((c) => c.folder === 'signup-starter').length;
+        const list = await h.sfn.send(
+          new ListExecutionsCommand({ stateMachineArn: h.life.stateMachineArns.onboarding }),
+        );
+        const runs = (list.executions ?? []).filter((e) => e.name?.startsWith('onboard-signup-twice'));
+        if (starters < 2 || runs.length === 0 || runs.some((e) => e.status === 'RUNNING')) {
+          throw new Error(`${starters} starter call(s), executions ${JSON.stringify(runs)}`);
+        }
+        return { starterCalls: starters, executions: runs };
+      },
+      { timeout: 60_000, interval: 250 },
+    );
     expect(starterCalls).toBe(2);
     expect(executions.map((e) => [e.name, e.status])).toEqual([[name, 'SUCCEEDED']]);
     expect(await h.catalog.get('signup-twice')).toMatchObject({ status: 'ACTIVE', isolation: 'silo' });

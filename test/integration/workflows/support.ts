@@ -11,15 +11,16 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import {
   type AttributeValue,
-  BatchWriteItemCommand,
   DescribeTableCommand,
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
-  ScanCommand,
+  paginateScan,
 } from '@aws-sdk/client-dynamodb';
 import { ListObjectVersionsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { vi } from 'vitest';
+import { batchWriteAll } from '../../../domain/aws/batch';
 import { documentClient } from '../../../domain/aws/clients';
 import { CatalogRepository } from '../../../domain/catalog/repository';
 import { defaultConfig, type TenantryConfig } from '../../../domain/config';
@@ -101,25 +102,7 @@ export async function run(
   input: unknown,
   timeoutMs = 90_000,
 ): Promise<Run> {
-  const started = Date.now();
-  const arn = machine.startsWith('arn:') ? machine : h.life.stateMachineArns[machine as WorkflowName];
-  const { executionArn } = await h.sfn.send(
-    new StartExecutionCommand({
-      stateMachineArn: arn,
-      name: `test-${Date.now()}-${++runCounter}`,
-      input: JSON.stringify(input),
-    }),
-  );
-  const out = await waitForExecution(h.sfn, executionArn as string, timeoutMs);
-  return {
-    executionArn: executionArn as string,
-    status: out.status as string,
-    output: out.output ? (JSON.parse(out.output) as Record<string, unknown>) : null,
-    error: out.error,
-    cause: out.cause,
-    path: await executionPath(h.sfn, executionArn as string),
-    ms: Date.now() - started,
-  };
+  return (await start(h, machine, input)).wait(timeoutMs);
 }
 
 /** Registers an ACTIVE tenant directly in the catalog (the state a finished onboarding leaves). */
@@ -156,13 +139,11 @@ export async function seedItems(
       },
     ),
   );
-  for (let i = 0; i < items.length; i += 25) {
-    await h.dynamo.send(
-      new BatchWriteItemCommand({
-        RequestItems: { [table]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) },
-      }),
-    );
-  }
+  await batchWriteAll(
+    h.dynamo,
+    table,
+    items.map((Item) => ({ PutRequest: { Item } })),
+  );
 }
 
 /**
@@ -195,20 +176,16 @@ export async function plantedItemExists(h: Harness, owner: string, victim: strin
  */
 export async function tally(h: Harness, table: string, tenantId: string): Promise<ItemTally> {
   const acc = new ChecksumAccumulator();
-  let startKey: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await h.dynamo.send(
-      new ScanCommand({
-        TableName: table,
-        ConsistentRead: true,
-        FilterExpression: 'begins_with(pk, :prefix)',
-        ExpressionAttributeValues: { ':prefix': { S: `TENANT#${tenantId}#` } },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of page.Items ?? []) acc.add(item);
-    startKey = page.LastEvaluatedKey;
-  } while (startKey !== undefined);
+  const pages = paginateScan(
+    { client: h.dynamo },
+    {
+      TableName: table,
+      ConsistentRead: true,
+      FilterExpression: 'begins_with(pk, :prefix)',
+      ExpressionAttributeValues: { ':prefix': { S: `TENANT#${tenantId}#` } },
+    },
+  );
+  for await (const page of pages) for (const item of page.Items ?? []) acc.add(item);
   return acc.tally();
 }
 
@@ -382,10 +359,11 @@ export async function start(
 
 /** Waits until the execution has entered `state` (polls its history). */
 export async function waitForState(h: Harness, executionArn: string, state: string, timeoutMs = 60_000) {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if ((await executionPath(h.sfn, executionArn)).includes(state)) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${executionArn} did not reach ${state} within ${timeoutMs} ms`);
+  await vi.waitFor(
+    async () => {
+      const path = await executionPath(h.sfn, executionArn);
+      if (!path.includes(state)) throw new Error(`${executionArn} did not reach ${state} (path: ${path})`);
+    },
+    { timeout: timeoutMs, interval: 200 },
+  );
 }

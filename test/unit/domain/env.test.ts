@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { s3ClientConfig } from '../../../domain/aws/clients';
 import { envVar, readEnv } from '../../../domain/env';
 import { EnvironmentError } from '../../../domain/errors';
 
@@ -34,20 +33,5 @@ describe('readEnv', () => {
     expect(message).toContain('BUS_ARN: must be an ARN');
     expect(message).toContain('CACHE_SECONDS');
     expect(message).not.toContain('secret-looking-value');
-  });
-});
-
-describe('SDK client settings', () => {
-  it('uses path-style S3 only when a custom endpoint is configured', () => {
-    const saved = { ...process.env };
-    try {
-      delete process.env.AWS_ENDPOINT_URL;
-      delete process.env.AWS_ENDPOINT_URL_S3;
-      expect(s3ClientConfig().forcePathStyle).toBe(false);
-      process.env.AWS_ENDPOINT_URL_S3 = 'http://127.0.0.1:4566';
-      expect(s3ClientConfig().forcePathStyle).toBe(true);
-    } finally {
-      process.env = saved;
-    }
   });
 });

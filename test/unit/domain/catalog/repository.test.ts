@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { CatalogRepository } from '../../../../domain/catalog/repository';
@@ -14,7 +14,16 @@ import { newTenant } from '../../../../domain/tenant/tenant';
 const dynamo = mockClient(DynamoDBDocumentClient);
 const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
 const clock = () => new Date('2026-11-28T10:00:00.000Z');
-const repository = new CatalogRepository({ client, tableName: 'catalog', clock, maxAttempts: 3 });
+const waits: number[] = [];
+const repository = new CatalogRepository({
+  client,
+  tableName: 'catalog',
+  clock,
+  maxAttempts: 3,
+  sleep: async (ms) => {
+    waits.push(ms);
+  },
+});
 const input = {
   tenantId: 'acme',
   name: 'Acme',
@@ -25,7 +34,10 @@ const input = {
 const conflict = () => new ConditionalCheckFailedException({ message: 'conditional', $metadata: {} });
 
 describe('CatalogRepository', () => {
-  beforeEach(() => dynamo.reset());
+  beforeEach(() => {
+    dynamo.reset();
+    waits.length = 0;
+  });
 
   it('creates a PENDING tenant only if the id is free', async () => {
     // Prepare
@@ -89,6 +101,39 @@ describe('CatalogRepository', () => {
     dynamo.on(PutCommand).rejects(conflict());
     await expect(repository.transition('acme', 'ACTIVE')).rejects.toThrow(ConcurrentModificationError);
     expect(dynamo.commandCalls(PutCommand)).toHaveLength(3);
+  });
+
+  it('waits a jittered, growing backoff between conflicting attempts (at most 20 ms, then 40 ms)', async () => {
+    dynamo.on(GetCommand).resolves({ Item: newTenant(input, clock()) });
+    dynamo.on(PutCommand).rejects(conflict());
+    await expect(repository.transition('acme', 'ACTIVE')).rejects.toThrow(ConcurrentModificationError);
+    // two waits between three attempts, none after the last
+    expect(waits).toHaveLength(2);
+    expect(waits[0]).toBeGreaterThanOrEqual(0);
+    expect(waits[0]).toBeLessThan(20);
+    expect(waits[1]).toBeGreaterThanOrEqual(0);
+    expect(waits[1]).toBeLessThan(40);
+  });
+
+  it('lists the tenants of a status over every page of the byStatus index', async () => {
+    // Prepare: two pages
+    const a = { ...newTenant(input, clock()), status: 'ACTIVE' as const };
+    const b = { ...newTenant({ ...input, tenantId: 'beta' }, clock()), status: 'ACTIVE' as const };
+    dynamo
+      .on(QueryCommand)
+      .resolvesOnce({ Items: [a], LastEvaluatedKey: { tenantId: 'acme', status: 'ACTIVE' } })
+      .resolvesOnce({ Items: [b] });
+    // Act
+    const tenants = await repository.listByStatus('ACTIVE');
+    // Assess
+    expect(tenants.map((t) => t.tenantId)).toEqual(['acme', 'beta']);
+    const queries = dynamo.commandCalls(QueryCommand).map((c) => c.args[0].input);
+    expect(queries[0]).toMatchObject({
+      TableName: 'catalog',
+      IndexName: 'byStatus',
+      ExpressionAttributeValues: { ':status': 'ACTIVE' },
+    });
+    expect(queries[1]?.ExclusiveStartKey).toEqual({ tenantId: 'acme', status: 'ACTIVE' });
   });
 
   it('reports a missing tenant by id', async () => {

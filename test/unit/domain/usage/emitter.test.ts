@@ -20,7 +20,7 @@ const emitter = (maxAttempts = 3) =>
     streamName: 'tenantry-dev-usage',
     config: defaultConfig,
     maxAttempts,
-    backoffMs: () => 0,
+    sleep: async () => undefined,
     now: () => now,
   });
 
@@ -69,6 +69,33 @@ describe('UsageEmitter', () => {
       ['e-1', 'InternalFailure'],
     ]);
     expect(kinesis.commandCalls(PutRecordsCommand)).toHaveLength(2);
+  });
+
+  it('waits a jittered, growing backoff before each retry (at most 100 ms, then 200 ms, …)', async () => {
+    // Prepare: every attempt fails
+    kinesis.on(PutRecordsCommand).resolves({
+      FailedRecordCount: 1,
+      Records: [{ ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'slow down' }],
+    });
+    const waits: number[] = [];
+    const recording = new UsageEmitter({
+      client: new KinesisClient({ region: 'us-east-1' }),
+      streamName: 'tenantry-dev-usage',
+      config: defaultConfig,
+      maxAttempts: 4,
+      sleep: async (ms) => {
+        waits.push(ms);
+      },
+      now: () => now,
+    });
+    // Act
+    await expect(recording.emit([event(1)])).rejects.toThrow(UsageEmitError);
+    // Assess: one wait before each of the 3 retries, each within its ceiling
+    expect(waits).toHaveLength(3);
+    [100, 200, 400].forEach((ceiling, i) => {
+      expect(waits[i]).toBeGreaterThanOrEqual(0);
+      expect(waits[i]).toBeLessThan(ceiling);
+    });
   });
 
   it('retries a batch whose whole call failed, then succeeds', async () => {

@@ -1,0 +1,217 @@
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { CatalogRepository } from '../../../../domain/catalog/repository';
+import { defaultConfig } from '../../../../domain/config';
+import { IllegalTransitionError, TenantAlreadyExistsError, ValidationError } from '../../../../domain/errors';
+import {
+  createPendingTenant,
+  setPlacement,
+  transitionTenant,
+} from '../../../../domain/lifecycle/catalog-ops';
+import { StaleLifecyclePlanError } from '../../../../domain/lifecycle/errors';
+import { newTenant, type Tenant, transition } from '../../../../domain/tenant/tenant';
+
+describe('catalog operations', () => {
+  const docs = mockClient(DynamoDBDocumentClient);
+  const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
+  const repository = new CatalogRepository({ client, tableName: 'catalog', maxAttempts: 2 });
+  const input = {
+    tenantId: 'acme',
+    name: 'Acme',
+    tier: 'pro',
+    isolation: 'pool' as const,
+    region: 'us-east-1',
+  };
+  const conflict = () => new ConditionalCheckFailedException({ message: 'conditional', $metadata: {} });
+  const arnA = 'arn:aws:states:us-east-1:1:execution:m:a';
+  beforeEach(() => docs.reset());
+
+  it('creates the PENDING record with the execution ARN and recognises its own earlier attempt', async () => {
+    const mine = newTenant(input);
+    mine.history[0] = { ...mine.history[0], executionArn: arnA } as Tenant['history'][number];
+    docs.on(PutCommand).rejects(conflict());
+    docs.on(GetCommand).resolves({ Item: mine });
+    const again = await createPendingTenant(client, 'catalog', repository, input, arnA);
+    expect(again.alreadyCreated).toBe(true);
+    await expect(createPendingTenant(client, 'catalog', repository, input, 'arn:other')).rejects.toThrow(
+      TenantAlreadyExistsError,
+    );
+  });
+
+  it('transitions through the domain rules, idempotently for the same execution', async () => {
+    const active = transition(newTenant(input), 'ACTIVE', { executionArn: arnA });
+    docs.on(GetCommand).resolves({ Item: active });
+    docs.on(PutCommand).resolves({});
+    // the same execution asking again: no write
+    expect(
+      await transitionTenant(repository, { tenantId: 'acme', to: 'ACTIVE', executionArn: arnA }),
+    ).toMatchObject({
+      changed: false,
+      status: 'ACTIVE',
+    });
+    // onlyFrom not matching: no write
+    expect(
+      await transitionTenant(repository, {
+        tenantId: 'acme',
+        to: 'ACTIVE',
+        executionArn: 'b',
+        onlyFrom: ['MIGRATING'],
+      }),
+    ).toMatchObject({ changed: false });
+    expect(docs.commandCalls(PutCommand)).toHaveLength(0);
+    // a real change goes through CatalogRepository.transition and records the ARN
+    const moved = await transitionTenant(repository, {
+      tenantId: 'acme',
+      to: 'MIGRATING',
+      executionArn: 'arn:b',
+    });
+    expect(moved).toMatchObject({ changed: true, status: 'MIGRATING' });
+    const item = docs.commandCalls(PutCommand)[0]?.args[0].input.Item as Tenant;
+    expect(item.history.at(-1)).toMatchObject({ from: 'ACTIVE', to: 'MIGRATING', executionArn: 'arn:b' });
+    // an illegal change is refused by the status rules
+    await expect(
+      transitionTenant(repository, { tenantId: 'acme', to: 'PENDING', executionArn: 'c' }),
+    ).rejects.toThrow(IllegalTransitionError);
+  });
+
+  it('refuses a transition from a record changed since the workflow validated it (expectedVersion)', async () => {
+    const active = transition(newTenant(input), 'ACTIVE', { executionArn: arnA });
+    docs.on(GetCommand).resolves({ Item: { ...active, version: 4 } });
+    docs.on(PutCommand).resolves({});
+    await expect(
+      transitionTenant(repository, {
+        tenantId: 'acme',
+        to: 'MIGRATING',
+        executionArn: 'b',
+        expectedVersion: 3,
+      }),
+    ).rejects.toThrow(StaleLifecyclePlanError);
+    expect(docs.commandCalls(PutCommand)).toHaveLength(0);
+    const moved = await transitionTenant(repository, {
+      tenantId: 'acme',
+      to: 'MIGRATING',
+      executionArn: 'b',
+      expectedVersion: 4,
+    });
+    expect(moved).toMatchObject({ changed: true, status: 'MIGRATING', version: 5 });
+  });
+
+  it('treats a missing tenant as nothing to do only when asked to', async () => {
+    docs.on(GetCommand).resolves({});
+    expect(
+      await transitionTenant(repository, {
+        tenantId: 'acme',
+        to: 'FAILED',
+        executionArn: 'a',
+        allowMissing: true,
+      }),
+    ).toEqual({ tenantId: 'acme', status: null, changed: false, version: null });
+    await expect(
+      transitionTenant(repository, { tenantId: 'acme', to: 'FAILED', executionArn: 'a' }),
+    ).rejects.toThrow('tenant acme does not exist');
+  });
+
+  it('records a placement once and removes the silo references when moving back to the pool', async () => {
+    const silo = { stackId: 's', tableName: 't', kmsKeyArn: 'k' };
+    const onSilo = {
+      ...transition(newTenant(input), 'ACTIVE'),
+      tier: 'enterprise',
+      isolation: 'silo' as const,
+      silo,
+    };
+    docs.on(GetCommand).resolves({ Item: onSilo });
+    docs.on(PutCommand).resolves({});
+    await setPlacement(
+      repository,
+      defaultConfig,
+      'acme',
+      { tier: 'enterprise', isolation: 'silo', silo },
+      arnA,
+    );
+    expect(docs.commandCalls(PutCommand)).toHaveLength(0);
+    const back = await setPlacement(
+      repository,
+      defaultConfig,
+      'acme',
+      { tier: 'pro', isolation: 'pool', silo: null },
+      arnA,
+    );
+    expect(back).toMatchObject({ tier: 'pro', isolation: 'pool' });
+    expect(back.silo).toBeUndefined();
+    // audited: a history entry with the execution ARN, status unchanged
+    expect(back.history.at(-1)).toMatchObject({
+      from: 'ACTIVE',
+      to: 'ACTIVE',
+      executionArn: arnA,
+      reason: 'placement: enterprise/silo (t) → pro/pool',
+    });
+    expect(back.history).toHaveLength(onSilo.history.length + 1);
+  });
+
+  it('refuses a placement the configuration does not allow, without writing', async () => {
+    docs.on(GetCommand).resolves({ Item: transition(newTenant(input), 'ACTIVE') });
+    docs.on(PutCommand).resolves({});
+    const silo = { stackId: 's', tableName: 't', kmsKeyArn: 'k' };
+    await expect(
+      setPlacement(repository, defaultConfig, 'acme', { tier: 'platinum', isolation: 'silo', silo }, arnA),
+    ).rejects.toThrow('unknown tier "platinum"');
+    await expect(
+      setPlacement(repository, defaultConfig, 'acme', { tier: 'pro', isolation: 'silo', silo }, arnA),
+    ).rejects.toThrow('tier pro is pool, not silo');
+    await expect(
+      setPlacement(
+        repository,
+        defaultConfig,
+        'acme',
+        { tier: 'enterprise', isolation: 'pool', silo: null },
+        arnA,
+      ),
+    ).rejects.toThrow(ValidationError);
+    expect(docs.commandCalls(PutCommand)).toHaveLength(0);
+  });
+
+  it('re-onboards a FAILED tenant: FAILED → PENDING with this execution, the new signup, no silo', async () => {
+    const failed = {
+      ...transition(newTenant(input), 'FAILED', { executionArn: 'arn:first', reason: 'X: boom' }),
+      silo: { stackId: 's', tableName: 't', kmsKeyArn: 'k' },
+    };
+    docs.on(PutCommand, { ConditionExpression: 'attribute_not_exists(tenantId)' }).rejects(conflict());
+    docs.on(PutCommand, { ConditionExpression: 'version = :expected' }).resolves({});
+    docs.on(GetCommand).resolves({ Item: failed });
+    const again = { ...input, name: 'Acme Again', tier: 'enterprise', isolation: 'silo' as const };
+    const result = await createPendingTenant(client, 'catalog', repository, again, 'arn:second');
+    expect(result).toMatchObject({ alreadyCreated: false, reonboarded: true });
+    expect(result.tenant).toMatchObject({
+      status: 'PENDING',
+      name: 'Acme Again',
+      tier: 'enterprise',
+      isolation: 'silo',
+      version: failed.version + 1,
+    });
+    expect(result.tenant.silo).toBeUndefined();
+    expect(result.tenant.history.at(-1)).toMatchObject({
+      from: 'FAILED',
+      to: 'PENDING',
+      executionArn: 'arn:second',
+    });
+    // the same execution retrying its create: recognised, no second write
+    docs.on(GetCommand).resolves({ Item: result.tenant });
+    const retried = await createPendingTenant(client, 'catalog', repository, again, 'arn:second');
+    expect(retried).toMatchObject({ alreadyCreated: true, reonboarded: false });
+    expect(docs.commandCalls(PutCommand, { ConditionExpression: 'version = :expected' })).toHaveLength(1);
+    // another execution: the tenant is PENDING again, not FAILED → a duplicate
+    await expect(createPendingTenant(client, 'catalog', repository, again, 'arn:third')).rejects.toThrow(
+      TenantAlreadyExistsError,
+    );
+  });
+
+  it('does not re-open a tenant that is not FAILED', async () => {
+    docs.on(PutCommand).rejects(conflict());
+    docs.on(GetCommand).resolves({ Item: transition(newTenant(input), 'ACTIVE', { executionArn: arnA }) });
+    await expect(createPendingTenant(client, 'catalog', repository, input, 'arn:other')).rejects.toThrow(
+      TenantAlreadyExistsError,
+    );
+  });
+});

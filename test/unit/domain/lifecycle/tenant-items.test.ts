@@ -1,0 +1,320 @@
+import {
+  BatchGetItemCommand,
+  BatchWriteItemCommand,
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  PutItemCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ChecksumAccumulator } from '../../../../domain/lifecycle/checksum';
+import { PurgeRefusedError } from '../../../../domain/lifecycle/errors';
+import {
+  type ChunkOptions,
+  copyTenantChunk,
+  pooledTable,
+  purgeTenantChunk,
+  purgeVerifiedTenantChunk,
+  restoreTenantChunk,
+  type StartKey,
+  siloTable,
+  tallyTenantItems,
+} from '../../../../domain/lifecycle/tenant-items';
+
+const dynamo = mockClient(DynamoDBClient);
+const client = new DynamoDBClient({ region: 'us-east-1' });
+const noSleep = async () => undefined;
+
+const item = (sk: string, body = 'x') => ({
+  pk: { S: 'TENANT#acme#docs' },
+  sk: { S: sk },
+  tenantId: { S: 'acme' },
+  body: { S: body },
+});
+const key = (sk: string) => ({ pk: { S: 'TENANT#acme#docs' }, sk: { S: sk } });
+const cursorAfter = (sk: string) => ({ tenantId: { S: 'acme' }, ...key(sk) });
+
+/**
+ * The index answers the given pages in order; each Query's input is copied when it is sent (the SDK
+ * paginator re-uses one input object, so the recorded calls alone would all show the last cursor).
+ */
+function indexPages(...pages: { Items: ReturnType<typeof item>[]; LastEvaluatedKey?: object }[]) {
+  const sent: QueryCommandInput[] = [];
+  let next = 0;
+  dynamo.on(QueryCommand).callsFake((input: QueryCommandInput) => {
+    sent.push(structuredClone(input));
+    return pages[next++] ?? { Items: [] };
+  });
+  return sent;
+}
+
+const writtenKeys = () =>
+  dynamo
+    .commandCalls(BatchWriteItemCommand)
+    .flatMap((c) => Object.values(c.args[0].input.RequestItems ?? {}).flat())
+    .map((r) => (r.PutRequest?.Item ?? r.DeleteRequest?.Key)?.sk?.S);
+
+/** A chunk of acme's pooled items copied to the silo table, from `startKey`. */
+const copyFromPool = (startKey: StartKey, options: ChunkOptions = {}) =>
+  copyTenantChunk(client, pooledTable('pool'), 'silo', 'acme', startKey, { sleep: noSleep, ...options });
+
+beforeEach(() => dynamo.reset());
+
+describe('copyTenantChunk', () => {
+  it('copies page by page from the byTenant index, each page from the previous cursor', async () => {
+    // Prepare
+    const sent = indexPages(
+      { Items: [item('i1')], LastEvaluatedKey: cursorAfter('i1') },
+      { Items: [item('i2')] },
+    );
+    dynamo.on(BatchWriteItemCommand).resolves({});
+    // Act
+    const result = await copyFromPool(null);
+    // Assess
+    expect(result).toEqual({ handled: 2, foreign: 0, nextKey: null, retried: 0 });
+    expect(sent[0]).toMatchObject({
+      TableName: 'pool',
+      IndexName: 'byTenant',
+      KeyConditionExpression: '#tenant = :tenant',
+      ExpressionAttributeNames: { '#tenant': 'tenantId' },
+      ExpressionAttributeValues: { ':tenant': { S: 'acme' } },
+    });
+    expect(sent.map((input) => input.ExclusiveStartKey)).toEqual([undefined, cursorAfter('i1')]);
+    expect(writtenKeys()).toEqual(['i1', 'i2']);
+    expect(dynamo.commandCalls(ScanCommand)).toHaveLength(0);
+  });
+
+  it('stops after the page that reaches maxItems and resumes exactly after it: nothing skipped or copied twice', async () => {
+    // Prepare: three pages of two; a chunk of at most 3 items ends after the second page
+    const pages = [
+      { Items: [item('a'), item('b')], LastEvaluatedKey: cursorAfter('b') },
+      { Items: [item('c'), item('d')], LastEvaluatedKey: cursorAfter('d') },
+      { Items: [item('e'), item('f')] },
+    ];
+    const sent = indexPages(...pages);
+    dynamo.on(BatchWriteItemCommand).resolves({});
+    // Act
+    const first = await copyFromPool(null, { maxItems: 3, pageSize: 2 });
+    const second = await copyFromPool(first.nextKey, { maxItems: 3, pageSize: 2 });
+    // Assess
+    expect(first).toMatchObject({ handled: 4, nextKey: cursorAfter('d') });
+    expect(second).toMatchObject({ handled: 2, nextKey: null });
+    expect(sent.map((input) => [input.Limit, input.ExclusiveStartKey])).toEqual([
+      [2, undefined],
+      [2, cursorAfter('b')],
+      [2, cursorAfter('d')],
+    ]);
+    expect(writtenKeys()).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+  });
+
+  it("stops after the current page when the deadline is near, returning that page's cursor", async () => {
+    // Prepare
+    const sent = indexPages(
+      { Items: [item('a')], LastEvaluatedKey: cursorAfter('a') },
+      { Items: [item('b')] },
+    );
+    dynamo.on(BatchWriteItemCommand).resolves({});
+    // Act
+    const result = await copyFromPool(null, { deadline: () => true });
+    // Assess: one page read, no read ahead
+    expect(result).toMatchObject({ handled: 1, nextKey: cursorAfter('a') });
+    expect(sent).toHaveLength(1);
+    expect(writtenKeys()).toEqual(['a']);
+  });
+
+  it('reads a silo table with a consistent Scan', async () => {
+    dynamo.on(ScanCommand).resolves({ Items: [item('i1')] });
+    dynamo.on(BatchWriteItemCommand).resolves({});
+    await copyTenantChunk(client, siloTable('silo'), 'pool', 'acme', null, { sleep: noSleep });
+    expect(dynamo.commandCalls(ScanCommand)[0]?.args[0].input).toMatchObject({
+      TableName: 'silo',
+      ConsistentRead: true,
+    });
+    expect(dynamo.commandCalls(QueryCommand)).toHaveLength(0);
+  });
+});
+
+describe('copyTenantChunk and purgeTenantChunk', () => {
+  it("never copy or purge an item listed for the tenant whose partition key is another tenant's", async () => {
+    // Prepare: tenant evil wrote an item under its own key labelled tenantId=acme
+    const planted = { pk: { S: 'TENANT#evil#docs' }, sk: { S: 'x' }, tenantId: { S: 'acme' } };
+    const lookalike = { pk: { S: 'TENANT#acme-two#docs' }, sk: { S: 'y' }, tenantId: { S: 'acme' } };
+    dynamo.on(QueryCommand).resolves({ Items: [item('i1'), planted, lookalike] });
+    dynamo.on(BatchWriteItemCommand).resolves({});
+    // Act
+    const copied = await copyFromPool(null);
+    const purged = await purgeTenantChunk(client, pooledTable('pool'), 'acme', null, { sleep: noSleep });
+    // Assess
+    expect(copied).toMatchObject({ handled: 1, foreign: 2 });
+    expect(purged).toMatchObject({ handled: 1, foreign: 2 });
+    const writes = dynamo
+      .commandCalls(BatchWriteItemCommand)
+      .flatMap((c) => Object.values(c.args[0].input.RequestItems ?? {}).flat());
+    expect(writes).toEqual([{ PutRequest: { Item: item('i1') } }, { DeleteRequest: { Key: key('i1') } }]);
+  });
+});
+
+describe('purgeVerifiedTenantChunk (promotion purge)', () => {
+  function tables(pool: ReturnType<typeof item>[], silo: ReturnType<typeof item>[]) {
+    dynamo.on(QueryCommand).resolves({ Items: pool });
+    dynamo.on(BatchGetItemCommand).callsFake((input) => {
+      const table = Object.keys(input.RequestItems)[0] as string;
+      const source = table === 'pooled' ? pool : silo;
+      const wanted = new Set(input.RequestItems[table].Keys.map((k: ReturnType<typeof key>) => k.sk.S));
+      return { Responses: { [table]: source.filter((i) => wanted.has(i.sk.S)) } };
+    });
+    dynamo.on(BatchWriteItemCommand).resolves({});
+  }
+
+  it('deletes items whose silo copy is identical', async () => {
+    tables([item('a', '1'), item('b', '2')], [item('a', '1'), item('b', '2')]);
+    const result = await purgeVerifiedTenantChunk(client, pooledTable('pooled'), 'silo', 'acme', null);
+    expect(result).toEqual({ handled: 2, foreign: 0, nextKey: null });
+    const deletes = dynamo.commandCalls(BatchWriteItemCommand)[0]?.args[0].input.RequestItems?.pooled;
+    expect(deletes).toEqual([{ DeleteRequest: { Key: key('a') } }, { DeleteRequest: { Key: key('b') } }]);
+  });
+
+  it('an item written after the copy (no silo copy) or changed since: nothing of the page is deleted', async () => {
+    tables([item('a', '1'), item('late', 'new'), item('b', 'changed')], [item('a', '1'), item('b', '2')]);
+    const purge = purgeVerifiedTenantChunk(client, pooledTable('pooled'), 'silo', 'acme', null);
+    await expect(purge).rejects.toThrow(PurgeRefusedError);
+    await expect(
+      purgeVerifiedTenantChunk(client, pooledTable('pooled'), 'silo', 'acme', null),
+    ).rejects.toThrow('1 items have no silo copy and 1 differ from it');
+    expect(dynamo.commandCalls(BatchWriteItemCommand)).toHaveLength(0);
+  });
+
+  it('compares the consistent base-table value, not the index projection', async () => {
+    // the index still shows the old value; the base table has a newer one the silo does not
+    dynamo.on(QueryCommand).resolves({ Items: [item('a', 'old')] });
+    dynamo
+      .on(BatchGetItemCommand, { RequestItems: { pooled: { Keys: [key('a')], ConsistentRead: true } } })
+      .resolves({ Responses: { pooled: [item('a', 'newer')] } });
+    dynamo
+      .on(BatchGetItemCommand, { RequestItems: { silo: { Keys: [key('a')], ConsistentRead: true } } })
+      .resolves({ Responses: { silo: [item('a', 'old')] } });
+    await expect(
+      purgeVerifiedTenantChunk(client, pooledTable('pooled'), 'silo', 'acme', null),
+    ).rejects.toThrow(PurgeRefusedError);
+    expect(dynamo.commandCalls(BatchWriteItemCommand)).toHaveLength(0);
+  });
+
+  it('counts only the items it deleted toward the chunk and resumes after the last page it handled', async () => {
+    // Prepare: page 1 holds a and b (b already purged by an earlier, retried chunk), page 2 holds c
+    const pool = [item('a'), item('c')];
+    const sent = indexPages(
+      { Items: [item('a'), item('b')], LastEvaluatedKey: cursorAfter('b') },
+      { Items: [item('c')] },
+    );
+    dynamo.on(BatchGetItemCommand).callsFake((input) => {
+      const table = Object.keys(input.RequestItems)[0] as string;
+      const wanted = new Set(input.RequestItems[table].Keys.map((k: ReturnType<typeof key>) => k.sk.S));
+      return { Responses: { [table]: pool.filter((i) => wanted.has(i.sk.S)) } };
+    });
+    dynamo.on(BatchWriteItemCommand).resolves({});
+    // Act
+    const result = await purgeVerifiedTenantChunk(client, pooledTable('pooled'), 'silo', 'acme', null, {
+      maxItems: 1,
+    });
+    // Assess
+    expect(result).toEqual({ handled: 1, foreign: 0, nextKey: cursorAfter('b') });
+    expect(sent).toHaveLength(1);
+    expect(writtenKeys()).toEqual(['a']);
+  });
+});
+
+describe('restoreTenantChunk (rollback restore)', () => {
+  it('puts back the purged items and never overwrites an item the pool still holds', async () => {
+    dynamo.on(ScanCommand).resolves({ Items: [item('a', '1'), item('b', 'old')] });
+    dynamo.on(PutItemCommand).resolves({});
+    dynamo
+      .on(PutItemCommand, { Item: item('b', 'old') })
+      .rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
+    const result = await restoreTenantChunk(client, siloTable('silo'), 'pooled', 'acme', null);
+    expect(result).toEqual({ handled: 1, kept: 1, foreign: 0, nextKey: null });
+    for (const call of dynamo.commandCalls(PutItemCommand)) {
+      expect(call.args[0].input).toMatchObject({
+        TableName: 'pooled',
+        ConditionExpression: 'attribute_not_exists(#pk)',
+      });
+    }
+  });
+
+  it('counts kept items toward the chunk budget', async () => {
+    // Prepare: two pages; the first page's only item is still in the pool
+    dynamo
+      .on(ScanCommand)
+      .resolvesOnce({ Items: [item('a')], LastEvaluatedKey: key('a') })
+      .resolvesOnce({ Items: [item('b')] });
+    dynamo
+      .on(PutItemCommand)
+      .rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
+    // Act
+    const result = await restoreTenantChunk(client, siloTable('silo'), 'pooled', 'acme', null, {
+      maxItems: 1,
+    });
+    // Assess
+    expect(result).toEqual({ handled: 0, kept: 1, foreign: 0, nextKey: key('a') });
+    expect(dynamo.commandCalls(ScanCommand)).toHaveLength(1);
+  });
+});
+
+describe('tallyTenantItems', () => {
+  it("tallies consistently: lists the tenant's partitions through the index, reads each from the base table", async () => {
+    // Prepare: the index lists docs (one stale value) and users, and a planted partition of another tenant
+    const fresh = { ...item('i1'), v: { N: '2' } };
+    const user = { pk: { S: 'TENANT#acme#users' }, sk: { S: 'u1' } };
+    dynamo
+      .on(QueryCommand, { IndexName: 'byTenant' })
+      .resolvesOnce({ Items: [{ pk: { S: 'TENANT#acme#docs' } }] })
+      .resolvesOnce({ Items: [{ pk: { S: 'TENANT#acme#users' } }] })
+      .resolvesOnce({ Items: [{ pk: { S: 'TENANT#evil#docs' } }] })
+      .resolvesOnce({ Items: [] });
+    dynamo
+      .on(QueryCommand, { ExpressionAttributeValues: { ':pk': { S: 'TENANT#acme#docs' } } })
+      .resolves({ Items: [fresh] });
+    dynamo
+      .on(QueryCommand, { ExpressionAttributeValues: { ':pk': { S: 'TENANT#acme#users' } } })
+      .resolves({ Items: [user] });
+    const expected = new ChecksumAccumulator();
+    expected.add(fresh);
+    expected.add(user);
+    // Act
+    const tally = await tallyTenantItems(client, pooledTable('pool'), 'acme', { consistent: true });
+    // Assess
+    expect(tally).toEqual({ ...expected.tally(), foreign: 1 });
+    const inputs = dynamo.commandCalls(QueryCommand).map((c) => c.args[0].input);
+    const index = inputs.filter((i) => i.IndexName === 'byTenant');
+    expect(index.map((i) => [i.Limit, i.ExpressionAttributeValues?.[':after']?.S])).toEqual([
+      [1, undefined],
+      [1, 'TENANT#acme#docs'],
+      [1, 'TENANT#acme#users'],
+      [1, 'TENANT#evil#docs'],
+    ]);
+    const base = inputs.filter((i) => i.IndexName === undefined);
+    expect(base.map((i) => [i.ExpressionAttributeValues?.[':pk']?.S, i.ConsistentRead])).toEqual([
+      ['TENANT#acme#docs', true],
+      ['TENANT#acme#users', true],
+    ]);
+  });
+
+  it('reads every page of a silo table, counting foreign items apart', async () => {
+    // Prepare
+    const planted = { pk: { S: 'TENANT#evil#docs' }, sk: { S: 'x' } };
+    dynamo
+      .on(ScanCommand)
+      .resolvesOnce({ Items: [item('a'), planted], LastEvaluatedKey: key('a') })
+      .resolvesOnce({ Items: [item('b')] });
+    const expected = new ChecksumAccumulator();
+    expected.add(item('a'));
+    expected.add(item('b'));
+    // Act
+    const tally = await tallyTenantItems(client, siloTable('silo'), 'acme');
+    // Assess
+    expect(tally).toEqual({ ...expected.tally(), foreign: 1 });
+    expect(dynamo.commandCalls(ScanCommand)).toHaveLength(2);
+  });
+});
