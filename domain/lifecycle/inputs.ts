@@ -39,7 +39,7 @@ export const offboardingInputSchema = z.object({
 export type OffboardingInput = z.infer<typeof offboardingInputSchema>;
 
 /** What `lifecycle-validate` returns for onboarding: the normalised tenant plan. */
-const onboardingPlanSchema = z.object({
+export const onboardingPlanSchema = z.object({
   tenantId: tenantIdSchema,
   name: z.string(),
   tier: z.string(),
@@ -51,7 +51,7 @@ const onboardingPlanSchema = z.object({
 });
 export type OnboardingPlan = z.infer<typeof onboardingPlanSchema>;
 
-const promotionPlanSchema = z.object({
+export const promotionPlanSchema = z.object({
   tenantId: tenantIdSchema,
   fromTier: z.string(),
   toTier: z.string(),
@@ -62,7 +62,7 @@ const promotionPlanSchema = z.object({
 });
 export type PromotionPlan = z.infer<typeof promotionPlanSchema>;
 
-const offboardingPlanSchema = z.object({
+export const offboardingPlanSchema = z.object({
   tenantId: tenantIdSchema,
   isolation: z.enum(isolationModels),
   status: z.enum(tenantStatuses),
