@@ -32,15 +32,16 @@ export function latestClosedHour(config: TenantryConfig, now: Date): Date {
   return addHours(hourStart(new Date(now.getTime() - settleMs)), -1);
 }
 
-export function isClosed(config: TenantryConfig, hour: Date, now: Date): boolean {
-  return hourStart(hour).getTime() <= latestClosedHour(config, now).getTime();
-}
-
 /** Last instant Marketplace accepts a record stamped `timestamp`. */
 export function acceptanceDeadline(timestamp: Date): Date {
   const byAge = timestamp.getTime() + ACCEPTANCE_MS;
   const nextMonth = Date.UTC(timestamp.getUTCFullYear(), timestamp.getUTCMonth() + 1, 1);
   return new Date(Math.min(byAge, nextMonth + MONTH_END_GRACE_MS));
+}
+
+/** Marketplace still accepts, at `now`, a record stamped `timestamp` (late usage is billable). */
+export function isWithinAcceptanceWindow(timestamp: Date, now: Date): boolean {
+  return acceptanceDeadline(timestamp).getTime() > now.getTime();
 }
 
 /** Hours left before the record for `timestamp` can no longer be sent (negative when expired). */
