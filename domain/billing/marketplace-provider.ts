@@ -21,11 +21,9 @@
 import {
   BatchMeterUsageCommand,
   type BatchMeterUsageCommandOutput,
-  DisabledApiException,
   InternalServiceErrorException,
   InvalidCustomerIdentifierException,
   InvalidLicenseException,
-  InvalidProductCodeException,
   InvalidTagException,
   InvalidUsageAllocationsException,
   InvalidUsageDimensionException,
