@@ -158,6 +158,7 @@ export async function runBillingDemo(ctx: BillingDemoContext): Promise<BillingDe
       config,
       alerts,
       provider: new MarketplaceBillingProvider({ onCall: () => calls++ }),
+      log: () => {}, // the demo tells its own story below
     });
     const { ledger, counters, adjustments } = deps;
     const summary = await runBilling(deps, { now, tenants, lookbackHours: 2 });

@@ -159,28 +159,26 @@ export class AdjustmentStore {
     }
   }
 
-  /** The adjustment slots of each pair at `targetHour` (pairs without one are absent); key `pairKey`. */
+  /** The adjustment slot of each pair at `targetHour`, in the order of `pairs` (undefined: none). */
   public async slotsAt(
     pairs: readonly { tenantId: string; dimension: string }[],
     targetHour: string,
-  ): Promise<Map<string, AdjustmentSlot>> {
+  ): Promise<(AdjustmentSlot | undefined)[]> {
     const keys = pairs.map((p) => adjustmentSlotKey(p.tenantId, p.dimension, targetHour));
     const items = await batchGetDocuments(this.ledger.client, this.ledger.tableName, keys, {
       concurrency: 4,
     });
     // Every slot read has the same sort key: the partition (`<tenant>#<dimension>`) tells them apart.
     const byPartition = new Map(items.map((item) => [String(item.pk), item]));
-    const out = new Map<string, AdjustmentSlot>();
-    for (const [i, pair] of pairs.entries()) {
-      const item = byPartition.get((keys[i] as { pk: string }).pk);
-      if (item === undefined) continue;
+    return keys.map((key) => {
+      const item = byPartition.get(key.pk);
+      if (item === undefined) return undefined;
       const slot = parse(adjustmentSlotSchema, item, 'adjustment slot');
-      out.set(pairKey(pair.tenantId, pair.dimension), {
+      return {
         adjustmentIds: slot.adjustments.map((a) => a.adjustmentId),
         usageMicro: slot.adjustments.reduce((sum, a) => sum + BigInt(a.usageMicro), 0n),
-      });
-    }
-    return out;
+      };
+    });
   }
 }
 
@@ -195,7 +193,7 @@ export function adjustmentId(
   return createHash('sha256').update(canonical).digest('hex').slice(0, 24);
 }
 
-export interface AdjustmentDraft {
+interface AdjustmentDraft {
   readonly adjustmentId: string;
   readonly tenantId: string;
   readonly dimension: string;
@@ -251,7 +249,7 @@ export function planAdjustments(
     );
 }
 
-export interface ScheduledAdjustments {
+interface ScheduledAdjustments {
   /** Newly written ADJUSTMENT entries. */
   readonly scheduled: AdjustmentEntry[];
   /** Every ADJUSTMENT entry of the pairs concerned (earlier ones included), by `tenant#eventId`. */

@@ -46,7 +46,7 @@ export interface BillingRunDeps {
   readonly log?: (message: string, detail?: Record<string, unknown>) => void;
 }
 
-export interface BillingRunOptions {
+interface BillingRunOptions {
   readonly now: Date;
   /** Billable tenants (status in BILLED_STATUSES, with a Marketplace identity); others are ignored. */
   readonly tenants: readonly Tenant[];
@@ -76,7 +76,7 @@ export const billingRunSummarySchema = z.object({
   nearExpiry: count,
   unitsSent: count,
 });
-export type BillingRunSummary = z.infer<typeof billingRunSummarySchema>;
+type BillingRunSummary = z.infer<typeof billingRunSummarySchema>;
 
 export async function runBilling(
   deps: BillingRunDeps,
@@ -120,7 +120,11 @@ export async function runBilling(
       due.map(({ pair }) => refOf(pair)),
       hourIso(hour),
     );
-    const planned = planHour({ hour: hourIso(hour), due, usage, slots, final: isFinalHour });
+    const planned = planHour({
+      hour: hourIso(hour),
+      due: due.map((d, i) => ({ ...d, usageMicro: usage[i] ?? 0n, slot: slots[i] })),
+      final: isFinalHour,
+    });
     const { written, existing } = await ledger.preparePending(planned);
     // An entry another writer stored first wins: its quantity and carry are the ones that count.
     for (const entry of [...written, ...existing]) {

@@ -42,7 +42,7 @@ export function countersDocumentClient(settings: ClientSettings = {}): DynamoDBD
   });
 }
 
-export interface Counter {
+interface Counter {
   readonly tenantId: string;
   readonly metric: string;
   readonly granularity: WindowGranularity;
@@ -71,11 +71,6 @@ export function parseCounter(item: Record<string, unknown>): Counter {
   };
 }
 
-/** Key of a (tenant, metric) in the maps this reader returns. */
-export function usageKey(tenantId: string, metric: string): string {
-  return `${tenantId}#${metric}`;
-}
-
 export class CountersReader {
   public constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -83,38 +78,34 @@ export class CountersReader {
   ) {}
 
   /**
-   * Exact usage (micro-units) of each (tenant, metric) in `hour`, by `usageKey`; no row means no usage.
-   * For the partial hour of a final bill (`partial`): the HOUR row if Flink already wrote it, else the
-   * day's CUMULATIVE running total minus the day's HOUR rows before `hour`.
+   * Exact usage (micro-units) of each (tenant, metric) in `hour`, in the order of `pairs`; no row means
+   * no usage (0). For the partial hour of a final bill (`partial`): the HOUR row if Flink already wrote
+   * it, else the day's CUMULATIVE running total minus the day's HOUR rows before `hour`.
    */
   public async usageAt(
     pairs: readonly { tenantId: string; metric: string }[],
     hour: Date,
     partial = false,
-  ): Promise<Map<string, bigint>> {
+  ): Promise<bigint[]> {
     const keys = pairs.map((p) => counterKey(p.tenantId, p.metric, 'HOUR', hour.toISOString()));
     const items = await batchGetDocuments(this.client, this.tableName, keys, { concurrency: 4 });
-    const out = new Map<string, bigint>();
-    for (const counter of items.map(parseCounter)) {
-      out.set(usageKey(counter.tenantId, counter.metric), counter.quantityMicro);
-    }
-    if (!partial) return out;
+    // Every row read is an HOUR row of `hour`: its partition (`<tenant>#<metric>`) tells them apart.
+    const byPartition = new Map(items.map((item) => [String(item.pk), parseCounter(item).quantityMicro]));
     const limit = pLimit(4);
     const dayStart = new Date(Date.UTC(hour.getUTCFullYear(), hour.getUTCMonth(), hour.getUTCDate()));
-    await Promise.all(
-      pairs.map((p) =>
+    return Promise.all(
+      pairs.map((p, i) =>
         limit(async () => {
-          const key = usageKey(p.tenantId, p.metric);
-          if (out.has(key)) return;
+          const row = byPartition.get((keys[i] as { pk: string }).pk);
+          if (row !== undefined || !partial) return row ?? 0n;
           const cumulative = await this.latestCumulative(p.tenantId, p.metric);
-          if (cumulative === undefined || cumulative.windowStart.getTime() !== dayStart.getTime()) return;
+          if (cumulative === undefined || cumulative.windowStart.getTime() !== dayStart.getTime()) return 0n;
           const hours = await this.range(p.tenantId, p.metric, 'HOUR', dayStart, hour);
           const rest = cumulative.quantityMicro - hours.reduce((sum, c) => sum + c.quantityMicro, 0n);
-          if (rest > 0n) out.set(key, rest);
+          return rest > 0n ? rest : 0n;
         }),
       ),
     );
-    return out;
   }
 
   /** All counters of one granularity for (tenant, metric) with window start in [from, to). */

@@ -25,7 +25,7 @@ import { ledgerKey } from '../keys';
 import { BillingDataError, LedgerConflictError } from './errors';
 import { addHours, hourIso, hourStart, hoursBetween } from './windows';
 
-export const ledgerStatuses = ['PENDING', 'ACCEPTED', 'DUPLICATE', 'REJECTED', 'EXPIRED'] as const;
+const ledgerStatuses = ['PENDING', 'ACCEPTED', 'DUPLICATE', 'REJECTED', 'EXPIRED'] as const;
 export type LedgerStatus = (typeof ledgerStatuses)[number];
 
 const micro = z.string().regex(/^-?\d+$/);

@@ -10,9 +10,9 @@ import { requireTier } from '../config';
 import { microToNumber } from './decimal';
 
 /** Proration base: a 30-day month. */
-export const MONTH_HOURS = 30 * 24;
+const MONTH_HOURS = 30 * 24;
 
-export interface MarginTenant {
+interface MarginTenant {
   readonly tenantId: string;
   readonly name?: string;
   readonly tier: string;
@@ -43,7 +43,7 @@ export interface MarginReport {
 }
 
 /** Usage above this multiple of the tier's average is flagged as heavy. */
-export const HEAVY_USAGE_FACTOR = 5;
+const HEAVY_USAGE_FACTOR = 5;
 
 const cents = (n: number) => Math.round(n * 100) / 100;
 

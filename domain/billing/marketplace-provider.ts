@@ -77,7 +77,7 @@ export function batchByProduct(
   return batches;
 }
 
-export interface MarketplaceProviderOptions {
+interface MarketplaceProviderOptions {
   readonly client?: MarketplaceMeteringClient;
   readonly clientSettings?: ClientSettings;
   /** Rounds of our own retry for UnprocessedRecords / throttling after SDK retries. Default 6. */

@@ -35,7 +35,7 @@ export function nextLedgerStatus(from: LedgerStatus, event: LedgerEvent): Ledger
   return transitions[from][event];
 }
 
-export interface OutcomeTally {
+interface OutcomeTally {
   readonly accepted: number;
   readonly duplicate: number;
   readonly rejected: number;

@@ -17,7 +17,7 @@ import { counterKey } from '../keys';
 import { parseCounter } from './counters';
 import { toMicro } from './decimal';
 
-export interface PlanLimitOptions {
+interface PlanLimitOptions {
   readonly config: TenantryConfig;
   readonly client: DynamoDBDocumentClient;
   readonly countersTable: string;

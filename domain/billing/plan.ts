@@ -6,31 +6,31 @@
  */
 import { ledgerKey } from '../keys';
 import type { AdjustmentSlot } from './adjustments';
-import { usageKey } from './counters';
 import { toMicro } from './decimal';
-import { type Cursor, type NewLedgerEntry, pairKey } from './ledger';
+import type { Cursor, NewLedgerEntry } from './ledger';
 import { roundClosing, roundHour } from './rounding';
 import type { BilledPair } from './tenants';
 
-export interface HourPlan {
+interface HourPlan {
   /** Start of the hour (ISO). */
   readonly hour: string;
-  /** The due pairs and where each resumes (its cursor's carry is carried into this hour). */
-  readonly due: readonly { readonly pair: BilledPair; readonly cursor: Cursor }[];
-  /** Exact usage by `usageKey(tenant, metric)`; absent = zero (a zero record is still sent). */
-  readonly usage: ReadonlyMap<string, bigint>;
-  /** Late usage scheduled into this hour, by `pairKey(tenant, dimension)`. */
-  readonly slots: ReadonlyMap<string, AdjustmentSlot>;
+  /** The due pairs: where each resumes (its cursor's carry is carried into this hour) and its usage. */
+  readonly due: readonly {
+    readonly pair: BilledPair;
+    readonly cursor: Cursor;
+    /** Exact usage of the hour from the counters (zero without a row: a zero record is still sent). */
+    readonly usageMicro: bigint;
+    /** Late usage scheduled into this hour, if any. */
+    readonly slot: AdjustmentSlot | undefined;
+  }[];
   /** The last hour of a final bill: rounded by the closing rule and marked final. */
   readonly final: boolean;
 }
 
 export function planHour(plan: HourPlan): NewLedgerEntry[] {
-  return plan.due.map(({ pair: { tenant, metric }, cursor }) => {
+  return plan.due.map(({ pair: { tenant, metric }, cursor, usageMicro, slot }) => {
     const dimension = metric.billing.dimension;
     const perUnitMicro = toMicro(metric.billing.quantityPerUnit, `${metric.name} quantityPerUnit`);
-    const usageMicro = plan.usage.get(usageKey(tenant.tenantId, metric.name)) ?? 0n;
-    const slot = plan.slots.get(pairKey(tenant.tenantId, dimension));
     const rounded = (plan.final ? roundClosing : roundHour)({
       usageMicro: usageMicro + (slot?.usageMicro ?? 0n),
       carryInMicro: cursor.carry,

@@ -32,7 +32,7 @@ import { entryKey, type LedgerEntry, type LedgerRepository, pairKey } from './le
 import { roundHour } from './rounding';
 import { addHours, hourIso, hourStart, hoursBetween, isWithinAcceptanceWindow } from './windows';
 
-export const discrepancyKinds = [
+const discrepancyKinds = [
   'COUNTER_MISSING',
   'COUNTER_MISMATCH',
   'COUNTER_UNEXPECTED',
@@ -43,9 +43,9 @@ export const discrepancyKinds = [
   'LEDGER_CARRY_BROKEN',
   'LEDGER_NOT_ACCEPTED',
 ] as const;
-export type DiscrepancyKind = (typeof discrepancyKinds)[number];
+type DiscrepancyKind = (typeof discrepancyKinds)[number];
 
-export interface Discrepancy {
+interface Discrepancy {
   readonly kind: DiscrepancyKind;
   readonly tenantId: string;
   readonly metric: string;
@@ -55,7 +55,7 @@ export interface Discrepancy {
   readonly detail?: string;
 }
 
-export interface LateEventFinding {
+interface LateEventFinding {
   readonly eventId: string;
   readonly tenantId: string;
   readonly metric: string;
@@ -74,7 +74,7 @@ export interface LateEventFinding {
   };
 }
 
-export interface ReconciliationReport {
+interface ReconciliationReport {
   readonly period: { readonly from: string; readonly to: string };
   readonly generatedAt: string;
   readonly totals: {
@@ -97,7 +97,7 @@ export interface ReconciliationReport {
   readonly summary: string;
 }
 
-export interface ReconciliationDeps {
+interface ReconciliationDeps {
   readonly config: TenantryConfig;
   readonly s3: S3Client;
   readonly bucket: string;
@@ -107,7 +107,7 @@ export interface ReconciliationDeps {
   readonly alerts?: BillingAlerts;
 }
 
-export interface ReconciliationOptions {
+interface ReconciliationOptions {
   readonly from: Date;
   readonly to: Date;
   readonly now: Date;

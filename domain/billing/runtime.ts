@@ -11,12 +11,11 @@ import { CatalogRepository } from '../catalog/repository';
 import { loadConfig, type TenantryConfig } from '../config';
 import { envVar } from '../env';
 import { AdjustmentStore } from './adjustments';
-import { type BillingAlerts, EventBridgeBillingAlerts } from './alerts';
+import { EventBridgeBillingAlerts } from './alerts';
 import type { BillingRunDeps } from './billing-run';
 import { CountersReader, countersDocumentClient } from './counters';
 import { LedgerRepository } from './ledger';
 import { MarketplaceBillingProvider } from './marketplace-provider';
-import type { BillingProvider } from './send';
 
 /** The environment of the functions that run the billing (hourly, final bill, reconciliation). */
 export const billingRunEnv = {
@@ -33,8 +32,8 @@ export const lakeEnv = { LAKE_BUCKET_NAME: envVar.name() };
 export function billingRuntime(
   serviceName: string,
   env: z.infer<z.ZodObject<typeof billingRunEnv>>,
-  /** The demo's own configuration, provider and alert sink; by default the loaded configuration, AWS Marketplace and EventBridge. */
-  overrides: { config?: TenantryConfig; provider?: BillingProvider; alerts?: BillingAlerts } = {},
+  /** The demo's own configuration, provider, alert sink and progress log; by default the loaded configuration, AWS Marketplace, EventBridge and the function's logger. */
+  overrides: Partial<Pick<BillingRunDeps, 'config' | 'provider' | 'alerts' | 'log'>> = {},
 ): { logger: Logger; catalog: CatalogRepository; deps: BillingRunDeps } {
   const logger = new Logger({ serviceName });
   const documents = documentClient();
@@ -51,7 +50,7 @@ export function billingRuntime(
       alerts:
         overrides.alerts ??
         new EventBridgeBillingAlerts(new EventBridgeClient(baseClientConfig()), env.EVENT_BUS_NAME),
-      log: (message, detail) => logger.info(message, detail ?? {}),
+      log: overrides.log ?? ((message, detail) => logger.info(message, detail ?? {})),
     },
   };
 }

@@ -10,7 +10,7 @@ import { DuplicateMeteringIdentityError } from './errors';
 /** Tenants that get hourly records (zero included): those with a live subscription. */
 export const BILLED_STATUSES = ['ACTIVE', 'SUSPENDED', 'MIGRATING', 'OFFBOARDING'] as const;
 
-export type BilledTenant = Tenant & { readonly marketplace: NonNullable<Tenant['marketplace']> };
+type BilledTenant = Tenant & { readonly marketplace: NonNullable<Tenant['marketplace']> };
 
 /** One billed (tenant, metric): the unit every later step works on. */
 export interface BilledPair {

@@ -5,9 +5,9 @@
  */
 import type { TenantryConfig } from '../config';
 
-export const HOUR_MS = 3_600_000;
-export const ACCEPTANCE_MS = 24 * HOUR_MS;
-export const MONTH_END_GRACE_MS = 6 * HOUR_MS;
+const HOUR_MS = 3_600_000;
+const ACCEPTANCE_MS = 24 * HOUR_MS;
+const MONTH_END_GRACE_MS = 6 * HOUR_MS;
 
 /** Start of the UTC hour containing `at`. */
 export function hourStart(at: Date): Date {
@@ -45,7 +45,7 @@ export function isWithinAcceptanceWindow(timestamp: Date, now: Date): boolean {
 }
 
 /** Hours left before the record for `timestamp` can no longer be sent (negative when expired). */
-export function hoursUntilExpiry(timestamp: Date, now: Date): number {
+function hoursUntilExpiry(timestamp: Date, now: Date): number {
   return (acceptanceDeadline(timestamp).getTime() - now.getTime()) / HOUR_MS;
 }
 

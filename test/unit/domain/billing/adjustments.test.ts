@@ -217,7 +217,7 @@ describe('AdjustmentStore: the adjustment items of the ledger table', () => {
     });
   });
 
-  it('sums the slot of each pair at the target hour; pairs without a slot are absent', async () => {
+  it('sums the slot of each pair at the target hour, in the order of the pairs; none for a pair without one', async () => {
     ddb.on(BatchGetCommand).resolves({
       Responses: {
         ledger: [
@@ -239,9 +239,7 @@ describe('AdjustmentStore: the adjustment items of the ledger table', () => {
       ],
       '2026-03-10T06:00:00.000Z',
     );
-    expect([...slots]).toEqual([
-      ['tn00001#ApiCalls', { adjustmentIds: ['a1', 'a2'], usageMicro: 350_000_000n }],
-    ]);
+    expect(slots).toEqual([{ adjustmentIds: ['a1', 'a2'], usageMicro: 350_000_000n }, undefined]);
     expect(ddb.commandCalls(BatchGetCommand)[0]?.args[0].input.RequestItems?.ledger?.Keys).toEqual([
       { pk: 'tn00001#ApiCalls', sk: 'ADJUSTMENTS#2026-03-10T06:00:00.000Z' },
       { pk: 'tn00002#ApiCalls', sk: 'ADJUSTMENTS#2026-03-10T06:00:00.000Z' },

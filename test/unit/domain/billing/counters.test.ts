@@ -62,7 +62,7 @@ describe('usage of an hour', () => {
       Responses: { counters: [row('tn00001', 'api.call', 'HOUR', HOUR.toISOString(), '1400')] },
     });
     const usage = await counters.usageAt(pairs, HOUR);
-    expect([...usage]).toEqual([['tn00001#api.call', 1_400_000_000n]]);
+    expect(usage).toEqual([1_400_000_000n, 0n]);
     expect(ddb.commandCalls(QueryCommand)).toHaveLength(0);
   });
 
@@ -80,10 +80,7 @@ describe('usage of an hour', () => {
     // Act
     const usage = await counters.usageAt(pairs, HOUR, true);
     // Assess
-    expect([...usage]).toEqual([
-      ['tn00001#api.call', 10_000_000n],
-      ['tn00002#api.call', 300_000_000n],
-    ]);
+    expect(usage).toEqual([10_000_000n, 300_000_000n]);
     expect(ddb.commandCalls(QueryCommand).map((c) => c.args[0].input.ExpressionAttributeValues)).toEqual([
       { ':pk': 'tn00002#api.call', ':prefix': 'CUMULATIVE#' },
       {
@@ -99,7 +96,7 @@ describe('usage of an hour', () => {
     ddb.on(QueryCommand).resolves({
       Items: [row('tn00001', 'api.call', 'CUMULATIVE', '2026-03-09T00:00:00.000Z', '99999')],
     });
-    expect((await counters.usageAt(pairs.slice(0, 1), HOUR, true)).size).toBe(0);
+    expect(await counters.usageAt(pairs.slice(0, 1), HOUR, true)).toEqual([0n]);
   });
 });
 

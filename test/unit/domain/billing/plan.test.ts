@@ -22,11 +22,19 @@ describe('planning an hour', () => {
     const entries = planHour({
       hour: HOUR,
       due: [
-        { pair: { tenant, metric: metric('api.call') }, cursor: cursor(400_000_000n) },
-        { pair: { tenant, metric: metric('doc.processed') }, cursor: cursor(0n) },
+        {
+          pair: { tenant, metric: metric('api.call') },
+          cursor: cursor(400_000_000n),
+          usageMicro: 100_000_000n,
+          slot: { adjustmentIds: ['a1'], usageMicro: 650_000_000n },
+        },
+        {
+          pair: { tenant, metric: metric('doc.processed') },
+          cursor: cursor(0n),
+          usageMicro: 0n,
+          slot: undefined,
+        },
       ],
-      usage: new Map([['tn00001#api.call', 100_000_000n]]),
-      slots: new Map([['tn00001#ApiCalls', { adjustmentIds: ['a1'], usageMicro: 650_000_000n }]]),
       final: false,
     });
     // Assess: 400 + 100 + 650 = 1,150 → 1 unit, 150 carried; the hour's own usage stays 100
@@ -64,9 +72,14 @@ describe('planning an hour', () => {
   it('closes a final bill by rounding the remainder half-up once and marking the entry final', () => {
     const [entry] = planHour({
       hour: HOUR,
-      due: [{ pair: { tenant, metric: metric('api.call') }, cursor: cursor(400_000_000n) }],
-      usage: new Map([['tn00001#api.call', 300_000_000n]]),
-      slots: new Map(),
+      due: [
+        {
+          pair: { tenant, metric: metric('api.call') },
+          cursor: cursor(400_000_000n),
+          usageMicro: 300_000_000n,
+          slot: undefined,
+        },
+      ],
       final: true,
     });
     // 400 + 300 = 700 calls → 1 unit (+300 recorded), nothing carried
