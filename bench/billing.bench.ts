@@ -5,9 +5,9 @@
 // Also the pure cost of the rounding rule + batching for those records. Writes bench/results/billing.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { BatchMeterUsageCommand, MarketplaceMeteringClient } from '@aws-sdk/client-marketplace-metering';
-import { MarketplaceBillingProvider } from '../domain/billing/marketplace-provider';
-import { batchByProduct, type MeteringRecord } from '../domain/billing/model';
+import { batchByProduct, MarketplaceBillingProvider } from '../domain/billing/marketplace-provider';
 import { roundHour } from '../domain/billing/rounding';
+import type { MeteringRecord } from '../domain/billing/send';
 import { defaultConfig } from '../domain/config';
 import { startMarketplaceFake } from '../local/marketplace-fake/server';
 

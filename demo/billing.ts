@@ -9,19 +9,23 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import { batchPutDocuments } from '../domain/aws/batch';
 import { documentClient, s3ClientConfig } from '../domain/aws/clients';
 import { MemoryBillingAlerts } from '../domain/billing/alerts';
-import { BILLED_STATUSES, type BillingRunDeps, runBilling } from '../domain/billing/billing-run';
-import { CountersReader, countersDocumentClient } from '../domain/billing/counters';
+import { runBilling } from '../domain/billing/billing-run';
 import { fromMicro } from '../domain/billing/decimal';
-import { LedgerRepository } from '../domain/billing/ledger';
-import { computeMargins, loadDailyUsage, renderMarginHtml, renderMarginSvg } from '../domain/billing/margin';
+import { rawLakeHourPrefix } from '../domain/billing/lake';
+import { computeMargins } from '../domain/billing/margin';
 import { MarketplaceBillingProvider } from '../domain/billing/marketplace-provider';
-import { rawLakeHourPrefix, reconcile } from '../domain/billing/reconciliation';
+import { reconcile } from '../domain/billing/reconciliation';
+import { billingRuntime } from '../domain/billing/runtime';
+import { BILLED_STATUSES } from '../domain/billing/tenants';
 import { hourIso, latestClosedHour } from '../domain/billing/windows';
 import type { CatalogRepository } from '../domain/catalog/repository';
-import type { TenantryConfig } from '../domain/config';
+import { resourceName, type TenantryConfig } from '../domain/config';
+import { functionEnvironment, readFunctionEnv } from '../domain/function-contract';
 import { counterKey } from '../domain/keys';
 import type { Tenant } from '../domain/tenant/tenant';
+import { contract as hourlyContract } from '../lambdas/billing-hourly/contract';
 import { startMarketplaceFake } from '../local/marketplace-fake/server';
+import { renderMarginHtml, renderMarginSvg } from '../reporting/margin-report';
 
 export interface BillingDemoContext {
   readonly config: TenantryConfig;
@@ -29,7 +33,9 @@ export interface BillingDemoContext {
   /** The catalog the demo registered its sample tenants in (they get a Marketplace identity here). */
   readonly catalog: CatalogRepository;
   /** Table names (`controlPlane.tables` of local/control-plane.ts). */
-  readonly tables: { readonly counters: string; readonly billingLedger: string };
+  readonly tables: { readonly catalog: string; readonly counters: string; readonly billingLedger: string };
+  /** The control-plane bus (local/control-plane.ts). Default `<product>-<stage>-bus`. */
+  readonly eventBusName?: string;
   /** Output folder (`.local/demo`); the step writes into `<outDir>/billing`. */
   readonly outDir: string;
   /** Bucket for the demo's raw lake (created if missing). Default `<product>-<stage>-demo-lake`. */
@@ -71,8 +77,6 @@ export async function runBillingDemo(ctx: BillingDemoContext): Promise<BillingDe
   const dir = join(ctx.outDir, 'billing');
   mkdirSync(dir, { recursive: true });
   const docs = documentClient();
-  const ledger = new LedgerRepository(docs, ctx.tables.billingLedger);
-  const counters = new CountersReader(countersDocumentClient(), ctx.tables.counters);
   const fake = await startMarketplaceFake({ port: 0 });
   const previousEndpoint = process.env.AWS_ENDPOINT_URL_MARKETPLACE_METERING;
   process.env.AWS_ENDPOINT_URL_MARKETPLACE_METERING = fake.url;
@@ -140,16 +144,23 @@ export async function runBillingDemo(ctx: BillingDemoContext): Promise<BillingDe
       `billing: counters for ${hourIso(hour)} (hour) and 30 days (day) written for ${tenants.length} tenants`,
     );
 
-    // 1. Bill the hour.
+    // 1. Bill the hour, wired as the hourly function is (its contract's environment), with the
+    //    Marketplace fake counting calls and the alerts kept in memory.
     const alerts = new MemoryBillingAlerts();
     let calls = 0;
-    const deps: BillingRunDeps = {
+    const environment = functionEnvironment(hourlyContract, {
+      CATALOG_TABLE_NAME: ctx.tables.catalog,
+      COUNTERS_TABLE_NAME: ctx.tables.counters,
+      LEDGER_TABLE_NAME: ctx.tables.billingLedger,
+      EVENT_BUS_NAME: ctx.eventBusName ?? resourceName(config, 'bus'),
+    });
+    const { deps } = billingRuntime('billing-demo', readFunctionEnv(hourlyContract, environment), {
       config,
-      ledger,
-      counters,
       alerts,
       provider: new MarketplaceBillingProvider({ onCall: () => calls++ }),
-    };
+      log: () => {}, // the demo tells its own story below
+    });
+    const { ledger, counters, adjustments } = deps;
     const summary = await runBilling(deps, { now, tenants, lookbackHours: 2 });
     log(
       `billing: hour ${summary.targetHour}: ${summary.sent} records in ${calls} BatchMeterUsage calls ` +
@@ -157,7 +168,7 @@ export async function runBillingDemo(ctx: BillingDemoContext): Promise<BillingDe
     );
 
     // 2. The ledger.
-    const entries = await ledger.getEntries(
+    const entries = await ledger.entriesAt(
       tenants.flatMap((t) =>
         config.metrics.map((m) => ({ tenantId: t.tenantId, dimension: m.billing.dimension })),
       ),
@@ -233,7 +244,7 @@ export async function runBillingDemo(ctx: BillingDemoContext): Promise<BillingDe
       }),
     );
     const report = await reconcile(
-      { config, s3, bucket, counters, ledger, alerts },
+      { config, s3, bucket, counters, ledger, adjustments, alerts },
       {
         from: hour,
         to: new Date(hour.getTime() + HOUR_MS),
@@ -249,10 +260,9 @@ export async function runBillingDemo(ctx: BillingDemoContext): Promise<BillingDe
 
     // 5. The margin report over the last 30 days.
     const period = { from: new Date(dayStart.getTime() - 30 * DAY_MS), to: dayStart };
-    const usage = await loadDailyUsage(
-      counters,
-      config,
+    const usage = await counters.dailyTotals(
       tenants.map((t) => t.tenantId),
+      config.metrics,
       period,
     );
     const margins = computeMargins(

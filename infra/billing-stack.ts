@@ -1,13 +1,16 @@
-import { Aws, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Aws, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { resourceName, type TenantryConfig } from '../domain/config';
 import { lakeBucketName as defaultLakeBucketName } from '../domain/naming';
 import { CATALOG_BY_STATUS_INDEX, tableDefinitions, tableName } from '../domain/tables';
+import { contract as adjustmentsContract } from '../lambdas/billing-adjustments/contract';
+import { contract as finalBillContract } from '../lambdas/billing-final/contract';
+import { contract as hourlyContract } from '../lambdas/billing-hourly/contract';
+import { contract as reconciliationContract } from '../lambdas/reconciliation/contract';
 import { definedTable } from './private/table';
 import { TenantryFunction } from './private/tenantry-function';
 
@@ -30,8 +33,9 @@ export interface BillingStackProps extends StackProps {
 /**
  * Billing: the ledger table, the hourly Marketplace billing job (EventBridge schedule, one run at a
  * time), the offboarding final bill (`<product>-<stage>-billing-final`, called by the offboarding
- * workflow), the hourly late-usage adjustments and the monthly reconciliation. IAM is least privilege: each function gets only the
- * tables, prefixes and API actions it uses.
+ * workflow), the hourly late-usage adjustments and the monthly reconciliation. Each function is built
+ * from its contract (lambdas/<name>/contract.ts); IAM is least privilege: the stack binds each of the
+ * contract's grants to exactly the tables, indexes, prefixes and bus it touches.
  */
 export class BillingStack extends Stack {
   public readonly ledgerTable: dynamodb.Table;
@@ -56,138 +60,98 @@ export class BillingStack extends Stack {
       reason: 'Point-in-time recovery is on; AWS Backup plans are an organisation-level choice.',
     });
 
-    const environment = {
-      CATALOG_TABLE: props.catalogTable.tableName,
-      COUNTERS_TABLE: props.countersTable.tableName,
-      LEDGER_TABLE: this.ledgerTable.tableName,
+    const catalogByStatus = `${props.catalogTable.tableArn}/index/${CATALOG_BY_STATUS_INDEX}`;
+    const counters = props.countersTable.tableArn;
+    const ledger = this.ledgerTable.tableArn;
+    const bus = props.eventBus.eventBusArn;
+    const runEnvironment = {
+      CATALOG_TABLE_NAME: props.catalogTable.tableName,
+      COUNTERS_TABLE_NAME: props.countersTable.tableName,
+      LEDGER_TABLE_NAME: this.ledgerTable.tableName,
       EVENT_BUS_NAME: props.eventBus.eventBusName,
     };
-    const meter = new iam.PolicyStatement({
-      actions: ['aws-marketplace:BatchMeterUsage'],
-      // BatchMeterUsage supports no resource-level permissions.
-      resources: ['*'],
-    });
-    // Exactly the calls the code makes, on exactly the resources it touches (no CDK grant wildcards).
-    const catalogRead = new iam.PolicyStatement({
-      actions: ['dynamodb:GetItem', 'dynamodb:Query'],
-      resources: [
-        props.catalogTable.tableArn,
-        `${props.catalogTable.tableArn}/index/${CATALOG_BY_STATUS_INDEX}`,
-      ],
-    });
-    const countersRead = new iam.PolicyStatement({
-      actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
-      resources: [props.countersTable.tableArn],
-    });
-    const ledgerWrite = new iam.PolicyStatement({
-      actions: [
-        'dynamodb:GetItem',
-        'dynamodb:BatchGetItem',
-        'dynamodb:Query',
-        'dynamodb:PutItem',
-        'dynamodb:BatchWriteItem',
-      ],
-      resources: [this.ledgerTable.tableArn],
-    });
-    const ledgerRead = new iam.PolicyStatement({
-      actions: ['dynamodb:BatchGetItem', 'dynamodb:Query'],
-      resources: [this.ledgerTable.tableArn],
-    });
-    // Scheduling a late-usage adjustment: one TransactWriteItems (Put + Update + ConditionCheck).
-    const adjustmentWrite = new iam.PolicyStatement({
-      actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'],
-      resources: [this.ledgerTable.tableArn],
-    });
+    const lakeBucketName = props.lakeBucketName ?? defaultLakeBucketName(config, this.account, this.region);
+    const lakeArn = `arn:${Aws.PARTITION}:s3:::${lakeBucketName}`;
+    const rawObjects = `${lakeArn}/raw/*`;
+    const lateObjects = `${lakeArn}/metering/late/*`;
+    const reportObjects = `${lakeArn}/reports/reconciliation/*`;
 
-    const billingFunction = (fid: string, folder: string, timeout: Duration) => {
-      const fn = new TenantryFunction(this, fid, { folder, environment, timeout, memorySize: 512 });
-      for (const statement of [catalogRead, countersRead, ledgerWrite, meter])
-        fn.function.addToRolePolicy(statement);
-      props.eventBus.grantPutEventsTo(fn.function);
+    const hourly = new TenantryFunction(this, 'Hourly', {
+      contract: hourlyContract,
+      environment: runEnvironment,
+      grants: {
+        listTenantsByStatus: [catalogByStatus],
+        readHourCounters: [counters],
+        writeLedger: [ledger],
+        meterUsage: ['*'],
+        publishAlerts: [bus],
+      },
+    });
+    // One run at a time: runs never race on the same hour (the ledger's conditional writes still hold).
+    (hourly.function.node.defaultChild as lambda.CfnFunction).reservedConcurrentExecutions = 1;
+    this.hourlyFunction = hourly.function;
+
+    const finalBill = new TenantryFunction(this, 'FinalBill', {
+      contract: finalBillContract,
+      environment: runEnvironment,
+      grants: {
+        readTenant: [props.catalogTable.tableArn],
+        readCounters: [counters],
+        writeLedger: [ledger],
+        meterUsage: ['*'],
+        publishAlerts: [bus],
+      },
+    });
+    (finalBill.function.node.defaultChild as lambda.CfnFunction).functionName = resourceName(
+      config,
+      finalBillContract.name,
+    );
+    this.finalBillFunction = finalBill.function;
+    for (const fn of [hourly, finalBill]) {
       Validations.of(fn).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason: 'aws-marketplace:BatchMeterUsage and X-Ray writes support no resource-level permissions.',
       });
-      return fn.function;
-    };
+    }
 
-    const hourly = billingFunction('Hourly', 'billing-hourly', Duration.minutes(10));
-    // One run at a time: runs never race on the same hour (the ledger's conditional writes still hold).
-    (hourly.node.defaultChild as lambda.CfnFunction).reservedConcurrentExecutions = 1;
-    this.hourlyFunction = hourly;
-
-    const finalBill = billingFunction('FinalBill', 'billing-final', Duration.minutes(2));
-    (finalBill.node.defaultChild as lambda.CfnFunction).functionName = resourceName(config, 'billing-final');
-    this.finalBillFunction = finalBill;
-
-    const lakeBucketName = props.lakeBucketName ?? defaultLakeBucketName(config, this.account, this.region);
-    const lakeArn = `arn:${Aws.PARTITION}:s3:::${lakeBucketName}`;
     const recon = new TenantryFunction(this, 'Reconciliation', {
-      folder: 'reconciliation',
-      environment: { ...environment, LAKE_BUCKET: lakeBucketName, REPORT_BUCKET: lakeBucketName },
-      timeout: Duration.minutes(15),
-      memorySize: 1024,
+      contract: reconciliationContract,
+      environment: {
+        ...runEnvironment,
+        LAKE_BUCKET_NAME: lakeBucketName,
+        REPORT_BUCKET_NAME: lakeBucketName,
+      },
+      grants: {
+        listTenantsByStatus: [catalogByStatus],
+        readCounters: [counters],
+        readLedger: [ledger],
+        scheduleAdjustments: [ledger],
+        readLake: [rawObjects, lateObjects],
+        listLake: [lakeArn],
+        writeReports: [reportObjects],
+        publishAlerts: [bus],
+      },
     });
-    const objectReads = [`${lakeArn}/raw/*`, `${lakeArn}/metering/late/*`];
-    const reportWrites = [`${lakeArn}/reports/reconciliation/*`];
-    for (const statement of [
-      catalogRead,
-      countersRead,
-      ledgerRead,
-      adjustmentWrite,
-      new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: objectReads }),
-      new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: reportWrites }),
-      new iam.PolicyStatement({
-        actions: ['s3:ListBucket'],
-        resources: [lakeArn],
-        conditions: { StringLike: { 's3:prefix': ['raw/*', 'metering/late/*'] } },
-      }),
-    ]) {
-      recon.function.addToRolePolicy(statement);
-    }
-    props.eventBus.grantPutEventsTo(recon.function);
-    Validations.of(recon).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray writes support no resource-level permissions.',
-    });
-    // Object-key wildcards under fixed prefixes are the narrowest S3 object permissions possible.
-    for (const arn of [...objectReads, ...reportWrites]) {
-      Validations.of(recon).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${flattenArn(this.resolve(arn))}]`,
-        reason: 'Objects under one fixed prefix of the usage lake: the narrowest S3 object scope.',
-      });
-    }
+    this.acknowledgeObjectScopes(recon, [rawObjects, lateObjects, reportObjects]);
     this.reconciliationFunction = recon.function;
 
     // Late-usage adjustments: reads the late sink, reads and writes the ledger's adjustment items.
     const adjustments = new TenantryFunction(this, 'Adjustments', {
-      folder: 'billing-adjustments',
-      environment: { ...environment, LAKE_BUCKET: lakeBucketName },
-      timeout: Duration.minutes(5),
-      memorySize: 512,
+      contract: adjustmentsContract,
+      environment: {
+        CATALOG_TABLE_NAME: props.catalogTable.tableName,
+        LEDGER_TABLE_NAME: this.ledgerTable.tableName,
+        LAKE_BUCKET_NAME: lakeBucketName,
+      },
+      grants: {
+        listTenantsByStatus: [catalogByStatus],
+        readAdjustments: [ledger],
+        scheduleAdjustments: [ledger],
+        readLateEvents: [lateObjects],
+        listLateEvents: [lakeArn],
+      },
     });
-    const lateObjects = `${lakeArn}/metering/late/*`;
-    for (const statement of [
-      catalogRead,
-      ledgerRead,
-      adjustmentWrite,
-      new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [lateObjects] }),
-      new iam.PolicyStatement({
-        actions: ['s3:ListBucket'],
-        resources: [lakeArn],
-        conditions: { StringLike: { 's3:prefix': ['metering/late/*'] } },
-      }),
-    ]) {
-      adjustments.function.addToRolePolicy(statement);
-    }
-    Validations.of(adjustments).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray writes support no resource-level permissions.',
-    });
-    Validations.of(adjustments).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${flattenArn(this.resolve(lateObjects))}]`,
-      reason: 'Objects under one fixed prefix of the usage lake: the narrowest S3 object scope.',
-    });
+    this.acknowledgeObjectScopes(adjustments, [lateObjects]);
     this.adjustmentsFunction = adjustments.function;
 
     // Hourly, once the previous hour's windows have closed: watermark delay + grace, plus a minute.
@@ -199,7 +163,7 @@ export class BillingStack extends Stack {
       ruleName: resourceName(config, 'billing-hourly'),
       description: 'Bill the last closed hour through AWS Marketplace',
       schedule: events.Schedule.cron({ minute: String(minute) }),
-      targets: [new targets.LambdaFunction(hourly, { retryAttempts: 2 })],
+      targets: [new targets.LambdaFunction(hourly.function, { retryAttempts: 2 })],
     });
     // Hourly, well before the open hour closes: late events still billable go into the open hour.
     this.adjustmentsSchedule = new events.Rule(this, 'AdjustmentsSchedule', {
@@ -215,6 +179,16 @@ export class BillingStack extends Stack {
       schedule: events.Schedule.cron({ day: '1', hour: '7', minute: '0' }),
       targets: [new targets.LambdaFunction(recon.function, { retryAttempts: 2 })],
     });
+  }
+
+  /** Object-key wildcards under fixed prefixes are the narrowest S3 object permissions possible. */
+  private acknowledgeObjectScopes(fn: TenantryFunction, objectArns: readonly string[]): void {
+    for (const arn of objectArns) {
+      Validations.of(fn).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${flattenArn(this.resolve(arn))}]`,
+        reason: 'Objects under one fixed prefix of the usage lake: the narrowest S3 object scope.',
+      });
+    }
   }
 }
 

@@ -1,69 +1,185 @@
 /**
  * Late-usage adjustments. Flink leaves late events (event time ≤ watermark) out of the windows and
- * writes them to the late sink (`metering/late/`), so the hour they belong to was (or will be) billed
- * without them. Marketplace cannot correct an hour in place: a second record for the same customer +
+ * writes them to the late sink (lake.ts), so the hour they belong to was (or will be) billed without
+ * them. Marketplace cannot correct an hour in place: a second record for the same customer +
  * dimension + hour with another quantity is a DuplicateRecord. So:
  *
- *  - a late event still inside Marketplace's acceptance window of its own timestamp (24 h; 06:00 UTC
- *    on the 1st for the previous month) is BILLABLE: it is billed as an adjustment in the hour that is
- *    open when the adjustment is scheduled (the target hour). One ADJUSTMENT ledger entry per
- *    (tenant, dimension, original hour, set of new late events) references the original hour and the
- *    event ids; its id is a digest of exactly those, and it is written only if absent, so scheduling
- *    is idempotent (a rerun, or a later run seeing the same events, schedules nothing new: events an
+ *  - a late event still inside Marketplace's acceptance window of its own timestamp (windows.ts) is
+ *    BILLABLE: it is billed as an adjustment in the hour that is open when the adjustment is scheduled
+ *    (the target hour). One ADJUSTMENT ledger item per (tenant, dimension, original hour, set of new
+ *    late events), key `ADJUSTMENT#<originalHour>#<id>`, references the original hour and the event
+ *    ids; its id is a digest of exactly those, and it is written only if absent, so scheduling is
+ *    idempotent (a rerun, or a later run seeing the same events, schedules nothing new: events an
  *    existing ADJUSTMENT already covers are left out);
- *  - when the billing run prepares the target hour it adds the adjustments' exact usage to the hour's
- *    own usage BEFORE rounding, so the late quantity goes through the same rule and carried remainder
- *    (rounding.ts) and nothing is rounded twice;
+ *  - scheduling writes, in one transaction, the ADJUSTMENT item (only if absent), its line in the
+ *    target hour's slot `ADJUSTMENTS#<targetHour>`, and a check that the target hour has no ledger
+ *    entry yet (a final bill may have prepared it: then the next hour is tried);
+ *  - when the billing run prepares the target hour it reads the slot (`slotsAt`) and adds the
+ *    adjustments' exact usage to the hour's own usage BEFORE rounding, so the late quantity goes
+ *    through the same rule and carried remainder (rounding.ts) and nothing is rounded twice;
  *  - a late event past the acceptance window is UNBILLABLE: reported (reconciliation.ts), not billed.
  */
 import { createHash } from 'node:crypto';
-import { gunzipSync } from 'node:zlib';
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { paginateQuery, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { batchGetDocuments } from '../aws/batch';
 import type { TenantryConfig } from '../config';
-import { toMicro } from './decimal';
+import { ledgerKey } from '../keys';
 import { BillingDataError } from './errors';
-import type { AdjustmentEntry, LedgerRepository } from './ledger';
-import { acceptanceDeadline, addHours, hourIso, hourStart } from './windows';
+import { type LateEvent, readLateEvents } from './lake';
+import { type LedgerTable, pairKey } from './ledger';
+import { addHours, hourIso, hourStart, isWithinAcceptanceWindow } from './windows';
 
-/** One row of the Flink late sink. */
-export interface LateEvent {
-  readonly eventId: string;
-  readonly tenantId: string;
-  readonly metric: string;
-  readonly eventTime: Date;
-  readonly quantityMicro: bigint;
+const micro = z.string().regex(/^-?\d+$/);
+
+/**
+ * An ADJUSTMENT entry: billable late usage of `originalHour`, billed in `targetHour`. Immutable once
+ * written; its id is derived from (tenant, dimension, original hour, event ids).
+ */
+const adjustmentEntrySchema = z.object({
+  pk: z.string(),
+  sk: z.string(),
+  kind: z.literal('ADJUSTMENT'),
+  adjustmentId: z.string(),
+  tenantId: z.string(),
+  dimension: z.string(),
+  metric: z.string(),
+  originalHour: z.string(),
+  targetHour: z.string(),
+  eventIds: z.array(z.string()).min(1),
+  usageMicro: micro,
+  createdAt: z.string(),
+});
+export type AdjustmentEntry = z.infer<typeof adjustmentEntrySchema>;
+
+/** The adjustments an hour's entry must add (one slot item per tenant, dimension and target hour). */
+const adjustmentSlotSchema = z.object({
+  pk: z.string(),
+  sk: z.string(),
+  adjustments: z.array(z.object({ adjustmentId: z.string(), usageMicro: micro })),
+});
+export interface AdjustmentSlot {
+  readonly adjustmentIds: string[];
+  readonly usageMicro: bigint;
 }
 
-/** Parses a late-sink JSON line; the quantity is read as its literal text (exact, never a double). */
-export function parseLateLine(line: string): LateEvent {
-  let row: Record<string, unknown>;
-  try {
-    row = JSON.parse(line.replace(/"quantity":(-?[0-9][0-9.eE+-]*)/, '"quantity":"$1"')) as Record<
-      string,
-      unknown
-    >;
-  } catch (error) {
-    throw new BillingDataError(`late-sink line is not JSON: ${line.slice(0, 200)}`, {}, { cause: error });
-  }
-  const eventTime = new Date(String(row.eventTime));
-  if (typeof row.eventId !== 'string' || typeof row.tenantId !== 'string' || typeof row.metric !== 'string') {
-    throw new BillingDataError(`late-sink line lacks eventId/tenantId/metric: ${line.slice(0, 200)}`);
-  }
-  if (Number.isNaN(eventTime.getTime())) {
-    throw new BillingDataError(`late-sink line ${row.eventId} has no valid eventTime`);
-  }
-  return {
-    eventId: row.eventId,
-    tenantId: row.tenantId,
-    metric: row.metric,
-    eventTime,
-    quantityMicro: toMicro(String(row.quantity), `late event ${row.eventId} quantity`),
-  };
-}
+/**
+ * Ledger sort keys besides the hour entries' (ISO hours, which sort before them), under the tenant's
+ * and dimension's partition (`ledgerKey`).
+ */
+const ADJUSTMENT_PREFIX = 'ADJUSTMENT#';
+const ADJUSTMENT_SLOT_PREFIX = 'ADJUSTMENTS#';
 
-/** Billable: Marketplace would still accept usage stamped with the event's own time. */
-export function isBillableLate(eventTime: Date, now: Date): boolean {
-  return acceptanceDeadline(eventTime).getTime() > now.getTime();
+const adjustmentKey = (tenantId: string, dimension: string, originalHour: string, id: string) =>
+  ledgerKey(tenantId, dimension, `${ADJUSTMENT_PREFIX}${originalHour}#${id}`);
+const adjustmentSlotKey = (tenantId: string, dimension: string, targetHour: string) =>
+  ledgerKey(tenantId, dimension, `${ADJUSTMENT_SLOT_PREFIX}${targetHour}`);
+
+export type ScheduleResult = 'scheduled' | 'exists' | 'hour-prepared';
+export type NewAdjustment = Omit<AdjustmentEntry, 'pk' | 'sk' | 'kind' | 'createdAt'>;
+
+/** The adjustment items of the ledger table. */
+export class AdjustmentStore {
+  public constructor(
+    private readonly ledger: LedgerTable,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  /** Every ADJUSTMENT entry of (tenant, dimension), all original hours. */
+  public async existing(tenantId: string, dimension: string): Promise<AdjustmentEntry[]> {
+    const { pk } = ledgerKey(tenantId, dimension, '');
+    const entries: AdjustmentEntry[] = [];
+    const pages = paginateQuery(
+      { client: this.ledger.client },
+      {
+        TableName: this.ledger.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': pk, ':prefix': ADJUSTMENT_PREFIX },
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) {
+      entries.push(
+        ...(page.Items ?? []).map((item) => parse(adjustmentEntrySchema, item, 'adjustment entry')),
+      );
+    }
+    return entries;
+  }
+
+  /**
+   * Schedules an adjustment in its target hour, atomically (TransactWriteItems): the ADJUSTMENT entry
+   * is written only if absent (`exists`: an earlier run scheduled it — nothing to do), it is appended
+   * to the target hour's slot, and only while the target hour has no ledger entry yet
+   * (`hour-prepared`: that hour is billed already; the caller picks a later hour).
+   */
+  public async schedule(adjustment: NewAdjustment): Promise<ScheduleResult> {
+    const { tenantId, dimension, targetHour } = adjustment;
+    const entry: AdjustmentEntry = {
+      ...adjustmentKey(tenantId, dimension, adjustment.originalHour, adjustment.adjustmentId),
+      kind: 'ADJUSTMENT',
+      ...adjustment,
+      createdAt: this.clock().toISOString(),
+    };
+    const TableName = this.ledger.tableName;
+    try {
+      await this.ledger.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName, Item: entry, ConditionExpression: 'attribute_not_exists(pk)' } },
+            {
+              Update: {
+                TableName,
+                Key: adjustmentSlotKey(tenantId, dimension, targetHour),
+                UpdateExpression: 'SET adjustments = list_append(if_not_exists(adjustments, :empty), :one)',
+                ExpressionAttributeValues: {
+                  ':empty': [],
+                  ':one': [{ adjustmentId: entry.adjustmentId, usageMicro: entry.usageMicro }],
+                },
+              },
+            },
+            {
+              ConditionCheck: {
+                TableName,
+                Key: ledgerKey(tenantId, dimension, targetHour),
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+          ],
+        }),
+      );
+      return 'scheduled';
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const reasons = error.CancellationReasons ?? [];
+      if (reasons[0]?.Code === 'ConditionalCheckFailed') return 'exists';
+      if (reasons[2]?.Code === 'ConditionalCheckFailed') return 'hour-prepared';
+      throw error;
+    }
+  }
+
+  /** The adjustment slot of each pair at `targetHour`, in the order of `pairs` (undefined: none). */
+  public async slotsAt(
+    pairs: readonly { tenantId: string; dimension: string }[],
+    targetHour: string,
+  ): Promise<(AdjustmentSlot | undefined)[]> {
+    const keys = pairs.map((p) => adjustmentSlotKey(p.tenantId, p.dimension, targetHour));
+    const items = await batchGetDocuments(this.ledger.client, this.ledger.tableName, keys, {
+      concurrency: 4,
+    });
+    // Every slot read has the same sort key: the partition (`<tenant>#<dimension>`) tells them apart.
+    const byPartition = new Map(items.map((item) => [String(item.pk), item]));
+    return keys.map((key) => {
+      const item = byPartition.get(key.pk);
+      if (item === undefined) return undefined;
+      const slot = parse(adjustmentSlotSchema, item, 'adjustment slot');
+      return {
+        adjustmentIds: slot.adjustments.map((a) => a.adjustmentId),
+        usageMicro: slot.adjustments.reduce((sum, a) => sum + BigInt(a.usageMicro), 0n),
+      };
+    });
+  }
 }
 
 /** The deterministic id of an adjustment: a digest of tenant, dimension, original hour and event ids. */
@@ -77,7 +193,7 @@ export function adjustmentId(
   return createHash('sha256').update(canonical).digest('hex').slice(0, 24);
 }
 
-export interface AdjustmentDraft {
+interface AdjustmentDraft {
   readonly adjustmentId: string;
   readonly tenantId: string;
   readonly dimension: string;
@@ -105,7 +221,7 @@ export function planAdjustments(
     if (seen.has(id) || options.covered.has(id)) continue;
     seen.add(id);
     if (!metrics.has(e.metric) || !options.billedTenantIds.has(e.tenantId)) continue;
-    if (!isBillableLate(e.eventTime, options.now) || e.quantityMicro <= 0n) continue;
+    if (!isWithinAcceptanceWindow(e.eventTime, options.now) || e.quantityMicro <= 0n) continue;
     const hour = hourIso(e.eventTime);
     const key = `${e.tenantId}#${e.metric}#${hour}`;
     const group = groups.get(key) ?? { metric: e.metric, tenantId: e.tenantId, hour, events: [] };
@@ -133,7 +249,7 @@ export function planAdjustments(
     );
 }
 
-export interface ScheduledAdjustments {
+interface ScheduledAdjustments {
   /** Newly written ADJUSTMENT entries. */
   readonly scheduled: AdjustmentEntry[];
   /** Every ADJUSTMENT entry of the pairs concerned (earlier ones included), by `tenant#eventId`. */
@@ -147,7 +263,7 @@ export interface ScheduledAdjustments {
  * With `dryRun` nothing is written (the existing entries are still returned).
  */
 export async function scheduleLateAdjustments(
-  deps: { config: TenantryConfig; ledger: LedgerRepository },
+  deps: { config: TenantryConfig; adjustments: AdjustmentStore },
   events: readonly LateEvent[],
   options: {
     now: Date;
@@ -164,14 +280,14 @@ export async function scheduleLateAdjustments(
   for (const e of events) {
     const metric = metrics.get(e.metric);
     if (metric === undefined || !read.has(e.tenantId)) continue;
-    pairs.set(`${e.tenantId}#${metric.billing.dimension}`, {
+    pairs.set(pairKey(e.tenantId, metric.billing.dimension), {
       tenantId: e.tenantId,
       dimension: metric.billing.dimension,
     });
   }
   const byEvent = new Map<string, AdjustmentEntry>();
   for (const pair of pairs.values()) {
-    for (const entry of await deps.ledger.adjustmentsOf(pair.tenantId, pair.dimension)) {
+    for (const entry of await deps.adjustments.existing(pair.tenantId, pair.dimension)) {
       for (const eventId of entry.eventIds) byEvent.set(`${entry.tenantId}#${eventId}`, entry);
     }
   }
@@ -183,7 +299,7 @@ export async function scheduleLateAdjustments(
     // The open hour; if a final bill already prepared it, the next one (at most a few tries).
     for (let offset = 0; offset < 3; offset++) {
       const targetHour = hourIso(addHours(hourStart(options.now), offset));
-      const result = await deps.ledger.scheduleAdjustment({ ...base, targetHour });
+      const result = await deps.adjustments.schedule({ ...base, targetHour });
       if (result === 'hour-prepared') continue;
       if (result === 'scheduled') {
         const entry = { ...base, targetHour, kind: 'ADJUSTMENT', pk: '', sk: '', createdAt: '' } as const;
@@ -196,33 +312,6 @@ export async function scheduleLateAdjustments(
   return { scheduled, byEvent };
 }
 
-/** Every line of every object under `prefix` (GZIP or plain), objects modified since `since` only. */
-export async function readLakeLines(
-  s3: S3Client,
-  bucket: string,
-  prefix: string,
-  since?: Date,
-): Promise<string[]> {
-  const lines: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-    );
-    for (const object of page.Contents ?? []) {
-      if (object.Key === undefined) continue;
-      if (since !== undefined && object.LastModified !== undefined && object.LastModified < since) continue;
-      const body = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.Key }));
-      const bytes = Buffer.from((await body.Body?.transformToByteArray()) ?? new Uint8Array());
-      // Firehose writes GZIP objects (metering stack); plain JSON lines are read as they are.
-      const text = (bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString('utf8');
-      for (const line of text.split('\n')) if (line.trim() !== '') lines.push(line.trim());
-    }
-    token = page.NextContinuationToken;
-  } while (token !== undefined);
-  return lines;
-}
-
 /**
  * The hourly adjustment pass: late events the Flink job wrote in the last 25 hours (older ones can
  * only be past the acceptance window), scheduled as adjustments in the open hour.
@@ -230,10 +319,10 @@ export async function readLakeLines(
 export async function adjustLateEvents(
   deps: {
     config: TenantryConfig;
-    ledger: LedgerRepository;
+    adjustments: AdjustmentStore;
     s3: S3Client;
     bucket: string;
-    /** Late-events sink prefix (Flink, `<lakeUri>/late`). Default `metering/late/`. */
+    /** Late-events sink prefix. Default `LATE_SINK_PREFIX`. */
     latePrefix?: string;
   },
   options: {
@@ -243,20 +332,27 @@ export async function adjustLateEvents(
     allObjects?: boolean;
   },
 ): Promise<{ lateEvents: number; billable: number; scheduled: AdjustmentEntry[] }> {
-  const lines = await readLakeLines(
-    deps.s3,
-    deps.bucket,
-    deps.latePrefix ?? 'metering/late/',
-    options.allObjects ? undefined : addHours(options.now, -25),
-  );
-  const events = lines.map(parseLateLine);
+  const events = await readLateEvents(deps.s3, deps.bucket, {
+    prefix: deps.latePrefix,
+    since: options.allObjects ? undefined : addHours(options.now, -25),
+  });
   const { scheduled } = await scheduleLateAdjustments(deps, events, {
     now: options.now,
     billedTenantIds: new Set(options.billedTenantIds),
   });
   return {
     lateEvents: events.length,
-    billable: events.filter((e) => isBillableLate(e.eventTime, options.now)).length,
+    billable: events.filter((e) => isWithinAcceptanceWindow(e.eventTime, options.now)).length,
     scheduled,
   };
+}
+
+function parse<T>(schema: z.ZodType<T>, item: Record<string, unknown>, what: string): T {
+  const parsed = schema.safeParse(item);
+  if (!parsed.success) {
+    throw new BillingDataError(
+      `${what} ${String(item.pk)}/${String(item.sk)} is malformed: ${parsed.error.message}`,
+    );
+  }
+  return parsed.data;
 }

@@ -1,8 +1,8 @@
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 
-export const BILLING_EVENT_SOURCE = 'tenantry.billing';
+const BILLING_EVENT_SOURCE = 'tenantry.billing';
 
-export const billingAlertTypes = [
+const billingAlertTypes = [
   /** Unaccepted records whose hour is within `24 − expiryAlertHours` hours of Marketplace's limit. */
   'BillingRecordsNearExpiry',
   /** Records that can no longer be sent (acceptance window passed): revenue lost unless adjusted. */
@@ -18,9 +18,9 @@ export const billingAlertTypes = [
   /** Reconciliation found discrepancies. */
   'BillingReconciliationDiscrepancies',
 ] as const;
-export type BillingAlertType = (typeof billingAlertTypes)[number];
+type BillingAlertType = (typeof billingAlertTypes)[number];
 
-export interface BillingAlert {
+interface BillingAlert {
   readonly type: BillingAlertType;
   readonly detail: Record<string, unknown>;
 }

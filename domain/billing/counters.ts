@@ -1,18 +1,21 @@
 /**
- * Reading the counters the Flink job writes (table `counters`): pk `<tenantId>#<metric>`,
- * sk `<HOUR|DAY|CUMULATIVE>#<windowStartIso>`, `quantity` an exact decimal string. Items are final
- * window totals written idempotently; billing only reads them.
+ * Step 1 of the billing run — read the counters the Flink job writes (table `counters`): pk
+ * `<tenantId>#<metric>`, sk `<HOUR|DAY|CUMULATIVE>#<windowStartIso>`, `quantity` an exact decimal
+ * string. Items are final window totals written idempotently; billing only reads them. Also the
+ * totals reconciliation (HOUR ranges) and the margin report (DAY totals) read.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, paginateQuery, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import pLimit from 'p-limit';
 import { z } from 'zod';
+import { batchGetDocuments } from '../aws/batch';
 import { baseClientConfig, type ClientSettings } from '../aws/clients';
+import type { MetricConfig } from '../config';
 import { counterKey, counterSortKeyPrefix, type WindowGranularity } from '../keys';
 import { toMicro } from './decimal';
-import { batchGetAll, type Item, keyString, queryAll } from './dynamo';
 import { BillingDataError } from './errors';
 
-export const counterItemSchema = z.object({
+const counterItemSchema = z.object({
   pk: z.string(),
   sk: z.string(),
   tenantId: z.string(),
@@ -39,7 +42,7 @@ export function countersDocumentClient(settings: ClientSettings = {}): DynamoDBD
   });
 }
 
-export interface Counter {
+interface Counter {
   readonly tenantId: string;
   readonly metric: string;
   readonly granularity: WindowGranularity;
@@ -49,7 +52,7 @@ export interface Counter {
   readonly eventCount: number | undefined;
 }
 
-export function parseCounter(item: Item): Counter {
+export function parseCounter(item: Record<string, unknown>): Counter {
   const parsed = counterItemSchema.safeParse(item);
   if (!parsed.success) {
     throw new BillingDataError(
@@ -68,32 +71,41 @@ export function parseCounter(item: Item): Counter {
   };
 }
 
-/** Counters windows are keyed by their start in canonical ISO (`toISOString`). */
-export function windowStartKey(at: Date): string {
-  return at.toISOString();
-}
-
 export class CountersReader {
   public constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
   ) {}
 
-  /** HOUR totals for each (tenant, metric) at `hour`; a missing row means no usage. Key: `tenant#metric`. */
-  public async hourTotals(
+  /**
+   * Exact usage (micro-units) of each (tenant, metric) in `hour`, in the order of `pairs`; no row means
+   * no usage (0). For the partial hour of a final bill (`partial`): the HOUR row if Flink already wrote
+   * it, else the day's CUMULATIVE running total minus the day's HOUR rows before `hour`.
+   */
+  public async usageAt(
     pairs: readonly { tenantId: string; metric: string }[],
     hour: Date,
-  ): Promise<Map<string, Counter>> {
-    const keys = pairs.map((p) => counterKey(p.tenantId, p.metric, 'HOUR', windowStartKey(hour)));
-    const items = await batchGetAll(this.client, this.tableName, keys);
-    const out = new Map<string, Counter>();
-    for (const [i, key] of keys.entries()) {
-      const item = items.get(keyString(key));
-      const pair = pairs[i];
-      if (item !== undefined && pair !== undefined)
-        out.set(`${pair.tenantId}#${pair.metric}`, parseCounter(item));
-    }
-    return out;
+    partial = false,
+  ): Promise<bigint[]> {
+    const keys = pairs.map((p) => counterKey(p.tenantId, p.metric, 'HOUR', hour.toISOString()));
+    const items = await batchGetDocuments(this.client, this.tableName, keys, { concurrency: 4 });
+    // Every row read is an HOUR row of `hour`: its partition (`<tenant>#<metric>`) tells them apart.
+    const byPartition = new Map(items.map((item) => [String(item.pk), parseCounter(item).quantityMicro]));
+    const limit = pLimit(4);
+    const dayStart = new Date(Date.UTC(hour.getUTCFullYear(), hour.getUTCMonth(), hour.getUTCDate()));
+    return Promise.all(
+      pairs.map((p, i) =>
+        limit(async () => {
+          const row = byPartition.get((keys[i] as { pk: string }).pk);
+          if (row !== undefined || !partial) return row ?? 0n;
+          const cumulative = await this.latestCumulative(p.tenantId, p.metric);
+          if (cumulative === undefined || cumulative.windowStart.getTime() !== dayStart.getTime()) return 0n;
+          const hours = await this.range(p.tenantId, p.metric, 'HOUR', dayStart, hour);
+          const rest = cumulative.quantityMicro - hours.reduce((sum, c) => sum + c.quantityMicro, 0n);
+          return rest > 0n ? rest : 0n;
+        }),
+      ),
+    );
   }
 
   /** All counters of one granularity for (tenant, metric) with window start in [from, to). */
@@ -104,23 +116,45 @@ export class CountersReader {
     from: Date,
     to: Date,
   ): Promise<Counter[]> {
-    const first = counterKey(tenantId, metric, granularity, windowStartKey(from));
-    const last = counterKey(tenantId, metric, granularity, windowStartKey(new Date(to.getTime() - 1)));
-    const items = await queryAll(this.client, {
-      TableName: this.tableName,
-      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-      ExpressionAttributeValues: {
-        ':pk': first.pk,
-        ':from': first.sk,
-        ':to': last.sk,
+    const first = counterKey(tenantId, metric, granularity, from.toISOString());
+    const last = counterKey(tenantId, metric, granularity, new Date(to.getTime() - 1).toISOString());
+    const counters: Counter[] = [];
+    const pages = paginateQuery(
+      { client: this.client },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':pk': first.pk, ':from': first.sk, ':to': last.sk },
+        ConsistentRead: true,
       },
-      ConsistentRead: true,
-    });
-    return items.map(parseCounter);
+    );
+    for await (const page of pages) counters.push(...(page.Items ?? []).map(parseCounter));
+    return counters;
+  }
+
+  /** Usage totals of a period from the DAY counters (whole UTC days in [from, to)): tenant → metric → micro. */
+  public async dailyTotals(
+    tenantIds: readonly string[],
+    metrics: readonly MetricConfig[],
+    period: { from: Date; to: Date },
+  ): Promise<Map<string, Map<string, bigint>>> {
+    const out = new Map<string, Map<string, bigint>>();
+    for (const tenantId of tenantIds) {
+      const perMetric = new Map<string, bigint>();
+      for (const m of metrics) {
+        const rows = await this.range(tenantId, m.name, 'DAY', period.from, period.to);
+        perMetric.set(
+          m.name,
+          rows.reduce((sum, r) => sum + r.quantityMicro, 0n),
+        );
+      }
+      out.set(tenantId, perMetric);
+    }
+    return out;
   }
 
   /** The latest CUMULATIVE (running daily total) row of (tenant, metric), if any. */
-  public async latestCumulative(tenantId: string, metric: string): Promise<Counter | undefined> {
+  private async latestCumulative(tenantId: string, metric: string): Promise<Counter | undefined> {
     const { pk } = counterKey(tenantId, metric, 'CUMULATIVE', '');
     const page = await this.client.send(
       new QueryCommand({

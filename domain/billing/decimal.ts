@@ -6,7 +6,7 @@
 import { USAGE_EVENT_LIMITS } from '../usage/event';
 import { BillingDataError } from './errors';
 
-export const MICRO_SCALE = USAGE_EVENT_LIMITS.quantityScale;
+const MICRO_SCALE = USAGE_EVENT_LIMITS.quantityScale;
 const MICRO = 10n ** BigInt(MICRO_SCALE);
 const DECIMAL_PATTERN = /^(\d+)(?:\.(\d+))?$/;
 

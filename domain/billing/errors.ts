@@ -10,13 +10,6 @@ export class LedgerConflictError extends TenantryError {
   }
 }
 
-/** A tenant has no Marketplace identity (customer account, license, product) and cannot be billed. */
-export class NotBillableTenantError extends TenantryError {
-  public constructor(tenantId: string, reason: string) {
-    super(`tenant ${tenantId} cannot be billed: ${reason}`, { tenantId });
-  }
-}
-
 /**
  * Two records (or two billed tenants) share one Marketplace identity — customer account + license +
  * dimension + hour. Marketplace holds one record per identity, so one of them could never be billed:

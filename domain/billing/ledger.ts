@@ -1,35 +1,36 @@
 /**
  * The billing ledger (table `billingLedger`): one entry per (tenant, dimension, hour), key
  * `ledgerKey(tenantId, dimension, hourIso)`, holding the exact usage, the carried remainder in and
- * out (rounding.ts), the integer units sent, the status (ledger-state.ts) and the metering record id.
+ * out (rounding.ts), the integer units sent, the status and the metering record id. This file owns the
+ * ledger's reads and step 3 of the billing run, the PENDING write:
  *
- * Writes:
- * - PENDING is written with a conditional PutItem (`attribute_not_exists`) BEFORE anything is sent:
- *   the quantity of an hour is fixed once, by whoever writes first; a writer that loses the race
- *   adopts the stored entry (and its quantity) instead of its own computation.
- * - Outcomes are written after the provider answered, as whole-entry puts (BatchWriteItem): they
- *   carry the very entry that was sent, so a repeated or concurrent write can only write the same
- *   outcome (Marketplace answers an identical record identically). Undecided (retryable) outcomes are
- *   not written at all: the entry stays PENDING and is resent unchanged by the next run.
+ *   (none) ──prepare──► PENDING ──accepted──► ACCEPTED                     (terminal)
+ *                          │ ──duplicate──► DUPLICATE  (provider holds another quantity; alert)
+ *                          │ ──rejected───► REJECTED   (not subscribed, bad license...; alert)
+ *                          │ ──retryable──► PENDING    (same quantity, resent next run)
+ *                          └──expired───► EXPIRED      (past Marketplace's acceptance window; alert)
+ *
+ * PENDING is written with a conditional PutItem (`attribute_not_exists`) BEFORE anything is sent: the
+ * quantity of an hour is fixed once, by whoever writes first; a writer that loses the race adopts the
+ * stored entry (and its quantity) instead of its own computation. A crash after sending leaves
+ * PENDING; the rerun resends the identical record, which Marketplace deduplicates, so no hour is ever
+ * sent with two different quantities. The transitions after sending are outcomes.ts.
  */
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  TransactWriteCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import pLimit from 'p-limit';
 import { z } from 'zod';
-import { batchPutDocuments } from '../aws/batch';
+import { batchGetDocuments } from '../aws/batch';
 import { ledgerKey } from '../keys';
-import { batchGetAll, type Item, type ItemKey, keyString, queryAll } from './dynamo';
 import { BillingDataError, LedgerConflictError } from './errors';
-import { type LedgerEvent, type LedgerStatus, ledgerStatuses, nextLedgerStatus } from './ledger-state';
+import { addHours, hourIso, hourStart, hoursBetween } from './windows';
+
+const ledgerStatuses = ['PENDING', 'ACCEPTED', 'DUPLICATE', 'REJECTED', 'EXPIRED'] as const;
+export type LedgerStatus = (typeof ledgerStatuses)[number];
 
 const micro = z.string().regex(/^-?\d+$/);
 
-export const ledgerEntrySchema = z.object({
+const ledgerEntrySchema = z.object({
   pk: z.string(),
   sk: z.string(),
   tenantId: z.string(),
@@ -54,7 +55,7 @@ export const ledgerEntrySchema = z.object({
   /**
    * Late usage of earlier hours billed in this hour (exact micro-units, added to `usageMicro` for the
    * rounding rule; `usageMicro` stays this hour's own counter total), and the ADJUSTMENT entries
-   * it comes from (see adjustments.ts).
+   * it comes from (adjustments.ts).
    */
   adjustmentMicro: micro.optional(),
   adjustmentIds: z.array(z.string()).optional(),
@@ -63,93 +64,52 @@ export const ledgerEntrySchema = z.object({
 });
 export type LedgerEntry = z.infer<typeof ledgerEntrySchema>;
 
-/**
- * An ADJUSTMENT entry: billable late usage of `originalHour` (events Flink found late, so its HOUR
- * counter and that hour's record never included them), billed in `targetHour` — the hour that was
- * still open when it was scheduled. Marketplace cannot correct an hour in place (same customer +
- * dimension + hour with another quantity is DuplicateRecord), so the late quantity rides on the open
- * hour's record, through the same rounding rule and carried remainder. Immutable once written; its
- * id is derived from (tenant, dimension, original hour, event ids), so scheduling is idempotent.
- */
-export const adjustmentEntrySchema = z.object({
-  pk: z.string(),
-  sk: z.string(),
-  kind: z.literal('ADJUSTMENT'),
-  adjustmentId: z.string(),
-  tenantId: z.string(),
-  dimension: z.string(),
-  metric: z.string(),
-  originalHour: z.string(),
-  targetHour: z.string(),
-  eventIds: z.array(z.string()).min(1),
-  usageMicro: micro,
-  createdAt: z.string(),
-});
-export type AdjustmentEntry = z.infer<typeof adjustmentEntrySchema>;
+/** What the planning step computes; the ledger adds status, attempts and timestamps when it writes. */
+export type NewLedgerEntry = Omit<LedgerEntry, 'status' | 'attempts' | 'createdAt' | 'updatedAt'>;
 
-/** The adjustments an hour's entry must add (one slot item per tenant, dimension and target hour). */
-const adjustmentSlotSchema = z.object({
-  pk: z.string(),
-  sk: z.string(),
-  adjustments: z.array(z.object({ adjustmentId: z.string(), usageMicro: micro })),
-});
-export interface AdjustmentSlot {
-  readonly adjustmentIds: string[];
-  readonly usageMicro: bigint;
+/** Where a (tenant, dimension) resumes: the next hour to prepare and the remainder carried into it. */
+export interface Cursor {
+  readonly next: Date;
+  readonly carry: bigint;
+  /** The pair's billing ended with a final bill: nothing is prepared after it. */
+  readonly closed: boolean;
 }
 
-/**
- * Ledger sort keys besides the hour entries' (ISO hours, which sort before them): an ADJUSTMENT
- * entry `ADJUSTMENT#<originalHour>#<id>`, and the slot of a target hour `ADJUSTMENTS#<targetHour>`.
- * Both go through `ledgerKey`, under the tenant's and dimension's partition.
- */
-const ADJUSTMENT_PREFIX = 'ADJUSTMENT#';
-const ADJUSTMENT_SLOT_PREFIX = 'ADJUSTMENTS#';
-
-export function adjustmentKey(
-  tenantId: string,
-  dimension: string,
-  originalHour: string,
-  adjustmentId: string,
-): { pk: string; sk: string } {
-  return ledgerKey(tenantId, dimension, `${ADJUSTMENT_PREFIX}${originalHour}#${adjustmentId}`);
+export function pairKey(tenantId: string, dimension: string): string {
+  return `${tenantId}#${dimension}`;
 }
 
-export function adjustmentSlotKey(
-  tenantId: string,
-  dimension: string,
-  targetHour: string,
-): { pk: string; sk: string } {
-  return ledgerKey(tenantId, dimension, `${ADJUSTMENT_SLOT_PREFIX}${targetHour}`);
+export function entryKey(tenantId: string, dimension: string, hour: string): string {
+  return `${tenantId}#${dimension}#${hour}`;
 }
 
-export type ScheduleResult = 'scheduled' | 'exists' | 'hour-prepared';
+/** The cursor after an entry: the hour after it, its carried remainder, closed by a final bill. */
+export function cursorAfter(entry: LedgerEntry): Cursor {
+  return { next: addHours(new Date(entry.hour), 1), carry: BigInt(entry.carryOutMicro), closed: entry.final };
+}
 
-export type NewLedgerEntry = Omit<
-  LedgerEntry,
-  'pk' | 'sk' | 'status' | 'attempts' | 'createdAt' | 'updatedAt'
->;
+/** The ledger table, as the steps that write outcomes and adjustments into it see it. */
+export interface LedgerTable {
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+}
 
-export class LedgerRepository {
+export class LedgerRepository implements LedgerTable {
   public constructor(
-    private readonly client: DynamoDBDocumentClient,
+    public readonly client: DynamoDBDocumentClient,
     public readonly tableName: string,
     private readonly clock: () => Date = () => new Date(),
   ) {}
 
-  /** Entries for each pair at each hour; map key `tenant#dimension#hourIso`. */
-  public async getEntries(
+  /** Entries for each pair at each hour; map key `entryKey`. */
+  public async entriesAt(
     pairs: readonly { tenantId: string; dimension: string }[],
     hours: readonly string[],
   ): Promise<Map<string, LedgerEntry>> {
     const keys = pairs.flatMap((p) => hours.map((h) => ledgerKey(p.tenantId, p.dimension, h)));
-    const items = await batchGetAll(this.client, this.tableName, keys);
-    const out = new Map<string, LedgerEntry>();
-    for (const item of items.values()) {
-      const entry = parseWith(ledgerEntrySchema, item, 'ledger entry');
-      out.set(entryKey(entry.tenantId, entry.dimension, entry.hour), entry);
-    }
-    return out;
+    const items = await batchGetDocuments(this.client, this.tableName, keys, { concurrency: 4 });
+    const entries = items.map(parseLedgerEntry);
+    return new Map(entries.map((e) => [entryKey(e.tenantId, e.dimension, e.hour), e]));
   }
 
   /** Every entry of (tenant, dimension) with hour in [from, to). */
@@ -160,17 +120,55 @@ export class LedgerRepository {
     to: Date,
   ): Promise<LedgerEntry[]> {
     const { pk } = ledgerKey(tenantId, dimension, from.toISOString());
-    const items = await queryAll(this.client, {
-      TableName: this.tableName,
-      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-      ExpressionAttributeValues: {
-        ':pk': pk,
-        ':from': from.toISOString(),
-        ':to': new Date(to.getTime() - 1).toISOString(),
+    const entries: LedgerEntry[] = [];
+    const pages = paginateQuery(
+      { client: this.client },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: {
+          ':pk': pk,
+          ':from': from.toISOString(),
+          ':to': new Date(to.getTime() - 1).toISOString(),
+        },
+        ConsistentRead: true,
       },
-      ConsistentRead: true,
-    });
-    return items.map((item) => parseWith(ledgerEntrySchema, item, 'ledger entry'));
+    );
+    for await (const page of pages) entries.push(...(page.Items ?? []).map(parseLedgerEntry));
+    return entries;
+  }
+
+  /**
+   * Where each pair resumes, from one read (BatchGetItem) of its entries in the lookback window
+   * [target − lookbackHours, target]: after its latest entry there, with that entry's carry (a pair
+   * without one starts at the target hour with no carry); closed when that entry, or one after the
+   * target up to `now`, is a final bill. Also every PENDING entry of the window: sent again unchanged.
+   */
+  public async cursors(
+    pairs: readonly { tenantId: string; dimension: string }[],
+    window: { target: Date; lookbackHours: number; now: Date },
+  ): Promise<{ cursors: Map<string, Cursor>; pending: LedgerEntry[] }> {
+    const { target } = window;
+    const windowHours = hoursBetween(addHours(target, -window.lookbackHours), target).map(hourIso);
+    const laterHours = hoursBetween(addHours(target, 1), hourStart(window.now))
+      .map(hourIso)
+      .filter((h) => h > hourIso(target));
+    const known = await this.entriesAt(pairs, [...windowHours, ...laterHours]);
+    const cursors = new Map<string, Cursor>();
+    const pending: LedgerEntry[] = [];
+    for (const { tenantId, dimension } of pairs) {
+      let latest: LedgerEntry | undefined;
+      for (const hour of windowHours) {
+        const entry = known.get(entryKey(tenantId, dimension, hour));
+        if (entry === undefined) continue;
+        latest = entry;
+        if (entry.status === 'PENDING') pending.push(entry);
+      }
+      const closedLater = laterHours.some((h) => known.get(entryKey(tenantId, dimension, h))?.final === true);
+      const cursor = latest === undefined ? { next: target, carry: 0n, closed: false } : cursorAfter(latest);
+      cursors.set(pairKey(tenantId, dimension), { ...cursor, closed: cursor.closed || closedLater });
+    }
+    return { cursors, pending };
   }
 
   /**
@@ -179,7 +177,7 @@ export class LedgerRepository {
    * is the one that counts (it may already have been sent).
    */
   public async preparePending(
-    entries: readonly LedgerEntry[],
+    entries: readonly NewLedgerEntry[],
     concurrency = 8,
   ): Promise<{ written: LedgerEntry[]; existing: LedgerEntry[] }> {
     const now = this.clock().toISOString();
@@ -215,157 +213,21 @@ export class LedgerRepository {
                 entry.hour,
                 'vanished during a conditional write',
               );
-            existing.push(parseWith(ledgerEntrySchema, Item, 'ledger entry'));
+            existing.push(parseLedgerEntry(Item));
           }
         }),
       ),
     );
     return { written, existing };
   }
-
-  /** Every ADJUSTMENT entry of (tenant, dimension), all original hours. */
-  public async adjustmentsOf(tenantId: string, dimension: string): Promise<AdjustmentEntry[]> {
-    const { pk } = ledgerKey(tenantId, dimension, '');
-    const items = await queryAll(this.client, {
-      TableName: this.tableName,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': pk, ':prefix': ADJUSTMENT_PREFIX },
-      ConsistentRead: true,
-    });
-    return items.map((item) => parseWith(adjustmentEntrySchema, item, 'adjustment entry'));
-  }
-
-  /**
-   * Schedules an adjustment in its target hour, atomically (TransactWriteItems): the ADJUSTMENT entry
-   * is written only if absent (`exists`: an earlier run scheduled it — nothing to do), it is appended
-   * to the target hour's slot, and only while the target hour has no ledger entry yet
-   * (`hour-prepared`: that hour is billed already; the caller picks a later hour).
-   */
-  public async scheduleAdjustment(
-    adjustment: Omit<AdjustmentEntry, 'pk' | 'sk' | 'kind' | 'createdAt'>,
-  ): Promise<ScheduleResult> {
-    const { tenantId, dimension, targetHour } = adjustment;
-    const entry: AdjustmentEntry = {
-      ...adjustmentKey(tenantId, dimension, adjustment.originalHour, adjustment.adjustmentId),
-      kind: 'ADJUSTMENT',
-      ...adjustment,
-      createdAt: this.clock().toISOString(),
-    };
-    try {
-      await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: entry,
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: adjustmentSlotKey(tenantId, dimension, targetHour),
-                UpdateExpression: 'SET adjustments = list_append(if_not_exists(adjustments, :empty), :one)',
-                ExpressionAttributeValues: {
-                  ':empty': [],
-                  ':one': [{ adjustmentId: entry.adjustmentId, usageMicro: entry.usageMicro }],
-                },
-              },
-            },
-            {
-              ConditionCheck: {
-                TableName: this.tableName,
-                Key: ledgerKey(tenantId, dimension, targetHour),
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-          ],
-        }),
-      );
-      return 'scheduled';
-    } catch (error) {
-      if (!(error instanceof TransactionCanceledException)) throw error;
-      const reasons = error.CancellationReasons ?? [];
-      if (reasons[0]?.Code === 'ConditionalCheckFailed') return 'exists';
-      if (reasons[2]?.Code === 'ConditionalCheckFailed') return 'hour-prepared';
-      throw error;
-    }
-  }
-
-  /** The adjustment slots of each pair at `targetHour` (pairs without one are absent); key `tenant#dimension`. */
-  public async adjustmentSlots(
-    pairs: readonly { tenantId: string; dimension: string }[],
-    targetHour: string,
-  ): Promise<Map<string, AdjustmentSlot>> {
-    const keys = pairs.map((p) => adjustmentSlotKey(p.tenantId, p.dimension, targetHour));
-    const items = await batchGetAll(this.client, this.tableName, keys);
-    const out = new Map<string, AdjustmentSlot>();
-    for (const [i, key] of keys.entries()) {
-      const item = items.get(keyString(key));
-      const pair = pairs[i];
-      if (item === undefined || pair === undefined) continue;
-      const slot = parseWith(adjustmentSlotSchema, item, 'adjustment slot');
-      out.set(pairKey(pair.tenantId, pair.dimension), {
-        adjustmentIds: slot.adjustments.map((a) => a.adjustmentId),
-        usageMicro: slot.adjustments.reduce((sum, a) => sum + BigInt(a.usageMicro), 0n),
-      });
-    }
-    return out;
-  }
-
-  /**
-   * Writes decided outcomes (accepted, duplicate, rejected, expired) as whole entries, 25 per
-   * BatchWriteItem. Retryable outcomes are skipped: the entry stays PENDING, unchanged.
-   * Returns how many entries each status received.
-   */
-  public async recordOutcomes(
-    outcomes: readonly OutcomeUpdate[],
-  ): Promise<Partial<Record<LedgerStatus, number>>> {
-    const now = this.clock().toISOString();
-    const counts: Partial<Record<LedgerStatus, number>> = {};
-    const items: LedgerEntry[] = [];
-    for (const o of outcomes) {
-      const to = nextLedgerStatus(o.entry.status, o.event);
-      if (to === undefined) {
-        throw new LedgerConflictError(
-          o.entry.tenantId,
-          o.entry.dimension,
-          o.entry.hour,
-          `cannot apply ${o.event} to ${o.entry.status}`,
-        );
-      }
-      if (to === 'PENDING') continue;
-      counts[to] = (counts[to] ?? 0) + 1;
-      const item: LedgerEntry = { ...o.entry, status: to, attempts: o.entry.attempts + 1, updatedAt: now };
-      if (o.meteringRecordId !== undefined) item.meteringRecordId = o.meteringRecordId;
-      if (o.reason !== undefined) item.reason = o.reason;
-      items.push(item);
-    }
-    await batchPutDocuments(this.client, this.tableName, items);
-    return counts;
-  }
 }
 
-export interface OutcomeUpdate {
-  readonly entry: LedgerEntry;
-  readonly event: LedgerEvent;
-  readonly meteringRecordId?: string;
-  readonly reason?: string;
-}
-
-export function pairKey(tenantId: string, dimension: string): string {
-  return `${tenantId}#${dimension}`;
-}
-
-export function entryKey(tenantId: string, dimension: string, hour: string): string {
-  return `${tenantId}#${dimension}#${hour}`;
-}
-
-function parseWith<T>(schema: z.ZodType<T>, item: Item, what: string): T {
-  const parsed = schema.safeParse(item);
+function parseLedgerEntry(item: Record<string, unknown>): LedgerEntry {
+  const parsed = ledgerEntrySchema.safeParse(item);
   if (!parsed.success) {
-    throw new BillingDataError(`${what} ${keyString(item as ItemKey)} is malformed: ${parsed.error.message}`);
+    throw new BillingDataError(
+      `ledger entry ${String(item.pk)}/${String(item.sk)} is malformed: ${parsed.error.message}`,
+    );
   }
   return parsed.data;
 }

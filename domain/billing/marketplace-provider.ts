@@ -6,8 +6,9 @@
  * - per-record results: `Success` → accepted; `DuplicateRecord` → duplicate; `CustomerNotSubscribed`
  *   → rejected; records missing from the answer → retryable;
  * - `UnprocessedRecords` and `ThrottlingException` (after the SDK's own adaptive retries) are retried
- *   here with exponential backoff and jitter, up to `maxRounds`, then reported retryable (they stay
- *   PENDING in the ledger and go out unchanged next run);
+ *   here with the project's backoff policy (domain/aws/backoff.ts: exponential, capped, full jitter),
+ *   up to `maxRounds`, then reported retryable (they stay PENDING in the ledger and go out unchanged
+ *   next run);
  * - `InternalServiceErrorException` → retryable;
  * - errors one record can cause for the whole batch (`TimestampOutOfBoundsException` — one bad
  *   timestamp rejects the batch —, `InvalidCustomerIdentifierException`, `InvalidLicenseException`,
@@ -20,11 +21,9 @@
 import {
   BatchMeterUsageCommand,
   type BatchMeterUsageCommandOutput,
-  DisabledApiException,
   InternalServiceErrorException,
   InvalidCustomerIdentifierException,
   InvalidLicenseException,
-  InvalidProductCodeException,
   InvalidTagException,
   InvalidUsageAllocationsException,
   InvalidUsageDimensionException,
@@ -33,15 +32,10 @@ import {
   TimestampOutOfBoundsException,
   type UsageRecord,
 } from '@aws-sdk/client-marketplace-metering';
+import { type BackoffPolicy, backoffDelayMs, type Sleep, sleep } from '../aws/backoff';
 import { baseClientConfig, type ClientSettings } from '../aws/clients';
 import { DuplicateMeteringIdentityError } from './errors';
-import {
-  type BillingProvider,
-  batchByProduct,
-  type MeteringRecord,
-  type RecordOutcome,
-  recordIdentity,
-} from './model';
+import type { BillingProvider, MeteringRecord, RecordOutcome } from './send';
 
 /** Errors a single record can cause: bisect the batch to find it. */
 const RECORD_LEVEL_ERRORS = [
@@ -55,17 +49,41 @@ const RECORD_LEVEL_ERRORS = [
 /** Transient errors: retry with backoff, then leave for the next run. */
 const TRANSIENT_ERRORS = [ThrottlingException, InternalServiceErrorException] as const;
 /** Errors of the call itself: nothing to isolate; keep PENDING and alert. */
-const CALL_LEVEL_ERRORS = [DisabledApiException, InvalidProductCodeException] as const;
+// Errors of the call itself (DisabledApiException, InvalidProductCodeException) and unknown ones:
+// nothing to isolate; every record stays PENDING and the expiry alert fires if it lasts.
 
-export { CALL_LEVEL_ERRORS, RECORD_LEVEL_ERRORS, TRANSIENT_ERRORS };
+const MAX_RECORDS_PER_CALL = 25;
 
-export interface MarketplaceProviderOptions {
+/** Groups records by product (one product per call) and cuts each group into batches of ≤ 25. */
+export function batchByProduct(
+  records: readonly MeteringRecord[],
+  maxPerCall = MAX_RECORDS_PER_CALL,
+): { productCode: string; records: MeteringRecord[] }[] {
+  if (!Number.isInteger(maxPerCall) || maxPerCall < 1 || maxPerCall > MAX_RECORDS_PER_CALL) {
+    throw new RangeError(`maxPerCall must be an integer in [1, ${MAX_RECORDS_PER_CALL}] (got ${maxPerCall})`);
+  }
+  const byProduct = new Map<string, MeteringRecord[]>();
+  for (const record of records) {
+    const list = byProduct.get(record.customer.productCode) ?? [];
+    list.push(record);
+    byProduct.set(record.customer.productCode, list);
+  }
+  const batches: { productCode: string; records: MeteringRecord[] }[] = [];
+  for (const [productCode, list] of [...byProduct.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    for (let i = 0; i < list.length; i += maxPerCall) {
+      batches.push({ productCode, records: list.slice(i, i + maxPerCall) });
+    }
+  }
+  return batches;
+}
+
+interface MarketplaceProviderOptions {
   readonly client?: MarketplaceMeteringClient;
   readonly clientSettings?: ClientSettings;
   /** Rounds of our own retry for UnprocessedRecords / throttling after SDK retries. Default 6. */
   readonly maxRounds?: number;
-  /** First backoff delay in ms (doubles each round, full jitter). Default 200. */
-  readonly baseDelayMs?: number;
+  /** Delay between rounds (domain/aws/backoff.ts). Default: 200 ms doubling, capped at 5 s. */
+  readonly backoff?: BackoffPolicy;
   /**
    * Send `ProductCode` at request level. Off by default: with `LicenseArn` the license identifies the
    * product, and AWS warns that ProductCode + LicenseArn for one customer in one hour bills twice.
@@ -73,32 +91,30 @@ export interface MarketplaceProviderOptions {
   readonly sendProductCode?: boolean;
   /** Tag each record's usage allocation with the tenant id (allocations always sum to the quantity). */
   readonly tagAllocations?: boolean;
-  readonly sleep?: (ms: number) => Promise<void>;
+  readonly sleep?: Sleep;
   /** Called once per BatchMeterUsage call (for metrics and tests). */
   readonly onCall?: (productCode: string, size: number) => void;
 }
 
-export function marketplaceClient(settings: ClientSettings = {}): MarketplaceMeteringClient {
-  return new MarketplaceMeteringClient(baseClientConfig(settings));
-}
+const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 200, capMs: 5_000 };
 
 export class MarketplaceBillingProvider implements BillingProvider {
   public readonly name = 'aws-marketplace';
   private readonly client: MarketplaceMeteringClient;
   private readonly maxRounds: number;
-  private readonly baseDelayMs: number;
+  private readonly backoffPolicy: BackoffPolicy;
   private readonly sendProductCode: boolean;
   private readonly tagAllocations: boolean;
-  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly sleep: Sleep;
   private readonly onCall: ((productCode: string, size: number) => void) | undefined;
 
   public constructor(options: MarketplaceProviderOptions = {}) {
-    this.client = options.client ?? marketplaceClient(options.clientSettings);
+    this.client = options.client ?? new MarketplaceMeteringClient(baseClientConfig(options.clientSettings));
     this.maxRounds = options.maxRounds ?? 6;
-    this.baseDelayMs = options.baseDelayMs ?? 200;
+    this.backoffPolicy = options.backoff ?? DEFAULT_BACKOFF;
     this.sendProductCode = options.sendProductCode ?? false;
     this.tagAllocations = options.tagAllocations ?? true;
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.sleep = options.sleep ?? sleep;
     this.onCall = options.onCall;
   }
 
@@ -222,9 +238,18 @@ export class MarketplaceBillingProvider implements BillingProvider {
   }
 
   private backoff(round: number): Promise<void> {
-    const cap = this.baseDelayMs * 2 ** (round - 1);
-    return this.sleep(cap / 2 + Math.random() * (cap / 2));
+    return this.sleep(backoffDelayMs(this.backoffPolicy, round));
   }
+}
+
+/** Identity of a record at Marketplace: customer + license + dimension + hour (one record each). */
+function recordIdentity(r: {
+  customerAwsAccountId: string;
+  licenseArn: string;
+  dimension: string;
+  hour: Date;
+}): string {
+  return `${r.customerAwsAccountId}|${r.licenseArn}|${r.dimension}|${r.hour.toISOString()}`;
 }
 
 function identityOf(record: MeteringRecord): string {

@@ -10,14 +10,14 @@
  * step (plus the counter's own watermark lag) after it happens.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { batchGetDocuments } from '../aws/batch';
 import { requireTier, type TenantryConfig } from '../config';
 import type { UsageLimitCheck, UsageLimitResult } from '../identity/usage-limit';
 import { counterKey } from '../keys';
 import { parseCounter } from './counters';
 import { toMicro } from './decimal';
-import { batchGetAll, keyString } from './dynamo';
 
-export interface PlanLimitOptions {
+interface PlanLimitOptions {
   readonly config: TenantryConfig;
   readonly client: DynamoDBDocumentClient;
   readonly countersTable: string;
@@ -34,12 +34,12 @@ export function planLimitCheck(options: PlanLimitOptions): UsageLimitCheck {
     const at = now();
     const day = new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate())).toISOString();
     const keys = limits.map(([metric]) => counterKey(tenantId, metric, 'CUMULATIVE', day));
-    const items = await batchGetAll(options.client, options.countersTable, keys);
-    for (const [i, [metric, limit]] of limits.entries()) {
-      const item = items.get(keyString(keys[i] as { pk: string; sk: string }));
-      if (item === undefined) continue;
-      const counter = parseCounter(item);
-      if (counter.quantityMicro >= toMicro(limit, `${tierName} daily limit of ${metric}`)) {
+    const items = await batchGetDocuments(options.client, options.countersTable, keys);
+    const today = new Map(items.map(parseCounter).map((c) => [c.metric, c.quantityMicro]));
+    for (const [metric, limit] of limits) {
+      const usage = today.get(metric);
+      if (usage === undefined) continue;
+      if (usage >= toMicro(limit, `${tierName} daily limit of ${metric}`)) {
         return { exceeded: true, metric };
       }
     }

@@ -1,11 +1,10 @@
 /**
- * Reconciliation: the S3 raw lake (Firehose, `raw/dt=YYYY-MM-DD/hour=HH/`, GZIP or plain JSON lines —
- * the system of record; layout from infra/metering-stack.ts) against the
- * counters (Flink) and the billing ledger, per tenant, metric and hour of a period.
+ * Reconciliation: the S3 raw lake (lake.ts — the system of record) against the counters (Flink) and
+ * the billing ledger, per tenant, metric and hour of a period.
  *
  *  1. raw lines are validated with the shared usage-event rules (rejected ones are left out, as
  *     Flink leaves them out), de-duplicated on (tenantId, eventId), and summed exactly per event hour;
- *  2. events in the Flink late sink (`metering/late/`) are taken out of the expected window totals (Flink does not
+ *  2. events in the Flink late sink are taken out of the expected window totals (Flink does not
  *     count them) and accounted for one by one: `adjusted` when an ADJUSTMENT billed them in a later
  *     hour (adjustments.ts; for `adjustTenantIds`, reconciliation schedules the missing ones itself), else a
  *     LATE_EVENT discrepancy: `billable` while Marketplace's acceptance window of the event is open,
@@ -20,25 +19,20 @@
  * once, under its own kind.
  */
 
-import type { S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
 import type { TenantryConfig } from '../config';
 import { classifyUsageLine } from '../usage/event';
-import {
-  isBillableLate,
-  type LateEvent,
-  parseLateLine,
-  readLakeLines,
-  scheduleLateAdjustments,
-} from './adjustments';
+import { type AdjustmentEntry, type AdjustmentStore, scheduleLateAdjustments } from './adjustments';
 import type { BillingAlerts } from './alerts';
 import type { CountersReader } from './counters';
 import { fromMicro, toMicro } from './decimal';
-import { type AdjustmentEntry, entryKey, type LedgerEntry, type LedgerRepository } from './ledger';
+import { type LateEvent, rawLakeHourPrefix, readLakeLines, readLateEvents } from './lake';
+import { entryKey, type LedgerEntry, type LedgerRepository, pairKey } from './ledger';
 import { roundHour } from './rounding';
-import { addHours, hourIso, hourStart, hoursBetween } from './windows';
+import { addHours, hourIso, hourStart, hoursBetween, isWithinAcceptanceWindow } from './windows';
 
-export const discrepancyKinds = [
+const discrepancyKinds = [
   'COUNTER_MISSING',
   'COUNTER_MISMATCH',
   'COUNTER_UNEXPECTED',
@@ -49,9 +43,9 @@ export const discrepancyKinds = [
   'LEDGER_CARRY_BROKEN',
   'LEDGER_NOT_ACCEPTED',
 ] as const;
-export type DiscrepancyKind = (typeof discrepancyKinds)[number];
+type DiscrepancyKind = (typeof discrepancyKinds)[number];
 
-export interface Discrepancy {
+interface Discrepancy {
   readonly kind: DiscrepancyKind;
   readonly tenantId: string;
   readonly metric: string;
@@ -61,7 +55,7 @@ export interface Discrepancy {
   readonly detail?: string;
 }
 
-export interface LateEventFinding {
+interface LateEventFinding {
   readonly eventId: string;
   readonly tenantId: string;
   readonly metric: string;
@@ -80,7 +74,7 @@ export interface LateEventFinding {
   };
 }
 
-export interface ReconciliationReport {
+interface ReconciliationReport {
   readonly period: { readonly from: string; readonly to: string };
   readonly generatedAt: string;
   readonly totals: {
@@ -103,20 +97,17 @@ export interface ReconciliationReport {
   readonly summary: string;
 }
 
-export interface ReconciliationDeps {
+interface ReconciliationDeps {
   readonly config: TenantryConfig;
   readonly s3: S3Client;
   readonly bucket: string;
   readonly counters: CountersReader;
   readonly ledger: LedgerRepository;
+  readonly adjustments: AdjustmentStore;
   readonly alerts?: BillingAlerts;
-  /** Prefix of one arrival hour in the raw lake. Default: the metering stack's Firehose layout. */
-  readonly rawHourPrefix?: (hour: Date) => string;
-  /** Late-events sink prefix (Flink, `<lakeUri>/late`). Default `metering/late/`. */
-  readonly latePrefix?: string;
 }
 
-export interface ReconciliationOptions {
+interface ReconciliationOptions {
   readonly from: Date;
   readonly to: Date;
   readonly now: Date;
@@ -138,8 +129,6 @@ export async function reconcile(
   options: ReconciliationOptions,
 ): Promise<ReconciliationReport> {
   const { config } = deps;
-  const rawHourPrefix = deps.rawHourPrefix ?? rawLakeHourPrefix;
-  const latePrefix = deps.latePrefix ?? 'metering/late/';
   const from = hourStart(options.from);
   const to = hourStart(options.to);
   const inPeriod = (t: number) => t >= from.getTime() && t < to.getTime();
@@ -156,7 +145,7 @@ export async function reconcile(
   let duplicates = 0;
   const lastArrival = addHours(to, options.arrivalLagHours ?? 2);
   for (const arrival of hoursBetween(from, addHours(lastArrival, -1))) {
-    const prefix = rawHourPrefix(arrival);
+    const prefix = rawLakeHourPrefix(arrival);
     const validationNow = addHours(arrival, 1);
     for (const line of await readLakeLines(deps.s3, deps.bucket, prefix)) {
       rawLines++;
@@ -185,8 +174,7 @@ export async function reconcile(
   //    for: billed through an adjustment (adjustments.ts; scheduled here when `adjust` is set), or
   //    reported — billable while Marketplace's acceptance window of the event is open, else unbillable.
   const late: LateEvent[] = [];
-  for (const line of await readLakeLines(deps.s3, deps.bucket, latePrefix)) {
-    const e = parseLateLine(line);
+  for (const e of await readLateEvents(deps.s3, deps.bucket)) {
     if (!inPeriod(e.eventTime.getTime())) continue;
     const key = `${e.tenantId}#${e.metric}#${hourIso(e.eventTime)}`;
     if (seen.has(`${e.tenantId}#${e.eventId}`))
@@ -195,7 +183,7 @@ export async function reconcile(
   }
   const adjustable = new Set(options.adjustTenantIds ?? []);
   const { byEvent } = await scheduleLateAdjustments(
-    { config, ledger: deps.ledger },
+    { config, adjustments: deps.adjustments },
     late.filter((e) => billed.has(e.tenantId)),
     {
       now: options.now,
@@ -206,8 +194,8 @@ export async function reconcile(
   );
   // Where each adjustment stands: billed when its target hour's entry includes it and was accepted.
   const targets = [...new Set(byEvent.values())];
-  const targetEntries = await deps.ledger.getEntries(
-    [...new Map(targets.map((a) => [`${a.tenantId}#${a.dimension}`, a])).values()],
+  const targetEntries = await deps.ledger.entriesAt(
+    [...new Map(targets.map((a) => [pairKey(a.tenantId, a.dimension), a])).values()],
     [...new Set(targets.map((a) => a.targetHour))],
   );
   const adjustmentState = (a: AdjustmentEntry): NonNullable<LateEventFinding['adjustment']>['state'] => {
@@ -224,7 +212,7 @@ export async function reconcile(
       metric: e.metric,
       hour: hourIso(e.eventTime),
       quantity: fromMicro(e.quantityMicro),
-      billable: isBillableLate(e.eventTime, options.now),
+      billable: isWithinAcceptanceWindow(e.eventTime, options.now),
       ...(adjustment === undefined
         ? {}
         : {
@@ -388,8 +376,34 @@ export async function reconcile(
   return withSummary;
 }
 
+/** Writes `reports/reconciliation/<from>_<to>.json` (the report) and `.txt` (its summary); the JSON key. */
+export async function writeReconciliationReport(
+  s3: S3Client,
+  bucket: string,
+  report: ReconciliationReport,
+): Promise<string> {
+  const base = `reports/reconciliation/${report.period.from}_${report.period.to}`;
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: `${base}.json`,
+      Body: JSON.stringify(report, null, 2),
+      ContentType: 'application/json',
+    }),
+  );
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: `${base}.txt`,
+      Body: report.summary,
+      ContentType: 'text/plain',
+    }),
+  );
+  return `${base}.json`;
+}
+
 /** A readable summary: counts, then one line per discrepancy (first 50). */
-export function summarize(report: ReconciliationReport): string {
+function summarize(report: ReconciliationReport): string {
   const t = report.totals;
   const lines = [
     `Reconciliation ${report.period.from} → ${report.period.to} (generated ${report.generatedAt})`,
@@ -404,12 +418,6 @@ export function summarize(report: ReconciliationReport): string {
   ];
   if (report.discrepancies.length > 50) lines.push(`  ... and ${report.discrepancies.length - 50} more`);
   return lines.join('\n');
-}
-
-/** Firehose's raw-lake prefix for one UTC hour: `raw/dt=YYYY-MM-DD/hour=HH/`. */
-export function rawLakeHourPrefix(hour: Date): string {
-  const iso = hour.toISOString();
-  return `raw/dt=${iso.slice(0, 10)}/hour=${iso.slice(11, 13)}/`;
 }
 
 function lateDetail(e: LateEventFinding): string {

@@ -20,13 +20,13 @@
  * `closingAdjustmentMicro`, so the books show exactly what the final rounding did.
  */
 
-export interface RoundingInput {
+interface RoundingInput {
   readonly usageMicro: bigint;
   readonly carryInMicro: bigint;
   readonly perUnitMicro: bigint;
 }
 
-export interface RoundingResult {
+interface RoundingResult {
   readonly units: bigint;
   readonly carryOutMicro: bigint;
   /** Only on closing: units billed beyond (+) or short of (−) the exact amount, in micro-units. */

@@ -5,9 +5,9 @@
  */
 import type { TenantryConfig } from '../config';
 
-export const HOUR_MS = 3_600_000;
-export const ACCEPTANCE_MS = 24 * HOUR_MS;
-export const MONTH_END_GRACE_MS = 6 * HOUR_MS;
+const HOUR_MS = 3_600_000;
+const ACCEPTANCE_MS = 24 * HOUR_MS;
+const MONTH_END_GRACE_MS = 6 * HOUR_MS;
 
 /** Start of the UTC hour containing `at`. */
 export function hourStart(at: Date): Date {
@@ -32,10 +32,6 @@ export function latestClosedHour(config: TenantryConfig, now: Date): Date {
   return addHours(hourStart(new Date(now.getTime() - settleMs)), -1);
 }
 
-export function isClosed(config: TenantryConfig, hour: Date, now: Date): boolean {
-  return hourStart(hour).getTime() <= latestClosedHour(config, now).getTime();
-}
-
 /** Last instant Marketplace accepts a record stamped `timestamp`. */
 export function acceptanceDeadline(timestamp: Date): Date {
   const byAge = timestamp.getTime() + ACCEPTANCE_MS;
@@ -43,8 +39,13 @@ export function acceptanceDeadline(timestamp: Date): Date {
   return new Date(Math.min(byAge, nextMonth + MONTH_END_GRACE_MS));
 }
 
+/** Marketplace still accepts, at `now`, a record stamped `timestamp` (late usage is billable). */
+export function isWithinAcceptanceWindow(timestamp: Date, now: Date): boolean {
+  return acceptanceDeadline(timestamp).getTime() > now.getTime();
+}
+
 /** Hours left before the record for `timestamp` can no longer be sent (negative when expired). */
-export function hoursUntilExpiry(timestamp: Date, now: Date): number {
+function hoursUntilExpiry(timestamp: Date, now: Date): number {
   return (acceptanceDeadline(timestamp).getTime() - now.getTime()) / HOUR_MS;
 }
 

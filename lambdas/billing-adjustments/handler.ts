@@ -1,6 +1,8 @@
 import { adjustLateEvents } from '../../domain/billing/adjustments';
-import { billableTenants, billingRuntime, reconciliationClients } from '../../domain/billing/runtime';
-import { envVar, readEnv } from '../../domain/env';
+import { adjustmentRuntime, lakeClient } from '../../domain/billing/runtime';
+import { billableTenants } from '../../domain/billing/tenants';
+import { contractHandler, readFunctionEnv } from '../../domain/function-contract';
+import { contract } from './contract';
 
 /**
  * Hourly (EventBridge schedule): late events the Flink job wrote in the last 25 hours that are still
@@ -8,14 +10,14 @@ import { envVar, readEnv } from '../../domain/env';
  * (domain/billing/adjustments.ts); the hourly billing job bills them with that hour. Idempotent:
  * events an adjustment already covers are skipped.
  */
-const runtime = billingRuntime('billing-adjustments');
-const env = readEnv({ LAKE_BUCKET: envVar.name() });
-const { s3 } = reconciliationClients();
+const env = readFunctionEnv(contract);
+const runtime = adjustmentRuntime(contract.name, env);
+const s3 = lakeClient();
 
-export const handler = async (_event: unknown) => {
+export const handler = contractHandler(contract, async () => {
   const tenants = await billableTenants(runtime.catalog);
   const result = await adjustLateEvents(
-    { config: runtime.config, ledger: runtime.deps.ledger, s3, bucket: env.LAKE_BUCKET },
+    { config: runtime.config, adjustments: runtime.adjustments, s3, bucket: env.LAKE_BUCKET_NAME },
     {
       now: new Date(),
       billedTenantIds: tenants.filter((t) => t.marketplace !== undefined).map((t) => t.tenantId),
@@ -28,4 +30,4 @@ export const handler = async (_event: unknown) => {
   };
   runtime.logger.info('late adjustments scheduled', summary);
   return summary;
-};
+});

@@ -1,19 +1,17 @@
-import { z } from 'zod';
-import { DEFAULT_LOOKBACK_HOURS, runBilling } from '../../domain/billing/billing-run';
-import { billableTenants, billingRuntime } from '../../domain/billing/runtime';
-import { readEnv } from '../../domain/env';
+import { runBilling } from '../../domain/billing/billing-run';
+import { billingRuntime } from '../../domain/billing/runtime';
+import { billableTenants } from '../../domain/billing/tenants';
+import { contractHandler, readFunctionEnv } from '../../domain/function-contract';
+import { contract } from './contract';
 
 /**
  * Hourly (EventBridge schedule): bills every closed, unbilled hour of every subscribed tenant through
  * AWS Marketplace, zero-usage records included, and resends what earlier runs left PENDING.
- * `BILLING_LOOKBACK_HOURS` (0-23, default 23): how many past hours of ledger each run reads back.
  */
-const runtime = billingRuntime('billing-hourly');
-const { BILLING_LOOKBACK_HOURS } = readEnv({
-  BILLING_LOOKBACK_HOURS: z.coerce.number().int().min(0).max(23).default(DEFAULT_LOOKBACK_HOURS),
-});
+const env = readFunctionEnv(contract);
+const runtime = billingRuntime(contract.name, env);
 
-export const handler = async (_event: unknown) => {
+export const handler = contractHandler(contract, async () => {
   const tenants = await billableTenants(runtime.catalog);
-  return runBilling(runtime.deps, { now: new Date(), tenants, lookbackHours: BILLING_LOOKBACK_HOURS });
-};
+  return runBilling(runtime.deps, { now: new Date(), tenants, lookbackHours: env.BILLING_LOOKBACK_HOURS });
+});

@@ -4,14 +4,26 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchPutDocuments } from '../../../domain/aws/batch';
 import { s3ClientConfig } from '../../../domain/aws/clients';
+import { functionEnvironment } from '../../../domain/function-contract';
+import { contract as adjustmentsContract } from '../../../lambdas/billing-adjustments/contract';
+import { contract as finalBillContract } from '../../../lambdas/billing-final/contract';
+import { contract as hourlyContract } from '../../../lambdas/billing-hourly/contract';
+import { contract as reconciliationContract } from '../../../lambdas/reconciliation/contract';
 import { type MarketplaceFake, startMarketplaceFake } from '../../../local/marketplace-fake/server';
 import { activeTenant, clients, counterItem, createBillingTables, tables } from '../domain/billing/support';
 import { resetLocalAws, useLocalAws } from '../support';
 
-// The Lambda handlers as deployed: configuration from the environment (readEnv at cold start),
-// real SDK clients against moto and the Marketplace fake.
+// The Lambda handlers as deployed: configuration from the environment their contracts declare (read
+// at cold start), real SDK clients against moto and the Marketplace fake.
 let fake: MarketplaceFake;
 const ctx = clients();
+const lake = 'tenantry-dev-lake';
+const runEnvironment = {
+  CATALOG_TABLE_NAME: tables.catalog,
+  COUNTERS_TABLE_NAME: tables.counters,
+  LEDGER_TABLE_NAME: tables.ledger,
+  EVENT_BUS_NAME: 'tenantry-dev-bus',
+};
 
 beforeAll(async () => {
   useLocalAws();
@@ -19,13 +31,23 @@ beforeAll(async () => {
   await createBillingTables();
   await new EventBridgeClient({}).send(new CreateEventBusCommand({ Name: 'tenantry-dev-bus' }));
   fake = await startMarketplaceFake({ port: 0 });
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL_MARKETPLACE_METERING: fake.url,
-    CATALOG_TABLE: tables.catalog,
-    COUNTERS_TABLE: tables.counters,
-    LEDGER_TABLE: tables.ledger,
-    EVENT_BUS_NAME: 'tenantry-dev-bus',
-  });
+  await new S3Client(s3ClientConfig()).send(new CreateBucketCommand({ Bucket: lake }));
+  Object.assign(
+    process.env,
+    { AWS_ENDPOINT_URL_MARKETPLACE_METERING: fake.url },
+    functionEnvironment(hourlyContract, runEnvironment),
+    functionEnvironment(finalBillContract, runEnvironment),
+    functionEnvironment(reconciliationContract, {
+      ...runEnvironment,
+      LAKE_BUCKET_NAME: lake,
+      REPORT_BUCKET_NAME: lake,
+    }),
+    functionEnvironment(adjustmentsContract, {
+      CATALOG_TABLE_NAME: tables.catalog,
+      LEDGER_TABLE_NAME: tables.ledger,
+      LAKE_BUCKET_NAME: lake,
+    }),
+  );
 });
 afterAll(async () => {
   delete process.env.AWS_ENDPOINT_URL_MARKETPLACE_METERING;
@@ -112,15 +134,13 @@ describe('reconciliation handler', () => {
   it('reconciles an on-demand period and writes the JSON report and the summary to the report bucket', async () => {
     // Prepare: a lake with one event for a tenant that has no counter row
     const s3 = new S3Client(s3ClientConfig());
-    await s3.send(new CreateBucketCommand({ Bucket: 'tenantry-dev-lake' }));
     await s3.send(
       new PutObjectCommand({
-        Bucket: 'tenantry-dev-lake',
+        Bucket: lake,
         Key: 'raw/dt=2026-03-10/hour=05/fh-1',
         Body: `${JSON.stringify({ eventId: 'ev-1', tenantId: 'tn05001', metric: 'doc.processed', quantity: 2, timestamp: '2026-03-10T05:10:00.000Z' })}\n`,
       }),
     );
-    Object.assign(process.env, { LAKE_BUCKET: 'tenantry-dev-lake', REPORT_BUCKET: 'tenantry-dev-lake' });
     const { handler } = await import('../../../lambdas/reconciliation/handler');
     // Act
     const out = await handler({ from: '2026-03-10T05:00:00.000Z', to: '2026-03-10T06:00:00.000Z' });
@@ -132,7 +152,7 @@ describe('reconciliation handler', () => {
     });
     const report = JSON.parse(
       (await (
-        await s3.send(new GetObjectCommand({ Bucket: 'tenantry-dev-lake', Key: out.reportKey }))
+        await s3.send(new GetObjectCommand({ Bucket: lake, Key: out.reportKey }))
       ).Body?.transformToString()) ?? '{}',
     );
     expect(report.discrepancies.map((d: { kind: string }) => d.kind)).toEqual([
@@ -140,8 +160,30 @@ describe('reconciliation handler', () => {
       'LEDGER_MISSING',
     ]);
     const summary = await s3.send(
-      new GetObjectCommand({ Bucket: 'tenantry-dev-lake', Key: out.reportKey.replace('.json', '.txt') }),
+      new GetObjectCommand({ Bucket: lake, Key: out.reportKey.replace('.json', '.txt') }),
     );
     expect(await summary.Body?.transformToString()).toContain('2 discrepancies');
+  });
+});
+
+describe('billing-adjustments handler', () => {
+  it('schedules a billable late event of a subscribed tenant into the open hour, once', async () => {
+    // Prepare: the late sink holds one event of tn05001 (ACTIVE, above) from half an hour ago
+    const now = new Date();
+    const eventTime = new Date(now.getTime() - 30 * 60_000).toISOString();
+    await new S3Client(s3ClientConfig()).send(
+      new PutObjectCommand({
+        Bucket: lake,
+        Key: 'metering/late/part-handler-0.json',
+        Body: `${JSON.stringify({ eventId: 'late-h1', tenantId: 'tn05001', metric: 'api.call', quantity: 250, eventTime, watermarkTime: now.toISOString() })}\n`,
+      }),
+    );
+    const { handler } = await import('../../../lambdas/billing-adjustments/handler');
+    // Act
+    const first = await handler({ 'detail-type': 'Scheduled Event' });
+    const second = await handler({ 'detail-type': 'Scheduled Event' });
+    // Assess
+    expect(first).toEqual({ lateEvents: 1, billable: 1, scheduled: 1 });
+    expect(second).toEqual({ lateEvents: 1, billable: 1, scheduled: 0 });
   });
 });

@@ -6,6 +6,10 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../domain/config';
 import { BillingStack } from '../../../infra/billing-stack';
+import { contract as adjustmentsContract } from '../../../lambdas/billing-adjustments/contract';
+import { contract as finalBillContract } from '../../../lambdas/billing-final/contract';
+import { contract as hourlyContract } from '../../../lambdas/billing-hourly/contract';
+import { contract as reconciliationContract } from '../../../lambdas/reconciliation/contract';
 
 let app: App;
 let template: Template;
@@ -103,5 +107,42 @@ describe('BillingStack', () => {
         ]),
       },
     });
+  });
+
+  it('builds each function from its contract: size, description, and exactly the environment it declares', () => {
+    const functions = Object.values(template.findResources('AWS::Lambda::Function')).map((f) => f.Properties);
+    const byDescription = new Map(functions.map((f) => [f.Description, f]));
+    for (const contract of [hourlyContract, finalBillContract, adjustmentsContract, reconciliationContract]) {
+      const fn = byDescription.get(contract.description);
+      expect(fn, contract.name).toBeDefined();
+      expect([fn.Timeout, fn.MemorySize]).toEqual([contract.timeoutSeconds, contract.memoryMb]);
+      const required = Object.keys(contract.env).filter((name) => name !== 'BILLING_LOOKBACK_HOURS');
+      expect(Object.keys(fn.Environment.Variables).sort()).toEqual(['NODE_OPTIONS', ...required].sort());
+    }
+    expect(JSON.stringify(functions)).not.toMatch(/"(CATALOG|COUNTERS|LEDGER)_TABLE"|"(LAKE|REPORT)_BUCKET"/);
+  });
+
+  it('gives each function only the calls it makes: the hourly job reads counters by BatchGetItem only, the adjustments no counters', () => {
+    const policies = Object.entries(template.findResources('AWS::IAM::Policy'));
+    const statementsOf = (prefix: string) =>
+      (policies.find(([id]) => id.startsWith(prefix))?.[1].Properties.PolicyDocument.Statement ?? []) as {
+        Action: string | string[];
+        Resource: unknown;
+      }[];
+    const onCounters = (prefix: string) =>
+      statementsOf(prefix)
+        .filter((s) => JSON.stringify(s.Resource).includes('tenantry-dev-usage-counters'))
+        .map((s) => s.Action);
+    expect(onCounters('Hourly')).toEqual(['dynamodb:BatchGetItem']);
+    expect(onCounters('FinalBill')).toEqual([['dynamodb:BatchGetItem', 'dynamodb:Query']]);
+    expect(onCounters('Reconciliation')).toEqual(['dynamodb:Query']);
+    expect(onCounters('Adjustments')).toEqual([]);
+    // The catalog: the hourly job lists by status (index only), the final bill reads one tenant (table only).
+    const onCatalog = (prefix: string) =>
+      statementsOf(prefix)
+        .filter((s) => JSON.stringify(s.Resource).includes('tenantry-dev-catalog'))
+        .map((s) => [s.Action, JSON.stringify(s.Resource).includes('/index/byStatus')]);
+    expect(onCatalog('Hourly')).toEqual([['dynamodb:Query', true]]);
+    expect(onCatalog('FinalBill')).toEqual([['dynamodb:GetItem', false]]);
   });
 });

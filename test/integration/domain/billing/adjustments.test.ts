@@ -9,10 +9,18 @@ import { type BillingRunDeps, runBilling } from '../../../../domain/billing/bill
 import { MarketplaceBillingProvider } from '../../../../domain/billing/marketplace-provider';
 import { reconcile } from '../../../../domain/billing/reconciliation';
 import { ledgerKey } from '../../../../domain/keys';
-import type { Tenant } from '../../../../domain/tenant/tenant';
 import { type MarketplaceFake, startMarketplaceFake } from '../../../../local/marketplace-fake/server';
 import { resetLocalAws, useLocalAws } from '../../support';
-import { activeTenant, clients, config, counterItem, createBillingTables, tables } from './support';
+import {
+  activeTenant,
+  clients,
+  config,
+  counterItem,
+  createBillingTables,
+  fakeQuantity,
+  registerLicense,
+  tables,
+} from './support';
 
 // One tenant: api.call 1,400 calls in H1 (billed at 06:15: 1 unit, 400 carried). Flink found two events
 // of H1 late (300 + 350 calls) and one of the previous day (past Marketplace's acceptance window).
@@ -30,16 +38,14 @@ const t = activeTenant(6001, PRODUCT);
 const deps = (): BillingRunDeps => ({
   config,
   ledger: ctx.ledger,
+  adjustments: ctx.adjustments,
   counters: ctx.counters,
   alerts,
-  provider: new MarketplaceBillingProvider({ baseDelayMs: 5, clientSettings: { maxAttempts: 1 } }),
+  provider: new MarketplaceBillingProvider({
+    backoff: { baseMs: 5, capMs: 50 },
+    clientSettings: { maxAttempts: 1 },
+  }),
 });
-const fakeQuantity = (dimension: string, hour: Date) => {
-  const m = t.marketplace as NonNullable<Tenant['marketplace']>;
-  return fake.state.records.get(
-    `${m.customerAwsAccountId}|${m.licenseArn}|${dimension}|${hour.toISOString()}`,
-  )?.quantity;
-};
 const event = (eventId: string, quantity: number, timestamp: string) =>
   JSON.stringify({ eventId, tenantId: t.tenantId, metric: 'api.call', quantity, timestamp });
 const lateRow = (eventId: string, quantity: number, eventTime: string) =>
@@ -51,11 +57,7 @@ beforeAll(async () => {
   await createBillingTables();
   fake = await startMarketplaceFake({ port: 0 });
   process.env.AWS_ENDPOINT_URL_MARKETPLACE_METERING = fake.url;
-  const m = t.marketplace as NonNullable<Tenant['marketplace']>;
-  fake.state.licenses.set(m.licenseArn, {
-    customerAwsAccountId: m.customerAwsAccountId,
-    productCode: PRODUCT,
-  });
+  registerLicense(fake, t);
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   // Raw lake (every event, by arrival hour); the late ones arrived in hour 06.
   await s3.send(
@@ -105,7 +107,7 @@ afterAll(async () => {
 describe('late usage billed as an adjustment in the open hour, through the Marketplace fake', () => {
   it('schedules one ADJUSTMENT (original hour, late event ids) into the open hour, once', async () => {
     const now = new Date('2026-03-10T06:20:00.000Z');
-    const lake = { config, ledger: ctx.ledger, s3, bucket };
+    const lake = { config, adjustments: ctx.adjustments, s3, bucket };
     const first = await adjustLateEvents(lake, { now, billedTenantIds: [t.tenantId], allObjects: true });
     const again = await adjustLateEvents(lake, {
       now: new Date('2026-03-10T06:40:00.000Z'),
@@ -117,7 +119,7 @@ describe('late usage billed as an adjustment in the open hour, through the Marke
       first.scheduled.map((a) => [a.dimension, a.originalHour, a.targetHour, a.eventIds, a.usageMicro]),
     ).toEqual([['ApiCalls', H1.toISOString(), H2.toISOString(), ['late-a', 'late-b'], '650000000']]);
     expect(again.scheduled).toEqual([]);
-    expect(fakeQuantity('ApiCalls', H1)).toBe(1);
+    expect(fakeQuantity(fake, t, 'ApiCalls', H1)).toBe(1);
   });
 
   it('bills it with the open hour: 400 carried + 100 + 650 late = 1 unit, 150 carried; the billed hour is never resent', async () => {
@@ -125,7 +127,7 @@ describe('late usage billed as an adjustment in the open hour, through the Marke
     fake.state.now = () => now;
     const summary = await runBilling(deps(), { now, tenants: [t], lookbackHours: 3 });
     expect(summary).toMatchObject({ targetHour: H2.toISOString(), sent: 3, accepted: 3 });
-    expect([fakeQuantity('ApiCalls', H1), fakeQuantity('ApiCalls', H2)]).toEqual([1, 1]);
+    expect([fakeQuantity(fake, t, 'ApiCalls', H1), fakeQuantity(fake, t, 'ApiCalls', H2)]).toEqual([1, 1]);
     expect(fake.state.statusCounts.DuplicateRecord ?? 0).toBe(0);
     const { Item } = await ctx.docs.send(
       new GetCommand({ TableName: tables.ledger, Key: ledgerKey(t.tenantId, 'ApiCalls', H2.toISOString()) }),
@@ -143,7 +145,7 @@ describe('late usage billed as an adjustment in the open hour, through the Marke
 
   it('reconciliation accounts for the adjusted events and reports the one past the window as unbillable', async () => {
     const report = await reconcile(
-      { config, s3, bucket, counters: ctx.counters, ledger: ctx.ledger },
+      { config, s3, bucket, counters: ctx.counters, ledger: ctx.ledger, adjustments: ctx.adjustments },
       {
         from: new Date('2026-03-09T05:00:00.000Z'),
         to: H3,

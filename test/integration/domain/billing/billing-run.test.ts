@@ -4,12 +4,21 @@ import { batchPutDocuments } from '../../../../domain/aws/batch';
 import { MemoryBillingAlerts } from '../../../../domain/billing/alerts';
 import { type BillingRunDeps, runBilling } from '../../../../domain/billing/billing-run';
 import { MarketplaceBillingProvider } from '../../../../domain/billing/marketplace-provider';
-import type { BillingProvider } from '../../../../domain/billing/model';
+import type { BillingProvider } from '../../../../domain/billing/send';
 import { ledgerKey } from '../../../../domain/keys';
 import type { Tenant } from '../../../../domain/tenant/tenant';
 import { type MarketplaceFake, startMarketplaceFake } from '../../../../local/marketplace-fake/server';
 import { resetLocalAws, useLocalAws } from '../../support';
-import { activeTenant, clients, config, counterItem, createBillingTables, tables } from './support';
+import {
+  activeTenant,
+  clients,
+  config,
+  counterItem,
+  createBillingTables,
+  fakeQuantity,
+  registerLicense,
+  tables,
+} from './support';
 
 // Reference scenario: 1,400 tenants (1,388 pooled on product "tenantry-pooled", 12 enterprise silos on
 // "tenantry-enterprise"), 3 billed dimensions. Hour H = 2026-03-10T05:00Z, billed at 06:15Z.
@@ -31,12 +40,13 @@ function deps(provider?: BillingProvider): BillingRunDeps {
   return {
     config,
     ledger: ctx.ledger,
+    adjustments: ctx.adjustments,
     counters: ctx.counters,
     alerts,
     provider:
       provider ??
       new MarketplaceBillingProvider({
-        baseDelayMs: 5,
+        backoff: { baseMs: 5, capMs: 50 },
         maxRounds: 10,
         clientSettings: { maxAttempts: 3 },
         onCall: () => calls++,
@@ -75,14 +85,6 @@ const expectedH2 = (i: number) => ({
   DocumentsProcessed: 2,
 });
 
-function fakeQuantity(t: Tenant, dimension: string, hour: Date): number | undefined {
-  const m = t.marketplace;
-  if (!m) return undefined;
-  return fake.state.records.get(
-    `${m.customerAwsAccountId}|${m.licenseArn}|${dimension}|${hour.toISOString()}`,
-  )?.quantity;
-}
-
 beforeAll(async () => {
   useLocalAws();
   await resetLocalAws();
@@ -92,14 +94,7 @@ beforeAll(async () => {
   tenants = Array.from({ length: 1400 }, (_, i) =>
     i < 1388 ? activeTenant(i, POOLED) : activeTenant(i, SILO, 'enterprise'),
   );
-  for (const t of tenants) {
-    const m = t.marketplace;
-    if (m)
-      fake.state.licenses.set(m.licenseArn, {
-        customerAwsAccountId: m.customerAwsAccountId,
-        productCode: m.productCode,
-      });
-  }
+  for (const t of tenants) registerLicense(fake, t);
   const dimensions = new Set(config.metrics.map((m) => m.billing.dimension));
   fake.state.products.set(POOLED, dimensions);
   fake.state.products.set(SILO, dimensions);
@@ -150,10 +145,10 @@ describe('hourly billing of 1,400 tenants × 3 dimensions through the Marketplac
     expect(fake.state.records.size).toBe(4200);
     const wrong = tenants.flatMap((t, i) =>
       Object.entries(expectedH1(i))
-        .filter(([dimension, units]) => fakeQuantity(t, dimension, H1) !== units)
+        .filter(([dimension, units]) => fakeQuantity(fake, t, dimension, H1) !== units)
         .map(
           ([dimension, units]) =>
-            `${t.tenantId}/${dimension}: expected ${units}, got ${fakeQuantity(t, dimension, H1)}`,
+            `${t.tenantId}/${dimension}: expected ${units}, got ${fakeQuantity(fake, t, dimension, H1)}`,
         ),
     );
     expect(wrong).toEqual([]);
@@ -203,7 +198,7 @@ describe('hourly billing of 1,400 tenants × 3 dimensions through the Marketplac
     expect(fake.state.records.size).toBe(8400);
     const wrong = tenants.flatMap((t, i) =>
       Object.entries(expectedH2(i))
-        .filter(([dimension, units]) => fakeQuantity(t, dimension, H2) !== units)
+        .filter(([dimension, units]) => fakeQuantity(fake, t, dimension, H2) !== units)
         .map(([dimension]) => `${t.tenantId}/${dimension}`),
     );
     expect(wrong).toEqual([]);
@@ -251,7 +246,7 @@ describe('hourly billing of 1,400 tenants × 3 dimensions through the Marketplac
     );
     expect(accepted?.status).toBe('ACCEPTED');
     // api.call: H2 left carry 0 (250 + 750 = 1 unit exactly); H3 = 1000 calls → 1 unit
-    expect(fakeQuantity(some[0] as Tenant, 'ApiCalls', H3)).toBe(1);
+    expect(fakeQuantity(fake, some[0] as Tenant, 'ApiCalls', H3)).toBe(1);
   });
 
   it('alerts on records approaching the 24-hour limit, then sends them while still accepted', async () => {
@@ -274,7 +269,7 @@ describe('hourly billing of 1,400 tenants × 3 dimensions through the Marketplac
     // Assess
     expect(resent.nearExpiry).toBeGreaterThanOrEqual(6);
     expect(alerts.alerts.map((a) => a.type)).toContain('BillingRecordsNearExpiry');
-    expect(fakeQuantity(t[0] as Tenant, 'ApiCalls', H4)).toBe(0);
+    expect(fakeQuantity(fake, t[0] as Tenant, 'ApiCalls', H4)).toBe(0);
     const { Item } = await ctx.docs.send(
       new GetCommand({
         TableName: tables.ledger,
@@ -317,8 +312,132 @@ describe('hourly billing of 1,400 tenants × 3 dimensions through the Marketplac
       }),
     );
     expect(Item?.status).toBe('EXPIRED');
-    expect(fakeQuantity(t[0] as Tenant, 'ApiCalls', H4)).toBeUndefined();
+    expect(fakeQuantity(fake, t[0] as Tenant, 'ApiCalls', H4)).toBeUndefined();
     // the other 24 hours in between were billed (zero records) — none of them was the expired one
     expect(fake.state.records.size - before).toBe(summary.accepted);
+  });
+});
+
+// The offboarding final bill and a day of hourly runs, on tenants of their own (9001, 8100).
+const DAY = new Date('2026-03-10T00:00:00.000Z');
+const PRODUCT = POOLED;
+const exactDeps = (): BillingRunDeps => ({
+  config,
+  ledger: ctx.ledger,
+  adjustments: ctx.adjustments,
+  counters: ctx.counters,
+  alerts,
+  provider: new MarketplaceBillingProvider({
+    backoff: { baseMs: 5, capMs: 50 },
+    clientSettings: { maxAttempts: 1 },
+  }),
+});
+
+describe('offboarding final bill (billing-final)', () => {
+  const t = activeTenant(9001, PRODUCT);
+  it('bills the last partial hour from the running total, rounds the carried remainder once, and closes', async () => {
+    // Prepare: H1 billed by the hourly job: 1,400 calls → 1 unit, 400 carried.
+    registerLicense(fake, t);
+    await batchPutDocuments(ctx.docs, tables.counters, [
+      counterItem(t.tenantId, 'api.call', 'HOUR', H1, H2, '1400'),
+    ]);
+    fake.state.now = () => new Date('2026-03-10T06:15:00.000Z');
+    await runBilling(exactDeps(), {
+      now: new Date('2026-03-10T06:15:00.000Z'),
+      tenants: [t],
+      lookbackHours: 3,
+    });
+    expect(fakeQuantity(fake, t, 'ApiCalls', H1)).toBe(1);
+    // Offboarding at 06:40: no HOUR row for 06:00 yet; the day's running total says 1,700 calls.
+    await batchPutDocuments(ctx.docs, tables.counters, [
+      counterItem(t.tenantId, 'api.call', 'CUMULATIVE', DAY, new Date('2026-03-10T06:40:00.000Z'), '1700'),
+    ]);
+    const offboardAt = new Date('2026-03-10T06:40:00.000Z');
+    fake.state.now = () => offboardAt;
+    // Act
+    const summary = await runBilling(exactDeps(), {
+      now: offboardAt,
+      tenants: [{ ...t, status: 'OFFBOARDING' }],
+      final: true,
+      lookbackHours: 3,
+    });
+    // Assess: partial hour = 1,700 − 1,400 = 300 calls; 400 + 300 = 700 → half-up → 1 unit (+300 recorded)
+    expect(summary).toMatchObject({ targetHour: H2.toISOString(), prepared: 3, accepted: 3 });
+    expect(fakeQuantity(fake, t, 'ApiCalls', H2)).toBe(1);
+    const { Item } = await ctx.docs.send(
+      new GetCommand({ TableName: tables.ledger, Key: ledgerKey(t.tenantId, 'ApiCalls', H2.toISOString()) }),
+    );
+    expect(Item).toMatchObject({
+      final: true,
+      usageMicro: '300000000',
+      carryInMicro: '400000000',
+      units: 1,
+      carryOutMicro: '0',
+      closingAdjustmentMicro: '300000000',
+    });
+  });
+
+  it('is idempotent: a rerun, and later hourly runs, send nothing for the closed tenant', async () => {
+    const before = fake.state.calls.length;
+    const again = await runBilling(exactDeps(), {
+      now: new Date('2026-03-10T06:50:00.000Z'),
+      tenants: [t],
+      final: true,
+      lookbackHours: 3,
+    });
+    const hourly = await runBilling(exactDeps(), {
+      now: new Date('2026-03-10T08:15:00.000Z'),
+      tenants: [t],
+      lookbackHours: 3,
+    });
+    expect([again.sent, hourly.sent, hourly.prepared]).toEqual([0, 0, 0]);
+    expect(fake.state.calls.length).toBe(before);
+  });
+});
+
+describe('rounding over a day, through the whole pipeline', () => {
+  it('bills over 24 hourly runs exactly the day total rounded once (floor), remainder carried', async () => {
+    // Prepare: every hour of 2026-03-12: 1,234.567 API calls and 10.35 GB-hours
+    const t = activeTenant(8100, PRODUCT);
+    registerLicense(fake, t);
+    const day = new Date('2026-03-12T00:00:00.000Z');
+    const rows = Array.from({ length: 24 }, (_, h) => new Date(day.getTime() + h * HOUR_MS)).flatMap(
+      (hour) => [
+        counterItem(t.tenantId, 'api.call', 'HOUR', hour, new Date(hour.getTime() + HOUR_MS), '1234.567'),
+        counterItem(t.tenantId, 'storage.gb', 'HOUR', hour, new Date(hour.getTime() + HOUR_MS), '10.35'),
+      ],
+    );
+    await batchPutDocuments(ctx.docs, tables.counters, rows);
+    // Act: the hourly job, once per hour, each at HH:15 of the next hour
+    for (let h = 0; h < 24; h++) {
+      const now = new Date(day.getTime() + (h + 1) * HOUR_MS + 15 * 60_000);
+      fake.state.now = () => now;
+      await runBilling(exactDeps(), { now, tenants: [t], lookbackHours: 1 });
+    }
+    // Assess: Σ over the day = floor(24 × 1,234.567 / 1000) = floor(29.629608) = 29 API units,
+    // floor(24 × 10.35) = floor(248.4) = 248 GB-hours; zero documents in 24 zero records.
+    const m = t.marketplace as NonNullable<Tenant['marketplace']>;
+    const sum = (dimension: string) =>
+      [...fake.state.records.values()]
+        .filter(
+          (r) =>
+            r.licenseArn === m.licenseArn &&
+            r.dimension === dimension &&
+            r.timestamp.startsWith('2026-03-12'),
+        )
+        .reduce((acc, r) => acc + r.quantity, 0);
+    const count = (dimension: string) =>
+      [...fake.state.records.values()].filter(
+        (r) => r.licenseArn === m.licenseArn && r.dimension === dimension,
+      ).length;
+    expect([sum('ApiCalls'), sum('StorageGbHours'), sum('DocumentsProcessed')]).toEqual([29, 248, 0]);
+    expect([count('ApiCalls'), count('StorageGbHours'), count('DocumentsProcessed')]).toEqual([24, 24, 24]);
+    const { Item } = await ctx.docs.send(
+      new GetCommand({
+        TableName: tables.ledger,
+        Key: ledgerKey(t.tenantId, 'StorageGbHours', '2026-03-12T23:00:00.000Z'),
+      }),
+    );
+    expect(Item?.carryOutMicro).toBe('400000'); // the 0.4 GB-hour not billed yet is carried, not lost
   });
 });

@@ -1,13 +1,16 @@
-// Shared fixtures of the billing integration tests: tables on moto, seeded tenants and counters.
+// Shared fixtures of the billing integration tests: tables on moto, seeded tenants and counters,
+// the Marketplace fake's view of them.
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../../../../domain/aws/clients';
+import { AdjustmentStore } from '../../../../domain/billing/adjustments';
 import { CountersReader, countersDocumentClient } from '../../../../domain/billing/counters';
 import { LedgerRepository } from '../../../../domain/billing/ledger';
 import { defaultConfig } from '../../../../domain/config';
 import { counterKey, type WindowGranularity } from '../../../../domain/keys';
 import { createTableInput, tableDefinitions, tableName } from '../../../../domain/tables';
 import { newTenant, type Tenant } from '../../../../domain/tenant/tenant';
+import type { MarketplaceFake } from '../../../../local/marketplace-fake/server';
 
 export const config = defaultConfig;
 export const tables = {
@@ -27,13 +30,40 @@ export function clients(): {
   docs: DynamoDBDocumentClient;
   counters: CountersReader;
   ledger: LedgerRepository;
+  adjustments: AdjustmentStore;
 } {
   const docs = documentClient();
+  const ledger = new LedgerRepository(docs, tables.ledger);
   return {
     docs,
     counters: new CountersReader(countersDocumentClient(), tables.counters),
-    ledger: new LedgerRepository(docs, tables.ledger),
+    ledger,
+    adjustments: new AdjustmentStore(ledger),
   };
+}
+
+/** Gives the tenant's license to the Marketplace fake (a subscribed customer). */
+export function registerLicense(fake: MarketplaceFake, t: Tenant): void {
+  const m = t.marketplace;
+  if (m)
+    fake.state.licenses.set(m.licenseArn, {
+      customerAwsAccountId: m.customerAwsAccountId,
+      productCode: m.productCode,
+    });
+}
+
+/** The quantity the Marketplace fake holds for the tenant's dimension and hour, if any. */
+export function fakeQuantity(
+  fake: MarketplaceFake,
+  t: Tenant,
+  dimension: string,
+  hour: Date,
+): number | undefined {
+  const m = t.marketplace;
+  if (!m) return undefined;
+  return fake.state.records.get(
+    `${m.customerAwsAccountId}|${m.licenseArn}|${dimension}|${hour.toISOString()}`,
+  )?.quantity;
 }
 
 /** A tenant id for index i: `t` + 5 digits. */

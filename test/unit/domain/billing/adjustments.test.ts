@@ -1,20 +1,22 @@
 import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  DynamoDBDocumentClient,
+  QueryCommand,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
+  type AdjustmentEntry,
+  AdjustmentStore,
   adjustmentId,
-  isBillableLate,
-  type LateEvent,
-  parseLateLine,
+  type NewAdjustment,
   planAdjustments,
+  type ScheduleResult,
   scheduleLateAdjustments,
 } from '../../../../domain/billing/adjustments';
-import {
-  type AdjustmentEntry,
-  LedgerRepository,
-  type ScheduleResult,
-} from '../../../../domain/billing/ledger';
+import { type LateEvent, parseLateLine } from '../../../../domain/billing/lake';
 import { defaultConfig } from '../../../../domain/config';
 
 const NOW = new Date('2026-03-10T06:20:00.000Z');
@@ -22,26 +24,6 @@ const late = (eventId: string, tenantId: string, metric: string, at: string, qua
   parseLateLine(
     `{"eventId":"${eventId}","tenantId":"${tenantId}","metric":"${metric}","quantity":${quantity},"eventTime":"${at}","watermarkTime":"${at}"}`,
   );
-
-describe('late events', () => {
-  it('reads the quantity exactly (micro-units, never through a double)', () => {
-    const e = late('e1', 'tn00001', 'api.call', '2026-03-10T05:40:00.000Z', '0.100001');
-    expect(e).toMatchObject({
-      eventId: 'e1',
-      tenantId: 'tn00001',
-      metric: 'api.call',
-      quantityMicro: 100001n,
-    });
-    expect(
-      late('e2', 'tn00001', 'api.call', '2026-03-10T05:40:00.000Z', '123456789.123456').quantityMicro,
-    ).toBe(123456789123456n);
-  });
-
-  it('is billable strictly before the acceptance deadline of its own timestamp (24 h)', () => {
-    expect(isBillableLate(new Date('2026-03-09T06:20:00.001Z'), NOW)).toBe(true);
-    expect(isBillableLate(new Date('2026-03-09T06:20:00.000Z'), NOW)).toBe(false);
-  });
-});
 
 describe('adjustment planning', () => {
   it('derives the id from tenant, dimension, original hour and the event set, whatever the order', () => {
@@ -80,25 +62,23 @@ describe('adjustment planning', () => {
   });
 });
 
-/** An in-memory stand-in for the ledger's adjustment methods. */
-function memoryLedger(existing: AdjustmentEntry[], preparedHours: string[]) {
-  const written: Omit<AdjustmentEntry, 'pk' | 'sk' | 'kind' | 'createdAt'>[] = [];
-  const ledger = {
-    adjustmentsOf: async (tenantId: string, dimension: string) =>
+/** An in-memory stand-in for the ledger's adjustment items. */
+function memoryStore(existing: AdjustmentEntry[], preparedHours: string[]) {
+  const written: NewAdjustment[] = [];
+  const store = {
+    existing: async (tenantId: string, dimension: string) =>
       [
         ...existing,
         ...written.map((w) => ({ ...w, pk: '', sk: '', kind: 'ADJUSTMENT' as const, createdAt: '' })),
       ].filter((a) => a.tenantId === tenantId && a.dimension === dimension),
-    scheduleAdjustment: async (
-      a: Omit<AdjustmentEntry, 'pk' | 'sk' | 'kind' | 'createdAt'>,
-    ): Promise<ScheduleResult> => {
+    schedule: async (a: NewAdjustment): Promise<ScheduleResult> => {
       if (preparedHours.includes(a.targetHour)) return 'hour-prepared';
       if ([...existing, ...written].some((w) => w.adjustmentId === a.adjustmentId)) return 'exists';
       written.push(a);
       return 'scheduled';
     },
   };
-  return { ledger: ledger as unknown as LedgerRepository, written };
+  return { adjustments: store as unknown as AdjustmentStore, written };
 }
 
 describe('scheduling adjustments', () => {
@@ -109,12 +89,12 @@ describe('scheduling adjustments', () => {
   const billed = new Set(['tn00001']);
 
   it('schedules into the open hour, and a rerun schedules nothing (idempotent)', async () => {
-    const { ledger, written } = memoryLedger([], []);
-    const first = await scheduleLateAdjustments({ config: defaultConfig, ledger }, events, {
+    const { adjustments, written } = memoryStore([], []);
+    const first = await scheduleLateAdjustments({ config: defaultConfig, adjustments }, events, {
       now: NOW,
       billedTenantIds: billed,
     });
-    const again = await scheduleLateAdjustments({ config: defaultConfig, ledger }, events, {
+    const again = await scheduleLateAdjustments({ config: defaultConfig, adjustments }, events, {
       now: new Date('2026-03-10T07:20:00.000Z'),
       billedTenantIds: billed,
     });
@@ -127,12 +107,12 @@ describe('scheduling adjustments', () => {
   });
 
   it('adjusts only the events an earlier adjustment does not cover', async () => {
-    const { ledger } = memoryLedger([], []);
-    await scheduleLateAdjustments({ config: defaultConfig, ledger }, events.slice(0, 1), {
+    const { adjustments } = memoryStore([], []);
+    await scheduleLateAdjustments({ config: defaultConfig, adjustments }, events.slice(0, 1), {
       now: NOW,
       billedTenantIds: billed,
     });
-    const second = await scheduleLateAdjustments({ config: defaultConfig, ledger }, events, {
+    const second = await scheduleLateAdjustments({ config: defaultConfig, adjustments }, events, {
       now: NOW,
       billedTenantIds: billed,
     });
@@ -140,14 +120,14 @@ describe('scheduling adjustments', () => {
   });
 
   it('moves to the next hour when the open hour is already prepared (a final bill), and writes nothing on a dry run', async () => {
-    const { ledger } = memoryLedger([], ['2026-03-10T06:00:00.000Z']);
-    const dry = await scheduleLateAdjustments({ config: defaultConfig, ledger }, events, {
+    const { adjustments } = memoryStore([], ['2026-03-10T06:00:00.000Z']);
+    const dry = await scheduleLateAdjustments({ config: defaultConfig, adjustments }, events, {
       now: NOW,
       billedTenantIds: billed,
       dryRun: true,
     });
     expect(dry.scheduled).toEqual([]);
-    const out = await scheduleLateAdjustments({ config: defaultConfig, ledger }, events, {
+    const out = await scheduleLateAdjustments({ config: defaultConfig, adjustments }, events, {
       now: NOW,
       billedTenantIds: billed,
     });
@@ -155,12 +135,12 @@ describe('scheduling adjustments', () => {
   });
 });
 
-describe('LedgerRepository.scheduleAdjustment (one transaction)', () => {
+describe('AdjustmentStore: the adjustment items of the ledger table', () => {
   const ddb = mockClient(DynamoDBDocumentClient);
-  const repo = new LedgerRepository(
-    DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
-    'ledger',
-  );
+  const repo = new AdjustmentStore({
+    client: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
+    tableName: 'ledger',
+  });
   const adjustment = {
     adjustmentId: 'abc',
     tenantId: 'tn00001',
@@ -181,7 +161,7 @@ describe('LedgerRepository.scheduleAdjustment (one transaction)', () => {
 
   it('puts the ADJUSTMENT entry if absent, appends it to the target hour slot, only while that hour has no entry', async () => {
     ddb.on(TransactWriteCommand).resolves({});
-    expect(await repo.scheduleAdjustment(adjustment)).toBe('scheduled');
+    expect(await repo.schedule(adjustment)).toBe('scheduled');
     const items = ddb.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
     expect(items[0]?.Put?.Item).toMatchObject({
       pk: 'tn00001#ApiCalls',
@@ -206,8 +186,63 @@ describe('LedgerRepository.scheduleAdjustment (one transaction)', () => {
       .rejectsOnce(cancelled(['ConditionalCheckFailed', 'None', 'None']))
       .rejectsOnce(cancelled(['None', 'None', 'ConditionalCheckFailed']))
       .rejectsOnce(cancelled(['None', 'TransactionConflict', 'None']));
-    expect(await repo.scheduleAdjustment(adjustment)).toBe('exists');
-    expect(await repo.scheduleAdjustment(adjustment)).toBe('hour-prepared');
-    await expect(repo.scheduleAdjustment(adjustment)).rejects.toBeInstanceOf(TransactionCanceledException);
+    expect(await repo.schedule(adjustment)).toBe('exists');
+    expect(await repo.schedule(adjustment)).toBe('hour-prepared');
+    await expect(repo.schedule(adjustment)).rejects.toBeInstanceOf(TransactionCanceledException);
+  });
+
+  it('reads every page of the existing ADJUSTMENT items of a tenant and dimension', async () => {
+    const item = (id: string) => ({
+      pk: 'tn00001#ApiCalls',
+      sk: `ADJUSTMENT#2026-03-10T05:00:00.000Z#${id}`,
+      kind: 'ADJUSTMENT',
+      ...adjustment,
+      adjustmentId: id,
+      createdAt: '2026-03-10T06:20:00.000Z',
+    });
+    const starts: unknown[] = [];
+    ddb.on(QueryCommand).callsFake((input) => {
+      starts.push(input.ExclusiveStartKey);
+      return input.ExclusiveStartKey === undefined
+        ? { Items: [item('a1')], LastEvaluatedKey: { pk: 'tn00001#ApiCalls', sk: 'x' } }
+        : { Items: [item('a2')] };
+    });
+    const found = await repo.existing('tn00001', 'ApiCalls');
+    expect(found.map((a) => a.adjustmentId)).toEqual(['a1', 'a2']);
+    expect(starts).toEqual([undefined, { pk: 'tn00001#ApiCalls', sk: 'x' }]);
+    expect(ddb.commandCalls(QueryCommand)[0]?.args[0].input).toMatchObject({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': 'tn00001#ApiCalls', ':prefix': 'ADJUSTMENT#' },
+      ConsistentRead: true,
+    });
+  });
+
+  it('sums the slot of each pair at the target hour, in the order of the pairs; none for a pair without one', async () => {
+    ddb.on(BatchGetCommand).resolves({
+      Responses: {
+        ledger: [
+          {
+            pk: 'tn00001#ApiCalls',
+            sk: 'ADJUSTMENTS#2026-03-10T06:00:00.000Z',
+            adjustments: [
+              { adjustmentId: 'a1', usageMicro: '300000000' },
+              { adjustmentId: 'a2', usageMicro: '50000000' },
+            ],
+          },
+        ],
+      },
+    });
+    const slots = await repo.slotsAt(
+      [
+        { tenantId: 'tn00001', dimension: 'ApiCalls' },
+        { tenantId: 'tn00002', dimension: 'ApiCalls' },
+      ],
+      '2026-03-10T06:00:00.000Z',
+    );
+    expect(slots).toEqual([{ adjustmentIds: ['a1', 'a2'], usageMicro: 350_000_000n }, undefined]);
+    expect(ddb.commandCalls(BatchGetCommand)[0]?.args[0].input.RequestItems?.ledger?.Keys).toEqual([
+      { pk: 'tn00001#ApiCalls', sk: 'ADJUSTMENTS#2026-03-10T06:00:00.000Z' },
+      { pk: 'tn00002#ApiCalls', sk: 'ADJUSTMENTS#2026-03-10T06:00:00.000Z' },
+    ]);
   });
 });

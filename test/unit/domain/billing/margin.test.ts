@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { toMicro } from '../../../../domain/billing/decimal';
-import { computeMargins, renderMarginHtml, renderMarginSvg } from '../../../../domain/billing/margin';
+import { computeMargins } from '../../../../domain/billing/margin';
 import { defaultConfig } from '../../../../domain/config';
 
 const period = { from: new Date('2026-02-01T00:00:00Z'), to: new Date('2026-03-03T00:00:00Z') }; // 30 days
@@ -43,13 +43,15 @@ describe('margin report', () => {
     expect(ordinary).toMatchObject({ costUsd: 113.72, marginUsd: 176.28, flags: [] });
   });
 
-  it('sorts the worst margin first and renders SVG and HTML naming the flagged tenant', () => {
-    expect(report.tenants[0]?.tenantId).toBe('harbor-vance');
-    const svg = renderMarginSvg(report);
-    expect(svg.startsWith('<svg')).toBe(true);
-    expect(svg).toContain('Harbor &amp; Vance LLP (pro)');
-    expect(svg).toContain('fill="#c62828"');
-    expect(renderMarginHtml(report)).toContain('<tr class="neg"><td>harbor-vance</td>');
+  it('sorts the worst margin first', () => {
+    expect(report.tenants.map((t) => t.tenantId)).toEqual([
+      'harbor-vance',
+      'pro-1',
+      'pro-2',
+      'pro-3',
+      'pro-4',
+      'pro-5',
+    ]);
   });
 
   it('refuses an empty period', () => {

@@ -17,10 +17,10 @@ import {
 } from '@aws-sdk/client-marketplace-metering';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DuplicateMeteringIdentityError } from '../../../../domain/billing/errors';
-import { MarketplaceBillingProvider } from '../../../../domain/billing/marketplace-provider';
-import type { MeteringRecord } from '../../../../domain/billing/model';
+import { batchByProduct, MarketplaceBillingProvider } from '../../../../domain/billing/marketplace-provider';
+import type { MeteringRecord } from '../../../../domain/billing/send';
 
 const HOUR = new Date('2026-03-10T05:00:00.000Z');
 const mock = mockClient(MarketplaceMeteringClient);
@@ -63,6 +63,31 @@ function provider() {
 const opts = { $metadata: {}, message: 'injected' };
 
 beforeEach(() => mock.reset());
+afterEach(() => vi.restoreAllMocks());
+
+describe('batching', () => {
+  const batchRecord = (i: number, productCode: string): MeteringRecord =>
+    record(i, { customer: { customerAwsAccountId: '123456789012', licenseArn: `l-${i}`, productCode } });
+
+  it('cuts each product into batches of at most 25, never mixing products', () => {
+    const records = [
+      ...Array.from({ length: 60 }, (_, i) => batchRecord(i, 'prod-a')),
+      ...Array.from({ length: 26 }, (_, i) => batchRecord(100 + i, 'prod-b')),
+    ];
+    const batches = batchByProduct(records);
+    expect(batches.map((b) => [b.productCode, b.records.length])).toEqual([
+      ['prod-a', 25],
+      ['prod-a', 25],
+      ['prod-a', 10],
+      ['prod-b', 25],
+      ['prod-b', 1],
+    ]);
+  });
+
+  it('refuses a batch size above 25', () => {
+    expect(() => batchByProduct([], 26)).toThrow(/\[1, 25\]/);
+  });
+});
 
 describe('MarketplaceBillingProvider: request shape', () => {
   it('sends CustomerAWSAccountId + LicenseArn (no CustomerIdentifier, no ProductCode), integer quantity, allocations summing to it', async () => {
@@ -204,6 +229,31 @@ describe('MarketplaceBillingProvider: every BatchMeterUsage exception', () => {
     const outcomes = await provider().submit([record(1), record(2)]);
     expect(outcomes.map((o) => o.kind)).toEqual(['accepted', 'accepted']);
     expect(mock).toHaveReceivedCommandTimes(BatchMeterUsageCommand, 2);
+  });
+
+  it('waits between rounds by the one backoff policy (full jitter under a ceiling that doubles, capped)', async () => {
+    // Prepare: three throttled rounds, then accepted; the jitter draw fixed at one half of the ceiling
+    vi.spyOn(Math, 'random').mockReturnValue(0.5);
+    const waits: number[] = [];
+    mock
+      .on(BatchMeterUsageCommand)
+      .rejectsOnce(new ThrottlingException(opts))
+      .rejectsOnce(new ThrottlingException(opts))
+      .rejectsOnce(new ThrottlingException(opts))
+      .callsFake(acceptAll);
+    const throttled = new MarketplaceBillingProvider({
+      client: new MarketplaceMeteringClient({ region: 'us-east-1', maxAttempts: 1 }),
+      maxRounds: 5,
+      backoff: { baseMs: 100, capMs: 250 },
+      sleep: async (ms) => {
+        waits.push(ms);
+      },
+    });
+    // Act
+    const outcomes = await throttled.submit([record(1)]);
+    // Assess: ceilings 100, 200, then capped at 250; half of each
+    expect(outcomes.map((o) => o.kind)).toEqual(['accepted']);
+    expect(waits).toEqual([50, 100, 125]);
   });
 
   it.each([

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { isTerminal, mustSend, nextLedgerStatus } from '../../../../domain/billing/ledger-state';
-import { batchByProduct, type MeteringRecord } from '../../../../domain/billing/model';
-import { acceptanceDeadline, isNearExpiry, latestClosedHour } from '../../../../domain/billing/windows';
+import {
+  acceptanceDeadline,
+  isNearExpiry,
+  isWithinAcceptanceWindow,
+  latestClosedHour,
+} from '../../../../domain/billing/windows';
 import { defaultConfig } from '../../../../domain/config';
 
 describe('closed-window selection', () => {
@@ -37,52 +40,10 @@ describe("Marketplace's acceptance window", () => {
     expect(isNearExpiry(defaultConfig, hour, new Date('2026-03-10T22:59:00Z'))).toBe(false);
     expect(isNearExpiry(defaultConfig, hour, new Date('2026-03-10T23:00:00Z'))).toBe(true);
   });
-});
 
-describe('batching', () => {
-  const record = (i: number, productCode: string): MeteringRecord => ({
-    tenantId: `tenant-${i}`,
-    dimension: 'ApiCalls',
-    hour: new Date('2026-03-10T05:00:00Z'),
-    quantity: i,
-    customer: { customerAwsAccountId: '123456789012', licenseArn: `l-${i}`, productCode },
-  });
-
-  it('cuts each product into batches of at most 25, never mixing products', () => {
-    const records = [
-      ...Array.from({ length: 60 }, (_, i) => record(i, 'prod-a')),
-      ...Array.from({ length: 26 }, (_, i) => record(100 + i, 'prod-b')),
-    ];
-    const batches = batchByProduct(records);
-    expect(batches.map((b) => [b.productCode, b.records.length])).toEqual([
-      ['prod-a', 25],
-      ['prod-a', 25],
-      ['prod-a', 10],
-      ['prod-b', 25],
-      ['prod-b', 1],
-    ]);
-  });
-
-  it('refuses a batch size above 25', () => {
-    expect(() => batchByProduct([], 26)).toThrow(/\[1, 25\]/);
-  });
-});
-
-describe('ledger state machine', () => {
-  it('moves PENDING to each outcome and keeps it PENDING on retryable', () => {
-    expect(nextLedgerStatus('PENDING', 'accepted')).toBe('ACCEPTED');
-    expect(nextLedgerStatus('PENDING', 'duplicate')).toBe('DUPLICATE');
-    expect(nextLedgerStatus('PENDING', 'rejected')).toBe('REJECTED');
-    expect(nextLedgerStatus('PENDING', 'expired')).toBe('EXPIRED');
-    expect(nextLedgerStatus('PENDING', 'retryable')).toBe('PENDING');
-  });
-
-  it('never leaves a terminal state, and only PENDING is ever sent', () => {
-    for (const status of ['ACCEPTED', 'DUPLICATE', 'REJECTED', 'EXPIRED'] as const) {
-      expect(isTerminal(status)).toBe(true);
-      expect(mustSend(status)).toBe(false);
-      expect(nextLedgerStatus(status, 'accepted')).toBeUndefined();
-    }
-    expect(mustSend('PENDING')).toBe(true);
+  it('still accepts (late usage is billable) strictly before the deadline of its own timestamp', () => {
+    const now = new Date('2026-03-10T06:20:00.000Z');
+    expect(isWithinAcceptanceWindow(new Date('2026-03-09T06:20:00.001Z'), now)).toBe(true);
+    expect(isWithinAcceptanceWindow(new Date('2026-03-09T06:20:00.000Z'), now)).toBe(false);
   });
 });

@@ -1,0 +1,205 @@
+import { gzipSync } from 'node:zlib';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { batchPutDocuments } from '../../../../domain/aws/batch';
+import { s3ClientConfig } from '../../../../domain/aws/clients';
+import { MemoryBillingAlerts } from '../../../../domain/billing/alerts';
+import { type BillingRunDeps, runBilling } from '../../../../domain/billing/billing-run';
+import { MarketplaceBillingProvider } from '../../../../domain/billing/marketplace-provider';
+import { reconcile } from '../../../../domain/billing/reconciliation';
+import { counterKey, ledgerKey } from '../../../../domain/keys';
+import type { Tenant } from '../../../../domain/tenant/tenant';
+import { type MarketplaceFake, startMarketplaceFake } from '../../../../local/marketplace-fake/server';
+import { resetLocalAws, useLocalAws } from '../../support';
+import {
+  activeTenant,
+  clients,
+  config,
+  counterItem,
+  createBillingTables,
+  registerLicense,
+  tables,
+} from './support';
+
+const HOUR_MS = 3_600_000;
+const H1 = new Date('2026-03-10T05:00:00.000Z');
+const H2 = new Date('2026-03-10T06:00:00.000Z');
+const PRODUCT = 'tenantry-pooled';
+
+let fake: MarketplaceFake;
+const ctx = clients();
+const alerts = new MemoryBillingAlerts();
+const deps = (): BillingRunDeps => ({
+  config,
+  ledger: ctx.ledger,
+  adjustments: ctx.adjustments,
+  counters: ctx.counters,
+  alerts,
+  provider: new MarketplaceBillingProvider({
+    backoff: { baseMs: 5, capMs: 50 },
+    clientSettings: { maxAttempts: 1 },
+  }),
+});
+
+beforeAll(async () => {
+  useLocalAws();
+  await resetLocalAws();
+  await createBillingTables();
+  fake = await startMarketplaceFake({ port: 0 });
+  process.env.AWS_ENDPOINT_URL_MARKETPLACE_METERING = fake.url;
+});
+afterAll(async () => {
+  delete process.env.AWS_ENDPOINT_URL_MARKETPLACE_METERING;
+  await fake?.stop();
+});
+
+describe('reconciliation: raw lake vs counters vs ledger', () => {
+  const bucket = 'tenantry-dev-lake';
+  const s3 = new S3Client(s3ClientConfig());
+  const tenants = [activeTenant(7001, PRODUCT), activeTenant(7002, PRODUCT), activeTenant(7003, PRODUCT)];
+  // Per tenant and hour: api.call 3 events of 100, 250, 400 calls (= 750); storage.gb 2 × 5.25 (= 10.5);
+  // doc.processed 2 × 1 (= 2). The counters below are these sums, written by hand.
+  const events = (hour: Date) =>
+    tenants.flatMap((t, ti) =>
+      [
+        ['api.call', 100],
+        ['api.call', 250],
+        ['api.call', 400],
+        ['storage.gb', 5.25],
+        ['storage.gb', 5.25],
+        ['doc.processed', 1],
+        ['doc.processed', 1],
+      ].map(([metric, quantity], i) => ({
+        eventId: `e-${ti}-${hour.getUTCHours()}-${i}`,
+        tenantId: t.tenantId,
+        metric,
+        quantity,
+        timestamp: new Date(hour.getTime() + (i + 1) * 60_000).toISOString(),
+      })),
+    );
+  const lines = (items: unknown[]) => `${items.map((e) => JSON.stringify(e)).join('\n')}\n`;
+  // The metering stack's Firehose layout, written out literally.
+  const prefix = (hour: Date) => `raw/dt=2026-03-10/hour=${String(hour.getUTCHours()).padStart(2, '0')}/`;
+  const reconcileNow = (now: Date) =>
+    reconcile(
+      {
+        config,
+        s3,
+        bucket,
+        counters: ctx.counters,
+        ledger: ctx.ledger,
+        adjustments: ctx.adjustments,
+        alerts,
+      },
+      { from: H1, to: new Date(H2.getTime() + HOUR_MS), now, tenantIds: tenants.map((t) => t.tenantId) },
+    );
+
+  beforeAll(async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const h1 = events(H1);
+    // raw lake, as Firehose lands it: H1 events (one duplicated, one malformed line), H2 events
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: `${prefix(H1)}fh-1`,
+        Body: `${lines([...h1, h1[0]])}{"not":"an event"}\n`,
+      }),
+    );
+    // Firehose compresses with GZIP
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: `${prefix(H2)}fh-2.gz`,
+        Body: gzipSync(lines(events(H2))),
+      }),
+    );
+    const rows = [H1, H2].flatMap((hour) =>
+      tenants.flatMap((t) => [
+        counterItem(t.tenantId, 'api.call', 'HOUR', hour, new Date(hour.getTime() + HOUR_MS), '750'),
+        counterItem(t.tenantId, 'storage.gb', 'HOUR', hour, new Date(hour.getTime() + HOUR_MS), '10.5'),
+        counterItem(t.tenantId, 'doc.processed', 'HOUR', hour, new Date(hour.getTime() + HOUR_MS), '2'),
+      ]),
+    );
+    await batchPutDocuments(ctx.docs, tables.counters, rows);
+    for (const t of tenants) registerLicense(fake, t);
+    for (const now of [new Date('2026-03-10T06:15:00Z'), new Date('2026-03-10T07:15:00Z')]) {
+      fake.state.now = () => now;
+      await runBilling(deps(), { now, tenants, lookbackHours: 3 });
+    }
+  });
+
+  it('finds nothing when lake, counters and ledger agree', async () => {
+    const report = await reconcileNow(new Date('2026-03-10T08:00:00Z'));
+    expect(report.discrepancies).toEqual([]);
+    expect(report.totals).toMatchObject({ rawLines: 44, rejected: 1, duplicates: 1, late: 0, counted: 42 });
+  });
+
+  it('finds exactly the injected missing counter row, extra late event and ledger quantity mismatch', async () => {
+    // Prepare: the three faults
+    const [a, b, c] = tenants as [Tenant, Tenant, Tenant];
+    await ctx.docs.send(
+      new DeleteCommand({
+        TableName: tables.counters,
+        Key: counterKey(a.tenantId, 'api.call', 'HOUR', H1.toISOString()),
+      }),
+    );
+    const late = {
+      eventId: 'late-1',
+      tenantId: b.tenantId,
+      metric: 'doc.processed',
+      quantity: 3,
+      timestamp: '2026-03-10T06:30:00.000Z',
+    };
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: `${prefix(new Date('2026-03-10T07:00:00Z'))}fh-3`,
+        Body: lines([late]),
+      }),
+    );
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: 'metering/late/part-0-0.json',
+        Body: `{"eventId":"late-1","tenantId":"${b.tenantId}","metric":"doc.processed","quantity":3,"eventTime":"2026-03-10T06:30:00.000Z","watermarkTime":"2026-03-10T07:05:00.000Z"}\n`,
+      }),
+    );
+    await ctx.docs.send(
+      new UpdateCommand({
+        TableName: tables.ledger,
+        Key: ledgerKey(c.tenantId, 'StorageGbHours', H2.toISOString()),
+        UpdateExpression: 'SET units = :u',
+        ExpressionAttributeValues: { ':u': 12 },
+      }),
+    );
+    alerts.alerts.length = 0;
+    // Act
+    const report = await reconcileNow(new Date('2026-03-10T08:00:00Z'));
+    // Assess: exactly these three, nothing else
+    expect(
+      report.discrepancies.map((d) => [d.kind, d.tenantId, d.metric, d.hour, d.expected, d.actual]),
+    ).toEqual([
+      ['COUNTER_MISSING', a.tenantId, 'api.call', H1.toISOString(), '750', 'none'],
+      ['LATE_EVENT', b.tenantId, 'doc.processed', H2.toISOString(), '3', '0'],
+      // H1 left 0.5 GB-h carried; H2: 0.5 + 10.5 = 11 units, the ledger says 12
+      ['LEDGER_QUANTITY_MISMATCH', c.tenantId, 'storage.gb', H2.toISOString(), '11', '12'],
+    ]);
+    expect(report.lateEvents.billable.map((e) => e.eventId)).toEqual(['late-1']);
+    expect(report.summary).toContain('3 discrepancies');
+    expect(alerts.alerts).toEqual([
+      expect.objectContaining({
+        type: 'BillingReconciliationDiscrepancies',
+        detail: expect.objectContaining({ count: 3 }),
+      }),
+    ]);
+  });
+
+  it('reports a late event past the acceptance window as unbillable', async () => {
+    const report = await reconcileNow(new Date('2026-03-11T07:00:00Z'));
+    expect(report.lateEvents).toMatchObject({
+      billable: [],
+      unbillable: [expect.objectContaining({ eventId: 'late-1' })],
+    });
+  });
+});
