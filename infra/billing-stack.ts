@@ -55,10 +55,6 @@ export class BillingStack extends Stack {
       definition: tableDefinitions.billingLedger,
       tableName: tableName(config, 'billingLedger'),
     });
-    Validations.of(this.ledgerTable).acknowledge({
-      id: 'AwsSolutions-DDB4',
-      reason: 'Point-in-time recovery is on; AWS Backup plans are an organisation-level choice.',
-    });
 
     const catalogByStatus = `${props.catalogTable.tableArn}/index/${CATALOG_BY_STATUS_INDEX}`;
     const counters = props.countersTable.tableArn;
@@ -78,6 +74,7 @@ export class BillingStack extends Stack {
 
     const hourly = new TenantryFunction(this, 'Hourly', {
       contract: hourlyContract,
+      config,
       environment: runEnvironment,
       grants: {
         listTenantsByStatus: [catalogByStatus],
@@ -93,6 +90,7 @@ export class BillingStack extends Stack {
 
     const finalBill = new TenantryFunction(this, 'FinalBill', {
       contract: finalBillContract,
+      config,
       environment: runEnvironment,
       grants: {
         readTenant: [props.catalogTable.tableArn],
@@ -116,6 +114,7 @@ export class BillingStack extends Stack {
 
     const recon = new TenantryFunction(this, 'Reconciliation', {
       contract: reconciliationContract,
+      config,
       environment: {
         ...runEnvironment,
         LAKE_BUCKET_NAME: lakeBucketName,
@@ -138,6 +137,7 @@ export class BillingStack extends Stack {
     // Late-usage adjustments: reads the late sink, reads and writes the ledger's adjustment items.
     const adjustments = new TenantryFunction(this, 'Adjustments', {
       contract: adjustmentsContract,
+      config,
       environment: {
         CATALOG_TABLE_NAME: props.catalogTable.tableName,
         LEDGER_TABLE_NAME: this.ledgerTable.tableName,

@@ -1,4 +1,4 @@
-import { Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Stack, type StackProps } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import type { Construct } from 'constructs';
@@ -25,10 +25,6 @@ export class ControlPlaneStack extends Stack {
     this.catalogTable = definedTable(this, 'Catalog', {
       definition: tableDefinitions.catalog,
       tableName: tableName(config, 'catalog'),
-    });
-    Validations.of(this.catalogTable).acknowledge({
-      id: 'AwsSolutions-DDB4',
-      reason: 'Point-in-time recovery is on; AWS Backup plans are an organisation-level choice.',
     });
 
     this.eventBus = new events.EventBus(this, 'Bus', { eventBusName: resourceName(config, 'bus') });

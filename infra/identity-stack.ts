@@ -96,6 +96,7 @@ export class IdentityStack extends Stack {
     // --- Cognito ----------------------------------------------------------------------------------
     this.preTokenFunction = new TenantryFunction(this, 'PreTokenGeneration', {
       contract: preTokenContract,
+      config,
       environment: { CATALOG_TABLE_NAME: props.catalogTable.tableName, CATALOG_CACHE_SECONDS: '60' },
       // GetItem on the table itself only (Table.grant would add its indexes too).
       grants: { readCatalog: [props.catalogTable.tableArn] },
@@ -174,6 +175,7 @@ export class IdentityStack extends Stack {
     const tenantRuntimeRoleArn = Lazy.string({ produce: () => this.tenantRuntimeRole.roleArn });
     this.authorizerFunction = new TenantryFunction(this, 'Authorizer', {
       contract: authorizerContract,
+      config,
       environment: {
         USER_POOL_ID: this.userPool.userPoolId,
         USER_POOL_CLIENT_ID: this.spaClient.userPoolClientId,

@@ -89,31 +89,37 @@ export class LifecycleStack extends Stack {
     const functions = {
       validate: new TenantryFunction(this, fnId('validate'), {
         contract: validateContract,
+        config,
         environment: catalogEnv,
         grants: { catalog },
       }).function,
       catalog: new TenantryFunction(this, fnId('catalog'), {
         contract: catalogContract,
+        config,
         environment: catalogEnv,
         grants: { catalog },
       }).function,
       transition: new TenantryFunction(this, fnId('transition'), {
         contract: transitionContract,
+        config,
         environment: catalogEnv,
         grants: { catalog },
       }).function,
       copy: new TenantryFunction(this, fnId('copy'), {
         contract: copyContract,
+        config,
         environment: pooledEnv,
         grants: { pooledTenantIndex, pooledTable: [pooledArn], siloTables: [siloTablesArn] },
       }).function,
       verify: new TenantryFunction(this, fnId('verify'), {
         contract: verifyContract,
+        config,
         environment: pooledEnv,
         grants: { pooledTenantIndex, pooledTable: [pooledArn], siloTables: [siloTablesArn] },
       }).function,
       purge: new TenantryFunction(this, fnId('purge'), {
         contract: purgeContract,
+        config,
         environment: { ...pooledEnv, TENANT_DATA_BUCKET_NAME: props.tenantDataBucket.bucketName },
         grants: {
           pooledTenantIndex,
@@ -125,11 +131,13 @@ export class LifecycleStack extends Stack {
       }).function,
       identityPurge: new TenantryFunction(this, fnId('identityPurge'), {
         contract: identityPurgeContract,
+        config,
         environment: { USER_POOL_ID: props.userPool.userPoolId },
         grants: { userPool: [props.userPool.userPoolArn] },
       }).function,
       siloDeprovision: new TenantryFunction(this, fnId('siloDeprovision'), {
         contract: siloDeprovisionContract,
+        config,
         environment: {},
         grants: {
           siloStacks: [siloStacksArn],
@@ -282,6 +290,7 @@ export class LifecycleStack extends Stack {
     // --- signup → onboarding --------------------------------------------------------------------
     const signupStarter = new TenantryFunction(this, fnId('signupStarter'), {
       contract: signupStarterContract,
+      config,
       environment: { ONBOARDING_STATE_MACHINE_ARN: machines.onboarding.stateMachineArn },
       grants: { onboardingStateMachine: [machines.onboarding.stateMachineArn] },
     }).function;

@@ -27,10 +27,6 @@ export class PooledPlaneStack extends Stack {
       definition: tableDefinitions.pooled,
       tableName: tableName(config, 'pooled'),
     });
-    Validations.of(this.pooledTable).acknowledge({
-      id: 'AwsSolutions-DDB4',
-      reason: 'Point-in-time recovery is on; AWS Backup plans are an organisation-level choice.',
-    });
 
     const accessLogs = new s3.Bucket(this, 'AccessLogs', {
       bucketName: resourceName(config, `access-logs-${this.account}`),

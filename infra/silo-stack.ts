@@ -10,7 +10,6 @@ import {
   Stack,
   type StackProps,
   Tags,
-  Validations,
 } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -161,10 +160,6 @@ export class SiloTenantStack extends Stack {
       tableName: `${resourceName(config, siloTableDefinition.id)}-${tenantId.valueAsString}`,
       encryptionKey: key,
       removalPolicy: RemovalPolicy.DESTROY,
-    });
-    Validations.of(table).acknowledge({
-      id: 'AwsSolutions-DDB4',
-      reason: 'Point-in-time recovery is on; AWS Backup plans are an organisation-level choice.',
     });
 
     new CfnOutput(this, siloStackOutputs.tableName, { value: table.tableName });

@@ -21,6 +21,7 @@ import {
   functionEnvironment,
 } from '../domain/function-contract';
 import { LIFECYCLE_EVENT_SOURCE, signupEventPattern } from '../domain/lifecycle/events';
+import { contract as billingFinalContract } from '../lambdas/billing-final/contract';
 import { contract as validateContract } from '../lambdas/lifecycle-validate/contract';
 import { contract as signupStarterContract } from '../lambdas/signup-starter/contract';
 import { contract as siloDeprovisionContract } from '../lambdas/silo-deprovision/contract';
@@ -192,16 +193,12 @@ export async function deployLifecycleLocally(options: LocalLifecycleOptions): Pr
     functionEnv(identityPurgeContract, { USER_POOL_ID: userPoolId }),
     functionEnv(siloDeprovisionContract, {}),
     functionEnv(signupStarterContract, { ONBOARDING_STATE_MACHINE_ARN: stateMachineArns.onboarding }),
-    // the billing part's final-bill task (its env contract: domain/billing/runtime.ts)
-    {
-      name: lambdaFolders.billingFinal,
-      variables: {
-        CATALOG_TABLE: catalogTable,
-        COUNTERS_TABLE: plane.tables.counters,
-        LEDGER_TABLE: plane.tables.billingLedger,
-        EVENT_BUS_NAME: plane.eventBusName,
-      },
-    },
+    functionEnv(billingFinalContract, {
+      CATALOG_TABLE_NAME: catalogTable,
+      COUNTERS_TABLE_NAME: plane.tables.counters,
+      LEDGER_TABLE_NAME: plane.tables.billingLedger,
+      EVENT_BUS_NAME: plane.eventBusName,
+    }),
   ];
   for (const { name, variables } of envs) {
     await hostControl(

@@ -23,10 +23,18 @@ export function parseConfig(value: unknown): TenantryConfig {
 }
 
 /**
- * Loads the configuration: the JSON file named by `TENANTRY_CONFIG` when set, else the default.
- * Validated once per process.
+ * The deployment's configuration as JSON, compiled into each Lambda bundle by esbuild's `define`
+ * (infra/private/tenantry-function.ts): a deployed function runs on the configuration its stack was
+ * synthesized with, not on the default. Undeclared (so `typeof` is 'undefined') everywhere else.
+ */
+declare const TENANTRY_BUNDLED_CONFIG: string | undefined;
+
+/**
+ * Loads the configuration: in a deployed function, the one compiled into its bundle; elsewhere the
+ * JSON file named by `TENANTRY_CONFIG` when set, else the default. Validated once per process.
  */
 export function loadConfig(path: string | undefined = process.env.TENANTRY_CONFIG): TenantryConfig {
+  if (typeof TENANTRY_BUNDLED_CONFIG === 'string') return parseConfig(JSON.parse(TENANTRY_BUNDLED_CONFIG));
   if (path === undefined || path === '') return parseConfig(defaultConfig);
   let raw: unknown;
   try {

@@ -7,6 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { TenantryConfig } from '../../domain/config';
 import {
   type FunctionContract,
   type FunctionEnvironment,
@@ -21,40 +22,14 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export interface TenantryFunctionProps<C extends FunctionContract> {
   /** The function's contract (`lambdas/<name>/contract.ts`): handler folder, env, size, grants. */
   readonly contract: C;
+  /** The deployment's configuration, compiled into the bundle (`loadConfig()` returns it). */
+  readonly config: TenantryConfig;
   /** Every variable the contract requires (validated again by the handler at cold start). */
   readonly environment: FunctionEnvironment<C>;
   /** The resources each of the contract's grants applies to. */
   readonly grants: GrantResources<C>;
   /** Default: 1 month. */
   readonly logRetention?: logs.RetentionDays;
-}
-
-/** TRANSITIONAL (issue 12): folder-based props until every function has a contract; then removed. */
-export interface LegacyFunctionProps {
-  readonly folder: string;
-  readonly environment?: Record<string, string>;
-  readonly timeout?: Duration;
-  readonly memorySize?: number;
-  readonly logRetention?: logs.RetentionDays;
-}
-
-function fromLegacy(props: LegacyFunctionProps): TenantryFunctionProps<FunctionContract> {
-  const contract = {
-    name: props.folder,
-    description: `lambdas/${props.folder}`,
-    env: {},
-    input: undefined as never,
-    output: undefined as never,
-    timeoutSeconds: props.timeout?.toSeconds() ?? 10,
-    memoryMb: props.memorySize ?? 256,
-    grants: {},
-  } satisfies FunctionContract;
-  return {
-    contract,
-    environment: (props.environment ?? {}) as never,
-    grants: {} as never,
-    logRetention: props.logRetention,
-  };
 }
 
 /**
@@ -64,9 +39,8 @@ function fromLegacy(props: LegacyFunctionProps): TenantryFunctionProps<FunctionC
 export class TenantryFunction<C extends FunctionContract = FunctionContract> extends Construct {
   public readonly function: nodejs.NodejsFunction;
 
-  public constructor(scope: Construct, id: string, given: TenantryFunctionProps<C> | LegacyFunctionProps) {
+  public constructor(scope: Construct, id: string, props: TenantryFunctionProps<C>) {
     super(scope, id);
-    const props = 'folder' in given ? fromLegacy(given) : given;
     const { contract } = props;
     const entry = join(repoRoot, 'lambdas', contract.name, 'handler.ts');
     if (!existsSync(entry)) {
@@ -98,6 +72,7 @@ export class TenantryFunction<C extends FunctionContract = FunctionContract> ext
         sourceMap: true,
         minify: true,
         mainFields: ['module', 'main'],
+        define: { TENANTRY_BUNDLED_CONFIG: JSON.stringify(JSON.stringify(props.config)) },
         banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
       },
       projectRoot: repoRoot,

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { defaultConfig, loadConfig, parseConfig, requireTier, resourceName } from '../../../../domain/config';
 import { ConfigurationError } from '../../../../domain/errors';
 
@@ -102,5 +102,36 @@ describe('configuration', () => {
     expect(() => requireTier(config, 'platinum')).toThrow(
       /unknown tier "platinum" \(known: starter, pro, business, enterprise\)/,
     );
+  });
+});
+
+describe('loadConfig in a deployed function', () => {
+  afterEach(() => {
+    delete (globalThis as { TENANTRY_BUNDLED_CONFIG?: string }).TENANTRY_BUNDLED_CONFIG;
+  });
+
+  it('returns the configuration compiled into the bundle, validated, ahead of TENANTRY_CONFIG', () => {
+    // Prepare: what esbuild's define puts in place of the identifier in a bundle
+    (globalThis as { TENANTRY_BUNDLED_CONFIG?: string }).TENANTRY_BUNDLED_CONFIG = JSON.stringify({
+      ...defaultConfig,
+      naming: { product: 'quillstream', stage: 'prod' },
+    });
+
+    // Act
+    const config = loadConfig('/no/such/file.json');
+
+    // Assess
+    expect(config.naming).toEqual({ product: 'quillstream', stage: 'prod' });
+  });
+
+  it('validates the compiled configuration like a file', () => {
+    // Prepare
+    (globalThis as { TENANTRY_BUNDLED_CONFIG?: string }).TENANTRY_BUNDLED_CONFIG = JSON.stringify({
+      ...defaultConfig,
+      naming: { product: '', stage: 'prod' },
+    });
+
+    // Act / Assess
+    expect(() => loadConfig()).toThrow(/naming\.product/);
   });
 });
