@@ -1,6 +1,6 @@
 import type { TenantryConfig } from '../domain/config';
 import { lifecycleDetailTypes } from '../domain/lifecycle/events';
-import type { Catcher, StateMachineDefinition } from './asl';
+import { type Catcher, jsonataString, type StateMachineDefinition } from './asl';
 import {
   catchFailure,
   chunkLoop,
@@ -95,7 +95,7 @@ export function offboardingDefinition(config: TenantryConfig): StateMachineDefin
       ...chunkLoop('purge', {
         states: ['PreparePurgeItems', 'PurgePooledItems', 'MoreItems?'],
         cursor: 'purge',
-        start: { store: "'pool'", tenantId: '$plan.tenantId' },
+        start: { store: jsonataString('pool'), tenantId: '$plan.tenantId' },
         next: 'PreparePurgeObjects',
         catch: toFailure,
       }),
@@ -103,7 +103,7 @@ export function offboardingDefinition(config: TenantryConfig): StateMachineDefin
         states: ['PreparePurgeObjects', 'PurgeObjects', 'MoreObjects?'],
         cursor: 'purge',
         assign: { purgedItems: '{% $purge.purged %}' },
-        start: { store: "'s3'", tenantId: '$plan.tenantId' },
+        start: { store: jsonataString('s3'), tenantId: '$plan.tenantId' },
         next: 'SetOffboarded',
         catch: toFailure,
       }),

@@ -114,7 +114,7 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
         assign: { silo: jsonata(SILO_FROM_STACK) },
         start: {
           tenantId: '$plan.tenantId',
-          direction: "'pool-to-silo'",
+          direction: jsonataString('pool-to-silo'),
           siloTable: stackOutput(siloStackOutputs.tableName),
         },
         next: 'VerifyCopy',
@@ -146,7 +146,11 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
         states: ['PreparePurge', 'PurgePoolChunk', 'MoreToPurge?'],
         cursor: 'purge',
         assign: { stage: 'purging' },
-        start: { store: "'pool'", tenantId: '$plan.tenantId', verifiedAgainst: '$silo.tableName' },
+        start: {
+          store: jsonataString('pool'),
+          tenantId: '$plan.tenantId',
+          verifiedAgainst: '$silo.tableName',
+        },
         next: 'ActivateTenant',
         catch: toRollback,
         startComment: 'From here on the pool may lose items: a rollback first restores them from the silo.',
@@ -214,7 +218,11 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
       ...chunkLoop('copy', {
         states: ['PrepareRestore', 'RestoreChunk', 'MoreToRestore?'],
         cursor: 'copy',
-        start: { tenantId: '$plan.tenantId', direction: "'silo-to-pool'", siloTable: '$silo.tableName' },
+        start: {
+          tenantId: '$plan.tenantId',
+          direction: jsonataString('silo-to-pool'),
+          siloTable: '$silo.tableName',
+        },
         next: 'RevertCatalog',
         catch: (state) =>
           catchFailure(state, 'RestoreActive', { log: rollbackErrors, assign: { stage: 'rolled-forward' } }),
