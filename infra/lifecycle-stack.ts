@@ -28,7 +28,7 @@ import { contract as purgeContract } from '../lambdas/tenant-data-purge/contract
 import { contract as verifyContract } from '../lambdas/tenant-data-verify/contract';
 import { contract as identityPurgeContract } from '../lambdas/tenant-identity-purge/contract';
 import { contract as transitionContract } from '../lambdas/tenant-transition/contract';
-import { type LambdaFunction, lambdaFunctions, type Substitutions } from '../workflows/common';
+import { functionArnSubstitutions, type LambdaFunction, type Substitutions } from '../workflows/common';
 import { definitionJson, stateMachineName, type WorkflowName, workflowNames } from '../workflows/index';
 import { TenantryFunction } from './private/tenantry-function';
 import { siloTemplate } from './silo-stack';
@@ -213,14 +213,10 @@ export class LifecycleStack extends Stack {
     const template = new s3assets.Asset(this, 'SiloTemplate', { path: templateFile });
 
     // --- state machines -----------------------------------------------------------------------------
-    const functionArns = Object.fromEntries(
-      (Object.keys(lambdaFunctions) as LambdaFunction[]).map((key) => [
-        lambdaFunctions[key],
-        key === 'billingFinal' ? props.billingFinalFunction.functionArn : functions[key].functionArn,
-      ]),
-    ) as Record<(typeof lambdaFunctions)[LambdaFunction], string>;
+    const functionArn = (key: LambdaFunction) =>
+      key === 'billingFinal' ? props.billingFinalFunction.functionArn : functions[key].functionArn;
     const substitutions: Substitutions = {
-      ...functionArns,
+      ...functionArnSubstitutions(functionArn),
       UserPoolId: props.userPool.userPoolId,
       EventBusName: props.eventBus.eventBusName,
       SiloTemplateUrl: template.httpUrl,
@@ -246,10 +242,7 @@ export class LifecycleStack extends Stack {
         description: `Tenantry ${name} state machine`,
       });
       roles[name] = role;
-      const invoked = invokedBy[name].map((key) =>
-        key === 'billingFinal' ? props.billingFinalFunction.functionArn : functions[key].functionArn,
-      );
-      allow(role, ['lambda:InvokeFunction'], invoked);
+      allow(role, ['lambda:InvokeFunction'], invokedBy[name].map(functionArn));
       allow(role, ['events:PutEvents'], [props.eventBus.eventBusArn]);
       if (name === 'onboarding') {
         allow(

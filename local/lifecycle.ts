@@ -32,7 +32,7 @@ import { contract as verifyContract } from '../lambdas/tenant-data-verify/contra
 import { contract as identityPurgeContract } from '../lambdas/tenant-identity-purge/contract';
 import { contract as transitionContract } from '../lambdas/tenant-transition/contract';
 import type { StateMachineDefinition } from '../workflows/asl';
-import { type LambdaFunction, lambdaFolders, lambdaFunctions, type Substitutions } from '../workflows/common';
+import { functionArnSubstitutions, lambdaFunctions, type Substitutions } from '../workflows/common';
 import {
   buildDefinition,
   stateMachineName,
@@ -138,24 +138,22 @@ export async function deployLifecycleLocally(options: LocalLifecycleOptions): Pr
   // moto's CloudFormation reads a TemplateURL from its own S3 when the host is `localhost` (path style).
   const templateUrl = `${endpoint.replace('127.0.0.1', 'localhost')}/${templateBucket}/${templateKey}`;
 
-  const fnArns = Object.fromEntries(
-    (Object.keys(lambdaFunctions) as LambdaFunction[]).map((fn) => {
-      const name =
-        fn === 'billingFinal'
-          ? (options.billingFinalFunction ?? functionName(lambdaFolders.billingFinal))
-          : functionName(lambdaFolders[fn]);
-      return [lambdaFunctions[fn], localFunctionArn(region, name)];
-    }),
-  );
   const substitutions: Substitutions = {
-    ...(fnArns as Record<(typeof lambdaFunctions)[LambdaFunction], string>),
+    ...functionArnSubstitutions((fn) =>
+      localFunctionArn(
+        region,
+        fn === 'billingFinal'
+          ? (options.billingFinalFunction ?? functionName(lambdaFunctions.billingFinal))
+          : functionName(lambdaFunctions[fn]),
+      ),
+    ),
     UserPoolId: userPoolId,
     EventBusName: plane.eventBusName,
     SiloTemplateUrl: templateUrl,
     SiloDeploymentRoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${resourceName(config, 'silo-deployment')}`,
     TenantAccessRoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${resourceName(config, 'tenant-runtime')}`,
-    DataMoverRoleArns: ['copy', 'verify', 'purge']
-      .map((fn) => `arn:aws:iam::${LOCAL_ACCOUNT}:role/${functionName(lambdaFolders[fn as LambdaFunction])}`)
+    DataMoverRoleArns: (['copy', 'verify', 'purge'] as const)
+      .map((fn) => `arn:aws:iam::${LOCAL_ACCOUNT}:role/${functionName(lambdaFunctions[fn])}`)
       .join(','),
     WriteFreezeSeconds: String(options.writeFreezeSeconds ?? 1),
   };

@@ -8,6 +8,28 @@
 /** A JSONata expression embedded in a string field: `{% ... %}`. */
 export type Jsonata = `{%${string}%}`;
 
+/*
+ * Expressions are composed unwrapped (plain JSONata text) and embedded with `jsonata()` only where a
+ * field takes them, so composing never cuts delimiters off an embedded one.
+ */
+
+/** Embeds a JSONata expression in a field. */
+export function jsonata(expression: string): Jsonata {
+  return `{% ${expression} %}`;
+}
+
+/** A JSONata string literal (JSONata escapes as JSON does: no `\'`). */
+export function jsonataString(text: string): string {
+  return `'${text.replaceAll('\\', '\\\\').replaceAll("'", '\\u0027')}'`;
+}
+
+/** A JSONata object constructor, `{'field': expression, …}`, from field → expression. */
+export function jsonataObject(fields: Readonly<Record<string, string>>): string {
+  return `{${Object.entries(fields)
+    .map(([field, expression]) => `${jsonataString(field)}: ${expression}`)
+    .join(', ')}}`;
+}
+
 /** Any JSON value whose strings may be JSONata expressions (Arguments, Output, Assign values). */
 export type JsonTemplate =
   | string

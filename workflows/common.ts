@@ -1,23 +1,70 @@
+import type { z } from 'zod';
 import { LIFECYCLE_EVENT_SOURCE, type LifecycleDetailType } from '../domain/lifecycle/events';
 import { SILO_TENANT_TAG, siloStackOutputs, siloStackParameters } from '../domain/lifecycle/silo';
-import type { Catcher, Jsonata, JsonTemplate, Retrier, State, TaskState } from './asl';
+import { contract as billingFinalContract } from '../lambdas/billing-final/contract';
+import { contract as validateContract } from '../lambdas/lifecycle-validate/contract';
+import { contract as siloDeprovisionContract } from '../lambdas/silo-deprovision/contract';
+import { contract as catalogContract } from '../lambdas/tenant-catalog/contract';
+import { contract as copyContract, type copyCursorSchema } from '../lambdas/tenant-data-copy/contract';
+import { contract as purgeContract, type purgeCursorSchema } from '../lambdas/tenant-data-purge/contract';
+import { contract as verifyContract } from '../lambdas/tenant-data-verify/contract';
+import { contract as identityPurgeContract } from '../lambdas/tenant-identity-purge/contract';
+import { contract as transitionContract } from '../lambdas/tenant-transition/contract';
+import {
+  type Catcher,
+  type Jsonata,
+  type JsonTemplate,
+  jsonata,
+  jsonataObject,
+  jsonataString,
+  type Retrier,
+  type State,
+  type TaskState,
+} from './asl';
 
 /**
  * Building blocks shared by the lifecycle state machines: deployment-specific values as definition
- * substitutions, Retry policies per integration, and task/fragment builders.
+ * substitutions, Retry policies per integration, the failure catcher, and task/fragment builders.
  */
 
-/** Definition substitutions (`${Name}` in the ASL): filled by CDK (infra/lifecycle-stack.ts) or the local env. */
-export const substitutionNames = [
-  'LifecycleValidateFunctionArn',
-  'TenantCatalogFunctionArn',
-  'TenantTransitionFunctionArn',
-  'TenantDataCopyFunctionArn',
-  'TenantDataVerifyFunctionArn',
-  'TenantDataPurgeFunctionArn',
-  'TenantIdentityPurgeFunctionArn',
-  'SiloDeprovisionFunctionArn',
-  'BillingFinalFunctionArn',
+/** The Lambda task functions: key → function name (its `lambdas/<name>/` folder, its contract's name). */
+export const lambdaFunctions = {
+  validate: validateContract.name,
+  catalog: catalogContract.name,
+  transition: transitionContract.name,
+  copy: copyContract.name,
+  verify: verifyContract.name,
+  purge: purgeContract.name,
+  identityPurge: identityPurgeContract.name,
+  siloDeprovision: siloDeprovisionContract.name,
+  /** The billing part's final-bill task, input `{ tenantId }`. */
+  billingFinal: billingFinalContract.name,
+} as const satisfies Record<string, string>;
+export type LambdaFunction = keyof typeof lambdaFunctions;
+
+/** The definition substitution carrying a task function's ARN. */
+type FunctionArnSubstitution = `${string}FunctionArn`;
+
+/** `tenant-data-copy` → `TenantDataCopyFunctionArn`. */
+function functionArnSubstitution(fn: LambdaFunction): FunctionArnSubstitution {
+  const pascal = lambdaFunctions[fn]
+    .split('-')
+    .map((word) => `${word.charAt(0).toUpperCase()}${word.slice(1)}`)
+    .join('');
+  return `${pascal}FunctionArn`;
+}
+
+/** The ARN substitutions of every task function, given where each one is deployed. */
+export function functionArnSubstitutions(
+  arnOf: (fn: LambdaFunction) => string,
+): Record<FunctionArnSubstitution, string> {
+  return Object.fromEntries(
+    (Object.keys(lambdaFunctions) as LambdaFunction[]).map((fn) => [functionArnSubstitution(fn), arnOf(fn)]),
+  );
+}
+
+/** The other definition substitutions. */
+const valueSubstitutionNames = [
   'UserPoolId',
   'EventBusName',
   'SiloTemplateUrl',
@@ -27,37 +74,17 @@ export const substitutionNames = [
   /** Promotion's write freeze after MIGRATING, seconds: `writeFreezeSeconds(config)` (domain/lifecycle/write-freeze.ts). */
   'WriteFreezeSeconds',
 ] as const;
-export type SubstitutionName = (typeof substitutionNames)[number];
-export type Substitutions = Record<SubstitutionName, string>;
+
+/** Definition substitutions (`${Name}` in the ASL): filled by CDK (infra/lifecycle-stack.ts) or the local env. */
+export const substitutionNames: readonly SubstitutionName[] = [
+  ...(Object.keys(lambdaFunctions) as LambdaFunction[]).map(functionArnSubstitution),
+  ...valueSubstitutionNames,
+];
+export type SubstitutionName = FunctionArnSubstitution | (typeof valueSubstitutionNames)[number];
+export type Substitutions = Record<FunctionArnSubstitution, string> &
+  Record<(typeof valueSubstitutionNames)[number], string>;
 
 export const sub = (name: SubstitutionName): string => `\${${name}}`;
-
-/** The Lambda task functions and the substitution carrying each one's ARN. */
-export const lambdaFunctions = {
-  validate: 'LifecycleValidateFunctionArn',
-  catalog: 'TenantCatalogFunctionArn',
-  transition: 'TenantTransitionFunctionArn',
-  copy: 'TenantDataCopyFunctionArn',
-  verify: 'TenantDataVerifyFunctionArn',
-  purge: 'TenantDataPurgeFunctionArn',
-  identityPurge: 'TenantIdentityPurgeFunctionArn',
-  siloDeprovision: 'SiloDeprovisionFunctionArn',
-  billingFinal: 'BillingFinalFunctionArn',
-} as const satisfies Record<string, SubstitutionName>;
-export type LambdaFunction = keyof typeof lambdaFunctions;
-
-/** Handler folder (`lambdas/<folder>/handler.ts`) of each task function. */
-export const lambdaFolders: Record<LambdaFunction, string> = {
-  validate: 'lifecycle-validate',
-  catalog: 'tenant-catalog',
-  transition: 'tenant-transition',
-  copy: 'tenant-data-copy',
-  verify: 'tenant-data-verify',
-  purge: 'tenant-data-purge',
-  identityPurge: 'tenant-identity-purge',
-  siloDeprovision: 'silo-deprovision',
-  billingFinal: 'billing-final',
-};
 
 const backoff = {
   IntervalSeconds: 1,
@@ -100,35 +127,59 @@ export const transientErrors = {
     'EventBridge.EventBridgeException',
   ],
 } as const;
-export type Integration = keyof typeof transientErrors;
+type Integration = keyof typeof transientErrors;
 
-export function retry(integration: Integration): Retrier[] {
+function retry(integration: Integration): Retrier[] {
   return [{ ErrorEquals: [...transientErrors[integration]], ...backoff }];
 }
 
-/** The `$failure` record every Catch assigns: which state failed, the error name and its cause. */
-export function failureExpr(state: string): Jsonata {
+/**
+ * How a failure is recorded: `'failure'` assigns `$failure` (the failure the run reports); `{ appendTo }`
+ * appends it to that list variable and keeps `$failure` (compensation paths, where the first error is
+ * the story); `'keep'` records nothing (the states that report the failure already recorded).
+ */
+export type FailureLog = 'failure' | 'keep' | { readonly appendTo: string };
+
+/** JSONata of a failure record; `error` and `cause` are JSONata expressions. */
+export function failureRecord(state: string, error: string, cause: string): string {
+  return jsonataObject({ state: jsonataString(state), error, cause });
+}
+
+/** The failure record of the error a Catch of `state` caught. */
+function caughtFailure(state: string): string {
   // A Lambda error's Cause is the runtime's JSON ({errorType, errorMessage, trace}): keep the message.
-  return `{% ($c := $string($states.errorOutput.Cause); $m := $substring($c, 0, 1) = '{' ? $parse($c).errorMessage : $c; {'state': '${state}', 'error': $states.errorOutput.Error, 'cause': $substring($exists($m) ? $m : $c, 0, 600)}) %}`;
+  const cause = '$substring($exists($m) ? $m : $c, 0, 600)';
+  return `($c := $string($states.errorOutput.Cause); $m := $substring($c, 0, 1) = '{' ? $parse($c).errorMessage : $c; ${failureRecord(state, '$states.errorOutput.Error', cause)})`;
 }
 
-export function catchAll(
-  state: string,
-  next: string,
-  assign: Record<string, JsonTemplate> = {},
-  errors: readonly string[] = ['States.ALL'],
-): Catcher {
-  return { ErrorEquals: [...errors], Next: next, Assign: { failure: failureExpr(state), ...assign } };
+/** The Assign recording a failure (`record`: JSONata of a failure record) as `log` says. */
+export function recordFailure(log: FailureLog, record: string): Record<string, Jsonata> {
+  if (log === 'keep') return {};
+  if (log === 'failure') return { failure: jsonata(record) };
+  return { [log.appendTo]: jsonata(`$append($${log.appendTo}, [${record}])`) };
 }
 
-/** A catch-all that keeps `$failure` as it is (used on failure paths, where the first error is the story). */
-export function catchKeep(next: string): Catcher {
-  return { ErrorEquals: ['States.ALL'], Next: next };
+interface CatchOptions {
+  /** The errors caught; default every error. */
+  readonly errors?: readonly string[];
+  /** Default `'failure'`. */
+  readonly log?: FailureLog;
+  /** More variables to assign. */
+  readonly assign?: Record<string, JsonTemplate>;
+}
+
+/** The catcher of a failure in `state`: goes to `next`, recording the failure as `options.log` says. */
+export function catchFailure(state: string, next: string, options: CatchOptions = {}): Catcher {
+  const { errors = ['States.ALL'], log = 'failure', assign = {} } = options;
+  const recorded = { ...recordFailure(log, caughtFailure(state)), ...assign };
+  return Object.keys(recorded).length === 0
+    ? { ErrorEquals: [...errors], Next: next }
+    : { ErrorEquals: [...errors], Next: next, Assign: recorded };
 }
 
 type Flow = { Next: string } | { End: true };
 
-export interface TaskOptions {
+interface TaskOptions {
   readonly flow: Flow;
   /** Catchers tried in order; a final catch-all should be among them. */
   readonly catch: readonly Catcher[];
@@ -157,14 +208,74 @@ function task(
   return state as unknown as TaskState;
 }
 
+/** A Lambda task's result: the function's output. */
+export const LAMBDA_RESULT: Jsonata = '{% $states.result.Payload %}';
+
 /** A Lambda task (`lambda:invoke`); its output is the function's result unless `output` says otherwise. */
 export function lambdaTask(fn: LambdaFunction, payload: JsonTemplate, options: TaskOptions): TaskState {
   return task(
     'arn:aws:states:::lambda:invoke',
-    { FunctionName: sub(lambdaFunctions[fn]), Payload: payload },
+    { FunctionName: sub(functionArnSubstitution(fn)), Payload: payload },
     'lambda',
-    { output: '{% $states.result.Payload %}', ...options },
+    { output: LAMBDA_RESULT, ...options },
   );
+}
+
+/** The chunked task functions: each takes a cursor and returns the next one. */
+type ChunkedFunction = 'copy' | 'purge';
+type Cursor<F extends ChunkedFunction> = z.input<
+  F extends 'copy' ? typeof copyCursorSchema : typeof purgeCursorSchema
+>;
+/**
+ * A loop's start: the identifying fields of the function's cursor, each a JSONata expression. Its
+ * position and counters (defaulted by the contract, then carried by each chunk's output) are not built here.
+ */
+type StartCursor<F extends ChunkedFunction> = {
+  readonly [K in keyof Omit<Cursor<F>, 'startKey' | 'copied' | 'purged' | 'done'>]: string;
+};
+
+interface ChunkLoopOptions<F extends ChunkedFunction> {
+  /** The Pass starting the loop, the chunk Task and the Choice on `done`. */
+  readonly states: readonly [start: string, chunk: string, more: string];
+  /** The variable holding the cursor: the start, then each chunk's output. */
+  readonly cursor: string;
+  readonly start: StartCursor<F>;
+  /** Where to go once a chunk's output says `done`. */
+  readonly next: string;
+  /** The chunk task's catcher, given the task's name. */
+  readonly catch: (state: string) => Catcher;
+  /** More variables the starting Pass assigns. */
+  readonly assign?: Record<string, JsonTemplate>;
+  readonly startComment?: string;
+  readonly chunkComment?: string;
+}
+
+/**
+ * A chunked loop over a tenant's data: a Pass assigns the start cursor (the identifying fields only;
+ * the function's contract defaults the position and counters), the Task runs one chunk and keeps its
+ * output, the next cursor, which the Choice loops on until it says `done`.
+ */
+export function chunkLoop<F extends ChunkedFunction>(fn: F, o: ChunkLoopOptions<F>): Record<string, State> {
+  const [start, chunk, more] = o.states;
+  return {
+    [start]: {
+      Type: 'Pass',
+      ...(o.startComment === undefined ? {} : { Comment: o.startComment }),
+      Assign: { ...o.assign, [o.cursor]: jsonata(jsonataObject(o.start)) },
+      Next: chunk,
+    },
+    [chunk]: lambdaTask(fn, jsonata(`$${o.cursor}`), {
+      flow: { Next: more },
+      assign: { [o.cursor]: LAMBDA_RESULT },
+      catch: [o.catch(chunk)],
+      ...(o.chunkComment === undefined ? {} : { comment: o.chunkComment }),
+    }),
+    [more]: {
+      Type: 'Choice',
+      Choices: [{ Condition: jsonata(`$${o.cursor}.done`), Next: o.next }],
+      Default: chunk,
+    },
+  };
 }
 
 /** An AWS SDK integration task (`aws-sdk:<service>:<action>`). */
@@ -208,8 +319,46 @@ export function emitEvent(
 /** `$states.context.Execution.Id`: the execution ARN recorded on every catalog change. */
 export const EXECUTION_ARN: Jsonata = '{% $states.context.Execution.Id %}';
 
-export interface StackFragmentOptions {
-  /** JSONata (without braces) for the stack name, the tenant id and the tier. */
+interface FailedEndOptions {
+  readonly detailType: LifecycleDetailType;
+  readonly tenantId: Jsonata;
+  readonly stage: JsonTemplate;
+  /** More detail fields (after the failure's). */
+  readonly detail?: Record<string, JsonTemplate>;
+}
+
+/**
+ * A failed run's end: `emit` reports `$failure` in a failure event (a failure to emit is not recorded:
+ * `$failure` is the story), then the run fails with the error `fail`, the failure as its cause.
+ */
+export function failedEnd(emit: string, fail: string, o: FailedEndOptions): Record<string, State> {
+  return {
+    [emit]: emitEvent(
+      o.detailType,
+      {
+        tenantId: o.tenantId,
+        stage: o.stage,
+        failedState: '{% $failure.state %}',
+        error: '{% $failure.error %}',
+        cause: '{% $failure.cause %}',
+        ...o.detail,
+        executionArn: EXECUTION_ARN,
+      },
+      { flow: { Next: fail }, catch: [catchFailure(emit, fail, { log: 'keep' })] },
+    ),
+    [fail]: {
+      Type: 'Fail',
+      Error: fail,
+      Cause: "{% $failure.state & ': ' & $failure.error & ': ' & $failure.cause %}",
+    },
+  };
+}
+
+/** The tenant id a run was started for (before Validate planned it). */
+export const INPUT_TENANT_ID: Jsonata = '{% $states.context.Execution.Input.tenantId %}';
+
+interface StackFragmentOptions {
+  /** JSONata for the stack name, the tenant id and the tier. */
   readonly stackName: string;
   readonly tenantId: string;
   readonly tier: string;
@@ -233,19 +382,19 @@ export function siloProvisioningStates(o: StackFragmentOptions): Record<string, 
       'cloudformation',
       'createStack',
       {
-        StackName: `{% ${o.stackName} %}`,
+        StackName: jsonata(o.stackName),
         TemplateURL: sub('SiloTemplateUrl'),
         RoleARN: sub('SiloDeploymentRoleArn'),
         Parameters: [
-          { ParameterKey: siloStackParameters.tenantId, ParameterValue: `{% ${o.tenantId} %}` },
-          { ParameterKey: siloStackParameters.tier, ParameterValue: `{% ${o.tier} %}` },
+          { ParameterKey: siloStackParameters.tenantId, ParameterValue: jsonata(o.tenantId) },
+          { ParameterKey: siloStackParameters.tier, ParameterValue: jsonata(o.tier) },
           {
             ParameterKey: siloStackParameters.tenantAccessRoleArn,
             ParameterValue: sub('TenantAccessRoleArn'),
           },
           { ParameterKey: siloStackParameters.dataMoverRoleArns, ParameterValue: sub('DataMoverRoleArns') },
         ],
-        Tags: [{ Key: SILO_TENANT_TAG, Value: `{% ${o.tenantId} %}` }],
+        Tags: [{ Key: SILO_TENANT_TAG, Value: jsonata(o.tenantId) }],
       },
       {
         flow: { Next: 'DescribeSiloStack' },
@@ -256,7 +405,7 @@ export function siloProvisioningStates(o: StackFragmentOptions): Record<string, 
             Next: 'DescribeSiloStack',
             Assign: { stackPolls: 0 },
           },
-          catchAll('CreateSiloStack', o.onFailure),
+          catchFailure('CreateSiloStack', o.onFailure),
         ],
         comment: 'A stack left by an earlier attempt is polled, not re-created.',
       },
@@ -264,11 +413,11 @@ export function siloProvisioningStates(o: StackFragmentOptions): Record<string, 
     DescribeSiloStack: sdkTask(
       'cloudformation',
       'describeStacks',
-      { StackName: `{% ${o.stackName} %}` },
+      { StackName: jsonata(o.stackName) },
       {
         flow: { Next: 'SiloStackReady?' },
         assign: { stack: '{% $states.result.Stacks[0] %}' },
-        catch: [catchAll('DescribeSiloStack', o.onFailure)],
+        catch: [catchFailure('DescribeSiloStack', o.onFailure)],
       },
     ),
     'SiloStackReady?': {
@@ -276,7 +425,7 @@ export function siloProvisioningStates(o: StackFragmentOptions): Record<string, 
       Choices: [
         { Condition: "{% $stack.StackStatus = 'CREATE_COMPLETE' %}", Next: o.onReady },
         {
-          Condition: `{% $stack.StackStatus = 'CREATE_IN_PROGRESS' and $stackPolls < ${o.maxPolls} %}`,
+          Condition: jsonata(`$stack.StackStatus = 'CREATE_IN_PROGRESS' and $stackPolls < ${o.maxPolls}`),
           Next: 'WaitForSiloStack',
         },
       ],
@@ -290,22 +439,31 @@ export function siloProvisioningStates(o: StackFragmentOptions): Record<string, 
     },
     SiloStackNotCreated: {
       Type: 'Pass',
-      Assign: {
-        failure:
-          "{% {'state': 'DescribeSiloStack', 'error': 'SiloStackNotCreated', 'cause': 'stack ' & $stack.StackName & ' is ' & $stack.StackStatus & ($stack.StackStatusReason ? ': ' & $stack.StackStatusReason : '') & ' after ' & $string($stackPolls) & ' polls'} %}",
-      },
+      Assign: recordFailure(
+        'failure',
+        failureRecord(
+          'DescribeSiloStack',
+          "'SiloStackNotCreated'",
+          "'stack ' & $stack.StackName & ' is ' & $stack.StackStatus & ($stack.StackStatusReason ? ': ' & $stack.StackStatusReason : '') & ' after ' & $string($stackPolls) & ' polls'",
+        ),
+      ),
       Next: o.onFailure,
     },
   };
 }
 
-/** JSONata for the silo references from `$stack` (DescribeStacks' stack). */
-export const SILO_FROM_STACK =
-  `{'stackId': $stack.StackId, ` +
-  `'tableName': $stack.Outputs[OutputKey='${siloStackOutputs.tableName}'].OutputValue, ` +
-  `'kmsKeyArn': $stack.Outputs[OutputKey='${siloStackOutputs.kmsKeyArn}'].OutputValue}`;
+/** JSONata of a silo stack's output, from `$stack` (DescribeStacks' stack). */
+export const stackOutput = (key: string): string =>
+  `$stack.Outputs[OutputKey=${jsonataString(key)}].OutputValue`;
 
-export interface TeardownFragmentOptions {
+/** JSONata for the silo references from `$stack` (DescribeStacks' stack). */
+export const SILO_FROM_STACK = jsonataObject({
+  stackId: '$stack.StackId',
+  tableName: stackOutput(siloStackOutputs.tableName),
+  kmsKeyArn: stackOutput(siloStackOutputs.kmsKeyArn),
+});
+
+interface TeardownFragmentOptions {
   readonly prefix: string;
   /** JSONata for the stack name. */
   readonly stackName: string;
@@ -314,11 +472,8 @@ export interface TeardownFragmentOptions {
   readonly next: string;
   /** Where to go when the teardown fails or times out. */
   readonly onFailure: string;
-  /**
-   * How a failure is recorded: 'failure' assigns `$failure` (forward paths); 'append:<var>' appends it to
-   * the list variable `<var>` and keeps `$failure` (compensation paths, where the first error is the story).
-   */
-  readonly record: 'failure' | `append:${string}`;
+  /** How a failure is recorded: `$failure` on forward paths, appended to a list on compensation paths. */
+  readonly log: Exclude<FailureLog, 'keep'>;
 }
 
 /**
@@ -332,36 +487,26 @@ export function siloTeardownStates(o: TeardownFragmentOptions): Record<string, S
   const check = `${o.prefix}SiloGone?`;
   const wait = `${o.prefix}WaitForSiloDeletion`;
   const timeout = `${o.prefix}SiloNotDeleted`;
-  const record = (expr: string): Record<string, JsonTemplate> =>
-    o.record === 'failure'
-      ? { failure: `{% ${expr} %}` }
-      : { [o.record.slice(7)]: `{% $append($${o.record.slice(7)}, [${expr}]) %}` };
   return {
     [entry]: { Type: 'Pass', Assign: { teardownPolls: 0, keyDeletionDate: null }, Next: call },
     [call]: lambdaTask(
       'siloDeprovision',
-      { stackName: `{% ${o.stackName} %}` },
+      { stackName: jsonata(o.stackName) },
       {
         flow: { Next: check },
         assign: {
-          teardown: '{% $states.result.Payload %}',
+          teardown: LAMBDA_RESULT,
           keyDeletionDate:
             '{% $exists($states.result.Payload.keyDeletionDate) and $states.result.Payload.keyDeletionDate != null ? $states.result.Payload.keyDeletionDate : $keyDeletionDate %}',
         },
-        catch: [
-          {
-            ErrorEquals: ['States.ALL'],
-            Next: o.onFailure,
-            Assign: record(failureExpr(call).slice(3, -3)),
-          },
-        ],
+        catch: [catchFailure(call, o.onFailure, { log: o.log })],
       },
     ),
     [check]: {
       Type: 'Choice',
       Choices: [
         { Condition: "{% $teardown.status = 'ABSENT' %}", Next: o.next },
-        { Condition: `{% $teardownPolls < ${o.maxPolls} %}`, Next: wait },
+        { Condition: jsonata(`$teardownPolls < ${o.maxPolls}`), Next: wait },
       ],
       Default: timeout,
     },
@@ -373,8 +518,13 @@ export function siloTeardownStates(o: TeardownFragmentOptions): Record<string, S
     },
     [timeout]: {
       Type: 'Pass',
-      Assign: record(
-        `{'state': '${call}', 'error': 'SiloNotDeleted', 'cause': 'stack ' & ${o.stackName} & ' still ' & $teardown.status & ' after ' & $string($teardownPolls) & ' polls'}`,
+      Assign: recordFailure(
+        o.log,
+        failureRecord(
+          call,
+          "'SiloNotDeleted'",
+          `'stack ' & ${o.stackName} & ' still ' & $teardown.status & ' after ' & $string($teardownPolls) & ' polls'`,
+        ),
       ),
       Next: o.onFailure,
     },

@@ -5,15 +5,6 @@ import { OFFBOARDING, offboardingDefinition } from './offboarding';
 import { ONBOARDING, onboardingDefinition } from './onboarding';
 import { PROMOTION, promotionDefinition } from './promotion';
 
-export type { StateMachineDefinition } from './asl';
-export {
-  lambdaFolders,
-  lambdaFunctions,
-  type SubstitutionName,
-  type Substitutions,
-  substitutionNames,
-} from './common';
-
 /** Every lifecycle state machine, by its short name (also the `<name>.asl.json` file name). */
 export const workflows = {
   [ONBOARDING]: onboardingDefinition,

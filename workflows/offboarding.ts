@@ -1,7 +1,17 @@
 import type { TenantryConfig } from '../domain/config';
 import { lifecycleDetailTypes } from '../domain/lifecycle/events';
-import type { Catcher, StateMachineDefinition } from './asl';
-import { catchAll, catchKeep, EXECUTION_ARN, emitEvent, lambdaTask, siloTeardownStates } from './common';
+import { type Catcher, jsonataString, type StateMachineDefinition } from './asl';
+import {
+  catchFailure,
+  chunkLoop,
+  EXECUTION_ARN,
+  emitEvent,
+  failedEnd,
+  INPUT_TENANT_ID,
+  LAMBDA_RESULT,
+  lambdaTask,
+  siloTeardownStates,
+} from './common';
 
 /**
  * Offboarding (input `{ tenantId, reason? }`): erase everything of the tenant, keep a tombstone.
@@ -23,7 +33,7 @@ export const OFFBOARDING = 'offboarding';
 
 export function offboardingDefinition(config: TenantryConfig): StateMachineDefinition {
   const { stackPollSeconds, stackMaxPolls } = config.lifecycle;
-  const toFailure = (state: string): Catcher => catchAll(state, 'EmitOffboardingFailed');
+  const toFailure = (state: string): Catcher => catchFailure(state, 'EmitOffboardingFailed');
   return {
     Comment: 'Tenantry tenant offboarding (erasure with tombstone)',
     QueryLanguage: 'JSONata',
@@ -34,8 +44,8 @@ export function offboardingDefinition(config: TenantryConfig): StateMachineDefin
         { kind: 'offboarding', input: '{% $states.input %}' },
         {
           flow: { Next: 'SetOffboarding' },
-          assign: { plan: '{% $states.result.Payload %}', keyDeletionDate: null },
-          catch: [catchAll('Validate', 'EmitOffboardingRejected')],
+          assign: { plan: LAMBDA_RESULT, keyDeletionDate: null },
+          catch: [catchFailure('Validate', 'EmitOffboardingRejected')],
         },
       ),
       SetOffboarding: lambdaTask(
@@ -54,7 +64,7 @@ export function offboardingDefinition(config: TenantryConfig): StateMachineDefin
         { tenantId: '{% $plan.tenantId %}' },
         {
           flow: { Next: 'PurgeIdentity' },
-          assign: { finalBill: '{% $states.result.Payload %}' },
+          assign: { finalBill: LAMBDA_RESULT },
           catch: [toFailure('FinalBill')],
           comment: 'Contract with the billing part: Lambda `billing-final`, input { tenantId }.',
         },
@@ -64,7 +74,7 @@ export function offboardingDefinition(config: TenantryConfig): StateMachineDefin
         { tenantId: '{% $plan.tenantId %}' },
         {
           flow: { Next: 'IsSilo?' },
-          assign: { identity: '{% $states.result.Payload %}' },
+          assign: { identity: LAMBDA_RESULT },
           catch: [toFailure('PurgeIdentity')],
         },
       ),
@@ -80,45 +90,23 @@ export function offboardingDefinition(config: TenantryConfig): StateMachineDefin
         maxPolls: stackMaxPolls,
         next: 'PreparePurgeItems',
         onFailure: 'EmitOffboardingFailed',
-        record: 'failure',
+        log: 'failure',
       }),
-      PreparePurgeItems: {
-        Type: 'Pass',
-        Assign: {
-          purge:
-            "{% {'store': 'pool', 'tenantId': $plan.tenantId, 'startKey': null, 'purged': 0, 'done': false} %}",
-        },
-        Next: 'PurgePooledItems',
-      },
-      PurgePooledItems: lambdaTask('purge', '{% $purge %}', {
-        flow: { Next: 'MoreItems?' },
-        assign: { purge: '{% $states.result.Payload %}' },
-        catch: [toFailure('PurgePooledItems')],
+      ...chunkLoop('purge', {
+        states: ['PreparePurgeItems', 'PurgePooledItems', 'MoreItems?'],
+        cursor: 'purge',
+        start: { store: jsonataString('pool'), tenantId: '$plan.tenantId' },
+        next: 'PreparePurgeObjects',
+        catch: toFailure,
       }),
-      'MoreItems?': {
-        Type: 'Choice',
-        Choices: [{ Condition: '{% $purge.done %}', Next: 'PreparePurgeObjects' }],
-        Default: 'PurgePooledItems',
-      },
-      PreparePurgeObjects: {
-        Type: 'Pass',
-        Assign: {
-          purgedItems: '{% $purge.purged %}',
-          purge:
-            "{% {'store': 's3', 'tenantId': $plan.tenantId, 'startKey': null, 'purged': 0, 'done': false} %}",
-        },
-        Next: 'PurgeObjects',
-      },
-      PurgeObjects: lambdaTask('purge', '{% $purge %}', {
-        flow: { Next: 'MoreObjects?' },
-        assign: { purge: '{% $states.result.Payload %}' },
-        catch: [toFailure('PurgeObjects')],
+      ...chunkLoop('purge', {
+        states: ['PreparePurgeObjects', 'PurgeObjects', 'MoreObjects?'],
+        cursor: 'purge',
+        assign: { purgedItems: '{% $purge.purged %}' },
+        start: { store: jsonataString('s3'), tenantId: '$plan.tenantId' },
+        next: 'SetOffboarded',
+        catch: toFailure,
       }),
-      'MoreObjects?': {
-        Type: 'Choice',
-        Choices: [{ Condition: '{% $purge.done %}', Next: 'SetOffboarded' }],
-        Default: 'PurgeObjects',
-      },
       SetOffboarded: lambdaTask(
         'transition',
         {
@@ -140,7 +128,10 @@ export function offboardingDefinition(config: TenantryConfig): StateMachineDefin
           keyDeletionDate: '{% $keyDeletionDate %}',
           executionArn: EXECUTION_ARN,
         },
-        { flow: { Next: 'Offboarded' }, catch: [catchAll('EmitTenantOffboarded', 'OffboardedEventNotSent')] },
+        {
+          flow: { Next: 'Offboarded' },
+          catch: [catchFailure('EmitTenantOffboarded', 'OffboardedEventNotSent')],
+        },
       ),
       Offboarded: {
         Type: 'Succeed',
@@ -157,40 +148,16 @@ export function offboardingDefinition(config: TenantryConfig): StateMachineDefin
         Error: 'OffboardedEventNotSent',
         Cause: 'the tenant was offboarded (OFFBOARDED) but the TenantOffboarded event could not be emitted',
       },
-      EmitOffboardingRejected: emitEvent(
-        lifecycleDetailTypes.offboardingFailed,
-        {
-          tenantId: '{% $states.context.Execution.Input.tenantId %}',
-          stage: 'rejected',
-          failedState: '{% $failure.state %}',
-          error: '{% $failure.error %}',
-          cause: '{% $failure.cause %}',
-          executionArn: EXECUTION_ARN,
-        },
-        { flow: { Next: 'OffboardingRejected' }, catch: [catchKeep('OffboardingRejected')] },
-      ),
-      OffboardingRejected: {
-        Type: 'Fail',
-        Error: 'OffboardingRejected',
-        Cause: "{% $failure.state & ': ' & $failure.error & ': ' & $failure.cause %}",
-      },
-      EmitOffboardingFailed: emitEvent(
-        lifecycleDetailTypes.offboardingFailed,
-        {
-          tenantId: '{% $plan.tenantId %}',
-          stage: 'interrupted',
-          failedState: '{% $failure.state %}',
-          error: '{% $failure.error %}',
-          cause: '{% $failure.cause %}',
-          executionArn: EXECUTION_ARN,
-        },
-        { flow: { Next: 'OffboardingFailed' }, catch: [catchKeep('OffboardingFailed')] },
-      ),
-      OffboardingFailed: {
-        Type: 'Fail',
-        Error: 'OffboardingFailed',
-        Cause: "{% $failure.state & ': ' & $failure.error & ': ' & $failure.cause %}",
-      },
+      ...failedEnd('EmitOffboardingRejected', 'OffboardingRejected', {
+        detailType: lifecycleDetailTypes.offboardingFailed,
+        tenantId: INPUT_TENANT_ID,
+        stage: 'rejected',
+      }),
+      ...failedEnd('EmitOffboardingFailed', 'OffboardingFailed', {
+        detailType: lifecycleDetailTypes.offboardingFailed,
+        tenantId: '{% $plan.tenantId %}',
+        stage: 'interrupted',
+      }),
     },
   };
 }

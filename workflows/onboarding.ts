@@ -1,14 +1,18 @@
 import type { TenantryConfig } from '../domain/config';
 import { tenantUserAttributes } from '../domain/identity/claims';
 import { lifecycleDetailTypes } from '../domain/lifecycle/events';
-import type { Catcher, StateMachineDefinition } from './asl';
+import { type Catcher, jsonata, jsonataString, type StateMachineDefinition } from './asl';
 import {
-  catchAll,
-  catchKeep,
+  catchFailure,
   EXECUTION_ARN,
   emitEvent,
-  failureExpr,
+  type FailureLog,
+  failedEnd,
+  failureRecord,
+  INPUT_TENANT_ID,
+  LAMBDA_RESULT,
   lambdaTask,
+  recordFailure,
   SILO_FROM_STACK,
   sdkTask,
   siloProvisioningStates,
@@ -38,14 +42,10 @@ export const ONBOARDING = 'onboarding';
 
 export function onboardingDefinition(config: TenantryConfig): StateMachineDefinition {
   const { stackPollSeconds, stackMaxPolls } = config.lifecycle;
-  const toCompensation = (state: string): Catcher => catchAll(state, 'Compensate');
-  const compensationCatch = (state: string, next: string): Catcher => ({
-    ErrorEquals: ['States.ALL'],
-    Next: next,
-    Assign: {
-      compensationErrors: `{% $append($compensationErrors, [${failureExpr(state).slice(3, -3)}]) %}`,
-    },
-  });
+  const toCompensation = (state: string): Catcher => catchFailure(state, 'Compensate');
+  const compensationErrors: FailureLog = { appendTo: 'compensationErrors' };
+  const compensationCatch = (state: string, next: string): Catcher =>
+    catchFailure(state, next, { log: compensationErrors });
 
   return {
     Comment: 'Tenantry tenant onboarding (pool or silo) with compensation',
@@ -57,8 +57,8 @@ export function onboardingDefinition(config: TenantryConfig): StateMachineDefini
         { kind: 'onboarding', input: '{% $states.input %}' },
         {
           flow: { Next: 'CreateTenantRecord' },
-          assign: { plan: '{% $states.result.Payload %}', compensationErrors: [] },
-          catch: [catchAll('Validate', 'EmitOnboardingRejected')],
+          assign: { plan: LAMBDA_RESULT, compensationErrors: [] },
+          catch: [catchFailure('Validate', 'EmitOnboardingRejected')],
         },
       ),
       CreateTenantRecord: lambdaTask(
@@ -75,11 +75,9 @@ export function onboardingDefinition(config: TenantryConfig): StateMachineDefini
         {
           flow: { Next: 'CreateTenantGroup' },
           catch: [
-            {
-              ErrorEquals: ['TenantAlreadyExistsError'],
-              Next: 'EmitOnboardingRejected',
-              Assign: { failure: failureExpr('CreateTenantRecord') },
-            },
+            catchFailure('CreateTenantRecord', 'EmitOnboardingRejected', {
+              errors: ['TenantAlreadyExistsError'],
+            }),
             toCompensation('CreateTenantRecord'),
           ],
         },
@@ -132,7 +130,9 @@ export function onboardingDefinition(config: TenantryConfig): StateMachineDefini
         {
           flow: { Next: 'AdminIsOurs?' },
           assign: {
-            adminTenant: `{% ($t := $states.result.UserAttributes[Name='${tenantUserAttributes.tenantId}'].Value; $exists($t) ? $t : '') %}`,
+            adminTenant: jsonata(
+              `($t := $states.result.UserAttributes[Name=${jsonataString(tenantUserAttributes.tenantId)}].Value; $exists($t) ? $t : '')`,
+            ),
           },
           catch: [toCompensation('CheckExistingAdmin')],
         },
@@ -144,10 +144,14 @@ export function onboardingDefinition(config: TenantryConfig): StateMachineDefini
       },
       AdminOwnedElsewhere: {
         Type: 'Pass',
-        Assign: {
-          failure:
-            "{% {'state': 'CreateAdminUser', 'error': 'AdminUserBelongsToAnotherTenant', 'cause': 'user ' & $plan.adminEmail & ' already exists and belongs to another tenant'} %}",
-        },
+        Assign: recordFailure(
+          'failure',
+          failureRecord(
+            'CreateAdminUser',
+            "'AdminUserBelongsToAnotherTenant'",
+            "'user ' & $plan.adminEmail & ' already exists and belongs to another tenant'",
+          ),
+        ),
         Next: 'Compensate',
       },
       AddAdminToGroup: sdkTask(
@@ -182,7 +186,7 @@ export function onboardingDefinition(config: TenantryConfig): StateMachineDefini
           executionArn: EXECUTION_ARN,
           tier: '{% $plan.tier %}',
           isolation: 'silo',
-          silo: `{% ${SILO_FROM_STACK} %}`,
+          silo: jsonata(SILO_FROM_STACK),
         },
         { flow: { Next: 'ActivateTenant' }, catch: [toCompensation('RecordSiloResources')] },
       ),
@@ -201,7 +205,7 @@ export function onboardingDefinition(config: TenantryConfig): StateMachineDefini
         },
         {
           flow: { Next: 'Onboarded' },
-          catch: [catchAll('EmitTenantOnboarded', 'OnboardedEventNotSent')],
+          catch: [catchFailure('EmitTenantOnboarded', 'OnboardedEventNotSent')],
           comment: 'The tenant is ACTIVE and complete here: a failure to emit is reported, not compensated.',
         },
       ),
@@ -212,7 +216,7 @@ export function onboardingDefinition(config: TenantryConfig): StateMachineDefini
           status: 'ACTIVE',
           tier: '{% $plan.tier %}',
           isolation: '{% $plan.isolation %}',
-          silo: `{% $plan.isolation = 'silo' ? ${SILO_FROM_STACK} : null %}`,
+          silo: jsonata(`$plan.isolation = 'silo' ? ${SILO_FROM_STACK} : null`),
         },
       },
       OnboardedEventNotSent: {
@@ -222,24 +226,12 @@ export function onboardingDefinition(config: TenantryConfig): StateMachineDefini
       },
 
       // --- rejection: nothing was created ------------------------------------------------------------
-      EmitOnboardingRejected: emitEvent(
-        lifecycleDetailTypes.onboardingFailed,
-        {
-          tenantId: '{% $states.context.Execution.Input.tenantId %}',
-          stage: 'rejected',
-          failedState: '{% $failure.state %}',
-          error: '{% $failure.error %}',
-          cause: '{% $failure.cause %}',
-          compensated: true,
-          executionArn: EXECUTION_ARN,
-        },
-        { flow: { Next: 'OnboardingRejected' }, catch: [catchKeep('OnboardingRejected')] },
-      ),
-      OnboardingRejected: {
-        Type: 'Fail',
-        Error: 'OnboardingRejected',
-        Cause: "{% $failure.state & ': ' & $failure.error & ': ' & $failure.cause %}",
-      },
+      ...failedEnd('EmitOnboardingRejected', 'OnboardingRejected', {
+        detailType: lifecycleDetailTypes.onboardingFailed,
+        tenantId: INPUT_TENANT_ID,
+        stage: 'rejected',
+        detail: { compensated: true },
+      }),
 
       // --- compensation ------------------------------------------------------------------------------
       Compensate: {
@@ -267,7 +259,7 @@ export function onboardingDefinition(config: TenantryConfig): StateMachineDefini
         maxPolls: stackMaxPolls,
         next: 'ForgetSiloResources',
         onFailure: 'MarkFailed',
-        record: 'append:compensationErrors',
+        log: compensationErrors,
       }),
       ForgetSiloResources: lambdaTask(
         'catalog',
@@ -301,25 +293,15 @@ export function onboardingDefinition(config: TenantryConfig): StateMachineDefini
           catch: [compensationCatch('MarkFailed', 'EmitOnboardingFailed')],
         },
       ),
-      EmitOnboardingFailed: emitEvent(
-        lifecycleDetailTypes.onboardingFailed,
-        {
-          tenantId: '{% $plan.tenantId %}',
-          stage: 'compensated',
-          failedState: '{% $failure.state %}',
-          error: '{% $failure.error %}',
-          cause: '{% $failure.cause %}',
+      ...failedEnd('EmitOnboardingFailed', 'OnboardingFailed', {
+        detailType: lifecycleDetailTypes.onboardingFailed,
+        tenantId: '{% $plan.tenantId %}',
+        stage: 'compensated',
+        detail: {
           compensated: '{% $count($compensationErrors) = 0 %}',
           compensationErrors: '{% $compensationErrors %}',
-          executionArn: EXECUTION_ARN,
         },
-        { flow: { Next: 'OnboardingFailed' }, catch: [catchKeep('OnboardingFailed')] },
-      ),
-      OnboardingFailed: {
-        Type: 'Fail',
-        Error: 'OnboardingFailed',
-        Cause: "{% $failure.state & ': ' & $failure.error & ': ' & $failure.cause %}",
-      },
+      }),
     },
   };
 }

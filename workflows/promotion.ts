@@ -1,16 +1,21 @@
 import type { TenantryConfig } from '../domain/config';
 import { lifecycleDetailTypes } from '../domain/lifecycle/events';
-import type { Catcher, StateMachineDefinition } from './asl';
+import { siloStackOutputs } from '../domain/lifecycle/silo';
+import { type Catcher, jsonata, jsonataString, type StateMachineDefinition } from './asl';
 import {
-  catchAll,
-  catchKeep,
+  catchFailure,
+  chunkLoop,
   EXECUTION_ARN,
   emitEvent,
-  failureExpr,
+  type FailureLog,
+  failedEnd,
+  INPUT_TENANT_ID,
+  LAMBDA_RESULT,
   lambdaTask,
   SILO_FROM_STACK,
   siloProvisioningStates,
   siloTeardownStates,
+  stackOutput,
   sub,
 } from './common';
 
@@ -46,17 +51,10 @@ export const PROMOTION = 'promotion';
 
 export function promotionDefinition(config: TenantryConfig): StateMachineDefinition {
   const { stackPollSeconds, stackMaxPolls } = config.lifecycle;
-  const toRollback = (state: string): Catcher => catchAll(state, 'Rollback');
-  const rollbackCatch = (state: string, next: string, extra: Record<string, string> = {}): Catcher => ({
-    ErrorEquals: ['States.ALL'],
-    Next: next,
-    Assign: {
-      rollbackErrors: `{% $append($rollbackErrors, [${failureExpr(state).slice(3, -3)}]) %}`,
-      ...extra,
-    },
-  });
-  const cursor = (direction: string, table: string) =>
-    `{% {'tenantId': $plan.tenantId, 'direction': '${direction}', 'siloTable': ${table}, 'startKey': null, 'copied': 0, 'done': false} %}`;
+  const toRollback = (state: string): Catcher => catchFailure(state, 'Rollback');
+  const rollbackErrors: FailureLog = { appendTo: 'rollbackErrors' };
+  const rollbackCatch = (state: string, next: string): Catcher =>
+    catchFailure(state, next, { log: rollbackErrors });
 
   return {
     Comment: 'Tenantry tenant promotion pool -> silo with rollback',
@@ -68,8 +66,8 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
         { kind: 'promotion', input: '{% $states.input %}' },
         {
           flow: { Next: 'SetMigrating' },
-          assign: { plan: '{% $states.result.Payload %}', stage: 'locking', rollbackErrors: [], silo: null },
-          catch: [catchAll('Validate', 'EmitPromotionRejected')],
+          assign: { plan: LAMBDA_RESULT, stage: 'locking', rollbackErrors: [], silo: null },
+          catch: [catchFailure('Validate', 'EmitPromotionRejected')],
         },
       ),
       SetMigrating: lambdaTask(
@@ -84,10 +82,9 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
         {
           flow: { Next: 'WriteFreeze' },
           catch: [
-            catchAll('SetMigrating', 'EmitPromotionRejected', {}, [
-              'IllegalTransitionError',
-              'StaleLifecyclePlanError',
-            ]),
+            catchFailure('SetMigrating', 'EmitPromotionRejected', {
+              errors: ['IllegalTransitionError', 'StaleLifecyclePlanError'],
+            }),
             toRollback('SetMigrating'),
           ],
           comment: 'Illegal (e.g. a concurrent promotion holds MIGRATING): rejected, nothing is undone.',
@@ -99,7 +96,7 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
         Comment:
           'Until the authorizer result cache and its catalog cache can no longer grant read-write (domain/lifecycle/write-freeze.ts).',
         // A string literal keeps the placeholder valid JSONata before substitution.
-        Seconds: `{% $number('${sub('WriteFreezeSeconds')}') %}`,
+        Seconds: jsonata(`$number(${jsonataString(sub('WriteFreezeSeconds'))})`),
         Next: 'CreateSiloStack',
       },
       ...siloProvisioningStates({
@@ -111,31 +108,25 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
         onReady: 'PrepareCopy',
         onFailure: 'Rollback',
       }),
-      PrepareCopy: {
-        Type: 'Pass',
-        Assign: {
-          silo: `{% ${SILO_FROM_STACK} %}`,
-          copy: cursor('pool-to-silo', `$stack.Outputs[OutputKey='TableName'].OutputValue`),
+      ...chunkLoop('copy', {
+        states: ['PrepareCopy', 'CopyChunk', 'MoreToCopy?'],
+        cursor: 'copy',
+        assign: { silo: jsonata(SILO_FROM_STACK) },
+        start: {
+          tenantId: '$plan.tenantId',
+          direction: jsonataString('pool-to-silo'),
+          siloTable: stackOutput(siloStackOutputs.tableName),
         },
-        Next: 'CopyChunk',
-      },
-      CopyChunk: lambdaTask('copy', '{% $copy %}', {
-        flow: { Next: 'MoreToCopy?' },
-        assign: { copy: '{% $states.result.Payload %}' },
-        catch: [toRollback('CopyChunk')],
-        comment: 'Copies up to one chunk of items and returns the cursor of the next one (checkpoint).',
+        next: 'VerifyCopy',
+        catch: toRollback,
+        chunkComment: 'Copies up to one chunk of items and returns the cursor of the next one (checkpoint).',
       }),
-      'MoreToCopy?': {
-        Type: 'Choice',
-        Choices: [{ Condition: '{% $copy.done %}', Next: 'VerifyCopy' }],
-        Default: 'CopyChunk',
-      },
       VerifyCopy: lambdaTask(
         'verify',
         { tenantId: '{% $plan.tenantId %}', siloTable: '{% $silo.tableName %}' },
         {
           flow: { Next: 'SwitchCatalog' },
-          assign: { verified: '{% $states.result.Payload %}' },
+          assign: { verified: LAMBDA_RESULT },
           catch: [toRollback('VerifyCopy')],
         },
       ),
@@ -151,26 +142,19 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
         },
         { flow: { Next: 'PreparePurge' }, catch: [toRollback('SwitchCatalog')] },
       ),
-      PreparePurge: {
-        Type: 'Pass',
-        Comment: 'From here on the pool may lose items: a rollback first restores them from the silo.',
-        Assign: {
-          stage: 'purging',
-          purge:
-            "{% {'store': 'pool', 'tenantId': $plan.tenantId, 'startKey': null, 'purged': 0, 'done': false, 'verifiedAgainst': $silo.tableName} %}",
+      ...chunkLoop('purge', {
+        states: ['PreparePurge', 'PurgePoolChunk', 'MoreToPurge?'],
+        cursor: 'purge',
+        assign: { stage: 'purging' },
+        start: {
+          store: jsonataString('pool'),
+          tenantId: '$plan.tenantId',
+          verifiedAgainst: '$silo.tableName',
         },
-        Next: 'PurgePoolChunk',
-      },
-      PurgePoolChunk: lambdaTask('purge', '{% $purge %}', {
-        flow: { Next: 'MoreToPurge?' },
-        assign: { purge: '{% $states.result.Payload %}' },
-        catch: [toRollback('PurgePoolChunk')],
+        next: 'ActivateTenant',
+        catch: toRollback,
+        startComment: 'From here on the pool may lose items: a rollback first restores them from the silo.',
       }),
-      'MoreToPurge?': {
-        Type: 'Choice',
-        Choices: [{ Condition: '{% $purge.done %}', Next: 'ActivateTenant' }],
-        Default: 'PurgePoolChunk',
-      },
       ActivateTenant: lambdaTask(
         'transition',
         {
@@ -192,7 +176,7 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
           stackId: '{% $silo.stackId %}',
           executionArn: EXECUTION_ARN,
         },
-        { flow: { Next: 'Promoted' }, catch: [catchAll('EmitTenantPromoted', 'PromotedEventNotSent')] },
+        { flow: { Next: 'Promoted' }, catch: [catchFailure('EmitTenantPromoted', 'PromotedEventNotSent')] },
       ),
       Promoted: {
         Type: 'Succeed',
@@ -214,23 +198,11 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
       },
 
       // --- rejection: nothing was changed ------------------------------------------------------------
-      EmitPromotionRejected: emitEvent(
-        lifecycleDetailTypes.promotionFailed,
-        {
-          tenantId: '{% $states.context.Execution.Input.tenantId %}',
-          stage: 'rejected',
-          failedState: '{% $failure.state %}',
-          error: '{% $failure.error %}',
-          cause: '{% $failure.cause %}',
-          executionArn: EXECUTION_ARN,
-        },
-        { flow: { Next: 'PromotionRejected' }, catch: [catchKeep('PromotionRejected')] },
-      ),
-      PromotionRejected: {
-        Type: 'Fail',
-        Error: 'PromotionRejected',
-        Cause: "{% $failure.state & ': ' & $failure.error & ': ' & $failure.cause %}",
-      },
+      ...failedEnd('EmitPromotionRejected', 'PromotionRejected', {
+        detailType: lifecycleDetailTypes.promotionFailed,
+        tenantId: INPUT_TENANT_ID,
+        stage: 'rejected',
+      }),
 
       // --- rollback ----------------------------------------------------------------------------------
       Rollback: {
@@ -243,23 +215,20 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
         Choices: [{ Condition: "{% $stage = 'purging' %}", Next: 'PrepareRestore' }],
         Default: 'RevertCatalog',
       },
-      PrepareRestore: {
-        Type: 'Pass',
-        Assign: { copy: cursor('silo-to-pool', '$silo.tableName') },
-        Next: 'RestoreChunk',
-      },
-      RestoreChunk: lambdaTask('copy', '{% $copy %}', {
-        flow: { Next: 'MoreToRestore?' },
-        assign: { copy: '{% $states.result.Payload %}' },
-        catch: [rollbackCatch('RestoreChunk', 'RestoreActive', { stage: 'rolled-forward' })],
-        comment:
+      ...chunkLoop('copy', {
+        states: ['PrepareRestore', 'RestoreChunk', 'MoreToRestore?'],
+        cursor: 'copy',
+        start: {
+          tenantId: '$plan.tenantId',
+          direction: jsonataString('silo-to-pool'),
+          siloTable: '$silo.tableName',
+        },
+        next: 'RevertCatalog',
+        catch: (state) =>
+          catchFailure(state, 'RestoreActive', { log: rollbackErrors, assign: { stage: 'rolled-forward' } }),
+        chunkComment:
           'If the pool cannot be restored, keep the complete silo and the switched catalog (roll forward).',
       }),
-      'MoreToRestore?': {
-        Type: 'Choice',
-        Choices: [{ Condition: '{% $copy.done %}', Next: 'RevertCatalog' }],
-        Default: 'RestoreChunk',
-      },
       RevertCatalog: lambdaTask(
         'catalog',
         {
@@ -283,7 +252,7 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
         maxPolls: stackMaxPolls,
         next: 'RestoreActive',
         onFailure: 'RestoreActive',
-        record: 'append:rollbackErrors',
+        log: rollbackErrors,
       }),
       RestoreActive: lambdaTask(
         'transition',
@@ -299,25 +268,15 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
           catch: [rollbackCatch('RestoreActive', 'EmitPromotionFailed')],
         },
       ),
-      EmitPromotionFailed: emitEvent(
-        lifecycleDetailTypes.promotionFailed,
-        {
-          tenantId: '{% $plan.tenantId %}',
-          stage: "{% $stage = 'rolled-forward' ? 'rolled-forward' : 'rolled-back' %}",
-          failedState: '{% $failure.state %}',
-          error: '{% $failure.error %}',
-          cause: '{% $failure.cause %}',
+      ...failedEnd('EmitPromotionFailed', 'PromotionFailed', {
+        detailType: lifecycleDetailTypes.promotionFailed,
+        tenantId: '{% $plan.tenantId %}',
+        stage: "{% $stage = 'rolled-forward' ? 'rolled-forward' : 'rolled-back' %}",
+        detail: {
           rolledBack: '{% $count($rollbackErrors) = 0 %}',
           rollbackErrors: '{% $rollbackErrors %}',
-          executionArn: EXECUTION_ARN,
         },
-        { flow: { Next: 'PromotionFailed' }, catch: [catchKeep('PromotionFailed')] },
-      ),
-      PromotionFailed: {
-        Type: 'Fail',
-        Error: 'PromotionFailed',
-        Cause: "{% $failure.state & ': ' & $failure.error & ': ' & $failure.cause %}",
-      },
+      }),
     },
   };
 }

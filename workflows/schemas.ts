@@ -1,22 +1,11 @@
 import { z } from 'zod';
-import {
-  type OffboardingInput,
-  type OnboardingInput,
-  offboardingInputSchema,
-  onboardingInputSchema,
-  type PromotionInput,
-  promotionInputSchema,
-} from '../domain/lifecycle/inputs';
 import { siloResourcesSchema } from '../domain/tenant/tenant';
 import { tenantIdSchema } from '../domain/tenant/tenant-id';
 
-export type { OffboardingInput, OnboardingInput, PromotionInput };
 /**
- * Inputs and documented outputs of the lifecycle workflows. Inputs are validated by the first state
- * (`Validate`, the `lifecycle-validate` task) against these same schemas; outputs are what the final
- * Succeed state of each definition produces (checked by the integration tests).
+ * What the final Succeed state of each lifecycle workflow outputs (checked by the integration tests).
+ * The inputs are domain/lifecycle/inputs.ts, validated by each workflow's first state (`Validate`).
  */
-export { offboardingInputSchema, onboardingInputSchema, promotionInputSchema };
 
 export const onboardingOutputSchema = z.object({
   tenantId: tenantIdSchema,
@@ -25,7 +14,6 @@ export const onboardingOutputSchema = z.object({
   isolation: z.enum(['pool', 'silo']),
   silo: siloResourcesSchema.nullable(),
 });
-export type OnboardingOutput = z.infer<typeof onboardingOutputSchema>;
 
 export const promotionOutputSchema = z.object({
   tenantId: tenantIdSchema,
@@ -36,7 +24,6 @@ export const promotionOutputSchema = z.object({
   items: z.number().int().nonnegative(),
   checksum: z.string().regex(/^[0-9a-f]{16}$/),
 });
-export type PromotionOutput = z.infer<typeof promotionOutputSchema>;
 
 export const offboardingOutputSchema = z.object({
   tenantId: tenantIdSchema,
@@ -45,11 +32,3 @@ export const offboardingOutputSchema = z.object({
   purgedObjects: z.number().int().nonnegative(),
   keyDeletionDate: z.iso.datetime().nullable(),
 });
-export type OffboardingOutput = z.infer<typeof offboardingOutputSchema>;
-
-/** Error names of the workflows' Fail states (what DescribeExecution reports). */
-export const workflowErrors = {
-  onboarding: ['OnboardingRejected', 'OnboardingFailed', 'OnboardedEventNotSent'],
-  promotion: ['PromotionRejected', 'PromotionFailed', 'PromotedEventNotSent'],
-  offboarding: ['OffboardingRejected', 'OffboardingFailed', 'OffboardedEventNotSent'],
-} as const;
