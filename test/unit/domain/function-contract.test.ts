@@ -64,6 +64,24 @@ describe('readFunctionEnv', () => {
   });
 });
 
+describe('FunctionEnvironment (checked by `tsc` over the tests: a stale or missing name is an error)', () => {
+  it('refuses a deployment that sets an old name or leaves a required variable out', () => {
+    const contract = defineFunction(spec);
+    // @ts-expect-error CATALOG_TABLE is not the contract's name (CATALOG_TABLE_NAME is)
+    const stale = () => functionEnvironment(contract, { CATALOG_TABLE: 'catalog' });
+    // @ts-expect-error CATALOG_TABLE_NAME is required
+    const missing = () => functionEnvironment(contract, { CACHE_SECONDS: '5' });
+    expect([stale, missing]).toHaveLength(2);
+  });
+
+  it('reads the environment under the contract names only', () => {
+    const env = readFunctionEnv(defineFunction(spec), { CATALOG_TABLE_NAME: 'catalog' });
+    // @ts-expect-error the handler cannot read a name the contract does not declare
+    expect(env.CATALOG_TABLE).toBeUndefined();
+    expect(env.CATALOG_TABLE_NAME).toBe('catalog');
+  });
+});
+
 describe('functionEnvironment', () => {
   it('passes the values on, leaving out optional ones not given', () => {
     const contract = defineFunction(spec);
