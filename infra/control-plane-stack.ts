@@ -1,4 +1,4 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import type { Construct } from 'constructs';
@@ -28,10 +28,12 @@ export class ControlPlaneStack extends Stack {
     });
 
     this.eventBus = new events.EventBus(this, 'Bus', { eventBusName: resourceName(config, 'bus') });
-    // Every event is kept for replay (audit and recovery of downstream consumers).
+    // Every event is kept for replay (audit and recovery of downstream consumers), for a bounded time:
+    // signup events carry personal data (the admin e-mail).
     this.eventBus.archive('Archive', {
       archiveName: resourceName(config, 'bus-archive'),
       eventPattern: { account: [this.account] },
+      retention: Duration.days(config.lifecycle.eventArchiveRetentionDays),
     });
   }
 }

@@ -79,5 +79,10 @@ export const defaultConfig: TenantryConfig = {
     kinesis: { shards: 2 },
   },
   billing: { graceMinutes: 10, expiryAlertHours: 18 },
-  lifecycle: { kmsPendingWindowDays: 7, stackPollSeconds: 5, stackMaxPolls: 120 },
+  lifecycle: {
+    kmsPendingWindowDays: 7,
+    stackPollSeconds: 5,
+    stackMaxPolls: 120,
+    eventArchiveRetentionDays: 30,
+  },
 };

@@ -99,6 +99,11 @@ export const tenantryConfigSchema = z
       /** Seconds between polls of a silo stack, and how many polls before giving up. */
       stackPollSeconds: z.number().int().min(1).max(300),
       stackMaxPolls: z.number().int().min(1).max(1000),
+      /**
+       * Days the control-plane bus archive keeps events (signups carry an admin e-mail, which is
+       * personal data: never kept forever).
+       */
+      eventArchiveRetentionDays: z.number().int().min(1).max(3650),
     }),
   })
   .superRefine((config, ctx) => {

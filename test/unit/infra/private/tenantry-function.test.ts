@@ -17,7 +17,7 @@ function synth(build: (stack: Stack) => void) {
   return { template: Template.fromStack(stack), outdir: app.synth().directory };
 }
 
-describe('TenantryFunction', () => {
+describe('TenantryFunction', { timeout: 60_000 }, () => {
   it('sets environment, timeout, memory and one IAM statement per grant from the contract', () => {
     // Prepare / Act
     const { template } = synth((stack) => {
