@@ -16,7 +16,12 @@ import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import type { Construct } from 'constructs';
 import { resourceName, type TenantryConfig } from '../domain/config';
 import { signupEventPattern } from '../domain/lifecycle/events';
-import { SILO_TENANT_TAG, siloKeyAliasPrefix, siloTableNamePrefix } from '../domain/lifecycle/silo';
+import {
+  SILO_TENANT_TAG,
+  siloDeploymentRoleName,
+  siloKeyAliasPrefix,
+  siloTableNamePrefix,
+} from '../domain/lifecycle/silo';
 import { writeFreezeSeconds } from '../domain/lifecycle/write-freeze';
 import { BY_TENANT_INDEX } from '../domain/pooled-items';
 import { contract as validateContract } from '../lambdas/lifecycle-validate/contract';
@@ -82,7 +87,7 @@ export class LifecycleStack extends Stack {
     const pooledEnv = { POOLED_TABLE_NAME: props.pooledTable.tableName };
     const fnId = (key: string) => `${pascal(key)}Function`;
     this.siloDeploymentRole = new iam.Role(this, 'SiloDeploymentRole', {
-      roleName: resourceName(config, 'silo-deployment'),
+      roleName: siloDeploymentRoleName(config),
       assumedBy: new iam.ServicePrincipal('cloudformation.amazonaws.com'),
       description: 'CloudFormation creates and deletes tenant silo stacks (table + KMS key) with this role',
     });

@@ -15,9 +15,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { resourceName, type TenantryConfig } from '../domain/config';
-import { sessionTagKeys } from '../domain/identity/session-policy';
+import { dynamoDbViaService, sessionTagKeys, siloKeyUseActions } from '../domain/identity/session-policy';
 import {
   SILO_TENANT_TAG,
+  siloDeploymentRoleName,
   siloKeyAliasPrefix,
   siloStackOutputs,
   siloStackParameters,
@@ -35,12 +36,22 @@ export interface SiloTenantStackProps extends StackProps {
  * CloudFormation CreateStack (parameters `TenantId`, `Tier`, `TenantAccessRoleArn`), never by `cdk deploy`:
  * - the tenant's table, built from `siloTableDefinition` (same keys as the pooled table, so items copy
  *   unchanged), named `<product>-<stage>-silo-data-<tenantId>`, encrypted with
- * - the tenant's own KMS key (rotation on; deletion pending window from config) whose key policy lets
- *   only the tenant access role, in a session tagged with this tenant's id, use it — and only through
- *   DynamoDB. The account administers the key through IAM (the key policy delegates administration to
- *   principals whose IAM policies allow it: the silo deployment role, limited to keys tagged
- *   `tenantry:tenant-id`); it holds no data-use action and may create grants only for AWS services
- *   (`kms:GrantIsForAWSResource`), so no account principal can grant itself use of the key.
+ * - the tenant's own KMS key (rotation on; deletion pending window from config). Its key policy lets
+ *   only the tenant access role, in a session tagged with this tenant's id, use it, with exactly the
+ *   actions a silo session policy allows (`siloKeyUseActions`) and only through DynamoDB in the
+ *   stack's region; the lifecycle's data movers likewise only through DynamoDB. The account
+ *   administers the key through IAM (principals whose IAM policies allow it: the silo deployment role,
+ *   limited to keys tagged `tenantry:tenant-id`) with no data-use action, and may create grants only
+ *   for AWS services (`kms:GrantIsForAWSResource`).
+ *   Kill switch (narrowed, not removed): `kms:PutKeyPolicy` — the one action that could hand the key
+ *   to someone else — is allowed only to the silo deployment role (`aws:PrincipalArn`), so an IAM
+ *   administrator cannot grant themselves decrypt by attaching `kms:*` to a user or role. KMS requires
+ *   some principal to keep PutKeyPolicy (its lockout safety check refuses a policy that would lock out
+ *   the creator), so the path that remains is: a principal that can change that role's trust policy
+ *   (`iam:UpdateAssumeRolePolicy`) or its permissions, or pass it to CloudFormation
+ *   (`iam:PassRole` + `cloudformation:UpdateStack`) with another template. Each step leaves a
+ *   CloudTrail event (IAM change on the role, UpdateStack on a silo stack, PutKeyPolicy on a key
+ *   tagged `tenantry:tenant-id`): guard them with an SCP and alert on them (README, isolation).
  * Outputs: `TableName`, `KmsKeyArn`. Synthesized without the bootstrap-version rule (no assets, no
  * bootstrap needed; the local emulator's CloudFormation can create it). The table and the key are
  * deleted with the stack: erasure of a silo is DeleteStack (the key then waits out its pending window).
@@ -75,6 +86,7 @@ export class SiloTenantStack extends Stack {
       description: 'Roles of the lifecycle tasks that copy and verify the tenant items (promotion, rollback)',
     });
 
+    const viaDynamoDb = dynamoDbViaService(this.region);
     const keyPolicy = new iam.PolicyDocument({
       statements: [
         new iam.PolicyStatement({
@@ -83,7 +95,6 @@ export class SiloTenantStack extends Stack {
           actions: [
             'kms:DescribeKey',
             'kms:GetKeyPolicy',
-            'kms:PutKeyPolicy',
             'kms:GetKeyRotationStatus',
             'kms:EnableKeyRotation',
             'kms:ListResourceTags',
@@ -101,6 +112,17 @@ export class SiloTenantStack extends Stack {
           resources: ['*'],
         }),
         new iam.PolicyStatement({
+          sid: 'OnlyTheSiloDeploymentRoleChangesTheKeyPolicy',
+          principals: [new iam.AccountRootPrincipal()],
+          actions: ['kms:PutKeyPolicy'],
+          resources: ['*'],
+          conditions: {
+            ArnEquals: {
+              'aws:PrincipalArn': `arn:${this.partition}:iam::${this.account}:role/${siloDeploymentRoleName(config)}`,
+            },
+          },
+        }),
+        new iam.PolicyStatement({
           sid: 'AccountGrantsOnlyToAwsServices',
           principals: [new iam.AccountRootPrincipal()],
           actions: ['kms:CreateGrant'],
@@ -110,21 +132,12 @@ export class SiloTenantStack extends Stack {
         new iam.PolicyStatement({
           sid: 'OnlyThisTenantUsesTheKeyThroughDynamoDB',
           principals: [new iam.ArnPrincipal(accessRole.valueAsString)],
-          actions: [
-            'kms:Encrypt',
-            'kms:Decrypt',
-            'kms:ReEncryptFrom',
-            'kms:ReEncryptTo',
-            'kms:GenerateDataKey',
-            'kms:GenerateDataKeyWithoutPlaintext',
-            'kms:DescribeKey',
-            'kms:CreateGrant',
-          ],
+          actions: [...siloKeyUseActions],
           resources: ['*'],
           conditions: {
             StringEquals: {
               [`aws:PrincipalTag/${sessionTagKeys.tenantId}`]: tenantId.valueAsString,
-              'kms:ViaService': `dynamodb.${this.region}.amazonaws.com`,
+              'kms:ViaService': viaDynamoDb,
             },
           },
         }),
@@ -134,7 +147,7 @@ export class SiloTenantStack extends Stack {
           Principal: { AWS: dataMovers.valueAsList },
           Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey', 'kms:CreateGrant'],
           Resource: '*',
-          Condition: { StringEquals: { 'kms:ViaService': `dynamodb.${this.region}.amazonaws.com` } },
+          Condition: { StringEquals: { 'kms:ViaService': viaDynamoDb } },
         }),
       ],
     });

@@ -83,6 +83,17 @@ export interface TenantRequest {
   readonly credentials: TenantCredentials;
 }
 
+/** Requests built by `tenantRequestFrom` from an authorizer hand-off (and no others). */
+const verifiedRequests = new WeakSet<TenantRequest>();
+
+/**
+ * Whether `request` is one `tenantRequestFrom` built from the authorizer's hand-off, not an object of
+ * the same shape built elsewhere with a free tenant id (usage emission relies on it).
+ */
+export function isVerifiedTenantRequest(request: TenantRequest): boolean {
+  return verifiedRequests.has(request);
+}
+
 const handOffSchema = z.object({
   [tenantContextKeys.tenantId]: tenantIdSchema,
   [tenantContextKeys.tier]: z.string().min(1),
@@ -119,7 +130,7 @@ export function tenantRequestFrom(event: EventWithAuthorizer): TenantRequest {
     throw new TenantContextMissingError([...new Set(parsed.error.issues.map((i) => String(i.path[0])))]);
   }
   const v = parsed.data;
-  return {
+  const request: TenantRequest = Object.freeze({
     tenantId: v.tenantId,
     tier: v.tier,
     route: v.route,
@@ -131,7 +142,9 @@ export function tenantRequestFrom(event: EventWithAuthorizer): TenantRequest {
       v[credentialContextKeys.sessionToken],
       new Date(v[credentialContextKeys.expiration]),
     ),
-  };
+  });
+  verifiedRequests.add(request);
+  return request;
 }
 
 const SECRET_HEADERS = new Set(['authorization', 'cookie']);

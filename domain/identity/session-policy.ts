@@ -16,6 +16,10 @@ import { SessionPolicyTooLargeError, TenantResourceError } from './errors';
  * Each layer allows only items whose partition keys ALL start with `TENANT#<id>#`
  * (`ForAllValues:StringLike dynamodb:LeadingKeys`) and explicitly denies requests that carry no
  * leading key at all (Scan, PartiQL), which `ForAllValues` alone would let through.
+ * A silo session may also use its tenant's KMS key, only through DynamoDB in the key's region (DynamoDB
+ * calls KMS with the caller's permissions, and the session policy caps what the key policy grants).
+ * Both layers deny writing to Kinesis: usage is emitted by the platform's services for the verified
+ * request (domain/usage/README.md), never with tenant credentials.
  */
 
 export type PolicyStatement = {
@@ -54,6 +58,21 @@ const dynamoUnkeyedActions = [
   'dynamodb:PartiQLDelete',
 ] as const;
 const s3ReadActions = ['s3:GetObject'] as const;
+
+/**
+ * What DynamoDB needs of the caller on a table encrypted with a customer-managed key. The silo
+ * session policy and the silo key policy (infra/silo-stack.ts) grant exactly these, both only with
+ * `kms:ViaService` = DynamoDB in the key's region.
+ */
+export const siloKeyUseActions = ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:DescribeKey'];
+
+/** The `kms:ViaService` value of DynamoDB in a region. */
+export function dynamoDbViaService(region: string): string {
+  return `dynamodb.${region}.amazonaws.com`;
+}
+
+/** Kinesis writes: never with tenant credentials (a stream cannot restrict PutRecords by partition key). */
+const kinesisWriteActions = ['kinesis:PutRecord', 'kinesis:PutRecords'];
 const s3WriteActions = ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'] as const;
 
 /** AssumeRole: the plaintext of an inline session policy may not exceed 2,048 characters. */
@@ -102,6 +121,22 @@ export function siloTableArn(
     );
   }
   return `arn:${partition}:dynamodb:${region}:${account}:table/${tableName}`;
+}
+
+interface KeyArnParts {
+  readonly partition: string;
+  readonly region: string;
+  readonly account: string;
+}
+
+/** The parts of a KMS key ARN (`arn:aws:kms:<region>:<account>:key/<id>`); aliases are refused. */
+export function parseKeyArn(arn: string): KeyArnParts {
+  const match = /^arn:(aws[a-z-]*):kms:([a-z0-9-]+):(\d{12}):key\/[A-Za-z0-9-]{1,128}$/.exec(arn);
+  if (match === null) {
+    throw new RangeError(`"${arn}" is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)`);
+  }
+  const [, partition, region, account] = match as unknown as [string, string, string, string];
+  return { partition, region, account };
 }
 
 /** `arn:<partition>:s3:::<bucket>` for a literal bucket name (validated). */
@@ -159,7 +194,19 @@ function tenantStatements(
       Resource: bucket,
       Condition: { StringLike: { 's3:prefix': [`${objectPrefix}*`] } },
     },
+    { Sid: 'DenyKinesisWrites', Effect: 'Deny', Action: [...kinesisWriteActions], Resource: '*' },
   ];
+}
+
+/** A silo session's use of its tenant's key: only through DynamoDB, in the key's region. */
+function siloKeyStatement(keyArn: string): PolicyStatement {
+  return {
+    Sid: 'SiloKeyThroughDynamoDbOnly',
+    Effect: 'Allow',
+    Action: [...siloKeyUseActions],
+    Resource: keyArn,
+    Condition: { StringEquals: { 'kms:ViaService': dynamoDbViaService(parseKeyArn(keyArn).region) } },
+  };
 }
 
 interface SessionPolicyInput {
@@ -169,6 +216,8 @@ interface SessionPolicyInput {
   readonly tableArns: readonly string[];
   /** The shared bucket holding tenant objects under `<tenantId>/`. */
   readonly bucketArn: string;
+  /** A silo tenant's KMS key (the ARN recorded in the catalog); absent for a pooled tenant. */
+  readonly siloKeyArn?: string;
 }
 
 /** The inline session policy for one tenant (AssumeRole `Policy`), naming the tenant explicitly. */
@@ -183,7 +232,7 @@ export function tenantSessionPolicy(input: SessionPolicyInput): PolicyDocument {
       tenantKeyPrefix(tenantId),
       tenantObjectPrefix(tenantId),
       input.access,
-    ),
+    ).concat(input.siloKeyArn === undefined ? [] : [siloKeyStatement(input.siloKeyArn)]),
   };
 }
 

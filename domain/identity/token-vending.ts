@@ -19,6 +19,8 @@ export interface TenantSession {
   /** Tables the tenant's data lives in (pooled table, or its silo table). */
   readonly tableArns: readonly string[];
   readonly bucketArn: string;
+  /** A silo tenant's KMS key; absent for a pooled tenant. */
+  readonly siloKeyArn?: string;
 }
 
 interface TokenVendingOptions {
@@ -68,7 +70,14 @@ export class TokenVendingMachine {
   /** Credentials for a tenant session: cached, or fresh from STS. */
   public async credentialsFor(session: TenantSession): Promise<TenantCredentials> {
     const tenantId = tenantIdSchema.parse(session.tenantId);
-    const key = [tenantId, session.tier, session.access, ...session.tableArns, session.bucketArn].join('|');
+    const key = [
+      tenantId,
+      session.tier,
+      session.access,
+      ...session.tableArns,
+      session.bucketArn,
+      session.siloKeyArn ?? '',
+    ].join('|');
     return this.cache.get(key, () => this.assume({ ...session, tenantId }));
   }
 
@@ -80,6 +89,7 @@ export class TokenVendingMachine {
         access: session.access,
         tableArns: session.tableArns,
         bucketArn: session.bucketArn,
+        ...(session.siloKeyArn === undefined ? {} : { siloKeyArn: session.siloKeyArn }),
       }),
     );
     this.stsCalls++;

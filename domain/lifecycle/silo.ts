@@ -36,6 +36,14 @@ export function siloTableNamePrefix(config: TenantryConfig): string {
   return `${resourceName(config, siloTableDefinition.id)}-`;
 }
 
+/**
+ * Name of the role CloudFormation deploys silo stacks with: the only principal a silo key policy
+ * lets change that key policy.
+ */
+export function siloDeploymentRoleName(config: TenantryConfig): string {
+  return resourceName(config, 'silo-deployment');
+}
+
 /** Alias of a silo tenant's KMS key: `alias/<product>-<stage>-silo-<tenantId>`. */
 export function siloKeyAliasPrefix(config: TenantryConfig): string {
   return `alias/${resourceName(config, 'silo')}-`;

@@ -2,13 +2,18 @@ import { type KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } fr
 import { type BackoffPolicy, backoffDelayMs, sleep as realSleep, type Sleep } from '../aws/backoff';
 import type { TenantryConfig } from '../config';
 import { TenantryError } from '../errors';
+import { isVerifiedTenantRequest, type TenantRequest } from '../identity/request-context';
+import { UnverifiedUsageRequestError, UsageTenantMismatchError } from './errors';
 import { parseUsageEvent, type UsageEvent } from './event';
 
 /**
- * The application plane's usage client: validates each event with the shared schema (a bad event
- * throws before anything is sent) and writes to Kinesis Data Streams with the tenant as partition key,
- * in PutRecords batches of at most 500, retrying failed records. Never a silent drop: records still
- * failing after the last attempt are returned in the error.
+ * The application plane's usage client (the contract: domain/usage/README.md). It runs in the
+ * platform's service roles, never with tenant credentials, and emits usage for the tenant of a
+ * verified request context (`tenantRequestFrom`) only: the tenant of every event is the request's.
+ * It validates each event with the shared schema (a bad event throws before anything is sent) and
+ * writes to Kinesis Data Streams with the tenant as partition key, in PutRecords batches of at most
+ * 500, retrying failed records. Never a silent drop: records still failing after the last attempt are
+ * returned in the error.
  */
 const MAX_RECORDS_PER_PUT = 500;
 
@@ -37,13 +42,27 @@ export interface UsageEmitterOptions {
   readonly now?: () => Date;
 }
 
+/** What a service reports: a usage event without its tenant, or naming the request's own tenant. */
+export type UsageRecord = Omit<UsageEvent, 'tenantId'> & { readonly tenantId?: string };
+
 export class UsageEmitter {
   constructor(private readonly options: UsageEmitterOptions) {}
 
-  /** Validates then sends; resolves with the number of records written. */
-  async emit(events: readonly unknown[]): Promise<number> {
+  /**
+   * Validates then sends usage of the request's tenant; resolves with the number of records written.
+   * Refuses (before sending anything) a request context `tenantRequestFrom` did not build, and an
+   * event naming another tenant.
+   */
+  async emit(request: TenantRequest, usage: readonly UsageRecord[]): Promise<number> {
+    if (!isVerifiedTenantRequest(request)) throw new UnverifiedUsageRequestError(String(request.tenantId));
+    const tenantId = request.tenantId;
     const now = this.options.now?.() ?? new Date();
-    const valid = events.map((e) => parseUsageEvent(e, { config: this.options.config, now }));
+    const valid = usage.map((record) => {
+      if (record.tenantId !== undefined && record.tenantId !== tenantId) {
+        throw new UsageTenantMismatchError(tenantId, String(record.tenantId), String(record.eventId));
+      }
+      return parseUsageEvent({ ...record, tenantId }, { config: this.options.config, now });
+    });
     for (let i = 0; i < valid.length; i += MAX_RECORDS_PER_PUT) {
       try {
         await this.sendBatch(valid.slice(i, i + MAX_RECORDS_PER_PUT));

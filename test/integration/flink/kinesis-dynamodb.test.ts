@@ -7,8 +7,9 @@ import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { kinesisClientConfig } from '../../../domain/aws/clients';
 import { defaultConfig } from '../../../domain/config';
+import { credentialContextKeys, tenantRequestFrom } from '../../../domain/identity/request-context';
 import { createTableInput, tableDefinitions } from '../../../domain/tables';
-import { UsageEmitter } from '../../../domain/usage/emitter';
+import { UsageEmitter, type UsageRecord } from '../../../domain/usage/emitter';
 import { generateEvents } from '../../../flink/events';
 import { canonicalDecimal, referenceAggregate } from '../../../flink/reference';
 import { runRunner } from '../../../flink/runner';
@@ -49,7 +50,31 @@ describe('Kinesis (moto) → Flink → DynamoDB (moto)', () => {
       config: defaultConfig,
       now: () => new Date(generated.now),
     });
-    await emitter.emit(generated.lines.map((l) => JSON.parse(l) as unknown));
+    // Usage is emitted per verified request: each run of consecutive events of one tenant is one
+    // request of that tenant (keeping the emit order the reference assumes).
+    const requestOf = (tenantId: string) =>
+      tenantRequestFrom({
+        requestContext: {
+          authorizer: {
+            tenantId,
+            tier: 'pro',
+            route: 'pool',
+            accessLevel: 'read-write',
+            [credentialContextKeys.accessKeyId]: 'ASIAEXAMPLE',
+            [credentialContextKeys.secretAccessKey]: 'unused',
+            [credentialContextKeys.sessionToken]: 'unused',
+            [credentialContextKeys.expiration]: new Date(Date.parse(generated.now) + 900_000).toISOString(),
+          },
+        },
+      });
+    const runs: { tenantId: string; records: UsageRecord[] }[] = [];
+    for (const line of generated.lines) {
+      const record = JSON.parse(line) as UsageRecord & { tenantId: string };
+      const last = runs.at(-1);
+      if (last?.tenantId === record.tenantId) last.records.push(record);
+      else runs.push({ tenantId: record.tenantId, records: [record] });
+    }
+    for (const run of runs) await emitter.emit(requestOf(run.tenantId), run.records);
 
     const dir = mkdtempSync(join(tmpdir(), 'tenantry-flink-e2e-'));
     const sqlPath = join(dir, 'metering.sql');

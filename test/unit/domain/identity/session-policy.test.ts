@@ -1,5 +1,5 @@
 import { runSimulation } from '@cloud-copilot/iam-simulate';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../../domain/config';
 import {
   bucketArnOf,
@@ -11,8 +11,10 @@ import {
   tenantRuntimeRolePolicy,
   tenantSessionPolicy,
 } from '../../../../domain/identity/session-policy';
+import { tenantDataResources } from '../../../../domain/identity/tenant-resources';
 import { siloTableName } from '../../../../domain/lifecycle/silo';
 import type { AccessLevel } from '../../../../domain/tenant/status';
+import { deployedSiloKeyPolicy } from '../../support/silo-key-policy';
 
 // Isolation is proven with an IAM policy evaluator (moto ignores condition keys and session
 // policies). Every request is evaluated against the role's identity policy (ABAC on the session tag)
@@ -62,6 +64,7 @@ async function evaluate(
   action: string,
   resource: string,
   context: Record<string, string | string[]> = {},
+  resourcePolicy?: PolicyDocument,
 ): Promise<Verdict> {
   const contextVariables: Record<string, string | string[]> = { ...context };
   if (session.tenantTag !== undefined) contextVariables['aws:PrincipalTag/tenantId'] = session.tenantTag;
@@ -75,6 +78,7 @@ async function evaluate(
       },
       identityPolicies: [{ name: 'tenant-runtime', policy: ROLE_POLICY }],
       sessionPolicy: session.sessionPolicy,
+      ...(resourcePolicy === undefined ? {} : { resourcePolicy }),
       serviceControlPolicies: [],
       resourceControlPolicies: [],
     },
@@ -239,6 +243,7 @@ describe('session policy text', () => {
         access: 'read-write',
         tableArns: [siloTable(longest)],
         bucketArn: BUCKET,
+        siloKeyArn: `arn:aws-us-gov:kms:us-gov-west-1:${ACCOUNT}:key/mrk-${'0'.repeat(64)}`,
       }),
     );
     expect(text.length).toBeLessThanOrEqual(SESSION_POLICY_MAX_CHARS);
@@ -262,5 +267,160 @@ describe('session policy text', () => {
     expect(allow?.Condition).toEqual({
       'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TENANT#tenant-a#*'] },
     });
+  });
+});
+
+// Silo tables are encrypted with the tenant's own key, and DynamoDB calls KMS with the caller's
+// permissions: each request is evaluated against the role's identity policy, the vended session policy
+// and the key policy the silo template deploys for that tenant (a key policy is KMS's resource policy).
+describe('silo keys: identity policy + session policy + key policy', () => {
+  const EU = 'eu-central-1';
+  const RUNTIME_ROLE = `arn:aws:iam::${ACCOUNT}:role/tenantry-dev-tenant-runtime`;
+  const keyArn = (tenantId: string) =>
+    `arn:aws:kms:${EU}:${ACCOUNT}:key/${tenantId}-0000-4000-8000-000000000000`;
+  const keyPolicies = new Map<string, PolicyDocument>();
+  const keyPolicy = (tenantId: string) => keyPolicies.get(tenantId) as PolicyDocument;
+  beforeAll(() => {
+    // The silo template is synthesized once (CDK synth takes seconds).
+    for (const tenantId of [A, B]) {
+      keyPolicies.set(
+        tenantId,
+        deployedSiloKeyPolicy({
+          tenantId,
+          region: EU,
+          account: ACCOUNT,
+          tenantAccessRoleArn: RUNTIME_ROLE,
+          dataMoverRoleArns: [`arn:aws:iam::${ACCOUNT}:role/tenantry-dev-lifecycle-copy`],
+        }),
+      );
+    }
+  }, 60_000);
+  const viaDynamoDb = { 'kms:ViaService': `dynamodb.${EU}.amazonaws.com` };
+  const location = { pooledTableArn: POOLED, bucketName: 'tenantry-dev-tenant-data' };
+  /** The session the authorizer vends for a catalog record (silo resources as recorded there). */
+  const vended = (tenantId: string, isolation: 'pool' | 'silo'): Session => {
+    const resources = tenantDataResources(defaultConfig, location, {
+      tenantId,
+      isolation,
+      region: EU,
+      ...(isolation === 'silo'
+        ? {
+            silo: {
+              stackId: `arn:aws:cloudformation:${EU}:${ACCOUNT}:stack/tenantry-dev-silo-${tenantId}/1`,
+              tableName: siloTableName(defaultConfig, tenantId),
+              kmsKeyArn: keyArn(tenantId),
+            },
+          }
+        : {}),
+    });
+    return {
+      tenantTag: tenantId,
+      sessionPolicy: tenantSessionPolicy({ tenantId, access: 'read-write', ...resources }),
+    };
+  };
+
+  it.each(['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'])(
+    "A's silo session may %s with A's key through DynamoDB in A's region",
+    async (action) => {
+      expect(await evaluate(vended(A, 'silo'), action, keyArn(A), viaDynamoDb, keyPolicy(A))).toBe('Allowed');
+    },
+  );
+
+  it("A's silo session may not use B's key, even through DynamoDB", async () => {
+    const a = vended(A, 'silo');
+    for (const action of ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey']) {
+      expect(await evaluate(a, action, keyArn(B), viaDynamoDb, keyPolicy(B))).not.toBe('Allowed');
+    }
+  });
+
+  it("A's silo session may not call KMS directly, through another service or another region", async () => {
+    const a = vended(A, 'silo');
+    expect(await evaluate(a, 'kms:Decrypt', keyArn(A), {}, keyPolicy(A))).not.toBe('Allowed');
+    expect(
+      await evaluate(
+        a,
+        'kms:Decrypt',
+        keyArn(A),
+        { 'kms:ViaService': `s3.${EU}.amazonaws.com` },
+        keyPolicy(A),
+      ),
+    ).not.toBe('Allowed');
+    expect(
+      await evaluate(
+        a,
+        'kms:Decrypt',
+        keyArn(A),
+        { 'kms:ViaService': 'dynamodb.us-east-1.amazonaws.com' },
+        keyPolicy(A),
+      ),
+    ).not.toBe('Allowed');
+  });
+
+  it("a pooled session may not use any tenant key, its own tenant's included (A during promotion)", async () => {
+    for (const tenantId of [A, B]) {
+      const pooled = vended(tenantId, 'pool');
+      expect(pooled.sessionPolicy.Statement.some((s) => JSON.stringify(s.Action).includes('kms:'))).toBe(
+        false,
+      );
+      for (const owner of [A, B]) {
+        expect(await evaluate(pooled, 'kms:Decrypt', keyArn(owner), viaDynamoDb, keyPolicy(owner))).not.toBe(
+          'Allowed',
+        );
+      }
+    }
+  });
+
+  it('the vended silo session names the key recorded in the catalog, and only that key', () => {
+    const statement = vended(A, 'silo').sessionPolicy.Statement.find((s) =>
+      JSON.stringify(s.Action).includes('kms:'),
+    );
+    expect(statement).toEqual({
+      Sid: 'SiloKeyThroughDynamoDbOnly',
+      Effect: 'Allow',
+      Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:DescribeKey'],
+      Resource: keyArn(A),
+      Condition: { StringEquals: { 'kms:ViaService': 'dynamodb.eu-central-1.amazonaws.com' } },
+    });
+  });
+
+  it("refuses a recorded key outside the tenant's region", () => {
+    expect(() =>
+      tenantDataResources(defaultConfig, location, {
+        tenantId: A,
+        isolation: 'silo',
+        region: 'us-east-1',
+        silo: { stackId: 's', tableName: siloTableName(defaultConfig, A), kmsKeyArn: keyArn(A) },
+      }),
+    ).toThrow(/not in the tenant's region us-east-1/);
+  });
+});
+
+// Kinesis cannot restrict PutRecords by partition key, so a tenant's credentials must never reach the
+// usage stream: both layers deny it explicitly, which holds even where a stream resource policy (or a
+// later grant on the role) would allow the account.
+describe('the usage stream: tenant sessions cannot write usage', () => {
+  const STREAM = `arn:aws:kinesis:us-east-1:${ACCOUNT}:stream/tenantry-dev-usage`;
+  const streamPolicyAllowingTheAccount: PolicyDocument = {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'AccountWritesUsage',
+        Effect: 'Allow',
+        Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+        Action: ['kinesis:PutRecord', 'kinesis:PutRecords'],
+        Resource: STREAM,
+      } as PolicyDocument['Statement'][number],
+    ],
+  };
+
+  it.each([
+    ['pool', 'kinesis:PutRecords'],
+    ['pool', 'kinesis:PutRecord'],
+    ['silo', 'kinesis:PutRecords'],
+    ['silo', 'kinesis:PutRecord'],
+  ] as const)('a %s session is explicitly denied %s on the usage stream', async (isolation, action) => {
+    const a = sessionFor(A, isolation, 'read-write');
+    expect(await evaluate(a, action, STREAM)).toBe('ExplicitlyDenied');
+    expect(await evaluate(a, action, STREAM, {}, streamPolicyAllowingTheAccount)).toBe('ExplicitlyDenied');
   });
 });

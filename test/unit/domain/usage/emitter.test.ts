@@ -3,17 +3,35 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../../domain/config';
 import { ValidationError } from '../../../../domain/errors';
+import { type TenantRequest, tenantRequestFrom } from '../../../../domain/identity/request-context';
 import { UsageEmitError, UsageEmitter } from '../../../../domain/usage/emitter';
+import { UnverifiedUsageRequestError, UsageTenantMismatchError } from '../../../../domain/usage/errors';
 
 const kinesis = mockClient(KinesisClient);
 const now = new Date('2026-11-20T12:00:00.000Z');
-const event = (i: number, tenantId = 'tacme') => ({
+const event = (i: number) => ({
   eventId: `e-${i}`,
-  tenantId,
   metric: 'api.call',
   quantity: 1,
   timestamp: '2026-11-20T11:59:00.000Z',
 });
+/** A request as pooled compute receives it after the tenant authorizer allowed it. */
+const requestOf = (tenantId: string): TenantRequest =>
+  tenantRequestFrom({
+    requestContext: {
+      authorizer: {
+        tenantId,
+        tier: 'pro',
+        route: 'pool',
+        accessLevel: 'read-write',
+        tenantAccessKeyId: 'ASIAEXAMPLE',
+        tenantSecretAccessKey: 'secret',
+        tenantSessionToken: 'token',
+        tenantCredentialsExpiration: '2026-11-20T12:15:00.000Z',
+      },
+    },
+  });
+const acme = requestOf('tacme');
 const emitter = (maxAttempts = 3) =>
   new UsageEmitter({
     client: new KinesisClient({ region: 'us-east-1' }),
@@ -32,12 +50,13 @@ describe('UsageEmitter', () => {
       FailedRecordCount: 0,
       Records: input.Records.map(() => ({ SequenceNumber: '1', ShardId: 's' })),
     }));
-    const events = Array.from({ length: 1_201 }, (_, i) => event(i, i % 2 ? 'tacme' : 'tbeta'));
-    await expect(emitter().emit(events)).resolves.toBe(1_201);
+    const events = Array.from({ length: 1_201 }, (_, i) => event(i));
+    await expect(emitter().emit(acme, events)).resolves.toBe(1_201);
     const sizes = kinesis.commandCalls(PutRecordsCommand).map((c) => c.args[0].input.Records?.length);
     expect(sizes).toEqual([500, 500, 201]);
-    const first = kinesis.commandCalls(PutRecordsCommand)[0]?.args[0].input.Records?.[1];
-    expect(first?.PartitionKey).toBe('tacme');
+    const second = kinesis.commandCalls(PutRecordsCommand)[0]?.args[0].input.Records?.[1];
+    expect(second?.PartitionKey).toBe('tacme');
+    expect(JSON.parse(new TextDecoder().decode(second?.Data))).toEqual({ ...event(1), tenantId: 'tacme' });
   });
 
   it('retries only the failed records', async () => {
@@ -51,7 +70,7 @@ describe('UsageEmitter', () => {
         ],
       })
       .resolvesOnce({ FailedRecordCount: 0, Records: [{ SequenceNumber: '2', ShardId: 's' }] });
-    await emitter().emit([event(1), event(2)]);
+    await emitter().emit(acme, [event(1), event(2)]);
     const retried = kinesis.commandCalls(PutRecordsCommand)[1]?.args[0].input.Records ?? [];
     expect(retried.map((r) => JSON.parse(new TextDecoder().decode(r.Data)).eventId)).toEqual(['e-2']);
   });
@@ -62,7 +81,7 @@ describe('UsageEmitter', () => {
       Records: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'boom' }],
     });
     const error = await emitter(2)
-      .emit([event(1)])
+      .emit(acme, [event(1)])
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UsageEmitError);
     expect((error as UsageEmitError).failed.map((f) => [f.event.eventId, f.errorCode])).toEqual([
@@ -89,7 +108,7 @@ describe('UsageEmitter', () => {
       now: () => now,
     });
     // Act
-    await expect(recording.emit([event(1)])).rejects.toThrow(UsageEmitError);
+    await expect(recording.emit(acme, [event(1)])).rejects.toThrow(UsageEmitError);
     // Assess: one wait before each of the 3 retries, each within its ceiling
     expect(waits).toHaveLength(3);
     [100, 200, 400].forEach((ceiling, i) => {
@@ -108,7 +127,7 @@ describe('UsageEmitter', () => {
       .resolves({ FailedRecordCount: 0, Records: [{ SequenceNumber: '1' }, { SequenceNumber: '2' }] });
 
     // Act / Assess
-    await expect(emitter().emit([event(1), event(2)])).resolves.toBe(2);
+    await expect(emitter().emit(acme, [event(1), event(2)])).resolves.toBe(2);
     expect(kinesis.commandCalls(PutRecordsCommand)).toHaveLength(2);
   });
 
@@ -119,7 +138,7 @@ describe('UsageEmitter', () => {
 
     // Act
     const error = (await emitter(2)
-      .emit(events)
+      .emit(acme, events)
       .catch((e: unknown) => e)) as UsageEmitError;
 
     // Assess
@@ -133,9 +152,48 @@ describe('UsageEmitter', () => {
   });
 
   it('rejects an invalid event before sending anything', async () => {
-    await expect(emitter().emit([event(1), { ...event(2), tenantId: 'Bad Tenant' }])).rejects.toBeInstanceOf(
+    await expect(emitter().emit(acme, [event(1), { ...event(2), quantity: -1 }])).rejects.toBeInstanceOf(
       ValidationError,
     );
+    expect(kinesis.commandCalls(PutRecordsCommand)).toHaveLength(0);
+  });
+
+  it("refuses an event naming another tenant than the request's, before sending anything", async () => {
+    // Prepare: a verified request of tacme; the second event claims tbeta
+    const events = [event(1), { ...event(2), tenantId: 'tbeta' }];
+
+    // Act
+    const error = await emitter()
+      .emit(acme, events)
+      .catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(UsageTenantMismatchError);
+    expect((error as UsageTenantMismatchError).context).toEqual({
+      requestTenantId: 'tacme',
+      eventTenantId: 'tbeta',
+      eventId: 'e-2',
+    });
+    expect(kinesis.commandCalls(PutRecordsCommand)).toHaveLength(0);
+  });
+
+  it("accepts an event that names the request's own tenant", async () => {
+    kinesis.on(PutRecordsCommand).resolves({ FailedRecordCount: 0, Records: [{ SequenceNumber: '1' }] });
+    await expect(emitter().emit(acme, [{ ...event(1), tenantId: 'tacme' }])).resolves.toBe(1);
+  });
+
+  it('refuses a request context that did not come from the authorizer hand-off', async () => {
+    // Prepare: the same shape as a verified request, built by hand with a free tenant id
+    const forged = { ...acme, tenantId: 'tbeta' } as TenantRequest;
+
+    // Act
+    const error = await emitter()
+      .emit(forged, [event(1)])
+      .catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(UnverifiedUsageRequestError);
+    expect((error as UnverifiedUsageRequestError).context).toEqual({ claimedTenantId: 'tbeta' });
     expect(kinesis.commandCalls(PutRecordsCommand)).toHaveLength(0);
   });
 });

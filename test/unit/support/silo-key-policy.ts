@@ -1,0 +1,53 @@
+import { defaultConfig } from '../../../domain/config';
+import type { PolicyDocument } from '../../../domain/identity/session-policy';
+import { siloStackParameters } from '../../../domain/lifecycle/silo';
+import { siloTemplate } from '../../../infra/silo-stack';
+
+/** One silo stack's deployment: the parameter values and pseudo parameters CloudFormation fills in. */
+export interface SiloDeployment {
+  readonly tenantId: string;
+  readonly region: string;
+  readonly account: string;
+  readonly tenantAccessRoleArn: string;
+  readonly dataMoverRoleArns: readonly string[];
+}
+
+/** Resolves the intrinsics the silo template uses (Ref, Fn::Join); anything else is a test failure. */
+function resolve(value: unknown, refs: Record<string, unknown>): unknown {
+  if (Array.isArray(value)) return value.map((v) => resolve(v, refs));
+  if (value === null || typeof value !== 'object') return value;
+  const entries = Object.entries(value);
+  const [first] = entries;
+  if (entries.length === 1 && first !== undefined && first[0] === 'Ref') {
+    const name = first[1] as string;
+    if (!(name in refs)) throw new Error(`unresolved Ref ${name}`);
+    return refs[name];
+  }
+  if (entries.length === 1 && first !== undefined && first[0] === 'Fn::Join') {
+    const [separator, parts] = first[1] as [string, unknown[]];
+    return parts.map((p) => resolve(p, refs)).join(separator);
+  }
+  if (entries.length === 1 && first !== undefined && first[0].startsWith('Fn::')) {
+    throw new Error(`unsupported intrinsic ${first[0]}`);
+  }
+  return Object.fromEntries(entries.map(([k, v]) => [k, resolve(v, refs)]));
+}
+
+type Template = { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+let synthesized: Template | undefined;
+
+/** The key policy the synthesized silo template gives one tenant's key, as deployed. */
+export function deployedSiloKeyPolicy(deployment: SiloDeployment): PolicyDocument {
+  synthesized ??= siloTemplate(defaultConfig) as Template;
+  const template = synthesized;
+  const keys = Object.values(template.Resources).filter((r) => r.Type === 'AWS::KMS::Key');
+  if (keys.length !== 1) throw new Error(`expected one KMS key in the silo template, found ${keys.length}`);
+  return resolve(keys[0]?.Properties.KeyPolicy, {
+    'AWS::Partition': 'aws',
+    'AWS::Region': deployment.region,
+    'AWS::AccountId': deployment.account,
+    [siloStackParameters.tenantId]: deployment.tenantId,
+    [siloStackParameters.tenantAccessRoleArn]: deployment.tenantAccessRoleArn,
+    [siloStackParameters.dataMoverRoleArns]: [...deployment.dataMoverRoleArns],
+  }) as PolicyDocument;
+}
