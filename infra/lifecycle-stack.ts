@@ -33,6 +33,7 @@ import { contract as purgeContract } from '../lambdas/tenant-data-purge/contract
 import { contract as verifyContract } from '../lambdas/tenant-data-verify/contract';
 import { contract as identityPurgeContract } from '../lambdas/tenant-identity-purge/contract';
 import { contract as transitionContract } from '../lambdas/tenant-transition/contract';
+import { contract as userTiersContract } from '../lambdas/tenant-user-tiers/contract';
 import { functionArnSubstitutions, type LambdaFunction, type Substitutions } from '../workflows/common';
 import { definitionJson, stateMachineName, type WorkflowName, workflowNames } from '../workflows/index';
 import { TenantryFunction } from './private/tenantry-function';
@@ -140,6 +141,12 @@ export class LifecycleStack extends Stack {
         environment: { USER_POOL_ID: props.userPool.userPoolId },
         grants: { userPool: [props.userPool.userPoolArn] },
       }).function,
+      userTiers: new TenantryFunction(this, fnId('userTiers'), {
+        contract: userTiersContract,
+        config,
+        environment: { USER_POOL_ID: props.userPool.userPoolId, ...catalogEnv },
+        grants: { userPool: [props.userPool.userPoolArn], catalog },
+      }).function,
       siloDeprovision: new TenantryFunction(this, fnId('siloDeprovision'), {
         contract: siloDeprovisionContract,
         config,
@@ -236,7 +243,16 @@ export class LifecycleStack extends Stack {
     };
     const invokedBy: Record<WorkflowName, LambdaFunction[]> = {
       onboarding: ['validate', 'catalog', 'transition', 'identityPurge', 'siloDeprovision'],
-      promotion: ['validate', 'catalog', 'transition', 'copy', 'verify', 'purge', 'siloDeprovision'],
+      promotion: [
+        'validate',
+        'catalog',
+        'transition',
+        'copy',
+        'verify',
+        'userTiers',
+        'purge',
+        'siloDeprovision',
+      ],
       offboarding: ['validate', 'transition', 'billingFinal', 'identityPurge', 'siloDeprovision', 'purge'],
     };
     const machines = {} as Record<WorkflowName, sfn.StateMachine>;

@@ -31,6 +31,7 @@ import { contract as purgeContract } from '../lambdas/tenant-data-purge/contract
 import { contract as verifyContract } from '../lambdas/tenant-data-verify/contract';
 import { contract as identityPurgeContract } from '../lambdas/tenant-identity-purge/contract';
 import { contract as transitionContract } from '../lambdas/tenant-transition/contract';
+import { contract as userTiersContract } from '../lambdas/tenant-user-tiers/contract';
 import type { StateMachineDefinition } from '../workflows/asl';
 import { functionArnSubstitutions, lambdaFunctions, type Substitutions } from '../workflows/common';
 import {
@@ -189,6 +190,7 @@ export async function deployLifecycleLocally(options: LocalLifecycleOptions): Pr
     functionEnv(verifyContract, pooledEnv),
     functionEnv(purgeContract, { ...pooledEnv, TENANT_DATA_BUCKET_NAME: dataBucket }),
     functionEnv(identityPurgeContract, { USER_POOL_ID: userPoolId }),
+    functionEnv(userTiersContract, { USER_POOL_ID: userPoolId, ...catalogEnv }),
     functionEnv(siloDeprovisionContract, {}),
     functionEnv(signupStarterContract, { ONBOARDING_STATE_MACHINE_ARN: stateMachineArns.onboarding }),
     functionEnv(billingFinalContract, {

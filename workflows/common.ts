@@ -11,6 +11,10 @@ import { contract as verifyContract } from '../lambdas/tenant-data-verify/contra
 import { contract as identityPurgeContract } from '../lambdas/tenant-identity-purge/contract';
 import { contract as transitionContract } from '../lambdas/tenant-transition/contract';
 import {
+  type userTierCursorSchema,
+  contract as userTiersContract,
+} from '../lambdas/tenant-user-tiers/contract';
+import {
   type Catcher,
   type Jsonata,
   type JsonTemplate,
@@ -36,6 +40,7 @@ export const lambdaFunctions = {
   verify: verifyContract.name,
   purge: purgeContract.name,
   identityPurge: identityPurgeContract.name,
+  userTiers: userTiersContract.name,
   siloDeprovision: siloDeprovisionContract.name,
   /** The billing part's final-bill task, input `{ tenantId }`. */
   billingFinal: billingFinalContract.name,
@@ -222,16 +227,22 @@ export function lambdaTask(fn: LambdaFunction, payload: JsonTemplate, options: T
 }
 
 /** The chunked task functions: each takes a cursor and returns the next one. */
-type ChunkedFunction = 'copy' | 'purge';
-type Cursor<F extends ChunkedFunction> = z.input<
-  F extends 'copy' ? typeof copyCursorSchema : typeof purgeCursorSchema
->;
+interface CursorSchemas {
+  readonly copy: typeof copyCursorSchema;
+  readonly purge: typeof purgeCursorSchema;
+  readonly userTiers: typeof userTierCursorSchema;
+}
+type ChunkedFunction = keyof CursorSchemas;
+type Cursor<F extends ChunkedFunction> = z.input<CursorSchemas[F]>;
 /**
  * A loop's start: the identifying fields of the function's cursor, each a JSONata expression. Its
  * position and counters (defaulted by the contract, then carried by each chunk's output) are not built here.
  */
 type StartCursor<F extends ChunkedFunction> = {
-  readonly [K in keyof Omit<Cursor<F>, 'startKey' | 'copied' | 'purged' | 'done'>]: string;
+  readonly [K in keyof Omit<
+    Cursor<F>,
+    'startKey' | 'nextToken' | 'copied' | 'purged' | 'users' | 'updated' | 'done'
+  >]: string;
 };
 
 interface ChunkLoopOptions<F extends ChunkedFunction> {

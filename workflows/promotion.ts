@@ -26,11 +26,13 @@ import {
  *   → WriteFreeze (Wait `${WriteFreezeSeconds}` = writeFreezeSeconds(config): until no cached
  *     read-write authorization is honoured any more) → CreateSiloStack → DescribeSiloStack ⟲ Wait → PrepareCopy → CopyChunk ⟲ (checkpointed chunks)
  *   → VerifyCopy (count + checksum, source vs silo) → SwitchCatalog (tier, isolation, silo references)
- *   → PreparePurge → PurgePoolChunk ⟲ (deletes only items whose silo copy is identical, else
+ *   → PrepareUserTiers → UpdateUserTiers ⟲ (custom:tier of every user of the tenant, checkpointed pages,
+ *     audited in the catalog history) → PreparePurge → PurgePoolChunk ⟲ (deletes only items whose silo copy is identical, else
  *     PurgeRefusedError → rollback) → ActivateTenant (MIGRATING → ACTIVE) → EmitTenantPromoted
  *
  * Rollback (any failure): [if the pool purge had started: RestoreChunk ⟲ copies the silo's items back
- * to the pool] → RevertCatalog (back to the pool tier, no silo) → RollbackSiloTeardown (key deletion
+ * to the pool] → RevertCatalog (back to the pool tier, no silo) → RevertUserTiers ⟲ (the users back on
+ * the pool tier) → RollbackSiloTeardown (key deletion
  * scheduled, stack deleted) → RestoreActive (MIGRATING → ACTIVE) → EmitPromotionFailed → PromotionFailed.
  * If the items cannot be restored to the pool, the promotion rolls forward instead (the catalog stays
  * on the verified silo, which holds every item) — data is never deleted from its last complete copy.
@@ -140,8 +142,21 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
           isolation: 'silo',
           silo: '{% $silo %}',
         },
-        { flow: { Next: 'PreparePurge' }, catch: [toRollback('SwitchCatalog')] },
+        { flow: { Next: 'PrepareUserTiers' }, catch: [toRollback('SwitchCatalog')] },
       ),
+      ...chunkLoop('userTiers', {
+        states: ['PrepareUserTiers', 'UpdateUserTiers', 'MoreUserTiers?'],
+        cursor: 'userTiers',
+        start: {
+          tenantId: '$plan.tenantId',
+          tier: '$plan.toTier',
+          executionArn: '$states.context.Execution.Id',
+        },
+        next: 'PreparePurge',
+        catch: toRollback,
+        startComment:
+          "The users' custom:tier follows the catalog (the pre-token trigger issues the catalog's tier meanwhile).",
+      }),
       ...chunkLoop('purge', {
         states: ['PreparePurge', 'PurgePoolChunk', 'MoreToPurge?'],
         cursor: 'purge',
@@ -240,11 +255,23 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
           silo: null,
         },
         {
-          flow: { Next: 'RollbackSiloTeardown' },
+          flow: { Next: 'PrepareRevertUserTiers' },
           catch: [rollbackCatch('RevertCatalog', 'RestoreActive')],
           comment: 'If the catalog cannot be reverted it may still route to the silo: keep the silo.',
         },
       ),
+      ...chunkLoop('userTiers', {
+        states: ['PrepareRevertUserTiers', 'RevertUserTiers', 'MoreUserTiersToRevert?'],
+        cursor: 'userTiers',
+        start: {
+          tenantId: '$plan.tenantId',
+          tier: '$plan.fromTier',
+          executionArn: '$states.context.Execution.Id',
+        },
+        next: 'RollbackSiloTeardown',
+        catch: (state) => rollbackCatch(state, 'RollbackSiloTeardown'),
+        chunkComment: 'Users left on the new tier still sign in (the catalog is the source of truth).',
+      }),
       ...siloTeardownStates({
         prefix: 'Rollback',
         stackName: '$plan.stackName',

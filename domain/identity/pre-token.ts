@@ -17,16 +17,28 @@ export const claimsOverrideSchema = z.object({
 });
 type ClaimsOverride = z.infer<typeof claimsOverrideSchema>;
 
+/** A user whose `custom:tier` is not the catalog's (a tier change in flight, or one that failed). */
+export interface TierDrift {
+  readonly tenantId: string;
+  readonly userTier: string;
+  readonly catalogTier: string;
+}
+
 /**
  * The pre-token-generation decision: read the user's tenant from its server-side attributes
  * (`custom:tenantId`, `custom:tier`, which no app client can write), check it against the catalog,
  * and add the tenant claims to both tokens. `clientMetadata` — what the client sent — is never
  * read. Throws TokenIssuanceRefusedError when no token may be issued.
+ *
+ * The catalog is the source of truth for the tier: a user whose `custom:tier` differs (a promotion
+ * updates the catalog before its users) gets the catalog's tier and route, also as `custom:tier` in
+ * the ID token (so the token's claims agree), and `onDrift` reports the difference.
  */
 export async function tenantClaimsOverride(
   config: TenantryConfig,
   tenants: TenantLookup,
   userAttributes: Readonly<Record<string, string>>,
+  onDrift: (drift: TierDrift) => void = () => {},
 ): Promise<ClaimsOverride> {
   const tenantId = userAttributes[tenantUserAttributes.tenantId];
   if (tenantId === undefined || tenantId === '') {
@@ -41,15 +53,19 @@ export async function tenantClaimsOverride(
     throw new TokenIssuanceRefusedError(`tenant is ${tenant.status}`, { tenantId });
   }
   const tier = userAttributes[tenantUserAttributes.tier];
-  if (tier !== tenant.tier) {
-    throw new TokenIssuanceRefusedError(
-      `user's ${tenantUserAttributes.tier} (${tier ?? 'unset'}) disagrees with the catalog (${tenant.tier})`,
-      { tenantId },
-    );
+  if (tier === undefined || tier === '') {
+    throw new TokenIssuanceRefusedError(`user has no ${tenantUserAttributes.tier} attribute`, { tenantId });
   }
   const claims = tenantTokenClaims(config, tenant);
+  if (tier === tenant.tier) {
+    return {
+      idTokenGeneration: { claimsToAddOrOverride: { ...claims } },
+      accessTokenGeneration: { claimsToAddOrOverride: { ...claims } },
+    };
+  }
+  onDrift({ tenantId, userTier: tier, catalogTier: tenant.tier });
   return {
-    idTokenGeneration: { claimsToAddOrOverride: { ...claims } },
+    idTokenGeneration: { claimsToAddOrOverride: { ...claims, [tenantUserAttributes.tier]: tenant.tier } },
     accessTokenGeneration: { claimsToAddOrOverride: { ...claims } },
   };
 }

@@ -27,7 +27,9 @@ import {
   tableExists,
   tally,
   taskStates,
+  tenantUser,
   userTenant,
+  userTier,
   waitForState,
 } from './support';
 
@@ -69,6 +71,7 @@ const failurePathTasks = {
     'EmitPromotionRejected',
     'RestoreChunk',
     'RevertCatalog',
+    'RevertUserTiers',
     'RollbackDeleteSilo',
     'RestoreActive',
     'EmitPromotionFailed',
@@ -232,6 +235,7 @@ describe('promotion (pool → silo)', () => {
   async function pooledTenantWithItems(tenantId: string) {
     await activeTenant(h, tenantId, 'pro');
     await seedItems(h, h.life.pooledTable, tenantId, ITEMS);
+    await tenantUser(h, tenantId, `user@${tenantId}.example`, 'pro');
     return tally(h, h.life.pooledTable, tenantId);
   }
 
@@ -244,6 +248,7 @@ describe('promotion (pool → silo)', () => {
     const tenant = await h.catalog.get(tenantId);
     expect(tenant).toMatchObject({ status: 'ACTIVE', tier: 'pro', isolation: 'pool' });
     expect(tenant.silo).toBeUndefined();
+    expect(await userTier(h, `user@${tenantId}.example`)).toBe('pro');
     expect(await tally(h, h.life.pooledTable, tenantId)).toEqual(before);
     expect(await stackStatus(h, tenantId)).toBe('ABSENT');
     expect(await tableExists(h, siloTable(tenantId))).toBe(false);
@@ -258,6 +263,34 @@ describe('promotion (pool → silo)', () => {
 
   const purgeStarted = ['PurgePoolChunk', 'ActivateTenant'];
 
+  it('UpdateUserTiers is on the forward path, after the catalog switch and before the purge', () => {
+    const forward = forwardTaskStates('promotion');
+    expect(forward.indexOf('UpdateUserTiers')).toBe(forward.indexOf('SwitchCatalog') + 1);
+    expect(forward.indexOf('PurgePoolChunk')).toBe(forward.indexOf('UpdateUserTiers') + 1);
+  });
+
+  it('ActivateTenant fails after the users moved to the new tier → rollback restores the old tier everywhere', async () => {
+    // Prepare
+    const tenantId = 'pro-users-back';
+    const before = await pooledTenantWithItems(tenantId);
+    await tenantUser(h, tenantId, `second@${tenantId}.example`, 'pro');
+    const machine = await machineWithFault(h, 'promotion', 'ActivateTenant');
+    // Act
+    const result = await run(h, machine, { tenantId, targetTier: 'enterprise' });
+    await clearFaults();
+    // Assess: the users had moved (audited), then were moved back (audited), catalog back on the pool
+    expect(result.error).toBe('PromotionFailed');
+    expect(result.path).toEqual(
+      expect.arrayContaining(['UpdateUserTiers', 'ActivateTenant', 'RevertUserTiers']),
+    );
+    await expectRolledBack(tenantId, before, result.executionArn, 'ActivateTenant');
+    expect(await userTier(h, `second@${tenantId}.example`)).toBe('pro');
+    const reasons = (await h.catalog.get(tenantId)).history
+      .filter((e) => e.executionArn === result.executionArn && e.reason?.startsWith('user tier'))
+      .map((e) => e.reason);
+    expect(reasons).toEqual(['user tier → enterprise: 2 of 2 users', 'user tier → pro: 2 of 2 users']);
+  });
+
   it.each(except(forwardTaskStates('promotion'), special.promotion))(
     '%s fails → rolled back to the pool: items intact, silo deleted, ACTIVE, failure event',
     async (state) => {
@@ -271,7 +304,7 @@ describe('promotion (pool → silo)', () => {
       expect(result.error).toBe('PromotionFailed');
       expect(result.cause).toContain(`${state}: InjectedFault`);
       expect(result.path).toEqual(
-        expect.arrayContaining([state, 'Rollback', 'RevertCatalog', 'RestoreActive']),
+        expect.arrayContaining([state, 'Rollback', 'RevertCatalog', 'RevertUserTiers', 'RestoreActive']),
       );
       expect(result.path.includes('RestoreChunk')).toBe(purgeStarted.includes(state));
       await expectRolledBack(tenantId, before, result.executionArn, state);

@@ -2,18 +2,26 @@
 // real task handlers (lambdas/*) run by the local handler host, real CloudFormation/Cognito/DynamoDB/S3
 // in moto. Happy paths, idempotency and input validation; faults are in faults.test.ts.
 
+import {
+  AdminGetUserCommand,
+  CreateUserPoolClientCommand,
+  InitiateAuthCommand,
+} from '@aws-sdk/client-cognito-identity-provider';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DescribeKeyCommand, EncryptCommand, KMSClient, ListResourceTagsCommand } from '@aws-sdk/client-kms';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { functionEnvironment } from '../../../domain/function-contract';
+import { siloStackName } from '../../../domain/keys';
 import { SIGNUP_DETAIL_TYPE, SIGNUP_EVENT_SOURCE } from '../../../domain/lifecycle/events';
 import { onboardingExecutionName } from '../../../domain/lifecycle/execution-name';
+import { contract as preTokenContract } from '../../../lambdas/pre-token-generation/contract';
 import {
   offboardingOutputSchema,
   onboardingOutputSchema,
   promotionOutputSchema,
 } from '../../../workflows/schemas';
-import { listInvocations } from '../support';
+import { listInvocations, setFunctionEnv, useLocalAws } from '../support';
 import {
   activeTenant,
   config,
@@ -31,7 +39,9 @@ import {
   stackStatus,
   tableExists,
   tally,
+  tenantUser,
   userTenant,
+  userTier,
 } from './support';
 
 let h: Harness;
@@ -220,6 +230,9 @@ describe('promotion and offboarding', () => {
     await seedItems(h, h.life.pooledTable, 'grower', 120);
     await seedItems(h, h.life.pooledTable, 'neighbour', 30);
     await plantForeignItem(h, 'neighbour', 'grower');
+    await tenantUser(h, 'grower', 'ana@grower.example', 'pro');
+    await tenantUser(h, 'grower', 'ben@grower.example', 'pro');
+    await tenantUser(h, 'neighbour', 'nia@neighbour.example', 'pro');
     const before = await tally(h, h.life.pooledTable, 'grower');
     const neighbour = await tally(h, h.life.pooledTable, 'neighbour');
     // Act
@@ -240,18 +253,90 @@ describe('promotion and offboarding', () => {
       tier: 'enterprise',
       silo: output.silo,
     });
-    // every change audited with the execution ARN, the catalog switch as a placement entry
-    expect(tenant.history.slice(-3).map((e) => [e.from, e.to, e.executionArn])).toEqual([
+    // every user of the tenant follows the catalog's tier; the neighbour's is untouched
+    expect(await userTier(h, 'ana@grower.example')).toBe('enterprise');
+    expect(await userTier(h, 'ben@grower.example')).toBe('enterprise');
+    expect(await userTier(h, 'nia@neighbour.example')).toBe('pro');
+    // every change audited with the execution ARN, the catalog switch and the users' tier as entries
+    expect(tenant.history.slice(-4).map((e) => [e.from, e.to, e.executionArn])).toEqual([
       ['ACTIVE', 'MIGRATING', result.executionArn],
+      ['MIGRATING', 'MIGRATING', result.executionArn],
       ['MIGRATING', 'MIGRATING', result.executionArn],
       ['MIGRATING', 'ACTIVE', result.executionArn],
     ]);
-    expect(tenant.history.at(-2)?.reason).toBe(
+    expect(tenant.history.at(-3)?.reason).toBe(
       `placement: pro/pool → enterprise/silo (${siloTable('grower')})`,
     );
+    expect(tenant.history.at(-2)?.reason).toBe('user tier → enterprise: 2 of 2 users');
     expect(eventsOf(await h.events(), 'TenantPromoted', 'grower')[0]?.detail).toMatchObject({
       items: 120,
       checksum: before.checksum,
+    });
+  });
+
+  it('a user of the promoted tenant signs in: the token carries the new tier and the silo route', async () => {
+    // Prepare: an app client, and the real pre-token trigger on the handler host (moto runs no triggers)
+    const { UserPoolClient } = await h.cognito.send(
+      new CreateUserPoolClientCommand({
+        UserPoolId: h.life.userPoolId,
+        ClientName: 'promotion-sign-in',
+        ExplicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+      }),
+    );
+    await setFunctionEnv(
+      preTokenContract.name,
+      functionEnvironment(preTokenContract, { CATALOG_TABLE_NAME: h.life.catalogTable }),
+    );
+    // Act: sign in, then the trigger Cognito runs with the user's attributes as the pool holds them
+    const auth = await h.cognito.send(
+      new InitiateAuthCommand({
+        ClientId: UserPoolClient?.ClientId,
+        AuthFlow: 'USER_PASSWORD_AUTH',
+        AuthParameters: { USERNAME: 'ana@grower.example', PASSWORD: 'Local-Passw0rd!' },
+      }),
+    );
+    const idToken = String(auth.AuthenticationResult?.IdToken);
+    const payload = JSON.parse(Buffer.from(idToken.split('.')[1] ?? '', 'base64url').toString('utf8'));
+    const user = await h.cognito.send(
+      new AdminGetUserCommand({ UserPoolId: h.life.userPoolId, Username: 'ana@grower.example' }),
+    );
+    const userAttributes = Object.fromEntries((user.UserAttributes ?? []).map((a) => [a.Name, a.Value]));
+    const response = await fetch(
+      `${useLocalAws().handlerHostUrl}/2015-03-31/functions/${h.life.functionName(preTokenContract.name)}/invocations`,
+      {
+        method: 'POST',
+        body: JSON.stringify({
+          version: '2',
+          triggerSource: 'TokenGeneration_Authentication',
+          region: 'us-east-1',
+          userPoolId: h.life.userPoolId,
+          userName: 'ana@grower.example',
+          callerContext: { awsSdkVersion: 'aws-sdk-unknown-unknown', clientId: UserPoolClient?.ClientId },
+          request: {
+            userAttributes,
+            groupConfiguration: { groupsToOverride: [], iamRolesToOverride: [], preferredRole: null },
+            scopes: ['openid'],
+          },
+          response: { claimsAndScopeOverrideDetails: null },
+        }),
+      },
+    );
+    // Assess: the token Cognito signs carries the user's new tier, the trigger adds the silo route
+    expect(payload).toMatchObject({ 'custom:tenantId': 'grower', 'custom:tier': 'enterprise' });
+    expect(response.headers.get('x-amz-function-error')).toBeNull();
+    const trigger = (await response.json()) as {
+      response: { claimsAndScopeOverrideDetails: Record<string, { claimsToAddOrOverride: object }> };
+    };
+    const expected = {
+      tenantId: 'grower',
+      tier: 'enterprise',
+      isolation: 'silo',
+      route: `silo:${siloStackName(config, 'grower')}`,
+      tenantStatus: 'ACTIVE',
+    };
+    expect(trigger.response.claimsAndScopeOverrideDetails).toEqual({
+      idTokenGeneration: { claimsToAddOrOverride: expected },
+      accessTokenGeneration: { claimsToAddOrOverride: expected },
     });
   });
 

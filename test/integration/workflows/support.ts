@@ -5,9 +5,14 @@
 
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import {
+  AdminAddUserToGroupCommand,
+  AdminCreateUserCommand,
   AdminGetUserCommand,
+  AdminSetUserPasswordCommand,
   CognitoIdentityProviderClient,
+  CreateGroupCommand,
   GetGroupCommand,
+  GroupExistsException,
 } from '@aws-sdk/client-cognito-identity-provider';
 import {
   type AttributeValue,
@@ -25,7 +30,7 @@ import { documentClient } from '../../../domain/aws/clients';
 import { CatalogRepository } from '../../../domain/catalog/repository';
 import { defaultConfig, type TenantryConfig } from '../../../domain/config';
 import { tenantUserAttributes } from '../../../domain/identity/claims';
-import { siloStackName } from '../../../domain/keys';
+import { siloStackName, tenantGroupName } from '../../../domain/keys';
 import { ChecksumAccumulator, type ItemTally } from '../../../domain/lifecycle/checksum';
 import { siloTableName } from '../../../domain/lifecycle/silo';
 import { pooledItem } from '../../../domain/pooled-items';
@@ -249,6 +254,55 @@ export async function userTenant(h: Harness, username: string): Promise<string |
     if (error instanceof Error && error.name === 'UserNotFoundException') return null;
     throw error;
   }
+}
+
+/** The user's custom:tier, or null when the user does not exist. */
+export async function userTier(h: Harness, username: string): Promise<string | null> {
+  try {
+    const user = await h.cognito.send(
+      new AdminGetUserCommand({ UserPoolId: h.life.userPoolId, Username: username }),
+    );
+    return user.UserAttributes?.find((a) => a.Name === tenantUserAttributes.tier)?.Value ?? '';
+  } catch (error) {
+    if (error instanceof Error && error.name === 'UserNotFoundException') return null;
+    throw error;
+  }
+}
+
+/**
+ * A confirmed user of the tenant as onboarding leaves one: `custom:tenantId`, `custom:tier`, member of
+ * the tenant's group (created if missing), with a permanent password.
+ */
+export async function tenantUser(
+  h: Harness,
+  tenantId: string,
+  email: string,
+  tier: string,
+  password = 'Local-Passw0rd!',
+): Promise<void> {
+  const UserPoolId = h.life.userPoolId;
+  const GroupName = tenantGroupName(tenantId);
+  try {
+    await h.cognito.send(new CreateGroupCommand({ UserPoolId, GroupName }));
+  } catch (error) {
+    if (!(error instanceof GroupExistsException)) throw error;
+  }
+  await h.cognito.send(
+    new AdminCreateUserCommand({
+      UserPoolId,
+      Username: email,
+      MessageAction: 'SUPPRESS',
+      UserAttributes: [
+        { Name: 'email', Value: email },
+        { Name: tenantUserAttributes.tenantId, Value: tenantId },
+        { Name: tenantUserAttributes.tier, Value: tier },
+      ],
+    }),
+  );
+  await h.cognito.send(
+    new AdminSetUserPasswordCommand({ UserPoolId, Username: email, Password: password, Permanent: true }),
+  );
+  await h.cognito.send(new AdminAddUserToGroupCommand({ UserPoolId, Username: email, GroupName }));
 }
 
 /**

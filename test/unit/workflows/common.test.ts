@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../domain/config';
 import { copyCursorSchema } from '../../../lambdas/tenant-data-copy/contract';
 import { purgeCursorSchema } from '../../../lambdas/tenant-data-purge/contract';
+import { userTierCursorSchema } from '../../../lambdas/tenant-user-tiers/contract';
 import { allStates, jsonata, jsonataObject, jsonataString, type State } from '../../../workflows/asl';
 import { catchFailure, substitutionNames } from '../../../workflows/common';
 import { buildDefinition, workflowNames } from '../../../workflows/index';
@@ -95,6 +96,7 @@ describe('task functions', () => {
       'TenantDataVerifyFunctionArn',
       'TenantDataPurgeFunctionArn',
       'TenantIdentityPurgeFunctionArn',
+      'TenantUserTiersFunctionArn',
       'SiloDeprovisionFunctionArn',
       'BillingFinalFunctionArn',
     ]);
@@ -105,6 +107,7 @@ describe('chunked loops', () => {
   const cursors = {
     '${TenantDataCopyFunctionArn}': copyCursorSchema,
     '${TenantDataPurgeFunctionArn}': purgeCursorSchema,
+    '${TenantUserTiersFunctionArn}': userTierCursorSchema,
   } as const;
   const loops = workflowNames.flatMap((workflow) => {
     const definition = buildDefinition(workflow, defaultConfig);
@@ -121,18 +124,21 @@ describe('chunked loops', () => {
   /** The identifying fields each loop starts with. */
   const startFields = {
     'promotion/CopyChunk': ['tenantId', 'direction', 'siloTable'],
+    'promotion/UpdateUserTiers': ['tenantId', 'tier', 'executionArn'],
     'promotion/PurgePoolChunk': ['store', 'tenantId', 'verifiedAgainst'],
     'promotion/RestoreChunk': ['tenantId', 'direction', 'siloTable'],
+    'promotion/RevertUserTiers': ['tenantId', 'tier', 'executionArn'],
     'offboarding/PurgePooledItems': ['store', 'tenantId'],
     'offboarding/PurgeObjects': ['store', 'tenantId'],
   };
   const bindings = {
-    plan: { tenantId: 'acme' },
+    plan: { tenantId: 'acme', fromTier: 'pro', toTier: 'enterprise' },
+    states: { context: { Execution: { Id: 'arn:aws:states:us-east-1:111122223333:execution:p:run' } } },
     silo: { tableName: 'tenantry-dev-silo-acme' },
     stack: { Outputs: [{ OutputKey: 'TableName', OutputValue: 'tenantry-dev-silo-acme' }] },
   };
 
-  it('are the five copy/purge loops', () => {
+  it('are the five copy/purge loops and the two user-tier loops', () => {
     expect(loops.map(({ loop }) => loop)).toEqual(Object.keys(startFields));
   });
 
@@ -147,8 +153,9 @@ describe('chunked loops', () => {
       const input = schema.parse(cursor);
       // Assess
       expect(Object.keys(cursor as object)).toEqual(startFields[loop as keyof typeof startFields]);
-      expect(input).toMatchObject({ tenantId: 'acme', startKey: null, done: false });
-      expect('copied' in input ? input.copied : input.purged).toBe(0);
+      expect(input).toMatchObject({ tenantId: 'acme', done: false });
+      expect('startKey' in input ? input.startKey : input.nextToken).toBeNull();
+      expect('copied' in input ? input.copied : 'purged' in input ? input.purged : input.updated).toBe(0);
       expect(task.Assign).toEqual({ [variable]: '{% $states.result.Payload %}' });
       expect(states[String(task.Next)]).toEqual({
         Type: 'Choice',

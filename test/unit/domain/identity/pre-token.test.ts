@@ -28,6 +28,46 @@ describe('tenantClaimsOverride', () => {
     });
   });
 
+  it("issues the catalog's tier and route to a user whose custom:tier differs, and reports the drift", async () => {
+    // Prepare: the catalog moved initech to enterprise (silo); its user still says pro
+    const drifts: unknown[] = [];
+
+    // Act
+    const override = await tenantClaimsOverride(
+      defaultConfig,
+      lookup,
+      { [tenantUserAttributes.tenantId]: 'initech', [tenantUserAttributes.tier]: 'pro' },
+      (drift) => drifts.push(drift),
+    );
+
+    // Assess
+    const expected = {
+      tenantId: 'initech',
+      tier: 'enterprise',
+      isolation: 'silo',
+      route: 'silo:tenantry-dev-silo-initech',
+      tenantStatus: 'ACTIVE',
+    };
+    expect(override).toEqual({
+      idTokenGeneration: { claimsToAddOrOverride: { ...expected, 'custom:tier': 'enterprise' } },
+      accessTokenGeneration: { claimsToAddOrOverride: expected },
+    });
+    expect(drifts).toEqual([{ tenantId: 'initech', userTier: 'pro', catalogTier: 'enterprise' }]);
+  });
+
+  it('reports no drift when the user is on the catalog tier', async () => {
+    const drifts: unknown[] = [];
+
+    await tenantClaimsOverride(
+      defaultConfig,
+      lookup,
+      { [tenantUserAttributes.tenantId]: 'acme', [tenantUserAttributes.tier]: 'pro' },
+      (drift) => drifts.push(drift),
+    );
+
+    expect(drifts).toEqual([]);
+  });
+
   it.each([
     [{ [tenantUserAttributes.tier]: 'pro' }, /no custom:tenantId attribute/],
     [
@@ -40,11 +80,8 @@ describe('tenantClaimsOverride', () => {
     ],
     [{ [tenantUserAttributes.tenantId]: 'gone', [tenantUserAttributes.tier]: 'pro' }, /tenant is OFFBOARDED/],
     [{ [tenantUserAttributes.tenantId]: 'broken', [tenantUserAttributes.tier]: 'pro' }, /tenant is FAILED/],
-    [
-      { [tenantUserAttributes.tenantId]: 'acme', [tenantUserAttributes.tier]: 'enterprise' },
-      /custom:tier \(enterprise\) disagrees with the catalog \(pro\)/,
-    ],
-    [{ [tenantUserAttributes.tenantId]: 'acme' }, /custom:tier \(unset\) disagrees/],
+    [{ [tenantUserAttributes.tenantId]: 'acme' }, /user has no custom:tier attribute/],
+    [{ [tenantUserAttributes.tenantId]: 'acme', [tenantUserAttributes.tier]: '' }, /no custom:tier/],
   ])('refuses to issue tokens for %j', async (attributes, reason) => {
     const attempt = tenantClaimsOverride(defaultConfig, lookup, attributes);
 

@@ -140,6 +140,48 @@ describe('pre-token-generation (V2)', () => {
     });
   });
 
+  it("issues the catalog's tier to a user left on the old tier and logs the drift without personal data", async () => {
+    // Prepare: initech is enterprise (silo) in the catalog; the user's attribute still says pro
+    const handler = await coldStart();
+    const event = {
+      ...v2Event({
+        sub: 'sub-123',
+        email: 'jonas@initech.example',
+        [tenantUserAttributes.tenantId]: 'initech',
+        [tenantUserAttributes.tier]: 'pro',
+      }),
+      userName: 'jonas@initech.example',
+    };
+
+    // Act
+    const result = await handler(event);
+
+    // Assess
+    const details = result.response.claimsAndScopeOverrideDetails;
+    expect(details.accessTokenGeneration.claimsToAddOrOverride).toMatchObject({
+      tier: 'enterprise',
+      route: 'silo:tenantry-dev-silo-initech',
+    });
+    expect(details.idTokenGeneration.claimsToAddOrOverride).toMatchObject({
+      tier: 'enterprise',
+      'custom:tier': 'enterprise',
+      route: 'silo:tenantry-dev-silo-initech',
+    });
+    const output = captured.join('');
+    const drift = output
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.message === 'user tier differs from the catalog; the catalog tier is issued');
+    expect(drift).toMatchObject({
+      level: 'WARN',
+      tenantId: 'initech',
+      userTier: 'pro',
+      catalogTier: 'enterprise',
+    });
+    expect(output).not.toMatch(/jonas|initech\.example|sub-123/);
+  });
+
   it('rejects an event that is not a V2 pre-token event, naming the field', async () => {
     const handler = await coldStart();
 
