@@ -6,7 +6,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { batchPutDocuments } from '../domain/aws/batch';
 import { documentClient, s3ClientConfig } from '../domain/aws/clients';
 import { MemoryBillingAlerts } from '../domain/billing/alerts';
 import { runBilling } from '../domain/billing/billing-run';
@@ -21,8 +20,8 @@ import { hourIso, latestClosedHour } from '../domain/billing/windows';
 import type { CatalogRepository } from '../domain/catalog/repository';
 import { resourceName, type TenantryConfig } from '../domain/config';
 import { functionEnvironment, readFunctionEnv } from '../domain/function-contract';
-import { counterKey } from '../domain/keys';
 import type { Tenant } from '../domain/tenant/tenant';
+import { type CounterItem, counterItem, writeCounters } from '../domain/usage/counters';
 import { contract as hourlyContract } from '../lambdas/billing-hourly/contract';
 import { startMarketplaceFake } from '../local/marketplace-fake/server';
 import { renderMarginHtml, renderMarginSvg } from '../reporting/margin-report';
@@ -125,21 +124,21 @@ export async function runBillingDemo(ctx: BillingDemoContext): Promise<BillingDe
         number
       >;
     };
-    const items: Record<string, unknown>[] = [];
+    const items: CounterItem[] = [];
     for (const t of tenants) {
       for (const [metric, daily] of Object.entries(perMetric(t))) {
         // an hour's share, with a fraction so the carried remainder shows in the ledger
         const hourly = (daily / 24).toFixed(3);
-        items.push(counterRow(t.tenantId, metric, 'HOUR', hour, new Date(hour.getTime() + HOUR_MS), hourly));
+        items.push(demoCounter(t.tenantId, metric, 'HOUR', hour, new Date(hour.getTime() + HOUR_MS), hourly));
         for (let d = 1; d <= 30; d++) {
           const start = new Date(dayStart.getTime() - d * DAY_MS);
           items.push(
-            counterRow(t.tenantId, metric, 'DAY', start, new Date(start.getTime() + DAY_MS), String(daily)),
+            demoCounter(t.tenantId, metric, 'DAY', start, new Date(start.getTime() + DAY_MS), String(daily)),
           );
         }
       }
     }
-    await batchPutDocuments(docs, ctx.tables.counters, items);
+    await writeCounters(docs, ctx.tables.counters, items);
     log(
       `billing: counters for ${hourIso(hour)} (hour) and 30 days (day) written for ${tenants.length} tenants`,
     );
@@ -315,22 +314,14 @@ async function ensureTenant(
   await catalog.transition(tenantId, 'ACTIVE', { reason: 'billing demo peer' });
 }
 
-function counterRow(
+/** A window total as Flink would have written it (one event per window: the demo has no events). */
+function demoCounter(
   tenantId: string,
   metric: string,
   granularity: 'HOUR' | 'DAY',
-  start: Date,
-  end: Date,
+  windowStart: Date,
+  windowEnd: Date,
   quantity: string,
-) {
-  return {
-    ...counterKey(tenantId, metric, granularity, start.toISOString()),
-    tenantId,
-    metric,
-    granularity,
-    windowStart: start.toISOString(),
-    windowEnd: end.toISOString(),
-    quantity,
-    eventCount: 1,
-  };
+): CounterItem {
+  return counterItem({ tenantId, metric, granularity, windowStart, windowEnd, quantity, eventCount: 1 });
 }

@@ -1,8 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TenantryConfig } from '../domain/config';
+import type { CounterItem } from '../domain/usage/counters';
 import { generateEvents } from '../flink/events';
-import { runLocal, type TotalRow } from '../flink/local';
+import { runLocal } from '../flink/local';
 import { canonicalDecimal, referenceAggregate, toUnits } from '../flink/reference';
 
 export interface MeteringDemoContext {
@@ -44,7 +45,7 @@ export async function runMeteringDemo(ctx: MeteringDemoContext): Promise<{ match
     `metering: Flink job finished in ${(durationMs / 1000).toFixed(1)} s (outputs in ${join(dir, 'out')})`,
   );
 
-  const perTenant = (rows: readonly TotalRow[]) => {
+  const perTenant = (rows: readonly CounterItem[]) => {
     const sums = new Map<string, bigint>();
     for (const r of rows) {
       const k = `${r.tenantId}|${r.metric}`;

@@ -1,22 +1,10 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { TenantryConfig } from '../domain/config';
+import type { CounterItem } from '../domain/usage/counters';
 import { runRunner } from './runner';
 import { generateMeteringSql, SINKS, type SinkName } from './sql';
 
-/** A window total as the job writes it (hourly, daily, cumulative). Quantities are exact decimal strings. */
-export interface TotalRow {
-  readonly pk: string;
-  readonly sk: string;
-  readonly tenantId: string;
-  readonly metric: string;
-  readonly granularity: 'HOUR' | 'DAY' | 'CUMULATIVE';
-  readonly windowStart: string;
-  readonly windowEnd: string;
-  readonly quantity: string;
-  readonly eventCount: number;
-  readonly expiresAt: number;
-}
 export interface LateRow {
   readonly eventId: string;
   readonly tenantId: string;
@@ -32,9 +20,9 @@ export interface RejectedRow {
   readonly receivedAt?: string;
 }
 export interface JobOutputs {
-  readonly hourly: TotalRow[];
-  readonly daily: TotalRow[];
-  readonly cumulative: TotalRow[];
+  readonly hourly: CounterItem[];
+  readonly daily: CounterItem[];
+  readonly cumulative: CounterItem[];
   readonly late: LateRow[];
   readonly rejected: RejectedRow[];
 }
@@ -65,9 +53,9 @@ export function readSinkDir(dir: string, includeInProgress = false): Record<stri
 export function readOutputs(partsDir: string): JobOutputs {
   const read = (sink: SinkName) => readSinkDir(join(partsDir, sink));
   return {
-    hourly: read('hourly') as unknown as TotalRow[],
-    daily: read('daily') as unknown as TotalRow[],
-    cumulative: read('cumulative') as unknown as TotalRow[],
+    hourly: read('hourly') as unknown as CounterItem[],
+    daily: read('daily') as unknown as CounterItem[],
+    cumulative: read('cumulative') as unknown as CounterItem[],
     late: read('late') as unknown as LateRow[],
     rejected: read('rejected') as unknown as RejectedRow[],
   };

@@ -1,8 +1,8 @@
 import type { TenantryConfig } from '../domain/config';
-import { counterKey, type WindowGranularity } from '../domain/keys';
+import type { WindowGranularity } from '../domain/keys';
+import { type CounterItem, counterItem } from '../domain/usage/counters';
 import { classifyUsageLine, USAGE_EVENT_LIMITS } from '../domain/usage/event';
-import type { JobOutputs, LateRow, RejectedRow, TotalRow } from './local';
-import { RETENTION_SECONDS } from './sql';
+import type { JobOutputs, LateRow, RejectedRow } from './local';
 
 /**
  * The reference aggregator: the executable specification of the metering semantics, written
@@ -125,7 +125,7 @@ export function referenceAggregate(lines: readonly string[], options: ReferenceO
     );
   };
 
-  const cumulative: TotalRow[] = [];
+  const cumulative: CounterItem[] = [];
   const byKeyDay = new Map<string, typeof counted>();
   for (const e of counted) {
     const k = `${e.tenantId}|${e.metric}|${Math.floor(e.ts / DAY)}`;
@@ -173,18 +173,14 @@ function totalRow(
   end: number,
   units: bigint,
   count: number,
-): TotalRow {
-  const key = counterKey(tenantId, metric, granularity, isoOf(start));
-  return {
-    pk: key.pk,
-    sk: key.sk,
+): CounterItem {
+  return counterItem({
     tenantId,
     metric,
     granularity,
-    windowStart: isoOf(start),
-    windowEnd: isoOf(end),
+    windowStart: new Date(start),
+    windowEnd: new Date(end),
     quantity: canonicalDecimal(units),
     eventCount: count,
-    expiresAt: Math.floor(end / 1000) + RETENTION_SECONDS[granularity],
-  };
+  });
 }

@@ -1,6 +1,7 @@
 import type { TenantryConfig } from '../domain/config';
 import { counterKey } from '../domain/keys';
 import { TENANT_ID_PATTERN } from '../domain/tenant/tenant-id';
+import { COUNTER_FIELDS, COUNTER_RETENTION_SECONDS, type CounterField } from '../domain/usage/counters';
 import { USAGE_EVENT_LIMITS } from '../domain/usage/event';
 
 /**
@@ -22,8 +23,13 @@ export type SinkName = (typeof SINKS)[number];
 
 const QUANTITY_TYPE = `DECIMAL(${USAGE_EVENT_LIMITS.quantityPrecision}, ${USAGE_EVENT_LIMITS.quantityScale})`;
 const TOTAL_TYPE = `DECIMAL(38, ${USAGE_EVENT_LIMITS.quantityScale})`;
-/** Counters of closed windows are kept 400 days; running totals 35 days (DynamoDB TTL `expiresAt`). */
-export const RETENTION_SECONDS = { HOUR: 400 * 86_400, DAY: 400 * 86_400, CUMULATIVE: 35 * 86_400 } as const;
+/** SQL type of each kind of counters field (domain/usage/counters.ts). */
+const COUNTER_SQL_TYPES = {
+  text: 'STRING',
+  decimal: TOTAL_TYPE,
+  integer: 'BIGINT',
+  epochSeconds: 'BIGINT',
+} as const;
 
 export interface LocalProfile {
   readonly kind: 'local';
@@ -275,10 +281,22 @@ export function generateMeteringSql(options: GenerateOptions): string {
     where = '',
   ) => {
     const key = keyExpressions(granularity, iso('window_start'));
+    // Every field of the counters item, from the window's columns (same order as the sink's columns).
+    const select: Record<CounterField, string> = {
+      pk: key.pk,
+      sk: key.sk,
+      tenantId: 'tenant_id',
+      metric: 'metric',
+      granularity: q(granularity),
+      windowStart: iso('window_start'),
+      windowEnd: iso('window_end'),
+      quantity: 'quantity',
+      eventCount: 'event_count',
+      expiresAt: `UNIX_TIMESTAMP(DATE_FORMAT(window_end, 'yyyy-MM-dd HH:mm:ss')) + ${COUNTER_RETENTION_SECONDS[granularity]}`,
+    };
+    const columns = Object.keys(COUNTER_FIELDS) as CounterField[];
     return `INSERT INTO ${table}
-SELECT ${key.pk}, ${key.sk}, tenant_id, metric, '${granularity}', ${iso('window_start')}, ${iso('window_end')},
-  quantity, event_count,
-  UNIX_TIMESTAMP(DATE_FORMAT(window_end, 'yyyy-MM-dd HH:mm:ss')) + ${RETENTION_SECONDS[granularity]}
+SELECT ${columns.map((field) => `${select[field]} AS ${field}`).join(',\n  ')}
 FROM ${from}${where};`;
   };
 
@@ -391,19 +409,9 @@ END;
 `;
 }
 
+/** The totals sinks' columns: the counters item's fields, in order, with their SQL types. */
 function totalsColumns(): string {
-  return [
-    'pk STRING',
-    'sk STRING',
-    'tenantId STRING',
-    'metric STRING',
-    'granularity STRING',
-    'windowStart STRING',
-    'windowEnd STRING',
-    `quantity ${TOTAL_TYPE}`,
-    'eventCount BIGINT',
-    'expiresAt BIGINT',
-  ]
-    .map((c) => `  ${c}`)
+  return Object.entries(COUNTER_FIELDS)
+    .map(([field, kind]) => `  ${field} ${COUNTER_SQL_TYPES[kind]}`)
     .join(',\n');
 }

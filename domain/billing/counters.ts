@@ -1,35 +1,19 @@
 /**
- * Step 1 of the billing run — read the counters the Flink job writes (table `counters`): pk
- * `<tenantId>#<metric>`, sk `<HOUR|DAY|CUMULATIVE>#<windowStartIso>`, `quantity` an exact decimal
- * string. Items are final window totals written idempotently; billing only reads them. Also the
- * totals reconciliation (HOUR ranges) and the margin report (DAY totals) read.
+ * Step 1 of the billing run — read the counters the Flink job writes (table `counters`; the item is
+ * defined once in domain/usage/counters.ts). Items are final window totals written idempotently;
+ * billing only reads them. Also the totals reconciliation (HOUR ranges), the margin report (DAY
+ * totals) and plan limits (CUMULATIVE) read through here: every reader of the table is billing's.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, paginateQuery, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import pLimit from 'p-limit';
-import { z } from 'zod';
 import { batchGetDocuments } from '../aws/batch';
 import { baseClientConfig, type ClientSettings } from '../aws/clients';
 import type { MetricConfig } from '../config';
 import { counterKey, counterSortKeyPrefix, type WindowGranularity } from '../keys';
+import { counterItemSchema } from '../usage/counters';
 import { toMicro } from './decimal';
 import { BillingDataError } from './errors';
-
-const counterItemSchema = z.object({
-  pk: z.string(),
-  sk: z.string(),
-  tenantId: z.string(),
-  metric: z.string(),
-  granularity: z.enum(['HOUR', 'DAY', 'CUMULATIVE']),
-  windowStart: z.string(),
-  windowEnd: z.string(),
-  /** Flink's DynamoDB sink writes DECIMAL as a DynamoDB number; read it wrapped (exact) or as a string. */
-  quantity: z.union([z.string(), z.number(), z.object({ value: z.string() }).transform((n) => n.value)]),
-  eventCount: z
-    .union([z.number(), z.string(), z.object({ value: z.string() }).transform((n) => n.value)])
-    .transform(Number)
-    .optional(),
-});
 
 /**
  * A document client that keeps DynamoDB numbers exact (`wrapNumbers`): counters quantities are

@@ -70,7 +70,8 @@ export const defaultConfig: TenantryConfig = {
   ],
   metering: {
     watermarkDelaySeconds: 120,
-    maxFutureSkewSeconds: 300,
+    // Platform-stamped events (synced clocks): 30 s of skew leaves 90 s in flight (flink/README.md).
+    maxFutureSkewSeconds: 30,
     maxEventAgeDays: 30,
     dedupHorizonHours: 48,
     cumulativeStepMinutes: 1,

@@ -66,7 +66,11 @@ export const tenantryConfigSchema = z
     metering: z.object({
       /** Bounded out-of-orderness: events later than this behind the newest are "late". */
       watermarkDelaySeconds: z.number().int().min(0).max(3600),
-      /** Events stamped further than this in the future are rejected. */
+      /**
+       * Events stamped further than this in the future are rejected. At most watermarkDelaySeconds:
+       * what is left of the delay (delay − skew) is how long any tenant's events may still be in flight
+       * when another tenant's clock is at this skew (flink/README.md, "Clock skew").
+       */
       maxFutureSkewSeconds: z.number().int().min(0).max(86_400),
       /** Events older than this are rejected (Marketplace and billing periods cannot take them). */
       maxEventAgeDays: z.number().int().min(1).max(35),
@@ -138,6 +142,19 @@ export const tenantryConfigSchema = z
         }
       }
     });
+    // An accepted event stamped `maxFutureSkewSeconds` ahead sets the (global) watermark to
+    // now + skew − delay: a skew above the delay makes every other tenant's on-time events late.
+    const { maxFutureSkewSeconds, watermarkDelaySeconds } = config.metering;
+    if (maxFutureSkewSeconds > watermarkDelaySeconds) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['metering', 'maxFutureSkewSeconds'],
+        message:
+          `metering.maxFutureSkewSeconds (${maxFutureSkewSeconds}) must not exceed ` +
+          `metering.watermarkDelaySeconds (${watermarkDelaySeconds}): one event at that skew would make ` +
+          "every other tenant's on-time events late",
+      });
+    }
     if (!config.regions.siloAllowed.includes(config.regions.primary)) {
       ctx.addIssue({
         code: 'custom',

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../domain/config';
 import { TENANT_ID_PATTERN } from '../../../domain/tenant/tenant-id';
+import { COUNTER_FIELDS, counterItem, counterItemSchema } from '../../../domain/usage/counters';
 import { USAGE_EVENT_LIMITS } from '../../../domain/usage/event';
 import { canonicalDecimal, toUnits } from '../../../flink/reference';
 import { generateMeteringSql } from '../../../flink/sql';
@@ -29,6 +30,70 @@ describe('generateMeteringSql', () => {
       ),
     );
     expect(local).toContain(`INTERVAL '${m.cumulativeStepMinutes}' MINUTE, INTERVAL '1' DAY`);
+  });
+
+  it('writes the counters item of domain/usage/counters.ts: the totals sinks map every field, in order', () => {
+    // Prepare: the item as the TypeScript writers build it, and the fields the reader parses
+    const written = Object.keys(
+      counterItem({
+        tenantId: 'tacme',
+        metric: 'api.call',
+        granularity: 'HOUR',
+        windowStart: new Date('2026-11-20T10:00:00.000Z'),
+        windowEnd: new Date('2026-11-20T11:00:00.000Z'),
+        quantity: '1',
+        eventCount: 1,
+      }),
+    );
+    const fields = Object.keys(COUNTER_FIELDS);
+    const aws = generateMeteringSql({
+      config: defaultConfig,
+      profile: {
+        kind: 'aws',
+        region: 'us-east-1',
+        streamArn: 'arn:aws:kinesis:us-east-1:123456789012:stream/usage',
+        countersTable: 'counters',
+        lakeUri: 's3://lake/p',
+        initialPosition: 'TRIM_HORIZON',
+        kinesisConnector: '4.x',
+      },
+    });
+
+    // Act
+    const sinkColumns = (sql: string, table: string) =>
+      [
+        ...(sql.match(new RegExp(`CREATE TABLE ${table} \\(\\n([\\s\\S]*?)\\n\\)`))?.[1] ?? '').matchAll(
+          /^ {2}(\w+) (.+?),?$/gm,
+        ),
+      ].map((m) => `${m[1]} ${m[2]}`);
+    const insertAliases = (sql: string, table: string) =>
+      [
+        ...(sql.match(new RegExp(`INSERT INTO ${table}\\nSELECT ([\\s\\S]*?)\\nFROM `))?.[1] ?? '').matchAll(
+          / AS (\w+)(?:,|$)/gm,
+        ),
+      ].map((m) => m[1]);
+
+    // Assess
+    expect(written).toEqual(fields);
+    expect(Object.keys(counterItemSchema.shape)).toEqual(fields);
+    for (const sql of [local, aws]) {
+      for (const table of ['hourly_totals', 'daily_totals', 'cumulative_totals']) {
+        expect(sinkColumns(sql, table)).toEqual([
+          'pk STRING',
+          'sk STRING',
+          'tenantId STRING',
+          'metric STRING',
+          'granularity STRING',
+          'windowStart STRING',
+          'windowEnd STRING',
+          'quantity DECIMAL(38, 6)',
+          'eventCount BIGINT',
+          'expiresAt BIGINT',
+        ]);
+        expect(sinkColumns(sql, table).map((c) => c.split(' ')[0])).toEqual(fields);
+        expect(insertAliases(sql, table)).toEqual(fields);
+      }
+    }
   });
 
   it('derives validation from the shared limits (no copy of the rules)', () => {

@@ -7,9 +7,10 @@ import { AdjustmentStore } from '../../../../domain/billing/adjustments';
 import { CountersReader, countersDocumentClient } from '../../../../domain/billing/counters';
 import { LedgerRepository } from '../../../../domain/billing/ledger';
 import { defaultConfig } from '../../../../domain/config';
-import { counterKey, type WindowGranularity } from '../../../../domain/keys';
+import type { WindowGranularity } from '../../../../domain/keys';
 import { createTableInput, tableDefinitions, tableName } from '../../../../domain/tables';
 import { newTenant, type Tenant } from '../../../../domain/tenant/tenant';
+import { type CounterItem, counterItem as windowCounterItem } from '../../../../domain/usage/counters';
 import type { MarketplaceFake } from '../../../../local/marketplace-fake/server';
 
 export const config = defaultConfig;
@@ -88,6 +89,7 @@ export function activeTenant(i: number, productCode: string, tier = 'pro'): Tena
   return { ...t, status: 'ACTIVE' };
 }
 
+/** A window total as Flink writes it (the one definition: domain/usage/counters.ts), one event. */
 export function counterItem(
   tenantId: string,
   metric: string,
@@ -95,15 +97,14 @@ export function counterItem(
   windowStart: Date,
   windowEnd: Date,
   quantity: string,
-): Record<string, unknown> {
-  return {
-    ...counterKey(tenantId, metric, granularity, windowStart.toISOString()),
+): CounterItem {
+  return windowCounterItem({
     tenantId,
     metric,
     granularity,
-    windowStart: windowStart.toISOString(),
-    windowEnd: windowEnd.toISOString(),
+    windowStart,
+    windowEnd,
     quantity,
     eventCount: 1,
-  };
+  });
 }

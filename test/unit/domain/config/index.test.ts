@@ -89,6 +89,33 @@ describe('configuration', () => {
     expect(error.message).toContain(field);
   });
 
+  it('refuses a future skew larger than the watermark delay, naming both fields and their values', () => {
+    // Act
+    const error = rejectionOf((c) => {
+      c.metering.watermarkDelaySeconds = 120;
+      c.metering.maxFutureSkewSeconds = 300;
+    });
+
+    // Assess
+    const issue = error.issues.find((i) => i.field === 'metering.maxFutureSkewSeconds');
+    expect(issue, `issues were: ${error.message}`).toBeDefined();
+    expect(issue?.message).toMatch(/metering\.watermarkDelaySeconds \(120\)/);
+    expect(issue?.message).toMatch(/metering\.maxFutureSkewSeconds \(300\)/);
+  });
+
+  it('accepts a future skew equal to the watermark delay', () => {
+    // Prepare
+    const config = clone();
+    config.metering.watermarkDelaySeconds = 90;
+    config.metering.maxFutureSkewSeconds = 90;
+
+    // Act
+    const parsed = parseConfig(config);
+
+    // Assess
+    expect(parsed.metering.maxFutureSkewSeconds).toBe(90);
+  });
+
   it('reports a config file that cannot be read with its path', () => {
     expect(() => loadConfig('/nonexistent/tenantry.json')).toThrow(
       /cannot read \/nonexistent\/tenantry.json/,

@@ -55,7 +55,7 @@ describe('usage event', () => {
       'far-future timestamp',
       { timestamp: '2026-11-28T12:10:00.000Z' },
       'timestamp',
-      /300s in the future/,
+      / 30s in the future/,
       'TIMESTAMP_IN_FUTURE',
     ],
     [

@@ -11,6 +11,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { defaultConfig } from '../../../../domain/config';
 import { type FunctionEnvironment, functionEnvironment } from '../../../../domain/function-contract';
 import { credentialContextKeys } from '../../../../domain/identity/request-context';
+import { counterSortKeyPrefix } from '../../../../domain/keys';
+import { counterItem } from '../../../../domain/usage/counters';
 import { contract } from '../../../../lambdas/authorizer/contract';
 import {
   accessClaims,
@@ -142,16 +144,19 @@ function overLimitCounters() {
     const keys = input.RequestItems[COUNTERS_TABLE].Keys as { pk: string; sk: string }[];
     return {
       Responses: {
-        [COUNTERS_TABLE]: keys.map(({ pk, sk }) => ({
-          pk,
-          sk,
-          tenantId: pk.split('#')[0],
-          metric: pk.split('#')[1],
-          granularity: 'CUMULATIVE',
-          windowStart: '2026-03-01T00:00:00.000Z',
-          windowEnd: '2026-03-02T00:00:00.000Z',
-          quantity: '100000000',
-        })),
+        [COUNTERS_TABLE]: keys.map(({ pk, sk }) => {
+          const day = Date.parse(sk.slice(counterSortKeyPrefix('CUMULATIVE').length));
+          const [tenantId, metric] = pk.split('#') as [string, string];
+          return counterItem({
+            tenantId,
+            metric,
+            granularity: 'CUMULATIVE',
+            windowStart: new Date(day),
+            windowEnd: new Date(day + 86_400_000),
+            quantity: '100000000',
+            eventCount: 1,
+          });
+        }),
       },
     };
   });

@@ -11,8 +11,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { functionEnvironment } from '../../../../domain/function-contract';
-import { counterKey } from '../../../../domain/keys';
 import { newTenant } from '../../../../domain/tenant/tenant';
+import { counterItem } from '../../../../domain/usage/counters';
 import { contract } from '../../../../lambdas/billing-final/contract';
 
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -72,18 +72,17 @@ describe('billing-final handler (offboarding task)', () => {
     ddb.on(QueryCommand, { TableName: 'counters', ScanIndexForward: false }).callsFake((input) => {
       const metric = String(input.ExpressionAttributeValues[':pk']).split('#')[1] as string;
       if (metric !== 'api.call') return { Items: [] };
-      const key = counterKey('tn00001', metric, 'CUMULATIVE', DAY);
       return {
         Items: [
-          {
-            ...key,
+          counterItem({
             tenantId: 'tn00001',
             metric,
             granularity: 'CUMULATIVE',
-            windowStart: DAY,
-            windowEnd: HOUR,
+            windowStart: new Date(DAY),
+            windowEnd: new Date(HOUR),
             quantity: '2600',
-          },
+            eventCount: 1,
+          }),
         ],
       };
     });

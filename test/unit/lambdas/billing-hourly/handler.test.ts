@@ -11,8 +11,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { functionEnvironment } from '../../../../domain/function-contract';
-import { counterKey } from '../../../../domain/keys';
 import { newTenant } from '../../../../domain/tenant/tenant';
+import { counterItem } from '../../../../domain/usage/counters';
 import { contract } from '../../../../lambdas/billing-hourly/contract';
 
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -78,19 +78,18 @@ describe('billing-hourly handler', () => {
         ledgerReads.push(input);
         return { Responses: { ledger: [] } };
       }
-      const key = counterKey('tn00001', 'api.call', 'HOUR', HOUR);
       return {
         Responses: {
           counters: [
-            {
-              ...key,
+            counterItem({
               tenantId: 'tn00001',
               metric: 'api.call',
               granularity: 'HOUR',
-              windowStart: HOUR,
-              windowEnd: HOUR,
+              windowStart: new Date(HOUR),
+              windowEnd: new Date(Date.parse(HOUR) + 3_600_000),
               quantity: '1400',
-            },
+              eventCount: 1,
+            }),
           ],
         },
       };
