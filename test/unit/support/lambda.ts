@@ -42,3 +42,18 @@ export async function expectColdStartToRequire<M>(
     message: `invalid environment: ${variable}: is required but not set`,
   });
 }
+
+/**
+ * Captures what is written to stdout and stderr (the handler's log lines) instead of printing it, until
+ * `vi.restoreAllMocks()`; returns the array the written chunks are appended to.
+ */
+export function captureProcessOutput(): string[] {
+  const captured: string[] = [];
+  const capture = (chunk: unknown) => {
+    captured.push(String(chunk));
+    return true;
+  };
+  vi.spyOn(process.stdout, 'write').mockImplementation(capture);
+  vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+  return captured;
+}

@@ -7,16 +7,17 @@ import { MarketplaceBillingProvider } from '../../../../domain/billing/marketpla
 import type { BillingProvider } from '../../../../domain/billing/send';
 import { ledgerKey } from '../../../../domain/keys';
 import type { Tenant } from '../../../../domain/tenant/tenant';
-import { type MarketplaceFake, startMarketplaceFake } from '../../../../local/marketplace-fake/server';
-import { resetLocalAws, useLocalAws } from '../../support';
+import type { MarketplaceFake } from '../../../../local/marketplace-fake/server';
 import {
   activeTenant,
   clients,
   config,
   counterItem,
-  createBillingTables,
   fakeQuantity,
   registerLicense,
+  singleAttemptBillingDeps,
+  startBillingOnFakeMarketplace,
+  stopFakeMarketplace,
   tables,
 } from './support';
 
@@ -86,11 +87,7 @@ const expectedH2 = (i: number) => ({
 });
 
 beforeAll(async () => {
-  useLocalAws();
-  await resetLocalAws();
-  await createBillingTables();
-  fake = await startMarketplaceFake({ port: 0, seed: 7 });
-  process.env.AWS_ENDPOINT_URL_MARKETPLACE_METERING = fake.url;
+  fake = await startBillingOnFakeMarketplace({ seed: 7 });
   tenants = Array.from({ length: 1400 }, (_, i) =>
     i < 1388 ? activeTenant(i, POOLED) : activeTenant(i, SILO, 'enterprise'),
   );
@@ -101,10 +98,7 @@ beforeAll(async () => {
   await batchPutDocuments(ctx.docs, tables.counters, [...usageItems(H1, false), ...usageItems(H2, true)]);
 });
 
-afterAll(async () => {
-  delete process.env.AWS_ENDPOINT_URL_MARKETPLACE_METERING;
-  await fake?.stop();
-});
+afterAll(() => stopFakeMarketplace(fake));
 
 describe('hourly billing of 1,400 tenants × 3 dimensions through the Marketplace fake', () => {
   it('bills the hour in exactly ceil(records / 25) calls per product, zero records included', {
@@ -321,17 +315,7 @@ describe('hourly billing of 1,400 tenants × 3 dimensions through the Marketplac
 // The offboarding final bill and a day of hourly runs, on tenants of their own (9001, 8100).
 const DAY = new Date('2026-03-10T00:00:00.000Z');
 const PRODUCT = POOLED;
-const exactDeps = (): BillingRunDeps => ({
-  config,
-  ledger: ctx.ledger,
-  adjustments: ctx.adjustments,
-  counters: ctx.counters,
-  alerts,
-  provider: new MarketplaceBillingProvider({
-    backoff: { baseMs: 5, capMs: 50 },
-    clientSettings: { maxAttempts: 1 },
-  }),
-});
+const exactDeps = () => singleAttemptBillingDeps(ctx, alerts);
 
 describe('offboarding final bill (billing-final)', () => {
   const t = activeTenant(9001, PRODUCT);

@@ -12,6 +12,7 @@ import { defaultConfig } from '../../../../domain/config';
 import { type FunctionEnvironment, functionEnvironment } from '../../../../domain/function-contract';
 import { credentialContextKeys } from '../../../../domain/identity/request-context';
 import { contract } from '../../../../lambdas/authorizer/contract';
+import { captureProcessOutput } from '../../support/lambda';
 import {
   accessClaims,
   BUCKET,
@@ -58,13 +59,7 @@ beforeEach(() => {
   sts.on(AssumeRoleCommand).callsFake(async () => fakeCredentials(++issued));
   dynamo.on(GetCommand).callsFake(async (input) => ({ Item: catalog.get(input.Key.tenantId) }));
   dynamo.on(BatchGetCommand).resolves({ Responses: {} });
-  captured = [];
-  const capture = (chunk: unknown) => {
-    captured.push(String(chunk));
-    return true;
-  };
-  vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-  vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+  captured = captureProcessOutput();
 });
 
 afterEach(() => {

@@ -33,6 +33,18 @@ const startKey = (sk: string) => ({ tenantId: { S: 'acme' }, pk: { S: 'TENANT#ac
 beforeEach(() => dynamo.reset());
 afterEach(() => vi.unstubAllEnvs());
 
+/** The copy of acme's items from the pool into its silo table, from the start. */
+const POOL_TO_SILO = { tenantId: 'acme', direction: 'pool-to-silo', siloTable: SILO_TABLE };
+
+/** The pooled table holds acme's items in two pages (item a, then item b); every batch write succeeds. */
+function mockTwoPagesOfAcme() {
+  dynamo
+    .on(QueryCommand)
+    .resolvesOnce({ Items: [item('a')], LastEvaluatedKey: startKey('a') })
+    .resolves({ Items: [item('b')] });
+  dynamo.on(BatchWriteItemCommand).resolves({});
+}
+
 describe('tenant-data-copy cold start', () => {
   it('fails the import naming POOLED_TABLE_NAME when it is not set', async () => {
     // Prepare / Act / Assess
@@ -94,7 +106,7 @@ describe('tenant-data-copy handler', () => {
     const { handler } = await importHandler(load, ENV);
 
     // Act
-    const cursor = await handler({ tenantId: 'acme', direction: 'pool-to-silo', siloTable: SILO_TABLE });
+    const cursor = await handler(POOL_TO_SILO);
 
     // Assess
     expect(cursor).toEqual({
@@ -163,19 +175,12 @@ describe('tenant-data-copy handler', () => {
 
   it('stops after a page when the invocation is close to its timeout', async () => {
     // Prepare
-    dynamo
-      .on(QueryCommand)
-      .resolvesOnce({ Items: [item('a')], LastEvaluatedKey: startKey('a') })
-      .resolves({ Items: [item('b')] });
-    dynamo.on(BatchWriteItemCommand).resolves({});
+    mockTwoPagesOfAcme();
     const { handler } = await importHandler(load, ENV);
     const nearlyOut = { getRemainingTimeInMillis: () => 5_000 };
 
     // Act
-    const cursor = await handler(
-      { tenantId: 'acme', direction: 'pool-to-silo', siloTable: SILO_TABLE },
-      nearlyOut,
-    );
+    const cursor = await handler(POOL_TO_SILO, nearlyOut);
 
     // Assess
     expect(cursor).toMatchObject({ startKey: startKey('a'), copied: 1, done: false });
@@ -184,19 +189,12 @@ describe('tenant-data-copy handler', () => {
 
   it('reads the next pages while time and budget remain, then reports done', async () => {
     // Prepare
-    dynamo
-      .on(QueryCommand)
-      .resolvesOnce({ Items: [item('a')], LastEvaluatedKey: startKey('a') })
-      .resolves({ Items: [item('b')] });
-    dynamo.on(BatchWriteItemCommand).resolves({});
+    mockTwoPagesOfAcme();
     const { handler } = await importHandler(load, ENV);
     const plentyLeft = { getRemainingTimeInMillis: () => 250_000 };
 
     // Act
-    const cursor = await handler(
-      { tenantId: 'acme', direction: 'pool-to-silo', siloTable: SILO_TABLE },
-      plentyLeft,
-    );
+    const cursor = await handler(POOL_TO_SILO, plentyLeft);
 
     // Assess
     expect(cursor).toMatchObject({ startKey: null, copied: 2, done: true });
