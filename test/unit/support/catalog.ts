@@ -1,4 +1,6 @@
-// Catalog records as the catalog table holds them, for handler tests that mock its reads.
+// Catalog fixtures for tests that mock the catalog table: records as it holds them, the tenant a
+// creation asks for, and the answer to a write whose condition fails.
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 
 const CREATED_AT = '2026-01-05T10:00:00.000Z';
 const ACTIVATED_AT = '2026-01-05T10:05:00.000Z';
@@ -31,3 +33,16 @@ export function activeAcmeRecord(version: number, overrides: Record<string, unkn
     ...overrides,
   };
 }
+
+/** The tenant a creation asks the catalog for: acme, a pooled pro tenant named Acme in us-east-1. */
+export const NEW_POOLED_ACME = {
+  tenantId: 'acme',
+  name: 'Acme',
+  tier: 'pro',
+  isolation: 'pool' as const,
+  region: 'us-east-1',
+};
+
+/** What DynamoDB answers a write whose condition does not hold. */
+export const conditionalCheckFailed = () =>
+  new ConditionalCheckFailedException({ message: 'conditional', $metadata: {} });

@@ -11,12 +11,13 @@ import { ledgerKey } from '../../../../domain/keys';
 import type { MarketplaceFake } from '../../../../local/marketplace-fake/server';
 import {
   activeTenant,
+  billingRunDeps,
   clients,
   config,
   counterItem,
   fakeQuantity,
   registerLicense,
-  singleAttemptBillingDeps,
+  singleAttemptMarketplace,
   startBillingOnFakeMarketplace,
   stopFakeMarketplace,
   tables,
@@ -35,7 +36,7 @@ const ctx = clients();
 const s3 = new S3Client(s3ClientConfig());
 const alerts = new MemoryBillingAlerts();
 const t = activeTenant(6001, PRODUCT);
-const deps = () => singleAttemptBillingDeps(ctx, alerts);
+const deps = () => billingRunDeps(ctx, alerts, singleAttemptMarketplace());
 const event = (eventId: string, quantity: number, timestamp: string) =>
   JSON.stringify({ eventId, tenantId: t.tenantId, metric: 'api.call', quantity, timestamp });
 const lateRow = (eventId: string, quantity: number, eventTime: string) =>

@@ -10,12 +10,13 @@ import type { Tenant } from '../../../../domain/tenant/tenant';
 import type { MarketplaceFake } from '../../../../local/marketplace-fake/server';
 import {
   activeTenant,
+  billingRunDeps,
   clients,
   config,
   counterItem,
   fakeQuantity,
   registerLicense,
-  singleAttemptBillingDeps,
+  singleAttemptMarketplace,
   startBillingOnFakeMarketplace,
   stopFakeMarketplace,
   tables,
@@ -37,23 +38,16 @@ const ctx = clients();
 const alerts = new MemoryBillingAlerts();
 let calls = 0;
 
-function deps(provider?: BillingProvider): BillingRunDeps {
-  return {
-    config,
-    ledger: ctx.ledger,
-    adjustments: ctx.adjustments,
-    counters: ctx.counters,
-    alerts,
-    provider:
-      provider ??
-      new MarketplaceBillingProvider({
-        backoff: { baseMs: 5, capMs: 50 },
-        maxRounds: 10,
-        clientSettings: { maxAttempts: 3 },
-        onCall: () => calls++,
-      }),
-  };
-}
+/** The Marketplace fake's provider with retries (3 attempts, 10 rounds), counting its calls in `calls`. */
+const countingProvider = () =>
+  new MarketplaceBillingProvider({
+    backoff: { baseMs: 5, capMs: 50 },
+    maxRounds: 10,
+    clientSettings: { maxAttempts: 3 },
+    onCall: () => calls++,
+  });
+const deps = (provider?: BillingProvider): BillingRunDeps =>
+  billingRunDeps(ctx, alerts, provider ?? countingProvider());
 
 /**
  * Seed usage, chosen so the expected units can be written down independently:
@@ -315,7 +309,7 @@ describe('hourly billing of 1,400 tenants × 3 dimensions through the Marketplac
 // The offboarding final bill and a day of hourly runs, on tenants of their own (9001, 8100).
 const DAY = new Date('2026-03-10T00:00:00.000Z');
 const PRODUCT = POOLED;
-const exactDeps = () => singleAttemptBillingDeps(ctx, alerts);
+const exactDeps = () => billingRunDeps(ctx, alerts, singleAttemptMarketplace());
 
 describe('offboarding final bill (billing-final)', () => {
   const t = activeTenant(9001, PRODUCT);

@@ -12,11 +12,12 @@ import type { Tenant } from '../../../../domain/tenant/tenant';
 import type { MarketplaceFake } from '../../../../local/marketplace-fake/server';
 import {
   activeTenant,
+  billingRunDeps,
   clients,
   config,
   counterItem,
   registerLicense,
-  singleAttemptBillingDeps,
+  singleAttemptMarketplace,
   startBillingOnFakeMarketplace,
   stopFakeMarketplace,
   tables,
@@ -30,7 +31,7 @@ const PRODUCT = 'tenantry-pooled';
 let fake: MarketplaceFake;
 const ctx = clients();
 const alerts = new MemoryBillingAlerts();
-const deps = () => singleAttemptBillingDeps(ctx, alerts);
+const deps = () => billingRunDeps(ctx, alerts, singleAttemptMarketplace());
 
 beforeAll(async () => {
   fake = await startBillingOnFakeMarketplace();

@@ -9,6 +9,7 @@ import type { BillingRunDeps } from '../../../../domain/billing/billing-run';
 import { CountersReader, countersDocumentClient } from '../../../../domain/billing/counters';
 import { LedgerRepository } from '../../../../domain/billing/ledger';
 import { MarketplaceBillingProvider } from '../../../../domain/billing/marketplace-provider';
+import type { BillingProvider } from '../../../../domain/billing/send';
 import { defaultConfig } from '../../../../domain/config';
 import { counterKey, type WindowGranularity } from '../../../../domain/keys';
 import { createTableInput, tableDefinitions, tableName } from '../../../../domain/tables';
@@ -69,22 +70,28 @@ export async function stopFakeMarketplace(fake: MarketplaceFake | undefined): Pr
   await fake?.stop();
 }
 
-/**
- * A billing run's dependencies over `ctx`, billing through the Marketplace fake with a new provider that
- * makes one attempt per call and backs off briefly (5–50 ms) between rounds.
- */
-export function singleAttemptBillingDeps(ctx: BillingClients, alerts: BillingAlerts): BillingRunDeps {
+/** A billing run's dependencies over `ctx`, billing through `provider`. */
+export function billingRunDeps(
+  ctx: BillingClients,
+  alerts: BillingAlerts,
+  provider: BillingProvider,
+): BillingRunDeps {
   return {
     config,
     ledger: ctx.ledger,
     adjustments: ctx.adjustments,
     counters: ctx.counters,
     alerts,
-    provider: new MarketplaceBillingProvider({
-      backoff: { baseMs: 5, capMs: 50 },
-      clientSettings: { maxAttempts: 1 },
-    }),
+    provider,
   };
+}
+
+/** A provider to the Marketplace fake that makes one attempt per call and backs off briefly (5–50 ms). */
+export function singleAttemptMarketplace(): MarketplaceBillingProvider {
+  return new MarketplaceBillingProvider({
+    backoff: { baseMs: 5, capMs: 50 },
+    clientSettings: { maxAttempts: 1 },
+  });
 }
 
 /** Gives the tenant's license to the Marketplace fake (a subscribed customer). */
