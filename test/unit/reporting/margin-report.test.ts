@@ -6,13 +6,7 @@ import { MARGIN_PERIOD, referenceMarginUsage } from '../support/margin';
 
 // The margin reference scenario (support/margin.ts).
 const { tenants, byTenant } = referenceMarginUsage();
-const report = computeMargins(
-  defaultConfig,
-  tenants,
-  byTenant,
-  MARGIN_PERIOD,
-  new Date('2026-03-03T00:00:00Z'),
-);
+const report = computeMargins(defaultConfig, tenants, byTenant, MARGIN_PERIOD, MARGIN_PERIOD.to);
 
 describe('margin report rendering', () => {
   it('draws one bar per tenant, the negative one red, its name escaped, clipped beyond −100 % with an arrow', () => {

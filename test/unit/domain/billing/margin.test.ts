@@ -7,13 +7,7 @@ describe('margin report', () => {
   // The reference scenario over 30 days: five ordinary pro tenants (90,000 calls, 40 GB, 300 documents a day)
   // and one at 11× their API volume with 2.1 TB stored and 2,700 documents a day.
   const { tenants, byTenant } = referenceMarginUsage();
-  const report = computeMargins(
-    defaultConfig,
-    tenants,
-    byTenant,
-    MARGIN_PERIOD,
-    new Date('2026-03-03T00:00:00Z'),
-  );
+  const report = computeMargins(defaultConfig, tenants, byTenant, MARGIN_PERIOD, MARGIN_PERIOD.to);
 
   it('costs the heavy pro tenant ~$1,900 against its $290 plan and flags it', () => {
     const heavy = report.tenants.find((t) => t.tenantId === 'harbor-vance');
