@@ -1,25 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { toMicro } from '../../../domain/billing/decimal';
 import { computeMargins } from '../../../domain/billing/margin';
 import { defaultConfig } from '../../../domain/config';
 import { renderMarginHtml, renderMarginSvg } from '../../../reporting/margin-report';
+import { MARGIN_PERIOD, referenceMarginUsage } from '../support/margin';
 
-// The reference scenario over 30 days: five ordinary pro tenants and one at 11× their API volume
-// with 2.1 TB stored (margin −$1,615.80 on a $290 plan; see test/unit/domain/billing/margin.test.ts).
-const period = { from: new Date('2026-02-01T00:00:00Z'), to: new Date('2026-03-03T00:00:00Z') };
-const usage = (api: number, gbHours: number, docs: number) =>
-  new Map([
-    ['api.call', toMicro(api)],
-    ['storage.gb', toMicro(gbHours)],
-    ['doc.processed', toMicro(docs)],
-  ]);
-const tenants = [
-  ...[1, 2, 3, 4, 5].map((i) => ({ tenantId: `pro-${i}`, tier: 'pro' })),
-  { tenantId: 'harbor-vance', name: 'Harbor & Vance LLP', tier: 'pro' },
-];
-const byTenant = new Map(tenants.map((t) => [t.tenantId, usage(30 * 90_000, 30 * 40 * 24, 30 * 300)]));
-byTenant.set('harbor-vance', usage(30 * 990_000, 30 * 2_100 * 24, 30 * 2_700));
-const report = computeMargins(defaultConfig, tenants, byTenant, period, new Date('2026-03-03T00:00:00Z'));
+// The margin reference scenario (support/margin.ts).
+const { tenants, byTenant } = referenceMarginUsage();
+const report = computeMargins(defaultConfig, tenants, byTenant, MARGIN_PERIOD, MARGIN_PERIOD.to);
 
 describe('margin report rendering', () => {
   it('draws one bar per tenant, the negative one red, its name escaped, clipped beyond −100 % with an arrow', () => {

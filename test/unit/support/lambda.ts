@@ -1,4 +1,4 @@
-import { vi } from 'vitest';
+import { expect, vi } from 'vitest';
 
 /**
  * A Lambda handler module as a cold start sees it: the environment is stubbed with `env` (a value of
@@ -25,4 +25,35 @@ export async function importHandler<M>(
   for (const [name, value] of Object.entries(stubs)) vi.stubEnv(name, value);
   vi.resetModules();
   return load();
+}
+
+/**
+ * Asserts the handler's cold start requires `variable`: imported with `env` but `variable` unset, the
+ * module fails to load with the EnvironmentError naming it (and nothing else).
+ */
+export async function expectColdStartToRequire<M>(
+  load: () => Promise<M>,
+  env: Readonly<Record<string, string | undefined>>,
+  variable: string,
+): Promise<void> {
+  const loading = importHandler(load, { ...env, [variable]: undefined });
+  await expect(loading).rejects.toMatchObject({
+    name: 'EnvironmentError',
+    message: `invalid environment: ${variable}: is required but not set`,
+  });
+}
+
+/**
+ * Captures what is written to stdout and stderr (the handler's log lines) instead of printing it, until
+ * `vi.restoreAllMocks()`; returns the array the written chunks are appended to.
+ */
+export function captureProcessOutput(): string[] {
+  const captured: string[] = [];
+  const capture = (chunk: unknown) => {
+    captured.push(String(chunk));
+    return true;
+  };
+  vi.spyOn(process.stdout, 'write').mockImplementation(capture);
+  vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+  return captured;
 }

@@ -5,20 +5,21 @@ import { batchPutDocuments } from '../../../../domain/aws/batch';
 import { s3ClientConfig } from '../../../../domain/aws/clients';
 import { adjustLateEvents } from '../../../../domain/billing/adjustments';
 import { MemoryBillingAlerts } from '../../../../domain/billing/alerts';
-import { type BillingRunDeps, runBilling } from '../../../../domain/billing/billing-run';
-import { MarketplaceBillingProvider } from '../../../../domain/billing/marketplace-provider';
+import { runBilling } from '../../../../domain/billing/billing-run';
 import { reconcile } from '../../../../domain/billing/reconciliation';
 import { ledgerKey } from '../../../../domain/keys';
-import { type MarketplaceFake, startMarketplaceFake } from '../../../../local/marketplace-fake/server';
-import { resetLocalAws, useLocalAws } from '../../support';
+import type { MarketplaceFake } from '../../../../local/marketplace-fake/server';
 import {
   activeTenant,
+  billingRunDeps,
   clients,
   config,
   counterItem,
-  createBillingTables,
   fakeQuantity,
   registerLicense,
+  singleAttemptMarketplace,
+  startBillingOnFakeMarketplace,
+  stopFakeMarketplace,
   tables,
 } from './support';
 
@@ -35,28 +36,14 @@ const ctx = clients();
 const s3 = new S3Client(s3ClientConfig());
 const alerts = new MemoryBillingAlerts();
 const t = activeTenant(6001, PRODUCT);
-const deps = (): BillingRunDeps => ({
-  config,
-  ledger: ctx.ledger,
-  adjustments: ctx.adjustments,
-  counters: ctx.counters,
-  alerts,
-  provider: new MarketplaceBillingProvider({
-    backoff: { baseMs: 5, capMs: 50 },
-    clientSettings: { maxAttempts: 1 },
-  }),
-});
+const deps = () => billingRunDeps(ctx, alerts, singleAttemptMarketplace());
 const event = (eventId: string, quantity: number, timestamp: string) =>
   JSON.stringify({ eventId, tenantId: t.tenantId, metric: 'api.call', quantity, timestamp });
 const lateRow = (eventId: string, quantity: number, eventTime: string) =>
   `{"eventId":"${eventId}","tenantId":"${t.tenantId}","metric":"api.call","quantity":${quantity},"eventTime":"${eventTime}","watermarkTime":"2026-03-10T06:05:00.000Z"}`;
 
 beforeAll(async () => {
-  useLocalAws();
-  await resetLocalAws();
-  await createBillingTables();
-  fake = await startMarketplaceFake({ port: 0 });
-  process.env.AWS_ENDPOINT_URL_MARKETPLACE_METERING = fake.url;
+  fake = await startBillingOnFakeMarketplace();
   registerLicense(fake, t);
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   // Raw lake (every event, by arrival hour); the late ones arrived in hour 06.
@@ -99,10 +86,7 @@ beforeAll(async () => {
   await runBilling(deps(), { now: at, tenants: [t], lookbackHours: 3 });
 });
 
-afterAll(async () => {
-  delete process.env.AWS_ENDPOINT_URL_MARKETPLACE_METERING;
-  await fake?.stop();
-});
+afterAll(() => stopFakeMarketplace(fake));
 
 describe('late usage billed as an adjustment in the open hour, through the Marketplace fake', () => {
   it('schedules one ADJUSTMENT (original hour, late event ids) into the open hour, once', async () => {

@@ -7,16 +7,18 @@ import { MarketplaceBillingProvider } from '../../../../domain/billing/marketpla
 import type { BillingProvider } from '../../../../domain/billing/send';
 import { ledgerKey } from '../../../../domain/keys';
 import type { Tenant } from '../../../../domain/tenant/tenant';
-import { type MarketplaceFake, startMarketplaceFake } from '../../../../local/marketplace-fake/server';
-import { resetLocalAws, useLocalAws } from '../../support';
+import type { MarketplaceFake } from '../../../../local/marketplace-fake/server';
 import {
   activeTenant,
+  billingRunDeps,
   clients,
   config,
   counterItem,
-  createBillingTables,
   fakeQuantity,
   registerLicense,
+  singleAttemptMarketplace,
+  startBillingOnFakeMarketplace,
+  stopFakeMarketplace,
   tables,
 } from './support';
 
@@ -36,23 +38,16 @@ const ctx = clients();
 const alerts = new MemoryBillingAlerts();
 let calls = 0;
 
-function deps(provider?: BillingProvider): BillingRunDeps {
-  return {
-    config,
-    ledger: ctx.ledger,
-    adjustments: ctx.adjustments,
-    counters: ctx.counters,
-    alerts,
-    provider:
-      provider ??
-      new MarketplaceBillingProvider({
-        backoff: { baseMs: 5, capMs: 50 },
-        maxRounds: 10,
-        clientSettings: { maxAttempts: 3 },
-        onCall: () => calls++,
-      }),
-  };
-}
+/** The Marketplace fake's provider with retries (3 attempts, 10 rounds), counting its calls in `calls`. */
+const countingProvider = () =>
+  new MarketplaceBillingProvider({
+    backoff: { baseMs: 5, capMs: 50 },
+    maxRounds: 10,
+    clientSettings: { maxAttempts: 3 },
+    onCall: () => calls++,
+  });
+const deps = (provider?: BillingProvider): BillingRunDeps =>
+  billingRunDeps(ctx, alerts, provider ?? countingProvider());
 
 /**
  * Seed usage, chosen so the expected units can be written down independently:
@@ -86,11 +81,7 @@ const expectedH2 = (i: number) => ({
 });
 
 beforeAll(async () => {
-  useLocalAws();
-  await resetLocalAws();
-  await createBillingTables();
-  fake = await startMarketplaceFake({ port: 0, seed: 7 });
-  process.env.AWS_ENDPOINT_URL_MARKETPLACE_METERING = fake.url;
+  fake = await startBillingOnFakeMarketplace({ seed: 7 });
   tenants = Array.from({ length: 1400 }, (_, i) =>
     i < 1388 ? activeTenant(i, POOLED) : activeTenant(i, SILO, 'enterprise'),
   );
@@ -101,10 +92,7 @@ beforeAll(async () => {
   await batchPutDocuments(ctx.docs, tables.counters, [...usageItems(H1, false), ...usageItems(H2, true)]);
 });
 
-afterAll(async () => {
-  delete process.env.AWS_ENDPOINT_URL_MARKETPLACE_METERING;
-  await fake?.stop();
-});
+afterAll(() => stopFakeMarketplace(fake));
 
 describe('hourly billing of 1,400 tenants × 3 dimensions through the Marketplace fake', () => {
   it('bills the hour in exactly ceil(records / 25) calls per product, zero records included', {
@@ -321,17 +309,7 @@ describe('hourly billing of 1,400 tenants × 3 dimensions through the Marketplac
 // The offboarding final bill and a day of hourly runs, on tenants of their own (9001, 8100).
 const DAY = new Date('2026-03-10T00:00:00.000Z');
 const PRODUCT = POOLED;
-const exactDeps = (): BillingRunDeps => ({
-  config,
-  ledger: ctx.ledger,
-  adjustments: ctx.adjustments,
-  counters: ctx.counters,
-  alerts,
-  provider: new MarketplaceBillingProvider({
-    backoff: { baseMs: 5, capMs: 50 },
-    clientSettings: { maxAttempts: 1 },
-  }),
-});
+const exactDeps = () => billingRunDeps(ctx, alerts, singleAttemptMarketplace());
 
 describe('offboarding final bill (billing-final)', () => {
   const t = activeTenant(9001, PRODUCT);

@@ -5,20 +5,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchPutDocuments } from '../../../../domain/aws/batch';
 import { s3ClientConfig } from '../../../../domain/aws/clients';
 import { MemoryBillingAlerts } from '../../../../domain/billing/alerts';
-import { type BillingRunDeps, runBilling } from '../../../../domain/billing/billing-run';
-import { MarketplaceBillingProvider } from '../../../../domain/billing/marketplace-provider';
+import { runBilling } from '../../../../domain/billing/billing-run';
 import { reconcile } from '../../../../domain/billing/reconciliation';
 import { counterKey, ledgerKey } from '../../../../domain/keys';
 import type { Tenant } from '../../../../domain/tenant/tenant';
-import { type MarketplaceFake, startMarketplaceFake } from '../../../../local/marketplace-fake/server';
-import { resetLocalAws, useLocalAws } from '../../support';
+import type { MarketplaceFake } from '../../../../local/marketplace-fake/server';
 import {
   activeTenant,
+  billingRunDeps,
   clients,
   config,
   counterItem,
-  createBillingTables,
   registerLicense,
+  singleAttemptMarketplace,
+  startBillingOnFakeMarketplace,
+  stopFakeMarketplace,
   tables,
 } from './support';
 
@@ -30,29 +31,12 @@ const PRODUCT = 'tenantry-pooled';
 let fake: MarketplaceFake;
 const ctx = clients();
 const alerts = new MemoryBillingAlerts();
-const deps = (): BillingRunDeps => ({
-  config,
-  ledger: ctx.ledger,
-  adjustments: ctx.adjustments,
-  counters: ctx.counters,
-  alerts,
-  provider: new MarketplaceBillingProvider({
-    backoff: { baseMs: 5, capMs: 50 },
-    clientSettings: { maxAttempts: 1 },
-  }),
-});
+const deps = () => billingRunDeps(ctx, alerts, singleAttemptMarketplace());
 
 beforeAll(async () => {
-  useLocalAws();
-  await resetLocalAws();
-  await createBillingTables();
-  fake = await startMarketplaceFake({ port: 0 });
-  process.env.AWS_ENDPOINT_URL_MARKETPLACE_METERING = fake.url;
+  fake = await startBillingOnFakeMarketplace();
 });
-afterAll(async () => {
-  delete process.env.AWS_ENDPOINT_URL_MARKETPLACE_METERING;
-  await fake?.stop();
-});
+afterAll(() => stopFakeMarketplace(fake));
 
 describe('reconciliation: raw lake vs counters vs ledger', () => {
   const bucket = 'tenantry-dev-lake';

@@ -4,14 +4,19 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../../../../domain/aws/clients';
 import { AdjustmentStore } from '../../../../domain/billing/adjustments';
+import type { BillingAlerts } from '../../../../domain/billing/alerts';
+import type { BillingRunDeps } from '../../../../domain/billing/billing-run';
 import { CountersReader, countersDocumentClient } from '../../../../domain/billing/counters';
 import { LedgerRepository } from '../../../../domain/billing/ledger';
+import { MarketplaceBillingProvider } from '../../../../domain/billing/marketplace-provider';
+import type { BillingProvider } from '../../../../domain/billing/send';
 import { defaultConfig } from '../../../../domain/config';
 import type { WindowGranularity } from '../../../../domain/keys';
 import { createTableInput, tableDefinitions, tableName } from '../../../../domain/tables';
 import { newTenant, type Tenant } from '../../../../domain/tenant/tenant';
 import { type CounterItem, counterItem as windowCounterItem } from '../../../../domain/usage/counters';
-import type { MarketplaceFake } from '../../../../local/marketplace-fake/server';
+import { type MarketplaceFake, startMarketplaceFake } from '../../../../local/marketplace-fake/server';
+import { resetLocalAws, useLocalAws } from '../../support';
 
 export const config = defaultConfig;
 export const tables = {
@@ -27,12 +32,14 @@ export async function createBillingTables(): Promise<void> {
   }
 }
 
-export function clients(): {
+interface BillingClients {
   docs: DynamoDBDocumentClient;
   counters: CountersReader;
   ledger: LedgerRepository;
   adjustments: AdjustmentStore;
-} {
+}
+
+export function clients(): BillingClients {
   const docs = documentClient();
   const ledger = new LedgerRepository(docs, tables.ledger);
   return {
@@ -41,6 +48,51 @@ export function clients(): {
     ledger,
     adjustments: new AdjustmentStore(ledger),
   };
+}
+
+/**
+ * The start of a billing integration file: moto reset, the billing tables created, a Marketplace fake
+ * started (`options`: its seed) and the SDK's Marketplace Metering endpoint pointed at it.
+ */
+export async function startBillingOnFakeMarketplace(
+  options: { seed?: number } = {},
+): Promise<MarketplaceFake> {
+  useLocalAws();
+  await resetLocalAws();
+  await createBillingTables();
+  const fake = await startMarketplaceFake({ port: 0, ...options });
+  process.env.AWS_ENDPOINT_URL_MARKETPLACE_METERING = fake.url;
+  return fake;
+}
+
+/** The end of a billing integration file: the Marketplace Metering endpoint override removed, the fake stopped. */
+export async function stopFakeMarketplace(fake: MarketplaceFake | undefined): Promise<void> {
+  delete process.env.AWS_ENDPOINT_URL_MARKETPLACE_METERING;
+  await fake?.stop();
+}
+
+/** A billing run's dependencies over `ctx`, billing through `provider`. */
+export function billingRunDeps(
+  ctx: BillingClients,
+  alerts: BillingAlerts,
+  provider: BillingProvider,
+): BillingRunDeps {
+  return {
+    config,
+    ledger: ctx.ledger,
+    adjustments: ctx.adjustments,
+    counters: ctx.counters,
+    alerts,
+    provider,
+  };
+}
+
+/** A provider to the Marketplace fake that makes one attempt per call and backs off briefly (5–50 ms). */
+export function singleAttemptMarketplace(): MarketplaceBillingProvider {
+  return new MarketplaceBillingProvider({
+    backoff: { baseMs: 5, capMs: 50 },
+    clientSettings: { maxAttempts: 1 },
+  });
 }
 
 /** Gives the tenant's license to the Marketplace fake (a subscribed customer). */

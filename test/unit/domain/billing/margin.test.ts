@@ -1,26 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { toMicro } from '../../../../domain/billing/decimal';
 import { computeMargins } from '../../../../domain/billing/margin';
 import { defaultConfig } from '../../../../domain/config';
-
-const period = { from: new Date('2026-02-01T00:00:00Z'), to: new Date('2026-03-03T00:00:00Z') }; // 30 days
-const usage = (api: number, gbHours: number, docs: number) =>
-  new Map([
-    ['api.call', toMicro(api)],
-    ['storage.gb', toMicro(gbHours)],
-    ['doc.processed', toMicro(docs)],
-  ]);
+import { MARGIN_PERIOD, referenceMarginUsage } from '../../support/margin';
 
 describe('margin report', () => {
   // The reference scenario over 30 days: five ordinary pro tenants (90,000 calls, 40 GB, 300 documents a day)
   // and one at 11× their API volume with 2.1 TB stored and 2,700 documents a day.
-  const tenants = [
-    ...[1, 2, 3, 4, 5].map((i) => ({ tenantId: `pro-${i}`, tier: 'pro' })),
-    { tenantId: 'harbor-vance', name: 'Harbor & Vance LLP', tier: 'pro' },
-  ];
-  const byTenant = new Map(tenants.map((t) => [t.tenantId, usage(30 * 90_000, 30 * 40 * 24, 30 * 300)]));
-  byTenant.set('harbor-vance', usage(30 * 990_000, 30 * 2_100 * 24, 30 * 2_700));
-  const report = computeMargins(defaultConfig, tenants, byTenant, period, new Date('2026-03-03T00:00:00Z'));
+  const { tenants, byTenant } = referenceMarginUsage();
+  const report = computeMargins(defaultConfig, tenants, byTenant, MARGIN_PERIOD, MARGIN_PERIOD.to);
 
   it('costs the heavy pro tenant ~$1,900 against its $290 plan and flags it', () => {
     const heavy = report.tenants.find((t) => t.tenantId === 'harbor-vance');
@@ -55,8 +42,8 @@ describe('margin report', () => {
   });
 
   it('refuses an empty period', () => {
-    expect(() => computeMargins(defaultConfig, [], new Map(), { from: period.to, to: period.to })).toThrow(
-      /must end after/,
-    );
+    expect(() =>
+      computeMargins(defaultConfig, [], new Map(), { from: MARGIN_PERIOD.to, to: MARGIN_PERIOD.to }),
+    ).toThrow(/must end after/);
   });
 });

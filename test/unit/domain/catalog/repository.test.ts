@@ -1,4 +1,4 @@
-import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import {
   TenantNotFoundError,
 } from '../../../../domain/errors';
 import { newTenant } from '../../../../domain/tenant/tenant';
+import { conditionalCheckFailed, NEW_POOLED_ACME } from '../../support/catalog';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
@@ -24,14 +25,6 @@ const repository = new CatalogRepository({
     waits.push(ms);
   },
 });
-const input = {
-  tenantId: 'acme',
-  name: 'Acme',
-  tier: 'pro',
-  isolation: 'pool' as const,
-  region: 'us-east-1',
-};
-const conflict = () => new ConditionalCheckFailedException({ message: 'conditional', $metadata: {} });
 
 describe('CatalogRepository', () => {
   beforeEach(() => {
@@ -44,7 +37,7 @@ describe('CatalogRepository', () => {
     dynamo.on(PutCommand).resolves({});
 
     // Act
-    const tenant = await repository.create(input);
+    const tenant = await repository.create(NEW_POOLED_ACME);
 
     // Assess
     expect(tenant).toMatchObject({ tenantId: 'acme', status: 'PENDING', version: 0 });
@@ -54,13 +47,13 @@ describe('CatalogRepository', () => {
   });
 
   it('refuses to overwrite an existing tenant', async () => {
-    dynamo.on(PutCommand).rejects(conflict());
-    await expect(repository.create(input)).rejects.toThrow(TenantAlreadyExistsError);
+    dynamo.on(PutCommand).rejects(conditionalCheckFailed());
+    await expect(repository.create(NEW_POOLED_ACME)).rejects.toThrow(TenantAlreadyExistsError);
   });
 
   it('writes a transition conditioned on the version it read', async () => {
     // Prepare
-    dynamo.on(GetCommand).resolves({ Item: { ...newTenant(input, clock()), version: 4 } });
+    dynamo.on(GetCommand).resolves({ Item: { ...newTenant(NEW_POOLED_ACME, clock()), version: 4 } });
     dynamo.on(PutCommand).resolves({});
 
     // Act
@@ -75,12 +68,12 @@ describe('CatalogRepository', () => {
 
   it('re-reads and re-applies after a conflicting write', async () => {
     // Prepare: the first read is stale; someone else renamed the tenant in between.
-    const active = { ...newTenant(input, clock()), status: 'ACTIVE' as const, version: 1 };
+    const active = { ...newTenant(NEW_POOLED_ACME, clock()), status: 'ACTIVE' as const, version: 1 };
     dynamo
       .on(GetCommand)
       .resolvesOnce({ Item: active })
       .resolves({ Item: { ...active, name: 'Acme Renamed', version: 2 } });
-    dynamo.on(PutCommand).rejectsOnce(conflict()).resolves({});
+    dynamo.on(PutCommand).rejectsOnce(conditionalCheckFailed()).resolves({});
 
     // Act
     const tenant = await repository.transition('acme', 'MIGRATING');
@@ -91,21 +84,21 @@ describe('CatalogRepository', () => {
   });
 
   it('refuses an illegal transition without writing', async () => {
-    dynamo.on(GetCommand).resolves({ Item: newTenant(input, clock()) });
+    dynamo.on(GetCommand).resolves({ Item: newTenant(NEW_POOLED_ACME, clock()) });
     await expect(repository.transition('acme', 'OFFBOARDED')).rejects.toThrow(IllegalTransitionError);
     expect(dynamo.commandCalls(PutCommand)).toHaveLength(0);
   });
 
   it('gives up loudly after repeated conflicts', async () => {
-    dynamo.on(GetCommand).resolves({ Item: newTenant(input, clock()) });
-    dynamo.on(PutCommand).rejects(conflict());
+    dynamo.on(GetCommand).resolves({ Item: newTenant(NEW_POOLED_ACME, clock()) });
+    dynamo.on(PutCommand).rejects(conditionalCheckFailed());
     await expect(repository.transition('acme', 'ACTIVE')).rejects.toThrow(ConcurrentModificationError);
     expect(dynamo.commandCalls(PutCommand)).toHaveLength(3);
   });
 
   it('waits a jittered, growing backoff between conflicting attempts (at most 20 ms, then 40 ms)', async () => {
-    dynamo.on(GetCommand).resolves({ Item: newTenant(input, clock()) });
-    dynamo.on(PutCommand).rejects(conflict());
+    dynamo.on(GetCommand).resolves({ Item: newTenant(NEW_POOLED_ACME, clock()) });
+    dynamo.on(PutCommand).rejects(conditionalCheckFailed());
     await expect(repository.transition('acme', 'ACTIVE')).rejects.toThrow(ConcurrentModificationError);
     // two waits between three attempts, none after the last
     expect(waits).toHaveLength(2);
@@ -117,8 +110,8 @@ describe('CatalogRepository', () => {
 
   it('lists the tenants of a status over every page of the byStatus index', async () => {
     // Prepare: two pages
-    const a = { ...newTenant(input, clock()), status: 'ACTIVE' as const };
-    const b = { ...newTenant({ ...input, tenantId: 'beta' }, clock()), status: 'ACTIVE' as const };
+    const a = { ...newTenant(NEW_POOLED_ACME, clock()), status: 'ACTIVE' as const };
+    const b = { ...newTenant({ ...NEW_POOLED_ACME, tenantId: 'beta' }, clock()), status: 'ACTIVE' as const };
     dynamo
       .on(QueryCommand)
       .resolvesOnce({ Items: [a], LastEvaluatedKey: { tenantId: 'acme', status: 'ACTIVE' } })

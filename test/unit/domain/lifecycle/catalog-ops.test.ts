@@ -1,4 +1,4 @@
-import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -12,36 +12,29 @@ import {
 } from '../../../../domain/lifecycle/catalog-ops';
 import { StaleLifecyclePlanError } from '../../../../domain/lifecycle/errors';
 import { newTenant, type Tenant, transition } from '../../../../domain/tenant/tenant';
+import { conditionalCheckFailed, NEW_POOLED_ACME } from '../../support/catalog';
 
 describe('catalog operations', () => {
   const docs = mockClient(DynamoDBDocumentClient);
   const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
   const repository = new CatalogRepository({ client, tableName: 'catalog', maxAttempts: 2 });
-  const input = {
-    tenantId: 'acme',
-    name: 'Acme',
-    tier: 'pro',
-    isolation: 'pool' as const,
-    region: 'us-east-1',
-  };
-  const conflict = () => new ConditionalCheckFailedException({ message: 'conditional', $metadata: {} });
   const arnA = 'arn:aws:states:us-east-1:1:execution:m:a';
   beforeEach(() => docs.reset());
 
   it('creates the PENDING record with the execution ARN and recognises its own earlier attempt', async () => {
-    const mine = newTenant(input);
+    const mine = newTenant(NEW_POOLED_ACME);
     mine.history[0] = { ...mine.history[0], executionArn: arnA } as Tenant['history'][number];
-    docs.on(PutCommand).rejects(conflict());
+    docs.on(PutCommand).rejects(conditionalCheckFailed());
     docs.on(GetCommand).resolves({ Item: mine });
-    const again = await createPendingTenant(client, 'catalog', repository, input, arnA);
+    const again = await createPendingTenant(client, 'catalog', repository, NEW_POOLED_ACME, arnA);
     expect(again.alreadyCreated).toBe(true);
-    await expect(createPendingTenant(client, 'catalog', repository, input, 'arn:other')).rejects.toThrow(
-      TenantAlreadyExistsError,
-    );
+    await expect(
+      createPendingTenant(client, 'catalog', repository, NEW_POOLED_ACME, 'arn:other'),
+    ).rejects.toThrow(TenantAlreadyExistsError);
   });
 
   it('transitions through the domain rules, idempotently for the same execution', async () => {
-    const active = transition(newTenant(input), 'ACTIVE', { executionArn: arnA });
+    const active = transition(newTenant(NEW_POOLED_ACME), 'ACTIVE', { executionArn: arnA });
     docs.on(GetCommand).resolves({ Item: active });
     docs.on(PutCommand).resolves({});
     // the same execution asking again: no write
@@ -77,7 +70,7 @@ describe('catalog operations', () => {
   });
 
   it('refuses a transition from a record changed since the workflow validated it (expectedVersion)', async () => {
-    const active = transition(newTenant(input), 'ACTIVE', { executionArn: arnA });
+    const active = transition(newTenant(NEW_POOLED_ACME), 'ACTIVE', { executionArn: arnA });
     docs.on(GetCommand).resolves({ Item: { ...active, version: 4 } });
     docs.on(PutCommand).resolves({});
     await expect(
@@ -116,7 +109,7 @@ describe('catalog operations', () => {
   it('records a placement once and removes the silo references when moving back to the pool', async () => {
     const silo = { stackId: 's', tableName: 't', kmsKeyArn: 'k' };
     const onSilo = {
-      ...transition(newTenant(input), 'ACTIVE'),
+      ...transition(newTenant(NEW_POOLED_ACME), 'ACTIVE'),
       tier: 'enterprise',
       isolation: 'silo' as const,
       silo,
@@ -151,7 +144,7 @@ describe('catalog operations', () => {
   });
 
   it('refuses a placement the configuration does not allow, without writing', async () => {
-    docs.on(GetCommand).resolves({ Item: transition(newTenant(input), 'ACTIVE') });
+    docs.on(GetCommand).resolves({ Item: transition(newTenant(NEW_POOLED_ACME), 'ACTIVE') });
     docs.on(PutCommand).resolves({});
     const silo = { stackId: 's', tableName: 't', kmsKeyArn: 'k' };
     await expect(
@@ -174,13 +167,15 @@ describe('catalog operations', () => {
 
   it('re-onboards a FAILED tenant: FAILED → PENDING with this execution, the new signup, no silo', async () => {
     const failed = {
-      ...transition(newTenant(input), 'FAILED', { executionArn: 'arn:first', reason: 'X: boom' }),
+      ...transition(newTenant(NEW_POOLED_ACME), 'FAILED', { executionArn: 'arn:first', reason: 'X: boom' }),
       silo: { stackId: 's', tableName: 't', kmsKeyArn: 'k' },
     };
-    docs.on(PutCommand, { ConditionExpression: 'attribute_not_exists(tenantId)' }).rejects(conflict());
+    docs
+      .on(PutCommand, { ConditionExpression: 'attribute_not_exists(tenantId)' })
+      .rejects(conditionalCheckFailed());
     docs.on(PutCommand, { ConditionExpression: 'version = :expected' }).resolves({});
     docs.on(GetCommand).resolves({ Item: failed });
-    const again = { ...input, name: 'Acme Again', tier: 'enterprise', isolation: 'silo' as const };
+    const again = { ...NEW_POOLED_ACME, name: 'Acme Again', tier: 'enterprise', isolation: 'silo' as const };
     const result = await createPendingTenant(client, 'catalog', repository, again, 'arn:second');
     expect(result).toMatchObject({ alreadyCreated: false, reonboarded: true });
     expect(result.tenant).toMatchObject({
@@ -208,10 +203,12 @@ describe('catalog operations', () => {
   });
 
   it('does not re-open a tenant that is not FAILED', async () => {
-    docs.on(PutCommand).rejects(conflict());
-    docs.on(GetCommand).resolves({ Item: transition(newTenant(input), 'ACTIVE', { executionArn: arnA }) });
-    await expect(createPendingTenant(client, 'catalog', repository, input, 'arn:other')).rejects.toThrow(
-      TenantAlreadyExistsError,
-    );
+    docs.on(PutCommand).rejects(conditionalCheckFailed());
+    docs
+      .on(GetCommand)
+      .resolves({ Item: transition(newTenant(NEW_POOLED_ACME), 'ACTIVE', { executionArn: arnA }) });
+    await expect(
+      createPendingTenant(client, 'catalog', repository, NEW_POOLED_ACME, 'arn:other'),
+    ).rejects.toThrow(TenantAlreadyExistsError);
   });
 });

@@ -14,6 +14,7 @@ import { credentialContextKeys } from '../../../../domain/identity/request-conte
 import { counterSortKeyPrefix } from '../../../../domain/keys';
 import { counterItem } from '../../../../domain/usage/counters';
 import { contract } from '../../../../lambdas/authorizer/contract';
+import { captureProcessOutput } from '../../support/lambda';
 import {
   accessClaims,
   BUCKET,
@@ -60,13 +61,7 @@ beforeEach(() => {
   sts.on(AssumeRoleCommand).callsFake(async () => fakeCredentials(++issued));
   dynamo.on(GetCommand).callsFake(async (input) => ({ Item: catalog.get(input.Key.tenantId) }));
   dynamo.on(BatchGetCommand).resolves({ Responses: {} });
-  captured = [];
-  const capture = (chunk: unknown) => {
-    captured.push(String(chunk));
-    return true;
-  };
-  vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-  vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+  captured = captureProcessOutput();
 });
 
 afterEach(() => {

@@ -1,36 +1,14 @@
-import {
-  GetObjectCommand,
-  type GetObjectCommandOutput,
-  ListObjectsV2Command,
-  S3Client,
-} from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { functionEnvironment } from '../../../../domain/function-contract';
-import { newTenant } from '../../../../domain/tenant/tenant';
 import { contract } from '../../../../lambdas/billing-adjustments/contract';
+import { mockActiveTenants, objectBody, pooledProTenant } from '../../support/billing';
+import { importHandler } from '../../support/lambda';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const s3 = mockClient(S3Client);
-const tenant = {
-  ...newTenant(
-    {
-      tenantId: 'tn00001',
-      name: 'Tenant 1',
-      tier: 'pro',
-      isolation: 'pool',
-      region: 'us-east-1',
-      marketplace: {
-        customerAwsAccountId: '200000000001',
-        licenseArn: 'arn:aws:license-manager::123456789012:license:l-1x',
-        productCode: 'tenantry-pooled',
-      },
-    },
-    new Date('2026-01-01T00:00:00.000Z'),
-  ),
-  status: 'ACTIVE' as const,
-};
 const lateLine = (eventId: string, eventTime: string) =>
   JSON.stringify({
     eventId,
@@ -41,15 +19,14 @@ const lateLine = (eventId: string, eventTime: string) =>
     watermarkTime: eventTime,
   });
 
-beforeAll(() => {
-  vi.useFakeTimers({ now: new Date('2026-03-10T06:20:00.000Z'), toFake: ['Date'] });
-  const environment = functionEnvironment(contract, {
-    CATALOG_TABLE_NAME: 'catalog',
-    LEDGER_TABLE_NAME: 'ledger',
-    LAKE_BUCKET_NAME: 'lake',
-  });
-  for (const [name, value] of Object.entries(environment)) vi.stubEnv(name, value);
+const environment = functionEnvironment(contract, {
+  CATALOG_TABLE_NAME: 'catalog',
+  LEDGER_TABLE_NAME: 'ledger',
+  LAKE_BUCKET_NAME: 'lake',
 });
+const load = () => import('../../../../lambdas/billing-adjustments/handler');
+
+beforeAll(() => vi.useFakeTimers({ now: new Date('2026-03-10T06:20:00.000Z'), toFake: ['Date'] }));
 afterAll(() => {
   vi.useRealTimers();
   vi.unstubAllEnvs();
@@ -58,23 +35,16 @@ afterAll(() => {
 describe('billing-adjustments handler', () => {
   it('schedules the billable late events of subscribed tenants into the open hour; the one past the window is left out', async () => {
     // Prepare: one late-sink object written in the last 25 hours, with a billable and an expired event
-    ddb.on(QueryCommand).resolves({ Items: [] });
-    ddb
-      .on(QueryCommand, { TableName: 'catalog', ExpressionAttributeValues: { ':status': 'ACTIVE' } })
-      .resolves({
-        Items: [tenant],
-      });
+    mockActiveTenants(ddb, [pooledProTenant('ACTIVE')]);
     ddb.on(TransactWriteCommand).resolves({});
     s3.on(ListObjectsV2Command, { Bucket: 'lake', Prefix: 'metering/late/' }).resolves({
       Contents: [{ Key: 'metering/late/part-0', LastModified: new Date('2026-03-10T06:05:00.000Z') }],
     });
     const lines = `${lateLine('late-a', '2026-03-10T05:40:00.000Z')}\n${lateLine('late-old', '2026-03-09T05:30:00.000Z')}\n`;
     s3.on(GetObjectCommand, { Bucket: 'lake', Key: 'metering/late/part-0' }).resolves({
-      Body: {
-        transformToByteArray: async () => new Uint8Array(Buffer.from(lines)),
-      } as unknown as GetObjectCommandOutput['Body'],
+      Body: objectBody(lines),
     });
-    const { handler } = await import('../../../../lambdas/billing-adjustments/handler');
+    const { handler } = await importHandler(load, environment);
     // Act
     const out = await handler({ 'detail-type': 'Scheduled Event' });
     // Assess

@@ -11,46 +11,27 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { functionEnvironment } from '../../../../domain/function-contract';
-import { newTenant } from '../../../../domain/tenant/tenant';
-import { counterItem } from '../../../../domain/usage/counters';
 import { contract } from '../../../../lambdas/billing-final/contract';
+import {
+  BILLING_TABLES_AND_BUS,
+  billedTenantCounter,
+  mockMarketplaceAcceptsAll,
+  pooledProTenant,
+} from '../../support/billing';
+import { importHandler } from '../../support/lambda';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const marketplace = mockClient(MarketplaceMeteringClient);
 mockClient(EventBridgeClient);
-const identity = {
-  customerAwsAccountId: '200000000001',
-  licenseArn: 'arn:aws:license-manager::123456789012:license:l-1x',
-  productCode: 'tenantry-pooled',
-};
-const tenant = (marketplaceIdentity = true) => ({
-  ...newTenant(
-    {
-      tenantId: 'tn00001',
-      name: 'Tenant 1',
-      tier: 'pro',
-      isolation: 'pool',
-      region: 'us-east-1',
-      ...(marketplaceIdentity ? { marketplace: identity } : {}),
-    },
-    new Date('2026-01-01T00:00:00.000Z'),
-  ),
-  status: 'OFFBOARDING' as const,
-});
 const DAY = '2026-03-10T00:00:00.000Z';
 const HOUR = '2026-03-10T06:00:00.000Z';
+const load = () => import('../../../../lambdas/billing-final/handler');
 let handler: (event: unknown) => Promise<unknown>;
 
 beforeAll(async () => {
   vi.useFakeTimers({ now: new Date('2026-03-10T06:40:00.000Z'), toFake: ['Date'] });
-  const environment = functionEnvironment(contract, {
-    CATALOG_TABLE_NAME: 'catalog',
-    COUNTERS_TABLE_NAME: 'counters',
-    LEDGER_TABLE_NAME: 'ledger',
-    EVENT_BUS_NAME: 'bus',
-  });
-  for (const [name, value] of Object.entries(environment)) vi.stubEnv(name, value);
-  handler = (await import('../../../../lambdas/billing-final/handler')).handler;
+  const environment = functionEnvironment(contract, BILLING_TABLES_AND_BUS);
+  handler = (await importHandler(load, environment)).handler;
 });
 afterAll(() => {
   vi.useRealTimers();
@@ -64,7 +45,7 @@ beforeEach(() => {
 describe('billing-final handler (offboarding task)', () => {
   it('bills the current partial hour from the day’s running total and closes it by the closing rule', async () => {
     // Prepare: no HOUR row for 06:00 yet; the day's running total says 2,600 API calls
-    ddb.on(GetCommand, { TableName: 'catalog' }).resolves({ Item: tenant() });
+    ddb.on(GetCommand, { TableName: 'catalog' }).resolves({ Item: pooledProTenant('OFFBOARDING') });
     ddb.on(BatchGetCommand).callsFake((input) => ({
       Responses: Object.fromEntries(Object.keys(input.RequestItems).map((t) => [t, []])),
     }));
@@ -72,29 +53,11 @@ describe('billing-final handler (offboarding task)', () => {
     ddb.on(QueryCommand, { TableName: 'counters', ScanIndexForward: false }).callsFake((input) => {
       const metric = String(input.ExpressionAttributeValues[':pk']).split('#')[1] as string;
       if (metric !== 'api.call') return { Items: [] };
-      return {
-        Items: [
-          counterItem({
-            tenantId: 'tn00001',
-            metric,
-            granularity: 'CUMULATIVE',
-            windowStart: new Date(DAY),
-            windowEnd: new Date(HOUR),
-            quantity: '2600',
-            eventCount: 1,
-          }),
-        ],
-      };
+      return { Items: [billedTenantCounter(metric, 'CUMULATIVE', DAY, HOUR, '2600')] };
     });
     ddb.on(PutCommand).resolves({});
     ddb.on(BatchWriteCommand).resolves({});
-    marketplace.on(BatchMeterUsageCommand).callsFake((input) => ({
-      Results: input.UsageRecords.map((r: unknown, i: number) => ({
-        UsageRecord: r,
-        Status: 'Success',
-        MeteringRecordId: `mr-${i}`,
-      })),
-    }));
+    mockMarketplaceAcceptsAll(marketplace);
     // Act
     const out = await handler({ tenantId: 'tn00001' });
     // Assess: 2,600 calls → 2.6 units, rounded half-up once to 3; the entries are final
@@ -121,7 +84,9 @@ describe('billing-final handler (offboarding task)', () => {
   });
 
   it('answers a tenant without a Marketplace identity without billing', async () => {
-    ddb.on(GetCommand, { TableName: 'catalog' }).resolves({ Item: tenant(false) });
+    ddb
+      .on(GetCommand, { TableName: 'catalog' })
+      .resolves({ Item: pooledProTenant('OFFBOARDING', { subscribed: false }) });
     expect(await handler({ tenantId: 'tn00001' })).toEqual({
       tenantId: 'tn00001',
       billed: false,

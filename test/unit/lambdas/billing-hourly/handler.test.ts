@@ -6,49 +6,26 @@ import {
   BatchWriteCommand,
   DynamoDBDocumentClient,
   PutCommand,
-  QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { functionEnvironment } from '../../../../domain/function-contract';
-import { newTenant } from '../../../../domain/tenant/tenant';
-import { counterItem } from '../../../../domain/usage/counters';
 import { contract } from '../../../../lambdas/billing-hourly/contract';
+import {
+  BILLING_TABLES_AND_BUS,
+  billedTenantCounter,
+  mockActiveTenants,
+  mockMarketplaceAcceptsAll,
+  pooledProTenant,
+} from '../../support/billing';
+import { expectColdStartToRequire, importHandler } from '../../support/lambda';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const marketplace = mockClient(MarketplaceMeteringClient);
 const events = mockClient(EventBridgeClient);
-const tenant = {
-  ...newTenant(
-    {
-      tenantId: 'tn00001',
-      name: 'Tenant 1',
-      tier: 'pro',
-      isolation: 'pool',
-      region: 'us-east-1',
-      marketplace: {
-        customerAwsAccountId: '200000000001',
-        licenseArn: 'arn:aws:license-manager::123456789012:license:l-1x',
-        productCode: 'tenantry-pooled',
-      },
-    },
-    new Date('2026-01-01T00:00:00.000Z'),
-  ),
-  status: 'ACTIVE' as const,
-};
 const HOUR = '2026-03-10T05:00:00.000Z';
-const environment = functionEnvironment(contract, {
-  CATALOG_TABLE_NAME: 'catalog',
-  COUNTERS_TABLE_NAME: 'counters',
-  LEDGER_TABLE_NAME: 'ledger',
-  EVENT_BUS_NAME: 'bus',
-  BILLING_LOOKBACK_HOURS: '2',
-});
-
-async function loadHandler() {
-  vi.resetModules();
-  return (await import('../../../../lambdas/billing-hourly/handler')).handler;
-}
+const environment = functionEnvironment(contract, { ...BILLING_TABLES_AND_BUS, BILLING_LOOKBACK_HOURS: '2' });
+const load = () => import('../../../../lambdas/billing-hourly/handler');
 
 beforeAll(() => vi.useFakeTimers({ now: new Date('2026-03-10T06:15:00.000Z'), toFake: ['Date'] }));
 afterAll(() => {
@@ -65,45 +42,19 @@ beforeEach(() => {
 describe('billing-hourly handler', () => {
   it('bills the last closed hour of every subscribed tenant of the catalog, reading back BILLING_LOOKBACK_HOURS', async () => {
     // Prepare: one ACTIVE tenant with 1,400 API calls in the hour; an empty ledger
-    for (const [name, value] of Object.entries(environment)) vi.stubEnv(name, value);
-    ddb.on(QueryCommand).resolves({ Items: [] });
-    ddb
-      .on(QueryCommand, { TableName: 'catalog', ExpressionAttributeValues: { ':status': 'ACTIVE' } })
-      .resolves({
-        Items: [tenant],
-      });
+    mockActiveTenants(ddb, [pooledProTenant('ACTIVE')]);
     const ledgerReads: BatchGetCommandInput[] = [];
     ddb.on(BatchGetCommand).callsFake((input: BatchGetCommandInput) => {
       if (input.RequestItems?.counters === undefined) {
         ledgerReads.push(input);
         return { Responses: { ledger: [] } };
       }
-      return {
-        Responses: {
-          counters: [
-            counterItem({
-              tenantId: 'tn00001',
-              metric: 'api.call',
-              granularity: 'HOUR',
-              windowStart: new Date(HOUR),
-              windowEnd: new Date(Date.parse(HOUR) + 3_600_000),
-              quantity: '1400',
-              eventCount: 1,
-            }),
-          ],
-        },
-      };
+      return { Responses: { counters: [billedTenantCounter('api.call', 'HOUR', HOUR, HOUR, '1400')] } };
     });
     ddb.on(PutCommand).resolves({});
     ddb.on(BatchWriteCommand).resolves({});
-    marketplace.on(BatchMeterUsageCommand).callsFake((input) => ({
-      Results: input.UsageRecords.map((r: unknown, i: number) => ({
-        UsageRecord: r,
-        Status: 'Success',
-        MeteringRecordId: `mr-${i}`,
-      })),
-    }));
-    const handler = await loadHandler();
+    mockMarketplaceAcceptsAll(marketplace);
+    const { handler } = await importHandler(load, environment);
     // Act
     const summary = await handler({ 'detail-type': 'Scheduled Event' });
     // Assess
@@ -144,13 +95,7 @@ describe('billing-hourly handler', () => {
   });
 
   it('refuses to start without its environment, naming the missing variable', async () => {
-    for (const [name, value] of Object.entries(environment)) {
-      if (name !== 'LEDGER_TABLE_NAME') vi.stubEnv(name, value);
-    }
-    vi.stubEnv('LEDGER_TABLE_NAME', undefined);
-    await expect(loadHandler()).rejects.toMatchObject({
-      name: 'EnvironmentError',
-      message: expect.stringContaining('LEDGER_TABLE_NAME'),
-    });
+    // Prepare / Act / Assess
+    await expectColdStartToRequire(load, environment, 'LEDGER_TABLE_NAME');
   });
 });

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type FunctionEnvironment, functionEnvironment } from '../../../../domain/function-contract';
 import { tenantUserAttributes } from '../../../../domain/identity/claims';
 import { contract } from '../../../../lambdas/pre-token-generation/contract';
+import { captureProcessOutput } from '../../support/lambda';
 import { defaultTenants } from '../../support/tokens';
 
 // The trigger as Lambda runs it: environment read at cold start (module load), the catalog mocked.
@@ -16,13 +17,7 @@ let captured: string[] = [];
 beforeEach(() => {
   dynamo.reset();
   dynamo.on(GetCommand).callsFake(async (input) => ({ Item: catalog.get(input.Key.tenantId) }));
-  captured = [];
-  const capture = (chunk: unknown) => {
-    captured.push(String(chunk));
-    return true;
-  };
-  vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-  vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+  captured = captureProcessOutput();
 });
 afterEach(() => {
   vi.restoreAllMocks();

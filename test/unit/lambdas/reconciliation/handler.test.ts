@@ -1,53 +1,32 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import {
-  GetObjectCommand,
-  type GetObjectCommandOutput,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { functionEnvironment } from '../../../../domain/function-contract';
-import { newTenant } from '../../../../domain/tenant/tenant';
 import { contract } from '../../../../lambdas/reconciliation/contract';
+import {
+  BILLING_TABLES_AND_BUS,
+  mockActiveTenants,
+  objectBody,
+  pooledProTenant,
+} from '../../support/billing';
+import { importHandler } from '../../support/lambda';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const s3 = mockClient(S3Client);
 const events = mockClient(EventBridgeClient);
-const tenant = {
-  ...newTenant(
-    {
-      tenantId: 'tn00001',
-      name: 'Tenant 1',
-      tier: 'pro',
-      isolation: 'pool',
-      region: 'us-east-1',
-      marketplace: {
-        customerAwsAccountId: '200000000001',
-        licenseArn: 'arn:aws:license-manager::123456789012:license:l-1x',
-        productCode: 'tenantry-pooled',
-      },
-    },
-    new Date('2026-01-01T00:00:00.000Z'),
-  ),
-  status: 'ACTIVE' as const,
-};
+const load = () => import('../../../../lambdas/reconciliation/handler');
 let handler: (event: unknown) => Promise<unknown>;
 
 beforeAll(async () => {
   vi.useFakeTimers({ now: new Date('2026-04-01T07:00:00.000Z'), toFake: ['Date'] });
   const environment = functionEnvironment(contract, {
-    CATALOG_TABLE_NAME: 'catalog',
-    COUNTERS_TABLE_NAME: 'counters',
-    LEDGER_TABLE_NAME: 'ledger',
-    EVENT_BUS_NAME: 'bus',
+    ...BILLING_TABLES_AND_BUS,
     LAKE_BUCKET_NAME: 'lake',
     REPORT_BUCKET_NAME: 'reports',
   });
-  for (const [name, value] of Object.entries(environment)) vi.stubEnv(name, value);
-  handler = (await import('../../../../lambdas/reconciliation/handler')).handler;
+  handler = (await importHandler(load, environment)).handler;
 });
 afterAll(() => {
   vi.useRealTimers();
@@ -57,12 +36,7 @@ beforeEach(() => {
   ddb.reset();
   s3.reset();
   events.reset();
-  ddb.on(QueryCommand).resolves({ Items: [] });
-  ddb
-    .on(QueryCommand, { TableName: 'catalog', ExpressionAttributeValues: { ':status': 'ACTIVE' } })
-    .resolves({
-      Items: [tenant],
-    });
+  mockActiveTenants(ddb, [pooledProTenant('ACTIVE')]);
   s3.on(ListObjectsV2Command).resolves({ Contents: [] });
   s3.on(PutObjectCommand).resolves({});
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
@@ -82,9 +56,7 @@ describe('reconciliation handler', () => {
       timestamp: '2026-03-10T05:10:00.000Z',
     });
     s3.on(GetObjectCommand, { Key: 'raw/dt=2026-03-10/hour=05/fh-1' }).resolves({
-      Body: {
-        transformToByteArray: async () => new Uint8Array(Buffer.from(`${line}\n`)),
-      } as unknown as GetObjectCommandOutput['Body'],
+      Body: objectBody(`${line}\n`),
     });
     // Act
     const out = await handler({ from: '2026-03-10T05:00:00.000Z', to: '2026-03-10T06:00:00.000Z' });

@@ -9,7 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { contract } from '../../../../lambdas/signup-starter/contract';
-import { importHandler } from '../../support/lambda';
+import { expectColdStartToRequire, importHandler } from '../../support/lambda';
 
 const STATE_MACHINE = 'arn:aws:states:us-east-1:111122223333:stateMachine:tenantry-dev-onboarding';
 const ENV = { ONBOARDING_STATE_MACHINE_ARN: STATE_MACHINE };
@@ -40,14 +40,8 @@ afterEach(() => vi.unstubAllEnvs());
 
 describe('signup-starter cold start', () => {
   it('fails the import naming ONBOARDING_STATE_MACHINE_ARN when it is not set', async () => {
-    // Prepare / Act
-    const loading = importHandler(load, { ONBOARDING_STATE_MACHINE_ARN: undefined });
-
-    // Assess
-    await expect(loading).rejects.toMatchObject({
-      name: 'EnvironmentError',
-      message: 'invalid environment: ONBOARDING_STATE_MACHINE_ARN: is required but not set',
-    });
+    // Prepare / Act / Assess
+    await expectColdStartToRequire(load, ENV, 'ONBOARDING_STATE_MACHINE_ARN');
   });
 
   it('fails the import when ONBOARDING_STATE_MACHINE_ARN is not an ARN', async () => {

@@ -41,6 +41,21 @@ const stack = (StackStatus: StackStatus, withKeyOutput = true): Stack => ({
   Outputs: withKeyOutput ? [{ OutputKey: 'KmsKeyArn', OutputValue: KEY_ARN }] : [],
 });
 
+/** When KMS deletes acme's key, as its mocked answers give it. */
+const KEY_DELETION_DATE = '2026-02-08T10:00:00.000Z';
+/** The handler's answer for acme's silo once its key is scheduled for deletion, the stack in `status`. */
+const keyScheduledAnswer = (status: string) => ({
+  status,
+  stackId: STACK_ID,
+  kmsKeyArn: KEY_ARN,
+  keyDeletionDate: KEY_DELETION_DATE,
+});
+/** CloudFormation accepts the stack's deletion and KMS schedules the key's for KEY_DELETION_DATE. */
+function mockDeletionsAccepted() {
+  cfn.on(DeleteStackCommand).resolves({});
+  kms.on(ScheduleKeyDeletionCommand).resolves({ DeletionDate: new Date(KEY_DELETION_DATE) });
+}
+
 const scratch = mkdtempSync(join(tmpdir(), 'silo-deprovision-'));
 
 beforeEach(() => {
@@ -131,20 +146,14 @@ describe('silo-deprovision handler', () => {
       .on(DescribeStacksCommand)
       .resolvesOnce({ Stacks: [stack('CREATE_COMPLETE')] })
       .resolves({ Stacks: [stack('DELETE_IN_PROGRESS')] });
-    cfn.on(DeleteStackCommand).resolves({});
-    kms.on(ScheduleKeyDeletionCommand).resolves({ DeletionDate: new Date('2026-02-08T10:00:00Z') });
+    mockDeletionsAccepted();
     const { handler } = await importHandler(load, {});
 
     // Act
     const result = await handler({ stackName: STACK });
 
     // Assess
-    expect(result).toEqual({
-      status: 'DELETE_IN_PROGRESS',
-      stackId: STACK_ID,
-      kmsKeyArn: KEY_ARN,
-      keyDeletionDate: '2026-02-08T10:00:00.000Z',
-    });
+    expect(result).toEqual(keyScheduledAnswer('DELETE_IN_PROGRESS'));
     expect(contract.output.safeParse(result).success).toBe(true);
     expect(cfn).toHaveReceivedNthCommandWith(DescribeStacksCommand, 1, { StackName: STACK });
     expect(kms).toHaveReceivedCommandWith(ScheduleKeyDeletionCommand, {
@@ -166,7 +175,7 @@ describe('silo-deprovision handler', () => {
       KeyMetadata: {
         KeyId: KEY_ARN,
         KeyState: 'PendingDeletion',
-        DeletionDate: new Date('2026-02-08T10:00:00Z'),
+        DeletionDate: new Date(KEY_DELETION_DATE),
       },
     });
     const { handler } = await importHandler(load, {});
@@ -175,12 +184,7 @@ describe('silo-deprovision handler', () => {
     const result = await handler({ stackName: STACK });
 
     // Assess
-    expect(result).toEqual({
-      status: 'DELETE_IN_PROGRESS',
-      stackId: STACK_ID,
-      kmsKeyArn: KEY_ARN,
-      keyDeletionDate: '2026-02-08T10:00:00.000Z',
-    });
+    expect(result).toEqual(keyScheduledAnswer('DELETE_IN_PROGRESS'));
     expect(kms).toHaveReceivedCommandWith(DescribeKeyCommand, { KeyId: KEY_ARN });
     expect(cfn).not.toHaveReceivedCommand(DeleteStackCommand);
   });
@@ -209,20 +213,14 @@ describe('silo-deprovision handler', () => {
         },
       ],
     });
-    cfn.on(DeleteStackCommand).resolves({});
-    kms.on(ScheduleKeyDeletionCommand).resolves({ DeletionDate: new Date('2026-02-08T10:00:00Z') });
+    mockDeletionsAccepted();
     const { handler } = await importHandler(load, {});
 
     // Act
     const result = await handler({ stackName: STACK });
 
     // Assess
-    expect(result).toEqual({
-      status: 'ABSENT',
-      stackId: STACK_ID,
-      kmsKeyArn: KEY_ARN,
-      keyDeletionDate: '2026-02-08T10:00:00.000Z',
-    });
+    expect(result).toEqual(keyScheduledAnswer('ABSENT'));
     expect(cfn).toHaveReceivedCommandWith(DescribeStackResourcesCommand, { StackName: STACK_ID });
     expect(kms).toHaveReceivedCommandWith(ScheduleKeyDeletionCommand, {
       KeyId: KEY_ARN,

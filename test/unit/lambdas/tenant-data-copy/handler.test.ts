@@ -10,7 +10,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { contract } from '../../../../lambdas/tenant-data-copy/contract';
-import { importHandler } from '../../support/lambda';
+import { expectColdStartToRequire, importHandler } from '../../support/lambda';
 
 const POOLED_TABLE = 'tenantry-dev-pooled-data';
 /** Tenant acme's silo table: `<product>-<stage>-silo-data-<tenantId>` with the default config. */
@@ -33,16 +33,22 @@ const startKey = (sk: string) => ({ tenantId: { S: 'acme' }, pk: { S: 'TENANT#ac
 beforeEach(() => dynamo.reset());
 afterEach(() => vi.unstubAllEnvs());
 
+/** The copy of acme's items from the pool into its silo table, from the start. */
+const POOL_TO_SILO = { tenantId: 'acme', direction: 'pool-to-silo', siloTable: SILO_TABLE };
+
+/** The pooled table holds acme's items in two pages (item a, then item b); every batch write succeeds. */
+function mockTwoPagesOfAcme() {
+  dynamo
+    .on(QueryCommand)
+    .resolvesOnce({ Items: [item('a')], LastEvaluatedKey: startKey('a') })
+    .resolves({ Items: [item('b')] });
+  dynamo.on(BatchWriteItemCommand).resolves({});
+}
+
 describe('tenant-data-copy cold start', () => {
   it('fails the import naming POOLED_TABLE_NAME when it is not set', async () => {
-    // Prepare / Act
-    const loading = importHandler(load, { ...ENV, POOLED_TABLE_NAME: undefined });
-
-    // Assess
-    await expect(loading).rejects.toMatchObject({
-      name: 'EnvironmentError',
-      message: 'invalid environment: POOLED_TABLE_NAME: is required but not set',
-    });
+    // Prepare / Act / Assess
+    await expectColdStartToRequire(load, ENV, 'POOLED_TABLE_NAME');
   });
 
   it('fails the import naming COPY_CHUNK_ITEMS when it is below one batch', async () => {
@@ -100,7 +106,7 @@ describe('tenant-data-copy handler', () => {
     const { handler } = await importHandler(load, ENV);
 
     // Act
-    const cursor = await handler({ tenantId: 'acme', direction: 'pool-to-silo', siloTable: SILO_TABLE });
+    const cursor = await handler(POOL_TO_SILO);
 
     // Assess
     expect(cursor).toEqual({
@@ -169,19 +175,12 @@ describe('tenant-data-copy handler', () => {
 
   it('stops after a page when the invocation is close to its timeout', async () => {
     // Prepare
-    dynamo
-      .on(QueryCommand)
-      .resolvesOnce({ Items: [item('a')], LastEvaluatedKey: startKey('a') })
-      .resolves({ Items: [item('b')] });
-    dynamo.on(BatchWriteItemCommand).resolves({});
+    mockTwoPagesOfAcme();
     const { handler } = await importHandler(load, ENV);
     const nearlyOut = { getRemainingTimeInMillis: () => 5_000 };
 
     // Act
-    const cursor = await handler(
-      { tenantId: 'acme', direction: 'pool-to-silo', siloTable: SILO_TABLE },
-      nearlyOut,
-    );
+    const cursor = await handler(POOL_TO_SILO, nearlyOut);
 
     // Assess
     expect(cursor).toMatchObject({ startKey: startKey('a'), copied: 1, done: false });
@@ -190,19 +189,12 @@ describe('tenant-data-copy handler', () => {
 
   it('reads the next pages while time and budget remain, then reports done', async () => {
     // Prepare
-    dynamo
-      .on(QueryCommand)
-      .resolvesOnce({ Items: [item('a')], LastEvaluatedKey: startKey('a') })
-      .resolves({ Items: [item('b')] });
-    dynamo.on(BatchWriteItemCommand).resolves({});
+    mockTwoPagesOfAcme();
     const { handler } = await importHandler(load, ENV);
     const plentyLeft = { getRemainingTimeInMillis: () => 250_000 };
 
     // Act
-    const cursor = await handler(
-      { tenantId: 'acme', direction: 'pool-to-silo', siloTable: SILO_TABLE },
-      plentyLeft,
-    );
+    const cursor = await handler(POOL_TO_SILO, plentyLeft);
 
     // Assess
     expect(cursor).toMatchObject({ startKey: null, copied: 2, done: true });

@@ -10,7 +10,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { contract } from '../../../../lambdas/tenant-data-purge/contract';
-import { importHandler } from '../../support/lambda';
+import { expectColdStartToRequire, importHandler } from '../../support/lambda';
 
 const POOLED_TABLE = 'tenantry-dev-pooled-data';
 const BUCKET = 'tenantry-dev-tenant-data-111122223333-us-east-1';
@@ -51,14 +51,8 @@ describe('tenant-data-purge cold start', () => {
   it.each(['POOLED_TABLE_NAME', 'TENANT_DATA_BUCKET_NAME'])(
     'fails the import naming %s when it is not set',
     async (name) => {
-      // Prepare / Act
-      const loading = importHandler(load, { ...ENV, [name]: undefined });
-
-      // Assess
-      await expect(loading).rejects.toMatchObject({
-        name: 'EnvironmentError',
-        message: `invalid environment: ${name}: is required but not set`,
-      });
+      // Prepare / Act / Assess
+      await expectColdStartToRequire(load, ENV, name);
     },
   );
 });

@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { contract } from '../../../../lambdas/tenant-data-verify/contract';
-import { importHandler } from '../../support/lambda';
+import { expectColdStartToRequire, importHandler } from '../../support/lambda';
 
 const POOLED_TABLE = 'tenantry-dev-pooled-data';
 /** Tenant acme's silo table: `<product>-<stage>-silo-data-<tenantId>` with the default config. */
@@ -52,14 +52,8 @@ afterEach(() => vi.unstubAllEnvs());
 
 describe('tenant-data-verify cold start', () => {
   it('fails the import naming POOLED_TABLE_NAME when it is not set', async () => {
-    // Prepare / Act
-    const loading = importHandler(load, { POOLED_TABLE_NAME: undefined });
-
-    // Assess
-    await expect(loading).rejects.toMatchObject({
-      name: 'EnvironmentError',
-      message: 'invalid environment: POOLED_TABLE_NAME: is required but not set',
-    });
+    // Prepare / Act / Assess
+    await expectColdStartToRequire(load, ENV, 'POOLED_TABLE_NAME');
   });
 });
 

@@ -12,7 +12,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { contract } from '../../../../lambdas/tenant-identity-purge/contract';
-import { importHandler } from '../../support/lambda';
+import { expectColdStartToRequire, importHandler } from '../../support/lambda';
 
 const USER_POOL = 'us-east-1_TestPool1';
 const ENV = { USER_POOL_ID: USER_POOL };
@@ -33,14 +33,8 @@ afterEach(() => vi.unstubAllEnvs());
 
 describe('tenant-identity-purge cold start', () => {
   it('fails the import naming USER_POOL_ID when it is not set', async () => {
-    // Prepare / Act
-    const loading = importHandler(load, { USER_POOL_ID: undefined });
-
-    // Assess
-    await expect(loading).rejects.toMatchObject({
-      name: 'EnvironmentError',
-      message: 'invalid environment: USER_POOL_ID: is required but not set',
-    });
+    // Prepare / Act / Assess
+    await expectColdStartToRequire(load, ENV, 'USER_POOL_ID');
   });
 });
 

@@ -4,7 +4,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { contract } from '../../../../lambdas/tenant-transition/contract';
-import { importHandler } from '../../support/lambda';
+import { activeAcmeRecord } from '../../support/catalog';
+import { expectColdStartToRequire, importHandler } from '../../support/lambda';
 
 const CATALOG_TABLE = 'tenantry-dev-catalog';
 const ENV = { CATALOG_TABLE_NAME: CATALOG_TABLE };
@@ -13,38 +14,15 @@ const load = () => import('../../../../lambdas/tenant-transition/handler');
 const catalog = mockClient(DynamoDBDocumentClient);
 
 /** Tenant acme's catalog record: ACTIVE since its onboarding, version 2. */
-function record(overrides: Record<string, unknown> = {}) {
-  return {
-    tenantId: 'acme',
-    name: 'Acme Corp',
-    tier: 'starter',
-    isolation: 'pool',
-    status: 'ACTIVE',
-    region: 'us-east-1',
-    createdAt: '2026-01-05T10:00:00.000Z',
-    updatedAt: '2026-01-05T10:05:00.000Z',
-    version: 2,
-    history: [
-      { from: null, to: 'PENDING', at: '2026-01-05T10:00:00.000Z' },
-      { from: 'PENDING', to: 'ACTIVE', at: '2026-01-05T10:05:00.000Z' },
-    ],
-    ...overrides,
-  };
-}
+const record = (overrides: Record<string, unknown> = {}) => activeAcmeRecord(2, overrides);
 
 beforeEach(() => catalog.reset());
 afterEach(() => vi.unstubAllEnvs());
 
 describe('tenant-transition cold start', () => {
   it('fails the import naming CATALOG_TABLE_NAME when it is not set', async () => {
-    // Prepare / Act
-    const loading = importHandler(load, { CATALOG_TABLE_NAME: undefined });
-
-    // Assess
-    await expect(loading).rejects.toMatchObject({
-      name: 'EnvironmentError',
-      message: 'invalid environment: CATALOG_TABLE_NAME: is required but not set',
-    });
+    // Prepare / Act / Assess
+    await expectColdStartToRequire(load, ENV, 'CATALOG_TABLE_NAME');
   });
 });
 
