@@ -10,9 +10,10 @@
  *  - CustomerAWSAccountId (12 digits) + LicenseArn; CustomerIdentifier is refused for this (new)
  *    integration (InvalidCustomerIdentifierException), a missing/unknown-format LicenseArn is
  *    InvalidLicenseException; a license not entitled to the account → result CustomerNotSubscribed;
- *  - Timestamp not in the future and at most 24 h old, and usage of a past month only until 06:00 UTC
- *    on the 1st: ONE bad timestamp rejects the WHOLE batch (TimestampOutOfBoundsException — the
- *    SDK's name for it; there is no "InvalidUsageDateException");
+ *  - Timestamp not in the future and less than 6 hours old ("Usage records aren't accepted 6 hours
+ *    or more after an event", BatchMeterUsage API reference; this also ends a month's usage before
+ *    06:00 UTC on the 1st): ONE bad timestamp rejects the WHOLE batch (TimestampOutOfBoundsException,
+ *    an API exception, not a per-record status; there is no "InvalidUsageDateException");
  *  - Dimension must be one of the product's dimensions (InvalidUsageDimensionException);
  *  - UsageAllocations: ≤ 2500, summing to Quantity (InvalidUsageAllocationsException), ≤ 5 tags of
  *    valid keys/values each (InvalidTagException);
@@ -379,15 +380,13 @@ function count(state: MarketplaceFakeState, status: string): void {
   state.statusCounts[status] = (state.statusCounts[status] ?? 0) + 1;
 }
 
-/** Not in the future; at most 24 h old; a past month's usage only until 06:00 UTC on the 1st. */
+/** Marketplace refuses a record 6 hours or more after its timestamp. */
+const ACCEPTANCE_MS = 6 * HOUR;
+
+/** Not in the future; less than 6 hours old. */
 function timestampAccepted(timestamp: Date, now: Date): boolean {
-  const t = timestamp.getTime();
-  if (t > now.getTime()) return false;
-  if (now.getTime() - t > 24 * HOUR) return false;
-  const monthOfRecord = Date.UTC(timestamp.getUTCFullYear(), timestamp.getUTCMonth(), 1);
-  const monthOfNow = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
-  if (monthOfRecord < monthOfNow && now.getTime() >= monthOfNow + 6 * HOUR) return false;
-  return true;
+  const age = now.getTime() - timestamp.getTime();
+  return age >= 0 && age < ACCEPTANCE_MS;
 }
 
 function validateAllocations(value: unknown, quantity: number, i: number): void {
