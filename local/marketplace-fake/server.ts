@@ -46,6 +46,8 @@ export interface CallLog {
   readonly at: string;
   readonly productCode: string | undefined;
   readonly records: number;
+  /** The timestamps of the call's records as received (ISO), accepted or not. */
+  readonly timestamps: readonly string[];
   readonly outcome: string;
 }
 
@@ -168,6 +170,7 @@ async function handle(state: MarketplaceFakeState, req: IncomingMessage, res: Se
   const target = String(req.headers['x-amz-target'] ?? '');
   let productCode: string | undefined;
   let count = 0;
+  let timestamps: string[] = [];
   try {
     if (req.method !== 'POST' || target !== 'AWSMPMeteringService.BatchMeterUsage') {
       throw new FakeError(
@@ -185,17 +188,25 @@ async function handle(state: MarketplaceFakeState, req: IncomingMessage, res: Se
     }
     productCode = typeof body.ProductCode === 'string' ? body.ProductCode : undefined;
     count = Array.isArray(body.UsageRecords) ? body.UsageRecords.length : 0;
+    timestamps = receivedTimestamps(body.UsageRecords);
     const result = batchMeterUsage(state, body);
     state.calls.push({
       at: state.now().toISOString(),
       productCode: result.productCode,
       records: count,
+      timestamps,
       outcome: 'ok',
     });
     send(res, 200, result.body);
   } catch (error) {
     if (!(error instanceof FakeError)) throw error;
-    state.calls.push({ at: state.now().toISOString(), productCode, records: count, outcome: error.type });
+    state.calls.push({
+      at: state.now().toISOString(),
+      productCode,
+      records: count,
+      timestamps,
+      outcome: error.type,
+    });
     res.setHeader('x-amzn-ErrorType', error.type);
     send(res, error.status, { __type: error.type, message: error.message });
   }
@@ -378,6 +389,14 @@ function batchMeterUsage(
 
 function count(state: MarketplaceFakeState, status: string): void {
   state.statusCounts[status] = (state.statusCounts[status] ?? 0) + 1;
+}
+
+function receivedTimestamps(records: unknown): string[] {
+  if (!Array.isArray(records)) return [];
+  return records
+    .map((r: WireRecord) => r.Timestamp)
+    .filter((t): t is number => typeof t === 'number' && Number.isFinite(t))
+    .map((t) => new Date(t * 1000).toISOString());
 }
 
 /** Marketplace refuses a record 6 hours or more after its timestamp. */

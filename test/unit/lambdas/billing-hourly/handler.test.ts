@@ -119,6 +119,7 @@ describe('billing-hourly handler', () => {
       rejected: 0,
       undecided: 0,
       expired: 0,
+      carried: 0,
       nearExpiry: 0,
       unitsSent: 1,
     });
