@@ -15,6 +15,8 @@ const billingAlertTypes = [
   'BillingRecordsUndecided',
   /** Hours never prepared for a tenant because they were already past the acceptance window. */
   'BillingHoursSkipped',
+  /** Different tenants share one Marketplace customer + license: their records are held back. */
+  'BillingMeteringIdentityClash',
   /** Reconciliation found discrepancies. */
   'BillingReconciliationDiscrepancies',
 ] as const;

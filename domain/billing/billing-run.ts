@@ -1,7 +1,8 @@
 /**
  * The billing run: closed hourly counters → ledger entries → Marketplace records, one step per file:
  *
- *  0. tenants.ts   — the billed (tenant, metric) pairs; two tenants on one Marketplace identity refused;
+ *  0. tenants.ts   — the billed (tenant, metric) pairs; tenants sharing one Marketplace identity are
+ *                    held back (alert), everyone else is billed;
  *  1. ledger.ts    — where each pair resumes (`cursors`): after its latest entry in the lookback window
  *                    [target − lookbackHours, target] (a pair without one starts at the target hour),
  *                    with that entry's carry; a pair whose latest entry is a final bill is closed. The
@@ -74,6 +75,8 @@ export const billingRunSummarySchema = z.object({
   targetHour: z.iso.datetime(),
   tenants: count,
   notBillable: z.array(z.string()),
+  /** Tenants not billed because they share a Marketplace customer + license with another tenant. */
+  heldBack: z.array(z.string()),
   prepared: count,
   sent: count,
   accepted: count,
@@ -103,7 +106,10 @@ export async function runBilling(
     throw new RangeError(`lookbackHours must be an integer in [0, 23] (got ${lookbackHours})`);
   }
 
-  const { pairs, billed, notBillable } = billedPairs(config, options.tenants);
+  const { pairs, billed, notBillable, heldBack } = billedPairs(config, options.tenants);
+  if (heldBack.length > 0) {
+    await deps.alerts.emit({ type: 'BillingMeteringIdentityClash', detail: { clashes: heldBack } });
+  }
   const refOf = (p: (typeof pairs)[number]) => ({
     tenantId: p.tenant.tenantId,
     dimension: p.metric.billing.dimension,
@@ -159,6 +165,7 @@ export async function runBilling(
     targetHour: hourIso(target),
     tenants: billed.length,
     notBillable,
+    heldBack: heldBack.flatMap((c) => c.tenantIds),
     prepared: fresh.length,
     sent: sent.sent.length,
     ...tally,
@@ -166,6 +173,6 @@ export async function runBilling(
     nearExpiry: sent.nearExpiry,
     unitsSent: sent.sent.reduce((sum, e) => sum + e.units, 0),
   };
-  log('billing run done', { ...summary, notBillable: notBillable.length });
+  log('billing run done', { ...summary, notBillable: notBillable.length, heldBack: summary.heldBack.length });
   return summary;
 }

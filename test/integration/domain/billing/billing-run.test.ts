@@ -530,3 +530,36 @@ describe("Marketplace's 6-hour window: a billing outage of 8 hours, then recover
     });
   });
 });
+
+describe('tenants sharing one Marketplace identity', () => {
+  it('holds back their records and alerts, while every other tenant is billed', async () => {
+    // Prepare: tn09200 and tn09201 on one customer + license (a catalog error), tn09202 on its own
+    const [a, b, other] = [9200, 9201, 9202].map((i) => activeTenant(i, PRODUCT)) as [Tenant, Tenant, Tenant];
+    const clashing = { ...b, marketplace: a.marketplace };
+    for (const t of [a, other]) registerLicense(fake, t);
+    const hour = new Date('2026-03-15T05:00:00.000Z');
+    const now = new Date('2026-03-15T06:15:00.000Z');
+    await batchPutDocuments(ctx.docs, tables.counters, [
+      counterItem(a.tenantId, 'doc.processed', 'HOUR', hour, new Date(hour.getTime() + HOUR_MS), '4'),
+      counterItem(other.tenantId, 'doc.processed', 'HOUR', hour, new Date(hour.getTime() + HOUR_MS), '5'),
+    ]);
+    fake.state.now = () => now;
+    fake.state.faults.errorQueue.length = 0;
+    alerts.alerts.length = 0;
+    // Act
+    const summary = await runBilling(exactDeps(), { now, tenants: [a, clashing, other, other] });
+    // Assess
+    expect(summary).toMatchObject({ tenants: 1, heldBack: [a.tenantId, b.tenantId], accepted: 3 });
+    expect(fakeQuantity(fake, other, 'DocumentsProcessed', hour)).toBe(5);
+    expect(fakeQuantity(fake, a, 'DocumentsProcessed', hour)).toBeUndefined();
+    expect(alerts.alerts.find((x) => x.type === 'BillingMeteringIdentityClash')?.detail).toEqual({
+      clashes: [
+        {
+          tenantIds: [a.tenantId, b.tenantId],
+          customerAwsAccountId: a.marketplace?.customerAwsAccountId,
+          licenseArn: a.marketplace?.licenseArn,
+        },
+      ],
+    });
+  });
+});

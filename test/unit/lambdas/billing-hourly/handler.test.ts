@@ -112,6 +112,7 @@ describe('billing-hourly handler', () => {
       targetHour: HOUR,
       tenants: 1,
       notBillable: [],
+      heldBack: [],
       prepared: 3,
       sent: 3,
       accepted: 3,
