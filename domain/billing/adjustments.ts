@@ -17,7 +17,12 @@
  *  - when the billing run prepares the target hour it reads the slot (`slotsAt`) and adds the
  *    adjustments' exact usage to the hour's own usage BEFORE rounding, so the late quantity goes
  *    through the same rule and carried remainder (rounding.ts) and nothing is rounded twice;
- *  - a late event past the acceptance window is UNBILLABLE: reported (reconciliation.ts), not billed.
+ *  - a late event past the acceptance window is UNBILLABLE: reported (reconciliation.ts), not billed;
+ *  - an hour whose ledger entry can no longer be sent (past the acceptance window: a billing outage,
+ *    a stalled Flink, Marketplace down) is CARRIED (`carryUnsendable`): its units (units × perUnit,
+ *    exact) become an adjustment of the open hour by the same mechanism, under the pseudo event id
+ *    `HOUR#<originalHour>` (so the id is deterministic and a rerun schedules nothing new); the entry
+ *    itself ends EXPIRED, its carried remainder already passed on to the next hour.
  */
 import { createHash } from 'node:crypto';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
@@ -29,7 +34,7 @@ import type { TenantryConfig } from '../config';
 import { ledgerKey } from '../keys';
 import { BillingDataError } from './errors';
 import { type LateEvent, readLateEvents } from './lake';
-import { type LedgerTable, pairKey } from './ledger';
+import { type LedgerEntry, type LedgerTable, pairKey } from './ledger';
 import { addHours, hourIso, hourStart, isWithinAcceptanceWindow } from './windows';
 
 const micro = z.string().regex(/^-?\d+$/);
@@ -221,7 +226,7 @@ export function planAdjustments(
     if (seen.has(id) || options.covered.has(id)) continue;
     seen.add(id);
     if (!metrics.has(e.metric) || !options.billedTenantIds.has(e.tenantId)) continue;
-    if (!isWithinAcceptanceWindow(e.eventTime, options.now) || e.quantityMicro <= 0n) continue;
+    if (!isWithinAcceptanceWindow(config, e.eventTime, options.now) || e.quantityMicro <= 0n) continue;
     const hour = hourIso(e.eventTime);
     const key = `${e.tenantId}#${e.metric}#${hour}`;
     const group = groups.get(key) ?? { metric: e.metric, tenantId: e.tenantId, hour, events: [] };
@@ -296,20 +301,79 @@ export async function scheduleLateAdjustments(
   const drafts = planAdjustments(deps.config, events, { ...options, covered: new Set(byEvent.keys()) });
   for (const draft of drafts) {
     const base = { ...draft, usageMicro: draft.usageMicro.toString() };
-    // The open hour; if a final bill already prepared it, the next one (at most a few tries).
-    for (let offset = 0; offset < 3; offset++) {
-      const targetHour = hourIso(addHours(hourStart(options.now), offset));
-      const result = await deps.adjustments.schedule({ ...base, targetHour });
-      if (result === 'hour-prepared') continue;
-      if (result === 'scheduled') {
-        const entry = { ...base, targetHour, kind: 'ADJUSTMENT', pk: '', sk: '', createdAt: '' } as const;
-        scheduled.push(entry);
-        for (const eventId of draft.eventIds) byEvent.set(`${draft.tenantId}#${eventId}`, entry);
-      }
-      break;
+    const outcome = await scheduleInOpenHour(deps.adjustments, base, options.now);
+    if (outcome.state === 'scheduled') {
+      const { targetHour } = outcome;
+      const entry = { ...base, targetHour, kind: 'ADJUSTMENT', pk: '', sk: '', createdAt: '' } as const;
+      scheduled.push(entry);
+      for (const eventId of draft.eventIds) byEvent.set(`${draft.tenantId}#${eventId}`, entry);
     }
   }
   return { scheduled, byEvent };
+}
+
+/**
+ * Schedules an adjustment in the open hour `hourStart(now)` — or a later one if a final bill already
+ * prepared it (at most a few tries): `exists` when an earlier run scheduled it already, `no-hour`
+ * when none of those hours could take it.
+ */
+async function scheduleInOpenHour(
+  store: AdjustmentStore,
+  adjustment: Omit<NewAdjustment, 'targetHour'>,
+  now: Date,
+): Promise<{ state: 'scheduled'; targetHour: string } | { state: 'exists' | 'no-hour' }> {
+  for (let offset = 0; offset < 3; offset++) {
+    const targetHour = hourIso(addHours(hourStart(now), offset));
+    const result = await store.schedule({ ...adjustment, targetHour });
+    if (result === 'scheduled') return { state: 'scheduled', targetHour };
+    if (result === 'exists') return { state: 'exists' };
+  }
+  return { state: 'no-hour' };
+}
+
+/** The pseudo event id under which an hour carried whole is covered. */
+const CARRIED_HOUR_EVENT = 'HOUR#';
+
+/**
+ * PENDING entries that can no longer be sent: each entry's units are scheduled into the open hour as
+ * an adjustment (deterministic id: scheduling again is a no-op). Returns the entries to record as
+ * EXPIRED, with the reason naming the adjustment; an entry no hour could take stays PENDING (not
+ * returned) and is carried by the next run.
+ */
+export async function carryUnsendable(
+  deps: { adjustments: AdjustmentStore },
+  entries: readonly LedgerEntry[],
+  now: Date,
+): Promise<LedgerEntry[]> {
+  const carried: LedgerEntry[] = [];
+  for (const entry of entries) {
+    if (entry.units === 0) {
+      carried.push({ ...entry, reason: 'acceptance window passed; no unit to carry' });
+      continue;
+    }
+    const eventIds = [`${CARRIED_HOUR_EVENT}${entry.hour}`];
+    const id = adjustmentId(entry.tenantId, entry.dimension, entry.hour, eventIds);
+    const outcome = await scheduleInOpenHour(
+      deps.adjustments,
+      {
+        adjustmentId: id,
+        tenantId: entry.tenantId,
+        dimension: entry.dimension,
+        metric: entry.metric,
+        originalHour: entry.hour,
+        eventIds,
+        usageMicro: (BigInt(entry.units) * BigInt(entry.perUnitMicro)).toString(),
+      },
+      now,
+    );
+    if (outcome.state === 'no-hour') continue;
+    const into = outcome.state === 'scheduled' ? ` into ${outcome.targetHour}` : '';
+    carried.push({
+      ...entry,
+      reason: `acceptance window passed; ${entry.units} units carried as adjustment ${id}${into}`,
+    });
+  }
+  return carried;
 }
 
 /**
@@ -342,7 +406,7 @@ export async function adjustLateEvents(
   });
   return {
     lateEvents: events.length,
-    billable: events.filter((e) => isWithinAcceptanceWindow(e.eventTime, options.now)).length,
+    billable: events.filter((e) => isWithinAcceptanceWindow(deps.config, e.eventTime, options.now)).length,
     scheduled,
   };
 }

@@ -3,9 +3,9 @@ import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventb
 const BILLING_EVENT_SOURCE = 'tenantry.billing';
 
 const billingAlertTypes = [
-  /** Unaccepted records whose hour is within `24 − expiryAlertHours` hours of Marketplace's limit. */
+  /** Unaccepted records `billing.alertAgeHours` old or older (Marketplace refuses them at `acceptanceWindowHours`). */
   'BillingRecordsNearExpiry',
-  /** Records that can no longer be sent (acceptance window passed): revenue lost unless adjusted. */
+  /** Records that can no longer be sent (acceptance window passed); each names the open hour its units were carried into. */
   'BillingRecordsExpired',
   /** Marketplace holds a different quantity for the same customer+dimension+hour. */
   'BillingDuplicateRecords',
@@ -15,6 +15,8 @@ const billingAlertTypes = [
   'BillingRecordsUndecided',
   /** Hours never prepared for a tenant because they were already past the acceptance window. */
   'BillingHoursSkipped',
+  /** Different tenants share one Marketplace customer + license: their records are held back. */
+  'BillingMeteringIdentityClash',
   /** Reconciliation found discrepancies. */
   'BillingReconciliationDiscrepancies',
 ] as const;

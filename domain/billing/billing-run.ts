@@ -1,7 +1,8 @@
 /**
  * The billing run: closed hourly counters → ledger entries → Marketplace records, one step per file:
  *
- *  0. tenants.ts   — the billed (tenant, metric) pairs; two tenants on one Marketplace identity refused;
+ *  0. tenants.ts   — the billed (tenant, metric) pairs; tenants sharing one Marketplace identity are
+ *                    held back (alert), everyone else is billed;
  *  1. ledger.ts    — where each pair resumes (`cursors`): after its latest entry in the lookback window
  *                    [target − lookbackHours, target] (a pair without one starts at the target hour),
  *                    with that entry's carry; a pair whose latest entry is a final bill is closed. The
@@ -11,8 +12,12 @@
  *     adjustments.ts — the late usage scheduled into that hour (`slotsAt`);
  *     plan.ts      — integer units by the rounding rule from the carried remainder;
  *  3. ledger.ts    — the PENDING entries, written (only if absent) BEFORE anything is sent;
- *  4. send.ts      — every PENDING entry of the window (new, or left by an earlier run) sent unchanged,
- *                    unless past Marketplace's acceptance deadline (EXPIRED); near-expiry alert;
+ *     adjustments.ts — a PENDING entry past Marketplace's acceptance window (a billing outage, a
+ *                    stalled Flink) is never sent: its units are carried into the open hour as an
+ *                    adjustment (`carryUnsendable`) and the entry ends EXPIRED — before the open hour
+ *                    is prepared, so a final bill takes them too;
+ *  4. send.ts      — every other PENDING entry of the window (new, or left by an earlier run) sent
+ *                    unchanged; an alert for those `billing.alertAgeHours` old;
  *  5. outcomes.ts  — decided outcomes written back, undecided ones left PENDING; alerts.
  * A rerun finds nothing to prepare and nothing PENDING: it sends zero records.
  *
@@ -23,17 +28,21 @@
 import { z } from 'zod';
 import type { TenantryConfig } from '../config';
 import type { Tenant } from '../tenant/tenant';
-import type { AdjustmentStore } from './adjustments';
+import { type AdjustmentStore, carryUnsendable } from './adjustments';
 import type { BillingAlerts } from './alerts';
 import type { CountersReader } from './counters';
 import { type Cursor, cursorAfter, type LedgerEntry, type LedgerRepository, pairKey } from './ledger';
 import { recordOutcomes } from './outcomes';
 import { planHour } from './plan';
-import { type BillingProvider, sendPending } from './send';
+import { type BillingProvider, isSendable, sendPending } from './send';
 import { billedPairs } from './tenants';
 import { hourIso, hourStart, hoursBetween, latestClosedHour } from './windows';
 
-/** Default lookback: Marketplace's whole 24-hour acceptance window. */
+/**
+ * Default lookback: how far back a pair finds where it resumes. An outage shorter than this is
+ * recovered exactly (hours past the acceptance window are carried into the open hour); a longer one
+ * restarts the pair at the target hour (README, known limits).
+ */
 export const DEFAULT_LOOKBACK_HOURS = 23;
 
 export interface BillingRunDeps {
@@ -53,8 +62,8 @@ interface BillingRunOptions {
   /** Final bill for these tenants: bill up to the current partial hour and close their billing. */
   readonly final?: boolean;
   /**
-   * Hours of ledger read back each run (0-23): PENDING entries in it are resent, and a pair resumes
-   * after its latest entry in it. Default 23 (the whole acceptance window).
+   * Hours of ledger read back each run (0-23): PENDING entries in it are resent (or carried when past
+   * the acceptance window), and a pair resumes after its latest entry in it. Default 23.
    */
   readonly lookbackHours?: number;
 }
@@ -66,6 +75,8 @@ export const billingRunSummarySchema = z.object({
   targetHour: z.iso.datetime(),
   tenants: count,
   notBillable: z.array(z.string()),
+  /** Tenants not billed because they share a Marketplace customer + license with another tenant. */
+  heldBack: z.array(z.string()),
   prepared: count,
   sent: count,
   accepted: count,
@@ -73,6 +84,8 @@ export const billingRunSummarySchema = z.object({
   rejected: count,
   undecided: count,
   expired: count,
+  /** Expired entries whose units were carried into the open hour as an adjustment. */
+  carried: count,
   nearExpiry: count,
   unitsSent: count,
 });
@@ -93,7 +106,10 @@ export async function runBilling(
     throw new RangeError(`lookbackHours must be an integer in [0, 23] (got ${lookbackHours})`);
   }
 
-  const { pairs, billed, notBillable } = billedPairs(config, options.tenants);
+  const { pairs, billed, notBillable, heldBack } = billedPairs(config, options.tenants);
+  if (heldBack.length > 0) {
+    await deps.alerts.emit({ type: 'BillingMeteringIdentityClash', detail: { clashes: heldBack } });
+  }
   const refOf = (p: (typeof pairs)[number]) => ({
     tenantId: p.tenant.tenantId,
     dimension: p.metric.billing.dimension,
@@ -104,6 +120,12 @@ export async function runBilling(
     Math.min(target.getTime(), ...[...cursors.values()].map((c) => c.next.getTime())),
   );
 
+  const sendable = (e: LedgerEntry) => isSendable(config, new Date(e.hour), now);
+  const carried = await carryUnsendable(
+    deps,
+    pending.filter((e) => !sendable(e)),
+    now,
+  );
   const fresh: LedgerEntry[] = [];
   for (const hour of hoursBetween(earliest, target)) {
     const due = pairs
@@ -126,27 +148,31 @@ export async function runBilling(
       final: isFinalHour,
     });
     const { written, existing } = await ledger.preparePending(planned);
+    const unsendable: LedgerEntry[] = [];
     // An entry another writer stored first wins: its quantity and carry are the ones that count.
     for (const entry of [...written, ...existing]) {
       cursors.set(pairKey(entry.tenantId, entry.dimension), cursorAfter(entry));
-      if (entry.status === 'PENDING') fresh.push(entry);
+      if (entry.status === 'PENDING') (sendable(entry) ? fresh : unsendable).push(entry);
     }
+    carried.push(...(await carryUnsendable(deps, unsendable, now)));
     log('prepared hour', { hour: hourIso(hour), written: written.length, existing: existing.length });
   }
 
-  const sent = await sendPending(deps, [...pending, ...fresh], now);
-  const tally = await recordOutcomes(deps, sent);
+  const sent = await sendPending(deps, [...pending.filter(sendable), ...fresh], now);
+  const tally = await recordOutcomes(deps, { ...sent, expired: [...sent.expired, ...carried] });
 
   const summary: BillingRunSummary = {
     targetHour: hourIso(target),
     tenants: billed.length,
     notBillable,
+    heldBack: heldBack.flatMap((c) => c.tenantIds),
     prepared: fresh.length,
     sent: sent.sent.length,
     ...tally,
+    carried: carried.filter((e) => e.units > 0).length,
     nearExpiry: sent.nearExpiry,
     unitsSent: sent.sent.reduce((sum, e) => sum + e.units, 0),
   };
-  log('billing run done', { ...summary, notBillable: notBillable.length });
+  log('billing run done', { ...summary, notBillable: notBillable.length, heldBack: summary.heldBack.length });
   return summary;
 }

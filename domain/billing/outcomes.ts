@@ -52,7 +52,8 @@ export async function recordOutcomes(
     ...result.expired.map((entry) => ({
       entry,
       event: 'expired' as const,
-      reason: 'acceptance window passed',
+      // An entry carried into the open hour already names its adjustment.
+      reason: entry.reason ?? 'acceptance window passed',
     })),
     ...result.answers.map(({ entry, outcome }) => ({ entry, ...eventOf(outcome) })),
   ];
@@ -88,6 +89,7 @@ export async function recordOutcomes(
           dimension: e.dimension,
           hour: e.hour,
           units: e.units,
+          reason: e.reason ?? 'acceptance window passed',
         })),
       },
     });

@@ -212,7 +212,7 @@ export async function reconcile(
       metric: e.metric,
       hour: hourIso(e.eventTime),
       quantity: fromMicro(e.quantityMicro),
-      billable: isWithinAcceptanceWindow(e.eventTime, options.now),
+      billable: isWithinAcceptanceWindow(config, e.eventTime, options.now),
       ...(adjustment === undefined
         ? {}
         : {

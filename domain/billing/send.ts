@@ -41,13 +41,18 @@ export interface BillingProvider {
 /** Do not send a record this close to its acceptance deadline (clock skew, request time). */
 const DEADLINE_SAFETY_MS = 5 * 60_000;
 
+/** Marketplace still accepts, at `now`, the record of `hour` (with a safety margin), and it is not in the future. */
+export function isSendable(config: TenantryConfig, hour: Date, now: Date): boolean {
+  return acceptanceDeadline(config, hour).getTime() - DEADLINE_SAFETY_MS > now.getTime() && hour <= now;
+}
+
 export interface SendResult {
   /** Past the acceptance deadline: not sent. */
   readonly expired: LedgerEntry[];
   readonly sent: LedgerEntry[];
   /** The provider's answer for each sent entry. */
   readonly answers: { readonly entry: LedgerEntry; readonly outcome: RecordOutcome }[];
-  /** Sent entries within `24 − expiryAlertHours` hours of the deadline. */
+  /** Sent entries `billing.alertAgeHours` old or older. */
   readonly nearExpiry: number;
 }
 
@@ -59,8 +64,7 @@ export async function sendPending(
   const expired: LedgerEntry[] = [];
   const sent: LedgerEntry[] = [];
   for (const entry of pending) {
-    const ts = new Date(entry.hour);
-    if (acceptanceDeadline(ts).getTime() - DEADLINE_SAFETY_MS <= now.getTime() || ts > now) {
+    if (!isSendable(deps.config, new Date(entry.hour), now)) {
       expired.push(entry);
       continue;
     }

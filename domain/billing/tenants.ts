@@ -5,7 +5,6 @@
 import type { CatalogRepository } from '../catalog/repository';
 import type { MetricConfig, TenantryConfig } from '../config';
 import type { Tenant } from '../tenant/tenant';
-import { DuplicateMeteringIdentityError } from './errors';
 
 /** Tenants that get hourly records (zero included): those with a live subscription. */
 export const BILLED_STATUSES = ['ACTIVE', 'SUSPENDED', 'MIGRATING', 'OFFBOARDING'] as const;
@@ -24,15 +23,24 @@ export async function billableTenants(catalog: CatalogRepository): Promise<Tenan
   return [...new Map(lists.flat().map((t) => [t.tenantId, t])).values()];
 }
 
+/** Tenants held back because they share one Marketplace customer + license. */
+export interface IdentityClash {
+  readonly tenantIds: string[];
+  readonly customerAwsAccountId: string;
+  readonly licenseArn: string;
+}
+
 /**
- * The (tenant, metric) pairs to bill, the tenants billed, and the tenants left out (not in a billed status, or without a
- * Marketplace identity). Refuses, before anything is written, two metrics billing one dimension and
- * two tenants sharing one Marketplace customer + license (they would share every record identity).
+ * The (tenant, metric) pairs to bill, the tenants billed, the tenants left out (not in a billed status,
+ * or without a Marketplace identity), and the tenants held back: different tenants sharing one
+ * Marketplace customer + license would share every record identity (one of them could never be
+ * billed), so none of them is billed until the catalog is fixed — everyone else is. Refuses a
+ * configuration with two metrics billing one dimension.
  */
 export function billedPairs(
   config: TenantryConfig,
   tenants: readonly Tenant[],
-): { pairs: BilledPair[]; billed: BilledTenant[]; notBillable: string[] } {
+): { pairs: BilledPair[]; billed: BilledTenant[]; notBillable: string[]; heldBack: IdentityClash[] } {
   const dimensions = new Set<string>();
   for (const m of config.metrics) {
     if (dimensions.has(m.billing.dimension))
@@ -40,9 +48,7 @@ export function billedPairs(
     dimensions.add(m.billing.dimension);
   }
   const notBillable: string[] = [];
-  const pairs: BilledPair[] = [];
-  const billed: BilledTenant[] = [];
-  const byIdentity = new Map<string, string>();
+  const byIdentity = new Map<string, BilledTenant[]>();
   const seen = new Set<string>();
   for (const tenant of tenants) {
     if (seen.has(tenant.tenantId)) continue; // listed twice: billed once
@@ -51,15 +57,19 @@ export function billedPairs(
       notBillable.push(tenant.tenantId);
       continue;
     }
-    const { customerAwsAccountId, licenseArn } = tenant.marketplace;
-    const identity = `${customerAwsAccountId}|${licenseArn}`;
-    const other = byIdentity.get(identity);
-    if (other !== undefined) {
-      throw new DuplicateMeteringIdentityError(other, tenant.tenantId, { customerAwsAccountId, licenseArn });
-    }
-    byIdentity.set(identity, tenant.tenantId);
-    billed.push(tenant as BilledTenant);
-    for (const metric of config.metrics) pairs.push({ tenant: tenant as BilledTenant, metric });
+    const identity = `${tenant.marketplace.customerAwsAccountId}|${tenant.marketplace.licenseArn}`;
+    byIdentity.set(identity, [...(byIdentity.get(identity) ?? []), tenant as BilledTenant]);
   }
-  return { pairs, billed, notBillable };
+  const billed: BilledTenant[] = [];
+  const heldBack: IdentityClash[] = [];
+  for (const sharing of byIdentity.values()) {
+    const [first] = sharing;
+    if (sharing.length === 1 && first !== undefined) billed.push(first);
+    else if (first !== undefined) {
+      const { customerAwsAccountId, licenseArn } = first.marketplace;
+      heldBack.push({ tenantIds: sharing.map((t) => t.tenantId), customerAwsAccountId, licenseArn });
+    }
+  }
+  const pairs = billed.flatMap((tenant) => config.metrics.map((metric) => ({ tenant, metric })));
+  return { pairs, billed, notBillable, heldBack };
 }

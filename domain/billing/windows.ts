@@ -1,13 +1,11 @@
 /**
  * Time rules of billing: which hourly windows are closed (safe to bill), and Marketplace's
- * acceptance window (a record is accepted up to 24 h after its timestamp; usage of a month is
- * accepted only until 06:00 UTC on the 1st of the next month).
+ * acceptance window (`billing.acceptanceWindowHours`: BatchMeterUsage refuses a record 6 hours or
+ * more after its timestamp — which also ends a month's usage before 06:00 UTC on the 1st).
  */
 import type { TenantryConfig } from '../config';
 
 const HOUR_MS = 3_600_000;
-const ACCEPTANCE_MS = 24 * HOUR_MS;
-const MONTH_END_GRACE_MS = 6 * HOUR_MS;
 
 /** Start of the UTC hour containing `at`. */
 export function hourStart(at: Date): Date {
@@ -32,26 +30,19 @@ export function latestClosedHour(config: TenantryConfig, now: Date): Date {
   return addHours(hourStart(new Date(now.getTime() - settleMs)), -1);
 }
 
-/** Last instant Marketplace accepts a record stamped `timestamp`. */
-export function acceptanceDeadline(timestamp: Date): Date {
-  const byAge = timestamp.getTime() + ACCEPTANCE_MS;
-  const nextMonth = Date.UTC(timestamp.getUTCFullYear(), timestamp.getUTCMonth() + 1, 1);
-  return new Date(Math.min(byAge, nextMonth + MONTH_END_GRACE_MS));
+/** The instant from which Marketplace refuses a record stamped `timestamp`. */
+export function acceptanceDeadline(config: TenantryConfig, timestamp: Date): Date {
+  return addHours(timestamp, config.billing.acceptanceWindowHours);
 }
 
 /** Marketplace still accepts, at `now`, a record stamped `timestamp` (late usage is billable). */
-export function isWithinAcceptanceWindow(timestamp: Date, now: Date): boolean {
-  return acceptanceDeadline(timestamp).getTime() > now.getTime();
+export function isWithinAcceptanceWindow(config: TenantryConfig, timestamp: Date, now: Date): boolean {
+  return acceptanceDeadline(config, timestamp).getTime() > now.getTime();
 }
 
-/** Hours left before the record for `timestamp` can no longer be sent (negative when expired). */
-function hoursUntilExpiry(timestamp: Date, now: Date): number {
-  return (acceptanceDeadline(timestamp).getTime() - now.getTime()) / HOUR_MS;
-}
-
-/** The record is old enough that an alert must fire (it has `expiryAlertHours` or more of age). */
+/** The unbilled record stamped `timestamp` is old enough (`billing.alertAgeHours`) to raise an alert. */
 export function isNearExpiry(config: TenantryConfig, timestamp: Date, now: Date): boolean {
-  return hoursUntilExpiry(timestamp, now) <= 24 - config.billing.expiryAlertHours;
+  return now.getTime() - timestamp.getTime() >= config.billing.alertAgeHours * HOUR_MS;
 }
 
 /** Hours [from, to] inclusive, ascending. */

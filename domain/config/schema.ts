@@ -94,8 +94,13 @@ export const tenantryConfigSchema = z
     billing: z.object({
       /** Extra wait after a window closes before its total is billed. */
       graceMinutes: z.number().int().min(0).max(120),
-      /** Alert when an unbilled hour is this close to Marketplace's 24 h acceptance limit. */
-      expiryAlertHours: z.number().int().min(1).max(23),
+      /**
+       * Marketplace refuses a record this many hours or more after its timestamp (BatchMeterUsage:
+       * 6 h). Usage of an hour that can no longer be sent is carried into the open hour.
+       */
+      acceptanceWindowHours: z.number().int().min(2).max(6),
+      /** An unbilled hour this old raises an alert (must be below `acceptanceWindowHours`). */
+      alertAgeHours: z.number().int().min(1).max(5),
     }),
     lifecycle: z.object({
       /** KMS key deletion waiting period for offboarded silo tenants (AWS allows 7-30). */
@@ -153,6 +158,16 @@ export const tenantryConfigSchema = z
           `metering.maxFutureSkewSeconds (${maxFutureSkewSeconds}) must not exceed ` +
           `metering.watermarkDelaySeconds (${watermarkDelaySeconds}): one event at that skew would make ` +
           "every other tenant's on-time events late",
+      });
+    }
+    const { acceptanceWindowHours, alertAgeHours } = config.billing;
+    if (alertAgeHours >= acceptanceWindowHours) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['billing', 'alertAgeHours'],
+        message:
+          `billing.alertAgeHours (${alertAgeHours}) must be below billing.acceptanceWindowHours ` +
+          `(${acceptanceWindowHours}): the alert must fire before the record can no longer be sent`,
       });
     }
     if (!config.regions.siloAllowed.includes(config.regions.primary)) {

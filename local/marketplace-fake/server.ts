@@ -10,9 +10,10 @@
  *  - CustomerAWSAccountId (12 digits) + LicenseArn; CustomerIdentifier is refused for this (new)
  *    integration (InvalidCustomerIdentifierException), a missing/unknown-format LicenseArn is
  *    InvalidLicenseException; a license not entitled to the account → result CustomerNotSubscribed;
- *  - Timestamp not in the future and at most 24 h old, and usage of a past month only until 06:00 UTC
- *    on the 1st: ONE bad timestamp rejects the WHOLE batch (TimestampOutOfBoundsException — the
- *    SDK's name for it; there is no "InvalidUsageDateException");
+ *  - Timestamp not in the future and less than 6 hours old ("Usage records aren't accepted 6 hours
+ *    or more after an event", BatchMeterUsage API reference; this also ends a month's usage before
+ *    06:00 UTC on the 1st): ONE bad timestamp rejects the WHOLE batch (TimestampOutOfBoundsException,
+ *    an API exception, not a per-record status; there is no "InvalidUsageDateException");
  *  - Dimension must be one of the product's dimensions (InvalidUsageDimensionException);
  *  - UsageAllocations: ≤ 2500, summing to Quantity (InvalidUsageAllocationsException), ≤ 5 tags of
  *    valid keys/values each (InvalidTagException);
@@ -45,6 +46,8 @@ export interface CallLog {
   readonly at: string;
   readonly productCode: string | undefined;
   readonly records: number;
+  /** The timestamps of the call's records as received (ISO), accepted or not. */
+  readonly timestamps: readonly string[];
   readonly outcome: string;
 }
 
@@ -167,6 +170,7 @@ async function handle(state: MarketplaceFakeState, req: IncomingMessage, res: Se
   const target = String(req.headers['x-amz-target'] ?? '');
   let productCode: string | undefined;
   let count = 0;
+  let timestamps: string[] = [];
   try {
     if (req.method !== 'POST' || target !== 'AWSMPMeteringService.BatchMeterUsage') {
       throw new FakeError(
@@ -184,17 +188,25 @@ async function handle(state: MarketplaceFakeState, req: IncomingMessage, res: Se
     }
     productCode = typeof body.ProductCode === 'string' ? body.ProductCode : undefined;
     count = Array.isArray(body.UsageRecords) ? body.UsageRecords.length : 0;
+    timestamps = receivedTimestamps(body.UsageRecords);
     const result = batchMeterUsage(state, body);
     state.calls.push({
       at: state.now().toISOString(),
       productCode: result.productCode,
       records: count,
+      timestamps,
       outcome: 'ok',
     });
     send(res, 200, result.body);
   } catch (error) {
     if (!(error instanceof FakeError)) throw error;
-    state.calls.push({ at: state.now().toISOString(), productCode, records: count, outcome: error.type });
+    state.calls.push({
+      at: state.now().toISOString(),
+      productCode,
+      records: count,
+      timestamps,
+      outcome: error.type,
+    });
     res.setHeader('x-amzn-ErrorType', error.type);
     send(res, error.status, { __type: error.type, message: error.message });
   }
@@ -379,15 +391,21 @@ function count(state: MarketplaceFakeState, status: string): void {
   state.statusCounts[status] = (state.statusCounts[status] ?? 0) + 1;
 }
 
-/** Not in the future; at most 24 h old; a past month's usage only until 06:00 UTC on the 1st. */
+function receivedTimestamps(records: unknown): string[] {
+  if (!Array.isArray(records)) return [];
+  return records
+    .map((r: WireRecord) => r.Timestamp)
+    .filter((t): t is number => typeof t === 'number' && Number.isFinite(t))
+    .map((t) => new Date(t * 1000).toISOString());
+}
+
+/** Marketplace refuses a record 6 hours or more after its timestamp. */
+const ACCEPTANCE_MS = 6 * HOUR;
+
+/** Not in the future; less than 6 hours old. */
 function timestampAccepted(timestamp: Date, now: Date): boolean {
-  const t = timestamp.getTime();
-  if (t > now.getTime()) return false;
-  if (now.getTime() - t > 24 * HOUR) return false;
-  const monthOfRecord = Date.UTC(timestamp.getUTCFullYear(), timestamp.getUTCMonth(), 1);
-  const monthOfNow = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
-  if (monthOfRecord < monthOfNow && now.getTime() >= monthOfNow + 6 * HOUR) return false;
-  return true;
+  const age = now.getTime() - timestamp.getTime();
+  return age >= 0 && age < ACCEPTANCE_MS;
 }
 
 function validateAllocations(value: unknown, quantity: number, i: number): void {

@@ -237,7 +237,7 @@ describe('hourly billing of 1,400 tenants × 3 dimensions through the Marketplac
     expect(fakeQuantity(fake, some[0] as Tenant, 'ApiCalls', H3)).toBe(1);
   });
 
-  it('alerts on records approaching the 24-hour limit, then sends them while still accepted', async () => {
+  it('alerts on records alertAgeHours (4 h) old, then sends them while still accepted (6 h)', async () => {
     // Prepare: one tenant's next hours (H3 and H4: it was last billed at H2) fail at the API
     // (DisabledApiException) and stay PENDING.
     const H4 = new Date('2026-03-10T08:00:00.000Z');
@@ -249,9 +249,10 @@ describe('hourly billing of 1,400 tenants × 3 dimensions through the Marketplac
     const failed = await runBilling(deps(), { now: NOW4, tenants: t, lookbackHours: 23 });
     expect(failed).toMatchObject({ targetHour: H4.toISOString(), prepared: 6, sent: 6, undecided: 6 });
     expect(alerts.alerts.map((a) => a.type)).toEqual(['BillingRecordsUndecided']);
-    // Act: 19 h later (5 h before the deadline) the run resends it and raises the near-expiry alert.
+    // Act: 4.5 h after H4 (1.5 h before its deadline; H3 0.5 h before) the run resends them and raises
+    // the near-expiry alert.
     alerts.alerts.length = 0;
-    const later = new Date(H4.getTime() + 19 * HOUR_MS);
+    const later = new Date(H4.getTime() + 4.5 * HOUR_MS);
     fake.state.now = () => later;
     const resent = await runBilling(deps(), { now: later, tenants: t, lookbackHours: 23 });
     // Assess
@@ -267,7 +268,7 @@ describe('hourly billing of 1,400 tenants × 3 dimensions through the Marketplac
     expect(Item).toMatchObject({ status: 'ACCEPTED', attempts: 1 });
   });
 
-  it('marks EXPIRED (and alerts) a PENDING record whose acceptance window has passed, without sending it', async () => {
+  it('marks EXPIRED (and alerts) a PENDING record whose acceptance window has passed, without sending it, and carries its units into the open hour', async () => {
     const H4 = new Date('2026-03-10T08:00:00.000Z');
     const NOW4 = new Date('2026-03-10T09:15:00.000Z');
     const t = [tenants[21] as Tenant];
@@ -287,10 +288,17 @@ describe('hourly billing of 1,400 tenants × 3 dimensions through the Marketplac
     fake.state.now = () => tooLate;
     const before = fake.state.records.size;
     const summary = await runBilling(deps(), { now: tooLate, tenants: t, lookbackHours: 23 });
-    expect(summary.expired).toBe(6); // H3 and H4 × 3 dimensions
+    // H4 and the 19 hours after it up to 03:00 on the 11th (6 h or more old at 09:00 minus the
+    // 5-minute margin), × 3 dimensions; the 4 closed hours 04:00-07:00 are sent. (H3 is outside the
+    // 23-hour lookback from the 07:00 target: not read again — README, known limits.)
+    expect(summary).toMatchObject({ targetHour: '2026-03-11T07:00:00.000Z', expired: 60, sent: 12 });
     expect(alerts.alerts.find((a) => a.type === 'BillingRecordsExpired')?.detail).toMatchObject({
       records: expect.arrayContaining([
-        expect.objectContaining({ tenantId: t[0]?.tenantId, hour: H4.toISOString() }),
+        expect.objectContaining({
+          tenantId: t[0]?.tenantId,
+          hour: H4.toISOString(),
+          reason: expect.stringMatching(/^acceptance window passed/),
+        }),
       ]),
     });
     const { Item } = await ctx.docs.send(
@@ -417,5 +425,120 @@ describe('rounding over a day, through the whole pipeline', () => {
       }),
     );
     expect(Item?.carryOutMicro).toBe('400000'); // the 0.4 GB-hour not billed yet is carried, not lost
+  });
+});
+
+describe("Marketplace's 6-hour window: a billing outage of 8 hours, then recovery", () => {
+  it('bills every unit exactly once, never sending a record 6 hours old or more', {
+    timeout: 300_000,
+  }, async () => {
+    // Prepare: three tenants, every hour of 2026-03-14 from 00:00 to 19:00: 1,234.567 API calls,
+    // 10.35 GB-hours and 3 documents. The hourly job runs at HH:15 for hours 00-02, is down from 04:15 to
+    // 11:15 (8 runs missed), and runs again from 12:15 to 20:15 (hours up to 19:00).
+    const outageTenants = [9100, 9101, 9102].map((i) => activeTenant(i, PRODUCT));
+    for (const t of outageTenants) registerLicense(fake, t);
+    const day = new Date('2026-03-14T00:00:00.000Z');
+    const hours = Array.from({ length: 20 }, (_, h) => new Date(day.getTime() + h * HOUR_MS));
+    await batchPutDocuments(
+      ctx.docs,
+      tables.counters,
+      outageTenants.flatMap((t) =>
+        hours.flatMap((hour) => {
+          const end = new Date(hour.getTime() + HOUR_MS);
+          return [
+            counterItem(t.tenantId, 'api.call', 'HOUR', hour, end, '1234.567'),
+            counterItem(t.tenantId, 'storage.gb', 'HOUR', hour, end, '10.35'),
+            counterItem(t.tenantId, 'doc.processed', 'HOUR', hour, end, '3'),
+          ];
+        }),
+      ),
+    );
+    const runHours = [1, 2, 3, ...Array.from({ length: 9 }, (_, k) => 12 + k)];
+    fake.state.faults.errorQueue.length = 0; // no fault left by an earlier test
+    const callsBefore = fake.state.calls.length;
+    alerts.alerts.length = 0;
+
+    // Act
+    const summaries = [];
+    for (const h of runHours) {
+      const now = new Date(day.getTime() + h * HOUR_MS + 15 * 60_000);
+      fake.state.now = () => now;
+      summaries.push(await runBilling(exactDeps(), { now, tenants: outageTenants }));
+    }
+
+    // Assess: no record the fake received was 6 hours old or more at the call, and no call was refused.
+    const calls = fake.state.calls.slice(callsBefore);
+    expect(calls.length).toBeGreaterThan(0);
+    for (const call of calls) {
+      expect(call.outcome).toBe('ok');
+      for (const timestamp of call.timestamps) {
+        expect(Date.parse(call.at) - Date.parse(timestamp)).toBeLessThan(6 * HOUR_MS);
+      }
+    }
+    // The billed total equals the usage, rounded once: 20 × 1,234.567 calls = 24 units (1000 each),
+    // 20 × 10.35 = 207 GB-hours, 20 × 3 = 60 documents — per tenant, nothing billed twice.
+    for (const t of outageTenants) {
+      const m = t.marketplace as NonNullable<Tenant['marketplace']>;
+      const billed = (dimension: string) =>
+        [...fake.state.records.values()]
+          .filter((r) => r.licenseArn === m.licenseArn && r.dimension === dimension)
+          .reduce((sum, r) => sum + r.quantity, 0);
+      expect([billed('ApiCalls'), billed('StorageGbHours'), billed('DocumentsProcessed')]).toEqual([
+        24, 207, 60,
+      ]);
+      // Hours 03:00-06:00 were past the window at recovery (12:15): never sent, carried into 12:00.
+      expect(fakeQuantity(fake, t, 'DocumentsProcessed', hours[3] as Date)).toBeUndefined();
+      expect(fakeQuantity(fake, t, 'DocumentsProcessed', hours[6] as Date)).toBeUndefined();
+      expect(fakeQuantity(fake, t, 'DocumentsProcessed', hours[7] as Date)).toBe(3);
+      expect(fakeQuantity(fake, t, 'DocumentsProcessed', hours[12] as Date)).toBe(3 + 4 * 3);
+    }
+    expect(fake.state.statusCounts.DuplicateRecord ?? 0).toBe(0);
+    const recovery = summaries[3];
+    expect(recovery).toMatchObject({ expired: 4 * 3 * 3, carried: 4 * 3 * 3 });
+    const types = alerts.alerts.map((a) => a.type);
+    expect(types).toContain('BillingRecordsNearExpiry');
+    expect(alerts.alerts.find((a) => a.type === 'BillingRecordsExpired')?.detail).toMatchObject({
+      records: expect.arrayContaining([
+        expect.objectContaining({
+          tenantId: outageTenants[0]?.tenantId,
+          dimension: 'DocumentsProcessed',
+          hour: hours[3]?.toISOString(),
+          reason: expect.stringMatching(/3 units carried as adjustment \w+ into 2026-03-14T12:00:00.000Z/),
+        }),
+      ]),
+    });
+  });
+});
+
+describe('tenants sharing one Marketplace identity', () => {
+  it('holds back their records and alerts, while every other tenant is billed', async () => {
+    // Prepare: tn09200 and tn09201 on one customer + license (a catalog error), tn09202 on its own
+    const [a, b, other] = [9200, 9201, 9202].map((i) => activeTenant(i, PRODUCT)) as [Tenant, Tenant, Tenant];
+    const clashing = { ...b, marketplace: a.marketplace };
+    for (const t of [a, other]) registerLicense(fake, t);
+    const hour = new Date('2026-03-15T05:00:00.000Z');
+    const now = new Date('2026-03-15T06:15:00.000Z');
+    await batchPutDocuments(ctx.docs, tables.counters, [
+      counterItem(a.tenantId, 'doc.processed', 'HOUR', hour, new Date(hour.getTime() + HOUR_MS), '4'),
+      counterItem(other.tenantId, 'doc.processed', 'HOUR', hour, new Date(hour.getTime() + HOUR_MS), '5'),
+    ]);
+    fake.state.now = () => now;
+    fake.state.faults.errorQueue.length = 0;
+    alerts.alerts.length = 0;
+    // Act
+    const summary = await runBilling(exactDeps(), { now, tenants: [a, clashing, other, other] });
+    // Assess
+    expect(summary).toMatchObject({ tenants: 1, heldBack: [a.tenantId, b.tenantId], accepted: 3 });
+    expect(fakeQuantity(fake, other, 'DocumentsProcessed', hour)).toBe(5);
+    expect(fakeQuantity(fake, a, 'DocumentsProcessed', hour)).toBeUndefined();
+    expect(alerts.alerts.find((x) => x.type === 'BillingMeteringIdentityClash')?.detail).toEqual({
+      clashes: [
+        {
+          tenantIds: [a.tenantId, b.tenantId],
+          customerAwsAccountId: a.marketplace?.customerAwsAccountId,
+          licenseArn: a.marketplace?.licenseArn,
+        },
+      ],
+    });
   });
 });

@@ -124,7 +124,13 @@ describe('recording outcomes', () => {
         type: 'BillingRecordsExpired',
         detail: {
           records: [
-            { tenantId: 'tn00005', dimension: 'ApiCalls', hour: '2026-03-10T05:00:00.000Z', units: 5 },
+            {
+              tenantId: 'tn00005',
+              dimension: 'ApiCalls',
+              hour: '2026-03-10T05:00:00.000Z',
+              units: 5,
+              reason: 'acceptance window passed',
+            },
           ],
         },
       },

@@ -74,12 +74,12 @@ describe('sending PENDING entries', () => {
   });
 
   it('never sends an entry within 5 minutes of its deadline, or stamped in the future; alerts on those near it', async () => {
-    // Prepare: deadline of 2026-03-09T23:00 is 2026-03-10T23:00 (passed); of 23:34 is 23:34 + 24 h
+    // Prepare: now is 23:30; the deadline of 17:00 is 23:00 (passed); of 17:34 is 23:34 (6 h window)
     const provider = recordingProvider();
     const alerts = new MemoryBillingAlerts();
-    const expired = entry(1, '2026-03-09T23:00:00.000Z');
-    const almost = entry(2, '2026-03-09T23:34:00.000Z'); // 4 minutes left: inside the safety margin
-    const near = entry(3, '2026-03-10T04:00:00.000Z'); // 4.5 h left: near expiry, still sent
+    const expired = entry(1, '2026-03-10T17:00:00.000Z');
+    const almost = entry(2, '2026-03-10T17:34:00.000Z'); // 4 minutes left: inside the safety margin
+    const near = entry(3, '2026-03-10T19:00:00.000Z'); // 4.5 h old (alertAgeHours 4): alert, still sent
     const future = entry(4, '2026-03-11T00:00:00.000Z');
     const fresh = entry(5, '2026-03-10T22:00:00.000Z');
     // Act
@@ -93,7 +93,7 @@ describe('sending PENDING entries', () => {
     expect(provider.records.map((r) => r.tenantId)).toEqual(['tn00003', 'tn00005']);
     expect(result.nearExpiry).toBe(1);
     expect(alerts.alerts).toEqual([
-      { type: 'BillingRecordsNearExpiry', detail: { records: 1, hours: ['2026-03-10T04:00:00.000Z'] } },
+      { type: 'BillingRecordsNearExpiry', detail: { records: 1, hours: ['2026-03-10T19:00:00.000Z'] } },
     ]);
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { billedPairs } from '../../../../domain/billing/tenants';
+import { BILLED_STATUSES, billableTenants, billedPairs } from '../../../../domain/billing/tenants';
+import type { CatalogRepository } from '../../../../domain/catalog/repository';
 import { defaultConfig } from '../../../../domain/config';
 import type { TenantStatus } from '../../../../domain/tenant/status';
 import { newTenant, type Tenant } from '../../../../domain/tenant/tenant';
@@ -49,15 +50,42 @@ describe('who is billed', () => {
     expect(notBillable).toEqual(['tn00003', 'tn00004']);
   });
 
-  it('refuses two tenants on one Marketplace customer + license before anything is written, naming both', () => {
-    expect(() =>
-      billedPairs(defaultConfig, [tenant(1, 'ACTIVE', 'shared'), tenant(2, 'ACTIVE', 'shared')]),
-    ).toThrow(
-      expect.objectContaining({
-        name: 'DuplicateMeteringIdentityError',
-        message: expect.stringMatching(/tn00001 and tn00002/),
-      }),
-    );
+  it('lists a tenant found under two statuses (an eventually consistent index) once', async () => {
+    // Prepare: tn00001 moves from ACTIVE to SUSPENDED: both status listings still return it
+    const moving = tenant(1, 'SUSPENDED');
+    const byStatus: Record<string, Tenant[]> = {
+      ACTIVE: [{ ...moving, status: 'ACTIVE' }, tenant(2, 'ACTIVE')],
+      SUSPENDED: [moving],
+    };
+    const catalog = {
+      listByStatus: async (status: string) => byStatus[status] ?? [],
+    } as unknown as CatalogRepository;
+    // Act
+    const tenants = await billableTenants(catalog);
+    const { billed } = billedPairs(defaultConfig, tenants);
+    // Assess
+    expect(tenants.map((t) => t.tenantId).sort()).toEqual(['tn00001', 'tn00002']);
+    expect(billed.map((t) => t.tenantId).sort()).toEqual(['tn00001', 'tn00002']);
+    expect(BILLED_STATUSES).toContain('SUSPENDED');
+  });
+
+  it('holds back the tenants sharing one Marketplace customer + license, naming them, and bills the others', () => {
+    // Act
+    const { pairs, billed, heldBack } = billedPairs(defaultConfig, [
+      tenant(1, 'ACTIVE', 'shared'),
+      tenant(2, 'ACTIVE'),
+      tenant(3, 'SUSPENDED', 'shared'),
+    ]);
+    // Assess
+    expect(billed.map((t) => t.tenantId)).toEqual(['tn00002']);
+    expect(new Set(pairs.map((p) => p.tenant.tenantId))).toEqual(new Set(['tn00002']));
+    expect(heldBack).toEqual([
+      {
+        tenantIds: ['tn00001', 'tn00003'],
+        customerAwsAccountId: '200000000001',
+        licenseArn: 'arn:aws:license-manager::123456789012:license:shared',
+      },
+    ]);
   });
 
   it('refuses a configuration with two metrics billing one dimension', () => {

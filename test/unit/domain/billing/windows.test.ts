@@ -23,27 +23,24 @@ describe('closed-window selection', () => {
 });
 
 describe("Marketplace's acceptance window", () => {
-  it('is 24 hours after the record timestamp inside a month', () => {
-    expect(acceptanceDeadline(new Date('2026-03-10T05:00:00Z')).toISOString()).toBe(
-      '2026-03-11T05:00:00.000Z',
+  it('ends 6 hours after the record timestamp (acceptanceWindowHours), across a month end too', () => {
+    expect(acceptanceDeadline(defaultConfig, new Date('2026-03-10T05:00:00Z')).toISOString()).toBe(
+      '2026-03-10T11:00:00.000Z',
+    );
+    expect(acceptanceDeadline(defaultConfig, new Date('2026-03-31T23:00:00Z')).toISOString()).toBe(
+      '2026-04-01T05:00:00.000Z',
     );
   });
 
-  it('ends at 06:00 UTC on the 1st for the last hours of a month', () => {
-    expect(acceptanceDeadline(new Date('2026-03-31T22:00:00Z')).toISOString()).toBe(
-      '2026-04-01T06:00:00.000Z',
-    );
-  });
-
-  it('alerts when 6 hours or fewer remain (expiryAlertHours 18)', () => {
+  it('alerts from alertAgeHours (4 h) of age, well before the deadline', () => {
     const hour = new Date('2026-03-10T05:00:00Z');
-    expect(isNearExpiry(defaultConfig, hour, new Date('2026-03-10T22:59:00Z'))).toBe(false);
-    expect(isNearExpiry(defaultConfig, hour, new Date('2026-03-10T23:00:00Z'))).toBe(true);
+    expect(isNearExpiry(defaultConfig, hour, new Date('2026-03-10T08:59:59.999Z'))).toBe(false);
+    expect(isNearExpiry(defaultConfig, hour, new Date('2026-03-10T09:00:00Z'))).toBe(true);
   });
 
   it('still accepts (late usage is billable) strictly before the deadline of its own timestamp', () => {
     const now = new Date('2026-03-10T06:20:00.000Z');
-    expect(isWithinAcceptanceWindow(new Date('2026-03-09T06:20:00.001Z'), now)).toBe(true);
-    expect(isWithinAcceptanceWindow(new Date('2026-03-09T06:20:00.000Z'), now)).toBe(false);
+    expect(isWithinAcceptanceWindow(defaultConfig, new Date('2026-03-10T00:20:00.001Z'), now)).toBe(true);
+    expect(isWithinAcceptanceWindow(defaultConfig, new Date('2026-03-10T00:20:00.000Z'), now)).toBe(false);
   });
 });

@@ -116,6 +116,18 @@ describe('configuration', () => {
     expect(parsed.metering.maxFutureSkewSeconds).toBe(90);
   });
 
+  it('refuses an alert age at or beyond the acceptance window, naming both fields and their values', () => {
+    // Act
+    const error = rejectionOf((c) => {
+      c.billing.acceptanceWindowHours = 5;
+      c.billing.alertAgeHours = 5;
+    });
+
+    // Assess
+    const issue = error.issues.find((i) => i.field === 'billing.alertAgeHours');
+    expect(issue?.message).toMatch(/billing\.alertAgeHours \(5\).*billing\.acceptanceWindowHours \(5\)/);
+  });
+
   it('reports a config file that cannot be read with its path', () => {
     expect(() => loadConfig('/nonexistent/tenantry.json')).toThrow(
       /cannot read \/nonexistent\/tenantry.json/,

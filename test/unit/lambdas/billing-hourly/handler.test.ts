@@ -62,6 +62,7 @@ describe('billing-hourly handler', () => {
       targetHour: HOUR,
       tenants: 1,
       notBillable: [],
+      heldBack: [],
       prepared: 3,
       sent: 3,
       accepted: 3,
@@ -69,6 +70,7 @@ describe('billing-hourly handler', () => {
       rejected: 0,
       undecided: 0,
       expired: 0,
+      carried: 0,
       nearExpiry: 0,
       unitsSent: 1,
     });

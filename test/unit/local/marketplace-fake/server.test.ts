@@ -95,8 +95,8 @@ describe('marketplace fake: BatchMeterUsage rules', () => {
     await expect(meter(records)).rejects.toMatchObject({ name: 'ValidationException' });
   });
 
-  it('rejects the WHOLE batch for one timestamp older than 24 h, storing nothing', async () => {
-    const stale = new Date(NOW.getTime() - 24 * 3_600_000 - 1000);
+  it('rejects the WHOLE batch for one timestamp 6 hours old or more, storing nothing', async () => {
+    const stale = new Date(NOW.getTime() - 6 * 3_600_000);
     await expect(
       meter([
         usage(),
@@ -112,11 +112,11 @@ describe('marketplace fake: BatchMeterUsage rules', () => {
     );
   });
 
-  it('accepts last month until 06:00 UTC on the 1st, and not after', async () => {
-    fake.state.now = () => new Date('2026-04-01T05:59:00.000Z');
+  it('accepts a record up to just under 6 hours after its timestamp, across a month end too', async () => {
     const lastHourOfMarch = new Date('2026-03-31T23:00:00.000Z');
+    fake.state.now = () => new Date('2026-04-01T04:59:59.999Z');
     expect((await meter([usage({ Timestamp: lastHourOfMarch })])).Results?.[0]?.Status).toBe('Success');
-    fake.state.now = () => new Date('2026-04-01T06:00:00.000Z');
+    fake.state.now = () => new Date('2026-04-01T05:00:00.000Z');
     await expect(
       meter([usage({ Timestamp: lastHourOfMarch, Dimension: 'StorageGbHours' })]),
     ).rejects.toBeInstanceOf(TimestampOutOfBoundsException);
