@@ -111,12 +111,14 @@ export class CatalogRepository {
   /**
    * Applies `change` to the current record and writes it only if nobody wrote in between; on a
    * conflict the record is re-read and `change` applied again. `change` must be pure: it may run
-   * several times, and it may throw to refuse the change.
+   * several times, and it may throw to refuse the change. Returning the record it was given (the same
+   * object) means "nothing to change": nothing is written and the version stays.
    */
   public async update(tenantId: string, change: (tenant: Tenant) => Tenant): Promise<Tenant> {
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       const current = await this.get(tenantId);
       const changed = change(current);
+      if (changed === current) return current;
       const next = tenantSchema.parse({
         ...changed,
         tenantId: current.tenantId,

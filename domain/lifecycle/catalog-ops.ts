@@ -203,9 +203,8 @@ export async function setPlacement(
   at: () => Date = () => new Date(),
 ): Promise<Tenant> {
   validatePlacement(config, placement);
-  const current = await repository.get(tenantId);
-  if (samePlacement(current, placement)) return current;
   return repository.update(tenantId, (tenant) => {
+    if (samePlacement(tenant, placement)) return tenant;
     const { silo: _previous, ...rest } = tenant;
     const now = at().toISOString();
     const entry: HistoryEntry = {

@@ -122,9 +122,11 @@ export async function recordUserTierChange(
   const prefix = `${USER_TIER_REASON_PREFIX}${cursor.tier}:`;
   const recorded = (entry: { executionArn?: string; reason?: string } | undefined) =>
     entry?.executionArn === cursor.executionArn && entry.reason?.startsWith(prefix) === true;
-  if (recorded((await repository.get(cursor.tenantId)).history.at(-1))) return false;
+  // `change` may run again after a write conflict: the flag holds what its last (written) run decided.
+  let audited = false;
   await repository.update(cursor.tenantId, (tenant) => {
-    if (recorded(tenant.history.at(-1))) return tenant;
+    audited = !recorded(tenant.history.at(-1));
+    if (!audited) return tenant;
     const now = at().toISOString();
     return {
       ...tenant,
@@ -141,5 +143,5 @@ export async function recordUserTierChange(
       ],
     };
   });
-  return true;
+  return audited;
 }

@@ -4,9 +4,10 @@ import { baseClientConfig } from '../../domain/aws/clients';
 import { loadConfig, resourceName } from '../../domain/config';
 import { ValidationError } from '../../domain/errors';
 import { contractHandler } from '../../domain/function-contract';
+import { siloStackName } from '../../domain/keys';
 import { lifecycleLogger } from '../../domain/lifecycle/runtime';
 import { teardownSiloStep } from '../../domain/lifecycle/silo-teardown';
-import { tenantIdSchema } from '../../domain/tenant/tenant-id';
+import { isTenantId } from '../../domain/tenant/tenant-id';
 import { contract } from './contract';
 
 const config = loadConfig();
@@ -17,7 +18,7 @@ const stackPrefix = resourceName(config, 'silo-');
 
 export const handler = contractHandler(contract, async (request) => {
   const tenantId = request.stackName.slice(stackPrefix.length);
-  if (!request.stackName.startsWith(stackPrefix) || !tenantIdSchema.safeParse(tenantId).success) {
+  if (!isTenantId(tenantId) || siloStackName(config, tenantId) !== request.stackName) {
     throw new ValidationError(`${contract.name} input`, [
       {
         field: 'stackName',

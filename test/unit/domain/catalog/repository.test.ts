@@ -89,6 +89,19 @@ describe('CatalogRepository', () => {
     expect(dynamo.commandCalls(PutCommand)).toHaveLength(0);
   });
 
+  it('writes nothing when the change returns the record it was given', async () => {
+    // Prepare
+    const stored = { ...newTenant(NEW_POOLED_ACME, clock()), version: 4 };
+    dynamo.on(GetCommand).resolves({ Item: stored });
+
+    // Act
+    const result = await repository.update('acme', (tenant) => tenant);
+
+    // Assess
+    expect(result.version).toBe(4);
+    expect(dynamo.commandCalls(PutCommand)).toHaveLength(0);
+  });
+
   it('gives up loudly after repeated conflicts', async () => {
     dynamo.on(GetCommand).resolves({ Item: newTenant(NEW_POOLED_ACME, clock()) });
     dynamo.on(PutCommand).rejects(conditionalCheckFailed());
