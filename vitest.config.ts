@@ -1,10 +1,14 @@
 import { defineConfig } from 'vitest/config';
+import { INTEGRATION_WORKERS } from './test/integration/local-environments';
 
 // Two projects: `unit` (pure code and aws-sdk-client-mock, parallel) and `integration`
-// (real engines: moto server, Flink MiniCluster, PGlite). Integration files run one at a time
-// against one moto server that test/integration/setup starts; each file resets moto state.
+// (real engines: moto server, Flink MiniCluster, PGlite). Integration files run INTEGRATION_WORKERS
+// at a time, each worker against a local AWS environment of its own that
+// test/integration/global-setup.ts starts; each file resets its moto. The pool ids VITEST_POOL_ID
+// pick the environment, so no more workers than environments run at once (`maxWorkers`).
 export default defineConfig({
   test: {
+    maxWorkers: INTEGRATION_WORKERS,
     projects: [
       {
         test: {
@@ -22,7 +26,6 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['test/integration/global-setup.ts'],
-          fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 300_000,
         },

@@ -1,16 +1,17 @@
-// vitest globalSetup of the `integration` project: ONE local AWS environment (moto + the Lambda
-// handler host) on free ports for the whole run. Test files reach it through `inject(...)` — use
-// `useLocalAws()` from test/integration/support, which also sets AWS_ENDPOINT_URL etc. in the worker.
+// vitest globalSetup of the `integration` project: one local AWS environment (moto + the Lambda
+// handler host) per integration worker, on free ports, for the whole run. Test files reach theirs
+// through `inject(...)` — use `useLocalAws()` from test/integration/support, which picks the worker's
+// environment and sets AWS_ENDPOINT_URL etc. in the worker.
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { type LocalAws, REPO_ROOT, startLocalAws } from '../../local/env';
+import { INTEGRATION_WORKERS } from './local-environments';
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    awsEndpoint: string;
-    awsRegion: string;
-    handlerHostUrl: string;
+    /** One per integration worker, indexed by VITEST_POOL_ID − 1. */
+    localEnvironments: { awsEndpoint: string; awsRegion: string; handlerHostUrl: string }[];
   }
 }
 
@@ -23,19 +24,27 @@ function fixtureHandlerDirs(): string[] {
     .filter((dir) => existsSync(dir));
 }
 
-let aws: LocalAws | undefined;
-
 export default async function setup(project: TestProject) {
-  aws = await startLocalAws({ extraHandlerDirs: fixtureHandlerDirs() });
-  console.log(
-    `[global-setup] local AWS up in ${aws.startupMs} ms: moto ${aws.endpoint}, handler host ${aws.handlerHostUrl} ` +
-      `(logs: ${aws.logs.moto}, ${aws.logs.handlerHost})`,
+  const started = await Promise.all(
+    Array.from({ length: INTEGRATION_WORKERS }, () =>
+      startLocalAws({ extraHandlerDirs: fixtureHandlerDirs() }),
+    ),
   );
-  project.provide('awsEndpoint', aws.endpoint);
-  project.provide('awsRegion', aws.region);
-  project.provide('handlerHostUrl', aws.handlerHostUrl);
+  for (const aws of started) {
+    console.log(
+      `[global-setup] local AWS up in ${aws.startupMs} ms: moto ${aws.endpoint}, handler host ${aws.handlerHostUrl} ` +
+        `(logs: ${aws.logs.moto}, ${aws.logs.handlerHost})`,
+    );
+  }
+  project.provide(
+    'localEnvironments',
+    started.map((aws) => ({
+      awsEndpoint: aws.endpoint,
+      awsRegion: aws.region,
+      handlerHostUrl: aws.handlerHostUrl,
+    })),
+  );
   return async () => {
-    await aws?.stop();
-    aws = undefined;
+    await Promise.all(started.map((aws: LocalAws) => aws.stop()));
   };
 }

@@ -17,16 +17,24 @@ export interface LocalAwsHandle {
   env: Record<string, string>;
 }
 
+/** This worker's environment: VITEST_POOL_ID (1…maxWorkers) is unique among the workers running at once. */
 function handle(): LocalAwsHandle {
-  const endpoint = inject('awsEndpoint');
-  const handlerHostUrl = inject('handlerHostUrl');
-  const region = inject('awsRegion');
-  if (!endpoint || !handlerHostUrl) {
+  const environments = inject('localEnvironments');
+  if (!environments?.length) {
     throw new Error(
       'the local AWS environment is not provided: run integration tests with `vitest --project integration` ' +
         '(test/integration/global-setup.ts starts it)',
     );
   }
+  const poolId = Number(process.env.VITEST_POOL_ID ?? '1');
+  const environment = environments[poolId - 1];
+  if (!environment) {
+    throw new Error(
+      `VITEST_POOL_ID ${process.env.VITEST_POOL_ID} has no local AWS environment (${environments.length} started): ` +
+        'maxWorkers must not exceed INTEGRATION_WORKERS (test/integration/local-environments.ts)',
+    );
+  }
+  const { awsEndpoint: endpoint, awsRegion: region, handlerHostUrl } = environment;
   return { endpoint, handlerHostUrl, region, env: localAwsEnv(endpoint, region) };
 }
 
