@@ -20,14 +20,22 @@ interface PoolClientLike {
   release(destroy?: boolean | Error): void;
 }
 
+/** A transaction that can also run multi-statement SQL without parameters (migrations). */
+interface NodePostgresTransaction extends SqlExecutor {
+  exec(sql: string): Promise<unknown>;
+}
+
 /** One transaction per unit of work on one pooled connection: BEGIN, COMMIT, or ROLLBACK on throw. */
-export function nodePostgresDatabase(pool: PoolLike): TransactionalDatabase {
+export function nodePostgresDatabase(pool: PoolLike): TransactionalDatabase & {
+  transaction<T>(work: (tx: NodePostgresTransaction) => Promise<T>): Promise<T>;
+} {
   return {
-    async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    async transaction<T>(work: (tx: NodePostgresTransaction) => Promise<T>): Promise<T> {
       const client = await pool.connect();
-      const tx: SqlExecutor = {
+      const tx: NodePostgresTransaction = {
         query: async <Row>(sql: string, params?: unknown[]) =>
           (await client.query(sql, params)) as { rows: Row[] },
+        exec: (sql: string) => client.query(sql),
       };
       try {
         await client.query('BEGIN');
