@@ -12,6 +12,7 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
@@ -59,6 +60,8 @@ export interface IdentityStackProps extends StackProps {
    * min(60 s, one step).
    */
   readonly authorizerCacheTtl?: Duration;
+  /** The documents reference service (documents-service stack), served at `/documents` behind the authorizer. */
+  readonly documentsFunction?: lambda.IFunction;
 }
 
 /**
@@ -354,6 +357,24 @@ export class IdentityStack extends Stack {
         methodResponses: [{ statusCode: '200' }, { statusCode: '429' }],
       },
     );
+    // `/documents`: the reference tenant service (Lambda proxy), behind the same tenant authorizer.
+    if (props.documentsFunction !== undefined) {
+      const integration = new apigw.LambdaIntegration(props.documentsFunction);
+      const options: apigw.MethodOptions = {
+        authorizer,
+        authorizationType: apigw.AuthorizationType.CUSTOM,
+        apiKeyRequired: true,
+        requestValidator: this.api.addRequestValidator('DocumentsValidator', {
+          validateRequestParameters: true,
+        }),
+      };
+      const documents = this.api.root.addResource('documents');
+      documents.addMethod('GET', integration, options);
+      documents.addMethod('POST', integration, options);
+      const document = documents.addResource('{documentId}');
+      document.addMethod('GET', integration, options);
+      document.addMethod('DELETE', integration, options);
+    }
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-COG4',
       reason:

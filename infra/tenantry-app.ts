@@ -3,16 +3,18 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { TenantryConfig } from '../domain/config';
 import { BillingStack } from './billing-stack';
 import { ControlPlaneStack } from './control-plane-stack';
+import { DocumentsServiceStack } from './documents-service-stack';
 import { EdgeStack } from './edge-stack';
 import { IdentityStack } from './identity-stack';
 import { LifecycleStack } from './lifecycle-stack';
 import { MeteringStack } from './metering-stack';
-import { PooledPlaneStack } from './pooled-plane-stack';
+import { POOLED_DATABASE_NAME, PooledPlaneStack } from './pooled-plane-stack';
 
 export interface TenantryStacks {
   readonly app: App;
   readonly controlPlane: ControlPlaneStack;
   readonly pooledPlane: PooledPlaneStack;
+  readonly documents: DocumentsServiceStack;
   readonly identity: IdentityStack;
   readonly metering: MeteringStack;
   readonly billing: BillingStack;
@@ -41,6 +43,18 @@ export function buildTenantryApp(config: TenantryConfig, appProps: AppProps = {}
   const controlPlane = new ControlPlaneStack(app, `${prefix}-control-plane`, { config, env });
   const pooledPlane = new PooledPlaneStack(app, `${prefix}-pooled-plane`, { config, env });
   const metering = new MeteringStack(app, `${prefix}-metering`, { config, env });
+  const documents = new DocumentsServiceStack(app, `${prefix}-documents`, {
+    config,
+    env,
+    catalogTable: controlPlane.catalogTable,
+    pooledTable: pooledPlane.pooledTable,
+    tenantDataBucket: pooledPlane.tenantDataBucket,
+    usageStream: metering.stream,
+    vpc: pooledPlane.vpc,
+    serviceSecurityGroup: pooledPlane.serviceSecurityGroup,
+    database: pooledPlane.database,
+    databaseName: POOLED_DATABASE_NAME,
+  });
   const identity = new IdentityStack(app, `${prefix}-identity`, {
     config,
     env,
@@ -48,6 +62,7 @@ export function buildTenantryApp(config: TenantryConfig, appProps: AppProps = {}
     pooledTable: pooledPlane.pooledTable,
     tenantDataBucket: pooledPlane.tenantDataBucket,
     countersTable: metering.countersTable,
+    documentsFunction: documents.service.function,
   });
   const billing = new BillingStack(app, `${prefix}-billing`, {
     config,
@@ -76,5 +91,5 @@ export function buildTenantryApp(config: TenantryConfig, appProps: AppProps = {}
   Tags.of(app).add('product', config.naming.product);
   Tags.of(app).add('stage', config.naming.stage);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { app, controlPlane, pooledPlane, identity, metering, billing, lifecycle, edge };
+  return { app, controlPlane, pooledPlane, documents, identity, metering, billing, lifecycle, edge };
 }

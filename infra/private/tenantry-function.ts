@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -30,6 +31,17 @@ export interface TenantryFunctionProps<C extends FunctionContract> {
   readonly grants: GrantResources<C>;
   /** Default: 1 month. */
   readonly logRetention?: logs.RetentionDays;
+  /** Runs the function in these subnets (e.g. to reach a database); default: no VPC. */
+  readonly network?: {
+    readonly vpc: ec2.IVpc;
+    readonly subnets: ec2.SubnetSelection;
+    readonly securityGroups: readonly ec2.ISecurityGroup[];
+  };
+  /**
+   * Bundle the AWS SDK instead of using the runtime's copy: for SDK packages the runtime may not
+   * carry (e.g. @aws-sdk/rds-signer). Default false.
+   */
+  readonly bundleAwsSdk?: boolean;
 }
 
 /**
@@ -64,6 +76,13 @@ export class TenantryFunction<C extends FunctionContract = FunctionContract> ext
       },
       tracing: lambda.Tracing.ACTIVE,
       logGroup,
+      ...(props.network === undefined
+        ? {}
+        : {
+            vpc: props.network.vpc,
+            vpcSubnets: props.network.subnets,
+            securityGroups: [...props.network.securityGroups],
+          }),
       loggingFormat: lambda.LoggingFormat.JSON,
       bundling: {
         forceDockerBundling: false,
@@ -72,6 +91,8 @@ export class TenantryFunction<C extends FunctionContract = FunctionContract> ext
         sourceMap: true,
         minify: true,
         mainFields: ['module', 'main'],
+        // node-postgres' optional native binding is never installed (pure-JS driver).
+        externalModules: props.bundleAwsSdk === true ? ['pg-native'] : ['@aws-sdk/*', 'pg-native'],
         define: { TENANTRY_BUNDLED_CONFIG: JSON.stringify(JSON.stringify(props.config)) },
         banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
       },
@@ -109,6 +130,12 @@ export class TenantryFunction<C extends FunctionContract = FunctionContract> ext
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.',
     });
+    if (props.network !== undefined) {
+      Validations.of(this.function).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+        reason: 'AWSLambdaVPCAccessExecutionRole only manages the function’s own network interfaces.',
+      });
+    }
     Validations.of(this.function).acknowledge({
       id: 'AwsSolutions-L1',
       reason: 'Pinned to nodejs22.x: the runtime the project tests against and Powertools supports.',

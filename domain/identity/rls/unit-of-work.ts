@@ -2,7 +2,7 @@ import { type TenantId, tenantIdSchema } from '../../tenant/tenant-id';
 import { TENANT_SETTING } from './migrations';
 
 /** What a unit of work may do: run a parameterised query inside the transaction. */
-interface SqlExecutor {
+export interface SqlExecutor {
   query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: Row[] }>;
 }
 
@@ -11,7 +11,7 @@ interface SqlExecutor {
  * resolves and rolling back when it throws. PGlite's `transaction` has this shape; for node-postgres
  * wrap a pooled client in BEGIN/COMMIT/ROLLBACK.
  */
-interface TransactionalDatabase {
+export interface TransactionalDatabase {
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
 }
 

@@ -1,0 +1,30 @@
+import { TenantryError } from '../errors';
+
+/**
+ * Errors of the documents service a client can act on: each carries the HTTP status the service
+ * answers and a reason safe to show the caller (no tenant data beyond the caller's own request).
+ */
+export class DocumentRequestError extends TenantryError {
+  public constructor(
+    public readonly httpStatus: 400 | 403 | 404 | 405 | 413,
+    public readonly reason: string,
+  ) {
+    super(`document request refused (${httpStatus}): ${reason}`, { httpStatus, reason });
+  }
+}
+
+/**
+ * The catalog places the tenant elsewhere than the route the authorizer stamped (a promotion moved
+ * it between the two reads): the caller retries once the authorizer cache has caught up.
+ */
+export class DocumentRouteChangedError extends TenantryError {
+  public readonly httpStatus = 503;
+
+  public constructor(tenantId: string, authorizerRoute: string, catalogRoute: string) {
+    super(`tenant ${tenantId} is routed to ${catalogRoute}, the request to ${authorizerRoute}`, {
+      tenantId,
+      authorizerRoute,
+      catalogRoute,
+    });
+  }
+}

@@ -1,0 +1,72 @@
+import { ArnFormat, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import type * as rds from 'aws-cdk-lib/aws-rds';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
+import type { TenantryConfig } from '../domain/config';
+import { APP_ROLE } from '../domain/identity/rls/migrations';
+import { contract as documentsContract } from '../lambdas/documents/contract';
+import { TenantryFunction } from './private/tenantry-function';
+
+export interface DocumentsServiceStackProps extends StackProps {
+  readonly config: TenantryConfig;
+  readonly catalogTable: dynamodb.ITable;
+  readonly pooledTable: dynamodb.ITable;
+  readonly tenantDataBucket: s3.IBucket;
+  readonly usageStream: kinesis.IStream;
+  readonly vpc: ec2.IVpc;
+  readonly serviceSecurityGroup: ec2.ISecurityGroup;
+  readonly database: rds.DatabaseCluster;
+  readonly databaseName: string;
+}
+
+/**
+ * The reference tenant service (lambdas/documents), the template a team copies: its own stack, its
+ * function in the pooled plane's isolated subnets, a role holding only what the service itself does
+ * (read the catalog, write usage, log in to PostgreSQL as the application role). It holds no
+ * tenant-data permission: tenant data is reached with the credentials the authorizer vends. The
+ * identity stack puts it behind the API's tenant authorizer (`/documents`).
+ */
+export class DocumentsServiceStack extends Stack {
+  public readonly service: TenantryFunction<typeof documentsContract>;
+
+  public constructor(scope: Construct, id: string, props: DocumentsServiceStackProps) {
+    super(scope, id, props);
+    const { config, database } = props;
+    this.service = new TenantryFunction(this, 'Documents', {
+      contract: documentsContract,
+      config,
+      environment: {
+        CATALOG_TABLE_NAME: props.catalogTable.tableName,
+        POOLED_TABLE_ARN: props.pooledTable.tableArn,
+        TENANT_BUCKET_NAME: props.tenantDataBucket.bucketName,
+        USAGE_STREAM_NAME: props.usageStream.streamName,
+        DATABASE_HOST: database.clusterEndpoint.hostname,
+        DATABASE_PORT: database.clusterEndpoint.port.toString(),
+        DATABASE_NAME: props.databaseName,
+        DATABASE_USER: APP_ROLE,
+      },
+      grants: {
+        readCatalog: [props.catalogTable.tableArn],
+        emitUsage: [props.usageStream.streamArn],
+        connectDatabase: [
+          this.formatArn({
+            service: 'rds-db',
+            resource: 'dbuser',
+            resourceName: `${database.clusterResourceIdentifier}/${APP_ROLE}`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      },
+      network: {
+        vpc: props.vpc,
+        subnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+        securityGroups: [props.serviceSecurityGroup],
+      },
+      // @aws-sdk/rds-signer is not one of the SDK packages the Lambda runtime is known to carry.
+      bundleAwsSdk: true,
+    });
+  }
+}

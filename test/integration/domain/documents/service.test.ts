@@ -1,0 +1,372 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import {
+  AdminCreateUserCommand,
+  AdminSetUserPasswordCommand,
+  CognitoIdentityProviderClient,
+  CreateUserPoolClientCommand,
+  CreateUserPoolCommand,
+  InitiateAuthCommand,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { CreateTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateStreamCommand,
+  DescribeStreamCommand,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  KinesisClient,
+} from '@aws-sdk/client-kinesis';
+import { STSClient } from '@aws-sdk/client-sts';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { PGlite } from '@electric-sql/pglite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { baseClientConfig, documentClient, kinesisClientConfig } from '../../../../domain/aws/clients';
+import { CatalogRepository } from '../../../../domain/catalog/repository';
+import { loadConfig, resourceName } from '../../../../domain/config';
+import { MAX_DOCUMENT_BODY_BYTES } from '../../../../domain/documents/request';
+import {
+  type DocumentServiceDependencies,
+  handleDocumentRequest,
+} from '../../../../domain/documents/service';
+import { TenantAuthorizer } from '../../../../domain/identity/authorizer';
+import { tenantAttributeNames, tenantUserAttributes } from '../../../../domain/identity/claims';
+import { authorizerResultContext } from '../../../../domain/identity/request-context';
+import { APP_ROLE, rlsMigrations } from '../../../../domain/identity/rls/migrations';
+import { migrate, withTenant } from '../../../../domain/identity/rls/unit-of-work';
+import { TenantClientFactory } from '../../../../domain/identity/tenant-clients';
+import { cachedTenantLookup } from '../../../../domain/identity/tenant-lookup';
+import { TokenVendingMachine } from '../../../../domain/identity/token-vending';
+import { allowAllUsage } from '../../../../domain/identity/usage-limit';
+import { asTokenVerifier, createCognitoVerifier } from '../../../../domain/identity/verifier';
+import { siloTableName } from '../../../../domain/lifecycle/silo';
+import { createTableInput, siloTableDefinition, tableName } from '../../../../domain/tables';
+import { UsageEmitter } from '../../../../domain/usage/emitter';
+import { provisionLocalControlPlane } from '../../../../local/control-plane';
+import { resetLocalAws, useLocalAws } from '../../support';
+
+// The request path on the local environment: a user of each plane signs in on the local Cognito
+// (moto, real RS256 tokens), the tenant authorizer verifies the token and vends credentials (STS on
+// moto), and the documents service runs with the authorizer's hand-off as API Gateway passes it:
+// DynamoDB and Kinesis on moto, PostgreSQL with the row-level-security migrations on PGlite, behind
+// the same `TransactionalDatabase` the service uses with node-postgres on AWS. moto does not enforce
+// IAM session policies: isolation here is the service's (keys from the verified tenant, RLS).
+
+const LOCAL_ACCOUNT = '123456789012';
+const config = loadConfig('');
+const tenants = {
+  poolA: { tenantId: 'docs-pool-a', tier: 'pro', isolation: 'pool' },
+  poolB: { tenantId: 'docs-pool-b', tier: 'starter', isolation: 'pool' },
+  business: { tenantId: 'docs-business', tier: 'business', isolation: 'pool' },
+  silo: { tenantId: 'docs-silo', tier: 'enterprise', isolation: 'silo' },
+} as const;
+type TenantKey = keyof typeof tenants;
+
+let db: PGlite;
+let deps: DocumentServiceDependencies;
+let authorizer: TenantAuthorizer;
+let stageArn: string;
+const tokens = {} as Record<TenantKey, string>;
+const created = {} as Record<TenantKey, string>;
+const streamName = resourceName(config, 'usage');
+const pooledTable = tableName(config, 'pooled');
+
+async function signInUsers(catalog: CatalogRepository, endpoint: string): Promise<TenantAuthorizer> {
+  const cognito = new CognitoIdentityProviderClient(baseClientConfig());
+  const pool = await cognito.send(
+    new CreateUserPoolCommand({
+      PoolName: resourceName(config, 'tenant-users'),
+      Schema: [
+        { Name: tenantAttributeNames.tenantId, AttributeDataType: 'String', Mutable: false },
+        { Name: tenantAttributeNames.tier, AttributeDataType: 'String', Mutable: true },
+      ],
+    }),
+  );
+  const userPoolId = pool.UserPool?.Id as string;
+  const client = await cognito.send(
+    new CreateUserPoolClientCommand({
+      UserPoolId: userPoolId,
+      ClientName: resourceName(config, 'spa'),
+      ExplicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH'],
+      ReadAttributes: ['email', tenantUserAttributes.tenantId, tenantUserAttributes.tier],
+    }),
+  );
+  const clientId = client.UserPoolClient?.ClientId as string;
+  for (const [key, tenant] of Object.entries(tenants) as [TenantKey, (typeof tenants)[TenantKey]][]) {
+    const username = `user@${tenant.tenantId}.example`;
+    const password = `Docs-${Math.random().toString(36).slice(2)}-Aa1!`;
+    await cognito.send(
+      new AdminCreateUserCommand({
+        UserPoolId: userPoolId,
+        Username: username,
+        MessageAction: 'SUPPRESS',
+        UserAttributes: [
+          { Name: 'email', Value: username },
+          { Name: tenantUserAttributes.tenantId, Value: tenant.tenantId },
+          { Name: tenantUserAttributes.tier, Value: tenant.tier },
+        ],
+      }),
+    );
+    await cognito.send(
+      new AdminSetUserPasswordCommand({
+        UserPoolId: userPoolId,
+        Username: username,
+        Password: password,
+        Permanent: true,
+      }),
+    );
+    const auth = await cognito.send(
+      new InitiateAuthCommand({
+        ClientId: clientId,
+        AuthFlow: 'USER_PASSWORD_AUTH',
+        AuthParameters: { USERNAME: username, PASSWORD: password },
+      }),
+    );
+    tokens[key] = auth.AuthenticationResult?.IdToken as string;
+  }
+  return new TenantAuthorizer({
+    config,
+    verifier: asTokenVerifier(
+      createCognitoVerifier({
+        userPoolId,
+        clientId,
+        tokenUse: 'id',
+        localJwksUri: `${endpoint}/${userPoolId}/.well-known/jwks.json`,
+        localFlag: true,
+      }),
+    ),
+    tenants: (id) => catalog.find(id),
+    usageLimit: allowAllUsage,
+    vending: new TokenVendingMachine({
+      sts: new STSClient(baseClientConfig()),
+      roleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${resourceName(config, 'tenant-runtime')}`,
+    }),
+    dataLocation: deps.location,
+  });
+}
+
+/** API Gateway's path: the authorizer decides on the token, the service gets its hand-off. */
+async function request(
+  who: TenantKey,
+  method: string,
+  options: { documentId?: string; body?: string } = {},
+): Promise<{ statusCode: number; body: Record<string, unknown> }> {
+  const path = options.documentId === undefined ? 'documents' : `documents/${options.documentId}`;
+  const decision = await authorizer.decide({
+    authorization: `Bearer ${tokens[who]}`,
+    methodArn: `${stageArn}/${method}/${path}`,
+  });
+  expect(decision.kind).toBe('allow');
+  const response = await handleDocumentRequest(deps, {
+    httpMethod: method,
+    pathParameters: options.documentId === undefined ? null : { documentId: options.documentId },
+    body: options.body ?? null,
+    requestContext: { authorizer: authorizerResultContext(decision) },
+  });
+  return { statusCode: response.statusCode, body: response.body === '' ? {} : JSON.parse(response.body) };
+}
+
+async function tableItems(table: string): Promise<Record<string, unknown>[]> {
+  const { Items } = await new DynamoDBClient(baseClientConfig()).send(new ScanCommand({ TableName: table }));
+  return (Items ?? []).map((item) => unmarshall(item));
+}
+
+/** Every row, read as the database administrator (PGlite's superuser bypasses RLS). */
+async function allRows(): Promise<{ tenant_id: string; id: string }[]> {
+  return (
+    await db.query<{ tenant_id: string; id: string }>(
+      'SELECT tenant_id, id FROM tenantry.documents ORDER BY tenant_id',
+    )
+  ).rows;
+}
+
+async function usageOnStream(): Promise<{ tenantId: string; metric: string; partitionKey: string }[]> {
+  const kinesis = new KinesisClient(kinesisClientConfig());
+  const stream = await kinesis.send(new DescribeStreamCommand({ StreamName: streamName }));
+  const out: { tenantId: string; metric: string; partitionKey: string }[] = [];
+  for (const shard of stream.StreamDescription?.Shards ?? []) {
+    const { ShardIterator } = await kinesis.send(
+      new GetShardIteratorCommand({
+        StreamName: streamName,
+        ShardId: shard.ShardId,
+        ShardIteratorType: 'TRIM_HORIZON',
+      }),
+    );
+    const { Records } = await kinesis.send(new GetRecordsCommand({ ShardIterator }));
+    for (const record of Records ?? []) {
+      const event = JSON.parse(new TextDecoder().decode(record.Data)) as { tenantId: string; metric: string };
+      out.push({ tenantId: event.tenantId, metric: event.metric, partitionKey: String(record.PartitionKey) });
+    }
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  const aws = useLocalAws();
+  await resetLocalAws();
+  await provisionLocalControlPlane(config);
+  stageArn = `arn:aws:execute-api:${aws.region}:${LOCAL_ACCOUNT}:docsapi/${config.naming.stage}`;
+  const dynamo = new DynamoDBClient(baseClientConfig());
+  await dynamo.send(
+    new CreateTableCommand(
+      createTableInput(siloTableDefinition, siloTableName(config, tenants.silo.tenantId)),
+    ),
+  );
+  await new KinesisClient(kinesisClientConfig()).send(
+    new CreateStreamCommand({ StreamName: streamName, ShardCount: 1 }),
+  );
+  const catalog = new CatalogRepository({
+    client: documentClient(),
+    tableName: tableName(config, 'catalog'),
+  });
+  for (const tenant of Object.values(tenants)) {
+    await catalog.create({ ...tenant, name: tenant.tenantId, region: config.regions.primary });
+    if (tenant.isolation === 'silo') {
+      await catalog.update(tenant.tenantId, (t) => ({
+        ...t,
+        silo: {
+          stackId: `local-${tenant.tenantId}`,
+          tableName: siloTableName(config, tenant.tenantId),
+          kmsKeyArn: `arn:aws:kms:${config.regions.primary}:${LOCAL_ACCOUNT}:key/local-${tenant.tenantId}`,
+        },
+      }));
+    }
+    await catalog.transition(tenant.tenantId, 'ACTIVE', { reason: 'documents test' });
+  }
+  db = new PGlite();
+  await migrate(db, rlsMigrations);
+  deps = {
+    config,
+    tenants: cachedTenantLookup((id) => catalog.find(id), 30),
+    location: {
+      pooledTableArn: `arn:aws:dynamodb:${aws.region}:${LOCAL_ACCOUNT}:table/${pooledTable}`,
+      bucketName: resourceName(config, 'tenant-data'),
+    },
+    clientsFor: (region) => new TenantClientFactory({ region }),
+    database: db,
+    // PGlite's session user is a superuser (bypasses RLS); on AWS the IAM user is the application role.
+    databaseRole: APP_ROLE,
+    usage: new UsageEmitter({ client: new KinesisClient(kinesisClientConfig()), streamName, config }),
+    logger: new Logger({ serviceName: 'documents-test', logLevel: 'SILENT' }),
+  };
+  authorizer = await signInUsers(catalog, aws.endpoint);
+  for (const key of Object.keys(tenants) as TenantKey[]) {
+    const response = await request(key, 'POST', {
+      body: JSON.stringify({ title: `${key} plan`, content: `secret of ${tenants[key].tenantId}` }),
+    });
+    expect(response.statusCode).toBe(201);
+    created[key] = String(response.body.documentId);
+  }
+});
+
+afterAll(async () => {
+  await db?.close();
+});
+
+describe('documents on every plane, through the authorizer', () => {
+  it.each(Object.keys(tenants) as TenantKey[])('%s lists and reads only its own document', async (key) => {
+    // Act
+    const list = await request(key, 'GET');
+    const got = await request(key, 'GET', { documentId: created[key] });
+
+    // Assess
+    expect(list).toEqual({
+      statusCode: 200,
+      body: {
+        documents: [{ documentId: created[key], title: `${key} plan`, createdAt: expect.any(String) }],
+      },
+    });
+    expect(got.body).toMatchObject({
+      documentId: created[key],
+      content: `secret of ${tenants[key].tenantId}`,
+    });
+  });
+
+  it("writes pooled tenants' items to the pooled table under their keys, the silo tenant's to its own table", async () => {
+    const pooled = await tableItems(pooledTable);
+    const silo = await tableItems(siloTableName(config, tenants.silo.tenantId));
+
+    expect(pooled.map((i) => [i.pk, i.sk, i.tenantId]).sort()).toEqual(
+      [
+        ['TENANT#docs-business#documents', created.business, 'docs-business'],
+        ['TENANT#docs-pool-a#documents', created.poolA, 'docs-pool-a'],
+        ['TENANT#docs-pool-b#documents', created.poolB, 'docs-pool-b'],
+      ].sort(),
+    );
+    expect(silo.map((i) => [i.pk, i.sk])).toEqual([['TENANT#docs-silo#documents', created.silo]]);
+  });
+
+  it("never shows tenant A's document to tenant B, by id, and never deletes it", async () => {
+    const rowsBefore = await allRows();
+
+    const get = await request('poolB', 'GET', { documentId: created.poolA });
+    const del = await request('poolB', 'DELETE', { documentId: created.poolA });
+    const siloGet = await request('silo', 'GET', { documentId: created.poolA });
+
+    expect([get.statusCode, get.body]).toEqual([404, { error: 'unknown document' }]);
+    expect([del.statusCode, del.body]).toEqual([404, { error: 'unknown document' }]);
+    expect(siloGet.statusCode).toBe(404);
+    expect(await allRows()).toEqual(rowsBefore);
+    expect((await tableItems(pooledTable)).some((i) => i.sk === created.poolA)).toBe(true);
+  });
+
+  it('row-level security: a buggy query with no WHERE clause returns only the tenant rows', async () => {
+    // Prepare: the table holds every tenant's rows.
+    expect(new Set((await allRows()).map((r) => r.tenant_id)).size).toBe(4);
+
+    // Act: the bug — no tenant filter — inside the service's unit of work, on the service's database.
+    const rows = await withTenant(
+      deps.database,
+      tenants.poolB.tenantId,
+      async (tx) =>
+        (await tx.query<{ tenant_id: string; id: string }>('SELECT tenant_id, id FROM tenantry.documents'))
+          .rows,
+      { role: APP_ROLE },
+    );
+
+    // Assess
+    expect(rows).toEqual([{ tenant_id: 'docs-pool-b', id: created.poolB }]);
+  });
+
+  it('refuses bad input with a 4xx and a reason, writing nothing', async () => {
+    const rowsBefore = await allRows();
+    const itemsBefore = (await tableItems(pooledTable)).length;
+
+    const answers = await Promise.all([
+      request('poolA', 'POST', { body: '{"title": "half' }),
+      request('poolA', 'POST', {
+        body: JSON.stringify({ title: 't', content: 'x'.repeat(MAX_DOCUMENT_BODY_BYTES) }),
+      }),
+      request('poolA', 'GET', { documentId: 'doc-00000000-0000-4000-8000-000000000000' }),
+      request('poolA', 'GET', { documentId: `..%2F${tenants.poolB.tenantId}%2F${created.poolB}` }),
+    ]);
+
+    expect(answers.map((a) => [a.statusCode, a.body.error])).toEqual([
+      [400, 'body is not valid JSON'],
+      [413, expect.stringMatching(/^body is \d+ bytes, over the 16384-byte limit$/)],
+      [404, 'unknown document'],
+      [400, 'documentId must be a document id (doc-<uuid>)'],
+    ]);
+    expect(await allRows()).toEqual(rowsBefore);
+    expect((await tableItems(pooledTable)).length).toBe(itemsBefore);
+  });
+
+  it('deletes a document from both stores', async () => {
+    const del = await request('business', 'DELETE', { documentId: created.business });
+    const after = await request('business', 'GET', { documentId: created.business });
+
+    expect(del.statusCode).toBe(204);
+    expect(after.statusCode).toBe(404);
+    expect((await allRows()).some((r) => r.id === created.business)).toBe(false);
+  });
+
+  it("emits each served request's usage to the metering stream, keyed by the verified tenant", async () => {
+    const usage = await usageOnStream();
+
+    for (const tenant of Object.values(tenants)) {
+      const own = usage.filter((u) => u.partitionKey === tenant.tenantId);
+      expect(own.every((u) => u.tenantId === tenant.tenantId)).toBe(true);
+      expect(own.filter((u) => u.metric === 'doc.processed')).toHaveLength(1);
+      expect(own.filter((u) => u.metric === 'api.call').length).toBeGreaterThanOrEqual(3);
+    }
+    expect(usage.every((u) => u.partitionKey === u.tenantId)).toBe(true);
+  });
+});
