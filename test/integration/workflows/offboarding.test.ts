@@ -17,13 +17,14 @@ import {
   setupHarness,
   start,
   tally,
+  waitForState,
 } from './support';
 
 /**
  * The lifetime of the tenant credentials the writer holds, scaled down from STS's 900 s; the workflow's
  * freeze is configured for it as `offboardingFreezeSeconds(config)` is for 900 s (lifetime + margin).
  */
-const CREDENTIAL_SECONDS = 6;
+const CREDENTIAL_SECONDS = 12;
 const FREEZE_SECONDS = CREDENTIAL_SECONDS + 2;
 
 let h: Harness;
@@ -75,6 +76,9 @@ describe('offboarding erasure', () => {
     // Prepare
     await activeTenant(h, 'scribe');
     await seedItems(h, h.life.pooledTable, 'scribe', 30);
+    const execution = await start(h, 'offboarding', { tenantId: 'scribe' });
+    // Credentials vended as the status changes (the authorizer still honours the tenant until then).
+    await waitForState(h, execution.executionArn, 'SetOffboarding');
     const vendedAt = Date.now();
     const session = writer(
       'scribe',
@@ -84,7 +88,7 @@ describe('offboarding erasure', () => {
     );
 
     // Act
-    const result = await run(h, 'offboarding', { tenantId: 'scribe' });
+    const result = await execution.wait(120_000);
     await session.stop();
 
     // Assess
