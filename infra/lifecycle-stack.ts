@@ -22,7 +22,7 @@ import {
   siloKeyAliasPrefix,
   siloTableNamePrefix,
 } from '../domain/lifecycle/silo';
-import { writeFreezeSeconds } from '../domain/lifecycle/write-freeze';
+import { offboardingFreezeSeconds, writeFreezeSeconds } from '../domain/lifecycle/write-freeze';
 import { BY_TENANT_INDEX } from '../domain/pooled-items';
 import { contract as validateContract } from '../lambdas/lifecycle-validate/contract';
 import { contract as signupStarterContract } from '../lambdas/signup-starter/contract';
@@ -31,6 +31,7 @@ import { contract as catalogContract } from '../lambdas/tenant-catalog/contract'
 import { contract as copyContract } from '../lambdas/tenant-data-copy/contract';
 import { contract as purgeContract } from '../lambdas/tenant-data-purge/contract';
 import { contract as verifyContract } from '../lambdas/tenant-data-verify/contract';
+import { contract as erasureVerifyContract } from '../lambdas/tenant-erasure-verify/contract';
 import { contract as identityPurgeContract } from '../lambdas/tenant-identity-purge/contract';
 import { contract as transitionContract } from '../lambdas/tenant-transition/contract';
 import { contract as userTiersContract } from '../lambdas/tenant-user-tiers/contract';
@@ -133,6 +134,25 @@ export class LifecycleStack extends Stack {
           siloTables: [siloTablesArn],
           tenantDataBucket: [props.tenantDataBucket.bucketArn],
           tenantDataObjects: [props.tenantDataBucket.arnForObjects('*')],
+        },
+      }).function,
+      erasureVerify: new TenantryFunction(this, fnId('erasureVerify'), {
+        contract: erasureVerifyContract,
+        config,
+        environment: {
+          ...pooledEnv,
+          TENANT_DATA_BUCKET_NAME: props.tenantDataBucket.bucketName,
+          USER_POOL_ID: props.userPool.userPoolId,
+        },
+        grants: {
+          pooledTable: [pooledArn],
+          tenantDataBucket: [props.tenantDataBucket.bucketArn],
+          userPool: [props.userPool.userPoolArn],
+          siloStacks: [siloStacksArn],
+          siloKeys: {
+            resources: [keysArn],
+            conditions: { 'ForAnyValue:StringLike': { 'kms:ResourceAliases': [siloAliasPattern] } },
+          },
         },
       }).function,
       identityPurge: new TenantryFunction(this, fnId('identityPurge'), {
@@ -240,6 +260,7 @@ export class LifecycleStack extends Stack {
         functions.purge.role?.roleArn ?? '',
       ]),
       WriteFreezeSeconds: String(writeFreezeSeconds(config)),
+      OffboardingFreezeSeconds: String(offboardingFreezeSeconds(config)),
     };
     const invokedBy: Record<WorkflowName, LambdaFunction[]> = {
       onboarding: ['validate', 'catalog', 'transition', 'identityPurge', 'siloDeprovision'],
@@ -253,7 +274,15 @@ export class LifecycleStack extends Stack {
         'purge',
         'siloDeprovision',
       ],
-      offboarding: ['validate', 'transition', 'billingFinal', 'identityPurge', 'siloDeprovision', 'purge'],
+      offboarding: [
+        'validate',
+        'transition',
+        'billingFinal',
+        'identityPurge',
+        'siloDeprovision',
+        'purge',
+        'erasureVerify',
+      ],
     };
     const machines = {} as Record<WorkflowName, sfn.StateMachine>;
     const roles = {} as Record<WorkflowName, iam.Role>;
@@ -341,6 +370,11 @@ export class LifecycleStack extends Stack {
         principal: functions.purge,
         resources: ['*', siloTablesArn, props.tenantDataBucket.arnForObjects('*')],
         reason: `${xray} ${siloTables} Tenant objects are addressed by their <tenantId>/ prefix in the one data bucket.`,
+      },
+      {
+        principal: functions.erasureVerify,
+        resources: ['*', siloStacksArn, keysArn],
+        reason: `${xray} Silo stacks are <product>-<stage>-silo-*; keys only with a silo alias (kms:ResourceAliases).`,
       },
       {
         principal: functions.siloDeprovision,

@@ -29,6 +29,7 @@ import { contract as catalogContract } from '../lambdas/tenant-catalog/contract'
 import { contract as copyContract } from '../lambdas/tenant-data-copy/contract';
 import { contract as purgeContract } from '../lambdas/tenant-data-purge/contract';
 import { contract as verifyContract } from '../lambdas/tenant-data-verify/contract';
+import { contract as erasureVerifyContract } from '../lambdas/tenant-erasure-verify/contract';
 import { contract as identityPurgeContract } from '../lambdas/tenant-identity-purge/contract';
 import { contract as transitionContract } from '../lambdas/tenant-transition/contract';
 import { contract as userTiersContract } from '../lambdas/tenant-user-tiers/contract';
@@ -58,6 +59,12 @@ export interface LocalLifecycleOptions {
    * `writeFreezeSeconds(config)` (domain/lifecycle/write-freeze.ts).
    */
   readonly writeFreezeSeconds?: number;
+  /**
+   * Offboarding's freeze (`${OffboardingFreezeSeconds}`). Default 1, for the same reason; deployed stacks
+   * use `offboardingFreezeSeconds(config)` (15 minutes and more). A test modelling credentials that
+   * live N seconds sets N plus its margin.
+   */
+  readonly offboardingFreezeSeconds?: number;
 }
 
 export interface LocalLifecycle {
@@ -157,6 +164,7 @@ export async function deployLifecycleLocally(options: LocalLifecycleOptions): Pr
       .map((fn) => `arn:aws:iam::${LOCAL_ACCOUNT}:role/${functionName(lambdaFunctions[fn])}`)
       .join(','),
     WriteFreezeSeconds: String(options.writeFreezeSeconds ?? 1),
+    OffboardingFreezeSeconds: String(options.offboardingFreezeSeconds ?? 1),
   };
 
   const sfn = new SFNClient(clientConfig);
@@ -189,6 +197,11 @@ export async function deployLifecycleLocally(options: LocalLifecycleOptions): Pr
     functionEnv(copyContract, pooledEnv),
     functionEnv(verifyContract, pooledEnv),
     functionEnv(purgeContract, { ...pooledEnv, TENANT_DATA_BUCKET_NAME: dataBucket }),
+    functionEnv(erasureVerifyContract, {
+      ...pooledEnv,
+      TENANT_DATA_BUCKET_NAME: dataBucket,
+      USER_POOL_ID: userPoolId,
+    }),
     functionEnv(identityPurgeContract, { USER_POOL_ID: userPoolId }),
     functionEnv(userTiersContract, { USER_POOL_ID: userPoolId, ...catalogEnv }),
     functionEnv(siloDeprovisionContract, {}),

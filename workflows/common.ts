@@ -8,6 +8,7 @@ import { contract as catalogContract } from '../lambdas/tenant-catalog/contract'
 import { contract as copyContract, type copyCursorSchema } from '../lambdas/tenant-data-copy/contract';
 import { contract as purgeContract, type purgeCursorSchema } from '../lambdas/tenant-data-purge/contract';
 import { contract as verifyContract } from '../lambdas/tenant-data-verify/contract';
+import { contract as erasureVerifyContract } from '../lambdas/tenant-erasure-verify/contract';
 import { contract as identityPurgeContract } from '../lambdas/tenant-identity-purge/contract';
 import { contract as transitionContract } from '../lambdas/tenant-transition/contract';
 import {
@@ -39,6 +40,7 @@ export const lambdaFunctions = {
   copy: copyContract.name,
   verify: verifyContract.name,
   purge: purgeContract.name,
+  erasureVerify: erasureVerifyContract.name,
   identityPurge: identityPurgeContract.name,
   userTiers: userTiersContract.name,
   siloDeprovision: siloDeprovisionContract.name,
@@ -78,6 +80,8 @@ const valueSubstitutionNames = [
   'DataMoverRoleArns',
   /** Promotion's write freeze after MIGRATING, seconds: `writeFreezeSeconds(config)` (domain/lifecycle/write-freeze.ts). */
   'WriteFreezeSeconds',
+  /** Offboarding's freeze after OFFBOARDING, seconds: `offboardingFreezeSeconds(config)` (same file). */
+  'OffboardingFreezeSeconds',
 ] as const;
 
 /** Definition substitutions (`${Name}` in the ASL): filled by CDK (infra/lifecycle-stack.ts) or the local env. */

@@ -1,35 +1,50 @@
 import type { TenantryConfig } from '../domain/config';
 import { lifecycleDetailTypes } from '../domain/lifecycle/events';
-import { type Catcher, jsonataString, type StateMachineDefinition } from './asl';
+import { type Catcher, jsonata, jsonataString, type StateMachineDefinition } from './asl';
 import {
   catchFailure,
   chunkLoop,
   EXECUTION_ARN,
   emitEvent,
   failedEnd,
+  failureRecord,
   INPUT_TENANT_ID,
   LAMBDA_RESULT,
   lambdaTask,
+  recordFailure,
   siloTeardownStates,
+  sub,
 } from './common';
 
 /**
- * Offboarding (input `{ tenantId, reason? }`): erase everything of the tenant, keep a tombstone.
+ * Offboarding (input `{ tenantId, reason? }`): erase everything of the tenant, prove it, keep a tombstone.
  *
- *   Validate → SetOffboarding (access denied from here) → FinalBill (`billing-final`: flush and bill
- *   the final usage) → PurgeIdentity (disable + delete every user of the tenant, then its group)
+ *   Validate → SetOffboarding (the authorizer refuses the tenant from here) → WriteFreeze (Wait
+ *   `${OffboardingFreezeSeconds}` = offboardingFreezeSeconds(config): until no cached authorization and
+ *   no credential vended before OFFBOARDING can still write) → FinalBill (`billing-final`: flush and
+ *   bill the final usage) → PurgeIdentity (disable + delete every user of the tenant, then its group)
  *   → [silo: SiloTeardown (KMS key deletion scheduled with the configured window, stack deleted)]
- *   → PurgePooledItems ⟲ (pooled items under `TENANT#<id>#`) → PurgeObjects ⟲ (S3 objects under
- *   `<id>/`) → SetOffboarded (tombstone; history keeps the audit trail) → EmitTenantOffboarded.
+ *   → PurgePooledItems ⟲ (every pooled item whose key starts `TENANT#<id>#`, by key prefix) →
+ *   PurgeObjects ⟲ (every object version under `<id>/`) → VerifyErasure (consistent reads: 0 items,
+ *   0 object versions, 0 users with the tenant id, silo stack gone and key pending deletion)
+ *   → Erased? → SetOffboarded (tombstone + erasure record; history keeps the audit trail)
+ *   → EmitTenantOffboarded (carries the erasure record).
+ *   If the verification finds anything left, the purge runs once more (PurgeAgain → PurgeIdentity …);
+ *   if the second verification still finds something, ErasureIncomplete fails the run naming it.
  *
  * Erasure cannot be compensated. On failure the tenant stays OFFBOARDING (no access), the failure is
  * emitted (TenantOffboardingFailed) and the execution fails; every step is idempotent, so running
- * offboarding again for the tenant finishes the job.
+ * offboarding again for the tenant finishes the job. The catalog refuses OFFBOARDED without an erasure
+ * record showing nothing left.
  *
- * Output: `{ tenantId, status: 'OFFBOARDED', purgedItems, purgedObjects, keyDeletionDate }` (the silo key's
- * scheduled deletion date, null for a pooled tenant).
+ * Output: `{ tenantId, status: 'OFFBOARDED', purgedItems, purgedObjects, keyDeletionDate, erasure }`
+ * (`keyDeletionDate`: the silo key's scheduled deletion date, null for a pooled tenant; `erasure`: the
+ * erasure record, domain/tenant/erasure.ts).
  */
 export const OFFBOARDING = 'offboarding';
+
+/** Purges run before what the verification still finds fails the offboarding. */
+const MAX_ERASURE_ATTEMPTS = 2;
 
 export function offboardingDefinition(config: TenantryConfig): StateMachineDefinition {
   const { stackPollSeconds, stackMaxPolls } = config.lifecycle;
@@ -44,7 +59,14 @@ export function offboardingDefinition(config: TenantryConfig): StateMachineDefin
         { kind: 'offboarding', input: '{% $states.input %}' },
         {
           flow: { Next: 'SetOffboarding' },
-          assign: { plan: LAMBDA_RESULT, keyDeletionDate: null },
+          assign: {
+            plan: LAMBDA_RESULT,
+            keyDeletionDate: null,
+            erasureAttempts: 1,
+            erasedItems: 0,
+            erasedObjects: 0,
+            erasedUsers: 0,
+          },
           catch: [catchFailure('Validate', 'EmitOffboardingRejected')],
         },
       ),
@@ -57,8 +79,17 @@ export function offboardingDefinition(config: TenantryConfig): StateMachineDefin
           reason: '{% $plan.reason %}',
           executionArn: EXECUTION_ARN,
         },
-        { flow: { Next: 'FinalBill' }, catch: [toFailure('SetOffboarding')] },
+        { flow: { Next: 'WriteFreeze' }, catch: [toFailure('SetOffboarding')] },
       ),
+      WriteFreeze: {
+        Type: 'Wait',
+        QueryLanguage: 'JSONata', // asl-validator matches a JSONata Seconds only with the state's own QueryLanguage
+        Comment:
+          'Until no cached authorization and no credential vended before OFFBOARDING can write (domain/lifecycle/write-freeze.ts).',
+        // A string literal keeps the placeholder valid JSONata before substitution.
+        Seconds: jsonata(`$number(${jsonataString(sub('OffboardingFreezeSeconds'))})`),
+        Next: 'FinalBill',
+      },
       FinalBill: lambdaTask(
         'billingFinal',
         { tenantId: '{% $plan.tenantId %}' },
@@ -74,7 +105,7 @@ export function offboardingDefinition(config: TenantryConfig): StateMachineDefin
         { tenantId: '{% $plan.tenantId %}' },
         {
           flow: { Next: 'IsSilo?' },
-          assign: { identity: LAMBDA_RESULT },
+          assign: { erasedUsers: '{% $erasedUsers + $states.result.Payload.deletedUsers %}' },
           catch: [toFailure('PurgeIdentity')],
         },
       ),
@@ -102,19 +133,68 @@ export function offboardingDefinition(config: TenantryConfig): StateMachineDefin
       ...chunkLoop('purge', {
         states: ['PreparePurgeObjects', 'PurgeObjects', 'MoreObjects?'],
         cursor: 'purge',
-        assign: { purgedItems: '{% $purge.purged %}' },
+        assign: { erasedItems: '{% $erasedItems + $purge.purged %}' },
         start: { store: jsonataString('s3'), tenantId: '$plan.tenantId' },
-        next: 'SetOffboarded',
+        next: 'VerifyErasure',
         catch: toFailure,
       }),
+      VerifyErasure: lambdaTask(
+        'erasureVerify',
+        {
+          tenantId: '{% $plan.tenantId %}',
+          silo: "{% $plan.isolation = 'silo' ? { 'region': $plan.region, 'kmsKeyArn': $plan.kmsKeyArn } : null %}",
+          executionArn: EXECUTION_ARN,
+          startedAt: '{% $states.context.Execution.StartTime %}',
+          attempts: '{% $erasureAttempts %}',
+          erased: {
+            items: '{% $erasedItems %}',
+            objects: '{% $erasedObjects + $purge.purged %}',
+            users: '{% $erasedUsers %}',
+          },
+          keyDeletionDate: '{% $keyDeletionDate %}',
+        },
+        {
+          flow: { Next: 'Erased?' },
+          assign: { verification: LAMBDA_RESULT, erasedObjects: '{% $erasedObjects + $purge.purged %}' },
+          catch: [toFailure('VerifyErasure')],
+          comment: 'Consistent reads of every store, after the last purge; the index is not trusted here.',
+        },
+      ),
+      'Erased?': {
+        Type: 'Choice',
+        Choices: [
+          { Condition: '{% $verification.clean %}', Next: 'SetOffboarded' },
+          { Condition: jsonata(`$erasureAttempts < ${MAX_ERASURE_ATTEMPTS}`), Next: 'PurgeAgain' },
+        ],
+        Default: 'ErasureIncomplete',
+      },
+      PurgeAgain: {
+        Type: 'Pass',
+        Comment: 'Something was left: purge every store once more, then verify again.',
+        Assign: { erasureAttempts: '{% $erasureAttempts + 1 %}' },
+        Next: 'PurgeIdentity',
+      },
+      ErasureIncomplete: {
+        Type: 'Pass',
+        Assign: recordFailure(
+          'failure',
+          failureRecord(
+            'VerifyErasure',
+            "'ErasureIncomplete'",
+            "'left after ' & $string($erasureAttempts) & ' purges: ' & $join($verification.leftovers, '; ')",
+          ),
+        ),
+        Next: 'EmitOffboardingFailed',
+      },
       SetOffboarded: lambdaTask(
         'transition',
         {
           tenantId: '{% $plan.tenantId %}',
           to: 'OFFBOARDED',
           reason:
-            "{% 'erased: ' & $string($purgedItems) & ' items, ' & $string($purge.purged) & ' objects' %}",
+            "{% 'erased and verified: ' & $string($erasedItems) & ' items, ' & $string($erasedObjects) & ' objects, ' & $string($erasedUsers) & ' users' %}",
           executionArn: EXECUTION_ARN,
+          erasure: '{% $verification.record %}',
         },
         { flow: { Next: 'EmitTenantOffboarded' }, catch: [toFailure('SetOffboarded')] },
       ),
@@ -123,9 +203,10 @@ export function offboardingDefinition(config: TenantryConfig): StateMachineDefin
         {
           tenantId: '{% $plan.tenantId %}',
           isolation: '{% $plan.isolation %}',
-          purgedItems: '{% $purgedItems %}',
-          purgedObjects: '{% $purge.purged %}',
+          purgedItems: '{% $erasedItems %}',
+          purgedObjects: '{% $erasedObjects %}',
           keyDeletionDate: '{% $keyDeletionDate %}',
+          erasure: '{% $verification.record %}',
           executionArn: EXECUTION_ARN,
         },
         {
@@ -138,9 +219,10 @@ export function offboardingDefinition(config: TenantryConfig): StateMachineDefin
         Output: {
           tenantId: '{% $plan.tenantId %}',
           status: 'OFFBOARDED',
-          purgedItems: '{% $purgedItems %}',
-          purgedObjects: '{% $purge.purged %}',
+          purgedItems: '{% $erasedItems %}',
+          purgedObjects: '{% $erasedObjects %}',
           keyDeletionDate: '{% $keyDeletionDate %}',
+          erasure: '{% $verification.record %}',
         },
       },
       OffboardedEventNotSent: {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { erasureRecordSchema } from '../domain/tenant/erasure';
 import { siloResourcesSchema } from '../domain/tenant/tenant';
 import { tenantIdSchema } from '../domain/tenant/tenant-id';
 
@@ -31,4 +32,5 @@ export const offboardingOutputSchema = z.object({
   purgedItems: z.number().int().nonnegative(),
   purgedObjects: z.number().int().nonnegative(),
   keyDeletionDate: z.iso.datetime().nullable(),
+  erasure: erasureRecordSchema,
 });

@@ -3,6 +3,7 @@ import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { CatalogRepository } from '../catalog/repository';
 import { findTier, type IsolationModel, type TenantryConfig } from '../config';
 import { TenantAlreadyExistsError, ValidationError } from '../errors';
+import { type ErasureRecord, nothingRemains } from '../tenant/erasure';
 import type { TenantStatus } from '../tenant/status';
 import {
   type HistoryEntry,
@@ -12,7 +13,7 @@ import {
   type Tenant,
   transition,
 } from '../tenant/tenant';
-import { StaleLifecyclePlanError } from './errors';
+import { ErasureNotProvenError, StaleLifecyclePlanError } from './errors';
 
 /**
  * The catalog operations the lifecycle workflows perform. Status changes all go through
@@ -103,6 +104,8 @@ export interface TransitionRequest {
    * StaleLifecyclePlanError. Checked after recognising this execution's own earlier change.
    */
   readonly expectedVersion?: number;
+  /** Required with OFFBOARDED: the verified erasure (nothing left), stored on the tenant record. */
+  readonly erasure?: ErasureRecord;
 }
 
 export interface TransitionResult {
@@ -132,13 +135,25 @@ export async function transitionTenant(
   if (expected !== undefined && current.version !== expected) {
     throw new StaleLifecyclePlanError(request.tenantId, expected, current.version);
   }
+  const { erasure } = request;
+  if (request.to === 'OFFBOARDED') {
+    // A tenant is never marked OFFBOARDED with data left.
+    if (erasure === undefined) throw new ErasureNotProvenError(request.tenantId, 'no erasure record');
+    if (!nothingRemains(erasure.remaining)) {
+      throw new ErasureNotProvenError(
+        request.tenantId,
+        `its erasure record shows data left (${JSON.stringify(erasure.remaining)})`,
+      );
+    }
+  }
   const details: { executionArn: string; reason?: string } = { executionArn: request.executionArn };
   if (request.reason !== undefined) details.reason = request.reason;
   const next = await repository.update(request.tenantId, (tenant) => {
     if (expected !== undefined && tenant.version !== expected) {
       throw new StaleLifecyclePlanError(request.tenantId, expected, tenant.version);
     }
-    return transition(tenant, request.to, details);
+    const moved = transition(tenant, request.to, details);
+    return erasure === undefined ? moved : { ...moved, erasure };
   });
   return { tenantId: next.tenantId, status: next.status, changed: true, version: next.version };
 }

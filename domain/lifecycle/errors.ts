@@ -67,3 +67,10 @@ export class StaleLifecyclePlanError extends TenantryError {
     });
   }
 }
+
+/** OFFBOARDED was asked for without an erasure record proving nothing of the tenant is left. */
+export class ErasureNotProvenError extends TenantryError {
+  public constructor(tenantId: string, reason: string) {
+    super(`tenant ${tenantId} cannot be marked OFFBOARDED: ${reason}`, { tenantId, reason });
+  }
+}

@@ -4,6 +4,7 @@ import {
   AdminGetUserCommand,
   type CognitoIdentityProviderClient,
   DeleteGroupCommand,
+  paginateListUsers,
   paginateListUsersInGroup,
   ResourceNotFoundException,
   UserNotFoundException,
@@ -11,6 +12,7 @@ import {
 import { tenantUserAttributes } from '../identity/claims';
 import { tenantGroupName } from '../keys';
 import type { TenantId } from '../tenant/tenant-id';
+import type { Remainder } from './tenant-items';
 
 /**
  * Removes a tenant's identities: every user of its group whose `custom:tenantId` is the tenant's, plus
@@ -81,4 +83,29 @@ export async function purgeTenantIdentities(
     }
   }
   return { deletedUsers, skippedUsers, groupDeleted };
+}
+
+/**
+ * The users of the whole pool that carry the tenant's id (`custom:tenantId`), group or no group: the
+ * erasure's check. Cognito cannot filter ListUsers on a custom attribute, so every page is read.
+ */
+export async function remainingTenantUsers(
+  client: CognitoIdentityProviderClient,
+  userPoolId: string,
+  tenantId: TenantId,
+): Promise<Remainder> {
+  let count = 0;
+  const sample: string[] = [];
+  const pages = paginateListUsers(
+    { client },
+    { UserPoolId: userPoolId, AttributesToGet: [TENANT_ATTRIBUTE] },
+  );
+  for await (const page of pages) {
+    for (const user of page.Users ?? []) {
+      if (user.Attributes?.find((a) => a.Name === TENANT_ATTRIBUTE)?.Value !== tenantId) continue;
+      count += 1;
+      if (sample.length < 5) sample.push(user.Username ?? '?');
+    }
+  }
+  return { count, sample };
 }

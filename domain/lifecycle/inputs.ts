@@ -66,6 +66,8 @@ export const offboardingPlanSchema = z.object({
   tenantId: tenantIdSchema,
   isolation: z.enum(isolationModels),
   status: z.enum(tenantStatuses),
+  /** The tenant's region: where its silo lives (the erasure is verified there). */
+  region: z.string().min(1),
   reason: z.string(),
   stackName: z.string(),
   /** The silo stack id and key, when the tenant has a silo. */

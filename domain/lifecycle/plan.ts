@@ -107,6 +107,7 @@ export function planOffboarding(config: TenantryConfig, tenant: Tenant, value: u
     tenantId: tenant.tenantId,
     isolation: tenant.isolation,
     status: tenant.status,
+    region: tenant.region,
     reason: input.reason ?? 'offboarding requested',
     stackName: siloStackName(config, tenant.tenantId),
     stackId: tenant.silo?.stackId ?? null,

@@ -62,7 +62,7 @@ export async function teardownSiloStep(
   };
 }
 
-async function findStack(cfn: CloudFormationClient, stackName: string): Promise<Stack | undefined> {
+export async function findStack(cfn: CloudFormationClient, stackName: string): Promise<Stack | undefined> {
   try {
     const { Stacks } = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
     return Stacks?.[0];

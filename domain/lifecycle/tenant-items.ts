@@ -9,7 +9,7 @@ import {
   type QueryCommandOutput,
 } from '@aws-sdk/client-dynamodb';
 import { BATCH_WRITE_LIMIT, type BatchOptions, batchGetAll, batchWriteAll } from '../aws/batch';
-import { keyString, tenantOfPartitionKey } from '../keys';
+import { keyString, tenantKeyPrefix, tenantOfPartitionKey } from '../keys';
 import { BY_TENANT_INDEX, POOLED_TENANT_ATTRIBUTE } from '../pooled-items';
 import { siloTableDefinition, tableDefinitions } from '../tables';
 import type { TenantId } from '../tenant/tenant-id';
@@ -47,12 +47,23 @@ import { PurgeRefusedError } from './errors';
 export type DynamoItem = Record<string, AttributeValue>;
 export type StartKey = DynamoItem | null;
 
-/** A table holding a tenant's items: the pooled table (found through its index) or a silo table. */
+/**
+ * A table holding a tenant's items: the pooled table with the tenant's items found through its index
+ * (`pooled`) or by their key prefix (`prefix`), or a silo table.
+ */
 export interface TenantTable {
   readonly name: string;
-  readonly layout: 'pooled' | 'silo';
+  readonly layout: 'pooled' | 'prefix' | 'silo';
 }
 export const pooledTable = (name: string): TenantTable => ({ name, layout: 'pooled' });
+/**
+ * The pooled table read for erasure: every item whose partition key starts with `TENANT#<id>#`, by a
+ * strongly consistent Scan filtered on that prefix. Slower than the index (it reads the whole pool,
+ * page by page, checkpointed like every chunk), but it depends on no attribute a writer may leave out:
+ * DynamoDB cannot Query a partition-key prefix, tenants choose their collection names (LeadingKeys only
+ * pins `TENANT#<id>#*`), and an item without `tenantId` is not in the `byTenant` index.
+ */
+export const pooledTableByPrefix = (name: string): TenantTable => ({ name, layout: 'prefix' });
 export const siloTable = (name: string): TenantTable => ({ name, layout: 'silo' });
 
 const PK = tableDefinitions.pooled.partitionKey.name;
@@ -106,7 +117,11 @@ async function* tenantPages(
           ExpressionAttributeNames: { '#tenant': POOLED_TENANT_ATTRIBUTE },
           ExpressionAttributeValues: { ':tenant': { S: tenantId } },
         })
-      : paginateScan(paging, { TableName: table.name, ConsistentRead: true });
+      : paginateScan(paging, {
+          TableName: table.name,
+          ConsistentRead: true,
+          ...(table.layout === 'prefix' ? prefixFilter(tenantId) : {}),
+        });
   for await (const page of pages) {
     const listed = page.Items ?? [];
     const items = listed.filter((item) => ownedBy(item, tenantId));
@@ -327,6 +342,34 @@ export async function tallyTenantItems(
   return { ...acc.tally(), foreign };
 }
 
+/** What is left of a tenant's items: how many, and the keys (`pk/sk`) of the first few. */
+export interface Remainder {
+  readonly count: number;
+  readonly sample: readonly string[];
+}
+
+const SAMPLE_SIZE = 5;
+
+/**
+ * The tenant's items left in the pooled table, found by key prefix with a strongly consistent Scan
+ * (`pooledTableByPrefix`): the erasure's final check, blind to the `tenantId` attribute and the index.
+ */
+export async function remainingTenantItems(
+  client: DynamoDBClient,
+  tableName: string,
+  tenantId: TenantId,
+): Promise<Remainder> {
+  let count = 0;
+  const sample: string[] = [];
+  for await (const page of tenantPages(client, pooledTableByPrefix(tableName), tenantId, null, undefined)) {
+    count += page.items.length;
+    for (const item of page.items.slice(0, SAMPLE_SIZE - sample.length)) {
+      sample.push(`${item[PK]?.S}/${item[SK]?.S}`);
+    }
+  }
+  return { count, sample };
+}
+
 /**
  * The distinct partition keys listed for the tenant in the pooled table's index: one Query per
  * partition (the index's sort key is `pk`, so `pk > <last>` with Limit 1 skips to the next one).
@@ -362,6 +405,15 @@ async function tenantPartitions(
     else foreign += 1;
     after = pk;
   }
+}
+
+/** The Scan filter of the tenant's key prefix (`begins_with(pk, 'TENANT#<id>#')`). */
+function prefixFilter(tenantId: TenantId) {
+  return {
+    FilterExpression: 'begins_with(#pk, :prefix)',
+    ExpressionAttributeNames: { '#pk': PK },
+    ExpressionAttributeValues: { ':prefix': { S: tenantKeyPrefix(tenantId) } },
+  };
 }
 
 function byKey(items: readonly DynamoItem[]): Map<string, DynamoItem> {

@@ -1,4 +1,5 @@
 import type { TenantryConfig } from '../config';
+import { TENANT_SESSION_SECONDS } from '../identity/token-vending';
 import { AUTHORIZER_CATALOG_CACHE_SECONDS, maxAuthorizerResultCacheSeconds } from '../identity/usage-limit';
 
 /**
@@ -23,4 +24,16 @@ export function writeFreezeSeconds(config: TenantryConfig): number {
   return (
     maxAuthorizerResultCacheSeconds(config) + AUTHORIZER_CATALOG_CACHE_SECONDS + WRITE_FREEZE_MARGIN_SECONDS
   );
+}
+
+/**
+ * How long offboarding waits after setting OFFBOARDING (the authorizer refuses the tenant from then on)
+ * before it bills and purges: the promotion's freeze plus the lifetime of the tenant-scoped credentials
+ * the authorizer vends (`TENANT_SESSION_SECONDS`). A session vended just before OFFBOARDING can write
+ * until it expires, and STS cannot revoke sessions per tenant; so the purge starts only once no vended
+ * credential of the tenant can still be valid, and nothing can be written behind its cursor.
+ * Substituted as `${OffboardingFreezeSeconds}` (infra/lifecycle-stack.ts; the local env sets seconds).
+ */
+export function offboardingFreezeSeconds(config: TenantryConfig): number {
+  return writeFreezeSeconds(config) + TENANT_SESSION_SECONDS;
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isolationModels } from '../config/schema';
 import { IllegalTransitionError } from '../errors';
+import { erasureRecordSchema } from './erasure';
 import { canTransition, type TenantStatus, tenantStatuses } from './status';
 import { tenantIdSchema } from './tenant-id';
 
@@ -46,6 +47,8 @@ export const tenantSchema = z.object({
   region: z.string().min(1),
   silo: siloResourcesSchema.optional(),
   marketplace: marketplaceIdentitySchema.optional(),
+  /** Set with OFFBOARDED: what the offboarding erased and verified (domain/tenant/erasure.ts). */
+  erasure: erasureRecordSchema.optional(),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
   /** Optimistic-concurrency version; every write increments it. */

@@ -19,9 +19,11 @@ export const purgeCursorSchema = z.object({
 
 /**
  * Erases one chunk of a tenant's data and returns the cursor of the next: `store: 'pool'` deletes its
- * items from the pooled table (found through the `byTenant` index, keyed `TENANT#<id>#…`), `store: 's3'`
+ * items from the pooled table (every item whose key starts `TENANT#<id>#`, found by a consistent Scan on
+ * that prefix: no optional attribute needed), `store: 's3'`
  * every object version under `<id>/` in the tenant data bucket. `done` is true when nothing of the
- * tenant is left in that store. With `verifiedAgainst` (the tenant's silo table: a promotion), a pooled
+ * tenant is left in that store. With `verifiedAgainst` (the tenant's silo table: a promotion), the items
+ * are found through the `byTenant` index and a pooled
  * item is deleted only if its silo copy is present and identical; otherwise PurgeRefusedError and
  * nothing of that page is deleted.
  */
@@ -39,7 +41,8 @@ export const contract = defineFunction({
   grants: {
     pooledTenantIndex: { actions: ['dynamodb:Query'] },
     /** Deletes, after comparing each pooled item with its silo copy (promotion). */
-    pooledTable: { actions: ['dynamodb:BatchWriteItem', 'dynamodb:BatchGetItem'] },
+    /** Scan: erasure by key prefix. */
+    pooledTable: { actions: ['dynamodb:Scan', 'dynamodb:BatchWriteItem', 'dynamodb:BatchGetItem'] },
     siloTables: { actions: ['dynamodb:BatchGetItem'] },
     tenantDataBucket: { actions: ['s3:ListBucketVersions', 's3:ListBucket'] },
     tenantDataObjects: { actions: ['s3:DeleteObject', 's3:DeleteObjectVersion'] },

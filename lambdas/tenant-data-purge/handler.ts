@@ -6,7 +6,12 @@ import { ValidationError } from '../../domain/errors';
 import { contractHandler, readFunctionEnv } from '../../domain/function-contract';
 import { deadlineOf, lifecycleLogger, type RemainingTime, withTenant } from '../../domain/lifecycle/runtime';
 import { siloTableName } from '../../domain/lifecycle/silo';
-import { pooledTable, purgeTenantChunk, purgeVerifiedTenantChunk } from '../../domain/lifecycle/tenant-items';
+import {
+  pooledTable,
+  pooledTableByPrefix,
+  purgeTenantChunk,
+  purgeVerifiedTenantChunk,
+} from '../../domain/lifecycle/tenant-items';
 import { purgeTenantObjectsChunk } from '../../domain/lifecycle/tenant-objects';
 import { contract } from './contract';
 
@@ -24,17 +29,30 @@ export const handler = contractHandler(contract, async (cursor, context?: Remain
       return { ...cursor, startKey: null, purged: cursor.purged + result.deleted, done: result.done };
     }
     const options = { maxItems: env.PURGE_CHUNK_ITEMS, deadline: deadlineOf(context) };
-    const pool = pooledTable(env.POOLED_TABLE_NAME);
     const against = cursor.verifiedAgainst ?? null;
     if (against !== null && against !== siloTableName(config, cursor.tenantId)) {
       throw new ValidationError(`${contract.name} input`, [
         { field: 'verifiedAgainst', message: `"${against}" is not the silo table of this tenant` },
       ]);
     }
+    // Erasure finds the tenant's items by key prefix; a promotion's verified purge through the index.
     const result =
       against === null
-        ? await purgeTenantChunk(dynamo, pool, cursor.tenantId, cursor.startKey, options)
-        : await purgeVerifiedTenantChunk(dynamo, pool, against, cursor.tenantId, cursor.startKey, options);
+        ? await purgeTenantChunk(
+            dynamo,
+            pooledTableByPrefix(env.POOLED_TABLE_NAME),
+            cursor.tenantId,
+            cursor.startKey,
+            options,
+          )
+        : await purgeVerifiedTenantChunk(
+            dynamo,
+            pooledTable(env.POOLED_TABLE_NAME),
+            against,
+            cursor.tenantId,
+            cursor.startKey,
+            options,
+          );
     logger.info('purged items', { items: result.handled });
     if (result.foreign > 0) {
       // Listed under this tenant's id but keyed under another tenant's partition: never deleted.

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { envVar } from '../../domain/env';
 import { defineFunction } from '../../domain/function-contract';
+import { erasureRecordSchema } from '../../domain/tenant/erasure';
 import { tenantStatuses } from '../../domain/tenant/status';
 import { tenantIdSchema } from '../../domain/tenant/tenant-id';
 
@@ -9,6 +10,7 @@ const status = z.enum(tenantStatuses);
 /**
  * Every lifecycle status change: through `CatalogRepository.transition` (the domain's status rules),
  * with the execution ARN recorded in the tenant's history. Idempotent for the execution that asks.
+ * OFFBOARDED only with an erasure record showing nothing left (ErasureNotProvenError otherwise).
  */
 export const contract = defineFunction({
   name: 'tenant-transition',
@@ -23,6 +25,8 @@ export const contract = defineFunction({
     resume: z.boolean().optional(),
     allowMissing: z.boolean().optional(),
     expectedVersion: z.number().int().nonnegative().optional(),
+    /** Required with OFFBOARDED: the verified erasure record (nothing left); stored on the tenant. */
+    erasure: erasureRecordSchema.optional(),
   }),
   output: z.object({
     tenantId: tenantIdSchema,

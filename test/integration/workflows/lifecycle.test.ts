@@ -371,6 +371,15 @@ describe('promotion and offboarding', () => {
       purgedItems: 60,
       purgedObjects: 2,
       keyDeletionDate: null,
+      erasure: {
+        executionArn: result.executionArn,
+        startedAt: expect.any(String),
+        verifiedAt: expect.any(String),
+        attempts: 1,
+        erased: { items: 60, objects: 2, users: 1 },
+        remaining: { items: 0, objects: 0, users: 0, siloStack: false, kmsKey: false },
+        keyDeletionDate: null,
+      },
     });
     expect((await tally(h, h.life.pooledTable, 'leaver')).count).toBe(0);
     expect(await objectKeys(h, 'leaver/')).toEqual([]);
@@ -381,12 +390,15 @@ describe('promotion and offboarding', () => {
     expect(await groupExists(h, 'leaver')).toBe(false);
     const tombstone = await h.catalog.get('leaver');
     expect(tombstone.status).toBe('OFFBOARDED');
+    expect(tombstone.erasure).toEqual(offboardingOutputSchema.parse(result.output).erasure);
     expect(tombstone.history.map((e) => e.to)).toEqual(['PENDING', 'ACTIVE', 'OFFBOARDING', 'OFFBOARDED']);
     expect(tombstone.history.at(-2)).toMatchObject({
       reason: 'contract ended',
       executionArn: result.executionArn,
     });
-    expect(eventsOf(await h.events(), 'TenantOffboarded', 'leaver')).toHaveLength(1);
+    const offboarded = eventsOf(await h.events(), 'TenantOffboarded', 'leaver');
+    expect(offboarded).toHaveLength(1);
+    expect(offboarded[0]?.detail.erasure).toEqual(tombstone.erasure);
   });
 
   it('offboards a silo tenant: stack and table deleted, key deletion scheduled with the configured window', async () => {
@@ -420,5 +432,13 @@ describe('promotion and offboarding', () => {
       isolation: 'silo',
       keyDeletionDate: output.keyDeletionDate,
     });
+    expect(output.erasure.remaining).toEqual({
+      items: 0,
+      objects: 0,
+      users: 0,
+      siloStack: false,
+      kmsKey: false,
+    });
+    expect(output.erasure.keyDeletionDate).toBe(output.keyDeletionDate);
   });
 });

@@ -62,7 +62,8 @@ export interface Harness {
   events(): Promise<LifecycleEvent[]>;
 }
 
-export async function setupHarness(): Promise<Harness> {
+/** `offboardingFreezeSeconds`: offboarding's write freeze (default: the local env's 1 s). */
+export async function setupHarness(options: { offboardingFreezeSeconds?: number } = {}): Promise<Harness> {
   const aws = useLocalAws();
   await resetLocalAws();
   const life = await deployLifecycleLocally({
@@ -70,6 +71,7 @@ export async function setupHarness(): Promise<Harness> {
     endpoint: aws.endpoint,
     handlerHostUrl: aws.handlerHostUrl,
     region: aws.region,
+    ...options,
   });
   const clientConfig = { region: aws.region, endpoint: aws.endpoint };
   return {

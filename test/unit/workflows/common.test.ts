@@ -95,6 +95,7 @@ describe('task functions', () => {
       'TenantDataCopyFunctionArn',
       'TenantDataVerifyFunctionArn',
       'TenantDataPurgeFunctionArn',
+      'TenantErasureVerifyFunctionArn',
       'TenantIdentityPurgeFunctionArn',
       'TenantUserTiersFunctionArn',
       'SiloDeprovisionFunctionArn',

@@ -160,6 +160,28 @@ describe('onboarding definition', () => {
     });
   });
 
+  it('offboarding freezes writes for the substituted OffboardingFreezeSeconds, verifies, purges once more, then fails', () => {
+    const offboarding = buildDefinition('offboarding', defaultConfig);
+    const states = offboarding.States as unknown as Record<string, Record<string, unknown>>;
+    expect(states.SetOffboarding?.Next).toBe('WriteFreeze');
+    expect(states.WriteFreeze).toMatchObject({ Type: 'Wait', Next: 'FinalBill' });
+    expect(usedSubstitutions(JSON.stringify(states.WriteFreeze))).toEqual(['OffboardingFreezeSeconds']);
+    expect(states['MoreObjects?']?.Choices).toEqual([
+      { Condition: '{% $purge.done %}', Next: 'VerifyErasure' },
+    ]);
+    expect(states['Erased?']).toEqual({
+      Type: 'Choice',
+      Choices: [
+        { Condition: '{% $verification.clean %}', Next: 'SetOffboarded' },
+        { Condition: '{% $erasureAttempts < 2 %}', Next: 'PurgeAgain' },
+      ],
+      Default: 'ErasureIncomplete',
+    });
+    expect(states.PurgeAgain).toMatchObject({ Type: 'Pass', Next: 'PurgeIdentity' });
+    expect(states.ErasureIncomplete).toMatchObject({ Type: 'Pass', Next: 'EmitOffboardingFailed' });
+    expect(JSON.stringify(states.SetOffboarded)).toContain('"erasure":"{% $verification.record %}"');
+  });
+
   it('polls the silo stack with the configured interval and bound', () => {
     const config = {
       ...defaultConfig,

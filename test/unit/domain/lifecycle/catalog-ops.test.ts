@@ -10,7 +10,7 @@ import {
   setPlacement,
   transitionTenant,
 } from '../../../../domain/lifecycle/catalog-ops';
-import { StaleLifecyclePlanError } from '../../../../domain/lifecycle/errors';
+import { ErasureNotProvenError, StaleLifecyclePlanError } from '../../../../domain/lifecycle/errors';
 import { newTenant, type Tenant, transition } from '../../../../domain/tenant/tenant';
 import { conditionalCheckFailed, NEW_POOLED_ACME } from '../../support/catalog';
 
@@ -67,6 +67,37 @@ describe('catalog operations', () => {
     await expect(
       transitionTenant(repository, { tenantId: 'acme', to: 'PENDING', executionArn: 'c' }),
     ).rejects.toThrow(IllegalTransitionError);
+  });
+
+  it('marks OFFBOARDED only with an erasure record showing nothing left, and stores the record', async () => {
+    // Prepare
+    const offboarding = transition(transition(newTenant(NEW_POOLED_ACME), 'ACTIVE'), 'OFFBOARDING');
+    docs.on(GetCommand).resolves({ Item: offboarding });
+    docs.on(PutCommand).resolves({});
+    const erasure = {
+      executionArn: arnA,
+      startedAt: '2026-12-01T01:00:00.000Z',
+      verifiedAt: '2026-12-01T01:20:00.000Z',
+      attempts: 1,
+      erased: { items: 12, objects: 3, users: 2 },
+      remaining: { items: 0, objects: 0, users: 0, siloStack: false, kmsKey: false },
+      keyDeletionDate: null,
+    };
+    const request = { tenantId: 'acme', to: 'OFFBOARDED', executionArn: arnA } as const;
+
+    // Act / Assess: refused without a record, or with a record showing something left
+    await expect(transitionTenant(repository, request)).rejects.toThrow(ErasureNotProvenError);
+    await expect(
+      transitionTenant(repository, {
+        ...request,
+        erasure: { ...erasure, remaining: { ...erasure.remaining, items: 1 } },
+      }),
+    ).rejects.toThrow('tenant acme cannot be marked OFFBOARDED: its erasure record shows data left');
+    expect(docs.commandCalls(PutCommand)).toHaveLength(0);
+    const done = await transitionTenant(repository, { ...request, erasure });
+    expect(done).toMatchObject({ changed: true, status: 'OFFBOARDED' });
+    const item = docs.commandCalls(PutCommand)[0]?.args[0].input.Item as Tenant;
+    expect(item.erasure).toEqual(erasure);
   });
 
   it('refuses a transition from a record changed since the workflow validated it (expectedVersion)', async () => {

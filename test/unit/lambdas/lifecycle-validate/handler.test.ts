@@ -184,6 +184,7 @@ describe('lifecycle-validate handler', () => {
       tenantId: 'acme',
       isolation: 'silo',
       status: 'ACTIVE',
+      region: 'us-east-1',
       reason: 'offboarding requested',
       stackName: 'tenantry-dev-silo-acme',
       stackId: silo.stackId,

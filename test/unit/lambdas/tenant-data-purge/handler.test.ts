@@ -4,6 +4,7 @@ import {
   BatchWriteItemCommand,
   DynamoDBClient,
   QueryCommand,
+  ScanCommand,
 } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectsCommand, ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -95,9 +96,12 @@ describe('tenant-data-purge handler', () => {
     expect(dynamo).not.toHaveReceivedAnyCommand();
   });
 
-  it("deletes the tenant's own pooled items from the identifying fields alone (offboarding)", async () => {
+  it("deletes the tenant's own pooled items, found by key prefix, from the identifying fields alone (offboarding)", async () => {
     // Prepare
-    dynamo.on(QueryCommand).resolves({ Items: [item('a'), item('planted', 'x', 'globex'), item('b')] });
+    // `bare`: an item under the tenant's prefix without the tenantId attribute (not in the index)
+    dynamo
+      .on(ScanCommand)
+      .resolves({ Items: [item('a'), item('planted', 'x', 'globex'), key('bare'), item('b')] });
     dynamo.on(BatchWriteItemCommand).resolves({});
     const { handler } = await importHandler(load, ENV);
 
@@ -105,28 +109,35 @@ describe('tenant-data-purge handler', () => {
     const cursor = await handler({ store: 'pool', tenantId: 'acme' });
 
     // Assess
-    expect(cursor).toEqual({ store: 'pool', tenantId: 'acme', startKey: null, purged: 2, done: true });
+    expect(cursor).toEqual({ store: 'pool', tenantId: 'acme', startKey: null, purged: 3, done: true });
     expect(contract.output.safeParse(cursor).success).toBe(true);
-    expect(dynamo).toHaveReceivedCommandWith(QueryCommand, {
+    expect(dynamo).toHaveReceivedCommandWith(ScanCommand, {
       TableName: POOLED_TABLE,
-      IndexName: 'byTenant',
-      ExpressionAttributeValues: { ':tenant': { S: 'acme' } },
+      ConsistentRead: true,
+      FilterExpression: 'begins_with(#pk, :prefix)',
+      ExpressionAttributeNames: { '#pk': 'pk' },
+      ExpressionAttributeValues: { ':prefix': { S: 'TENANT#acme#' } },
       Limit: 2_500,
     });
+    expect(dynamo).not.toHaveReceivedCommand(QueryCommand);
     expect(dynamo).toHaveReceivedCommandTimes(BatchWriteItemCommand, 1);
     expect(dynamo).toHaveReceivedCommandWith(BatchWriteItemCommand, {
       RequestItems: {
-        [POOLED_TABLE]: [{ DeleteRequest: { Key: key('a') } }, { DeleteRequest: { Key: key('b') } }],
+        [POOLED_TABLE]: [
+          { DeleteRequest: { Key: key('a') } },
+          { DeleteRequest: { Key: key('bare') } },
+          { DeleteRequest: { Key: key('b') } },
+        ],
       },
     });
     expect(dynamo).not.toHaveReceivedCommand(BatchGetItemCommand);
   });
 
-  it('returns the next start key and done false while the index lists more', async () => {
+  it('returns the next start key and done false while the scan has more', async () => {
     // Prepare
     const page = Array.from({ length: 25 }, (_, i) => item(`k${String(i).padStart(2, '0')}`));
-    const last = { tenantId: { S: 'acme' }, ...key('k24') };
-    dynamo.on(QueryCommand).resolves({ Items: page, LastEvaluatedKey: last });
+    const last = key('k24');
+    dynamo.on(ScanCommand).resolves({ Items: page, LastEvaluatedKey: last });
     dynamo.on(BatchWriteItemCommand).resolves({});
     const { handler } = await importHandler(load, { ...ENV, PURGE_CHUNK_ITEMS: '25' });
 
@@ -135,8 +146,8 @@ describe('tenant-data-purge handler', () => {
 
     // Assess
     expect(cursor).toEqual({ store: 'pool', tenantId: 'acme', startKey: last, purged: 125, done: false });
-    expect(dynamo).toHaveReceivedCommandTimes(QueryCommand, 1);
-    expect(dynamo).toHaveReceivedCommandWith(QueryCommand, { Limit: 25 });
+    expect(dynamo).toHaveReceivedCommandTimes(ScanCommand, 1);
+    expect(dynamo).toHaveReceivedCommandWith(ScanCommand, { Limit: 25 });
   });
 
   it('deletes pooled items whose silo copy is identical, read consistently from both tables (promotion)', async () => {

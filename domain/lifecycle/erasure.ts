@@ -1,0 +1,63 @@
+import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { tenantKeyPrefix, tenantObjectPrefix } from '../keys';
+import type { ErasureRemainder } from '../tenant/erasure';
+import type { TenantId } from '../tenant/tenant-id';
+import { remainingTenantUsers } from './identity';
+import { type RegionalSiloClients, type SiloLocation, siloRemainder } from './silo-erasure';
+import { type Remainder, remainingTenantItems } from './tenant-items';
+import { remainingTenantObjects } from './tenant-objects';
+
+/**
+ * The final check of an offboarding, after the last purge: reads every store the tenant had data in,
+ * with strongly consistent reads, and reports what is left and, for each store with a remainder, one
+ * line naming it (counts and the first keys) for the workflow's failure.
+ */
+export interface ErasureStores {
+  readonly dynamo: DynamoDBClient;
+  readonly pooledTableName: string;
+  readonly s3: S3Client;
+  readonly bucket: string;
+  readonly cognito: CognitoIdentityProviderClient;
+  readonly userPoolId: string;
+}
+
+export interface ErasureCheck {
+  readonly remaining: ErasureRemainder;
+  /** One line per store with something left; empty when nothing is. */
+  readonly leftovers: readonly string[];
+}
+
+export async function checkErasure(
+  stores: ErasureStores,
+  tenantId: TenantId,
+  silo: { readonly location: SiloLocation; readonly clients: RegionalSiloClients } | null,
+): Promise<ErasureCheck> {
+  const [items, objects, users, siloLeft] = await Promise.all([
+    remainingTenantItems(stores.dynamo, stores.pooledTableName, tenantId),
+    remainingTenantObjects(stores.s3, stores.bucket, tenantId),
+    remainingTenantUsers(stores.cognito, stores.userPoolId, tenantId),
+    silo === null ? { siloStack: false, kmsKey: false } : siloRemainder(silo.location, silo.clients),
+  ]);
+  const leftovers = [
+    describe(items, `pooled items under ${tenantKeyPrefix(tenantId)} in ${stores.pooledTableName}`),
+    describe(objects, `object versions under ${tenantObjectPrefix(tenantId)} in ${stores.bucket}`),
+    describe(users, `users with custom:tenantId ${tenantId} in ${stores.userPoolId}`),
+  ].filter((line): line is string => line !== null);
+  if (silo !== null && siloLeft.siloStack) {
+    leftovers.push(`silo stack ${silo.location.stackName} still exists in ${silo.location.region}`);
+  }
+  if (silo !== null && siloLeft.kmsKey) {
+    leftovers.push(`silo key ${silo.location.kmsKeyArn} is not pending deletion`);
+  }
+  return {
+    remaining: { items: items.count, objects: objects.count, users: users.count, ...siloLeft },
+    leftovers,
+  };
+}
+
+function describe(remainder: Remainder, what: string): string | null {
+  if (remainder.count === 0) return null;
+  return `${remainder.count} ${what} (${remainder.sample.join(', ')})`;
+}

@@ -1,0 +1,41 @@
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { DescribeKeyCommand, type KMSClient, NotFoundException } from '@aws-sdk/client-kms';
+import { findStack } from './silo-teardown';
+
+/** A silo to check, in the region it lives in (the clients must be built for that region). */
+export interface SiloLocation {
+  readonly region: string;
+  readonly stackName: string;
+  /** The silo's key as the catalog recorded it; null when no key was ever recorded. */
+  readonly kmsKeyArn: string | null;
+}
+
+export interface RegionalSiloClients {
+  readonly region: string;
+  readonly cfn: CloudFormationClient;
+  readonly kms: KMSClient;
+}
+
+/**
+ * What is left of a deleted silo: `siloStack` when CloudFormation still knows the stack (in any status
+ * but DELETE_COMPLETE), `kmsKey` when the key exists and is not pending deletion. The clients must be
+ * the silo's region's: a stack or key looked up in another region is "absent" there whatever it is.
+ */
+export async function siloRemainder(
+  silo: SiloLocation,
+  clients: RegionalSiloClients,
+): Promise<{ siloStack: boolean; kmsKey: boolean }> {
+  if (clients.region !== silo.region) {
+    throw new RangeError(`silo in ${silo.region} checked with clients for ${clients.region}`);
+  }
+  const stack = await findStack(clients.cfn, silo.stackName);
+  const siloStack = stack !== undefined && stack.StackStatus !== 'DELETE_COMPLETE';
+  if (silo.kmsKeyArn === null) return { siloStack, kmsKey: false };
+  try {
+    const { KeyMetadata } = await clients.kms.send(new DescribeKeyCommand({ KeyId: silo.kmsKeyArn }));
+    return { siloStack, kmsKey: KeyMetadata?.KeyState !== 'PendingDeletion' };
+  } catch (error) {
+    if (error instanceof NotFoundException) return { siloStack, kmsKey: false };
+    throw error;
+  }
+}

@@ -1,0 +1,78 @@
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
+import { baseClientConfig, s3ClientConfig } from '../../domain/aws/clients';
+import { loadConfig } from '../../domain/config';
+import { ValidationError } from '../../domain/errors';
+import { contractHandler, readFunctionEnv } from '../../domain/function-contract';
+import { siloStackName } from '../../domain/keys';
+import { checkErasure } from '../../domain/lifecycle/erasure';
+import { lifecycleLogger, withTenant } from '../../domain/lifecycle/runtime';
+import type { RegionalSiloClients } from '../../domain/lifecycle/silo-erasure';
+import { contract } from './contract';
+
+const env = readFunctionEnv(contract);
+const config = loadConfig();
+const stores = {
+  dynamo: new DynamoDBClient(baseClientConfig()),
+  pooledTableName: env.POOLED_TABLE_NAME,
+  s3: new S3Client(s3ClientConfig()),
+  bucket: env.TENANT_DATA_BUCKET_NAME,
+  cognito: new CognitoIdentityProviderClient(baseClientConfig()),
+  userPoolId: env.USER_POOL_ID,
+};
+const logger = lifecycleLogger(contract.name);
+
+/** CloudFormation and KMS clients per silo region (a silo is checked where it lives). */
+const regional = new Map<string, RegionalSiloClients>();
+function clientsFor(region: string): RegionalSiloClients {
+  let clients = regional.get(region);
+  if (clients === undefined) {
+    const settings = baseClientConfig({ region });
+    clients = { region, cfn: new CloudFormationClient(settings), kms: new KMSClient(settings) };
+    regional.set(region, clients);
+  }
+  return clients;
+}
+
+export const handler = contractHandler(contract, async (request) =>
+  withTenant(logger, request.tenantId, async () => {
+    const silo = request.silo;
+    if (silo !== null && !config.regions.siloAllowed.includes(silo.region)) {
+      throw new ValidationError(`${contract.name} input`, [
+        {
+          field: 'silo.region',
+          message: `"${silo.region}" is not a silo region (allowed: ${config.regions.siloAllowed.join(', ')})`,
+        },
+      ]);
+    }
+    const check = await checkErasure(
+      stores,
+      request.tenantId,
+      silo === null
+        ? null
+        : {
+            location: { ...silo, stackName: siloStackName(config, request.tenantId) },
+            clients: clientsFor(silo.region),
+          },
+    );
+    const clean = check.leftovers.length === 0;
+    if (clean) logger.info('erasure verified', { attempts: request.attempts, ...request.erased });
+    else logger.warn('erasure incomplete', { attempts: request.attempts, leftovers: check.leftovers });
+    return {
+      clean,
+      leftovers: [...check.leftovers],
+      record: {
+        executionArn: request.executionArn,
+        startedAt: request.startedAt,
+        verifiedAt: new Date().toISOString(),
+        attempts: request.attempts,
+        erased: request.erased,
+        remaining: check.remaining,
+        keyDeletionDate: request.keyDeletionDate,
+      },
+    };
+  }),
+);

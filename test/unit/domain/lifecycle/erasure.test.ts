@@ -1,0 +1,127 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CognitoIdentityProviderClient, ListUsersCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { checkErasure } from '../../../../domain/lifecycle/erasure';
+
+const dynamo = mockClient(DynamoDBClient);
+const s3 = mockClient(S3Client);
+const cognito = mockClient(CognitoIdentityProviderClient);
+const cfn = mockClient(CloudFormationClient);
+const kms = mockClient(KMSClient);
+
+const stores = {
+  dynamo: new DynamoDBClient({}),
+  pooledTableName: 'pool',
+  s3: new S3Client({}),
+  bucket: 'data',
+  cognito: new CognitoIdentityProviderClient({}),
+  userPoolId: 'us-east-1_Pool',
+};
+const KEY = 'arn:aws:kms:eu-central-1:111122223333:key/k1';
+const silo = {
+  location: { region: 'eu-central-1', stackName: 'tenantry-dev-silo-acme', kmsKeyArn: KEY },
+  clients: { region: 'eu-central-1', cfn: new CloudFormationClient({}), kms: new KMSClient({}) },
+};
+const user = (Username: string, tenantId: string) => ({
+  Username,
+  Attributes: [{ Name: 'custom:tenantId', Value: tenantId }],
+});
+const missingStack = Object.assign(new Error('Stack with id tenantry-dev-silo-acme does not exist'), {
+  name: 'ValidationError',
+});
+
+beforeEach(() => {
+  for (const mock of [dynamo, s3, cognito, cfn, kms]) mock.reset();
+  dynamo.on(ScanCommand).resolves({ Items: [] });
+  s3.on(ListObjectVersionsCommand).resolves({});
+  cognito.on(ListUsersCommand).resolves({ Users: [] });
+  cfn.on(DescribeStacksCommand).rejects(missingStack);
+  kms.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: 'k1', KeyState: 'PendingDeletion' } });
+});
+
+describe('checkErasure', () => {
+  it('finds nothing left: every store read, the pool by a consistent key-prefix Scan', async () => {
+    // Prepare (the defaults: every store empty, stack gone, key pending deletion)
+
+    // Act
+    const check = await checkErasure(stores, 'acme', silo);
+
+    // Assess
+    expect(check).toEqual({
+      remaining: { items: 0, objects: 0, users: 0, siloStack: false, kmsKey: false },
+      leftovers: [],
+    });
+    expect(dynamo).toHaveReceivedCommandWith(ScanCommand, {
+      TableName: 'pool',
+      ConsistentRead: true,
+      FilterExpression: 'begins_with(#pk, :prefix)',
+      ExpressionAttributeValues: { ':prefix': { S: 'TENANT#acme#' } },
+    });
+    expect(dynamo).not.toHaveReceivedCommandWith(ScanCommand, { IndexName: 'byTenant' });
+    expect(s3).toHaveReceivedCommandWith(ListObjectVersionsCommand, { Bucket: 'data', Prefix: 'acme/' });
+    expect(cognito).toHaveReceivedCommandWith(ListUsersCommand, { UserPoolId: 'us-east-1_Pool' });
+    expect(kms).toHaveReceivedCommandWith(DescribeKeyCommand, { KeyId: KEY });
+  });
+
+  it('names each store with something left: items (with or without tenantId), versions, users, stack, key', async () => {
+    // Prepare
+    dynamo
+      .on(ScanCommand)
+      .resolvesOnce({
+        Items: [{ pk: { S: 'TENANT#acme#notes' }, sk: { S: 'n1' } }],
+        LastEvaluatedKey: { pk: { S: 'x' }, sk: { S: 'y' } },
+      })
+      .resolvesOnce({ Items: [{ pk: { S: 'TENANT#acme#docs' }, sk: { S: 'd1' }, tenantId: { S: 'acme' } }] });
+    s3.on(ListObjectVersionsCommand)
+      .resolvesOnce({
+        Versions: [{ Key: 'acme/a.pdf', VersionId: 'v1' }],
+        IsTruncated: true,
+        NextKeyMarker: 'acme/a.pdf',
+        NextVersionIdMarker: 'v1',
+      })
+      .resolvesOnce({ DeleteMarkers: [{ Key: 'acme/b.pdf', VersionId: 'v9' }], IsTruncated: false });
+    cognito
+      .on(ListUsersCommand)
+      .resolves({ Users: [user('ann@acme.example', 'acme'), user('bob@globex.example', 'globex')] });
+    cfn.on(DescribeStacksCommand).resolves({
+      Stacks: [
+        { StackName: 'tenantry-dev-silo-acme', StackStatus: 'DELETE_FAILED', CreationTime: new Date() },
+      ],
+    });
+    kms.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: 'k1', KeyState: 'Enabled' } });
+
+    // Act
+    const check = await checkErasure(stores, 'acme', silo);
+
+    // Assess
+    expect(check.remaining).toEqual({ items: 2, objects: 2, users: 1, siloStack: true, kmsKey: true });
+    expect(check.leftovers).toEqual([
+      '2 pooled items under TENANT#acme# in pool (TENANT#acme#notes/n1, TENANT#acme#docs/d1)',
+      '2 object versions under acme/ in data (acme/a.pdf@v1, acme/b.pdf@v9)',
+      '1 users with custom:tenantId acme in us-east-1_Pool (ann@acme.example)',
+      'silo stack tenantry-dev-silo-acme still exists in eu-central-1',
+      `silo key ${KEY} is not pending deletion`,
+    ]);
+    expect(s3).toHaveReceivedNthCommandWith(ListObjectVersionsCommand, 2, {
+      KeyMarker: 'acme/a.pdf',
+      VersionIdMarker: 'v1',
+    });
+  });
+
+  it('checks no silo for a pooled tenant', async () => {
+    // Prepare (defaults)
+
+    // Act
+    const check = await checkErasure(stores, 'acme', null);
+
+    // Assess
+    expect(check.leftovers).toEqual([]);
+    expect(cfn).not.toHaveReceivedAnyCommand();
+    expect(kms).not.toHaveReceivedAnyCommand();
+  });
+});
