@@ -18,7 +18,8 @@ import {
  *
  *   Validate → SetOffboarding (access denied from here) → FinalBill (`billing-final`: flush and bill
  *   the final usage) → PurgeIdentity (disable + delete every user of the tenant, then its group)
- *   → [silo: SiloTeardown (KMS key deletion scheduled with the configured window, stack deleted)]
+ *   → [silo: SiloTeardown in the tenant's region (KMS key deletion scheduled with the configured
+ *   window, stack deleted)]
  *   → PurgePooledItems ⟲ (pooled items under `TENANT#<id>#`) → PurgeObjects ⟲ (S3 objects under
  *   `<id>/`) → SetOffboarded (tombstone; history keeps the audit trail) → EmitTenantOffboarded.
  *
@@ -86,6 +87,7 @@ export function offboardingDefinition(config: TenantryConfig): StateMachineDefin
       ...siloTeardownStates({
         prefix: '',
         stackName: '$plan.stackName',
+        region: '$plan.region',
         pollSeconds: stackPollSeconds,
         maxPolls: stackMaxPolls,
         next: 'PreparePurgeItems',

@@ -67,6 +67,8 @@ export const offboardingPlanSchema = z.object({
   isolation: z.enum(isolationModels),
   status: z.enum(tenantStatuses),
   reason: z.string(),
+  /** The tenant's region: where its silo stack is. */
+  region,
   stackName: z.string(),
   /** The silo stack id and key, when the tenant has a silo. */
   stackId: z.string().nullable(),

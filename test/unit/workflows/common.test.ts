@@ -97,6 +97,7 @@ describe('task functions', () => {
       'TenantDataPurgeFunctionArn',
       'TenantIdentityPurgeFunctionArn',
       'TenantUserTiersFunctionArn',
+      'SiloStackFunctionArn',
       'SiloDeprovisionFunctionArn',
       'BillingFinalFunctionArn',
     ]);
@@ -135,7 +136,7 @@ describe('chunked loops', () => {
     plan: { tenantId: 'acme', fromTier: 'pro', toTier: 'enterprise' },
     states: { context: { Execution: { Id: 'arn:aws:states:us-east-1:111122223333:execution:p:run' } } },
     silo: { tableName: 'tenantry-dev-silo-acme' },
-    stack: { Outputs: [{ OutputKey: 'TableName', OutputValue: 'tenantry-dev-silo-acme' }] },
+    stack: { status: 'CREATE_COMPLETE', silo: { tableName: 'tenantry-dev-silo-acme' } },
   };
 
   it('are the five copy/purge loops and the two user-tier loops', () => {
