@@ -375,7 +375,8 @@ interface StackFragmentOptions {
 /**
  * Silo provisioning in the tenant's region: the `silo-stack` task creates the stack from the silo
  * template (synthesized from infra/silo-stack.ts) with a CloudFormation client of that region, then a
- * bounded describe/Wait loop polls it (no function waits on CloudFormation). A stack that already exists
+ * bounded describe/Wait loop polls it (no function waits on CloudFormation; the poll's answer, not the
+ * create's, decides). A stack that already exists
  * (a retried create) is polled, not re-created; a stack that ends in any other status than
  * CREATE_COMPLETE, or is still in progress after `maxPolls`, is a failure.
  */
@@ -386,8 +387,8 @@ export function siloProvisioningStates(o: StackFragmentOptions): Record<string, 
       'siloStack',
       { action: 'create', ...target, tier: jsonata(o.tier) },
       {
-        flow: { Next: 'SiloStackReady?' },
-        assign: { stack: LAMBDA_RESULT, stackPolls: 0 },
+        flow: { Next: 'DescribeSiloStack' },
+        assign: { stackPolls: 0 },
         catch: [catchFailure('CreateSiloStack', o.onFailure)],
         comment: "In the tenant's region; a stack left by an earlier attempt is polled, not re-created.",
       },
