@@ -191,6 +191,7 @@ async function ensureTenant(
       silo: {
         stackId: `local-${tenantId}`,
         tableName: siloTableName(config, tenantId),
+        tableArn: `arn:aws:dynamodb:${config.regions.primary}:${LOCAL_ACCOUNT}:table/${siloTableName(config, tenantId)}`,
         kmsKeyArn: `arn:aws:kms:${config.regions.primary}:${LOCAL_ACCOUNT}:key/local-${tenantId}`,
       },
     }));

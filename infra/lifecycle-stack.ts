@@ -27,6 +27,7 @@ import { BY_TENANT_INDEX } from '../domain/pooled-items';
 import { contract as validateContract } from '../lambdas/lifecycle-validate/contract';
 import { contract as signupStarterContract } from '../lambdas/signup-starter/contract';
 import { contract as siloDeprovisionContract } from '../lambdas/silo-deprovision/contract';
+import { contract as siloStackContract } from '../lambdas/silo-stack/contract';
 import { contract as catalogContract } from '../lambdas/tenant-catalog/contract';
 import { contract as copyContract } from '../lambdas/tenant-data-copy/contract';
 import { contract as purgeContract } from '../lambdas/tenant-data-purge/contract';
@@ -60,8 +61,10 @@ type OwnFunction = Exclude<LambdaFunction, 'billingFinal'>;
 /**
  * The tenant lifecycle: the onboarding, promotion and offboarding state machines (the ASL from
  * workflows/, `DefinitionBody.fromString` with definition substitutions), their task functions, the
- * silo template (synthesized from infra/silo-stack.ts, uploaded as an asset for CreateStack), the
- * CloudFormation role silo stacks are deployed with, and the signup rule → signup starter.
+ * silo template (synthesized from infra/silo-stack.ts, uploaded as an asset; the `silo-stack` task
+ * creates each tenant's stack from it in the tenant's region), the CloudFormation role silo stacks are
+ * deployed with (its permissions cover exactly the regions of `regions.siloAllowed`), and the signup
+ * rule → signup starter.
  * Every permission is granted explicitly per role; no action wildcards.
  */
 export class LifecycleStack extends Stack {
@@ -73,13 +76,18 @@ export class LifecycleStack extends Stack {
   public constructor(scope: Construct, id: string, props: LifecycleStackProps) {
     super(scope, id, props);
     const { config } = props;
-    const arn = (service: string, resource: string, resourceName?: string) =>
-      Arn.format({ service, resource, resourceName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }, this);
-    const siloTablesArn = arn('dynamodb', 'table', `${siloTableNamePrefix(config)}*`);
-    const siloStacksArn = arn('cloudformation', 'stack', `${resourceName(config, 'silo-')}*/*`);
-    const keysArn = arn('kms', 'key', '*');
+    const arn = (service: string, resource: string, resourceName: string, region?: string) =>
+      Arn.format({ service, region, resource, resourceName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }, this);
+    // Silo stacks, tables and keys live in the tenants' regions: exactly the allowed ones.
+    const inSiloRegions = (service: string, resource: string, resourceName: string) =>
+      config.regions.siloAllowed.map((region) => arn(service, resource, resourceName, region));
+    const siloTablePattern = `${siloTableNamePrefix(config)}*`;
+    const siloTablesArn = arn('dynamodb', 'table', siloTablePattern);
+    const siloTablesArns = inSiloRegions('dynamodb', 'table', siloTablePattern);
+    const siloStacksArns = inSiloRegions('cloudformation', 'stack', `${resourceName(config, 'silo-')}*/*`);
+    const keysArns = inSiloRegions('kms', 'key', '*');
     const siloAliasPattern = `${siloKeyAliasPrefix(config)}*`;
-    const siloAliasArn = arn('kms', 'alias', siloAliasPattern.slice('alias/'.length));
+    const siloAliasArns = inSiloRegions('kms', 'alias', siloAliasPattern.slice('alias/'.length));
 
     // --- task functions (environment, size and IAM from each function's contract) ----------------
     const pooledArn = props.pooledTable.tableArn;
@@ -93,7 +101,7 @@ export class LifecycleStack extends Stack {
       assumedBy: new iam.ServicePrincipal('cloudformation.amazonaws.com'),
       description: 'CloudFormation creates and deletes tenant silo stacks (table + KMS key) with this role',
     });
-    const functions = {
+    const taskFunctions = {
       validate: new TenantryFunction(this, fnId('validate'), {
         contract: validateContract,
         config,
@@ -148,9 +156,9 @@ export class LifecycleStack extends Stack {
           pooledTable: [pooledArn],
           tenantDataBucket: [props.tenantDataBucket.bucketArn],
           userPool: [props.userPool.userPoolArn],
-          siloStacks: [siloStacksArn],
+          siloStacks: siloStacksArns,
           siloKeys: {
-            resources: [keysArn],
+            resources: keysArns,
             conditions: { 'ForAnyValue:StringLike': { 'kms:ResourceAliases': [siloAliasPattern] } },
           },
         },
@@ -172,11 +180,47 @@ export class LifecycleStack extends Stack {
         config,
         environment: {},
         grants: {
-          siloStacks: [siloStacksArn],
+          siloStacks: siloStacksArns,
           siloKeys: {
-            resources: [keysArn],
+            resources: keysArns,
             conditions: { 'ForAnyValue:StringLike': { 'kms:ResourceAliases': [siloAliasPattern] } },
           },
+          passDeploymentRole: [this.siloDeploymentRole.roleArn],
+        },
+      }).function,
+    };
+
+    // --- the silo template, synthesized from the silo stack construct -----------------------------
+    // One template in this stack's asset bucket: CloudFormation reads a TemplateURL from a bucket in
+    // another region of the same partition with the caller's permissions (workflows/README.md).
+    const templateDir = mkdtempSync(join(tmpdir(), 'tenantry-silo-template-'));
+    mkdirSync(templateDir, { recursive: true });
+    const templateFile = join(templateDir, 'silo-tenant.template.json');
+    writeFileSync(templateFile, JSON.stringify(siloTemplate(config)));
+    const template = new s3assets.Asset(this, 'SiloTemplate', { path: templateFile });
+
+    const functions = {
+      ...taskFunctions,
+      siloStack: new TenantryFunction(this, fnId('siloStack'), {
+        contract: siloStackContract,
+        config,
+        environment: {
+          SILO_TEMPLATE_URL: template.httpUrl,
+          SILO_DEPLOYMENT_ROLE_ARN: this.siloDeploymentRole.roleArn,
+          TENANT_ACCESS_ROLE_ARN: props.tenantAccessRole.roleArn,
+          DATA_MOVER_ROLE_ARNS: Fn.join(',', [
+            taskFunctions.copy.role?.roleArn ?? '',
+            taskFunctions.verify.role?.roleArn ?? '',
+            taskFunctions.purge.role?.roleArn ?? '',
+          ]),
+        },
+        grants: {
+          siloStacks: siloStacksArns,
+          createSiloStacks: {
+            resources: siloStacksArns,
+            conditions: { StringEquals: { 'cloudformation:TemplateUrl': template.httpUrl } },
+          },
+          siloTemplate: [template.bucket.arnForObjects(template.s3ObjectKey)],
           passDeploymentRole: [this.siloDeploymentRole.roleArn],
         },
       }).function,
@@ -204,7 +248,7 @@ export class LifecycleStack extends Stack {
         'dynamodb:UntagResource',
         'dynamodb:ListTagsOfResource',
       ],
-      [siloTablesArn],
+      siloTablesArns,
     );
     // CreateKey has no resource ARN; the key must be created carrying the tenant tag (the stack's tags).
     allow(this.siloDeploymentRole, ['kms:CreateKey'], ['*'], {
@@ -226,23 +270,11 @@ export class LifecycleStack extends Stack {
         'kms:CreateAlias',
         'kms:DeleteAlias',
       ],
-      [keysArn],
+      keysArns,
       { Null: { [`aws:ResourceTag/${SILO_TENANT_TAG}`]: 'false' } },
     );
     // The alias side of CreateAlias/DeleteAlias: only silo aliases (aliases carry no tags).
-    allow(this.siloDeploymentRole, ['kms:CreateAlias', 'kms:DeleteAlias'], [siloAliasArn]);
-    const passDeploymentRole = new iam.PolicyStatement({
-      actions: ['iam:PassRole'],
-      resources: [this.siloDeploymentRole.roleArn],
-      conditions: { StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } },
-    });
-
-    // --- the silo template, synthesized from the silo stack construct -----------------------------
-    const templateDir = mkdtempSync(join(tmpdir(), 'tenantry-silo-template-'));
-    mkdirSync(templateDir, { recursive: true });
-    const templateFile = join(templateDir, 'silo-tenant.template.json');
-    writeFileSync(templateFile, JSON.stringify(siloTemplate(config)));
-    const template = new s3assets.Asset(this, 'SiloTemplate', { path: templateFile });
+    allow(this.siloDeploymentRole, ['kms:CreateAlias', 'kms:DeleteAlias'], siloAliasArns);
 
     // --- state machines -----------------------------------------------------------------------------
     const functionArn = (key: LambdaFunction) =>
@@ -251,19 +283,11 @@ export class LifecycleStack extends Stack {
       ...functionArnSubstitutions(functionArn),
       UserPoolId: props.userPool.userPoolId,
       EventBusName: props.eventBus.eventBusName,
-      SiloTemplateUrl: template.httpUrl,
-      SiloDeploymentRoleArn: this.siloDeploymentRole.roleArn,
-      TenantAccessRoleArn: props.tenantAccessRole.roleArn,
-      DataMoverRoleArns: Fn.join(',', [
-        functions.copy.role?.roleArn ?? '',
-        functions.verify.role?.roleArn ?? '',
-        functions.purge.role?.roleArn ?? '',
-      ]),
       WriteFreezeSeconds: String(writeFreezeSeconds(config)),
       OffboardingFreezeSeconds: String(offboardingFreezeSeconds(config)),
     };
     const invokedBy: Record<WorkflowName, LambdaFunction[]> = {
-      onboarding: ['validate', 'catalog', 'transition', 'identityPurge', 'siloDeprovision'],
+      onboarding: ['validate', 'catalog', 'transition', 'identityPurge', 'siloStack', 'siloDeprovision'],
       promotion: [
         'validate',
         'catalog',
@@ -272,6 +296,7 @@ export class LifecycleStack extends Stack {
         'verify',
         'userTiers',
         'purge',
+        'siloStack',
         'siloDeprovision',
       ],
       offboarding: [
@@ -305,15 +330,6 @@ export class LifecycleStack extends Stack {
           ],
           [props.userPool.userPoolArn],
         );
-      }
-      if (name !== 'offboarding') {
-        // CreateStack only from the silo template asset (the workflows' ${'$'}{SiloTemplateUrl}).
-        allow(role, ['cloudformation:CreateStack'], [siloStacksArn], {
-          StringEquals: { 'cloudformation:TemplateUrl': template.httpUrl },
-        });
-        allow(role, ['cloudformation:DescribeStacks'], [siloStacksArn]);
-        allow(role, ['s3:GetObject'], [template.bucket.arnForObjects(template.s3ObjectKey)]);
-        role.addToPrincipalPolicy(passDeploymentRole);
       }
       const logGroup = new logs.LogGroup(this, `${pascal(name)}Logs`, {
         retention: logs.RetentionDays.ONE_YEAR,
@@ -351,9 +367,8 @@ export class LifecycleStack extends Stack {
     this.functions = { ...functions, signupStarter };
 
     const xray = 'X-Ray PutTraceSegments/PutTelemetryRecords (tracing) have no resource ARN.';
-    const stateMachineWildcards =
-      'Step Functions log delivery and X-Ray actions have no resource ARN; silo stacks are named ' +
-      '<product>-<stage>-silo-<tenantId> (CreateStack further limited to the silo template URL).';
+    const stateMachineWildcards = 'Step Functions log delivery and X-Ray actions have no resource ARN.';
+    const siloStacks = 'Silo stacks are <product>-<stage>-silo-<tenantId>, in each allowed silo region.';
     const siloTables =
       'Silo tables are named <product>-<stage>-silo-data-<tenantId>: one pattern for every tenant.';
     acknowledgeWildcards(this, [
@@ -373,24 +388,29 @@ export class LifecycleStack extends Stack {
       },
       {
         principal: functions.erasureVerify,
-        resources: ['*', siloStacksArn, keysArn],
-        reason: `${xray} Silo stacks are <product>-<stage>-silo-*; keys only with a silo alias (kms:ResourceAliases).`,
+        resources: ['*', ...siloStacksArns, ...keysArns],
+        reason: `${xray} ${siloStacks} Keys only with a silo alias (kms:ResourceAliases).`,
+      },
+      {
+        principal: functions.siloStack,
+        resources: ['*', ...siloStacksArns],
+        reason: `${xray} ${siloStacks} CreateStack only with the silo template URL.`,
       },
       {
         principal: functions.siloDeprovision,
-        resources: ['*', siloStacksArn, keysArn],
-        reason: `${xray} Silo stacks are <product>-<stage>-silo-*; keys only with a silo alias (kms:ResourceAliases).`,
+        resources: ['*', ...siloStacksArns, ...keysArns],
+        reason: `${xray} ${siloStacks} Keys only with a silo alias (kms:ResourceAliases).`,
       },
       {
         principal: this.siloDeploymentRole,
-        resources: ['*', siloTablesArn, siloAliasArn, keysArn],
+        resources: ['*', ...siloTablesArns, ...siloAliasArns, ...keysArns],
         reason:
           `kms:CreateKey has no resource ARN (requires the tenant tag on the request). ${siloTables} ` +
           'Silo key aliases are <product>-<stage>-silo-*; keys only when tagged tenantry:tenant-id (aws:ResourceTag).',
       },
       ...workflowNames.map((name) => ({
         principal: roles[name],
-        resources: name === 'offboarding' ? ['*'] : ['*', siloStacksArn],
+        resources: ['*'],
         reason: stateMachineWildcards,
       })),
     ]);

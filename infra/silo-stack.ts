@@ -32,8 +32,9 @@ export interface SiloTenantStackProps extends StackProps {
 }
 
 /**
- * The dedicated stack of one silo tenant, deployed per tenant by the lifecycle workflows with
- * CloudFormation CreateStack (parameters `TenantId`, `Tier`, `TenantAccessRoleArn`), never by `cdk deploy`:
+ * The dedicated stack of one silo tenant, deployed per tenant in the tenant's region by the lifecycle's
+ * `silo-stack` task with CloudFormation CreateStack (parameters `TenantId`, `Tier`, `TenantAccessRoleArn`,
+ * `DataMoverRoleArns`), never by `cdk deploy`:
  * - the tenant's table, built from `siloTableDefinition` (same keys as the pooled table, so items copy
  *   unchanged), named `<product>-<stage>-silo-data-<tenantId>`, encrypted with
  * - the tenant's own KMS key (rotation on; deletion pending window from config). Its key policy lets
@@ -52,7 +53,7 @@ export interface SiloTenantStackProps extends StackProps {
  *   (`iam:PassRole` + `cloudformation:UpdateStack`) with another template. Each step leaves a
  *   CloudTrail event (IAM change on the role, UpdateStack on a silo stack, PutKeyPolicy on a key
  *   tagged `tenantry:tenant-id`): guard them with an SCP and alert on them (README, isolation).
- * Outputs: `TableName`, `KmsKeyArn`. Synthesized without the bootstrap-version rule (no assets, no
+ * Outputs: `TableName`, `TableArn`, `KmsKeyArn` (the catalog records them; the runtime uses the ARNs). Synthesized without the bootstrap-version rule (no assets, no
  * bootstrap needed; the local emulator's CloudFormation can create it). The table and the key are
  * deleted with the stack: erasure of a silo is DeleteStack (the key then waits out its pending window).
  */
@@ -176,6 +177,7 @@ export class SiloTenantStack extends Stack {
     });
 
     new CfnOutput(this, siloStackOutputs.tableName, { value: table.tableName });
+    new CfnOutput(this, siloStackOutputs.tableArn, { value: table.tableArn });
     new CfnOutput(this, siloStackOutputs.kmsKeyArn, { value: key.keyArn });
     // The tenant's table and key carry its id and tier (cost allocation, inventory).
     for (const tagged of [table, key]) {

@@ -2,7 +2,8 @@
  * Deploys the lifecycle onto the local environment (moto + handler host) exactly as the CDK app wires
  * it on AWS: the control-plane tables and bus (local/control-plane.ts), a Cognito user pool with the
  * tenant attributes, the tenant data bucket, the silo template uploaded to S3 (synthesized from
- * infra/silo-stack.ts), each task function's environment, the three state machines from the real
+ * infra/silo-stack.ts; the `silo-stack` task creates each silo from it in the tenant's region — moto keeps
+ * regions apart), each task function's environment, the three state machines from the real
  * definitions with definition substitutions, the signup rule → signup-starter, and a queue receiving
  * every lifecycle event (for tests and the demo to read). Used by test/integration/workflows and demo/.
  */
@@ -21,10 +22,12 @@ import {
   functionEnvironment,
 } from '../domain/function-contract';
 import { LIFECYCLE_EVENT_SOURCE, signupEventPattern } from '../domain/lifecycle/events';
+import { siloDeploymentRoleName } from '../domain/lifecycle/silo';
 import { contract as billingFinalContract } from '../lambdas/billing-final/contract';
 import { contract as validateContract } from '../lambdas/lifecycle-validate/contract';
 import { contract as signupStarterContract } from '../lambdas/signup-starter/contract';
 import { contract as siloDeprovisionContract } from '../lambdas/silo-deprovision/contract';
+import { contract as siloStackContract } from '../lambdas/silo-stack/contract';
 import { contract as catalogContract } from '../lambdas/tenant-catalog/contract';
 import { contract as copyContract } from '../lambdas/tenant-data-copy/contract';
 import { contract as purgeContract } from '../lambdas/tenant-data-purge/contract';
@@ -143,7 +146,8 @@ export async function deployLifecycleLocally(options: LocalLifecycleOptions): Pr
       ContentType: 'application/json',
     }),
   );
-  // moto's CloudFormation reads a TemplateURL from its own S3 when the host is `localhost` (path style).
+  // moto's CloudFormation reads a TemplateURL from its own S3 when the host is `localhost` (path style),
+  // in every region (as on AWS, where CloudFormation in any region of the partition reads the bucket).
   const templateUrl = `${endpoint.replace('127.0.0.1', 'localhost')}/${templateBucket}/${templateKey}`;
 
   const substitutions: Substitutions = {
@@ -157,12 +161,6 @@ export async function deployLifecycleLocally(options: LocalLifecycleOptions): Pr
     ),
     UserPoolId: userPoolId,
     EventBusName: plane.eventBusName,
-    SiloTemplateUrl: templateUrl,
-    SiloDeploymentRoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${resourceName(config, 'silo-deployment')}`,
-    TenantAccessRoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${resourceName(config, 'tenant-runtime')}`,
-    DataMoverRoleArns: (['copy', 'verify', 'purge'] as const)
-      .map((fn) => `arn:aws:iam::${LOCAL_ACCOUNT}:role/${functionName(lambdaFunctions[fn])}`)
-      .join(','),
     WriteFreezeSeconds: String(options.writeFreezeSeconds ?? 1),
     OffboardingFreezeSeconds: String(options.offboardingFreezeSeconds ?? 1),
   };
@@ -204,6 +202,14 @@ export async function deployLifecycleLocally(options: LocalLifecycleOptions): Pr
     }),
     functionEnv(identityPurgeContract, { USER_POOL_ID: userPoolId }),
     functionEnv(userTiersContract, { USER_POOL_ID: userPoolId, ...catalogEnv }),
+    functionEnv(siloStackContract, {
+      SILO_TEMPLATE_URL: templateUrl,
+      SILO_DEPLOYMENT_ROLE_ARN: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${siloDeploymentRoleName(config)}`,
+      TENANT_ACCESS_ROLE_ARN: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${resourceName(config, 'tenant-runtime')}`,
+      DATA_MOVER_ROLE_ARNS: (['copy', 'verify', 'purge'] as const)
+        .map((fn) => `arn:aws:iam::${LOCAL_ACCOUNT}:role/${functionName(lambdaFunctions[fn])}`)
+        .join(','),
+    }),
     functionEnv(siloDeprovisionContract, {}),
     functionEnv(signupStarterContract, { ONBOARDING_STATE_MACHINE_ARN: stateMachineArns.onboarding }),
     functionEnv(billingFinalContract, {

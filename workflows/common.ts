@@ -1,9 +1,9 @@
 import type { z } from 'zod';
 import { LIFECYCLE_EVENT_SOURCE, type LifecycleDetailType } from '../domain/lifecycle/events';
-import { SILO_TENANT_TAG, siloStackOutputs, siloStackParameters } from '../domain/lifecycle/silo';
 import { contract as billingFinalContract } from '../lambdas/billing-final/contract';
 import { contract as validateContract } from '../lambdas/lifecycle-validate/contract';
 import { contract as siloDeprovisionContract } from '../lambdas/silo-deprovision/contract';
+import { contract as siloStackContract } from '../lambdas/silo-stack/contract';
 import { contract as catalogContract } from '../lambdas/tenant-catalog/contract';
 import { contract as copyContract, type copyCursorSchema } from '../lambdas/tenant-data-copy/contract';
 import { contract as purgeContract, type purgeCursorSchema } from '../lambdas/tenant-data-purge/contract';
@@ -43,6 +43,7 @@ export const lambdaFunctions = {
   erasureVerify: erasureVerifyContract.name,
   identityPurge: identityPurgeContract.name,
   userTiers: userTiersContract.name,
+  siloStack: siloStackContract.name,
   siloDeprovision: siloDeprovisionContract.name,
   /** The billing part's final-bill task, input `{ tenantId }`. */
   billingFinal: billingFinalContract.name,
@@ -74,10 +75,6 @@ export function functionArnSubstitutions(
 const valueSubstitutionNames = [
   'UserPoolId',
   'EventBusName',
-  'SiloTemplateUrl',
-  'SiloDeploymentRoleArn',
-  'TenantAccessRoleArn',
-  'DataMoverRoleArns',
   /** Promotion's write freeze after MIGRATING, seconds: `writeFreezeSeconds(config)` (domain/lifecycle/write-freeze.ts). */
   'WriteFreezeSeconds',
   /** Offboarding's freeze after OFFBOARDING, seconds: `offboardingFreezeSeconds(config)` (same file). */
@@ -129,7 +126,6 @@ export const transientErrors = {
     'CognitoIdentityProvider.TooManyRequestsException',
     'CognitoIdentityProvider.InternalErrorException',
   ],
-  cloudformation: ['CloudFormation.ThrottlingException', 'CloudFormation.CloudFormationException'],
   events: [
     'EventBridge.InternalException',
     'EventBridge.ThrottlingException',
@@ -295,17 +291,12 @@ export function chunkLoop<F extends ChunkedFunction>(fn: F, o: ChunkLoopOptions<
 
 /** An AWS SDK integration task (`aws-sdk:<service>:<action>`). */
 export function sdkTask(
-  service: 'cognitoidentityprovider' | 'cloudformation',
+  service: 'cognitoidentityprovider',
   action: string,
   args: JsonTemplate,
   options: TaskOptions,
 ): TaskState {
-  return task(
-    `arn:aws:states:::aws-sdk:${service}:${action}`,
-    args,
-    service === 'cloudformation' ? 'cloudformation' : 'cognito',
-    options,
-  );
+  return task(`arn:aws:states:::aws-sdk:${service}:${action}`, args, 'cognito', options);
 }
 
 /** Emits one lifecycle event on the control-plane bus (`events:putEvents`). */
@@ -373,74 +364,54 @@ export function failedEnd(emit: string, fail: string, o: FailedEndOptions): Reco
 export const INPUT_TENANT_ID: Jsonata = '{% $states.context.Execution.Input.tenantId %}';
 
 interface StackFragmentOptions {
-  /** JSONata for the stack name, the tenant id and the tier. */
-  readonly stackName: string;
+  /** JSONata for the tenant id, the tier and the tenant's region. */
   readonly tenantId: string;
   readonly tier: string;
+  readonly region: string;
   readonly pollSeconds: number;
   readonly maxPolls: number;
-  /** Where to go when the stack is CREATE_COMPLETE (`$stack` holds DescribeStacks' stack). */
+  /** Where to go when the stack is CREATE_COMPLETE (`$stack` holds the `silo-stack` task's answer). */
   readonly onReady: string;
   /** Where to go on any failure (`$failure` is assigned). */
   readonly onFailure: string;
 }
 
 /**
- * Silo provisioning: CreateStack from the silo template (synthesized from infra/silo-stack.ts), then a
- * bounded DescribeStacks/Wait loop. A stack that already exists (a retried CreateStack) is polled, not
- * re-created; a stack that ends in any other status than CREATE_COMPLETE, or is still in progress after
- * `maxPolls`, is a failure.
+ * Silo provisioning in the tenant's region: the `silo-stack` task creates the stack from the silo
+ * template (synthesized from infra/silo-stack.ts) with a CloudFormation client of that region, then a
+ * bounded describe/Wait loop polls it (no function waits on CloudFormation; the poll's answer, not the
+ * create's, decides). A stack that already exists
+ * (a retried create) is polled, not re-created; a stack that ends in any other status than
+ * CREATE_COMPLETE, or is still in progress after `maxPolls`, is a failure.
  */
 export function siloProvisioningStates(o: StackFragmentOptions): Record<string, State> {
+  const target = { tenantId: jsonata(o.tenantId), region: jsonata(o.region) };
   return {
-    CreateSiloStack: sdkTask(
-      'cloudformation',
-      'createStack',
-      {
-        StackName: jsonata(o.stackName),
-        TemplateURL: sub('SiloTemplateUrl'),
-        RoleARN: sub('SiloDeploymentRoleArn'),
-        Parameters: [
-          { ParameterKey: siloStackParameters.tenantId, ParameterValue: jsonata(o.tenantId) },
-          { ParameterKey: siloStackParameters.tier, ParameterValue: jsonata(o.tier) },
-          {
-            ParameterKey: siloStackParameters.tenantAccessRoleArn,
-            ParameterValue: sub('TenantAccessRoleArn'),
-          },
-          { ParameterKey: siloStackParameters.dataMoverRoleArns, ParameterValue: sub('DataMoverRoleArns') },
-        ],
-        Tags: [{ Key: SILO_TENANT_TAG, Value: jsonata(o.tenantId) }],
-      },
+    CreateSiloStack: lambdaTask(
+      'siloStack',
+      { action: 'create', ...target, tier: jsonata(o.tier) },
       {
         flow: { Next: 'DescribeSiloStack' },
         assign: { stackPolls: 0 },
-        catch: [
-          {
-            ErrorEquals: ['CloudFormation.AlreadyExistsException'],
-            Next: 'DescribeSiloStack',
-            Assign: { stackPolls: 0 },
-          },
-          catchFailure('CreateSiloStack', o.onFailure),
-        ],
-        comment: 'A stack left by an earlier attempt is polled, not re-created.',
+        catch: [catchFailure('CreateSiloStack', o.onFailure)],
+        comment: "In the tenant's region; a stack left by an earlier attempt is polled, not re-created.",
       },
     ),
-    DescribeSiloStack: sdkTask(
-      'cloudformation',
-      'describeStacks',
-      { StackName: jsonata(o.stackName) },
+    DescribeSiloStack: lambdaTask(
+      'siloStack',
+      { action: 'describe', ...target },
       {
         flow: { Next: 'SiloStackReady?' },
-        assign: { stack: '{% $states.result.Stacks[0] %}' },
+        assign: { stack: LAMBDA_RESULT },
         catch: [catchFailure('DescribeSiloStack', o.onFailure)],
       },
     ),
     'SiloStackReady?': {
       Type: 'Choice',
       Choices: [
-        { Condition: "{% $stack.StackStatus = 'CREATE_COMPLETE' %}", Next: o.onReady },
+        { Condition: "{% $stack.status = 'CREATE_COMPLETE' %}", Next: o.onReady },
         {
-          Condition: jsonata(`$stack.StackStatus = 'CREATE_IN_PROGRESS' and $stackPolls < ${o.maxPolls}`),
+          Condition: jsonata(`$stack.status = 'CREATE_IN_PROGRESS' and $stackPolls < ${o.maxPolls}`),
           Next: 'WaitForSiloStack',
         },
       ],
@@ -459,7 +430,7 @@ export function siloProvisioningStates(o: StackFragmentOptions): Record<string, 
         failureRecord(
           'DescribeSiloStack',
           "'SiloStackNotCreated'",
-          "'stack ' & $stack.StackName & ' is ' & $stack.StackStatus & ($stack.StackStatusReason ? ': ' & $stack.StackStatusReason : '') & ' after ' & $string($stackPolls) & ' polls'",
+          "'stack ' & $stack.stackName & ' is ' & $stack.status & ($stack.statusReason ? ': ' & $stack.statusReason : '') & ' after ' & $string($stackPolls) & ' polls'",
         ),
       ),
       Next: o.onFailure,
@@ -467,21 +438,14 @@ export function siloProvisioningStates(o: StackFragmentOptions): Record<string, 
   };
 }
 
-/** JSONata of a silo stack's output, from `$stack` (DescribeStacks' stack). */
-export const stackOutput = (key: string): string =>
-  `$stack.Outputs[OutputKey=${jsonataString(key)}].OutputValue`;
-
-/** JSONata for the silo references from `$stack` (DescribeStacks' stack). */
-export const SILO_FROM_STACK = jsonataObject({
-  stackId: '$stack.StackId',
-  tableName: stackOutput(siloStackOutputs.tableName),
-  kmsKeyArn: stackOutput(siloStackOutputs.kmsKeyArn),
-});
+/** JSONata for the silo references (the stack's outputs) from `$stack`, the `silo-stack` task's answer. */
+export const SILO_FROM_STACK = '$stack.silo';
 
 interface TeardownFragmentOptions {
   readonly prefix: string;
-  /** JSONata for the stack name. */
+  /** JSONata for the stack name and the tenant's region (where the stack is). */
   readonly stackName: string;
+  readonly region: string;
   readonly pollSeconds: number;
   readonly maxPolls: number;
   readonly next: string;
@@ -494,7 +458,8 @@ interface TeardownFragmentOptions {
 /**
  * Silo teardown (enter at `<prefix>SiloTeardown`; `$keyDeletionDate` is set when the key was scheduled
  * for deletion): the `silo-deprovision` task schedules deletion of the silo's KMS key (pending window
- * from config) and deletes the stack; it is repeated after a Wait until the stack is gone (bounded).
+ * from config) and deletes the stack, in the tenant's region; it is repeated after a Wait until the
+ * stack is gone (bounded).
  */
 export function siloTeardownStates(o: TeardownFragmentOptions): Record<string, State> {
   const entry = `${o.prefix}SiloTeardown`;
@@ -506,7 +471,7 @@ export function siloTeardownStates(o: TeardownFragmentOptions): Record<string, S
     [entry]: { Type: 'Pass', Assign: { teardownPolls: 0, keyDeletionDate: null }, Next: call },
     [call]: lambdaTask(
       'siloDeprovision',
-      { stackName: jsonata(o.stackName) },
+      { stackName: jsonata(o.stackName), region: jsonata(o.region) },
       {
         flow: { Next: check },
         assign: {

@@ -117,6 +117,7 @@ export function offboardingDefinition(config: TenantryConfig): StateMachineDefin
       ...siloTeardownStates({
         prefix: '',
         stackName: '$plan.stackName',
+        region: '$plan.region',
         pollSeconds: stackPollSeconds,
         maxPolls: stackMaxPolls,
         next: 'PreparePurgeItems',

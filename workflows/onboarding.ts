@@ -24,7 +24,8 @@ import {
  * Onboarding (pool or silo), started by the signup starter with the signup's detail as input.
  *
  *   Validate → CreateTenantRecord (PENDING, conditional) → CreateTenantGroup → CreateAdminUser
- *   → AddAdminToGroup → [silo: CreateSiloStack → DescribeSiloStack ⟲ Wait → RecordSiloResources]
+ *   → AddAdminToGroup → [silo, in the tenant's region: CreateSiloStack → DescribeSiloStack ⟲ Wait
+ *   → RecordSiloResources (the ARNs the stack's outputs report)]
  *   → ActivateTenant → EmitTenantOnboarded → Onboarded
  *
  * Rejections (nothing was created): invalid input, or a tenant id already registered by another run
@@ -170,9 +171,9 @@ export function onboardingDefinition(config: TenantryConfig): StateMachineDefini
         Default: 'ActivateTenant',
       },
       ...siloProvisioningStates({
-        stackName: '$plan.stackName',
         tenantId: '$plan.tenantId',
         tier: '$plan.tier',
+        region: '$plan.region',
         pollSeconds: stackPollSeconds,
         maxPolls: stackMaxPolls,
         onReady: 'RecordSiloResources',
@@ -255,6 +256,7 @@ export function onboardingDefinition(config: TenantryConfig): StateMachineDefini
       ...siloTeardownStates({
         prefix: 'Compensate',
         stackName: '$plan.stackName',
+        region: '$plan.region',
         pollSeconds: stackPollSeconds,
         maxPolls: stackMaxPolls,
         next: 'ForgetSiloResources',

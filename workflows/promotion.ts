@@ -1,6 +1,5 @@
 import type { TenantryConfig } from '../domain/config';
 import { lifecycleDetailTypes } from '../domain/lifecycle/events';
-import { siloStackOutputs } from '../domain/lifecycle/silo';
 import { type Catcher, jsonata, jsonataString, type StateMachineDefinition } from './asl';
 import {
   catchFailure,
@@ -15,7 +14,6 @@ import {
   SILO_FROM_STACK,
   siloProvisioningStates,
   siloTeardownStates,
-  stackOutput,
   sub,
 } from './common';
 
@@ -102,9 +100,9 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
         Next: 'CreateSiloStack',
       },
       ...siloProvisioningStates({
-        stackName: '$plan.stackName',
         tenantId: '$plan.tenantId',
         tier: '$plan.toTier',
+        region: '$plan.region',
         pollSeconds: stackPollSeconds,
         maxPolls: stackMaxPolls,
         onReady: 'PrepareCopy',
@@ -117,7 +115,7 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
         start: {
           tenantId: '$plan.tenantId',
           direction: jsonataString('pool-to-silo'),
-          siloTable: stackOutput(siloStackOutputs.tableName),
+          siloTable: `${SILO_FROM_STACK}.tableName`,
         },
         next: 'VerifyCopy',
         catch: toRollback,
@@ -275,6 +273,7 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
       ...siloTeardownStates({
         prefix: 'Rollback',
         stackName: '$plan.stackName',
+        region: '$plan.region',
         pollSeconds: stackPollSeconds,
         maxPolls: stackMaxPolls,
         next: 'RestoreActive',

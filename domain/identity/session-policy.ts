@@ -3,7 +3,7 @@ import { tenantKeyPrefix, tenantObjectPrefix } from '../keys';
 import { siloTableNamePrefix } from '../lifecycle/silo';
 import type { AccessLevel } from '../tenant/status';
 import { type TenantId, tenantIdSchema } from '../tenant/tenant-id';
-import { SessionPolicyTooLargeError, TenantResourceError } from './errors';
+import { SessionPolicyTooLargeError } from './errors';
 
 /**
  * IAM policies of the tenant-runtime role, generated from the key builders in domain/keys.ts so a
@@ -103,24 +103,6 @@ export function parseTableArn(arn: string): TableArnParts {
  */
 export function siloTableArnPattern(config: TenantryConfig, partition: string, account: string): string {
   return `arn:${partition}:dynamodb:*:${account}:table/${siloTableNamePrefix(config)}*`;
-}
-
-/** The table ARN of a silo tenant's table, checked against the pattern the role allows. */
-export function siloTableArn(
-  config: TenantryConfig,
-  pooledTableArn: string,
-  tenantId: TenantId,
-  region: string,
-  tableName: string,
-): string {
-  const { partition, account } = parseTableArn(pooledTableArn);
-  if (!tableName.startsWith(siloTableNamePrefix(config))) {
-    throw new TenantResourceError(
-      tenantId,
-      `silo table "${tableName}" is not named ${siloTableNamePrefix(config)}…, so the tenant-runtime role cannot reach it`,
-    );
-  }
-  return `arn:${partition}:dynamodb:${region}:${account}:table/${tableName}`;
 }
 
 interface KeyArnParts {

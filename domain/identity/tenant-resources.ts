@@ -1,7 +1,8 @@
 import type { TenantryConfig } from '../config';
+import { siloTableNamePrefix } from '../lifecycle/silo';
 import type { Tenant } from '../tenant/tenant';
 import { TenantResourceError } from './errors';
-import { bucketArnOf, parseKeyArn, parseTableArn, siloTableArn } from './session-policy';
+import { bucketArnOf, parseKeyArn, parseTableArn } from './session-policy';
 
 /** Where tenant data lives, as the runtime (authorizer, pooled compute) is configured. */
 export interface TenantDataLocation {
@@ -12,8 +13,10 @@ export interface TenantDataLocation {
 }
 
 /**
- * The tables, bucket and key one tenant's session may reach: for a silo tenant its silo table and the
- * KMS key recorded in the catalog, which must sit in the tenant's region and the platform's account.
+ * The tables, bucket and key one tenant's session may reach: for a silo tenant the table ARN and the
+ * KMS key ARN its stack reported, as the catalog recorded them (never rebuilt from names). Both must sit
+ * in the tenant's region and the platform's account, and the table must carry a silo table name (the
+ * only names the tenant-runtime role may reach).
  */
 export function tenantDataResources(
   config: TenantryConfig,
@@ -27,17 +30,23 @@ export function tenantDataResources(
     throw new TenantResourceError(tenant.tenantId, 'silo tenant has no silo resources in the catalog');
   }
   const key = parseKeyArn(tenant.silo.kmsKeyArn);
-  if (key.region !== tenant.region || key.account !== account || key.partition !== partition) {
+  const table = parseTableArn(tenant.silo.tableArn);
+  for (const [what, arn, parts] of [
+    ['key', tenant.silo.kmsKeyArn, key],
+    ['table', tenant.silo.tableArn, table],
+  ] as const) {
+    if (parts.region !== tenant.region || parts.account !== account || parts.partition !== partition) {
+      throw new TenantResourceError(
+        tenant.tenantId,
+        `silo ${what} ${arn} is not in the tenant's region ${tenant.region} of account ${account}`,
+      );
+    }
+  }
+  if (!table.name.startsWith(siloTableNamePrefix(config))) {
     throw new TenantResourceError(
       tenant.tenantId,
-      `silo key ${tenant.silo.kmsKeyArn} is not in the tenant's region ${tenant.region} of account ${account}`,
+      `silo table "${table.name}" is not named ${siloTableNamePrefix(config)}…, so the tenant-runtime role cannot reach it`,
     );
   }
-  return {
-    tableArns: [
-      siloTableArn(config, location.pooledTableArn, tenant.tenantId, tenant.region, tenant.silo.tableName),
-    ],
-    bucketArn,
-    siloKeyArn: tenant.silo.kmsKeyArn,
-  };
+  return { tableArns: [tenant.silo.tableArn], bucketArn, siloKeyArn: tenant.silo.kmsKeyArn };
 }

@@ -256,6 +256,7 @@ function samePlacement(tenant: Tenant, placement: Placement): boolean {
       ? silo === placement.silo
       : silo.stackId === placement.silo.stackId &&
         silo.tableName === placement.silo.tableName &&
+        silo.tableArn === placement.silo.tableArn &&
         silo.kmsKeyArn === placement.silo.kmsKeyArn;
   return tenant.tier === placement.tier && tenant.isolation === placement.isolation && sameSilo;
 }

@@ -5,7 +5,8 @@ import { tenantKeyPrefix, tenantObjectPrefix } from '../keys';
 import type { ErasureRemainder } from '../tenant/erasure';
 import type { TenantId } from '../tenant/tenant-id';
 import { remainingTenantUsers } from './identity';
-import { type RegionalSiloClients, type SiloLocation, siloRemainder } from './silo-erasure';
+import { type SiloLocation, siloRemainder } from './silo-erasure';
+import type { SiloClients } from './silo-stack';
 import { type Remainder, remainingTenantItems } from './tenant-items';
 import { remainingTenantObjects } from './tenant-objects';
 
@@ -32,7 +33,7 @@ export interface ErasureCheck {
 export async function checkErasure(
   stores: ErasureStores,
   tenantId: TenantId,
-  silo: { readonly location: SiloLocation; readonly clients: RegionalSiloClients } | null,
+  silo: { readonly location: SiloLocation; readonly clients: SiloClients } | null,
 ): Promise<ErasureCheck> {
   const [items, objects, users, siloLeft] = await Promise.all([
     remainingTenantItems(stores.dynamo, stores.pooledTableName, tenantId),

@@ -82,6 +82,15 @@ export function planPromotion(config: TenantryConfig, tenant: Tenant, value: unk
   if (tenant.isolation !== 'pool') {
     throw new LifecyclePreconditionError(tenant.tenantId, 'promoted', 'it already has a silo');
   }
+  // The silo is placed in the tenant's region: it must still be an allowed one.
+  if (!config.regions.siloAllowed.includes(tenant.region)) {
+    throw new ValidationError('promotion input', [
+      {
+        field: 'region',
+        message: `tenant ${tenant.tenantId} is in "${tenant.region}", which is not allowed for silo tenants (allowed: ${config.regions.siloAllowed.join(', ')})`,
+      },
+    ]);
+  }
   return {
     tenantId: tenant.tenantId,
     fromTier: tenant.tier,

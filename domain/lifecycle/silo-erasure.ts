@@ -1,6 +1,5 @@
-import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { DescribeKeyCommand, type KMSClient, NotFoundException } from '@aws-sdk/client-kms';
-import { findStack } from './silo-teardown';
+import { DescribeKeyCommand, NotFoundException } from '@aws-sdk/client-kms';
+import { findSiloStack, type SiloClients } from './silo-stack';
 
 /** A silo to check, in the region it lives in (the clients must be built for that region). */
 export interface SiloLocation {
@@ -10,12 +9,6 @@ export interface SiloLocation {
   readonly kmsKeyArn: string | null;
 }
 
-export interface RegionalSiloClients {
-  readonly region: string;
-  readonly cfn: CloudFormationClient;
-  readonly kms: KMSClient;
-}
-
 /**
  * What is left of a deleted silo: `siloStack` when CloudFormation still knows the stack (in any status
  * but DELETE_COMPLETE), `kmsKey` when the key exists and is not pending deletion. The clients must be
@@ -23,12 +16,12 @@ export interface RegionalSiloClients {
  */
 export async function siloRemainder(
   silo: SiloLocation,
-  clients: RegionalSiloClients,
+  clients: SiloClients,
 ): Promise<{ siloStack: boolean; kmsKey: boolean }> {
   if (clients.region !== silo.region) {
     throw new RangeError(`silo in ${silo.region} checked with clients for ${clients.region}`);
   }
-  const stack = await findStack(clients.cfn, silo.stackName);
+  const stack = await findSiloStack(clients.cfn, silo.stackName);
   const siloStack = stack !== undefined && stack.StackStatus !== 'DELETE_COMPLETE';
   if (silo.kmsKeyArn === null) return { siloStack, kmsKey: false };
   try {

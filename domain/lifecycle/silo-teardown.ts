@@ -2,7 +2,6 @@ import {
   type CloudFormationClient,
   DeleteStackCommand,
   DescribeStackResourcesCommand,
-  DescribeStacksCommand,
   type Stack,
 } from '@aws-sdk/client-cloudformation';
 import {
@@ -14,6 +13,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { SiloStackError } from './errors';
 import { siloStackOutputs } from './silo';
+import { findSiloStack as findStack } from './silo-stack';
 
 /**
  * One step of deleting a silo: schedule deletion of its KMS key (the configured pending window) unless
@@ -60,16 +60,6 @@ export async function teardownSiloStep(
     kmsKeyArn: keyId ?? null,
     keyDeletionDate,
   };
-}
-
-export async function findStack(cfn: CloudFormationClient, stackName: string): Promise<Stack | undefined> {
-  try {
-    const { Stacks } = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
-    return Stacks?.[0];
-  } catch (error) {
-    if (error instanceof Error && /does not exist/i.test(error.message)) return undefined;
-    throw error;
-  }
 }
 
 async function stackKey(cfn: CloudFormationClient, stack: Stack): Promise<string | undefined> {

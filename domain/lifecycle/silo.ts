@@ -21,8 +21,10 @@ export const siloStackParameters = {
  */
 export const SILO_TENANT_TAG = 'tenantry:tenant-id';
 
+/** The stack's outputs: the catalog records them as the tenant's silo resources. */
 export const siloStackOutputs = {
   tableName: 'TableName',
+  tableArn: 'TableArn',
   kmsKeyArn: 'KmsKeyArn',
 } as const;
 

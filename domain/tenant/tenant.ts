@@ -21,10 +21,16 @@ const historyEntrySchema = z.object({
 });
 export type HistoryEntry = z.infer<typeof historyEntrySchema>;
 
-/** Where a silo tenant's dedicated resources live. */
+/**
+ * Where a silo tenant's dedicated resources live: the ARNs its stack's outputs reported (the runtime
+ * uses these, never ARNs rebuilt from names).
+ */
 export const siloResourcesSchema = z.object({
   stackId: z.string().min(1),
   tableName: z.string().min(1),
+  tableArn: z.string().regex(/^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[A-Za-z0-9_.-]{3,255}$/, {
+    error: 'must be a DynamoDB table ARN',
+  }),
   kmsKeyArn: z.string().min(1),
 });
 export type SiloResources = z.infer<typeof siloResourcesSchema>;

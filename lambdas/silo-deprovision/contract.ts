@@ -2,15 +2,18 @@ import { z } from 'zod';
 import { defineFunction } from '../../domain/function-contract';
 
 /**
- * Deletes a tenant's silo: schedules its KMS key for deletion (pending window from config) and deletes
- * its stack; the workflow calls it again after a Wait until it reports ABSENT. Only silo stacks
- * (`<product>-<stage>-silo-<tenantId>`) are accepted.
+ * Deletes a tenant's silo in the tenant's region: schedules its KMS key for deletion (pending window
+ * from config) and deletes its stack; the workflow calls it again after a Wait until it reports ABSENT.
+ * Only silo stacks (`<product>-<stage>-silo-<tenantId>`) in a region of `regions.siloAllowed` are accepted.
  */
 export const contract = defineFunction({
   name: 'silo-deprovision',
   description: "Schedules a silo's KMS key for deletion and deletes its stack, one step per call",
   env: {},
-  input: z.object({ stackName: z.string().min(1).max(128) }),
+  input: z.object({
+    stackName: z.string().min(1).max(128),
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region name'),
+  }),
   output: z.object({
     status: z.enum(['ABSENT', 'DELETE_IN_PROGRESS']),
     stackId: z.string().nullable(),
@@ -19,6 +22,7 @@ export const contract = defineFunction({
   }),
   timeoutSeconds: 60,
   grants: {
+    /** Bound to the silo stacks of each allowed region. */
     siloStacks: {
       actions: [
         'cloudformation:DescribeStacks',

@@ -1,18 +1,15 @@
-import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { KMSClient } from '@aws-sdk/client-kms';
-import { baseClientConfig } from '../../domain/aws/clients';
 import { loadConfig, resourceName } from '../../domain/config';
 import { ValidationError } from '../../domain/errors';
 import { contractHandler } from '../../domain/function-contract';
 import { siloStackName } from '../../domain/keys';
 import { lifecycleLogger } from '../../domain/lifecycle/runtime';
+import { allowedSiloRegion, siloClientsByRegion } from '../../domain/lifecycle/silo-stack';
 import { teardownSiloStep } from '../../domain/lifecycle/silo-teardown';
 import { isTenantId } from '../../domain/tenant/tenant-id';
 import { contract } from './contract';
 
 const config = loadConfig();
-const cfn = new CloudFormationClient(baseClientConfig());
-const kms = new KMSClient(baseClientConfig());
+const clientsIn = siloClientsByRegion();
 const logger = lifecycleLogger(contract.name);
 const stackPrefix = resourceName(config, 'silo-');
 
@@ -26,7 +23,12 @@ export const handler = contractHandler(contract, async (request) => {
       },
     ]);
   }
+  const { cfn, kms } = clientsIn(allowedSiloRegion(config, request.region, `${contract.name} input`));
   const result = await teardownSiloStep(cfn, kms, request.stackName, config.lifecycle.kmsPendingWindowDays);
-  logger.info('silo teardown step', { stackName: request.stackName, status: result.status });
+  logger.info('silo teardown step', {
+    stackName: request.stackName,
+    region: request.region,
+    status: result.status,
+  });
   return result;
 });

@@ -1,7 +1,5 @@
-import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { baseClientConfig, s3ClientConfig } from '../../domain/aws/clients';
 import { loadConfig } from '../../domain/config';
@@ -10,7 +8,7 @@ import { contractHandler, readFunctionEnv } from '../../domain/function-contract
 import { siloStackName } from '../../domain/keys';
 import { checkErasure } from '../../domain/lifecycle/erasure';
 import { lifecycleLogger, withTenant } from '../../domain/lifecycle/runtime';
-import type { RegionalSiloClients } from '../../domain/lifecycle/silo-erasure';
+import { siloClientsByRegion } from '../../domain/lifecycle/silo-stack';
 import { contract } from './contract';
 
 const env = readFunctionEnv(contract);
@@ -26,16 +24,7 @@ const stores = {
 const logger = lifecycleLogger(contract.name);
 
 /** CloudFormation and KMS clients per silo region (a silo is checked where it lives). */
-const regional = new Map<string, RegionalSiloClients>();
-function clientsFor(region: string): RegionalSiloClients {
-  let clients = regional.get(region);
-  if (clients === undefined) {
-    const settings = baseClientConfig({ region });
-    clients = { region, cfn: new CloudFormationClient(settings), kms: new KMSClient(settings) };
-    regional.set(region, clients);
-  }
-  return clients;
-}
+const clientsFor = siloClientsByRegion();
 
 export const handler = contractHandler(contract, async (request) =>
   withTenant(logger, request.tenantId, async () => {

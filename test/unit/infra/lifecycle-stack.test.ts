@@ -50,7 +50,7 @@ describe('silo tenant stack template', () => {
       'Tier',
     ]);
     expect(template.Parameters.Tier).toMatchObject({ AllowedValues: ['enterprise'] });
-    expect(Object.keys(template.Outputs).sort()).toEqual(['KmsKeyArn', 'TableName']);
+    expect(Object.keys(template.Outputs).sort()).toEqual(['KmsKeyArn', 'TableArn', 'TableName']);
   });
 
   it('has one Table (not a GlobalTable) keyed like the pooled table, encrypted with the tenant key', () => {
@@ -136,7 +136,7 @@ describe('LifecycleStack', () => {
     const withAction = (action: string) =>
       statements.filter((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]).includes(action));
     const createStack = withAction('cloudformation:CreateStack');
-    expect(createStack).toHaveLength(2); // onboarding and promotion
+    expect(createStack).toHaveLength(1); // the silo-stack task (onboarding and promotion call it)
     for (const s of createStack)
       expect(Object.keys(s.Condition?.StringEquals ?? {})).toEqual(['cloudformation:TemplateUrl']);
     for (const action of ['kms:PutKeyPolicy', 'kms:CreateGrant']) {
@@ -147,6 +147,62 @@ describe('LifecycleStack', () => {
     const schedule = withAction('kms:ScheduleKeyDeletion');
     expect(schedule).toHaveLength(2); // silo deployment role (tag), silo-deprovision (silo alias)
     for (const s of schedule) expect(s.Condition).toBeDefined();
+  });
+
+  it('covers silo stacks, tables, keys and aliases in exactly the regions of regions.siloAllowed', () => {
+    // Prepare
+    type Statement = { Action: string | string[]; Resource: unknown };
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (p) => (p.Properties as { PolicyDocument: { Statement: Statement[] } }).PolicyDocument.Statement,
+    );
+    const siloActions = [
+      'cloudformation:CreateStack',
+      'cloudformation:DescribeStacks',
+      'cloudformation:DeleteStack',
+      'dynamodb:CreateTable',
+      'dynamodb:DeleteTable',
+      'kms:ScheduleKeyDeletion',
+      'kms:PutKeyPolicy',
+      'kms:CreateAlias',
+    ];
+    // Act: the region of every stack, table, key and alias ARN those statements name
+    const regionsByAction = siloActions.map((action) => {
+      const granted = statements.filter((s) =>
+        (Array.isArray(s.Action) ? s.Action : [s.Action]).includes(action),
+      );
+      const resources = granted.flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]));
+      const regions = resources.flatMap((r) =>
+        [
+          ...JSON.stringify(r).matchAll(
+            /:(?:cloudformation|dynamodb|kms):([^:]*):123456789012:(?:stack|table|key|alias)\//g,
+          ),
+        ].map((m) => m[1]),
+      );
+      return [action, [...new Set(regions)].sort()];
+    });
+    // Assess
+    const allowed = [...defaultConfig.regions.siloAllowed].sort();
+    expect(allowed).toEqual(['eu-central-1', 'us-east-1']);
+    expect(regionsByAction).toEqual(siloActions.map((action) => [action, allowed]));
+  });
+
+  it('leaves CloudFormation to the silo tasks: the state machines call no CloudFormation action', () => {
+    const roles = template.findResources('AWS::IAM::Role', {
+      Properties: {
+        AssumeRolePolicyDocument: { Statement: [{ Principal: { Service: 'states.amazonaws.com' } }] },
+      },
+    });
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+      JSON.stringify((p.Properties as { Roles: unknown }).Roles).match(
+        new RegExp(
+          Object.keys(roles)
+            .map((id) => `"${id}"`)
+            .join('|'),
+        ),
+      ),
+    );
+    expect(policies).toHaveLength(3);
+    expect(actionsOf({ policies }).filter((a) => a.startsWith('cloudformation:'))).toEqual([]);
   });
 
   it('grants no wildcard actions anywhere', () => {

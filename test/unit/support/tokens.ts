@@ -120,6 +120,7 @@ export function tenantRecord(
           silo: {
             stackId: `stack-${tenantId}`,
             tableName: siloTableName(defaultConfig, tenantId),
+            tableArn: `arn:aws:dynamodb:us-east-1:111122223333:table/${siloTableName(defaultConfig, tenantId)}`,
             kmsKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/x',
           },
         }

@@ -98,6 +98,7 @@ describe('task functions', () => {
       'TenantErasureVerifyFunctionArn',
       'TenantIdentityPurgeFunctionArn',
       'TenantUserTiersFunctionArn',
+      'SiloStackFunctionArn',
       'SiloDeprovisionFunctionArn',
       'BillingFinalFunctionArn',
     ]);
@@ -136,7 +137,7 @@ describe('chunked loops', () => {
     plan: { tenantId: 'acme', fromTier: 'pro', toTier: 'enterprise' },
     states: { context: { Execution: { Id: 'arn:aws:states:us-east-1:111122223333:execution:p:run' } } },
     silo: { tableName: 'tenantry-dev-silo-acme' },
-    stack: { Outputs: [{ OutputKey: 'TableName', OutputValue: 'tenantry-dev-silo-acme' }] },
+    stack: { status: 'CREATE_COMPLETE', silo: { tableName: 'tenantry-dev-silo-acme' } },
   };
 
   it('are the five copy/purge loops and the two user-tier loops', () => {

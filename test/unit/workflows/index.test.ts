@@ -66,9 +66,7 @@ describe.each(workflowNames)('the %s definition', (name) => {
         ? 'lambda'
         : task.Resource.includes('cognitoidentityprovider')
           ? 'cognito'
-          : task.Resource.includes('cloudformation')
-            ? 'cloudformation'
-            : 'events';
+          : 'events';
       expect(retried, `${state} Retry`).toEqual(expect.arrayContaining([...transientErrors[integration]]));
       expect(retried, `${state} must not retry everything`).not.toContain('States.ALL');
       expect(caught, `${state} Catch`).toContain('States.ALL');
@@ -195,6 +193,30 @@ describe('onboarding definition', () => {
   });
 });
 
+describe('silo stacks in the tenant region', () => {
+  it.each(workflowNames)(
+    '%s: no CloudFormation service integration (it would act in the state machine region)',
+    (name) => {
+      const resources = allStates(buildDefinition(name, defaultConfig)).map(({ state }) =>
+        state.Type === 'Task' ? state.Resource : '',
+      );
+      expect(resources.filter((r) => r.includes('cloudformation'))).toEqual([]);
+    },
+  );
+
+  it.each([
+    ['onboarding', ['CreateSiloStack', 'DescribeSiloStack', 'CompensateDeleteSilo']],
+    ['promotion', ['CreateSiloStack', 'DescribeSiloStack', 'RollbackDeleteSilo']],
+    ['offboarding', ['DeleteSilo']],
+  ] as const)('%s: the silo stack tasks %j act in the region of the plan', (name, stateNames) => {
+    const states = buildDefinition(name, defaultConfig).States as Record<string, { Arguments?: unknown }>;
+    for (const stateName of stateNames) {
+      const args = states[stateName]?.Arguments as { FunctionName: string; Payload: { region?: string } };
+      expect(args.Payload.region, stateName).toBe('{% $plan.region %}');
+    }
+  });
+});
+
 describe('workflows/build.ts', () => {
   it('writes <name>.asl.json for every workflow', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tenantry-workflows-'));
@@ -206,6 +228,6 @@ describe('workflows/build.ts', () => {
     ]);
     const onboarding = JSON.parse(readFileSync(join(dir, 'onboarding.asl.json'), 'utf8'));
     expect(onboarding.StartAt).toBe('Validate');
-    expect(onboarding.States.CreateSiloStack.Arguments.TemplateURL).toBe(sub('SiloTemplateUrl'));
+    expect(onboarding.States.CreateSiloStack.Arguments.FunctionName).toBe(sub('SiloStackFunctionArn'));
   });
 });

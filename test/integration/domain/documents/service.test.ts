@@ -225,6 +225,7 @@ beforeAll(async () => {
         silo: {
           stackId: `local-${tenant.tenantId}`,
           tableName: siloTableName(config, tenant.tenantId),
+          tableArn: `arn:aws:dynamodb:${config.regions.primary}:${LOCAL_ACCOUNT}:table/${siloTableName(config, tenant.tenantId)}`,
           kmsKeyArn: `arn:aws:kms:${config.regions.primary}:${LOCAL_ACCOUNT}:key/local-${tenant.tenantId}`,
         },
       }));

@@ -6,7 +6,6 @@ import {
   type PolicyDocument,
   SESSION_POLICY_MAX_CHARS,
   serializeSessionPolicy,
-  siloTableArn,
   siloTableArnPattern,
   tenantRuntimeRolePolicy,
   tenantSessionPolicy,
@@ -27,6 +26,7 @@ const ROLE_POLICY = tenantRuntimeRolePolicy({
   tableArns: [POOLED, siloTableArnPattern(defaultConfig, 'aws', ACCOUNT)],
   bucketArn: BUCKET,
 });
+const LOCATION = { pooledTableArn: POOLED, bucketName: 'tenantry-dev-tenant-data' };
 const A = 'tenant-a';
 const B = 'tenant-b';
 /** A tenant whose id extends A's: `TENANT#tenant-ab#…` must not match `TENANT#tenant-a#*`. */
@@ -39,8 +39,8 @@ interface Session {
   readonly sessionPolicy: PolicyDocument;
 }
 
-function siloTable(tenantId: string): string {
-  return siloTableArn(defaultConfig, POOLED, tenantId, 'us-east-1', siloTableName(defaultConfig, tenantId));
+function siloTable(tenantId: string, region = 'us-east-1'): string {
+  return `arn:aws:dynamodb:${region}:${ACCOUNT}:table/tenantry-dev-silo-data-${tenantId}`;
 }
 
 function sessionFor(
@@ -194,8 +194,21 @@ describe('silo sessions', () => {
     expect(await evaluate(a, 'dynamodb:GetItem', siloTable(B), keys(A))).not.toBe('Allowed');
   });
 
-  it('refuses a silo table the role does not cover', () => {
-    expect(() => siloTableArn(defaultConfig, POOLED, A, 'us-east-1', 'tenantry-dev-catalog')).toThrow(
+  it('refuses a recorded silo table the role does not cover', () => {
+    // Prepare
+    const tenant = {
+      tenantId: A,
+      isolation: 'silo' as const,
+      region: 'us-east-1',
+      silo: {
+        stackId: 's',
+        tableName: 'tenantry-dev-catalog',
+        tableArn: `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/tenantry-dev-catalog`,
+        kmsKeyArn: `arn:aws:kms:us-east-1:${ACCOUNT}:key/0a1b2c3d-0000-4000-8000-00000000000a`,
+      },
+    };
+    // Act / Assess
+    expect(() => tenantDataResources(defaultConfig, LOCATION, tenant)).toThrow(
       /not named tenantry-dev-silo-data-/,
     );
   });
@@ -296,7 +309,7 @@ describe('silo keys: identity policy + session policy + key policy', () => {
     }
   }, 60_000);
   const viaDynamoDb = { 'kms:ViaService': `dynamodb.${EU}.amazonaws.com` };
-  const location = { pooledTableArn: POOLED, bucketName: 'tenantry-dev-tenant-data' };
+  const location = LOCATION;
   /** The session the authorizer vends for a catalog record (silo resources as recorded there). */
   const vended = (tenantId: string, isolation: 'pool' | 'silo'): Session => {
     const resources = tenantDataResources(defaultConfig, location, {
@@ -308,6 +321,7 @@ describe('silo keys: identity policy + session policy + key policy', () => {
             silo: {
               stackId: `arn:aws:cloudformation:${EU}:${ACCOUNT}:stack/tenantry-dev-silo-${tenantId}/1`,
               tableName: siloTableName(defaultConfig, tenantId),
+              tableArn: siloTable(tenantId, EU),
               kmsKeyArn: keyArn(tenantId),
             },
           }
@@ -389,9 +403,53 @@ describe('silo keys: identity policy + session policy + key policy', () => {
         tenantId: A,
         isolation: 'silo',
         region: 'us-east-1',
-        silo: { stackId: 's', tableName: siloTableName(defaultConfig, A), kmsKeyArn: keyArn(A) },
+        silo: {
+          stackId: 's',
+          tableName: siloTableName(defaultConfig, A),
+          tableArn: siloTable(A, 'us-east-1'),
+          kmsKeyArn: keyArn(A),
+        },
       }),
-    ).toThrow(/not in the tenant's region us-east-1/);
+    ).toThrow(/silo key .* is not in the tenant's region us-east-1/);
+  });
+
+  it("refuses a recorded table outside the tenant's region", () => {
+    expect(() =>
+      tenantDataResources(defaultConfig, location, {
+        tenantId: A,
+        isolation: 'silo',
+        region: EU,
+        silo: {
+          stackId: 's',
+          tableName: siloTableName(defaultConfig, A),
+          tableArn: siloTable(A, 'us-east-1'),
+          kmsKeyArn: keyArn(A),
+        },
+      }),
+    ).toThrow(
+      `silo table ${siloTable(A, 'us-east-1')} is not in the tenant's region ${EU} of account ${ACCOUNT}`,
+    );
+  });
+
+  it('the vended silo session names the table ARN recorded in the catalog, never one rebuilt from its name', () => {
+    // Prepare: a recorded ARN that the name + region + account convention would not produce
+    const recorded = `arn:aws:dynamodb:${EU}:${ACCOUNT}:table/tenantry-dev-silo-data-${A}-restored`;
+    // Act
+    const resources = tenantDataResources(defaultConfig, location, {
+      tenantId: A,
+      isolation: 'silo',
+      region: EU,
+      silo: {
+        stackId: 's',
+        tableName: siloTableName(defaultConfig, A),
+        tableArn: recorded,
+        kmsKeyArn: keyArn(A),
+      },
+    });
+    const policy = tenantSessionPolicy({ tenantId: A, access: 'read-write', ...resources });
+    // Assess
+    expect(resources.tableArns).toEqual([recorded]);
+    expect(policy.Statement.find((s) => s.Sid === 'TenantItemsOnly')?.Resource).toEqual([recorded]);
   });
 });
 

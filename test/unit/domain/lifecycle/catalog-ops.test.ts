@@ -138,7 +138,12 @@ describe('catalog operations', () => {
   });
 
   it('records a placement once and removes the silo references when moving back to the pool', async () => {
-    const silo = { stackId: 's', tableName: 't', kmsKeyArn: 'k' };
+    const silo = {
+      stackId: 's',
+      tableName: 't',
+      tableArn: 'arn:aws:dynamodb:us-east-1:111122223333:table/tbl',
+      kmsKeyArn: 'k',
+    };
     const onSilo = {
       ...transition(newTenant(NEW_POOLED_ACME), 'ACTIVE'),
       tier: 'enterprise',
@@ -177,7 +182,12 @@ describe('catalog operations', () => {
   it('refuses a placement the configuration does not allow, without writing', async () => {
     docs.on(GetCommand).resolves({ Item: transition(newTenant(NEW_POOLED_ACME), 'ACTIVE') });
     docs.on(PutCommand).resolves({});
-    const silo = { stackId: 's', tableName: 't', kmsKeyArn: 'k' };
+    const silo = {
+      stackId: 's',
+      tableName: 't',
+      tableArn: 'arn:aws:dynamodb:us-east-1:111122223333:table/tbl',
+      kmsKeyArn: 'k',
+    };
     await expect(
       setPlacement(repository, defaultConfig, 'acme', { tier: 'platinum', isolation: 'silo', silo }, arnA),
     ).rejects.toThrow('unknown tier "platinum"');
@@ -199,7 +209,12 @@ describe('catalog operations', () => {
   it('re-onboards a FAILED tenant: FAILED → PENDING with this execution, the new signup, no silo', async () => {
     const failed = {
       ...transition(newTenant(NEW_POOLED_ACME), 'FAILED', { executionArn: 'arn:first', reason: 'X: boom' }),
-      silo: { stackId: 's', tableName: 't', kmsKeyArn: 'k' },
+      silo: {
+        stackId: 's',
+        tableName: 't',
+        tableArn: 'arn:aws:dynamodb:us-east-1:111122223333:table/tbl',
+        kmsKeyArn: 'k',
+      },
     };
     docs
       .on(PutCommand, { ConditionExpression: 'attribute_not_exists(tenantId)' })

@@ -6,8 +6,12 @@ import { planOffboarding, planOnboarding, planPromotion } from '../../../../doma
 import { newTenant, type Tenant, transition } from '../../../../domain/tenant/tenant';
 
 describe('planning', () => {
-  const tenant = (status: Tenant['status'], isolation: Tenant['isolation'] = 'pool'): Tenant => {
-    let t = newTenant({ tenantId: 'acme', name: 'Acme', tier: 'pro', isolation, region: 'us-east-1' });
+  const tenant = (
+    status: Tenant['status'],
+    isolation: Tenant['isolation'] = 'pool',
+    region = 'us-east-1',
+  ): Tenant => {
+    let t = newTenant({ tenantId: 'acme', name: 'Acme', tier: 'pro', isolation, region });
     if (status !== 'PENDING') t = transition(t, 'ACTIVE');
     if (status === 'SUSPENDED') t = transition(t, 'SUSPENDED');
     if (status === 'MIGRATING') t = transition(t, 'MIGRATING');
@@ -75,6 +79,31 @@ describe('planning', () => {
     expect(() =>
       planPromotion(defaultConfig, tenant('ACTIVE', 'silo'), { tenantId: 'acme', targetTier: 'enterprise' }),
     ).toThrow('already has a silo');
+  });
+
+  it("places a promoted tenant's silo in its recorded region, only if silos are still allowed there", () => {
+    // Act / Assess
+    expect(
+      planPromotion(defaultConfig, tenant('ACTIVE', 'pool', 'eu-central-1'), {
+        tenantId: 'acme',
+        targetTier: 'enterprise',
+      }).region,
+    ).toBe('eu-central-1');
+    const refused = () =>
+      planPromotion(defaultConfig, tenant('ACTIVE', 'pool', 'ap-south-1'), {
+        tenantId: 'acme',
+        targetTier: 'enterprise',
+      });
+    expect(refused).toThrow(ValidationError);
+    expect(refused).toThrow(
+      'invalid promotion input: region: tenant acme is in "ap-south-1", which is not allowed for silo tenants (allowed: us-east-1, eu-central-1)',
+    );
+  });
+
+  it("offboards a silo in the tenant's recorded region", () => {
+    expect(
+      planOffboarding(defaultConfig, tenant('ACTIVE', 'silo', 'eu-central-1'), { tenantId: 'acme' }),
+    ).toMatchObject({ region: 'eu-central-1', stackName: 'tenantry-dev-silo-acme' });
   });
 
   it('offboards from ACTIVE, SUSPENDED, FAILED or an interrupted OFFBOARDING, not from PENDING or MIGRATING', () => {

@@ -171,6 +171,7 @@ describe('lifecycle-validate handler', () => {
     const silo = {
       stackId: 'arn:aws:cloudformation:us-east-1:111122223333:stack/tenantry-dev-silo-acme/1f2e',
       tableName: 'tenantry-dev-silo-data-acme',
+      tableArn: 'arn:aws:dynamodb:us-east-1:111122223333:table/tenantry-dev-silo-data-acme',
       kmsKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/0a1b2c3d',
     };
     catalog.on(GetCommand).resolves({ Item: record({ tier: 'enterprise', isolation: 'silo', silo }) });

@@ -94,8 +94,8 @@ describe('silo-deprovision cold start', () => {
     const { handler } = await importHandler(load, { TENANTRY_CONFIG: path });
 
     // Act
-    const accepted = await handler({ stackName: 'docsaas-prod-silo-acme' });
-    const refusing = handler({ stackName: STACK });
+    const accepted = await handler({ region: 'us-east-1', stackName: 'docsaas-prod-silo-acme' });
+    const refusing = handler({ region: 'us-east-1', stackName: STACK });
 
     // Assess
     expect(accepted.status).toBe('ABSENT');
@@ -128,7 +128,7 @@ describe('silo-deprovision handler', () => {
       const { handler } = await importHandler(load, {});
 
       // Act
-      const deleting = handler({ stackName });
+      const deleting = handler({ region: 'us-east-1', stackName });
 
       // Assess
       await expect(deleting).rejects.toMatchObject({
@@ -150,7 +150,7 @@ describe('silo-deprovision handler', () => {
     const { handler } = await importHandler(load, {});
 
     // Act
-    const result = await handler({ stackName: STACK });
+    const result = await handler({ region: 'us-east-1', stackName: STACK });
 
     // Assess
     expect(result).toEqual(keyScheduledAnswer('DELETE_IN_PROGRESS'));
@@ -181,7 +181,7 @@ describe('silo-deprovision handler', () => {
     const { handler } = await importHandler(load, {});
 
     // Act
-    const result = await handler({ stackName: STACK });
+    const result = await handler({ region: 'us-east-1', stackName: STACK });
 
     // Assess
     expect(result).toEqual(keyScheduledAnswer('DELETE_IN_PROGRESS'));
@@ -217,7 +217,7 @@ describe('silo-deprovision handler', () => {
     const { handler } = await importHandler(load, {});
 
     // Act
-    const result = await handler({ stackName: STACK });
+    const result = await handler({ region: 'us-east-1', stackName: STACK });
 
     // Assess
     expect(result).toEqual(keyScheduledAnswer('ABSENT'));
@@ -234,7 +234,7 @@ describe('silo-deprovision handler', () => {
     const { handler } = await importHandler(load, {});
 
     // Act
-    const result = await handler({ stackName: STACK });
+    const result = await handler({ region: 'us-east-1', stackName: STACK });
 
     // Assess
     expect(result).toEqual({ status: 'ABSENT', stackId: null, kmsKeyArn: null, keyDeletionDate: null });
@@ -251,7 +251,7 @@ describe('silo-deprovision handler', () => {
     const { handler } = await importHandler(load, {});
 
     // Act
-    const deleting = handler({ stackName: STACK });
+    const deleting = handler({ region: 'us-east-1', stackName: STACK });
 
     // Assess
     await expect(deleting).rejects.toMatchObject({
@@ -271,11 +271,53 @@ describe('silo-deprovision stack name', () => {
       const { handler } = await importHandler(load, {});
 
       // Act
-      const deleting = handler({ stackName });
+      const deleting = handler({ region: 'us-east-1', stackName });
 
       // Assess
       await expect(deleting).rejects.toMatchObject({ name: 'ValidationError' });
       expect(cfn).not.toHaveReceivedAnyCommand();
     },
   );
+});
+
+describe('silo-deprovision region', () => {
+  it("deletes the stack and schedules the key in the tenant's region, with clients of that region", async () => {
+    // Prepare
+    cfn
+      .on(DescribeStacksCommand)
+      .resolvesOnce({ Stacks: [stack('CREATE_COMPLETE')] })
+      .resolves({ Stacks: [stack('DELETE_IN_PROGRESS')] });
+    mockDeletionsAccepted();
+    const { handler } = await importHandler(load, { AWS_REGION: 'us-east-1' });
+
+    // Act
+    await handler({ region: 'eu-central-1', stackName: STACK });
+
+    // Assess
+    const regions = async (calls: { thisValue: { config: { region: () => Promise<string> } } }[]) =>
+      Promise.all(calls.map((c) => c.thisValue.config.region()));
+    expect(await regions(cfn.commandCalls(DeleteStackCommand) as never)).toEqual(['eu-central-1']);
+    expect(await regions(cfn.commandCalls(DescribeStacksCommand) as never)).toEqual([
+      'eu-central-1',
+      'eu-central-1',
+    ]);
+    expect(await regions(kms.commandCalls(ScheduleKeyDeletionCommand) as never)).toEqual(['eu-central-1']);
+  });
+
+  it('refuses a region outside regions.siloAllowed, naming it and the list, without calling AWS', async () => {
+    // Prepare
+    const { handler } = await importHandler(load, {});
+
+    // Act
+    const deleting = handler({ region: 'ap-south-1', stackName: STACK });
+
+    // Assess
+    await expect(deleting).rejects.toMatchObject({
+      name: 'ValidationError',
+      message:
+        'invalid silo-deprovision input: region: "ap-south-1" is not an allowed silo region (regions.siloAllowed: us-east-1, eu-central-1)',
+    });
+    expect(cfn).not.toHaveReceivedAnyCommand();
+    expect(kms).not.toHaveReceivedAnyCommand();
+  });
 });

@@ -15,6 +15,7 @@ const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const SILO = {
   stackId: 'arn:aws:cloudformation:us-east-1:111122223333:stack/tenantry-dev-silo-acme/1f2e',
   tableName: 'tenantry-dev-silo-data-acme',
+  tableArn: 'arn:aws:dynamodb:us-east-1:111122223333:table/tenantry-dev-silo-data-acme',
   kmsKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/0a1b2c3d',
 };
 const load = () => import('../../../../lambdas/tenant-catalog/handler');

@@ -1,0 +1,249 @@
+import {
+  AlreadyExistsException,
+  CloudFormationClient,
+  CreateStackCommand,
+  DescribeStacksCommand,
+  type Stack,
+  type StackStatus,
+} from '@aws-sdk/client-cloudformation';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { contract } from '../../../../lambdas/silo-stack/contract';
+import { expectColdStartToRequire, importHandler } from '../../support/lambda';
+
+const EU = 'eu-central-1';
+const ACCOUNT = '111122223333';
+const STACK = 'tenantry-dev-silo-acme';
+const STACK_ID = `arn:aws:cloudformation:${EU}:${ACCOUNT}:stack/${STACK}/1f2e3d4c`;
+const TABLE_ARN = `arn:aws:dynamodb:${EU}:${ACCOUNT}:table/tenantry-dev-silo-data-acme`;
+const KEY_ARN = `arn:aws:kms:${EU}:${ACCOUNT}:key/0a1b2c3d-0000-4000-8000-000000000001`;
+const ENV = {
+  AWS_REGION: 'us-east-1',
+  SILO_TEMPLATE_URL: 'https://s3.us-east-1.amazonaws.com/assets/silo.template.json',
+  SILO_DEPLOYMENT_ROLE_ARN: `arn:aws:iam::${ACCOUNT}:role/tenantry-dev-silo-deployment`,
+  TENANT_ACCESS_ROLE_ARN: `arn:aws:iam::${ACCOUNT}:role/tenantry-dev-tenant-runtime`,
+  DATA_MOVER_ROLE_ARNS: `arn:aws:iam::${ACCOUNT}:role/copy,arn:aws:iam::${ACCOUNT}:role/verify`,
+};
+const load = () => import('../../../../lambdas/silo-stack/handler');
+const cfn = mockClient(CloudFormationClient);
+
+const stack = (StackStatus: StackStatus, outputs: Record<string, string> = {}): Stack => ({
+  StackName: STACK,
+  StackId: STACK_ID,
+  StackStatus,
+  CreationTime: new Date('2026-01-05T10:00:00Z'),
+  Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
+});
+const COMPLETE_OUTPUTS = {
+  TableName: 'tenantry-dev-silo-data-acme',
+  TableArn: TABLE_ARN,
+  KmsKeyArn: KEY_ARN,
+};
+/** The regions of the clients that sent `command`, in call order. */
+async function regionsOf(command: typeof CreateStackCommand | typeof DescribeStacksCommand) {
+  const calls = cfn.commandCalls(command as never) as unknown as {
+    thisValue: { config: { region: () => Promise<string> } };
+  }[];
+  return Promise.all(calls.map((c) => c.thisValue.config.region()));
+}
+
+beforeEach(() => cfn.reset());
+afterEach(() => vi.unstubAllEnvs());
+
+describe('silo-stack cold start', () => {
+  it.each(Object.keys(ENV).filter((name) => name !== 'AWS_REGION'))('requires %s', async (variable) => {
+    await expectColdStartToRequire(load, ENV, variable);
+  });
+});
+
+describe('silo-stack create', () => {
+  it("creates the tenant's stack in the tenant's region from the silo template, and reports it", async () => {
+    // Prepare
+    cfn.on(CreateStackCommand).resolves({ StackId: STACK_ID });
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [stack('CREATE_IN_PROGRESS')] });
+    const { handler } = await importHandler(load, ENV);
+
+    // Act
+    const result = await handler({ action: 'create', tenantId: 'acme', tier: 'enterprise', region: EU });
+
+    // Assess
+    expect(result).toEqual({
+      stackName: STACK,
+      stackId: STACK_ID,
+      status: 'CREATE_IN_PROGRESS',
+      statusReason: null,
+      silo: null,
+    });
+    expect(contract.output.safeParse(result).success).toBe(true);
+    expect(cfn).toHaveReceivedCommandWith(CreateStackCommand, {
+      StackName: STACK,
+      TemplateURL: ENV.SILO_TEMPLATE_URL,
+      RoleARN: ENV.SILO_DEPLOYMENT_ROLE_ARN,
+      Parameters: [
+        { ParameterKey: 'TenantId', ParameterValue: 'acme' },
+        { ParameterKey: 'Tier', ParameterValue: 'enterprise' },
+        { ParameterKey: 'TenantAccessRoleArn', ParameterValue: ENV.TENANT_ACCESS_ROLE_ARN },
+        { ParameterKey: 'DataMoverRoleArns', ParameterValue: ENV.DATA_MOVER_ROLE_ARNS },
+      ],
+      Tags: [{ Key: 'tenantry:tenant-id', Value: 'acme' }],
+    });
+    expect(await regionsOf(CreateStackCommand)).toEqual([EU]);
+    expect(await regionsOf(DescribeStacksCommand)).toEqual([EU]);
+  });
+
+  it('reports a stack an earlier attempt created instead of failing (idempotent)', async () => {
+    // Prepare
+    cfn
+      .on(CreateStackCommand)
+      .rejects(new AlreadyExistsException({ message: `Stack [${STACK}] already exists`, $metadata: {} }));
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [stack('CREATE_COMPLETE', COMPLETE_OUTPUTS)] });
+    const { handler } = await importHandler(load, ENV);
+
+    // Act
+    const result = await handler({ action: 'create', tenantId: 'acme', tier: 'enterprise', region: EU });
+
+    // Assess
+    expect(result.status).toBe('CREATE_COMPLETE');
+    expect(result.silo).toEqual({
+      stackId: STACK_ID,
+      tableName: 'tenantry-dev-silo-data-acme',
+      tableArn: TABLE_ARN,
+      kmsKeyArn: KEY_ARN,
+    });
+  });
+
+  it('refuses a region outside regions.siloAllowed, naming it and the list, without calling AWS', async () => {
+    // Prepare
+    const { handler } = await importHandler(load, ENV);
+
+    // Act
+    const creating = handler({
+      action: 'create',
+      tenantId: 'acme',
+      tier: 'enterprise',
+      region: 'ap-south-1',
+    });
+
+    // Assess
+    await expect(creating).rejects.toMatchObject({
+      name: 'ValidationError',
+      message:
+        'invalid silo-stack input: region: "ap-south-1" is not an allowed silo region (regions.siloAllowed: us-east-1, eu-central-1)',
+    });
+    expect(cfn).not.toHaveReceivedAnyCommand();
+  });
+});
+
+describe('silo-stack describe', () => {
+  it("reports the real ARNs of a completed stack's outputs", async () => {
+    // Prepare
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [stack('CREATE_COMPLETE', COMPLETE_OUTPUTS)] });
+    const { handler } = await importHandler(load, ENV);
+
+    // Act
+    const result = await handler({ action: 'describe', tenantId: 'acme', region: EU });
+
+    // Assess
+    expect(result).toEqual({
+      stackName: STACK,
+      stackId: STACK_ID,
+      status: 'CREATE_COMPLETE',
+      statusReason: null,
+      silo: {
+        stackId: STACK_ID,
+        tableName: 'tenantry-dev-silo-data-acme',
+        tableArn: TABLE_ARN,
+        kmsKeyArn: KEY_ARN,
+      },
+    });
+    expect(cfn).toHaveReceivedCommandWith(DescribeStacksCommand, { StackName: STACK });
+    expect(await regionsOf(DescribeStacksCommand)).toEqual([EU]);
+  });
+
+  it('answers ABSENT for a stack the region does not know', async () => {
+    // Prepare
+    cfn
+      .on(DescribeStacksCommand)
+      .rejects(
+        Object.assign(new Error(`Stack with id ${STACK} does not exist`), { name: 'ValidationError' }),
+      );
+    const { handler } = await importHandler(load, ENV);
+
+    // Act
+    const result = await handler({ action: 'describe', tenantId: 'acme', region: EU });
+
+    // Assess
+    expect(result).toEqual({
+      stackName: STACK,
+      stackId: null,
+      status: 'ABSENT',
+      statusReason: null,
+      silo: null,
+    });
+  });
+
+  it('passes a failed status and its reason on (the workflow decides)', async () => {
+    // Prepare
+    cfn.on(DescribeStacksCommand).resolves({
+      Stacks: [{ ...stack('ROLLBACK_COMPLETE'), StackStatusReason: 'The following resource(s) failed' }],
+    });
+    const { handler } = await importHandler(load, ENV);
+
+    // Act
+    const result = await handler({ action: 'describe', tenantId: 'acme', region: EU });
+
+    // Assess
+    expect(result).toMatchObject({
+      status: 'ROLLBACK_COMPLETE',
+      statusReason: 'The following resource(s) failed',
+      silo: null,
+    });
+  });
+
+  it.each([
+    [
+      'a missing output',
+      { TableName: 'tenantry-dev-silo-data-acme', KmsKeyArn: KEY_ARN },
+      'output TableArn is missing',
+    ],
+    [
+      'a table outside the region',
+      { ...COMPLETE_OUTPUTS, TableArn: TABLE_ARN.replace(EU, 'us-east-1') },
+      `${TABLE_ARN.replace(EU, 'us-east-1')} is not in the stack's region ${EU}`,
+    ],
+    [
+      'a key outside the region',
+      { ...COMPLETE_OUTPUTS, KmsKeyArn: KEY_ARN.replace(EU, 'us-east-1') },
+      `${KEY_ARN.replace(EU, 'us-east-1')} is not in the stack's region ${EU}`,
+    ],
+  ])('fails with SiloStackError on %s', async (_case, outputs, message) => {
+    // Prepare
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [stack('CREATE_COMPLETE', outputs)] });
+    const { handler } = await importHandler(load, ENV);
+
+    // Act
+    const describing = handler({ action: 'describe', tenantId: 'acme', region: EU });
+
+    // Assess
+    await expect(describing).rejects.toMatchObject({
+      name: 'SiloStackError',
+      message: `silo stack ${STACK} is CREATE_COMPLETE: ${message}`,
+    });
+  });
+
+  it('rejects an input without a region, naming the field and the function', async () => {
+    // Prepare
+    const { handler } = await importHandler(load, ENV);
+
+    // Act
+    const describing = handler({ action: 'describe', tenantId: 'acme' });
+
+    // Assess
+    await expect(describing).rejects.toMatchObject({
+      name: 'ValidationError',
+      message: expect.stringMatching(/^invalid silo-stack input: region: /),
+    });
+    expect(cfn).not.toHaveReceivedAnyCommand();
+  });
+});
