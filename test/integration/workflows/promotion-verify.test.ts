@@ -94,13 +94,13 @@ describe('promotion: verification in checkpointed chunks', () => {
     await h.events();
     const execution = await start(h, machine, { tenantId, targetTier: 'enterprise' });
     await waitForState(h, execution.executionArn, 'TestPause', 120_000);
-    // Act: the silo copy of the item last in key order changes (item 98, in the users partition, which
+    // Act: the silo copy of the item last in key order changes (item 97, in the users partition, which
     // sorts after docs and settings): both sides are read in key order (moto's Scan too), so only the
     // last chunk reads it
     await h.dynamo.send(
       new UpdateItemCommand({
         TableName: siloTable(tenantId),
-        Key: { pk: { S: `TENANT#${tenantId}#users` }, sk: { S: 'item-000098' } },
+        Key: { pk: { S: `TENANT#${tenantId}#users` }, sk: { S: 'item-000097' } },
         UpdateExpression: 'SET body = :b',
         ExpressionAttributeValues: { ':b': { S: 'corrupted in the silo' } },
         ConditionExpression: 'attribute_exists(pk)',
