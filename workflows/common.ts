@@ -7,7 +7,7 @@ import { contract as siloStackContract } from '../lambdas/silo-stack/contract';
 import { contract as catalogContract } from '../lambdas/tenant-catalog/contract';
 import { contract as copyContract, type copyCursorSchema } from '../lambdas/tenant-data-copy/contract';
 import { contract as purgeContract, type purgeCursorSchema } from '../lambdas/tenant-data-purge/contract';
-import { contract as verifyContract } from '../lambdas/tenant-data-verify/contract';
+import { contract as verifyContract, type verifyCursorSchema } from '../lambdas/tenant-data-verify/contract';
 import { contract as erasureVerifyContract } from '../lambdas/tenant-erasure-verify/contract';
 import { contract as identityPurgeContract } from '../lambdas/tenant-identity-purge/contract';
 import { contract as transitionContract } from '../lambdas/tenant-transition/contract';
@@ -230,6 +230,7 @@ export function lambdaTask(fn: LambdaFunction, payload: JsonTemplate, options: T
 interface CursorSchemas {
   readonly copy: typeof copyCursorSchema;
   readonly purge: typeof purgeCursorSchema;
+  readonly verify: typeof verifyCursorSchema;
   readonly userTiers: typeof userTierCursorSchema;
 }
 type ChunkedFunction = keyof CursorSchemas;
@@ -241,7 +242,7 @@ type Cursor<F extends ChunkedFunction> = z.input<CursorSchemas[F]>;
 type StartCursor<F extends ChunkedFunction> = {
   readonly [K in keyof Omit<
     Cursor<F>,
-    'startKey' | 'nextToken' | 'copied' | 'purged' | 'users' | 'updated' | 'done'
+    'startKey' | 'nextToken' | 'copied' | 'purged' | 'users' | 'updated' | 'source' | 'target' | 'done'
   >]: string;
 };
 

@@ -23,7 +23,8 @@ import {
  *   Validate → SetMigrating (ACTIVE → MIGRATING: the authorizer makes the tenant read-only)
  *   → WriteFreeze (Wait `${WriteFreezeSeconds}` = writeFreezeSeconds(config): until no cached
  *     read-write authorization is honoured any more) → CreateSiloStack → DescribeSiloStack ⟲ Wait → PrepareCopy → CopyChunk ⟲ (checkpointed chunks)
- *   → VerifyCopy (count + checksum, source vs silo) → SwitchCatalog (tier, isolation, silo references)
+ *   → PrepareVerify → VerifyChunk ⟲ (count + checksum of pool and silo in checkpointed chunks, totals
+ *     compared by the last chunk: DataVerificationError → rollback) → SwitchCatalog (tier, isolation, silo references)
  *   → PrepareUserTiers → UpdateUserTiers ⟲ (custom:tier of every user of the tenant, checkpointed pages,
  *     audited in the catalog history) → PreparePurge → PurgePoolChunk ⟲ (deletes only items whose silo copy is identical, else
  *     PurgeRefusedError → rollback) → ActivateTenant (MIGRATING → ACTIVE) → EmitTenantPromoted
@@ -117,19 +118,19 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
           direction: jsonataString('pool-to-silo'),
           siloTable: `${SILO_FROM_STACK}.tableName`,
         },
-        next: 'VerifyCopy',
+        next: 'PrepareVerify',
         catch: toRollback,
         chunkComment: 'Copies up to one chunk of items and returns the cursor of the next one (checkpoint).',
       }),
-      VerifyCopy: lambdaTask(
-        'verify',
-        { tenantId: '{% $plan.tenantId %}', siloTable: '{% $silo.tableName %}' },
-        {
-          flow: { Next: 'SwitchCatalog' },
-          assign: { verified: LAMBDA_RESULT },
-          catch: [toRollback('VerifyCopy')],
-        },
-      ),
+      ...chunkLoop('verify', {
+        states: ['PrepareVerify', 'VerifyChunk', 'MoreToVerify?'],
+        cursor: 'verify',
+        start: { tenantId: '$plan.tenantId', siloTable: '$silo.tableName' },
+        next: 'SwitchCatalog',
+        catch: toRollback,
+        chunkComment:
+          'Counts and checksums up to one chunk of items on each side (checkpoint); the last chunk compares the totals.',
+      }),
       SwitchCatalog: lambdaTask(
         'catalog',
         {
@@ -184,8 +185,8 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
           tenantId: '{% $plan.tenantId %}',
           fromTier: '{% $plan.fromTier %}',
           toTier: '{% $plan.toTier %}',
-          items: '{% $verified.count %}',
-          checksum: '{% $verified.checksum %}',
+          items: '{% $verify.source.count %}',
+          checksum: '{% $verify.source.checksum %}',
           stackId: '{% $silo.stackId %}',
           executionArn: EXECUTION_ARN,
         },
@@ -199,8 +200,8 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
           tier: '{% $plan.toTier %}',
           isolation: 'silo',
           silo: '{% $silo %}',
-          items: '{% $verified.count %}',
-          checksum: '{% $verified.checksum %}',
+          items: '{% $verify.source.count %}',
+          checksum: '{% $verify.source.checksum %}',
         },
       },
       PromotedEventNotSent: {

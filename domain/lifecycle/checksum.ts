@@ -6,6 +6,12 @@ import { createHash } from 'node:crypto';
  * their AttributeValue form, so a number and a string that print alike differ). Two tables hold the
  * same items exactly when counts and checksums match (up to a 2^-64 collision chance); the order in
  * which pages are read does not matter.
+ *
+ * Across chunks: addition mod 2^64 is associative and commutative, so the tally of a set read in chunks
+ * is each chunk's sum added to the running one (`ChecksumAccumulator.resume(tally)` carries the running
+ * count and sum from one call to the next): equal to a single pass over the same items, whatever the
+ * chunk boundaries. A changed item changes its own term only, so it changes the total whichever chunk
+ * read it (unless its new digest collides mod 2^64).
  */
 const MOD = 1n << 64n;
 
@@ -18,6 +24,14 @@ export interface ItemTally {
 export class ChecksumAccumulator {
   private sum = 0n;
   private items = 0;
+
+  /** Continues the tally of earlier chunks (the tally a previous call returned). */
+  public static resume(earlier: ItemTally): ChecksumAccumulator {
+    const acc = new ChecksumAccumulator();
+    acc.sum = BigInt(`0x${earlier.checksum}`);
+    acc.items = earlier.count;
+    return acc;
+  }
 
   public add(item: Record<string, unknown>): void {
     const digest = createHash('sha256').update(canonicalJson(item)).digest();

@@ -35,10 +35,10 @@ import { PurgeRefusedError } from './errors';
  * provisions the silo stack (tens of seconds at least) before the first copy, offboarding sets
  * OFFBOARDING (no access) first; index propagation is normally sub-second, so the index lists every item
  * by the time it is read. The copy takes item values from the index; the verification does not trust
- * them: `tallyTenantItems` with `consistent` lists the tenant's partitions through the index and reads
- * each from the base table with strongly consistent Queries, so a stale projected value — or an item of a
- * known partition the index does not list (e.g. written without `tenantId`) — fails the verification (and
- * the promotion rolls back) instead of being purged from the pool unverified.
+ * them: `tallyTenantChunk` lists the tenant's partitions through the index and reads each from the
+ * base table with strongly consistent Queries, so a stale projected value — or an item of a known
+ * partition the index does not list (e.g. written without `tenantId`) — fails the verification (and the
+ * promotion rolls back) instead of being purged from the pool unverified.
  *
  * Work is done in chunks that return a continuation key, so a workflow can checkpoint between chunks and
  * a large tenant never needs one long-running call.
@@ -299,47 +299,34 @@ export async function restoreTenantChunk(
   return { ...chunk, handled: chunk.handled - kept, kept };
 }
 
-export interface TallyOptions {
-  readonly pageSize?: number;
-  /**
-   * Pooled layout: read the tenant's items from the base table with strongly consistent Queries, one per
-   * partition of the tenant (the partitions are listed through the index), instead of the index's
-   * projected values. For verifying a copy against the pool. (A silo Scan is already consistent.)
-   */
-  readonly consistent?: boolean;
+/**
+ * Where the tally of one table stands between chunks, with what it has counted so far (`ItemTally`:
+ * the running count and checksum, continued by `ChecksumAccumulator.resume`).
+ */
+export interface TallyPosition extends ItemTally {
+  /** Pooled layout: the tenant partition being read (null: not started). Silo layout: always null. */
+  readonly partition: string | null;
+  /** Where to continue: within `partition` (pooled) or in the Scan of the silo table. */
+  readonly startKey: StartKey;
+  /** Every item of the tenant in the table has been counted. */
+  readonly done: boolean;
 }
 
-/** Count and checksum of every item of the tenant in `table` (reads all pages; foreign items excluded). */
-export async function tallyTenantItems(
-  client: DynamoDBClient,
-  table: TenantTable,
-  tenantId: TenantId,
-  options: TallyOptions = {},
-): Promise<ItemTally & { foreign: number }> {
-  const acc = new ChecksumAccumulator();
-  if (options.consistent && table.layout === 'pooled') {
-    const { owned, foreign } = await tenantPartitions(client, table.name, tenantId);
-    for (const pk of owned) {
-      const pages = paginateQuery(
-        { client, pageSize: options.pageSize },
-        {
-          TableName: table.name,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': PK },
-          ExpressionAttributeValues: { ':pk': { S: pk } },
-          ConsistentRead: true,
-        },
-      );
-      for await (const page of pages) for (const item of page.Items ?? []) acc.add(item);
-    }
-    return { ...acc.tally(), foreign };
-  }
-  let foreign = 0;
-  for await (const page of tenantPages(client, table, tenantId, null, options.pageSize)) {
-    for (const item of page.items) acc.add(item);
-    foreign += page.foreign;
-  }
-  return { ...acc.tally(), foreign };
+export interface TallyChunkOptions {
+  /** Items read in one call, at most (default 10,000). */
+  readonly maxItems?: number;
+  /** Items per page (the last page of a call may be smaller); default the smaller of `maxItems` and 1,000. */
+  readonly pageSize?: number;
+  /** Stop after a page once this says so (Lambda's remaining time). */
+  readonly deadline?: () => boolean;
+}
+
+export interface TallyChunk {
+  readonly position: TallyPosition;
+  /** Items read by this call (never more than `maxItems`). */
+  readonly read: number;
+  /** Items (silo) or partitions (pooled) listed for the tenant that belong to another tenant: not counted. */
+  readonly foreign: number;
 }
 
 /** What is left of a tenant's items: how many, and the keys (`pk/sk`) of the first few. */
@@ -371,39 +358,128 @@ export async function remainingTenantItems(
 }
 
 /**
- * The distinct partition keys listed for the tenant in the pooled table's index: one Query per
- * partition (the index's sort key is `pk`, so `pk > <last>` with Limit 1 skips to the next one).
- * `owned` are the tenant's (`TENANT#<id>#…`); `foreign` counts partitions of other tenants whose items
- * carry this tenant's id.
+ * One chunk of the count and checksum of the tenant's items in `table`, continuing from `position`:
+ * reads pages until `maxItems` items were read (each page's Limit is at most what is left, so a call
+ * never reads more) or the deadline is near, and returns the position to continue from, with the
+ * running tally.
+ *
+ * Pooled layout: strongly consistent, from the base table. The tenant's partitions are listed one by
+ * one through the index (its sort key is `pk`, so `pk > <last>` with Limit 1 skips to the next one), and
+ * each owned partition (`TENANT#<id>#…`) is read with consistent Queries in key order, so a stale
+ * projected value, or an item of a listed partition the index does not list (e.g. written without
+ * `tenantId`), is counted as it is now. Silo layout: a consistent Scan of the whole table.
  */
-async function tenantPartitions(
+export async function tallyTenantChunk(
+  client: DynamoDBClient,
+  table: TenantTable,
+  tenantId: TenantId,
+  position: TallyPosition,
+  options: TallyChunkOptions = {},
+): Promise<TallyChunk> {
+  const maxItems = options.maxItems ?? 10_000;
+  const pageSize = options.pageSize ?? Math.min(maxItems, 1_000);
+  const acc = ChecksumAccumulator.resume(position);
+  let { partition, startKey, done } = position;
+  let read = 0;
+  let foreign = 0;
+  const nearDeadline = () => options.deadline?.() ?? false;
+  const more = () => !done && read < maxItems && !nearDeadline();
+  /** A paginator's page size for the rest of this call: never past `maxItems`. */
+  const nextPageSize = () => Math.min(pageSize, maxItems - read);
+  /** Reads pages of at most `size` items while a further page still fits in `maxItems`. */
+  const readPages = async (
+    pages: AsyncIterable<{ Items?: DynamoItem[]; LastEvaluatedKey?: DynamoItem }>,
+    size: number,
+  ) => {
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) {
+        if (ownedBy(item, tenantId)) acc.add(item);
+        else foreign += 1;
+      }
+      read += page.Items?.length ?? 0;
+      startKey = page.LastEvaluatedKey ?? null;
+      if (startKey === null || read + size > maxItems || nearDeadline()) return;
+    }
+  };
+
+  if (table.layout === 'silo') {
+    while (more()) {
+      const size = nextPageSize();
+      await readPages(
+        paginateScan(
+          { client, pageSize: size, startingToken: startKey ?? undefined },
+          { TableName: table.name, ConsistentRead: true },
+        ),
+        size,
+      );
+      done = startKey === null;
+    }
+  } else {
+    if (!done && partition === null) {
+      const first = await partitionAfter(client, table.name, tenantId, null);
+      foreign += first.foreign;
+      partition = first.partition;
+      done = partition === null;
+    }
+    while (more() && partition !== null) {
+      const size = nextPageSize();
+      await readPages(
+        paginateQuery(
+          { client, pageSize: size, startingToken: startKey ?? undefined },
+          {
+            TableName: table.name,
+            KeyConditionExpression: '#pk = :pk',
+            ExpressionAttributeNames: { '#pk': PK },
+            ExpressionAttributeValues: { ':pk': { S: partition } },
+            ConsistentRead: true,
+          },
+        ),
+        size,
+      );
+      if (startKey === null) {
+        const next = await partitionAfter(client, table.name, tenantId, partition);
+        foreign += next.foreign;
+        partition = next.partition;
+        done = partition === null;
+      }
+    }
+  }
+  return { position: { ...acc.tally(), partition, startKey, done }, read, foreign };
+}
+
+/**
+ * The tenant's next partition key after `after` (null: the first) listed in the pooled table's index,
+ * skipping (and counting as `foreign`) partitions of other tenants whose items carry this tenant's id.
+ * `partition` is null after the last.
+ */
+async function partitionAfter(
   client: DynamoDBClient,
   tableName: string,
   tenantId: TenantId,
-): Promise<{ owned: string[]; foreign: number }> {
-  const owned: string[] = [];
+  after: string | null,
+): Promise<{ partition: string | null; foreign: number }> {
   let foreign = 0;
-  let after: string | null = null;
+  let last = after;
   for (;;) {
     const page: QueryCommandOutput = await client.send(
       new QueryCommand({
         TableName: tableName,
         IndexName: BY_TENANT_INDEX,
-        KeyConditionExpression: after === null ? '#tenant = :tenant' : '#tenant = :tenant AND #pk > :after',
+        KeyConditionExpression: last === null ? '#tenant = :tenant' : '#tenant = :tenant AND #pk > :after',
         ExpressionAttributeNames: { '#tenant': POOLED_TENANT_ATTRIBUTE, '#pk': PK },
         ExpressionAttributeValues: {
           ':tenant': { S: tenantId },
-          ...(after === null ? {} : { ':after': { S: after } }),
+          ...(last === null ? {} : { ':after': { S: last } }),
         },
         ProjectionExpression: '#pk',
         Limit: 1,
       }),
     );
     const pk: string | undefined = page.Items?.[0]?.[PK]?.S;
-    if (pk === undefined) return { owned, foreign };
-    if (tenantOfPartitionKey(pk) === tenantId) owned.push(pk);
-    else foreign += 1;
-    after = pk;
+    if (pk === undefined) return { partition: null, foreign };
+    if (tenantOfPartitionKey(pk) === tenantId) return { partition: pk, foreign };
+    foreign += 1;
+    last = pk;
   }
 }
 

@@ -3,18 +3,47 @@ import { envVar } from '../../domain/env';
 import { defineFunction } from '../../domain/function-contract';
 import { tenantIdSchema } from '../../domain/tenant/tenant-id';
 
-/** Verifies a copy: the tenant's items in the pool and in its silo have equal counts and checksums. */
+const checksumSchema = z.string().regex(/^[0-9a-f]{16}$/);
+
+/** How far the tally of one table has got: its position and its running count and checksum. */
+const tallyPositionSchema = z.object({
+  /** Pooled table: the tenant partition being read (null: not started). */
+  partition: z.string().nullable().default(null),
+  startKey: z.record(z.string(), z.any()).nullable().default(null),
+  count: z.number().int().nonnegative().default(0),
+  checksum: checksumSchema.default('0'.repeat(16)),
+  done: z.boolean().default(false),
+});
+
+/**
+ * Where a verification stands. The workflow starts it with the identifying fields only and passes each
+ * chunk's output back as the next chunk's input, so this is the cursor's one definition. `source` is
+ * the pool's side, `target` the silo's; `done` once both are counted and they match (a mismatch is
+ * DataVerificationError, never a cursor).
+ */
+export const verifyCursorSchema = z.object({
+  tenantId: tenantIdSchema,
+  siloTable: z.string().min(3),
+  source: tallyPositionSchema.prefault({}),
+  target: tallyPositionSchema.prefault({}),
+  done: z.boolean().default(false),
+});
+
+/**
+ * Verifies a copy in chunks: counts and checksums the tenant's items in the pool (strongly consistent,
+ * from the base table) and in its silo, at most `VERIFY_CHUNK_ITEMS` items of each per call, and
+ * returns the cursor of the next chunk; the last chunk compares the totals.
+ */
 export const contract = defineFunction({
   name: 'tenant-data-verify',
-  description: "Verifies a tenant's silo copy against the pool: equal item counts and checksums",
-  env: { POOLED_TABLE_NAME: envVar.name() },
-  input: z.object({ tenantId: tenantIdSchema, siloTable: z.string().min(3) }),
-  output: z.object({
-    tenantId: tenantIdSchema,
-    count: z.number().int().nonnegative(),
-    checksum: z.string().regex(/^[0-9a-f]{16}$/),
-  }),
-  timeoutSeconds: 900,
+  description: "Verifies one chunk of a tenant's silo copy against the pool: item counts and checksums",
+  env: {
+    POOLED_TABLE_NAME: envVar.name(),
+    VERIFY_CHUNK_ITEMS: z.coerce.number().int().min(1).max(100_000).default(10_000),
+  },
+  input: verifyCursorSchema,
+  output: verifyCursorSchema,
+  timeoutSeconds: 300,
   grants: {
     pooledTenantIndex: { actions: ['dynamodb:Query'] },
     /** The pool side is re-read from the base table with strongly consistent reads. */

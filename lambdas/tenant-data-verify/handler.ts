@@ -4,9 +4,9 @@ import { loadConfig } from '../../domain/config';
 import { ValidationError } from '../../domain/errors';
 import { contractHandler, readFunctionEnv } from '../../domain/function-contract';
 import { DataVerificationError } from '../../domain/lifecycle/errors';
-import { lifecycleLogger, withTenant } from '../../domain/lifecycle/runtime';
+import { deadlineOf, lifecycleLogger, type RemainingTime, withTenant } from '../../domain/lifecycle/runtime';
 import { siloTableName } from '../../domain/lifecycle/silo';
-import { pooledTable, siloTable, tallyTenantItems } from '../../domain/lifecycle/tenant-items';
+import { pooledTable, siloTable, tallyTenantChunk } from '../../domain/lifecycle/tenant-items';
 import { contract } from './contract';
 
 const env = readFunctionEnv(contract);
@@ -14,31 +14,46 @@ const config = loadConfig();
 const client = new DynamoDBClient(baseClientConfig());
 const logger = lifecycleLogger(contract.name);
 
-export const handler = contractHandler(contract, async (request) =>
-  withTenant(logger, request.tenantId, async () => {
-    const expected = siloTableName(config, request.tenantId);
-    if (request.siloTable !== expected) {
+export const handler = contractHandler(contract, async (cursor, context?: RemainingTime) =>
+  withTenant(logger, cursor.tenantId, async () => {
+    const expected = siloTableName(config, cursor.tenantId);
+    if (cursor.siloTable !== expected) {
       throw new ValidationError(`${contract.name} input`, [
         {
           field: 'siloTable',
-          message: `"${request.siloTable}" is not the silo table of this tenant (${expected})`,
+          message: `"${cursor.siloTable}" is not the silo table of this tenant (${expected})`,
         },
       ]);
     }
+    const options = { maxItems: env.VERIFY_CHUNK_ITEMS, deadline: deadlineOf(context) };
+    // Each side gets the whole item bound: they are read in parallel, and a side already done reads nothing.
     const [source, target] = await Promise.all([
-      // The pool side is listed through the (eventually consistent) index and re-read from the base
-      // table with strongly consistent reads: the copy is compared with the pool's current items.
-      tallyTenantItems(client, pooledTable(env.POOLED_TABLE_NAME), request.tenantId, { consistent: true }),
-      tallyTenantItems(client, siloTable(expected), request.tenantId),
+      tallyTenantChunk(client, pooledTable(env.POOLED_TABLE_NAME), cursor.tenantId, cursor.source, options),
+      tallyTenantChunk(client, siloTable(expected), cursor.tenantId, cursor.target, options),
     ]);
-    if (source.count !== target.count || source.checksum !== target.checksum) {
-      throw new DataVerificationError(
-        request.tenantId,
-        { count: source.count, checksum: source.checksum },
-        { count: target.count, checksum: target.checksum },
-      );
+    logger.info('verified chunk', {
+      poolItems: source.read,
+      siloItems: target.read,
+      poolTotal: source.position.count,
+      siloTotal: target.position.count,
+    });
+    if (source.foreign + target.foreign > 0) {
+      logger.warn("skipped items listed for the tenant whose partition key is not this tenant's", {
+        poolPartitions: source.foreign,
+        siloItems: target.foreign,
+      });
     }
-    logger.info('copy verified', { items: source.count, checksum: source.checksum });
-    return { tenantId: request.tenantId, count: source.count, checksum: source.checksum };
+    const done = source.position.done && target.position.done;
+    if (
+      done &&
+      (source.position.count !== target.position.count ||
+        source.position.checksum !== target.position.checksum)
+    ) {
+      const tally = ({ count, checksum }: { count: number; checksum: string }) => ({ count, checksum });
+      throw new DataVerificationError(cursor.tenantId, tally(source.position), tally(target.position));
+    }
+    if (done)
+      logger.info('copy verified', { items: source.position.count, checksum: source.position.checksum });
+    return { ...cursor, source: source.position, target: target.position, done };
   }),
 );

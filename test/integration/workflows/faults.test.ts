@@ -327,7 +327,7 @@ describe('promotion (pool → silo)', () => {
 
   it('re-running a promotion after its fault is removed completes', async () => {
     const before = await pooledTenantWithItems('pro-rerun');
-    const faulty = await machineWithFault(h, 'promotion', 'VerifyCopy');
+    const faulty = await machineWithFault(h, 'promotion', 'VerifyChunk');
     const failed = await run(h, faulty, { tenantId: 'pro-rerun', targetTier: 'enterprise' });
     await clearFaults();
     expect(failed.error).toBe('PromotionFailed');
@@ -429,11 +429,11 @@ describe('offboarding', () => {
 
 describe('promotion: writes during the freeze and concurrent runs', () => {
   it('an item written to the pool after the copy is never purged: the purge refuses and the promotion rolls back', async () => {
-    // Prepare: a pooled tenant; the run pauses after VerifyCopy (copy verified, purge not started)
+    // Prepare: a pooled tenant; the run pauses after VerifyChunk (one chunk: copy verified, purge not started)
     const tenantId = 'pro-late-write';
     await activeTenant(h, tenantId, 'pro');
     await seedItems(h, h.life.pooledTable, tenantId, 30);
-    const machine = await machineWithPause(h, 'promotion', 'VerifyCopy', 6);
+    const machine = await machineWithPause(h, 'promotion', 'VerifyChunk', 6);
     await h.events();
     // Act: during the pause, a session with cached read-write access adds one item and changes another
     const execution = await start(h, machine, { tenantId, targetTier: 'enterprise' });

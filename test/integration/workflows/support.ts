@@ -150,6 +150,7 @@ export async function seedItems(
     h.dynamo,
     table,
     items.map((Item) => ({ PutRequest: { Item } })),
+    { concurrency: 4 },
   );
 }
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../domain/config';
 import { copyCursorSchema } from '../../../lambdas/tenant-data-copy/contract';
 import { purgeCursorSchema } from '../../../lambdas/tenant-data-purge/contract';
+import { verifyCursorSchema } from '../../../lambdas/tenant-data-verify/contract';
 import { userTierCursorSchema } from '../../../lambdas/tenant-user-tiers/contract';
 import { allStates, jsonata, jsonataObject, jsonataString, type State } from '../../../workflows/asl';
 import { catchFailure, substitutionNames } from '../../../workflows/common';
@@ -109,6 +110,7 @@ describe('chunked loops', () => {
   const cursors = {
     '${TenantDataCopyFunctionArn}': copyCursorSchema,
     '${TenantDataPurgeFunctionArn}': purgeCursorSchema,
+    '${TenantDataVerifyFunctionArn}': verifyCursorSchema,
     '${TenantUserTiersFunctionArn}': userTierCursorSchema,
   } as const;
   const loops = workflowNames.flatMap((workflow) => {
@@ -126,6 +128,7 @@ describe('chunked loops', () => {
   /** The identifying fields each loop starts with. */
   const startFields = {
     'promotion/CopyChunk': ['tenantId', 'direction', 'siloTable'],
+    'promotion/VerifyChunk': ['tenantId', 'siloTable'],
     'promotion/UpdateUserTiers': ['tenantId', 'tier', 'executionArn'],
     'promotion/PurgePoolChunk': ['store', 'tenantId', 'verifiedAgainst'],
     'promotion/RestoreChunk': ['tenantId', 'direction', 'siloTable'],
@@ -140,7 +143,7 @@ describe('chunked loops', () => {
     stack: { status: 'CREATE_COMPLETE', silo: { tableName: 'tenantry-dev-silo-acme' } },
   };
 
-  it('are the five copy/purge loops and the two user-tier loops', () => {
+  it('are the five copy/purge loops, the verify loop and the two user-tier loops', () => {
     expect(loops.map(({ loop }) => loop)).toEqual(Object.keys(startFields));
   });
 
@@ -156,8 +159,13 @@ describe('chunked loops', () => {
       // Assess
       expect(Object.keys(cursor as object)).toEqual(startFields[loop as keyof typeof startFields]);
       expect(input).toMatchObject({ tenantId: 'acme', done: false });
-      expect('startKey' in input ? input.startKey : input.nextToken).toBeNull();
-      expect('copied' in input ? input.copied : 'purged' in input ? input.purged : input.updated).toBe(0);
+      if ('source' in input) {
+        const unread = { partition: null, startKey: null, count: 0, checksum: '0'.repeat(16), done: false };
+        expect([input.source, input.target]).toEqual([unread, unread]);
+      } else {
+        expect('startKey' in input ? input.startKey : input.nextToken).toBeNull();
+        expect('copied' in input ? input.copied : 'purged' in input ? input.purged : input.updated).toBe(0);
+      }
       expect(task.Assign).toEqual({ [variable]: '{% $states.result.Payload %}' });
       expect(states[String(task.Next)]).toEqual({
         Type: 'Choice',

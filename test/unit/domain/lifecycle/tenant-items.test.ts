@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import {
+  type AttributeValue,
   BatchGetItemCommand,
   BatchWriteItemCommand,
   ConditionalCheckFailedException,
@@ -10,7 +12,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ChecksumAccumulator } from '../../../../domain/lifecycle/checksum';
+import { canonicalJson } from '../../../../domain/lifecycle/checksum';
 import { PurgeRefusedError } from '../../../../domain/lifecycle/errors';
 import {
   type ChunkOptions,
@@ -21,7 +23,9 @@ import {
   restoreTenantChunk,
   type StartKey,
   siloTable,
-  tallyTenantItems,
+  type TallyPosition,
+  type TenantTable,
+  tallyTenantChunk,
 } from '../../../../domain/lifecycle/tenant-items';
 
 const dynamo = mockClient(DynamoDBClient);
@@ -262,7 +266,24 @@ describe('restoreTenantChunk (rollback restore)', () => {
   });
 });
 
-describe('tallyTenantItems', () => {
+const START: TallyPosition = {
+  partition: null,
+  startKey: null,
+  count: 0,
+  checksum: '0'.repeat(16),
+  done: false,
+};
+
+/** The rule, written out independently: sum mod 2^64 of each canonical item's first 8 SHA-256 bytes. */
+function checksumOf(items: readonly Record<string, unknown>[]) {
+  let sum = 0n;
+  for (const i of items) {
+    sum = (sum + createHash('sha256').update(canonicalJson(i)).digest().readBigUInt64BE(0)) % (1n << 64n);
+  }
+  return { count: items.length, checksum: sum.toString(16).padStart(16, '0') };
+}
+
+describe('tallyTenantChunk', () => {
   it("tallies consistently: lists the tenant's partitions through the index, reads each from the base table", async () => {
     // Prepare: the index lists docs (one stale value) and users, and a planted partition of another tenant
     const fresh = { ...item('i1'), v: { N: '2' } };
@@ -279,13 +300,14 @@ describe('tallyTenantItems', () => {
     dynamo
       .on(QueryCommand, { ExpressionAttributeValues: { ':pk': { S: 'TENANT#acme#users' } } })
       .resolves({ Items: [user] });
-    const expected = new ChecksumAccumulator();
-    expected.add(fresh);
-    expected.add(user);
     // Act
-    const tally = await tallyTenantItems(client, pooledTable('pool'), 'acme', { consistent: true });
+    const chunk = await tallyTenantChunk(client, pooledTable('pool'), 'acme', START);
     // Assess
-    expect(tally).toEqual({ ...expected.tally(), foreign: 1 });
+    expect(chunk).toEqual({
+      position: { ...checksumOf([fresh, user]), partition: null, startKey: null, done: true },
+      read: 2,
+      foreign: 1,
+    });
     const inputs = dynamo.commandCalls(QueryCommand).map((c) => c.args[0].input);
     const index = inputs.filter((i) => i.IndexName === 'byTenant');
     expect(index.map((i) => [i.Limit, i.ExpressionAttributeValues?.[':after']?.S])).toEqual([
@@ -308,13 +330,112 @@ describe('tallyTenantItems', () => {
       .on(ScanCommand)
       .resolvesOnce({ Items: [item('a'), planted], LastEvaluatedKey: key('a') })
       .resolvesOnce({ Items: [item('b')] });
-    const expected = new ChecksumAccumulator();
-    expected.add(item('a'));
-    expected.add(item('b'));
     // Act
-    const tally = await tallyTenantItems(client, siloTable('silo'), 'acme');
+    const chunk = await tallyTenantChunk(client, siloTable('silo'), 'acme', START);
     // Assess
-    expect(tally).toEqual({ ...expected.tally(), foreign: 1 });
+    expect(chunk).toEqual({
+      position: { ...checksumOf([item('a'), item('b')]), partition: null, startKey: null, done: true },
+      read: 3,
+      foreign: 1,
+    });
     expect(dynamo.commandCalls(ScanCommand)).toHaveLength(2);
+    expect(dynamo.commandCalls(ScanCommand)[0]?.args[0].input).toMatchObject({ ConsistentRead: true });
+  });
+
+  describe('in chunks', () => {
+    type Item = Record<string, AttributeValue>;
+    const collections = ['docs', 'settings', 'users'];
+    /** 10 items of acme over three partitions, in key order (the order a consistent Query reads them). */
+    const acmeItems: Item[] = Array.from({ length: 10 }, (_, i) => ({
+      pk: { S: `TENANT#acme#${collections[i % 3]}` },
+      sk: { S: `item-${String(i).padStart(2, '0')}` },
+      tenantId: { S: 'acme' },
+      n: { N: String(i) },
+    })).sort((x, y) => (x.pk.S + x.sk.S < y.pk.S + y.sk.S ? -1 : 1));
+    const sameKey = (x: Item, y: Item | undefined) => x.pk?.S === y?.pk?.S && x.sk?.S === y?.sk?.S;
+    /** A page as DynamoDB answers it: from after ExclusiveStartKey, at most Limit items. */
+    function page(items: readonly Item[], input: { ExclusiveStartKey?: Item; Limit?: number }) {
+      const from = input.ExclusiveStartKey
+        ? items.findIndex((i) => sameKey(i, input.ExclusiveStartKey)) + 1
+        : 0;
+      const end = from + (input.Limit ?? items.length);
+      const last = items[Math.min(end, items.length) - 1];
+      return {
+        Items: items.slice(from, end),
+        ...(end < items.length && last ? { LastEvaluatedKey: { pk: last.pk, sk: last.sk } } : {}),
+      };
+    }
+    /** The pooled table (index and base table) holding `pool`, and a silo table holding `silo`. */
+    function tables(pool: readonly Item[], silo: readonly Item[]) {
+      dynamo.on(QueryCommand).callsFake((input: QueryCommandInput) => {
+        if (input.IndexName === 'byTenant') {
+          const after = input.ExpressionAttributeValues?.[':after']?.S ?? '';
+          const next = [...new Set(pool.map((i) => i.pk?.S as string))].sort().find((pk) => pk > after);
+          return { Items: next === undefined ? [] : [{ pk: { S: next } }] };
+        }
+        const pk = input.ExpressionAttributeValues?.[':pk']?.S;
+        return page(
+          pool.filter((i) => i.pk?.S === pk),
+          input,
+        );
+      });
+      dynamo.on(ScanCommand).callsFake((input) => page(silo, input));
+    }
+    /** Calls tallyTenantChunk until done, as the workflow loop does; the position passes through JSON. */
+    async function tallyInChunks(table: TenantTable, maxItems: number, pageSize?: number) {
+      let position = START;
+      const reads: number[] = [];
+      while (!position.done) {
+        const chunk = await tallyTenantChunk(client, table, 'acme', position, { maxItems, pageSize });
+        reads.push(chunk.read);
+        position = JSON.parse(JSON.stringify(chunk.position)) as TallyPosition;
+      }
+      return { position, reads };
+    }
+
+    it.each([
+      [1, undefined],
+      [3, undefined],
+      [4, 2],
+      [7, 3],
+    ])(
+      'chunks of at most %i items (pages of %s) give the single-pass result on both sides',
+      async (maxItems, pageSize) => {
+        // Prepare: the silo holds the same items in another order (a Scan's order is not the key order)
+        tables(acmeItems, [...acmeItems].reverse());
+        const expected = checksumOf(acmeItems);
+        // Act
+        const pool = await tallyInChunks(pooledTable('pool'), maxItems, pageSize);
+        const silo = await tallyInChunks(siloTable('silo'), maxItems, pageSize);
+        const single = await tallyTenantChunk(client, pooledTable('pool'), 'acme', START, { maxItems: 100 });
+        // Assess
+        expect(expected.count).toBe(10);
+        expect(single.position).toMatchObject({ ...expected, done: true });
+        expect(pool.position).toMatchObject({ ...expected, done: true });
+        expect(silo.position).toMatchObject({ ...expected, done: true });
+        for (const side of [pool, silo]) {
+          expect(side.reads.length).toBeGreaterThanOrEqual(Math.ceil(10 / maxItems));
+          expect(Math.max(...side.reads)).toBeLessThanOrEqual(maxItems);
+          expect(side.reads.reduce((x, y) => x + y, 0)).toBe(10);
+        }
+      },
+    );
+
+    it.each([0, 5, 9])(
+      'catches one changed silo item (the %ith) in whichever chunk reads it',
+      async (changed) => {
+        // Prepare: chunks of 3 items; the silo copy of one item differs
+        const silo = acmeItems.map((i, at) => (at === changed ? { ...i, n: { N: '999' } } : i));
+        tables(acmeItems, silo);
+        // Act
+        const pool = await tallyInChunks(pooledTable('pool'), 3);
+        const copy = await tallyInChunks(siloTable('silo'), 3);
+        // Assess
+        expect(copy.reads).toHaveLength(4);
+        expect(copy.position.count).toBe(pool.position.count);
+        expect(copy.position.checksum).not.toBe(pool.position.checksum);
+        expect(copy.position).toMatchObject(checksumOf(silo));
+      },
+    );
   });
 });

@@ -9,7 +9,7 @@ import { expectColdStartToRequire, importHandler } from '../../support/lambda';
 const POOLED_TABLE = 'tenantry-dev-pooled-data';
 /** Tenant acme's silo table: `<product>-<stage>-silo-data-<tenantId>` with the default config. */
 const SILO_TABLE = 'tenantry-dev-silo-data-acme';
-const ENV = { POOLED_TABLE_NAME: POOLED_TABLE };
+const ENV = { POOLED_TABLE_NAME: POOLED_TABLE, VERIFY_CHUNK_ITEMS: undefined };
 const load = () => import('../../../../lambdas/tenant-data-verify/handler');
 const dynamo = mockClient(DynamoDBClient);
 
@@ -55,6 +55,16 @@ describe('tenant-data-verify cold start', () => {
     // Prepare / Act / Assess
     await expectColdStartToRequire(load, ENV, 'POOLED_TABLE_NAME');
   });
+
+  it('fails the import naming VERIFY_CHUNK_ITEMS when it is not a positive bound', async () => {
+    // Prepare / Act
+    const loading = importHandler(load, { ...ENV, VERIFY_CHUNK_ITEMS: '0' });
+    // Assess
+    await expect(loading).rejects.toMatchObject({
+      name: 'EnvironmentError',
+      message: expect.stringMatching(/^invalid environment: VERIFY_CHUNK_ITEMS: /),
+    });
+  });
 });
 
 describe('tenant-data-verify handler', () => {
@@ -99,8 +109,21 @@ describe('tenant-data-verify handler', () => {
     // Act
     const result = await handler({ tenantId: 'acme', siloTable: SILO_TABLE });
 
-    // Assess
-    expect(result).toEqual({ tenantId: 'acme', count: 2, checksum: checksumOf([CANONICAL_A, CANONICAL_B]) });
+    // Assess: both sides done in this one chunk, with equal totals
+    const counted = {
+      partition: null,
+      startKey: null,
+      count: 2,
+      checksum: checksumOf([CANONICAL_A, CANONICAL_B]),
+      done: true,
+    };
+    expect(result).toEqual({
+      tenantId: 'acme',
+      siloTable: SILO_TABLE,
+      source: counted,
+      target: counted,
+      done: true,
+    });
     expect(contract.output.safeParse(result).success).toBe(true);
     // the pool side is read from the base table, strongly consistent, for acme's partition only
     expect(dynamo).toHaveReceivedCommandWith(QueryCommand, {
@@ -162,5 +185,84 @@ describe('tenant-data-verify handler', () => {
           `target has 1 items (checksum ${checksumOf([CANONICAL_A])})`,
       ),
     });
+  });
+});
+
+describe('tenant-data-verify in chunks', () => {
+  it('reads at most VERIFY_CHUNK_ITEMS items of each side and returns where the next chunk starts', async () => {
+    // Prepare: a bound of 1 item; each side holds two
+    pool([item('a', 'first'), item('b', 'second')]);
+    dynamo.on(QueryCommand, { IndexName: undefined }).callsFake((input: QueryCommandInput) => ({
+      Items: [item('a', 'first')],
+      ...(input.Limit === 1 ? { LastEvaluatedKey: { pk: { S: 'TENANT#acme#docs' }, sk: { S: 'a' } } } : {}),
+    }));
+    dynamo.on(ScanCommand).resolves({
+      Items: [item('b', 'second')],
+      LastEvaluatedKey: { pk: { S: 'TENANT#acme#docs' }, sk: { S: 'b' } },
+    });
+    const { handler } = await importHandler(load, { ...ENV, VERIFY_CHUNK_ITEMS: '1' });
+
+    // Act
+    const result = await handler({ tenantId: 'acme', siloTable: SILO_TABLE });
+
+    // Assess: one item counted on each side, the positions carried in the cursor, not done
+    expect(result).toEqual({
+      tenantId: 'acme',
+      siloTable: SILO_TABLE,
+      source: {
+        partition: 'TENANT#acme#docs',
+        startKey: { pk: { S: 'TENANT#acme#docs' }, sk: { S: 'a' } },
+        count: 1,
+        checksum: checksumOf([CANONICAL_A]),
+        done: false,
+      },
+      target: {
+        partition: null,
+        startKey: { pk: { S: 'TENANT#acme#docs' }, sk: { S: 'b' } },
+        count: 1,
+        checksum: checksumOf([CANONICAL_B]),
+        done: false,
+      },
+      done: false,
+    });
+    expect(dynamo).toHaveReceivedCommandWith(QueryCommand, { ConsistentRead: true, Limit: 1 });
+    expect(dynamo).toHaveReceivedCommandTimes(ScanCommand, 1);
+    expect(dynamo).toHaveReceivedCommandWith(ScanCommand, { TableName: SILO_TABLE, Limit: 1 });
+  });
+
+  it('adds the last chunk to the running totals of the earlier ones and fails on a mismatch there', async () => {
+    // Prepare: item a was counted on both sides by an earlier chunk; item b differs in the silo
+    pool([item('a', 'first'), item('b', 'second')]);
+    dynamo.on(QueryCommand, { IndexName: undefined }).resolves({ Items: [item('b', 'second')] });
+    dynamo.on(ScanCommand).resolves({ Items: [item('b', 'stale')] });
+    const { handler } = await importHandler(load, { ...ENV, VERIFY_CHUNK_ITEMS: '1' });
+    const countedA = { count: 1, checksum: checksumOf([CANONICAL_A]), done: false };
+    const afterA = { pk: { S: 'TENANT#acme#docs' }, sk: { S: 'a' } };
+
+    // Act
+    const verifying = handler({
+      tenantId: 'acme',
+      siloTable: SILO_TABLE,
+      source: { ...countedA, partition: 'TENANT#acme#docs', startKey: afterA },
+      target: { ...countedA, partition: null, startKey: afterA },
+    });
+
+    // Assess: the source total covers both chunks (a, then b)
+    await expect(verifying).rejects.toMatchObject({
+      name: 'DataVerificationError',
+      message: expect.stringMatching(
+        new RegExp(
+          `^tenant acme: copy verification failed: source has 2 items \\(checksum ${checksumOf([
+            CANONICAL_A,
+            CANONICAL_B,
+          ])}\\), target has 2 items \\(checksum [0-9a-f]{16}\\)$`,
+        ),
+      ),
+    });
+    expect(dynamo).toHaveReceivedCommandWith(QueryCommand, {
+      ConsistentRead: true,
+      ExclusiveStartKey: afterA,
+    });
+    expect(dynamo).toHaveReceivedCommandWith(ScanCommand, { ExclusiveStartKey: afterA });
   });
 });
