@@ -1,0 +1,75 @@
+/**
+ * The metering progress: the event time the Flink job's watermark has passed, published to the counters
+ * table. Each global tumbling window of the job (one minute, one day) fires only when the watermark
+ * passes its end, so the job writes one item per fired window end: `pk` = `METERING#PROGRESS`, `sk` = that
+ * end. Items are never overwritten (sink batches may land out of order); the progress is the greatest
+ * `sk`. Billing prepares an hour only once the progress has passed its end (domain/billing/windows.ts).
+ *
+ * Idle streams: a heartbeat tick on every shard each minute (`heartbeatLine`, lambdas/metering-heartbeat)
+ * moves the watermark like a valid event, and is kept out of the totals and the rejected sink.
+ */
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { METERING_PROGRESS_PK, meteringProgressKey } from '../keys';
+
+/** Progress items are kept two days (DynamoDB TTL): only the greatest is ever read. */
+export const PROGRESS_RETENTION_SECONDS = 2 * 86_400;
+
+/** The progress item as written. */
+export type ProgressItem = {
+  readonly pk: string;
+  /** The instant the watermark has passed (ISO, millisecond precision, UTC). */
+  readonly sk: string;
+  readonly passedAt: string;
+  /** Epoch seconds: `passedAt` plus the retention. */
+  readonly expiresAt: number;
+};
+
+/** What each field holds, in the order of the SQL progress sink's columns. */
+export const PROGRESS_FIELDS = {
+  pk: 'text',
+  sk: 'text',
+  passedAt: 'text',
+  expiresAt: 'epochSeconds',
+} as const satisfies Record<keyof ProgressItem, 'text' | 'epochSeconds'>;
+
+export type ProgressField = keyof typeof PROGRESS_FIELDS;
+
+export function progressItem(passedAt: Date): ProgressItem {
+  const iso = passedAt.toISOString();
+  return {
+    ...meteringProgressKey(iso),
+    passedAt: iso,
+    expiresAt: Math.floor(passedAt.getTime() / 1000) + PROGRESS_RETENTION_SECONDS,
+  };
+}
+
+const progressItemSchema = z.object({ pk: z.literal(METERING_PROGRESS_PK), passedAt: z.iso.datetime() });
+
+/** The event time the metering job has passed, or undefined before it has published any. */
+export async function readMeteringProgress(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+): Promise<Date | undefined> {
+  // One page of one item: the greatest sort key is the progress.
+  const out = await client.send(
+    new QueryCommand({
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': METERING_PROGRESS_PK },
+      ScanIndexForward: false,
+      Limit: 1,
+      ConsistentRead: true,
+    }),
+  );
+  const item = out.Items?.[0];
+  return item ? new Date(progressItemSchema.parse(item).passedAt) : undefined;
+}
+
+/** The heartbeat tick's marker field: a line `{"heartbeat":true,"timestamp":…}` is a tick, not usage. */
+export const HEARTBEAT_FIELD = 'heartbeat';
+
+/** A heartbeat tick stamped `at`: moves the watermark of its shard while the shard carries no usage. */
+export function heartbeatLine(at: Date): string {
+  return JSON.stringify({ [HEARTBEAT_FIELD]: true, timestamp: at.toISOString() });
+}
