@@ -36,7 +36,10 @@ export function latestClosedHour(config: TenantryConfig, now: Date): Date {
  * the totals' sink writes landing after the progress's) is at or before the progress. Undefined while
  * the job has published no progress: no hour is closed.
  */
-export function latestHourClosedByMetering(config: TenantryConfig, progress: Date | undefined): Date | undefined {
+export function latestHourClosedByMetering(
+  config: TenantryConfig,
+  progress: Date | undefined,
+): Date | undefined {
   if (!progress) return undefined;
   return addHours(hourStart(new Date(progress.getTime() - config.billing.graceMinutes * 60_000)), -1);
 }
