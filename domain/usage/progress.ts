@@ -8,9 +8,16 @@
  * Idle streams: a heartbeat tick on every shard each minute (`heartbeatLine`, lambdas/metering-heartbeat)
  * moves the watermark like a valid event, and is kept out of the totals and the rejected sink.
  */
+import {
+  type KinesisClient,
+  ListShardsCommand,
+  type ListShardsCommandOutput,
+  PutRecordsCommand,
+} from '@aws-sdk/client-kinesis';
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { METERING_PROGRESS_PK, meteringProgressKey } from '../keys';
+import { HeartbeatRejectedError } from './errors';
 
 /** Progress items are kept two days (DynamoDB TTL): only the greatest is ever read. */
 export const PROGRESS_RETENTION_SECONDS = 2 * 86_400;
@@ -72,4 +79,44 @@ export const HEARTBEAT_FIELD = 'heartbeat';
 /** A heartbeat tick stamped `at`: moves the watermark of its shard while the shard carries no usage. */
 export function heartbeatLine(at: Date): string {
   return JSON.stringify({ [HEARTBEAT_FIELD]: true, timestamp: at.toISOString() });
+}
+
+/**
+ * Puts one heartbeat tick stamped `at` on every open shard of the stream (explicit hash key: the shard's
+ * first hash key), so every source split of the job sees event time advance while it carries no usage.
+ * Returns the number of shards ticked. A tick the stream refuses fails the call: the next minute's
+ * schedule puts a fresh one (a stale retry would only repeat an older time).
+ */
+export async function putHeartbeats(client: KinesisClient, streamArn: string, at: Date): Promise<number> {
+  // ListShards has no SDK paginator: follow NextToken (StreamARN and NextToken are exclusive).
+  const hashKeys: string[] = [];
+  let page: ListShardsCommandOutput | undefined;
+  do {
+    page = await client.send(
+      new ListShardsCommand(
+        page?.NextToken
+          ? { NextToken: page.NextToken }
+          : { StreamARN: streamArn, ShardFilter: { Type: 'AT_LATEST' } },
+      ),
+    );
+    for (const shard of page.Shards ?? []) {
+      if (shard.HashKeyRange?.StartingHashKey) hashKeys.push(shard.HashKeyRange.StartingHashKey);
+    }
+  } while (page.NextToken);
+  const data = new TextEncoder().encode(heartbeatLine(at));
+  // PutRecords takes at most 500 records; a stream has at most `kinesis.shards` (≤ 500) open shards.
+  for (let i = 0; i < hashKeys.length; i += 500) {
+    const out = await client.send(
+      new PutRecordsCommand({
+        StreamARN: streamArn,
+        Records: hashKeys
+          .slice(i, i + 500)
+          .map((hashKey) => ({ Data: data, PartitionKey: HEARTBEAT_FIELD, ExplicitHashKey: hashKey })),
+      }),
+    );
+    if ((out.FailedRecordCount ?? 0) > 0) {
+      throw new HeartbeatRejectedError(streamArn, out.FailedRecordCount ?? 0, at.toISOString());
+    }
+  }
+  return hashKeys.length;
 }
