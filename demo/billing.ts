@@ -3,9 +3,11 @@
 // against a raw lake in moto S3, and writes the per-tenant margin report (JSON + SVG + HTML) that
 // flags the heavy pooled tenant of the reference scenario (a pro tenant at 11× the average API
 // volume and 2.1 TB on a $290/month plan, costing ~$1,900/month).
+
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient, s3ClientConfig } from '../domain/aws/clients';
 import { MemoryBillingAlerts } from '../domain/billing/alerts';
 import { runBilling } from '../domain/billing/billing-run';
@@ -22,6 +24,7 @@ import { resourceName, type TenantryConfig } from '../domain/config';
 import { functionEnvironment, readFunctionEnv } from '../domain/function-contract';
 import type { Tenant } from '../domain/tenant/tenant';
 import { type CounterItem, counterItem, writeCounters } from '../domain/usage/counters';
+import { progressItem } from '../domain/usage/progress';
 import { contract as hourlyContract } from '../lambdas/billing-hourly/contract';
 import { startMarketplaceFake } from '../local/marketplace-fake/server';
 import { renderMarginHtml, renderMarginSvg } from '../reporting/margin-report';
@@ -138,7 +141,14 @@ export async function runBillingDemo(ctx: BillingDemoContext): Promise<BillingDe
         }
       }
     }
+    // The metering job's progress as it stands at `now` (watermark delay behind): billing waits for it.
     await writeCounters(docs, ctx.tables.counters, items);
+    await docs.send(
+      new PutCommand({
+        TableName: ctx.tables.counters,
+        Item: progressItem(new Date(now.getTime() - config.metering.watermarkDelaySeconds * 1000)),
+      }),
+    );
     log(
       `billing: counters for ${hourIso(hour)} (hour) and 30 days (day) written for ${tenants.length} tenants`,
     );

@@ -64,6 +64,16 @@ export function counterKey(
   };
 }
 
+export const METERING_PROGRESS_PK = 'METERING#PROGRESS';
+
+/**
+ * Counters table keys of the metering progress (domain/usage/progress.ts): pk `METERING#PROGRESS` (upper
+ * case: never a tenant's `<tenantId>#<metric>`), sk the instant the job's watermark has passed (ISO, UTC).
+ */
+export function meteringProgressKey(passedAt: string): { pk: string; sk: string } {
+  return { pk: METERING_PROGRESS_PK, sk: passedAt };
+}
+
 /** Billing ledger keys: pk `<tenantId>#<dimension>`, sk the hour billed (ISO, UTC). */
 export function ledgerKey(
   tenantId: TenantId,

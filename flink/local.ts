@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { join, resolve } from 'node:path';
 import type { TenantryConfig } from '../domain/config';
 import type { CounterItem } from '../domain/usage/counters';
+import type { ProgressItem } from '../domain/usage/progress';
 import { runRunner } from './runner';
 import { generateMeteringSql, SINKS, type SinkName } from './sql';
 
@@ -61,6 +62,11 @@ export function readOutputs(partsDir: string): JobOutputs {
   };
 }
 
+/** The progress sink's items (in-progress files too: a job stopped without draining commits on its savepoint). */
+export function readProgress(partsDir: string, includeInProgress = false): ProgressItem[] {
+  return readSinkDir(join(partsDir, 'progress'), includeInProgress) as unknown as ProgressItem[];
+}
+
 /** Stable order for files and comparisons. */
 export function sortRows<T extends object>(rows: T[]): T[] {
   const key = (r: T) => JSON.stringify(Object.entries(r).sort(([a], [b]) => a.localeCompare(b)));
@@ -80,6 +86,8 @@ export interface RunLocalOptions {
 
 export interface RunLocalResult {
   readonly outputs: JobOutputs;
+  /** The progress items the job published (domain/usage/progress.ts). */
+  readonly progress: ProgressItem[];
   readonly sqlPath: string;
   readonly durationMs: number;
 }
@@ -110,11 +118,12 @@ export async function runLocal(options: RunLocalOptions): Promise<RunLocalResult
     ...(options.jvmFlags ? { jvmFlags: options.jvmFlags } : {}),
   });
   const outputs = readOutputs(partsDir);
+  const progress = readProgress(partsDir);
   for (const sink of SINKS) {
-    const rows = sortRows(outputs[sink] as object[]);
+    const rows = sortRows(sink === 'progress' ? progress : (outputs[sink] as object[]));
     writeFileSync(join(outDir, `${sink}.jsonl`), rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
   }
-  return { outputs, sqlPath, durationMs: result.durationMs };
+  return { outputs, progress, sqlPath, durationMs: result.durationMs };
 }
 
 /** Plans the job (EXPLAIN of the one statement set) without running it: every connector factory is resolved. */

@@ -1,8 +1,14 @@
 import type { TenantryConfig } from '../domain/config';
-import { counterKey } from '../domain/keys';
+import { counterKey, meteringProgressKey } from '../domain/keys';
 import { TENANT_ID_PATTERN } from '../domain/tenant/tenant-id';
 import { COUNTER_FIELDS, COUNTER_RETENTION_SECONDS, type CounterField } from '../domain/usage/counters';
 import { USAGE_EVENT_LIMITS } from '../domain/usage/event';
+import {
+  HEARTBEAT_FIELD,
+  PROGRESS_FIELDS,
+  PROGRESS_RETENTION_SECONDS,
+  type ProgressField,
+} from '../domain/usage/progress';
 
 /**
  * The Flink SQL generator: one script for the whole metering job, from the configuration.
@@ -15,10 +21,13 @@ import { USAGE_EVENT_LIMITS } from '../domain/usage/event';
  *  3. valid events are de-duplicated on (tenantId, eventId), first arrival wins (state TTL = dedup horizon);
  *  4. a unique event with `ts <= CURRENT_WATERMARK` is late (late sink), otherwise it is counted;
  *  5. counted events are summed per tenant and metric in hourly tumbling windows, daily windows cascaded
- *     from the hourly ones, and day-long CUMULATE windows with minute steps (a row per step with new events).
+ *     from the hourly ones, and day-long CUMULATE windows with minute steps (a row per step with new events);
+ *  6. progress (domain/usage/progress.ts): global one-minute and one-day windows over everything that moves
+ *     the watermark (valid events and heartbeat ticks) publish each fired window's end — an instant the
+ *     watermark has passed. Ticks are counted nowhere else and are never rejected.
  */
 
-export const SINKS = ['hourly', 'daily', 'cumulative', 'late', 'rejected'] as const;
+export const SINKS = ['hourly', 'daily', 'cumulative', 'late', 'rejected', 'progress'] as const;
 export type SinkName = (typeof SINKS)[number];
 
 const QUANTITY_TYPE = `DECIMAL(${USAGE_EVENT_LIMITS.quantityPrecision}, ${USAGE_EVENT_LIMITS.quantityScale})`;
@@ -169,7 +178,7 @@ function sinkOptions(profile: LocalProfile | AwsProfile, sink: SinkName): Record
       'json.encode.decimal-as-plain-number': 'true',
     };
   }
-  if (sink === 'late' || sink === 'rejected') {
+  if (!COUNTERS_TABLE_SINKS.has(sink)) {
     return {
       connector: 'filesystem',
       path: `${profile.lakeUri.replace(/\/$/, '')}/${sink}`,
@@ -186,6 +195,9 @@ function sinkOptions(profile: LocalProfile | AwsProfile, sink: SinkName): Record
     ...(profile.endpoint ? { 'aws.http.protocol.version': 'HTTP1_1' } : {}),
   };
 }
+
+/** The sinks written to the counters table in the aws profile (the others go to the lake). */
+const COUNTERS_TABLE_SINKS: ReadonlySet<SinkName> = new Set(['hourly', 'daily', 'cumulative', 'progress']);
 
 const withClause = (options: Record<string, string>) =>
   `WITH (\n${Object.entries(options)
@@ -247,8 +259,15 @@ export function generateMeteringSql(options: GenerateOptions): string {
       OR TRY_CAST(${qt} AS ${QUANTITY_TYPE}) > CASE ${unwrapString('j_metric')} ${maxByMetric} END
       THEN 'QUANTITY_OUT_OF_RANGE'
   END`;
-  // Only valid events move the watermark (rejected lines, whatever their timestamp, never do).
-  const watermarkExpr = `CASE WHEN ${reasonCase(`SUBSTR(j_quantity, 2, CHAR_LENGTH(j_quantity) - 2)`, unwrapString('j_timestamp'))} IS NULL THEN ts ELSE ${NO_EVENT_TIME} END - ${seconds(m.watermarkDelaySeconds)}`;
+  // A heartbeat tick: `heartbeat` is JSON true and the timestamp is valid, not in the future, not too old.
+  const isTick = (
+    tt: string,
+  ) => `(${sizeOk} AND line IS JSON OBJECT AND COALESCE(j_heartbeat = '[true]', FALSE)
+    AND COALESCE(REGEXP(j_timestamp, ${q(wrappedString(timestampRule))}), FALSE) AND ${tsValid(tt, tsParsed(tt))}
+    AND ${tsParsed(tt)} <= ${now} + ${seconds(m.maxFutureSkewSeconds)}
+    AND ${tsParsed(tt)} >= ${now} - INTERVAL '${m.maxEventAgeDays}' DAY)`;
+  // Only valid events and heartbeat ticks move the watermark (rejected lines, whatever their timestamp, never do).
+  const watermarkExpr = `CASE WHEN ${isTick(unwrapString('j_timestamp'))} OR ${reasonCase(`SUBSTR(j_quantity, 2, CHAR_LENGTH(j_quantity) - 2)`, unwrapString('j_timestamp'))} IS NULL THEN ts ELSE ${NO_EVENT_TIME} END - ${seconds(m.watermarkDelaySeconds)}`;
 
   const step = m.cumulativeStepMinutes;
 
@@ -258,6 +277,7 @@ export function generateMeteringSql(options: GenerateOptions): string {
     cumulative: totalsColumns(),
     late: `  eventId STRING,\n  tenantId STRING,\n  metric STRING,\n  quantity ${QUANTITY_TYPE},\n  eventTime STRING,\n  watermarkTime STRING`,
     rejected: '  reason STRING,\n  line STRING,\n  receivedAt STRING',
+    progress: progressColumns(),
   };
   const sinkTables: Record<SinkName, string> = {
     hourly: 'hourly_totals',
@@ -265,12 +285,11 @@ export function generateMeteringSql(options: GenerateOptions): string {
     cumulative: 'cumulative_totals',
     late: 'late_events',
     rejected: 'rejected_events',
+    progress: 'progress',
   };
   const sinkDdl = SINKS.map((sink) => {
     const partitioned =
-      profile.kind === 'aws' && (sink === 'hourly' || sink === 'daily' || sink === 'cumulative')
-        ? 'PARTITIONED BY (pk, sk)\n'
-        : '';
+      profile.kind === 'aws' && COUNTERS_TABLE_SINKS.has(sink) ? 'PARTITIONED BY (pk, sk)\n' : '';
     return `CREATE TABLE ${sinkTables[sink]} (\n${sinkSchemas[sink]}\n)\n${partitioned}${withClause(sinkOptions(profile, sink))};`;
   });
 
@@ -299,6 +318,26 @@ export function generateMeteringSql(options: GenerateOptions): string {
 SELECT ${columns.map((field) => `${select[field]} AS ${field}`).join(',\n  ')}
 FROM ${from}${where};`;
   };
+
+  // A global window fires only when the watermark passes its end: that end is the published progress.
+  // Minute windows track the stream; day windows carry a bounded run's final watermark past its last hour.
+  const passed = iso('window_end');
+  const progressSelect: Record<ProgressField, string> = {
+    pk: q(meteringProgressKey('').pk),
+    sk: passed,
+    passedAt: passed,
+    expiresAt: `UNIX_TIMESTAMP(DATE_FORMAT(window_end, 'yyyy-MM-dd HH:mm:ss')) + ${PROGRESS_RETENTION_SECONDS}`,
+  };
+  const progressColumnsSelect = (Object.keys(PROGRESS_FIELDS) as ProgressField[])
+    .map((field) => `${progressSelect[field]} AS ${field}`)
+    .join(', ');
+  const progressWindow = (size: 'MINUTE' | 'DAY') => `SELECT ${progressColumnsSelect}
+FROM TABLE(TUMBLE(TABLE watermark_rows, DESCRIPTOR(ts), INTERVAL '1' ${size}))
+GROUP BY window_start, window_end`;
+  const progressInsert = `INSERT INTO progress
+${progressWindow('MINUTE')}
+UNION ALL
+${progressWindow('DAY')};`;
 
   const settings: Record<string, string> = {
     'pipeline.name': `${config.naming.product}-${config.naming.stage}-metering`,
@@ -329,6 +368,7 @@ CREATE TABLE usage_raw (
   j_metric AS ${wrapped('metric')},
   j_quantity AS ${wrapped('quantity')},
   j_timestamp AS ${wrapped('timestamp')},
+  j_heartbeat AS ${wrapped(HEARTBEAT_FIELD)},
   ts AS ${eventTime},
   proc_time AS PROCTIME(),
   WATERMARK FOR ts AS ${watermarkExpr}
@@ -338,7 +378,7 @@ ${withClause(sourceOptions(profile))};
 ${sinkDdl.join('\n\n')}
 
 CREATE TEMPORARY VIEW usage_fields AS
-SELECT line, ts, proc_time, j_event_id, j_tenant_id, j_metric, j_quantity, j_timestamp
+SELECT line, ts, proc_time, j_event_id, j_tenant_id, j_metric, j_quantity, j_timestamp, j_heartbeat
 FROM usage_raw;
 
 CREATE TEMPORARY VIEW usage_quantity AS
@@ -350,14 +390,19 @@ FROM usage_fields;
 -- The first failing rule names the reason, in the order of domain/usage/event.ts (classifyUsageLine).
 CREATE TEMPORARY VIEW usage_checked AS
 SELECT *,
-  ${reasonCase('quantity_text', 'timestamp_text')} AS reason
+  ${reasonCase('quantity_text', 'timestamp_text')} AS reason,
+  ${isTick('timestamp_text')} AS is_tick
 FROM usage_quantity;
+
+-- Everything that moves the watermark: valid events and heartbeat ticks (the progress windows' input).
+CREATE TEMPORARY VIEW watermark_rows AS
+SELECT ts FROM usage_checked WHERE reason IS NULL OR is_tick;
 
 CREATE TEMPORARY VIEW usage_valid AS
 SELECT ${unwrapString('j_event_id')} AS event_id, ${unwrapString('j_tenant_id')} AS tenant_id,
   ${unwrapString('j_metric')} AS metric, TRY_CAST(quantity_text AS ${QUANTITY_TYPE}) AS quantity, ts, proc_time
 FROM usage_checked
-WHERE reason IS NULL;
+WHERE reason IS NULL AND NOT is_tick;
 
 -- De-duplication on (tenantId, eventId): the first arrival wins; ids are remembered for the state TTL.
 CREATE TEMPORARY VIEW usage_unique AS
@@ -404,9 +449,17 @@ ${totalsInsert('cumulative_totals', 'CUMULATIVE', 'cumulative', `\nWHERE last_ev
 INSERT INTO late_events
 SELECT event_id, tenant_id, metric, quantity, ${iso('ts')}, ${iso('wm')} FROM usage_late;
 INSERT INTO rejected_events
-SELECT reason, line, ${iso('proc_time')} FROM usage_checked WHERE reason IS NOT NULL;
+SELECT reason, line, ${iso('proc_time')} FROM usage_checked WHERE reason IS NOT NULL AND NOT is_tick;
+${progressInsert}
 END;
 `;
+}
+
+/** The progress sink's columns: the progress item's fields, in order, with their SQL types. */
+function progressColumns(): string {
+  return Object.entries(PROGRESS_FIELDS)
+    .map(([field, kind]) => `  ${field} ${COUNTER_SQL_TYPES[kind]}`)
+    .join(',\n');
 }
 
 /** The totals sinks' columns: the counters item's fields, in order, with their SQL types. */

@@ -79,6 +79,7 @@ export class BillingStack extends Stack {
       grants: {
         listTenantsByStatus: [catalogByStatus],
         readHourCounters: [counters],
+        readMeteringProgress: [counters],
         writeLedger: [ledger],
         meterUsage: ['*'],
         publishAlerts: [bus],

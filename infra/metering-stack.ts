@@ -1,6 +1,8 @@
 import * as flink from '@aws-cdk/aws-kinesisanalytics-flink-alpha';
 import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
@@ -10,7 +12,9 @@ import { resourceName, type TenantryConfig } from '../domain/config';
 import { artifactsBucketName, lakeBucketName, regionalBucketName } from '../domain/naming';
 import { tableDefinitions, tableName } from '../domain/tables';
 import { generateMeteringSql } from '../flink/sql';
+import { contract as heartbeatContract } from '../lambdas/metering-heartbeat/contract';
 import { definedTable } from './private/table';
+import { TenantryFunction } from './private/tenantry-function';
 
 export interface MeteringStackProps extends StackProps {
   readonly config: TenantryConfig;
@@ -35,6 +39,8 @@ export class MeteringStack extends Stack {
   /** The `aws`-profile SQL for this deployment: upload it to `s3://<artifacts>/<sqlKey>`. */
   public readonly meteringSql: string;
   public readonly sqlLocation: string;
+  /** Every minute: a heartbeat tick per shard, so the job's progress advances through idle periods. */
+  public readonly heartbeatSchedule: events.Rule;
 
   public constructor(scope: Construct, id: string, props: MeteringStackProps) {
     super(scope, id, props);
@@ -147,6 +153,20 @@ export class MeteringStack extends Stack {
       }),
     );
     // (The Flink construct grants read on the code bucket: the JAR and the SQL under flink/.)
+
+    // Idle shards still advance the watermark, so the published progress does (flink/README.md).
+    const heartbeat = new TenantryFunction(this, 'Heartbeat', {
+      contract: heartbeatContract,
+      config,
+      environment: { USAGE_STREAM_ARN: this.stream.streamArn },
+      grants: { putHeartbeats: [this.stream.streamArn] },
+    });
+    this.heartbeatSchedule = new events.Rule(this, 'HeartbeatSchedule', {
+      ruleName: resourceName(config, 'metering-heartbeat'),
+      description: 'A heartbeat tick on every shard of the usage stream, each minute',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [new targets.LambdaFunction(heartbeat.function, { retryAttempts: 0 })],
+    });
 
     acknowledgeWildcards(
       this,

@@ -17,6 +17,8 @@ const billingAlertTypes = [
   'BillingHoursSkipped',
   /** Different tenants share one Marketplace customer + license: their records are held back. */
   'BillingMeteringIdentityClash',
+  /** The metering job's progress is older than `billing.progressAlertMinutes` (or absent): hours wait unbilled. */
+  'MeteringProgressBehind',
   /** Reconciliation found discrepancies. */
   'BillingReconciliationDiscrepancies',
 ] as const;

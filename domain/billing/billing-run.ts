@@ -6,9 +6,13 @@
  *  1. ledger.ts    — where each pair resumes (`cursors`): after its latest entry in the lookback window
  *                    [target − lookbackHours, target] (a pair without one starts at the target hour),
  *                    with that entry's carry; a pair whose latest entry is a final bill is closed. The
- *                    target is the latest closed hour (window end + watermark delay + grace ≤ now);
+ *                    target is the latest hour closed both by the clock (window end + watermark delay +
+ *                    grace ≤ now) and by the metering job (window end + grace ≤ its published progress,
+ *                    domain/usage/progress.ts): an hour Flink has not fired waits, unprepared, and a
+ *                    progress older than `billing.progressAlertMinutes` raises an alert;
  *  then for each hour to prepare, ascending:
- *  2. counters.ts  — the hour's exact usage (a missing row is zero, and a zero record is still sent);
+ *  2. counters.ts  — the hour's exact usage (a missing row in an hour Flink has closed is a true zero,
+ *                    and a zero record is still sent);
  *     adjustments.ts — the late usage scheduled into that hour (`slotsAt`);
  *     plan.ts      — integer units by the rounding rule from the carried remainder;
  *  3. ledger.ts    — the PENDING entries, written (only if absent) BEFORE anything is sent;
@@ -36,7 +40,14 @@ import { recordOutcomes } from './outcomes';
 import { planHour } from './plan';
 import { type BillingProvider, isSendable, sendPending } from './send';
 import { billedPairs } from './tenants';
-import { hourIso, hourStart, hoursBetween, latestClosedHour } from './windows';
+import {
+  hourIso,
+  hourStart,
+  hoursBetween,
+  isMeteringBehind,
+  latestClosedHour,
+  latestHourClosedByMetering,
+} from './windows';
 
 /**
  * Default lookback: how far back a pair finds where it resumes. An outage shorter than this is
@@ -48,6 +59,8 @@ export const DEFAULT_LOOKBACK_HOURS = 23;
 export interface BillingRunDeps {
   readonly config: TenantryConfig;
   readonly counters: CountersReader;
+  /** The metering job's progress (domain/usage/progress.ts `readMeteringProgress`), undefined before any. */
+  readonly meteringProgress: () => Promise<Date | undefined>;
   readonly adjustments: AdjustmentStore;
   readonly ledger: LedgerRepository;
   readonly provider: BillingProvider;
@@ -73,6 +86,10 @@ const count = z.number().int().nonnegative();
 /** What a run did (the hourly function's output; the final bill's, with the tenant). */
 export const billingRunSummarySchema = z.object({
   targetHour: z.iso.datetime(),
+  /** The event time the metering job has passed (null: none published yet). */
+  meteringProgress: z.iso.datetime().nullable(),
+  /** Hours closed by the clock that wait for the metering job to close them (null: no progress yet). */
+  hoursWaiting: count.nullable(),
   tenants: count,
   notBillable: z.array(z.string()),
   /** Tenants not billed because they share a Marketplace customer + license with another tenant. */
@@ -100,7 +117,24 @@ export async function runBilling(
   const { now } = options;
   const final = options.final ?? false;
   const lastClosed = latestClosedHour(config, now);
-  const target = final ? hourStart(now) : lastClosed;
+  const progress = await deps.meteringProgress();
+  const meteredUpTo = latestHourClosedByMetering(config, progress);
+  // Until the job publishes progress no hour is prepared (the clock's target only places the cursors).
+  const target = final
+    ? hourStart(now)
+    : meteredUpTo === undefined || meteredUpTo > lastClosed
+      ? lastClosed
+      : meteredUpTo;
+  if (isMeteringBehind(config, progress, now)) {
+    await deps.alerts.emit({
+      type: 'MeteringProgressBehind',
+      detail: {
+        progress: progress?.toISOString() ?? null,
+        lagSeconds: progress ? Math.floor((now.getTime() - progress.getTime()) / 1000) : null,
+        alertAfterSeconds: config.billing.progressAlertMinutes * 60,
+      },
+    });
+  }
   const lookbackHours = options.lookbackHours ?? DEFAULT_LOOKBACK_HOURS;
   if (!Number.isInteger(lookbackHours) || lookbackHours < 0 || lookbackHours > 23) {
     throw new RangeError(`lookbackHours must be an integer in [0, 23] (got ${lookbackHours})`);
@@ -127,7 +161,7 @@ export async function runBilling(
     now,
   );
   const fresh: LedgerEntry[] = [];
-  for (const hour of hoursBetween(earliest, target)) {
+  for (const hour of meteredUpTo === undefined && !final ? [] : hoursBetween(earliest, target)) {
     const due = pairs
       .map((pair) => ({ pair, cursor: cursorOf(pair) as Cursor }))
       .filter(({ cursor }) => !cursor.closed && cursor.next.getTime() <= hour.getTime());
@@ -163,6 +197,9 @@ export async function runBilling(
 
   const summary: BillingRunSummary = {
     targetHour: hourIso(target),
+    meteringProgress: progress?.toISOString() ?? null,
+    hoursWaiting:
+      final || meteredUpTo === undefined ? (final ? 0 : null) : hoursBetween(target, lastClosed).length - 1,
     tenants: billed.length,
     notBillable,
     heldBack: heldBack.flatMap((c) => c.tenantIds),

@@ -10,6 +10,7 @@ import { baseClientConfig, documentClient, s3ClientConfig } from '../aws/clients
 import { CatalogRepository } from '../catalog/repository';
 import { loadConfig, type TenantryConfig } from '../config';
 import { envVar } from '../env';
+import { readMeteringProgress } from '../usage/progress';
 import { AdjustmentStore } from './adjustments';
 import { EventBridgeBillingAlerts } from './alerts';
 import type { BillingRunDeps } from './billing-run';
@@ -38,6 +39,7 @@ export function billingRuntime(
   const logger = new Logger({ serviceName });
   const documents = documentClient();
   const ledger = new LedgerRepository(documents, env.LEDGER_TABLE_NAME);
+  const counters = countersDocumentClient();
   return {
     logger,
     catalog: catalogRepository(env.CATALOG_TABLE_NAME),
@@ -45,7 +47,8 @@ export function billingRuntime(
       config: overrides.config ?? loadConfig(),
       ledger,
       adjustments: new AdjustmentStore(ledger),
-      counters: new CountersReader(countersDocumentClient(), env.COUNTERS_TABLE_NAME),
+      counters: new CountersReader(counters, env.COUNTERS_TABLE_NAME),
+      meteringProgress: () => readMeteringProgress(counters, env.COUNTERS_TABLE_NAME),
       provider: overrides.provider ?? new MarketplaceBillingProvider(),
       alerts:
         overrides.alerts ??

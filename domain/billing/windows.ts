@@ -30,6 +30,25 @@ export function latestClosedHour(config: TenantryConfig, now: Date): Date {
   return addHours(hourStart(new Date(now.getTime() - settleMs)), -1);
 }
 
+/**
+ * The latest hourly window the metering job has closed, given its progress (the event time its watermark
+ * has passed, domain/usage/progress.ts): the hour's end plus the allowed lateness (`billing.graceMinutes`:
+ * the totals' sink writes landing after the progress's) is at or before the progress. Undefined while
+ * the job has published no progress: no hour is closed.
+ */
+export function latestHourClosedByMetering(
+  config: TenantryConfig,
+  progress: Date | undefined,
+): Date | undefined {
+  if (!progress) return undefined;
+  return addHours(hourStart(new Date(progress.getTime() - config.billing.graceMinutes * 60_000)), -1);
+}
+
+/** The metering progress is further behind `now` than `billing.progressAlertMinutes` (or absent). */
+export function isMeteringBehind(config: TenantryConfig, progress: Date | undefined, now: Date): boolean {
+  return !progress || now.getTime() - progress.getTime() > config.billing.progressAlertMinutes * 60_000;
+}
+
 /** The instant from which Marketplace refuses a record stamped `timestamp`. */
 export function acceptanceDeadline(config: TenantryConfig, timestamp: Date): Date {
   return addHours(timestamp, config.billing.acceptanceWindowHours);

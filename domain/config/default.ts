@@ -79,7 +79,7 @@ export const defaultConfig: TenantryConfig = {
     flink: { runtime: 'FLINK-1_20', parallelism: 2, parallelismPerKpu: 1 },
     kinesis: { shards: 2 },
   },
-  billing: { graceMinutes: 10, acceptanceWindowHours: 6, alertAgeHours: 4 },
+  billing: { graceMinutes: 10, acceptanceWindowHours: 6, alertAgeHours: 4, progressAlertMinutes: 15 },
   lifecycle: {
     kmsPendingWindowDays: 7,
     stackPollSeconds: 5,

@@ -101,6 +101,11 @@ export const tenantryConfigSchema = z
       acceptanceWindowHours: z.number().int().min(2).max(6),
       /** An unbilled hour this old raises an alert (must be below `acceptanceWindowHours`). */
       alertAgeHours: z.number().int().min(1).max(5),
+      /**
+       * The metering progress (the event time Flink's watermark has passed) this far behind the clock
+       * raises an alert: billing waits for it, so a stalled job delays every bill.
+       */
+      progressAlertMinutes: z.number().int().min(1).max(300),
     }),
     lifecycle: z.object({
       /** KMS key deletion waiting period for offboarded silo tenants (AWS allows 7-30). */
@@ -168,6 +173,21 @@ export const tenantryConfigSchema = z
         message:
           `billing.alertAgeHours (${alertAgeHours}) must be below billing.acceptanceWindowHours ` +
           `(${acceptanceWindowHours}): the alert must fire before the record can no longer be sent`,
+      });
+    }
+    // In steady state the progress trails the clock by the watermark delay, plus up to a minute between
+    // heartbeat ticks and a minute for the progress window to fire; an alert below that always fires,
+    // and one at the acceptance window fires only when records can no longer be sent.
+    const { progressAlertMinutes } = config.billing;
+    const steadyLagSeconds = watermarkDelaySeconds + 120;
+    if (progressAlertMinutes * 60 <= steadyLagSeconds || progressAlertMinutes >= acceptanceWindowHours * 60) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['billing', 'progressAlertMinutes'],
+        message:
+          `billing.progressAlertMinutes (${progressAlertMinutes}) must exceed the steady lag of the metering ` +
+          `progress (metering.watermarkDelaySeconds ${watermarkDelaySeconds} + 120 s of heartbeat and window) ` +
+          `and be below billing.acceptanceWindowHours (${acceptanceWindowHours} h)`,
       });
     }
     if (!config.regions.siloAllowed.includes(config.regions.primary)) {

@@ -28,3 +28,10 @@ export class UnverifiedUsageRequestError extends TenantryError {
     );
   }
 }
+
+/** The stream refused heartbeat ticks: the metering progress of those shards does not advance this minute. */
+export class HeartbeatRejectedError extends TenantryError {
+  public constructor(streamArn: string, failed: number, at: string) {
+    super(`${failed} heartbeat tick(s) stamped ${at} refused by ${streamArn}`, { streamArn, failed, at });
+  }
+}

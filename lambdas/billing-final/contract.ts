@@ -20,7 +20,7 @@ export const contract = defineFunction({
   grants: {
     /** The catalog table: the tenant's record. */
     readTenant: { actions: ['dynamodb:GetItem'] },
-    /** The counters table: the hour's totals; the day's running total and hours for the partial hour. */
+    /** The counters table: the hour's totals; the day's running total and hours for the partial hour; the metering progress. */
     readCounters: { actions: ['dynamodb:BatchGetItem', 'dynamodb:Query'] },
     /** The ledger table: cursors and adjustment slots read, PENDING written, outcomes written. */
     writeLedger: {

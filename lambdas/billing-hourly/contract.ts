@@ -23,6 +23,8 @@ export const contract = defineFunction({
     listTenantsByStatus: { actions: ['dynamodb:Query'] },
     /** The counters table: the hour's totals. */
     readHourCounters: { actions: ['dynamodb:BatchGetItem'] },
+    /** The counters table: the metering job's progress (the latest progress item). */
+    readMeteringProgress: { actions: ['dynamodb:Query'] },
     /** The ledger table: cursors and adjustment slots read, PENDING written, outcomes written. */
     writeLedger: {
       actions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem'],

@@ -5,12 +5,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchPutDocuments } from '../../../domain/aws/batch';
 import { s3ClientConfig } from '../../../domain/aws/clients';
 import { functionEnvironment } from '../../../domain/function-contract';
+import { progressItem } from '../../../domain/usage/progress';
 import { contract as adjustmentsContract } from '../../../lambdas/billing-adjustments/contract';
 import { contract as finalBillContract } from '../../../lambdas/billing-final/contract';
 import { contract as hourlyContract } from '../../../lambdas/billing-hourly/contract';
 import { contract as reconciliationContract } from '../../../lambdas/reconciliation/contract';
 import { type MarketplaceFake, startMarketplaceFake } from '../../../local/marketplace-fake/server';
-import { activeTenant, clients, counterItem, createBillingTables, tables } from '../domain/billing/support';
+import {
+  activeTenant,
+  clients,
+  config,
+  counterItem,
+  createBillingTables,
+  tables,
+} from '../domain/billing/support';
 import { resetLocalAws, useLocalAws } from '../support';
 
 // The Lambda handlers as deployed: configuration from the environment their contracts declare (read
@@ -116,11 +124,15 @@ describe('billing-hourly handler', () => {
         productCode: m.productCode,
       });
     }
+    // The metering job is caught up: its progress trails the clock by the watermark delay.
+    const progress = new Date(Date.now() - config.metering.watermarkDelaySeconds * 1000);
+    await ctx.docs.send(new PutCommand({ TableName: tables.counters, Item: progressItem(progress) }));
     const { handler } = await import('../../../lambdas/billing-hourly/handler');
     const summary = await handler({ 'detail-type': 'Scheduled Event' });
     // 2 ACTIVE tenants × 3 dimensions (zero records). The OFFBOARDING tenant above is closed by its
     // final bill (in a later hour than the one billed here), the one without identity is not billable.
     expect(summary).toMatchObject({
+      meteringProgress: progress.toISOString(),
       tenants: 3,
       notBillable: ['tn04243'],
       prepared: 6,

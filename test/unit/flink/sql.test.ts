@@ -14,7 +14,7 @@ const local = generateMeteringSql({
 describe('generateMeteringSql', () => {
   it('puts every INSERT in one statement set', () => {
     const inserts = local.match(/^INSERT INTO/gm) ?? [];
-    expect(inserts).toHaveLength(5);
+    expect(inserts).toHaveLength(6);
     expect(local.match(/EXECUTE STATEMENT SET BEGIN/g)).toHaveLength(1);
     expect(local.indexOf('EXECUTE STATEMENT SET BEGIN')).toBeLessThan(local.indexOf('INSERT INTO'));
   });
@@ -123,7 +123,7 @@ describe('generateMeteringSql', () => {
     });
     expect(aws).toContain("'stream.arn' = 'arn:aws:kinesis:eu-central-1:123456789012:stream/usage'");
     expect(aws).toContain("'source.init.position' = 'TRIM_HORIZON'");
-    expect(aws.match(/PARTITIONED BY \(pk, sk\)/g)).toHaveLength(3);
+    expect(aws.match(/PARTITIONED BY \(pk, sk\)/g)).toHaveLength(4);
     expect(aws).toContain(`SET 'parallelism.default' = '${defaultConfig.metering.flink.parallelism}';`);
   });
 });

@@ -122,7 +122,7 @@ describe('BillingStack', () => {
     expect(JSON.stringify(functions)).not.toMatch(/"(CATALOG|COUNTERS|LEDGER)_TABLE"|"(LAKE|REPORT)_BUCKET"/);
   });
 
-  it('gives each function only the calls it makes: the hourly job reads counters by BatchGetItem only, the adjustments no counters', () => {
+  it('gives each function only the calls it makes: the hourly job reads counters by BatchGetItem and the progress by Query, the adjustments no counters', () => {
     const policies = Object.entries(template.findResources('AWS::IAM::Policy'));
     const statementsOf = (prefix: string) =>
       (policies.find(([id]) => id.startsWith(prefix))?.[1].Properties.PolicyDocument.Statement ?? []) as {
@@ -133,7 +133,7 @@ describe('BillingStack', () => {
       statementsOf(prefix)
         .filter((s) => JSON.stringify(s.Resource).includes('tenantry-dev-usage-counters'))
         .map((s) => s.Action);
-    expect(onCounters('Hourly')).toEqual(['dynamodb:BatchGetItem']);
+    expect(onCounters('Hourly')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:Query']);
     expect(onCounters('FinalBill')).toEqual([['dynamodb:BatchGetItem', 'dynamodb:Query']]);
     expect(onCounters('Reconciliation')).toEqual(['dynamodb:Query']);
     expect(onCounters('Adjustments')).toEqual([]);

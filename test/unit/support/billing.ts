@@ -1,4 +1,5 @@
 import { type CounterItem, counterItem } from '../../../domain/usage/counters';
+import { progressItem } from '../../../domain/usage/progress';
 // Fixtures of the billing handlers' unit tests: the billed tenant, the names of the resources the
 // handlers are given, and the mocked answers of the catalog, Marketplace and the lake.
 
@@ -7,7 +8,7 @@ import { BatchMeterUsageCommand } from '@aws-sdk/client-marketplace-metering';
 import type { GetObjectCommandOutput } from '@aws-sdk/client-s3';
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
-import type { WindowGranularity } from '../../../domain/keys';
+import { METERING_PROGRESS_PK, type WindowGranularity } from '../../../domain/keys';
 import type { TenantStatus } from '../../../domain/tenant/status';
 import { newTenant, type Tenant } from '../../../domain/tenant/tenant';
 
@@ -55,6 +56,13 @@ export function mockActiveTenants(ddb: AwsClientStub<DynamoDBDocumentClient>, te
   ddb
     .on(QueryCommand, { TableName: 'catalog', ExpressionAttributeValues: { ':status': 'ACTIVE' } })
     .resolves({ Items: tenants });
+}
+
+/** Mocks the counters table ('counters') to hold the metering progress `passedAt`: the job has passed it. */
+export function mockMeteringProgress(ddb: AwsClientStub<DynamoDBDocumentClient>, passedAt: string): void {
+  ddb
+    .on(QueryCommand, { TableName: 'counters', ExpressionAttributeValues: { ':pk': METERING_PROGRESS_PK } })
+    .resolves({ Items: [progressItem(new Date(passedAt))] });
 }
 
 /** Mocks Marketplace to accept every usage record of every BatchMeterUsage call (record ids mr-0, mr-1, …). */

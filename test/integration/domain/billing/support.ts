@@ -15,10 +15,13 @@ import type { WindowGranularity } from '../../../../domain/keys';
 import { createTableInput, tableDefinitions, tableName } from '../../../../domain/tables';
 import { newTenant, type Tenant } from '../../../../domain/tenant/tenant';
 import { type CounterItem, counterItem as windowCounterItem } from '../../../../domain/usage/counters';
+import { readMeteringProgress } from '../../../../domain/usage/progress';
 import { type MarketplaceFake, startMarketplaceFake } from '../../../../local/marketplace-fake/server';
 import { resetLocalAws, useLocalAws } from '../../support';
 
 export const config = defaultConfig;
+/** A metering progress past every hour the tests bill (2100). */
+const METERING_CAUGHT_UP = new Date('2100-01-01T00:00:00.000Z');
 export const tables = {
   catalog: tableName(config, 'catalog'),
   counters: tableName(config, 'counters'),
@@ -71,17 +74,25 @@ export async function stopFakeMarketplace(fake: MarketplaceFake | undefined): Pr
   await fake?.stop();
 }
 
-/** A billing run's dependencies over `ctx`, billing through `provider`. */
+/**
+ * A billing run's dependencies over `ctx`, billing through `provider`. The metering progress is the one
+ * the counters table holds (`readMeteringProgress`), or, by default, a job that has passed every hour.
+ */
 export function billingRunDeps(
   ctx: BillingClients,
   alerts: BillingAlerts,
   provider: BillingProvider,
+  progress: 'caught-up' | 'counters-table' = 'caught-up',
 ): BillingRunDeps {
   return {
     config,
     ledger: ctx.ledger,
     adjustments: ctx.adjustments,
     counters: ctx.counters,
+    meteringProgress:
+      progress === 'caught-up'
+        ? async () => METERING_CAUGHT_UP
+        : () => readMeteringProgress(ctx.docs, tables.counters),
     alerts,
     provider,
   };

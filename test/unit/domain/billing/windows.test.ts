@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   acceptanceDeadline,
+  isMeteringBehind,
   isNearExpiry,
   isWithinAcceptanceWindow,
   latestClosedHour,
+  latestHourClosedByMetering,
 } from '../../../../domain/billing/windows';
 import { defaultConfig } from '../../../../domain/config';
 
@@ -19,6 +21,29 @@ describe('closed-window selection', () => {
     expect(latestClosedHour(defaultConfig, new Date('2026-03-10T14:11:59.999Z')).toISOString()).toBe(
       '2026-03-10T12:00:00.000Z',
     );
+  });
+});
+
+describe('hours closed by the metering progress', () => {
+  // defaultConfig: grace (allowed lateness) 10 min → [H, H+1h) is closed once the progress reaches H+1h+10min.
+  it('closes an hour once the progress has passed its end plus the allowed lateness', () => {
+    expect(
+      latestHourClosedByMetering(defaultConfig, new Date('2026-03-10T14:10:00.000Z'))?.toISOString(),
+    ).toBe('2026-03-10T13:00:00.000Z');
+    expect(
+      latestHourClosedByMetering(defaultConfig, new Date('2026-03-10T14:09:59.999Z'))?.toISOString(),
+    ).toBe('2026-03-10T12:00:00.000Z');
+  });
+
+  it('closes no hour before the job has published any progress', () => {
+    expect(latestHourClosedByMetering(defaultConfig, undefined)).toBeUndefined();
+  });
+
+  it('is behind when the progress is older than progressAlertMinutes (15), or absent', () => {
+    const now = new Date('2026-03-10T14:30:00.000Z');
+    expect(isMeteringBehind(defaultConfig, new Date('2026-03-10T14:15:00.000Z'), now)).toBe(false);
+    expect(isMeteringBehind(defaultConfig, new Date('2026-03-10T14:14:59.999Z'), now)).toBe(true);
+    expect(isMeteringBehind(defaultConfig, undefined, now)).toBe(true);
   });
 });
 

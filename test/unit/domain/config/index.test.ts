@@ -128,6 +128,28 @@ describe('configuration', () => {
     expect(issue?.message).toMatch(/billing\.alertAgeHours \(5\).*billing\.acceptanceWindowHours \(5\)/);
   });
 
+  it('refuses a progress alert at or below the steady lag of the metering progress, naming the fields', () => {
+    // Act: watermark delay 120 s + 120 s of heartbeat and window = 4 minutes of steady lag
+    const error = rejectionOf((c) => {
+      c.billing.progressAlertMinutes = 4;
+    });
+
+    // Assess
+    const issue = error.issues.find((i) => i.field === 'billing.progressAlertMinutes');
+    expect(issue?.message).toMatch(
+      /billing\.progressAlertMinutes \(4\).*metering\.watermarkDelaySeconds 120.*billing\.acceptanceWindowHours \(6 h\)/,
+    );
+  });
+
+  it('refuses a progress alert at the acceptance window', () => {
+    const error = rejectionOf((c) => {
+      c.billing.progressAlertMinutes = 300;
+      c.billing.acceptanceWindowHours = 5;
+      c.billing.alertAgeHours = 4;
+    });
+    expect(error.issues.map((i) => i.field)).toEqual(['billing.progressAlertMinutes']);
+  });
+
   it('reports a config file that cannot be read with its path', () => {
     expect(() => loadConfig('/nonexistent/tenantry.json')).toThrow(
       /cannot read \/nonexistent\/tenantry.json/,

@@ -16,6 +16,7 @@ import {
   BILLING_TABLES_AND_BUS,
   billedTenantCounter,
   mockMarketplaceAcceptsAll,
+  mockMeteringProgress,
   pooledProTenant,
 } from '../../support/billing';
 import { importHandler } from '../../support/lambda';
@@ -55,6 +56,7 @@ describe('billing-final handler (offboarding task)', () => {
       if (metric !== 'api.call') return { Items: [] };
       return { Items: [billedTenantCounter(metric, 'CUMULATIVE', DAY, HOUR, '2600')] };
     });
+    mockMeteringProgress(ddb, '2026-03-10T06:37:00.000Z');
     ddb.on(PutCommand).resolves({});
     ddb.on(BatchWriteCommand).resolves({});
     mockMarketplaceAcceptsAll(marketplace);

@@ -16,6 +16,7 @@ import {
   billedTenantCounter,
   mockActiveTenants,
   mockMarketplaceAcceptsAll,
+  mockMeteringProgress,
   pooledProTenant,
 } from '../../support/billing';
 import { expectColdStartToRequire, importHandler } from '../../support/lambda';
@@ -43,6 +44,7 @@ describe('billing-hourly handler', () => {
   it('bills the last closed hour of every subscribed tenant of the catalog, reading back BILLING_LOOKBACK_HOURS', async () => {
     // Prepare: one ACTIVE tenant with 1,400 API calls in the hour; an empty ledger
     mockActiveTenants(ddb, [pooledProTenant('ACTIVE')]);
+    mockMeteringProgress(ddb, '2026-03-10T06:13:00.000Z');
     const ledgerReads: BatchGetCommandInput[] = [];
     ddb.on(BatchGetCommand).callsFake((input: BatchGetCommandInput) => {
       if (input.RequestItems?.counters === undefined) {
@@ -60,6 +62,8 @@ describe('billing-hourly handler', () => {
     // Assess
     expect(summary).toEqual({
       targetHour: HOUR,
+      meteringProgress: '2026-03-10T06:13:00.000Z',
+      hoursWaiting: 0,
       tenants: 1,
       notBillable: [],
       heldBack: [],
