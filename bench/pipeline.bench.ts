@@ -56,8 +56,8 @@ const MIX = {
   business: { count: 138, apiEvents: 80, apiMean: 312, bursts: 20, docEvents: 10, docMean: 37, gbHours: 900 },
   enterprise: {
     count: 12,
-    apiEvents: 250,
-    apiMean: 833,
+    apiEvents: 420,
+    apiMean: 500,
     bursts: 60,
     docEvents: 50,
     docMean: 75,

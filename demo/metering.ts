@@ -11,6 +11,7 @@ import { planLimitCheck } from '../domain/billing/plan-limits';
 import { hourIso, latestClosedHour } from '../domain/billing/windows';
 import type { CatalogRepository } from '../domain/catalog/repository';
 import { resourceName, type TenantryConfig } from '../domain/config';
+import { TenantNotFoundError } from '../domain/errors';
 import type { TenantRequest } from '../domain/identity/request-context';
 import { cachedUsageLimitCheck, planLimitCacheSeconds } from '../domain/identity/usage-limit';
 import type { Tenant } from '../domain/tenant/tenant';
@@ -237,7 +238,7 @@ async function withMarketplaceIdentity(
   i: number,
 ): Promise<Tenant> {
   const tenant = await catalog.find(tenantId);
-  if (!tenant) throw new Error(`demo tenant ${tenantId} is not in the catalog`);
+  if (!tenant) throw new TenantNotFoundError(tenantId);
   if (tenant.marketplace !== undefined) return tenant;
   return catalog.update(tenantId, (current) => ({
     ...current,

@@ -16,6 +16,7 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import { baseClientConfig } from '../domain/aws/clients';
 import { resourceName, type TenantryConfig } from '../domain/config';
+import { TenantryError } from '../domain/errors';
 import { type AuthorizerDecision, TenantAuthorizer } from '../domain/identity/authorizer';
 import {
   authorizerResultContext,
@@ -41,7 +42,7 @@ export async function createUsageStream(kinesis: KinesisClient, streamName: stri
   await kinesis.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: 1 }));
   const summary = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
   const arn = summary.StreamDescriptionSummary?.StreamARN;
-  if (!arn) throw new Error(`stream ${streamName} has no ARN`);
+  if (!arn) throw new TenantryError(`stream ${streamName} has no ARN`, { streamName });
   return arn;
 }
 
