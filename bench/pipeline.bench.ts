@@ -165,6 +165,7 @@ const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
     return await work();
   } finally {
     stage[name] = Date.now() - started;
+    console.log(`${name}: ${stage[name]} ms`); // progress: a stage's figure even if a later one fails
   }
 };
 const aws = await startLocalAws({ applyToProcessEnv: true });
