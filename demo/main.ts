@@ -61,12 +61,32 @@ async function main(): Promise<void> {
     heading('4. Identity: sign-in, tenant claims, the authorizer, a cross-tenant attempt');
     await runIdentityDemo({ config, log, endpoint: aws.endpoint, region: aws.region, catalog });
 
-    heading('5. Metering: usage events → the generated Flink SQL on a local Flink → totals');
-    const metering = await runMeteringDemo(ctx);
-    if (!metering.matched) throw new Error('metering totals differ from the reference aggregator');
+    heading('5. Metering: usage → emitter → Kinesis → the generated Flink SQL (aws profile) → counters');
+    const metering = await runMeteringDemo({
+      config,
+      log,
+      catalog,
+      aws,
+      tables: controlPlane.tables,
+      outDir,
+      tenants,
+    });
+    if (!metering.matched)
+      throw new Error('metering totals or the plan-limit decision differ from the reference');
 
-    heading('6. Billing: Marketplace hour, ledger, reconciliation, margin report');
-    await runBillingDemo({ config, log, catalog, tables: controlPlane.tables, outDir: ctx.outDir });
+    heading('6. Billing: the metered hour → Marketplace, ledger, reconciliation, margin report');
+    const billing = await runBillingDemo({
+      config,
+      log,
+      tables: controlPlane.tables,
+      outDir,
+      metered: metering,
+    });
+    log(
+      `pipeline: ${metering.lines.length} events → ${billing.billedRecords} records billed in ${billing.marketplaceCalls} ` +
+        `BatchMeterUsage calls; rerun ${billing.rerunRecords} records; ${billing.discrepancies} discrepancies; ` +
+        `flagged: ${billing.flagged.join(', ') || 'none'}`,
+    );
 
     heading('Done');
     log(`the whole story ran in ${((Date.now() - started) / 1000).toFixed(1)} s on this machine`);

@@ -191,6 +191,10 @@ function sinkOptions(profile: LocalProfile | AwsProfile, sink: SinkName): Record
     'table-name': profile.countersTable,
     'aws.region': profile.region,
     'sink.fail-on-error': 'true',
+    // Running totals overwrite one item per tenant, metric and day at every step: two batches in
+    // flight at once can land out of order and leave an older, lower total (the connector's default
+    // allows 50). One in flight keeps the writes in step order; final HOUR/DAY totals are written once.
+    ...(sink === 'cumulative' ? { 'sink.requests.max-inflight': '1' } : {}),
     ...awsEndpointOptions(profile),
     ...(profile.endpoint ? { 'aws.http.protocol.version': 'HTTP1_1' } : {}),
   };

@@ -116,17 +116,21 @@ export class CountersReader {
     return counters;
   }
 
-  /** Usage totals of a period from the DAY counters (whole UTC days in [from, to)): tenant → metric → micro. */
+  /**
+   * Usage totals of a period from the DAY counters (whole UTC days in [from, to)), or from the HOUR
+   * counters for a period of whole hours: tenant → metric → micro.
+   */
   public async dailyTotals(
     tenantIds: readonly string[],
     metrics: readonly MetricConfig[],
     period: { from: Date; to: Date },
+    granularity: 'DAY' | 'HOUR' = 'DAY',
   ): Promise<Map<string, Map<string, bigint>>> {
     const out = new Map<string, Map<string, bigint>>();
     for (const tenantId of tenantIds) {
       const perMetric = new Map<string, bigint>();
       for (const m of metrics) {
-        const rows = await this.range(tenantId, m.name, 'DAY', period.from, period.to);
+        const rows = await this.range(tenantId, m.name, granularity, period.from, period.to);
         perMetric.set(
           m.name,
           rows.reduce((sum, r) => sum + r.quantityMicro, 0n),

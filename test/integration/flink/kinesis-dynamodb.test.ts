@@ -1,24 +1,24 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient } from '@aws-sdk/client-kinesis';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { kinesisClientConfig } from '../../../domain/aws/clients';
 import { defaultConfig } from '../../../domain/config';
 import { credentialContextKeys, tenantRequestFrom } from '../../../domain/identity/request-context';
 import { createTableInput, tableDefinitions } from '../../../domain/tables';
-import { UsageEmitter, type UsageRecord } from '../../../domain/usage/emitter';
+import { UsageEmitter } from '../../../domain/usage/emitter';
 import { generateEvents } from '../../../flink/events';
 import { canonicalDecimal, referenceAggregate } from '../../../flink/reference';
-import { runRunner } from '../../../flink/runner';
-import { generateMeteringSql } from '../../../flink/sql';
+import { createUsageStream, emitUsageLines, runMeteringOnKinesis } from '../../../local/metering-pipeline';
 import { resetLocalAws, useLocalAws } from '../support';
 
 // End to end on the local environment: usage emitted to Kinesis (moto) → the aws-profile job on a Flink
 // MiniCluster through `aws.endpoint` → DynamoDB counters (moto). One shard and parallelism 1 keep the
-// arrival order equal to the emit order, so the reference applies unchanged.
+// arrival order equal to the emit order, so the reference applies unchanged. The job is stopped with
+// drain only once it has read a marker put after the last event (no fixed run time).
 describe('Kinesis (moto) → Flink → DynamoDB (moto)', () => {
   let local: ReturnType<typeof useLocalAws>;
   beforeAll(async () => {
@@ -32,9 +32,7 @@ describe('Kinesis (moto) → Flink → DynamoDB (moto)', () => {
     const table = 'tenantry-e2e-counters';
     const kinesis = new KinesisClient(kinesisClientConfig({ region: local.region }));
     const dynamo = new DynamoDBClient({ region: local.region });
-    await kinesis.send(new CreateStreamCommand({ StreamName: stream, ShardCount: 1 }));
-    const summary = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
-    const streamArn = summary.StreamDescriptionSummary?.StreamARN as string;
+    const streamArn = await createUsageStream(kinesis, stream);
     await dynamo.send(new CreateTableCommand(createTableInput(tableDefinitions.counters, table)));
     const generated = generateEvents({
       config: defaultConfig,
@@ -67,49 +65,18 @@ describe('Kinesis (moto) → Flink → DynamoDB (moto)', () => {
           },
         },
       });
-    const runs: { tenantId: string; records: UsageRecord[] }[] = [];
-    for (const line of generated.lines) {
-      const record = JSON.parse(line) as UsageRecord & { tenantId: string };
-      const last = runs.at(-1);
-      if (last?.tenantId === record.tenantId) last.records.push(record);
-      else runs.push({ tenantId: record.tenantId, records: [record] });
-    }
-    for (const run of runs) await emitter.emit(requestOf(run.tenantId), run.records);
 
-    const dir = mkdtempSync(join(tmpdir(), 'tenantry-flink-e2e-'));
-    const sqlPath = join(dir, 'metering.sql');
-    writeFileSync(
-      sqlPath,
-      generateMeteringSql({
-        config: defaultConfig,
-        parallelism: 1,
-        now: generated.now,
-        profile: {
-          kind: 'aws',
-          region: local.region,
-          streamArn,
-          countersTable: table,
-          lakeUri: `file://${join(dir, 'lake')}`,
-          initialPosition: 'TRIM_HORIZON',
-          kinesisConnector: '4.x',
-          endpoint: { url: local.endpoint, accessKeyId: 'testing', secretAccessKey: 'testing' },
-        },
-      }),
-    );
-
-    // Act: read the stream for a while, then stop with drain (fires every open window).
-    await runRunner({
-      args: [
-        '--sql',
-        sqlPath,
-        '--stop-after-ms',
-        '15000',
-        '--drain',
-        '--savepoint-dir',
-        `file://${join(dir, 'sp')}`,
-      ],
-      env: { ...process.env, AWS_CBOR_DISABLE: 'true' },
-      jvmFlags: ['-Dcom.amazonaws.sdk.disableCbor=true'],
+    // Act: emit, then meter everything on the stream (stopped with drain once the job has read it all).
+    await emitUsageLines(emitter, generated.lines, async (tenantId) => requestOf(tenantId));
+    await runMeteringOnKinesis({
+      config: defaultConfig,
+      kinesis,
+      region: local.region,
+      endpoint: local.endpoint,
+      streamArn,
+      countersTable: table,
+      dir: mkdtempSync(join(tmpdir(), 'tenantry-flink-e2e-')),
+      now: generated.now,
       timeoutMs: 240_000,
     });
 

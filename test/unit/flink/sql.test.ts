@@ -126,6 +126,27 @@ describe('generateMeteringSql', () => {
     expect(aws.match(/PARTITIONED BY \(pk, sk\)/g)).toHaveLength(4);
     expect(aws).toContain(`SET 'parallelism.default' = '${defaultConfig.metering.flink.parallelism}';`);
   });
+
+  it('writes the running totals one batch at a time, so a later step never lands before an earlier one', () => {
+    // Prepare
+    const profile = {
+      kind: 'aws',
+      region: 'us-east-1',
+      streamArn: 'arn:aws:kinesis:us-east-1:123456789012:stream/usage',
+      countersTable: 'counters',
+      lakeUri: 's3://lake/metering',
+      initialPosition: 'TRIM_HORIZON',
+      kinesisConnector: '4.x',
+    } as const;
+    // Act
+    const aws = generateMeteringSql({ config: defaultConfig, profile });
+    // Assess: only the CUMULATIVE sink overwrites an item with a newer value.
+    const sinkWith = (table: string) =>
+      aws.slice(aws.indexOf(`CREATE TABLE ${table} (`)).split(');')[0] ?? '';
+    expect(sinkWith('cumulative_totals')).toContain("'sink.requests.max-inflight' = '1'");
+    expect(sinkWith('hourly_totals')).not.toContain('max-inflight');
+    expect(sinkWith('daily_totals')).not.toContain('max-inflight');
+  });
 });
 
 describe('reference decimals', () => {

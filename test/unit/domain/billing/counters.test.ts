@@ -131,4 +131,24 @@ describe('DAY totals of a period (the margin report)', () => {
       { pk: 'p', sk: 's' },
     ]);
   });
+
+  it('sums the HOUR rows of a period of hours when asked for that granularity', async () => {
+    // Prepare
+    const keys: unknown[] = [];
+    ddb.on(QueryCommand).callsFake((input) => {
+      keys.push([input.ExpressionAttributeValues[':from'], input.ExpressionAttributeValues[':to']]);
+      const metric = String(input.ExpressionAttributeValues[':pk']).split('#')[1] as string;
+      return { Items: [row('tn00001', metric, 'HOUR', '2026-03-01T10:00:00.000Z', '0.5')] };
+    });
+    // Act
+    const totals = await counters.dailyTotals(
+      ['tn00001'],
+      defaultConfig.metrics.slice(0, 1),
+      { from: new Date('2026-03-01T10:00:00.000Z'), to: new Date('2026-03-01T11:00:00.000Z') },
+      'HOUR',
+    );
+    // Assess: one hour's HOUR row, read by its HOUR key range
+    expect(Object.fromEntries(totals.get('tn00001') ?? [])).toEqual({ 'api.call': 500_000n });
+    expect(keys).toEqual([['HOUR#2026-03-01T10:00:00.000Z', 'HOUR#2026-03-01T10:59:59.999Z']]);
+  });
 });

@@ -32,7 +32,9 @@ import org.apache.flink.table.api.TableResult;
  *   --mode run|explain|plan   run the job (default), print EXPLAIN, or print the compiled JSON plan
  *   --await                   wait for the job to finish (bounded local input)
  *   --stop-after-ms N         stop with a savepoint after N ms of RUNNING (needs --savepoint-dir)
- *   --drain                   with --stop-after-ms: drain (fire all windows) before the savepoint
+ *   --stop-when-file PATH     stop with a savepoint once PATH exists (needs --savepoint-dir): the caller
+ *                             decides, e.g. when the job has read a marker it put at the end of its input
+ *   --drain                   with --stop-after-ms / --stop-when-file: drain (fire all windows) before the savepoint
  *   --savepoint-dir DIR       where the stop savepoint goes; its path is printed as SAVEPOINT=…
  *   --restore PATH            start from this savepoint / retained checkpoint
  *   --set key=value           extra configuration (repeatable), applied after the script's SETs
@@ -62,6 +64,7 @@ public final class MeteringJob {
         case "--sql":
         case "--mode":
         case "--stop-after-ms":
+        case "--stop-when-file":
         case "--savepoint-dir":
         case "--restore":
           flags.put(a, value(args, ++i, a));
@@ -97,11 +100,12 @@ public final class MeteringJob {
     TableResult result = set.execute();
     JobClient client = result.getJobClient().orElseThrow(() -> new IllegalStateException("no job client"));
     System.out.println("JOB_ID=" + client.getJobID());
-    if (flags.containsKey("--stop-after-ms")) {
+    if (flags.containsKey("--stop-after-ms") || flags.containsKey("--stop-when-file")) {
       String dir = flags.get("--savepoint-dir");
-      if (dir == null) throw new IllegalArgumentException("--stop-after-ms needs --savepoint-dir");
+      if (dir == null) throw new IllegalArgumentException("--stop-after-ms / --stop-when-file need --savepoint-dir");
       waitForRunning(client);
-      Thread.sleep(Long.parseLong(flags.get("--stop-after-ms")));
+      if (flags.containsKey("--stop-when-file")) waitForFile(client, Path.of(flags.get("--stop-when-file")));
+      else Thread.sleep(Long.parseLong(flags.get("--stop-after-ms")));
       String savepoint =
           client.stopWithSavepoint(flags.containsKey("--drain"), dir, SavepointFormatType.CANONICAL).get(5, TimeUnit.MINUTES);
       System.out.println("SAVEPOINT=" + savepoint);
@@ -124,6 +128,15 @@ public final class MeteringJob {
       Thread.sleep(100);
     }
     throw new IllegalStateException("job not RUNNING after 120 s");
+  }
+
+  /** Waits until the stop file exists; fails when the job ends first (the caller's timeout bounds the wait). */
+  private static void waitForFile(JobClient client, Path stopFile) throws Exception {
+    while (!Files.exists(stopFile)) {
+      JobStatus status = client.getJobStatus().get();
+      if (status.isGloballyTerminalState()) throw new IllegalStateException("job ended before the stop file appeared: " + status);
+      Thread.sleep(100);
+    }
   }
 
   private static String value(String[] args, int i, String flag) {
