@@ -34,7 +34,7 @@ import { EXIT, type ExitCode } from '../exit-codes';
 import { emit } from '../output';
 
 /** How often a followed execution is read. A progress display, not a retry loop. */
-const FOLLOW_INTERVAL_MS = 500;
+const FOLLOW_INTERVAL_MS = 1000;
 
 export interface WorkflowOutcome {
   readonly workflow: WorkflowName;
@@ -241,13 +241,21 @@ function progressOf(events: readonly HistoryEvent[]): { state?: string; copied?:
   return { state, copied };
 }
 
-/** The states entered after the failed state's last entry: what the workflow did to undo its work. */
+/**
+ * The tasks run after the failed state's last entry, lifecycle events left out: what the workflow did
+ * to undo its work.
+ */
 function compensationOf(events: readonly HistoryEvent[], failedState: string | undefined): string[] {
   const entered = events
     .filter((e) => e.type?.endsWith('StateEntered'))
-    .map((e) => e.stateEnteredEventDetails?.name as string);
-  const from = failedState === undefined ? -1 : entered.lastIndexOf(failedState);
-  return from < 0 ? [] : entered.slice(from + 1).filter((s) => !/^Emit|Failed$|Rejected$/.test(s));
+    .map((e) => ({ name: e.stateEnteredEventDetails?.name as string, task: e.type === 'TaskStateEntered' }));
+  const from = failedState === undefined ? -1 : entered.map((e) => e.name).lastIndexOf(failedState);
+  return from < 0
+    ? []
+    : entered
+        .slice(from + 1)
+        .filter((e) => e.task && !e.name.startsWith('Emit'))
+        .map((e) => e.name);
 }
 
 function seconds(ms: number): string {
