@@ -1,7 +1,9 @@
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { reconcile, writeReconciliationReport } from '../../domain/billing/reconciliation';
 import { billingRuntime, lakeClient } from '../../domain/billing/runtime';
 import { reconciliationTenants } from '../../domain/billing/tenants';
 import { contractHandler, readFunctionEnv } from '../../domain/function-contract';
+import { METRICS_NAMESPACE, metricNames, metricServices } from '../../domain/metrics';
 import { contract } from './contract';
 
 /**
@@ -13,6 +15,7 @@ import { contract } from './contract';
 const env = readFunctionEnv(contract);
 const runtime = billingRuntime(contract.name, env);
 const s3 = lakeClient();
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: metricServices.reconciliation });
 
 export const handler = contractHandler(contract, async (input) => {
   const now = new Date();
@@ -32,6 +35,8 @@ export const handler = contractHandler(contract, async (input) => {
       adjustTenantIds: scope.adjustTenantIds,
     },
   );
+  metrics.addMetric(metricNames.reconciliationDiscrepancies, MetricUnit.Count, report.discrepancies.length);
+  metrics.publishStoredMetrics();
   const reportKey = await writeReconciliationReport(s3, env.REPORT_BUCKET_NAME, report);
   runtime.logger.info('reconciliation done', {
     period: report.period,
