@@ -7,7 +7,10 @@ vi.mock('@aws-lambda-powertools/tracer', () => {
   const subsegment = (name: string) => ({ name, close: () => calls.push(`close ${name}`) });
   const parent = {
     name: 'lambda',
-    addNewSubsegment: (name: string) => (calls.push(`open ${name}`), subsegment(name)),
+    addNewSubsegment: (name: string) => {
+      calls.push(`open ${name}`);
+      return subsegment(name);
+    },
   };
   return {
     Tracer: class {
