@@ -79,10 +79,10 @@ deploy: install synth
 
 # --- local environment ----------------------------------------------------------------------------
 local-up: node_modules/.installed $(VENV)/.installed
-	$(TSX) local/cli.ts up
+	$(TSX) cli/main.ts local up
 
 local-down: node_modules/.installed
-	$(TSX) local/cli.ts down
+	$(TSX) cli/main.ts local down
 
 # --- metering -------------------------------------------------------------------------------------
 EVENTS ?=

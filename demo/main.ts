@@ -13,6 +13,7 @@ import type { DemoContext, DemoTenant } from './context';
 import { runIdentityDemo } from './identity';
 import { lifecycleDemo } from './lifecycle';
 import { runMeteringDemo } from './metering';
+import { operatorDemo } from './operator';
 
 const sampleNames: Record<string, string> = {
   starter: 'Brightpath Studio',
@@ -57,6 +58,9 @@ async function main(): Promise<void> {
 
     heading('3. Lifecycle: sample tenants onboarded, then onboarding, promotion, offboarding');
     await lifecycleDemo(ctx);
+
+    heading("3b. The operator's view: the tenantry command on the same environment");
+    await operatorDemo(ctx, 'lifecycle-harbor');
 
     heading('4. Identity: sign-in, tenant claims, the authorizer, a cross-tenant attempt');
     await runIdentityDemo({ config, log, endpoint: aws.endpoint, region: aws.region, catalog });

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { readEnv } from './env';
 import { ValidationError } from './errors';
 import { toFieldIssues } from './issues';
+import { traced } from './tracing';
 
 /**
  * One contract per Lambda function (`lambdas/<name>/contract.ts`): its environment, its input and
@@ -156,12 +157,12 @@ export function contractHandler<C extends FunctionContract, Context = unknown>(
   contract: C,
   impl: (input: FunctionInput<C>, context?: Context) => Promise<FunctionOutput<C>>,
 ): (event: unknown, context?: Context) => Promise<FunctionOutput<C>> {
-  return async (event, context) => {
+  return traced(contract.name, async (event: unknown, context?: Context) => {
     const output = await impl(parseFunctionInput(contract, event), context);
     const checked = contract.output.safeParse(output);
     if (!checked.success) {
       throw new ValidationError(`${contract.name} output`, toFieldIssues(checked.error));
     }
     return output;
-  };
+  });
 }

@@ -39,6 +39,7 @@ import {
   quotaExhaustedKeyValue,
   usagePlanKeyValue,
 } from '../domain/identity/usage-plans';
+import { METRICS_NAMESPACE } from '../domain/metrics';
 import { contract as authorizerContract } from '../lambdas/authorizer/contract';
 import { contract as preTokenContract } from '../lambdas/pre-token-generation/contract';
 import { TenantryFunction } from './private/tenantry-function';
@@ -191,7 +192,7 @@ export class IdentityStack extends Stack {
         CATALOG_CACHE_SECONDS: String(AUTHORIZER_CATALOG_CACHE_SECONDS),
         USAGE_CACHE_SECONDS: String(planLimitCacheSeconds(config)),
         CREDENTIALS_MIN_REMAINING_SECONDS: String(cacheTtl.toSeconds() + 120),
-        POWERTOOLS_METRICS_NAMESPACE: 'Tenantry',
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         // LOCAL_JWKS_URI / TENANTRY_LOCAL are never set in a deployment.
       },
       grants: {

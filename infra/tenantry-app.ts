@@ -1,4 +1,5 @@
 import { App, type AppProps, Tags, Validations } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { TenantryConfig } from '../domain/config';
 import { BillingStack } from './billing-stack';
@@ -8,6 +9,7 @@ import { EdgeStack } from './edge-stack';
 import { IdentityStack } from './identity-stack';
 import { LifecycleStack } from './lifecycle-stack';
 import { MeteringStack } from './metering-stack';
+import { ObservabilityStack } from './observability-stack';
 import { POOLED_DATABASE_NAME, PooledPlaneStack } from './pooled-plane-stack';
 
 export interface TenantryStacks {
@@ -20,6 +22,7 @@ export interface TenantryStacks {
   readonly billing: BillingStack;
   readonly lifecycle: LifecycleStack;
   readonly edge: EdgeStack;
+  readonly observability: ObservabilityStack;
 }
 
 /**
@@ -88,8 +91,40 @@ export function buildTenantryApp(config: TenantryConfig, appProps: AppProps = {}
     env: { account: env.account, region: 'us-east-1' },
   });
 
+  const observability = new ObservabilityStack(app, `${prefix}-observability`, {
+    config,
+    env,
+    api: identity.api,
+    authorizerFunction: identity.authorizerFunction.function,
+    stateMachines: lifecycle.stateMachines,
+    flinkApplicationName: metering.application.applicationName,
+    tenantLogGroups: [
+      identity.authorizerFunction.function,
+      identity.preTokenFunction.function,
+      billing.hourlyFunction,
+      billing.finalBillFunction,
+    ].map(logGroupName),
+  });
+
   Tags.of(app).add('product', config.naming.product);
   Tags.of(app).add('stage', config.naming.stage);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { app, controlPlane, pooledPlane, documents, identity, metering, billing, lifecycle, edge };
+  return {
+    app,
+    controlPlane,
+    pooledPlane,
+    documents,
+    identity,
+    metering,
+    billing,
+    lifecycle,
+    edge,
+    observability,
+  };
+}
+
+/** The log group of a project function (TenantryFunction gives each its own). */
+function logGroupName(fn: lambda.IFunction): string {
+  if (!(fn instanceof lambda.Function)) throw new Error(`${fn.node.path} is not a project function`);
+  return fn.logGroup.logGroupName;
 }

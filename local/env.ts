@@ -76,7 +76,7 @@ function applyLocalAwsEnv(env: Record<string, string>, target: NodeJS.ProcessEnv
   Object.assign(target, env);
 }
 
-async function getFreePort(): Promise<number> {
+export async function getFreePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const srv = createServer();
     srv.unref();

@@ -73,3 +73,21 @@ export function billedPairs(
   const pairs = billed.flatMap((tenant) => config.metrics.map((metric) => ({ tenant, metric })));
   return { pairs, billed, notBillable, heldBack };
 }
+
+/**
+ * Who a reconciliation covers: every tenant billed at some point of the period (billed statuses, and
+ * offboarded ones for their last month), the billed among them (a Marketplace identity), and those whose
+ * late events may still be adjusted (billed and not offboarded: an offboarded tenant's billing is closed).
+ */
+export async function reconciliationTenants(
+  catalog: CatalogRepository,
+): Promise<{ tenantIds: string[]; billedTenantIds: string[]; adjustTenantIds: string[] }> {
+  const statuses = [...BILLED_STATUSES, 'OFFBOARDED'] as const;
+  const tenants = (await Promise.all(statuses.map((s) => catalog.listByStatus(s)))).flat();
+  const billed = tenants.filter((t) => t.marketplace !== undefined);
+  return {
+    tenantIds: tenants.map((t) => t.tenantId),
+    billedTenantIds: billed.map((t) => t.tenantId),
+    adjustTenantIds: billed.filter((t) => t.status !== 'OFFBOARDED').map((t) => t.tenantId),
+  };
+}

@@ -86,4 +86,10 @@ export const defaultConfig: TenantryConfig = {
     stackMaxPolls: 120,
     eventArchiveRetentionDays: 30,
   },
+  observability: {
+    alarmPeriodMinutes: 5,
+    authorizerErrors: 5,
+    workflowFailures: 1,
+    flinkBehindSeconds: 600,
+  },
 };

@@ -119,6 +119,19 @@ export const tenantryConfigSchema = z
        */
       eventArchiveRetentionDays: z.number().int().min(1).max(3650),
     }),
+    /** The platform dashboard's and alarms' settings (infra/observability-stack.ts). */
+    observability: z.object({
+      /** Subscribed to the alarm topic (confirmation e-mail); none: subscribe by other means. */
+      alarmEmail: z.email().optional(),
+      /** Alarm evaluation period. */
+      alarmPeriodMinutes: z.number().int().min(1).max(60),
+      /** Authorizer errors (our side: catalog, STS) in one period that raise the alarm. */
+      authorizerErrors: z.number().int().min(1),
+      /** Failed executions of one lifecycle workflow in one period that raise the alarm. */
+      workflowFailures: z.number().int().min(1),
+      /** How far (seconds) the metering job may read behind the stream's tip before alarming. */
+      flinkBehindSeconds: z.number().int().min(60).max(86_400),
+    }),
   })
   .superRefine((config, ctx) => {
     const metricNames = new Set<string>();

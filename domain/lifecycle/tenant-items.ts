@@ -506,3 +506,22 @@ function keyOf(item: DynamoItem): DynamoItem {
   if (pk === undefined || sk === undefined) throw new Error(`item without its key attributes ${PK}/${SK}`);
   return { [PK]: pk, [SK]: sk };
 }
+
+/** The tally of a table not read yet: where every verification and count starts. */
+export const TALLY_START: TallyPosition = {
+  partition: null,
+  startKey: null,
+  ...new ChecksumAccumulator().tally(),
+  done: false,
+};
+
+/** Every item of the tenant in the table, counted chunk by chunk (a progress total, not a proof). */
+export async function countTenantItems(
+  client: DynamoDBClient,
+  table: TenantTable,
+  tenantId: TenantId,
+): Promise<number> {
+  let position = TALLY_START;
+  while (!position.done) position = (await tallyTenantChunk(client, table, tenantId, position)).position;
+  return position.count;
+}

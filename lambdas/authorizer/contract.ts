@@ -4,6 +4,7 @@ import { envVar } from '../../domain/env';
 import { defineFunction } from '../../domain/function-contract';
 import { apiPolicyDocumentSchema } from '../../domain/identity/api-policy';
 import { AUTHORIZER_CATALOG_CACHE_SECONDS } from '../../domain/identity/usage-limit';
+import { METRICS_NAMESPACE } from '../../domain/metrics';
 
 /** A string/string map API Gateway may send as null when empty. */
 const stringMap = z.record(z.string(), z.string()).nullish();
@@ -33,7 +34,7 @@ export const contract = defineFunction({
     LOCAL_JWKS_URI: envVar.url().optional(),
     /** Path of a configuration file; default configuration when unset. */
     TENANTRY_CONFIG: z.string().optional(),
-    POWERTOOLS_METRICS_NAMESPACE: envVar.name().default('Tenantry'),
+    POWERTOOLS_METRICS_NAMESPACE: envVar.name().default(METRICS_NAMESPACE),
     /** Set by the Lambda runtime; with no AWS_ENDPOINT_URL it means real Lambda, not the emulator. */
     AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
     AWS_ENDPOINT_URL: z.string().optional(),

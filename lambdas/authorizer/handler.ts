@@ -22,6 +22,8 @@ import {
   planLimitCacheSeconds,
 } from '../../domain/identity/usage-limit';
 import { asTokenVerifier, createCognitoVerifier } from '../../domain/identity/verifier';
+import { metricNames, metricServices } from '../../domain/metrics';
+import { traced } from '../../domain/tracing';
 import { contract } from './contract';
 
 /**
@@ -72,11 +74,14 @@ const authorizer = new TenantAuthorizer({
   dataLocation: { pooledTableArn: env.POOLED_TABLE_ARN, bucketName: env.TENANT_BUCKET_NAME },
 });
 const logger = new Logger({ serviceName: 'tenantry-authorizer' });
-const metrics = new Metrics({ namespace: env.POWERTOOLS_METRICS_NAMESPACE, serviceName: 'authorizer' });
+const metrics = new Metrics({
+  namespace: env.POWERTOOLS_METRICS_NAMESPACE,
+  serviceName: metricServices.authorizer,
+});
 
 type AuthorizerResult = FunctionOutput<typeof contract>;
 
-export const handler = async (event: unknown): Promise<AuthorizerResult> => {
+export const handler = traced(contract.name, async (event: unknown): Promise<AuthorizerResult> => {
   let decision: AuthorizerDecision;
   let method: string;
   try {
@@ -91,7 +96,7 @@ export const handler = async (event: unknown): Promise<AuthorizerResult> => {
       errorName: name,
       error: (error as Error).message,
     });
-    metrics.addMetric('Authorizer.error', MetricUnit.Count, 1);
+    metrics.addMetric(metricNames.authorizerError, MetricUnit.Count, 1);
     metrics.publishStoredMetrics();
     throw new AuthorizerUnavailableError(name);
   }
@@ -109,13 +114,13 @@ export const handler = async (event: unknown): Promise<AuthorizerResult> => {
     });
     metrics.addDimension('tier', 'tier' in decision ? decision.tier : 'unknown');
     if ('tenantId' in decision) metrics.addMetadata('tenantId', decision.tenantId);
-    metrics.addMetric(`Authorizer.${decision.kind}`, MetricUnit.Count, 1);
+    metrics.addMetric(metricNames.authorizerDecision(decision.kind), MetricUnit.Count, 1);
     metrics.publishStoredMetrics();
     return toResult(decision);
   } finally {
     logger.resetKeys();
   }
-};
+});
 
 function toResult(decision: AuthorizerDecision): AuthorizerResult {
   switch (decision.kind) {

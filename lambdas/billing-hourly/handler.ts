@@ -1,7 +1,9 @@
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { runBilling } from '../../domain/billing/billing-run';
 import { billingRuntime } from '../../domain/billing/runtime';
 import { billableTenants } from '../../domain/billing/tenants';
 import { contractHandler, readFunctionEnv } from '../../domain/function-contract';
+import { addBillingRunMetrics, METRICS_NAMESPACE, metricServices } from '../../domain/metrics';
 import { contract } from './contract';
 
 /**
@@ -10,8 +12,16 @@ import { contract } from './contract';
  */
 const env = readFunctionEnv(contract);
 const runtime = billingRuntime(contract.name, env);
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: metricServices.billingHourly });
 
 export const handler = contractHandler(contract, async () => {
   const tenants = await billableTenants(runtime.catalog);
-  return runBilling(runtime.deps, { now: new Date(), tenants, lookbackHours: env.BILLING_LOOKBACK_HOURS });
+  const summary = await runBilling(runtime.deps, {
+    now: new Date(),
+    tenants,
+    lookbackHours: env.BILLING_LOOKBACK_HOURS,
+  });
+  addBillingRunMetrics(metrics, summary);
+  metrics.publishStoredMetrics();
+  return summary;
 });

@@ -1,7 +1,9 @@
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { reconcile, writeReconciliationReport } from '../../domain/billing/reconciliation';
 import { billingRuntime, lakeClient } from '../../domain/billing/runtime';
-import { BILLED_STATUSES } from '../../domain/billing/tenants';
+import { reconciliationTenants } from '../../domain/billing/tenants';
 import { contractHandler, readFunctionEnv } from '../../domain/function-contract';
+import { METRICS_NAMESPACE, metricNames, metricServices } from '../../domain/metrics';
 import { contract } from './contract';
 
 /**
@@ -13,6 +15,7 @@ import { contract } from './contract';
 const env = readFunctionEnv(contract);
 const runtime = billingRuntime(contract.name, env);
 const s3 = lakeClient();
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: metricServices.reconciliation });
 
 export const handler = contractHandler(contract, async (input) => {
   const now = new Date();
@@ -20,21 +23,20 @@ export const handler = contractHandler(contract, async (input) => {
     ? new Date(input.from)
     : new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
   const to = input.to ? new Date(input.to) : new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
-  const statuses = [...BILLED_STATUSES, 'OFFBOARDED'] as const;
-  const tenants = (await Promise.all(statuses.map((s) => runtime.catalog.listByStatus(s)))).flat();
-  const billed = tenants.filter((t) => t.marketplace !== undefined);
+  const scope = await reconciliationTenants(runtime.catalog);
   const report = await reconcile(
     { ...runtime.deps, s3, bucket: env.LAKE_BUCKET_NAME },
     {
       from,
       to,
       now,
-      tenantIds: tenants.map((t) => t.tenantId),
-      billedTenantIds: billed.map((t) => t.tenantId),
-      // Offboarded tenants' billing is closed (final bill): their late events can only be reported.
-      adjustTenantIds: billed.filter((t) => t.status !== 'OFFBOARDED').map((t) => t.tenantId),
+      tenantIds: scope.tenantIds,
+      billedTenantIds: scope.billedTenantIds,
+      adjustTenantIds: scope.adjustTenantIds,
     },
   );
+  metrics.addMetric(metricNames.reconciliationDiscrepancies, MetricUnit.Count, report.discrepancies.length);
+  metrics.publishStoredMetrics();
   const reportKey = await writeReconciliationReport(s3, env.REPORT_BUCKET_NAME, report);
   runtime.logger.info('reconciliation done', {
     period: report.period,

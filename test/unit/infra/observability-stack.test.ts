@@ -1,0 +1,102 @@
+// The observability stack, built in the whole app (it reads the other stacks' resources): the alarms the
+// issue lists, each on a metric the code emits (domain/metrics.ts) or an AWS service's own metric.
+import { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../domain/config';
+import { allMetricNames, METRICS_NAMESPACE, metricServices } from '../../../domain/metrics';
+import { TENANT_VARIABLE_PATTERN } from '../../../infra/observability-stack';
+import { buildTenantryApp } from '../../../infra/tenantry-app';
+
+const config = loadConfig('');
+const stacks = buildTenantryApp(config, { context: { 'aws:cdk:bundling-stacks': [] } });
+let template: Template;
+
+beforeAll(() => {
+  stacks.app.synth({ validateOnSynthesis: false });
+  template = Template.fromStack(stacks.observability);
+}, 120_000);
+
+type Alarm = {
+  AlarmName: string;
+  Namespace: string;
+  MetricName: string;
+  Dimensions?: { Name: string; Value: unknown }[];
+  Threshold: number;
+  AlarmActions: unknown[];
+};
+const alarms = () =>
+  Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((r) => r.Properties as Alarm);
+
+describe('ObservabilityStack alarms', () => {
+  it('are the ones the issue lists, each notifying the one SNS topic', () => {
+    const topics = Object.keys(template.findResources('AWS::SNS::Topic'));
+    expect(topics).toHaveLength(1);
+    expect(alarms().map((a) => [a.AlarmName, a.AlarmActions])).toEqual(
+      [
+        'tenantry-dev-authorizer-errors',
+        'tenantry-dev-onboarding-failures',
+        'tenantry-dev-promotion-failures',
+        'tenantry-dev-offboarding-failures',
+        'tenantry-dev-flink-behind',
+        'tenantry-dev-billing-near-deadline',
+        'tenantry-dev-reconciliation-discrepancies',
+      ].map((name) => [name, [{ Ref: topics[0] }]]),
+    );
+  });
+
+  it('watch only metrics the code emits (domain/metrics.ts, with its service dimension) or AWS emits', () => {
+    const emitted = new Set(allMetricNames());
+    const services = new Set<string>(Object.values(metricServices));
+    for (const a of alarms()) {
+      if (a.Namespace === METRICS_NAMESPACE) {
+        expect(emitted, a.AlarmName).toContain(a.MetricName);
+        const service = a.Dimensions?.find((d) => d.Name === 'service')?.Value;
+        expect(services, a.AlarmName).toContain(service);
+      } else {
+        expect(['AWS/States', 'AWS/KinesisAnalytics'], a.AlarmName).toContain(a.Namespace);
+      }
+    }
+    expect(
+      alarms()
+        .filter((a) => a.Namespace === METRICS_NAMESPACE)
+        .map((a) => a.MetricName),
+    ).toEqual(['Authorizer.error', 'Billing.recordsNearExpiry', 'Reconciliation.discrepancies']);
+  });
+
+  it('take their thresholds from config.observability', () => {
+    const byName = new Map(alarms().map((a) => [a.AlarmName, a.Threshold]));
+    expect(byName.get('tenantry-dev-authorizer-errors')).toBe(config.observability.authorizerErrors);
+    expect(byName.get('tenantry-dev-promotion-failures')).toBe(config.observability.workflowFailures);
+    expect(byName.get('tenantry-dev-flink-behind')).toBe(config.observability.flinkBehindSeconds * 1000);
+  });
+
+  it('the authorizer publishes into the namespace the alarms watch', () => {
+    const identity = Template.fromStack(stacks.identity).findResources('AWS::Lambda::Function');
+    const namespaces = Object.values(identity)
+      .map((r) => r.Properties?.Environment?.Variables?.POWERTOOLS_METRICS_NAMESPACE)
+      .filter((v) => v !== undefined);
+    expect(namespaces).toEqual([METRICS_NAMESPACE]);
+  });
+});
+
+describe('ObservabilityStack dashboards', () => {
+  const bodies = () =>
+    Object.values(template.findResources('AWS::CloudWatch::Dashboard')).map((r) =>
+      JSON.stringify(r.Properties?.DashboardBody),
+    );
+
+  it('the platform dashboard graphs only emitted custom metrics', () => {
+    const platform = bodies().find((b) => b.includes('Authorizer decisions by kind and tier')) as string;
+    const custom = [...platform.matchAll(/\\"Tenantry\\",\\"([^\\]+)\\"/g)].map((m) => m[1]);
+    expect(custom.length).toBeGreaterThan(0);
+    for (const name of custom) expect(allMetricNames()).toContain(name);
+  });
+
+  it('the per-tenant view filters its queries by the tenantId variable', () => {
+    const tenant = bodies().find((b) => b.includes('Latest log lines of the tenant')) as string;
+    expect(tenant).toContain(`filter tenantId = \\\\\\"${TENANT_VARIABLE_PATTERN}\\\\\\"`);
+    expect(tenant).toContain(
+      `\\"variables\\":[{\\"pattern\\":\\"${TENANT_VARIABLE_PATTERN}\\",\\"type\\":\\"pattern\\"`,
+    );
+  });
+});
