@@ -9,6 +9,7 @@ import { batchPutDocuments } from '../../../../domain/aws/batch';
 import { s3ClientConfig } from '../../../../domain/aws/clients';
 import { addHours, hourStart, latestClosedHour } from '../../../../domain/billing/windows';
 import { lakeBucketName } from '../../../../domain/naming';
+import { progressItem } from '../../../../domain/usage/progress';
 import type { MarketplaceFake } from '../../../../local/marketplace-fake/server';
 import {
   activeTenant,
@@ -40,6 +41,8 @@ beforeAll(async () => {
   await batchPutDocuments(ctx().docs, tables.counters, [
     counterItem(tenant.tenantId, 'api.call', 'HOUR', hour, addHours(hour, 1), '2500'),
     counterItem(tenant.tenantId, 'api.call', 'DAY', day, addHours(day, 24), '2500'),
+    // the metering job has closed every hour up to now: billing does not wait for it
+    progressItem(now),
   ]);
 });
 
