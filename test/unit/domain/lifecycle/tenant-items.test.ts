@@ -17,12 +17,14 @@ import { PurgeRefusedError } from '../../../../domain/lifecycle/errors';
 import {
   type ChunkOptions,
   copyTenantChunk,
+  countTenantItems,
   pooledTable,
   purgeTenantChunk,
   purgeVerifiedTenantChunk,
   restoreTenantChunk,
   type StartKey,
   siloTable,
+  TALLY_START,
   type TallyPosition,
   type TenantTable,
   tallyTenantChunk,
@@ -437,5 +439,15 @@ describe('tallyTenantChunk', () => {
         expect(copy.position).toMatchObject(checksumOf(silo));
       },
     );
+
+    it('countTenantItems counts every item of the tenant from the start of a tally', async () => {
+      // Prepare: acme's ten items over three partitions
+      tables(acmeItems, []);
+      // Act
+      const count = await countTenantItems(client, pooledTable('pool'), 'acme');
+      // Assess
+      expect(TALLY_START).toEqual(START);
+      expect(count).toBe(10);
+    });
   });
 });
