@@ -1,6 +1,6 @@
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { defaultConfig } from '../../../../domain/config';
+import { defaultConfig, type IsolationModel } from '../../../../domain/config';
 import {
   bucketArnOf,
   type PolicyDocument,
@@ -45,7 +45,7 @@ function siloTable(tenantId: string, region = 'us-east-1'): string {
 
 function sessionFor(
   tenantId: string,
-  isolation: 'pool' | 'silo',
+  isolation: IsolationModel,
   access: Exclude<AccessLevel, 'none'>,
 ): Session {
   return {
