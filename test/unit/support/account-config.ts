@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defaultConfig, parseConfig, type TenantryConfig } from '../../../domain/config';
 
 /** The default configuration plus a `sovereign` tier whose tenants get their own AWS account. */
@@ -18,3 +21,10 @@ export const accountConfig: TenantryConfig = parseConfig({
   ],
   accounts: accountsSettings,
 });
+
+/** `accountConfig` as a TENANTRY_CONFIG file in a fresh scratch folder; returns its path. */
+export function writeAccountConfig(): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'tenantry-account-config-')), 'tenantry.json');
+  writeFileSync(file, JSON.stringify(accountConfig));
+  return file;
+}
