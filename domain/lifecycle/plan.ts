@@ -69,6 +69,20 @@ export function planOnboarding(config: TenantryConfig, value: unknown): Onboardi
   };
 }
 
+/**
+ * The onboarding workflow provisions pooled and silo tenants only: an account tenant is refused at
+ * Validate, before anything is created, until its states (tenant-account, silo-stack in the account)
+ * are wired in (issue 15), so it is never onboarded as a pooled tenant by default.
+ */
+export function requireProvisionedByOnboarding(plan: OnboardingPlan): OnboardingPlan {
+  if (plan.isolation !== 'account') return plan;
+  throw new LifecyclePreconditionError(
+    plan.tenantId,
+    'onboarded',
+    `tier ${plan.tier} is of isolation account, which the onboarding workflow does not provision yet`,
+  );
+}
+
 export function planPromotion(config: TenantryConfig, tenant: Tenant, value: unknown): PromotionPlan {
   const input = parseInput(promotionInputSchema, value, 'promotion input');
   const tier = findTier(config, input.targetTier);
