@@ -12,6 +12,7 @@ import { baseClientConfig } from '../aws/clients';
 import type { TenantryConfig } from '../config';
 import { ValidationError } from '../errors';
 import { siloStackName } from '../keys';
+import { memberRoleArn } from '../naming';
 import type { SiloResources } from '../tenant/tenant';
 import type { TenantId } from '../tenant/tenant-id';
 import { SiloStackError } from './errors';
@@ -31,11 +32,6 @@ export interface SiloTarget {
   readonly region: string;
   readonly accountId?: string;
   readonly roleName?: string;
-}
-
-/** A role of a tenant's account (commercial partition: Organizations accounts of other partitions are not supported). */
-export function memberRoleArn(accountId: string, roleName: string): string {
-  return `arn:aws:iam::${accountId}:role/${roleName}`;
 }
 
 interface AssumedCredentials {
