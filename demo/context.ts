@@ -1,5 +1,5 @@
 import type { CatalogRepository } from '../domain/catalog/repository';
-import type { TenantryConfig } from '../domain/config';
+import type { IsolationModel, TenantryConfig } from '../domain/config';
 import type { LocalControlPlane } from '../local/control-plane';
 import type { LocalAws } from '../local/env';
 
@@ -8,7 +8,7 @@ export interface DemoTenant {
   readonly tenantId: string;
   readonly name: string;
   readonly tier: string;
-  readonly isolation: 'pool' | 'silo';
+  readonly isolation: IsolationModel;
 }
 
 /** What every demo step receives from `demo/main.ts`. */

@@ -24,3 +24,12 @@ export function lakeBucketName(config: TenantryConfig, account: string, region: 
 export function artifactsBucketName(config: TenantryConfig, account: string, region: string): string {
   return regionalBucketName(config, 'artifacts', account, region);
 }
+
+/**
+ * A role in a tenant's own account (isolation `account`): the deployment role the lifecycle assumes,
+ * the runtime role the authorizer assumes. Commercial partition: Organizations' member accounts of
+ * other partitions are not supported.
+ */
+export function memberRoleArn(accountId: string, roleName: string): string {
+  return `arn:aws:iam::${accountId}:role/${roleName}`;
+}

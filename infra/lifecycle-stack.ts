@@ -222,6 +222,23 @@ export class LifecycleStack extends Stack {
           },
           siloTemplate: [template.bucket.arnForObjects(template.s3ObjectKey)],
           passDeploymentRole: [this.siloDeploymentRole.roleArn],
+          // Tenants in their own account (issue 15): only the deployment role, only in this organization.
+          assumeDeploymentRole:
+            config.accounts === undefined
+              ? []
+              : {
+                  resources: [
+                    Stack.of(this).formatArn({
+                      service: 'iam',
+                      region: '',
+                      account: '*',
+                      resource: 'role',
+                      resourceName: config.accounts.deploymentRoleName,
+                    }),
+                  ],
+                  // biome-ignore lint/suspicious/noTemplateCurlyInString: IAM policy variable
+                  conditions: { StringEquals: { 'aws:ResourceOrgID': '${aws:PrincipalOrgID}' } },
+                },
         },
       }).function,
     } satisfies Record<OwnFunction, lambda.IFunction>;

@@ -10,9 +10,13 @@ const metricName = z
   .max(40);
 const tierName = z.string().regex(/^[a-z][a-z0-9-]{1,19}$/, 'must be 2-20 lower-case letters, digits or "-"');
 const money = z.number().finite().nonnegative();
+const iamRoleName = z
+  .string()
+  .regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name (1-64 of letters, digits, +=,.@_-)');
 const positiveInt = z.number().int().positive();
 
-export const isolationModels = ['pool', 'silo'] as const;
+/** pool: shared tables; silo: a dedicated stack; account: a dedicated stack in the tenant's own AWS account. */
+export const isolationModels = ['pool', 'silo', 'account'] as const;
 export type IsolationModel = (typeof isolationModels)[number];
 
 const metricSchema = z.object({
@@ -132,6 +136,38 @@ export const tenantryConfigSchema = z
       /** How far (seconds) the metering job may read behind the stream's tip before alarming. */
       flinkBehindSeconds: z.number().int().min(60).max(86_400),
     }),
+    /**
+     * Tenants in their own AWS account (isolation `account`, issue 15): required when a tier uses it.
+     * The control plane runs in the organization's management account (or a delegated administrator).
+     */
+    accounts: z
+      .object({
+        /** The tenants' organizational unit: every tenant account is moved into it. */
+        organizationalUnitId: z
+          .string()
+          .regex(
+            /^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$/,
+            'must be an organizational unit id (ou-xxxx-xxxxxxxx)',
+          ),
+        /**
+         * The role the lifecycle assumes in a tenant account to deploy its silo stack. CreateAccount
+         * creates it (RoleName); an adopted account must already have it, trusting this account.
+         */
+        deploymentRoleName: iamRoleName,
+        /** The role the authorizer assumes in a tenant account to vend the tenant's credentials. */
+        runtimeRoleName: iamRoleName,
+        /** The root e-mail of a new account; `{tenantId}` is replaced (each account needs its own address). */
+        rootEmailPattern: z
+          .string()
+          .regex(
+            /^[^@\s]*\{tenantId\}[^@\s]*@[^@\s]+\.[^@\s]+$/,
+            'must be an e-mail address containing {tenantId}',
+          ),
+        /** Seconds between polls of an account creation, and how many polls before giving up. */
+        createPollSeconds: z.number().int().min(1).max(300),
+        createMaxPolls: z.number().int().min(1).max(1000),
+      })
+      .optional(),
   })
   .superRefine((config, ctx) => {
     const metricNames = new Set<string>();
@@ -203,6 +239,15 @@ export const tenantryConfigSchema = z
           `and be below billing.acceptanceWindowHours (${acceptanceWindowHours} h)`,
       });
     }
+    config.tiers.forEach((tier, i) => {
+      if (tier.isolation === 'account' && config.accounts === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['accounts'],
+          message: `is required: tiers.${i} ("${tier.name}") has isolation "account"`,
+        });
+      }
+    });
     if (!config.regions.siloAllowed.includes(config.regions.primary)) {
       ctx.addIssue({
         code: 'custom',

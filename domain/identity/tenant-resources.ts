@@ -1,5 +1,6 @@
 import type { TenantryConfig } from '../config';
 import { siloTableNamePrefix } from '../lifecycle/silo';
+import { memberRoleArn } from '../naming';
 import type { Tenant } from '../tenant/tenant';
 import { TenantResourceError } from './errors';
 import { bucketArnOf, parseKeyArn, parseTableArn } from './session-policy';
@@ -15,19 +16,35 @@ export interface TenantDataLocation {
 /**
  * The tables, bucket and key one tenant's session may reach: for a silo tenant the table ARN and the
  * KMS key ARN its stack reported, as the catalog recorded them (never rebuilt from names). Both must sit
- * in the tenant's region and the platform's account, and the table must carry a silo table name (the
- * only names the tenant-runtime role may reach).
+ * in the tenant's region and the platform's account (an account tenant's: the account the catalog
+ * records), and the table must carry a silo table name (the only names the tenant-runtime role may
+ * reach). An account tenant's session is vended by the runtime role of its own account (`roleArn`).
  */
 export function tenantDataResources(
   config: TenantryConfig,
   location: TenantDataLocation,
-  tenant: Pick<Tenant, 'tenantId' | 'isolation' | 'region' | 'silo'>,
-): { tableArns: string[]; bucketArn: string; siloKeyArn?: string } {
-  const { partition, account } = parseTableArn(location.pooledTableArn);
+  tenant: Pick<Tenant, 'tenantId' | 'isolation' | 'region' | 'silo' | 'accountId'>,
+): { tableArns: string[]; bucketArn: string; siloKeyArn?: string; roleArn?: string } {
+  const { partition, account: platformAccount } = parseTableArn(location.pooledTableArn);
   const bucketArn = bucketArnOf(partition, location.bucketName);
   if (tenant.isolation === 'pool') return { tableArns: [location.pooledTableArn], bucketArn };
   if (tenant.silo === undefined) {
-    throw new TenantResourceError(tenant.tenantId, 'silo tenant has no silo resources in the catalog');
+    throw new TenantResourceError(
+      tenant.tenantId,
+      `${tenant.isolation} tenant has no silo resources in the catalog`,
+    );
+  }
+  let account = platformAccount;
+  let roleArn: string | undefined;
+  if (tenant.isolation === 'account') {
+    if (tenant.accountId === undefined || config.accounts === undefined) {
+      throw new TenantResourceError(
+        tenant.tenantId,
+        'account tenant has no account in the catalog or no accounts settings',
+      );
+    }
+    account = tenant.accountId;
+    roleArn = memberRoleArn(account, config.accounts.runtimeRoleName);
   }
   const key = parseKeyArn(tenant.silo.kmsKeyArn);
   const table = parseTableArn(tenant.silo.tableArn);
@@ -48,5 +65,10 @@ export function tenantDataResources(
       `silo table "${table.name}" is not named ${siloTableNamePrefix(config)}…, so the tenant-runtime role cannot reach it`,
     );
   }
-  return { tableArns: [tenant.silo.tableArn], bucketArn, siloKeyArn: tenant.silo.kmsKeyArn };
+  return {
+    tableArns: [tenant.silo.tableArn],
+    bucketArn,
+    siloKeyArn: tenant.silo.kmsKeyArn,
+    ...(roleArn === undefined ? {} : { roleArn }),
+  };
 }

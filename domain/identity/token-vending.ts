@@ -21,6 +21,11 @@ export interface TenantSession {
   readonly bucketArn: string;
   /** A silo tenant's KMS key; absent for a pooled tenant. */
   readonly siloKeyArn?: string;
+  /**
+   * The runtime role of an account tenant's own account (role chaining from the authorizer's role);
+   * absent: the platform's tenant-runtime role.
+   */
+  readonly roleArn?: string;
 }
 
 interface TokenVendingOptions {
@@ -77,6 +82,7 @@ export class TokenVendingMachine {
       ...session.tableArns,
       session.bucketArn,
       session.siloKeyArn ?? '',
+      session.roleArn ?? '',
     ].join('|');
     return this.cache.get(key, () => this.assume({ ...session, tenantId }));
   }
@@ -97,7 +103,7 @@ export class TokenVendingMachine {
     try {
       result = await this.sts.send(
         new AssumeRoleCommand({
-          RoleArn: this.roleArn,
+          RoleArn: session.roleArn ?? this.roleArn,
           RoleSessionName: roleSessionName(session.tenantId, this.now()),
           DurationSeconds: TENANT_SESSION_SECONDS,
           Policy: policy,

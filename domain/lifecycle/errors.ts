@@ -74,3 +74,13 @@ export class ErasureNotProvenError extends TenantryError {
     super(`tenant ${tenantId} cannot be marked OFFBOARDED: ${reason}`, { tenantId, reason });
   }
 }
+
+/**
+ * A tenant's AWS account cannot be used: its creation failed, it is not in the organization, or it is
+ * not ACTIVE. Never retried: the onboarding compensates (issue 15).
+ */
+export class MemberAccountError extends TenantryError {
+  public constructor(tenantId: string, account: string, reason: string) {
+    super(`tenant ${tenantId}: account ${account}: ${reason}`, { tenantId, account, reason });
+  }
+}

@@ -12,6 +12,7 @@ import { tenantIdSchema } from '../tenant/tenant-id';
 
 const email = z.email({ error: 'must be an email address' }).max(254);
 const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region name');
+const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
 const tierName = z.string({ error: 'tier is required' }).min(1, 'must not be empty').max(20);
 
 /** Onboarding input = the `detail` of a signup event. */
@@ -22,6 +23,8 @@ export const onboardingInputSchema = z.object({
   adminEmail: email,
   /** Silo placement (data residency); defaults to the primary region. */
   region: region.optional(),
+  /** An existing AWS account to adopt (isolation `account` only) instead of creating one. */
+  accountId: accountId.optional(),
 });
 export type OnboardingInput = z.infer<typeof onboardingInputSchema>;
 
@@ -48,6 +51,8 @@ export const onboardingPlanSchema = z.object({
   adminEmail: email,
   groupName: z.string(),
   stackName: z.string(),
+  /** The account to adopt (isolation `account`); absent: Organizations creates one. */
+  accountId: accountId.optional(),
 });
 export type OnboardingPlan = z.infer<typeof onboardingPlanSchema>;
 

@@ -39,12 +39,20 @@ export function planOnboarding(config: TenantryConfig, value: unknown): Onboardi
     ]);
   }
   const region = input.region ?? config.regions.primary;
-  const allowed = tier.isolation === 'silo' ? config.regions.siloAllowed : [config.regions.primary];
+  const allowed = tier.isolation === 'pool' ? [config.regions.primary] : config.regions.siloAllowed;
   if (!allowed.includes(region)) {
     throw new ValidationError('onboarding input', [
       {
         field: 'region',
         message: `"${region}" is not allowed for ${tier.isolation} tenants (allowed: ${allowed.join(', ')})`,
+      },
+    ]);
+  }
+  if (input.accountId !== undefined && tier.isolation !== 'account') {
+    throw new ValidationError('onboarding input', [
+      {
+        field: 'accountId',
+        message: `"${input.accountId}" cannot be adopted: tier "${tier.name}" is ${tier.isolation}, not account`,
       },
     ]);
   }
@@ -57,7 +65,22 @@ export function planOnboarding(config: TenantryConfig, value: unknown): Onboardi
     adminEmail: input.adminEmail.toLowerCase(),
     groupName: tenantGroupName(input.tenantId),
     stackName: siloStackName(config, input.tenantId),
+    ...(input.accountId === undefined ? {} : { accountId: input.accountId }),
   };
+}
+
+/**
+ * The onboarding workflow provisions pooled and silo tenants only: an account tenant is refused at
+ * Validate, before anything is created, until its states (tenant-account, silo-stack in the account)
+ * are wired in (issue 15), so it is never onboarded as a pooled tenant by default.
+ */
+export function requireProvisionedByOnboarding(plan: OnboardingPlan): OnboardingPlan {
+  if (plan.isolation !== 'account') return plan;
+  throw new LifecyclePreconditionError(
+    plan.tenantId,
+    'onboarded',
+    `tier ${plan.tier} is of isolation account, which the onboarding workflow does not provision yet`,
+  );
 }
 
 export function planPromotion(config: TenantryConfig, tenant: Tenant, value: unknown): PromotionPlan {
@@ -72,7 +95,7 @@ export function planPromotion(config: TenantryConfig, tenant: Tenant, value: unk
     throw new ValidationError('promotion input', [
       {
         field: 'targetTier',
-        message: `tier "${tier.name}" is pooled; promotion moves a tenant to a silo tier`,
+        message: `tier "${tier.name}" is ${tier.isolation === 'pool' ? 'pooled' : tier.isolation}; promotion moves a tenant to a silo tier`,
       },
     ]);
   }

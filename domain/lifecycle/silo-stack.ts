@@ -7,10 +7,12 @@ import {
   type Stack,
 } from '@aws-sdk/client-cloudformation';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { baseClientConfig } from '../aws/clients';
 import type { TenantryConfig } from '../config';
 import { ValidationError } from '../errors';
 import { siloStackName } from '../keys';
+import { memberRoleArn } from '../naming';
 import type { SiloResources } from '../tenant/tenant';
 import type { TenantId } from '../tenant/tenant-id';
 import { SiloStackError } from './errors';
@@ -23,37 +25,98 @@ import { SILO_TENANT_TAG, siloStackOutputs, siloStackParameters } from './silo';
  */
 
 /**
- * Where a silo lives: its region and, for a tenant in another account (issue 15), the credentials of
- * a role assumed there; without them the clients act with the task's own role.
+ * Where a silo lives: its region and, for a tenant in its own account (issue 15), that account and
+ * the role the clients assume there; without them the clients act with the task's own role.
  */
 export interface SiloTarget {
   readonly region: string;
-  readonly credentials?: CloudFormationClientConfig['credentials'];
+  readonly accountId?: string;
+  readonly roleName?: string;
+}
+
+interface AssumedCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+  readonly expiration?: Date;
+}
+
+/** Renewed this long before the assumed role's credentials expire. */
+const CREDENTIALS_RENEWAL_MS = 5 * 60_000;
+
+/**
+ * Credentials of `roleName` in `accountId`, assumed with the task's own role and renewed before they
+ * expire (the deployment role trusts the management account: CreateAccount's RoleName, or an adopted
+ * account's own role).
+ */
+export function assumedRoleCredentials(
+  sts: STSClient,
+  accountId: string,
+  roleName: string,
+  sessionName: string,
+): NonNullable<CloudFormationClientConfig['credentials']> {
+  let current: AssumedCredentials | undefined;
+  return async () => {
+    const expiration = current?.expiration?.getTime();
+    if (
+      current !== undefined &&
+      expiration !== undefined &&
+      expiration - CREDENTIALS_RENEWAL_MS > Date.now()
+    ) {
+      return current;
+    }
+    const { Credentials } = await sts.send(
+      new AssumeRoleCommand({
+        RoleArn: memberRoleArn(accountId, roleName),
+        RoleSessionName: sessionName,
+      }),
+    );
+    if (Credentials?.AccessKeyId === undefined || Credentials.SecretAccessKey === undefined) {
+      throw new Error(`AssumeRole of ${roleName} in ${accountId} returned no credentials`);
+    }
+    current = {
+      accessKeyId: Credentials.AccessKeyId,
+      secretAccessKey: Credentials.SecretAccessKey,
+      sessionToken: Credentials.SessionToken,
+      expiration: Credentials.Expiration,
+    };
+    return current;
+  };
 }
 
 /** The CloudFormation and KMS clients of one silo target. */
 export interface SiloClients {
   readonly region: string;
+  /** The tenant's own account (isolation `account`); the stack's outputs must name it. */
+  readonly accountId?: string;
   readonly cfn: CloudFormationClient;
   readonly kms: KMSClient;
 }
 
 export function siloClients(target: SiloTarget): SiloClients {
-  const settings = {
-    ...baseClientConfig({ region: target.region }),
-    ...(target.credentials === undefined ? {} : { credentials: target.credentials }),
+  const base = baseClientConfig({ region: target.region });
+  const credentials =
+    target.accountId === undefined || target.roleName === undefined
+      ? undefined
+      : assumedRoleCredentials(new STSClient(base), target.accountId, target.roleName, 'tenantry-silo-stack');
+  const settings = { ...base, ...(credentials === undefined ? {} : { credentials }) };
+  return {
+    region: target.region,
+    ...(credentials === undefined ? {} : { accountId: target.accountId }),
+    cfn: new CloudFormationClient(settings),
+    kms: new KMSClient(settings),
   };
-  return { region: target.region, cfn: new CloudFormationClient(settings), kms: new KMSClient(settings) };
 }
 
-/** The task's own clients per region, created once per region (warm invocations reuse them). */
-export function siloClientsByRegion(): (region: string) => SiloClients {
-  const byRegion = new Map<string, SiloClients>();
-  return (region) => {
-    const known = byRegion.get(region);
+/** Clients per target, created once per region and account (warm invocations reuse them). */
+export function siloClientsPerTarget(): (target: SiloTarget) => SiloClients {
+  const byTarget = new Map<string, SiloClients>();
+  return (target) => {
+    const key = `${target.region}/${target.accountId ?? ''}/${target.roleName ?? ''}`;
+    const known = byTarget.get(key);
     if (known !== undefined) return known;
-    const clients = siloClients({ region });
-    byRegion.set(region, clients);
+    const clients = siloClients(target);
+    byTarget.set(key, clients);
     return clients;
   };
 }
@@ -73,8 +136,11 @@ export function allowedSiloRegion(config: TenantryConfig, region: string, subjec
 export interface SiloDeployment {
   /** The silo template in S3 (https URL; readable by CloudFormation in every allowed region). */
   readonly templateUrl: string;
-  /** The role CloudFormation deploys and deletes silo stacks with. */
-  readonly deploymentRoleArn: string;
+  /**
+   * The role CloudFormation deploys and deletes silo stacks with; null in a tenant's own account,
+   * where the assumed deployment role deploys (a service role must be in the stack's account).
+   */
+  readonly deploymentRoleArn: string | null;
   readonly tenantAccessRoleArn: string;
   readonly dataMoverRoleArns: readonly string[];
 }
@@ -106,7 +172,7 @@ export async function createSiloStack(
       new CreateStackCommand({
         StackName: stackName,
         TemplateURL: deployment.templateUrl,
-        RoleARN: deployment.deploymentRoleArn,
+        ...(deployment.deploymentRoleArn === null ? {} : { RoleARN: deployment.deploymentRoleArn }),
         Parameters: [
           { ParameterKey: siloStackParameters.tenantId, ParameterValue: tenant.tenantId },
           { ParameterKey: siloStackParameters.tier, ParameterValue: tenant.tier },
@@ -143,7 +209,7 @@ export async function describeSiloStack(clients: SiloClients, stackName: string)
     stackId: stack.StackId ?? null,
     status,
     statusReason: stack.StackStatusReason ?? null,
-    silo: status === 'CREATE_COMPLETE' ? siloResources(clients.region, stackName, stack) : null,
+    silo: status === 'CREATE_COMPLETE' ? siloResources(clients, stackName, stack) : null,
   };
 }
 
@@ -161,7 +227,24 @@ export async function findSiloStack(
   }
 }
 
-function siloResources(region: string, stackName: string, stack: Stack): SiloResources {
+/**
+ * The deployment of a silo in the tenant's own account: no service role, and the key policy names
+ * the runtime role of that account (the authorizer assumes it there, issue 15).
+ */
+export function accountDeployment(
+  deployment: SiloDeployment,
+  runtimeRoleName: string,
+  accountId: string,
+): SiloDeployment {
+  return {
+    ...deployment,
+    deploymentRoleArn: null,
+    tenantAccessRoleArn: memberRoleArn(accountId, runtimeRoleName),
+  };
+}
+
+function siloResources(clients: SiloClients, stackName: string, stack: Stack): SiloResources {
+  const { region, accountId } = clients;
   const output = (key: string) => {
     const value = stack.Outputs?.find((o) => o.OutputKey === key)?.OutputValue;
     if (value === undefined || value === '') {
@@ -176,8 +259,16 @@ function siloResources(region: string, stackName: string, stack: Stack): SiloRes
     kmsKeyArn: output(siloStackOutputs.kmsKeyArn),
   };
   for (const arn of [silo.stackId, silo.tableArn, silo.kmsKeyArn]) {
-    if (arn.split(':')[3] !== region) {
+    const [, , , arnRegion, arnAccount] = arn.split(':');
+    if (arnRegion !== region) {
       throw new SiloStackError(stackName, 'CREATE_COMPLETE', `${arn} is not in the stack's region ${region}`);
+    }
+    if (accountId !== undefined && arnAccount !== accountId) {
+      throw new SiloStackError(
+        stackName,
+        'CREATE_COMPLETE',
+        `${arn} is not in the tenant's account ${accountId}`,
+      );
     }
   }
   return silo;

@@ -52,6 +52,11 @@ export const tenantSchema = z.object({
   status: z.enum(tenantStatuses),
   region: z.string().min(1),
   silo: siloResourcesSchema.optional(),
+  /** The tenant's own AWS account (isolation `account`); its silo resources live there. */
+  accountId: z
+    .string()
+    .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
+    .optional(),
   marketplace: marketplaceIdentitySchema.optional(),
   /** Set with OFFBOARDED: what the offboarding erased and verified (domain/tenant/erasure.ts). */
   erasure: erasureRecordSchema.optional(),

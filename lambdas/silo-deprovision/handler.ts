@@ -3,13 +3,13 @@ import { ValidationError } from '../../domain/errors';
 import { contractHandler } from '../../domain/function-contract';
 import { siloStackName } from '../../domain/keys';
 import { lifecycleLogger } from '../../domain/lifecycle/runtime';
-import { allowedSiloRegion, siloClientsByRegion } from '../../domain/lifecycle/silo-stack';
+import { allowedSiloRegion, siloClientsPerTarget } from '../../domain/lifecycle/silo-stack';
 import { teardownSiloStep } from '../../domain/lifecycle/silo-teardown';
 import { isTenantId } from '../../domain/tenant/tenant-id';
 import { contract } from './contract';
 
 const config = loadConfig();
-const clientsIn = siloClientsByRegion();
+const clientsIn = siloClientsPerTarget();
 const logger = lifecycleLogger(contract.name);
 const stackPrefix = resourceName(config, 'silo-');
 
@@ -23,7 +23,9 @@ export const handler = contractHandler(contract, async (request) => {
       },
     ]);
   }
-  const { cfn, kms } = clientsIn(allowedSiloRegion(config, request.region, `${contract.name} input`));
+  const { cfn, kms } = clientsIn({
+    region: allowedSiloRegion(config, request.region, `${contract.name} input`),
+  });
   const result = await teardownSiloStep(cfn, kms, request.stackName, config.lifecycle.kmsPendingWindowDays);
   logger.info('silo teardown step', {
     stackName: request.stackName,

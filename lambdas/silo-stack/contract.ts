@@ -5,6 +5,11 @@ import { siloResourcesSchema } from '../../domain/tenant/tenant';
 import { tenantIdSchema } from '../../domain/tenant/tenant-id';
 
 const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region name');
+/** The tenant's own account (isolation `account`): the stack is deployed there with the assumed deployment role. */
+const accountId = z
+  .string()
+  .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
+  .optional();
 
 /**
  * Creates a tenant's silo stack in the tenant's region (`create`, idempotent) and reports where it is
@@ -27,8 +32,14 @@ export const contract = defineFunction({
       }),
   },
   input: z.discriminatedUnion('action', [
-    z.object({ action: z.literal('create'), tenantId: tenantIdSchema, tier: z.string().min(1), region }),
-    z.object({ action: z.literal('describe'), tenantId: tenantIdSchema, region }),
+    z.object({
+      action: z.literal('create'),
+      tenantId: tenantIdSchema,
+      tier: z.string().min(1),
+      region,
+      accountId,
+    }),
+    z.object({ action: z.literal('describe'), tenantId: tenantIdSchema, region, accountId }),
   ]),
   output: z.object({
     stackName: z.string().min(1),
@@ -51,5 +62,7 @@ export const contract = defineFunction({
       actions: ['iam:PassRole'],
       conditions: { StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } },
     },
+    /** Bound to the deployment role (accounts.deploymentRoleName) in tenant accounts. */
+    assumeDeploymentRole: { actions: ['sts:AssumeRole'] },
   },
 });

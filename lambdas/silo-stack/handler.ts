@@ -1,19 +1,22 @@
 import { loadConfig } from '../../domain/config';
 import { contractHandler, readFunctionEnv } from '../../domain/function-contract';
 import { siloStackName } from '../../domain/keys';
+import { accountsSettings } from '../../domain/lifecycle/member-account';
 import { lifecycleLogger, withTenant } from '../../domain/lifecycle/runtime';
 import {
+  accountDeployment,
   allowedSiloRegion,
   createSiloStack,
   describeSiloStack,
   type SiloDeployment,
-  siloClientsByRegion,
+  type SiloTarget,
+  siloClientsPerTarget,
 } from '../../domain/lifecycle/silo-stack';
 import { contract } from './contract';
 
 const env = readFunctionEnv(contract);
 const config = loadConfig();
-const clientsIn = siloClientsByRegion();
+const clientsFor = siloClientsPerTarget();
 const logger = lifecycleLogger(contract.name);
 const deployment: SiloDeployment = {
   templateUrl: env.SILO_TEMPLATE_URL,
@@ -24,12 +27,29 @@ const deployment: SiloDeployment = {
 
 export const handler = contractHandler(contract, async (request) =>
   withTenant(logger, request.tenantId, async () => {
-    const clients = clientsIn(allowedSiloRegion(config, request.region, `${contract.name} input`));
+    const region = allowedSiloRegion(config, request.region, `${contract.name} input`);
+    const target: SiloTarget =
+      request.accountId === undefined
+        ? { region }
+        : { region, accountId: request.accountId, roleName: accountsSettings(config).deploymentRoleName };
+    const clients = clientsFor(target);
     const state =
       request.action === 'create'
-        ? await createSiloStack(clients, config, request, deployment)
+        ? await createSiloStack(
+            clients,
+            config,
+            request,
+            request.accountId === undefined
+              ? deployment
+              : accountDeployment(deployment, accountsSettings(config).runtimeRoleName, request.accountId),
+          )
         : await describeSiloStack(clients, siloStackName(config, request.tenantId));
-    logger.info('silo stack', { action: request.action, region: request.region, status: state.status });
+    logger.info('silo stack', {
+      action: request.action,
+      region,
+      accountId: request.accountId ?? null,
+      status: state.status,
+    });
     return state;
   }),
 );

@@ -8,7 +8,7 @@ import { contractHandler, readFunctionEnv } from '../../domain/function-contract
 import { siloStackName } from '../../domain/keys';
 import { checkErasure } from '../../domain/lifecycle/erasure';
 import { lifecycleLogger, withTenant } from '../../domain/lifecycle/runtime';
-import { siloClientsByRegion } from '../../domain/lifecycle/silo-stack';
+import { siloClientsPerTarget } from '../../domain/lifecycle/silo-stack';
 import { contract } from './contract';
 
 const env = readFunctionEnv(contract);
@@ -24,7 +24,7 @@ const stores = {
 const logger = lifecycleLogger(contract.name);
 
 /** CloudFormation and KMS clients per silo region (a silo is checked where it lives). */
-const clientsFor = siloClientsByRegion();
+const clientsFor = siloClientsPerTarget();
 
 export const handler = contractHandler(contract, async (request) =>
   withTenant(logger, request.tenantId, async () => {
@@ -44,7 +44,7 @@ export const handler = contractHandler(contract, async (request) =>
         ? null
         : {
             location: { ...silo, stackName: siloStackName(config, request.tenantId) },
-            clients: clientsFor(silo.region),
+            clients: clientsFor({ region: silo.region }),
           },
     );
     const clean = check.leftovers.length === 0;

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultConfig, loadConfig, parseConfig, requireTier, resourceName } from '../../../../domain/config';
 import { ConfigurationError } from '../../../../domain/errors';
+import { accountConfig, accountsSettings } from '../../support/account-config';
 
 type Mutation = (config: Record<string, any>) => void;
 
@@ -78,6 +79,30 @@ describe('configuration', () => {
       /FLINK-1_13/,
     ],
     ['missing naming', (c) => delete c.naming, 'naming', /got nothing/],
+    [
+      'account tier without the accounts settings',
+      (c) => (c.tiers[3].isolation = 'account'),
+      'accounts',
+      /tiers\.3 \("enterprise"\) has isolation "account".*got nothing/,
+    ],
+    [
+      'bad organizational unit id',
+      (c) => (c.accounts = { ...accountsSettings, organizationalUnitId: 'r-root' }),
+      'accounts.organizationalUnitId',
+      /organizational unit id.*"r-root"/,
+    ],
+    [
+      'bad deployment role name',
+      (c) => (c.accounts = { ...accountsSettings, deploymentRoleName: 'role/Deploy' }),
+      'accounts.deploymentRoleName',
+      /IAM role name.*"role\/Deploy"/,
+    ],
+    [
+      'root e-mail pattern without {tenantId}',
+      (c) => (c.accounts = { ...accountsSettings, rootEmailPattern: 'aws@tenantry.example' }),
+      'accounts.rootEmailPattern',
+      /\{tenantId\}.*"aws@tenantry.example"/,
+    ],
   ])('rejects %s, naming %s', (_case, mutate, field, valuePattern) => {
     // Act
     const error = rejectionOf(mutate);
@@ -148,6 +173,12 @@ describe('configuration', () => {
       c.billing.alertAgeHours = 4;
     });
     expect(error.issues.map((i) => i.field)).toEqual(['billing.progressAlertMinutes']);
+  });
+
+  it('accepts a tier of isolation account with the accounts settings', () => {
+    // Assess
+    expect(requireTier(accountConfig, 'sovereign').isolation).toBe('account');
+    expect(accountConfig.accounts?.organizationalUnitId).toBe('ou-ab12-tenants1');
   });
 
   it('reports a config file that cannot be read with its path', () => {

@@ -1,6 +1,6 @@
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { defaultConfig } from '../../../../domain/config';
+import { defaultConfig, type IsolationModel } from '../../../../domain/config';
 import {
   bucketArnOf,
   type PolicyDocument,
@@ -45,7 +45,7 @@ function siloTable(tenantId: string, region = 'us-east-1'): string {
 
 function sessionFor(
   tenantId: string,
-  isolation: 'pool' | 'silo',
+  isolation: IsolationModel,
   access: Exclude<AccessLevel, 'none'>,
 ): Session {
   return {
@@ -481,4 +481,32 @@ describe('the usage stream: tenant sessions cannot write usage', () => {
     expect(await evaluate(a, action, STREAM)).toBe('ExplicitlyDenied');
     expect(await evaluate(a, action, STREAM, {}, streamPolicyAllowingTheAccount)).toBe('ExplicitlyDenied');
   });
+});
+
+describe("an account tenant's resources (isolation account, issue 15)", () => {
+  const TENANT_ACCOUNT = '210987654321';
+  const accountTable = `arn:aws:dynamodb:eu-central-1:${TENANT_ACCOUNT}:table/tenantry-dev-silo-data-${B}`;
+  const accountKey = `arn:aws:kms:eu-central-1:${TENANT_ACCOUNT}:key/0a1b2c3d-0000-4000-8000-000000000002`;
+
+  it.each(['pool', 'silo'] as const)(
+    "are out of reach of another tenant's %s session, even one tagged with the account tenant's id",
+    async (isolation) => {
+      // Prepare
+      const a = sessionFor(A, isolation, 'read-write');
+      const taggedB = { ...a, tenantTag: B };
+
+      // Act
+      const verdicts = [
+        await evaluate(a, 'dynamodb:GetItem', accountTable, keys(B)),
+        await evaluate(a, 'dynamodb:PutItem', accountTable, keys(A)),
+        await evaluate(taggedB, 'dynamodb:GetItem', accountTable, keys(B)),
+        await evaluate(a, 'kms:Decrypt', accountKey, {
+          'kms:ViaService': 'dynamodb.eu-central-1.amazonaws.com',
+        }),
+      ];
+
+      // Assess
+      expect(verdicts).not.toContain('Allowed');
+    },
+  );
 });

@@ -47,6 +47,31 @@ function machine() {
 }
 
 describe('TokenVendingMachine', () => {
+  it("assumes an account tenant's runtime role in its own account, with the same tags, duration and session policy", async () => {
+    // Prepare
+    const vending = machine();
+    const TENANT_ROLE = 'arn:aws:iam::210987654321:role/TenantryTenantRuntime';
+    const TENANT_TABLE = 'arn:aws:dynamodb:eu-central-1:210987654321:table/tenantry-dev-silo-data-rhein';
+    const pooled = { ...session('rhein'), tier: 'sovereign' };
+    const inAccount = { ...pooled, tableArns: [TENANT_TABLE], roleArn: TENANT_ROLE };
+
+    // Act
+    await vending.credentialsFor(pooled);
+    await vending.credentialsFor(inAccount);
+    await vending.credentialsFor(inAccount);
+
+    // Assess
+    const calls = sts.commandCalls(AssumeRoleCommand).map((c) => c.args[0].input);
+    expect(calls.map((c) => c.RoleArn)).toEqual([ROLE, TENANT_ROLE]);
+    expect(calls[1]?.DurationSeconds).toBe(900);
+    expect(calls[1]?.Tags).toEqual([
+      { Key: 'tenantId', Value: 'rhein' },
+      { Key: 'tier', Value: 'sovereign' },
+    ]);
+    expect(calls[1]?.Policy).toContain(TENANT_TABLE);
+    expect(calls[1]?.Policy).not.toContain(POOLED);
+  });
+
   it('assumes the tenant-runtime role with tags, a tenant session name, 900 s and the session policy', async () => {
     const vending = machine();
 

@@ -4,6 +4,7 @@ import { ValidationError } from '../../../../domain/errors';
 import { LifecyclePreconditionError } from '../../../../domain/lifecycle/errors';
 import { planOffboarding, planOnboarding, planPromotion } from '../../../../domain/lifecycle/plan';
 import { newTenant, type Tenant, transition } from '../../../../domain/tenant/tenant';
+import { accountConfig } from '../../support/account-config';
 
 describe('planning', () => {
   const tenant = (
@@ -35,6 +36,58 @@ describe('planning', () => {
       groupName: 'tenant-rhein',
       stackName: 'tenantry-dev-silo-rhein',
     });
+  });
+
+  it('plans an account tenant in an allowed silo region, adopting the account given at signup', () => {
+    // Act
+    const plan = planOnboarding(accountConfig, {
+      tenantId: 'rhein',
+      name: 'Rheinbank',
+      tier: 'sovereign',
+      adminEmail: 'ops@rhein.example',
+      region: 'eu-central-1',
+      accountId: '210987654321',
+    });
+
+    // Assess
+    expect(plan).toMatchObject({ isolation: 'account', region: 'eu-central-1', accountId: '210987654321' });
+  });
+
+  it('plans an account tenant without an account id (Organizations creates one)', () => {
+    // Act
+    const plan = planOnboarding(accountConfig, {
+      tenantId: 'rhein',
+      name: 'Rheinbank',
+      tier: 'sovereign',
+      adminEmail: 'ops@rhein.example',
+    });
+
+    // Assess
+    expect(plan.isolation).toBe('account');
+    expect(plan).not.toHaveProperty('accountId');
+  });
+
+  it.each([
+    [
+      {
+        tenantId: 'acme',
+        name: 'A',
+        tier: 'enterprise',
+        adminEmail: 'a@b.example',
+        accountId: '210987654321',
+      },
+      'accountId: "210987654321" cannot be adopted: tier "enterprise" is silo, not account',
+    ],
+    [
+      { tenantId: 'acme', name: 'A', tier: 'sovereign', adminEmail: 'a@b.example', accountId: '1234' },
+      'accountId: must be a 12-digit AWS account id',
+    ],
+    [
+      { tenantId: 'acme', name: 'A', tier: 'sovereign', adminEmail: 'a@b.example', region: 'ap-south-1' },
+      'region: "ap-south-1" is not allowed for account tenants',
+    ],
+  ])('rejects account onboarding input %j naming the field and the value', (input, message) => {
+    expect(() => planOnboarding(accountConfig, input)).toThrow(message);
   });
 
   it.each([

@@ -3,6 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { contract } from '../../../../lambdas/lifecycle-validate/contract';
+import { writeAccountConfig } from '../../support/account-config';
 import { activeAcmeRecord } from '../../support/catalog';
 import { expectColdStartToRequire, importHandler } from '../../support/lambda';
 
@@ -68,6 +69,25 @@ describe('lifecycle-validate handler', () => {
       stackName: 'tenantry-dev-silo-acme',
     });
     expect(contract.output.safeParse(plan).success).toBe(true);
+    expect(catalog).not.toHaveReceivedAnyCommand();
+  });
+
+  it('refuses an account-tier onboarding before anything is created (the workflow does not provision accounts yet)', async () => {
+    // Prepare
+    const { handler } = await importHandler(load, { ...ENV, TENANTRY_CONFIG: writeAccountConfig() });
+
+    // Act
+    const validating = handler({
+      kind: 'onboarding',
+      input: { tenantId: 'rhein', name: 'Rheinbank', tier: 'sovereign', adminEmail: 'ops@rhein.example' },
+    });
+
+    // Assess
+    await expect(validating).rejects.toMatchObject({
+      name: 'LifecyclePreconditionError',
+      message:
+        'tenant rhein cannot be onboarded: tier sovereign is of isolation account, which the onboarding workflow does not provision yet',
+    });
     expect(catalog).not.toHaveReceivedAnyCommand();
   });
 

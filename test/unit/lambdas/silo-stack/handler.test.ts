@@ -6,10 +6,12 @@ import {
   type Stack,
   type StackStatus,
 } from '@aws-sdk/client-cloudformation';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { contract } from '../../../../lambdas/silo-stack/contract';
+import { writeAccountConfig } from '../../support/account-config';
 import { expectColdStartToRequire, importHandler } from '../../support/lambda';
 
 const EU = 'eu-central-1';
@@ -245,5 +247,92 @@ describe('silo-stack describe', () => {
       message: expect.stringMatching(/^invalid silo-stack input: region: /),
     });
     expect(cfn).not.toHaveReceivedAnyCommand();
+  });
+});
+
+describe("silo-stack in a tenant's own account", () => {
+  const TENANT_ACCOUNT = '210987654321';
+  const inAccount = (arn: string) => arn.replace(ACCOUNT, TENANT_ACCOUNT);
+  const sts = mockClient(STSClient);
+  beforeEach(() => {
+    sts.reset();
+    sts.on(AssumeRoleCommand).resolves({
+      Credentials: {
+        AccessKeyId: 'ASIATENANTACCOUNT',
+        SecretAccessKey: 'secret',
+        SessionToken: 'token',
+        Expiration: new Date(Date.now() + 3_600_000),
+      },
+    });
+  });
+
+  it('deploys with the deployment role assumed in that account, no service role, the runtime role of that account', async () => {
+    // Prepare
+    cfn.on(CreateStackCommand).resolves({ StackId: inAccount(STACK_ID) });
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [stack('CREATE_IN_PROGRESS')] });
+    const { handler } = await importHandler(load, { ...ENV, TENANTRY_CONFIG: writeAccountConfig() });
+
+    // Act
+    const result = await handler({
+      action: 'create',
+      tenantId: 'acme',
+      tier: 'sovereign',
+      region: EU,
+      accountId: TENANT_ACCOUNT,
+    });
+
+    // Assess
+    expect(result.status).toBe('CREATE_IN_PROGRESS');
+    const create = cfn.commandCalls(CreateStackCommand)[0]?.args[0].input;
+    expect(create).not.toHaveProperty('RoleARN');
+    expect(create?.Parameters).toContainEqual({
+      ParameterKey: 'TenantAccessRoleArn',
+      ParameterValue: `arn:aws:iam::${TENANT_ACCOUNT}:role/TenantryTenantRuntime`,
+    });
+    const calls = cfn.commandCalls(CreateStackCommand) as unknown as {
+      thisValue: { config: { credentials: () => Promise<{ accessKeyId: string }> } };
+    }[];
+    // The mocked send skips signing: resolving the client's credentials is what assumes the role.
+    expect((await calls[0]?.thisValue.config.credentials())?.accessKeyId).toBe('ASIATENANTACCOUNT');
+    expect(sts).toHaveReceivedCommandWith(AssumeRoleCommand, {
+      RoleArn: `arn:aws:iam::${TENANT_ACCOUNT}:role/TenantryDeployment`,
+    });
+    expect(await regionsOf(CreateStackCommand)).toEqual([EU]);
+  });
+
+  it("records the outputs' ARNs in that account, and refuses outputs naming another account", async () => {
+    // Prepare
+    const inTenantAccount = {
+      TableName: 'tenantry-dev-silo-data-acme',
+      TableArn: inAccount(TABLE_ARN),
+      KmsKeyArn: inAccount(KEY_ARN),
+    };
+    cfn
+      .on(DescribeStacksCommand)
+      .resolvesOnce({
+        Stacks: [{ ...stack('CREATE_COMPLETE', inTenantAccount), StackId: inAccount(STACK_ID) }],
+      })
+      .resolvesOnce({
+        Stacks: [{ ...stack('CREATE_COMPLETE', COMPLETE_OUTPUTS), StackId: inAccount(STACK_ID) }],
+      });
+    const { handler } = await importHandler(load, { ...ENV, TENANTRY_CONFIG: writeAccountConfig() });
+    const describe = () =>
+      handler({ action: 'describe', tenantId: 'acme', region: EU, accountId: TENANT_ACCOUNT });
+
+    // Act
+    const recorded = await describe();
+    const elsewhere = describe();
+
+    // Assess
+    expect(recorded.silo).toEqual({
+      stackId: inAccount(STACK_ID),
+      tableName: 'tenantry-dev-silo-data-acme',
+      tableArn: inAccount(TABLE_ARN),
+      kmsKeyArn: inAccount(KEY_ARN),
+    });
+    await expect(elsewhere).rejects.toMatchObject({
+      name: 'SiloStackError',
+      message: expect.stringContaining(`is not in the tenant's account ${TENANT_ACCOUNT}`),
+    });
   });
 });

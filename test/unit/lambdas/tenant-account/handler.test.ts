@@ -1,0 +1,213 @@
+import {
+  AccountNotFoundException,
+  CreateAccountCommand,
+  DescribeAccountCommand,
+  DescribeCreateAccountStatusCommand,
+  ListAccountsCommand,
+  ListCreateAccountStatusCommand,
+  ListParentsCommand,
+  MoveAccountCommand,
+  OrganizationsClient,
+} from '@aws-sdk/client-organizations';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { contract } from '../../../../lambdas/tenant-account/contract';
+import { writeAccountConfig } from '../../support/account-config';
+import { importHandler } from '../../support/lambda';
+
+const ACCOUNT = '210987654321';
+const OU = 'ou-ab12-tenants1';
+const load = () => import('../../../../lambdas/tenant-account/handler');
+const org = mockClient(OrganizationsClient);
+const configFile = writeAccountConfig();
+const handlerWithAccounts = async () => (await importHandler(load, { TENANTRY_CONFIG: configFile })).handler;
+
+beforeEach(() => {
+  org.reset();
+  org.on(ListAccountsCommand).resolves({ Accounts: [] });
+  org.on(ListCreateAccountStatusCommand).resolves({ CreateAccountStatuses: [] });
+});
+afterEach(() => vi.unstubAllEnvs());
+
+describe('tenant-account request', () => {
+  it("asks Organizations for the tenant's account with its e-mail, name, deployment role and tenantId tag", async () => {
+    // Prepare
+    org.on(CreateAccountCommand).resolves({ CreateAccountStatus: { Id: 'car-1', State: 'IN_PROGRESS' } });
+    const handler = await handlerWithAccounts();
+
+    // Act
+    const result = await handler({ action: 'request', tenantId: 'rhein' });
+
+    // Assess
+    expect(result).toEqual({
+      requestId: 'car-1',
+      state: 'IN_PROGRESS',
+      accountId: null,
+      failureReason: null,
+      organizationalUnitId: null,
+    });
+    expect(contract.output.safeParse(result).success).toBe(true);
+    expect(org).toHaveReceivedCommandTimes(CreateAccountCommand, 1);
+    expect(org).toHaveReceivedCommandWith(CreateAccountCommand, {
+      Email: 'aws+rhein@tenantry.example',
+      AccountName: 'tenantry-dev-tenant-rhein',
+      RoleName: 'TenantryDeployment',
+      IamUserAccessToBilling: 'DENY',
+      Tags: [{ Key: 'tenantId', Value: 'rhein' }],
+    });
+  });
+
+  it('reports the account an earlier attempt created instead of creating a second one', async () => {
+    // Prepare
+    org
+      .on(ListAccountsCommand)
+      .resolvesOnce({
+        Accounts: [{ Id: '111111111111', Email: 'aws+other@tenantry.example' }],
+        NextToken: 't',
+      })
+      .resolvesOnce({ Accounts: [{ Id: ACCOUNT, Email: 'AWS+rhein@tenantry.example' }] });
+    const handler = await handlerWithAccounts();
+
+    // Act
+    const result = await handler({ action: 'request', tenantId: 'rhein' });
+
+    // Assess
+    expect(result).toMatchObject({ state: 'SUCCEEDED', accountId: ACCOUNT });
+    expect(org).toHaveReceivedCommandTimes(ListAccountsCommand, 2);
+    expect(org).not.toHaveReceivedCommand(CreateAccountCommand);
+  });
+
+  it("reports a request still in progress for the tenant's account name instead of asking again", async () => {
+    // Prepare
+    org.on(ListCreateAccountStatusCommand).resolves({
+      CreateAccountStatuses: [
+        { Id: 'car-0', AccountName: 'tenantry-dev-tenant-other', State: 'IN_PROGRESS' },
+        { Id: 'car-1', AccountName: 'tenantry-dev-tenant-rhein', State: 'IN_PROGRESS' },
+      ],
+    });
+    const handler = await handlerWithAccounts();
+
+    // Act
+    const result = await handler({ action: 'request', tenantId: 'rhein' });
+
+    // Assess
+    expect(result).toMatchObject({ requestId: 'car-1', state: 'IN_PROGRESS' });
+    expect(org).toHaveReceivedCommandWith(ListCreateAccountStatusCommand, { States: ['IN_PROGRESS'] });
+    expect(org).not.toHaveReceivedCommand(CreateAccountCommand);
+  });
+
+  it('refuses to run without the accounts settings, naming the field', async () => {
+    // Prepare
+    const { handler } = await importHandler(load, {});
+
+    // Act / Assess
+    await expect(handler({ action: 'request', tenantId: 'rhein' })).rejects.toMatchObject({
+      name: 'ConfigurationError',
+      message: expect.stringContaining('accounts'),
+    });
+    expect(org).not.toHaveReceivedCommand(CreateAccountCommand);
+  });
+});
+
+describe('tenant-account describe', () => {
+  it.each([
+    [
+      { Id: 'car-1', State: 'IN_PROGRESS' as const },
+      { state: 'IN_PROGRESS', accountId: null },
+    ],
+    [
+      { Id: 'car-1', State: 'SUCCEEDED' as const, AccountId: ACCOUNT },
+      { state: 'SUCCEEDED', accountId: ACCOUNT },
+    ],
+    [
+      { Id: 'car-1', State: 'FAILED' as const, FailureReason: 'EMAIL_ALREADY_EXISTS' as const },
+      { state: 'FAILED', accountId: null, failureReason: 'EMAIL_ALREADY_EXISTS' },
+    ],
+  ])('reports the request %j as %j', async (status, expected) => {
+    // Prepare
+    org.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: status });
+    const handler = await handlerWithAccounts();
+
+    // Act
+    const result = await handler({ action: 'describe', tenantId: 'rhein', requestId: 'car-1' });
+
+    // Assess
+    expect(result).toMatchObject({ requestId: 'car-1', ...expected });
+    expect(org).toHaveReceivedCommandWith(DescribeCreateAccountStatusCommand, {
+      CreateAccountRequestId: 'car-1',
+    });
+  });
+});
+
+describe('tenant-account adopt', () => {
+  it('adopts an ACTIVE member account', async () => {
+    // Prepare
+    org.on(DescribeAccountCommand).resolves({ Account: { Id: ACCOUNT, Status: 'ACTIVE' } });
+    const handler = await handlerWithAccounts();
+
+    // Act
+    const result = await handler({ action: 'adopt', tenantId: 'rhein', accountId: ACCOUNT });
+
+    // Assess
+    expect(result).toMatchObject({ state: 'SUCCEEDED', accountId: ACCOUNT });
+    expect(org).not.toHaveReceivedCommand(CreateAccountCommand);
+  });
+
+  it.each([
+    [
+      () => org.on(DescribeAccountCommand).resolves({ Account: { Id: ACCOUNT, Status: 'SUSPENDED' } }),
+      `tenant rhein: account ${ACCOUNT}: is SUSPENDED, not ACTIVE`,
+    ],
+    [
+      () =>
+        org
+          .on(DescribeAccountCommand)
+          .rejects(new AccountNotFoundException({ message: 'not found', $metadata: {} })),
+      `tenant rhein: account ${ACCOUNT}: is not a member of the organization`,
+    ],
+  ])('refuses an account that cannot be adopted (%#)', async (arrange, message) => {
+    // Prepare
+    arrange();
+    const handler = await handlerWithAccounts();
+
+    // Act / Assess
+    await expect(handler({ action: 'adopt', tenantId: 'rhein', accountId: ACCOUNT })).rejects.toMatchObject({
+      name: 'MemberAccountError',
+      message,
+    });
+  });
+});
+
+describe('tenant-account place', () => {
+  it("moves the account from its parent into the tenants' OU", async () => {
+    // Prepare
+    org.on(ListParentsCommand).resolves({ Parents: [{ Id: 'r-ab12', Type: 'ROOT' }] });
+    org.on(MoveAccountCommand).resolves({});
+    const handler = await handlerWithAccounts();
+
+    // Act
+    const result = await handler({ action: 'place', tenantId: 'rhein', accountId: ACCOUNT });
+
+    // Assess
+    expect(result).toMatchObject({ accountId: ACCOUNT, organizationalUnitId: OU });
+    expect(org).toHaveReceivedCommandWith(MoveAccountCommand, {
+      AccountId: ACCOUNT,
+      SourceParentId: 'r-ab12',
+      DestinationParentId: OU,
+    });
+  });
+
+  it('leaves an account already in the OU where it is (a retried step moves nothing)', async () => {
+    // Prepare
+    org.on(ListParentsCommand).resolves({ Parents: [{ Id: OU, Type: 'ORGANIZATIONAL_UNIT' }] });
+    const handler = await handlerWithAccounts();
+
+    // Act
+    const result = await handler({ action: 'place', tenantId: 'rhein', accountId: ACCOUNT });
+
+    // Assess
+    expect(result).toMatchObject({ organizationalUnitId: OU });
+    expect(org).not.toHaveReceivedCommand(MoveAccountCommand);
+  });
+});
