@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -113,6 +113,37 @@ export function runRunner(options: RunnerOptions): Promise<RunnerResult> {
       resolvePromise({ stdout, stderr, durationMs: Date.now() - started, markers });
     });
   });
+}
+
+/** How often `runRunnerUntil` checks its condition. */
+const UNTIL_POLL_MS = 200;
+
+export interface RunnerUntilOptions extends RunnerOptions {
+  /** The file `--stop-when-file` names (it must not exist yet): written once `reached()` holds. */
+  readonly stopFile: string;
+  /** True once the job has done what the caller waits for (e.g. a marker put last on its input is in a sink). */
+  readonly reached: () => boolean;
+}
+
+/**
+ * Runs the runner (whose `args` include `--stop-when-file <stopFile>` and `--savepoint-dir`) until
+ * `reached()` holds, then lets it stop with a savepoint: a run bounded by what the job has read, not
+ * by a wall-clock guess that a loaded machine can miss.
+ */
+export async function runRunnerUntil(options: RunnerUntilOptions): Promise<RunnerResult> {
+  if (!options.args.includes('--stop-when-file') || !options.args.includes(options.stopFile)) {
+    throw new RangeError(`runRunnerUntil needs --stop-when-file ${options.stopFile} in its args`);
+  }
+  let ended = false;
+  const run = runRunner(options).finally(() => {
+    ended = true;
+  });
+  run.catch(() => undefined); // surfaced by the `await` below
+  while (!ended && !existsSync(options.stopFile)) {
+    if (options.reached()) writeFileSync(options.stopFile, 'stop');
+    else await new Promise((resolve) => setTimeout(resolve, UNTIL_POLL_MS));
+  }
+  return run;
 }
 
 function tail(text: string): string {

@@ -4,7 +4,7 @@
 // Billing and the plan-limit check then read what Flink wrote. Used by `make demo`, `make bench` and
 // test/integration/local/metering-pipeline.test.ts.
 import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   CreateStreamCommand,
@@ -29,7 +29,7 @@ import type { UsageLimitCheck } from '../domain/identity/usage-limit';
 import { asTokenVerifier } from '../domain/identity/verifier';
 import type { UsageEmitter, UsageRecord } from '../domain/usage/emitter';
 import { readSinkDir } from '../flink/local';
-import { runRunner } from '../flink/runner';
+import { runRunnerUntil } from '../flink/runner';
 import { generateMeteringSql } from '../flink/sql';
 
 /** moto's account id. */
@@ -203,9 +203,6 @@ export interface MeteringRunResult {
   readonly durationMs: number;
 }
 
-/** How often the end-of-input marker is looked for in the rejected sink. */
-const MARKER_POLL_MS = 200;
-
 /**
  * Runs the generated job (aws profile, Kinesis connector 4.x, endpoint options pointing at moto) over
  * everything on the stream, then stops it with drain — Flink's end of input: the watermark jumps past
@@ -248,7 +245,7 @@ export async function runMeteringOnKinesis(options: MeteringRunOptions): Promise
     }),
   );
   const stopFile = join(dir, 'stop');
-  const run = runRunner({
+  const result = runRunnerUntil({
     args: [
       '--sql',
       sqlPath,
@@ -261,17 +258,9 @@ export async function runMeteringOnKinesis(options: MeteringRunOptions): Promise
     env: { ...process.env, AWS_CBOR_DISABLE: 'true' },
     jvmFlags: ['-Dcom.amazonaws.sdk.disableCbor=true', ...(options.jvmFlags ?? [])],
     timeoutMs: options.timeoutMs ?? 300_000,
+    stopFile,
+    reached: () => readSinkDir(join(lakeDir, 'rejected'), true).some((row) => row.line === marker),
   });
-  let ended = false;
-  const result = run.finally(() => {
-    ended = true;
-  });
-  result.catch(() => undefined); // handled by the `await` below, after the loop
-  while (!ended && !existsSync(stopFile)) {
-    const rejected = readSinkDir(join(lakeDir, 'rejected'), true);
-    if (rejected.some((row) => row.line === marker)) writeFileSync(stopFile, marker);
-    else await new Promise((resolve) => setTimeout(resolve, MARKER_POLL_MS));
-  }
   const { durationMs } = await result;
   return { sqlPath, lakeDir, durationMs };
 }

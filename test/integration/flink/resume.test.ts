@@ -7,7 +7,7 @@ import { classifyUsageLine } from '../../../domain/usage/event';
 import { generateEvents } from '../../../flink/events';
 import { readOutputs, readSinkDir, sortRows } from '../../../flink/local';
 import { canonicalDecimal, referenceAggregate } from '../../../flink/reference';
-import { runRunner } from '../../../flink/runner';
+import { runRunnerUntil } from '../../../flink/runner';
 import { generateMeteringSql } from '../../../flink/sql';
 
 /** Event time of a valid line (the only lines that move the watermark), else NaN. */
@@ -42,7 +42,12 @@ describe('stop with savepoint and resume', () => {
     const input = join(dir, 'in');
     const parts = join(dir, 'parts');
     mkdirSync(input);
-    writeFileSync(join(input, 'a.jsonl'), `${lines.slice(0, split).join('\n')}\n`);
+    // Each part ends with a marker line (not JSON: rejected): a run stops once its marker is in the
+    // rejected sink, i.e. once the job has read its whole part, however slow the machine.
+    const [markerA, markerB] = ['end of part a', 'end of part b'];
+    const readMarker = (marker: string) => () =>
+      readSinkDir(join(parts, 'rejected'), true).some((row) => row.line === marker);
+    writeFileSync(join(input, 'a.jsonl'), `${[...lines.slice(0, split), markerA].join('\n')}\n`);
     const sqlPath = join(dir, 'metering.sql');
     writeFileSync(
       sqlPath,
@@ -54,8 +59,17 @@ describe('stop with savepoint and resume', () => {
     );
 
     // Act 1: run over the first part, stop with a savepoint without draining (windows stay open).
-    const first = await runRunner({
-      args: ['--sql', sqlPath, '--stop-after-ms', '5000', '--savepoint-dir', `file://${join(dir, 'sp1')}`],
+    const first = await runRunnerUntil({
+      args: [
+        '--sql',
+        sqlPath,
+        '--stop-when-file',
+        join(dir, 'stop1'),
+        '--savepoint-dir',
+        `file://${join(dir, 'sp1')}`,
+      ],
+      stopFile: join(dir, 'stop1'),
+      reached: readMarker(markerA),
       timeoutMs: 240_000,
     });
     const savepoint = first.markers.SAVEPOINT;
@@ -64,25 +78,28 @@ describe('stop with savepoint and resume', () => {
     expect(hourlyBeforeResume).toBeGreaterThan(0);
 
     // Act 2: more input arrives; resume from the savepoint and drain (end of stream fires every window).
-    writeFileSync(join(input, 'b.jsonl'), `${lines.slice(split).join('\n')}\n`);
-    await runRunner({
+    writeFileSync(join(input, 'b.jsonl'), `${[...lines.slice(split), markerB].join('\n')}\n`);
+    await runRunnerUntil({
       args: [
         '--sql',
         sqlPath,
         '--restore',
         savepoint as string,
-        '--stop-after-ms',
-        '7000',
+        '--stop-when-file',
+        join(dir, 'stop2'),
         '--drain',
         '--savepoint-dir',
         `file://${join(dir, 'sp2')}`,
       ],
+      stopFile: join(dir, 'stop2'),
+      reached: readMarker(markerB),
       timeoutMs: 240_000,
     });
 
     // Assess
     const flink = readOutputs(parts);
-    const reference = referenceAggregate(lines, { config: defaultConfig, now: new Date(generated.now) });
+    const everyLine = [...lines.slice(0, split), markerA, ...lines.slice(split), markerB];
+    const reference = referenceAggregate(everyLine, { config: defaultConfig, now: new Date(generated.now) });
     const totals = (rows: typeof flink.hourly) =>
       sortRows(
         rows.map((r) => ({
