@@ -1,13 +1,20 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { kinesisClientConfig } from '../../../domain/aws/clients';
 import { defaultConfig } from '../../../domain/config';
-import { heartbeatLine } from '../../../domain/usage/progress';
+import { createTableInput, tableDefinitions } from '../../../domain/tables';
+import { heartbeatLine, progressItem } from '../../../domain/usage/progress';
 import { readOutputs, readProgress, readSinkDir } from '../../../flink/local';
 import { canonicalDecimal } from '../../../flink/reference';
 import { runRunner } from '../../../flink/runner';
 import { generateMeteringSql } from '../../../flink/sql';
+import { createUsageStream } from '../../../local/metering-pipeline';
+import { resetLocalAws, useLocalAws } from '../support';
 
 const NOW = '2026-11-21T08:00:00.000Z';
 const METRIC = defaultConfig.metrics[0]?.name ?? '';
@@ -25,6 +32,12 @@ function totals(rows: Record<string, unknown>[]): string[] {
 // Flink does not checkpoint watermarks: a job restored from a savepoint starts with no watermark, so an
 // event older than the hour that already fired would reopen it and emit a partial total over the full one.
 describe('the restore guard on the real Flink', () => {
+  let local: ReturnType<typeof useLocalAws>;
+  beforeAll(async () => {
+    local = useLocalAws();
+    await resetLocalAws();
+  });
+
   it('classes events at or below the published progress as late after a restore, and leaves fired hours unchanged', async () => {
     // Prepare: hour 05:00 gets two events; an event at 06:30 moves the watermark to 06:28 (delay 120 s),
     // which fires hour 05:00 and the minute of the heartbeat tick (the progress publishes fired minutes:
@@ -107,4 +120,50 @@ describe('the restore guard on the real Flink', () => {
     ]);
     expect(outputs.rejected).toEqual([]);
   }, 600_000);
+
+  it("reads the floor from the counters table in the aws profile, with the progress sink's own options", async () => {
+    // Prepare: a stream and a counters table on moto, with two progress items published earlier.
+    const stream = 'tenantry-restore-guard-usage';
+    const table = 'tenantry-restore-guard-counters';
+    const kinesis = new KinesisClient(kinesisClientConfig({ region: local.region }));
+    const dynamo = new DynamoDBClient({ region: local.region });
+    const streamArn = await createUsageStream(kinesis, stream);
+    await dynamo.send(new CreateTableCommand(createTableInput(tableDefinitions.counters, table)));
+    const documents = DynamoDBDocumentClient.from(dynamo);
+    for (const passedAt of ['2026-11-21T06:27:00.000Z', '2026-11-21T06:28:00.000Z']) {
+      await documents.send(new PutCommand({ TableName: table, Item: progressItem(new Date(passedAt)) }));
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'tenantry-flink-restore-guard-aws-'));
+    const sqlPath = join(dir, 'metering.sql');
+    writeFileSync(
+      sqlPath,
+      generateMeteringSql({
+        config: defaultConfig,
+        parallelism: 1,
+        now: NOW,
+        profile: {
+          kind: 'aws',
+          region: local.region,
+          streamArn,
+          countersTable: table,
+          lakeUri: `file://${join(dir, 'lake')}`,
+          initialPosition: 'TRIM_HORIZON',
+          kinesisConnector: '4.x',
+          endpoint: { url: local.endpoint, accessKeyId: 'testing', secretAccessKey: 'testing' },
+        },
+      }),
+    );
+
+    // Act
+    const run = await runRunner({
+      args: ['--sql', sqlPath, '--stop-after-ms', '5000', '--savepoint-dir', `file://${join(dir, 'sp')}`],
+      env: { ...process.env, AWS_CBOR_DISABLE: 'true' },
+      jvmFlags: ['-Dcom.amazonaws.sdk.disableCbor=true'],
+      timeoutMs: 240_000,
+    });
+
+    // Assess
+    expect(run.markers.PROGRESS_FLOOR).toBe("TIMESTAMP '2026-11-21 06:27:59.999'");
+    expect(run.markers.JOB_STATUS).toBe('STOPPED');
+  }, 300_000);
 });
