@@ -1,5 +1,5 @@
 import type { TenantryConfig } from '../domain/config';
-import { counterKey, meteringProgressKey } from '../domain/keys';
+import { counterKey, METERING_PROGRESS_PK } from '../domain/keys';
 import { TENANT_ID_PATTERN } from '../domain/tenant/tenant-id';
 import { COUNTER_FIELDS, COUNTER_RETENTION_SECONDS, type CounterField } from '../domain/usage/counters';
 import { USAGE_EVENT_LIMITS } from '../domain/usage/event';
@@ -19,13 +19,26 @@ import {
  *  1. every line is classified: a rejection reason (first failing rule, in the schema's order) or valid;
  *  2. the watermark is `max(event time of lines with a valid timestamp) − watermarkDelaySeconds`;
  *  3. valid events are de-duplicated on (tenantId, eventId), first arrival wins (state TTL = dedup horizon);
- *  4. a unique event with `ts <= CURRENT_WATERMARK` is late (late sink), otherwise it is counted;
+ *  4. a unique event with `ts <= CURRENT_WATERMARK` is late (late sink), otherwise it is counted; so is one at or
+ *     below the restore floor (the watermark the last published progress proves, read by the runner at start);
  *  5. counted events are summed per tenant and metric in hourly tumbling windows, daily windows cascaded
  *     from the hourly ones, and day-long CUMULATE windows with minute steps (a row per step with new events);
  *  6. progress (domain/usage/progress.ts): global one-minute and one-day windows over everything that moves
  *     the watermark (valid events and heartbeat ticks) publish each fired window's end — an instant the
  *     watermark has passed. Ticks are counted nowhere else and are never rejected.
  */
+
+/**
+ * The restore guard's floor (step 4): the one place in the script where the runner puts, at start, the
+ * watermark the last published progress proves — `TIMESTAMP '…'`, or `NULL` before any progress
+ * (flink/runner ProgressFloor.java names the same placeholder and options).
+ */
+export const PROGRESS_FLOOR_PLACEHOLDER = '@@PROGRESS_FLOOR@@';
+/** Script options that tell the runner where the progress is: the sink table and its partition key. */
+export const RESTORE_GUARD_OPTIONS = {
+  progressTable: 'tenantry.restore-guard.progress-table',
+  progressPk: 'tenantry.restore-guard.progress-pk',
+} as const;
 
 export const SINKS = ['hourly', 'daily', 'cumulative', 'late', 'rejected', 'progress'] as const;
 export type SinkName = (typeof SINKS)[number];
@@ -327,7 +340,7 @@ FROM ${from}${where};`;
   // Minute windows track the stream; day windows carry a bounded run's final watermark past its last hour.
   const passed = iso('window_end');
   const progressSelect: Record<ProgressField, string> = {
-    pk: q(meteringProgressKey('').pk),
+    pk: q(METERING_PROGRESS_PK),
     sk: passed,
     passedAt: passed,
     expiresAt: `UNIX_TIMESTAMP(DATE_FORMAT(window_end, 'yyyy-MM-dd HH:mm:ss')) + ${PROGRESS_RETENTION_SECONDS}`,
@@ -352,6 +365,9 @@ ${progressWindow('DAY')};`;
     'parallelism.default': String(parallelism),
     // The lines are JSON strings; the sinks must never drop rows silently.
     'table.exec.sink.not-null-enforcer': 'ERROR',
+    // Where the runner reads the restore guard's floor: the progress sink, with its own connector options.
+    [RESTORE_GUARD_OPTIONS.progressTable]: sinkTables.progress,
+    [RESTORE_GUARD_OPTIONS.progressPk]: METERING_PROGRESS_PK,
   };
   if (profile.kind === 'local') {
     // Emit the watermark right after each record that advances it (deterministic lateness, see README).
@@ -417,12 +433,21 @@ FROM (
 )
 WHERE rn = 1;
 
+-- Restore guard: Flink does not checkpoint watermarks, so after a restore the watermark starts again from
+-- the first new record. The runner replaces the floor with the watermark the last published progress
+-- proves (NULL before any progress): nothing at or below it may reopen a window that already fired.
+CREATE TEMPORARY VIEW usage_lateness AS
+SELECT event_id, tenant_id, metric, quantity, ts,
+  CASE WHEN restore_floor IS NOT NULL AND (CURRENT_WATERMARK(ts) IS NULL OR CURRENT_WATERMARK(ts) < restore_floor)
+    THEN restore_floor ELSE CURRENT_WATERMARK(ts) END AS wm
+FROM (SELECT *, CAST(${PROGRESS_FLOOR_PLACEHOLDER} AS TIMESTAMP(3)) AS restore_floor FROM usage_unique);
+
 -- Lateness: the complement of what the windows count (window TVFs drop late rows silently).
 CREATE TEMPORARY VIEW usage_on_time AS
-SELECT * FROM usage_unique WHERE CURRENT_WATERMARK(ts) IS NULL OR ts > CURRENT_WATERMARK(ts);
+SELECT event_id, tenant_id, metric, quantity, ts FROM usage_lateness WHERE wm IS NULL OR ts > wm;
 
 CREATE TEMPORARY VIEW usage_late AS
-SELECT *, CURRENT_WATERMARK(ts) AS wm FROM usage_unique WHERE ts <= CURRENT_WATERMARK(ts);
+SELECT * FROM usage_lateness WHERE ts <= wm;
 
 CREATE TEMPORARY VIEW hourly AS
 SELECT tenant_id, metric, window_start, window_end, window_time,

@@ -9,6 +9,7 @@ import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { resourceName, type TenantryConfig } from '../domain/config';
+import { METERING_PROGRESS_PK } from '../domain/keys';
 import { artifactsBucketName, lakeBucketName, regionalBucketName } from '../domain/naming';
 import { tableDefinitions, tableName } from '../domain/tables';
 import { generateMeteringSql } from '../flink/sql';
@@ -130,13 +131,22 @@ export class MeteringStack extends Stack {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
-    // Least privilege: read this stream, put items into this table, write under metering/ in the lake,
+    // Least privilege: read this stream, put items into this table (and query its progress partition), write under metering/ in the lake,
     // read the runner artifacts.
     this.stream.grantRead(role);
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:DescribeTable'],
         resources: [this.countersTable.tableArn],
+      }),
+    );
+    // The restore guard reads the last published progress at start (flink/runner ProgressFloor.java):
+    // a query of the progress partition only.
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:Query'],
+        resources: [this.countersTable.tableArn],
+        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [METERING_PROGRESS_PK] } },
       }),
     );
     role.addToPrincipalPolicy(

@@ -1,10 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../domain/config';
+import { METERING_PROGRESS_PK } from '../../../domain/keys';
 import { TENANT_ID_PATTERN } from '../../../domain/tenant/tenant-id';
 import { COUNTER_FIELDS, counterItem, counterItemSchema } from '../../../domain/usage/counters';
 import { USAGE_EVENT_LIMITS } from '../../../domain/usage/event';
 import { canonicalDecimal, toUnits } from '../../../flink/reference';
-import { generateMeteringSql } from '../../../flink/sql';
+import { generateMeteringSql, PROGRESS_FLOOR_PLACEHOLDER, RESTORE_GUARD_OPTIONS } from '../../../flink/sql';
 
 const local = generateMeteringSql({
   config: defaultConfig,
@@ -146,6 +149,36 @@ describe('generateMeteringSql', () => {
     expect(sinkWith('cumulative_totals')).toContain("'sink.requests.max-inflight' = '1'");
     expect(sinkWith('hourly_totals')).not.toContain('max-inflight');
     expect(sinkWith('daily_totals')).not.toContain('max-inflight');
+  });
+
+  it('leaves one place for the restore floor, guarding the windows and naming the progress sink for the runner', () => {
+    // Prepare: the runner's own names for the placeholder and the options (flink/runner ProgressFloor.java)
+    const java = readFileSync(
+      fileURLToPath(
+        new URL('../../../flink/runner/src/main/java/dev/tenantry/flink/ProgressFloor.java', import.meta.url),
+      ),
+      'utf8',
+    );
+
+    // Act
+    const floorUses = local.split(PROGRESS_FLOOR_PLACEHOLDER).length - 1;
+
+    // Assess: one floor, in the view both the counted and the late rows come from; complementary splits
+    expect(floorUses).toBe(1);
+    expect(local).toContain(
+      `CAST(${PROGRESS_FLOOR_PLACEHOLDER} AS TIMESTAMP(3)) AS restore_floor FROM usage_unique`,
+    );
+    expect(local).toContain(
+      'CASE WHEN restore_floor IS NOT NULL AND (CURRENT_WATERMARK(ts) IS NULL OR CURRENT_WATERMARK(ts) < restore_floor)',
+    );
+    expect(local).toContain('FROM usage_lateness WHERE wm IS NULL OR ts > wm;');
+    expect(local).toContain('SELECT * FROM usage_lateness WHERE ts <= wm;');
+    expect(local).toContain(`SET '${RESTORE_GUARD_OPTIONS.progressTable}' = 'progress';`);
+    expect(local).toContain(`SET '${RESTORE_GUARD_OPTIONS.progressPk}' = '${METERING_PROGRESS_PK}';`);
+    expect(local).toMatch(/^CREATE TABLE progress \(/m);
+    expect(java).toContain(`PLACEHOLDER = "${PROGRESS_FLOOR_PLACEHOLDER}"`);
+    expect(java).toContain(`TABLE_OPTION = "${RESTORE_GUARD_OPTIONS.progressTable}"`);
+    expect(java).toContain(`PK_OPTION = "${RESTORE_GUARD_OPTIONS.progressPk}"`);
   });
 });
 

@@ -2,6 +2,7 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../domain/config';
+import { METERING_PROGRESS_PK } from '../../../domain/keys';
 import { MeteringStack } from '../../../infra/metering-stack';
 
 describe('MeteringStack', () => {
@@ -64,10 +65,27 @@ describe('MeteringStack', () => {
     );
     const dynamo = actions.filter((a) => a.startsWith('dynamodb:'));
     expect(new Set(dynamo)).toEqual(
-      new Set(['dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:DescribeTable']),
+      new Set(['dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:DescribeTable', 'dynamodb:Query']),
     );
     expect(actions).not.toContain('s3:*');
     expect(actions).not.toContain('dynamodb:*');
+  });
+
+  it('lets the job query only the progress partition of the counters table (the restore guard)', () => {
+    // Prepare
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Condition?: unknown }[],
+    );
+
+    // Act
+    const queries = statements.filter((s) => [s.Action].flat().includes('dynamodb:Query'));
+
+    // Assess
+    expect(queries).toHaveLength(1);
+    expect(queries[0]?.Action).toBe('dynamodb:Query');
+    expect(queries[0]?.Condition).toEqual({
+      'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [METERING_PROGRESS_PK] },
+    });
   });
 
   it('generates the aws-profile SQL with the stream, table and explicit start position', () => {

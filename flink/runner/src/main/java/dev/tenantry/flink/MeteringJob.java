@@ -19,6 +19,7 @@ import org.apache.flink.table.api.EnvironmentSettings;
 import org.apache.flink.table.api.StatementSet;
 import org.apache.flink.table.api.TableEnvironment;
 import org.apache.flink.table.api.TableResult;
+import org.apache.flink.table.catalog.ObjectPath;
 
 /**
  * Runs the generated metering SQL script as one Flink job.
@@ -81,7 +82,18 @@ public final class MeteringJob {
     for (Map.Entry<String, String> option : script.options) tEnv.getConfig().getConfiguration().setString(option.getKey(), option.getValue());
     for (Map.Entry<String, String> option : extra.entrySet()) tEnv.getConfig().getConfiguration().setString(option.getKey(), option.getValue());
     if (flags.containsKey("--restore")) tEnv.getConfig().getConfiguration().setString("execution.savepoint.path", flags.get("--restore"));
-    for (String statement : script.ddl) tEnv.executeSql(statement);
+    String floor = null;
+    for (String statement : script.ddl) {
+      // The restore guard's floor is read once the progress sink is defined (tables precede the views).
+      if (statement.contains(ProgressFloor.PLACEHOLDER)) {
+        if (floor == null) {
+          floor = mode.equals("run") ? progressFloor(tEnv, script) : "NULL";
+          System.out.println("PROGRESS_FLOOR=" + floor);
+        }
+        statement = statement.replace(ProgressFloor.PLACEHOLDER, floor);
+      }
+      tEnv.executeSql(statement);
+    }
     StatementSet set = tEnv.createStatementSet();
     for (String insert : script.inserts) set.addInsertSql(insert);
 
@@ -117,6 +129,21 @@ public final class MeteringJob {
     } else {
       System.out.println("JOB_STATUS=SUBMITTED");
     }
+  }
+
+  /**
+   * The restore guard's floor literal: the last progress published through the script's progress sink
+   * (read with that sink's own connector options), or NULL before any. Explain/plan modes read nothing.
+   */
+  private static String progressFloor(TableEnvironment tEnv, SqlScript script) throws Exception {
+    String table = script.option(ProgressFloor.TABLE_OPTION);
+    String pk = script.option(ProgressFloor.PK_OPTION);
+    Map<String, String> sinkOptions =
+        tEnv.getCatalog(tEnv.getCurrentCatalog())
+            .orElseThrow(() -> new IllegalStateException("no current catalog"))
+            .getTable(new ObjectPath(tEnv.getCurrentDatabase(), table))
+            .getOptions();
+    return ProgressFloor.literal(ProgressFloor.read(sinkOptions, pk));
   }
 
   private static void waitForRunning(JobClient client) throws Exception {

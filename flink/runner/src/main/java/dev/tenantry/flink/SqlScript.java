@@ -64,6 +64,15 @@ public final class SqlScript {
     return script;
   }
 
+  /** The value of a {@code SET} option the script must carry. */
+  public String option(String key) {
+    return options.stream()
+        .filter(option -> option.getKey().equals(key))
+        .map(Map.Entry::getValue)
+        .reduce((first, second) -> second)
+        .orElseThrow(() -> new IllegalArgumentException("the script does not set '" + key + "'"));
+  }
+
   private static String head(String statement) {
     return statement.length() > 80 ? statement.substring(0, 80) + "…" : statement;
   }

@@ -36,4 +36,16 @@ class SqlScriptTest {
     assertThrows(
         IllegalArgumentException.class, () -> SqlScript.parse("EXECUTE STATEMENT SET BEGIN INSERT INTO b SELECT 1;"));
   }
+
+  @Test
+  void readsAnOptionTheScriptSetsAndRefusesAMissingOne() {
+    SqlScript script =
+        SqlScript.parse(
+            "SET 'tenantry.restore-guard.progress-table' = 'progress';\n"
+                + "EXECUTE STATEMENT SET BEGIN INSERT INTO b SELECT 1; END;");
+    assertEquals("progress", script.option("tenantry.restore-guard.progress-table"));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> script.option("tenantry.restore-guard.progress-pk"));
+    assertEquals(true, e.getMessage().contains("tenantry.restore-guard.progress-pk"));
+  }
 }
