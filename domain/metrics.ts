@@ -28,6 +28,8 @@ export const metricNames = {
   authorizerError: 'Authorizer.error',
   /** One authorizer decision. Dimensions: service, tier; tenantId as metadata. */
   authorizerDecision: (kind: AuthorizerDecisionKind) => `Authorizer.${kind}`,
+  /** One sts:AssumeRole the authorizer made to vend a tenant's credentials (cache hits make none). Dimension: service. */
+  authorizerStsAssumeRole: 'Authorizer.stsAssumeRole',
   /** Records of a billing run by outcome. Dimension: service. */
   billingRecords: (outcome: BillingRecordOutcome) => `Billing.records.${outcome}`,
   /** Unaccepted records `billing.alertAgeHours` old or more: Marketplace's deadline is near. */
@@ -41,6 +43,7 @@ export function allMetricNames(): string[] {
   return [
     metricNames.authorizerError,
     ...authorizerDecisionKinds.map(metricNames.authorizerDecision),
+    metricNames.authorizerStsAssumeRole,
     ...billingRecordOutcomes.map(metricNames.billingRecords),
     metricNames.billingRecordsNearExpiry,
     metricNames.reconciliationDiscrepancies,
