@@ -38,6 +38,16 @@ export const metricNames = {
   reconciliationDiscrepancies: 'Reconciliation.discrepancies',
 } as const;
 
+/**
+ * The metering job's own metrics: flink/sql.ts counts them through the runner's COUNTED_VALUE function
+ * (flink/runner CountedValue.java); Managed Flink forwards them to the AWS/KinesisAnalytics namespace,
+ * with the dimension below (and the application's).
+ */
+export const flinkMetrics = {
+  /** Usage lines the job rejected, by rejection reason (domain/usage/event.ts). */
+  rejectedEvents: { name: 'rejectedEvents', dimension: 'reason' },
+} as const;
+
 /** Every custom metric name (for the cross-check of the alarms). */
 export function allMetricNames(): string[] {
   return [

@@ -18,6 +18,7 @@ import { resourceName, type TenantryConfig } from '../domain/config';
 import {
   authorizerDecisionKinds,
   billingRecordOutcomes,
+  flinkMetrics,
   METRICS_NAMESPACE,
   metricNames,
   metricServices,
@@ -158,6 +159,7 @@ export class ObservabilityStack extends Stack {
       );
 
     // --- platform dashboard -----------------------------------------------------------------------
+    const rejected = flinkMetrics.rejectedEvents;
     const tierDimensions = [...config.tiers.map((t) => t.name), 'unknown'];
     this.platformDashboard = new cloudwatch.Dashboard(this, 'Platform', {
       dashboardName: resourceName(config, 'platform'),
@@ -213,6 +215,19 @@ export class ObservabilityStack extends Stack {
           ),
           custom(metricNames.billingRecordsNearExpiry, metricServices.billingHourly, 'Maximum').with({
             label: 'near expiry',
+          }),
+        ],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Rejected usage by reason',
+        width: 12,
+        stacked: true,
+        // One series per reason the job has rejected (Managed Flink adds its own dimensions to custom metrics).
+        left: [
+          new cloudwatch.MathExpression({
+            expression: `SEARCH('{AWS/KinesisAnalytics} MetricName="${rejected.name}" Application="${props.flinkApplicationName}"', 'Sum', ${period.toSeconds()})`,
+            label: rejected.dimension,
+            period,
           }),
         ],
       }),

@@ -149,6 +149,17 @@ describe('ObservabilityStack dashboards', () => {
     ]);
   });
 
+  it("the platform dashboard shows the metering job's rejected usage by reason", () => {
+    const platform = bodies().find((b) => b.includes('Authorizer decisions by kind and tier')) as string;
+    expect(platform).toContain('Rejected usage by reason');
+    const search = platform.slice(platform.indexOf("SEARCH('{AWS/KinesisAnalytics}"));
+    expect(search).toMatch(
+      /^SEARCH\('\{AWS\/KinesisAnalytics\} MetricName=[\\"]+rejectedEvents[\\"]+ Application=/,
+    );
+    // The application's name, imported from the metering stack, scopes the search.
+    expect(search.slice(0, 200)).toContain('tenantry-dev-metering:ExportsOutputRefMetering');
+  });
+
   it('the per-tenant view filters its queries by the tenantId variable', () => {
     const tenant = bodies().find((b) => b.includes('Latest log lines of the tenant')) as string;
     expect(tenant).toContain(`filter tenantId = \\\\\\"${TENANT_VARIABLE_PATTERN}\\\\\\"`);
