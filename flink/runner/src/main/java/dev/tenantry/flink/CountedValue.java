@@ -13,6 +13,8 @@ import org.apache.flink.table.functions.ScalarFunction;
  * Flink forwards the {@code kinesisanalytics} group's metrics to CloudWatch (namespace
  * AWS/KinesisAnalytics), each key/value group as a dimension. The generated SQL names the metric
  * and the dimension (flink/sql.ts, from domain/metrics.ts), so the dashboard and the job share them.
+ * Deterministic (the default): its argument is a column, so it is evaluated per row, never folded; a
+ * non-deterministic function would stop the planner from sharing the source (two reads of the stream).
  */
 public final class CountedValue extends ScalarFunction {
   /** The metric group Managed Flink forwards to CloudWatch. */
@@ -39,11 +41,5 @@ public final class CountedValue extends ScalarFunction {
           .inc();
     }
     return value;
-  }
-
-  /** A side effect per row: never folded into a constant or evaluated once per plan. */
-  @Override
-  public boolean isDeterministic() {
-    return false;
   }
 }
