@@ -28,6 +28,8 @@ export const metricNames = {
   authorizerError: 'Authorizer.error',
   /** One authorizer decision. Dimensions: service, tier; tenantId as metadata. */
   authorizerDecision: (kind: AuthorizerDecisionKind) => `Authorizer.${kind}`,
+  /** One sts:AssumeRole the authorizer made to vend a tenant's credentials (cache hits make none). Dimension: service. */
+  authorizerStsAssumeRole: 'Authorizer.stsAssumeRole',
   /** Records of a billing run by outcome. Dimension: service. */
   billingRecords: (outcome: BillingRecordOutcome) => `Billing.records.${outcome}`,
   /** Unaccepted records `billing.alertAgeHours` old or more: Marketplace's deadline is near. */
@@ -36,11 +38,22 @@ export const metricNames = {
   reconciliationDiscrepancies: 'Reconciliation.discrepancies',
 } as const;
 
+/**
+ * The metering job's own metrics: flink/sql.ts counts them through the runner's COUNTED_VALUE function
+ * (flink/runner CountedValue.java); Managed Flink forwards them to the AWS/KinesisAnalytics namespace,
+ * with the dimension below (and the application's).
+ */
+export const flinkMetrics = {
+  /** Usage lines the job rejected, by rejection reason (domain/usage/event.ts). */
+  rejectedEvents: { name: 'rejectedEvents', dimension: 'reason' },
+} as const;
+
 /** Every custom metric name (for the cross-check of the alarms). */
 export function allMetricNames(): string[] {
   return [
     metricNames.authorizerError,
     ...authorizerDecisionKinds.map(metricNames.authorizerDecision),
+    metricNames.authorizerStsAssumeRole,
     ...billingRecordOutcomes.map(metricNames.billingRecords),
     metricNames.billingRecordsNearExpiry,
     metricNames.reconciliationDiscrepancies,

@@ -1,5 +1,6 @@
 import type { TenantryConfig } from '../domain/config';
 import { counterKey, METERING_PROGRESS_PK } from '../domain/keys';
+import { flinkMetrics } from '../domain/metrics';
 import { TENANT_ID_PATTERN } from '../domain/tenant/tenant-id';
 import { COUNTER_FIELDS, COUNTER_RETENTION_SECONDS, type CounterField } from '../domain/usage/counters';
 import { USAGE_EVENT_LIMITS } from '../domain/usage/event';
@@ -41,6 +42,9 @@ export const RESTORE_GUARD_OPTIONS = {
 } as const;
 
 export const SINKS = ['hourly', 'daily', 'cumulative', 'late', 'rejected', 'progress'] as const;
+
+/** The runner's scalar function that counts a value in a CloudWatch-forwarded metric (CountedValue.java). */
+const COUNTED_VALUE_CLASS = 'dev.tenantry.flink.CountedValue';
 export type SinkName = (typeof SINKS)[number];
 
 const QUANTITY_TYPE = `DECIMAL(${USAGE_EVENT_LIMITS.quantityPrecision}, ${USAGE_EVENT_LIMITS.quantityScale})`;
@@ -287,6 +291,7 @@ export function generateMeteringSql(options: GenerateOptions): string {
   const watermarkExpr = `CASE WHEN ${isTick(unwrapString('j_timestamp'))} OR ${reasonCase(`SUBSTR(j_quantity, 2, CHAR_LENGTH(j_quantity) - 2)`, unwrapString('j_timestamp'))} IS NULL THEN ts ELSE ${NO_EVENT_TIME} END - ${seconds(m.watermarkDelaySeconds)}`;
 
   const step = m.cumulativeStepMinutes;
+  const rejected = flinkMetrics.rejectedEvents;
 
   const sinkSchemas: Record<SinkName, string> = {
     hourly: totalsColumns(),
@@ -471,6 +476,9 @@ SELECT tenant_id, metric, window_start, window_end,
 FROM TABLE(CUMULATE(TABLE usage_on_time, DESCRIPTOR(ts), INTERVAL '${step}' MINUTE, INTERVAL '1' DAY))
 GROUP BY tenant_id, metric, window_start, window_end;
 
+-- Counts each rejected line by reason in a metric Managed Flink forwards to CloudWatch (the runner's JAR).
+CREATE TEMPORARY SYSTEM FUNCTION COUNTED_VALUE AS ${q(COUNTED_VALUE_CLASS)} LANGUAGE JAVA;
+
 EXECUTE STATEMENT SET BEGIN
 ${totalsInsert('hourly_totals', 'HOUR', 'hourly')}
 ${totalsInsert('daily_totals', 'DAY', 'daily')}
@@ -478,7 +486,8 @@ ${totalsInsert('cumulative_totals', 'CUMULATIVE', 'cumulative', `\nWHERE last_ev
 INSERT INTO late_events
 SELECT event_id, tenant_id, metric, quantity, ${iso('ts')}, ${iso('wm')} FROM usage_late;
 INSERT INTO rejected_events
-SELECT reason, line, ${iso('proc_time')} FROM usage_checked WHERE reason IS NOT NULL AND NOT is_tick;
+SELECT COUNTED_VALUE(${q(rejected.name)}, ${q(rejected.dimension)}, reason), line, ${iso('proc_time')}
+FROM usage_checked WHERE reason IS NOT NULL AND NOT is_tick;
 ${progressInsert}
 END;
 `;

@@ -1,7 +1,6 @@
-import { Aws, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { resourceName, type TenantryConfig } from '../domain/config';
@@ -11,6 +10,7 @@ import { contract as adjustmentsContract } from '../lambdas/billing-adjustments/
 import { contract as finalBillContract } from '../lambdas/billing-final/contract';
 import { contract as hourlyContract } from '../lambdas/billing-hourly/contract';
 import { contract as reconciliationContract } from '../lambdas/reconciliation/contract';
+import { DeadLetteredLambdaTarget } from './private/dead-letter-queue';
 import { definedTable } from './private/table';
 import { TenantryFunction } from './private/tenantry-function';
 
@@ -46,6 +46,8 @@ export class BillingStack extends Stack {
   public readonly hourlySchedule: events.Rule;
   public readonly adjustmentsSchedule: events.Rule;
   public readonly reconciliationSchedule: events.Rule;
+  /** Each schedule's Lambda target and the dead-letter queue of its lost events. */
+  public readonly deadLetteredTargets: DeadLetteredLambdaTarget[];
 
   public constructor(scope: Construct, id: string, props: BillingStackProps) {
     super(scope, id, props);
@@ -155,6 +157,24 @@ export class BillingStack extends Stack {
     this.acknowledgeObjectScopes(adjustments, [lateObjects]);
     this.adjustmentsFunction = adjustments.function;
 
+    // A missed run is retried for a day (the function itself for Lambda's 6 h), then dead-lettered.
+    const scheduledTarget = (id: string, name: string, fn: lambda.IFunction) =>
+      new DeadLetteredLambdaTarget(this, id, {
+        config,
+        name,
+        function: fn,
+        retryAttempts: 2,
+        maxEventAge: Duration.hours(24),
+      });
+    const hourlyTarget = scheduledTarget('HourlyTarget', 'billing-hourly', hourly.function);
+    const adjustmentsTarget = scheduledTarget(
+      'AdjustmentsTarget',
+      'billing-adjustments',
+      adjustments.function,
+    );
+    const reconTarget = scheduledTarget('ReconciliationTarget', 'billing-reconciliation', recon.function);
+    this.deadLetteredTargets = [hourlyTarget, adjustmentsTarget, reconTarget];
+
     // Hourly, once the previous hour's windows have closed: watermark delay + grace, plus a minute.
     const minute = Math.min(
       59,
@@ -164,21 +184,21 @@ export class BillingStack extends Stack {
       ruleName: resourceName(config, 'billing-hourly'),
       description: 'Bill the last closed hour through AWS Marketplace',
       schedule: events.Schedule.cron({ minute: String(minute) }),
-      targets: [new targets.LambdaFunction(hourly.function, { retryAttempts: 2 })],
+      targets: [hourlyTarget.target],
     });
     // Hourly, well before the open hour closes: late events still billable go into the open hour.
     this.adjustmentsSchedule = new events.Rule(this, 'AdjustmentsSchedule', {
       ruleName: resourceName(config, 'billing-adjustments'),
       description: 'Schedule billable late usage as adjustments in the open hour',
       schedule: events.Schedule.cron({ minute: String((minute + 30) % 60) }),
-      targets: [new targets.LambdaFunction(adjustments.function, { retryAttempts: 2 })],
+      targets: [adjustmentsTarget.target],
     });
     // Monthly, after Marketplace's 6-hour month-end grace: reconcile the previous month.
     this.reconciliationSchedule = new events.Rule(this, 'ReconciliationSchedule', {
       ruleName: resourceName(config, 'billing-reconciliation'),
       description: 'Reconcile the previous month: raw lake vs counters vs billing ledger',
       schedule: events.Schedule.cron({ day: '1', hour: '7', minute: '0' }),
-      targets: [new targets.LambdaFunction(recon.function, { retryAttempts: 2 })],
+      targets: [reconTarget.target],
     });
   }
 

@@ -5,7 +5,6 @@ import { Arn, ArnFormat, Duration, Fn, Stack, type StackProps, Validations } fro
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -38,6 +37,7 @@ import { contract as transitionContract } from '../lambdas/tenant-transition/con
 import { contract as userTiersContract } from '../lambdas/tenant-user-tiers/contract';
 import { functionArnSubstitutions, type LambdaFunction, type Substitutions } from '../workflows/common';
 import { definitionJson, stateMachineName, type WorkflowName, workflowNames } from '../workflows/index';
+import { DeadLetteredLambdaTarget } from './private/dead-letter-queue';
 import { TenantryFunction } from './private/tenantry-function';
 import { siloTemplate } from './silo-stack';
 
@@ -72,6 +72,8 @@ export class LifecycleStack extends Stack {
   public readonly functions: Readonly<Record<OwnFunction | 'signupStarter', lambda.IFunction>>;
   public readonly siloDeploymentRole: iam.Role;
   public readonly signupRule: events.Rule;
+  /** The signup rule's Lambda target and the dead-letter queue of the signups it could not start. */
+  public readonly deadLetteredTargets: DeadLetteredLambdaTarget[];
 
   public constructor(scope: Construct, id: string, props: LifecycleStackProps) {
     super(scope, id, props);
@@ -370,6 +372,14 @@ export class LifecycleStack extends Stack {
       environment: { ONBOARDING_STATE_MACHINE_ARN: machines.onboarding.stateMachineArn },
       grants: { onboardingStateMachine: [machines.onboarding.stateMachineArn] },
     }).function;
+    const signupTarget = new DeadLetteredLambdaTarget(this, 'SignupTarget', {
+      config,
+      name: 'signup-to-onboarding',
+      function: signupStarter,
+      retryAttempts: 8,
+      maxEventAge: Duration.hours(24),
+    });
+    this.deadLetteredTargets = [signupTarget];
     this.signupRule = new events.Rule(this, 'SignupRule', {
       ruleName: resourceName(config, 'signup-to-onboarding'),
       eventBus: props.eventBus,
@@ -377,9 +387,7 @@ export class LifecycleStack extends Stack {
         source: [...signupEventPattern.source],
         detailType: [...signupEventPattern['detail-type']],
       },
-      targets: [
-        new targets.LambdaFunction(signupStarter, { retryAttempts: 8, maxEventAge: Duration.hours(24) }),
-      ],
+      targets: [signupTarget.target],
     });
     this.functions = { ...functions, signupStarter };
 

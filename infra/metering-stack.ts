@@ -2,7 +2,6 @@ import * as flink from '@aws-cdk/aws-kinesisanalytics-flink-alpha';
 import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
@@ -14,6 +13,7 @@ import { artifactsBucketName, lakeBucketName, regionalBucketName } from '../doma
 import { tableDefinitions, tableName } from '../domain/tables';
 import { generateMeteringSql } from '../flink/sql';
 import { contract as heartbeatContract } from '../lambdas/metering-heartbeat/contract';
+import { DeadLetteredLambdaTarget } from './private/dead-letter-queue';
 import { definedTable } from './private/table';
 import { TenantryFunction } from './private/tenantry-function';
 
@@ -42,6 +42,8 @@ export class MeteringStack extends Stack {
   public readonly sqlLocation: string;
   /** Every minute: a heartbeat tick per shard, so the job's progress advances through idle periods. */
   public readonly heartbeatSchedule: events.Rule;
+  /** The heartbeat schedule's Lambda target and the dead-letter queue of its lost ticks. */
+  public readonly deadLetteredTargets: DeadLetteredLambdaTarget[];
 
   public constructor(scope: Construct, id: string, props: MeteringStackProps) {
     super(scope, id, props);
@@ -171,11 +173,20 @@ export class MeteringStack extends Stack {
       environment: { USAGE_STREAM_ARN: this.stream.streamArn },
       grants: { putHeartbeats: [this.stream.streamArn] },
     });
+    // A tick is worth nothing a minute later (the next one follows): no retry, dead-lettered at once.
+    const heartbeatTarget = new DeadLetteredLambdaTarget(this, 'HeartbeatTarget', {
+      config,
+      name: 'metering-heartbeat',
+      function: heartbeat.function,
+      retryAttempts: 0,
+      maxEventAge: Duration.minutes(1),
+    });
+    this.deadLetteredTargets = [heartbeatTarget];
     this.heartbeatSchedule = new events.Rule(this, 'HeartbeatSchedule', {
       ruleName: resourceName(config, 'metering-heartbeat'),
       description: 'A heartbeat tick on every shard of the usage stream, each minute',
       schedule: events.Schedule.rate(Duration.minutes(1)),
-      targets: [new targets.LambdaFunction(heartbeat.function, { retryAttempts: 0 })],
+      targets: [heartbeatTarget.target],
     });
 
     acknowledgeWildcards(

@@ -18,11 +18,13 @@ import { resourceName, type TenantryConfig } from '../domain/config';
 import {
   authorizerDecisionKinds,
   billingRecordOutcomes,
+  flinkMetrics,
   METRICS_NAMESPACE,
   metricNames,
   metricServices,
 } from '../domain/metrics';
 import type { WorkflowName } from '../workflows/index';
+import type { DeadLetteredLambdaTarget } from './private/dead-letter-queue';
 
 export interface ObservabilityStackProps extends StackProps {
   readonly config: TenantryConfig;
@@ -33,6 +35,8 @@ export interface ObservabilityStackProps extends StackProps {
   readonly flinkApplicationName: string;
   /** Log groups carrying tenantId (per-request key): the per-tenant view queries them. */
   readonly tenantLogGroups: readonly string[];
+  /** Every asynchronous Lambda target (rules, schedules) with the dead-letter queue of its lost events. */
+  readonly deadLetteredTargets: readonly DeadLetteredLambdaTarget[];
 }
 
 /** The per-tenant view's dashboard variable: every `TENANT_ID` in its queries is replaced. */
@@ -138,8 +142,24 @@ export class ObservabilityStack extends Stack {
       1,
       'The reconciliation found discrepancies (tenantry reconcile --month M)',
     );
+    const deadLetterDepth = (t: DeadLetteredLambdaTarget) =>
+      new cloudwatch.Metric({
+        namespace: 'AWS/SQS',
+        metricName: 'ApproximateNumberOfMessagesVisible',
+        dimensionsMap: { QueueName: t.queueName },
+        statistic: 'Maximum',
+        period,
+      });
+    for (const t of props.deadLetteredTargets)
+      alarm(
+        `${t.name.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase())}DeadLetters`,
+        deadLetterDepth(t),
+        1,
+        `${t.name} events were lost after their retries: the queue holds them with the error (replay, then purge)`,
+      );
 
     // --- platform dashboard -----------------------------------------------------------------------
+    const rejected = flinkMetrics.rejectedEvents;
     const tierDimensions = [...config.tiers.map((t) => t.name), 'unknown'];
     this.platformDashboard = new cloudwatch.Dashboard(this, 'Platform', {
       dashboardName: resourceName(config, 'platform'),
@@ -197,6 +217,33 @@ export class ObservabilityStack extends Stack {
             label: 'near expiry',
           }),
         ],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Rejected usage by reason',
+        width: 12,
+        stacked: true,
+        // One series per reason the job has rejected (Managed Flink adds its own dimensions to custom metrics).
+        left: [
+          new cloudwatch.MathExpression({
+            expression: `SEARCH('{AWS/KinesisAnalytics} MetricName="${rejected.name}" Application="${props.flinkApplicationName}"', 'Sum', ${period.toSeconds()})`,
+            label: rejected.dimension,
+            period,
+          }),
+        ],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'STS calls (AssumeRole by the authorizer)',
+        width: 12,
+        left: [
+          custom(metricNames.authorizerStsAssumeRole, metricServices.authorizer, 'Sum').with({
+            label: 'AssumeRole',
+          }),
+        ],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Dead-letter queues: events lost after their retries',
+        width: 12,
+        left: props.deadLetteredTargets.map((t) => deadLetterDepth(t).with({ label: t.name })),
       }),
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', width: 12, alarms: this.alarms }),
     );

@@ -104,6 +104,11 @@ export function buildTenantryApp(config: TenantryConfig, appProps: AppProps = {}
       billing.hourlyFunction,
       billing.finalBillFunction,
     ].map(logGroupName),
+    deadLetteredTargets: [
+      ...metering.deadLetteredTargets,
+      ...billing.deadLetteredTargets,
+      ...lifecycle.deadLetteredTargets,
+    ],
   });
 
   Tags.of(app).add('product', config.naming.product);

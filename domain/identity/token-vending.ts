@@ -37,6 +37,8 @@ interface TokenVendingOptions {
    */
   readonly minRemainingSeconds?: number;
   readonly now?: () => number;
+  /** Called on each AssumeRole call (not on a cache hit): the caller counts STS calls in its metrics. */
+  readonly onAssumeRole?: () => void;
 }
 
 /** AssumeRole DurationSeconds: the STS minimum, for the shortest exposure. */
@@ -50,6 +52,7 @@ export class TokenVendingMachine {
   private readonly minRemainingMs: number;
   private readonly cache: TtlCache<TenantCredentials>;
   private readonly now: () => number;
+  private readonly onAssumeRole: () => void;
   /** AssumeRole calls made (for tests, the bench and metrics). */
   public stsCalls = 0;
 
@@ -64,6 +67,7 @@ export class TokenVendingMachine {
     }
     this.minRemainingMs = minRemainingSeconds * 1000;
     this.now = options.now ?? Date.now;
+    this.onAssumeRole = options.onAssumeRole ?? (() => {});
     this.cache = new TtlCache<TenantCredentials>({
       ttlMs: 0,
       maxEntries: MAX_CACHED_SESSIONS,
@@ -99,6 +103,7 @@ export class TokenVendingMachine {
       }),
     );
     this.stsCalls++;
+    this.onAssumeRole();
     let result: AssumeRoleCommandOutput;
     try {
       result = await this.sts.send(

@@ -46,6 +46,11 @@ import { contract } from './contract';
 
 const env = readFunctionEnv(contract);
 const config = loadConfig(env.TENANTRY_CONFIG ?? '');
+const logger = new Logger({ serviceName: 'tenantry-authorizer' });
+const metrics = new Metrics({
+  namespace: env.POWERTOOLS_METRICS_NAMESPACE,
+  serviceName: metricServices.authorizer,
+});
 const catalog = new CatalogRepository({ client: documentClient(), tableName: env.CATALOG_TABLE_NAME });
 const authorizer = new TenantAuthorizer({
   config,
@@ -70,13 +75,11 @@ const authorizer = new TenantAuthorizer({
     sts: new STSClient(baseClientConfig()),
     roleArn: env.TENANT_RUNTIME_ROLE_ARN,
     minRemainingSeconds: env.CREDENTIALS_MIN_REMAINING_SECONDS,
+    // Published at once, apart from the decision's metrics: one STS call, dimension service only.
+    onAssumeRole: () =>
+      metrics.singleMetric().addMetric(metricNames.authorizerStsAssumeRole, MetricUnit.Count, 1),
   }),
   dataLocation: { pooledTableArn: env.POOLED_TABLE_ARN, bucketName: env.TENANT_BUCKET_NAME },
-});
-const logger = new Logger({ serviceName: 'tenantry-authorizer' });
-const metrics = new Metrics({
-  namespace: env.POWERTOOLS_METRICS_NAMESPACE,
-  serviceName: metricServices.authorizer,
 });
 
 type AuthorizerResult = FunctionOutput<typeof contract>;

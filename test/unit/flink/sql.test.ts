@@ -180,6 +180,22 @@ describe('generateMeteringSql', () => {
     expect(java).toContain(`TABLE_OPTION = "${RESTORE_GUARD_OPTIONS.progressTable}"`);
     expect(java).toContain(`PK_OPTION = "${RESTORE_GUARD_OPTIONS.progressPk}"`);
   });
+
+  it('counts each rejected line by reason in the CloudWatch-forwarded rejectedEvents metric', () => {
+    // Prepare
+    const reasonFunction = 'COUNTED_VALUE';
+
+    // Act
+    const declaration = local.match(/^CREATE TEMPORARY SYSTEM FUNCTION (\w+) AS '([\w.]+)' LANGUAGE JAVA;$/m);
+    const rejectedInsert = local.slice(local.indexOf('INSERT INTO rejected_events')).split(';')[0] ?? '';
+
+    // Assess
+    expect(declaration?.slice(1)).toEqual([reasonFunction, 'dev.tenantry.flink.CountedValue']);
+    expect(local.indexOf(declaration?.[0] ?? '-')).toBeLessThan(local.indexOf('EXECUTE STATEMENT SET BEGIN'));
+    expect(rejectedInsert).toContain(`SELECT ${reasonFunction}('rejectedEvents', 'reason', reason), line,`);
+    expect(rejectedInsert).toContain('WHERE reason IS NOT NULL AND NOT is_tick');
+    expect(local.match(/COUNTED_VALUE\(/g)).toHaveLength(1);
+  });
 });
 
 describe('reference decimals', () => {

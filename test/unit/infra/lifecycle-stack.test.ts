@@ -22,6 +22,8 @@ function actionsOf(template: Record<string, unknown>): string[] {
       return;
     }
     if (value === null || typeof value !== 'object') return;
+    // A Deny grants nothing (e.g. the dead-letter queue's TLS-only `sqs:*` deny).
+    if ((value as { Effect?: unknown }).Effect === 'Deny') return;
     for (const [k, v] of Object.entries(value)) {
       if (k === 'Action')
         found.push(...(Array.isArray(v) ? v : [v]).filter((a): a is string => typeof a === 'string'));

@@ -3,7 +3,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../domain/config';
-import { allMetricNames, METRICS_NAMESPACE, metricServices } from '../../../domain/metrics';
+import { allMetricNames, METRICS_NAMESPACE, metricNames, metricServices } from '../../../domain/metrics';
 import { TENANT_VARIABLE_PATTERN } from '../../../infra/observability-stack';
 import { buildTenantryApp } from '../../../infra/tenantry-app';
 
@@ -40,6 +40,11 @@ describe('ObservabilityStack alarms', () => {
         'tenantry-dev-flink-behind',
         'tenantry-dev-billing-near-deadline',
         'tenantry-dev-reconciliation-discrepancies',
+        'tenantry-dev-metering-heartbeat-dead-letters',
+        'tenantry-dev-billing-hourly-dead-letters',
+        'tenantry-dev-billing-adjustments-dead-letters',
+        'tenantry-dev-billing-reconciliation-dead-letters',
+        'tenantry-dev-signup-to-onboarding-dead-letters',
       ].map((name) => [name, [{ Ref: topics[0] }]]),
     );
   });
@@ -53,7 +58,7 @@ describe('ObservabilityStack alarms', () => {
         const service = a.Dimensions?.find((d) => d.Name === 'service')?.Value;
         expect(services, a.AlarmName).toContain(service);
       } else {
-        expect(['AWS/States', 'AWS/KinesisAnalytics'], a.AlarmName).toContain(a.Namespace);
+        expect(['AWS/States', 'AWS/KinesisAnalytics', 'AWS/SQS'], a.AlarmName).toContain(a.Namespace);
       }
     }
     expect(
@@ -61,6 +66,40 @@ describe('ObservabilityStack alarms', () => {
         .filter((a) => a.Namespace === METRICS_NAMESPACE)
         .map((a) => a.MetricName),
     ).toEqual(['Authorizer.error', 'Billing.recordsNearExpiry', 'Reconciliation.discrepancies']);
+  });
+
+  it('watch the depth of every SQS queue in the app (all dead-letter queues): one message alarms', () => {
+    // Prepare
+    const queueNames = [
+      stacks.metering,
+      stacks.billing,
+      stacks.lifecycle,
+      stacks.controlPlane,
+      stacks.identity,
+    ]
+      .flatMap((stack) => Object.values(Template.fromStack(stack).findResources('AWS::SQS::Queue')))
+      .map((r) => r.Properties.QueueName as string);
+
+    // Act
+    const watched = alarms()
+      .filter((a) => a.Namespace === 'AWS/SQS')
+      .map((a) => ({
+        queue: a.Dimensions?.find((d) => d.Name === 'QueueName')?.Value,
+        metric: a.MetricName,
+        threshold: a.Threshold,
+        operator: (a as unknown as { ComparisonOperator: string }).ComparisonOperator,
+      }));
+
+    // Assess
+    expect(queueNames).toHaveLength(5);
+    expect(watched).toEqual(
+      queueNames.map((queue) => ({
+        queue,
+        metric: 'ApproximateNumberOfMessagesVisible',
+        threshold: 1,
+        operator: 'GreaterThanOrEqualToThreshold',
+      })),
+    );
   });
 
   it('take their thresholds from config.observability', () => {
@@ -90,6 +129,35 @@ describe('ObservabilityStack dashboards', () => {
     const custom = [...platform.matchAll(/\\"Tenantry\\",\\"([^\\]+)\\"/g)].map((m) => m[1]);
     expect(custom.length).toBeGreaterThan(0);
     for (const name of custom) expect(allMetricNames()).toContain(name);
+  });
+
+  it('the platform dashboard shows the STS calls and every dead-letter queue', () => {
+    const platform = bodies().find((b) => b.includes('Authorizer decisions by kind and tier')) as string;
+    expect(platform).toContain('STS calls (AssumeRole by the authorizer)');
+    expect(platform).toContain(
+      `\\"Tenantry\\",\\"${metricNames.authorizerStsAssumeRole}\\",\\"service\\",\\"authorizer\\"`,
+    );
+    const depths = [
+      ...platform.matchAll(/\\"ApproximateNumberOfMessagesVisible\\",\\"QueueName\\",\\"([^\\]+)\\"/g),
+    ].map((m) => m[1]);
+    expect(depths).toEqual([
+      'tenantry-dev-metering-heartbeat-dlq',
+      'tenantry-dev-billing-hourly-dlq',
+      'tenantry-dev-billing-adjustments-dlq',
+      'tenantry-dev-billing-reconciliation-dlq',
+      'tenantry-dev-signup-to-onboarding-dlq',
+    ]);
+  });
+
+  it("the platform dashboard shows the metering job's rejected usage by reason", () => {
+    const platform = bodies().find((b) => b.includes('Authorizer decisions by kind and tier')) as string;
+    expect(platform).toContain('Rejected usage by reason');
+    const search = platform.slice(platform.indexOf("SEARCH('{AWS/KinesisAnalytics}"));
+    expect(search).toMatch(
+      /^SEARCH\('\{AWS\/KinesisAnalytics\} MetricName=[\\"]+rejectedEvents[\\"]+ Application=/,
+    );
+    // The application's name, imported from the metering stack, scopes the search.
+    expect(search.slice(0, 200)).toContain('tenantry-dev-metering:ExportsOutputRefMetering');
   });
 
   it('the per-tenant view filters its queries by the tenantId variable', () => {

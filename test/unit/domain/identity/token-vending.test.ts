@@ -125,6 +125,28 @@ describe('TokenVendingMachine', () => {
     expect(vending.stsCalls).toBe(1);
   });
 
+  it('reports each AssumeRole call to onAssumeRole, and no cache hit', async () => {
+    // Prepare
+    let reported = 0;
+    const vending = new TokenVendingMachine({
+      sts: new STSClient({ region: 'us-east-1' }),
+      roleArn: ROLE,
+      now: () => now,
+      onAssumeRole: () => reported++,
+    });
+
+    // Act
+    await vending.credentialsFor(session('acme'));
+    await vending.credentialsFor(session('acme'));
+    await vending.credentialsFor(session('globex'));
+    now += 900_000;
+    await vending.credentialsFor(session('acme'));
+
+    // Assess
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(3);
+    expect(reported).toBe(3);
+  });
+
   it('makes 100 STS calls for 10,000 requests across 100 tenants', async () => {
     const vending = machine();
     const tenants = Array.from({ length: 100 }, (_, i) => `tenant-${i}`);

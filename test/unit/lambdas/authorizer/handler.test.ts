@@ -253,6 +253,40 @@ describe('authorizer handler', () => {
     expect(metricNames()).toEqual(['Authorizer.quota-exceeded', 'Authorizer.error']);
   });
 
+  it('counts each STS AssumeRole it makes (service dimension only), never a cached credential reused', async () => {
+    // Prepare
+    const handler = await coldStart(deployed());
+    const acme = `Bearer ${signRs256(key, accessClaims())}`;
+    const globex = `Bearer ${signRs256(key, accessClaims({ tenantId: 'globex', tier: 'starter' }))}`;
+
+    // Act
+    await handler(event(acme));
+    await handler(event(acme));
+    await handler(event(globex));
+
+    // Assess
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(2);
+    expect(metricNames()).toEqual([
+      'Authorizer.stsAssumeRole',
+      'Authorizer.allow',
+      'Authorizer.allow',
+      'Authorizer.stsAssumeRole',
+      'Authorizer.allow',
+    ]);
+    const stsLines = logLines().filter((l) => l['Authorizer.stsAssumeRole'] !== undefined);
+    expect(
+      stsLines.map((l) => [
+        l['Authorizer.stsAssumeRole'],
+        l.service,
+        l.tier,
+        (l._aws as { CloudWatchMetrics: { Dimensions: string[][] }[] }).CloudWatchMetrics[0]?.Dimensions,
+      ]),
+    ).toEqual([
+      [1, 'authorizer', undefined, [['service']]],
+      [1, 'authorizer', undefined, [['service']]],
+    ]);
+  });
+
   it('refuses an event it cannot read as an error (503), not as a decision', async () => {
     const handler = await coldStart(deployed());
     const { methodArn: _dropped, ...withoutArn } = event(`Bearer ${signRs256(key, accessClaims())}`);
