@@ -1,4 +1,6 @@
 /** `tenants list [--status S] [--tier T]` and `tenants show ID`: the catalog, through its repository. */
+
+import type { ErasureRecord } from '../../domain/tenant/erasure';
 import { type TenantStatus, tenantStatuses } from '../../domain/tenant/status';
 import { tenantIdSchema } from '../../domain/tenant/tenant-id';
 import type { CliContext } from '../context';
@@ -36,6 +38,7 @@ export async function showTenant(ctx: CliContext, tenantId: string): Promise<Exi
     `  created ${t.createdAt} · updated ${t.updatedAt}`,
     `  silo: ${t.silo ? JSON.stringify(t.silo) : 'none'}`,
     `  marketplace: ${t.marketplace ? `${t.marketplace.customerAwsAccountId} ${t.marketplace.productCode}` : 'none'}`,
+    `  erasure: ${t.erasure ? erasureLine(t.erasure) : 'none'}`,
     '  history:',
     ...t.history.map(
       (h) =>
@@ -43,4 +46,15 @@ export async function showTenant(ctx: CliContext, tenantId: string): Promise<Exi
     ),
   ]);
   return EXIT.ok;
+}
+
+/** What offboarding erased and what its verification found left (all zero for an OFFBOARDED tenant). */
+function erasureLine(e: ErasureRecord): string {
+  const left = e.remaining;
+  return (
+    `verified ${e.verifiedAt} (attempt ${e.attempts}) by ${e.executionArn} · erased ${e.erased.items} items, ` +
+    `${e.erased.objects} object versions, ${e.erased.users} users · left ${left.items} items, ${left.objects} ` +
+    `objects, ${left.users} users, silo stack ${left.siloStack ? 'PRESENT' : 'gone'}, key ${left.kmsKey ? 'USABLE' : 'not usable'}` +
+    (e.keyDeletionDate ? ` · key deletion ${e.keyDeletionDate}` : '')
+  );
 }

@@ -190,5 +190,11 @@ describe('tenantry offboard', () => {
     expect(result.out[0]).toMatch(/^offboarding leaving: SUCCEEDED in \d+\.\d s$/);
     expect((await h.catalog.get('leaving')).status).toBe('OFFBOARDED');
     expect((await tally(h, h.life.pooledTable, 'leaving')).count).toBe(0);
+    const shown = await cli('tenants', 'show', 'leaving');
+    expect(shown.out).toContainEqual(
+      expect.stringMatching(
+        /^ {2}erasure: verified \S+ \(attempt 1\) by arn:aws:states:\S+ · erased 40 items, 0 object versions, 0 users · left 0 items, 0 objects, 0 users, silo stack gone, key not usable$/,
+      ),
+    );
   });
 });
