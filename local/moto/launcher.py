@@ -449,6 +449,45 @@ def patch_dynamodb_transactions() -> None:
     backend_cls.transact_write_items = transact_write_items
 
 
+def patch_dynamodb_partition_queries() -> None:
+    """moto 5.2.5's Table.query on the base table lists and sorts every item of the table
+    (`all_items()`) and then keeps those of the queried partition: O(table log table) per Query, which
+    made every counters, ledger or catalog read slower as a test seeded more items. A base-table Query
+    names its partition, so let it see that partition's items only (the same results, sorted by moto
+    as before). Index queries are left as they are."""
+    from moto.dynamodb.models.table import Table
+
+    original_query = _require(Table, "query")
+    original_all_items = _require(Table, "all_items")
+    scope = threading.local()
+
+    def all_items(self: Any) -> Any:
+        partition = getattr(scope, "partition", None)
+        if partition is not None and partition[0] is self:
+            return list(partition[1])
+        return original_all_items(self)
+
+    def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)
+        if index_name or hash_key is None:
+            return original_query(self, hash_key, *args, **kwargs)
+        bucket = self.items[hash_key] if hash_key in self.items else None
+        if bucket is None:
+            items: list[Any] = []
+        elif self.range_key_attr:
+            items = list(bucket.values())
+        else:
+            items = [bucket]
+        scope.partition = (self, items)
+        try:
+            return original_query(self, hash_key, *args, **kwargs)
+        finally:
+            scope.partition = None
+
+    Table.all_items = all_items
+    Table.query = query
+
+
 KMS_DEFAULT_PENDING_WINDOW_DAYS = 30  # AWS::KMS::Key PendingWindowInDays default
 
 
@@ -596,6 +635,7 @@ def install_patches() -> JsonataWorker:
     patch_eventbridge_targets()
     patch_kms()
     patch_dynamodb_transactions()
+    patch_dynamodb_partition_queries()
     apply_config()
     return worker
 

@@ -1,14 +1,22 @@
-// TransactWriteItems on the local environment: local/moto/launcher.py snapshots only the items a
-// transaction names (moto copies whole tables). The outcome must stay all-or-nothing, as on DynamoDB.
+// DynamoDB on the local environment, where local/moto/launcher.py replaces moto's whole-table work:
+// TransactWriteItems snapshots only the items a transaction names (moto copied whole tables), and a
+// base-table Query reads only its partition (moto listed and sorted the whole table). The results
+// must stay DynamoDB's: all-or-nothing transactions, a Query's partition in key order, pages.
 import { CreateTableCommand, DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  paginateQuery,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resetLocalAws, useLocalAws } from '../support';
 
 const RANGE_TABLE = 'transactions-range';
 const HASH_TABLE = 'transactions-hash';
 
-describe('local AWS: DynamoDB TransactWriteItems', () => {
+describe('local AWS: DynamoDB', () => {
   let docs: DynamoDBDocumentClient;
 
   const get = async (TableName: string, Key: Record<string, string>) =>
@@ -118,5 +126,43 @@ describe('local AWS: DynamoDB TransactWriteItems', () => {
     expect(await get(RANGE_TABLE, { pk: 'a', sk: '1' })).toEqual({ pk: 'a', sk: '1', n: 10 });
     expect(await get(RANGE_TABLE, { pk: 'a', sk: '2' })).toBeUndefined();
     expect(await get(HASH_TABLE, { id: 'new' })).toEqual({ id: 'new', n: 3 });
+  });
+
+  it('a Query reads its partition only, in key order, both directions, page by page', async () => {
+    // Prepare: three partitions of ten items each, written out of order
+    for (const sk of ['07', '02', '09', '00', '05', '01', '08', '03', '06', '04']) {
+      for (const pk of ['p1', 'p2', 'p3']) {
+        await docs.send(new PutCommand({ TableName: RANGE_TABLE, Item: { pk, sk, n: Number(sk) } }));
+      }
+    }
+    const query = async (ScanIndexForward: boolean) => {
+      const sks: string[] = [];
+      const pages = paginateQuery(
+        { client: docs, pageSize: 3 },
+        {
+          TableName: RANGE_TABLE,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: { ':pk': 'p2', ':from': '02', ':to': '08' },
+          ScanIndexForward,
+          ConsistentRead: true,
+        },
+      );
+      let count = 0;
+      for await (const page of pages) {
+        count += 1;
+        sks.push(...(page.Items ?? []).map((item) => `${item.pk}/${item.sk}`));
+      }
+      return { sks, count };
+    };
+
+    // Act
+    const forward = await query(true);
+    const backward = await query(false);
+
+    // Assess
+    const expected = ['02', '03', '04', '05', '06', '07', '08'].map((sk) => `p2/${sk}`);
+    expect(forward.sks).toEqual(expected);
+    expect(backward.sks).toEqual([...expected].reverse());
+    expect(forward.count).toBeGreaterThanOrEqual(3); // pages of at most 3 items
   });
 });
