@@ -488,6 +488,24 @@ def patch_dynamodb_partition_queries() -> None:
     Table.query = query
 
 
+def patch_kinesis_put_record() -> None:
+    """moto 5.2.5's Shard.put_record takes the next sequence number as the highest + 1 and stores the
+    record under it, without a lock: two PutRecords calls served by concurrent server threads can take the
+    same number, and the second record replaces the first — a record lost without an error (the seed-scale
+    bench lost ≈ 1 event in 10 of its tenant-metric pairs this way). One lock serialises the append."""
+    from moto.kinesis import models as kinesis_models
+
+    shard_cls = _require(kinesis_models, "Shard")
+    original = _require(shard_cls, "put_record")
+    lock = threading.Lock()
+
+    def put_record(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return original(self, *args, **kwargs)
+
+    shard_cls.put_record = put_record
+
+
 KMS_DEFAULT_PENDING_WINDOW_DAYS = 30  # AWS::KMS::Key PendingWindowInDays default
 
 
@@ -636,6 +654,7 @@ def install_patches() -> JsonataWorker:
     patch_kms()
     patch_dynamodb_transactions()
     patch_dynamodb_partition_queries()
+    patch_kinesis_put_record()
     apply_config()
     return worker
 
