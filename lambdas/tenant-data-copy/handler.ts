@@ -1,10 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { baseClientConfig } from '../../domain/aws/clients';
 import { loadConfig } from '../../domain/config';
-import { ValidationError } from '../../domain/errors';
 import { contractHandler, readFunctionEnv } from '../../domain/function-contract';
 import { deadlineOf, lifecycleLogger, type RemainingTime, withTenant } from '../../domain/lifecycle/runtime';
-import { siloTableName } from '../../domain/lifecycle/silo';
+import { cursorSiloTable } from '../../domain/lifecycle/silo';
 import {
   copyTenantChunk,
   pooledTable,
@@ -20,15 +19,7 @@ const logger = lifecycleLogger(contract.name);
 
 export const handler = contractHandler(contract, async (cursor, context?: RemainingTime) =>
   withTenant(logger, cursor.tenantId, async () => {
-    const expected = siloTableName(config, cursor.tenantId);
-    if (cursor.siloTable !== expected) {
-      throw new ValidationError(`${contract.name} input`, [
-        {
-          field: 'siloTable',
-          message: `"${cursor.siloTable}" is not the silo table of this tenant (${expected})`,
-        },
-      ]);
-    }
+    const expected = cursorSiloTable(config, contract.name, cursor);
     const options = { maxItems: env.COPY_CHUNK_ITEMS, deadline: deadlineOf(context) };
     const result =
       cursor.direction === 'pool-to-silo'

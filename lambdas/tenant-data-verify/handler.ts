@@ -1,11 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { baseClientConfig } from '../../domain/aws/clients';
 import { loadConfig } from '../../domain/config';
-import { ValidationError } from '../../domain/errors';
 import { contractHandler, readFunctionEnv } from '../../domain/function-contract';
 import { DataVerificationError } from '../../domain/lifecycle/errors';
 import { deadlineOf, lifecycleLogger, type RemainingTime, withTenant } from '../../domain/lifecycle/runtime';
-import { siloTableName } from '../../domain/lifecycle/silo';
+import { cursorSiloTable } from '../../domain/lifecycle/silo';
 import { pooledTable, siloTable, tallyTenantChunk } from '../../domain/lifecycle/tenant-items';
 import { contract } from './contract';
 
@@ -16,15 +15,7 @@ const logger = lifecycleLogger(contract.name);
 
 export const handler = contractHandler(contract, async (cursor, context?: RemainingTime) =>
   withTenant(logger, cursor.tenantId, async () => {
-    const expected = siloTableName(config, cursor.tenantId);
-    if (cursor.siloTable !== expected) {
-      throw new ValidationError(`${contract.name} input`, [
-        {
-          field: 'siloTable',
-          message: `"${cursor.siloTable}" is not the silo table of this tenant (${expected})`,
-        },
-      ]);
-    }
+    const expected = cursorSiloTable(config, contract.name, cursor);
     const options = { maxItems: env.VERIFY_CHUNK_ITEMS, deadline: deadlineOf(context) };
     // Each side gets the whole item bound: they are read in parallel, and a side already done reads nothing.
     const [source, target] = await Promise.all([
