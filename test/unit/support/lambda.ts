@@ -1,4 +1,4 @@
-import { expect, vi } from 'vitest';
+import { afterAll, beforeAll, expect, vi } from 'vitest';
 
 /**
  * A Lambda handler module as a cold start sees it: the environment is stubbed with `env` (a value of
@@ -25,6 +25,20 @@ export async function importHandler<M>(
   for (const [name, value] of Object.entries(stubs)) vi.stubEnv(name, value);
   vi.resetModules();
   return load();
+}
+
+/**
+ * A handler test file's clock: `Date` stands at `now` through the file (set before its other `beforeAll`
+ * hooks, so a handler imported there sees it too); real timers and the environment come back after it.
+ */
+export function useFixedDate(now: string): void {
+  beforeAll(() => {
+    vi.useFakeTimers({ now: new Date(now), toFake: ['Date'] });
+  });
+  afterAll(() => {
+    vi.useRealTimers();
+    vi.unstubAllEnvs();
+  });
 }
 
 /**

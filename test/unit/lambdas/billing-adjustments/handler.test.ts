@@ -1,11 +1,11 @@
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { functionEnvironment } from '../../../../domain/function-contract';
 import { contract } from '../../../../lambdas/billing-adjustments/contract';
 import { mockActiveTenants, objectBody, pooledProTenant } from '../../support/billing';
-import { importHandler } from '../../support/lambda';
+import { importHandler, useFixedDate } from '../../support/lambda';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const s3 = mockClient(S3Client);
@@ -26,11 +26,7 @@ const environment = functionEnvironment(contract, {
 });
 const load = () => import('../../../../lambdas/billing-adjustments/handler');
 
-beforeAll(() => vi.useFakeTimers({ now: new Date('2026-03-10T06:20:00.000Z'), toFake: ['Date'] }));
-afterAll(() => {
-  vi.useRealTimers();
-  vi.unstubAllEnvs();
-});
+useFixedDate('2026-03-10T06:20:00.000Z');
 
 describe('billing-adjustments handler', () => {
   it('schedules the billable late events of subscribed tenants into the open hour; the one past the window is left out', async () => {

@@ -9,7 +9,7 @@ import {
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { functionEnvironment } from '../../../../domain/function-contract';
 import { contract } from '../../../../lambdas/billing-final/contract';
 import {
@@ -19,7 +19,7 @@ import {
   mockMeteringProgress,
   pooledProTenant,
 } from '../../support/billing';
-import { importHandler } from '../../support/lambda';
+import { importHandler, useFixedDate } from '../../support/lambda';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const marketplace = mockClient(MarketplaceMeteringClient);
@@ -29,14 +29,10 @@ const HOUR = '2026-03-10T06:00:00.000Z';
 const load = () => import('../../../../lambdas/billing-final/handler');
 let handler: (event: unknown) => Promise<unknown>;
 
+useFixedDate('2026-03-10T06:40:00.000Z');
 beforeAll(async () => {
-  vi.useFakeTimers({ now: new Date('2026-03-10T06:40:00.000Z'), toFake: ['Date'] });
   const environment = functionEnvironment(contract, BILLING_TABLES_AND_BUS);
   handler = (await importHandler(load, environment)).handler;
-});
-afterAll(() => {
-  vi.useRealTimers();
-  vi.unstubAllEnvs();
 });
 beforeEach(() => {
   ddb.reset();

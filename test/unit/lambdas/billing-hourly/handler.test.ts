@@ -8,7 +8,7 @@ import {
   PutCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { functionEnvironment } from '../../../../domain/function-contract';
 import { contract } from '../../../../lambdas/billing-hourly/contract';
 import {
@@ -19,7 +19,7 @@ import {
   mockMeteringProgress,
   pooledProTenant,
 } from '../../support/billing';
-import { expectColdStartToRequire, importHandler } from '../../support/lambda';
+import { expectColdStartToRequire, importHandler, useFixedDate } from '../../support/lambda';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const marketplace = mockClient(MarketplaceMeteringClient);
@@ -28,11 +28,7 @@ const HOUR = '2026-03-10T05:00:00.000Z';
 const environment = functionEnvironment(contract, { ...BILLING_TABLES_AND_BUS, BILLING_LOOKBACK_HOURS: '2' });
 const load = () => import('../../../../lambdas/billing-hourly/handler');
 
-beforeAll(() => vi.useFakeTimers({ now: new Date('2026-03-10T06:15:00.000Z'), toFake: ['Date'] }));
-afterAll(() => {
-  vi.useRealTimers();
-  vi.unstubAllEnvs();
-});
+useFixedDate('2026-03-10T06:15:00.000Z');
 beforeEach(() => {
   ddb.reset();
   marketplace.reset();

@@ -1,9 +1,9 @@
 import { KinesisClient, ListShardsCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { functionEnvironment } from '../../../../domain/function-contract';
 import { contract } from '../../../../lambdas/metering-heartbeat/contract';
-import { expectColdStartToRequire, importHandler } from '../../support/lambda';
+import { expectColdStartToRequire, importHandler, useFixedDate } from '../../support/lambda';
 
 const kinesis = mockClient(KinesisClient);
 const STREAM = 'arn:aws:kinesis:us-east-1:123456789012:stream/tenantry-dev-usage';
@@ -16,11 +16,7 @@ const shard = (shardId: string, startingHashKey: string) => ({
 });
 const load = () => import('../../../../lambdas/metering-heartbeat/handler');
 
-beforeAll(() => vi.useFakeTimers({ now: new Date('2026-03-10T06:15:00.000Z'), toFake: ['Date'] }));
-afterAll(() => {
-  vi.useRealTimers();
-  vi.unstubAllEnvs();
-});
+useFixedDate('2026-03-10T06:15:00.000Z');
 beforeEach(() => {
   kinesis.reset();
   vi.unstubAllEnvs();

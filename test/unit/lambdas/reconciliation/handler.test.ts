@@ -2,7 +2,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { functionEnvironment } from '../../../../domain/function-contract';
 import { contract } from '../../../../lambdas/reconciliation/contract';
 import {
@@ -11,7 +11,7 @@ import {
   objectBody,
   pooledProTenant,
 } from '../../support/billing';
-import { importHandler } from '../../support/lambda';
+import { importHandler, useFixedDate } from '../../support/lambda';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const s3 = mockClient(S3Client);
@@ -19,18 +19,14 @@ const events = mockClient(EventBridgeClient);
 const load = () => import('../../../../lambdas/reconciliation/handler');
 let handler: (event: unknown) => Promise<unknown>;
 
+useFixedDate('2026-04-01T07:00:00.000Z');
 beforeAll(async () => {
-  vi.useFakeTimers({ now: new Date('2026-04-01T07:00:00.000Z'), toFake: ['Date'] });
   const environment = functionEnvironment(contract, {
     ...BILLING_TABLES_AND_BUS,
     LAKE_BUCKET_NAME: 'lake',
     REPORT_BUCKET_NAME: 'reports',
   });
   handler = (await importHandler(load, environment)).handler;
-});
-afterAll(() => {
-  vi.useRealTimers();
-  vi.unstubAllEnvs();
 });
 beforeEach(() => {
   ddb.reset();
