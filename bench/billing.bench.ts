@@ -31,13 +31,7 @@ const customer = (i: number) => ({
   licenseArn: `arn:aws:license-manager::123456789012:license:l-${i.toString(36)}x`,
   productCode: i < TENANTS - 12 ? (PRODUCTS[0] as string) : (PRODUCTS[1] as string),
 });
-for (let i = 0; i < TENANTS; i++) {
-  const c = customer(i);
-  fake.state.licenses.set(c.licenseArn, {
-    customerAwsAccountId: c.customerAwsAccountId,
-    productCode: c.productCode,
-  });
-}
+for (let i = 0; i < TENANTS; i++) fake.state.subscribe(customer(i));
 for (const p of PRODUCTS) fake.state.products.set(p, new Set(dimensions));
 
 /** One hour of records; each measured run uses its own hour (fresh records, no idempotent replays). */

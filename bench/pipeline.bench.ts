@@ -11,9 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { paginateScan } from '@aws-sdk/lib-dynamodb';
-import { baseClientConfig, documentClient, kinesisClientConfig } from '../domain/aws/clients';
+import { baseClientConfig, documentClient } from '../domain/aws/clients';
 import { AdjustmentStore } from '../domain/billing/adjustments';
 import { MemoryBillingAlerts } from '../domain/billing/alerts';
 import { runBilling } from '../domain/billing/billing-run';
@@ -27,17 +25,18 @@ import { allowAllUsage } from '../domain/identity/usage-limit';
 import { siloTableName } from '../domain/lifecycle/silo';
 import { createTableInput, tableDefinitions, tableName } from '../domain/tables';
 import { newTenant, type Tenant } from '../domain/tenant/tenant';
-import { UsageEmitter } from '../domain/usage/emitter';
+import type { UsageEvent } from '../domain/usage/event';
 import { readMeteringProgress } from '../domain/usage/progress';
+import { prng } from '../flink/events';
 import { toUnits } from '../flink/reference';
 import { startLocalAws } from '../local/env';
 import { startMarketplaceFake } from '../local/marketplace-fake/server';
 import {
-  createUsageStream,
   emitUsageLines,
-  LocalTokenIssuer,
   localAuthorizer,
+  localUsageStream,
   runMeteringOnKinesis,
+  scanCounters,
   verifiedRequest,
 } from '../local/metering-pipeline';
 
@@ -66,17 +65,6 @@ const MIX = {
   },
 } as const;
 
-/** Small seeded PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 const random = prng(2026);
 
 // --- the tenants ---------------------------------------------------------------------------------
@@ -116,21 +104,14 @@ for (const [tier, mix] of Object.entries(MIX)) {
 }
 
 // --- one hour of usage: each tenant active in `bursts` random minutes ----------------------------
-interface Event {
-  eventId: string;
-  tenantId: string;
-  metric: string;
-  quantity: number;
-  timestamp: string;
-}
-const slices: Event[][][] = Array.from({ length: HOUR_MS / SLICE_MS }, () => []);
+const slices: UsageEvent[][][] = Array.from({ length: HOUR_MS / SLICE_MS }, () => []);
 const expected = new Map<string, bigint>(); // tenant|metric → micro-units, summed here, not by the pipeline
 let events = 0;
 for (const t of tenants) {
   const mix = MIX[t.tier as keyof typeof MIX];
   const apiEvents = t.tenantId === HEAVY ? 11 * mix.apiEvents : mix.apiEvents;
   const minutes = Array.from({ length: mix.bursts }, () => Math.floor(random() * slices.length));
-  const own: Event[] = [];
+  const own: UsageEvent[] = [];
   const add = (metric: string, quantity: number, i: number) => {
     const minute = minutes[i % minutes.length] as number;
     const ts = new Date(HOUR.getTime() + minute * SLICE_MS + Math.floor(random() * (SLICE_MS - 1)));
@@ -151,7 +132,7 @@ for (const t of tenants) {
   // One request per tenant and minute, its events in time order.
   own.sort((a, b) => a.timestamp.localeCompare(b.timestamp));
   for (const e of own) {
-    const slice = slices[Math.floor((Date.parse(e.timestamp) - HOUR.getTime()) / SLICE_MS)] as Event[][];
+    const slice = slices[Math.floor((Date.parse(e.timestamp) - HOUR.getTime()) / SLICE_MS)] as UsageEvent[][];
     const run = slice.find((r) => r[0]?.tenantId === e.tenantId);
     if (run) run.push(e);
     else slice.push([e]);
@@ -209,16 +190,18 @@ try {
   ] as const) {
     await ddb.send(new CreateTableCommand(createTableInput(tableDefinitions[key], name)));
   }
-  const kinesis = new KinesisClient(kinesisClientConfig({ region: aws.region }));
-  const streamName = 'quillstream-usage';
-  const streamArn = await createUsageStream(kinesis, streamName);
+  const { kinesis, streamArn, emitter } = await localUsageStream({
+    config,
+    region: aws.region,
+    streamName: 'quillstream-usage',
+    now: () => NOW,
+  });
 
   // 1. A verified request context per tenant (the authorizer's ALLOW; moto STS vends the credentials).
   const byId = new Map(tenants.map((t) => [t.tenantId, t]));
   const authorizer = localAuthorizer({
     config,
     region: aws.region,
-    issuer: new LocalTokenIssuer(aws.region),
     tenants: async (id) => byId.get(id),
     usageLimit: allowAllUsage, // plan limits are not part of this measurement
   });
@@ -229,7 +212,6 @@ try {
   });
 
   // 2. Emit: minute by minute, each tenant's requests of the minute concurrently (8 at a time).
-  const emitter = new UsageEmitter({ client: kinesis, streamName, config, now: () => NOW });
   let putCalls = 0;
   await timed('emit', async () => {
     for (const slice of slices) {
@@ -264,10 +246,7 @@ try {
     }),
   );
   const docs = documentClient();
-  const rows: Record<string, unknown>[] = [];
-  for await (const page of paginateScan({ client: docs }, { TableName: tables.counters })) {
-    rows.push(...((page.Items ?? []) as Record<string, unknown>[]));
-  }
+  const rows = await scanCounters(docs, tables.counters);
   const hourRows = rows.filter((r) => r.granularity === 'HOUR');
   const mismatches = [...expected].filter(([key, micro]) => {
     const row = hourRows.find((r) => `${r.tenantId}|${r.metric}` === key);
@@ -277,14 +256,7 @@ try {
   // 4. Billing of the hour through the Marketplace fake.
   const fake = await startMarketplaceFake({ port: 0 });
   fake.state.now = () => NOW;
-  for (const t of tenants) {
-    const m = t.marketplace;
-    if (m)
-      fake.state.licenses.set(m.licenseArn, {
-        customerAwsAccountId: m.customerAwsAccountId,
-        productCode: m.productCode,
-      });
-  }
+  for (const t of tenants) if (t.marketplace) fake.state.subscribe(t.marketplace);
   process.env.AWS_ENDPOINT_URL_MARKETPLACE_METERING = fake.url;
   const calls = new Map<string, { calls: number; records: number }>();
   const ledger = new LedgerRepository(docs, tables.ledger);

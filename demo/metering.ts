@@ -4,9 +4,7 @@
 // wrote are printed next to the reference aggregator's. Billing (demo/billing.ts) then bills them.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { paginateScan } from '@aws-sdk/lib-dynamodb';
-import { documentClient, kinesisClientConfig } from '../domain/aws/clients';
+import { documentClient } from '../domain/aws/clients';
 import { planLimitCheck } from '../domain/billing/plan-limits';
 import { hourIso, latestClosedHour } from '../domain/billing/windows';
 import type { CatalogRepository } from '../domain/catalog/repository';
@@ -15,14 +13,13 @@ import { TenantNotFoundError } from '../domain/errors';
 import type { TenantRequest } from '../domain/identity/request-context';
 import { cachedUsageLimitCheck, planLimitCacheSeconds } from '../domain/identity/usage-limit';
 import type { Tenant } from '../domain/tenant/tenant';
-import { UsageEmitter } from '../domain/usage/emitter';
 import { canonicalDecimal, referenceAggregate, toUnits } from '../flink/reference';
 import {
-  createUsageStream,
   emitUsageLines,
-  LocalTokenIssuer,
   localAuthorizer,
+  localUsageStream,
   runMeteringOnKinesis,
+  scanCounters,
   verifiedRequest,
 } from '../local/metering-pipeline';
 
@@ -131,7 +128,6 @@ export async function runMeteringDemo(ctx: MeteringDemoContext): Promise<Meterin
   const authorizer = localAuthorizer({
     config,
     region: ctx.aws.region,
-    issuer: new LocalTokenIssuer(ctx.aws.region),
     tenants: (id) => catalog.find(id),
     usageLimit: cachedUsageLimitCheck(
       planLimitCheck({ config, client: docs, countersTable: ctx.tables.counters, now: clock }),
@@ -142,10 +138,13 @@ export async function runMeteringDemo(ctx: MeteringDemoContext): Promise<Meterin
   const byId = new Map(tenants.map((t) => [t.tenantId, t]));
   const decide = (tenantId: string) => authorizer.decide(tenantId, byId.get(tenantId)?.tier ?? 'starter');
 
-  const kinesis = new KinesisClient(kinesisClientConfig({ region: ctx.aws.region }));
   const streamName = resourceName(config, 'usage');
-  const streamArn = await createUsageStream(kinesis, streamName);
-  const emitter = new UsageEmitter({ client: kinesis, streamName, config, now: () => now });
+  const { kinesis, streamArn, emitter } = await localUsageStream({
+    config,
+    region: ctx.aws.region,
+    streamName,
+    now: () => now,
+  });
   // API Gateway caches the authorizer's answer per token: one decision per tenant serves its requests.
   const requests = new Map<string, Promise<TenantRequest>>();
   const requestOf = (tenantId: string) => {
@@ -169,11 +168,7 @@ export async function runMeteringDemo(ctx: MeteringDemoContext): Promise<Meterin
     dir,
     now: now.toISOString(),
   });
-  const items: Record<string, unknown>[] = [];
-  for await (const page of paginateScan({ client: docs }, { TableName: ctx.tables.counters })) {
-    items.push(...((page.Items ?? []) as Record<string, unknown>[]));
-  }
-  const metered = items.filter((r) => byId.has(String(r.tenantId)));
+  const metered = (await scanCounters(docs, ctx.tables.counters)).filter((r) => byId.has(String(r.tenantId)));
   const written = (g: string) => metered.filter((r) => r.granularity === g).length;
   log(
     `Flink (aws profile, Kinesis → DynamoDB on moto): ${(run.durationMs / 1000).toFixed(1)} s; rows written: ` +

@@ -28,7 +28,7 @@ export interface GenerateEventsOptions {
 }
 
 /** Small, fast, seeded PRNG (mulberry32). */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -9,12 +9,13 @@ import { join } from 'node:path';
 import {
   CreateStreamCommand,
   DescribeStreamSummaryCommand,
-  type KinesisClient,
+  KinesisClient,
   PutRecordCommand,
 } from '@aws-sdk/client-kinesis';
 import { STSClient } from '@aws-sdk/client-sts';
+import { type DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
-import { baseClientConfig } from '../domain/aws/clients';
+import { baseClientConfig, kinesisClientConfig } from '../domain/aws/clients';
 import { resourceName, type TenantryConfig } from '../domain/config';
 import { TenantryError } from '../domain/errors';
 import { type AuthorizerDecision, TenantAuthorizer } from '../domain/identity/authorizer';
@@ -27,7 +28,7 @@ import type { TenantLookup } from '../domain/identity/tenant-lookup';
 import { TokenVendingMachine } from '../domain/identity/token-vending';
 import type { UsageLimitCheck } from '../domain/identity/usage-limit';
 import { asTokenVerifier } from '../domain/identity/verifier';
-import type { UsageEmitter, UsageRecord } from '../domain/usage/emitter';
+import { UsageEmitter, type UsageRecord } from '../domain/usage/emitter';
 import { readSinkDir } from '../flink/local';
 import { runRunnerUntil } from '../flink/runner';
 import { generateMeteringSql } from '../flink/sql';
@@ -46,11 +47,43 @@ export async function createUsageStream(kinesis: KinesisClient, streamName: stri
   return arn;
 }
 
+export interface LocalUsageStream {
+  readonly kinesis: KinesisClient;
+  readonly streamArn: string;
+  /** The emitter services use, putting onto the stream. */
+  readonly emitter: UsageEmitter;
+}
+
+/** The usage stream, created on moto (`createUsageStream`), and the emitter onto it on the clock `now`. */
+export async function localUsageStream(options: {
+  readonly config: TenantryConfig;
+  readonly region: string;
+  readonly streamName: string;
+  readonly now: () => Date;
+}): Promise<LocalUsageStream> {
+  const { config, streamName, now } = options;
+  const kinesis = new KinesisClient(kinesisClientConfig({ region: options.region }));
+  const streamArn = await createUsageStream(kinesis, streamName);
+  return { kinesis, streamArn, emitter: new UsageEmitter({ client: kinesis, streamName, config, now }) };
+}
+
+/** Every item of the counters table: the window totals (and progress) the job wrote. */
+export async function scanCounters(
+  docs: DynamoDBDocumentClient,
+  countersTable: string,
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  for await (const page of paginateScan({ client: docs }, { TableName: countersTable })) {
+    items.push(...((page.Items ?? []) as Record<string, unknown>[]));
+  }
+  return items;
+}
+
 /**
  * A local token issuer: an RS256 key of its own, whose JWKS the authorizer's aws-jwt-verify verifier
  * holds (moto's Cognito signs with a key the verifier would have to fetch; this keeps the path offline).
  */
-export class LocalTokenIssuer {
+class LocalTokenIssuer {
   private readonly privateKey: KeyObject;
   private readonly publicKey: KeyObject;
   private readonly kid = 'local-pipeline-key';
@@ -109,7 +142,6 @@ export class LocalTokenIssuer {
 export interface LocalAuthorizerOptions {
   readonly config: TenantryConfig;
   readonly region: string;
-  readonly issuer: LocalTokenIssuer;
   readonly tenants: TenantLookup;
   /** The plan-limit check as the authorizer composes it (cached planLimitCheck over the counters). */
   readonly usageLimit: UsageLimitCheck;
@@ -118,11 +150,15 @@ export interface LocalAuthorizerOptions {
 /** The stage the local authorizer decides for. */
 const STAGE_ARN = `arn:aws:execute-api:us-east-1:${LOCAL_ACCOUNT}:local/prod`;
 
-/** The authorizer's decision logic wired to moto's STS, deciding for `POST /documents` of a tenant's user. */
+/**
+ * The authorizer's decision logic wired to moto's STS, deciding for `POST /documents` of a tenant's user
+ * (an access token from a `LocalTokenIssuer` of its own).
+ */
 export function localAuthorizer(options: LocalAuthorizerOptions): {
   decide: (tenantId: string, tier: string) => Promise<AuthorizerDecision>;
 } {
-  const { config, issuer } = options;
+  const { config } = options;
+  const issuer = new LocalTokenIssuer(options.region);
   const authorizer = new TenantAuthorizer({
     config,
     verifier: issuer.verifier(),

@@ -25,6 +25,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { prng } from '../../flink/events';
 
 export interface Entitlement {
   readonly customerAwsAccountId: string;
@@ -77,6 +78,8 @@ export interface MarketplaceFakeState {
   now: () => Date;
   /** Counts of records by result status across all calls. */
   readonly statusCounts: Record<string, number>;
+  /** Entitles the customer account to the license (a subscribed customer, as a tenant's Marketplace identity names it). */
+  subscribe(identity: Entitlement & { readonly licenseArn: string }): void;
   reset(): void;
 }
 
@@ -104,15 +107,8 @@ const TAG_KEY = /^[a-zA-Z0-9+ \-=._:\\/@]{1,100}$/;
 const TAG_VALUE = /^[a-zA-Z0-9+ \-=._:\\/@]{1,256}$/;
 
 function createFakeState(seed = 42): MarketplaceFakeState {
-  let s = seed >>> 0;
-  const random = () => {
-    // mulberry32: deterministic fault injection
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  // deterministic fault injection
+  const random = prng(seed);
   const state: MarketplaceFakeState & { random: () => number } = {
     licenses: new Map(),
     products: new Map(),
@@ -122,6 +118,9 @@ function createFakeState(seed = 42): MarketplaceFakeState {
     now: () => new Date(),
     statusCounts: {},
     random,
+    subscribe({ licenseArn, customerAwsAccountId, productCode }) {
+      state.licenses.set(licenseArn, { customerAwsAccountId, productCode });
+    },
     reset() {
       state.records.clear();
       state.calls.length = 0;

@@ -2,7 +2,6 @@ import { CreateEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventb
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { batchPutDocuments } from '../../../domain/aws/batch';
 import { s3ClientConfig } from '../../../domain/aws/clients';
 import { functionEnvironment } from '../../../domain/function-contract';
 import { progressItem } from '../../../domain/usage/progress';
@@ -10,21 +9,12 @@ import { contract as adjustmentsContract } from '../../../lambdas/billing-adjust
 import { contract as finalBillContract } from '../../../lambdas/billing-final/contract';
 import { contract as hourlyContract } from '../../../lambdas/billing-hourly/contract';
 import { contract as reconciliationContract } from '../../../lambdas/reconciliation/contract';
-import { type MarketplaceFake, startMarketplaceFake } from '../../../local/marketplace-fake/server';
-import {
-  activeTenant,
-  clients,
-  config,
-  counterItem,
-  createBillingTables,
-  tables,
-} from '../domain/billing/support';
-import { resetLocalAws, useLocalAws } from '../support';
+import { activeTenant, BillingHarness, config, counterItem, tables } from '../domain/billing/support';
 
 // The Lambda handlers as deployed: configuration from the environment their contracts declare (read
 // at cold start), real SDK clients against moto and the Marketplace fake.
-let fake: MarketplaceFake;
-const ctx = clients();
+const billing = new BillingHarness();
+const { ctx } = billing;
 const lake = 'tenantry-dev-lake';
 const runEnvironment = {
   CATALOG_TABLE_NAME: tables.catalog,
@@ -34,15 +24,11 @@ const runEnvironment = {
 };
 
 beforeAll(async () => {
-  useLocalAws();
-  await resetLocalAws();
-  await createBillingTables();
+  await billing.startFakeMarketplace();
   await new EventBridgeClient({}).send(new CreateEventBusCommand({ Name: 'tenantry-dev-bus' }));
-  fake = await startMarketplaceFake({ port: 0 });
   await new S3Client(s3ClientConfig()).send(new CreateBucketCommand({ Bucket: lake }));
   Object.assign(
     process.env,
-    { AWS_ENDPOINT_URL_MARKETPLACE_METERING: fake.url },
     functionEnvironment(hourlyContract, runEnvironment),
     functionEnvironment(finalBillContract, runEnvironment),
     functionEnvironment(reconciliationContract, {
@@ -57,27 +43,18 @@ beforeAll(async () => {
     }),
   );
 });
-afterAll(async () => {
-  delete process.env.AWS_ENDPOINT_URL_MARKETPLACE_METERING;
-  await fake?.stop();
-});
+afterAll(() => billing.stopFakeMarketplace());
 
 describe('billing-final handler (offboarding task)', () => {
   it('bills the tenant’s current partial hour and closes it; a second invocation sends nothing', async () => {
     // Prepare: an offboarding tenant with 2,600 API calls so far this hour (running total)
     const t = { ...activeTenant(4242, 'tenantry-pooled'), status: 'OFFBOARDING' as const };
     await ctx.docs.send(new PutCommand({ TableName: tables.catalog, Item: t }));
-    const m = t.marketplace as NonNullable<typeof t.marketplace>;
-    fake.state.licenses.set(m.licenseArn, {
-      customerAwsAccountId: m.customerAwsAccountId,
-      productCode: m.productCode,
-    });
+    billing.subscribe(t);
     const now = new Date();
     const day = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
     const hour = new Date(Math.floor(now.getTime() / 3_600_000) * 3_600_000);
-    await batchPutDocuments(ctx.docs, tables.counters, [
-      counterItem(t.tenantId, 'api.call', 'CUMULATIVE', day, now, '2600'),
-    ]);
+    await billing.seedCounters([counterItem(t.tenantId, 'api.call', 'CUMULATIVE', day, now, '2600')]);
     const { handler } = await import('../../../lambdas/billing-final/handler');
     // Act
     const first = await handler({ tenantId: t.tenantId });
@@ -90,10 +67,7 @@ describe('billing-final handler (offboarding task)', () => {
       prepared: 3,
       accepted: 3,
     });
-    expect(
-      fake.state.records.get(`${m.customerAwsAccountId}|${m.licenseArn}|ApiCalls|${hour.toISOString()}`)
-        ?.quantity,
-    ).toBe(3);
+    expect(billing.billedQuantity(t, 'ApiCalls', hour)).toBe(3);
     expect(second).toMatchObject({ billed: true, prepared: 0, sent: 0 });
   });
 
@@ -118,11 +92,7 @@ describe('billing-hourly handler', () => {
     const tenants = [activeTenant(5001, 'tenantry-pooled'), activeTenant(5002, 'tenantry-pooled')];
     for (const t of tenants) {
       await ctx.docs.send(new PutCommand({ TableName: tables.catalog, Item: t }));
-      const m = t.marketplace as NonNullable<typeof t.marketplace>;
-      fake.state.licenses.set(m.licenseArn, {
-        customerAwsAccountId: m.customerAwsAccountId,
-        productCode: m.productCode,
-      });
+      billing.subscribe(t);
     }
     // The metering job is caught up: its progress trails the clock by the watermark delay.
     const progress = new Date(Date.now() - config.metering.watermarkDelaySeconds * 1000);

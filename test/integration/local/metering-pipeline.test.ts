@@ -1,38 +1,21 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kinesisClientConfig } from '../../../domain/aws/clients';
-import { MemoryBillingAlerts } from '../../../domain/billing/alerts';
-import { runBilling } from '../../../domain/billing/billing-run';
 import { MarketplaceBillingProvider } from '../../../domain/billing/marketplace-provider';
 import { planLimitCheck } from '../../../domain/billing/plan-limits';
 import { PlanLimitExceededError } from '../../../domain/identity/errors';
 import { cachedUsageLimitCheck, planLimitCacheSeconds } from '../../../domain/identity/usage-limit';
 import type { Tenant } from '../../../domain/tenant/tenant';
-import { UsageEmitter } from '../../../domain/usage/emitter';
-import type { MarketplaceFake } from '../../../local/marketplace-fake/server';
 import {
-  createUsageStream,
   emitUsageLines,
-  LocalTokenIssuer,
   localAuthorizer,
+  localUsageStream,
   runMeteringOnKinesis,
+  scanCounters,
   verifiedRequest,
 } from '../../../local/metering-pipeline';
-import {
-  activeTenant,
-  billingRunDeps,
-  clients,
-  config,
-  fakeQuantity,
-  registerLicense,
-  startBillingOnFakeMarketplace,
-  stopFakeMarketplace,
-  tables,
-} from '../domain/billing/support';
+import { activeTenant, BillingHarness, config, tables } from '../domain/billing/support';
 import { useLocalAws } from '../support';
 
 // The whole metered path with nothing hand-written in between: usage emitted per verified request
@@ -104,21 +87,21 @@ function usageLines(): string[] {
 }
 
 describe('usage → emitter → Kinesis → Flink → counters → billing → Marketplace → ledger → authorizer', () => {
-  let fake: MarketplaceFake;
+  const billing = new BillingHarness();
   beforeAll(async () => {
-    fake = await startBillingOnFakeMarketplace();
-    fake.state.now = () => BILLING_NOW;
-    for (const t of tenants) registerLicense(fake, t);
+    await billing.startFakeMarketplace();
+    billing.fake.state.now = () => BILLING_NOW;
+    billing.subscribe(...tenants);
   });
   afterAll(async () => {
-    await stopFakeMarketplace(fake);
+    await billing.stopFakeMarketplace();
   });
 
   it('bills what Flink counted from the emitted usage, and refuses the tenant past its daily limit', async () => {
     // Prepare: the authorizer as deployed (verified token, catalog, cached plan-limit check over the
     // counters, moto STS vending); its plan-limit answers are warm before any usage exists.
     const local = useLocalAws();
-    const ctx = clients();
+    const { ctx } = billing;
     let clock = BILLING_NOW.getTime();
     const usageLimit = cachedUsageLimitCheck(
       planLimitCheck({
@@ -134,16 +117,17 @@ describe('usage → emitter → Kinesis → Flink → counters → billing → M
     const authorizer = localAuthorizer({
       config,
       region: local.region,
-      issuer: new LocalTokenIssuer(local.region),
       tenants: async (id) => byId.get(id),
       usageLimit,
     });
     const before = await Promise.all(tenants.map((t) => authorizer.decide(t.tenantId, t.tier)));
     expect(before.map((d) => d.kind)).toEqual(['allow', 'allow', 'allow']);
-    const kinesis = new KinesisClient(kinesisClientConfig({ region: local.region }));
-    const streamName = 'tenantry-e2e-pipeline-usage';
-    const streamArn = await createUsageStream(kinesis, streamName);
-    const emitter = new UsageEmitter({ client: kinesis, streamName, config, now: () => new Date(clock) });
+    const { kinesis, streamArn, emitter } = await localUsageStream({
+      config,
+      region: local.region,
+      streamName: 'tenantry-e2e-pipeline-usage',
+      now: () => new Date(clock),
+    });
     const lines = usageLines();
 
     // Act 1: emit per verified request, then meter everything on the stream.
@@ -165,7 +149,7 @@ describe('usage → emitter → Kinesis → Flink → counters → billing → M
 
     // Assess 1: the counters Flink wrote (the redelivery of over-3 counted once).
     expect(emitted.records).toBe(26);
-    const items = (await ctx.docs.send(new ScanCommand({ TableName: tables.counters }))).Items ?? [];
+    const items = await scanCounters(ctx.docs, tables.counters);
     const rows = (granularity: string) =>
       items
         .filter((r) => r.granularity === granularity)
@@ -198,10 +182,7 @@ describe('usage → emitter → Kinesis → Flink → counters → billing → M
     // Act 2: the hourly billing run, after the bounded Flink run (its drain fired every window).
     let calls = 0;
     const provider = new MarketplaceBillingProvider({ onCall: () => calls++ });
-    const summary = await runBilling(billingRunDeps(ctx, new MemoryBillingAlerts(), provider), {
-      now: BILLING_NOW,
-      tenants,
-    });
+    const summary = await billing.run({ now: BILLING_NOW, tenants }, { provider });
 
     // Assess 2: one call (9 records of one product ≤ 25), integer units with the api-call carry.
     expect(summary.targetHour).toBe(HOUR.toISOString());
@@ -211,7 +192,7 @@ describe('usage → emitter → Kinesis → Flink → counters → billing → M
       calls: 1,
     });
     const billed = tenants.map((t) =>
-      ['ApiCalls', 'StorageGbHours', 'DocumentsProcessed'].map((d) => fakeQuantity(fake, t, d, HOUR)),
+      ['ApiCalls', 'StorageGbHours', 'DocumentsProcessed'].map((d) => billing.billedQuantity(t, d, HOUR)),
     );
     expect(billed).toEqual([
       [12, 0, 0],

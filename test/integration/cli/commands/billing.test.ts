@@ -5,27 +5,15 @@ import { join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { batchPutDocuments } from '../../../../domain/aws/batch';
 import { s3ClientConfig } from '../../../../domain/aws/clients';
 import { addHours, hourStart, latestClosedHour } from '../../../../domain/billing/windows';
 import { lakeBucketName } from '../../../../domain/naming';
 import { progressItem } from '../../../../domain/usage/progress';
-import type { MarketplaceFake } from '../../../../local/marketplace-fake/server';
-import {
-  activeTenant,
-  clients,
-  config,
-  counterItem,
-  fakeQuantity,
-  registerLicense,
-  startBillingOnFakeMarketplace,
-  stopFakeMarketplace,
-  tables,
-} from '../../domain/billing/support';
+import { activeTenant, BillingHarness, config, counterItem, tables } from '../../domain/billing/support';
 import { cli, json } from '../support';
 
-let fake: MarketplaceFake;
-const ctx = () => clients();
+const billing = new BillingHarness();
+const { ctx } = billing;
 const tenant = activeTenant(7001, 'tenantry-pooled');
 const now = new Date();
 const hour = latestClosedHour(config, now);
@@ -33,12 +21,12 @@ const hourArg = hour.toISOString().slice(0, 13);
 const month = hour.toISOString().slice(0, 7);
 
 beforeAll(async () => {
-  fake = await startBillingOnFakeMarketplace();
-  registerLicense(fake, tenant);
-  await ctx().docs.send(new PutCommand({ TableName: tables.catalog, Item: tenant }));
+  await billing.startFakeMarketplace();
+  billing.subscribe(tenant);
+  await ctx.docs.send(new PutCommand({ TableName: tables.catalog, Item: tenant }));
   // 2,500 API calls in the hour; the day's DAY row for the margin
   const day = new Date(Date.UTC(hour.getUTCFullYear(), hour.getUTCMonth(), hour.getUTCDate()));
-  await batchPutDocuments(ctx().docs, tables.counters, [
+  await billing.seedCounters([
     counterItem(tenant.tenantId, 'api.call', 'HOUR', hour, addHours(hour, 1), '2500'),
     counterItem(tenant.tenantId, 'api.call', 'DAY', day, addHours(day, 24), '2500'),
     // the metering job has closed every hour up to now: billing does not wait for it
@@ -47,7 +35,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await stopFakeMarketplace(fake);
+  await billing.stopFakeMarketplace();
 });
 
 describe('tenantry bill', () => {
@@ -62,8 +50,8 @@ describe('tenantry bill', () => {
       { tenantId: tenant.tenantId, dimension: 'StorageGbHours', usage: '0' },
       { tenantId: tenant.tenantId, dimension: 'DocumentsProcessed', usage: '0' },
     ]);
-    expect(fake.state.calls).toHaveLength(0);
-    expect((await ctx().docs.send(new ScanCommand({ TableName: tables.ledger }))).Items).toEqual([]);
+    expect(billing.fake.state.calls).toHaveLength(0);
+    expect((await ctx.docs.send(new ScanCommand({ TableName: tables.ledger }))).Items).toEqual([]);
   });
 
   it('bills the hour through Marketplace: 2,500 calls → 2 units, a rerun sends nothing', async () => {
@@ -75,7 +63,7 @@ describe('tenantry bill', () => {
     expect(first.code).toBe(0);
     expect(first.out[0]).toBe(`billed up to ${hour.toISOString()} for 1 tenant(s)`);
     expect(first.out[1]).toBe('  prepared 3 · sent 3 · accepted 3 · duplicate 0');
-    expect(fakeQuantity(fake, tenant, 'ApiCalls', hour)).toBe(2);
+    expect(billing.billedQuantity(tenant, 'ApiCalls', hour)).toBe(2);
     expect(again.code).toBe(0);
     expect(json(again)).toMatchObject({ prepared: 0, sent: 0 });
   });
@@ -84,20 +72,20 @@ describe('tenantry bill', () => {
     ['2026-13-01T00', 'must be a UTC hour like 2026-12-01T13 (got 2026-13-01T00)'],
     ['yesterday', 'must be a UTC hour like 2026-12-01T13 (got yesterday)'],
   ])('refuses --hour %s, naming the argument, and bills nothing', async (value, message) => {
-    const calls = fake.state.calls.length;
+    const calls = billing.fake.state.calls.length;
     const result = await cli('bill', '--hour', value);
     expect(result.code).toBe(2);
     expect(result.err).toEqual([`tenantry: ArgumentError: --hour: ${message}`]);
-    expect(fake.state.calls.length).toBe(calls);
+    expect(billing.fake.state.calls.length).toBe(calls);
   });
 
   it('refuses an hour that is not closed yet, and bills nothing', async () => {
-    const calls = fake.state.calls.length;
+    const calls = billing.fake.state.calls.length;
     const open = hourStart(now).toISOString().slice(0, 13);
     const result = await cli('bill', '--hour', open);
     expect(result.code).toBe(2);
     expect(result.err[0]).toContain(`--hour: ${hourStart(now).toISOString()} is not closed yet`);
-    expect(fake.state.calls.length).toBe(calls);
+    expect(billing.fake.state.calls.length).toBe(calls);
   });
 });
 

@@ -4,17 +4,12 @@ import { batchPutDocuments } from '../../../../domain/aws/batch';
 import { planLimitCheck } from '../../../../domain/billing/plan-limits';
 import { cachedUsageLimitCheck } from '../../../../domain/identity/usage-limit';
 import { counterKey } from '../../../../domain/keys';
-import { resetLocalAws, useLocalAws } from '../../support';
-import { clients, config, counterItem, createBillingTables, tables } from './support';
+import { clients, config, counterItem, startBillingTables, tables } from './support';
 
 const DAY = new Date('2026-03-10T00:00:00.000Z');
 const ctx = clients();
 
-beforeAll(async () => {
-  useLocalAws();
-  await resetLocalAws();
-  await createBillingTables();
-});
+beforeAll(startBillingTables);
 
 describe('plan limits over the CUMULATIVE counters', () => {
   const step = config.metering.cumulativeStepMinutes * 60_000;

@@ -1,46 +1,26 @@
 import { gzipSync } from 'node:zlib';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { batchPutDocuments } from '../../../../domain/aws/batch';
-import { s3ClientConfig } from '../../../../domain/aws/clients';
-import { MemoryBillingAlerts } from '../../../../domain/billing/alerts';
-import { runBilling } from '../../../../domain/billing/billing-run';
 import { reconcile } from '../../../../domain/billing/reconciliation';
 import { counterKey, ledgerKey } from '../../../../domain/keys';
 import type { Tenant } from '../../../../domain/tenant/tenant';
-import type { MarketplaceFake } from '../../../../local/marketplace-fake/server';
-import {
-  activeTenant,
-  billingRunDeps,
-  clients,
-  config,
-  counterItem,
-  registerLicense,
-  singleAttemptMarketplace,
-  startBillingOnFakeMarketplace,
-  stopFakeMarketplace,
-  tables,
-} from './support';
+import { activeTenant, BillingHarness, config, counterItem, TestLake, tables } from './support';
 
 const HOUR_MS = 3_600_000;
 const H1 = new Date('2026-03-10T05:00:00.000Z');
 const H2 = new Date('2026-03-10T06:00:00.000Z');
 const PRODUCT = 'tenantry-pooled';
-
-let fake: MarketplaceFake;
-const ctx = clients();
-const alerts = new MemoryBillingAlerts();
-const deps = () => billingRunDeps(ctx, alerts, singleAttemptMarketplace());
+const billing = new BillingHarness();
+const { ctx, alerts } = billing;
 
 beforeAll(async () => {
-  fake = await startBillingOnFakeMarketplace();
+  await billing.startFakeMarketplace();
 });
-afterAll(() => stopFakeMarketplace(fake));
+afterAll(() => billing.stopFakeMarketplace());
 
 describe('reconciliation: raw lake vs counters vs ledger', () => {
-  const bucket = 'tenantry-dev-lake';
-  const s3 = new S3Client(s3ClientConfig());
+  const lake = new TestLake();
+  const { s3, bucket } = lake;
   const tenants = [activeTenant(7001, PRODUCT), activeTenant(7002, PRODUCT), activeTenant(7003, PRODUCT)];
   // Per tenant and hour: api.call 3 events of 100, 250, 400 calls (= 750); storage.gb 2 × 5.25 (= 10.5);
   // doc.processed 2 × 1 (= 2). The counters below are these sums, written by hand.
@@ -80,24 +60,12 @@ describe('reconciliation: raw lake vs counters vs ledger', () => {
     );
 
   beforeAll(async () => {
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await lake.create();
     const h1 = events(H1);
     // raw lake, as Firehose lands it: H1 events (one duplicated, one malformed line), H2 events
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: bucket,
-        Key: `${prefix(H1)}fh-1`,
-        Body: `${lines([...h1, h1[0]])}{"not":"an event"}\n`,
-      }),
-    );
+    await lake.put(`${prefix(H1)}fh-1`, `${lines([...h1, h1[0]])}{"not":"an event"}\n`);
     // Firehose compresses with GZIP
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: bucket,
-        Key: `${prefix(H2)}fh-2.gz`,
-        Body: gzipSync(lines(events(H2))),
-      }),
-    );
+    await lake.put(`${prefix(H2)}fh-2.gz`, gzipSync(lines(events(H2))));
     const rows = [H1, H2].flatMap((hour) =>
       tenants.flatMap((t) => [
         counterItem(t.tenantId, 'api.call', 'HOUR', hour, new Date(hour.getTime() + HOUR_MS), '750'),
@@ -105,11 +73,11 @@ describe('reconciliation: raw lake vs counters vs ledger', () => {
         counterItem(t.tenantId, 'doc.processed', 'HOUR', hour, new Date(hour.getTime() + HOUR_MS), '2'),
       ]),
     );
-    await batchPutDocuments(ctx.docs, tables.counters, rows);
-    for (const t of tenants) registerLicense(fake, t);
+    await billing.seedCounters(rows);
+    billing.subscribe(...tenants);
     for (const now of [new Date('2026-03-10T06:15:00Z'), new Date('2026-03-10T07:15:00Z')]) {
-      fake.state.now = () => now;
-      await runBilling(deps(), { now, tenants, lookbackHours: 3 });
+      billing.fake.state.now = () => now;
+      await billing.run({ now, tenants, lookbackHours: 3 });
     }
   });
 
@@ -135,19 +103,10 @@ describe('reconciliation: raw lake vs counters vs ledger', () => {
       quantity: 3,
       timestamp: '2026-03-10T06:30:00.000Z',
     };
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: bucket,
-        Key: `${prefix(new Date('2026-03-10T07:00:00Z'))}fh-3`,
-        Body: lines([late]),
-      }),
-    );
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: bucket,
-        Key: 'metering/late/part-0-0.json',
-        Body: `{"eventId":"late-1","tenantId":"${b.tenantId}","metric":"doc.processed","quantity":3,"eventTime":"2026-03-10T06:30:00.000Z","watermarkTime":"2026-03-10T07:05:00.000Z"}\n`,
-      }),
+    await lake.put(`${prefix(new Date('2026-03-10T07:00:00Z'))}fh-3`, lines([late]));
+    await lake.put(
+      'metering/late/part-0-0.json',
+      `{"eventId":"late-1","tenantId":"${b.tenantId}","metric":"doc.processed","quantity":3,"eventTime":"2026-03-10T06:30:00.000Z","watermarkTime":"2026-03-10T07:05:00.000Z"}\n`,
     );
     await ctx.docs.send(
       new UpdateCommand({

@@ -57,9 +57,18 @@ afterAll(async () => {
 beforeEach(() => {
   fake.state.reset();
   fake.state.now = () => NOW;
-  fake.state.licenses.set(LICENSE_A, { customerAwsAccountId: '111111111111', productCode: 'prod-a' });
-  fake.state.licenses.set(LICENSE_B, { customerAwsAccountId: '222222222222', productCode: 'prod-a' });
-  fake.state.licenses.set(LICENSE_OTHER_PRODUCT, {
+  fake.state.subscribe({
+    licenseArn: LICENSE_A,
+    customerAwsAccountId: '111111111111',
+    productCode: 'prod-a',
+  });
+  fake.state.subscribe({
+    licenseArn: LICENSE_B,
+    customerAwsAccountId: '222222222222',
+    productCode: 'prod-a',
+  });
+  fake.state.subscribe({
+    licenseArn: LICENSE_OTHER_PRODUCT,
     customerAwsAccountId: '333333333333',
     productCode: 'prod-b',
   });
