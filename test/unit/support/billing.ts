@@ -8,6 +8,7 @@ import { BatchMeterUsageCommand } from '@aws-sdk/client-marketplace-metering';
 import type { GetObjectCommandOutput } from '@aws-sdk/client-s3';
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
+import type { LedgerEntry } from '../../../domain/billing/ledger';
 import { METERING_PROGRESS_PK, type WindowGranularity } from '../../../domain/keys';
 import type { TenantStatus } from '../../../domain/tenant/status';
 import { newTenant, type Tenant } from '../../../domain/tenant/tenant';
@@ -100,4 +101,34 @@ export function billedTenantCounter(
     quantity,
     eventCount: 1,
   });
+}
+
+/**
+ * A ledger entry of tenant `tn0000<tenant>`'s ApiCalls in `hour`: PENDING, `tenant` units, no usage or
+ * carry, never sent (`fields`: what differs).
+ */
+export function ledgerEntryOf(tenant: number, hour: string, fields: Partial<LedgerEntry> = {}): LedgerEntry {
+  return {
+    pk: `tn0000${tenant}#ApiCalls`,
+    sk: hour,
+    tenantId: `tn0000${tenant}`,
+    dimension: 'ApiCalls',
+    metric: 'api.call',
+    hour,
+    status: 'PENDING',
+    units: tenant,
+    usageMicro: '0',
+    carryInMicro: '0',
+    carryOutMicro: '0',
+    closingAdjustmentMicro: '0',
+    perUnitMicro: '1000000000',
+    customerAwsAccountId: `20000000000${tenant}`,
+    licenseArn: `l-${tenant}`,
+    productCode: 'tenantry-pooled',
+    final: false,
+    attempts: 0,
+    createdAt: '',
+    updatedAt: '',
+    ...fields,
+  };
 }

@@ -6,6 +6,7 @@ import { MemoryBillingAlerts } from '../../../../domain/billing/alerts';
 import type { LedgerEntry, LedgerStatus } from '../../../../domain/billing/ledger';
 import { type LedgerEvent, nextLedgerStatus, recordOutcomes } from '../../../../domain/billing/outcomes';
 import type { MeteringRecord, RecordOutcome } from '../../../../domain/billing/send';
+import { ledgerEntryOf } from '../../support/billing';
 
 const events: LedgerEvent[] = ['accepted', 'duplicate', 'rejected', 'retryable', 'expired'];
 
@@ -32,28 +33,12 @@ describe('recording outcomes', () => {
     tableName: 'ledger',
   };
   const clock = () => new Date('2026-03-10T06:16:00.000Z');
-  const entry = (tenant: number, status: LedgerStatus = 'PENDING'): LedgerEntry => ({
-    pk: `tn0000${tenant}#ApiCalls`,
-    sk: '2026-03-10T05:00:00.000Z',
-    tenantId: `tn0000${tenant}`,
-    dimension: 'ApiCalls',
-    metric: 'api.call',
-    hour: '2026-03-10T05:00:00.000Z',
-    status,
-    units: tenant,
-    usageMicro: '0',
-    carryInMicro: '0',
-    carryOutMicro: '0',
-    closingAdjustmentMicro: '0',
-    perUnitMicro: '1000000000',
-    customerAwsAccountId: `20000000000${tenant}`,
-    licenseArn: `l-${tenant}`,
-    productCode: 'tenantry-pooled',
-    final: false,
-    attempts: 0,
-    createdAt: '2026-03-10T06:15:00.000Z',
-    updatedAt: '2026-03-10T06:15:00.000Z',
-  });
+  const entry = (tenant: number, status: LedgerStatus = 'PENDING'): LedgerEntry =>
+    ledgerEntryOf(tenant, '2026-03-10T05:00:00.000Z', {
+      status,
+      createdAt: '2026-03-10T06:15:00.000Z',
+      updatedAt: '2026-03-10T06:15:00.000Z',
+    });
   const record = (e: LedgerEntry): MeteringRecord => ({
     tenantId: e.tenantId,
     dimension: e.dimension,

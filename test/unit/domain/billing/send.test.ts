@@ -1,31 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryBillingAlerts } from '../../../../domain/billing/alerts';
-import type { LedgerEntry } from '../../../../domain/billing/ledger';
 import { type BillingProvider, type MeteringRecord, sendPending } from '../../../../domain/billing/send';
 import { defaultConfig } from '../../../../domain/config';
-
-const entry = (tenant: number, hour: string): LedgerEntry => ({
-  pk: `tn0000${tenant}#ApiCalls`,
-  sk: hour,
-  tenantId: `tn0000${tenant}`,
-  dimension: 'ApiCalls',
-  metric: 'api.call',
-  hour,
-  status: 'PENDING',
-  units: tenant,
-  usageMicro: '0',
-  carryInMicro: '0',
-  carryOutMicro: '0',
-  closingAdjustmentMicro: '0',
-  perUnitMicro: '1000000000',
-  customerAwsAccountId: `20000000000${tenant}`,
-  licenseArn: `l-${tenant}`,
-  productCode: 'tenantry-pooled',
-  final: false,
-  attempts: 0,
-  createdAt: '',
-  updatedAt: '',
-});
+import { ledgerEntryOf } from '../../support/billing';
 
 /** Accepts everything it is sent and keeps the records. */
 function recordingProvider(): BillingProvider & { records: MeteringRecord[] } {
@@ -49,7 +26,7 @@ describe('sending PENDING entries', () => {
 
   it('sends the entry unchanged as an integer record and pairs each answer with its entry', async () => {
     const provider = recordingProvider();
-    const pending = entry(3, '2026-03-10T22:00:00.000Z');
+    const pending = ledgerEntryOf(3, '2026-03-10T22:00:00.000Z');
     const result = await sendPending(
       { config: defaultConfig, provider, alerts: new MemoryBillingAlerts() },
       [pending],
@@ -77,11 +54,11 @@ describe('sending PENDING entries', () => {
     // Prepare: now is 23:30; the deadline of 17:00 is 23:00 (passed); of 17:34 is 23:34 (6 h window)
     const provider = recordingProvider();
     const alerts = new MemoryBillingAlerts();
-    const expired = entry(1, '2026-03-10T17:00:00.000Z');
-    const almost = entry(2, '2026-03-10T17:34:00.000Z'); // 4 minutes left: inside the safety margin
-    const near = entry(3, '2026-03-10T19:00:00.000Z'); // 4.5 h old (alertAgeHours 4): alert, still sent
-    const future = entry(4, '2026-03-11T00:00:00.000Z');
-    const fresh = entry(5, '2026-03-10T22:00:00.000Z');
+    const expired = ledgerEntryOf(1, '2026-03-10T17:00:00.000Z');
+    const almost = ledgerEntryOf(2, '2026-03-10T17:34:00.000Z'); // 4 minutes left: inside the safety margin
+    const near = ledgerEntryOf(3, '2026-03-10T19:00:00.000Z'); // 4.5 h old (alertAgeHours 4): alert, still sent
+    const future = ledgerEntryOf(4, '2026-03-11T00:00:00.000Z');
+    const fresh = ledgerEntryOf(5, '2026-03-10T22:00:00.000Z');
     // Act
     const result = await sendPending(
       { config: defaultConfig, provider, alerts },
@@ -123,7 +100,7 @@ describe('sending PENDING entries', () => {
     await expect(
       sendPending(
         { config: defaultConfig, provider: stray, alerts: new MemoryBillingAlerts() },
-        [entry(1, '2026-03-10T22:00:00.000Z')],
+        [ledgerEntryOf(1, '2026-03-10T22:00:00.000Z')],
         now,
       ),
     ).rejects.toMatchObject({ name: 'BillingDataError', message: expect.stringContaining('tn00009') });

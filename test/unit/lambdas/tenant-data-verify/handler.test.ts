@@ -31,6 +31,19 @@ function checksumOf(canonicalItems: readonly string[]): string {
   return sum.toString(16).padStart(16, '0');
 }
 
+/** The failure when the pool holds items a and b and the silo two items that are not these two. */
+const TARGET_DIFFERS_FROM_A_AND_B = {
+  name: 'DataVerificationError',
+  message: expect.stringMatching(
+    new RegExp(
+      `^tenant acme: copy verification failed: source has 2 items \\(checksum ${checksumOf([
+        CANONICAL_A,
+        CANONICAL_B,
+      ])}\\), target has 2 items \\(checksum [0-9a-f]{16}\\)$`,
+    ),
+  ),
+};
+
 /**
  * The pooled table: the byTenant index lists acme's partitions one by one (`pk > :after`), one of
  * them another tenant's; the base table answers the consistent Query of acme's partition.
@@ -155,17 +168,7 @@ describe('tenant-data-verify handler', () => {
     const verifying = handler({ tenantId: 'acme', siloTable: SILO_TABLE });
 
     // Assess
-    await expect(verifying).rejects.toMatchObject({
-      name: 'DataVerificationError',
-      message: expect.stringMatching(
-        new RegExp(
-          `^tenant acme: copy verification failed: source has 2 items \\(checksum ${checksumOf([
-            CANONICAL_A,
-            CANONICAL_B,
-          ])}\\), target has 2 items \\(checksum [0-9a-f]{16}\\)$`,
-        ),
-      ),
-    });
+    await expect(verifying).rejects.toMatchObject(TARGET_DIFFERS_FROM_A_AND_B);
   });
 
   it('fails with DataVerificationError when the silo misses an item', async () => {
@@ -248,17 +251,7 @@ describe('tenant-data-verify in chunks', () => {
     });
 
     // Assess: the source total covers both chunks (a, then b)
-    await expect(verifying).rejects.toMatchObject({
-      name: 'DataVerificationError',
-      message: expect.stringMatching(
-        new RegExp(
-          `^tenant acme: copy verification failed: source has 2 items \\(checksum ${checksumOf([
-            CANONICAL_A,
-            CANONICAL_B,
-          ])}\\), target has 2 items \\(checksum [0-9a-f]{16}\\)$`,
-        ),
-      ),
-    });
+    await expect(verifying).rejects.toMatchObject(TARGET_DIFFERS_FROM_A_AND_B);
     expect(dynamo).toHaveReceivedCommandWith(QueryCommand, {
       ConsistentRead: true,
       ExclusiveStartKey: afterA,
