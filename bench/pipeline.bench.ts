@@ -17,7 +17,7 @@ import { MemoryBillingAlerts } from '../domain/billing/alerts';
 import { runBilling } from '../domain/billing/billing-run';
 import { CountersReader, countersDocumentClient } from '../domain/billing/counters';
 import { LedgerRepository } from '../domain/billing/ledger';
-import { computeMargins } from '../domain/billing/margin';
+import { marginReport } from '../domain/billing/margin';
 import { MarketplaceBillingProvider } from '../domain/billing/marketplace-provider';
 import { defaultConfig as config } from '../domain/config';
 import type { TenantRequest } from '../domain/identity/request-context';
@@ -285,19 +285,7 @@ try {
   // 5. The margin report from the metered hour.
   const margins = await timed('marginReport', async () => {
     const period = { from: HOUR, to: new Date(HOUR.getTime() + HOUR_MS) };
-    const usage = await counters.dailyTotals(
-      tenants.map((t) => t.tenantId),
-      config.metrics,
-      period,
-      'HOUR',
-    );
-    return computeMargins(
-      config,
-      tenants.map((t) => ({ tenantId: t.tenantId, name: t.name, tier: t.tier })),
-      usage,
-      period,
-      NOW,
-    );
+    return marginReport(config, counters, tenants, period, { granularity: 'HOUR', generatedAt: NOW });
   });
   const heavyApi = margins.tenants.filter((r) => r.flags.includes('HEAVY_API_CALL')).map((r) => r.tenantId);
   const worstPro = margins.tenants

@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { runBilling } from '../../domain/billing/billing-run';
 import { fromMicro } from '../../domain/billing/decimal';
-import { computeMargins } from '../../domain/billing/margin';
+import { marginReport } from '../../domain/billing/margin';
 import { reconcile } from '../../domain/billing/reconciliation';
 import { billingRuntime, lakeClient } from '../../domain/billing/runtime';
 import { billableTenants, billedPairs, reconciliationTenants } from '../../domain/billing/tenants';
@@ -110,17 +110,7 @@ export async function margin(ctx: CliContext, options: { month: string; html?: s
   if (period.from > new Date()) throw new ArgumentError('--month', `${options.month} has not started yet`);
   const { catalog, deps } = runtime(ctx);
   const tenants = await billableTenants(catalog);
-  const usageTotals = await deps.counters.dailyTotals(
-    tenants.map((t) => t.tenantId),
-    ctx.config.metrics,
-    period,
-  );
-  const report = computeMargins(
-    ctx.config,
-    tenants.map((t) => ({ tenantId: t.tenantId, name: t.name, tier: t.tier })),
-    usageTotals,
-    period,
-  );
+  const report = await marginReport(ctx.config, deps.counters, tenants, period);
   if (options.html) writeFileSync(options.html, renderMarginHtml(report));
   emit(ctx, report, () => [
     `margin ${report.period.from} → ${report.period.to} (USD)`,

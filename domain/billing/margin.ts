@@ -2,11 +2,13 @@
  * Per-tenant margin for a period: revenue (the tier's monthly price, prorated) against cost (the
  * tier's fixed cost per tenant, prorated, plus usage × each metric's unit cost from the
  * configuration). Negative margins are flagged; so is usage far above the tier's average (the
- * "pro tenant secretly costing enterprise money" signal). Pure: usage comes in as exact totals
- * (`CountersReader.dailyTotals`); reporting/margin-report.ts renders the report as SVG and HTML.
+ * "pro tenant secretly costing enterprise money" signal). `computeMargins` is pure: usage comes in as
+ * exact totals (`CountersReader.dailyTotals`, which `marginReport` reads first); reporting/margin-report.ts
+ * renders the report as SVG and HTML.
  */
 import type { TenantryConfig } from '../config';
 import { requireTier } from '../config';
+import type { CountersReader } from './counters';
 import { microToNumber } from './decimal';
 
 /** Proration base: a 30-day month. */
@@ -131,4 +133,30 @@ export function computeMargins(
     },
     flagged: rows.filter((r) => r.flags.includes('NEGATIVE_MARGIN')).map((r) => r.tenantId),
   };
+}
+
+/**
+ * The margin report of `tenants` over `period`, from the counters: the DAY totals of whole UTC days, or
+ * the HOUR totals of whole hours (`granularity`).
+ */
+export async function marginReport(
+  config: TenantryConfig,
+  counters: Pick<CountersReader, 'dailyTotals'>,
+  tenants: readonly MarginTenant[],
+  period: { from: Date; to: Date },
+  options: { readonly granularity?: 'DAY' | 'HOUR'; readonly generatedAt?: Date } = {},
+): Promise<MarginReport> {
+  const usage = await counters.dailyTotals(
+    tenants.map((t) => t.tenantId),
+    config.metrics,
+    period,
+    options.granularity,
+  );
+  return computeMargins(
+    config,
+    tenants.map((t) => ({ tenantId: t.tenantId, name: t.name, tier: t.tier })),
+    usage,
+    period,
+    options.generatedAt,
+  );
 }
