@@ -83,7 +83,7 @@ function billingRunDeps(
 }
 
 /** A provider to the Marketplace fake that makes one attempt per call and backs off briefly (5–50 ms). */
-export function singleAttemptMarketplace(): MarketplaceBillingProvider {
+function singleAttemptMarketplace(): MarketplaceBillingProvider {
   return new MarketplaceBillingProvider({
     backoff: { baseMs: 5, capMs: 50 },
     clientSettings: { maxAttempts: 1 },
@@ -188,7 +188,7 @@ export class TestLake {
 }
 
 /** A tenant id for index i: `t` + 5 digits. */
-export const tenantIdOf = (i: number) => `tn${String(i).padStart(5, '0')}`;
+const tenantIdOf = (i: number) => `tn${String(i).padStart(5, '0')}`;
 
 export function activeTenant(i: number, productCode: string, tier = 'pro'): Tenant {
   const t = newTenant(
