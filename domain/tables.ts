@@ -1,5 +1,6 @@
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import { resourceName, type TenantryConfig } from './config';
+import { collectionName, resourceName, type TenantryConfig } from './config';
+import { type TenantId, tenantIdSchema } from './tenant/tenant-id';
 
 /**
  * Every DynamoDB table Tenantry owns, defined once. The CDK stacks and the local environment both
@@ -94,6 +95,34 @@ export const siloTableDefinition: TableDefinition = {
   partitionKey: tableDefinitions.pooled.partitionKey,
   sortKey: tableDefinitions.pooled.sortKey,
 };
+
+/**
+ * A business tenant's dedicated collection table (a tier's `dedicatedCollections`, created by the
+ * lifecycle's `tenant-collections` task): the pooled key schema and items unchanged (pk
+ * `TENANT#<id>#<collection>`, `tenantId`), so items copy between it, the pool and a silo table as
+ * they are, and the session policy's LeadingKeys rule holds on it too. No index: every item is the tenant's.
+ */
+export const collectionTableDefinition: TableDefinition = {
+  id: 'collection',
+  partitionKey: tableDefinitions.pooled.partitionKey,
+  sortKey: tableDefinitions.pooled.sortKey,
+};
+
+/** Prefix of every collection table name (IAM resource patterns): `<product>-<stage>-collection-`. */
+export function collectionTableNamePrefix(config: TenantryConfig): string {
+  return `${resourceName(config, collectionTableDefinition.id)}-`;
+}
+
+/**
+ * Physical name of a tenant's collection table: `<product>-<stage>-collection-<tenantId>.<collection>`
+ * ("." appears in neither a tenant id nor a collection name, so the name reads back unambiguously).
+ */
+export function collectionTableName(config: TenantryConfig, tenantId: TenantId, collection: string): string {
+  if (!collectionName.safeParse(collection).success) {
+    throw new RangeError(`collection "${collection}" is not a dedicated collection name`);
+  }
+  return `${collectionTableNamePrefix(config)}${tenantIdSchema.parse(tenantId)}.${collection}`;
+}
 
 export function tableName(config: TenantryConfig, table: TableKey): string {
   return resourceName(config, tableDefinitions[table].id);

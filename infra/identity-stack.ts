@@ -22,6 +22,7 @@ import { ConfigurationError } from '../domain/errors';
 import { tenantAttributeNames } from '../domain/identity/claims';
 import { planLimitContextKeys } from '../domain/identity/request-context';
 import {
+  collectionTableArnPattern,
   sessionTagKeys,
   siloTableArnPattern,
   tenantRuntimeRolePolicy,
@@ -220,6 +221,7 @@ export class IdentityStack extends Stack {
             tableArns: [
               props.pooledTable.tableArn,
               siloTableArnPattern(config, Aws.PARTITION, Aws.ACCOUNT_ID),
+              collectionTableArnPattern(config, Aws.PARTITION, Aws.REGION, Aws.ACCOUNT_ID),
             ],
             bucketArn: props.tenantDataBucket.bucketArn,
           }),
@@ -446,7 +448,8 @@ export class IdentityStack extends Stack {
 
 const TENANT_SCOPED_REASON =
   'Tenant-scoped by ABAC: objects under <bucket>/<aws:PrincipalTag/tenantId>/*, items whose LeadingKeys all ' +
-  'match TENANT#<aws:PrincipalTag/tenantId>#*, silo tables <product>-<stage>-silo-*; requests without leading ' +
+  'match TENANT#<aws:PrincipalTag/tenantId>#*, silo tables <product>-<stage>-silo-*, collection tables ' +
+  '<product>-<stage>-collection-* (the same LeadingKeys rule; each session names its own); requests without leading ' +
   'keys and untagged sessions are explicitly denied (proven by the iam-simulate tests).';
 
 /**

@@ -23,11 +23,13 @@ import {
 } from '../domain/lifecycle/silo';
 import { offboardingFreezeSeconds, writeFreezeSeconds } from '../domain/lifecycle/write-freeze';
 import { BY_TENANT_INDEX } from '../domain/pooled-items';
+import { collectionTableNamePrefix } from '../domain/tables';
 import { contract as validateContract } from '../lambdas/lifecycle-validate/contract';
 import { contract as signupStarterContract } from '../lambdas/signup-starter/contract';
 import { contract as siloDeprovisionContract } from '../lambdas/silo-deprovision/contract';
 import { contract as siloStackContract } from '../lambdas/silo-stack/contract';
 import { contract as catalogContract } from '../lambdas/tenant-catalog/contract';
+import { contract as collectionsContract } from '../lambdas/tenant-collections/contract';
 import { contract as copyContract } from '../lambdas/tenant-data-copy/contract';
 import { contract as purgeContract } from '../lambdas/tenant-data-purge/contract';
 import { contract as verifyContract } from '../lambdas/tenant-data-verify/contract';
@@ -90,6 +92,8 @@ export class LifecycleStack extends Stack {
     const keysArns = inSiloRegions('kms', 'key', '*');
     const siloAliasPattern = `${siloKeyAliasPrefix(config)}*`;
     const siloAliasArns = inSiloRegions('kms', 'alias', siloAliasPattern.slice('alias/'.length));
+    // Business tenants' dedicated collection tables: the platform account and primary region (this stack's).
+    const collectionTablesArn = arn('dynamodb', 'table', `${collectionTableNamePrefix(config)}*`);
 
     // --- task functions (environment, size and IAM from each function's contract) ----------------
     const pooledArn = props.pooledTable.tableArn;
@@ -115,6 +119,12 @@ export class LifecycleStack extends Stack {
         config,
         environment: catalogEnv,
         grants: { catalog },
+      }).function,
+      collections: new TenantryFunction(this, fnId('collections'), {
+        contract: collectionsContract,
+        config,
+        environment: catalogEnv,
+        grants: { catalog, collectionTables: [collectionTablesArn] },
       }).function,
       transition: new TenantryFunction(this, fnId('transition'), {
         contract: transitionContract,
@@ -156,6 +166,7 @@ export class LifecycleStack extends Stack {
         },
         grants: {
           pooledTable: [pooledArn],
+          collectionTables: [collectionTablesArn],
           tenantDataBucket: [props.tenantDataBucket.bucketArn],
           userPool: [props.userPool.userPoolArn],
           siloStacks: siloStacksArns,
@@ -306,7 +317,15 @@ export class LifecycleStack extends Stack {
       OffboardingFreezeSeconds: String(offboardingFreezeSeconds(config)),
     };
     const invokedBy: Record<WorkflowName, LambdaFunction[]> = {
-      onboarding: ['validate', 'catalog', 'transition', 'identityPurge', 'siloStack', 'siloDeprovision'],
+      onboarding: [
+        'validate',
+        'catalog',
+        'collections',
+        'transition',
+        'identityPurge',
+        'siloStack',
+        'siloDeprovision',
+      ],
       promotion: [
         'validate',
         'catalog',
@@ -323,6 +342,7 @@ export class LifecycleStack extends Stack {
         'transition',
         'billingFinal',
         'identityPurge',
+        'collections',
         'siloDeprovision',
         'purge',
         'erasureVerify',
@@ -396,6 +416,8 @@ export class LifecycleStack extends Stack {
     const siloStacks = 'Silo stacks are <product>-<stage>-silo-<tenantId>, in each allowed silo region.';
     const siloTables =
       'Silo tables are named <product>-<stage>-silo-data-<tenantId>: one pattern for every tenant.';
+    const collectionTables =
+      'Collection tables are named <product>-<stage>-collection-<tenantId>.<collection>: one pattern for every tenant.';
     acknowledgeWildcards(this, [
       ...[
         functions.validate,
@@ -413,8 +435,13 @@ export class LifecycleStack extends Stack {
       },
       {
         principal: functions.erasureVerify,
-        resources: ['*', ...siloStacksArns, ...keysArns],
-        reason: `${xray} ${siloStacks} Keys only with a silo alias (kms:ResourceAliases).`,
+        resources: ['*', collectionTablesArn, ...siloStacksArns, ...keysArns],
+        reason: `${xray} ${collectionTables} ${siloStacks} Keys only with a silo alias (kms:ResourceAliases).`,
+      },
+      {
+        principal: functions.collections,
+        resources: ['*', collectionTablesArn],
+        reason: `${xray} ${collectionTables}`,
       },
       {
         principal: functions.siloStack,

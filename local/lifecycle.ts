@@ -29,6 +29,7 @@ import { contract as signupStarterContract } from '../lambdas/signup-starter/con
 import { contract as siloDeprovisionContract } from '../lambdas/silo-deprovision/contract';
 import { contract as siloStackContract } from '../lambdas/silo-stack/contract';
 import { contract as catalogContract } from '../lambdas/tenant-catalog/contract';
+import { contract as collectionsContract } from '../lambdas/tenant-collections/contract';
 import { contract as copyContract } from '../lambdas/tenant-data-copy/contract';
 import { contract as purgeContract } from '../lambdas/tenant-data-purge/contract';
 import { contract as verifyContract } from '../lambdas/tenant-data-verify/contract';
@@ -191,6 +192,7 @@ export async function deployLifecycleLocally(options: LocalLifecycleOptions): Pr
   const envs = [
     functionEnv(validateContract, catalogEnv),
     functionEnv(catalogContract, catalogEnv),
+    functionEnv(collectionsContract, catalogEnv),
     functionEnv(transitionContract, catalogEnv),
     functionEnv(copyContract, pooledEnv),
     functionEnv(verifyContract, pooledEnv),

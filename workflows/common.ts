@@ -5,6 +5,7 @@ import { contract as validateContract } from '../lambdas/lifecycle-validate/cont
 import { contract as siloDeprovisionContract } from '../lambdas/silo-deprovision/contract';
 import { contract as siloStackContract } from '../lambdas/silo-stack/contract';
 import { contract as catalogContract } from '../lambdas/tenant-catalog/contract';
+import { contract as collectionsContract } from '../lambdas/tenant-collections/contract';
 import { contract as copyContract, type copyCursorSchema } from '../lambdas/tenant-data-copy/contract';
 import { contract as purgeContract, type purgeCursorSchema } from '../lambdas/tenant-data-purge/contract';
 import { contract as verifyContract, type verifyCursorSchema } from '../lambdas/tenant-data-verify/contract';
@@ -36,6 +37,7 @@ import {
 export const lambdaFunctions = {
   validate: validateContract.name,
   catalog: catalogContract.name,
+  collections: collectionsContract.name,
   transition: transitionContract.name,
   copy: copyContract.name,
   verify: verifyContract.name,

@@ -23,6 +23,7 @@ import {
  *   `${OffboardingFreezeSeconds}` = offboardingFreezeSeconds(config): until no cached authorization and
  *   no credential vended before OFFBOARDING can still write) → FinalBill (`billing-final`: flush and
  *   bill the final usage) → PurgeIdentity (disable + delete every user of the tenant, then its group)
+ *   → DeleteCollectionTables (the tenant's dedicated collection tables, and their catalog record)
  *   → [silo: SiloTeardown (KMS key deletion scheduled with the configured window, stack deleted)]
  *   → PurgePooledItems ⟲ (every pooled item whose key starts `TENANT#<id>#`, by key prefix) →
  *   PurgeObjects ⟲ (every object version under `<id>/`) → VerifyErasure (consistent reads: 0 items,
@@ -104,9 +105,19 @@ export function offboardingDefinition(config: TenantryConfig): StateMachineDefin
         'identityPurge',
         { tenantId: '{% $plan.tenantId %}' },
         {
-          flow: { Next: 'IsSilo?' },
+          flow: { Next: 'DeleteCollectionTables' },
           assign: { erasedUsers: '{% $erasedUsers + $states.result.Payload.deletedUsers %}' },
           catch: [toFailure('PurgeIdentity')],
+        },
+      ),
+      DeleteCollectionTables: lambdaTask(
+        'collections',
+        { action: 'delete', tenantId: '{% $plan.tenantId %}', executionArn: EXECUTION_ARN },
+        {
+          flow: { Next: 'IsSilo?' },
+          catch: [toFailure('DeleteCollectionTables')],
+          comment:
+            "The tenant's dedicated collection tables (items and all); the verification checks they are gone.",
         },
       ),
       'IsSilo?': {

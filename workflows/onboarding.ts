@@ -25,13 +25,15 @@ import {
  *
  *   Validate → CreateTenantRecord (PENDING, conditional) → CreateTenantGroup → CreateAdminUser
  *   → AddAdminToGroup → [silo, in the tenant's region: CreateSiloStack → DescribeSiloStack ⟲ Wait
- *   → RecordSiloResources (the ARNs the stack's outputs report)]
+ *   → RecordSiloResources (the ARNs the stack's outputs report) | pool: CreateCollectionTables (the
+ *   tier's dedicated collection tables, ARNs recorded in the catalog)]
  *   → ActivateTenant → EmitTenantOnboarded → Onboarded
  *
  * Rejections (nothing was created): invalid input, or a tenant id already registered by another run
  * → EmitOnboardingRejected → OnboardingRejected (Fail).
  * Any other failure → compensation, each step idempotent and tolerant of what does not exist:
- *   CompensateIdentity (admin user if it carries our tenant id, then the group) → silo teardown
+ *   CompensateIdentity (admin user if it carries our tenant id, then the group) → CompensateCollectionTables
+ *   (tables deleted, catalog record removed) → silo teardown
  *   (key deletion scheduled, stack deleted) → ForgetSiloResources (catalog) → MarkFailed (PENDING → FAILED with the reason)
  *   → EmitOnboardingFailed → OnboardingFailed (Fail). A compensation step that fails is recorded in
  *   `compensationErrors` (reported in the event) and the next one still runs: the tenant is never
@@ -168,8 +170,23 @@ export function onboardingDefinition(config: TenantryConfig): StateMachineDefini
       'IsSilo?': {
         Type: 'Choice',
         Choices: [{ Condition: "{% $plan.isolation = 'silo' %}", Next: 'CreateSiloStack' }],
-        Default: 'ActivateTenant',
+        Default: 'CreateCollectionTables',
       },
+      CreateCollectionTables: lambdaTask(
+        'collections',
+        {
+          action: 'create',
+          tenantId: '{% $plan.tenantId %}',
+          tier: '{% $plan.tier %}',
+          executionArn: EXECUTION_ARN,
+        },
+        {
+          flow: { Next: 'ActivateTenant' },
+          catch: [toCompensation('CreateCollectionTables')],
+          comment:
+            "The tier's dedicated collection tables (none for most pool tiers), their ARNs recorded in the catalog.",
+        },
+      ),
       ...siloProvisioningStates({
         tenantId: '$plan.tenantId',
         tier: '$plan.tier',
@@ -244,8 +261,22 @@ export function onboardingDefinition(config: TenantryConfig): StateMachineDefini
         'identityPurge',
         { tenantId: '{% $plan.tenantId %}', usernames: ['{% $plan.adminEmail %}'] },
         {
+          flow: { Next: 'CompensateCollectionTables' },
+          catch: [compensationCatch('CompensateIdentity', 'CompensateCollectionTables')],
+        },
+      ),
+      CompensateCollectionTables: lambdaTask(
+        'collections',
+        {
+          action: 'delete',
+          tenantId: '{% $plan.tenantId %}',
+          executionArn: EXECUTION_ARN,
+          allowMissing: true,
+        },
+        {
           flow: { Next: 'CompensateSilo?' },
-          catch: [compensationCatch('CompensateIdentity', 'CompensateSilo?')],
+          catch: [compensationCatch('CompensateCollectionTables', 'CompensateSilo?')],
+          comment: 'Deletes any collection table this run may have created, and its catalog record.',
         },
       ),
       'CompensateSilo?': {

@@ -2,7 +2,8 @@ import type { TenantryConfig } from './schema';
 
 /**
  * The default configuration: the tiers and metrics of the reference scenario (a document-analysis
- * B2B SaaS). Starter and pro are pooled, business is pooled with higher limits, enterprise is siloed.
+ * B2B SaaS). Starter and pro are pooled, business is pooled with higher limits and its documents in a
+ * table per tenant, enterprise is siloed.
  * Unit costs are the fully loaded cost of serving one unit; they feed the margin report.
  */
 export const defaultConfig: TenantryConfig = {
@@ -58,6 +59,8 @@ export const defaultConfig: TenantryConfig = {
       baseCostUsdPerMonth: 60,
       api: { rateLimit: 100, burstLimit: 200, quotaPerDay: 1_000_000 },
       dailyLimits: { 'api.call': 1_000_000, 'storage.gb': 240_000, 'doc.processed': 20_000 },
+      // The documents service's collection (lambdas/documents): each business tenant's own table.
+      dedicatedCollections: ['documents'],
     },
     {
       name: 'enterprise',

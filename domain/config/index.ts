@@ -5,7 +5,7 @@ import { defaultConfig } from './default';
 import { type TenantryConfig, type TierConfig, tenantryConfigSchema } from './schema';
 
 export type { IsolationModel, MetricConfig, TenantryConfig, TierConfig } from './schema';
-export { isolationModels, tenantryConfigSchema } from './schema';
+export { collectionName, isolationModels, tenantryConfigSchema } from './schema';
 export { defaultConfig };
 
 /** Validates a configuration value; the error names every bad field and shows its value. */
@@ -49,6 +49,11 @@ export function loadConfig(path: string | undefined = process.env.TENANTRY_CONFI
 
 export function findTier(config: TenantryConfig, name: string): TierConfig | undefined {
   return config.tiers.find((tier) => tier.name === name);
+}
+
+/** The collections a tier gives each tenant a dedicated table for (none for most tiers). */
+export function dedicatedCollections(config: TenantryConfig, tierName: string): readonly string[] {
+  return findTier(config, tierName)?.dedicatedCollections ?? [];
 }
 
 export function requireTier(config: TenantryConfig, name: string): TierConfig {

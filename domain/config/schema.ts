@@ -14,6 +14,14 @@ const iamRoleName = z
   .string()
   .regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name (1-64 of letters, digits, +=,.@_-)');
 const positiveInt = z.number().int().positive();
+/**
+ * A DynamoDB collection of a tenant service (the `<collection>` of `TENANT#<id>#<collection>`) that a
+ * tier gives each tenant a table of its own for: lower-case words joined by "_" (a table-name segment).
+ */
+export const collectionName = z
+  .string()
+  .regex(/^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/, 'must be lower-case letters and digits, words joined by "_"')
+  .max(32);
 
 /** pool: shared tables; silo: a dedicated stack; account: a dedicated stack in the tenant's own AWS account. */
 export const isolationModels = ['pool', 'silo', 'account'] as const;
@@ -50,6 +58,11 @@ const tierSchema = z.object({
   api: z.object({ rateLimit: positiveInt, burstLimit: positiveInt, quotaPerDay: positiveInt }),
   /** Plan limits per metric per UTC day, enforced from near-real-time cumulative totals. */
   dailyLimits: z.record(metricName, z.number().finite().positive()),
+  /**
+   * Pool tiers only: collections each tenant of the tier gets a dedicated DynamoDB table for (its
+   * hottest ones), in the platform account and primary region; the rest stays in the pooled table.
+   */
+  dedicatedCollections: z.array(collectionName).optional(),
 });
 export type TierConfig = z.infer<typeof tierSchema>;
 
@@ -191,6 +204,23 @@ export const tenantryConfigSchema = z
         });
       }
       tierNames.add(tier.name);
+      const collections = tier.dedicatedCollections ?? [];
+      if (collections.length > 0 && tier.isolation !== 'pool') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tiers', i, 'dedicatedCollections'],
+          message: `only a pool tier can name dedicated collections: tier "${tier.name}" is ${tier.isolation} (its data is already dedicated)`,
+        });
+      }
+      collections.forEach((collection, j) => {
+        if (collections.indexOf(collection) !== j) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['tiers', i, 'dedicatedCollections', j],
+            message: `duplicate collection "${collection}"`,
+          });
+        }
+      });
       for (const metric of Object.keys(tier.dailyLimits)) {
         if (!metricNames.has(metric)) {
           ctx.addIssue({

@@ -28,7 +28,7 @@ export interface StoredDocument extends DocumentSummary {
 export interface DocumentRepositoryOptions {
   /** Signs with the tenant's vended credentials (TenantClientFactory): IAM confines it to the tenant's keys. */
   readonly dynamo: DynamoDBDocumentClient;
-  /** The tenant's table: the pooled table or its silo table (from the catalog). */
+  /** The documents' table (from the catalog): the tenant's collection table, the pooled table or its silo table. */
   readonly tableName: string;
   /** PostgreSQL (tenantry.documents, row-level security). */
   readonly database: TransactionalDatabase;

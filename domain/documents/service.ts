@@ -11,7 +11,7 @@ import type { TenantLookup } from '../identity/tenant-lookup';
 import { type TenantDataLocation, tenantDataResources } from '../identity/tenant-resources';
 import type { UsageEmitter, UsageRecord } from '../usage/emitter';
 import { DocumentRequestError, DocumentRouteChangedError } from './errors';
-import { DocumentRepository } from './repository';
+import { DOCUMENTS_COLLECTION, DocumentRepository } from './repository';
 import { type DocumentHttpEvent, type DocumentRequest, parseDocumentRequest } from './request';
 
 /** What the documents service needs; the handler builds it once per cold start. */
@@ -117,7 +117,7 @@ async function perform(
   }
 }
 
-/** The tenant's table from the catalog's recorded resources, checked against the authorizer's route. */
+/** The documents' table from the catalog's recorded resources, checked against the authorizer's route. */
 async function repositoryFor(deps: DocumentServiceDependencies, request: TenantRequest) {
   const tenant = await deps.tenants(request.tenantId);
   if (tenant === undefined) throw new DocumentRouteChangedError(request.tenantId, request.route, 'none');
@@ -125,7 +125,10 @@ async function repositoryFor(deps: DocumentServiceDependencies, request: TenantR
   if (catalogRoute !== request.route) {
     throw new DocumentRouteChangedError(request.tenantId, request.route, catalogRoute);
   }
-  const [tableArn] = tenantDataResources(deps.config, deps.location, tenant).tableArns;
+  // The documents collection's own table when the catalog records one (a business tenant), else the
+  // tenant's table: the pooled table or its silo table.
+  const resources = tenantDataResources(deps.config, deps.location, tenant);
+  const tableArn = resources.collectionTableArns[DOCUMENTS_COLLECTION] ?? resources.tableArns[0];
   const table = parseTableArn(tableArn as string);
   return new DocumentRepository({
     dynamo: deps.clientsFor(table.region).forRequest(request).dynamo,

@@ -71,9 +71,17 @@ function agreeing(
   return { ok: true, value: (a ?? b) as string | undefined };
 }
 
-/** Where a tenant's requests go: `pool`, or `silo:<silo stack name>`. */
-export function tenantRoute(config: TenantryConfig, tenant: Pick<Tenant, 'tenantId' | 'isolation'>): string {
-  return tenant.isolation === 'pool' ? 'pool' : `silo:${siloStackName(config, tenant.tenantId)}`;
+/**
+ * Where a tenant's requests go: `pool`, `pool+<collection>+…` for a pooled tenant with dedicated
+ * collection tables (as the catalog records them), or `silo:<silo stack name>`. A route that changes
+ * (a table created or removed) tells the service its caller's authorization predates the change.
+ */
+export function tenantRoute(
+  config: TenantryConfig,
+  tenant: Pick<Tenant, 'tenantId' | 'isolation' | 'collections'>,
+): string {
+  if (tenant.isolation !== 'pool') return `silo:${siloStackName(config, tenant.tenantId)}`;
+  return ['pool', ...(tenant.collections ?? []).map((t) => t.collection)].join('+');
 }
 
 /** The claims the trigger adds for a tenant (string values only: Cognito claims are strings here). */

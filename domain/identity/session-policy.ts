@@ -1,6 +1,7 @@
 import type { TenantryConfig } from '../config';
 import { tenantKeyPrefix, tenantObjectPrefix } from '../keys';
 import { siloTableNamePrefix } from '../lifecycle/silo';
+import { collectionTableNamePrefix } from '../tables';
 import type { AccessLevel } from '../tenant/status';
 import { type TenantId, tenantIdSchema } from '../tenant/tenant-id';
 import { SessionPolicyTooLargeError } from './errors';
@@ -105,6 +106,20 @@ export function siloTableArnPattern(config: TenantryConfig, partition: string, a
   return `arn:${partition}:dynamodb:*:${account}:table/${siloTableNamePrefix(config)}*`;
 }
 
+/**
+ * ARN pattern of every dedicated collection table (partition, region and account may be CDK tokens):
+ * names start with `collectionTableNamePrefix` (domain/tables.ts). The session policy narrows a tenant
+ * to its own recorded tables, and the LeadingKeys rule holds on them as on the pool.
+ */
+export function collectionTableArnPattern(
+  config: TenantryConfig,
+  partition: string,
+  region: string,
+  account: string,
+): string {
+  return `arn:${partition}:dynamodb:${region}:${account}:table/${collectionTableNamePrefix(config)}*`;
+}
+
 interface KeyArnParts {
   readonly partition: string;
   readonly region: string;
@@ -194,7 +209,7 @@ function siloKeyStatement(keyArn: string): PolicyStatement {
 interface SessionPolicyInput {
   readonly tenantId: TenantId;
   readonly access: Exclude<AccessLevel, 'none'>;
-  /** Tables the tenant's data lives in: the pooled table, or its silo table. */
+  /** Tables the tenant's data lives in: the pooled table and its collection tables, or its silo table. */
   readonly tableArns: readonly string[];
   /** The shared bucket holding tenant objects under `<tenantId>/`. */
   readonly bucketArn: string;
@@ -233,7 +248,7 @@ const TEMPLATE_TENANT = 'templatetenant';
 
 /** What the tenant-runtime role may reach. ARNs may be CDK tokens (they are not parsed here). */
 interface RuntimeRoleResources {
-  /** The pooled table ARN and the silo table ARN pattern (see `siloTableArnPattern`). */
+  /** The pooled table ARN and the silo and collection table ARN patterns (`siloTableArnPattern`, `collectionTableArnPattern`). */
   readonly tableArns: readonly string[];
   readonly bucketArn: string;
 }

@@ -1,6 +1,7 @@
 import type { TenantryConfig } from '../config';
 import { siloTableNamePrefix } from '../lifecycle/silo';
 import { memberRoleArn } from '../naming';
+import { collectionTableName } from '../tables';
 import type { Tenant } from '../tenant/tenant';
 import { TenantResourceError } from './errors';
 import { bucketArnOf, parseKeyArn, parseTableArn } from './session-policy';
@@ -19,15 +20,48 @@ export interface TenantDataLocation {
  * in the tenant's region and the platform's account (an account tenant's: the account the catalog
  * records), and the table must carry a silo table name (the only names the tenant-runtime role may
  * reach). An account tenant's session is vended by the runtime role of its own account (`roleArn`).
+ * A pooled tenant with dedicated collection tables (a business tier) may also reach those, as the catalog
+ * recorded them: each must sit in the tenant's region of the platform account and carry exactly the
+ * name of that tenant's table for that collection (so a record can never point a session at another
+ * tenant's table). `collectionTableArns` maps each such collection to its table.
  */
 export function tenantDataResources(
   config: TenantryConfig,
   location: TenantDataLocation,
-  tenant: Pick<Tenant, 'tenantId' | 'isolation' | 'region' | 'silo' | 'accountId'>,
-): { tableArns: string[]; bucketArn: string; siloKeyArn?: string; roleArn?: string } {
+  tenant: Pick<Tenant, 'tenantId' | 'isolation' | 'region' | 'silo' | 'accountId' | 'collections'>,
+): {
+  tableArns: string[];
+  collectionTableArns: Record<string, string>;
+  bucketArn: string;
+  siloKeyArn?: string;
+  roleArn?: string;
+} {
   const { partition, account: platformAccount } = parseTableArn(location.pooledTableArn);
   const bucketArn = bucketArnOf(partition, location.bucketName);
-  if (tenant.isolation === 'pool') return { tableArns: [location.pooledTableArn], bucketArn };
+  if (tenant.isolation === 'pool') {
+    const collectionTableArns: Record<string, string> = {};
+    for (const { collection, tableArn } of tenant.collections ?? []) {
+      const table = parseTableArn(tableArn);
+      const expected = collectionTableName(config, tenant.tenantId, collection);
+      if (
+        table.name !== expected ||
+        table.region !== tenant.region ||
+        table.account !== platformAccount ||
+        table.partition !== partition
+      ) {
+        throw new TenantResourceError(
+          tenant.tenantId,
+          `collection table ${tableArn} is not ${expected} in the tenant's region ${tenant.region} of account ${platformAccount}`,
+        );
+      }
+      collectionTableArns[collection] = tableArn;
+    }
+    return {
+      tableArns: [location.pooledTableArn, ...Object.values(collectionTableArns)],
+      collectionTableArns,
+      bucketArn,
+    };
+  }
   if (tenant.silo === undefined) {
     throw new TenantResourceError(
       tenant.tenantId,
@@ -67,6 +101,7 @@ export function tenantDataResources(
   }
   return {
     tableArns: [tenant.silo.tableArn],
+    collectionTableArns: {},
     bucketArn,
     siloKeyArn: tenant.silo.kmsKeyArn,
     ...(roleArn === undefined ? {} : { roleArn }),

@@ -4,6 +4,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { tenantKeyPrefix, tenantObjectPrefix } from '../keys';
 import type { ErasureRemainder } from '../tenant/erasure';
 import type { TenantId } from '../tenant/tenant-id';
+import { remainingCollectionTables } from './collections';
 import { remainingTenantUsers } from './identity';
 import { type SiloLocation, siloRemainder } from './silo-erasure';
 import type { SiloClients } from './silo-stack';
@@ -34,11 +35,13 @@ export async function checkErasure(
   stores: ErasureStores,
   tenantId: TenantId,
   silo: { readonly location: SiloLocation; readonly clients: SiloClients } | null,
+  collectionTables: readonly string[] = [],
 ): Promise<ErasureCheck> {
-  const [items, objects, users, siloLeft] = await Promise.all([
+  const [items, objects, users, tablesLeft, siloLeft] = await Promise.all([
     remainingTenantItems(stores.dynamo, stores.pooledTableName, tenantId),
     remainingTenantObjects(stores.s3, stores.bucket, tenantId),
     remainingTenantUsers(stores.cognito, stores.userPoolId, tenantId),
+    remainingCollectionTables(stores.dynamo, collectionTables),
     silo === null ? { siloStack: false, kmsKey: false } : siloRemainder(silo.location, silo.clients),
   ]);
   const leftovers = [
@@ -46,6 +49,7 @@ export async function checkErasure(
     describe(objects, `object versions under ${tenantObjectPrefix(tenantId)} in ${stores.bucket}`),
     describe(users, `users with custom:tenantId ${tenantId} in ${stores.userPoolId}`),
   ].filter((line): line is string => line !== null);
+  if (tablesLeft.length > 0) leftovers.push(`collection tables still exist: ${tablesLeft.join(', ')}`);
   if (silo !== null && siloLeft.siloStack) {
     leftovers.push(`silo stack ${silo.location.stackName} still exists in ${silo.location.region}`);
   }
@@ -53,7 +57,13 @@ export async function checkErasure(
     leftovers.push(`silo key ${silo.location.kmsKeyArn} is not pending deletion`);
   }
   return {
-    remaining: { items: items.count, objects: objects.count, users: users.count, ...siloLeft },
+    remaining: {
+      items: items.count,
+      objects: objects.count,
+      users: users.count,
+      collectionTables: tablesLeft.length,
+      ...siloLeft,
+    },
     leftovers,
   };
 }

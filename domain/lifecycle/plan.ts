@@ -105,6 +105,16 @@ export function planPromotion(config: TenantryConfig, tenant: Tenant, value: unk
   if (tenant.isolation !== 'pool') {
     throw new LifecyclePreconditionError(tenant.tenantId, 'promoted', 'it already has a silo');
   }
+  // The promotion copies, verifies and purges the pooled table only: the items of a dedicated collection
+  // table would be left behind, unreachable once the catalog routes to the silo.
+  const collections = tenant.collections ?? [];
+  if (collections.length > 0) {
+    throw new LifecyclePreconditionError(
+      tenant.tenantId,
+      'promoted',
+      `it has dedicated collection tables (${collections.map((t) => t.tableName).join(', ')}), which promotion does not move yet`,
+    );
+  }
   // The silo is placed in the tenant's region: it must still be an allowed one.
   if (!config.regions.siloAllowed.includes(tenant.region)) {
     throw new ValidationError('promotion input', [

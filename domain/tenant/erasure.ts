@@ -13,7 +13,7 @@ import { z } from 'zod';
  *   erased         items deleted from the pooled table, object versions and delete markers deleted under
  *                  `<id>/`, users deleted from the user pool (sums over the attempts)
  *   remaining      what the verification found: items under `TENANT#<id>#`, object versions under `<id>/`,
- *                  users carrying the tenant id, and whether the silo stack still exists or its key is
+ *                  users carrying the tenant id, dedicated collection tables still existing, and whether the silo stack still exists or its key is
  *                  not pending deletion
  *   keyDeletionDate the silo key's scheduled deletion date (null for a pooled tenant)
  */
@@ -23,6 +23,8 @@ export const erasureRemainderSchema = z.object({
   items: count,
   objects: count,
   users: count,
+  /** Dedicated collection tables still existing (0 in records written before they existed). */
+  collectionTables: count.default(0),
   siloStack: z.boolean(),
   kmsKey: z.boolean(),
 });
@@ -45,6 +47,7 @@ export function nothingRemains(remaining: ErasureRemainder): boolean {
     remaining.items === 0 &&
     remaining.objects === 0 &&
     remaining.users === 0 &&
+    remaining.collectionTables === 0 &&
     !remaining.siloStack &&
     !remaining.kmsKey
   );

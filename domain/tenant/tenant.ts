@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isolationModels } from '../config/schema';
+import { collectionName, isolationModels } from '../config/schema';
 import { IllegalTransitionError } from '../errors';
 import { erasureRecordSchema } from './erasure';
 import { canTransition, type TenantStatus, tenantStatuses } from './status';
@@ -35,6 +35,17 @@ export const siloResourcesSchema = z.object({
 });
 export type SiloResources = z.infer<typeof siloResourcesSchema>;
 
+/**
+ * A tenant's dedicated collection table (a pool tier's `dedicatedCollections`): the ARN DynamoDB
+ * reported when the lifecycle created it (the runtime uses it, never an ARN rebuilt from the name).
+ */
+export const collectionTableSchema = z.object({
+  collection: collectionName,
+  tableName: z.string().min(3),
+  tableArn: siloResourcesSchema.shape.tableArn,
+});
+export type CollectionTable = z.infer<typeof collectionTableSchema>;
+
 /** AWS Marketplace identity of a tenant that buys through Marketplace. */
 const marketplaceIdentitySchema = z.object({
   customerAwsAccountId: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
@@ -52,6 +63,8 @@ export const tenantSchema = z.object({
   status: z.enum(tenantStatuses),
   region: z.string().min(1),
   silo: siloResourcesSchema.optional(),
+  /** The tenant's dedicated collection tables (pool tiers naming `dedicatedCollections`). */
+  collections: z.array(collectionTableSchema).optional(),
   /** The tenant's own AWS account (isolation `account`); its silo resources live there. */
   accountId: z
     .string()

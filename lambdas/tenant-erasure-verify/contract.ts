@@ -9,7 +9,8 @@ const count = z.number().int().nonnegative();
 /**
  * The final step of an offboarding's erasure: checks, with strongly consistent reads, that nothing of
  * the tenant is left — no pooled item under `TENANT#<id>#` (found by key prefix, not by the index), no
- * object version or delete marker under `<id>/`, no user carrying the tenant id, and for a silo tenant
+ * object version or delete marker under `<id>/`, no user carrying the tenant id, no dedicated collection
+ * table, and for a silo tenant
  * no stack and no key that is not pending deletion (looked up in the silo's region). Returns the
  * erasure record (domain/tenant/erasure.ts), `clean`, and one line per store with something left.
  */
@@ -40,6 +41,8 @@ export const contract = defineFunction({
   grants: {
     /** The key-prefix Scan (strongly consistent) of the pooled table. */
     pooledTable: { actions: ['dynamodb:Scan'] },
+    /** A business tenant's dedicated collection tables must be gone (DescribeTable: not found). */
+    collectionTables: { actions: ['dynamodb:DescribeTable'] },
     tenantDataBucket: { actions: ['s3:ListBucketVersions', 's3:ListBucket'] },
     userPool: { actions: ['cognito-idp:ListUsers'] },
     siloStacks: { actions: ['cloudformation:DescribeStacks'] },

@@ -6,6 +6,7 @@ import { loadConfig } from '../../domain/config';
 import { ValidationError } from '../../domain/errors';
 import { contractHandler, readFunctionEnv } from '../../domain/function-contract';
 import { siloStackName } from '../../domain/keys';
+import { collectionTableNamesOf } from '../../domain/lifecycle/collections';
 import { checkErasure } from '../../domain/lifecycle/erasure';
 import { lifecycleLogger, withTenant } from '../../domain/lifecycle/runtime';
 import { siloClientsPerTarget } from '../../domain/lifecycle/silo-stack';
@@ -46,6 +47,7 @@ export const handler = contractHandler(contract, async (request) =>
             location: { ...silo, stackName: siloStackName(config, request.tenantId) },
             clients: clientsFor({ region: silo.region }),
           },
+      collectionTableNamesOf(config, { tenantId: request.tenantId }),
     );
     const clean = check.leftovers.length === 0;
     if (clean) logger.info('erasure verified', { attempts: request.attempts, ...request.erased });

@@ -53,7 +53,8 @@ const except = (states: readonly string[], special: readonly string[]) =>
 // with an end state of their own are tested separately, and the failure-path tasks are faulted in
 // compensation-faults.test.ts. A new Task state fails the coverage test until it is placed.
 const special = {
-  onboarding: ['Validate', 'CreateTenantRecord', 'EmitTenantOnboarded'],
+  // CreateCollectionTables is on the pool path only: faulted with a business signup in collections.test.ts.
+  onboarding: ['Validate', 'CreateTenantRecord', 'CreateCollectionTables', 'EmitTenantOnboarded'],
   promotion: ['Validate', 'EmitTenantPromoted'],
   offboarding: ['Validate', 'EmitTenantOffboarded'],
 } as const;
@@ -62,6 +63,7 @@ const failurePathTasks = {
     'CheckExistingAdmin',
     'EmitOnboardingRejected',
     'CompensateIdentity',
+    'CompensateCollectionTables', // collections.test.ts
     'CompensateDeleteSilo',
     'ForgetSiloResources',
     'MarkFailed',

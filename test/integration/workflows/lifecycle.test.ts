@@ -377,7 +377,7 @@ describe('promotion and offboarding', () => {
         verifiedAt: expect.any(String),
         attempts: 1,
         erased: { items: 60, objects: 2, users: 1 },
-        remaining: { items: 0, objects: 0, users: 0, siloStack: false, kmsKey: false },
+        remaining: { items: 0, objects: 0, users: 0, collectionTables: 0, siloStack: false, kmsKey: false },
         keyDeletionDate: null,
       },
     });
@@ -436,6 +436,7 @@ describe('promotion and offboarding', () => {
       items: 0,
       objects: 0,
       users: 0,
+      collectionTables: 0,
       siloStack: false,
       kmsKey: false,
     });

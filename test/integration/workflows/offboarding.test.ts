@@ -69,7 +69,7 @@ function writer(tenantId: string, collection: string, sk: (n: number) => string,
   return { writes, stop };
 }
 
-const NOTHING_LEFT = { items: 0, objects: 0, users: 0, siloStack: false, kmsKey: false };
+const NOTHING_LEFT = { items: 0, objects: 0, users: 0, collectionTables: 0, siloStack: false, kmsKey: false };
 
 describe('offboarding erasure', () => {
   it('outlasts a writer holding credentials vended before offboarding: nothing of the tenant is left', async () => {

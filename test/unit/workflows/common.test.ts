@@ -92,6 +92,7 @@ describe('task functions', () => {
     expect(substitutionNames.filter((name) => name.endsWith('FunctionArn'))).toEqual([
       'LifecycleValidateFunctionArn',
       'TenantCatalogFunctionArn',
+      'TenantCollectionsFunctionArn',
       'TenantTransitionFunctionArn',
       'TenantDataCopyFunctionArn',
       'TenantDataVerifyFunctionArn',

@@ -17,6 +17,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { STSClient } from '@aws-sdk/client-sts';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { baseClientConfig, documentClient, kinesisClientConfig } from '../../../../domain/aws/clients';
@@ -32,13 +33,25 @@ import { tenantAttributeNames, tenantUserAttributes } from '../../../../domain/i
 import { authorizerResultContext } from '../../../../domain/identity/request-context';
 import { APP_ROLE, rlsMigrations } from '../../../../domain/identity/rls/migrations';
 import { migrate, withTenant } from '../../../../domain/identity/rls/unit-of-work';
+import {
+  collectionTableArnPattern,
+  type PolicyDocument,
+  siloTableArnPattern,
+  tenantRuntimeRolePolicy,
+} from '../../../../domain/identity/session-policy';
 import { TenantClientFactory } from '../../../../domain/identity/tenant-clients';
 import { cachedTenantLookup } from '../../../../domain/identity/tenant-lookup';
 import { TokenVendingMachine } from '../../../../domain/identity/token-vending';
 import { allowAllUsage } from '../../../../domain/identity/usage-limit';
 import { asTokenVerifier, createCognitoVerifier } from '../../../../domain/identity/verifier';
+import { createCollectionTables, recordCollectionTables } from '../../../../domain/lifecycle/collections';
 import { siloTableName } from '../../../../domain/lifecycle/silo';
-import { createTableInput, siloTableDefinition, tableName } from '../../../../domain/tables';
+import {
+  collectionTableName,
+  createTableInput,
+  siloTableDefinition,
+  tableName,
+} from '../../../../domain/tables';
 import { UsageEmitter } from '../../../../domain/usage/emitter';
 import { provisionLocalControlPlane } from '../../../../local/control-plane';
 import { resetLocalAws, useLocalAws } from '../../support';
@@ -56,6 +69,7 @@ const tenants = {
   poolA: { tenantId: 'docs-pool-a', tier: 'pro', isolation: 'pool' },
   poolB: { tenantId: 'docs-pool-b', tier: 'starter', isolation: 'pool' },
   business: { tenantId: 'docs-business', tier: 'business', isolation: 'pool' },
+  businessB: { tenantId: 'docs-business-b', tier: 'business', isolation: 'pool' },
   silo: { tenantId: 'docs-silo', tier: 'enterprise', isolation: 'silo' },
 } as const;
 type TenantKey = keyof typeof tenants;
@@ -68,6 +82,10 @@ const tokens = {} as Record<TenantKey, string>;
 const created = {} as Record<TenantKey, string>;
 const streamName = resourceName(config, 'usage');
 const pooledTable = tableName(config, 'pooled');
+const documentsTable = (key: 'business' | 'businessB') =>
+  collectionTableName(config, tenants[key].tenantId, 'documents');
+/** The session policy of each AssumeRole the authorizer made, by tenant (as STS received it). */
+const vendedPolicies = new Map<string, PolicyDocument>();
 
 async function signInUsers(catalog: CatalogRepository, endpoint: string): Promise<TenantAuthorizer> {
   const cognito = new CognitoIdentityProviderClient(baseClientConfig());
@@ -136,11 +154,72 @@ async function signInUsers(catalog: CatalogRepository, endpoint: string): Promis
     tenants: (id) => catalog.find(id),
     usageLimit: allowAllUsage,
     vending: new TokenVendingMachine({
-      sts: new STSClient(baseClientConfig()),
+      sts: recordingSts(),
       roleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${resourceName(config, 'tenant-runtime')}`,
     }),
     dataLocation: deps.location,
   });
+}
+
+/** STS on moto, keeping the session policy each AssumeRole carried (moto does not evaluate it). */
+function recordingSts(): STSClient {
+  const sts = new STSClient(baseClientConfig());
+  sts.middlewareStack.add(
+    (next) => async (args) => {
+      const input = args.input as { Policy?: string; Tags?: { Key?: string; Value?: string }[] };
+      const tenantId = input.Tags?.find((t) => t.Key === 'tenantId')?.Value;
+      if (input.Policy !== undefined && tenantId !== undefined) {
+        vendedPolicies.set(tenantId, JSON.parse(input.Policy) as PolicyDocument);
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'recordSessionPolicy' },
+  );
+  return sts;
+}
+
+/**
+ * IAM's verdict for a tenant session (the deployed role's identity policy ∩ the vended session
+ * policy), with the policy evaluator: moto enforces neither.
+ */
+async function sessionVerdict(tenantId: string, action: string, table: string, leadingKeyTenant: string) {
+  const sessionPolicy = vendedPolicies.get(tenantId);
+  if (sessionPolicy === undefined) throw new Error(`no session was vended for ${tenantId}`);
+  const result = await runSimulation(
+    {
+      request: {
+        principal: `arn:aws:sts::${LOCAL_ACCOUNT}:assumed-role/${resourceName(config, 'tenant-runtime')}/${tenantId}`,
+        action,
+        resource: {
+          resource: `arn:aws:dynamodb:${config.regions.primary}:${LOCAL_ACCOUNT}:table/${table}`,
+          accountId: LOCAL_ACCOUNT,
+        },
+        contextVariables: {
+          'aws:PrincipalTag/tenantId': tenantId,
+          'dynamodb:LeadingKeys': [`TENANT#${leadingKeyTenant}#documents`],
+        },
+      },
+      identityPolicies: [
+        {
+          name: 'tenant-runtime',
+          policy: tenantRuntimeRolePolicy({
+            tableArns: [
+              deps.location.pooledTableArn,
+              siloTableArnPattern(config, 'aws', LOCAL_ACCOUNT),
+              collectionTableArnPattern(config, 'aws', config.regions.primary, LOCAL_ACCOUNT),
+            ],
+            bucketArn: `arn:aws:s3:::${deps.location.bucketName}`,
+          }),
+        },
+      ],
+      sessionPolicy,
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+    },
+    {},
+  );
+  if (result.resultType === 'error') throw new Error(`simulation error: ${JSON.stringify(result.errors)}`);
+  return result.overallResult;
 }
 
 /** API Gateway's path: the authorizer decides on the token, the service gets its hand-off. */
@@ -219,6 +298,9 @@ beforeAll(async () => {
   });
   for (const tenant of Object.values(tenants)) {
     await catalog.create({ ...tenant, name: tenant.tenantId, region: config.regions.primary });
+    // The business tier's documents table, created and recorded as onboarding does.
+    const tables = await createCollectionTables(dynamo, config, tenant.tenantId, tenant.tier);
+    await recordCollectionTables(catalog, tenant.tenantId, tables, 'documents-test');
     if (tenant.isolation === 'silo') {
       await catalog.update(tenant.tenantId, (t) => ({
         ...t,
@@ -281,18 +363,48 @@ describe('documents on every plane, through the authorizer', () => {
     });
   });
 
-  it("writes pooled tenants' items to the pooled table under their keys, the silo tenant's to its own table", async () => {
+  it("writes pooled tenants' items to the pooled table, business tenants' to their own documents table, the silo tenant's to its table", async () => {
     const pooled = await tableItems(pooledTable);
+    const business = await tableItems(documentsTable('business'));
+    const businessB = await tableItems(documentsTable('businessB'));
     const silo = await tableItems(siloTableName(config, tenants.silo.tenantId));
 
+    // Nothing of a business tenant's hot collection in the pooled table.
     expect(pooled.map((i) => [i.pk, i.sk, i.tenantId]).sort()).toEqual(
       [
-        ['TENANT#docs-business#documents', created.business, 'docs-business'],
         ['TENANT#docs-pool-a#documents', created.poolA, 'docs-pool-a'],
         ['TENANT#docs-pool-b#documents', created.poolB, 'docs-pool-b'],
       ].sort(),
     );
+    expect(business.map((i) => [i.pk, i.sk, i.tenantId])).toEqual([
+      ['TENANT#docs-business#documents', created.business, 'docs-business'],
+    ]);
+    expect(businessB.map((i) => [i.pk, i.sk])).toEqual([
+      ['TENANT#docs-business-b#documents', created.businessB],
+    ]);
     expect(silo.map((i) => [i.pk, i.sk])).toEqual([['TENANT#docs-silo#documents', created.silo]]);
+  });
+
+  it("business tenant B never sees A's documents, and B's vended session cannot reach A's table", async () => {
+    const rowsBefore = await allRows();
+
+    // Act: B's token, A's document id.
+    const get = await request('businessB', 'GET', { documentId: created.business });
+    const del = await request('businessB', 'DELETE', { documentId: created.business });
+
+    // Assess: one answer for "not yours", nothing deleted, and IAM (evaluated) keeps B off A's table.
+    expect([get.statusCode, get.body]).toEqual([404, { error: 'unknown document' }]);
+    expect(del.statusCode).toBe(404);
+    expect(await allRows()).toEqual(rowsBefore);
+    expect((await tableItems(documentsTable('business'))).map((i) => i.sk)).toEqual([created.business]);
+    const b = tenants.businessB.tenantId;
+    const a = tenants.business.tenantId;
+    for (const action of ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem']) {
+      expect(await sessionVerdict(b, action, documentsTable('business'), a)).not.toBe('Allowed');
+      expect(await sessionVerdict(b, action, documentsTable('business'), b)).not.toBe('Allowed');
+      expect(await sessionVerdict(b, action, documentsTable('businessB'), b)).toBe('Allowed');
+    }
+    expect(await sessionVerdict(a, 'dynamodb:GetItem', documentsTable('business'), a)).toBe('Allowed');
   });
 
   it("never shows tenant A's document to tenant B, by id, and never deletes it", async () => {
@@ -311,7 +423,7 @@ describe('documents on every plane, through the authorizer', () => {
 
   it('row-level security: a buggy query with no WHERE clause returns only the tenant rows', async () => {
     // Prepare: the table holds every tenant's rows.
-    expect(new Set((await allRows()).map((r) => r.tenant_id)).size).toBe(4);
+    expect(new Set((await allRows()).map((r) => r.tenant_id)).size).toBe(5);
 
     // Act: the bug — no tenant filter — inside the service's unit of work, on the service's database.
     const rows = await withTenant(
@@ -357,6 +469,7 @@ describe('documents on every plane, through the authorizer', () => {
     expect(del.statusCode).toBe(204);
     expect(after.statusCode).toBe(404);
     expect((await allRows()).some((r) => r.id === created.business)).toBe(false);
+    expect(await tableItems(documentsTable('business'))).toEqual([]);
   });
 
   it("emits each served request's usage to the metering stream, keyed by the verified tenant", async () => {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultConfig, loadConfig, parseConfig, requireTier, resourceName } from '../../../../domain/config';
+import { DOCUMENTS_COLLECTION } from '../../../../domain/documents/repository';
 import { ConfigurationError } from '../../../../domain/errors';
 import { accountConfig, accountsSettings } from '../../support/account-config';
 
@@ -32,6 +33,13 @@ describe('configuration', () => {
       'enterprise:silo',
     ]);
     expect(Object.isFrozen(config.metrics[0])).toBe(true);
+    // Business tenants get their own table for the documents service's collection.
+    expect(config.tiers.map((t) => t.dedicatedCollections ?? [])).toEqual([
+      [],
+      [],
+      [DOCUMENTS_COLLECTION],
+      [],
+    ]);
   });
 
   it.each<[string, Mutation, string, RegExp]>([
@@ -102,6 +110,24 @@ describe('configuration', () => {
       (c) => (c.accounts = { ...accountsSettings, rootEmailPattern: 'aws@tenantry.example' }),
       'accounts.rootEmailPattern',
       /\{tenantId\}.*"aws@tenantry.example"/,
+    ],
+    [
+      'dedicated collections on a silo tier',
+      (c) => (c.tiers[3].dedicatedCollections = ['documents']),
+      'tiers.3.dedicatedCollections',
+      /only a pool tier.*"enterprise" is silo.*\["documents"\]/,
+    ],
+    [
+      'a duplicate dedicated collection',
+      (c) => (c.tiers[2].dedicatedCollections = ['documents', 'documents']),
+      'tiers.2.dedicatedCollections.1',
+      /duplicate collection "documents".*got "documents"/,
+    ],
+    [
+      'an invalid dedicated collection name',
+      (c) => (c.tiers[2].dedicatedCollections = ['Hot.Docs']),
+      'tiers.2.dedicatedCollections.0',
+      /lower-case.*"Hot.Docs"/,
     ],
   ])('rejects %s, naming %s', (_case, mutate, field, valuePattern) => {
     // Act

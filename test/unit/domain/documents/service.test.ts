@@ -219,6 +219,37 @@ describe('handleDocumentRequest', () => {
     });
   });
 
+  it("writes a business tenant's documents to its recorded collection table, under its key", async () => {
+    // Prepare
+    const tableArn = POOLED_TABLE_ARN.replace(
+      'tenantry-dev-pooled-data',
+      'tenantry-dev-collection-lumen.documents',
+    );
+    tenants.set('lumen', {
+      ...tenantRecord('lumen', 'business', 'ACTIVE'),
+      collections: [
+        { collection: 'documents', tableName: 'tenantry-dev-collection-lumen.documents', tableArn },
+      ],
+    });
+    const { database } = recordingDatabase();
+    dynamo.on(PutCommand).resolves({});
+
+    // Act
+    const response = await handleDocumentRequest(
+      dependencies(database),
+      proxyEvent('POST', {
+        body: JSON.stringify({ title: 'Plan', content: 'text' }),
+        authorizer: authorizerContext('lumen', 'business', 'pool+documents'),
+      }),
+    );
+
+    // Assess
+    expect(response.statusCode).toBe(201);
+    expect(
+      dynamo.commandCalls(PutCommand).map((c) => [c.args[0].input.TableName, c.args[0].input.Item?.pk]),
+    ).toEqual([['tenantry-dev-collection-lumen.documents', 'TENANT#lumen#documents']]);
+  });
+
   it('lists through the unit of work that sets the tenant', async () => {
     const { database, units } = recordingDatabase([{ id: NEW_ID, title: 'Plan', created_at: NOW }]);
 

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig, type IsolationModel } from '../../../../domain/config';
 import {
   bucketArnOf,
+  collectionTableArnPattern,
   type PolicyDocument,
   SESSION_POLICY_MAX_CHARS,
   serializeSessionPolicy,
@@ -23,7 +24,11 @@ const ACCOUNT = '111122223333';
 const POOLED = `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/tenantry-dev-pooled-data`;
 const BUCKET = bucketArnOf('aws', 'tenantry-dev-tenant-data');
 const ROLE_POLICY = tenantRuntimeRolePolicy({
-  tableArns: [POOLED, siloTableArnPattern(defaultConfig, 'aws', ACCOUNT)],
+  tableArns: [
+    POOLED,
+    siloTableArnPattern(defaultConfig, 'aws', ACCOUNT),
+    collectionTableArnPattern(defaultConfig, 'aws', 'us-east-1', ACCOUNT),
+  ],
   bucketArn: BUCKET,
 });
 const LOCATION = { pooledTableArn: POOLED, bucketName: 'tenantry-dev-tenant-data' };
@@ -210,6 +215,61 @@ describe('silo sessions', () => {
     // Act / Assess
     expect(() => tenantDataResources(defaultConfig, LOCATION, tenant)).toThrow(
       /not named tenantry-dev-silo-data-/,
+    );
+  });
+});
+
+describe('business sessions: the pool plus their own dedicated collection table', () => {
+  const collectionTable = (tenantId: string) =>
+    `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/tenantry-dev-collection-${tenantId}.documents`;
+  const businessTenant = (tenantId: string) => ({
+    tenantId,
+    isolation: 'pool' as const,
+    region: 'us-east-1',
+    collections: [
+      {
+        collection: 'documents',
+        tableName: `tenantry-dev-collection-${tenantId}.documents`,
+        tableArn: collectionTable(tenantId),
+      },
+    ],
+  });
+  /** The session the authorizer vends: the resources the catalog records for the tenant. */
+  const businessSession = (tenantId: string): Session => ({
+    tenantTag: tenantId,
+    sessionPolicy: tenantSessionPolicy({
+      tenantId,
+      access: 'read-write',
+      ...tenantDataResources(defaultConfig, LOCATION, businessTenant(tenantId)),
+    }),
+  });
+
+  it.each(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'])(
+    "allows %s on A's collection table with A keys",
+    async (action) => {
+      expect(await evaluate(businessSession(A), action, collectionTable(A), keys(A))).toBe('Allowed');
+    },
+  );
+
+  it("never reaches B's collection table, with A's keys or B's", async () => {
+    const a = businessSession(A);
+    for (const action of ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem']) {
+      expect(await evaluate(a, action, collectionTable(B), keys(A))).not.toBe('Allowed');
+      expect(await evaluate(a, action, collectionTable(B), keys(B))).not.toBe('Allowed');
+    }
+  });
+
+  it('keeps the LeadingKeys rule on its own table: B keys and Scan are denied', async () => {
+    const a = businessSession(A);
+    expect(await evaluate(a, 'dynamodb:GetItem', collectionTable(A), keys(B))).not.toBe('Allowed');
+    expect(await evaluate(a, 'dynamodb:Scan', collectionTable(A))).toBe('ExplicitlyDenied');
+    expect(await evaluate(a, 'dynamodb:GetItem', POOLED, keys(A))).toBe('Allowed');
+  });
+
+  it('refuses a recorded collection table named for another tenant', () => {
+    const planted = { ...businessTenant(A), collections: businessTenant(B).collections };
+    expect(() => tenantDataResources(defaultConfig, LOCATION, planted)).toThrow(
+      /is not tenantry-dev-collection-tenant-a\.documents/,
     );
   });
 });

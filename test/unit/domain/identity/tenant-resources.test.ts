@@ -31,6 +31,7 @@ describe('tenantDataResources', () => {
     // Assess
     expect(resources).toEqual({
       tableArns: [siloIn(TENANT_ACCOUNT).tableArn],
+      collectionTableArns: {},
       bucketArn: 'arn:aws:s3:::tenantry-dev-tenant-data',
       siloKeyArn: siloIn(TENANT_ACCOUNT).kmsKeyArn,
       roleArn: `arn:aws:iam::${TENANT_ACCOUNT}:role/TenantryTenantRuntime`,
@@ -54,6 +55,58 @@ describe('tenantDataResources', () => {
   ])('refuses an account tenant with %s', (_case, tenant, config, message) => {
     // Act / Assess
     expect(() => tenantDataResources(config, location, tenant)).toThrow(message);
+  });
+
+  it('gives a business tenant the pooled table and its recorded collection table, by collection', () => {
+    // Prepare
+    const tableArn = `arn:aws:dynamodb:us-east-1:${PLATFORM}:table/tenantry-dev-collection-lumen.documents`;
+    const tenant = {
+      tenantId: 'lumen',
+      isolation: 'pool' as const,
+      region: 'us-east-1',
+      collections: [
+        { collection: 'documents', tableName: 'tenantry-dev-collection-lumen.documents', tableArn },
+      ],
+    };
+
+    // Act
+    const resources = tenantDataResources(defaultConfig, location, tenant);
+
+    // Assess
+    expect(resources).toEqual({
+      tableArns: [location.pooledTableArn, tableArn],
+      collectionTableArns: { documents: tableArn },
+      bucketArn: 'arn:aws:s3:::tenantry-dev-tenant-data',
+    });
+  });
+
+  it.each([
+    [
+      'in another account',
+      `arn:aws:dynamodb:us-east-1:${TENANT_ACCOUNT}:table/tenantry-dev-collection-lumen.documents`,
+    ],
+    [
+      'in another region',
+      `arn:aws:dynamodb:eu-central-1:${PLATFORM}:table/tenantry-dev-collection-lumen.documents`,
+    ],
+    [
+      'of another tenant',
+      `arn:aws:dynamodb:us-east-1:${PLATFORM}:table/tenantry-dev-collection-rhein.documents`,
+    ],
+    ['not a collection table', `arn:aws:dynamodb:us-east-1:${PLATFORM}:table/tenantry-dev-catalog`],
+  ])('refuses a recorded collection table %s', (_case, tableArn) => {
+    // Prepare
+    const tenant = {
+      tenantId: 'lumen',
+      isolation: 'pool' as const,
+      region: 'us-east-1',
+      collections: [{ collection: 'documents', tableName: 'x-documents', tableArn }],
+    };
+
+    // Act / Assess
+    expect(() => tenantDataResources(defaultConfig, location, tenant)).toThrow(
+      /collection table .* is not tenantry-dev-collection-lumen\.documents in the tenant's region us-east-1 of account 111122223333/,
+    );
   });
 
   it('keeps a silo tenant on the platform role (no roleArn)', () => {

@@ -80,7 +80,7 @@ describe('catalog operations', () => {
       verifiedAt: '2026-12-01T01:20:00.000Z',
       attempts: 1,
       erased: { items: 12, objects: 3, users: 2 },
-      remaining: { items: 0, objects: 0, users: 0, siloStack: false, kmsKey: false },
+      remaining: { items: 0, objects: 0, users: 0, collectionTables: 0, siloStack: false, kmsKey: false },
       keyDeletionDate: null,
     };
     const request = { tenantId: 'acme', to: 'OFFBOARDED', executionArn: arnA } as const;

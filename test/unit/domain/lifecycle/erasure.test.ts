@@ -1,6 +1,11 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CognitoIdentityProviderClient, ListUsersCommand } from '@aws-sdk/client-cognito-identity-provider';
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceNotFoundException,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -53,7 +58,7 @@ describe('checkErasure', () => {
 
     // Assess
     expect(check).toEqual({
-      remaining: { items: 0, objects: 0, users: 0, siloStack: false, kmsKey: false },
+      remaining: { items: 0, objects: 0, users: 0, collectionTables: 0, siloStack: false, kmsKey: false },
       leftovers: [],
     });
     expect(dynamo).toHaveReceivedCommandWith(ScanCommand, {
@@ -99,7 +104,14 @@ describe('checkErasure', () => {
     const check = await checkErasure(stores, 'acme', silo);
 
     // Assess
-    expect(check.remaining).toEqual({ items: 2, objects: 2, users: 1, siloStack: true, kmsKey: true });
+    expect(check.remaining).toEqual({
+      items: 2,
+      objects: 2,
+      users: 1,
+      collectionTables: 0,
+      siloStack: true,
+      kmsKey: true,
+    });
     expect(check.leftovers).toEqual([
       '2 pooled items under TENANT#acme# in pool (TENANT#acme#notes/n1, TENANT#acme#docs/d1)',
       '2 object versions under acme/ in data (acme/a.pdf@v1, acme/b.pdf@v9)',
@@ -123,5 +135,27 @@ describe('checkErasure', () => {
     expect(check.leftovers).toEqual([]);
     expect(cfn).not.toHaveReceivedAnyCommand();
     expect(kms).not.toHaveReceivedAnyCommand();
+  });
+
+  it('names the collection tables that still exist, and only those', async () => {
+    // Prepare: of the two tables the tenant may have had, one is still there.
+    dynamo
+      .on(DescribeTableCommand)
+      .rejects(new ResourceNotFoundException({ message: 'not found', $metadata: {} }));
+    dynamo
+      .on(DescribeTableCommand, { TableName: 'tenantry-dev-collection-acme.documents' })
+      .resolves({ Table: { TableName: 'tenantry-dev-collection-acme.documents', TableStatus: 'DELETING' } });
+
+    // Act
+    const check = await checkErasure(stores, 'acme', null, [
+      'tenantry-dev-collection-acme.documents',
+      'tenantry-dev-collection-acme.notes',
+    ]);
+
+    // Assess
+    expect(check.remaining).toMatchObject({ items: 0, collectionTables: 1 });
+    expect(check.leftovers).toEqual([
+      'collection tables still exist: tenantry-dev-collection-acme.documents',
+    ]);
   });
 });

@@ -134,6 +134,28 @@ describe('planning', () => {
     ).toThrow('already has a silo');
   });
 
+  it('refuses to promote a tenant with dedicated collection tables, whose items it would leave behind', () => {
+    // Prepare
+    const business = {
+      ...tenant('ACTIVE'),
+      tier: 'business',
+      collections: [
+        {
+          collection: 'documents',
+          tableName: 'tenantry-dev-collection-acme.documents',
+          tableArn: 'arn:aws:dynamodb:us-east-1:111122223333:table/tenantry-dev-collection-acme.documents',
+        },
+      ],
+    };
+
+    // Act / Assess
+    expect(() =>
+      planPromotion(defaultConfig, business, { tenantId: 'acme', targetTier: 'enterprise' }),
+    ).toThrow(
+      /cannot be promoted: it has dedicated collection tables \(tenantry-dev-collection-acme\.documents\)/,
+    );
+  });
+
   it("places a promoted tenant's silo in its recorded region, only if silos are still allowed there", () => {
     // Act / Assess
     expect(

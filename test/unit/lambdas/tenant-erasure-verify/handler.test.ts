@@ -1,6 +1,11 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CognitoIdentityProviderClient, ListUsersCommand } from '@aws-sdk/client-cognito-identity-provider';
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceNotFoundException,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -34,6 +39,9 @@ const request = {
 beforeEach(() => {
   for (const mock of [dynamo, s3, cognito, cfn, kms]) mock.reset();
   dynamo.on(ScanCommand).resolves({ Items: [] });
+  dynamo
+    .on(DescribeTableCommand)
+    .rejects(new ResourceNotFoundException({ message: 'Requested resource not found', $metadata: {} }));
   s3.on(ListObjectVersionsCommand).resolves({});
   cognito.on(ListUsersCommand).resolves({ Users: [] });
 });
@@ -64,7 +72,7 @@ describe('tenant-erasure-verify handler', () => {
         verifiedAt: expect.any(String),
         attempts: 1,
         erased: { items: 7, objects: 2, users: 1 },
-        remaining: { items: 0, objects: 0, users: 0, siloStack: false, kmsKey: false },
+        remaining: { items: 0, objects: 0, users: 0, collectionTables: 0, siloStack: false, kmsKey: false },
         keyDeletionDate: null,
       },
     });
@@ -100,11 +108,30 @@ describe('tenant-erasure-verify handler', () => {
       items: 1,
       objects: 0,
       users: 0,
+      collectionTables: 0,
       siloStack: false,
       kmsKey: false,
     });
     expect(cfn).toHaveReceivedCommandWith(DescribeStacksCommand, { StackName: 'tenantry-dev-silo-acme' });
     expect(kms).toHaveReceivedCommandWith(DescribeKeyCommand, { KeyId: KEY });
+  });
+
+  it("reports a business tenant's collection table that still exists", async () => {
+    // Prepare: the business tier's documents table of acme is still there.
+    dynamo
+      .on(DescribeTableCommand, { TableName: 'tenantry-dev-collection-acme.documents' })
+      .resolves({ Table: { TableName: 'tenantry-dev-collection-acme.documents', TableStatus: 'ACTIVE' } });
+    const { handler } = await importHandler(load, ENV);
+
+    // Act
+    const result = await handler(request);
+
+    // Assess
+    expect(result.clean).toBe(false);
+    expect(result.leftovers).toEqual([
+      'collection tables still exist: tenantry-dev-collection-acme.documents',
+    ]);
+    expect(result.record.remaining).toMatchObject({ items: 0, collectionTables: 1 });
   });
 
   it('refuses a silo region outside the allowed list, reading nothing', async () => {
