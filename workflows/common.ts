@@ -9,7 +9,10 @@ import { contract as collectionsContract } from '../lambdas/tenant-collections/c
 import { contract as copyContract, type copyCursorSchema } from '../lambdas/tenant-data-copy/contract';
 import { contract as purgeContract, type purgeCursorSchema } from '../lambdas/tenant-data-purge/contract';
 import { contract as verifyContract, type verifyCursorSchema } from '../lambdas/tenant-data-verify/contract';
-import { contract as erasureVerifyContract } from '../lambdas/tenant-erasure-verify/contract';
+import {
+  type erasureCursorSchema,
+  contract as erasureVerifyContract,
+} from '../lambdas/tenant-erasure-verify/contract';
 import { contract as identityPurgeContract } from '../lambdas/tenant-identity-purge/contract';
 import { contract as transitionContract } from '../lambdas/tenant-transition/contract';
 import {
@@ -233,6 +236,7 @@ interface CursorSchemas {
   readonly copy: typeof copyCursorSchema;
   readonly purge: typeof purgeCursorSchema;
   readonly verify: typeof verifyCursorSchema;
+  readonly erasureVerify: typeof erasureCursorSchema;
   readonly userTiers: typeof userTierCursorSchema;
 }
 type ChunkedFunction = keyof CursorSchemas;

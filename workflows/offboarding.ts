@@ -150,32 +150,30 @@ export function offboardingDefinition(config: TenantryConfig): StateMachineDefin
         next: 'VerifyErasure',
         catch: toFailure,
       }),
-      VerifyErasure: lambdaTask(
-        'erasureVerify',
-        {
-          tenantId: '{% $plan.tenantId %}',
-          silo: "{% $plan.isolation = 'silo' ? { 'region': $plan.region, 'kmsKeyArn': $plan.kmsKeyArn } : null %}",
-          executionArn: EXECUTION_ARN,
-          startedAt: '{% $states.context.Execution.StartTime %}',
-          attempts: '{% $erasureAttempts %}',
-          erased: {
-            items: '{% $erasedItems %}',
-            objects: '{% $erasedObjects + $purge.purged %}',
-            users: '{% $erasedUsers %}',
-          },
-          keyDeletionDate: '{% $keyDeletionDate %}',
+      ...chunkLoop('erasureVerify', {
+        states: ['VerifyErasure', 'VerifyErasureChunk', 'ErasureChecked?'],
+        cursor: 'verification',
+        assign: { erasedObjects: '{% $erasedObjects + $purge.purged %}' },
+        start: {
+          tenantId: '$plan.tenantId',
+          silo: "($plan.isolation = 'silo' ? { 'region': $plan.region, 'kmsKeyArn': $plan.kmsKeyArn } : null)",
+          executionArn: '$states.context.Execution.Id',
+          startedAt: '$states.context.Execution.StartTime',
+          attempts: '$erasureAttempts',
+          erased:
+            "{ 'items': $erasedItems, 'objects': $erasedObjects + $purge.purged, 'users': $erasedUsers }",
+          keyDeletionDate: '$keyDeletionDate',
         },
-        {
-          flow: { Next: 'Erased?' },
-          assign: { verification: LAMBDA_RESULT, erasedObjects: '{% $erasedObjects + $purge.purged %}' },
-          catch: [toFailure('VerifyErasure')],
-          comment: 'Consistent reads of every store, after the last purge; the index is not trusted here.',
-        },
-      ),
+        next: 'Erased?',
+        catch: toFailure,
+        startComment: 'Consistent reads of every store, after the last purge; the index is not trusted here.',
+        chunkComment:
+          'Reads up to one chunk of the pool by key prefix (checkpoint); the last chunk reads the other stores and gives the verdict.',
+      }),
       'Erased?': {
         Type: 'Choice',
         Choices: [
-          { Condition: '{% $verification.clean %}', Next: 'SetOffboarded' },
+          { Condition: '{% $verification.verdict.clean %}', Next: 'SetOffboarded' },
           { Condition: jsonata(`$erasureAttempts < ${MAX_ERASURE_ATTEMPTS}`), Next: 'PurgeAgain' },
         ],
         Default: 'ErasureIncomplete',
@@ -193,7 +191,7 @@ export function offboardingDefinition(config: TenantryConfig): StateMachineDefin
           failureRecord(
             'VerifyErasure',
             "'ErasureIncomplete'",
-            "'left after ' & $string($erasureAttempts) & ' purges: ' & $join($verification.leftovers, '; ')",
+            "'left after ' & $string($erasureAttempts) & ' purges: ' & $join($verification.verdict.leftovers, '; ')",
           ),
         ),
         Next: 'EmitOffboardingFailed',
@@ -206,7 +204,7 @@ export function offboardingDefinition(config: TenantryConfig): StateMachineDefin
           reason:
             "{% 'erased and verified: ' & $string($erasedItems) & ' items, ' & $string($erasedObjects) & ' objects, ' & $string($erasedUsers) & ' users' %}",
           executionArn: EXECUTION_ARN,
-          erasure: '{% $verification.record %}',
+          erasure: '{% $verification.verdict.record %}',
         },
         { flow: { Next: 'EmitTenantOffboarded' }, catch: [toFailure('SetOffboarded')] },
       ),
@@ -218,7 +216,7 @@ export function offboardingDefinition(config: TenantryConfig): StateMachineDefin
           purgedItems: '{% $erasedItems %}',
           purgedObjects: '{% $erasedObjects %}',
           keyDeletionDate: '{% $keyDeletionDate %}',
-          erasure: '{% $verification.record %}',
+          erasure: '{% $verification.verdict.record %}',
           executionArn: EXECUTION_ARN,
         },
         {
@@ -234,7 +232,7 @@ export function offboardingDefinition(config: TenantryConfig): StateMachineDefin
           purgedItems: '{% $erasedItems %}',
           purgedObjects: '{% $erasedObjects %}',
           keyDeletionDate: '{% $keyDeletionDate %}',
-          erasure: '{% $verification.record %}',
+          erasure: '{% $verification.verdict.record %}',
         },
       },
       OffboardedEventNotSent: {

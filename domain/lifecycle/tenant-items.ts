@@ -8,12 +8,13 @@ import {
   QueryCommand,
   type QueryCommandOutput,
 } from '@aws-sdk/client-dynamodb';
+import { z } from 'zod';
 import { BATCH_WRITE_LIMIT, type BatchOptions, batchGetAll, batchWriteAll } from '../aws/batch';
 import { keyString, tenantKeyPrefix, tenantOfPartitionKey } from '../keys';
 import { BY_TENANT_INDEX, POOLED_TENANT_ATTRIBUTE } from '../pooled-items';
 import { siloTableDefinition, tableDefinitions } from '../tables';
 import type { TenantId } from '../tenant/tenant-id';
-import { ChecksumAccumulator, canonicalJson, type ItemTally } from './checksum';
+import { ChecksumAccumulator, canonicalJson } from './checksum';
 import { PurgeRefusedError } from './errors';
 
 /**
@@ -299,21 +300,30 @@ export async function restoreTenantChunk(
   return { ...chunk, handled: chunk.handled - kept, kept };
 }
 
+const checksumSchema = z.string().regex(/^[0-9a-f]{16}$/);
+
 /**
  * Where the tally of one table stands between chunks, with what it has counted so far (`ItemTally`:
- * the running count and checksum, continued by `ChecksumAccumulator.resume`).
+ * the running count and checksum, continued by `ChecksumAccumulator.resume`). The one definition of a
+ * chunked read's position: a promotion's verification holds one per side, an erasure's verification
+ * one for the pool; each chunk's output is the next chunk's input (defaults: not started).
  */
-export interface TallyPosition extends ItemTally {
-  /** Pooled layout: the tenant partition being read (null: not started). Silo layout: always null. */
-  readonly partition: string | null;
-  /** Where to continue: within `partition` (pooled) or in the Scan of the silo table. */
-  readonly startKey: StartKey;
+export const tallyPositionSchema = z.object({
+  /** Pooled layout: the tenant partition being read (null: not started). Other layouts: always null. */
+  partition: z.string().nullable().default(null),
+  /** Where to continue: within `partition` (pooled) or in the Scan (silo, prefix). */
+  startKey: z.record(z.string(), z.any()).nullable().default(null),
+  count: z.number().int().nonnegative().default(0),
+  checksum: checksumSchema.default('0'.repeat(16)),
   /** Every item of the tenant in the table has been counted. */
-  readonly done: boolean;
-}
+  done: z.boolean().default(false),
+});
+export type TallyPosition = Omit<z.output<typeof tallyPositionSchema>, 'startKey'> & {
+  readonly startKey: StartKey;
+};
 
 export interface TallyChunkOptions {
-  /** Items read in one call, at most (default 10,000). */
+  /** Items read in one call, at most (default 10,000); a filtered Scan counts the items it read, not kept. */
   readonly maxItems?: number;
   /** Items per page (the last page of a call may be smaller); default the smaller of `maxItems` and 1,000. */
   readonly pageSize?: number;
@@ -327,6 +337,8 @@ export interface TallyChunk {
   readonly read: number;
   /** Items (silo) or partitions (pooled) listed for the tenant that belong to another tenant: not counted. */
   readonly foreign: number;
+  /** Keys (`pk/sk`) of the first few of the tenant's items this call counted. */
+  readonly sample: readonly string[];
 }
 
 /** What is left of a tenant's items: how many, and the keys (`pk/sk`) of the first few. */
@@ -335,27 +347,8 @@ export interface Remainder {
   readonly sample: readonly string[];
 }
 
-const SAMPLE_SIZE = 5;
-
-/**
- * The tenant's items left in the pooled table, found by key prefix with a strongly consistent Scan
- * (`pooledTableByPrefix`): the erasure's final check, blind to the `tenantId` attribute and the index.
- */
-export async function remainingTenantItems(
-  client: DynamoDBClient,
-  tableName: string,
-  tenantId: TenantId,
-): Promise<Remainder> {
-  let count = 0;
-  const sample: string[] = [];
-  for await (const page of tenantPages(client, pooledTableByPrefix(tableName), tenantId, null, undefined)) {
-    count += page.items.length;
-    for (const item of page.items.slice(0, SAMPLE_SIZE - sample.length)) {
-      sample.push(`${item[PK]?.S}/${item[SK]?.S}`);
-    }
-  }
-  return { count, sample };
-}
+/** Keys named in a remainder (and sampled by a tally chunk), at most. */
+export const REMAINDER_SAMPLE_SIZE = 5;
 
 /**
  * One chunk of the count and checksum of the tenant's items in `table`, continuing from `position`:
@@ -367,7 +360,9 @@ export async function remainingTenantItems(
  * one through the index (its sort key is `pk`, so `pk > <last>` with Limit 1 skips to the next one), and
  * each owned partition (`TENANT#<id>#…`) is read with consistent Queries in key order, so a stale
  * projected value, or an item of a listed partition the index does not list (e.g. written without
- * `tenantId`), is counted as it is now. Silo layout: a consistent Scan of the whole table.
+ * `tenantId`), is counted as it is now. Silo layout: a consistent Scan of the whole table. Prefix
+ * layout: a consistent Scan of the whole pool filtered on the tenant's key prefix (`maxItems` bounds the
+ * items read, so a large pool holding few of the tenant's items still takes many short calls).
  */
 export async function tallyTenantChunk(
   client: DynamoDBClient,
@@ -382,33 +377,42 @@ export async function tallyTenantChunk(
   let { partition, startKey, done } = position;
   let read = 0;
   let foreign = 0;
+  const sample: string[] = [];
   const nearDeadline = () => options.deadline?.() ?? false;
   const more = () => !done && read < maxItems && !nearDeadline();
   /** A paginator's page size for the rest of this call: never past `maxItems`. */
   const nextPageSize = () => Math.min(pageSize, maxItems - read);
   /** Reads pages of at most `size` items while a further page still fits in `maxItems`. */
   const readPages = async (
-    pages: AsyncIterable<{ Items?: DynamoItem[]; LastEvaluatedKey?: DynamoItem }>,
+    pages: AsyncIterable<{ Items?: DynamoItem[]; ScannedCount?: number; LastEvaluatedKey?: DynamoItem }>,
     size: number,
   ) => {
     for await (const page of pages) {
       for (const item of page.Items ?? []) {
-        if (ownedBy(item, tenantId)) acc.add(item);
-        else foreign += 1;
+        if (!ownedBy(item, tenantId)) {
+          foreign += 1;
+          continue;
+        }
+        acc.add(item);
+        if (sample.length < REMAINDER_SAMPLE_SIZE) sample.push(`${item[PK]?.S}/${item[SK]?.S}`);
       }
-      read += page.Items?.length ?? 0;
+      read += page.ScannedCount ?? page.Items?.length ?? 0;
       startKey = page.LastEvaluatedKey ?? null;
       if (startKey === null || read + size > maxItems || nearDeadline()) return;
     }
   };
 
-  if (table.layout === 'silo') {
+  if (table.layout !== 'pooled') {
     while (more()) {
       const size = nextPageSize();
       await readPages(
         paginateScan(
           { client, pageSize: size, startingToken: startKey ?? undefined },
-          { TableName: table.name, ConsistentRead: true },
+          {
+            TableName: table.name,
+            ConsistentRead: true,
+            ...(table.layout === 'prefix' ? prefixFilter(tenantId) : {}),
+          },
         ),
         size,
       );
@@ -444,7 +448,7 @@ export async function tallyTenantChunk(
       }
     }
   }
-  return { position: { ...acc.tally(), partition, startKey, done }, read, foreign };
+  return { position: { ...acc.tally(), partition, startKey, done }, read, foreign, sample };
 }
 
 /**

@@ -1,19 +1,8 @@
 import { z } from 'zod';
 import { envVar } from '../../domain/env';
 import { defineFunction } from '../../domain/function-contract';
+import { tallyPositionSchema } from '../../domain/lifecycle/tenant-items';
 import { tenantIdSchema } from '../../domain/tenant/tenant-id';
-
-const checksumSchema = z.string().regex(/^[0-9a-f]{16}$/);
-
-/** How far the tally of one table has got: its position and its running count and checksum. */
-const tallyPositionSchema = z.object({
-  /** Pooled table: the tenant partition being read (null: not started). */
-  partition: z.string().nullable().default(null),
-  startKey: z.record(z.string(), z.any()).nullable().default(null),
-  count: z.number().int().nonnegative().default(0),
-  checksum: checksumSchema.default('0'.repeat(16)),
-  done: z.boolean().default(false),
-});
 
 /**
  * Where a verification stands. The workflow starts it with the identifying fields only and passes each

@@ -7,8 +7,8 @@ import { ValidationError } from '../../domain/errors';
 import { contractHandler, readFunctionEnv } from '../../domain/function-contract';
 import { siloStackName } from '../../domain/keys';
 import { collectionTableNamesOf } from '../../domain/lifecycle/collections';
-import { checkErasure } from '../../domain/lifecycle/erasure';
-import { lifecycleLogger, withTenant } from '../../domain/lifecycle/runtime';
+import { checkErasureChunk } from '../../domain/lifecycle/erasure';
+import { deadlineOf, lifecycleLogger, type RemainingTime, withTenant } from '../../domain/lifecycle/runtime';
 import { siloClientsPerTarget } from '../../domain/lifecycle/silo-stack';
 import { contract } from './contract';
 
@@ -27,7 +27,7 @@ const logger = lifecycleLogger(contract.name);
 /** CloudFormation and KMS clients per silo region (a silo is checked where it lives). */
 const clientsFor = siloClientsPerTarget();
 
-export const handler = contractHandler(contract, async (request) =>
+export const handler = contractHandler(contract, async (request, context?: RemainingTime) =>
   withTenant(logger, request.tenantId, async () => {
     const silo = request.silo;
     if (silo !== null && !config.regions.siloAllowed.includes(silo.region)) {
@@ -38,7 +38,7 @@ export const handler = contractHandler(contract, async (request) =>
         },
       ]);
     }
-    const check = await checkErasure(
+    const { progress, check } = await checkErasureChunk(
       stores,
       request.tenantId,
       silo === null
@@ -48,21 +48,32 @@ export const handler = contractHandler(contract, async (request) =>
             clients: clientsFor({ region: silo.region }),
           },
       collectionTableNamesOf(config, { tenantId: request.tenantId }),
+      { pool: request.pool, sample: request.sample },
+      { maxItems: env.ERASURE_CHUNK_ITEMS, deadline: deadlineOf(context) },
     );
+    const cursor = { ...request, pool: progress.pool, sample: [...progress.sample] };
+    if (check === null) {
+      logger.info('erasure check: pool chunk read', { found: progress.pool.count });
+      return cursor;
+    }
     const clean = check.leftovers.length === 0;
     if (clean) logger.info('erasure verified', { attempts: request.attempts, ...request.erased });
     else logger.warn('erasure incomplete', { attempts: request.attempts, leftovers: check.leftovers });
     return {
-      clean,
-      leftovers: [...check.leftovers],
-      record: {
-        executionArn: request.executionArn,
-        startedAt: request.startedAt,
-        verifiedAt: new Date().toISOString(),
-        attempts: request.attempts,
-        erased: request.erased,
-        remaining: check.remaining,
-        keyDeletionDate: request.keyDeletionDate,
+      ...cursor,
+      done: true,
+      verdict: {
+        clean,
+        leftovers: [...check.leftovers],
+        record: {
+          executionArn: request.executionArn,
+          startedAt: request.startedAt,
+          verifiedAt: new Date().toISOString(),
+          attempts: request.attempts,
+          erased: request.erased,
+          remaining: check.remaining,
+          keyDeletionDate: request.keyDeletionDate,
+        },
       },
     };
   }),

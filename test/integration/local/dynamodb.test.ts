@@ -1,13 +1,16 @@
 // DynamoDB on the local environment, where local/moto/launcher.py replaces moto's whole-table work:
-// TransactWriteItems snapshots only the items a transaction names (moto copied whole tables), and a
-// base-table Query reads only its partition (moto listed and sorted the whole table). The results
-// must stay DynamoDB's: all-or-nothing transactions, a Query's partition in key order, pages.
+// TransactWriteItems snapshots only the items a transaction names (moto copied whole tables); a Query
+// (base table or index) reads only its partition and a Scan page starts at its ExclusiveStartKey found
+// by bisection (moto listed and sorted the whole table for every page and walked to the start key).
+// The results must stay DynamoDB's: all-or-nothing transactions, a Query's partition in key order
+// (numbers by value), Limit counted before the filter, pages that resume exactly where the last stopped.
 import { CreateTableCommand, DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   paginateQuery,
+  paginateScan,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +18,23 @@ import { resetLocalAws, useLocalAws } from '../support';
 
 const RANGE_TABLE = 'transactions-range';
 const HASH_TABLE = 'transactions-hash';
+const INDEXED_TABLE = 'reads-indexed';
+const BY_GROUP = 'byGroup';
+
+/** Every page of a paginated read: the items' keys, each page's Count and ScannedCount. */
+async function readPages(
+  pages: AsyncIterable<{ Items?: Record<string, unknown>[]; Count?: number; ScannedCount?: number }>,
+) {
+  const keys: string[] = [];
+  const counts: number[] = [];
+  const scanned: number[] = [];
+  for await (const page of pages) {
+    keys.push(...(page.Items ?? []).map((item) => `${item.pk}/${item.sk}`));
+    counts.push(page.Count ?? 0);
+    scanned.push(page.ScannedCount ?? 0);
+  }
+  return { keys, counts, scanned };
+}
 
 describe('local AWS: DynamoDB', () => {
   let docs: DynamoDBDocumentClient;
@@ -47,6 +67,32 @@ describe('local AWS: DynamoDB', () => {
         BillingMode: 'PAY_PER_REQUEST',
         AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
         KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      }),
+    );
+    await ddb.send(
+      new CreateTableCommand({
+        TableName: INDEXED_TABLE,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+          { AttributeName: 'group', AttributeType: 'S' },
+          { AttributeName: 'rank', AttributeType: 'N' },
+        ],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: BY_GROUP,
+            KeySchema: [
+              { AttributeName: 'group', KeyType: 'HASH' },
+              { AttributeName: 'rank', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
       }),
     );
   });
@@ -164,5 +210,135 @@ describe('local AWS: DynamoDB', () => {
     expect(forward.sks).toEqual(expected);
     expect(backward.sks).toEqual([...expected].reverse());
     expect(forward.count).toBeGreaterThanOrEqual(3); // pages of at most 3 items
+  });
+
+  describe('index Query and Scan', () => {
+    // Written out of key order: 24 items in group g1 (ranks -3.5 … 20, numbers — ordered by value, not
+    // as text), 12 in g2, 6 without a rank (not in the index) and 6 without a group.
+    const g1Ranks = [
+      7, -3.5, 20, 0, 11, 2.25, 9, 15, -1, 4, 13, 18, 1, 6, 10, 3, 17, 8, 12, 5, 19, 14, 16, 2,
+    ];
+    const g1ByRank = [...g1Ranks].sort((a, b) => a - b).map((rank) => `g1#${rank}`);
+    const key = (rank: number) => ({ pk: `p${Math.abs(Math.round(rank)) % 3}`, sk: `g1#${rank}` });
+
+    beforeAll(async () => {
+      for (const [i, rank] of g1Ranks.entries()) {
+        await docs.send(
+          new PutCommand({
+            TableName: INDEXED_TABLE,
+            Item: { ...key(rank), group: 'g1', rank, odd: i % 2 === 1 },
+          }),
+        );
+      }
+      for (let i = 0; i < 12; i += 1) {
+        await docs.send(
+          new PutCommand({
+            TableName: INDEXED_TABLE,
+            Item: { pk: `p${i % 3}`, sk: `g2#${i}`, group: 'g2', rank: i },
+          }),
+        );
+      }
+      for (let i = 0; i < 6; i += 1) {
+        await docs.send(
+          new PutCommand({
+            TableName: INDEXED_TABLE,
+            Item: { pk: `p${i % 3}`, sk: `unranked#${i}`, group: 'g1' },
+          }),
+        );
+        await docs.send(
+          new PutCommand({
+            TableName: INDEXED_TABLE,
+            Item: { pk: `p${i % 3}`, sk: `ungrouped#${i}`, rank: i },
+          }),
+        );
+      }
+    });
+
+    const queryGroup = (
+      request: { ScanIndexForward?: boolean; range?: string; filter?: boolean },
+      pageSize: number,
+    ) =>
+      readPages(
+        paginateQuery(
+          { client: docs, pageSize },
+          {
+            TableName: INDEXED_TABLE,
+            IndexName: BY_GROUP,
+            KeyConditionExpression: `#group = :group${request.range ?? ''}`,
+            ExpressionAttributeNames: { '#group': 'group', ...(request.range ? { '#rank': 'rank' } : {}) },
+            ExpressionAttributeValues: {
+              ':group': 'g1',
+              ...(request.range ? { ':low': 0, ':high': 12 } : {}),
+              ...(request.filter ? { ':odd': true } : {}),
+            },
+            ...(request.filter ? { FilterExpression: 'odd = :odd' } : {}),
+            ScanIndexForward: request.ScanIndexForward,
+          },
+        ),
+      );
+
+    it('an index Query reads its index partition only, in index key order (numbers by value), both directions, page by page', async () => {
+      // Act
+      const forward = await queryGroup({}, 5);
+      const backward = await queryGroup({ ScanIndexForward: false }, 5);
+      const oneByOne = await queryGroup({}, 1);
+
+      // Assess: g1's 24 ranked items exactly once each; g2, unranked and ungrouped items never
+      expect(forward.keys.map((k) => k.split('/')[1])).toEqual(g1ByRank);
+      expect(backward.keys.map((k) => k.split('/')[1])).toEqual([...g1ByRank].reverse());
+      expect(oneByOne.keys).toEqual(forward.keys);
+      expect(forward.counts.slice(0, 4)).toEqual([5, 5, 5, 5]); // pages of Limit items until the last
+      expect(forward.counts.reduce((a, b) => a + b, 0)).toBe(24);
+    });
+
+    it('an index Query applies its range condition as part of the key, and Limit before the filter', async () => {
+      // Act: ranks 0 ≤ rank ≤ 12, pages of 4, only the items with odd = true kept
+      const ranged = await queryGroup({ range: ' AND #rank BETWEEN :low AND :high' }, 4);
+      const filtered = await queryGroup({ range: ' AND #rank BETWEEN :low AND :high', filter: true }, 4);
+      const lowToHigh = g1ByRank.filter((k) => {
+        const rank = Number(k.slice(3));
+        return rank >= 0 && rank <= 12;
+      });
+
+      // Assess: the 14 ranks of [0, 12] in order; ScannedCount counts what the key condition matched (Limit
+      // applies to it), Count what the filter kept
+      expect(ranged.keys.map((k) => k.split('/')[1])).toEqual(lowToHigh);
+      expect(lowToHigh).toHaveLength(14);
+      const oddOf = (sk: string) => g1Ranks.indexOf(Number(sk.slice(3))) % 2 === 1;
+      expect(filtered.keys.map((k) => k.split('/')[1])).toEqual(lowToHigh.filter(oddOf));
+      expect(filtered.scanned.reduce((a, b) => a + b, 0)).toBe(14);
+      expect(Math.max(...filtered.scanned)).toBe(4);
+      expect(filtered.counts.reduce((a, b) => a + b, 0)).toBe(lowToHigh.filter(oddOf).length);
+    });
+
+    it('a Scan returns every item exactly once, page after page from each ExclusiveStartKey, Limit before the filter', async () => {
+      // Act
+      const all = await readPages(
+        paginateScan({ client: docs, pageSize: 7 }, { TableName: INDEXED_TABLE, ConsistentRead: true }),
+      );
+      const ungrouped = await readPages(
+        paginateScan(
+          { client: docs, pageSize: 7 },
+          {
+            TableName: INDEXED_TABLE,
+            ConsistentRead: true,
+            FilterExpression: 'attribute_not_exists(#group)',
+            ExpressionAttributeNames: { '#group': 'group' },
+          },
+        ),
+      );
+
+      // Assess: 48 items, none twice, none missed; pages of 7 read; the filter keeps the 6 ungrouped
+      const expected = [
+        ...g1Ranks.map((rank) => `${key(rank).pk}/${key(rank).sk}`),
+        ...Array.from({ length: 12 }, (_, i) => `p${i % 3}/g2#${i}`),
+        ...Array.from({ length: 6 }, (_, i) => `p${i % 3}/unranked#${i}`),
+        ...Array.from({ length: 6 }, (_, i) => `p${i % 3}/ungrouped#${i}`),
+      ];
+      expect([...all.keys].sort()).toEqual([...expected].sort());
+      expect(all.counts.slice(0, 6)).toEqual([7, 7, 7, 7, 7, 7]);
+      expect([...ungrouped.keys].sort()).toEqual(expected.filter((k) => k.includes('ungrouped')).sort());
+      expect(ungrouped.scanned.reduce((a, b) => a + b, 0)).toBe(48);
+    });
   });
 });

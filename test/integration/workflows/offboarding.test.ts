@@ -1,12 +1,16 @@
 /**
  * Offboarding's erasure proves itself (issue 9.4): the write freeze outlasts credentials vended before
  * OFFBOARDING, the purge finds items by key prefix (not by the optional tenantId attribute), and the
- * final verification fails the run, naming what is left, instead of marking the tenant OFFBOARDED.
+ * final verification fails the run, naming what is left, instead of marking the tenant OFFBOARDED. The
+ * verification reads the pool in checkpointed chunks (ERASURE_CHUNK_ITEMS set small in the last case),
+ * and a leftover found only by the last chunk still fails the run.
  */
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { paginateGetExecutionHistory } from '@aws-sdk/client-sfn';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { erasureCursorSchema } from '../../../lambdas/tenant-erasure-verify/contract';
 import { offboardingOutputSchema } from '../../../workflows/schemas';
-import { useLocalAws } from '../support';
+import { setFunctionEnv, useLocalAws } from '../support';
 import {
   activeTenant,
   eventsOf,
@@ -172,5 +176,92 @@ describe('offboarding erasure', () => {
     expect(failed).toHaveLength(1);
     expect(failed[0]?.detail).toMatchObject({ error: 'ErasureIncomplete', failedState: 'VerifyErasure' });
     expect(eventsOf(events, 'TenantOffboarded', 'haunted')).toHaveLength(0);
+  });
+});
+
+/** The cursors the VerifyErasureChunk states of an execution returned, in order. */
+async function erasureCursors(executionArn: string) {
+  const cursors = [];
+  for await (const page of paginateGetExecutionHistory({ client: h.sfn }, { executionArn })) {
+    for (const event of page.events ?? []) {
+      const exited = event.stateExitedEventDetails;
+      if (exited?.name !== 'VerifyErasureChunk' || exited.output === undefined) continue;
+      cursors.push(erasureCursorSchema.parse(JSON.parse(exited.output)));
+    }
+  }
+  return cursors;
+}
+
+describe('offboarding erasure: the final verification in checkpointed chunks', () => {
+  const CHUNK_ITEMS = 10;
+  const erasureVerifyEnv = () => ({
+    POOLED_TABLE_NAME: h.life.pooledTable,
+    TENANT_DATA_BUCKET_NAME: h.life.dataBucket,
+    USER_POOL_ID: h.life.userPoolId,
+  });
+
+  beforeAll(async () => {
+    await setFunctionEnv('tenant-erasure-verify', {
+      ...erasureVerifyEnv(),
+      ERASURE_CHUNK_ITEMS: String(CHUNK_ITEMS),
+    });
+  });
+  afterAll(async () => {
+    await setFunctionEnv('tenant-erasure-verify', erasureVerifyEnv());
+  });
+
+  it('reads the pool a chunk at a time, and a leftover only the last chunk finds fails the run loudly', async () => {
+    // Prepare: another tenant's 40 items ahead of it in the pool; the leftover's key (`TENANT#zz-late#…`)
+    // is the pool's last, so each verification reaches it in its last chunk only. A writer the purge
+    // cannot outlast puts it back during a pause after each object purge chunk.
+    await activeTenant(h, 'aa-early');
+    await seedItems(h, h.life.pooledTable, 'aa-early', 40);
+    await activeTenant(h, 'zz-late');
+    await seedItems(h, h.life.pooledTable, 'zz-late', 5);
+    const machine = await machineWithPause(h, 'offboarding', 'PurgeObjects', 2);
+    const execution = await start(h, machine, { tenantId: 'zz-late' });
+    let ended = false;
+    writer(
+      'zz-late',
+      'zz-ghost',
+      () => 'leftover',
+      () => ended,
+    );
+
+    // Act
+    const result = await execution.wait(240_000);
+    ended = true;
+
+    // Assess: failed, naming the leftover
+    expect(result.status).toBe('FAILED');
+    expect(result.cause).toContain('VerifyErasure: ErasureIncomplete: left after 2 purges');
+    expect(result.cause).toContain('1 pooled items under TENANT#zz-late# in');
+    expect(result.cause).toContain('TENANT#zz-late#zz-ghost/leftover');
+    expect((await h.catalog.get('zz-late')).status).toBe('OFFBOARDING');
+    // Two verifications (one per purge), each in several chunks: every chunk but the last of each found
+    // nothing and gave no verdict; the last found the leftover and failed the check.
+    const cursors = await erasureCursors(execution.executionArn);
+    const firstEnd = cursors.findIndex((c) => c.done) + 1;
+    const verifications = [cursors.slice(0, firstEnd), cursors.slice(firstEnd)];
+    for (const chunks of verifications) {
+      // at least 45 items to read (aa-early's 40, zz-late's leftover, the neighbours of earlier cases) at 10 per chunk
+      expect(chunks.length).toBeGreaterThanOrEqual(5);
+      const last = chunks[chunks.length - 1];
+      for (const chunk of chunks.slice(0, -1)) {
+        expect(chunk).toMatchObject({
+          done: false,
+          verdict: null,
+          pool: { count: 0, done: false },
+          sample: [],
+        });
+      }
+      expect(last).toMatchObject({
+        done: true,
+        pool: { count: 1, done: true },
+        sample: ['TENANT#zz-late#zz-ghost/leftover'],
+        verdict: { clean: false },
+      });
+    }
+    expect(cursors.filter((c) => c.done)).toHaveLength(2);
   });
 });

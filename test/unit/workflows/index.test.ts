@@ -170,14 +170,22 @@ describe('onboarding definition', () => {
     expect(states['Erased?']).toEqual({
       Type: 'Choice',
       Choices: [
-        { Condition: '{% $verification.clean %}', Next: 'SetOffboarded' },
+        { Condition: '{% $verification.verdict.clean %}', Next: 'SetOffboarded' },
         { Condition: '{% $erasureAttempts < 2 %}', Next: 'PurgeAgain' },
       ],
       Default: 'ErasureIncomplete',
     });
     expect(states.PurgeAgain).toMatchObject({ Type: 'Pass', Next: 'PurgeIdentity' });
     expect(states.ErasureIncomplete).toMatchObject({ Type: 'Pass', Next: 'EmitOffboardingFailed' });
-    expect(JSON.stringify(states.SetOffboarded)).toContain('"erasure":"{% $verification.record %}"');
+    expect(JSON.stringify(states.SetOffboarded)).toContain('"erasure":"{% $verification.verdict.record %}"');
+    // The final check runs in checkpointed chunks until one gives the verdict
+    expect(states.VerifyErasure).toMatchObject({ Type: 'Pass', Next: 'VerifyErasureChunk' });
+    expect(states.VerifyErasureChunk).toMatchObject({ Type: 'Task', Next: 'ErasureChecked?' });
+    expect(states['ErasureChecked?']).toEqual({
+      Type: 'Choice',
+      Choices: [{ Condition: '{% $verification.done %}', Next: 'Erased?' }],
+      Default: 'VerifyErasureChunk',
+    });
   });
 
   it('polls the silo stack with the configured interval and bound', () => {

@@ -11,7 +11,7 @@ import { ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { checkErasure } from '../../../../domain/lifecycle/erasure';
+import { checkErasureChunk, ERASURE_CHECK_START } from '../../../../domain/lifecycle/erasure';
 
 const dynamo = mockClient(DynamoDBClient);
 const s3 = mockClient(S3Client);
@@ -36,6 +36,12 @@ const user = (Username: string, tenantId: string) => ({
   Username,
   Attributes: [{ Name: 'custom:tenantId', Value: tenantId }],
 });
+/** The check from the start, in one call (no bound reached): its verdict. */
+async function checkAll(siloOfTenant: typeof silo | null) {
+  const { check } = await checkErasureChunk(stores, 'acme', siloOfTenant, [], ERASURE_CHECK_START);
+  if (check === null) throw new Error('the check did not finish in one call');
+  return check;
+}
 const missingStack = Object.assign(new Error('Stack with id tenantry-dev-silo-acme does not exist'), {
   name: 'ValidationError',
 });
@@ -49,12 +55,12 @@ beforeEach(() => {
   kms.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: 'k1', KeyState: 'PendingDeletion' } });
 });
 
-describe('checkErasure', () => {
+describe('checkErasureChunk', () => {
   it('finds nothing left: every store read, the pool by a consistent key-prefix Scan', async () => {
     // Prepare (the defaults: every store empty, stack gone, key pending deletion)
 
     // Act
-    const check = await checkErasure(stores, 'acme', silo);
+    const check = await checkAll(silo);
 
     // Assess
     expect(check).toEqual({
@@ -101,7 +107,7 @@ describe('checkErasure', () => {
     kms.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: 'k1', KeyState: 'Enabled' } });
 
     // Act
-    const check = await checkErasure(stores, 'acme', silo);
+    const check = await checkAll(silo);
 
     // Assess
     expect(check.remaining).toEqual({
@@ -129,7 +135,7 @@ describe('checkErasure', () => {
     // Prepare (defaults)
 
     // Act
-    const check = await checkErasure(stores, 'acme', null);
+    const check = await checkAll(null);
 
     // Assess
     expect(check.leftovers).toEqual([]);
@@ -147,15 +153,58 @@ describe('checkErasure', () => {
       .resolves({ Table: { TableName: 'tenantry-dev-collection-acme.documents', TableStatus: 'DELETING' } });
 
     // Act
-    const check = await checkErasure(stores, 'acme', null, [
-      'tenantry-dev-collection-acme.documents',
-      'tenantry-dev-collection-acme.notes',
-    ]);
+    const { check } = await checkErasureChunk(
+      stores,
+      'acme',
+      null,
+      ['tenantry-dev-collection-acme.documents', 'tenantry-dev-collection-acme.notes'],
+      ERASURE_CHECK_START,
+    );
 
     // Assess
-    expect(check.remaining).toMatchObject({ items: 0, collectionTables: 1 });
-    expect(check.leftovers).toEqual([
+    expect(check?.remaining).toMatchObject({ items: 0, collectionTables: 1 });
+    expect(check?.leftovers).toEqual([
       'collection tables still exist: tenantry-dev-collection-acme.documents',
     ]);
+  });
+
+  it('reads the pool in chunks of at most maxItems read (kept or not), the other stores only once it is read', async () => {
+    // Prepare: the filtered Scan reads 2 items per page; the tenant's items are on pages 1 and 3
+    const page = (Items: { pk: { S: string }; sk: { S: string } }[], last: string | null) => ({
+      Items,
+      ScannedCount: 2,
+      ...(last === null ? {} : { LastEvaluatedKey: { pk: { S: last }, sk: { S: last } } }),
+    });
+    dynamo
+      .on(ScanCommand)
+      .resolvesOnce(page([{ pk: { S: 'TENANT#acme#notes' }, sk: { S: 'n1' } }], 'k2'))
+      .resolvesOnce(page([], 'k4'))
+      .resolvesOnce(page([{ pk: { S: 'TENANT#acme#docs' }, sk: { S: 'd9' } }], null));
+
+    // Act: two items read per call, as the workflow calls it (each output is the next input)
+    const first = await checkErasureChunk(stores, 'acme', null, [], ERASURE_CHECK_START, { maxItems: 2 });
+    const storesReadAfterFirst = s3.commandCalls(ListObjectVersionsCommand).length;
+    const second = await checkErasureChunk(stores, 'acme', null, [], first.progress, { maxItems: 2 });
+    const third = await checkErasureChunk(stores, 'acme', null, [], second.progress, { maxItems: 2 });
+
+    // Assess
+    expect([first.check, second.check]).toEqual([null, null]);
+    expect(storesReadAfterFirst).toBe(0);
+    expect(first.progress.pool).toMatchObject({ count: 1, done: false, startKey: { pk: { S: 'k2' } } });
+    expect(second.progress.pool).toMatchObject({ count: 1, done: false, startKey: { pk: { S: 'k4' } } });
+    expect(
+      dynamo
+        .commandCalls(ScanCommand)
+        .map((c) => [c.args[0].input.Limit, c.args[0].input.ExclusiveStartKey?.pk?.S]),
+    ).toEqual([
+      [2, undefined],
+      [2, 'k2'],
+      [2, 'k4'],
+    ]);
+    expect(third.check?.remaining.items).toBe(2);
+    expect(third.check?.leftovers[0]).toBe(
+      '2 pooled items under TENANT#acme# in pool (TENANT#acme#notes/n1, TENANT#acme#docs/d9)',
+    );
+    expect(s3).toHaveReceivedCommandTimes(ListObjectVersionsCommand, 1);
   });
 });

@@ -309,6 +309,7 @@ describe('tallyTenantChunk', () => {
       position: { ...checksumOf([fresh, user]), partition: null, startKey: null, done: true },
       read: 2,
       foreign: 1,
+      sample: ['TENANT#acme#docs/i1', 'TENANT#acme#users/u1'],
     });
     const inputs = dynamo.commandCalls(QueryCommand).map((c) => c.args[0].input);
     const index = inputs.filter((i) => i.IndexName === 'byTenant');
@@ -339,6 +340,7 @@ describe('tallyTenantChunk', () => {
       position: { ...checksumOf([item('a'), item('b')]), partition: null, startKey: null, done: true },
       read: 3,
       foreign: 1,
+      sample: ['TENANT#acme#docs/a', 'TENANT#acme#docs/b'],
     });
     expect(dynamo.commandCalls(ScanCommand)).toHaveLength(2);
     expect(dynamo.commandCalls(ScanCommand)[0]?.args[0].input).toMatchObject({ ConsistentRead: true });

@@ -64,16 +64,22 @@ describe('tenant-erasure-verify handler', () => {
 
     // Assess
     expect(result).toEqual({
-      clean: true,
-      leftovers: [],
-      record: {
-        executionArn: request.executionArn,
-        startedAt: request.startedAt,
-        verifiedAt: expect.any(String),
-        attempts: 1,
-        erased: { items: 7, objects: 2, users: 1 },
-        remaining: { items: 0, objects: 0, users: 0, collectionTables: 0, siloStack: false, kmsKey: false },
-        keyDeletionDate: null,
+      ...request,
+      pool: { partition: null, startKey: null, count: 0, checksum: '0'.repeat(16), done: true },
+      sample: [],
+      done: true,
+      verdict: {
+        clean: true,
+        leftovers: [],
+        record: {
+          executionArn: request.executionArn,
+          startedAt: request.startedAt,
+          verifiedAt: expect.any(String),
+          attempts: 1,
+          erased: { items: 7, objects: 2, users: 1 },
+          remaining: { items: 0, objects: 0, users: 0, collectionTables: 0, siloStack: false, kmsKey: false },
+          keyDeletionDate: null,
+        },
       },
     });
     expect(contract.output.safeParse(result).success).toBe(true);
@@ -100,11 +106,12 @@ describe('tenant-erasure-verify handler', () => {
     });
 
     // Assess
-    expect(result.clean).toBe(false);
-    expect(result.leftovers).toEqual([
+    expect(result.done).toBe(true);
+    expect(result.verdict?.clean).toBe(false);
+    expect(result.verdict?.leftovers).toEqual([
       '1 pooled items under TENANT#acme# in tenantry-dev-pooled-data (TENANT#acme#notes/n1)',
     ]);
-    expect(result.record.remaining).toEqual({
+    expect(result.verdict?.record.remaining).toEqual({
       items: 1,
       objects: 0,
       users: 0,
@@ -127,11 +134,37 @@ describe('tenant-erasure-verify handler', () => {
     const result = await handler(request);
 
     // Assess
-    expect(result.clean).toBe(false);
-    expect(result.leftovers).toEqual([
+    expect(result.verdict?.clean).toBe(false);
+    expect(result.verdict?.leftovers).toEqual([
       'collection tables still exist: tenantry-dev-collection-acme.documents',
     ]);
-    expect(result.record.remaining).toMatchObject({ items: 0, collectionTables: 1 });
+    expect(result.verdict?.record.remaining).toMatchObject({ items: 0, collectionTables: 1 });
+  });
+
+  it('returns the cursor of the next chunk, and no verdict, while the pool is not read to its end', async () => {
+    // Prepare: ERASURE_CHUNK_ITEMS = 2; the first page read 2 items and more follow
+    dynamo.on(ScanCommand).resolves({
+      Items: [{ pk: { S: 'TENANT#acme#notes' }, sk: { S: 'n1' } }],
+      ScannedCount: 2,
+      LastEvaluatedKey: { pk: { S: 'TENANT#zeta#a' }, sk: { S: 'z' } },
+    });
+    const { handler } = await importHandler(load, { ...ENV, ERASURE_CHUNK_ITEMS: '2' });
+
+    // Act
+    const result = await handler(request);
+
+    // Assess
+    expect(result).toMatchObject({
+      done: false,
+      verdict: null,
+      sample: ['TENANT#acme#notes/n1'],
+      pool: { count: 1, done: false, startKey: { pk: { S: 'TENANT#zeta#a' }, sk: { S: 'z' } } },
+    });
+    expect(dynamo).toHaveReceivedCommandTimes(ScanCommand, 1);
+    expect(dynamo).toHaveReceivedCommandWith(ScanCommand, { Limit: 2 });
+    expect(s3).not.toHaveReceivedAnyCommand();
+    expect(cognito).not.toHaveReceivedAnyCommand();
+    expect(contract.input.safeParse(JSON.parse(JSON.stringify(result))).success).toBe(true);
   });
 
   it('refuses a silo region outside the allowed list, reading nothing', async () => {
