@@ -78,5 +78,7 @@ export const offboardingPlanSchema = z.object({
   /** The silo stack id and key, when the tenant has a silo. */
   stackId: z.string().nullable(),
   kmsKeyArn: z.string().nullable(),
+  /** An account tenant's own account (its silo lives there; closed at the end), else null. */
+  accountId: accountId.nullable(),
 });
 export type OffboardingPlan = z.infer<typeof offboardingPlanSchema>;

@@ -35,6 +35,9 @@ export const siloResourcesSchema = z.object({
 });
 export type SiloResources = z.infer<typeof siloResourcesSchema>;
 
+export const accountStatuses = ['ACTIVE', 'PENDING_CLOSURE', 'SUSPENDED', 'CLOSE_FAILED'] as const;
+export type AccountStatus = (typeof accountStatuses)[number];
+
 /** AWS Marketplace identity of a tenant that buys through Marketplace. */
 const marketplaceIdentitySchema = z.object({
   customerAwsAccountId: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
@@ -57,6 +60,11 @@ export const tenantSchema = z.object({
     .string()
     .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
     .optional(),
+  /**
+   * Where that account stands: ACTIVE while the tenant uses it; PENDING_CLOSURE / SUSPENDED once
+   * closed; CLOSE_FAILED flags an account the lifecycle could not close (an operator must).
+   */
+  accountStatus: z.enum(accountStatuses).optional(),
   marketplace: marketplaceIdentitySchema.optional(),
   /** Set with OFFBOARDED: what the offboarding erased and verified (domain/tenant/erasure.ts). */
   erasure: erasureRecordSchema.optional(),

@@ -13,6 +13,11 @@ export const contract = defineFunction({
   input: z.object({
     stackName: z.string().min(1).max(128),
     region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region name'),
+    /** An account tenant's own account: the stack is deleted there with the assumed deployment role. */
+    accountId: z
+      .string()
+      .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
+      .optional(),
   }),
   output: z.object({
     status: z.enum(['ABSENT', 'DELETE_IN_PROGRESS']),
@@ -37,5 +42,7 @@ export const contract = defineFunction({
       actions: ['iam:PassRole'],
       conditions: { StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } },
     },
+    /** Bound to the deployment role (accounts.deploymentRoleName) in tenant accounts. */
+    assumeDeploymentRole: { actions: ['sts:AssumeRole'] },
   },
 });

@@ -24,7 +24,17 @@ export const contract = defineFunction({
   input: z.object({
     tenantId: tenantIdSchema,
     /** The tenant's silo (its stack name is derived from the tenant id), or null for a pooled tenant. */
-    silo: z.object({ region: z.string().min(1), kmsKeyArn: z.string().min(1).nullable() }).nullable(),
+    silo: z
+      .object({
+        region: z.string().min(1),
+        kmsKeyArn: z.string().min(1).nullable(),
+        /** An account tenant's own account: the silo is checked there (assumed deployment role). */
+        accountId: z
+          .string()
+          .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
+          .optional(),
+      })
+      .nullable(),
     executionArn: z.string().min(1).max(2048),
     startedAt: z.iso.datetime({ offset: true }),
     attempts: z.number().int().min(1),
@@ -45,5 +55,7 @@ export const contract = defineFunction({
     siloStacks: { actions: ['cloudformation:DescribeStacks'] },
     /** Bound with a condition on the silo key alias (kms:ResourceAliases): only silo keys. */
     siloKeys: { actions: ['kms:DescribeKey'] },
+    /** Bound to the deployment role (accounts.deploymentRoleName) in tenant accounts. */
+    assumeDeploymentRole: { actions: ['sts:AssumeRole'] },
   },
 });

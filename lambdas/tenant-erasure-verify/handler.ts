@@ -7,6 +7,7 @@ import { ValidationError } from '../../domain/errors';
 import { contractHandler, readFunctionEnv } from '../../domain/function-contract';
 import { siloStackName } from '../../domain/keys';
 import { checkErasure } from '../../domain/lifecycle/erasure';
+import { siloTargetIn } from '../../domain/lifecycle/member-account';
 import { lifecycleLogger, withTenant } from '../../domain/lifecycle/runtime';
 import { siloClientsPerTarget } from '../../domain/lifecycle/silo-stack';
 import { contract } from './contract';
@@ -43,8 +44,12 @@ export const handler = contractHandler(contract, async (request) =>
       silo === null
         ? null
         : {
-            location: { ...silo, stackName: siloStackName(config, request.tenantId) },
-            clients: clientsFor({ region: silo.region }),
+            location: {
+              region: silo.region,
+              kmsKeyArn: silo.kmsKeyArn,
+              stackName: siloStackName(config, request.tenantId),
+            },
+            clients: clientsFor(siloTargetIn(config, silo.region, silo.accountId)),
           },
     );
     const clean = check.leftovers.length === 0;

@@ -101,6 +101,7 @@ describe('task functions', () => {
       'TenantUserTiersFunctionArn',
       'SiloStackFunctionArn',
       'SiloDeprovisionFunctionArn',
+      'TenantAccountFunctionArn',
       'BillingFinalFunctionArn',
     ]);
   });

@@ -21,7 +21,12 @@ const OU = 'ou-ab12-tenants1';
 const load = () => import('../../../../lambdas/tenant-account/handler');
 const org = mockClient(OrganizationsClient);
 const configFile = writeAccountConfig();
-const handlerWithAccounts = async () => (await importHandler(load, { TENANTRY_CONFIG: configFile })).handler;
+const ENV = {
+  AUTHORIZER_ROLE_ARN: 'arn:aws:iam::123456789012:role/tenantry-dev-authorizer',
+  TENANT_DATA_BUCKET_NAME: 'tenantry-dev-tenant-data',
+};
+const handlerWithAccounts = async () =>
+  (await importHandler(load, { ...ENV, TENANTRY_CONFIG: configFile })).handler;
 
 beforeEach(() => {
   org.reset();
@@ -46,6 +51,8 @@ describe('tenant-account request', () => {
       accountId: null,
       failureReason: null,
       organizationalUnitId: null,
+      runtimeRoleArn: null,
+      accountStatus: null,
     });
     expect(contract.output.safeParse(result).success).toBe(true);
     expect(org).toHaveReceivedCommandTimes(CreateAccountCommand, 1);
@@ -99,7 +106,7 @@ describe('tenant-account request', () => {
 
   it('refuses to run without the accounts settings, naming the field', async () => {
     // Prepare
-    const { handler } = await importHandler(load, {});
+    const { handler } = await importHandler(load, ENV);
 
     // Act / Assess
     await expect(handler({ action: 'request', tenantId: 'rhein' })).rejects.toMatchObject({
