@@ -454,7 +454,28 @@ export class LifecycleStack extends Stack {
     const siloStacks = 'Silo stacks are <product>-<stage>-silo-<tenantId>, in each allowed silo region.';
     const siloTables =
       'Silo tables are named <product>-<stage>-silo-data-<tenantId>: one pattern for every tenant.';
+    // Tenants in their own account: the deployment role in any account of the organization (aws:ResourceOrgID).
+    const deploymentRoles = Array.isArray(assumeDeploymentRole) ? [] : assumeDeploymentRole.resources;
+    const inOrganization = ' The deployment role in any account of this organization (aws:ResourceOrgID).';
+    const accountFunction = this.accountFunction;
     acknowledgeWildcards(this, [
+      ...(accountFunction === undefined || config.accounts === undefined
+        ? []
+        : [
+            {
+              principal: accountFunction,
+              resources: [
+                '*',
+                ...deploymentRoles,
+                memberAccounts,
+                orgArn(`ou/o-*/${config.accounts.organizationalUnitId}`),
+                orgArn('root/o-*/r-*'),
+              ],
+              reason:
+                `${xray} CreateAccount and the Organizations reads have no resource ARN; MoveAccount/CloseAccount ` +
+                `only on this organization's accounts, its root and the tenants' OU.${inOrganization}`,
+            },
+          ]),
       ...[
         functions.validate,
         functions.catalog,
@@ -471,18 +492,18 @@ export class LifecycleStack extends Stack {
       },
       {
         principal: functions.erasureVerify,
-        resources: ['*', ...siloStacksArns, ...keysArns],
-        reason: `${xray} ${siloStacks} Keys only with a silo alias (kms:ResourceAliases).`,
+        resources: ['*', ...siloStacksArns, ...keysArns, ...deploymentRoles],
+        reason: `${xray} ${siloStacks} Keys only with a silo alias (kms:ResourceAliases).${inOrganization}`,
       },
       {
         principal: functions.siloStack,
-        resources: ['*', ...siloStacksArns],
-        reason: `${xray} ${siloStacks} CreateStack only with the silo template URL.`,
+        resources: ['*', ...siloStacksArns, ...deploymentRoles],
+        reason: `${xray} ${siloStacks} CreateStack only with the silo template URL.${inOrganization}`,
       },
       {
         principal: functions.siloDeprovision,
-        resources: ['*', ...siloStacksArns, ...keysArns],
-        reason: `${xray} ${siloStacks} Keys only with a silo alias (kms:ResourceAliases).`,
+        resources: ['*', ...siloStacksArns, ...keysArns, ...deploymentRoles],
+        reason: `${xray} ${siloStacks} Keys only with a silo alias (kms:ResourceAliases).${inOrganization}`,
       },
       {
         principal: this.siloDeploymentRole,
