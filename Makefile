@@ -56,7 +56,9 @@ synth: node_modules/.installed
 
 cdk-check: synth $(VENV)/.installed
 	$(TSX) scripts/write-silo-template.ts cdk.out/silo-tenant.template.json
-	$(VENV)/bin/cfn-lint --format parseable -- cdk.out/*.template.json
+	$(TSX) scripts/write-accounts-config.ts cdk.out/accounts-config.json
+	TENANTRY_CONFIG=cdk.out/accounts-config.json npx cdk synth --quiet --output cdk.out/accounts > /dev/null
+	$(VENV)/bin/cfn-lint --format parseable -- cdk.out/*.template.json cdk.out/accounts/*.template.json
 
 test: install
 	rm -rf $(RESULTS) && mkdir -p $(RESULTS)/steps

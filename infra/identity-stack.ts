@@ -200,8 +200,30 @@ export class IdentityStack extends Stack {
         readCatalog: [props.catalogTable.tableArn],
         readCounters: [props.countersTable.tableArn],
         assumeTenantRuntimeRole: [tenantRuntimeRoleArn],
+        assumeAccountRuntimeRoles:
+          config.accounts === undefined
+            ? []
+            : {
+                resources: [accountRuntimeRolesArn(this, config.accounts.runtimeRoleName)],
+                // biome-ignore lint/suspicious/noTemplateCurlyInString: IAM policy variable
+                conditions: { StringEquals: { 'aws:ResourceOrgID': '${aws:PrincipalOrgID}' } },
+              },
       },
     });
+    if (config.accounts !== undefined) {
+      const runtimeRoles = accountRuntimeRolesArn(this, config.accounts.runtimeRoleName);
+      const authorizer = this.authorizerFunction.function;
+      this.node.addValidation({
+        validate: () => {
+          Validations.of(authorizer).acknowledge({
+            id: `AwsSolutions-IAM5[Resource::${flattenCfnReference(this.resolve(runtimeRoles))}]`,
+            reason:
+              "The runtime role of each tenant's own account: one role name, any account of this organization (aws:ResourceOrgID).",
+          });
+          return [];
+        },
+      });
+    }
     const authorizerRole = this.authorizerFunction.function.role as iam.IRole;
 
     this.tenantRuntimeRole = new iam.Role(this, 'TenantRuntimeRole', {
@@ -457,6 +479,17 @@ const TENANT_SCOPED_REASON =
  * by its exact finding id. The ids contain cross-stack references (the bucket), which are only
  * final after CDK has resolved references, so this runs as a construct validation (after prepare).
  */
+/** The tenant runtime role (accounts.runtimeRoleName) in any account; bound to the organization by a condition. */
+function accountRuntimeRolesArn(stack: Stack, roleName: string): string {
+  return stack.formatArn({
+    service: 'iam',
+    region: '',
+    account: '*',
+    resource: 'role',
+    resourceName: roleName,
+  });
+}
+
 function acknowledgeTenantScopedWildcards(stack: Stack, role: iam.Role): void {
   stack.node.addValidation({
     validate: () => {

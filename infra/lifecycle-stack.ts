@@ -28,6 +28,7 @@ import { contract as validateContract } from '../lambdas/lifecycle-validate/cont
 import { contract as signupStarterContract } from '../lambdas/signup-starter/contract';
 import { contract as siloDeprovisionContract } from '../lambdas/silo-deprovision/contract';
 import { contract as siloStackContract } from '../lambdas/silo-stack/contract';
+import { contract as accountContract } from '../lambdas/tenant-account/contract';
 import { contract as catalogContract } from '../lambdas/tenant-catalog/contract';
 import { contract as collectionsContract } from '../lambdas/tenant-collections/contract';
 import { contract as copyContract } from '../lambdas/tenant-data-copy/contract';
@@ -38,7 +39,13 @@ import { contract as identityPurgeContract } from '../lambdas/tenant-identity-pu
 import { contract as transitionContract } from '../lambdas/tenant-transition/contract';
 import { contract as userTiersContract } from '../lambdas/tenant-user-tiers/contract';
 import { functionArnSubstitutions, type LambdaFunction, type Substitutions } from '../workflows/common';
-import { definitionJson, stateMachineName, type WorkflowName, workflowNames } from '../workflows/index';
+import {
+  definitionJson,
+  stateMachineName,
+  usedSubstitutions,
+  type WorkflowName,
+  workflowNames,
+} from '../workflows/index';
 import { DeadLetteredLambdaTarget } from './private/dead-letter-queue';
 import { TenantryFunction } from './private/tenantry-function';
 import { siloTemplate } from './silo-stack';
@@ -54,11 +61,13 @@ export interface LifecycleStackProps extends StackProps {
   /** Identity: the user pool (custom:tenantId, custom:tier) and the role assumed for tenant data access. */
   readonly userPool: cognito.IUserPool;
   readonly tenantAccessRole: iam.IRole;
+  /** The authorizer's role: the only principal a tenant account's runtime role trusts (isolation `account`). */
+  readonly authorizerRole: iam.IRole;
   /** Billing: the final-bill task (input `{ tenantId }`) offboarding calls. */
   readonly billingFinalFunction: lambda.IFunction;
 }
 
-type OwnFunction = Exclude<LambdaFunction, 'billingFinal'>;
+type OwnFunction = Exclude<LambdaFunction, 'billingFinal' | 'account'>;
 
 /**
  * The tenant lifecycle: the onboarding, promotion and offboarding state machines (the ASL from
@@ -72,6 +81,8 @@ type OwnFunction = Exclude<LambdaFunction, 'billingFinal'>;
 export class LifecycleStack extends Stack {
   public readonly stateMachines: Readonly<Record<WorkflowName, sfn.StateMachine>>;
   public readonly functions: Readonly<Record<OwnFunction | 'signupStarter', lambda.IFunction>>;
+  /** `tenant-account` (tenants in their own AWS account): deployed only when `accounts` is configured. */
+  public readonly accountFunction: lambda.IFunction | undefined;
   public readonly siloDeploymentRole: iam.Role;
   public readonly signupRule: events.Rule;
   /** The signup rule's Lambda target and the dead-letter queue of the signups it could not start. */
@@ -102,6 +113,23 @@ export class LifecycleStack extends Stack {
     const catalogEnv = { CATALOG_TABLE_NAME: props.catalogTable.tableName };
     const pooledEnv = { POOLED_TABLE_NAME: props.pooledTable.tableName };
     const fnId = (key: string) => `${pascal(key)}Function`;
+    // Tenants in their own account (issue 15): only the deployment role, only in this organization.
+    const assumeDeploymentRole =
+      config.accounts === undefined
+        ? []
+        : {
+            resources: [
+              this.formatArn({
+                service: 'iam',
+                region: '',
+                account: '*',
+                resource: 'role',
+                resourceName: config.accounts.deploymentRoleName,
+              }),
+            ],
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: IAM policy variable
+            conditions: { StringEquals: { 'aws:ResourceOrgID': '${aws:PrincipalOrgID}' } },
+          };
     this.siloDeploymentRole = new iam.Role(this, 'SiloDeploymentRole', {
       roleName: siloDeploymentRoleName(config),
       assumedBy: new iam.ServicePrincipal('cloudformation.amazonaws.com'),
@@ -174,6 +202,7 @@ export class LifecycleStack extends Stack {
             resources: keysArns,
             conditions: { 'ForAnyValue:StringLike': { 'kms:ResourceAliases': [siloAliasPattern] } },
           },
+          assumeDeploymentRole,
         },
       }).function,
       identityPurge: new TenantryFunction(this, fnId('identityPurge'), {
@@ -199,6 +228,7 @@ export class LifecycleStack extends Stack {
             conditions: { 'ForAnyValue:StringLike': { 'kms:ResourceAliases': [siloAliasPattern] } },
           },
           passDeploymentRole: [this.siloDeploymentRole.roleArn],
+          assumeDeploymentRole,
         },
       }).function,
     };
@@ -235,26 +265,36 @@ export class LifecycleStack extends Stack {
           },
           siloTemplate: [template.bucket.arnForObjects(template.s3ObjectKey)],
           passDeploymentRole: [this.siloDeploymentRole.roleArn],
-          // Tenants in their own account (issue 15): only the deployment role, only in this organization.
-          assumeDeploymentRole:
-            config.accounts === undefined
-              ? []
-              : {
-                  resources: [
-                    Stack.of(this).formatArn({
-                      service: 'iam',
-                      region: '',
-                      account: '*',
-                      resource: 'role',
-                      resourceName: config.accounts.deploymentRoleName,
-                    }),
-                  ],
-                  // biome-ignore lint/suspicious/noTemplateCurlyInString: IAM policy variable
-                  conditions: { StringEquals: { 'aws:ResourceOrgID': '${aws:PrincipalOrgID}' } },
-                },
+          assumeDeploymentRole,
         },
       }).function,
     } satisfies Record<OwnFunction, lambda.IFunction>;
+
+    // --- tenants in their own AWS account (issue 15) ------------------------------------------------
+    // Organizations' ARNs: the organization and root ids are not known here (o-*, r-*); the OU is.
+    const orgArn = (resource: string) => `arn:${this.partition}:organizations::${this.account}:${resource}`;
+    const memberAccounts = orgArn('account/o-*/*');
+    this.accountFunction =
+      config.accounts === undefined
+        ? undefined
+        : new TenantryFunction(this, fnId('account'), {
+            contract: accountContract,
+            config,
+            environment: {
+              AUTHORIZER_ROLE_ARN: props.authorizerRole.roleArn,
+              TENANT_DATA_BUCKET_NAME: props.tenantDataBucket.bucketName,
+            },
+            grants: {
+              accounts: ['*'],
+              moveAccounts: [
+                memberAccounts,
+                orgArn(`ou/o-*/${config.accounts.organizationalUnitId}`),
+                orgArn('root/o-*/r-*'),
+              ],
+              closeAccounts: [memberAccounts],
+              assumeDeploymentRole,
+            },
+          }).function;
     const allow = (
       grantee: iam.IGrantable,
       actions: string[],
@@ -307,8 +347,12 @@ export class LifecycleStack extends Stack {
     allow(this.siloDeploymentRole, ['kms:CreateAlias', 'kms:DeleteAlias'], siloAliasArns);
 
     // --- state machines -----------------------------------------------------------------------------
-    const functionArn = (key: LambdaFunction) =>
-      key === 'billingFinal' ? props.billingFinalFunction.functionArn : functions[key].functionArn;
+    const functionArn = (key: LambdaFunction) => {
+      if (key === 'billingFinal') return props.billingFinalFunction.functionArn;
+      // Not deployed without `accounts`: the definitions then never name it (substitutions are picked per machine).
+      if (key === 'account') return this.accountFunction?.functionArn ?? '';
+      return functions[key].functionArn;
+    };
     const substitutions: Substitutions = {
       ...functionArnSubstitutions(functionArn),
       UserPoolId: props.userPool.userPoolId,
@@ -325,6 +369,7 @@ export class LifecycleStack extends Stack {
         'identityPurge',
         'siloStack',
         'siloDeprovision',
+        ...(this.accountFunction === undefined ? [] : (['account'] as const)),
       ],
       promotion: [
         'validate',
@@ -346,6 +391,7 @@ export class LifecycleStack extends Stack {
         'siloDeprovision',
         'purge',
         'erasureVerify',
+        ...(this.accountFunction === undefined ? [] : (['catalog', 'account'] as const)),
       ],
     };
     const machines = {} as Record<WorkflowName, sfn.StateMachine>;
@@ -376,7 +422,12 @@ export class LifecycleStack extends Stack {
       machines[name] = new sfn.StateMachine(this, pascal(name), {
         stateMachineName: stateMachineName(config, name),
         definitionBody: sfn.DefinitionBody.fromString(definitionJson(name, config)),
-        definitionSubstitutions: substitutions,
+        definitionSubstitutions: Object.fromEntries(
+          usedSubstitutions(definitionJson(name, config)).map((used) => [
+            used,
+            substitutions[used] as string,
+          ]),
+        ),
         role,
         tracingEnabled: true,
         // ALL without execution data: every state transition is logged, never tenant payloads.
@@ -418,7 +469,28 @@ export class LifecycleStack extends Stack {
       'Silo tables are named <product>-<stage>-silo-data-<tenantId>: one pattern for every tenant.';
     const collectionTables =
       'Collection tables are named <product>-<stage>-collection-<tenantId>.<collection>: one pattern for every tenant.';
+    // Tenants in their own account: the deployment role in any account of the organization (aws:ResourceOrgID).
+    const deploymentRoles = Array.isArray(assumeDeploymentRole) ? [] : assumeDeploymentRole.resources;
+    const inOrganization = ' The deployment role in any account of this organization (aws:ResourceOrgID).';
+    const accountFunction = this.accountFunction;
     acknowledgeWildcards(this, [
+      ...(accountFunction === undefined || config.accounts === undefined
+        ? []
+        : [
+            {
+              principal: accountFunction,
+              resources: [
+                '*',
+                ...deploymentRoles,
+                memberAccounts,
+                orgArn(`ou/o-*/${config.accounts.organizationalUnitId}`),
+                orgArn('root/o-*/r-*'),
+              ],
+              reason:
+                `${xray} CreateAccount and the Organizations reads have no resource ARN; MoveAccount/CloseAccount ` +
+                `only on this organization's accounts, its root and the tenants' OU.${inOrganization}`,
+            },
+          ]),
       ...[
         functions.validate,
         functions.catalog,
@@ -435,8 +507,8 @@ export class LifecycleStack extends Stack {
       },
       {
         principal: functions.erasureVerify,
-        resources: ['*', collectionTablesArn, ...siloStacksArns, ...keysArns],
-        reason: `${xray} ${collectionTables} ${siloStacks} Keys only with a silo alias (kms:ResourceAliases).`,
+        resources: ['*', collectionTablesArn, ...siloStacksArns, ...keysArns, ...deploymentRoles],
+        reason: `${xray} ${collectionTables} ${siloStacks} Keys only with a silo alias (kms:ResourceAliases).${inOrganization}`,
       },
       {
         principal: functions.collections,
@@ -445,13 +517,13 @@ export class LifecycleStack extends Stack {
       },
       {
         principal: functions.siloStack,
-        resources: ['*', ...siloStacksArns],
-        reason: `${xray} ${siloStacks} CreateStack only with the silo template URL.`,
+        resources: ['*', ...siloStacksArns, ...deploymentRoles],
+        reason: `${xray} ${siloStacks} CreateStack only with the silo template URL.${inOrganization}`,
       },
       {
         principal: functions.siloDeprovision,
-        resources: ['*', ...siloStacksArns, ...keysArns],
-        reason: `${xray} ${siloStacks} Keys only with a silo alias (kms:ResourceAliases).`,
+        resources: ['*', ...siloStacksArns, ...keysArns, ...deploymentRoles],
+        reason: `${xray} ${siloStacks} Keys only with a silo alias (kms:ResourceAliases).${inOrganization}`,
       },
       {
         principal: this.siloDeploymentRole,

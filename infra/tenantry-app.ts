@@ -1,4 +1,5 @@
 import { App, type AppProps, Tags, Validations } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { TenantryConfig } from '../domain/config';
@@ -84,6 +85,7 @@ export function buildTenantryApp(config: TenantryConfig, appProps: AppProps = {}
     tenantDataBucket: pooledPlane.tenantDataBucket,
     userPool: identity.userPool,
     tenantAccessRole: identity.tenantRuntimeRole,
+    authorizerRole: identity.authorizerFunction.function.role as iam.IRole,
     billingFinalFunction: billing.finalBillFunction,
   });
   const edge = new EdgeStack(app, `${prefix}-edge`, {

@@ -28,6 +28,7 @@ import { contract as validateContract } from '../lambdas/lifecycle-validate/cont
 import { contract as signupStarterContract } from '../lambdas/signup-starter/contract';
 import { contract as siloDeprovisionContract } from '../lambdas/silo-deprovision/contract';
 import { contract as siloStackContract } from '../lambdas/silo-stack/contract';
+import { contract as accountContract } from '../lambdas/tenant-account/contract';
 import { contract as catalogContract } from '../lambdas/tenant-catalog/contract';
 import { contract as collectionsContract } from '../lambdas/tenant-collections/contract';
 import { contract as copyContract } from '../lambdas/tenant-data-copy/contract';
@@ -213,6 +214,10 @@ export async function deployLifecycleLocally(options: LocalLifecycleOptions): Pr
         .join(','),
     }),
     functionEnv(siloDeprovisionContract, {}),
+    functionEnv(accountContract, {
+      AUTHORIZER_ROLE_ARN: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${functionName('authorizer')}`,
+      TENANT_DATA_BUCKET_NAME: dataBucket,
+    }),
     functionEnv(signupStarterContract, { ONBOARDING_STATE_MACHINE_ARN: stateMachineArns.onboarding }),
     functionEnv(billingFinalContract, {
       CATALOG_TABLE_NAME: catalogTable,

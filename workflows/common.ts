@@ -4,6 +4,7 @@ import { contract as billingFinalContract } from '../lambdas/billing-final/contr
 import { contract as validateContract } from '../lambdas/lifecycle-validate/contract';
 import { contract as siloDeprovisionContract } from '../lambdas/silo-deprovision/contract';
 import { contract as siloStackContract } from '../lambdas/silo-stack/contract';
+import { contract as accountContract } from '../lambdas/tenant-account/contract';
 import { contract as catalogContract } from '../lambdas/tenant-catalog/contract';
 import { contract as collectionsContract } from '../lambdas/tenant-collections/contract';
 import { contract as copyContract, type copyCursorSchema } from '../lambdas/tenant-data-copy/contract';
@@ -50,6 +51,8 @@ export const lambdaFunctions = {
   userTiers: userTiersContract.name,
   siloStack: siloStackContract.name,
   siloDeprovision: siloDeprovisionContract.name,
+  /** A tenant's own AWS account (isolation `account`): deployed only when `accounts` is configured. */
+  account: accountContract.name,
   /** The billing part's final-bill task, input `{ tenantId }`. */
   billingFinal: billingFinalContract.name,
 } as const satisfies Record<string, string>;
@@ -381,6 +384,18 @@ interface StackFragmentOptions {
   readonly onReady: string;
   /** Where to go on any failure (`$failure` is assigned). */
   readonly onFailure: string;
+  /** JSONata for the tenant's own account id, or null (isolation `account`; absent: never in an account). */
+  readonly accountId?: string;
+}
+
+/**
+ * A silo task's payload: `fields` (field → JSONata) and, when `accountId` (JSONata) is given and not
+ * null, the account the silo lives in.
+ */
+function siloPayload(fields: Readonly<Record<string, string>>, accountId: string | undefined): JsonTemplate {
+  if (accountId === undefined)
+    return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, jsonata(v)]));
+  return jsonata(`$merge([${jsonataObject(fields)}, ${accountId} ? ${jsonataObject({ accountId })} : {}])`);
 }
 
 /**
@@ -392,11 +407,11 @@ interface StackFragmentOptions {
  * CREATE_COMPLETE, or is still in progress after `maxPolls`, is a failure.
  */
 export function siloProvisioningStates(o: StackFragmentOptions): Record<string, State> {
-  const target = { tenantId: jsonata(o.tenantId), region: jsonata(o.region) };
+  const target = { tenantId: o.tenantId, region: o.region };
   return {
     CreateSiloStack: lambdaTask(
       'siloStack',
-      { action: 'create', ...target, tier: jsonata(o.tier) },
+      siloPayload({ action: jsonataString('create'), ...target, tier: o.tier }, o.accountId),
       {
         flow: { Next: 'DescribeSiloStack' },
         assign: { stackPolls: 0 },
@@ -406,7 +421,7 @@ export function siloProvisioningStates(o: StackFragmentOptions): Record<string, 
     ),
     DescribeSiloStack: lambdaTask(
       'siloStack',
-      { action: 'describe', ...target },
+      siloPayload({ action: jsonataString('describe'), ...target }, o.accountId),
       {
         flow: { Next: 'SiloStackReady?' },
         assign: { stack: LAMBDA_RESULT },
@@ -460,6 +475,8 @@ interface TeardownFragmentOptions {
   readonly onFailure: string;
   /** How a failure is recorded: `$failure` on forward paths, appended to a list on compensation paths. */
   readonly log: Exclude<FailureLog, 'keep'>;
+  /** JSONata for the tenant's own account id, or null (isolation `account`; absent: never in an account). */
+  readonly accountId?: string;
 }
 
 /**
@@ -478,7 +495,7 @@ export function siloTeardownStates(o: TeardownFragmentOptions): Record<string, S
     [entry]: { Type: 'Pass', Assign: { teardownPolls: 0, keyDeletionDate: null }, Next: call },
     [call]: lambdaTask(
       'siloDeprovision',
-      { stackName: jsonata(o.stackName), region: jsonata(o.region) },
+      siloPayload({ stackName: o.stackName, region: o.region }, o.accountId),
       {
         flow: { Next: check },
         assign: {

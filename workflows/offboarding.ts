@@ -1,6 +1,6 @@
 import type { TenantryConfig } from '../domain/config';
 import { lifecycleDetailTypes } from '../domain/lifecycle/events';
-import { type Catcher, jsonata, jsonataString, type StateMachineDefinition } from './asl';
+import { type Catcher, jsonata, jsonataString, type State, type StateMachineDefinition } from './asl';
 import {
   catchFailure,
   chunkLoop,
@@ -24,11 +24,15 @@ import {
  *   no credential vended before OFFBOARDING can still write) → FinalBill (`billing-final`: flush and
  *   bill the final usage) → PurgeIdentity (disable + delete every user of the tenant, then its group)
  *   → DeleteCollectionTables (the tenant's dedicated collection tables, and their catalog record)
- *   → [silo: SiloTeardown (KMS key deletion scheduled with the configured window, stack deleted)]
+ *   → [silo or account: SiloTeardown (KMS key deletion scheduled with the configured window, stack
+ *   deleted; in the tenant's account for an account tenant)]
  *   → PurgePooledItems ⟲ (every pooled item whose key starts `TENANT#<id>#`, by key prefix) →
  *   PurgeObjects ⟲ (every object version under `<id>/`) → VerifyErasure (consistent reads: 0 items,
  *   0 object versions, 0 users with the tenant id, silo stack gone and key pending deletion)
- *   → Erased? → SetOffboarded (tombstone + erasure record; history keeps the audit trail)
+ *   → Erased? → [account: RemoveRuntimeRole → CloseAccount (SUSPENDED for Organizations' 90-day
+ *   post-closure period, then deleted) → RecordAccountClosed; an account that cannot be closed is
+ *   flagged CLOSE_FAILED in the catalog and the run fails (running it again closes it)]
+ *   → SetOffboarded (tombstone + erasure record; history keeps the audit trail)
  *   → EmitTenantOffboarded (carries the erasure record).
  *   If the verification finds anything left, the purge runs once more (PurgeAgain → PurgeIdentity …);
  *   if the second verification still finds something, ErasureIncomplete fails the run naming it.
@@ -50,6 +54,11 @@ const MAX_ERASURE_ATTEMPTS = 2;
 export function offboardingDefinition(config: TenantryConfig): StateMachineDefinition {
   const { stackPollSeconds, stackMaxPolls } = config.lifecycle;
   const toFailure = (state: string): Catcher => catchFailure(state, 'EmitOffboardingFailed');
+  const { accounts } = config;
+  const hasSilo =
+    accounts === undefined ? "$plan.isolation = 'silo'" : "$plan.isolation in ['silo', 'account']";
+  // The tenant's own account (isolation `account`), else null; only when account tenants are configured.
+  const accountId = accounts === undefined ? undefined : '$plan.accountId';
   return {
     Comment: 'Tenantry tenant offboarding (erasure with tombstone)',
     QueryLanguage: 'JSONata',
@@ -122,7 +131,7 @@ export function offboardingDefinition(config: TenantryConfig): StateMachineDefin
       ),
       'IsSilo?': {
         Type: 'Choice',
-        Choices: [{ Condition: "{% $plan.isolation = 'silo' %}", Next: 'SiloTeardown' }],
+        Choices: [{ Condition: jsonata(hasSilo), Next: 'SiloTeardown' }],
         Default: 'PreparePurgeItems',
       },
       ...siloTeardownStates({
@@ -134,6 +143,7 @@ export function offboardingDefinition(config: TenantryConfig): StateMachineDefin
         next: 'PreparePurgeItems',
         onFailure: 'EmitOffboardingFailed',
         log: 'failure',
+        ...(accountId === undefined ? {} : { accountId }),
       }),
       ...chunkLoop('purge', {
         states: ['PreparePurgeItems', 'PurgePooledItems', 'MoreItems?'],
@@ -156,7 +166,7 @@ export function offboardingDefinition(config: TenantryConfig): StateMachineDefin
         assign: { erasedObjects: '{% $erasedObjects + $purge.purged %}' },
         start: {
           tenantId: '$plan.tenantId',
-          silo: "($plan.isolation = 'silo' ? { 'region': $plan.region, 'kmsKeyArn': $plan.kmsKeyArn } : null)",
+          silo: `(${hasSilo} ? $merge([{ 'region': $plan.region, 'kmsKeyArn': $plan.kmsKeyArn }, $plan.accountId ? { 'accountId': $plan.accountId } : {}]) : null)`,
           executionArn: '$states.context.Execution.Id',
           startedAt: '$states.context.Execution.StartTime',
           attempts: '$erasureAttempts',
@@ -173,7 +183,10 @@ export function offboardingDefinition(config: TenantryConfig): StateMachineDefin
       'Erased?': {
         Type: 'Choice',
         Choices: [
-          { Condition: '{% $verification.verdict.clean %}', Next: 'SetOffboarded' },
+          {
+            Condition: '{% $verification.verdict.clean %}',
+            Next: accounts === undefined ? 'SetOffboarded' : 'HasAccount?',
+          },
           { Condition: jsonata(`$erasureAttempts < ${MAX_ERASURE_ATTEMPTS}`), Next: 'PurgeAgain' },
         ],
         Default: 'ErasureIncomplete',
@@ -196,6 +209,7 @@ export function offboardingDefinition(config: TenantryConfig): StateMachineDefin
         ),
         Next: 'EmitOffboardingFailed',
       },
+      ...(accounts === undefined ? {} : accountClosingStates(toFailure)),
       SetOffboarded: lambdaTask(
         'transition',
         {
@@ -251,5 +265,49 @@ export function offboardingDefinition(config: TenantryConfig): StateMachineDefin
         stage: 'interrupted',
       }),
     },
+  };
+}
+
+/**
+ * The end of an account tenant's offboarding, after the verified erasure inside the account: its
+ * runtime role removed, the account closed (CloseAccount) and its status recorded. An account that
+ * cannot be closed is flagged in the catalog (CLOSE_FAILED) and the run fails: the tenant stays
+ * OFFBOARDING and running offboarding again closes it.
+ */
+function accountClosingStates(toFailure: (state: string) => Catcher): Record<string, State> {
+  const tenantId = '{% $plan.tenantId %}';
+  const inAccount = (action: string) => ({ action, tenantId, accountId: '{% $plan.accountId %}' });
+  const recordStatus = (status: string) => ({
+    action: 'record-account',
+    tenantId,
+    accountId: '{% $plan.accountId %}',
+    accountStatus: status,
+    executionArn: EXECUTION_ARN,
+  });
+  return {
+    'HasAccount?': {
+      Type: 'Choice',
+      Choices: [{ Condition: '{% $plan.accountId != null %}', Next: 'RemoveRuntimeRole' }],
+      Default: 'SetOffboarded',
+    },
+    RemoveRuntimeRole: lambdaTask('account', inAccount('remove-runtime-role'), {
+      flow: { Next: 'CloseAccount' },
+      catch: [toFailure('RemoveRuntimeRole')],
+    }),
+    CloseAccount: lambdaTask('account', inAccount('close'), {
+      flow: { Next: 'RecordAccountClosed' },
+      assign: { accountStatus: '{% $states.result.Payload.accountStatus %}' },
+      catch: [catchFailure('CloseAccount', 'FlagAccountNotClosed')],
+      comment: 'Organizations keeps a closed account SUSPENDED for 90 days, then deletes it.',
+    }),
+    RecordAccountClosed: lambdaTask('catalog', recordStatus('{% $accountStatus %}'), {
+      flow: { Next: 'SetOffboarded' },
+      catch: [toFailure('RecordAccountClosed')],
+    }),
+    FlagAccountNotClosed: lambdaTask('catalog', recordStatus('CLOSE_FAILED'), {
+      flow: { Next: 'EmitOffboardingFailed' },
+      catch: [catchFailure('FlagAccountNotClosed', 'EmitOffboardingFailed', { log: 'keep' })],
+      comment: 'An operator must close it: the catalog says so; the run fails with the CloseAccount error.',
+    }),
   };
 }

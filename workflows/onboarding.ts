@@ -1,7 +1,8 @@
 import type { TenantryConfig } from '../domain/config';
 import { tenantUserAttributes } from '../domain/identity/claims';
 import { lifecycleDetailTypes } from '../domain/lifecycle/events';
-import { type Catcher, jsonata, jsonataString, type StateMachineDefinition } from './asl';
+import type { AccountsSettings } from '../domain/lifecycle/member-account';
+import { type Catcher, jsonata, jsonataString, type State, type StateMachineDefinition } from './asl';
 import {
   catchFailure,
   EXECUTION_ARN,
@@ -24,7 +25,11 @@ import {
  * Onboarding (pool or silo), started by the signup starter with the signup's detail as input.
  *
  *   Validate → CreateTenantRecord (PENDING, conditional) → CreateTenantGroup → CreateAdminUser
- *   → AddAdminToGroup → [silo, in the tenant's region: CreateSiloStack → DescribeSiloStack ⟲ Wait
+ *   → AddAdminToGroup → [account (only when `accounts` is configured): AdoptAccount (an account id
+ *   given at signup) | RequestAccount → DescribeAccount ⟲ Wait (bounded by accounts.createMaxPolls)
+ *   → RecordAccount (catalog: the account id, ACTIVE) → PlaceAccount (tenants' OU)
+ *   → EnsureRuntimeRole (in the account, trusting the authorizer's role only)]
+ *   → [silo or account, in the tenant's region (and account): CreateSiloStack → DescribeSiloStack ⟲ Wait
  *   → RecordSiloResources (the ARNs the stack's outputs report) | pool: CreateCollectionTables (the
  *   tier's dedicated collection tables, ARNs recorded in the catalog)]
  *   → ActivateTenant → EmitTenantOnboarded → Onboarded
@@ -33,13 +38,16 @@ import {
  * → EmitOnboardingRejected → OnboardingRejected (Fail).
  * Any other failure → compensation, each step idempotent and tolerant of what does not exist:
  *   CompensateIdentity (admin user if it carries our tenant id, then the group) → CompensateCollectionTables
- *   (tables deleted, catalog record removed) → silo teardown
- *   (key deletion scheduled, stack deleted) → ForgetSiloResources (catalog) → MarkFailed (PENDING → FAILED with the reason)
+ *   (tables deleted, catalog record removed) → [account: FindAccount when the request's answer was lost]
+ *   → silo teardown (key deletion scheduled, stack deleted, in the account for an account tenant)
+ *   → ForgetSiloResources (catalog) → [account: RemoveRuntimeRole → CloseAccount (a created account; an
+ *   adopted one is left to its owner) → RecordAccountClosed, or FlagAccountNotClosed (catalog: CLOSE_FAILED)
+ *   when it cannot be closed] → MarkFailed (PENDING → FAILED with the reason)
  *   → EmitOnboardingFailed → OnboardingFailed (Fail). A compensation step that fails is recorded in
  *   `compensationErrors` (reported in the event) and the next one still runs: the tenant is never
  *   left PENDING.
  *
- * Output: `{ tenantId, status: 'ACTIVE', tier, isolation, silo? }`.
+ * Output: `{ tenantId, status: 'ACTIVE', tier, isolation, silo?, accountId }`.
  */
 export const ONBOARDING = 'onboarding';
 
@@ -49,6 +57,9 @@ export function onboardingDefinition(config: TenantryConfig): StateMachineDefini
   const compensationErrors: FailureLog = { appendTo: 'compensationErrors' };
   const compensationCatch = (state: string, next: string): Catcher =>
     catchFailure(state, next, { log: compensationErrors });
+  const { accounts } = config;
+  // The account of an account tenant (null otherwise); only when account tenants are configured.
+  const accountId = accounts === undefined ? undefined : '$accountId';
 
   return {
     Comment: 'Tenantry tenant onboarding (pool or silo) with compensation',
@@ -60,7 +71,13 @@ export function onboardingDefinition(config: TenantryConfig): StateMachineDefini
         { kind: 'onboarding', input: '{% $states.input %}' },
         {
           flow: { Next: 'CreateTenantRecord' },
-          assign: { plan: LAMBDA_RESULT, compensationErrors: [] },
+          assign: {
+            plan: LAMBDA_RESULT,
+            compensationErrors: [],
+            // An account given at signup is known from the start (adopted); a created one once it exists.
+            accountId:
+              '{% $exists($states.result.Payload.accountId) ? $states.result.Payload.accountId : null %}',
+          },
           catch: [catchFailure('Validate', 'EmitOnboardingRejected')],
         },
       ),
@@ -169,7 +186,12 @@ export function onboardingDefinition(config: TenantryConfig): StateMachineDefini
       ),
       'IsSilo?': {
         Type: 'Choice',
-        Choices: [{ Condition: "{% $plan.isolation = 'silo' %}", Next: 'CreateSiloStack' }],
+        Choices: [
+          { Condition: "{% $plan.isolation = 'silo' %}", Next: 'CreateSiloStack' },
+          ...(accounts === undefined
+            ? []
+            : [{ Condition: jsonata("$plan.isolation = 'account'"), Next: 'AccountGiven?' }]),
+        ],
         Default: 'CreateCollectionTables',
       },
       CreateCollectionTables: lambdaTask(
@@ -187,6 +209,7 @@ export function onboardingDefinition(config: TenantryConfig): StateMachineDefini
             "The tier's dedicated collection tables (none for most pool tiers), their ARNs recorded in the catalog.",
         },
       ),
+      ...(accounts === undefined ? {} : accountProvisioningStates(accounts, toCompensation)),
       ...siloProvisioningStates({
         tenantId: '$plan.tenantId',
         tier: '$plan.tier',
@@ -195,6 +218,7 @@ export function onboardingDefinition(config: TenantryConfig): StateMachineDefini
         maxPolls: stackMaxPolls,
         onReady: 'RecordSiloResources',
         onFailure: 'Compensate',
+        ...(accountId === undefined ? {} : { accountId }),
       }),
       RecordSiloResources: lambdaTask(
         'catalog',
@@ -203,7 +227,7 @@ export function onboardingDefinition(config: TenantryConfig): StateMachineDefini
           tenantId: '{% $plan.tenantId %}',
           executionArn: EXECUTION_ARN,
           tier: '{% $plan.tier %}',
-          isolation: 'silo',
+          isolation: '{% $plan.isolation %}',
           silo: jsonata(SILO_FROM_STACK),
         },
         { flow: { Next: 'ActivateTenant' }, catch: [toCompensation('RecordSiloResources')] },
@@ -234,7 +258,8 @@ export function onboardingDefinition(config: TenantryConfig): StateMachineDefini
           status: 'ACTIVE',
           tier: '{% $plan.tier %}',
           isolation: '{% $plan.isolation %}',
-          silo: jsonata(`$plan.isolation = 'silo' ? ${SILO_FROM_STACK} : null`),
+          silo: jsonata(`$plan.isolation in ['silo', 'account'] ? ${SILO_FROM_STACK} : null`),
+          accountId: '{% $accountId %}',
         },
       },
       OnboardedEventNotSent: {
@@ -281,7 +306,18 @@ export function onboardingDefinition(config: TenantryConfig): StateMachineDefini
       ),
       'CompensateSilo?': {
         Type: 'Choice',
-        Choices: [{ Condition: "{% $plan.isolation = 'silo' %}", Next: 'CompensateSiloTeardown' }],
+        Choices: [
+          { Condition: "{% $plan.isolation = 'silo' %}", Next: 'CompensateSiloTeardown' },
+          ...(accounts === undefined
+            ? []
+            : [
+                {
+                  Condition: jsonata("$plan.isolation = 'account' and $accountId != null"),
+                  Next: 'CompensateSiloTeardown',
+                },
+                { Condition: jsonata("$plan.isolation = 'account'"), Next: 'FindAccount' },
+              ]),
+        ],
         Default: 'MarkFailed',
       },
       ...siloTeardownStates({
@@ -291,9 +327,11 @@ export function onboardingDefinition(config: TenantryConfig): StateMachineDefini
         pollSeconds: stackPollSeconds,
         maxPolls: stackMaxPolls,
         next: 'ForgetSiloResources',
-        onFailure: 'MarkFailed',
+        onFailure: accounts === undefined ? 'MarkFailed' : 'CompensateAccount?',
         log: compensationErrors,
+        ...(accountId === undefined ? {} : { accountId }),
       }),
+      ...(accounts === undefined ? {} : accountCompensationStates(compensationCatch)),
       ForgetSiloResources: lambdaTask(
         'catalog',
         {
@@ -306,8 +344,13 @@ export function onboardingDefinition(config: TenantryConfig): StateMachineDefini
           allowMissing: true,
         },
         {
-          flow: { Next: 'MarkFailed' },
-          catch: [compensationCatch('ForgetSiloResources', 'MarkFailed')],
+          flow: { Next: accounts === undefined ? 'MarkFailed' : 'CompensateAccount?' },
+          catch: [
+            compensationCatch(
+              'ForgetSiloResources',
+              accounts === undefined ? 'MarkFailed' : 'CompensateAccount?',
+            ),
+          ],
           comment: 'The silo is gone: the catalog must not point at it.',
         },
       ),
@@ -336,5 +379,175 @@ export function onboardingDefinition(config: TenantryConfig): StateMachineDefini
         },
       }),
     },
+  };
+}
+
+/**
+ * The account of an account tenant: adopted (given at signup, must be an ACTIVE member) or requested
+ * from Organizations and polled with a bound; recorded in the catalog as soon as it exists (never
+ * forgotten), moved into the tenants' OU, and given the tenant runtime role. Then the silo states
+ * deploy the silo stack in it.
+ */
+function accountProvisioningStates(
+  accounts: AccountsSettings,
+  toCompensation: (state: string) => Catcher,
+): Record<string, State> {
+  const tenantId = '{% $plan.tenantId %}';
+  const inAccount = (action: string) => ({ action, tenantId, accountId: '{% $accountId %}' });
+  return {
+    'AccountGiven?': {
+      Type: 'Choice',
+      Choices: [{ Condition: '{% $accountId != null %}', Next: 'AdoptAccount' }],
+      Default: 'RequestAccount',
+    },
+    AdoptAccount: lambdaTask('account', inAccount('adopt'), {
+      flow: { Next: 'RecordAccount' },
+      catch: [toCompensation('AdoptAccount')],
+      comment: 'Only an ACTIVE member account of the organization is adopted.',
+    }),
+    RequestAccount: lambdaTask(
+      'account',
+      { action: 'request', tenantId },
+      {
+        flow: { Next: 'AccountReady?' },
+        assign: { accountRequest: LAMBDA_RESULT, accountPolls: 0, accountId: ACCOUNT_ID_RESULT },
+        catch: [toCompensation('RequestAccount')],
+        comment:
+          'Idempotent: an account (or a request in progress) of the tenant is reported, not asked again.',
+      },
+    ),
+    'AccountReady?': {
+      Type: 'Choice',
+      Choices: [
+        { Condition: "{% $accountRequest.state = 'SUCCEEDED' %}", Next: 'RecordAccount' },
+        {
+          Condition: jsonata(
+            `$accountRequest.state = 'IN_PROGRESS' and $accountPolls < ${accounts.createMaxPolls}`,
+          ),
+          Next: 'WaitForAccount',
+        },
+      ],
+      Default: 'AccountNotCreated',
+    },
+    WaitForAccount: {
+      Type: 'Wait',
+      Seconds: accounts.createPollSeconds,
+      Assign: { accountPolls: '{% $accountPolls + 1 %}' },
+      Next: 'DescribeAccount',
+    },
+    DescribeAccount: lambdaTask(
+      'account',
+      { action: 'describe', tenantId, requestId: '{% $accountRequest.requestId %}' },
+      {
+        flow: { Next: 'AccountReady?' },
+        assign: { accountRequest: LAMBDA_RESULT, accountId: ACCOUNT_ID_RESULT },
+        catch: [toCompensation('DescribeAccount')],
+      },
+    ),
+    AccountNotCreated: {
+      Type: 'Pass',
+      Assign: recordFailure(
+        'failure',
+        failureRecord(
+          'DescribeAccount',
+          "'AccountNotCreated'",
+          "'account request ' & $string($accountRequest.requestId) & ' is ' & $accountRequest.state & ($accountRequest.failureReason ? ': ' & $accountRequest.failureReason : '') & ' after ' & $string($accountPolls) & ' polls'",
+        ),
+      ),
+      Next: 'Compensate',
+    },
+    RecordAccount: lambdaTask(
+      'catalog',
+      {
+        action: 'record-account',
+        tenantId,
+        accountId: '{% $accountId %}',
+        accountStatus: 'ACTIVE',
+        executionArn: EXECUTION_ARN,
+      },
+      {
+        flow: { Next: 'PlaceAccount' },
+        catch: [toCompensation('RecordAccount')],
+        comment: 'The account is in the catalog from the moment it exists: never forgotten.',
+      },
+    ),
+    PlaceAccount: lambdaTask('account', inAccount('place'), {
+      flow: { Next: 'EnsureRuntimeRole' },
+      catch: [toCompensation('PlaceAccount')],
+    }),
+    EnsureRuntimeRole: lambdaTask('account', inAccount('runtime-role'), {
+      flow: { Next: 'CreateSiloStack' },
+      catch: [toCompensation('EnsureRuntimeRole')],
+      comment: "Trusts the authorizer's role only, for this tenant's session tag; the silo key names it.",
+    }),
+  };
+}
+
+/** `$accountId` after a tenant-account answer: the account id once known, else what was known. */
+const ACCOUNT_ID_RESULT =
+  '{% $states.result.Payload.accountId != null ? $states.result.Payload.accountId : $accountId %}';
+
+/**
+ * Compensation of an account tenant's onboarding: find an account whose request's answer was lost,
+ * then (after the silo teardown in it) remove the runtime role and close the account if the lifecycle
+ * created it. An account that cannot be closed is flagged in the catalog (CLOSE_FAILED); an adopted
+ * account is left to its owner, recorded in the catalog.
+ */
+function accountCompensationStates(
+  compensationCatch: (state: string, next: string) => Catcher,
+): Record<string, State> {
+  const tenantId = '{% $plan.tenantId %}';
+  const inAccount = (action: string) => ({ action, tenantId, accountId: '{% $accountId %}' });
+  const recordStatus = (status: string) => ({
+    action: 'record-account',
+    tenantId,
+    accountId: '{% $accountId %}',
+    accountStatus: status,
+    executionArn: EXECUTION_ARN,
+  });
+  return {
+    FindAccount: lambdaTask(
+      'account',
+      { action: 'find', tenantId },
+      {
+        flow: { Next: 'AccountFound?' },
+        assign: { accountId: ACCOUNT_ID_RESULT },
+        catch: [compensationCatch('FindAccount', 'MarkFailed')],
+        comment: 'Finds (never creates) an account created for the tenant whose request answer was lost.',
+      },
+    ),
+    'AccountFound?': {
+      Type: 'Choice',
+      Choices: [{ Condition: '{% $accountId != null %}', Next: 'CompensateSiloTeardown' }],
+      Default: 'MarkFailed',
+    },
+    'CompensateAccount?': {
+      Type: 'Choice',
+      Choices: [{ Condition: '{% $accountId != null %}', Next: 'RemoveRuntimeRole' }],
+      Default: 'MarkFailed',
+    },
+    RemoveRuntimeRole: lambdaTask('account', inAccount('remove-runtime-role'), {
+      flow: { Next: 'AccountAdopted?' },
+      catch: [compensationCatch('RemoveRuntimeRole', 'AccountAdopted?')],
+    }),
+    'AccountAdopted?': {
+      Type: 'Choice',
+      Choices: [{ Condition: '{% $exists($plan.accountId) %}', Next: 'MarkFailed' }],
+      Default: 'CloseAccount',
+    },
+    CloseAccount: lambdaTask('account', inAccount('close'), {
+      flow: { Next: 'RecordAccountClosed' },
+      assign: { accountStatus: '{% $states.result.Payload.accountStatus %}' },
+      catch: [compensationCatch('CloseAccount', 'FlagAccountNotClosed')],
+    }),
+    RecordAccountClosed: lambdaTask('catalog', recordStatus('{% $accountStatus %}'), {
+      flow: { Next: 'MarkFailed' },
+      catch: [compensationCatch('RecordAccountClosed', 'MarkFailed')],
+    }),
+    FlagAccountNotClosed: lambdaTask('catalog', recordStatus('CLOSE_FAILED'), {
+      flow: { Next: 'MarkFailed' },
+      catch: [compensationCatch('FlagAccountNotClosed', 'MarkFailed')],
+      comment: 'An operator must close it: the catalog says so, and the failure event lists the error.',
+    }),
   };
 }

@@ -6,6 +6,7 @@ import { TenantAlreadyExistsError, ValidationError } from '../errors';
 import { type ErasureRecord, nothingRemains } from '../tenant/erasure';
 import type { TenantStatus } from '../tenant/status';
 import {
+  type AccountStatus,
   type HistoryEntry,
   type NewTenant,
   newTenant,
@@ -259,4 +260,37 @@ function samePlacement(tenant: Tenant, placement: Placement): boolean {
         silo.tableArn === placement.silo.tableArn &&
         silo.kmsKeyArn === placement.silo.kmsKeyArn;
   return tenant.tier === placement.tier && tenant.isolation === placement.isolation && sameSilo;
+}
+
+/**
+ * Records the tenant's own AWS account and where it stands (isolation `account`): as soon as the
+ * account exists, and again when it is closed or could not be closed (CLOSE_FAILED: flagged for an
+ * operator), so no account is ever forgotten. Audited like a placement (history entry with the
+ * execution ARN, status unchanged); a no-op when the record already says so.
+ */
+export async function recordAccount(
+  repository: CatalogRepository,
+  tenantId: string,
+  account: { readonly accountId: string; readonly status: AccountStatus },
+  executionArn: string,
+  at: () => Date = () => new Date(),
+): Promise<Tenant> {
+  return repository.update(tenantId, (tenant) => {
+    if (tenant.accountId === account.accountId && tenant.accountStatus === account.status) return tenant;
+    const now = at().toISOString();
+    const entry: HistoryEntry = {
+      from: tenant.status,
+      to: tenant.status,
+      at: now,
+      reason: `account: ${account.accountId} ${account.status}`,
+      executionArn,
+    };
+    return {
+      ...tenant,
+      accountId: account.accountId,
+      accountStatus: account.status,
+      updatedAt: now,
+      history: [...tenant.history, entry],
+    };
+  });
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { isolationModels } from '../config/schema';
 import { tenantStatuses } from '../tenant/status';
-import { tenantNameSchema } from '../tenant/tenant';
+import { awsAccountIdSchema, tenantNameSchema } from '../tenant/tenant';
 import { tenantIdSchema } from '../tenant/tenant-id';
 
 /**
@@ -12,7 +12,7 @@ import { tenantIdSchema } from '../tenant/tenant-id';
 
 const email = z.email({ error: 'must be an email address' }).max(254);
 const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region name');
-const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
+const accountId = awsAccountIdSchema;
 const tierName = z.string({ error: 'tier is required' }).min(1, 'must not be empty').max(20);
 
 /** Onboarding input = the `detail` of a signup event. */
@@ -78,5 +78,7 @@ export const offboardingPlanSchema = z.object({
   /** The silo stack id and key, when the tenant has a silo. */
   stackId: z.string().nullable(),
   kmsKeyArn: z.string().nullable(),
+  /** An account tenant's own account (its silo lives there; closed at the end), else null. */
+  accountId: accountId.nullable(),
 });
 export type OffboardingPlan = z.infer<typeof offboardingPlanSchema>;

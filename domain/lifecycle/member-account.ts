@@ -1,4 +1,16 @@
 import {
+  CreateRoleCommand,
+  DeleteRoleCommand,
+  DeleteRolePolicyCommand,
+  EntityAlreadyExistsException,
+  type IAMClient,
+  NoSuchEntityException,
+  PutRolePolicyCommand,
+  UpdateAssumeRolePolicyCommand,
+} from '@aws-sdk/client-iam';
+import {
+  AccountAlreadyClosedException,
+  CloseAccountCommand,
   CreateAccountCommand,
   type CreateAccountStatus,
   DescribeAccountCommand,
@@ -12,8 +24,11 @@ import {
 import type { TenantryConfig } from '../config';
 import { resourceName } from '../config';
 import { ConfigurationError } from '../errors';
+import { sessionTagKeys, siloTableArnPattern, tenantRuntimeRolePolicy } from '../identity/session-policy';
+import { memberRoleArn } from '../naming';
 import type { TenantId } from '../tenant/tenant-id';
 import { MemberAccountError } from './errors';
+import type { SiloTarget } from './silo-stack';
 
 /**
  * A tenant's own AWS account under Organizations (isolation `account`, issue 15). The lifecycle
@@ -41,6 +56,19 @@ export function accountsSettings(config: TenantryConfig): AccountsSettings {
   ]);
 }
 
+/**
+ * Where a tenant's silo stack is: its region and, for an account tenant, its account with the
+ * deployment role the lifecycle assumes there.
+ */
+export function siloTargetIn(
+  config: TenantryConfig,
+  region: string,
+  accountId: string | undefined,
+): SiloTarget {
+  if (accountId === undefined) return { region };
+  return { region, accountId, roleName: accountsSettings(config).deploymentRoleName };
+}
+
 /** The account's name in the organization: one per tenant, how a retried request finds its own. */
 export function memberAccountName(config: TenantryConfig, tenantId: TenantId): string {
   return resourceName(config, `tenant-${tenantId}`);
@@ -64,11 +92,9 @@ export async function requestMemberAccount(
   const settings = accountsSettings(config);
   const email = memberAccountEmail(config, tenantId);
   const accountName = memberAccountName(config, tenantId);
-  for await (const page of paginateListAccounts({ client: org }, {})) {
-    const existing = page.Accounts?.find((a) => a.Email?.toLowerCase() === email.toLowerCase());
-    if (existing?.Id !== undefined) {
-      return { requestId: null, state: 'SUCCEEDED', accountId: existing.Id, failureReason: null };
-    }
+  const existing = await findMemberAccount(org, config, tenantId);
+  if (existing !== null) {
+    return { requestId: null, state: 'SUCCEEDED', accountId: existing, failureReason: null };
   }
   for await (const page of paginateListCreateAccountStatus({ client: org }, { States: ['IN_PROGRESS'] })) {
     const pending = page.CreateAccountStatuses?.find((s) => s.AccountName === accountName);
@@ -86,6 +112,23 @@ export async function requestMemberAccount(
   if (status === undefined)
     throw new MemberAccountError(tenantId, accountName, 'CreateAccount returned no status');
   return requestState(status);
+}
+
+/**
+ * The id of the account that carries the tenant's root e-mail, or null: how a compensation finds an
+ * account whose creation succeeded after the task that asked for it failed (never creates one).
+ */
+export async function findMemberAccount(
+  org: OrganizationsClient,
+  config: TenantryConfig,
+  tenantId: TenantId,
+): Promise<string | null> {
+  const email = memberAccountEmail(config, tenantId).toLowerCase();
+  for await (const page of paginateListAccounts({ client: org }, {})) {
+    const existing = page.Accounts?.find((a) => a.Email?.toLowerCase() === email);
+    if (existing?.Id !== undefined) return existing.Id;
+  }
+  return null;
 }
 
 /** The request's current state (the workflow polls this with a Wait in between). */
@@ -143,6 +186,123 @@ export async function placeInTenantsUnit(
     new MoveAccountCommand({ AccountId: accountId, SourceParentId: parent, DestinationParentId: unit }),
   );
   return unit;
+}
+
+/** Where the tenant runtime role of a tenant account takes its credentials from and what it may reach. */
+export interface RuntimeRoleGrant {
+  /** The authorizer's role: the only principal the runtime role trusts (role chaining). */
+  readonly authorizerRoleArn: string;
+  /** The shared tenant data bucket (objects under `<tenantId>/`), as the pooled runtime role. */
+  readonly bucketArn: string;
+}
+
+/** The inline policy name of the runtime role in a tenant account. */
+const RUNTIME_ROLE_POLICY = 'TenantData';
+
+/**
+ * Creates (or brings up to date) the tenant runtime role in the tenant's account, with IAM clients
+ * acting there (the deployment role). It trusts the authorizer's role only, and only for a session
+ * tagged with this tenant's id; its policy is the pooled runtime role's (tenant-scoped by the session
+ * tag, untagged sessions denied), over the silo tables of that account. Idempotent. Returns its ARN.
+ */
+export async function ensureRuntimeRole(
+  iam: IAMClient,
+  config: TenantryConfig,
+  tenantId: TenantId,
+  accountId: string,
+  grant: RuntimeRoleGrant,
+): Promise<string> {
+  const roleName = accountsSettings(config).runtimeRoleName;
+  const trust = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'AuthorizerOfThisTenantOnly',
+        Effect: 'Allow',
+        Principal: { AWS: grant.authorizerRoleArn },
+        Action: ['sts:AssumeRole', 'sts:TagSession'],
+        Condition: {
+          StringEquals: { [`aws:RequestTag/${sessionTagKeys.tenantId}`]: tenantId },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': Object.values(sessionTagKeys) },
+        },
+      },
+    ],
+  });
+  try {
+    await iam.send(
+      new CreateRoleCommand({
+        RoleName: roleName,
+        AssumeRolePolicyDocument: trust,
+        Description: `Tenant ${tenantId}: tenant-scoped data access, assumed only by the Tenantry authorizer`,
+        MaxSessionDuration: 3600,
+        Tags: [{ Key: sessionTagKeys.tenantId, Value: tenantId }],
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof EntityAlreadyExistsException)) throw error;
+    await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: roleName, PolicyDocument: trust }));
+  }
+  const policy = tenantRuntimeRolePolicy({
+    tableArns: [siloTableArnPattern(config, 'aws', accountId)],
+    bucketArn: grant.bucketArn,
+  });
+  await iam.send(
+    new PutRolePolicyCommand({
+      RoleName: roleName,
+      PolicyName: RUNTIME_ROLE_POLICY,
+      PolicyDocument: JSON.stringify(policy),
+    }),
+  );
+  return memberRoleArn(accountId, roleName);
+}
+
+/** Deletes the tenant runtime role of a tenant account; idempotent (a missing role is fine). */
+export async function removeRuntimeRole(iam: IAMClient, config: TenantryConfig): Promise<void> {
+  const roleName = accountsSettings(config).runtimeRoleName;
+  const unlessMissing = (error: unknown) => {
+    if (!(error instanceof NoSuchEntityException)) throw error;
+  };
+  await iam
+    .send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: RUNTIME_ROLE_POLICY }))
+    .catch(unlessMissing);
+  await iam.send(new DeleteRoleCommand({ RoleName: roleName })).catch(unlessMissing);
+}
+
+/** Where a closed (or closing) account stands in the organization. */
+export type ClosedAccountStatus = 'PENDING_CLOSURE' | 'SUSPENDED';
+
+/**
+ * Closes the tenant's account (CloseAccount): Organizations keeps it SUSPENDED for 90 days, then
+ * deletes it (README.md, "Tenants in their own AWS account"). Idempotent: an account already closing
+ * or closed is reported as it is. CloseAccount's own limits (a share of the organization's accounts per
+ * 30 days) surface as errors for the workflow to flag.
+ */
+export async function closeMemberAccount(
+  org: OrganizationsClient,
+  tenantId: TenantId,
+  accountId: string,
+): Promise<ClosedAccountStatus> {
+  const before = await accountStatus(org, tenantId, accountId);
+  if (before === 'PENDING_CLOSURE' || before === 'SUSPENDED') return before;
+  try {
+    await org.send(new CloseAccountCommand({ AccountId: accountId }));
+  } catch (error) {
+    if (!(error instanceof AccountAlreadyClosedException)) throw error;
+  }
+  const after = await accountStatus(org, tenantId, accountId);
+  if (after === 'PENDING_CLOSURE' || after === 'SUSPENDED') return after;
+  throw new MemberAccountError(tenantId, accountId, `is ${after} after CloseAccount`);
+}
+
+async function accountStatus(
+  org: OrganizationsClient,
+  tenantId: TenantId,
+  accountId: string,
+): Promise<string> {
+  const { Account } = await org.send(new DescribeAccountCommand({ AccountId: accountId }));
+  if (Account?.Status === undefined)
+    throw new MemberAccountError(tenantId, accountId, 'DescribeAccount returned no status');
+  return Account.Status;
 }
 
 function requestState(status: CreateAccountStatus): AccountRequestState {

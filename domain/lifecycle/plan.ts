@@ -69,20 +69,6 @@ export function planOnboarding(config: TenantryConfig, value: unknown): Onboardi
   };
 }
 
-/**
- * The onboarding workflow provisions pooled and silo tenants only: an account tenant is refused at
- * Validate, before anything is created, until its states (tenant-account, silo-stack in the account)
- * are wired in (issue 15), so it is never onboarded as a pooled tenant by default.
- */
-export function requireProvisionedByOnboarding(plan: OnboardingPlan): OnboardingPlan {
-  if (plan.isolation !== 'account') return plan;
-  throw new LifecyclePreconditionError(
-    plan.tenantId,
-    'onboarded',
-    `tier ${plan.tier} is of isolation account, which the onboarding workflow does not provision yet`,
-  );
-}
-
 export function planPromotion(config: TenantryConfig, tenant: Tenant, value: unknown): PromotionPlan {
   const input = parseInput(promotionInputSchema, value, 'promotion input');
   const tier = findTier(config, input.targetTier);
@@ -154,5 +140,6 @@ export function planOffboarding(config: TenantryConfig, tenant: Tenant, value: u
     stackName: siloStackName(config, tenant.tenantId),
     stackId: tenant.silo?.stackId ?? null,
     kmsKeyArn: tenant.silo?.kmsKeyArn ?? null,
+    accountId: tenant.accountId ?? null,
   };
 }

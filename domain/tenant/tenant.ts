@@ -46,9 +46,15 @@ export const collectionTableSchema = z.object({
 });
 export type CollectionTable = z.infer<typeof collectionTableSchema>;
 
+/** An AWS account id: twelve digits. */
+export const awsAccountIdSchema = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
+
+export const accountStatuses = ['ACTIVE', 'PENDING_CLOSURE', 'SUSPENDED', 'CLOSE_FAILED'] as const;
+export type AccountStatus = (typeof accountStatuses)[number];
+
 /** AWS Marketplace identity of a tenant that buys through Marketplace. */
 const marketplaceIdentitySchema = z.object({
-  customerAwsAccountId: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
+  customerAwsAccountId: awsAccountIdSchema,
   licenseArn: z.string().min(1),
   productCode: z.string().min(1),
 });
@@ -66,10 +72,12 @@ export const tenantSchema = z.object({
   /** The tenant's dedicated collection tables (pool tiers naming `dedicatedCollections`). */
   collections: z.array(collectionTableSchema).optional(),
   /** The tenant's own AWS account (isolation `account`); its silo resources live there. */
-  accountId: z
-    .string()
-    .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
-    .optional(),
+  accountId: awsAccountIdSchema.optional(),
+  /**
+   * Where that account stands: ACTIVE while the tenant uses it; PENDING_CLOSURE / SUSPENDED once
+   * closed; CLOSE_FAILED flags an account the lifecycle could not close (an operator must).
+   */
+  accountStatus: z.enum(accountStatuses).optional(),
   marketplace: marketplaceIdentitySchema.optional(),
   /** Set with OFFBOARDED: what the offboarding erased and verified (domain/tenant/erasure.ts). */
   erasure: erasureRecordSchema.optional(),

@@ -61,5 +61,7 @@ export const contract = defineFunction({
     readCounters: { actions: ['dynamodb:BatchGetItem'] },
     /** Vending tenant credentials: the tenant-runtime role, with tenant session tags. */
     assumeTenantRuntimeRole: { actions: ['sts:AssumeRole', 'sts:TagSession'] },
+    /** Account tenants (issue 15): the runtime role in their own account, only in this organization. */
+    assumeAccountRuntimeRoles: { actions: ['sts:AssumeRole', 'sts:TagSession'] },
   },
 });

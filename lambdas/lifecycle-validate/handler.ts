@@ -3,13 +3,7 @@ import { documentClient } from '../../domain/aws/clients';
 import { CatalogRepository } from '../../domain/catalog/repository';
 import { loadConfig } from '../../domain/config';
 import { contractHandler, readFunctionEnv } from '../../domain/function-contract';
-import {
-  parseInput,
-  planOffboarding,
-  planOnboarding,
-  planPromotion,
-  requireProvisionedByOnboarding,
-} from '../../domain/lifecycle/plan';
+import { parseInput, planOffboarding, planOnboarding, planPromotion } from '../../domain/lifecycle/plan';
 import { lifecycleLogger, withTenant } from '../../domain/lifecycle/runtime';
 import { tenantIdSchema } from '../../domain/tenant/tenant-id';
 import { contract } from './contract';
@@ -22,7 +16,7 @@ const tenantIdOnly = z.object({ tenantId: tenantIdSchema });
 
 export const handler = contractHandler(contract, async (request) => {
   if (request.kind === 'onboarding') {
-    const plan = requireProvisionedByOnboarding(planOnboarding(config, request.input));
+    const plan = planOnboarding(config, request.input);
     return withTenant(logger, plan.tenantId, async () => {
       logger.info('lifecycle input valid', { kind: request.kind });
       return plan;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineFunction } from '../../domain/function-contract';
+import { awsAccountIdSchema } from '../../domain/tenant/tenant';
 
 /**
  * Deletes a tenant's silo in the tenant's region: schedules its KMS key for deletion (pending window
@@ -13,6 +14,8 @@ export const contract = defineFunction({
   input: z.object({
     stackName: z.string().min(1).max(128),
     region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region name'),
+    /** An account tenant's own account: the stack is deleted there with the assumed deployment role. */
+    accountId: awsAccountIdSchema.optional(),
   }),
   output: z.object({
     status: z.enum(['ABSENT', 'DELETE_IN_PROGRESS']),
@@ -37,5 +40,7 @@ export const contract = defineFunction({
       actions: ['iam:PassRole'],
       conditions: { StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } },
     },
+    /** Bound to the deployment role (accounts.deploymentRoleName) in tenant accounts. */
+    assumeDeploymentRole: { actions: ['sts:AssumeRole'] },
   },
 });

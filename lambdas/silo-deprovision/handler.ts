@@ -2,6 +2,7 @@ import { loadConfig, resourceName } from '../../domain/config';
 import { ValidationError } from '../../domain/errors';
 import { contractHandler } from '../../domain/function-contract';
 import { siloStackName } from '../../domain/keys';
+import { siloTargetIn } from '../../domain/lifecycle/member-account';
 import { lifecycleLogger } from '../../domain/lifecycle/runtime';
 import { allowedSiloRegion, siloClientsPerTarget } from '../../domain/lifecycle/silo-stack';
 import { teardownSiloStep } from '../../domain/lifecycle/silo-teardown';
@@ -23,13 +24,13 @@ export const handler = contractHandler(contract, async (request) => {
       },
     ]);
   }
-  const { cfn, kms } = clientsIn({
-    region: allowedSiloRegion(config, request.region, `${contract.name} input`),
-  });
+  const region = allowedSiloRegion(config, request.region, `${contract.name} input`);
+  const { cfn, kms } = clientsIn(siloTargetIn(config, region, request.accountId));
   const result = await teardownSiloStep(cfn, kms, request.stackName, config.lifecycle.kmsPendingWindowDays);
   logger.info('silo teardown step', {
     stackName: request.stackName,
     region: request.region,
+    accountId: request.accountId ?? null,
     status: result.status,
   });
   return result;

@@ -1,15 +1,12 @@
 import { z } from 'zod';
 import { envVar } from '../../domain/env';
 import { defineFunction } from '../../domain/function-contract';
-import { siloResourcesSchema } from '../../domain/tenant/tenant';
+import { awsAccountIdSchema, siloResourcesSchema } from '../../domain/tenant/tenant';
 import { tenantIdSchema } from '../../domain/tenant/tenant-id';
 
 const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region name');
 /** The tenant's own account (isolation `account`): the stack is deployed there with the assumed deployment role. */
-const accountId = z
-  .string()
-  .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
-  .optional();
+const accountId = awsAccountIdSchema.optional();
 
 /**
  * Creates a tenant's silo stack in the tenant's region (`create`, idempotent) and reports where it is

@@ -1,7 +1,7 @@
 import { loadConfig } from '../../domain/config';
 import { contractHandler, readFunctionEnv } from '../../domain/function-contract';
 import { siloStackName } from '../../domain/keys';
-import { accountsSettings } from '../../domain/lifecycle/member-account';
+import { accountsSettings, siloTargetIn } from '../../domain/lifecycle/member-account';
 import { lifecycleLogger, withTenant } from '../../domain/lifecycle/runtime';
 import {
   accountDeployment,
@@ -9,7 +9,6 @@ import {
   createSiloStack,
   describeSiloStack,
   type SiloDeployment,
-  type SiloTarget,
   siloClientsPerTarget,
 } from '../../domain/lifecycle/silo-stack';
 import { contract } from './contract';
@@ -28,11 +27,7 @@ const deployment: SiloDeployment = {
 export const handler = contractHandler(contract, async (request) =>
   withTenant(logger, request.tenantId, async () => {
     const region = allowedSiloRegion(config, request.region, `${contract.name} input`);
-    const target: SiloTarget =
-      request.accountId === undefined
-        ? { region }
-        : { region, accountId: request.accountId, roleName: accountsSettings(config).deploymentRoleName };
-    const clients = clientsFor(target);
+    const clients = clientsFor(siloTargetIn(config, region, request.accountId));
     const state =
       request.action === 'create'
         ? await createSiloStack(

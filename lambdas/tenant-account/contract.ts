@@ -1,24 +1,38 @@
 import { z } from 'zod';
+import { envVar } from '../../domain/env';
 import { defineFunction } from '../../domain/function-contract';
+import { awsAccountIdSchema } from '../../domain/tenant/tenant';
 import { tenantIdSchema } from '../../domain/tenant/tenant-id';
 
-const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
+const accountId = awsAccountIdSchema;
 
 /**
  * A tenant's own AWS account (isolation `account`, issue 15): `request` asks Organizations for it
  * (idempotent), `describe` reports a request (the workflow polls it with a Wait, bounded by
- * accounts.createMaxPolls), `adopt` checks an account given at signup, `place` moves the account into
- * the tenants' OU (idempotent). The function never waits on Organizations.
+ * accounts.createMaxPolls), `adopt` checks an account given at signup, `find` looks the tenant's
+ * account up by its e-mail (never creates one: compensation), `place` moves the account into the
+ * tenants' OU (idempotent), `runtime-role` / `remove-runtime-role` create or delete the tenant runtime
+ * role in the account (with the deployment role), `close` closes the account (CloseAccount). The
+ * function never waits on Organizations.
  */
 export const contract = defineFunction({
   name: 'tenant-account',
-  description: "Creates or adopts a tenant's AWS account and moves it into the tenants' organizational unit",
-  env: {},
+  description: "Creates, places, equips and closes a tenant's own AWS account in the organization",
+  env: {
+    /** The only principal the tenant runtime role in a tenant account trusts. */
+    AUTHORIZER_ROLE_ARN: envVar.arn(),
+    /** The shared tenant data bucket the runtime role may reach (objects under `<tenantId>/`). */
+    TENANT_DATA_BUCKET_NAME: envVar.name(),
+  },
   input: z.discriminatedUnion('action', [
     z.object({ action: z.literal('request'), tenantId: tenantIdSchema }),
     z.object({ action: z.literal('describe'), tenantId: tenantIdSchema, requestId: z.string().min(1) }),
     z.object({ action: z.literal('adopt'), tenantId: tenantIdSchema, accountId }),
+    z.object({ action: z.literal('find'), tenantId: tenantIdSchema }),
     z.object({ action: z.literal('place'), tenantId: tenantIdSchema, accountId }),
+    z.object({ action: z.literal('runtime-role'), tenantId: tenantIdSchema, accountId }),
+    z.object({ action: z.literal('remove-runtime-role'), tenantId: tenantIdSchema, accountId }),
+    z.object({ action: z.literal('close'), tenantId: tenantIdSchema, accountId }),
   ]),
   output: z.object({
     requestId: z.string().nullable(),
@@ -27,6 +41,10 @@ export const contract = defineFunction({
     failureReason: z.string().nullable(),
     /** The OU the account is in, once placed. */
     organizationalUnitId: z.string().nullable(),
+    /** `runtime-role`: the tenant runtime role in the account. */
+    runtimeRoleArn: z.string().nullable(),
+    /** `close`: where the account stands after CloseAccount. */
+    accountStatus: z.enum(['PENDING_CLOSURE', 'SUSPENDED']).nullable(),
   }),
   timeoutSeconds: 60,
   grants: {
@@ -44,5 +62,9 @@ export const contract = defineFunction({
     },
     /** Bound to the tenants' OU and the organization's accounts. */
     moveAccounts: { actions: ['organizations:MoveAccount'] },
+    /** Bound to the organization's accounts. */
+    closeAccounts: { actions: ['organizations:CloseAccount'] },
+    /** Bound to the deployment role (accounts.deploymentRoleName) in the organization's accounts. */
+    assumeDeploymentRole: { actions: ['sts:AssumeRole'] },
   },
 });

@@ -1,26 +1,67 @@
+import { IAMClient } from '@aws-sdk/client-iam';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { STSClient } from '@aws-sdk/client-sts';
 import { baseClientConfig } from '../../domain/aws/clients';
 import { loadConfig } from '../../domain/config';
-import { contractHandler } from '../../domain/function-contract';
+import { contractHandler, readFunctionEnv } from '../../domain/function-contract';
+import { bucketArnOf } from '../../domain/identity/session-policy';
 import {
   type AccountRequestState,
+  accountsSettings,
   adoptMemberAccount,
+  type ClosedAccountStatus,
+  closeMemberAccount,
   describeAccountRequest,
+  ensureRuntimeRole,
+  findMemberAccount,
   placeInTenantsUnit,
+  removeRuntimeRole,
   requestMemberAccount,
 } from '../../domain/lifecycle/member-account';
 import { lifecycleLogger, withTenant } from '../../domain/lifecycle/runtime';
+import { assumedRoleCredentials } from '../../domain/lifecycle/silo-stack';
 import { contract } from './contract';
 
+const env = readFunctionEnv(contract);
 const config = loadConfig();
-// Organizations has one endpoint, in us-east-1 (commercial partition).
-const org = new OrganizationsClient(baseClientConfig({ region: 'us-east-1' }));
+// Organizations and IAM have one endpoint each, in us-east-1 (commercial partition).
+const base = baseClientConfig({ region: 'us-east-1' });
+const org = new OrganizationsClient(base);
+const sts = new STSClient(base);
 const logger = lifecycleLogger(contract.name);
+const runtimeRoleGrant = {
+  authorizerRoleArn: env.AUTHORIZER_ROLE_ARN,
+  bucketArn: bucketArnOf('aws', env.TENANT_DATA_BUCKET_NAME),
+};
+
+/** IAM acting in a tenant account, with the deployment role assumed there (cached per account). */
+const iamClients = new Map<string, IAMClient>();
+function iamIn(accountId: string): IAMClient {
+  let iam = iamClients.get(accountId);
+  if (iam === undefined) {
+    const role = accountsSettings(config).deploymentRoleName;
+    iam = new IAMClient({
+      ...base,
+      credentials: assumedRoleCredentials(sts, accountId, role, 'tenantry-tenant-account'),
+    });
+    iamClients.set(accountId, iam);
+  }
+  return iam;
+}
+
+const succeeded = (accountId: string): AccountRequestState => ({
+  requestId: null,
+  state: 'SUCCEEDED',
+  accountId,
+  failureReason: null,
+});
 
 export const handler = contractHandler(contract, async (request) =>
   withTenant(logger, request.tenantId, async () => {
     let state: AccountRequestState;
     let organizationalUnitId: string | null = null;
+    let runtimeRoleArn: string | null = null;
+    let accountStatus: ClosedAccountStatus | null = null;
     switch (request.action) {
       case 'request':
         state = await requestMemberAccount(org, config, request.tenantId);
@@ -31,12 +72,38 @@ export const handler = contractHandler(contract, async (request) =>
       case 'adopt':
         state = await adoptMemberAccount(org, request.tenantId, request.accountId);
         break;
+      case 'find': {
+        const found = await findMemberAccount(org, config, request.tenantId);
+        state =
+          found === null
+            ? { requestId: null, state: 'FAILED', accountId: null, failureReason: 'no account of the tenant' }
+            : succeeded(found);
+        break;
+      }
       case 'place':
         organizationalUnitId = await placeInTenantsUnit(org, config, request.tenantId, request.accountId);
-        state = { requestId: null, state: 'SUCCEEDED', accountId: request.accountId, failureReason: null };
+        state = succeeded(request.accountId);
+        break;
+      case 'runtime-role':
+        runtimeRoleArn = await ensureRuntimeRole(
+          iamIn(request.accountId),
+          config,
+          request.tenantId,
+          request.accountId,
+          runtimeRoleGrant,
+        );
+        state = succeeded(request.accountId);
+        break;
+      case 'remove-runtime-role':
+        await removeRuntimeRole(iamIn(request.accountId), config);
+        state = succeeded(request.accountId);
+        break;
+      case 'close':
+        accountStatus = await closeMemberAccount(org, request.tenantId, request.accountId);
+        state = succeeded(request.accountId);
         break;
     }
-    logger.info('tenant account', { action: request.action, ...state, organizationalUnitId });
-    return { ...state, organizationalUnitId };
+    logger.info('tenant account', { action: request.action, ...state, organizationalUnitId, accountStatus });
+    return { ...state, organizationalUnitId, runtimeRoleArn, accountStatus };
   }),
 );

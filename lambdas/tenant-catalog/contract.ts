@@ -3,14 +3,15 @@ import { isolationModels } from '../../domain/config';
 import { envVar } from '../../domain/env';
 import { defineFunction } from '../../domain/function-contract';
 import { tenantStatuses } from '../../domain/tenant/status';
-import { siloResourcesSchema } from '../../domain/tenant/tenant';
+import { accountStatuses, awsAccountIdSchema, siloResourcesSchema } from '../../domain/tenant/tenant';
 import { tenantIdSchema } from '../../domain/tenant/tenant-id';
 
 const isolation = z.enum(isolationModels);
 
 /**
  * Catalog writes other than status changes: register a PENDING tenant (or re-register a FAILED one),
- * record where it is served from (validated against the config, audited in the history).
+ * record where it is served from (validated against the config, audited in the history), record an
+ * account tenant's own AWS account and where it stands (audited the same way).
  */
 export const contract = defineFunction({
   name: 'tenant-catalog',
@@ -37,6 +38,13 @@ export const contract = defineFunction({
       /** Compensation of a run that may have failed before the record existed. */
       allowMissing: z.boolean().optional(),
     }),
+    z.object({
+      action: z.literal('record-account'),
+      tenantId: tenantIdSchema,
+      accountId: awsAccountIdSchema,
+      accountStatus: z.enum(accountStatuses),
+      executionArn: z.string().min(1),
+    }),
   ]),
   output: z.union([
     z.object({ tenantId: tenantIdSchema, status: z.enum(tenantStatuses), alreadyCreated: z.boolean() }),
@@ -45,6 +53,11 @@ export const contract = defineFunction({
       tier: z.string().nullable(),
       isolation: isolation.nullable(),
       silo: siloResourcesSchema.nullable(),
+    }),
+    z.object({
+      tenantId: tenantIdSchema,
+      accountId: z.string(),
+      accountStatus: z.enum(accountStatuses),
     }),
   ]),
   grants: { catalog: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'] } },

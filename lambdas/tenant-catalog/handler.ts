@@ -2,7 +2,7 @@ import { documentClient } from '../../domain/aws/clients';
 import { CatalogRepository } from '../../domain/catalog/repository';
 import { loadConfig } from '../../domain/config';
 import { contractHandler, readFunctionEnv } from '../../domain/function-contract';
-import { createPendingTenant, setPlacement } from '../../domain/lifecycle/catalog-ops';
+import { createPendingTenant, recordAccount, setPlacement } from '../../domain/lifecycle/catalog-ops';
 import { lifecycleLogger, withTenant } from '../../domain/lifecycle/runtime';
 import { contract } from './contract';
 
@@ -25,6 +25,20 @@ export const handler = contractHandler(contract, async (request) =>
         tenantId: result.tenant.tenantId,
         status: result.tenant.status,
         alreadyCreated: result.alreadyCreated,
+      };
+    }
+    if (request.action === 'record-account') {
+      const tenant = await recordAccount(
+        catalog,
+        request.tenantId,
+        { accountId: request.accountId, status: request.accountStatus },
+        request.executionArn,
+      );
+      logger.info('tenant account recorded', { accountId: request.accountId, status: request.accountStatus });
+      return {
+        tenantId: tenant.tenantId,
+        accountId: request.accountId,
+        accountStatus: request.accountStatus,
       };
     }
     if (request.allowMissing && (await catalog.find(request.tenantId)) === undefined) {

@@ -3,6 +3,7 @@ import { envVar } from '../../domain/env';
 import { defineFunction } from '../../domain/function-contract';
 import { REMAINDER_SAMPLE_SIZE, tallyPositionSchema } from '../../domain/lifecycle/tenant-items';
 import { erasureRecordSchema } from '../../domain/tenant/erasure';
+import { awsAccountIdSchema } from '../../domain/tenant/tenant';
 import { tenantIdSchema } from '../../domain/tenant/tenant-id';
 
 const count = z.number().int().nonnegative();
@@ -17,7 +18,14 @@ const count = z.number().int().nonnegative();
 export const erasureCursorSchema = z.object({
   tenantId: tenantIdSchema,
   /** The tenant's silo (its stack name is derived from the tenant id), or null for a pooled tenant. */
-  silo: z.object({ region: z.string().min(1), kmsKeyArn: z.string().min(1).nullable() }).nullable(),
+  silo: z
+    .object({
+      region: z.string().min(1),
+      kmsKeyArn: z.string().min(1).nullable(),
+      /** An account tenant's own account: the silo is checked there (assumed deployment role). */
+      accountId: awsAccountIdSchema.optional(),
+    })
+    .nullable(),
   executionArn: z.string().min(1).max(2048),
   startedAt: z.iso.datetime({ offset: true }),
   attempts: z.number().int().min(1),
@@ -62,5 +70,7 @@ export const contract = defineFunction({
     siloStacks: { actions: ['cloudformation:DescribeStacks'] },
     /** Bound with a condition on the silo key alias (kms:ResourceAliases): only silo keys. */
     siloKeys: { actions: ['kms:DescribeKey'] },
+    /** Bound to the deployment role (accounts.deploymentRoleName) in tenant accounts. */
+    assumeDeploymentRole: { actions: ['sts:AssumeRole'] },
   },
 });

@@ -8,6 +8,7 @@ import { contractHandler, readFunctionEnv } from '../../domain/function-contract
 import { siloStackName } from '../../domain/keys';
 import { collectionTableNamesOf } from '../../domain/lifecycle/collections';
 import { checkErasureChunk } from '../../domain/lifecycle/erasure';
+import { siloTargetIn } from '../../domain/lifecycle/member-account';
 import { deadlineOf, lifecycleLogger, type RemainingTime, withTenant } from '../../domain/lifecycle/runtime';
 import { siloClientsPerTarget } from '../../domain/lifecycle/silo-stack';
 import { contract } from './contract';
@@ -44,8 +45,12 @@ export const handler = contractHandler(contract, async (request, context?: Remai
       silo === null
         ? null
         : {
-            location: { ...silo, stackName: siloStackName(config, request.tenantId) },
-            clients: clientsFor({ region: silo.region }),
+            location: {
+              region: silo.region,
+              kmsKeyArn: silo.kmsKeyArn,
+              stackName: siloStackName(config, request.tenantId),
+            },
+            clients: clientsFor(siloTargetIn(config, silo.region, silo.accountId)),
           },
       collectionTableNamesOf(config, { tenantId: request.tenantId }),
       { pool: request.pool, sample: request.sample },

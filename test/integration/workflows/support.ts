@@ -62,16 +62,22 @@ export interface Harness {
   events(): Promise<LifecycleEvent[]>;
 }
 
-/** `offboardingFreezeSeconds`: offboarding's write freeze (default: the local env's 1 s). */
-export async function setupHarness(options: { offboardingFreezeSeconds?: number } = {}): Promise<Harness> {
+/**
+ * `offboardingFreezeSeconds`: offboarding's write freeze (default: the local env's 1 s); `config`: the
+ * configuration the lifecycle is deployed with (default: `config`; the handlers read TENANTRY_CONFIG).
+ */
+export async function setupHarness(
+  options: { offboardingFreezeSeconds?: number; config?: TenantryConfig } = {},
+): Promise<Harness> {
   const aws = useLocalAws();
   await resetLocalAws();
+  const { config: deployed = config, ...lifecycleOptions } = options;
   const life = await deployLifecycleLocally({
-    config,
+    config: deployed,
     endpoint: aws.endpoint,
     handlerHostUrl: aws.handlerHostUrl,
     region: aws.region,
-    ...options,
+    ...lifecycleOptions,
   });
   const clientConfig = { region: aws.region, endpoint: aws.endpoint };
   return {
@@ -319,8 +325,9 @@ export async function machineWithFault(
   workflow: WorkflowName,
   stateNames: string | readonly string[],
   errorName = 'InjectedFault',
+  definitionConfig: TenantryConfig = config,
 ): Promise<string> {
-  const definition = structuredClone(buildDefinition(workflow, config)) as StateMachineDefinition;
+  const definition = structuredClone(buildDefinition(workflow, definitionConfig)) as StateMachineDefinition;
   const states = definition.States as Record<string, TaskState>;
   const names = typeof stateNames === 'string' ? [stateNames] : stateNames;
   for (const stateName of names) {

@@ -109,6 +109,7 @@ describe('LifecycleStack', () => {
       tenantDataBucket: new s3.Bucket(deps, 'Data'),
       userPool: new cognito.UserPool(deps, 'Users'),
       tenantAccessRole: new iam.Role(deps, 'TenantRole', { assumedBy: new iam.AccountRootPrincipal() }),
+      authorizerRole: new iam.Role(deps, 'AuthorizerRole', { assumedBy: new iam.AccountRootPrincipal() }),
       billingFinalFunction: lambda.Function.fromFunctionName(deps, 'Final', 'billing-final'),
     });
     template = Template.fromStack(stack);

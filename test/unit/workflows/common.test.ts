@@ -102,6 +102,7 @@ describe('task functions', () => {
       'TenantUserTiersFunctionArn',
       'SiloStackFunctionArn',
       'SiloDeprovisionFunctionArn',
+      'TenantAccountFunctionArn',
       'BillingFinalFunctionArn',
     ]);
   });

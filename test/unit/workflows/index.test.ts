@@ -19,6 +19,7 @@ import {
   usedSubstitutions,
   workflowNames,
 } from '../../../workflows/index';
+import { accountConfig } from '../support/account-config';
 
 type Validator = (definition: unknown) => { isValid: boolean; errorsText: (sep?: string) => string };
 const require = createRequire(import.meta.url);
@@ -27,12 +28,18 @@ const aslValidator: Validator = typeof aslModule === 'function' ? aslModule : as
 
 const JSONPATH_ONLY_FIELDS = ['InputPath', 'OutputPath', 'Parameters', 'ResultPath', 'ResultSelector'];
 
-describe.each(workflowNames)('the %s definition', (name) => {
-  const definition = buildDefinition(name, defaultConfig);
+// The default configuration, and one with account tenants (their states exist only with `accounts`).
+const configs = { default: defaultConfig, 'with accounts': accountConfig } as const;
+const definitions = workflowNames.flatMap((name) =>
+  Object.entries(configs).map(([label, config]) => [name, label, config] as const),
+);
+
+describe.each(definitions)('the %s definition (%s configuration)', (name, _label, config) => {
+  const definition = buildDefinition(name, config);
 
   it('is accepted by asl-validator (JSONata, with placeholders and with substitutions applied)', () => {
     // Prepare
-    const text = definitionJson(name, defaultConfig);
+    const text = definitionJson(name, config);
     const values = Object.fromEntries(
       substitutionNames.map((n) => [
         n,
@@ -91,12 +98,10 @@ describe.each(workflowNames)('the %s definition', (name) => {
   });
 
   it('takes deployment-specific values only from known definition substitutions', () => {
-    const used = usedSubstitutions(definitionJson(name, defaultConfig));
+    const used = usedSubstitutions(definitionJson(name, config));
     expect(used.length).toBeGreaterThan(3);
     for (const sub of used) expect(substitutionNames).toContain(sub);
-    expect(() => substitute(definitionJson(name, defaultConfig), {})).toThrow(
-      /definition substitutions missing: /,
-    );
+    expect(() => substitute(definitionJson(name, config), {})).toThrow(/definition substitutions missing: /);
   });
 
   it('records the execution ARN on every catalog status change', () => {
@@ -198,6 +203,26 @@ describe('onboarding definition', () => {
     const choice = definition.States['SiloStackReady?'];
     expect(wait).toMatchObject({ Type: 'Wait', Seconds: 9 });
     expect(JSON.stringify(choice)).toContain('$stackPolls < 17');
+  });
+
+  it('polls an account creation with accounts.createPollSeconds and createMaxPolls', () => {
+    // Prepare
+    const config = {
+      ...accountConfig,
+      accounts: { ...accountConfig.accounts, createPollSeconds: 7, createMaxPolls: 13 },
+    } as typeof accountConfig;
+
+    // Act
+    const definition = buildDefinition('onboarding', config);
+
+    // Assess
+    expect(definition.States.WaitForAccount).toMatchObject({ Type: 'Wait', Seconds: 7 });
+    expect(JSON.stringify(definition.States['AccountReady?'])).toContain('$accountPolls < 13');
+  });
+
+  it('has no account states without the accounts settings', () => {
+    const names = workflowNames.flatMap((name) => Object.keys(buildDefinition(name, defaultConfig).States));
+    expect(names.filter((n) => /Account|RuntimeRole/.test(n))).toEqual([]);
   });
 });
 

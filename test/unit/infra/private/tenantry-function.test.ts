@@ -63,6 +63,7 @@ describe('TenantryFunction', { timeout: 60_000 }, () => {
             resources: ['arn:aws:kms:us-east-1:111122223333:key/*'],
             conditions: { 'ForAnyValue:StringLike': { 'kms:ResourceAliases': ['alias/silo-*'] } },
           },
+          assumeDeploymentRole: [],
           passDeploymentRole: ['arn:aws:iam::111122223333:role/deploy'],
         },
       });
@@ -110,7 +111,7 @@ describe('TenantryFunction', { timeout: 60_000 }, () => {
         contract: siloDeprovision,
         config: customConfig,
         environment: {},
-        grants: { siloStacks: [], siloKeys: [], passDeploymentRole: [] },
+        grants: { siloStacks: [], siloKeys: [], passDeploymentRole: [], assumeDeploymentRole: [] },
       });
     });
 

@@ -72,21 +72,34 @@ describe('lifecycle-validate handler', () => {
     expect(catalog).not.toHaveReceivedAnyCommand();
   });
 
-  it('refuses an account-tier onboarding before anything is created (the workflow does not provision accounts yet)', async () => {
+  it('plans an account-tier onboarding (the workflow provisions the account), keeping an account to adopt', async () => {
     // Prepare
     const { handler } = await importHandler(load, { ...ENV, TENANTRY_CONFIG: writeAccountConfig() });
 
     // Act
-    const validating = handler({
+    const plan = await handler({
       kind: 'onboarding',
-      input: { tenantId: 'rhein', name: 'Rheinbank', tier: 'sovereign', adminEmail: 'ops@rhein.example' },
+      input: {
+        tenantId: 'rhein',
+        name: 'Rheinbank',
+        tier: 'sovereign',
+        adminEmail: 'ops@rhein.example',
+        region: 'eu-central-1',
+        accountId: '210987654321',
+      },
     });
 
     // Assess
-    await expect(validating).rejects.toMatchObject({
-      name: 'LifecyclePreconditionError',
-      message:
-        'tenant rhein cannot be onboarded: tier sovereign is of isolation account, which the onboarding workflow does not provision yet',
+    expect(plan).toEqual({
+      tenantId: 'rhein',
+      name: 'Rheinbank',
+      tier: 'sovereign',
+      isolation: 'account',
+      region: 'eu-central-1',
+      adminEmail: 'ops@rhein.example',
+      groupName: 'tenant-rhein',
+      stackName: 'tenantry-dev-silo-rhein',
+      accountId: '210987654321',
     });
     expect(catalog).not.toHaveReceivedAnyCommand();
   });
@@ -210,6 +223,7 @@ describe('lifecycle-validate handler', () => {
       stackName: 'tenantry-dev-silo-acme',
       stackId: silo.stackId,
       kmsKeyArn: silo.kmsKeyArn,
+      accountId: null,
     });
     expect(contract.output.safeParse(plan).success).toBe(true);
     expect(catalog).toHaveReceivedCommandWith(GetCommand, {

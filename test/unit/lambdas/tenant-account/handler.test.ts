@@ -1,5 +1,17 @@
 import {
+  CreateRoleCommand,
+  DeleteRoleCommand,
+  DeleteRolePolicyCommand,
+  EntityAlreadyExistsException,
+  IAMClient,
+  NoSuchEntityException,
+  PutRolePolicyCommand,
+  UpdateAssumeRolePolicyCommand,
+} from '@aws-sdk/client-iam';
+import {
+  AccountAlreadyClosedException,
   AccountNotFoundException,
+  CloseAccountCommand,
   CreateAccountCommand,
   DescribeAccountCommand,
   DescribeCreateAccountStatusCommand,
@@ -20,11 +32,19 @@ const ACCOUNT = '210987654321';
 const OU = 'ou-ab12-tenants1';
 const load = () => import('../../../../lambdas/tenant-account/handler');
 const org = mockClient(OrganizationsClient);
+const iam = mockClient(IAMClient);
 const configFile = writeAccountConfig();
-const handlerWithAccounts = async () => (await importHandler(load, { TENANTRY_CONFIG: configFile })).handler;
+const ENV = {
+  AUTHORIZER_ROLE_ARN: 'arn:aws:iam::123456789012:role/tenantry-dev-authorizer',
+  TENANT_DATA_BUCKET_NAME: 'tenantry-dev-tenant-data',
+};
+const handlerWithAccounts = async () =>
+  (await importHandler(load, { ...ENV, TENANTRY_CONFIG: configFile })).handler;
 
 beforeEach(() => {
   org.reset();
+  iam.reset();
+
   org.on(ListAccountsCommand).resolves({ Accounts: [] });
   org.on(ListCreateAccountStatusCommand).resolves({ CreateAccountStatuses: [] });
 });
@@ -46,6 +66,8 @@ describe('tenant-account request', () => {
       accountId: null,
       failureReason: null,
       organizationalUnitId: null,
+      runtimeRoleArn: null,
+      accountStatus: null,
     });
     expect(contract.output.safeParse(result).success).toBe(true);
     expect(org).toHaveReceivedCommandTimes(CreateAccountCommand, 1);
@@ -99,7 +121,7 @@ describe('tenant-account request', () => {
 
   it('refuses to run without the accounts settings, naming the field', async () => {
     // Prepare
-    const { handler } = await importHandler(load, {});
+    const { handler } = await importHandler(load, ENV);
 
     // Act / Assess
     await expect(handler({ action: 'request', tenantId: 'rhein' })).rejects.toMatchObject({
@@ -209,5 +231,165 @@ describe('tenant-account place', () => {
     // Assess
     expect(result).toMatchObject({ organizationalUnitId: OU });
     expect(org).not.toHaveReceivedCommand(MoveAccountCommand);
+  });
+});
+
+describe('tenant-account runtime-role', () => {
+  it("creates the runtime role in the account, trusting the authorizer's role for this tenant only", async () => {
+    // Prepare
+    iam.on(CreateRoleCommand).resolves({});
+    iam.on(PutRolePolicyCommand).resolves({});
+    const handler = await handlerWithAccounts();
+
+    // Act
+    const result = await handler({ action: 'runtime-role', tenantId: 'rhein', accountId: ACCOUNT });
+
+    // Assess
+    expect(result).toMatchObject({ runtimeRoleArn: `arn:aws:iam::${ACCOUNT}:role/TenantryTenantRuntime` });
+    expect(contract.output.safeParse(result).success).toBe(true);
+    const create = iam.commandCalls(CreateRoleCommand)[0]?.args[0].input;
+    expect(create?.RoleName).toBe('TenantryTenantRuntime');
+    expect(JSON.parse(create?.AssumeRolePolicyDocument as string).Statement).toEqual([
+      {
+        Sid: 'AuthorizerOfThisTenantOnly',
+        Effect: 'Allow',
+        Principal: { AWS: ENV.AUTHORIZER_ROLE_ARN },
+        Action: ['sts:AssumeRole', 'sts:TagSession'],
+        Condition: {
+          StringEquals: { 'aws:RequestTag/tenantId': 'rhein' },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': ['tenantId', 'tier'] },
+        },
+      },
+    ]);
+    const policy = JSON.parse(
+      iam.commandCalls(PutRolePolicyCommand)[0]?.args[0].input.PolicyDocument as string,
+    );
+    const items = policy.Statement.find((s: { Sid: string }) => s.Sid === 'TenantItemsOnly');
+    expect(items.Resource).toEqual([`arn:aws:dynamodb:*:${ACCOUNT}:table/tenantry-dev-silo-data-*`]);
+    expect(policy.Statement.map((s: { Sid: string }) => s.Sid)).toContain('DenyUntaggedSessions');
+  });
+
+  it('brings an existing role up to date instead of failing (a retried step)', async () => {
+    // Prepare
+    iam.on(CreateRoleCommand).rejects(new EntityAlreadyExistsException({ message: 'exists', $metadata: {} }));
+    iam.on(UpdateAssumeRolePolicyCommand).resolves({});
+    iam.on(PutRolePolicyCommand).resolves({});
+    const handler = await handlerWithAccounts();
+
+    // Act
+    await handler({ action: 'runtime-role', tenantId: 'rhein', accountId: ACCOUNT });
+
+    // Assess
+    expect(iam).toHaveReceivedCommandTimes(UpdateAssumeRolePolicyCommand, 1);
+    expect(iam).toHaveReceivedCommandTimes(PutRolePolicyCommand, 1);
+  });
+
+  it('removes the role and its policy; a role already gone is fine', async () => {
+    // Prepare
+    iam.on(DeleteRolePolicyCommand).rejects(new NoSuchEntityException({ message: 'gone', $metadata: {} }));
+    iam.on(DeleteRoleCommand).rejects(new NoSuchEntityException({ message: 'gone', $metadata: {} }));
+    const handler = await handlerWithAccounts();
+
+    // Act
+    const result = await handler({ action: 'remove-runtime-role', tenantId: 'rhein', accountId: ACCOUNT });
+
+    // Assess
+    expect(result).toMatchObject({ state: 'SUCCEEDED', accountId: ACCOUNT });
+    expect(iam).toHaveReceivedCommandWith(DeleteRoleCommand, { RoleName: 'TenantryTenantRuntime' });
+  });
+});
+
+describe('tenant-account find', () => {
+  it('finds the account carrying the tenant e-mail without creating one', async () => {
+    // Prepare
+    org
+      .on(ListAccountsCommand)
+      .resolves({ Accounts: [{ Id: ACCOUNT, Email: 'AWS+rhein@tenantry.example' }] });
+    const handler = await handlerWithAccounts();
+
+    // Act
+    const result = await handler({ action: 'find', tenantId: 'rhein' });
+
+    // Assess
+    expect(result).toMatchObject({ state: 'SUCCEEDED', accountId: ACCOUNT });
+    expect(org).not.toHaveReceivedCommand(CreateAccountCommand);
+  });
+
+  it('reports no account (accountId null) when there is none', async () => {
+    // Prepare
+    const handler = await handlerWithAccounts();
+
+    // Act
+    const result = await handler({ action: 'find', tenantId: 'rhein' });
+
+    // Assess
+    expect(result).toMatchObject({ state: 'FAILED', accountId: null });
+    expect(org).not.toHaveReceivedCommand(CreateAccountCommand);
+  });
+});
+
+describe('tenant-account close', () => {
+  it('closes an ACTIVE account and reports where it stands', async () => {
+    // Prepare
+    org
+      .on(DescribeAccountCommand)
+      .resolvesOnce({ Account: { Id: ACCOUNT, Status: 'ACTIVE' } })
+      .resolves({ Account: { Id: ACCOUNT, Status: 'PENDING_CLOSURE' } });
+    org.on(CloseAccountCommand).resolves({});
+    const handler = await handlerWithAccounts();
+
+    // Act
+    const result = await handler({ action: 'close', tenantId: 'rhein', accountId: ACCOUNT });
+
+    // Assess
+    expect(result).toMatchObject({ accountId: ACCOUNT, accountStatus: 'PENDING_CLOSURE' });
+    expect(org).toHaveReceivedCommandWith(CloseAccountCommand, { AccountId: ACCOUNT });
+  });
+
+  it('reports an account already closed without closing it again (a retried step)', async () => {
+    // Prepare
+    org.on(DescribeAccountCommand).resolves({ Account: { Id: ACCOUNT, Status: 'SUSPENDED' } });
+    const handler = await handlerWithAccounts();
+
+    // Act
+    const result = await handler({ action: 'close', tenantId: 'rhein', accountId: ACCOUNT });
+
+    // Assess
+    expect(result).toMatchObject({ accountStatus: 'SUSPENDED' });
+    expect(org).not.toHaveReceivedCommand(CloseAccountCommand);
+  });
+
+  it('treats AccountAlreadyClosed from a concurrent close as closed', async () => {
+    // Prepare
+    org
+      .on(DescribeAccountCommand)
+      .resolvesOnce({ Account: { Id: ACCOUNT, Status: 'ACTIVE' } })
+      .resolves({ Account: { Id: ACCOUNT, Status: 'SUSPENDED' } });
+    org
+      .on(CloseAccountCommand)
+      .rejects(new AccountAlreadyClosedException({ message: 'closed', $metadata: {} }));
+    const handler = await handlerWithAccounts();
+
+    // Act
+    const result = await handler({ action: 'close', tenantId: 'rhein', accountId: ACCOUNT });
+
+    // Assess
+    expect(result).toMatchObject({ accountStatus: 'SUSPENDED' });
+  });
+
+  it('fails naming the account when it is still ACTIVE after CloseAccount (the workflow flags it)', async () => {
+    // Prepare
+    org.on(DescribeAccountCommand).resolves({ Account: { Id: ACCOUNT, Status: 'ACTIVE' } });
+    org.on(CloseAccountCommand).resolves({});
+    const handler = await handlerWithAccounts();
+
+    // Act
+    const closing = handler({ action: 'close', tenantId: 'rhein', accountId: ACCOUNT });
+
+    // Assess
+    await expect(closing).rejects.toMatchObject({
+      name: 'MemberAccountError',
+      message: `tenant rhein: account ${ACCOUNT}: is ACTIVE after CloseAccount`,
+    });
   });
 });

@@ -217,3 +217,69 @@ describe('tenant-catalog set-placement', () => {
     expect(catalog).not.toHaveReceivedCommand(PutCommand);
   });
 });
+
+describe('tenant-catalog record-account', () => {
+  const recording = {
+    action: 'record-account',
+    tenantId: 'acme',
+    accountId: '210987654321',
+    accountStatus: 'SUSPENDED',
+    executionArn: ONBOARDING,
+  };
+
+  it("records the tenant's account and where it stands, audited with the execution ARN", async () => {
+    // Prepare
+    catalog.on(GetCommand).resolves({ Item: record() });
+    catalog.on(PutCommand).resolves({});
+    const { handler } = await importHandler(load, ENV);
+
+    // Act
+    const result = await handler(recording);
+
+    // Assess
+    expect(result).toEqual({ tenantId: 'acme', accountId: '210987654321', accountStatus: 'SUSPENDED' });
+    expect(contract.output.safeParse(result).success).toBe(true);
+    const put = catalog.commandCalls(PutCommand)[0]?.args[0].input;
+    expect(put).toMatchObject({
+      ConditionExpression: 'version = :expected',
+      ExpressionAttributeValues: { ':expected': 4 },
+      Item: { tenantId: 'acme', accountId: '210987654321', accountStatus: 'SUSPENDED', version: 5 },
+    });
+    expect(put?.Item?.history?.at(-1)).toEqual({
+      from: 'ACTIVE',
+      to: 'ACTIVE',
+      at: expect.stringMatching(ISO),
+      reason: 'account: 210987654321 SUSPENDED',
+      executionArn: ONBOARDING,
+    });
+  });
+
+  it('writes nothing when the record already says so (a retried task)', async () => {
+    // Prepare
+    catalog
+      .on(GetCommand)
+      .resolves({ Item: record({ accountId: '210987654321', accountStatus: 'SUSPENDED' }) });
+    const { handler } = await importHandler(load, ENV);
+
+    // Act
+    await handler(recording);
+
+    // Assess
+    expect(catalog).not.toHaveReceivedCommand(PutCommand);
+  });
+
+  it('refuses a status that is not an account status, naming the field', async () => {
+    // Prepare
+    const { handler } = await importHandler(load, ENV);
+
+    // Act
+    const recordingBad = handler({ ...recording, accountStatus: 'GONE' });
+
+    // Assess
+    await expect(recordingBad).rejects.toMatchObject({
+      name: 'ValidationError',
+      message: expect.stringContaining('accountStatus'),
+    });
+    expect(catalog).not.toHaveReceivedAnyCommand();
+  });
+});

@@ -1,0 +1,460 @@
+// Tenants in their own AWS account (issue 15), on the local environment: moto serves Organizations
+// (CreateAccount, MoveAccount, CloseAccount → SUSPENDED) and maps credentials assumed into a member
+// account's role to that account, so a table created with them exists in that account only. The
+// lifecycle runs in the management account (moto's default 123456789012).
+
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import {
+  DescribeTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import {
+  CreateAccountCommand,
+  CreateOrganizationalUnitCommand,
+  CreateOrganizationCommand,
+  DescribeAccountCommand,
+  ListParentsCommand,
+  ListRootsCommand,
+  OrganizationsClient,
+} from '@aws-sdk/client-organizations';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { defaultConfig, parseConfig, type TenantryConfig } from '../../../domain/config';
+import { tenantDataResources } from '../../../domain/identity/tenant-resources';
+import { TokenVendingMachine } from '../../../domain/identity/token-vending';
+import { siloStackName } from '../../../domain/keys';
+import { siloTableName } from '../../../domain/lifecycle/silo';
+import { pooledItem } from '../../../domain/pooled-items';
+import { LOCAL_ACCOUNT } from '../../../local/lifecycle';
+import { clearFaults, setFunctionEnv } from '../support';
+import { eventsOf, type Harness, machineWithFault, run, setupHarness } from './support';
+
+const US = 'us-east-1';
+const EU = 'eu-central-1';
+const DEPLOYMENT_ROLE = 'TenantryDeployment';
+const RUNTIME_ROLE = 'TenantryTenantRuntime';
+
+/** The default configuration plus a `sovereign` tier of isolation `account`; `ou` from moto's organization. */
+function accountConfig(ou: string): TenantryConfig {
+  return parseConfig({
+    ...structuredClone(defaultConfig),
+    tiers: [
+      ...structuredClone(defaultConfig.tiers),
+      { ...structuredClone(defaultConfig.tiers[3]), name: 'sovereign', isolation: 'account' },
+    ],
+    accounts: {
+      organizationalUnitId: ou,
+      deploymentRoleName: DEPLOYMENT_ROLE,
+      runtimeRoleName: RUNTIME_ROLE,
+      rootEmailPattern: 'aws+{tenantId}@tenantry.example',
+      createPollSeconds: 1,
+      createMaxPolls: 5,
+    },
+  });
+}
+
+let h: Harness;
+let config: TenantryConfig;
+let org: OrganizationsClient;
+let tenantsUnit: string;
+
+const signup = (tenantId: string, region = EU, accountId?: string) => ({
+  tenantId,
+  name: `Bank ${tenantId}`,
+  tier: 'sovereign',
+  adminEmail: `admin@${tenantId}.example`,
+  region,
+  ...(accountId === undefined ? {} : { accountId }),
+});
+
+/** Clients acting in `accountId` (the deployment role assumed there), in `region`. */
+async function inAccount(accountId: string, region: string) {
+  const sts = new STSClient({ region, endpoint: h.endpoint });
+  const { Credentials: c } = await sts.send(
+    new AssumeRoleCommand({
+      RoleArn: `arn:aws:iam::${accountId}:role/${DEPLOYMENT_ROLE}`,
+      RoleSessionName: 'account-test',
+    }),
+  );
+  const credentials = {
+    accessKeyId: c?.AccessKeyId as string,
+    secretAccessKey: c?.SecretAccessKey as string,
+    sessionToken: c?.SessionToken as string,
+  };
+  const settings = { region, endpoint: h.endpoint, credentials };
+  return {
+    dynamo: new DynamoDBClient(settings),
+    kms: new KMSClient(settings),
+    cfn: new CloudFormationClient(settings),
+    iam: new IAMClient({ ...settings, region: US }),
+  };
+}
+
+/** `name` of the error a call fails with, or 'none'. */
+async function failure(call: Promise<unknown>): Promise<string> {
+  try {
+    await call;
+    return 'none';
+  } catch (error) {
+    return error instanceof Error ? error.name : String(error);
+  }
+}
+
+async function tableIn(dynamo: DynamoDBClient, tenantId: string): Promise<string> {
+  const out = dynamo.send(new DescribeTableCommand({ TableName: siloTableName(config, tenantId) }));
+  const name = await failure(out);
+  return name === 'none' ? ((await out).Table?.TableArn as string) : name;
+}
+
+async function stackIn(cfn: CloudFormationClient, tenantId: string): Promise<string> {
+  try {
+    const { Stacks } = await cfn.send(
+      new DescribeStacksCommand({ StackName: siloStackName(config, tenantId) }),
+    );
+    const status = Stacks?.[0]?.StackStatus ?? 'ABSENT';
+    return status === 'DELETE_COMPLETE' ? 'ABSENT' : status;
+  } catch (error) {
+    if (error instanceof Error && /does not exist/.test(error.message)) return 'ABSENT';
+    throw error;
+  }
+}
+
+async function organizationStatus(accountId: string): Promise<string | undefined> {
+  return (await org.send(new DescribeAccountCommand({ AccountId: accountId }))).Account?.Status;
+}
+
+beforeAll(async () => {
+  // The definitions do not depend on the OU id; the handlers read the real one from TENANTRY_CONFIG.
+  h = await setupHarness({ config: accountConfig('ou-0000-00000000') });
+  org = new OrganizationsClient({ region: US, endpoint: h.endpoint });
+  await org.send(new CreateOrganizationCommand({ FeatureSet: 'ALL' }));
+  const { Roots } = await org.send(new ListRootsCommand({}));
+  const unit = await org.send(
+    new CreateOrganizationalUnitCommand({ ParentId: Roots?.[0]?.Id as string, Name: 'tenants' }),
+  );
+  tenantsUnit = unit.OrganizationalUnit?.Id as string;
+  config = accountConfig(tenantsUnit);
+  const file = join(mkdtempSync(join(tmpdir(), 'tenantry-account-it-')), 'tenantry.json');
+  writeFileSync(file, JSON.stringify(config));
+  await setFunctionEnv('*', { TENANTRY_CONFIG: file });
+});
+
+describe('onboarding an account tenant', () => {
+  it("creates its account in the tenants' OU and deploys its silo there, in its region, recording the real ARNs", async () => {
+    // Act
+    const result = await run(h, 'onboarding', signup('rhein'), 120_000);
+
+    // Assess
+    expect(result.status, result.cause).toBe('SUCCEEDED');
+    const tenant = await h.catalog.get('rhein');
+    const accountId = tenant.accountId as string;
+    expect(accountId).toMatch(/^\d{12}$/);
+    expect(accountId).not.toBe(LOCAL_ACCOUNT);
+    expect(tenant).toMatchObject({
+      status: 'ACTIVE',
+      isolation: 'account',
+      region: EU,
+      accountStatus: 'ACTIVE',
+    });
+    expect(result.path).toEqual(
+      expect.arrayContaining(['RequestAccount', 'RecordAccount', 'PlaceAccount', 'EnsureRuntimeRole']),
+    );
+    const { Parents } = await org.send(new ListParentsCommand({ ChildId: accountId }));
+    expect(Parents?.[0]?.Id).toBe(tenantsUnit);
+    const account = await inAccount(accountId, EU);
+    const tableArn = await tableIn(account.dynamo, 'rhein');
+    expect(tableArn).toBe(`arn:aws:dynamodb:${EU}:${accountId}:table/${siloTableName(config, 'rhein')}`);
+    const { KeyMetadata } = await account.kms.send(new DescribeKeyCommand({ KeyId: tenant.silo?.kmsKeyArn }));
+    expect(KeyMetadata?.KeyState).toBe('Enabled');
+    expect(tenant.silo?.kmsKeyArn).toMatch(new RegExp(`^arn:aws:kms:${EU}:${accountId}:key/`));
+    const { Stacks } = await account.cfn.send(
+      new DescribeStacksCommand({ StackName: siloStackName(config, 'rhein') }),
+    );
+    expect(tenant.silo).toEqual({
+      stackId: Stacks?.[0]?.StackId,
+      tableName: siloTableName(config, 'rhein'),
+      tableArn,
+      kmsKeyArn: KeyMetadata?.Arn,
+    });
+    // neither in the management account (any region) nor in another region of its account
+    expect(await tableIn(new DynamoDBClient({ region: EU, endpoint: h.endpoint }), 'rhein')).toBe(
+      'ResourceNotFoundException',
+    );
+    expect(await tableIn(h.dynamo, 'rhein')).toBe('ResourceNotFoundException');
+    const keyId = KeyMetadata?.KeyId as string;
+    expect(
+      await failure(
+        new KMSClient({ region: EU, endpoint: h.endpoint }).send(new DescribeKeyCommand({ KeyId: keyId })),
+      ),
+    ).toBe('NotFoundException');
+    // the runtime role trusts the authorizer's role only, for this tenant's sessions only
+    const { Role } = await account.iam.send(new GetRoleCommand({ RoleName: RUNTIME_ROLE }));
+    const trust = JSON.parse(decodeURIComponent(Role?.AssumeRolePolicyDocument as string));
+    expect(trust.Statement).toEqual([
+      expect.objectContaining({
+        Principal: { AWS: `arn:aws:iam::${LOCAL_ACCOUNT}:role/tenantry-dev-authorizer` },
+        Condition: expect.objectContaining({ StringEquals: { 'aws:RequestTag/tenantId': 'rhein' } }),
+      }),
+    ]);
+    // every account step is audited with the execution ARN
+    expect(tenant.history).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          reason: `account: ${accountId} ACTIVE`,
+          executionArn: result.executionArn,
+        }),
+      ]),
+    );
+  });
+
+  it("keeps each account tenant's table and key out of another account tenant's account", async () => {
+    // Act
+    const result = await run(h, 'onboarding', signup('hansa', US), 120_000);
+
+    // Assess
+    expect(result.status, result.cause).toBe('SUCCEEDED');
+    const hansa = await h.catalog.get('hansa');
+    const rhein = await h.catalog.get('rhein');
+    expect(hansa.accountId).not.toBe(rhein.accountId);
+    const hansaEu = await inAccount(hansa.accountId as string, EU);
+    const hansaUs = await inAccount(hansa.accountId as string, US);
+    expect(await tableIn(hansaEu.dynamo, 'rhein')).toBe('ResourceNotFoundException');
+    expect(await tableIn(hansaUs.dynamo, 'hansa')).toBe(hansa.silo?.tableArn);
+    const rheinUs = await inAccount(rhein.accountId as string, US);
+    expect(await tableIn(rheinUs.dynamo, 'hansa')).toBe('ResourceNotFoundException');
+  });
+
+  it("the authorizer's vended credentials act in the tenant's account: a PutItem/GetItem lands in its table there", async () => {
+    // Prepare: what the authorizer does for an allowed request of the tenant
+    const tenant = await h.catalog.get('rhein');
+    const pooled = await h.dynamo.send(new DescribeTableCommand({ TableName: h.life.pooledTable }));
+    const location = { pooledTableArn: pooled.Table?.TableArn as string, bucketName: h.life.dataBucket };
+    const resources = tenantDataResources(config, location, tenant);
+    const vending = new TokenVendingMachine({
+      sts: new STSClient({ region: US, endpoint: h.endpoint }),
+      roleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/tenantry-dev-tenant-runtime`,
+    });
+    const credentials = await vending.credentialsFor({
+      tenantId: 'rhein',
+      tier: tenant.tier,
+      access: 'read-write',
+      ...resources,
+    });
+    const tenantDynamo = new DynamoDBClient({
+      region: EU,
+      endpoint: h.endpoint,
+      credentials: credentials.toIdentity(),
+    });
+    const item = pooledItem('rhein', 'docs', 'vended-1', { body: { S: 'written with vended credentials' } });
+    const key = { pk: item.pk, sk: item.sk } as Record<string, NonNullable<(typeof item)['pk']>>;
+
+    // Act
+    await tenantDynamo.send(new PutItemCommand({ TableName: tenant.silo?.tableName, Item: item }));
+    const read = await tenantDynamo.send(
+      new GetItemCommand({ TableName: tenant.silo?.tableName, Key: key, ConsistentRead: true }),
+    );
+
+    // Assess
+    expect(resources.roleArn).toBe(`arn:aws:iam::${tenant.accountId}:role/${RUNTIME_ROLE}`);
+    expect(read.Item?.body).toEqual({ S: 'written with vended credentials' });
+    const account = await inAccount(tenant.accountId as string, EU);
+    const there = await account.dynamo.send(
+      new GetItemCommand({ TableName: tenant.silo?.tableName, Key: key, ConsistentRead: true }),
+    );
+    expect(there.Item?.body).toEqual({ S: 'written with vended credentials' });
+  });
+
+  it('adopts an account given at signup: an ACTIVE member, moved into the OU, never closed by a compensation', async () => {
+    // Prepare: an account the customer already has in the organization
+    const created = await org.send(
+      new CreateAccountCommand({
+        Email: 'cloud@nordbank.example',
+        AccountName: 'nordbank',
+        RoleName: DEPLOYMENT_ROLE,
+      }),
+    );
+    const accountId = created.CreateAccountStatus?.AccountId as string;
+
+    // Act
+    const result = await run(h, 'onboarding', signup('nordbank', EU, accountId), 120_000);
+
+    // Assess
+    expect(result.status, result.cause).toBe('SUCCEEDED');
+    expect(result.path).toContain('AdoptAccount');
+    expect(result.path).not.toContain('RequestAccount');
+    expect(await h.catalog.get('nordbank')).toMatchObject({
+      status: 'ACTIVE',
+      accountId,
+      accountStatus: 'ACTIVE',
+    });
+    const { Parents } = await org.send(new ListParentsCommand({ ChildId: accountId }));
+    expect(Parents?.[0]?.Id).toBe(tenantsUnit);
+    expect(await tableIn((await inAccount(accountId, EU)).dynamo, 'nordbank')).toMatch(
+      `:${accountId}:table/`,
+    );
+  });
+});
+
+describe('a fault at each new onboarding step ends consistent', () => {
+  const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '');
+
+  it('RequestAccount fails before any account exists → FAILED, no account, nothing left', async () => {
+    // Prepare
+    const tenantId = 'flt-request';
+    const machine = await machineWithFault(h, 'onboarding', ['RequestAccount'], 'InjectedFault', config);
+
+    // Act
+    const result = await run(h, machine, signup(tenantId), 120_000);
+    await clearFaults();
+
+    // Assess
+    expect(result.error).toBe('OnboardingFailed');
+    expect(result.path).toEqual(expect.arrayContaining(['FindAccount', 'AccountFound?', 'MarkFailed']));
+    const tenant = await h.catalog.get(tenantId);
+    expect(tenant.status).toBe('FAILED');
+    expect(tenant.accountId).toBeUndefined();
+  });
+
+  it.each(['RecordAccount', 'PlaceAccount', 'EnsureRuntimeRole', 'CreateSiloStack', 'RecordSiloResources'])(
+    '%s fails → FAILED; the stack and runtime role are gone and the account is closed (SUSPENDED) and recorded',
+    async (state) => {
+      // Prepare
+      const tenantId = `flt-${slug(state)}`;
+      const machine = await machineWithFault(h, 'onboarding', [state], 'InjectedFault', config);
+      await h.events();
+
+      // Act
+      const result = await run(h, machine, signup(tenantId), 120_000);
+      await clearFaults();
+
+      // Assess
+      expect(result.error).toBe('OnboardingFailed');
+      expect(result.cause).toContain(`${state}: InjectedFault`);
+      const tenant = await h.catalog.get(tenantId);
+      const accountId = tenant.accountId as string;
+      expect(tenant).toMatchObject({ status: 'FAILED', accountStatus: 'SUSPENDED' });
+      expect(await organizationStatus(accountId)).toBe('SUSPENDED');
+      const account = await inAccount(accountId, EU);
+      expect(await stackIn(account.cfn, tenantId)).toBe('ABSENT');
+      expect(await tableIn(account.dynamo, tenantId)).toBe('ResourceNotFoundException');
+      expect(await failure(account.iam.send(new GetRoleCommand({ RoleName: RUNTIME_ROLE })))).toBe(
+        'NoSuchEntityException',
+      );
+      expect(tenant.silo).toBeUndefined();
+      expect(tenant.history).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            reason: `account: ${accountId} SUSPENDED`,
+            executionArn: result.executionArn,
+          }),
+        ]),
+      );
+      const [event] = eventsOf(await h.events(), 'TenantOnboardingFailed', tenantId);
+      expect(event?.detail).toMatchObject({ compensated: true, failedState: state });
+    },
+  );
+
+  it('CloseAccount fails in the compensation → the account is left ACTIVE and FLAGGED in the catalog (CLOSE_FAILED)', async () => {
+    // Prepare
+    const tenantId = 'flt-close';
+    const machine = await machineWithFault(
+      h,
+      'onboarding',
+      ['RecordSiloResources', 'CloseAccount'],
+      'InjectedFault',
+      config,
+    );
+    await h.events();
+
+    // Act
+    const result = await run(h, machine, signup(tenantId), 120_000);
+    await clearFaults();
+
+    // Assess
+    expect(result.error).toBe('OnboardingFailed');
+    const tenant = await h.catalog.get(tenantId);
+    expect(tenant).toMatchObject({ status: 'FAILED', accountStatus: 'CLOSE_FAILED' });
+    expect(await organizationStatus(tenant.accountId as string)).toBe('ACTIVE');
+    expect(await stackIn((await inAccount(tenant.accountId as string, EU)).cfn, tenantId)).toBe('ABSENT');
+    const [event] = eventsOf(await h.events(), 'TenantOnboardingFailed', tenantId);
+    expect(event?.detail).toMatchObject({ compensated: false });
+    expect(event?.detail.compensationErrors).toEqual([
+      expect.objectContaining({ state: 'CloseAccount', error: 'InjectedFault' }),
+    ]);
+  });
+
+  it('an adopted account is not closed by the compensation (it belongs to its owner): its stack and runtime role are removed', async () => {
+    // Prepare
+    const created = await org.send(
+      new CreateAccountCommand({
+        Email: 'cloud@flt-adopted.example',
+        AccountName: 'flt-adopted',
+        RoleName: DEPLOYMENT_ROLE,
+      }),
+    );
+    const accountId = created.CreateAccountStatus?.AccountId as string;
+    const machine = await machineWithFault(h, 'onboarding', ['RecordSiloResources'], 'InjectedFault', config);
+
+    // Act
+    const result = await run(h, machine, signup('flt-adopted', EU, accountId), 120_000);
+    await clearFaults();
+
+    // Assess
+    expect(result.error).toBe('OnboardingFailed');
+    expect(await h.catalog.get('flt-adopted')).toMatchObject({
+      status: 'FAILED',
+      accountId,
+      accountStatus: 'ACTIVE',
+    });
+    expect(await organizationStatus(accountId)).toBe('ACTIVE');
+    const account = await inAccount(accountId, EU);
+    expect(await stackIn(account.cfn, 'flt-adopted')).toBe('ABSENT');
+    expect(await failure(account.iam.send(new GetRoleCommand({ RoleName: RUNTIME_ROLE })))).toBe(
+      'NoSuchEntityException',
+    );
+  });
+});
+
+describe('offboarding an account tenant', () => {
+  it('erases inside the account, schedules the key, deletes the stack, closes the account and writes the erasure record', async () => {
+    // Prepare
+    const before = await h.catalog.get('rhein');
+    const accountId = before.accountId as string;
+    const account = await inAccount(accountId, EU);
+    expect(await stackIn(account.cfn, 'rhein')).toBe('CREATE_COMPLETE');
+
+    // Act
+    const result = await run(h, 'offboarding', { tenantId: 'rhein', reason: 'contract ended' }, 120_000);
+
+    // Assess
+    expect(result.status, result.cause).toBe('SUCCEEDED');
+    expect(result.path).toEqual(
+      expect.arrayContaining([
+        'DeleteSilo',
+        'VerifyErasure',
+        'RemoveRuntimeRole',
+        'CloseAccount',
+        'SetOffboarded',
+      ]),
+    );
+    const tenant = await h.catalog.get('rhein');
+    expect(tenant).toMatchObject({ status: 'OFFBOARDED', accountId, accountStatus: 'SUSPENDED' });
+    expect(tenant.erasure?.remaining).toMatchObject({ siloStack: false, kmsKey: false });
+    expect(tenant.erasure?.executionArn).toBe(result.executionArn);
+    expect(await organizationStatus(accountId)).toBe('SUSPENDED');
+    expect(await stackIn(account.cfn, 'rhein')).toBe('ABSENT');
+    expect(await tableIn(account.dynamo, 'rhein')).toBe('ResourceNotFoundException');
+    const { KeyMetadata } = await account.kms.send(new DescribeKeyCommand({ KeyId: before.silo?.kmsKeyArn }));
+    expect(KeyMetadata?.KeyState).toBe('PendingDeletion');
+    expect(await failure(account.iam.send(new GetRoleCommand({ RoleName: RUNTIME_ROLE })))).toBe(
+      'NoSuchEntityException',
+    );
+  });
+});
