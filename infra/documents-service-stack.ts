@@ -97,10 +97,12 @@ export class DocumentsServiceStack extends Stack {
         ],
       },
     });
-    Validations.of(this.router.function).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:lambda:${config.regions.siloAllowed[0]}:<AWS::AccountId>:function:${siloServiceFunctionNamePattern(config)}]`,
-      reason:
-        "Silo tenants' documents functions are created per tenant by their silo stacks: one name pattern per silo region.",
-    });
+    for (const region of config.regions.siloAllowed) {
+      Validations.of(this.router.function).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:lambda:${region}:<AWS::AccountId>:function:${siloServiceFunctionNamePattern(config)}]`,
+        reason:
+          "Silo tenants' documents functions are created per tenant by their silo stacks: one name pattern per silo region.",
+      });
+    }
   }
 }

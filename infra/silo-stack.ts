@@ -192,12 +192,8 @@ export class SiloTenantStack extends Stack {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
-    const service = (this.service = siloServiceFunction(
-      this,
-      config,
-      tenantId.valueAsString,
-      tier.valueAsString,
-    ));
+    this.service = siloServiceFunction(this, config, tenantId.valueAsString, tier.valueAsString);
+    const service = this.service;
 
     new CfnOutput(this, siloStackOutputs.tableName, { value: table.tableName });
     new CfnOutput(this, siloStackOutputs.tableArn, { value: table.tableArn });
@@ -221,7 +217,12 @@ export interface SiloTemplateBuild {
    * a function's code must be in its own region). SiloServiceCodeStack publishes it in every
    * region of `regions.siloAllowed`.
    */
-  readonly serviceCode: { readonly directory: string; readonly objectKey: string };
+  readonly serviceCode: {
+    readonly directory: string;
+    readonly objectKey: string;
+    /** The asset bucket the template names, in an account and region. */
+    readonly bucketIn: (account: string, region: string) => string;
+  };
 }
 
 const siloBuilds = new Map<string, SiloTemplateBuild>();
@@ -244,11 +245,14 @@ export function siloTemplateBuild(config: TenantryConfig): SiloTemplateBuild {
   const code = (stack.service.function.node.defaultChild as lambda.CfnFunction)
     .code as lambda.CfnFunction.CodeProperty;
   const objectKey = String(code.s3Key);
+  const bucket = stack.resolve(code.s3Bucket) as { 'Fn::Sub': string };
   const build = {
     template,
     serviceCode: {
       directory: join(assembly.directory, `asset.${objectKey.replace(/\.zip$/, '')}`),
       objectKey,
+      bucketIn: (account: string, region: string) =>
+        bucket['Fn::Sub'].replace('${AWS::AccountId}', account).replace('${AWS::Region}', region),
     },
   };
   siloBuilds.set(cacheKey, build);
