@@ -7,7 +7,7 @@ import { type TenantRequest, tenantRequestFrom } from '../identity/request-conte
 import type { TenantLookup } from '../identity/tenant-lookup';
 import { DocumentFunctionFailedError } from './errors';
 import { type HttpResponse, httpResponseSchema } from './request';
-import { problem } from './service';
+import { type DocumentServiceEvent, problem } from './service';
 
 /** What the router needs; the handler builds it once per cold start. */
 export interface DocumentRouterDependencies {
@@ -37,7 +37,7 @@ export interface RoutedResponse {
  */
 export async function routeDocumentRequest(
   deps: DocumentRouterDependencies,
-  event: Parameters<typeof tenantRequestFrom>[0],
+  event: DocumentServiceEvent,
 ): Promise<RoutedResponse> {
   const { logger } = deps;
   let request: TenantRequest;

@@ -37,7 +37,8 @@ export interface DocumentServiceDependencies {
   readonly newDocumentId?: () => string;
 }
 
-type ProxyEvent = DocumentHttpEvent & Parameters<typeof tenantRequestFrom>[0];
+/** What API Gateway sends the service: the HTTP request and the authorizer's hand-off. */
+export type DocumentServiceEvent = DocumentHttpEvent & Parameters<typeof tenantRequestFrom>[0];
 
 /**
  * One request of the reference tenant service: the tenant from the authorizer's hand-off only, the
@@ -47,7 +48,7 @@ type ProxyEvent = DocumentHttpEvent & Parameters<typeof tenantRequestFrom>[0];
  */
 export async function handleDocumentRequest(
   deps: DocumentServiceDependencies,
-  event: ProxyEvent,
+  event: DocumentServiceEvent,
 ): Promise<HttpResponse> {
   const { logger } = deps;
   let request: TenantRequest;
