@@ -9,7 +9,6 @@ import type { Tenant } from '../domain/tenant/tenant';
 import { LOCAL_ACCOUNT } from '../local/lifecycle';
 import { createLocalTenantUsers } from '../local/tenant-users';
 
-
 export interface IdentityDemoInput {
   readonly config: TenantryConfig;
   readonly log: (line: string) => void;

@@ -23,11 +23,7 @@ import { CatalogRepository } from '../../../../domain/catalog/repository';
 import { loadConfig, resourceName } from '../../../../domain/config';
 import { MAX_DOCUMENT_BODY_BYTES } from '../../../../domain/documents/request';
 import { routeDocumentRequest } from '../../../../domain/documents/router';
-import {
-  type DocumentServiceDependencies,
-  type DocumentServiceEvent,
-  handleDocumentRequest,
-} from '../../../../domain/documents/service';
+import type { DocumentServiceDependencies, DocumentServiceEvent } from '../../../../domain/documents/service';
 import type { TenantAuthorizer } from '../../../../domain/identity/authorizer';
 import { authorizerResultContext } from '../../../../domain/identity/request-context';
 import { APP_ROLE, rlsMigrations } from '../../../../domain/identity/rls/migrations';
@@ -40,6 +36,7 @@ import { tableName } from '../../../../domain/tables';
 import { UsageEmitter } from '../../../../domain/usage/emitter';
 import { siloTemplateBuild } from '../../../../infra/silo-stack';
 import { provisionLocalControlPlane } from '../../../../local/control-plane';
+import { localDocumentFunctions } from '../../../../local/documents';
 import { LOCAL_ACCOUNT } from '../../../../local/lifecycle';
 import { publishSiloServiceCode } from '../../../../local/silo-code';
 import { createLocalTenantUsers } from '../../../../local/tenant-users';
@@ -80,24 +77,9 @@ const pooledTable = tableName(config, 'pooled');
 
 /** The pooled documents function (the router's POOLED_SERVICE_FUNCTION_ARN). */
 let pooledFunctionArn: string;
-/** Every function the router invoked, in order. */
-const invoked: string[] = [];
-
-/**
- * Lambda Invoke, locally: the pooled function, or a function moto knows (a silo stack created it),
- * run with its own environment as moto holds it.
- */
-async function invoke(functionArn: string, event: unknown) {
-  invoked.push(functionArn);
-  if (functionArn === pooledFunctionArn) return handleDocumentRequest(deps, event as DocumentServiceEvent);
-  const lambda = new LambdaClient(baseClientConfig({ region: functionArn.split(':')[3] as string }));
-  const fn = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: functionArn }));
-  const env = fn.Environment?.Variables ?? {};
-  return handleDocumentRequest(
-    { ...deps, ...(env.SILO_TENANT_ID === undefined ? {} : { siloTenantId: env.SILO_TENANT_ID }) },
-    event as DocumentServiceEvent,
-  );
-}
+/** The documents functions as the router invokes them locally (local/documents.ts). */
+let functions: ReturnType<typeof localDocumentFunctions>;
+const invoke = (functionArn: string, event: unknown) => functions.invoke(functionArn, event);
 
 /** API Gateway's path: the authorizer decides on the token, the service gets its hand-off. */
 async function request(
@@ -238,6 +220,7 @@ beforeAll(async () => {
     logger: new Logger({ serviceName: 'documents-test', logLevel: 'SILENT' }),
   };
   pooledFunctionArn = `arn:aws:lambda:${aws.region}:${LOCAL_ACCOUNT}:function:pooled-documents`;
+  functions = localDocumentFunctions(deps, pooledFunctionArn);
   const users = await createLocalTenantUsers(config, aws.endpoint);
   for (const [key, tenant] of Object.entries(tenants) as [TenantKey, (typeof tenants)[TenantKey]][]) {
     tokens[key] = await users.signIn(tenant, `user@${tenant.tenantId}.example`);
@@ -396,7 +379,7 @@ describe("silo compute: the silo tenant's requests run in its own function", () 
 
   it("serves the silo tenant's request in the tenant's function, its document in the silo table only", async () => {
     // Prepare
-    invoked.length = 0;
+    functions.invoked.length = 0;
 
     // Act
     const created = await request('silo', 'POST', { body: JSON.stringify({ title: 'own', content: 'x' }) });
@@ -405,7 +388,7 @@ describe("silo compute: the silo tenant's requests run in its own function", () 
     // Assess
     expect([created.statusCode, created.servedBy]).toEqual([201, SILO_FUNCTION_ARN]);
     expect([pooled.statusCode, pooled.servedBy]).toEqual([200, pooledFunctionArn]);
-    expect(invoked).toEqual([SILO_FUNCTION_ARN, pooledFunctionArn]);
+    expect(functions.invoked).toEqual([SILO_FUNCTION_ARN, pooledFunctionArn]);
     const siloItems = await tableItems(siloTableName(config, tenants.silo.tenantId), SILO_REGION);
     expect(siloItems.map((i) => i.sk)).toContain(created.body.documentId);
     expect((await tableItems(pooledTable)).some((i) => i.sk === created.body.documentId)).toBe(false);

@@ -206,14 +206,14 @@ describe('loadConfig in a deployed function', () => {
     // Prepare: what esbuild's define puts in place of the identifier in a bundle
     (globalThis as { TENANTRY_BUNDLED_CONFIG?: string }).TENANTRY_BUNDLED_CONFIG = JSON.stringify({
       ...defaultConfig,
-      naming: { product: 'quillstream', stage: 'prod' },
+      naming: { product: 'quill', stage: 'prod' },
     });
 
     // Act
     const config = loadConfig('/no/such/file.json');
 
     // Assess
-    expect(config.naming).toEqual({ product: 'quillstream', stage: 'prod' });
+    expect(config.naming).toEqual({ product: 'quill', stage: 'prod' });
   });
 
   it('validates the compiled configuration like a file', () => {
