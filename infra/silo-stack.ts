@@ -252,6 +252,7 @@ export function siloTemplateBuild(config: TenantryConfig): SiloTemplateBuild {
       directory: join(assembly.directory, `asset.${objectKey.replace(/\.zip$/, '')}`),
       objectKey,
       bucketIn: (account: string, region: string) =>
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders
         bucket['Fn::Sub'].replace('${AWS::AccountId}', account).replace('${AWS::Region}', region),
     },
   };

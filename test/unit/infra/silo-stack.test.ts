@@ -148,6 +148,7 @@ describe("the silo tenant's own documents function", () => {
   it("takes its code from the asset bucket of the stack's own region", () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Code: {
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders
         S3Bucket: { 'Fn::Sub': 'cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}' },
         S3Key: build.serviceCode.objectKey,
       },

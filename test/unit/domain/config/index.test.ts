@@ -50,6 +50,24 @@ describe('configuration', () => {
       'tiers.0.dailyLimits.gpu.seconds',
       /unknown metric "gpu.seconds"/,
     ],
+    [
+      'silo tier without its function concurrency',
+      (c) => delete c.tiers[3].siloCompute,
+      'tiers.3.siloCompute',
+      /is required: tier "enterprise" has isolation "silo"/,
+    ],
+    [
+      'silo function concurrency over the unreserved 100',
+      (c) => (c.tiers[3].siloCompute.reservedConcurrency = 901),
+      'tiers.3.siloCompute.reservedConcurrency',
+      /900/,
+    ],
+    [
+      'naming too long for silo function names',
+      (c) => (c.naming = { product: 'quillstream', stage: 'prod' }),
+      'naming',
+      /at most 12 characters .* 67 > 64/,
+    ],
     ['bad metric name', (c) => (c.metrics[0].name = 'API Call'), 'metrics.0.name', /"API Call"/],
     ['duplicate metric', (c) => (c.metrics[2].name = 'api.call'), 'metrics.2.name', /duplicate metric/],
     [
