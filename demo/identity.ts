@@ -1,27 +1,13 @@
-import {
-  AdminCreateUserCommand,
-  AdminSetUserPasswordCommand,
-  CognitoIdentityProviderClient,
-  CreateUserPoolClientCommand,
-  CreateUserPoolCommand,
-  InitiateAuthCommand,
-} from '@aws-sdk/client-cognito-identity-provider';
-import { STSClient } from '@aws-sdk/client-sts';
-import { baseClientConfig } from '../domain/aws/clients';
 import type { CatalogRepository } from '../domain/catalog/repository';
 import { resourceName, type TenantryConfig } from '../domain/config';
-import { type AuthorizerDecision, TenantAuthorizer } from '../domain/identity/authorizer';
-import { tenantAttributeNames, tenantUserAttributes } from '../domain/identity/claims';
+import type { AuthorizerDecision } from '../domain/identity/authorizer';
+import { tenantUserAttributes } from '../domain/identity/claims';
 import { tenantClaimsOverride } from '../domain/identity/pre-token';
 import { cachedTenantLookup } from '../domain/identity/tenant-lookup';
-import { TokenVendingMachine } from '../domain/identity/token-vending';
-import { allowAllUsage } from '../domain/identity/usage-limit';
-import { asTokenVerifier, createCognitoVerifier } from '../domain/identity/verifier';
 import { siloTableName } from '../domain/lifecycle/silo';
 import type { Tenant } from '../domain/tenant/tenant';
-
-/** moto's default account id. */
-const LOCAL_ACCOUNT = '123456789012';
+import { LOCAL_ACCOUNT } from '../local/lifecycle';
+import { createLocalTenantUsers } from '../local/tenant-users';
 
 export interface IdentityDemoInput {
   readonly config: TenantryConfig;
@@ -52,61 +38,14 @@ export interface IdentityDemoResult {
  */
 export async function runIdentityDemo(input: IdentityDemoInput): Promise<IdentityDemoResult> {
   const { config, log, catalog } = input;
-  const cognito = new CognitoIdentityProviderClient(baseClientConfig());
   const pooledTenant = await ensureTenant(catalog, config, 'idp-demo-pooled', 'pro', 'pool');
   const siloTenant = await ensureTenant(catalog, config, 'idp-demo-silo', 'enterprise', 'silo');
 
-  const pool = await cognito.send(
-    new CreateUserPoolCommand({
-      PoolName: resourceName(config, 'tenant-users'),
-      Schema: [
-        { Name: tenantAttributeNames.tenantId, AttributeDataType: 'String', Mutable: false },
-        { Name: tenantAttributeNames.tier, AttributeDataType: 'String', Mutable: true },
-      ],
-    }),
-  );
-  const userPoolId = pool.UserPool?.Id as string;
-  const client = await cognito.send(
-    new CreateUserPoolClientCommand({
-      UserPoolId: userPoolId,
-      ClientName: resourceName(config, 'spa'),
-      ExplicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
-      ReadAttributes: ['email', tenantUserAttributes.tenantId, tenantUserAttributes.tier],
-      WriteAttributes: ['email'],
-    }),
-  );
-  const clientId = client.UserPoolClient?.ClientId as string;
-  log(`local Cognito user pool ${userPoolId}, SPA client ${clientId}`);
+  const users = await createLocalTenantUsers(config, input.endpoint);
+  log(`local Cognito user pool ${users.userPoolId}, SPA client ${users.clientId}`);
 
   const signIn = async (tenant: Tenant, username: string): Promise<string> => {
-    const password = `Demo-${Math.random().toString(36).slice(2)}-Aa1!`;
-    await cognito.send(
-      new AdminCreateUserCommand({
-        UserPoolId: userPoolId,
-        Username: username,
-        MessageAction: 'SUPPRESS',
-        UserAttributes: [
-          { Name: 'email', Value: username },
-          { Name: tenantUserAttributes.tenantId, Value: tenant.tenantId },
-          { Name: tenantUserAttributes.tier, Value: tenant.tier },
-        ],
-      }),
-    );
-    await cognito.send(
-      new AdminSetUserPasswordCommand({
-        UserPoolId: userPoolId,
-        Username: username,
-        Password: password,
-        Permanent: true,
-      }),
-    );
-    const auth = await cognito.send(
-      new InitiateAuthCommand({
-        ClientId: clientId,
-        AuthFlow: 'USER_PASSWORD_AUTH',
-        AuthParameters: { USERNAME: username, PASSWORD: password },
-      }),
-    );
+    const token = await users.signIn(tenant, username);
     const claims = await tenantClaimsOverride(config, (id) => catalog.find(id), {
       [tenantUserAttributes.tenantId]: tenant.tenantId,
       [tenantUserAttributes.tier]: tenant.tier,
@@ -114,29 +53,13 @@ export async function runIdentityDemo(input: IdentityDemoInput): Promise<Identit
     log(
       `${username} signed in; pre-token trigger adds ${JSON.stringify(claims.accessTokenGeneration.claimsToAddOrOverride)}`,
     );
-    return auth.AuthenticationResult?.IdToken as string;
+    return token;
   };
   const pooledToken = await signIn(pooledTenant, 'ana@harbor.example');
   const siloToken = await signIn(siloTenant, 'jonas@rheinbank.example');
 
-  const vending = new TokenVendingMachine({
-    sts: new STSClient(baseClientConfig()),
-    roleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${resourceName(config, 'tenant-runtime')}`,
-  });
-  const authorizer = new TenantAuthorizer({
-    config,
-    verifier: asTokenVerifier(
-      createCognitoVerifier({
-        userPoolId,
-        clientId,
-        tokenUse: 'id',
-        localJwksUri: `${input.endpoint}/${userPoolId}/.well-known/jwks.json`,
-        localFlag: true,
-      }),
-    ),
+  const { authorizer, vending } = users.authorizer({
     tenants: cachedTenantLookup((id) => catalog.find(id), 30),
-    usageLimit: allowAllUsage,
-    vending,
     dataLocation: {
       pooledTableArn: `arn:aws:dynamodb:${input.region}:${LOCAL_ACCOUNT}:table/${resourceName(config, 'pooled-data')}`,
       bucketName: resourceName(config, 'tenant-data'),

@@ -10,6 +10,7 @@ import { provisionLocalControlPlane } from '../local/control-plane';
 import { REPO_ROOT, startLocalAws } from '../local/env';
 import { runBillingDemo } from './billing';
 import type { DemoContext, DemoTenant } from './context';
+import { documentsDemo } from './documents';
 import { runIdentityDemo } from './identity';
 import { lifecycleDemo } from './lifecycle';
 import { runMeteringDemo } from './metering';
@@ -91,6 +92,9 @@ async function main(): Promise<void> {
         `BatchMeterUsage calls; rerun ${billing.rerunRecords} records; ${billing.discrepancies} discrepancies; ` +
         `flagged: ${billing.flagged.join(', ') || 'none'}`,
     );
+
+    heading('7. Documents: one request per plane, a real token through the authorizer and the router');
+    await documentsDemo(ctx);
 
     heading('Done');
     log(`the whole story ran in ${((Date.now() - started) / 1000).toFixed(1)} s on this machine`);

@@ -1,4 +1,4 @@
-import { ArnFormat, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
@@ -7,7 +7,9 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { TenantryConfig } from '../domain/config';
 import { APP_ROLE } from '../domain/identity/rls/migrations';
+import { siloServiceFunctionNamePattern } from '../domain/lifecycle/silo';
 import { contract as documentsContract } from '../lambdas/documents/contract';
+import { contract as routerContract } from '../lambdas/documents-router/contract';
 import { TenantryFunction } from './private/tenantry-function';
 
 export interface DocumentsServiceStackProps extends StackProps {
@@ -27,10 +29,14 @@ export interface DocumentsServiceStackProps extends StackProps {
  * function in the pooled plane's isolated subnets, a role holding only what the service itself does
  * (read the catalog, write usage, log in to PostgreSQL as the application role). It holds no
  * tenant-data permission: tenant data is reached with the credentials the authorizer vends. The
- * identity stack puts it behind the API's tenant authorizer (`/documents`).
+ * identity stack puts the router behind the API's tenant authorizer (`/documents`); the router sends
+ * pooled tenants here and each silo tenant to the function its silo stack created
+ * (infra/silo-stack.ts), in the tenant's region.
  */
 export class DocumentsServiceStack extends Stack {
   public readonly service: TenantryFunction<typeof documentsContract>;
+  /** API Gateway's target: sends each request to the pooled function or the silo tenant's own. */
+  public readonly router: TenantryFunction<typeof routerContract>;
 
   public constructor(scope: Construct, id: string, props: DocumentsServiceStackProps) {
     super(scope, id, props);
@@ -68,5 +74,35 @@ export class DocumentsServiceStack extends Stack {
       // @aws-sdk/rds-signer is not one of the SDK packages the Lambda runtime is known to carry.
       bundleAwsSdk: true,
     });
+    this.router = new TenantryFunction(this, 'DocumentsRouter', {
+      contract: routerContract,
+      config,
+      environment: {
+        CATALOG_TABLE_NAME: props.catalogTable.tableName,
+        POOLED_SERVICE_FUNCTION_ARN: this.service.function.functionArn,
+      },
+      grants: {
+        readCatalog: [props.catalogTable.tableArn],
+        invokeServices: [
+          this.service.function.functionArn,
+          ...config.regions.siloAllowed.map((region) =>
+            this.formatArn({
+              service: 'lambda',
+              region,
+              resource: 'function',
+              resourceName: siloServiceFunctionNamePattern(config),
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          ),
+        ],
+      },
+    });
+    for (const region of config.regions.siloAllowed) {
+      Validations.of(this.router.function).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:lambda:${region}:<AWS::AccountId>:function:${siloServiceFunctionNamePattern(config)}]`,
+        reason:
+          "Silo tenants' documents functions are created per tenant by their silo stacks: one name pattern per silo region.",
+      });
+    }
   }
 }

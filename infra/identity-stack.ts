@@ -62,7 +62,7 @@ export interface IdentityStackProps extends StackProps {
    * min(60 s, one step).
    */
   readonly authorizerCacheTtl?: Duration;
-  /** The documents reference service (documents-service stack), served at `/documents` behind the authorizer. */
+  /** The documents router (documents-service stack), served at `/documents` behind the authorizer: it sends each tenant to its plane's function. */
   readonly documentsFunction?: lambda.IFunction;
 }
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   App,
+  CfnMapping,
   CfnOutput,
   CfnParameter,
   DefaultStackSynthesizer,
@@ -10,22 +11,34 @@ import {
   Stack,
   type StackProps,
   Tags,
+  Token,
+  Validations,
 } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { resourceName, type TenantryConfig } from '../domain/config';
+import { APP_ROLE } from '../domain/identity/rls/migrations';
 import { dynamoDbViaService, sessionTagKeys, siloKeyUseActions } from '../domain/identity/session-policy';
 import {
   SILO_TENANT_TAG,
   siloDeploymentRoleName,
   siloKeyAliasPrefix,
+  siloServiceFunctionName,
   siloStackOutputs,
   siloStackParameters,
 } from '../domain/lifecycle/silo';
-import { siloTableDefinition } from '../domain/tables';
+import { siloTableDefinition, tableName } from '../domain/tables';
 import { TENANT_ID_PATTERN } from '../domain/tenant/tenant-id';
+import { contract as documentsContract } from '../lambdas/documents/contract';
+import { POOLED_DATABASE_NAME } from './pooled-plane-stack';
 import { definedTable } from './private/table';
+import { TenantryFunction } from './private/tenantry-function';
 
 export interface SiloTenantStackProps extends StackProps {
   readonly config: TenantryConfig;
@@ -58,6 +71,9 @@ export interface SiloTenantStackProps extends StackProps {
  * deleted with the stack: erasure of a silo is DeleteStack (the key then waits out its pending window).
  */
 export class SiloTenantStack extends Stack {
+  /** The tenant's own documents function. */
+  public readonly service: TenantryFunction<typeof documentsContract>;
+
   public constructor(scope: Construct, id: string, props: SiloTenantStackProps) {
     super(scope, id, {
       ...props,
@@ -176,26 +192,168 @@ export class SiloTenantStack extends Stack {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
+    this.service = siloServiceFunction(this, config, tenantId.valueAsString, tier.valueAsString);
+    const service = this.service;
+
     new CfnOutput(this, siloStackOutputs.tableName, { value: table.tableName });
     new CfnOutput(this, siloStackOutputs.tableArn, { value: table.tableArn });
     new CfnOutput(this, siloStackOutputs.kmsKeyArn, { value: key.keyArn });
-    // The tenant's table and key carry its id and tier (cost allocation, inventory).
-    for (const tagged of [table, key]) {
+    new CfnOutput(this, siloStackOutputs.serviceFunctionArn, { value: service.function.functionArn });
+    // The tenant's table, key and function carry its id and tier (cost allocation, inventory).
+    for (const tagged of [table, key, service]) {
       Tags.of(tagged).add(SILO_TENANT_TAG, tenantId.valueAsString);
       Tags.of(tagged).add('tenantry:tier', tier.valueAsString);
     }
   }
 }
 
+/** The silo template and the documents bundle it points at. */
+export interface SiloTemplateBuild {
+  /** CloudFormation JSON (what CreateStack receives as TemplateBody or, uploaded to S3, as TemplateURL). */
+  readonly template: Record<string, unknown>;
+  /**
+   * The tenant function's code: the bundle the synth staged, and its object key in the CDK asset
+   * bucket of whichever region the stack is created in (`cdk-<qualifier>-assets-<account>-<region>`;
+   * a function's code must be in its own region). SiloServiceCodeStack publishes it in every
+   * region of `regions.siloAllowed`.
+   */
+  readonly serviceCode: {
+    readonly directory: string;
+    readonly objectKey: string;
+    /** The asset bucket the template names, in an account and region. */
+    readonly bucketIn: (account: string, region: string) => string;
+  };
+}
+
+const siloBuilds = new Map<string, SiloTemplateBuild>();
+
 /**
- * The silo template as CloudFormation JSON (what CreateStack receives as TemplateBody or, uploaded to
- * S3, as TemplateURL). Synthesized from the construct above, in its own app, from the configuration.
+ * The silo template, synthesized from the construct above in its own app (checked by cdk-nag), once
+ * per configuration per process (the synth bundles the documents function).
  */
-export function siloTemplate(config: TenantryConfig): Record<string, unknown> {
+export function siloTemplateBuild(config: TenantryConfig): SiloTemplateBuild {
+  const cacheKey = JSON.stringify(config);
+  const cached = siloBuilds.get(cacheKey);
+  if (cached !== undefined) return cached;
   // Its own app and output folder: the silo is deployed per tenant by the onboarding workflow, never
   // by `cdk deploy --all`, so it must not appear in the main cloud assembly.
   const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'tenantry-silo-')) });
   const stack = new SiloTenantStack(app, 'SiloTenant', { config });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const assembly = app.synth();
-  return assembly.getStackByName(stack.stackName).template as Record<string, unknown>;
+  const template = assembly.getStackByName(stack.stackName).template as Record<string, unknown>;
+  const code = (stack.service.function.node.defaultChild as lambda.CfnFunction)
+    .code as lambda.CfnFunction.CodeProperty;
+  const objectKey = String(code.s3Key);
+  const bucket = stack.resolve(code.s3Bucket) as { 'Fn::Sub': string };
+  const build = {
+    template,
+    serviceCode: {
+      directory: join(assembly.directory, `asset.${objectKey.replace(/\.zip$/, '')}`),
+      objectKey,
+      bucketIn: (account: string, region: string) =>
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders
+        bucket['Fn::Sub'].replace('${AWS::AccountId}', account).replace('${AWS::Region}', region),
+    },
+  };
+  siloBuilds.set(cacheKey, build);
+  return build;
+}
+
+/** The silo template as CloudFormation JSON. */
+export function siloTemplate(config: TenantryConfig): Record<string, unknown> {
+  return siloTemplateBuild(config).template;
+}
+
+export interface SiloServiceCodeStackProps extends StackProps {
+  readonly serviceCode: SiloTemplateBuild['serviceCode'];
+}
+
+/**
+ * Publishes the silo documents bundle in one silo region: `cdk deploy` uploads the stack's file
+ * asset to that region's CDK asset bucket under the key the silo template names (the same bundle
+ * directory hashes to the same key; the account must be
+ * bootstrapped in every region of `regions.siloAllowed`). The parameter records the published key
+ * (and gives the stack the resource CloudFormation requires).
+ */
+export class SiloServiceCodeStack extends Stack {
+  public readonly code: s3assets.Asset;
+
+  public constructor(scope: Construct, id: string, props: SiloServiceCodeStackProps) {
+    super(scope, id, props);
+    this.code = new s3assets.Asset(this, 'DocumentsServiceCode', {
+      path: props.serviceCode.directory,
+    });
+    new ssm.StringParameter(this, 'PublishedCode', {
+      description: 'Object key of the silo documents function code in this region',
+      stringValue: this.code.s3ObjectKey,
+    });
+  }
+}
+
+/**
+ * The tenant's own documents function: the pooled service's handler and bundle (one code asset),
+ * serving only this tenant (`SILO_TENANT_ID`). Its role holds what the pooled service's role holds
+ * and nothing more: read the catalog and write usage in the control plane's region (tenant data is
+ * reached with the credentials the authorizer vends, so the role needs no table or key permission).
+ * Reserved concurrency from the tier's `siloCompute` (one tenant cannot exhaust the region, and no
+ * other function can take this tenant's capacity); its own log group, named after the function,
+ * deleted with the stack (erasure), 1-month retention. The log group is not encrypted with the silo
+ * key: that key's policy allows it only through DynamoDB (the kill switch); CloudWatch Logs encrypts
+ * at rest with its own key.
+ */
+function siloServiceFunction(
+  stack: Stack,
+  config: TenantryConfig,
+  tenantId: string,
+  tier: string,
+): TenantryFunction<typeof documentsContract> {
+  const databaseHost = new CfnParameter(stack, siloStackParameters.databaseHost, {
+    type: 'String',
+    default: '',
+    description: "PostgreSQL endpoint of the tenant's documents function",
+  });
+  const inControlPlane = (service: string, resource: string) =>
+    `arn:${stack.partition}:${service}:${config.regions.primary}:${stack.account}:${resource}`;
+  const catalogTable = tableName(config, 'catalog');
+  const usageStream = resourceName(config, 'usage');
+  const functionName = siloServiceFunctionName(config, tenantId);
+  const service = new TenantryFunction(stack, 'DocumentsService', {
+    contract: documentsContract,
+    config,
+    environment: {
+      CATALOG_TABLE_NAME: catalogTable,
+      POOLED_TABLE_ARN: inControlPlane('dynamodb', `table/${tableName(config, 'pooled')}`),
+      TENANT_BUCKET_NAME: resourceName(config, `tenant-data-${stack.account}`),
+      USAGE_STREAM_NAME: usageStream,
+      DATABASE_HOST: databaseHost.valueAsString,
+      DATABASE_PORT: '5432',
+      DATABASE_NAME: POOLED_DATABASE_NAME,
+      DATABASE_USER: APP_ROLE,
+      SILO_TENANT_ID: tenantId,
+      CONTROL_PLANE_REGION: config.regions.primary,
+    },
+    grants: {
+      readCatalog: [inControlPlane('dynamodb', `table/${catalogTable}`)],
+      emitUsage: [inControlPlane('kinesis', `stream/${usageStream}`)],
+      // No database this function can reach yet (see DatabaseHost): no database user either.
+      connectDatabase: [],
+    },
+    bundleAwsSdk: true,
+  });
+  const siloCompute = Object.fromEntries(
+    config.tiers.flatMap((t) =>
+      t.siloCompute === undefined
+        ? []
+        : [[t.name, { reservedConcurrency: t.siloCompute.reservedConcurrency }]],
+    ),
+  );
+  const mapping = new CfnMapping(stack, 'SiloCompute', { mapping: siloCompute });
+  const cfnFunction = service.function.node.defaultChild as lambda.CfnFunction;
+  cfnFunction.functionName = functionName;
+  cfnFunction.reservedConcurrentExecutions = Token.asNumber(mapping.findInMap(tier, 'reservedConcurrency'));
+  const logGroup = service.node.findChild('Logs') as logs.LogGroup;
+  (logGroup.node.defaultChild as logs.CfnLogGroup).logGroupName = `/aws/lambda/${functionName}`;
+  logGroup.applyRemovalPolicy(RemovalPolicy.DESTROY);
+  return service;
 }

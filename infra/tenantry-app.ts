@@ -12,6 +12,7 @@ import { LifecycleStack } from './lifecycle-stack';
 import { MeteringStack } from './metering-stack';
 import { ObservabilityStack } from './observability-stack';
 import { POOLED_DATABASE_NAME, PooledPlaneStack } from './pooled-plane-stack';
+import { SiloServiceCodeStack, siloTemplateBuild } from './silo-stack';
 
 export interface TenantryStacks {
   readonly app: App;
@@ -66,7 +67,7 @@ export function buildTenantryApp(config: TenantryConfig, appProps: AppProps = {}
     pooledTable: pooledPlane.pooledTable,
     tenantDataBucket: pooledPlane.tenantDataBucket,
     countersTable: metering.countersTable,
-    documentsFunction: documents.service.function,
+    documentsFunction: documents.router.function,
   });
   const billing = new BillingStack(app, `${prefix}-billing`, {
     config,
@@ -88,6 +89,13 @@ export function buildTenantryApp(config: TenantryConfig, appProps: AppProps = {}
     authorizerRole: identity.authorizerFunction.function.role as iam.IRole,
     billingFinalFunction: billing.finalBillFunction,
   });
+  // The silo documents function's code, in every region a silo may be created in.
+  for (const region of config.regions.siloAllowed) {
+    new SiloServiceCodeStack(app, `${prefix}-silo-code-${region}`, {
+      env: { account: env.account, region },
+      serviceCode: siloTemplateBuild(config).serviceCode,
+    });
+  }
   const edge = new EdgeStack(app, `${prefix}-edge`, {
     config,
     env: { account: env.account, region: 'us-east-1' },

@@ -47,6 +47,7 @@ import {
   type WorkflowName,
   workflowNames,
 } from '../workflows/index';
+import { publishSiloServiceCode } from './silo-code';
 
 export const LOCAL_ACCOUNT = '123456789012';
 
@@ -138,13 +139,15 @@ export async function deployLifecycleLocally(options: LocalLifecycleOptions): Pr
       if (!(error instanceof Error && /BucketAlready(OwnedByYou|Exists)/.test(error.name))) throw error;
     }
   }
-  const { siloTemplate } = await import('../infra/silo-stack');
+  const { siloTemplateBuild } = await import('../infra/silo-stack');
+  const silo = siloTemplateBuild(config);
+  await publishSiloServiceCode(s3, config, LOCAL_ACCOUNT, silo.serviceCode);
   const templateKey = 'silo/silo-tenant.template.json';
   await s3.send(
     new PutObjectCommand({
       Bucket: templateBucket,
       Key: templateKey,
-      Body: JSON.stringify(siloTemplate(config)),
+      Body: JSON.stringify(silo.template),
       ContentType: 'application/json',
     }),
   );

@@ -69,6 +69,7 @@ export const defaultConfig: TenantryConfig = {
       baseCostUsdPerMonth: 4_000,
       api: { rateLimit: 500, burstLimit: 1_000, quotaPerDay: 10_000_000 },
       dailyLimits: { 'api.call': 10_000_000, 'storage.gb': 2_400_000, 'doc.processed': 200_000 },
+      siloCompute: { reservedConcurrency: 50 },
     },
   ],
   metering: {

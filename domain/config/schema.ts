@@ -63,6 +63,11 @@ const tierSchema = z.object({
    * hottest ones), in the platform account and primary region; the rest stays in the pooled table.
    */
   dedicatedCollections: z.array(collectionName).optional(),
+  /**
+   * The silo tenant's own service function (isolation silo or account; required there): its reserved
+   * concurrency, carved out of the region's account limit (1,000 by default; Lambda keeps 100 unreserved).
+   */
+  siloCompute: z.object({ reservedConcurrency: positiveInt.max(900) }).optional(),
 });
 export type TierConfig = z.infer<typeof tierSchema>;
 
@@ -270,6 +275,13 @@ export const tenantryConfigSchema = z
       });
     }
     config.tiers.forEach((tier, i) => {
+      if (tier.isolation !== 'pool' && tier.siloCompute === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tiers', i, 'siloCompute'],
+          message: `is required: tier "${tier.name}" has isolation "${tier.isolation}" (its tenants get their own function)`,
+        });
+      }
       if (tier.isolation === 'account' && config.accounts === undefined) {
         ctx.addIssue({
           code: 'custom',
@@ -278,6 +290,16 @@ export const tenantryConfigSchema = z
         });
       }
     });
+    // A silo tenant's function is `<product>-<stage>-<tenantId>-documents` (tenant ids up to 40
+    // characters): Lambda allows 64.
+    const siloFunctionNameLength = `${config.naming.product}-${config.naming.stage}-`.length + 40 + 10;
+    if (config.tiers.some((t) => t.isolation !== 'pool') && siloFunctionNameLength > 64) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['naming'],
+        message: `naming.product and naming.stage must total at most 12 characters when a tier is not pooled (silo function names, ${siloFunctionNameLength} > 64)`,
+      });
+    }
     if (!config.regions.siloAllowed.includes(config.regions.primary)) {
       ctx.addIssue({
         code: 'custom',

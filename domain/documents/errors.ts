@@ -28,3 +28,26 @@ export class DocumentRouteChangedError extends TenantryError {
     });
   }
 }
+
+/**
+ * The request reached a function that must not serve the tenant: a silo tenant at the pooled
+ * function, or any other tenant at a silo tenant's own function (the router sends each tenant to
+ * the function its catalog record names).
+ */
+export class DocumentMisroutedError extends TenantryError {
+  public readonly httpStatus = 421;
+
+  public constructor(tenantId: string, servedHere: string) {
+    super(`tenant ${tenantId} is not served by this function (it serves ${servedHere})`, {
+      tenantId,
+      servedHere,
+    });
+  }
+}
+
+/** A documents function answered with a function error (or no answer) to the router's invocation. */
+export class DocumentFunctionFailedError extends TenantryError {
+  public constructor(functionArn: string, functionError: string) {
+    super(`documents function ${functionArn} failed: ${functionError}`, { functionArn, functionError });
+  }
+}

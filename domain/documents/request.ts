@@ -72,3 +72,11 @@ function parseNewDocument(event: DocumentHttpEvent): NewDocument {
   }
   return parsed.data;
 }
+
+/** The service's answer (API Gateway's Lambda proxy response). */
+export const httpResponseSchema = z.object({
+  statusCode: z.number().int().min(200).max(599),
+  headers: z.record(z.string(), z.string()),
+  body: z.string(),
+});
+export type HttpResponse = z.infer<typeof httpResponseSchema>;

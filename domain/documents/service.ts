@@ -10,9 +10,14 @@ import type { TenantClientFactory } from '../identity/tenant-clients';
 import type { TenantLookup } from '../identity/tenant-lookup';
 import { type TenantDataLocation, tenantDataResources } from '../identity/tenant-resources';
 import type { UsageEmitter, UsageRecord } from '../usage/emitter';
-import { DocumentRequestError, DocumentRouteChangedError } from './errors';
+import { DocumentMisroutedError, DocumentRequestError, DocumentRouteChangedError } from './errors';
 import { DOCUMENTS_COLLECTION, DocumentRepository } from './repository';
-import { type DocumentHttpEvent, type DocumentRequest, parseDocumentRequest } from './request';
+import {
+  type DocumentHttpEvent,
+  type DocumentRequest,
+  type HttpResponse,
+  parseDocumentRequest,
+} from './request';
 
 /** What the documents service needs; the handler builds it once per cold start. */
 export interface DocumentServiceDependencies {
@@ -24,19 +29,16 @@ export interface DocumentServiceDependencies {
   readonly clientsFor: (region: string) => TenantClientFactory;
   readonly database: TransactionalDatabase;
   readonly databaseRole?: string;
+  /** Set in a silo tenant's own function: the one tenant it serves (the pooled function serves no silo). */
+  readonly siloTenantId?: string;
   readonly usage: UsageEmitter;
   readonly logger: Logger;
   readonly now?: () => Date;
   readonly newDocumentId?: () => string;
 }
 
-export interface HttpResponse {
-  readonly statusCode: number;
-  readonly headers: Record<string, string>;
-  readonly body: string;
-}
-
-type ProxyEvent = DocumentHttpEvent & Parameters<typeof tenantRequestFrom>[0];
+/** What API Gateway sends the service: the HTTP request and the authorizer's hand-off. */
+export type DocumentServiceEvent = DocumentHttpEvent & Parameters<typeof tenantRequestFrom>[0];
 
 /**
  * One request of the reference tenant service: the tenant from the authorizer's hand-off only, the
@@ -46,7 +48,7 @@ type ProxyEvent = DocumentHttpEvent & Parameters<typeof tenantRequestFrom>[0];
  */
 export async function handleDocumentRequest(
   deps: DocumentServiceDependencies,
-  event: ProxyEvent,
+  event: DocumentServiceEvent,
 ): Promise<HttpResponse> {
   const { logger } = deps;
   let request: TenantRequest;
@@ -74,6 +76,10 @@ export async function handleDocumentRequest(
     if (error instanceof DocumentRequestError) {
       logger.warn('document request refused', { statusCode: error.httpStatus, reason: error.reason });
       return problem(error.httpStatus, error.reason);
+    }
+    if (error instanceof DocumentMisroutedError) {
+      logger.error('request for a tenant this function does not serve', { ...error.context });
+      return problem(421, "this function does not serve the tenant's plane");
     }
     if (error instanceof DocumentRouteChangedError) {
       logger.warn('tenant route changed', { ...error.context });
@@ -125,6 +131,10 @@ async function repositoryFor(deps: DocumentServiceDependencies, request: TenantR
   if (catalogRoute !== request.route) {
     throw new DocumentRouteChangedError(request.tenantId, request.route, catalogRoute);
   }
+  // Silo compute: the tenant's own function serves it, and nothing else does.
+  const servedHere =
+    tenant.isolation === 'pool' ? deps.siloTenantId === undefined : deps.siloTenantId === tenant.tenantId;
+  if (!servedHere) throw new DocumentMisroutedError(tenant.tenantId, deps.siloTenantId ?? 'pool');
   // The documents collection's own table when the catalog records one (a business tenant), else the
   // tenant's table: the pooled table or its silo table.
   const resources = tenantDataResources(deps.config, deps.location, tenant);
@@ -162,6 +172,6 @@ function json(statusCode: number, body: unknown): HttpResponse {
   return { statusCode, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) };
 }
 
-function problem(statusCode: number, reason: string): HttpResponse {
+export function problem(statusCode: number, reason: string): HttpResponse {
   return json(statusCode, { error: reason });
 }

@@ -257,8 +257,9 @@ function siloResources(clients: SiloClients, stackName: string, stack: Stack): S
     tableName: output(siloStackOutputs.tableName),
     tableArn: output(siloStackOutputs.tableArn),
     kmsKeyArn: output(siloStackOutputs.kmsKeyArn),
+    serviceFunctionArn: output(siloStackOutputs.serviceFunctionArn),
   };
-  for (const arn of [silo.stackId, silo.tableArn, silo.kmsKeyArn]) {
+  for (const arn of [silo.stackId, silo.tableArn, silo.kmsKeyArn, silo.serviceFunctionArn]) {
     const [, , , arnRegion, arnAccount] = arn.split(':');
     if (arnRegion !== region) {
       throw new SiloStackError(stackName, 'CREATE_COMPLETE', `${arn} is not in the stack's region ${region}`);

@@ -14,6 +14,11 @@ export const siloStackParameters = {
   tenantAccessRoleArn: 'TenantAccessRoleArn',
   /** Roles of the lifecycle tasks that copy, verify and purge-compare the tenant's items (comma-separated ARNs). */
   dataMoverRoleArns: 'DataMoverRoleArns',
+  /**
+   * PostgreSQL endpoint of the tenant's documents function. Optional (empty): the lifecycle passes
+   * none yet — the pooled Aurora sits in the home region's isolated subnets, out of a silo's reach.
+   */
+  databaseHost: 'DatabaseHost',
 } as const;
 
 /**
@@ -27,7 +32,24 @@ export const siloStackOutputs = {
   tableName: 'TableName',
   tableArn: 'TableArn',
   kmsKeyArn: 'KmsKeyArn',
+  /** The tenant's own documents function (the same code asset as the pooled service). */
+  serviceFunctionArn: 'ServiceFunctionArn',
 } as const;
+
+/**
+ * Name of a silo tenant's documents function: `<product>-<stage>-<tenantId>-documents` (the
+ * configuration keeps it within Lambda's 64 characters). The router's invoke permission names the
+ * pattern; the local handler host runs the `documents` handler for it (a name ending in `-<folder>`).
+ * The catalog records the ARN the stack reported, never this name.
+ */
+export function siloServiceFunctionName(config: TenantryConfig, tenantId: string): string {
+  return `${resourceName(config, tenantId)}-documents`;
+}
+
+/** Every silo documents function of this deployment (IAM resource pattern). */
+export function siloServiceFunctionNamePattern(config: TenantryConfig): string {
+  return `${resourceName(config, '*')}-documents`;
+}
 
 /** Physical name of a silo tenant's table: `<product>-<stage>-silo-data-<tenantId>`. */
 export function siloTableName(config: TenantryConfig, tenantId: TenantId): string {

@@ -32,6 +32,13 @@ export const siloResourcesSchema = z.object({
     error: 'must be a DynamoDB table ARN',
   }),
   kmsKeyArn: z.string().min(1),
+  /** The tenant's own documents function; absent on silos created before silo compute existed. */
+  serviceFunctionArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}$/, {
+      error: 'must be a Lambda function ARN',
+    })
+    .optional(),
 });
 export type SiloResources = z.infer<typeof siloResourcesSchema>;
 

@@ -1,7 +1,9 @@
 import { z } from 'zod';
+import { httpResponseSchema } from '../../domain/documents/request';
 import { envVar } from '../../domain/env';
 import { defineFunction } from '../../domain/function-contract';
 import { AUTHORIZER_CATALOG_CACHE_SECONDS } from '../../domain/identity/usage-limit';
+import { tenantIdSchema } from '../../domain/tenant/tenant-id';
 
 /** A string/string map API Gateway may send as null when empty. */
 const stringMap = z.record(z.string(), z.string()).nullish();
@@ -9,7 +11,8 @@ const stringMap = z.record(z.string(), z.string()).nullish();
 /**
  * The reference tenant service (documents: create, list, get, delete) behind the tenant authorizer.
  * Its own role reads the catalog, writes usage and connects to PostgreSQL as the application user;
- * tenant data is reached only with the credentials the authorizer vended for the request.
+ * tenant data is reached only with the credentials the authorizer vended for the request. The same
+ * code runs as the pooled function and as each silo tenant's own function (`SILO_TENANT_ID`).
  */
 export const contract = defineFunction({
   name: 'documents',
@@ -26,6 +29,16 @@ export const contract = defineFunction({
     /** The IAM-authenticated database user: the application role (no BYPASSRLS). */
     DATABASE_USER: envVar.name(),
     CATALOG_CACHE_SECONDS: envVar.seconds(AUTHORIZER_CATALOG_CACHE_SECONDS),
+    /**
+     * Set on a silo tenant's own function (the silo stack): the one tenant it serves. Unset on the
+     * pooled function, which then refuses silo tenants (the router sends them to their function).
+     */
+    SILO_TENANT_ID: tenantIdSchema.optional(),
+    /** Region of the catalog and the usage stream (the control plane); default: the function's region. */
+    CONTROL_PLANE_REGION: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region name')
+      .optional(),
     /** Path of a configuration file; default configuration when unset. */
     TENANTRY_CONFIG: z.string().optional(),
     AWS_REGION: z.string().min(1).default('us-east-1'),
@@ -40,11 +53,7 @@ export const contract = defineFunction({
       requestContext: z.object({ authorizer: z.record(z.string(), z.unknown()).nullish() }).loose(),
     })
     .loose(),
-  output: z.object({
-    statusCode: z.number().int().min(200).max(599),
-    headers: z.record(z.string(), z.string()),
-    body: z.string(),
-  }),
+  output: httpResponseSchema,
   timeoutSeconds: 10,
   memoryMb: 512,
   grants: {

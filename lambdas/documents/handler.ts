@@ -18,12 +18,17 @@ import { contract } from './contract';
  */
 const env = readFunctionEnv(contract);
 const config = loadConfig(env.TENANTRY_CONFIG ?? '');
-const catalog = new CatalogRepository({ client: documentClient(), tableName: env.CATALOG_TABLE_NAME });
+const controlPlane = { region: env.CONTROL_PLANE_REGION ?? env.AWS_REGION };
+const catalog = new CatalogRepository({
+  client: documentClient(controlPlane),
+  tableName: env.CATALOG_TABLE_NAME,
+});
 const clientFactories = new Map<string, TenantClientFactory>();
 const deps = {
   config,
   tenants: cachedTenantLookup((id) => catalog.find(id), env.CATALOG_CACHE_SECONDS),
   location: { pooledTableArn: env.POOLED_TABLE_ARN, bucketName: env.TENANT_BUCKET_NAME },
+  ...(env.SILO_TENANT_ID === undefined ? {} : { siloTenantId: env.SILO_TENANT_ID }),
   clientsFor: (region: string) => {
     const factory = clientFactories.get(region) ?? new TenantClientFactory({ region });
     clientFactories.set(region, factory);
@@ -39,7 +44,7 @@ const deps = {
     }),
   ),
   usage: new UsageEmitter({
-    client: new KinesisClient(kinesisClientConfig()),
+    client: new KinesisClient(kinesisClientConfig(controlPlane)),
     streamName: env.USAGE_STREAM_NAME,
     config,
   }),

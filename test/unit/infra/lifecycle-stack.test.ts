@@ -43,16 +43,25 @@ describe('silo tenant stack template', () => {
   };
   const byType = (type: string) => Object.values(template.Resources).filter((r) => r.Type === type);
 
-  it('is deployable without bootstrap: no bootstrap-version rule, no assets', () => {
+  it('has no bootstrap-version rule; its one asset is the tenant function code (SiloServiceCodeStack publishes it)', () => {
     expect(template.Rules).toBeUndefined();
     expect(Object.keys(template.Parameters).sort()).toEqual([
       'DataMoverRoleArns',
+      'DatabaseHost',
       'TenantAccessRoleArn',
       'TenantId',
       'Tier',
     ]);
     expect(template.Parameters.Tier).toMatchObject({ AllowedValues: ['enterprise'] });
-    expect(Object.keys(template.Outputs).sort()).toEqual(['KmsKeyArn', 'TableArn', 'TableName']);
+    expect(Object.keys(template.Outputs).sort()).toEqual([
+      'KmsKeyArn',
+      'ServiceFunctionArn',
+      'TableArn',
+      'TableName',
+    ]);
+    const assetReferences = JSON.stringify(template).match(/cdk-hnb659fds-assets-/g) ?? [];
+    expect(assetReferences).toHaveLength(1);
+    expect(byType('AWS::Lambda::Function')).toHaveLength(1);
   });
 
   it('has one Table (not a GlobalTable) keyed like the pooled table, encrypted with the tenant key', () => {

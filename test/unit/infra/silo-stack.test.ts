@@ -1,8 +1,11 @@
 import { runSimulation } from '@cloud-copilot/iam-simulate';
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../domain/config';
 import type { PolicyDocument } from '../../../domain/identity/session-policy';
 import { siloDeploymentRoleName } from '../../../domain/lifecycle/silo';
+import { SiloServiceCodeStack, type SiloTemplateBuild, siloTemplateBuild } from '../../../infra/silo-stack';
 import { deployedSiloKeyPolicy } from '../support/silo-key-policy';
 
 // The silo key policy as deployed for one tenant, evaluated by the IAM policy evaluator (moto does not
@@ -110,5 +113,88 @@ describe('silo key policy', () => {
     const mover = `arn:aws:sts::${ACCOUNT}:assumed-role/tenantry-dev-lifecycle-copy/copy`;
     expect(await evaluate(mover, 'kms:Decrypt', VIA_DYNAMODB)).toBe('Allowed');
     expect(await evaluate(mover, 'kms:Decrypt')).not.toBe('Allowed');
+  });
+});
+
+describe("the silo tenant's own documents function", () => {
+  let template: Template;
+  let build: SiloTemplateBuild;
+  beforeAll(() => {
+    build = siloTemplateBuild(defaultConfig);
+    template = Template.fromJSON(build.template);
+  }, 120_000);
+
+  it('runs the documents handler for this tenant only, named after it, with the tier reserved concurrency', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: { 'Fn::Join': ['', ['tenantry-dev-', { Ref: 'TenantId' }, '-documents']] },
+      ReservedConcurrentExecutions: {
+        'Fn::FindInMap': ['SiloCompute', { Ref: 'Tier' }, 'reservedConcurrency'],
+      },
+      Environment: {
+        Variables: Match.objectLike({
+          SILO_TENANT_ID: { Ref: 'TenantId' },
+          CONTROL_PLANE_REGION: 'us-east-1',
+          CATALOG_TABLE_NAME: 'tenantry-dev-catalog',
+          USAGE_STREAM_NAME: 'tenantry-dev-usage',
+        }),
+      },
+      Tags: Match.arrayWith([{ Key: 'tenantry:tenant-id', Value: { Ref: 'TenantId' } }]),
+    });
+    expect(template.findMappings('SiloCompute')).toEqual({
+      SiloCompute: { enterprise: { reservedConcurrency: 50 } },
+    });
+  });
+
+  it("takes its code from the asset bucket of the stack's own region", () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Code: {
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders
+        S3Bucket: { 'Fn::Sub': 'cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}' },
+        S3Key: build.serviceCode.objectKey,
+      },
+    });
+    expect(build.serviceCode.objectKey).toMatch(/^[0-9a-f]{64}\.zip$/);
+  });
+
+  it('publishes that code under the same key in every allowed silo region', () => {
+    const app = new App();
+    const keys = defaultConfig.regions.siloAllowed.map((region) => {
+      const stack = new SiloServiceCodeStack(app, `code-${region}`, {
+        env: { account: ACCOUNT, region },
+        serviceCode: build.serviceCode,
+      });
+      return [stack.resolve(stack.code.s3BucketName), stack.resolve(stack.code.s3ObjectKey)];
+    });
+
+    expect(keys).toEqual([
+      [`cdk-hnb659fds-assets-${ACCOUNT}-us-east-1`, build.serviceCode.objectKey],
+      [`cdk-hnb659fds-assets-${ACCOUNT}-eu-central-1`, build.serviceCode.objectKey],
+    ]);
+  });
+
+  it('has its own log group, named after it, one-month retention, deleted with the stack', () => {
+    template.hasResource('AWS::Logs::LogGroup', {
+      Properties: {
+        LogGroupName: { 'Fn::Join': ['', ['/aws/lambda/tenantry-dev-', { Ref: 'TenantId' }, '-documents']] },
+        RetentionInDays: 30,
+      },
+      DeletionPolicy: 'Delete',
+    });
+  });
+
+  it('has its own role: catalog read and usage write in the control plane region, no tenant data', () => {
+    const policies = template.findResources('AWS::IAM::Policy');
+    const statements = Object.values(policies).flatMap(
+      (p) =>
+        (p as { Properties: { PolicyDocument: { Statement: { Action: unknown }[] } } }).Properties
+          .PolicyDocument.Statement,
+    );
+
+    expect(statements.map((s) => s.Action)).toEqual([
+      ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+      'dynamodb:GetItem',
+      'kinesis:PutRecords',
+    ]);
+    template.hasOutput('ServiceFunctionArn', {});
   });
 });

@@ -2,6 +2,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { defaultConfig } from '../../../domain/config';
+import { siloServiceFunctionName } from '../../../domain/lifecycle/silo';
 import {
   FaultBook,
   functionEnv,
@@ -57,6 +59,30 @@ describe('resolveHandler', () => {
   it('lets a later directory override an earlier one for the same folder', () => {
     const override = { folder: 'token', file: '/repo/test/fixtures/token/handler.ts' };
     expect(resolveHandler('x-token', [...entries, override])?.file).toBe(override.file);
+  });
+});
+
+describe("a silo tenant's documents function", () => {
+  it('runs the documents handler (not the router) under its own name, with its own environment entry', () => {
+    // Prepare
+    const entries = [
+      { folder: 'documents', file: '/repo/lambdas/documents/handler.ts' },
+      { folder: 'documents-router', file: '/repo/lambdas/documents-router/handler.ts' },
+    ];
+    const name = siloServiceFunctionName(defaultConfig, 'rheinbank');
+    const arn = `arn:aws:lambda:eu-central-1:123456789012:function:${name}`;
+
+    // Act
+    const entry = resolveHandler(functionNameFromIdentifier(arn), entries);
+    const env = functionEnv(
+      { documents: { SILO_TENANT_ID: 'pooled-must-not-see-this' }, [name]: { SILO_TENANT_ID: 'rheinbank' } },
+      name,
+      'documents',
+    );
+
+    // Assess
+    expect(entry?.folder).toBe('documents');
+    expect(env).toEqual({ SILO_TENANT_ID: 'rheinbank' });
   });
 });
 

@@ -1,13 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import {
-  AdminCreateUserCommand,
-  AdminSetUserPasswordCommand,
-  CognitoIdentityProviderClient,
-  CreateUserPoolClientCommand,
-  CreateUserPoolCommand,
-  InitiateAuthCommand,
-} from '@aws-sdk/client-cognito-identity-provider';
-import { CreateTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import {
   CreateStreamCommand,
   DescribeStreamCommand,
@@ -15,21 +8,25 @@ import {
   GetShardIteratorCommand,
   KinesisClient,
 } from '@aws-sdk/client-kinesis';
+import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { baseClientConfig, documentClient, kinesisClientConfig } from '../../../../domain/aws/clients';
+import {
+  baseClientConfig,
+  documentClient,
+  kinesisClientConfig,
+  s3ClientConfig,
+} from '../../../../domain/aws/clients';
 import { CatalogRepository } from '../../../../domain/catalog/repository';
 import { loadConfig, resourceName } from '../../../../domain/config';
 import { MAX_DOCUMENT_BODY_BYTES } from '../../../../domain/documents/request';
-import {
-  type DocumentServiceDependencies,
-  handleDocumentRequest,
-} from '../../../../domain/documents/service';
-import { TenantAuthorizer } from '../../../../domain/identity/authorizer';
-import { tenantAttributeNames, tenantUserAttributes } from '../../../../domain/identity/claims';
+import { routeDocumentRequest } from '../../../../domain/documents/router';
+import type { DocumentServiceDependencies, DocumentServiceEvent } from '../../../../domain/documents/service';
+import type { TenantAuthorizer } from '../../../../domain/identity/authorizer';
 import { authorizerResultContext } from '../../../../domain/identity/request-context';
 import { APP_ROLE, rlsMigrations } from '../../../../domain/identity/rls/migrations';
 import { migrate, withTenant } from '../../../../domain/identity/rls/unit-of-work';
@@ -41,19 +38,17 @@ import {
 } from '../../../../domain/identity/session-policy';
 import { TenantClientFactory } from '../../../../domain/identity/tenant-clients';
 import { cachedTenantLookup } from '../../../../domain/identity/tenant-lookup';
-import { TokenVendingMachine } from '../../../../domain/identity/token-vending';
-import { allowAllUsage } from '../../../../domain/identity/usage-limit';
-import { asTokenVerifier, createCognitoVerifier } from '../../../../domain/identity/verifier';
 import { createCollectionTables, recordCollectionTables } from '../../../../domain/lifecycle/collections';
-import { siloTableName } from '../../../../domain/lifecycle/silo';
-import {
-  collectionTableName,
-  createTableInput,
-  siloTableDefinition,
-  tableName,
-} from '../../../../domain/tables';
+import { siloServiceFunctionName, siloStackOutputs, siloTableName } from '../../../../domain/lifecycle/silo';
+import { createSiloStack, siloClients } from '../../../../domain/lifecycle/silo-stack';
+import { collectionTableName, tableName } from '../../../../domain/tables';
 import { UsageEmitter } from '../../../../domain/usage/emitter';
+import { siloTemplateBuild } from '../../../../infra/silo-stack';
 import { provisionLocalControlPlane } from '../../../../local/control-plane';
+import { localDocumentFunctions } from '../../../../local/documents';
+import { LOCAL_ACCOUNT } from '../../../../local/lifecycle';
+import { publishSiloServiceCode } from '../../../../local/silo-code';
+import { createLocalTenantUsers } from '../../../../local/tenant-users';
 import { resetLocalAws, useLocalAws } from '../../support';
 
 // The request path on the local environment: a user of each plane signs in on the local Cognito
@@ -62,8 +57,12 @@ import { resetLocalAws, useLocalAws } from '../../support';
 // DynamoDB and Kinesis on moto, PostgreSQL with the row-level-security migrations on PGlite, behind
 // the same `TransactionalDatabase` the service uses with node-postgres on AWS. moto does not enforce
 // IAM session policies: isolation here is the service's (keys from the verified tenant, RLS).
+// Every request goes through the router (domain/documents/router.ts), as API Gateway sends it. The
+// silo tenant's stack is created from the real silo template by moto's CloudFormation in the tenant's
+// region (eu-central-1); its function's ARN comes from the stack outputs via the catalog. moto runs no
+// Lambda code and PGlite lives in this process, so "invoking" a function here runs the service with
+// that function's own configuration as moto holds it (its environment) against the one PGlite.
 
-const LOCAL_ACCOUNT = '123456789012';
 const config = loadConfig('');
 const tenants = {
   poolA: { tenantId: 'docs-pool-a', tier: 'pro', isolation: 'pool' },
@@ -72,6 +71,9 @@ const tenants = {
   businessB: { tenantId: 'docs-business-b', tier: 'business', isolation: 'pool' },
   silo: { tenantId: 'docs-silo', tier: 'enterprise', isolation: 'silo' },
 } as const;
+const SILO_REGION = 'eu-central-1';
+/** What the silo stack's function is: `<product>-<stage>-<tenantId>-documents` in the tenant's region. */
+const SILO_FUNCTION_ARN = `arn:aws:lambda:${SILO_REGION}:${LOCAL_ACCOUNT}:function:tenantry-dev-docs-silo-documents`;
 type TenantKey = keyof typeof tenants;
 
 let db: PGlite;
@@ -87,79 +89,11 @@ const documentsTable = (key: 'business' | 'businessB') =>
 /** The session policy of each AssumeRole the authorizer made, by tenant (as STS received it). */
 const vendedPolicies = new Map<string, PolicyDocument>();
 
-async function signInUsers(catalog: CatalogRepository, endpoint: string): Promise<TenantAuthorizer> {
-  const cognito = new CognitoIdentityProviderClient(baseClientConfig());
-  const pool = await cognito.send(
-    new CreateUserPoolCommand({
-      PoolName: resourceName(config, 'tenant-users'),
-      Schema: [
-        { Name: tenantAttributeNames.tenantId, AttributeDataType: 'String', Mutable: false },
-        { Name: tenantAttributeNames.tier, AttributeDataType: 'String', Mutable: true },
-      ],
-    }),
-  );
-  const userPoolId = pool.UserPool?.Id as string;
-  const client = await cognito.send(
-    new CreateUserPoolClientCommand({
-      UserPoolId: userPoolId,
-      ClientName: resourceName(config, 'spa'),
-      ExplicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH'],
-      ReadAttributes: ['email', tenantUserAttributes.tenantId, tenantUserAttributes.tier],
-    }),
-  );
-  const clientId = client.UserPoolClient?.ClientId as string;
-  for (const [key, tenant] of Object.entries(tenants) as [TenantKey, (typeof tenants)[TenantKey]][]) {
-    const username = `user@${tenant.tenantId}.example`;
-    const password = `Docs-${Math.random().toString(36).slice(2)}-Aa1!`;
-    await cognito.send(
-      new AdminCreateUserCommand({
-        UserPoolId: userPoolId,
-        Username: username,
-        MessageAction: 'SUPPRESS',
-        UserAttributes: [
-          { Name: 'email', Value: username },
-          { Name: tenantUserAttributes.tenantId, Value: tenant.tenantId },
-          { Name: tenantUserAttributes.tier, Value: tenant.tier },
-        ],
-      }),
-    );
-    await cognito.send(
-      new AdminSetUserPasswordCommand({
-        UserPoolId: userPoolId,
-        Username: username,
-        Password: password,
-        Permanent: true,
-      }),
-    );
-    const auth = await cognito.send(
-      new InitiateAuthCommand({
-        ClientId: clientId,
-        AuthFlow: 'USER_PASSWORD_AUTH',
-        AuthParameters: { USERNAME: username, PASSWORD: password },
-      }),
-    );
-    tokens[key] = auth.AuthenticationResult?.IdToken as string;
-  }
-  return new TenantAuthorizer({
-    config,
-    verifier: asTokenVerifier(
-      createCognitoVerifier({
-        userPoolId,
-        clientId,
-        tokenUse: 'id',
-        localJwksUri: `${endpoint}/${userPoolId}/.well-known/jwks.json`,
-        localFlag: true,
-      }),
-    ),
-    tenants: (id) => catalog.find(id),
-    usageLimit: allowAllUsage,
-    vending: new TokenVendingMachine({
-      sts: recordingSts(),
-      roleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${resourceName(config, 'tenant-runtime')}`,
-    }),
-    dataLocation: deps.location,
-  });
-}
+/** The pooled documents function (the router's POOLED_SERVICE_FUNCTION_ARN). */
+let pooledFunctionArn: string;
+/** The documents functions as the router invokes them locally (local/documents.ts). */
+let functions: ReturnType<typeof localDocumentFunctions>;
+const invoke = (functionArn: string, event: unknown) => functions.invoke(functionArn, event);
 
 /** STS on moto, keeping the session policy each AssumeRole carried (moto does not evaluate it). */
 function recordingSts(): STSClient {
@@ -227,24 +161,52 @@ async function request(
   who: TenantKey,
   method: string,
   options: { documentId?: string; body?: string } = {},
-): Promise<{ statusCode: number; body: Record<string, unknown> }> {
+): Promise<{ statusCode: number; body: Record<string, unknown>; servedBy: string | undefined }> {
   const path = options.documentId === undefined ? 'documents' : `documents/${options.documentId}`;
   const decision = await authorizer.decide({
     authorization: `Bearer ${tokens[who]}`,
     methodArn: `${stageArn}/${method}/${path}`,
   });
   expect(decision.kind).toBe('allow');
-  const response = await handleDocumentRequest(deps, {
-    httpMethod: method,
-    pathParameters: options.documentId === undefined ? null : { documentId: options.documentId },
-    body: options.body ?? null,
-    requestContext: { authorizer: authorizerResultContext(decision) },
-  });
-  return { statusCode: response.statusCode, body: response.body === '' ? {} : JSON.parse(response.body) };
+  const { response, functionArn } = await routeDocumentRequest(
+    { config, tenants: deps.tenants, pooledFunctionArn, invoke, logger: deps.logger },
+    {
+      httpMethod: method,
+      pathParameters: options.documentId === undefined ? null : { documentId: options.documentId },
+      body: options.body ?? null,
+      requestContext: { authorizer: authorizerResultContext(decision) },
+    },
+  );
+  return {
+    statusCode: response.statusCode,
+    body: response.body === '' ? {} : JSON.parse(response.body),
+    servedBy: functionArn,
+  };
 }
 
-async function tableItems(table: string): Promise<Record<string, unknown>[]> {
-  const { Items } = await new DynamoDBClient(baseClientConfig()).send(new ScanCommand({ TableName: table }));
+/** The service event API Gateway sends for `who`'s token (authorizer decision included). */
+async function serviceEvent(
+  who: TenantKey,
+  method: string,
+  body: string | null = null,
+): Promise<DocumentServiceEvent> {
+  const decision = await authorizer.decide({
+    authorization: `Bearer ${tokens[who]}`,
+    methodArn: `${stageArn}/${method}/documents`,
+  });
+  expect(decision.kind).toBe('allow');
+  return {
+    httpMethod: method,
+    pathParameters: null,
+    body,
+    requestContext: { authorizer: authorizerResultContext(decision) },
+  };
+}
+
+async function tableItems(table: string, region?: string): Promise<Record<string, unknown>[]> {
+  const { Items } = await new DynamoDBClient(baseClientConfig(region === undefined ? {} : { region })).send(
+    new ScanCommand({ TableName: table }),
+  );
   return (Items ?? []).map((item) => unmarshall(item));
 }
 
@@ -284,11 +246,6 @@ beforeAll(async () => {
   await provisionLocalControlPlane(config);
   stageArn = `arn:aws:execute-api:${aws.region}:${LOCAL_ACCOUNT}:docsapi/${config.naming.stage}`;
   const dynamo = new DynamoDBClient(baseClientConfig());
-  await dynamo.send(
-    new CreateTableCommand(
-      createTableInput(siloTableDefinition, siloTableName(config, tenants.silo.tenantId)),
-    ),
-  );
   await new KinesisClient(kinesisClientConfig()).send(
     new CreateStreamCommand({ StreamName: streamName, ShardCount: 1 }),
   );
@@ -297,21 +254,32 @@ beforeAll(async () => {
     tableName: tableName(config, 'catalog'),
   });
   for (const tenant of Object.values(tenants)) {
-    await catalog.create({ ...tenant, name: tenant.tenantId, region: config.regions.primary });
+    const region = tenant.isolation === 'silo' ? SILO_REGION : config.regions.primary;
+    await catalog.create({ ...tenant, name: tenant.tenantId, region });
     // The business tier's documents table, created and recorded as onboarding does.
     const tables = await createCollectionTables(dynamo, config, tenant.tenantId, tenant.tier);
     await recordCollectionTables(catalog, tenant.tenantId, tables, 'documents-test');
-    if (tenant.isolation === 'silo') {
-      await catalog.update(tenant.tenantId, (t) => ({
-        ...t,
-        silo: {
-          stackId: `local-${tenant.tenantId}`,
-          tableName: siloTableName(config, tenant.tenantId),
-          tableArn: `arn:aws:dynamodb:${config.regions.primary}:${LOCAL_ACCOUNT}:table/${siloTableName(config, tenant.tenantId)}`,
-          kmsKeyArn: `arn:aws:kms:${config.regions.primary}:${LOCAL_ACCOUNT}:key/local-${tenant.tenantId}`,
-        },
-      }));
-    }
+  }
+  // The silo tenant's stack, from the silo template, with its code published as `cdk deploy` would.
+  const s3 = new S3Client({ ...s3ClientConfig(), endpoint: aws.endpoint, forcePathStyle: true });
+  const build = siloTemplateBuild(config);
+  await publishSiloServiceCode(s3, config, LOCAL_ACCOUNT, build.serviceCode);
+  const templateBucket = resourceName(config, 'templates');
+  await s3.send(new CreateBucketCommand({ Bucket: templateBucket }));
+  await s3.send(
+    new PutObjectCommand({ Bucket: templateBucket, Key: 'silo.json', Body: JSON.stringify(build.template) }),
+  );
+  const siloRegionClients = siloClients({ region: SILO_REGION });
+  const siloStack = await createSiloStack(siloRegionClients, config, tenants.silo, {
+    templateUrl: `${aws.endpoint.replace('127.0.0.1', 'localhost')}/${templateBucket}/silo.json`,
+    deploymentRoleArn: null,
+    tenantAccessRoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${resourceName(config, 'tenant-runtime')}`,
+    dataMoverRoleArns: [`arn:aws:iam::${LOCAL_ACCOUNT}:role/${resourceName(config, 'tenant-data-copy')}`],
+  });
+  expect([siloStack.status, siloStack.statusReason]).toEqual(['CREATE_COMPLETE', null]);
+  const siloResources = siloStack.silo;
+  await catalog.update(tenants.silo.tenantId, (t) => ({ ...t, silo: siloResources ?? undefined }));
+  for (const tenant of Object.values(tenants)) {
     await catalog.transition(tenant.tenantId, 'ACTIVE', { reason: 'documents test' });
   }
   db = new PGlite();
@@ -330,7 +298,17 @@ beforeAll(async () => {
     usage: new UsageEmitter({ client: new KinesisClient(kinesisClientConfig()), streamName, config }),
     logger: new Logger({ serviceName: 'documents-test', logLevel: 'SILENT' }),
   };
-  authorizer = await signInUsers(catalog, aws.endpoint);
+  pooledFunctionArn = `arn:aws:lambda:${aws.region}:${LOCAL_ACCOUNT}:function:pooled-documents`;
+  functions = localDocumentFunctions(deps, pooledFunctionArn);
+  const users = await createLocalTenantUsers(config, aws.endpoint);
+  for (const [key, tenant] of Object.entries(tenants) as [TenantKey, (typeof tenants)[TenantKey]][]) {
+    tokens[key] = await users.signIn(tenant, `user@${tenant.tenantId}.example`);
+  }
+  authorizer = users.authorizer({
+    tenants: (id) => catalog.find(id),
+    dataLocation: deps.location,
+    sts: recordingSts(),
+  }).authorizer;
   for (const key of Object.keys(tenants) as TenantKey[]) {
     const response = await request(key, 'POST', {
       body: JSON.stringify({ title: `${key} plan`, content: `secret of ${tenants[key].tenantId}` }),
@@ -356,6 +334,7 @@ describe('documents on every plane, through the authorizer', () => {
       body: {
         documents: [{ documentId: created[key], title: `${key} plan`, createdAt: expect.any(String) }],
       },
+      servedBy: key === 'silo' ? SILO_FUNCTION_ARN : pooledFunctionArn,
     });
     expect(got.body).toMatchObject({
       documentId: created[key],
@@ -367,7 +346,7 @@ describe('documents on every plane, through the authorizer', () => {
     const pooled = await tableItems(pooledTable);
     const business = await tableItems(documentsTable('business'));
     const businessB = await tableItems(documentsTable('businessB'));
-    const silo = await tableItems(siloTableName(config, tenants.silo.tenantId));
+    const silo = await tableItems(siloTableName(config, tenants.silo.tenantId), SILO_REGION);
 
     // Nothing of a business tenant's hot collection in the pooled table.
     expect(pooled.map((i) => [i.pk, i.sk, i.tenantId]).sort()).toEqual(
@@ -482,5 +461,88 @@ describe('documents on every plane, through the authorizer', () => {
       expect(own.filter((u) => u.metric === 'api.call').length).toBeGreaterThanOrEqual(3);
     }
     expect(usage.every((u) => u.partitionKey === u.tenantId)).toBe(true);
+  });
+});
+
+describe("silo compute: the silo tenant's requests run in its own function", () => {
+  it('records the function its silo stack created, from the stack outputs, in the tenant region', async () => {
+    // Prepare
+    const tenant = await deps.tenants(tenants.silo.tenantId);
+    const { Stacks } = await siloClients({ region: SILO_REGION }).cfn.send(
+      new DescribeStacksCommand({ StackName: tenant?.silo?.stackId }),
+    );
+    const output = Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === siloStackOutputs.serviceFunctionArn);
+
+    // Act
+    const fn = await new LambdaClient(baseClientConfig({ region: SILO_REGION })).send(
+      new GetFunctionConfigurationCommand({ FunctionName: tenant?.silo?.serviceFunctionArn }),
+    );
+
+    // Assess
+    expect(tenant?.silo?.serviceFunctionArn).toBe(SILO_FUNCTION_ARN);
+    expect(output?.OutputValue).toBe(tenant?.silo?.serviceFunctionArn);
+    expect(fn.FunctionName).toBe(siloServiceFunctionName(config, tenants.silo.tenantId));
+    expect(fn.Environment?.Variables).toMatchObject({
+      SILO_TENANT_ID: 'docs-silo',
+      CONTROL_PLANE_REGION: config.regions.primary,
+    });
+  });
+
+  it("serves the silo tenant's request in the tenant's function, its document in the silo table only", async () => {
+    // Prepare
+    functions.invoked.length = 0;
+
+    // Act
+    const created = await request('silo', 'POST', { body: JSON.stringify({ title: 'own', content: 'x' }) });
+    const pooled = await request('poolA', 'GET');
+
+    // Assess
+    expect([created.statusCode, created.servedBy]).toEqual([201, SILO_FUNCTION_ARN]);
+    expect([pooled.statusCode, pooled.servedBy]).toEqual([200, pooledFunctionArn]);
+    expect(functions.invoked).toEqual([SILO_FUNCTION_ARN, pooledFunctionArn]);
+    const siloItems = await tableItems(siloTableName(config, tenants.silo.tenantId), SILO_REGION);
+    expect(siloItems.map((i) => i.sk)).toContain(created.body.documentId);
+    expect((await tableItems(pooledTable)).some((i) => i.sk === created.body.documentId)).toBe(false);
+  });
+
+  it("the pooled function refuses a silo tenant's request and writes nothing", async () => {
+    // Prepare
+    const event = await serviceEvent('silo', 'POST', JSON.stringify({ title: 'astray', content: 'y' }));
+    const rowsBefore = await allRows();
+    const siloItemsBefore = await tableItems(siloTableName(config, tenants.silo.tenantId), SILO_REGION);
+
+    // Act
+    const answer = await invoke(pooledFunctionArn, event);
+
+    // Assess
+    expect([answer.statusCode, JSON.parse(answer.body)]).toEqual([
+      421,
+      { error: "this function does not serve the tenant's plane" },
+    ]);
+    expect(await allRows()).toEqual(rowsBefore);
+    expect(await tableItems(siloTableName(config, tenants.silo.tenantId), SILO_REGION)).toEqual(
+      siloItemsBefore,
+    );
+  });
+
+  it("the silo tenant's function refuses every other tenant, even with a valid context", async () => {
+    // Prepare
+    const event = await serviceEvent('poolB', 'GET');
+
+    // Act
+    const answer = await invoke(SILO_FUNCTION_ARN, event);
+
+    // Assess
+    expect(answer.statusCode).toBe(421);
+  });
+
+  it("never shows the silo tenant's document to a pooled tenant", async () => {
+    const answer = await request('poolA', 'GET', { documentId: created.silo });
+
+    expect([answer.statusCode, answer.body, answer.servedBy]).toEqual([
+      404,
+      { error: 'unknown document' },
+      pooledFunctionArn,
+    ]);
   });
 });

@@ -58,6 +58,24 @@ describe('configuration', () => {
       'tiers.0.dailyLimits.gpu.seconds',
       /unknown metric "gpu.seconds"/,
     ],
+    [
+      'silo tier without its function concurrency',
+      (c) => delete c.tiers[3].siloCompute,
+      'tiers.3.siloCompute',
+      /is required: tier "enterprise" has isolation "silo"/,
+    ],
+    [
+      'silo function concurrency over the unreserved 100',
+      (c) => (c.tiers[3].siloCompute.reservedConcurrency = 901),
+      'tiers.3.siloCompute.reservedConcurrency',
+      /900/,
+    ],
+    [
+      'naming too long for silo function names',
+      (c) => (c.naming = { product: 'quillstream', stage: 'prod' }),
+      'naming',
+      /at most 12 characters .* 67 > 64/,
+    ],
     ['bad metric name', (c) => (c.metrics[0].name = 'API Call'), 'metrics.0.name', /"API Call"/],
     ['duplicate metric', (c) => (c.metrics[2].name = 'api.call'), 'metrics.2.name', /duplicate metric/],
     [
@@ -232,14 +250,14 @@ describe('loadConfig in a deployed function', () => {
     // Prepare: what esbuild's define puts in place of the identifier in a bundle
     (globalThis as { TENANTRY_BUNDLED_CONFIG?: string }).TENANTRY_BUNDLED_CONFIG = JSON.stringify({
       ...defaultConfig,
-      naming: { product: 'quillstream', stage: 'prod' },
+      naming: { product: 'quill', stage: 'prod' },
     });
 
     // Act
     const config = loadConfig('/no/such/file.json');
 
     // Assess
-    expect(config.naming).toEqual({ product: 'quillstream', stage: 'prod' });
+    expect(config.naming).toEqual({ product: 'quill', stage: 'prod' });
   });
 
   it('validates the compiled configuration like a file', () => {

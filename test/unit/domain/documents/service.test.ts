@@ -200,12 +200,12 @@ describe('handleDocumentRequest', () => {
     expect(identity.accessKeyId).toBe('ASIAFAKEKEY1');
   });
 
-  it("reads a silo tenant's document from its silo table, recorded in the catalog", async () => {
+  it("in the silo tenant's own function, reads its document from its silo table, recorded in the catalog", async () => {
     const { database } = recordingDatabase();
     dynamo.on(GetCommand).resolves({ Item: { title: 'T', content: 'c', createdAt: NOW.toISOString() } });
 
     const response = await handleDocumentRequest(
-      dependencies(database),
+      { ...dependencies(database), siloTenantId: 'initech' },
       proxyEvent('GET', {
         documentId: NEW_ID,
         authorizer: authorizerContext('initech', 'enterprise', 'silo:tenantry-dev-silo-initech'),
@@ -248,6 +248,36 @@ describe('handleDocumentRequest', () => {
     expect(
       dynamo.commandCalls(PutCommand).map((c) => [c.args[0].input.TableName, c.args[0].input.Item?.pk]),
     ).toEqual([['tenantry-dev-collection-lumen.documents', 'TENANT#lumen#documents']]);
+  });
+
+  it("the pooled function refuses a silo tenant's request before reading or writing", async () => {
+    const { database, units } = recordingDatabase();
+
+    const response = await handleDocumentRequest(
+      dependencies(database),
+      proxyEvent('POST', {
+        body: JSON.stringify({ title: 'T', content: 'c' }),
+        authorizer: authorizerContext('initech', 'enterprise', 'silo:tenantry-dev-silo-initech'),
+      }),
+    );
+
+    expect([response.statusCode, JSON.parse(response.body)]).toEqual([
+      421,
+      { error: "this function does not serve the tenant's plane" },
+    ]);
+    expect([units.length, dynamo.calls().length]).toEqual([0, 0]);
+  });
+
+  it("a silo tenant's function refuses every other tenant", async () => {
+    const { database, units } = recordingDatabase();
+
+    const response = await handleDocumentRequest(
+      { ...dependencies(database), siloTenantId: 'initech' },
+      proxyEvent('GET', { documentId: NEW_ID }),
+    );
+
+    expect(response.statusCode).toBe(421);
+    expect([units.length, dynamo.calls().length]).toEqual([0, 0]);
   });
 
   it('lists through the unit of work that sets the tenant', async () => {

@@ -20,6 +20,7 @@ const STACK = 'tenantry-dev-silo-acme';
 const STACK_ID = `arn:aws:cloudformation:${EU}:${ACCOUNT}:stack/${STACK}/1f2e3d4c`;
 const TABLE_ARN = `arn:aws:dynamodb:${EU}:${ACCOUNT}:table/tenantry-dev-silo-data-acme`;
 const KEY_ARN = `arn:aws:kms:${EU}:${ACCOUNT}:key/0a1b2c3d-0000-4000-8000-000000000001`;
+const FUNCTION_ARN = `arn:aws:lambda:${EU}:${ACCOUNT}:function:tenantry-dev-acme-documents`;
 const ENV = {
   AWS_REGION: 'us-east-1',
   SILO_TEMPLATE_URL: 'https://s3.us-east-1.amazonaws.com/assets/silo.template.json',
@@ -41,6 +42,7 @@ const COMPLETE_OUTPUTS = {
   TableName: 'tenantry-dev-silo-data-acme',
   TableArn: TABLE_ARN,
   KmsKeyArn: KEY_ARN,
+  ServiceFunctionArn: FUNCTION_ARN,
 };
 /** The regions of the clients that sent `command`, in call order. */
 async function regionsOf(command: typeof CreateStackCommand | typeof DescribeStacksCommand) {
@@ -112,6 +114,7 @@ describe('silo-stack create', () => {
       tableName: 'tenantry-dev-silo-data-acme',
       tableArn: TABLE_ARN,
       kmsKeyArn: KEY_ARN,
+      serviceFunctionArn: FUNCTION_ARN,
     });
   });
 
@@ -157,6 +160,7 @@ describe('silo-stack describe', () => {
         tableName: 'tenantry-dev-silo-data-acme',
         tableArn: TABLE_ARN,
         kmsKeyArn: KEY_ARN,
+        serviceFunctionArn: FUNCTION_ARN,
       },
     });
     expect(cfn).toHaveReceivedCommandWith(DescribeStacksCommand, { StackName: STACK });
@@ -218,6 +222,11 @@ describe('silo-stack describe', () => {
       'a key outside the region',
       { ...COMPLETE_OUTPUTS, KmsKeyArn: KEY_ARN.replace(EU, 'us-east-1') },
       `${KEY_ARN.replace(EU, 'us-east-1')} is not in the stack's region ${EU}`,
+    ],
+    [
+      'a tenant function outside the region',
+      { ...COMPLETE_OUTPUTS, ServiceFunctionArn: FUNCTION_ARN.replace(EU, 'us-east-1') },
+      `${FUNCTION_ARN.replace(EU, 'us-east-1')} is not in the stack's region ${EU}`,
     ],
   ])('fails with SiloStackError on %s', async (_case, outputs, message) => {
     // Prepare
@@ -306,6 +315,7 @@ describe("silo-stack in a tenant's own account", () => {
       TableName: 'tenantry-dev-silo-data-acme',
       TableArn: inAccount(TABLE_ARN),
       KmsKeyArn: inAccount(KEY_ARN),
+      ServiceFunctionArn: inAccount(FUNCTION_ARN),
     };
     cfn
       .on(DescribeStacksCommand)
@@ -329,6 +339,7 @@ describe("silo-stack in a tenant's own account", () => {
       tableName: 'tenantry-dev-silo-data-acme',
       tableArn: inAccount(TABLE_ARN),
       kmsKeyArn: inAccount(KEY_ARN),
+      serviceFunctionArn: inAccount(FUNCTION_ARN),
     });
     await expect(elsewhere).rejects.toMatchObject({
       name: 'SiloStackError',
