@@ -3,10 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   App,
+  CfnCondition,
   CfnMapping,
   CfnOutput,
   CfnParameter,
+  CfnResource,
   DefaultStackSynthesizer,
+  Fn,
   RemovalPolicy,
   Stack,
   type StackProps,
@@ -80,7 +83,7 @@ export class SiloTenantStack extends Stack {
       synthesizer: new DefaultStackSynthesizer({ generateBootstrapVersionRule: false }),
     });
     const { config } = props;
-    const siloTiers = config.tiers.filter((t) => t.isolation === 'silo').map((t) => t.name);
+    const siloTiers = config.tiers.filter((t) => t.isolation !== 'pool').map((t) => t.name);
 
     const tenantId = new CfnParameter(this, siloStackParameters.tenantId, {
       type: 'String',
@@ -91,7 +94,7 @@ export class SiloTenantStack extends Stack {
     const tier = new CfnParameter(this, siloStackParameters.tier, {
       type: 'String',
       allowedValues: siloTiers,
-      description: 'The tenant tier (a silo tier)',
+      description: 'The tenant tier (a silo or account tier)',
     });
     const accessRole = new CfnParameter(this, siloStackParameters.tenantAccessRoleArn, {
       type: 'String',
@@ -194,11 +197,26 @@ export class SiloTenantStack extends Stack {
 
     this.service = siloServiceFunction(this, config, tenantId.valueAsString, tier.valueAsString);
     const service = this.service;
+    const serviceCompute = new CfnParameter(this, siloStackParameters.serviceCompute, {
+      type: 'String',
+      allowedValues: ['enabled', 'disabled'],
+      default: 'enabled',
+      description: "Whether the stack creates the tenant's documents function",
+    });
+    const withService = new CfnCondition(this, 'WithServiceFunction', {
+      expression: Fn.conditionEquals(serviceCompute.valueAsString, 'enabled'),
+    });
+    for (const child of service.node.findAll()) {
+      if (child instanceof CfnResource) child.cfnOptions.condition = withService;
+    }
 
     new CfnOutput(this, siloStackOutputs.tableName, { value: table.tableName });
     new CfnOutput(this, siloStackOutputs.tableArn, { value: table.tableArn });
     new CfnOutput(this, siloStackOutputs.kmsKeyArn, { value: key.keyArn });
-    new CfnOutput(this, siloStackOutputs.serviceFunctionArn, { value: service.function.functionArn });
+    new CfnOutput(this, siloStackOutputs.serviceFunctionArn, {
+      value: service.function.functionArn,
+      condition: withService,
+    });
     // The tenant's table, key and function carry its id and tier (cost allocation, inventory).
     for (const tagged of [table, key, service]) {
       Tags.of(tagged).add(SILO_TENANT_TAG, tenantId.valueAsString);

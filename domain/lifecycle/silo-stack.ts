@@ -184,6 +184,10 @@ export async function createSiloStack(
             ParameterKey: siloStackParameters.dataMoverRoleArns,
             ParameterValue: deployment.dataMoverRoleArns.join(','),
           },
+          {
+            ParameterKey: siloStackParameters.serviceCompute,
+            ParameterValue: clients.accountId === undefined ? 'enabled' : 'disabled',
+          },
         ],
         Tags: [{ Key: SILO_TENANT_TAG, Value: tenant.tenantId }],
       }),
@@ -245,9 +249,13 @@ export function accountDeployment(
 
 function siloResources(clients: SiloClients, stackName: string, stack: Stack): SiloResources {
   const { region, accountId } = clients;
-  const output = (key: string) => {
+  const optionalOutput = (key: string) => {
     const value = stack.Outputs?.find((o) => o.OutputKey === key)?.OutputValue;
-    if (value === undefined || value === '') {
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const output = (key: string) => {
+    const value = optionalOutput(key);
+    if (value === undefined) {
       throw new SiloStackError(stackName, 'CREATE_COMPLETE', `output ${key} is missing`);
     }
     return value;
@@ -257,9 +265,14 @@ function siloResources(clients: SiloClients, stackName: string, stack: Stack): S
     tableName: output(siloStackOutputs.tableName),
     tableArn: output(siloStackOutputs.tableArn),
     kmsKeyArn: output(siloStackOutputs.kmsKeyArn),
-    serviceFunctionArn: output(siloStackOutputs.serviceFunctionArn),
+    // No function in a tenant's own account (the stack's ServiceCompute parameter).
+    serviceFunctionArn:
+      accountId === undefined
+        ? output(siloStackOutputs.serviceFunctionArn)
+        : optionalOutput(siloStackOutputs.serviceFunctionArn),
   };
-  for (const arn of [silo.stackId, silo.tableArn, silo.kmsKeyArn, silo.serviceFunctionArn]) {
+  const arns = [silo.stackId, silo.tableArn, silo.kmsKeyArn, silo.serviceFunctionArn];
+  for (const arn of arns.filter((a): a is string => a !== undefined)) {
     const [, , , arnRegion, arnAccount] = arn.split(':');
     if (arnRegion !== region) {
       throw new SiloStackError(stackName, 'CREATE_COMPLETE', `${arn} is not in the stack's region ${region}`);

@@ -19,6 +19,12 @@ export const siloStackParameters = {
    * none yet — the pooled Aurora sits in the home region's isolated subnets, out of a silo's reach.
    */
   databaseHost: 'DatabaseHost',
+  /**
+   * `enabled` (default): the stack creates the tenant's documents function. `disabled` in a tenant's
+   * own account: the function's code bucket and the control plane's catalog and usage stream are in
+   * the platform account, which that function cannot reach yet.
+   */
+  serviceCompute: 'ServiceCompute',
 } as const;
 
 /**

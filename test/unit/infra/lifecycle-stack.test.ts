@@ -48,6 +48,7 @@ describe('silo tenant stack template', () => {
     expect(Object.keys(template.Parameters).sort()).toEqual([
       'DataMoverRoleArns',
       'DatabaseHost',
+      'ServiceCompute',
       'TenantAccessRoleArn',
       'TenantId',
       'Tier',
@@ -62,6 +63,29 @@ describe('silo tenant stack template', () => {
     const assetReferences = JSON.stringify(template).match(/cdk-hnb659fds-assets-/g) ?? [];
     expect(assetReferences).toHaveLength(1);
     expect(byType('AWS::Lambda::Function')).toHaveLength(1);
+  });
+
+  it("creates the tenant's function, its role, log group and output only when ServiceCompute is enabled", () => {
+    // Prepare
+    const functionParts = Object.entries(template.Resources).filter(([, r]) =>
+      ['AWS::Lambda::Function', 'AWS::IAM::Role', 'AWS::IAM::Policy', 'AWS::Logs::LogGroup'].includes(r.Type),
+    );
+    const conditions = (template as unknown as { Conditions: Record<string, unknown> }).Conditions;
+
+    // Assess
+    expect(template.Parameters.ServiceCompute).toMatchObject({
+      AllowedValues: ['enabled', 'disabled'],
+      Default: 'enabled',
+    });
+    expect(conditions.WithServiceFunction).toEqual({
+      'Fn::Equals': [{ Ref: 'ServiceCompute' }, 'enabled'],
+    });
+    expect(functionParts.length).toBeGreaterThanOrEqual(3);
+    for (const [id, resource] of functionParts) {
+      expect([id, (resource as { Condition?: string }).Condition]).toEqual([id, 'WithServiceFunction']);
+    }
+    expect(template.Outputs.ServiceFunctionArn).toMatchObject({ Condition: 'WithServiceFunction' });
+    expect(template.Outputs.TableArn).not.toHaveProperty('Condition');
   });
 
   it('has one Table (not a GlobalTable) keyed like the pooled table, encrypted with the tenant key', () => {

@@ -89,6 +89,7 @@ describe('silo-stack create', () => {
         { ParameterKey: 'Tier', ParameterValue: 'enterprise' },
         { ParameterKey: 'TenantAccessRoleArn', ParameterValue: ENV.TENANT_ACCESS_ROLE_ARN },
         { ParameterKey: 'DataMoverRoleArns', ParameterValue: ENV.DATA_MOVER_ROLE_ARNS },
+        { ParameterKey: 'ServiceCompute', ParameterValue: 'enabled' },
       ],
       Tags: [{ Key: 'tenantry:tenant-id', Value: 'acme' }],
     });
@@ -298,6 +299,8 @@ describe("silo-stack in a tenant's own account", () => {
       ParameterKey: 'TenantAccessRoleArn',
       ParameterValue: `arn:aws:iam::${TENANT_ACCOUNT}:role/TenantryTenantRuntime`,
     });
+    // No documents function in the tenant's account: its code and the control plane are not reachable there.
+    expect(create?.Parameters).toContainEqual({ ParameterKey: 'ServiceCompute', ParameterValue: 'disabled' });
     const calls = cfn.commandCalls(CreateStackCommand) as unknown as {
       thisValue: { config: { credentials: () => Promise<{ accessKeyId: string }> } };
     }[];
