@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { TenantryConfig } from '../domain/config';
 import type { CounterItem } from '../domain/usage/counters';
 import type { ProgressItem } from '../domain/usage/progress';
-import { runRunner } from './runner';
+import { type RunnerResult, runRunner, runRunnerUntil } from './runner';
 import { generateMeteringSql, SINKS, type SinkName } from './sql';
 
 export interface LateRow {
@@ -130,4 +130,44 @@ export async function runLocal(options: RunLocalOptions): Promise<RunLocalResult
 export async function explainJob(sqlPath: string): Promise<string> {
   const result = await runRunner({ args: ['--sql', sqlPath, '--mode', 'explain'], timeoutMs: 180_000 });
   return result.stdout;
+}
+
+export interface StopWhenOptions {
+  readonly sqlPath: string;
+  /** Where the stop savepoint goes (a local directory). */
+  readonly savepointDir: string;
+  /** True once the job has done what the caller waits for (read from its sinks). */
+  readonly reached: () => boolean;
+  /** A savepoint or retained checkpoint to start from. */
+  readonly restore?: string;
+  /** Fire every open window before the savepoint (Flink's end of input). */
+  readonly drain?: boolean;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly jvmFlags?: readonly string[];
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Runs a script on a watched input until `reached()` holds, then stops it with a savepoint: a run
+ * bounded by what the job has done, not by a wall-clock guess that a loaded machine can miss.
+ */
+export function runScriptUntil(options: StopWhenOptions): Promise<RunnerResult> {
+  const stopFile = join(options.savepointDir, '..', `stop-${Date.now().toString(36)}`);
+  return runRunnerUntil({
+    args: [
+      '--sql',
+      options.sqlPath,
+      ...(options.restore ? ['--restore', options.restore] : []),
+      '--stop-when-file',
+      stopFile,
+      ...(options.drain ? ['--drain'] : []),
+      '--savepoint-dir',
+      `file://${options.savepointDir}`,
+    ],
+    stopFile,
+    reached: options.reached,
+    timeoutMs: options.timeoutMs ?? 240_000,
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.jvmFlags ? { jvmFlags: options.jvmFlags } : {}),
+  });
 }

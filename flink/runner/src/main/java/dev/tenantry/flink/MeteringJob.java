@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
@@ -36,7 +37,10 @@ import org.apache.flink.table.catalog.ObjectPath;
  *   --stop-when-file PATH     stop with a savepoint once PATH exists (needs --savepoint-dir): the caller
  *                             decides, e.g. when the job has read a marker it put at the end of its input
  *   --drain                   with --stop-after-ms / --stop-when-file: drain (fire all windows) before the savepoint
- *   --savepoint-dir DIR       where the stop savepoint goes; its path is printed as SAVEPOINT=…
+ *   --savepoint-dir DIR       where the stop savepoint goes; its path is printed as SAVEPOINT=…, the time
+ *                             the stop took as SAVEPOINT_MS=…
+ *   --savepoint-format F      canonical (default) or native (the state backend's own files: RocksDB's
+ *                             SSTs, what its checkpoints hold; the state bench measures them)
  *   --restore PATH            start from this savepoint / retained checkpoint
  *   --set key=value           extra configuration (repeatable), applied after the script's SETs
  * </pre>
@@ -68,6 +72,7 @@ public final class MeteringJob {
         case "--stop-when-file":
         case "--savepoint-dir":
         case "--restore":
+        case "--savepoint-format":
           flags.put(a, value(args, ++i, a));
           break;
         default:
@@ -118,9 +123,12 @@ public final class MeteringJob {
       waitForRunning(client);
       if (flags.containsKey("--stop-when-file")) waitForFile(client, Path.of(flags.get("--stop-when-file")));
       else Thread.sleep(Long.parseLong(flags.get("--stop-after-ms")));
-      String savepoint =
-          client.stopWithSavepoint(flags.containsKey("--drain"), dir, SavepointFormatType.CANONICAL).get(5, TimeUnit.MINUTES);
+      SavepointFormatType format =
+          SavepointFormatType.valueOf(flags.getOrDefault("--savepoint-format", "canonical").toUpperCase(Locale.ROOT));
+      long stopping = System.nanoTime();
+      String savepoint = client.stopWithSavepoint(flags.containsKey("--drain"), dir, format).get(5, TimeUnit.MINUTES);
       System.out.println("SAVEPOINT=" + savepoint);
+      System.out.println("SAVEPOINT_MS=" + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stopping));
       client.getJobExecutionResult().get(5, TimeUnit.MINUTES);
       System.out.println("JOB_STATUS=STOPPED");
     } else if (flags.containsKey("--await")) {
