@@ -366,7 +366,6 @@ CREATE TABLE usage_raw (
   line STRING,
   u AS ${usageLine},
   ts AS ${eventTime},
-  proc_time AS PROCTIME(),
   WATERMARK FOR ts AS ${watermarkExpr}
 )
 ${withClause(sourceOptions(profile))};
@@ -374,14 +373,19 @@ ${withClause(sourceOptions(profile))};
 ${sinkDdl.join('\n\n')}
 
 -- The first failing rule names the reason, in the order of domain/usage/event.ts (classifyUsageLine).
+-- The processing time is taken here, not in the source: the source's projection is then the same for
+-- every branch, so the planner shares one parse and one watermark assigner between them.
 CREATE TEMPORARY VIEW usage_checked AS
-SELECT line, ts, proc_time, u.reason AS reason, u.is_tick AS is_tick, u.event_id AS event_id,
+SELECT line, ts, PROCTIME() AS proc_time, u.reason AS reason, u.is_tick AS is_tick, u.event_id AS event_id,
   u.tenant_id AS tenant_id, u.metric AS metric, u.quantity AS quantity_text
 FROM usage_raw;
 
 -- Everything that moves the watermark: valid events and heartbeat ticks (the progress windows' input).
+-- "line IS NOT NULL" holds for every such row; it keeps the line in this branch's projection, which then
+-- equals the totals' branch's: one source branch, one parse, one watermark assigner (plan-pinned in
+-- test/integration/flink/aws-profile.test.ts).
 CREATE TEMPORARY VIEW watermark_rows AS
-SELECT ts FROM usage_checked WHERE reason IS NULL OR is_tick;
+SELECT ts FROM usage_checked WHERE (reason IS NULL OR is_tick) AND line IS NOT NULL;
 
 CREATE TEMPORARY VIEW usage_valid AS
 SELECT event_id, tenant_id, metric, CAST(quantity_text AS ${QUANTITY_TYPE}) AS quantity, ts, proc_time

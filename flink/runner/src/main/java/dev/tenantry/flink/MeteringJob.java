@@ -32,7 +32,8 @@ import org.apache.flink.table.catalog.ObjectPath;
  * <pre>
  *   --sql LOCATION            the script (classpath:NAME, s3://bucket/key, file:/…, or a path)
  *   --mode run|explain|plan   run the job (default), print EXPLAIN, or print the compiled JSON plan
- *   --await                   wait for the job to finish (bounded local input)
+ *   --await                   wait for the job to finish (bounded local input); prints JOB_NET_RUNTIME_MS=…
+ *                             (from the job's start to its end: no JVM start, planning or client)
  *   --stop-after-ms N         stop with a savepoint after N ms of RUNNING (needs --savepoint-dir)
  *   --stop-when-file PATH     stop with a savepoint once PATH exists (needs --savepoint-dir): the caller
  *                             decides, e.g. when the job has read a marker it put at the end of its input
@@ -132,7 +133,8 @@ public final class MeteringJob {
       client.getJobExecutionResult().get(5, TimeUnit.MINUTES);
       System.out.println("JOB_STATUS=STOPPED");
     } else if (flags.containsKey("--await")) {
-      result.await();
+      long netRuntimeMs = client.getJobExecutionResult().get().getNetRuntime();
+      System.out.println("JOB_NET_RUNTIME_MS=" + netRuntimeMs);
       System.out.println("JOB_STATUS=FINISHED");
     } else {
       System.out.println("JOB_STATUS=SUBMITTED");
