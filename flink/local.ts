@@ -82,6 +82,8 @@ export interface RunLocalOptions {
   readonly timeoutMs?: number;
   /** Extra JVM flags (the bench enables the C2 compiler: `-XX:TieredStopAtLevel=4`). */
   readonly jvmFlags?: readonly string[];
+  /** Default 1 (deterministic lateness, see README); the bench measures 2 for the scaling figure. */
+  readonly parallelism?: number;
 }
 
 export interface RunLocalResult {
@@ -90,6 +92,8 @@ export interface RunLocalResult {
   readonly progress: ProgressItem[];
   readonly sqlPath: string;
   readonly durationMs: number;
+  /** The job's own run time, start to end (no JVM start, planning or client): JOB_NET_RUNTIME_MS. */
+  readonly netRuntimeMs: number;
 }
 
 /**
@@ -109,6 +113,7 @@ export async function runLocal(options: RunLocalOptions): Promise<RunLocalResult
     config: options.config,
     profile: { kind: 'local', eventsPath, outDir: partsDir },
     ...(options.now ? { now: options.now } : {}),
+    ...(options.parallelism ? { parallelism: options.parallelism } : {}),
   });
   const sqlPath = join(outDir, 'metering.sql');
   writeFileSync(sqlPath, sql);
@@ -123,7 +128,13 @@ export async function runLocal(options: RunLocalOptions): Promise<RunLocalResult
     const rows = sortRows(sink === 'progress' ? progress : (outputs[sink] as object[]));
     writeFileSync(join(outDir, `${sink}.jsonl`), rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
   }
-  return { outputs, progress, sqlPath, durationMs: result.durationMs };
+  return {
+    outputs,
+    progress,
+    sqlPath,
+    durationMs: result.durationMs,
+    netRuntimeMs: Number(result.markers.JOB_NET_RUNTIME_MS),
+  };
 }
 
 /** Plans the job (EXPLAIN of the one statement set) without running it: every connector factory is resolved. */

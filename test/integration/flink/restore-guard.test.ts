@@ -11,6 +11,7 @@ import { createTableInput, tableDefinitions } from '../../../domain/tables';
 import { heartbeatLine, progressItem } from '../../../domain/usage/progress';
 import { readOutputs, readProgress, readSinkDir, runScriptUntil } from '../../../flink/local';
 import { canonicalDecimal } from '../../../flink/reference';
+import { runRunner } from '../../../flink/runner';
 import { generateMeteringSql } from '../../../flink/sql';
 import { createUsageStream } from '../../../local/metering-pipeline';
 import { resetLocalAws, useLocalAws } from '../support';
@@ -157,13 +158,11 @@ describe('the restore guard on the real Flink', () => {
     );
 
     // Act
-    // The floor is read before the job starts: stop as soon as it runs.
-    const run = await runScriptUntil({
-      sqlPath,
-      savepointDir: join(dir, 'sp'),
-      reached: () => true,
+    const run = await runRunner({
+      args: ['--sql', sqlPath, '--stop-after-ms', '5000', '--savepoint-dir', `file://${join(dir, 'sp')}`],
       env: { ...process.env, AWS_CBOR_DISABLE: 'true' },
       jvmFlags: ['-Dcom.amazonaws.sdk.disableCbor=true'],
+      timeoutMs: 240_000,
     });
 
     // Assess
