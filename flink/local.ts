@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { TenantryConfig } from '../domain/config';
 import type { CounterItem } from '../domain/usage/counters';
 import type { ProgressItem } from '../domain/usage/progress';
-import { runRunner } from './runner';
+import { type RunnerResult, runRunner, runRunnerUntil } from './runner';
 import { generateMeteringSql, SINKS, type SinkName } from './sql';
 
 export interface LateRow {
@@ -82,6 +82,8 @@ export interface RunLocalOptions {
   readonly timeoutMs?: number;
   /** Extra JVM flags (the bench enables the C2 compiler: `-XX:TieredStopAtLevel=4`). */
   readonly jvmFlags?: readonly string[];
+  /** Default 1 (deterministic lateness, see README); the bench measures 2 for the scaling figure. */
+  readonly parallelism?: number;
 }
 
 export interface RunLocalResult {
@@ -90,6 +92,8 @@ export interface RunLocalResult {
   readonly progress: ProgressItem[];
   readonly sqlPath: string;
   readonly durationMs: number;
+  /** The job's own run time, start to end (no JVM start, planning or client): JOB_NET_RUNTIME_MS. */
+  readonly netRuntimeMs: number;
 }
 
 /**
@@ -109,6 +113,7 @@ export async function runLocal(options: RunLocalOptions): Promise<RunLocalResult
     config: options.config,
     profile: { kind: 'local', eventsPath, outDir: partsDir },
     ...(options.now ? { now: options.now } : {}),
+    ...(options.parallelism ? { parallelism: options.parallelism } : {}),
   });
   const sqlPath = join(outDir, 'metering.sql');
   writeFileSync(sqlPath, sql);
@@ -123,11 +128,57 @@ export async function runLocal(options: RunLocalOptions): Promise<RunLocalResult
     const rows = sortRows(sink === 'progress' ? progress : (outputs[sink] as object[]));
     writeFileSync(join(outDir, `${sink}.jsonl`), rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
   }
-  return { outputs, progress, sqlPath, durationMs: result.durationMs };
+  return {
+    outputs,
+    progress,
+    sqlPath,
+    durationMs: result.durationMs,
+    netRuntimeMs: Number(result.markers.JOB_NET_RUNTIME_MS),
+  };
 }
 
 /** Plans the job (EXPLAIN of the one statement set) without running it: every connector factory is resolved. */
 export async function explainJob(sqlPath: string): Promise<string> {
   const result = await runRunner({ args: ['--sql', sqlPath, '--mode', 'explain'], timeoutMs: 180_000 });
   return result.stdout;
+}
+
+export interface StopWhenOptions {
+  readonly sqlPath: string;
+  /** Where the stop savepoint goes (a local directory). */
+  readonly savepointDir: string;
+  /** True once the job has done what the caller waits for (read from its sinks). */
+  readonly reached: () => boolean;
+  /** A savepoint or retained checkpoint to start from. */
+  readonly restore?: string;
+  /** Fire every open window before the savepoint (Flink's end of input). */
+  readonly drain?: boolean;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly jvmFlags?: readonly string[];
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Runs a script on a watched input until `reached()` holds, then stops it with a savepoint: a run
+ * bounded by what the job has done, not by a wall-clock guess that a loaded machine can miss.
+ */
+export function runScriptUntil(options: StopWhenOptions): Promise<RunnerResult> {
+  const stopFile = join(options.savepointDir, '..', `stop-${Date.now().toString(36)}`);
+  return runRunnerUntil({
+    args: [
+      '--sql',
+      options.sqlPath,
+      ...(options.restore ? ['--restore', options.restore] : []),
+      '--stop-when-file',
+      stopFile,
+      ...(options.drain ? ['--drain'] : []),
+      '--savepoint-dir',
+      `file://${options.savepointDir}`,
+    ],
+    stopFile,
+    reached: options.reached,
+    timeoutMs: options.timeoutMs ?? 240_000,
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.jvmFlags ? { jvmFlags: options.jvmFlags } : {}),
+  });
 }

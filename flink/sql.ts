@@ -45,6 +45,8 @@ export const SINKS = ['hourly', 'daily', 'cumulative', 'late', 'rejected', 'prog
 
 /** The runner's scalar function that counts a value in a CloudWatch-forwarded metric (CountedValue.java). */
 const COUNTED_VALUE_CLASS = 'dev.tenantry.flink.CountedValue';
+/** The runner's scalar function that parses and classifies one line (UsageLine.java). */
+const USAGE_LINE_CLASS = 'dev.tenantry.flink.UsageLine';
 export type SinkName = (typeof SINKS)[number];
 
 const QUANTITY_TYPE = `DECIMAL(${USAGE_EVENT_LIMITS.quantityPrecision}, ${USAGE_EVENT_LIMITS.quantityScale})`;
@@ -120,10 +122,29 @@ function patternBody(pattern: RegExp): string {
   return source.slice(1, -1);
 }
 
-/** A JSON string value as JSON_QUERY(... WITH ARRAY WRAPPER) prints it: `["value"]`. */
-const wrappedString = (body: string) => `^\\["(?:${body})"\\]$`;
-const wrapped = (field: string) => `JSON_QUERY(line, '$.${field}' WITH ARRAY WRAPPER)`;
-const unwrapString = (expr: string) => `SUBSTR(${expr}, 3, CHAR_LENGTH(${expr}) - 4)`;
+/**
+ * The validation rules USAGE_LINE applies (UsageLine.java), from the one definition: USAGE_EVENT_LIMITS,
+ * TENANT_ID_PATTERN and its "no --" rule (domain/tenant/tenant-id.ts), the configuration's metrics and
+ * time bounds. Patterns are passed as bodies and matched whole (Java's `$` would accept a final newline).
+ */
+export function usageLineRules(config: TenantryConfig) {
+  const limits = USAGE_EVENT_LIMITS;
+  return {
+    maxEventBytes: limits.maxEventBytes,
+    eventIdPattern: patternBody(limits.eventIdPattern),
+    tenantIdPattern: patternBody(TENANT_ID_PATTERN),
+    tenantIdForbidden: '--',
+    timestampPattern: patternBody(limits.timestampPattern),
+    quantityPrecision: limits.quantityPrecision,
+    quantityScale: limits.quantityScale,
+    maxFutureSkewSeconds: config.metering.maxFutureSkewSeconds,
+    maxEventAgeDays: config.metering.maxEventAgeDays,
+    heartbeatField: HEARTBEAT_FIELD,
+    maxQuantityPerEvent: Object.fromEntries(
+      config.metrics.map((m) => [m.name, String(m.maxQuantityPerEvent)]),
+    ),
+  };
+}
 
 /** SQL expression building a counters key from column expressions, via the one key builder. */
 function keyExpressions(granularity: 'HOUR' | 'DAY' | 'CUMULATIVE', windowStartIso: string) {
@@ -229,66 +250,17 @@ const withClause = (options: Record<string, string>) =>
 export function generateMeteringSql(options: GenerateOptions): string {
   const { config, profile } = options;
   const m = config.metering;
-  const limits = USAGE_EVENT_LIMITS;
   const parallelism = options.parallelism ?? (profile.kind === 'local' ? 1 : m.flink.parallelism);
   const now = options.now
     ? `TIMESTAMP ${q(options.now.replace('T', ' ').replace('Z', ''))}`
     : 'CAST(CURRENT_TIMESTAMP AS TIMESTAMP(3))';
 
-  // --- one definition of "valid": the same constants and configuration as domain/usage/event.ts ---
-  const eventIdRule = wrappedString(patternBody(limits.eventIdPattern));
-  const tenantIdRule = wrappedString(patternBody(TENANT_ID_PATTERN));
-  const timestampRule = patternBody(limits.timestampPattern);
-  const metricValues = config.metrics.map((metric) => q(`["${metric.name}"]`)).join(', ');
-  const numberRule = '^\\[-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?\\]$';
-
-  // Event time from the raw line; NULL unless the timestamp is valid (such lines never move the watermark).
-  const tsText = (line: string) => `JSON_VALUE(${line}, '$.timestamp')`;
-  const tsParsed = (text: string) => `TRY_CAST(REPLACE(REPLACE(${text}, 'T', ' '), 'Z', '') AS TIMESTAMP(3))`;
-  // NULL-safe: a timestamp that does not parse (month 13) makes the comparison NULL, which must read as false.
-  const tsValid = (text: string, parsed: string) =>
-    `COALESCE(REGEXP(${text}, ${q(`^${timestampRule}$`)}) AND DATE_FORMAT(${parsed}, 'yyyy-MM-dd HH:mm:ss') = SUBSTR(REPLACE(${text}, 'T', ' '), 1, 19), FALSE)`;
-  // UTF-8 size (Flink SQL has no OCTET_LENGTH): one byte per code point, plus one from U+0080,
-  // one more from U+0800 and one more from U+10000. The regexes only run on lines that could be too big.
-  const maxBytes = limits.maxEventBytes;
-  const utf8Extra = (from: string) => `CHAR_LENGTH(REGEXP_REPLACE(line, '[\\x{0000}-\\x{${from}}]', ''))`;
-  const sizeOk = `(CHAR_LENGTH(line) <= ${Math.floor(maxBytes / 4)} OR (CHAR_LENGTH(line) <= ${maxBytes} AND CHAR_LENGTH(line) + ${utf8Extra('007F')} + ${utf8Extra('07FF')} + ${utf8Extra('FFFF')} <= ${maxBytes}))`;
-  // The rowtime is the parsed timestamp (the epoch when it does not parse: the rowtime cannot be NULL);
-  // only lines whose size and timestamp are valid move the watermark (checked in the watermark expression).
-  const eventTime = `COALESCE(${tsParsed(tsText('line'))}, ${NO_EVENT_TIME})`;
-  const maxByMetric = config.metrics
-    .map((metric) => `WHEN ${q(metric.name)} THEN ${metric.maxQuantityPerEvent}`)
-    .join(' ');
-  // The first failing rule names the reason, in the order of classifyUsageLine (domain/usage/event.ts);
-  // NULL when the line is a valid event. Used by the rejected split and by the watermark expression.
-  const reasonCase = (qt: string, tt: string) => `  CASE
-    WHEN NOT (${sizeOk}) THEN 'OVERSIZED'
-    WHEN line IS NULL OR NOT (line IS JSON OBJECT) THEN 'MALFORMED_JSON'
-    WHEN j_event_id IS NULL OR NOT REGEXP(j_event_id, ${q(eventIdRule)}) THEN 'INVALID_EVENT_ID'
-    WHEN j_tenant_id IS NULL OR NOT REGEXP(j_tenant_id, ${q(tenantIdRule)}) OR POSITION('--' IN j_tenant_id) > 0
-      THEN 'INVALID_TENANT_ID'
-    WHEN j_metric IS NULL OR j_metric NOT IN (${metricValues}) THEN 'UNKNOWN_METRIC'
-    WHEN j_quantity IS NULL OR NOT REGEXP(j_quantity, ${q(numberRule)}) OR ${qt} LIKE '-%'
-      OR CHAR_LENGTH(COALESCE(REGEXP_EXTRACT(${qt}, '\\.([0-9]*?)0*(?:[eE].*)?$', 1), ''))
-         - COALESCE(TRY_CAST(REGEXP_EXTRACT(${qt}, '[eE]([-+]?[0-9]+)$', 1) AS INT), 0) > ${limits.quantityScale}
-      THEN 'INVALID_QUANTITY'
-    WHEN j_timestamp IS NULL OR NOT REGEXP(j_timestamp, ${q(wrappedString(timestampRule))})
-      OR NOT (${tsValid(tt, tsParsed(tt))}) THEN 'INVALID_TIMESTAMP'
-    WHEN ${tsParsed(tt)} > ${now} + ${seconds(m.maxFutureSkewSeconds)} THEN 'TIMESTAMP_IN_FUTURE'
-    WHEN ${tsParsed(tt)} < ${now} - INTERVAL '${m.maxEventAgeDays}' DAY THEN 'TIMESTAMP_TOO_OLD'
-    WHEN TRY_CAST(${qt} AS ${QUANTITY_TYPE}) IS NULL
-      OR TRY_CAST(${qt} AS ${QUANTITY_TYPE}) > CASE ${unwrapString('j_metric')} ${maxByMetric} END
-      THEN 'QUANTITY_OUT_OF_RANGE'
-  END`;
-  // A heartbeat tick: `heartbeat` is JSON true and the timestamp is valid, not in the future, not too old.
-  const isTick = (
-    tt: string,
-  ) => `(${sizeOk} AND line IS JSON OBJECT AND COALESCE(j_heartbeat = '[true]', FALSE)
-    AND COALESCE(REGEXP(j_timestamp, ${q(wrappedString(timestampRule))}), FALSE) AND ${tsValid(tt, tsParsed(tt))}
-    AND ${tsParsed(tt)} <= ${now} + ${seconds(m.maxFutureSkewSeconds)}
-    AND ${tsParsed(tt)} >= ${now} - INTERVAL '${m.maxEventAgeDays}' DAY)`;
-  // Only valid events and heartbeat ticks move the watermark (rejected lines, whatever their timestamp, never do).
-  const watermarkExpr = `CASE WHEN ${isTick(unwrapString('j_timestamp'))} OR ${reasonCase(`SUBSTR(j_quantity, 2, CHAR_LENGTH(j_quantity) - 2)`, unwrapString('j_timestamp'))} IS NULL THEN ts ELSE ${NO_EVENT_TIME} END - ${seconds(m.watermarkDelaySeconds)}`;
+  // One parse per line (USAGE_LINE, the runner's UsageLine.java) with the rules of domain/usage/event.ts.
+  const usageLine = `USAGE_LINE(line, ${now}, ${q(JSON.stringify(usageLineRules(config)))})`;
+  // The rowtime is the parsed timestamp (the epoch when it is not valid: the rowtime cannot be NULL);
+  // only valid events and heartbeat ticks move the watermark (rejected lines, whatever their timestamp, never do).
+  const eventTime = `COALESCE(${usageLine}.ts, ${NO_EVENT_TIME})`;
+  const watermarkExpr = `CASE WHEN u.reason IS NULL OR u.is_tick THEN ts ELSE ${NO_EVENT_TIME} END - ${seconds(m.watermarkDelaySeconds)}`;
 
   const step = m.cumulativeStepMinutes;
   const rejected = flinkMetrics.rejectedEvents;
@@ -385,47 +357,38 @@ ${Object.entries(settings)
   .join('\n')}
 
 -- Every line is read as a raw STRING: malformed lines reach the rejected sink, never a NULL in a SUM.
--- The JSON fields are computed columns: evaluated once per line, before the watermark assigner.
+-- USAGE_LINE parses it once (the runner's UsageLine.java, rules from domain/usage/event.ts): the reason
+-- (NULL when valid), whether it is a heartbeat tick, and the fields. A computed column of the source, so
+-- it is evaluated before the watermark assigner; the function keeps its last result (one parse per line).
+CREATE TEMPORARY SYSTEM FUNCTION USAGE_LINE AS ${q(USAGE_LINE_CLASS)} LANGUAGE JAVA;
+
 CREATE TABLE usage_raw (
   line STRING,
-  j_event_id AS ${wrapped('eventId')},
-  j_tenant_id AS ${wrapped('tenantId')},
-  j_metric AS ${wrapped('metric')},
-  j_quantity AS ${wrapped('quantity')},
-  j_timestamp AS ${wrapped('timestamp')},
-  j_heartbeat AS ${wrapped(HEARTBEAT_FIELD)},
+  u AS ${usageLine},
   ts AS ${eventTime},
-  proc_time AS PROCTIME(),
   WATERMARK FOR ts AS ${watermarkExpr}
 )
 ${withClause(sourceOptions(profile))};
 
 ${sinkDdl.join('\n\n')}
 
-CREATE TEMPORARY VIEW usage_fields AS
-SELECT line, ts, proc_time, j_event_id, j_tenant_id, j_metric, j_quantity, j_timestamp, j_heartbeat
+-- The first failing rule names the reason, in the order of domain/usage/event.ts (classifyUsageLine).
+-- The processing time is taken here, not in the source: the source's projection is then the same for
+-- every branch, so the planner shares one parse and one watermark assigner between them.
+CREATE TEMPORARY VIEW usage_checked AS
+SELECT line, ts, PROCTIME() AS proc_time, u.reason AS reason, u.is_tick AS is_tick, u.event_id AS event_id,
+  u.tenant_id AS tenant_id, u.metric AS metric, u.quantity AS quantity_text
 FROM usage_raw;
 
-CREATE TEMPORARY VIEW usage_quantity AS
-SELECT *,
-  SUBSTR(j_quantity, 2, CHAR_LENGTH(j_quantity) - 2) AS quantity_text,
-  ${unwrapString('j_timestamp')} AS timestamp_text
-FROM usage_fields;
-
--- The first failing rule names the reason, in the order of domain/usage/event.ts (classifyUsageLine).
-CREATE TEMPORARY VIEW usage_checked AS
-SELECT *,
-  ${reasonCase('quantity_text', 'timestamp_text')} AS reason,
-  ${isTick('timestamp_text')} AS is_tick
-FROM usage_quantity;
-
 -- Everything that moves the watermark: valid events and heartbeat ticks (the progress windows' input).
+-- "line IS NOT NULL" holds for every such row; it keeps the line in this branch's projection, which then
+-- equals the totals' branch's: one source branch, one parse, one watermark assigner (plan-pinned in
+-- test/integration/flink/aws-profile.test.ts).
 CREATE TEMPORARY VIEW watermark_rows AS
-SELECT ts FROM usage_checked WHERE reason IS NULL OR is_tick;
+SELECT ts FROM usage_checked WHERE (reason IS NULL OR is_tick) AND line IS NOT NULL;
 
 CREATE TEMPORARY VIEW usage_valid AS
-SELECT ${unwrapString('j_event_id')} AS event_id, ${unwrapString('j_tenant_id')} AS tenant_id,
-  ${unwrapString('j_metric')} AS metric, TRY_CAST(quantity_text AS ${QUANTITY_TYPE}) AS quantity, ts, proc_time
+SELECT event_id, tenant_id, metric, CAST(quantity_text AS ${QUANTITY_TYPE}) AS quantity, ts, proc_time
 FROM usage_checked
 WHERE reason IS NULL AND NOT is_tick;
 

@@ -43,10 +43,11 @@ describe('aws profile planning', () => {
       expect(optimized).toContain(`Sink(table=[default_catalog.default_database.${sink}]`);
     }
     expect(optimized).toContain('CURRENT_WATERMARK');
-    // Two branches read the source: the totals' and the progress windows' (the planner shares neither
-    // the parse nor the watermark assigner between them; flink/README.md, known limits): two of each.
-    expect(optimized.match(/WatermarkAssigner\(/g)).toHaveLength(2);
-    expect(optimized.match(/JSON_QUERY\(line, '\$\.eventId'/g)).toHaveLength(2);
+    // One source branch for the totals and the progress windows: one parse and one watermark assigner.
+    expect(optimized.match(/TableSourceScan\(/g)).toHaveLength(1);
+    expect(optimized.match(/WatermarkAssigner\(/g)).toHaveLength(1);
+    expect(optimized.match(/USAGE_LINE\(line, /g)).toHaveLength(2);
+    expect(optimized).not.toContain('JSON_QUERY');
   }, 180_000);
 
   it('fails planning with the connector named when an option is not one the bundled Kinesis connector knows', async () => {

@@ -4,9 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../domain/config';
 import { heartbeatLine } from '../../../domain/usage/progress';
-import { readOutputs, readProgress, runLocal } from '../../../flink/local';
+import { readOutputs, readProgress, runLocal, runScriptUntil } from '../../../flink/local';
 import { canonicalDecimal } from '../../../flink/reference';
-import { runRunner } from '../../../flink/runner';
 import { generateMeteringSql } from '../../../flink/sql';
 
 const NOW = '2026-11-21T06:00:00.000Z';
@@ -47,9 +46,11 @@ describe('the metering progress on the real Flink', () => {
     );
 
     // Act
-    const run = await runRunner({
-      args: ['--sql', sqlPath, '--stop-after-ms', '20000', '--savepoint-dir', `file://${join(dir, 'sp')}`],
-      timeoutMs: 240_000,
+    const run = await runScriptUntil({
+      sqlPath,
+      savepointDir: join(dir, 'sp'),
+      // The last tick (05:10) proves the watermark 05:08: its minute is the last one published.
+      reached: () => readProgress(parts, true).some((p) => p.passedAt === '2026-11-21T05:08:00.000Z'),
     });
 
     // Assess: the last tick (05:10) moved the watermark to 05:08 (delay 120 s): every minute up to it

@@ -9,7 +9,7 @@ import { kinesisClientConfig } from '../../../domain/aws/clients';
 import { defaultConfig } from '../../../domain/config';
 import { createTableInput, tableDefinitions } from '../../../domain/tables';
 import { heartbeatLine, progressItem } from '../../../domain/usage/progress';
-import { readOutputs, readProgress, readSinkDir } from '../../../flink/local';
+import { readOutputs, readProgress, readSinkDir, runScriptUntil } from '../../../flink/local';
 import { canonicalDecimal } from '../../../flink/reference';
 import { runRunner } from '../../../flink/runner';
 import { generateMeteringSql } from '../../../flink/sql';
@@ -18,6 +18,9 @@ import { resetLocalAws, useLocalAws } from '../support';
 
 const NOW = '2026-11-21T08:00:00.000Z';
 const METRIC = defaultConfig.metrics[0]?.name ?? '';
+
+/** A line put last on the restored run's input: not JSON, so the job rejects it once it has read the rest. */
+const END_OF_INPUT = 'end-of-input';
 
 const usageLine = (eventId: string, timestamp: string, quantity: number) =>
   JSON.stringify({ eventId, tenantId: 'tacme', metric: METRIC, quantity, timestamp });
@@ -64,9 +67,12 @@ describe('the restore guard on the real Flink', () => {
         now: NOW,
       }),
     );
-    const first = await runRunner({
-      args: ['--sql', sqlPath, '--stop-after-ms', '8000', '--savepoint-dir', `file://${join(dir, 'sp1')}`],
-      timeoutMs: 240_000,
+    const first = await runScriptUntil({
+      sqlPath,
+      savepointDir: join(dir, 'sp1'),
+      reached: () =>
+        readSinkDir(join(parts, 'hourly'), true).length > 0 &&
+        readProgress(parts, true).some((p) => p.passedAt === '2026-11-21T06:28:00.000Z'),
     });
     const savepoint = first.markers.SAVEPOINT;
     expect(savepoint).toBeTruthy();
@@ -84,21 +90,16 @@ describe('the restore guard on the real Flink', () => {
         usageLine('e-4', '2026-11-21T05:20:00.000Z', 7),
         usageLine('e-5', '2026-11-21T06:10:00.000Z', 11),
         usageLine('e-6', '2026-11-21T06:40:00.000Z', 1),
+        // Read last (not JSON, so rejected): once it is in the rejected sink, the three events were read.
+        END_OF_INPUT,
       ].join('\n')}\n`,
     );
-    const second = await runRunner({
-      args: [
-        '--sql',
-        sqlPath,
-        '--restore',
-        savepoint as string,
-        '--stop-after-ms',
-        '8000',
-        '--drain',
-        '--savepoint-dir',
-        `file://${join(dir, 'sp2')}`,
-      ],
-      timeoutMs: 240_000,
+    const second = await runScriptUntil({
+      sqlPath,
+      restore: savepoint as string,
+      drain: true,
+      savepointDir: join(dir, 'sp2'),
+      reached: () => readSinkDir(join(parts, 'rejected'), true).some((row) => row.line === END_OF_INPUT),
     });
 
     // Assess: the floor is the watermark the progress proves (06:28 − 1 ms: window ends are exclusive);
@@ -118,7 +119,9 @@ describe('the restore guard on the real Flink', () => {
       { eventId: 'e-4', eventTime: '2026-11-21T05:20:00.000Z', watermarkTime: '2026-11-21T06:27:59.999Z' },
       { eventId: 'e-5', eventTime: '2026-11-21T06:10:00.000Z', watermarkTime: '2026-11-21T06:27:59.999Z' },
     ]);
-    expect(outputs.rejected).toEqual([]);
+    expect(outputs.rejected.map(({ reason, line }) => ({ reason, line }))).toEqual([
+      { reason: 'MALFORMED_JSON', line: END_OF_INPUT },
+    ]);
   }, 600_000);
 
   it("reads the floor from the counters table in the aws profile, with the progress sink's own options", async () => {

@@ -5,9 +5,16 @@ import { defaultConfig } from '../../../domain/config';
 import { METERING_PROGRESS_PK } from '../../../domain/keys';
 import { TENANT_ID_PATTERN } from '../../../domain/tenant/tenant-id';
 import { COUNTER_FIELDS, counterItem, counterItemSchema } from '../../../domain/usage/counters';
-import { USAGE_EVENT_LIMITS } from '../../../domain/usage/event';
+import { classifyUsageLine, rejectionReasons, USAGE_EVENT_LIMITS } from '../../../domain/usage/event';
+import { HEARTBEAT_FIELD } from '../../../domain/usage/progress';
 import { canonicalDecimal, toUnits } from '../../../flink/reference';
-import { generateMeteringSql, PROGRESS_FLOOR_PLACEHOLDER, RESTORE_GUARD_OPTIONS } from '../../../flink/sql';
+import {
+  generateMeteringSql,
+  PROGRESS_FLOOR_PLACEHOLDER,
+  RESTORE_GUARD_OPTIONS,
+  usageLineRules,
+} from '../../../flink/sql';
+import { readUsageLineCases } from '../../../flink/usage-line-cases';
 
 const local = generateMeteringSql({
   config: defaultConfig,
@@ -29,7 +36,7 @@ describe('generateMeteringSql', () => {
     expect(local).toContain(`SET 'table.exec.state.ttl' = '${m.dedupHorizonHours} h';`);
     expect(local).toMatch(
       new RegExp(
-        `WATERMARK FOR ts AS CASE WHEN [\\s\\S]* IS NULL THEN ts ELSE TIMESTAMP '1970-01-01 00:00:00' END - INTERVAL '${m.watermarkDelaySeconds}' SECOND\\(3\\)`,
+        `WATERMARK FOR ts AS CASE WHEN u\\.reason IS NULL OR u\\.is_tick THEN ts ELSE TIMESTAMP '1970-01-01 00:00:00' END - INTERVAL '${m.watermarkDelaySeconds}' SECOND\\(3\\)`,
       ),
     );
     expect(local).toContain(`INTERVAL '${m.cumulativeStepMinutes}' MINUTE, INTERVAL '1' DAY`);
@@ -100,15 +107,44 @@ describe('generateMeteringSql', () => {
   });
 
   it('derives validation from the shared limits (no copy of the rules)', () => {
-    expect(local).toContain(USAGE_EVENT_LIMITS.eventIdPattern.source.slice(1, -1));
-    expect(local).toContain(TENANT_ID_PATTERN.source.slice(1, -1));
-    expect(local).toContain(
-      `DECIMAL(${USAGE_EVENT_LIMITS.quantityPrecision}, ${USAGE_EVENT_LIMITS.quantityScale})`,
-    );
-    for (const metric of defaultConfig.metrics) {
-      expect(local).toContain(`WHEN '${metric.name}' THEN ${metric.maxQuantityPerEvent}`);
+    // Prepare: the rules, as USAGE_LINE receives them, in every call the script makes
+    const rules = usageLineRules(defaultConfig);
+    const calls = [...local.matchAll(/USAGE_LINE\(line, ([^,]+), '([^']*)'\)/g)];
+
+    // Assess
+    expect(calls.length).toBeGreaterThanOrEqual(2);
+    for (const [, now, json] of calls) {
+      expect(now).toBe('CAST(CURRENT_TIMESTAMP AS TIMESTAMP(3))');
+      expect(JSON.parse(json ?? '')).toEqual(rules);
     }
-    expect(local).not.toMatch(/ignore-parse-errors|DOUBLE|FLOAT/);
+    expect(rules.eventIdPattern).toBe(USAGE_EVENT_LIMITS.eventIdPattern.source.slice(1, -1));
+    expect(rules.tenantIdPattern).toBe(TENANT_ID_PATTERN.source.slice(1, -1));
+    expect(rules.timestampPattern).toBe(USAGE_EVENT_LIMITS.timestampPattern.source.slice(1, -1));
+    expect(rules).toMatchObject({
+      maxEventBytes: USAGE_EVENT_LIMITS.maxEventBytes,
+      quantityPrecision: USAGE_EVENT_LIMITS.quantityPrecision,
+      quantityScale: USAGE_EVENT_LIMITS.quantityScale,
+      maxFutureSkewSeconds: defaultConfig.metering.maxFutureSkewSeconds,
+      maxEventAgeDays: defaultConfig.metering.maxEventAgeDays,
+      heartbeatField: HEARTBEAT_FIELD,
+    });
+    expect(rules.maxQuantityPerEvent).toEqual(
+      Object.fromEntries(defaultConfig.metrics.map((m) => [m.name, String(m.maxQuantityPerEvent)])),
+    );
+    expect(local).toContain(
+      `CAST(quantity_text AS DECIMAL(${USAGE_EVENT_LIMITS.quantityPrecision}, ${USAGE_EVENT_LIMITS.quantityScale}))`,
+    );
+    expect(local).not.toMatch(/ignore-parse-errors|DOUBLE|FLOAT|JSON_QUERY|JSON_VALUE/);
+  });
+
+  it('passes a fixed clock to USAGE_LINE when one is given', () => {
+    const fixed = generateMeteringSql({
+      config: defaultConfig,
+      profile: { kind: 'local', eventsPath: '/data/events.jsonl', outDir: '/data/out' },
+      now: '2026-11-21T06:00:00.000Z',
+    });
+    expect(fixed).toContain("USAGE_LINE(line, TIMESTAMP '2026-11-21 06:00:00.000', '");
+    expect(fixed).not.toContain('CURRENT_TIMESTAMP');
   });
 
   it('uses the explicit start position and the DynamoDB key partitioning in the aws profile', () => {
@@ -186,15 +222,52 @@ describe('generateMeteringSql', () => {
     const reasonFunction = 'COUNTED_VALUE';
 
     // Act
-    const declaration = local.match(/^CREATE TEMPORARY SYSTEM FUNCTION (\w+) AS '([\w.]+)' LANGUAGE JAVA;$/m);
+    const declarations = [
+      ...local.matchAll(/^CREATE TEMPORARY SYSTEM FUNCTION (\w+) AS '([\w.]+)' LANGUAGE JAVA;$/gm),
+    ];
+    const declaration = declarations.find((d) => d[1] === reasonFunction);
     const rejectedInsert = local.slice(local.indexOf('INSERT INTO rejected_events')).split(';')[0] ?? '';
 
     // Assess
-    expect(declaration?.slice(1)).toEqual([reasonFunction, 'dev.tenantry.flink.CountedValue']);
+    expect(declarations.map((d) => d.slice(1))).toEqual([
+      ['USAGE_LINE', 'dev.tenantry.flink.UsageLine'],
+      [reasonFunction, 'dev.tenantry.flink.CountedValue'],
+    ]);
     expect(local.indexOf(declaration?.[0] ?? '-')).toBeLessThan(local.indexOf('EXECUTE STATEMENT SET BEGIN'));
+    expect(local.indexOf('CREATE TEMPORARY SYSTEM FUNCTION USAGE_LINE')).toBeLessThan(
+      local.indexOf('CREATE TABLE usage_raw'),
+    );
     expect(rejectedInsert).toContain(`SELECT ${reasonFunction}('rejectedEvents', 'reason', reason), line,`);
     expect(rejectedInsert).toContain('WHERE reason IS NOT NULL AND NOT is_tick');
     expect(local.match(/COUNTED_VALUE\(/g)).toHaveLength(1);
+  });
+});
+
+describe('the table of USAGE_LINE cases (flink/runner/src/test/resources/usage-line-cases.json)', () => {
+  // The same file is read by UsageLineTest.java and by test/integration/flink/usage-line.test.ts.
+  const file = readUsageLineCases();
+
+  it('holds the rules the generator passes to USAGE_LINE', () => {
+    expect(file.rules).toEqual(usageLineRules(defaultConfig));
+  });
+
+  it('expects of each line what classifyUsageLine (domain/usage/event.ts) decides', () => {
+    // Act
+    const decided = file.cases.map((c) => {
+      const result = classifyUsageLine(c.line, { config: defaultConfig, now: new Date(file.now) });
+      return {
+        name: c.name,
+        reason: result.ok ? null : result.reason,
+        event: result.ok ? result.event : undefined,
+      };
+    });
+
+    // Assess (as JSON, which is how the file stores them: JSON writes -0 as 0)
+    expect(JSON.parse(JSON.stringify(decided))).toEqual(
+      file.cases.map(({ name, reason, event }) => ({ name, reason, event })),
+    );
+    expect(new Set(file.cases.map((c) => c.reason))).toEqual(new Set([null, ...rejectionReasons]));
+    expect(file.cases.filter((c) => c.tick)).toHaveLength(1);
   });
 });
 

@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
@@ -31,12 +32,16 @@ import org.apache.flink.table.catalog.ObjectPath;
  * <pre>
  *   --sql LOCATION            the script (classpath:NAME, s3://bucket/key, file:/…, or a path)
  *   --mode run|explain|plan   run the job (default), print EXPLAIN, or print the compiled JSON plan
- *   --await                   wait for the job to finish (bounded local input)
+ *   --await                   wait for the job to finish (bounded local input); prints JOB_NET_RUNTIME_MS=…
+ *                             (from the job's start to its end: no JVM start, planning or client)
  *   --stop-after-ms N         stop with a savepoint after N ms of RUNNING (needs --savepoint-dir)
  *   --stop-when-file PATH     stop with a savepoint once PATH exists (needs --savepoint-dir): the caller
  *                             decides, e.g. when the job has read a marker it put at the end of its input
  *   --drain                   with --stop-after-ms / --stop-when-file: drain (fire all windows) before the savepoint
- *   --savepoint-dir DIR       where the stop savepoint goes; its path is printed as SAVEPOINT=…
+ *   --savepoint-dir DIR       where the stop savepoint goes; its path is printed as SAVEPOINT=…, the time
+ *                             the stop took as SAVEPOINT_MS=…
+ *   --savepoint-format F      canonical (default) or native (the state backend's own files: RocksDB's
+ *                             SSTs, what its checkpoints hold; the state bench measures them)
  *   --restore PATH            start from this savepoint / retained checkpoint
  *   --set key=value           extra configuration (repeatable), applied after the script's SETs
  * </pre>
@@ -68,6 +73,7 @@ public final class MeteringJob {
         case "--stop-when-file":
         case "--savepoint-dir":
         case "--restore":
+        case "--savepoint-format":
           flags.put(a, value(args, ++i, a));
           break;
         default:
@@ -118,13 +124,17 @@ public final class MeteringJob {
       waitForRunning(client);
       if (flags.containsKey("--stop-when-file")) waitForFile(client, Path.of(flags.get("--stop-when-file")));
       else Thread.sleep(Long.parseLong(flags.get("--stop-after-ms")));
-      String savepoint =
-          client.stopWithSavepoint(flags.containsKey("--drain"), dir, SavepointFormatType.CANONICAL).get(5, TimeUnit.MINUTES);
+      SavepointFormatType format =
+          SavepointFormatType.valueOf(flags.getOrDefault("--savepoint-format", "canonical").toUpperCase(Locale.ROOT));
+      long stopping = System.nanoTime();
+      String savepoint = client.stopWithSavepoint(flags.containsKey("--drain"), dir, format).get(5, TimeUnit.MINUTES);
       System.out.println("SAVEPOINT=" + savepoint);
+      System.out.println("SAVEPOINT_MS=" + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stopping));
       client.getJobExecutionResult().get(5, TimeUnit.MINUTES);
       System.out.println("JOB_STATUS=STOPPED");
     } else if (flags.containsKey("--await")) {
-      result.await();
+      long netRuntimeMs = client.getJobExecutionResult().get().getNetRuntime();
+      System.out.println("JOB_NET_RUNTIME_MS=" + netRuntimeMs);
       System.out.println("JOB_STATUS=FINISHED");
     } else {
       System.out.println("JOB_STATUS=SUBMITTED");

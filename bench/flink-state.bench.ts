@@ -1,0 +1,109 @@
+import { mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultConfig } from '../domain/config';
+import { generateEvents } from '../flink/events';
+import { readSinkDir } from '../flink/local';
+import { runRunnerUntil } from '../flink/runner';
+import { generateMeteringSql } from '../flink/sql';
+
+/**
+ * Checkpointed state of the metering job on RocksDB (the state backend Managed Flink uses): the job reads
+ * N unique events (1,400 tenants, the seed's count, over 24 h), then stops with a savepoint in RocksDB's
+ * native format (its SST files: what a full checkpoint holds). Bytes per retained event id are the
+ * marginal size between the smallest and the largest N (the windows' state is bounded by keys, the
+ * dedup state grows with the ids inside the horizon); the stop time is the checkpoint time.
+ * BENCH_STATE_EVENTS: comma-separated N (default 1000000,2000000,4000000).
+ */
+const sizes = (process.env.BENCH_STATE_EVENTS ?? '1000000,2000000,4000000').split(',').map(Number);
+const tenants = Array.from({ length: 1_400 }, (_, i) => `tseed${i}`);
+const dir = mkdtempSync(join(tmpdir(), 'tenantry-flink-state-'));
+const JIT = ['-XX:TieredStopAtLevel=4'];
+
+function bytesUnder(path: string): number {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.size;
+  return readdirSync(path).reduce((sum, name) => sum + bytesUnder(join(path, name)), 0);
+}
+
+async function measure(events: number) {
+  const runDir = join(dir, String(events));
+  const input = join(runDir, 'in');
+  mkdirSync(input, { recursive: true });
+  const generated = generateEvents({
+    config: defaultConfig,
+    tenants,
+    events,
+    seed: 5,
+    spanHours: 24,
+    duplicateRatio: 0,
+    lateRatio: 0,
+    malformed: false,
+  });
+  // A marker last (not JSON, so rejected): once it is in the rejected sink, every event has been read.
+  const marker = `end-of-input ${events}`;
+  writeFileSync(join(input, 'events.jsonl'), `${generated.lines.join('\n')}\n${marker}\n`);
+  const parts = join(runDir, 'out');
+  const sqlPath = join(runDir, 'metering.sql');
+  writeFileSync(
+    sqlPath,
+    generateMeteringSql({
+      config: defaultConfig,
+      profile: { kind: 'local', eventsPath: input, outDir: parts, monitorIntervalMs: 1_000 },
+      now: generated.now,
+    }),
+  );
+  const stopFile = join(runDir, 'stop');
+  const savepoints = join(runDir, 'savepoints');
+  const run = await runRunnerUntil({
+    args: [
+      '--sql',
+      sqlPath,
+      '--set',
+      'state.backend.type=rocksdb',
+      // As Managed Flink emits watermarks (the aws profile): the local profile's per-record watermark
+      // fires the 1,400 tenants' timers on every record, which measures timers, not state.
+      '--set',
+      'pipeline.auto-watermark-interval=200 ms',
+      '--stop-when-file',
+      stopFile,
+      '--savepoint-dir',
+      `file://${savepoints}`,
+      '--savepoint-format',
+      'native',
+    ],
+    heapMb: 1_536,
+    jvmFlags: JIT,
+    timeoutMs: 3_600_000,
+    stopFile,
+    reached: () => readSinkDir(join(parts, 'rejected'), true).some((row) => row.line === marker),
+  });
+  return {
+    events: generated.lines.length,
+    savepointBytes: bytesUnder(savepoints),
+    savepointMs: Number(run.markers.SAVEPOINT_MS),
+  };
+}
+
+const runs = [];
+for (const events of sizes) runs.push(await measure(events));
+const first = runs[0];
+const last = runs.at(-1);
+const bytesPerId =
+  first && last && last.events > first.events
+    ? Math.round((last.savepointBytes - first.savepointBytes) / (last.events - first.events))
+    : null;
+const result = {
+  date: new Date().toISOString(),
+  machine: `${process.env.HOSTNAME ?? 'local'}; load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+  stateBackend: 'rocksdb (savepoint in native format: the SST files)',
+  tenants: tenants.length,
+  dedupHorizonHours: defaultConfig.metering.dedupHorizonHours,
+  runs,
+  bytesPerRetainedEventId: bytesPerId,
+};
+mkdirSync('bench/results', { recursive: true });
+writeFileSync('bench/results/flink-state.json', `${JSON.stringify(result, null, 2)}\n`);
+console.log(JSON.stringify(result, null, 2));
