@@ -91,8 +91,11 @@ describe("a silo in the tenant's region", () => {
       tableName: TABLE,
       tableArn: EU_TABLE_ARN,
       kmsKeyArn,
+      serviceFunctionArn: Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === 'ServiceFunctionArn')
+        ?.OutputValue,
     });
     expect(tenant.silo?.stackId).toMatch(new RegExp(`^arn:aws:cloudformation:${EU}:`));
+    expect(tenant.silo?.serviceFunctionArn).toMatch(new RegExp(`^arn:aws:lambda:${EU}:\\d{12}:function:`));
   });
 
   it('the session the token vending asks STS for names the eu-central-1 table and key', async () => {

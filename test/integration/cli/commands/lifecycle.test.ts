@@ -134,7 +134,7 @@ describe('tenantry onboard', () => {
     expect(result.out).toContain('  cause: CreateTenantRecord: InjectedFault: catalog unavailable');
     expect(result.out).toContain('  failed in: CreateTenantRecord');
     const compensation = result.out.find((l) => l.startsWith('  compensation: '));
-    expect(compensation).toBe('  compensation: CompensateIdentity → MarkFailed');
+    expect(compensation).toBe('  compensation: CompensateIdentity → CompensateCollectionTables → MarkFailed');
     expect((await listInvocations()).filter((c) => c.error === 'InjectedFault')).toHaveLength(1);
     expect(await h.catalog.find('unlucky')).toBeUndefined();
   });
