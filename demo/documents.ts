@@ -4,13 +4,12 @@ import { PGlite } from '@electric-sql/pglite';
 import { kinesisClientConfig } from '../domain/aws/clients';
 import { resourceName } from '../domain/config';
 import { routeDocumentRequest } from '../domain/documents/router';
-import type { DocumentServiceDependencies } from '../domain/documents/service';
+import { type DocumentServiceDependencies, documentsTableArn } from '../domain/documents/service';
 import { authorizerResultContext } from '../domain/identity/request-context';
 import { APP_ROLE, rlsMigrations } from '../domain/identity/rls/migrations';
 import { migrate } from '../domain/identity/rls/unit-of-work';
 import { TenantClientFactory } from '../domain/identity/tenant-clients';
 import { cachedTenantLookup } from '../domain/identity/tenant-lookup';
-import { tenantDataResources } from '../domain/identity/tenant-resources';
 import { UsageEmitter } from '../domain/usage/emitter';
 import { localDocumentFunctions } from '../local/documents';
 import { LOCAL_ACCOUNT } from '../local/lifecycle';
@@ -82,7 +81,7 @@ export async function documentsDemo(ctx: DemoContext): Promise<void> {
         },
       );
       if (response.statusCode !== 201) throw new Error(`${plane}: ${response.statusCode} ${response.body}`);
-      const [table] = tenantDataResources(config, location, tenant).tableArns;
+      const table = documentsTableArn(config, location, tenant);
       log(
         `${plane.padEnd(8)} ${tenant.tenantId.padEnd(16)} POST /documents → ${response.statusCode} ` +
           `${(JSON.parse(response.body) as { documentId: string }).documentId}`,

@@ -9,6 +9,7 @@ import { parseTableArn } from '../identity/session-policy';
 import type { TenantClientFactory } from '../identity/tenant-clients';
 import type { TenantLookup } from '../identity/tenant-lookup';
 import { type TenantDataLocation, tenantDataResources } from '../identity/tenant-resources';
+import type { Tenant } from '../tenant/tenant';
 import type { UsageEmitter, UsageRecord } from '../usage/emitter';
 import { DocumentMisroutedError, DocumentRequestError, DocumentRouteChangedError } from './errors';
 import { DOCUMENTS_COLLECTION, DocumentRepository } from './repository';
@@ -135,11 +136,7 @@ async function repositoryFor(deps: DocumentServiceDependencies, request: TenantR
   const servedHere =
     tenant.isolation === 'pool' ? deps.siloTenantId === undefined : deps.siloTenantId === tenant.tenantId;
   if (!servedHere) throw new DocumentMisroutedError(tenant.tenantId, deps.siloTenantId ?? 'pool');
-  // The documents collection's own table when the catalog records one (a business tenant), else the
-  // tenant's table: the pooled table or its silo table.
-  const resources = tenantDataResources(deps.config, deps.location, tenant);
-  const tableArn = resources.collectionTableArns[DOCUMENTS_COLLECTION] ?? resources.tableArns[0];
-  const table = parseTableArn(tableArn as string);
+  const table = parseTableArn(documentsTableArn(deps.config, deps.location, tenant));
   return new DocumentRepository({
     dynamo: deps.clientsFor(table.region).forRequest(request).dynamo,
     tableName: table.name,
@@ -174,4 +171,17 @@ function json(statusCode: number, body: unknown): HttpResponse {
 
 export function problem(statusCode: number, reason: string): HttpResponse {
   return json(statusCode, { error: reason });
+}
+
+/**
+ * The table a tenant's documents live in: the documents collection's own table when the catalog records
+ * one (a business tenant), else the tenant's table — the pooled table or its silo table.
+ */
+export function documentsTableArn(
+  config: TenantryConfig,
+  location: TenantDataLocation,
+  tenant: Tenant,
+): string {
+  const resources = tenantDataResources(config, location, tenant);
+  return (resources.collectionTableArns[DOCUMENTS_COLLECTION] ?? resources.tableArns[0]) as string;
 }
