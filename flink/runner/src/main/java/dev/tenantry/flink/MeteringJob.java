@@ -127,7 +127,7 @@ public final class MeteringJob {
       SavepointFormatType format =
           SavepointFormatType.valueOf(flags.getOrDefault("--savepoint-format", "canonical").toUpperCase(Locale.ROOT));
       long stopping = System.nanoTime();
-      String savepoint = client.stopWithSavepoint(flags.containsKey("--drain"), dir, format).get(5, TimeUnit.MINUTES);
+      String savepoint = stopWithSavepoint(client, flags.containsKey("--drain"), dir, format);
       System.out.println("SAVEPOINT=" + savepoint);
       System.out.println("SAVEPOINT_MS=" + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stopping));
       client.getJobExecutionResult().get(5, TimeUnit.MINUTES);
@@ -154,6 +154,26 @@ public final class MeteringJob {
             .getTable(new ObjectPath(tEnv.getCurrentDatabase(), table))
             .getOptions();
     return ProgressFloor.literal(ProgressFloor.read(sinkOptions, pk));
+  }
+
+  /**
+   * Stops the job with a savepoint. A stop refused because a task is not running at that moment (a
+   * failover restarting it, or a task still deploying) is tried again, a bounded number of times: the
+   * job keeps its state across a failover, so a later stop takes the same savepoint.
+   */
+  private static String stopWithSavepoint(JobClient client, boolean drain, String dir, SavepointFormatType format)
+      throws Exception {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return client.stopWithSavepoint(drain, dir, format).get(5, TimeUnit.MINUTES);
+      } catch (java.util.concurrent.ExecutionException e) {
+        boolean notRunning = String.valueOf(e.getMessage()).contains("Not all required tasks are currently running");
+        if (!notRunning || attempt == 10) throw e;
+        System.err.println("stop with savepoint refused (attempt " + attempt + "): a task is not running; retrying");
+        Thread.sleep(2_000);
+        waitForRunning(client);
+      }
+    }
   }
 
   private static void waitForRunning(JobClient client) throws Exception {
