@@ -24,7 +24,7 @@ import { planLimitContextKeys } from '../domain/identity/request-context';
 import {
   collectionTableArnPattern,
   sessionTagKeys,
-  siloTableArnPattern,
+  siloTableArnPatterns,
   tenantRuntimeRolePolicy,
 } from '../domain/identity/session-policy';
 import { TENANT_SESSION_SECONDS } from '../domain/identity/token-vending';
@@ -242,7 +242,7 @@ export class IdentityStack extends Stack {
           tenantRuntimeRolePolicy({
             tableArns: [
               props.pooledTable.tableArn,
-              siloTableArnPattern(config, Aws.PARTITION, Aws.ACCOUNT_ID),
+              ...siloTableArnPatterns(config, Aws.PARTITION, Aws.ACCOUNT_ID),
               collectionTableArnPattern(config, Aws.PARTITION, Aws.REGION, Aws.ACCOUNT_ID),
             ],
             bucketArn: props.tenantDataBucket.bucketArn,

@@ -335,6 +335,24 @@ export function emitEvent(
 /** `$states.context.Execution.Id`: the execution ARN recorded on every catalog change. */
 export const EXECUTION_ARN: Jsonata = '{% $states.context.Execution.Id %}';
 
+/**
+ * Payloads of an account tenant's tasks (`$plan.tenantId`, the account id at `accountId`): a
+ * `tenant-account` action in that account, and the catalog's record of the account's status.
+ */
+export function accountPayloads(accountId: Jsonata) {
+  const tenantId: Jsonata = '{% $plan.tenantId %}';
+  return {
+    inAccount: (action: string) => ({ action, tenantId, accountId }),
+    recordStatus: (accountStatus: string) => ({
+      action: 'record-account',
+      tenantId,
+      accountId,
+      accountStatus,
+      executionArn: EXECUTION_ARN,
+    }),
+  };
+}
+
 interface FailedEndOptions {
   readonly detailType: LifecycleDetailType;
   readonly tenantId: Jsonata;

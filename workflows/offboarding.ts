@@ -2,6 +2,7 @@ import type { TenantryConfig } from '../domain/config';
 import { lifecycleDetailTypes } from '../domain/lifecycle/events';
 import { type Catcher, jsonata, jsonataString, type State, type StateMachineDefinition } from './asl';
 import {
+  accountPayloads,
   catchFailure,
   chunkLoop,
   EXECUTION_ARN,
@@ -275,15 +276,7 @@ export function offboardingDefinition(config: TenantryConfig): StateMachineDefin
  * OFFBOARDING and running offboarding again closes it.
  */
 function accountClosingStates(toFailure: (state: string) => Catcher): Record<string, State> {
-  const tenantId = '{% $plan.tenantId %}';
-  const inAccount = (action: string) => ({ action, tenantId, accountId: '{% $plan.accountId %}' });
-  const recordStatus = (status: string) => ({
-    action: 'record-account',
-    tenantId,
-    accountId: '{% $plan.accountId %}',
-    accountStatus: status,
-    executionArn: EXECUTION_ARN,
-  });
+  const { inAccount, recordStatus } = accountPayloads('{% $plan.accountId %}');
   return {
     'HasAccount?': {
       Type: 'Choice',

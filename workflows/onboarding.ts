@@ -4,6 +4,7 @@ import { lifecycleDetailTypes } from '../domain/lifecycle/events';
 import type { AccountsSettings } from '../domain/lifecycle/member-account';
 import { type Catcher, jsonata, jsonataString, type State, type StateMachineDefinition } from './asl';
 import {
+  accountPayloads,
   catchFailure,
   EXECUTION_ARN,
   emitEvent,
@@ -393,7 +394,7 @@ function accountProvisioningStates(
   toCompensation: (state: string) => Catcher,
 ): Record<string, State> {
   const tenantId = '{% $plan.tenantId %}';
-  const inAccount = (action: string) => ({ action, tenantId, accountId: '{% $accountId %}' });
+  const { inAccount, recordStatus } = accountPayloads('{% $accountId %}');
   return {
     'AccountGiven?': {
       Type: 'Choice',
@@ -456,21 +457,11 @@ function accountProvisioningStates(
       ),
       Next: 'Compensate',
     },
-    RecordAccount: lambdaTask(
-      'catalog',
-      {
-        action: 'record-account',
-        tenantId,
-        accountId: '{% $accountId %}',
-        accountStatus: 'ACTIVE',
-        executionArn: EXECUTION_ARN,
-      },
-      {
-        flow: { Next: 'PlaceAccount' },
-        catch: [toCompensation('RecordAccount')],
-        comment: 'The account is in the catalog from the moment it exists: never forgotten.',
-      },
-    ),
+    RecordAccount: lambdaTask('catalog', recordStatus('ACTIVE'), {
+      flow: { Next: 'PlaceAccount' },
+      catch: [toCompensation('RecordAccount')],
+      comment: 'The account is in the catalog from the moment it exists: never forgotten.',
+    }),
     PlaceAccount: lambdaTask('account', inAccount('place'), {
       flow: { Next: 'EnsureRuntimeRole' },
       catch: [toCompensation('PlaceAccount')],
@@ -497,14 +488,7 @@ function accountCompensationStates(
   compensationCatch: (state: string, next: string) => Catcher,
 ): Record<string, State> {
   const tenantId = '{% $plan.tenantId %}';
-  const inAccount = (action: string) => ({ action, tenantId, accountId: '{% $accountId %}' });
-  const recordStatus = (status: string) => ({
-    action: 'record-account',
-    tenantId,
-    accountId: '{% $accountId %}',
-    accountStatus: status,
-    executionArn: EXECUTION_ARN,
-  });
+  const { inAccount, recordStatus } = accountPayloads('{% $accountId %}');
   return {
     FindAccount: lambdaTask(
       'account',

@@ -98,12 +98,15 @@ export function parseTableArn(arn: string): TableArnParts {
 }
 
 /**
- * ARN pattern of every silo table (partition and account may be CDK tokens): names start with the
- * silo table prefix of domain/lifecycle/silo.ts (`siloTableNamePrefix`, the builder of the real
- * names), so the role may reach those in any allowed region.
+ * ARN patterns of every silo table, one per region of `regions.siloAllowed` (partition and account
+ * may be CDK tokens): names start with the silo table prefix of domain/lifecycle/silo.ts
+ * (`siloTableNamePrefix`, the builder of the real names). No other region: residency holds in the
+ * role as well as in each session.
  */
-export function siloTableArnPattern(config: TenantryConfig, partition: string, account: string): string {
-  return `arn:${partition}:dynamodb:*:${account}:table/${siloTableNamePrefix(config)}*`;
+export function siloTableArnPatterns(config: TenantryConfig, partition: string, account: string): string[] {
+  return config.regions.siloAllowed.map(
+    (region) => `arn:${partition}:dynamodb:${region}:${account}:table/${siloTableNamePrefix(config)}*`,
+  );
 }
 
 /**
@@ -248,7 +251,7 @@ const TEMPLATE_TENANT = 'templatetenant';
 
 /** What the tenant-runtime role may reach. ARNs may be CDK tokens (they are not parsed here). */
 interface RuntimeRoleResources {
-  /** The pooled table ARN and the silo and collection table ARN patterns (`siloTableArnPattern`, `collectionTableArnPattern`). */
+  /** The pooled table ARN and the silo and collection table ARN patterns (`siloTableArnPatterns`, `collectionTableArnPattern`). */
   readonly tableArns: readonly string[];
   readonly bucketArn: string;
 }

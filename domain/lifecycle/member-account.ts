@@ -24,7 +24,7 @@ import {
 import type { TenantryConfig } from '../config';
 import { resourceName } from '../config';
 import { ConfigurationError } from '../errors';
-import { sessionTagKeys, siloTableArnPattern, tenantRuntimeRolePolicy } from '../identity/session-policy';
+import { sessionTagKeys, siloTableArnPatterns, tenantRuntimeRolePolicy } from '../identity/session-policy';
 import { memberRoleArn } from '../naming';
 import type { TenantId } from '../tenant/tenant-id';
 import { MemberAccountError } from './errors';
@@ -243,7 +243,7 @@ export async function ensureRuntimeRole(
     await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: roleName, PolicyDocument: trust }));
   }
   const policy = tenantRuntimeRolePolicy({
-    tableArns: [siloTableArnPattern(config, 'aws', accountId)],
+    tableArns: siloTableArnPatterns(config, 'aws', accountId),
     bucketArn: grant.bucketArn,
   });
   await iam.send(

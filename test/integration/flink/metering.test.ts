@@ -5,30 +5,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../domain/config';
 import { rejectionReasons } from '../../../domain/usage/event';
 import { generateEvents } from '../../../flink/events';
-import { type JobOutputs, runLocal, sortRows } from '../../../flink/local';
-import { canonicalDecimal, type ReferenceResult, referenceAggregate } from '../../../flink/reference';
+import { type JobOutputs, runLocal } from '../../../flink/local';
+import { type ReferenceResult, referenceAggregate } from '../../../flink/reference';
+import { comparable } from './support';
 
 // The generated metering job on a real Flink MiniCluster against the reference aggregator.
 const TENANTS = ['tacme', 'tbeta', 'tgamma-1', 'tdelta', 'tepsilon', 'tzeta', 'teta', 'ttheta'];
-
-/** Quantities compared as canonical decimals (Flink prints plain numbers; the reference exact strings). */
-function normalise(outputs: JobOutputs) {
-  const totals = (rows: JobOutputs['hourly']) =>
-    sortRows(
-      rows.map((r) => ({
-        ...r,
-        quantity: canonicalDecimal(String(r.quantity)),
-        eventCount: Number(r.eventCount),
-      })),
-    );
-  return {
-    hourly: totals(outputs.hourly),
-    daily: totals(outputs.daily),
-    cumulative: totals(outputs.cumulative),
-    late: sortRows(outputs.late.map((r) => ({ ...r, quantity: canonicalDecimal(String(r.quantity)) }))),
-    rejected: sortRows(outputs.rejected.map(({ reason, line }) => ({ reason, line }))),
-  };
-}
 
 describe('metering job on a Flink MiniCluster (local profile)', () => {
   let flink: JobOutputs;
@@ -64,23 +46,23 @@ describe('metering job on a Flink MiniCluster (local profile)', () => {
   });
 
   it('hourly totals equal the reference exactly', () => {
-    expect(normalise(flink).hourly).toEqual(normalise(reference).hourly);
+    expect(comparable(flink).hourly).toEqual(comparable(reference).hourly);
   });
 
   it('daily totals (cascaded from hourly) equal the reference exactly', () => {
-    expect(normalise(flink).daily).toEqual(normalise(reference).daily);
+    expect(comparable(flink).daily).toEqual(comparable(reference).daily);
   });
 
   it('cumulative running totals (minute steps) equal the reference exactly', () => {
-    expect(normalise(flink).cumulative).toEqual(normalise(reference).cumulative);
+    expect(comparable(flink).cumulative).toEqual(comparable(reference).cumulative);
   });
 
   it('puts each late event in the late output with the watermark that made it late', () => {
-    expect(normalise(flink).late).toEqual(normalise(reference).late);
+    expect(comparable(flink).late).toEqual(comparable(reference).late);
   });
 
   it('puts each malformed line in the rejected output with its reason', () => {
-    expect(normalise(flink).rejected).toEqual(normalise(reference).rejected);
+    expect(comparable(flink).rejected).toEqual(comparable(reference).rejected);
   });
 
   it('balances the books: input = counted + duplicates + late + rejected', () => {

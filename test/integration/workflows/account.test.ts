@@ -34,7 +34,15 @@ import { siloTableName } from '../../../domain/lifecycle/silo';
 import { pooledItem } from '../../../domain/pooled-items';
 import { LOCAL_ACCOUNT } from '../../../local/lifecycle';
 import { clearFaults, setFunctionEnv } from '../support';
-import { eventsOf, type Harness, machineWithFault, run, setupHarness } from './support';
+import {
+  eventsOf,
+  failure,
+  type Harness,
+  machineWithFault,
+  run,
+  setupHarness,
+  stackStatusIn,
+} from './support';
 
 const US = 'us-east-1';
 const EU = 'eu-central-1';
@@ -97,33 +105,10 @@ async function inAccount(accountId: string, region: string) {
   };
 }
 
-/** `name` of the error a call fails with, or 'none'. */
-async function failure(call: Promise<unknown>): Promise<string> {
-  try {
-    await call;
-    return 'none';
-  } catch (error) {
-    return error instanceof Error ? error.name : String(error);
-  }
-}
-
 async function tableIn(dynamo: DynamoDBClient, tenantId: string): Promise<string> {
   const out = dynamo.send(new DescribeTableCommand({ TableName: siloTableName(config, tenantId) }));
   const name = await failure(out);
   return name === 'none' ? ((await out).Table?.TableArn as string) : name;
-}
-
-async function stackIn(cfn: CloudFormationClient, tenantId: string): Promise<string> {
-  try {
-    const { Stacks } = await cfn.send(
-      new DescribeStacksCommand({ StackName: siloStackName(config, tenantId) }),
-    );
-    const status = Stacks?.[0]?.StackStatus ?? 'ABSENT';
-    return status === 'DELETE_COMPLETE' ? 'ABSENT' : status;
-  } catch (error) {
-    if (error instanceof Error && /does not exist/.test(error.message)) return 'ABSENT';
-    throw error;
-  }
 }
 
 async function organizationStatus(accountId: string): Promise<string | undefined> {
@@ -342,7 +327,7 @@ describe('a fault at each new onboarding step ends consistent', () => {
       expect(tenant).toMatchObject({ status: 'FAILED', accountStatus: 'SUSPENDED' });
       expect(await organizationStatus(accountId)).toBe('SUSPENDED');
       const account = await inAccount(accountId, EU);
-      expect(await stackIn(account.cfn, tenantId)).toBe('ABSENT');
+      expect(await stackStatusIn(account.cfn, tenantId)).toBe('ABSENT');
       expect(await tableIn(account.dynamo, tenantId)).toBe('ResourceNotFoundException');
       expect(await failure(account.iam.send(new GetRoleCommand({ RoleName: RUNTIME_ROLE })))).toBe(
         'NoSuchEntityException',
@@ -382,7 +367,9 @@ describe('a fault at each new onboarding step ends consistent', () => {
     const tenant = await h.catalog.get(tenantId);
     expect(tenant).toMatchObject({ status: 'FAILED', accountStatus: 'CLOSE_FAILED' });
     expect(await organizationStatus(tenant.accountId as string)).toBe('ACTIVE');
-    expect(await stackIn((await inAccount(tenant.accountId as string, EU)).cfn, tenantId)).toBe('ABSENT');
+    expect(await stackStatusIn((await inAccount(tenant.accountId as string, EU)).cfn, tenantId)).toBe(
+      'ABSENT',
+    );
     const [event] = eventsOf(await h.events(), 'TenantOnboardingFailed', tenantId);
     expect(event?.detail).toMatchObject({ compensated: false });
     expect(event?.detail.compensationErrors).toEqual([
@@ -415,7 +402,7 @@ describe('a fault at each new onboarding step ends consistent', () => {
     });
     expect(await organizationStatus(accountId)).toBe('ACTIVE');
     const account = await inAccount(accountId, EU);
-    expect(await stackIn(account.cfn, 'flt-adopted')).toBe('ABSENT');
+    expect(await stackStatusIn(account.cfn, 'flt-adopted')).toBe('ABSENT');
     expect(await failure(account.iam.send(new GetRoleCommand({ RoleName: RUNTIME_ROLE })))).toBe(
       'NoSuchEntityException',
     );
@@ -428,7 +415,7 @@ describe('offboarding an account tenant', () => {
     const before = await h.catalog.get('rhein');
     const accountId = before.accountId as string;
     const account = await inAccount(accountId, EU);
-    expect(await stackIn(account.cfn, 'rhein')).toBe('CREATE_COMPLETE');
+    expect(await stackStatusIn(account.cfn, 'rhein')).toBe('CREATE_COMPLETE');
 
     // Act
     const result = await run(h, 'offboarding', { tenantId: 'rhein', reason: 'contract ended' }, 120_000);
@@ -449,7 +436,7 @@ describe('offboarding an account tenant', () => {
     expect(tenant.erasure?.remaining).toMatchObject({ siloStack: false, kmsKey: false });
     expect(tenant.erasure?.executionArn).toBe(result.executionArn);
     expect(await organizationStatus(accountId)).toBe('SUSPENDED');
-    expect(await stackIn(account.cfn, 'rhein')).toBe('ABSENT');
+    expect(await stackStatusIn(account.cfn, 'rhein')).toBe('ABSENT');
     expect(await tableIn(account.dynamo, 'rhein')).toBe('ResourceNotFoundException');
     const { KeyMetadata } = await account.kms.send(new DescribeKeyCommand({ KeyId: before.silo?.kmsKeyArn }));
     expect(KeyMetadata?.KeyState).toBe('PendingDeletion');

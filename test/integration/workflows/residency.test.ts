@@ -12,7 +12,7 @@ import type { PolicyDocument } from '../../../domain/identity/session-policy';
 import { tenantDataResources } from '../../../domain/identity/tenant-resources';
 import { TokenVendingMachine } from '../../../domain/identity/token-vending';
 import { LOCAL_ACCOUNT } from '../../../local/lifecycle';
-import { config, type Harness, run, setupHarness } from './support';
+import { config, failure, type Harness, run, setupHarness, stackStatusIn } from './support';
 
 const EU = 'eu-central-1';
 const US = 'us-east-1';
@@ -28,27 +28,8 @@ const clients = (region: string) => ({
   kms: new KMSClient({ region, endpoint: h.endpoint }),
 });
 
-/** `name` of the error a call fails with, or 'none'. */
-async function failure(call: Promise<unknown>): Promise<string> {
-  try {
-    await call;
-    return 'none';
-  } catch (error) {
-    return error instanceof Error ? error.name : String(error);
-  }
-}
-
 /** The stack's status in `region`, 'ABSENT' when that region's CloudFormation does not know it. */
-async function stackStatusIn(region: string): Promise<string> {
-  try {
-    const { Stacks } = await clients(region).cfn.send(new DescribeStacksCommand({ StackName: STACK }));
-    const status = Stacks?.[0]?.StackStatus ?? 'ABSENT';
-    return status === 'DELETE_COMPLETE' ? 'ABSENT' : status;
-  } catch (error) {
-    if (error instanceof Error && /does not exist/.test(error.message)) return 'ABSENT';
-    throw error;
-  }
-}
+const stackStatusInRegion = (region: string) => stackStatusIn(clients(region).cfn, TENANT);
 
 beforeAll(async () => {
   h = await setupHarness();
@@ -82,8 +63,8 @@ describe("a silo in the tenant's region", () => {
     expect(KeyMetadata).toMatchObject({ KeyState: 'Enabled', Arn: kmsKeyArn });
     const keyId = KeyMetadata?.KeyId as string;
     expect(await failure(us.kms.send(new DescribeKeyCommand({ KeyId: keyId })))).toBe('NotFoundException');
-    expect(await stackStatusIn(EU)).toBe('CREATE_COMPLETE');
-    expect(await stackStatusIn(US)).toBe('ABSENT');
+    expect(await stackStatusInRegion(EU)).toBe('CREATE_COMPLETE');
+    expect(await stackStatusInRegion(US)).toBe('ABSENT');
     // the catalog holds the real ARNs the stack reported
     const { Stacks } = await eu.cfn.send(new DescribeStacksCommand({ StackName: STACK }));
     expect(tenant.silo).toEqual({
@@ -136,7 +117,7 @@ describe("a silo in the tenant's region", () => {
   it('offboarding removes the stack and the table in eu-central-1 and schedules the key there', async () => {
     // Prepare
     const tenant = await h.catalog.get(TENANT);
-    expect(await stackStatusIn(EU)).toBe('CREATE_COMPLETE');
+    expect(await stackStatusInRegion(EU)).toBe('CREATE_COMPLETE');
 
     // Act
     const result = await run(h, 'offboarding', { tenantId: TENANT, reason: 'contract ended' });
@@ -144,7 +125,7 @@ describe("a silo in the tenant's region", () => {
     // Assess
     expect(result.status, result.cause).toBe('SUCCEEDED');
     expect(result.path).toEqual(expect.arrayContaining(['SiloTeardown', 'DeleteSilo', 'SiloGone?']));
-    expect(await stackStatusIn(EU)).toBe('ABSENT');
+    expect(await stackStatusInRegion(EU)).toBe('ABSENT');
     const eu = clients(EU);
     expect(await failure(eu.dynamo.send(new DescribeTableCommand({ TableName: TABLE })))).toBe(
       'ResourceNotFoundException',

@@ -216,8 +216,13 @@ export async function objectKeys(h: Harness, prefix: string): Promise<string[]> 
 
 /** The silo stack's status, or 'ABSENT' when CloudFormation no longer knows it. */
 export async function stackStatus(h: Harness, tenantId: string): Promise<string> {
+  return stackStatusIn(h.cfn, tenantId);
+}
+
+/** The tenant's silo stack's status as `cfn` (a region, an account) knows it, or 'ABSENT'. */
+export async function stackStatusIn(cfn: CloudFormationClient, tenantId: string): Promise<string> {
   try {
-    const { Stacks } = await h.cfn.send(
+    const { Stacks } = await cfn.send(
       new DescribeStacksCommand({ StackName: siloStackName(config, tenantId) }),
     );
     const status = Stacks?.[0]?.StackStatus ?? 'ABSENT';
@@ -225,6 +230,16 @@ export async function stackStatus(h: Harness, tenantId: string): Promise<string>
   } catch (error) {
     if (error instanceof Error && /does not exist/.test(error.message)) return 'ABSENT';
     throw error;
+  }
+}
+
+/** `name` of the error a call fails with, or 'none'. */
+export async function failure(call: Promise<unknown>): Promise<string> {
+  try {
+    await call;
+    return 'none';
+  } catch (error) {
+    return error instanceof Error ? error.name : String(error);
   }
 }
 

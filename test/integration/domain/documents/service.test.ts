@@ -33,7 +33,7 @@ import { migrate, withTenant } from '../../../../domain/identity/rls/unit-of-wor
 import {
   collectionTableArnPattern,
   type PolicyDocument,
-  siloTableArnPattern,
+  siloTableArnPatterns,
   tenantRuntimeRolePolicy,
 } from '../../../../domain/identity/session-policy';
 import { TenantClientFactory } from '../../../../domain/identity/tenant-clients';
@@ -139,7 +139,7 @@ async function sessionVerdict(tenantId: string, action: string, table: string, l
           policy: tenantRuntimeRolePolicy({
             tableArns: [
               deps.location.pooledTableArn,
-              siloTableArnPattern(config, 'aws', LOCAL_ACCOUNT),
+              ...siloTableArnPatterns(config, 'aws', LOCAL_ACCOUNT),
               collectionTableArnPattern(config, 'aws', config.regions.primary, LOCAL_ACCOUNT),
             ],
             bucketArn: `arn:aws:s3:::${deps.location.bucketName}`,

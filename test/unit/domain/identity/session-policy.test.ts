@@ -7,7 +7,7 @@ import {
   type PolicyDocument,
   SESSION_POLICY_MAX_CHARS,
   serializeSessionPolicy,
-  siloTableArnPattern,
+  siloTableArnPatterns,
   tenantRuntimeRolePolicy,
   tenantSessionPolicy,
 } from '../../../../domain/identity/session-policy';
@@ -26,7 +26,7 @@ const BUCKET = bucketArnOf('aws', 'tenantry-dev-tenant-data');
 const ROLE_POLICY = tenantRuntimeRolePolicy({
   tableArns: [
     POOLED,
-    siloTableArnPattern(defaultConfig, 'aws', ACCOUNT),
+    ...siloTableArnPatterns(defaultConfig, 'aws', ACCOUNT),
     collectionTableArnPattern(defaultConfig, 'aws', 'us-east-1', ACCOUNT),
   ],
   bucketArn: BUCKET,
@@ -197,6 +197,25 @@ describe('silo sessions', () => {
     expect(await evaluate(a, 'dynamodb:GetItem', siloTable(A), keys(A))).toBe('Allowed');
     expect(await evaluate(a, 'dynamodb:GetItem', POOLED, keys(A))).not.toBe('Allowed');
     expect(await evaluate(a, 'dynamodb:GetItem', siloTable(B), keys(A))).not.toBe('Allowed');
+  });
+
+  it('reach a silo table only in a region of regions.siloAllowed, even with a session policy naming another', async () => {
+    // Prepare: a session policy that names A's table in a region outside regions.siloAllowed
+    const elsewhere = siloTable(A, 'ap-southeast-2');
+    const a: Session = {
+      tenantTag: A,
+      sessionPolicy: tenantSessionPolicy({
+        tenantId: A,
+        access: 'read-write',
+        tableArns: [elsewhere, siloTable(A, 'eu-central-1')],
+        bucketArn: BUCKET,
+      }),
+    };
+
+    // Act / Assess: the role itself covers the allowed regions only
+    expect(defaultConfig.regions.siloAllowed).not.toContain('ap-southeast-2');
+    expect(await evaluate(a, 'dynamodb:GetItem', elsewhere, keys(A))).toBe('ImplicitlyDenied');
+    expect(await evaluate(a, 'dynamodb:GetItem', siloTable(A, 'eu-central-1'), keys(A))).toBe('Allowed');
   });
 
   it('refuses a recorded silo table the role does not cover', () => {

@@ -265,7 +265,10 @@ describe('tenant-account runtime-role', () => {
       iam.commandCalls(PutRolePolicyCommand)[0]?.args[0].input.PolicyDocument as string,
     );
     const items = policy.Statement.find((s: { Sid: string }) => s.Sid === 'TenantItemsOnly');
-    expect(items.Resource).toEqual([`arn:aws:dynamodb:*:${ACCOUNT}:table/tenantry-dev-silo-data-*`]);
+    expect(items.Resource).toEqual([
+      `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/tenantry-dev-silo-data-*`,
+      `arn:aws:dynamodb:eu-central-1:${ACCOUNT}:table/tenantry-dev-silo-data-*`,
+    ]);
     expect(policy.Statement.map((s: { Sid: string }) => s.Sid)).toContain('DenyUntaggedSessions');
   });
 
