@@ -164,13 +164,23 @@ export class LifecycleStack extends Stack {
         contract: copyContract,
         config,
         environment: pooledEnv,
-        grants: { pooledTenantIndex, pooledTable: [pooledArn], siloTables: [siloTablesArn] },
+        grants: {
+          pooledTenantIndex,
+          pooledTable: [pooledArn],
+          siloTables: [siloTablesArn],
+          collectionTables: [collectionTablesArn],
+        },
       }).function,
       verify: new TenantryFunction(this, fnId('verify'), {
         contract: verifyContract,
         config,
         environment: pooledEnv,
-        grants: { pooledTenantIndex, pooledTable: [pooledArn], siloTables: [siloTablesArn] },
+        grants: {
+          pooledTenantIndex,
+          pooledTable: [pooledArn],
+          siloTables: [siloTablesArn],
+          collectionTables: [collectionTablesArn],
+        },
       }).function,
       purge: new TenantryFunction(this, fnId('purge'), {
         contract: purgeContract,
@@ -180,6 +190,7 @@ export class LifecycleStack extends Stack {
           pooledTenantIndex,
           pooledTable: [pooledArn],
           siloTables: [siloTablesArn],
+          collectionTables: [collectionTablesArn],
           tenantDataBucket: [props.tenantDataBucket.bucketArn],
           tenantDataObjects: [props.tenantDataBucket.arnForObjects('*')],
         },

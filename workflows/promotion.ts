@@ -1,5 +1,6 @@
 import type { TenantryConfig } from '../domain/config';
 import { lifecycleDetailTypes } from '../domain/lifecycle/events';
+import { reverseOf } from '../domain/lifecycle/moves';
 import { type Catcher, jsonata, jsonataString, type StateMachineDefinition } from './asl';
 import {
   catchFailure,
@@ -18,25 +19,34 @@ import {
 } from './common';
 
 /**
- * Promotion pool → silo (input `{ tenantId, targetTier }`, the target tier's isolation must be silo).
+ * Promotion (input `{ tenantId, targetTier }`): an ACTIVE pooled tenant into a silo tier, or to another
+ * pool tier (a tier change: `tenantry promote ID --to business`). One workflow for both, because both
+ * are the same move of items under the same freeze, verification, switch, purge and rollback; only the
+ * place the items go differs (domain/lifecycle/moves.ts, `$plan.move`):
  *
  *   Validate → SetMigrating (ACTIVE → MIGRATING: the authorizer makes the tenant read-only)
  *   → WriteFreeze (Wait `${WriteFreezeSeconds}` = writeFreezeSeconds(config): until no cached
- *     read-write authorization is honoured any more) → CreateSiloStack → DescribeSiloStack ⟲ Wait → PrepareCopy → CopyChunk ⟲ (checkpointed chunks)
- *   → PrepareVerify → VerifyChunk ⟲ (count + checksum of pool and silo in checkpointed chunks, totals
- *     compared by the last chunk: DataVerificationError → rollback) → SwitchCatalog (tier, isolation, silo references)
+ *     read-write authorization is honoured any more) → ToSilo?
+ *     silo: CreateSiloStack → DescribeSiloStack ⟲ Wait → SiloReady
+ *     pool: CreateCollectionTables (the new tier's tables, not yet recorded)
+ *   → PrepareCopy → CopyChunk ⟲ (checkpointed chunks: pooled table + the tenant's collection tables → silo,
+ *     or a collection between its pooled partition and its own table)
+ *   → PrepareVerify → VerifyChunk ⟲ (count + checksum of the sources and the targets in checkpointed
+ *     chunks, totals compared by the last chunk: DataVerificationError → rollback)
+ *   → SwitchCatalog (tier, isolation, silo references and collection tables in one write: the route moves)
  *   → PrepareUserTiers → UpdateUserTiers ⟲ (custom:tier of every user of the tenant, checkpointed pages,
- *     audited in the catalog history) → PreparePurge → PurgePoolChunk ⟲ (deletes only items whose silo copy is identical, else
- *     PurgeRefusedError → rollback) → ActivateTenant (MIGRATING → ACTIVE) → EmitTenantPromoted
+ *     audited in the catalog history) → PreparePurge → PurgePoolChunk ⟲ (deletes only source items whose
+ *     copy is identical, else PurgeRefusedError → rollback) → DeleteCollectionTables (the emptied tables the
+ *     new tier does not name) → ActivateTenant (MIGRATING → ACTIVE) → EmitTenantPromoted
  *
- * Rollback (any failure): [if the pool purge had started: RestoreChunk ⟲ copies the silo's items back
- * to the pool] → RevertCatalog (back to the pool tier, no silo) → RevertUserTiers ⟲ (the users back on
- * the pool tier) → RollbackSiloTeardown (key deletion
- * scheduled, stack deleted) → RestoreActive (MIGRATING → ACTIVE) → EmitPromotionFailed → PromotionFailed.
- * If the items cannot be restored to the pool, the promotion rolls forward instead (the catalog stays
- * on the verified silo, which holds every item) — data is never deleted from its last complete copy.
- * Either way the tenant ends ACTIVE: never left locked. The restore never overwrites an item the pool
- * still holds (it may be newer than its silo copy).
+ * Rollback (any failure): [if the purge had started: RecreateCollectionTables (the old tier's) →
+ * RestoreChunk ⟲ copies the items back where they came from, never over an item still there] →
+ * RevertCatalog (the old tier, no silo, the old collection tables) → RevertUserTiers ⟲ →
+ * RollbackCollectionTables (the tables only the new tier names) → [silo: RollbackSiloTeardown (key
+ * deletion scheduled, stack deleted)] → RestoreActive (MIGRATING → ACTIVE) → EmitPromotionFailed →
+ * PromotionFailed. If the sources cannot be restored, the promotion rolls forward instead (the catalog
+ * stays on the verified target, which holds every item) — data is never deleted from its last complete
+ * copy. Either way the tenant ends ACTIVE: never left locked.
  *
  * Rejection (nothing changed): Validate fails, or SetMigrating finds the transition illegal or the
  * record changed since Validate (`expectedVersion`: StaleLifecyclePlanError) — e.g. a concurrent
@@ -46,9 +56,17 @@ import {
  * Starters name promotion executions `promotionExecutionName(tenantId, catalogVersion)`
  * (domain/lifecycle/execution-name.ts), so two concurrent starts for the same tenant collide on the name.
  *
- * Output: `{ tenantId, status: 'ACTIVE', tier, isolation: 'silo', silo, items, checksum }`.
+ * Output: `{ tenantId, status: 'ACTIVE', tier, isolation, silo (null in the pool), collections, items, checksum }`.
  */
 export const PROMOTION = 'promotion';
+
+/** The start of a copy or verify loop along the plan's move (`direction`: JSONata). */
+const moveCursor = (direction: string) => ({
+  tenantId: '$plan.tenantId',
+  direction,
+  siloTable: '$silo.tableName',
+  collections: '$plan.move.collections',
+});
 
 export function promotionDefinition(config: TenantryConfig): StateMachineDefinition {
   const { stackPollSeconds, stackMaxPolls } = config.lifecycle;
@@ -58,7 +76,7 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
     catchFailure(state, next, { log: rollbackErrors });
 
   return {
-    Comment: 'Tenantry tenant promotion pool -> silo with rollback',
+    Comment: 'Tenantry tenant promotion pool -> silo or another pool tier, with rollback',
     QueryLanguage: 'JSONata',
     StartAt: 'Validate',
     States: {
@@ -67,7 +85,13 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
         { kind: 'promotion', input: '{% $states.input %}' },
         {
           flow: { Next: 'SetMigrating' },
-          assign: { plan: LAMBDA_RESULT, stage: 'locking', rollbackErrors: [], silo: null },
+          assign: {
+            plan: LAMBDA_RESULT,
+            stage: 'locking',
+            rollbackErrors: [],
+            silo: null,
+            collectionTables: [],
+          },
           catch: [catchFailure('Validate', 'EmitPromotionRejected')],
         },
       ),
@@ -98,7 +122,34 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
           'Until the authorizer result cache and its catalog cache can no longer grant read-write (domain/lifecycle/write-freeze.ts).',
         // A string literal keeps the placeholder valid JSONata before substitution.
         Seconds: jsonata(`$number(${jsonataString(sub('WriteFreezeSeconds'))})`),
-        Next: 'CreateSiloStack',
+        Next: 'ToSilo?',
+      },
+      'ToSilo?': {
+        Type: 'Choice',
+        Choices: [{ Condition: "{% $plan.isolation = 'silo' %}", Next: 'CreateSiloStack' }],
+        Default: 'CreateCollectionTables',
+      },
+      CreateCollectionTables: lambdaTask(
+        'collections',
+        {
+          action: 'create',
+          tenantId: '{% $plan.tenantId %}',
+          tier: '{% $plan.toTier %}',
+          executionArn: EXECUTION_ARN,
+          record: false,
+        },
+        {
+          flow: { Next: 'PrepareCopy' },
+          assign: { collectionTables: '{% $states.result.Payload.tables %}' },
+          catch: [toRollback('CreateCollectionTables')],
+          comment:
+            "The new tier's tables (existing ones are found), not recorded yet: the switch records them with the tier.",
+        },
+      ),
+      SiloReady: {
+        Type: 'Pass',
+        Assign: { silo: jsonata(SILO_FROM_STACK) },
+        Next: 'PrepareCopy',
       },
       ...siloProvisioningStates({
         tenantId: '$plan.tenantId',
@@ -106,18 +157,13 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
         region: '$plan.region',
         pollSeconds: stackPollSeconds,
         maxPolls: stackMaxPolls,
-        onReady: 'PrepareCopy',
+        onReady: 'SiloReady',
         onFailure: 'Rollback',
       }),
       ...chunkLoop('copy', {
         states: ['PrepareCopy', 'CopyChunk', 'MoreToCopy?'],
         cursor: 'copy',
-        assign: { silo: jsonata(SILO_FROM_STACK) },
-        start: {
-          tenantId: '$plan.tenantId',
-          direction: jsonataString('pool-to-silo'),
-          siloTable: `${SILO_FROM_STACK}.tableName`,
-        },
+        start: moveCursor('$plan.move.direction'),
         next: 'PrepareVerify',
         catch: toRollback,
         chunkComment: 'Copies up to one chunk of items and returns the cursor of the next one (checkpoint).',
@@ -125,7 +171,7 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
       ...chunkLoop('verify', {
         states: ['PrepareVerify', 'VerifyChunk', 'MoreToVerify?'],
         cursor: 'verify',
-        start: { tenantId: '$plan.tenantId', siloTable: '$silo.tableName' },
+        start: moveCursor('$plan.move.direction'),
         next: 'SwitchCatalog',
         catch: toRollback,
         chunkComment:
@@ -138,10 +184,15 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
           tenantId: '{% $plan.tenantId %}',
           executionArn: EXECUTION_ARN,
           tier: '{% $plan.toTier %}',
-          isolation: 'silo',
+          isolation: '{% $plan.isolation %}',
           silo: '{% $silo %}',
+          collections: '{% $collectionTables %}',
         },
-        { flow: { Next: 'PrepareUserTiers' }, catch: [toRollback('SwitchCatalog')] },
+        {
+          flow: { Next: 'PrepareUserTiers' },
+          catch: [toRollback('SwitchCatalog')],
+          comment: 'The route moves: tier, silo and collection tables in one audited catalog write.',
+        },
       ),
       ...chunkLoop('userTiers', {
         states: ['PrepareUserTiers', 'UpdateUserTiers', 'MoreUserTiers?'],
@@ -164,17 +215,34 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
           store: jsonataString('pool'),
           tenantId: '$plan.tenantId',
           verifiedAgainst: '$silo.tableName',
+          direction: '$plan.move.direction',
+          collections: '$plan.move.collections',
         },
-        next: 'ActivateTenant',
+        next: 'DeleteCollectionTables',
         catch: toRollback,
-        startComment: 'From here on the pool may lose items: a rollback first restores them from the silo.',
+        startComment:
+          'From here on the sources may lose items: a rollback first restores them from where they went.',
       }),
+      DeleteCollectionTables: lambdaTask(
+        'collections',
+        {
+          action: 'delete',
+          tenantId: '{% $plan.tenantId %}',
+          executionArn: EXECUTION_ARN,
+          keepTier: '{% $plan.toTier %}',
+        },
+        {
+          flow: { Next: 'ActivateTenant' },
+          catch: [toRollback('DeleteCollectionTables')],
+          comment: 'Emptied by the purge; the tables the new tier does not name are deleted.',
+        },
+      ),
       ActivateTenant: lambdaTask(
         'transition',
         {
           tenantId: '{% $plan.tenantId %}',
           to: 'ACTIVE',
-          reason: 'promoted to silo',
+          reason: "{% 'promoted to ' & $plan.toTier & ' (' & $plan.isolation & ')' %}",
           executionArn: EXECUTION_ARN,
         },
         { flow: { Next: 'EmitTenantPromoted' }, catch: [toRollback('ActivateTenant')] },
@@ -187,7 +255,8 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
           toTier: '{% $plan.toTier %}',
           items: '{% $verify.source.count %}',
           checksum: '{% $verify.source.checksum %}',
-          stackId: '{% $silo.stackId %}',
+          isolation: '{% $plan.isolation %}',
+          stackId: '{% $silo ? $silo.stackId : null %}',
           executionArn: EXECUTION_ARN,
         },
         { flow: { Next: 'Promoted' }, catch: [catchFailure('EmitTenantPromoted', 'PromotedEventNotSent')] },
@@ -198,8 +267,9 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
           tenantId: '{% $plan.tenantId %}',
           status: 'ACTIVE',
           tier: '{% $plan.toTier %}',
-          isolation: 'silo',
+          isolation: '{% $plan.isolation %}',
           silo: '{% $silo %}',
+          collections: '{% $collectionTables %}',
           items: '{% $verify.source.count %}',
           checksum: '{% $verify.source.checksum %}',
         },
@@ -208,7 +278,7 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
         Type: 'Fail',
         Error: 'PromotedEventNotSent',
         Cause:
-          'the tenant was promoted (ACTIVE on its silo) but the TenantPromoted event could not be emitted',
+          'the tenant was promoted (ACTIVE on its new placement) but the TenantPromoted event could not be emitted',
       },
 
       // --- rejection: nothing was changed ------------------------------------------------------------
@@ -226,22 +296,39 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
       },
       'NeedsRestore?': {
         Type: 'Choice',
-        Choices: [{ Condition: "{% $stage = 'purging' %}", Next: 'PrepareRestore' }],
+        Choices: [{ Condition: "{% $stage = 'purging' %}", Next: 'RecreateCollectionTables' }],
         Default: 'RevertCatalog',
       },
+      RecreateCollectionTables: lambdaTask(
+        'collections',
+        {
+          action: 'create',
+          tenantId: '{% $plan.tenantId %}',
+          tier: '{% $plan.fromTier %}',
+          executionArn: EXECUTION_ARN,
+          record: false,
+        },
+        {
+          flow: { Next: 'PrepareRestore' },
+          catch: [
+            catchFailure('RecreateCollectionTables', 'RestoreActive', {
+              log: rollbackErrors,
+              assign: { stage: 'rolled-forward' },
+            }),
+          ],
+          comment:
+            "The old tier's tables, for the restore (found when the purge did not get to delete them).",
+        },
+      ),
       ...chunkLoop('copy', {
         states: ['PrepareRestore', 'RestoreChunk', 'MoreToRestore?'],
         cursor: 'copy',
-        start: {
-          tenantId: '$plan.tenantId',
-          direction: jsonataString('silo-to-pool'),
-          siloTable: '$silo.tableName',
-        },
+        start: moveCursor(`$lookup(${JSON.stringify(reverseOf)}, $plan.move.direction)`),
         next: 'RevertCatalog',
         catch: (state) =>
           catchFailure(state, 'RestoreActive', { log: rollbackErrors, assign: { stage: 'rolled-forward' } }),
         chunkComment:
-          'If the pool cannot be restored, keep the complete silo and the switched catalog (roll forward).',
+          'If the sources cannot be restored, keep the complete, verified target and the switched catalog (roll forward).',
       }),
       RevertCatalog: lambdaTask(
         'catalog',
@@ -252,6 +339,7 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
           tier: '{% $plan.fromTier %}',
           isolation: 'pool',
           silo: null,
+          collections: '{% $plan.collections %}',
         },
         {
           flow: { Next: 'PrepareRevertUserTiers' },
@@ -267,10 +355,29 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
           tier: '$plan.fromTier',
           executionArn: '$states.context.Execution.Id',
         },
-        next: 'RollbackSiloTeardown',
-        catch: (state) => rollbackCatch(state, 'RollbackSiloTeardown'),
+        next: 'RollbackCollectionTables',
+        catch: (state) => rollbackCatch(state, 'RollbackCollectionTables'),
         chunkComment: 'Users left on the new tier still sign in (the catalog is the source of truth).',
       }),
+      RollbackCollectionTables: lambdaTask(
+        'collections',
+        {
+          action: 'delete',
+          tenantId: '{% $plan.tenantId %}',
+          executionArn: EXECUTION_ARN,
+          keepTier: '{% $plan.fromTier %}',
+        },
+        {
+          flow: { Next: 'RollbackSilo?' },
+          catch: [rollbackCatch('RollbackCollectionTables', 'RollbackSilo?')],
+          comment: "Tables the new tier got are deleted; the old tier's stay.",
+        },
+      ),
+      'RollbackSilo?': {
+        Type: 'Choice',
+        Choices: [{ Condition: "{% $plan.isolation = 'silo' %}", Next: 'RollbackSiloTeardown' }],
+        Default: 'RestoreActive',
+      },
       ...siloTeardownStates({
         prefix: 'Rollback',
         stackName: '$plan.stackName',

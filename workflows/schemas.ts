@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { erasureRecordSchema } from '../domain/tenant/erasure';
-import { siloResourcesSchema } from '../domain/tenant/tenant';
+import { collectionTableSchema, siloResourcesSchema } from '../domain/tenant/tenant';
 import { tenantIdSchema } from '../domain/tenant/tenant-id';
 
 /**
@@ -20,8 +20,11 @@ export const promotionOutputSchema = z.object({
   tenantId: tenantIdSchema,
   status: z.literal('ACTIVE'),
   tier: z.string(),
-  isolation: z.literal('silo'),
-  silo: siloResourcesSchema,
+  isolation: z.enum(['pool', 'silo']),
+  /** Null after a tier change within the pool. */
+  silo: siloResourcesSchema.nullable(),
+  /** The tenant's dedicated collection tables on its new tier (none in a silo). */
+  collections: z.array(collectionTableSchema),
   items: z.number().int().nonnegative(),
   checksum: z.string().regex(/^[0-9a-f]{16}$/),
 });

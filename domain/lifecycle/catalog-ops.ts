@@ -3,10 +3,12 @@ import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { CatalogRepository } from '../catalog/repository';
 import { findTier, type IsolationModel, type TenantryConfig } from '../config';
 import { TenantAlreadyExistsError, ValidationError } from '../errors';
+import { collectionTableName } from '../tables';
 import { type ErasureRecord, nothingRemains } from '../tenant/erasure';
 import type { TenantStatus } from '../tenant/status';
 import {
   type AccountStatus,
+  type CollectionTable,
   type HistoryEntry,
   type NewTenant,
   newTenant,
@@ -168,6 +170,11 @@ export interface Placement {
   readonly isolation: IsolationModel;
   /** The silo the tenant is served from, or null for the pool. */
   readonly silo: SiloResources | null;
+  /**
+   * The tenant's dedicated collection tables on this placement (a promotion switches them with the
+   * tier, so the route never names a tier without its tables). Absent: the recorded ones are kept.
+   */
+  readonly collections?: readonly CollectionTable[];
 }
 
 /** Prefix of the `reason` of a placement history entry (status unchanged: `from` = `to`). */
@@ -201,6 +208,17 @@ function validatePlacement(config: TenantryConfig, placement: Placement): void {
       { field: 'silo', message: 'a pooled placement cannot carry silo references' },
     ]);
   }
+  const dedicated = tier.dedicatedCollections ?? [];
+  for (const table of placement.collections ?? []) {
+    if (!dedicated.includes(table.collection)) {
+      throw new ValidationError('placement', [
+        {
+          field: 'collections',
+          message: `"${table.collection}" is not a dedicated collection of tier ${tier.name} (${dedicated.join(', ') || 'none'})`,
+        },
+      ]);
+    }
+  }
 }
 
 /**
@@ -219,16 +237,25 @@ export async function setPlacement(
   at: () => Date = () => new Date(),
 ): Promise<Tenant> {
   validatePlacement(config, placement);
+  for (const table of placement.collections ?? []) {
+    const expected = collectionTableName(config, tenantId, table.collection);
+    if (table.tableName !== expected || !table.tableArn.endsWith(`:table/${expected}`)) {
+      throw new ValidationError('placement', [
+        { field: 'collections', message: `"${table.tableArn}" is not the table ${expected}` },
+      ]);
+    }
+  }
   return repository.update(tenantId, (tenant) => {
     if (samePlacement(tenant, placement)) return tenant;
-    const { silo: _previous, ...rest } = tenant;
+    const { silo: _previous, collections: recorded, ...rest } = tenant;
+    const collections = placement.collections ?? recorded ?? [];
     const now = at().toISOString();
     const entry: HistoryEntry = {
       from: tenant.status,
       to: tenant.status,
       at: now,
       reason:
-        `${PLACEMENT_REASON_PREFIX}${describePlacement(tenant.tier, tenant.isolation, tenant.silo ?? null)} → ${describePlacement(placement.tier, placement.isolation, placement.silo)}`.slice(
+        `${PLACEMENT_REASON_PREFIX}${describePlacement(tenant.tier, tenant.isolation, tenant.silo ?? null, recorded ?? [])} → ${describePlacement(placement.tier, placement.isolation, placement.silo, collections)}`.slice(
           0,
           500,
         ),
@@ -242,12 +269,19 @@ export async function setPlacement(
       history: [...tenant.history, entry],
     };
     if (placement.silo !== null) next.silo = placement.silo;
+    if (collections.length > 0) next.collections = [...collections];
     return next;
   });
 }
 
-function describePlacement(tier: string, isolation: IsolationModel, silo: SiloResources | null): string {
-  return `${tier}/${isolation}${silo === null ? '' : ` (${silo.tableName})`}`;
+function describePlacement(
+  tier: string,
+  isolation: IsolationModel,
+  silo: SiloResources | null,
+  collections: readonly CollectionTable[],
+): string {
+  const tables = [...(silo === null ? [] : [silo.tableName]), ...collections.map((t) => t.tableName)];
+  return `${tier}/${isolation}${tables.length === 0 ? '' : ` (${tables.join(', ')})`}`;
 }
 
 function samePlacement(tenant: Tenant, placement: Placement): boolean {
@@ -259,7 +293,12 @@ function samePlacement(tenant: Tenant, placement: Placement): boolean {
         silo.tableName === placement.silo.tableName &&
         silo.tableArn === placement.silo.tableArn &&
         silo.kmsKeyArn === placement.silo.kmsKeyArn;
-  return tenant.tier === placement.tier && tenant.isolation === placement.isolation && sameSilo;
+  const sameCollections =
+    placement.collections === undefined ||
+    JSON.stringify(tenant.collections ?? []) === JSON.stringify(placement.collections);
+  return (
+    tenant.tier === placement.tier && tenant.isolation === placement.isolation && sameSilo && sameCollections
+  );
 }
 
 /**

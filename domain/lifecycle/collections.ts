@@ -83,6 +83,25 @@ export function collectionTableNamesOf(
   return [...new Set([...(tenant.collections ?? []).map((t) => t.tableName), ...named])].sort();
 }
 
+/**
+ * The tenant's collection tables split by `keepTier` (none: keep nothing): `remove`, the names of every
+ * table it may have (`collectionTableNamesOf`) but those of that tier's collections, and `keep`, the
+ * recorded tables of that tier's collections.
+ */
+export function collectionTablesBeyond(
+  config: TenantryConfig,
+  tenant: { readonly tenantId: TenantId; readonly collections?: readonly CollectionTable[] | undefined },
+  keepTier: string | undefined,
+): { remove: string[]; keep: CollectionTable[] } {
+  const kept = (keepTier === undefined ? [] : dedicatedCollections(config, keepTier)).map((c) =>
+    collectionTableName(config, tenant.tenantId, c),
+  );
+  return {
+    remove: collectionTableNamesOf(config, tenant).filter((name) => !kept.includes(name)),
+    keep: (tenant.collections ?? []).filter((t) => kept.includes(t.tableName)),
+  };
+}
+
 /** Deletes the tables that exist (deletion protection off first) and waits until they are gone. */
 export async function deleteCollectionTables(
   dynamo: DynamoDBClient,

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { isolationModels } from '../config/schema';
+import { collectionName, isolationModels } from '../config/schema';
 import { tenantStatuses } from '../tenant/status';
-import { awsAccountIdSchema, tenantNameSchema } from '../tenant/tenant';
+import { awsAccountIdSchema, collectionTableSchema, tenantNameSchema } from '../tenant/tenant';
 import { tenantIdSchema } from '../tenant/tenant-id';
+import { moveDirections } from './moves';
 
 /**
  * The inputs of the lifecycle workflows (validated by the `lifecycle-validate` task, the first state
@@ -30,7 +31,7 @@ export type OnboardingInput = z.infer<typeof onboardingInputSchema>;
 
 export const promotionInputSchema = z.object({
   tenantId: tenantIdSchema,
-  /** A tier whose isolation model is `silo`. */
+  /** A silo tier (promotion into a silo) or another pool tier (a tier change within the pool). */
   targetTier: tierName,
 });
 export type PromotionInput = z.infer<typeof promotionInputSchema>;
@@ -60,6 +61,12 @@ export const promotionPlanSchema = z.object({
   tenantId: tenantIdSchema,
   fromTier: z.string(),
   toTier: z.string(),
+  /** Where the tenant goes: its own silo, or another tier of the pool. */
+  isolation: z.enum(['silo', 'pool']),
+  /** The tenant's dedicated collection tables before the run (what a rollback records again). */
+  collections: z.array(collectionTableSchema),
+  /** What the items do (domain/lifecycle/moves.ts): the direction and the dedicated collections moving. */
+  move: z.object({ direction: z.enum(moveDirections), collections: z.array(collectionName) }),
   region,
   stackName: z.string(),
   /** The catalog version Validate planned from; SetMigrating only proceeds from that version. */

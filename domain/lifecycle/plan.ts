@@ -69,6 +69,12 @@ export function planOnboarding(config: TenantryConfig, value: unknown): Onboardi
   };
 }
 
+/**
+ * A promotion moves an ACTIVE pooled tenant either into a silo tier (its pooled items and the items of
+ * its dedicated collection tables go to the silo table) or to another pool tier: a tier change within
+ * the pool, where the collections the new tier dedicates move from the pooled table into tables of
+ * their own (`pool-to-collections`), or those it no longer dedicates move back (`collections-to-pool`).
+ */
 export function planPromotion(config: TenantryConfig, tenant: Tenant, value: unknown): PromotionPlan {
   const input = parseInput(promotionInputSchema, value, 'promotion input');
   const tier = findTier(config, input.targetTier);
@@ -77,11 +83,11 @@ export function planPromotion(config: TenantryConfig, tenant: Tenant, value: unk
       { field: 'targetTier', message: `unknown tier "${input.targetTier}" (known: ${knownTiers(config)})` },
     ]);
   }
-  if (tier.isolation !== 'silo') {
+  if (tier.isolation === 'account') {
     throw new ValidationError('promotion input', [
       {
         field: 'targetTier',
-        message: `tier "${tier.name}" is ${tier.isolation === 'pool' ? 'pooled' : tier.isolation}; promotion moves a tenant to a silo tier`,
+        message: `tier "${tier.name}" is account; promotion moves a tenant to a silo tier or another pool tier`,
       },
     ]);
   }
@@ -91,15 +97,43 @@ export function planPromotion(config: TenantryConfig, tenant: Tenant, value: unk
   if (tenant.isolation !== 'pool') {
     throw new LifecyclePreconditionError(tenant.tenantId, 'promoted', 'it already has a silo');
   }
-  // The promotion copies, verifies and purges the pooled table only: the items of a dedicated collection
-  // table would be left behind, unreachable once the catalog routes to the silo.
-  const collections = tenant.collections ?? [];
-  if (collections.length > 0) {
-    throw new LifecyclePreconditionError(
-      tenant.tenantId,
-      'promoted',
-      `it has dedicated collection tables (${collections.map((t) => t.tableName).join(', ')}), which promotion does not move yet`,
-    );
+  if (tier.name === tenant.tier) {
+    throw new ValidationError('promotion input', [
+      { field: 'targetTier', message: `"${tier.name}": tenant ${tenant.tenantId} is already on that tier` },
+    ]);
+  }
+  const collections = [...(tenant.collections ?? [])];
+  const has = collections.map((t) => t.collection);
+  const common = {
+    tenantId: tenant.tenantId,
+    fromTier: tenant.tier,
+    toTier: tier.name,
+    collections,
+    region: tenant.region,
+    stackName: siloStackName(config, tenant.tenantId),
+    version: tenant.version,
+  };
+  if (tier.isolation === 'pool') {
+    const wanted = tier.dedicatedCollections ?? [];
+    const up = wanted.filter((c) => !has.includes(c));
+    const down = has.filter((c) => !wanted.includes(c));
+    // One direction per run: a tier that both adds and drops collections is reached in two changes.
+    if (up.length > 0 && down.length > 0) {
+      throw new ValidationError('promotion input', [
+        {
+          field: 'targetTier',
+          message: `"${tier.name}" dedicates ${up.join(', ')} and drops ${down.join(', ')}; change to a tier that only adds or only drops collections first`,
+        },
+      ]);
+    }
+    return {
+      ...common,
+      isolation: 'pool',
+      move:
+        down.length > 0
+          ? { direction: 'collections-to-pool', collections: down }
+          : { direction: 'pool-to-collections', collections: up },
+    };
   }
   // The silo is placed in the tenant's region: it must still be an allowed one.
   if (!config.regions.siloAllowed.includes(tenant.region)) {
@@ -110,14 +144,7 @@ export function planPromotion(config: TenantryConfig, tenant: Tenant, value: unk
       },
     ]);
   }
-  return {
-    tenantId: tenant.tenantId,
-    fromTier: tenant.tier,
-    toTier: tier.name,
-    region: tenant.region,
-    stackName: siloStackName(config, tenant.tenantId),
-    version: tenant.version,
-  };
+  return { ...common, isolation: 'silo', move: { direction: 'pool-to-silo', collections: has } };
 }
 
 const OFFBOARDABLE = ['ACTIVE', 'SUSPENDED', 'FAILED', 'OFFBOARDING'] as const;

@@ -1,5 +1,4 @@
 import { resourceName, type TenantryConfig } from '../config';
-import { ValidationError } from '../errors';
 import { siloTableDefinition } from '../tables';
 import { type TenantId, tenantIdSchema } from '../tenant/tenant-id';
 
@@ -60,27 +59,6 @@ export function siloServiceFunctionNamePattern(config: TenantryConfig): string {
 /** Physical name of a silo tenant's table: `<product>-<stage>-silo-data-<tenantId>`. */
 export function siloTableName(config: TenantryConfig, tenantId: TenantId): string {
   return `${resourceName(config, siloTableDefinition.id)}-${tenantIdSchema.parse(tenantId)}`;
-}
-
-/**
- * The tenant's silo table, which a copy or verify cursor must name: a cursor naming another table is
- * refused as invalid input of the function `functionName`.
- */
-export function cursorSiloTable(
-  config: TenantryConfig,
-  functionName: string,
-  cursor: { readonly tenantId: TenantId; readonly siloTable: string },
-): string {
-  const expected = siloTableName(config, cursor.tenantId);
-  if (cursor.siloTable !== expected) {
-    throw new ValidationError(`${functionName} input`, [
-      {
-        field: 'siloTable',
-        message: `"${cursor.siloTable}" is not the silo table of this tenant (${expected})`,
-      },
-    ]);
-  }
-  return expected;
 }
 
 /** Prefix of every silo table name (for IAM resource patterns). */

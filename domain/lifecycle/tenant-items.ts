@@ -54,9 +54,21 @@ export type StartKey = DynamoItem | null;
  */
 export interface TenantTable {
   readonly name: string;
-  readonly layout: 'pooled' | 'prefix' | 'silo';
+  readonly layout: 'pooled' | 'prefix' | 'silo' | 'partition';
+  /** Layout `partition`: the one partition of the tenant read (strongly consistent Queries). */
+  readonly partition?: string;
 }
 export const pooledTable = (name: string): TenantTable => ({ name, layout: 'pooled' });
+/**
+ * One partition of the tenant in the pooled table (`TENANT#<id>#<collection>`), read with strongly
+ * consistent Queries: a collection moving between the pool and its dedicated table is known by its key,
+ * so no index is needed to find it.
+ */
+export const pooledPartition = (name: string, partition: string): TenantTable => ({
+  name,
+  layout: 'partition',
+  partition,
+});
 /**
  * The pooled table read for erasure: every item whose partition key starts with `TENANT#<id>#`, by a
  * strongly consistent Scan filtered on that prefix. Slower than the index (it reads the whole pool,
@@ -66,6 +78,8 @@ export const pooledTable = (name: string): TenantTable => ({ name, layout: 'pool
  */
 export const pooledTableByPrefix = (name: string): TenantTable => ({ name, layout: 'prefix' });
 export const siloTable = (name: string): TenantTable => ({ name, layout: 'silo' });
+/** A dedicated collection table: like a silo table, every item in it is the tenant's (read whole). */
+export const collectionTable = siloTable;
 
 const PK = tableDefinitions.pooled.partitionKey.name;
 const SK = tableDefinitions.pooled.sortKey.name;
@@ -118,11 +132,13 @@ async function* tenantPages(
           ExpressionAttributeNames: { '#tenant': POOLED_TENANT_ATTRIBUTE },
           ExpressionAttributeValues: { ':tenant': { S: tenantId } },
         })
-      : paginateScan(paging, {
-          TableName: table.name,
-          ConsistentRead: true,
-          ...(table.layout === 'prefix' ? prefixFilter(tenantId) : {}),
-        });
+      : table.layout === 'partition'
+        ? paginateQuery(paging, partitionQuery(table))
+        : paginateScan(paging, {
+            TableName: table.name,
+            ConsistentRead: true,
+            ...(table.layout === 'prefix' ? prefixFilter(tenantId) : {}),
+          });
   for await (const page of pages) {
     const listed = page.Items ?? [];
     const items = listed.filter((item) => ownedBy(item, tenantId));
@@ -201,8 +217,9 @@ export function purgeTenantChunk(
 }
 
 /**
- * The purge of a promotion: deletes the tenant's pooled items from `startKey` on, but only those whose
- * copy in `siloTableName` is present and identical. Each page is re-read from both tables with strongly
+ * The purge of a move: deletes the tenant's items of `pool` (the pooled table, a pooled partition or a
+ * collection table) from `startKey` on, but only those whose copy in `copyTable` (the silo table, or
+ * the table each item moved to) is present and identical. Each page is re-read from both tables with strongly
  * consistent reads (the index may still show an older value) and compared attribute by attribute
  * (canonical JSON); if any item of the page has no silo copy or a different one (written or changed
  * after the copy was verified), nothing of the page is deleted and PurgeRefusedError is thrown — the
@@ -216,17 +233,26 @@ export function purgeTenantChunk(
 export function purgeVerifiedTenantChunk(
   client: DynamoDBClient,
   pool: TenantTable,
-  siloTableName: string,
+  copyTable: TargetTable,
   tenantId: TenantId,
   startKey: StartKey,
   options: ChunkOptions & BatchOptions = {},
 ): Promise<ChunkResult> {
+  const copyTableOf = targetOf(copyTable);
   return inChunk(client, pool, tenantId, startKey, options, async (items) => {
     const keys = items.map(keyOf);
-    const [current, copies] = await Promise.all([
+    const byCopyTable = new Map<string, DynamoItem[]>();
+    for (const itemKey of keys) {
+      const table = copyTableOf(itemKey);
+      byCopyTable.set(table, [...(byCopyTable.get(table) ?? []), itemKey]);
+    }
+    const [current, ...copyPages] = await Promise.all([
       batchGetAll(client, pool.name, keys, { ...options, consistent: true }).then(byKey),
-      batchGetAll(client, siloTableName, keys, { ...options, consistent: true }).then(byKey),
+      ...[...byCopyTable].map(([table, tableKeys]) =>
+        batchGetAll(client, table, tableKeys, { ...options, consistent: true }),
+      ),
     ]);
+    const copies = byKey(copyPages.flat());
     const missing: string[] = [];
     const differing: string[] = [];
     const deletable: DynamoItem[] = [];
@@ -259,19 +285,28 @@ export function purgeVerifiedTenantChunk(
 }
 
 /**
- * The restore of a promotion's rollback: copies the tenant's silo items back to the pool, but never
- * over an item the pool still holds (conditional PutItem `attribute_not_exists`): an item the purge
+ * Where an item goes (or where its copy is): one table, or a table chosen per item (a collection moving
+ * to its dedicated table, a silo restored to the pool and the tenant's collection tables).
+ */
+export type TargetTable = string | ((item: DynamoItem) => string);
+const targetOf = (target: TargetTable) => (typeof target === 'string' ? () => target : target);
+
+/**
+ * The restore of a promotion's rollback (and the copy of a collection moving within the pool): copies the
+ * tenant's items of `silo` to `poolTableName` (or the table each item belongs to), but never over an
+ * item already there (conditional PutItem `attribute_not_exists`): an item the purge
  * refused to delete may be newer than its silo copy. Returns `handled` = items put back.
  */
 export async function restoreTenantChunk(
   client: DynamoDBClient,
   silo: TenantTable,
-  poolTableName: string,
+  poolTableName: TargetTable,
   tenantId: TenantId,
   startKey: StartKey,
   options: ChunkOptions & { readonly parallel?: number } = {},
 ): Promise<ChunkResult & { kept: number }> {
   const parallel = options.parallel ?? BATCH_WRITE_LIMIT;
+  const tableOf = targetOf(poolTableName);
   let kept = 0;
   const chunk = await inChunk(client, silo, tenantId, startKey, options, async (items) => {
     for (let offset = 0; offset < items.length; offset += parallel) {
@@ -280,7 +315,7 @@ export async function restoreTenantChunk(
           try {
             await client.send(
               new PutItemCommand({
-                TableName: poolTableName,
+                TableName: tableOf(Item),
                 Item,
                 ConditionExpression: 'attribute_not_exists(#pk)',
                 ExpressionAttributeNames: { '#pk': PK },
@@ -309,6 +344,8 @@ const checksumSchema = z.string().regex(/^[0-9a-f]{16}$/);
  * one for the pool; each chunk's output is the next chunk's input (defaults: not started).
  */
 export const tallyPositionSchema = z.object({
+  /** Several tables tallied as one (domain/lifecycle/moves.ts): the index of the table being read (absent: 0). */
+  table: z.number().int().nonnegative().optional(),
   /** Pooled layout: the tenant partition being read (null: not started). Other layouts: always null. */
   partition: z.string().nullable().default(null),
   /** Where to continue: within `partition` (pooled) or in the Scan (silo, prefix). */
@@ -402,7 +439,19 @@ export async function tallyTenantChunk(
     }
   };
 
-  if (table.layout !== 'pooled') {
+  if (table.layout === 'partition') {
+    while (more()) {
+      const size = nextPageSize();
+      await readPages(
+        paginateQuery(
+          { client, pageSize: size, startingToken: startKey ?? undefined },
+          partitionQuery(table),
+        ),
+        size,
+      );
+      done = startKey === null;
+    }
+  } else if (table.layout !== 'pooled') {
     while (more()) {
       const size = nextPageSize();
       await readPages(
@@ -448,7 +497,18 @@ export async function tallyTenantChunk(
       }
     }
   }
-  return { position: { ...acc.tally(), partition, startKey, done }, read, foreign, sample };
+  return {
+    position: {
+      ...(position.table === undefined ? {} : { table: position.table }),
+      ...acc.tally(),
+      partition,
+      startKey,
+      done,
+    },
+    read,
+    foreign,
+    sample,
+  };
 }
 
 /**
@@ -485,6 +545,19 @@ async function partitionAfter(
     foreign += 1;
     last = pk;
   }
+}
+
+/** The consistent Query of a `partition` table. */
+function partitionQuery(table: TenantTable) {
+  if (table.partition === undefined)
+    throw new Error(`table ${table.name}: partition layout without a partition`);
+  return {
+    TableName: table.name,
+    KeyConditionExpression: '#pk = :pk',
+    ExpressionAttributeNames: { '#pk': PK },
+    ExpressionAttributeValues: { ':pk': { S: table.partition } },
+    ConsistentRead: true,
+  };
 }
 
 /** The Scan filter of the tenant's key prefix (`begins_with(pk, 'TENANT#<id>#')`). */

@@ -3,7 +3,12 @@ import { isolationModels } from '../../domain/config';
 import { envVar } from '../../domain/env';
 import { defineFunction } from '../../domain/function-contract';
 import { tenantStatuses } from '../../domain/tenant/status';
-import { accountStatuses, awsAccountIdSchema, siloResourcesSchema } from '../../domain/tenant/tenant';
+import {
+  accountStatuses,
+  awsAccountIdSchema,
+  collectionTableSchema,
+  siloResourcesSchema,
+} from '../../domain/tenant/tenant';
 import { tenantIdSchema } from '../../domain/tenant/tenant-id';
 
 const isolation = z.enum(isolationModels);
@@ -33,6 +38,8 @@ export const contract = defineFunction({
       tier: z.string().min(1),
       isolation,
       silo: siloResourcesSchema.nullable(),
+      /** The dedicated collection tables on this placement (a promotion); absent: the recorded ones stay. */
+      collections: z.array(collectionTableSchema).optional(),
       /** Recorded in the tenant's history with the placement change. */
       executionArn: z.string().min(1),
       /** Compensation of a run that may have failed before the record existed. */

@@ -49,7 +49,12 @@ export const handler = contractHandler(contract, async (request) =>
       catalog,
       config,
       request.tenantId,
-      { tier: request.tier, isolation: request.isolation, silo: request.silo },
+      {
+        tier: request.tier,
+        isolation: request.isolation,
+        silo: request.silo,
+        ...(request.collections === undefined ? {} : { collections: request.collections }),
+      },
       request.executionArn,
     );
     logger.info('tenant placement recorded', { tier: tenant.tier, isolation: tenant.isolation });

@@ -8,8 +8,9 @@ import { tenantIdSchema } from '../../domain/tenant/tenant-id';
  * A business tenant's dedicated collection tables (domain/lifecycle/collections.ts):
  * - `create`: creates (idempotently) a table per collection the tier names and records their ARNs in
  *   the catalog; none for a tier that names none;
- * - `delete`: deletes every collection table the tenant may have (recorded, or named by a tier) and
- *   removes them from the catalog (`allowMissing`: a compensation may run before the record exists).
+ * - `delete`: deletes every collection table the tenant may have (recorded, or named by a tier) but
+ *   those of `keepTier`, and records the kept ones in the catalog (`allowMissing`: a compensation may
+ *   run before the record exists).
  */
 export const contract = defineFunction({
   name: 'tenant-collections',
@@ -21,12 +22,19 @@ export const contract = defineFunction({
       tenantId: tenantIdSchema,
       tier: z.string().min(1),
       executionArn: z.string().min(1),
+      /**
+       * false: create only, the catalog unchanged (a promotion records the tables with the tier, at its
+       * switch, so the route never names an empty table).
+       */
+      record: z.boolean().default(true),
     }),
     z.object({
       action: z.literal('delete'),
       tenantId: tenantIdSchema,
       executionArn: z.string().min(1),
       allowMissing: z.boolean().optional(),
+      /** Keep the tables of this tier's collections (a promotion to or back to a tier naming them). */
+      keepTier: z.string().min(1).optional(),
     }),
   ]),
   output: z.object({

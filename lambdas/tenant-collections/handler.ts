@@ -4,7 +4,7 @@ import { CatalogRepository } from '../../domain/catalog/repository';
 import { loadConfig } from '../../domain/config';
 import { contractHandler, readFunctionEnv } from '../../domain/function-contract';
 import {
-  collectionTableNamesOf,
+  collectionTablesBeyond,
   createCollectionTables,
   deleteCollectionTables,
   recordCollectionTables,
@@ -22,7 +22,7 @@ export const handler = contractHandler(contract, async (request) =>
   withTenant(logger, request.tenantId, async () => {
     if (request.action === 'create') {
       const tables = await createCollectionTables(dynamo, config, request.tenantId, request.tier);
-      if (tables.length > 0) {
+      if (request.record && tables.length > 0) {
         await recordCollectionTables(catalog, request.tenantId, tables, request.executionArn);
       }
       logger.info('collection tables ready', { tables: tables.map((t) => t.tableName) });
@@ -31,13 +31,12 @@ export const handler = contractHandler(contract, async (request) =>
     const tenant = request.allowMissing
       ? await catalog.find(request.tenantId)
       : await catalog.get(request.tenantId);
-    const deleted = await deleteCollectionTables(
-      dynamo,
-      collectionTableNamesOf(config, tenant ?? { tenantId: request.tenantId }),
-    );
+    const owner = tenant ?? { tenantId: request.tenantId };
+    const { remove, keep } = collectionTablesBeyond(config, owner, request.keepTier);
+    const deleted = await deleteCollectionTables(dynamo, remove);
     if (tenant !== undefined)
-      await recordCollectionTables(catalog, request.tenantId, [], request.executionArn);
-    logger.info('collection tables deleted', { deleted });
-    return { tenantId: request.tenantId, tables: [], deleted };
+      await recordCollectionTables(catalog, request.tenantId, keep, request.executionArn);
+    logger.info('collection tables deleted', { deleted, kept: keep.map((t) => t.tableName) });
+    return { tenantId: request.tenantId, tables: keep, deleted };
   }),
 );

@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { collectionName } from '../../domain/config/schema';
 import { envVar } from '../../domain/env';
 import { defineFunction } from '../../domain/function-contract';
+import { moveDirections } from '../../domain/lifecycle/moves';
 import { tenantIdSchema } from '../../domain/tenant/tenant-id';
 
 /**
@@ -9,18 +11,24 @@ import { tenantIdSchema } from '../../domain/tenant/tenant-id';
  */
 export const copyCursorSchema = z.object({
   tenantId: tenantIdSchema,
-  direction: z.enum(['pool-to-silo', 'silo-to-pool']),
-  siloTable: z.string().min(3),
+  direction: z.enum(moveDirections),
+  /** The tenant's silo table (to or from a silo); null for a move within the pool. */
+  siloTable: z.string().min(3).nullable().default(null),
+  /** The dedicated collections moving (to and from a silo: the ones the tenant has on the pool side). */
+  collections: z.array(collectionName).default([]),
+  /** The source table being copied (domain/lifecycle/moves.ts `moveSources`). */
+  table: z.number().int().nonnegative().default(0),
   startKey: z.record(z.string(), z.any()).nullable().default(null),
   copied: z.number().int().nonnegative().default(0),
   done: z.boolean().default(false),
 });
 
 /**
- * Copies one chunk of a tenant's items between the pooled table and the tenant's silo table (either
- * direction: promotion, or restoring the pool on rollback) and returns the cursor of the next chunk.
- * The silo table must be the tenant's own (its name is derived from the tenant id). The restore
- * (`silo-to-pool`) never overwrites an item the pool still holds: it may be newer than its silo copy.
+ * Copies one chunk of a tenant's items along a move (domain/lifecycle/moves.ts: pool and collection
+ * tables → silo, the rollback's silo → pool and collection tables, a collection between its pooled
+ * partition and its dedicated table) and returns the cursor of the next chunk. The silo table must be
+ * the tenant's own and the collection tables are named from the tenant id. Every direction but
+ * `pool-to-silo` never overwrites an item already in the target: it may be newer than the copy.
  */
 export const contract = defineFunction({
   name: 'tenant-data-copy',
@@ -35,9 +43,14 @@ export const contract = defineFunction({
   grants: {
     /** A tenant's pooled items are listed through the byTenant index, never by scanning the pool. */
     pooledTenantIndex: { actions: ['dynamodb:Query'] },
-    /** Batch writes to the silo; the rollback restore puts an item back only where the pool has none. */
-    pooledTable: { actions: ['dynamodb:BatchWriteItem', 'dynamodb:PutItem'] },
+    /**
+     * Batch writes to the silo; the rollback restore puts an item back only where the pool has none;
+     * a collection moving to its own table is read from its pooled partition (Query by key).
+     */
+    pooledTable: { actions: ['dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:Query'] },
     /** A silo table is the tenant's own: scanned whole. */
     siloTables: { actions: ['dynamodb:Scan', 'dynamodb:BatchWriteItem'] },
+    /** A collection table is the tenant's own: scanned whole, written only where no item is. */
+    collectionTables: { actions: ['dynamodb:Scan', 'dynamodb:PutItem'] },
   },
 });

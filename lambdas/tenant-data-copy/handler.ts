@@ -2,14 +2,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { baseClientConfig } from '../../domain/aws/clients';
 import { loadConfig } from '../../domain/config';
 import { contractHandler, readFunctionEnv } from '../../domain/function-contract';
+import { acrossTables, moveSources, moveTablesOf, moveTarget } from '../../domain/lifecycle/moves';
 import { deadlineOf, lifecycleLogger, type RemainingTime, withTenant } from '../../domain/lifecycle/runtime';
-import { cursorSiloTable } from '../../domain/lifecycle/silo';
-import {
-  copyTenantChunk,
-  pooledTable,
-  restoreTenantChunk,
-  siloTable,
-} from '../../domain/lifecycle/tenant-items';
+import { copyTenantChunk, restoreTenantChunk } from '../../domain/lifecycle/tenant-items';
 import { contract } from './contract';
 
 const env = readFunctionEnv(contract);
@@ -19,30 +14,32 @@ const logger = lifecycleLogger(contract.name);
 
 export const handler = contractHandler(contract, async (cursor, context?: RemainingTime) =>
   withTenant(logger, cursor.tenantId, async () => {
-    const expected = cursorSiloTable(config, contract.name, cursor);
-    const options = { maxItems: env.COPY_CHUNK_ITEMS, deadline: deadlineOf(context) };
-    const result =
-      cursor.direction === 'pool-to-silo'
-        ? await copyTenantChunk(
-            client,
-            pooledTable(env.POOLED_TABLE_NAME),
-            expected,
-            cursor.tenantId,
-            cursor.startKey,
-            options,
-          )
-        : await restoreTenantChunk(
-            client,
-            siloTable(expected),
-            env.POOLED_TABLE_NAME,
-            cursor.tenantId,
-            cursor.startKey,
-            options,
-          );
+    const tables = moveTablesOf(config, contract.name, env.POOLED_TABLE_NAME, cursor);
+    const target = moveTarget(config, cursor.direction, tables);
+    let retried = 0;
+    let kept = 0;
+    const result = await acrossTables(
+      moveSources(config, cursor.direction, tables),
+      cursor,
+      { maxItems: env.COPY_CHUNK_ITEMS, deadline: deadlineOf(context) },
+      async (source, startKey, maxItems) => {
+        const options = { maxItems, deadline: deadlineOf(context) };
+        // Into a new silo: batch writes. Anywhere else an item already there may be newer: kept.
+        if (cursor.direction === 'pool-to-silo') {
+          const chunk = await copyTenantChunk(client, source, target({}), cursor.tenantId, startKey, options);
+          retried += chunk.retried;
+          return chunk;
+        }
+        const chunk = await restoreTenantChunk(client, source, target, cursor.tenantId, startKey, options);
+        kept += chunk.kept;
+        return chunk;
+      },
+    );
     logger.info('copied chunk', {
       direction: cursor.direction,
       items: result.handled,
-      ...('retried' in result ? { retried: result.retried } : { keptNewerInPool: result.kept }),
+      retried,
+      keptNewer: kept,
     });
     if (result.foreign > 0) {
       // Listed under this tenant's id but keyed under another tenant's partition: never copied.
@@ -50,9 +47,10 @@ export const handler = contractHandler(contract, async (cursor, context?: Remain
     }
     return {
       ...cursor,
-      startKey: result.nextKey,
+      table: result.table,
+      startKey: result.startKey,
       copied: cursor.copied + result.handled,
-      done: result.nextKey === null,
+      done: result.done,
     };
   }),
 );

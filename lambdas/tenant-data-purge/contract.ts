@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { collectionName } from '../../domain/config/schema';
 import { envVar } from '../../domain/env';
 import { defineFunction } from '../../domain/function-contract';
+import { moveDirections } from '../../domain/lifecycle/moves';
 import { tenantIdSchema } from '../../domain/tenant/tenant-id';
 
 /**
@@ -15,6 +17,16 @@ export const purgeCursorSchema = z.object({
   done: z.boolean().default(false),
   /** Promotion: only delete items whose copy in this (the tenant's) silo table is identical. */
   verifiedAgainst: z.string().min(3).nullable().optional(),
+  /**
+   * A move's purge (domain/lifecycle/moves.ts): deletes the move's sources' items whose copy where they
+   * went is identical — `pool-to-silo` (with `verifiedAgainst`) also empties the collection tables.
+   * Absent: the erasure of offboarding.
+   */
+  direction: z.enum(moveDirections).optional(),
+  /** The dedicated collections of the move (to a silo: the ones the tenant has on the pool side). */
+  collections: z.array(collectionName).optional(),
+  /** A move's purge: the source table being purged (absent: 0). */
+  table: z.number().int().nonnegative().optional(),
 });
 
 /**
@@ -42,9 +54,16 @@ export const contract = defineFunction({
     pooledTenantIndex: { actions: ['dynamodb:Query'] },
     /** Deletes, after comparing each pooled item with its silo copy (promotion). */
     /** Scan: erasure by key prefix. */
-    pooledTable: { actions: ['dynamodb:Scan', 'dynamodb:BatchWriteItem', 'dynamodb:BatchGetItem'] },
+    /** Query: a collection moving out of the pool is read from its partition. */
+    pooledTable: {
+      actions: ['dynamodb:Scan', 'dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:BatchGetItem'],
+    },
     siloTables: { actions: ['dynamodb:BatchGetItem'] },
+    /** A move's purge: a collection table is scanned, compared and emptied, or compared against. */
+    collectionTables: { actions: ['dynamodb:Scan', 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem'] },
     tenantDataBucket: { actions: ['s3:ListBucketVersions', 's3:ListBucket'] },
     tenantDataObjects: { actions: ['s3:DeleteObject', 's3:DeleteObjectVersion'] },
   },
 });
+
+export type PurgeCursor = z.output<typeof purgeCursorSchema>;

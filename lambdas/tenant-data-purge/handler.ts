@@ -2,18 +2,17 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { baseClientConfig, s3ClientConfig } from '../../domain/aws/clients';
 import { loadConfig } from '../../domain/config';
-import { ValidationError } from '../../domain/errors';
 import { contractHandler, readFunctionEnv } from '../../domain/function-contract';
+import { acrossTables, moveSources, moveTablesOf, moveTarget } from '../../domain/lifecycle/moves';
 import { deadlineOf, lifecycleLogger, type RemainingTime, withTenant } from '../../domain/lifecycle/runtime';
-import { siloTableName } from '../../domain/lifecycle/silo';
 import {
-  pooledTable,
   pooledTableByPrefix,
   purgeTenantChunk,
   purgeVerifiedTenantChunk,
+  type StartKey,
 } from '../../domain/lifecycle/tenant-items';
 import { purgeTenantObjectsChunk } from '../../domain/lifecycle/tenant-objects';
-import { contract } from './contract';
+import { contract, type PurgeCursor } from './contract';
 
 const env = readFunctionEnv(contract);
 const config = loadConfig();
@@ -28,41 +27,56 @@ export const handler = contractHandler(contract, async (cursor, context?: Remain
       logger.info('purged objects', { objects: result.deleted });
       return { ...cursor, startKey: null, purged: cursor.purged + result.deleted, done: result.done };
     }
-    const options = { maxItems: env.PURGE_CHUNK_ITEMS, deadline: deadlineOf(context) };
     const against = cursor.verifiedAgainst ?? null;
-    if (against !== null && against !== siloTableName(config, cursor.tenantId)) {
-      throw new ValidationError(`${contract.name} input`, [
-        { field: 'verifiedAgainst', message: `"${against}" is not the silo table of this tenant` },
-      ]);
+    const direction = cursor.direction ?? (against === null ? undefined : 'pool-to-silo');
+    if (direction === undefined) {
+      // Erasure finds the tenant's items by key prefix.
+      const erased = await purgeTenantChunk(
+        dynamo,
+        pooledTableByPrefix(env.POOLED_TABLE_NAME),
+        cursor.tenantId,
+        cursor.startKey,
+        { maxItems: env.PURGE_CHUNK_ITEMS, deadline: deadlineOf(context) },
+      );
+      return finish(cursor, { ...erased, startKey: erased.nextKey, done: erased.nextKey === null });
     }
-    // Erasure finds the tenant's items by key prefix; a promotion's verified purge through the index.
-    const result =
-      against === null
-        ? await purgeTenantChunk(
-            dynamo,
-            pooledTableByPrefix(env.POOLED_TABLE_NAME),
-            cursor.tenantId,
-            cursor.startKey,
-            options,
-          )
-        : await purgeVerifiedTenantChunk(
-            dynamo,
-            pooledTable(env.POOLED_TABLE_NAME),
-            against,
-            cursor.tenantId,
-            cursor.startKey,
-            options,
-          );
-    logger.info('purged items', { items: result.handled });
-    if (result.foreign > 0) {
-      // Listed under this tenant's id but keyed under another tenant's partition: never deleted.
-      logger.warn("skipped items whose partition key is not this tenant's", { items: result.foreign });
-    }
-    return {
-      ...cursor,
-      startKey: result.nextKey,
-      purged: cursor.purged + result.handled,
-      done: result.nextKey === null,
-    };
+    // A move: each source's items, deleted only where their copy is identical.
+    const tables = moveTablesOf(
+      config,
+      contract.name,
+      env.POOLED_TABLE_NAME,
+      { tenantId: cursor.tenantId, direction, siloTable: against, collections: cursor.collections ?? [] },
+      'verifiedAgainst',
+    );
+    const copyTable = moveTarget(config, direction, tables);
+    const moved = await acrossTables(
+      moveSources(config, direction, tables),
+      { table: cursor.table ?? 0, startKey: cursor.startKey },
+      { maxItems: env.PURGE_CHUNK_ITEMS, deadline: deadlineOf(context) },
+      (source, startKey, maxItems) =>
+        purgeVerifiedTenantChunk(dynamo, source, copyTable, cursor.tenantId, startKey, {
+          maxItems,
+          deadline: deadlineOf(context),
+        }),
+    );
+    return finish(cursor, moved);
   }),
 );
+
+function finish(
+  cursor: PurgeCursor,
+  result: { handled: number; foreign: number; table?: number; startKey: StartKey; done: boolean },
+): PurgeCursor {
+  logger.info('purged items', { items: result.handled });
+  if (result.foreign > 0) {
+    // Listed under this tenant's id but keyed under another tenant's partition: never deleted.
+    logger.warn("skipped items whose partition key is not this tenant's", { items: result.foreign });
+  }
+  return {
+    ...cursor,
+    ...(result.table === undefined ? {} : { table: result.table }),
+    startKey: result.startKey,
+    purged: cursor.purged + result.handled,
+    done: result.done,
+  };
+}

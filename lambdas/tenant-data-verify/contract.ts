@@ -1,18 +1,25 @@
 import { z } from 'zod';
+import { collectionName } from '../../domain/config/schema';
 import { envVar } from '../../domain/env';
 import { defineFunction } from '../../domain/function-contract';
+import { moveDirections } from '../../domain/lifecycle/moves';
 import { tallyPositionSchema } from '../../domain/lifecycle/tenant-items';
 import { tenantIdSchema } from '../../domain/tenant/tenant-id';
 
 /**
  * Where a verification stands. The workflow starts it with the identifying fields only and passes each
  * chunk's output back as the next chunk's input, so this is the cursor's one definition. `source` is
- * the pool's side, `target` the silo's; `done` once both are counted and they match (a mismatch is
+ * the side the items come from, `target` the side they went to (each possibly several tables); `done` once both are counted and they match (a mismatch is
  * DataVerificationError, never a cursor).
  */
 export const verifyCursorSchema = z.object({
   tenantId: tenantIdSchema,
-  siloTable: z.string().min(3),
+  /** The move verified (domain/lifecycle/moves.ts): its sources against the tables the items went to. */
+  direction: z.enum(moveDirections).default('pool-to-silo'),
+  /** The tenant's silo table (to or from a silo); null for a move within the pool. */
+  siloTable: z.string().min(3).nullable().default(null),
+  /** The dedicated collections moving (to a silo: the ones the tenant has on the pool side). */
+  collections: z.array(collectionName).default([]),
   source: tallyPositionSchema.prefault({}),
   target: tallyPositionSchema.prefault({}),
   done: z.boolean().default(false),
@@ -25,7 +32,7 @@ export const verifyCursorSchema = z.object({
  */
 export const contract = defineFunction({
   name: 'tenant-data-verify',
-  description: "Verifies one chunk of a tenant's silo copy against the pool: item counts and checksums",
+  description: "Verifies one chunk of a tenant's moved items against their source: counts and checksums",
   env: {
     POOLED_TABLE_NAME: envVar.name(),
     VERIFY_CHUNK_ITEMS: z.coerce.number().int().min(1).max(100_000).default(10_000),
@@ -38,5 +45,6 @@ export const contract = defineFunction({
     /** The pool side is re-read from the base table with strongly consistent reads. */
     pooledTable: { actions: ['dynamodb:Query'] },
     siloTables: { actions: ['dynamodb:Scan'] },
+    collectionTables: { actions: ['dynamodb:Scan'] },
   },
 });

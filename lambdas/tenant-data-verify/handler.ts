@@ -3,9 +3,8 @@ import { baseClientConfig } from '../../domain/aws/clients';
 import { loadConfig } from '../../domain/config';
 import { contractHandler, readFunctionEnv } from '../../domain/function-contract';
 import { DataVerificationError } from '../../domain/lifecycle/errors';
+import { moveSources, moveTablesOf, reverseOf, tallyTablesChunk } from '../../domain/lifecycle/moves';
 import { deadlineOf, lifecycleLogger, type RemainingTime, withTenant } from '../../domain/lifecycle/runtime';
-import { cursorSiloTable } from '../../domain/lifecycle/silo';
-import { pooledTable, siloTable, tallyTenantChunk } from '../../domain/lifecycle/tenant-items';
 import { contract } from './contract';
 
 const env = readFunctionEnv(contract);
@@ -15,23 +14,36 @@ const logger = lifecycleLogger(contract.name);
 
 export const handler = contractHandler(contract, async (cursor, context?: RemainingTime) =>
   withTenant(logger, cursor.tenantId, async () => {
-    const expected = cursorSiloTable(config, contract.name, cursor);
+    const tables = moveTablesOf(config, contract.name, env.POOLED_TABLE_NAME, cursor);
     const options = { maxItems: env.VERIFY_CHUNK_ITEMS, deadline: deadlineOf(context) };
     // Each side gets the whole item bound: they are read in parallel, and a side already done reads nothing.
     const [source, target] = await Promise.all([
-      tallyTenantChunk(client, pooledTable(env.POOLED_TABLE_NAME), cursor.tenantId, cursor.source, options),
-      tallyTenantChunk(client, siloTable(expected), cursor.tenantId, cursor.target, options),
+      tallyTablesChunk(
+        client,
+        moveSources(config, cursor.direction, tables),
+        cursor.tenantId,
+        cursor.source,
+        options,
+      ),
+      tallyTablesChunk(
+        client,
+        moveSources(config, reverseOf[cursor.direction], tables),
+        cursor.tenantId,
+        cursor.target,
+        options,
+      ),
     ]);
     logger.info('verified chunk', {
-      poolItems: source.read,
-      siloItems: target.read,
-      poolTotal: source.position.count,
-      siloTotal: target.position.count,
+      direction: cursor.direction,
+      sourceItems: source.read,
+      targetItems: target.read,
+      sourceTotal: source.position.count,
+      targetTotal: target.position.count,
     });
     if (source.foreign + target.foreign > 0) {
       logger.warn("skipped items listed for the tenant whose partition key is not this tenant's", {
-        poolPartitions: source.foreign,
-        siloItems: target.foreign,
+        sourceForeign: source.foreign,
+        targetForeign: target.foreign,
       });
     }
     const done = source.position.done && target.position.done;

@@ -129,17 +129,22 @@ describe('chunked loops', () => {
   });
   /** The identifying fields each loop starts with. */
   const startFields = {
-    'promotion/CopyChunk': ['tenantId', 'direction', 'siloTable'],
-    'promotion/VerifyChunk': ['tenantId', 'siloTable'],
+    'promotion/CopyChunk': ['tenantId', 'direction', 'siloTable', 'collections'],
+    'promotion/VerifyChunk': ['tenantId', 'direction', 'siloTable', 'collections'],
     'promotion/UpdateUserTiers': ['tenantId', 'tier', 'executionArn'],
-    'promotion/PurgePoolChunk': ['store', 'tenantId', 'verifiedAgainst'],
-    'promotion/RestoreChunk': ['tenantId', 'direction', 'siloTable'],
+    'promotion/PurgePoolChunk': ['store', 'tenantId', 'verifiedAgainst', 'direction', 'collections'],
+    'promotion/RestoreChunk': ['tenantId', 'direction', 'siloTable', 'collections'],
     'promotion/RevertUserTiers': ['tenantId', 'tier', 'executionArn'],
     'offboarding/PurgePooledItems': ['store', 'tenantId'],
     'offboarding/PurgeObjects': ['store', 'tenantId'],
   };
   const bindings = {
-    plan: { tenantId: 'acme', fromTier: 'pro', toTier: 'enterprise' },
+    plan: {
+      tenantId: 'acme',
+      fromTier: 'business',
+      toTier: 'enterprise',
+      move: { direction: 'pool-to-silo', collections: ['documents'] },
+    },
     states: { context: { Execution: { Id: 'arn:aws:states:us-east-1:111122223333:execution:p:run' } } },
     silo: { tableName: 'tenantry-dev-silo-acme' },
     stack: { status: 'CREATE_COMPLETE', silo: { tableName: 'tenantry-dev-silo-acme' } },

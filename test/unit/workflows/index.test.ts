@@ -154,7 +154,12 @@ describe('onboarding definition', () => {
     const promotion = buildDefinition('promotion', defaultConfig);
     const states = promotion.States as unknown as Record<string, Record<string, unknown>>;
     expect(states.SetMigrating?.Next).toBe('WriteFreeze');
-    expect(states.WriteFreeze).toMatchObject({ Type: 'Wait', Next: 'CreateSiloStack' });
+    expect(states.WriteFreeze).toMatchObject({ Type: 'Wait', Next: 'ToSilo?' });
+    expect(states['ToSilo?']).toEqual({
+      Type: 'Choice',
+      Choices: [{ Condition: "{% $plan.isolation = 'silo' %}", Next: 'CreateSiloStack' }],
+      Default: 'CreateCollectionTables',
+    });
     expect(usedSubstitutions(JSON.stringify(states.WriteFreeze))).toEqual(['WriteFreezeSeconds']);
     const [first] = (states.SetMigrating?.Catch ?? []) as { ErrorEquals: string[]; Next: string }[];
     expect(first).toMatchObject({

@@ -114,18 +114,25 @@ describe('planning', () => {
     expect(() => planOnboarding(defaultConfig, input)).toThrow(message);
   });
 
-  it('promotes only an ACTIVE pooled tenant to a silo tier', () => {
+  const documentsTable = {
+    collection: 'documents',
+    tableName: 'tenantry-dev-collection-acme.documents',
+    tableArn: 'arn:aws:dynamodb:us-east-1:111122223333:table/tenantry-dev-collection-acme.documents',
+  };
+  const business = (): Tenant => ({ ...tenant('ACTIVE'), tier: 'business', collections: [documentsTable] });
+
+  it('promotes only an ACTIVE pooled tenant, to a silo tier or another pool tier', () => {
     expect(
       planPromotion(defaultConfig, tenant('ACTIVE'), { tenantId: 'acme', targetTier: 'enterprise' }),
     ).toMatchObject({
       fromTier: 'pro',
       toTier: 'enterprise',
+      isolation: 'silo',
+      collections: [],
+      move: { direction: 'pool-to-silo', collections: [] },
       stackName: 'tenantry-dev-silo-acme',
       version: 0,
     });
-    expect(() =>
-      planPromotion(defaultConfig, tenant('ACTIVE'), { tenantId: 'acme', targetTier: 'business' }),
-    ).toThrow('tier "business" is pooled');
     expect(() =>
       planPromotion(defaultConfig, tenant('SUSPENDED'), { tenantId: 'acme', targetTier: 'enterprise' }),
     ).toThrow(LifecyclePreconditionError);
@@ -134,25 +141,70 @@ describe('planning', () => {
     ).toThrow('already has a silo');
   });
 
-  it('refuses to promote a tenant with dedicated collection tables, whose items it would leave behind', () => {
-    // Prepare
-    const business = {
-      ...tenant('ACTIVE'),
-      tier: 'business',
-      collections: [
-        {
-          collection: 'documents',
-          tableName: 'tenantry-dev-collection-acme.documents',
-          tableArn: 'arn:aws:dynamodb:us-east-1:111122223333:table/tenantry-dev-collection-acme.documents',
-        },
-      ],
-    };
+  it("moves a business tenant's collection tables into its silo with its pooled items", () => {
+    // Act
+    const plan = planPromotion(defaultConfig, business(), { tenantId: 'acme', targetTier: 'enterprise' });
 
-    // Act / Assess
-    expect(() =>
-      planPromotion(defaultConfig, business, { tenantId: 'acme', targetTier: 'enterprise' }),
-    ).toThrow(
-      /cannot be promoted: it has dedicated collection tables \(tenantry-dev-collection-acme\.documents\)/,
+    // Assess: the rollback records the tables again; the move reads them after the pool
+    expect(plan).toMatchObject({
+      fromTier: 'business',
+      isolation: 'silo',
+      collections: [documentsTable],
+      move: { direction: 'pool-to-silo', collections: ['documents'] },
+    });
+  });
+
+  it('changes tier within the pool: pro → business moves documents out of the pool, business → pro back', () => {
+    // Act
+    const up = planPromotion(defaultConfig, tenant('ACTIVE'), { tenantId: 'acme', targetTier: 'business' });
+    const down = planPromotion(defaultConfig, business(), { tenantId: 'acme', targetTier: 'pro' });
+    const sideways = planPromotion(defaultConfig, tenant('ACTIVE'), {
+      tenantId: 'acme',
+      targetTier: 'starter',
+    });
+
+    // Assess
+    expect(up).toMatchObject({
+      toTier: 'business',
+      isolation: 'pool',
+      collections: [],
+      move: { direction: 'pool-to-collections', collections: ['documents'] },
+    });
+    expect(down).toMatchObject({
+      toTier: 'pro',
+      isolation: 'pool',
+      collections: [documentsTable],
+      move: { direction: 'collections-to-pool', collections: ['documents'] },
+    });
+    expect(sideways.move).toEqual({ direction: 'pool-to-collections', collections: [] });
+  });
+
+  it.each([
+    ['pro', 'pro', 'targetTier: "pro": tenant acme is already on that tier'],
+    ['pro', 'platinum', 'targetTier: unknown tier "platinum"'],
+  ])('refuses a change from %s to %s, naming the field and the value', (from, to, message) => {
+    const refused = () =>
+      planPromotion(defaultConfig, { ...tenant('ACTIVE'), tier: from }, { tenantId: 'acme', targetTier: to });
+    expect(refused).toThrow(ValidationError);
+    expect(refused).toThrow(message);
+  });
+
+  it('refuses a pool tier that both adds and drops dedicated collections, naming targetTier', () => {
+    // Prepare: a tier dedicating "invoices" only, while the tenant has a documents table
+    const config = {
+      ...defaultConfig,
+      tiers: [
+        ...defaultConfig.tiers,
+        { ...defaultConfig.tiers[0], name: 'ledger', dedicatedCollections: ['invoices'] },
+      ],
+    } as typeof defaultConfig;
+
+    // Act
+    const refused = () => planPromotion(config, business(), { tenantId: 'acme', targetTier: 'ledger' });
+
+    // Assess
+    expect(refused).toThrow(
+      'invalid promotion input: targetTier: "ledger" dedicates invoices and drops documents',
     );
   });
 

@@ -155,6 +155,9 @@ describe('lifecycle-validate handler', () => {
       tenantId: 'acme',
       fromTier: 'starter',
       toTier: 'enterprise',
+      isolation: 'silo',
+      collections: [],
+      move: { direction: 'pool-to-silo', collections: [] },
       region: 'us-east-1',
       stackName: 'tenantry-dev-silo-acme',
       version: 3,
@@ -168,19 +171,18 @@ describe('lifecycle-validate handler', () => {
     });
   });
 
-  it('refuses a promotion to a pooled tier, naming targetTier', async () => {
+  it('refuses a promotion to the tier the tenant is on, naming targetTier and the value', async () => {
     // Prepare
     catalog.on(GetCommand).resolves({ Item: record() });
     const { handler } = await importHandler(load, ENV);
 
     // Act
-    const validating = handler({ kind: 'promotion', input: { tenantId: 'acme', targetTier: 'pro' } });
+    const validating = handler({ kind: 'promotion', input: { tenantId: 'acme', targetTier: 'starter' } });
 
     // Assess
     await expect(validating).rejects.toMatchObject({
       name: 'ValidationError',
-      message:
-        'invalid promotion input: targetTier: tier "pro" is pooled; promotion moves a tenant to a silo tier',
+      message: 'invalid promotion input: targetTier: "starter": tenant acme is already on that tier',
     });
   });
 

@@ -15,6 +15,8 @@ import { expectColdStartToRequire, importHandler } from '../../support/lambda';
 const POOLED_TABLE = 'tenantry-dev-pooled-data';
 /** Tenant acme's silo table: `<product>-<stage>-silo-data-<tenantId>` with the default config. */
 const SILO_TABLE = 'tenantry-dev-silo-data-acme';
+/** Tenant acme's dedicated documents table (a business tier). */
+const COLLECTION_TABLE = 'tenantry-dev-collection-acme.documents';
 const ENV = { POOLED_TABLE_NAME: POOLED_TABLE, COPY_CHUNK_ITEMS: undefined };
 const load = () => import('../../../../lambdas/tenant-data-copy/handler');
 const dynamo = mockClient(DynamoDBClient);
@@ -113,6 +115,8 @@ describe('tenant-data-copy handler', () => {
       tenantId: 'acme',
       direction: 'pool-to-silo',
       siloTable: SILO_TABLE,
+      collections: [],
+      table: 1,
       startKey: null,
       copied: 2,
       done: true,
@@ -159,6 +163,8 @@ describe('tenant-data-copy handler', () => {
       tenantId: 'acme',
       direction: 'pool-to-silo',
       siloTable: SILO_TABLE,
+      collections: [],
+      table: 0,
       startKey: startKey('k24'),
       copied: 55,
       done: false,
@@ -219,6 +225,8 @@ describe('tenant-data-copy handler', () => {
       tenantId: 'acme',
       direction: 'silo-to-pool',
       siloTable: SILO_TABLE,
+      collections: [],
+      table: 1,
       startKey: null,
       copied: 1,
       done: true,
@@ -240,4 +248,110 @@ describe('tenant-data-copy handler', () => {
     expect(dynamo).not.toHaveReceivedCommand(QueryCommand);
     expect(dynamo).not.toHaveReceivedCommand(BatchWriteItemCommand);
   });
+
+  it("to a silo, copies the pooled items and then the business tenant's collection table, same keys", async () => {
+    // Prepare: acme's documents table holds one document; the pool one item
+    const doc = { ...item('d1'), pk: { S: 'TENANT#acme#documents' } };
+    dynamo.on(QueryCommand).resolves({ Items: [item('a')] });
+    dynamo.on(ScanCommand).resolves({ Items: [doc] });
+    dynamo.on(BatchWriteItemCommand).resolves({});
+    const { handler } = await importHandler(load, ENV);
+
+    // Act
+    const cursor = await handler({ ...POOL_TO_SILO, collections: ['documents'] });
+
+    // Assess: both sources walked (table 2 of 2 done), each item written unchanged to the silo
+    expect(cursor).toMatchObject({ table: 2, startKey: null, copied: 2, done: true });
+    expect(dynamo).toHaveReceivedCommandWith(ScanCommand, {
+      TableName: COLLECTION_TABLE,
+      ConsistentRead: true,
+    });
+    expect(dynamo).toHaveReceivedNthCommandWith(BatchWriteItemCommand, 1, {
+      RequestItems: { [SILO_TABLE]: [{ PutRequest: { Item: item('a') } }] },
+    });
+    expect(dynamo).toHaveReceivedNthCommandWith(BatchWriteItemCommand, 2, {
+      RequestItems: { [SILO_TABLE]: [{ PutRequest: { Item: doc } }] },
+    });
+  });
+
+  it('restores a silo to the pool and the collection tables: a documents item goes back to its own table', async () => {
+    // Prepare
+    const doc = { ...item('d1'), pk: { S: 'TENANT#acme#documents' } };
+    dynamo.on(ScanCommand).resolves({ Items: [item('a'), doc] });
+    dynamo.on(PutItemCommand).resolves({});
+    const { handler } = await importHandler(load, ENV);
+
+    // Act
+    const cursor = await handler({
+      tenantId: 'acme',
+      direction: 'silo-to-pool',
+      siloTable: SILO_TABLE,
+      collections: ['documents'],
+    });
+
+    // Assess
+    expect(cursor).toMatchObject({ copied: 2, done: true });
+    expect(dynamo).toHaveReceivedCommandWith(PutItemCommand, { TableName: POOLED_TABLE, Item: item('a') });
+    expect(dynamo).toHaveReceivedCommandWith(PutItemCommand, { TableName: COLLECTION_TABLE, Item: doc });
+  });
+
+  it('moves a collection from its pooled partition (consistent Query by key) to its own table, never overwriting', async () => {
+    // Prepare
+    const doc = { ...item('d1'), pk: { S: 'TENANT#acme#documents' } };
+    dynamo.on(QueryCommand).resolves({ Items: [doc] });
+    dynamo.on(PutItemCommand).resolves({});
+    const { handler } = await importHandler(load, ENV);
+
+    // Act
+    const cursor = await handler({
+      tenantId: 'acme',
+      direction: 'pool-to-collections',
+      collections: ['documents'],
+    });
+
+    // Assess
+    expect(cursor).toEqual({
+      tenantId: 'acme',
+      direction: 'pool-to-collections',
+      siloTable: null,
+      collections: ['documents'],
+      table: 1,
+      startKey: null,
+      copied: 1,
+      done: true,
+    });
+    expect(dynamo).toHaveReceivedCommandWith(QueryCommand, {
+      TableName: POOLED_TABLE,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: 'TENANT#acme#documents' } },
+      ConsistentRead: true,
+    });
+    expect(dynamo).toHaveReceivedCommandWith(PutItemCommand, {
+      TableName: COLLECTION_TABLE,
+      Item: doc,
+      ConditionExpression: 'attribute_not_exists(#pk)',
+    });
+    expect(dynamo).not.toHaveReceivedCommand(BatchWriteItemCommand);
+  });
+
+  it.each([
+    ['pool-to-collections', SILO_TABLE, `siloTable: "${SILO_TABLE}": pool-to-collections stays in the pool`],
+    ['pool-to-silo', null, 'siloTable: null: pool-to-silo needs'],
+  ])(
+    'refuses %s with siloTable %s, naming the field and the value',
+    async (direction, siloTable, message) => {
+      // Prepare
+      const { handler } = await importHandler(load, ENV);
+
+      // Act
+      const copying = handler({ tenantId: 'acme', direction, siloTable, collections: ['documents'] });
+
+      // Assess
+      await expect(copying).rejects.toMatchObject({
+        name: 'ValidationError',
+        message: expect.stringContaining(`invalid tenant-data-copy input: ${message}`),
+      });
+      expect(dynamo).not.toHaveReceivedAnyCommand();
+    },
+  );
 });

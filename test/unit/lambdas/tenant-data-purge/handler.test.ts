@@ -91,7 +91,7 @@ describe('tenant-data-purge handler', () => {
       name: 'ValidationError',
       message:
         'invalid tenant-data-purge input: verifiedAgainst: "tenantry-dev-silo-data-globex" is not the silo ' +
-        'table of this tenant',
+        'table of this tenant (tenantry-dev-silo-data-acme)',
     });
     expect(dynamo).not.toHaveReceivedAnyCommand();
   });
@@ -168,6 +168,7 @@ describe('tenant-data-purge handler', () => {
       purged: 2,
       done: true,
       verifiedAgainst: SILO_TABLE,
+      table: 1,
     });
     expect(contract.output.safeParse(cursor).success).toBe(true);
     for (const table of [POOLED_TABLE, SILO_TABLE]) {

@@ -124,6 +124,7 @@ describe('tenant-data-verify handler', () => {
 
     // Assess: both sides done in this one chunk, with equal totals
     const counted = {
+      table: 0,
       partition: null,
       startKey: null,
       count: 2,
@@ -132,7 +133,9 @@ describe('tenant-data-verify handler', () => {
     };
     expect(result).toEqual({
       tenantId: 'acme',
+      direction: 'pool-to-silo',
       siloTable: SILO_TABLE,
+      collections: [],
       source: counted,
       target: counted,
       done: true,
@@ -191,6 +194,70 @@ describe('tenant-data-verify handler', () => {
   });
 });
 
+describe('tenant-data-verify of a business tenant', () => {
+  const DOCUMENTS_TABLE = 'tenantry-dev-collection-acme.documents';
+  const doc = (sk: string, body: string) => ({ ...item(sk, body), pk: { S: 'TENANT#acme#documents' } });
+
+  it('to a silo: the pooled items plus the documents table, tallied as one, equal the silo', async () => {
+    // Prepare: item a in the pool, document d in its own table; the silo holds both
+    pool([item('a', 'first')]);
+    dynamo.on(ScanCommand, { TableName: DOCUMENTS_TABLE }).resolves({ Items: [doc('d', 'doc')] });
+    dynamo
+      .on(ScanCommand, { TableName: SILO_TABLE })
+      .resolves({ Items: [doc('d', 'doc'), item('a', 'first')] });
+    const { handler } = await importHandler(load, ENV);
+
+    // Act
+    const result = await handler({ tenantId: 'acme', siloTable: SILO_TABLE, collections: ['documents'] });
+
+    // Assess: the source side walked both tables (index 1 = the documents table)
+    expect(result).toMatchObject({ done: true, source: { table: 1, count: 2 }, target: { count: 2 } });
+    expect(result.source?.checksum).toBe(result.target?.checksum);
+  });
+
+  it('to a silo: a document missing from the silo fails the verification', async () => {
+    // Prepare
+    pool([item('a', 'first')]);
+    dynamo.on(ScanCommand, { TableName: DOCUMENTS_TABLE }).resolves({ Items: [doc('d', 'doc')] });
+    dynamo.on(ScanCommand, { TableName: SILO_TABLE }).resolves({ Items: [item('a', 'first')] });
+    const { handler } = await importHandler(load, ENV);
+
+    // Act
+    const verifying = handler({ tenantId: 'acme', siloTable: SILO_TABLE, collections: ['documents'] });
+
+    // Assess
+    await expect(verifying).rejects.toMatchObject({
+      name: 'DataVerificationError',
+      message: expect.stringContaining(`source has 2 items`),
+    });
+  });
+
+  it('within the pool: only the documents partition is compared with the documents table', async () => {
+    // Prepare: acme's docs partition is not moving and must not be counted
+    dynamo.on(QueryCommand).callsFake((input: QueryCommandInput) => ({
+      Items: input.ExpressionAttributeValues?.[':pk']?.S === 'TENANT#acme#documents' ? [doc('d', 'doc')] : [],
+    }));
+    dynamo.on(ScanCommand, { TableName: DOCUMENTS_TABLE }).resolves({ Items: [doc('d', 'doc')] });
+    const { handler } = await importHandler(load, ENV);
+
+    // Act
+    const result = await handler({
+      tenantId: 'acme',
+      direction: 'pool-to-collections',
+      collections: ['documents'],
+    });
+
+    // Assess
+    expect(result).toMatchObject({ done: true, source: { count: 1 }, target: { count: 1 } });
+    expect(dynamo).not.toHaveReceivedCommandWith(QueryCommand, { IndexName: 'byTenant' });
+    expect(dynamo).toHaveReceivedCommandWith(QueryCommand, {
+      TableName: POOLED_TABLE,
+      ExpressionAttributeValues: { ':pk': { S: 'TENANT#acme#documents' } },
+      ConsistentRead: true,
+    });
+  });
+});
+
 describe('tenant-data-verify in chunks', () => {
   it('reads at most VERIFY_CHUNK_ITEMS items of each side and returns where the next chunk starts', async () => {
     // Prepare: a bound of 1 item; each side holds two
@@ -211,8 +278,11 @@ describe('tenant-data-verify in chunks', () => {
     // Assess: one item counted on each side, the positions carried in the cursor, not done
     expect(result).toEqual({
       tenantId: 'acme',
+      direction: 'pool-to-silo',
       siloTable: SILO_TABLE,
+      collections: [],
       source: {
+        table: 0,
         partition: 'TENANT#acme#docs',
         startKey: { pk: { S: 'TENANT#acme#docs' }, sk: { S: 'a' } },
         count: 1,
@@ -220,6 +290,7 @@ describe('tenant-data-verify in chunks', () => {
         done: false,
       },
       target: {
+        table: 0,
         partition: null,
         startKey: { pk: { S: 'TENANT#acme#docs' }, sk: { S: 'b' } },
         count: 1,
