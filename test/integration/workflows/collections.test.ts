@@ -1,7 +1,7 @@
 // Business tenants' dedicated collection tables through the real workflows on the local environment:
 // onboarding creates the tier's table and records the ARN DynamoDB reports, a failure after it was
 // created compensates (table gone, catalog without it), offboarding deletes it and the erasure record
-// shows none left, and a promotion that would strand its items is refused.
+// shows none left. Promotion moves it: collections-promotion.test.ts.
 import {
   DescribeContinuousBackupsCommand,
   DescribeTableCommand,
@@ -158,24 +158,5 @@ describe('offboarding a business tenant', () => {
     expect(tombstone.history.map((e) => e.reason)).toContain(
       `collection tables: ${documentsTable('biz-leaver')} → none`,
     );
-  });
-});
-
-describe('promoting a business tenant', () => {
-  it('is refused while it has a dedicated collection table: nothing moves, the table and its items stay', async () => {
-    // Prepare
-    const onboarded = await run(h, 'onboarding', signup('biz-climber'));
-    expect(onboarded.status, onboarded.cause).toBe('SUCCEEDED');
-    await seedItems(h, documentsTable('biz-climber'), 'biz-climber', 3);
-    const before = await tally(h, documentsTable('biz-climber'), 'biz-climber');
-
-    // Act
-    const result = await run(h, 'promotion', { tenantId: 'biz-climber', targetTier: 'enterprise' });
-
-    // Assess
-    expect(result.error).toBe('PromotionRejected');
-    expect(result.cause).toContain('dedicated collection tables');
-    expect((await h.catalog.get('biz-climber')).status).toBe('ACTIVE');
-    expect(await tally(h, documentsTable('biz-climber'), 'biz-climber')).toEqual(before);
   });
 });

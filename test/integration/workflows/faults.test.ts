@@ -55,7 +55,8 @@ const except = (states: readonly string[], special: readonly string[]) =>
 const special = {
   // CreateCollectionTables is on the pool path only: faulted with a business signup in collections.test.ts.
   onboarding: ['Validate', 'CreateTenantRecord', 'CreateCollectionTables', 'EmitTenantOnboarded'],
-  promotion: ['Validate', 'EmitTenantPromoted'],
+  // CreateCollectionTables is on the pool-tier path only: faulted in collections-promotion.test.ts.
+  promotion: ['Validate', 'CreateCollectionTables', 'EmitTenantPromoted'],
   offboarding: ['Validate', 'EmitTenantOffboarded'],
 } as const;
 const failurePathTasks = {
@@ -71,9 +72,11 @@ const failurePathTasks = {
   ],
   promotion: [
     'EmitPromotionRejected',
+    'RecreateCollectionTables', // collections-promotion.test.ts
     'RestoreChunk',
     'RevertCatalog',
     'RevertUserTiers',
+    'RollbackCollectionTables', // collections-promotion.test.ts
     'RollbackDeleteSilo',
     'RestoreActive',
     'EmitPromotionFailed',
@@ -263,7 +266,7 @@ describe('promotion (pool → silo)', () => {
     }
   }
 
-  const purgeStarted = ['PurgePoolChunk', 'ActivateTenant'];
+  const purgeStarted = ['PurgePoolChunk', 'DeleteCollectionTables', 'ActivateTenant'];
 
   it('UpdateUserTiers is on the forward path, after the catalog switch and before the purge', () => {
     const forward = forwardTaskStates('promotion');

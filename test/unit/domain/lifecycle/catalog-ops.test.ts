@@ -179,6 +179,85 @@ describe('catalog operations', () => {
     expect(back.history).toHaveLength(onSilo.history.length + 1);
   });
 
+  const documents = {
+    collection: 'documents',
+    tableName: 'tenantry-dev-collection-acme.documents',
+    tableArn: 'arn:aws:dynamodb:us-east-1:111122223333:table/tenantry-dev-collection-acme.documents',
+  };
+
+  it('switches the collection tables with the tier in one audited write, and keeps them when not given', async () => {
+    // Prepare
+    docs.on(GetCommand).resolves({ Item: transition(newTenant(NEW_POOLED_ACME), 'ACTIVE') });
+    docs.on(PutCommand).resolves({});
+
+    // Act
+    const business = await setPlacement(
+      repository,
+      defaultConfig,
+      'acme',
+      { tier: 'business', isolation: 'pool', silo: null, collections: [documents] },
+      arnA,
+    );
+
+    // Assess
+    expect(business).toMatchObject({ tier: 'business', collections: [documents] });
+    expect(business.history.at(-1)).toMatchObject({
+      executionArn: arnA,
+      reason: 'placement: pro/pool → business/pool (tenantry-dev-collection-acme.documents)',
+    });
+    expect(docs.commandCalls(PutCommand)).toHaveLength(1);
+
+    // Act: the same tier without `collections` keeps the recorded tables; `[]` removes them
+    docs.on(GetCommand).resolves({ Item: business });
+    const kept = await setPlacement(
+      repository,
+      defaultConfig,
+      'acme',
+      { tier: 'business', isolation: 'pool', silo: null },
+      arnA,
+    );
+    const removed = await setPlacement(
+      repository,
+      defaultConfig,
+      'acme',
+      { tier: 'pro', isolation: 'pool', silo: null, collections: [] },
+      arnA,
+    );
+
+    // Assess
+    expect(kept.collections).toEqual([documents]);
+    expect(docs.commandCalls(PutCommand)).toHaveLength(2);
+    expect(removed.collections).toBeUndefined();
+  });
+
+  it.each([
+    [
+      'a collection the tier does not dedicate',
+      { tier: 'pro', collections: [documents] },
+      'collections: "documents" is not a dedicated collection of tier pro (none)',
+    ],
+    [
+      "another tenant's table",
+      {
+        tier: 'business',
+        collections: [{ ...documents, tableArn: documents.tableArn.replace('acme', 'globex') }],
+      },
+      'collections: "arn:aws:dynamodb:us-east-1:111122223333:table/tenantry-dev-collection-globex.documents" is not the table tenantry-dev-collection-acme.documents',
+    ],
+  ])('refuses %s, naming the field and the value, without writing', async (_what, placement, message) => {
+    docs.on(GetCommand).resolves({ Item: transition(newTenant(NEW_POOLED_ACME), 'ACTIVE') });
+    const placing = setPlacement(
+      repository,
+      defaultConfig,
+      'acme',
+      { isolation: 'pool', silo: null, ...placement },
+      arnA,
+    );
+    await expect(placing).rejects.toThrow(ValidationError);
+    await expect(placing).rejects.toThrow(message);
+    expect(docs.commandCalls(PutCommand)).toHaveLength(0);
+  });
+
   it('refuses a placement the configuration does not allow, without writing', async () => {
     docs.on(GetCommand).resolves({ Item: transition(newTenant(NEW_POOLED_ACME), 'ACTIVE') });
     docs.on(PutCommand).resolves({});
