@@ -88,11 +88,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     );
   program
     .command('promote')
-    .description('promote a tenant into a silo tier and follow the migration')
+    .description('promote a tenant into a silo tier, or change its pool tier, and follow the migration')
     .argument('<ID>', 'tenant id')
     .addOption(
-      new Option('--to <tier>', 'target (silo) tier')
-        .choices(config.tiers.filter((t) => t.isolation === 'silo').map((t) => t.name))
+      new Option('--to <tier>', 'target tier: a silo tier, or another pool tier')
+        .choices(config.tiers.filter((t) => t.isolation !== 'account').map((t) => t.name))
         .makeOptionMandatory(),
     )
     .action(run(async (id: string, o: { to: string }) => promote(ctx(), id, o.to)));

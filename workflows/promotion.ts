@@ -41,8 +41,9 @@ import {
  *
  * Rollback (any failure): [if the purge had started: RecreateCollectionTables (the old tier's) →
  * RestoreChunk ⟲ copies the items back where they came from, never over an item still there] →
- * RevertCatalog (the old tier, no silo, the old collection tables) → RevertUserTiers ⟲ →
- * RollbackCollectionTables (the tables only the new tier names) → [silo: RollbackSiloTeardown (key
+ * RevertCatalog (the old tier, no silo, the old collection tables) → RevertUserTiers ⟲ → [pool:
+ * RemoveCopiesChunk ⟲ deletes the copies the run made where the items went, each only if identical to
+ * the item where it is again] → RollbackCollectionTables (the tables only the new tier names) → [silo: RollbackSiloTeardown (key
  * deletion scheduled, stack deleted)] → RestoreActive (MIGRATING → ACTIVE) → EmitPromotionFailed →
  * PromotionFailed. If the sources cannot be restored, the promotion rolls forward instead (the catalog
  * stays on the verified target, which holds every item) — data is never deleted from its last complete
@@ -59,6 +60,9 @@ import {
  * Output: `{ tenantId, status: 'ACTIVE', tier, isolation, silo (null in the pool), collections, items, checksum }`.
  */
 export const PROMOTION = 'promotion';
+
+/** JSONata: the direction undoing the plan's move. */
+const REVERSE_DIRECTION = `$lookup(${JSON.stringify(reverseOf)}, $plan.move.direction)`;
 
 /** The start of a copy or verify loop along the plan's move (`direction`: JSONata). */
 const moveCursor = (direction: string) => ({
@@ -323,7 +327,7 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
       ...chunkLoop('copy', {
         states: ['PrepareRestore', 'RestoreChunk', 'MoreToRestore?'],
         cursor: 'copy',
-        start: moveCursor(`$lookup(${JSON.stringify(reverseOf)}, $plan.move.direction)`),
+        start: moveCursor(REVERSE_DIRECTION),
         next: 'RevertCatalog',
         catch: (state) =>
           catchFailure(state, 'RestoreActive', { log: rollbackErrors, assign: { stage: 'rolled-forward' } }),
@@ -355,9 +359,29 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
           tier: '$plan.fromTier',
           executionArn: '$states.context.Execution.Id',
         },
+        next: 'RemoveCopies?',
+        catch: (state) => rollbackCatch(state, 'RemoveCopies?'),
+        chunkComment: 'Users left on the new tier still sign in (the catalog is the source of truth).',
+      }),
+      'RemoveCopies?': {
+        Type: 'Choice',
+        Comment: 'A silo is deleted whole; within the pool the copies the run made are purged one by one.',
+        Choices: [{ Condition: "{% $plan.isolation = 'pool' %}", Next: 'PrepareRemoveCopies' }],
+        Default: 'RollbackCollectionTables',
+      },
+      ...chunkLoop('purge', {
+        states: ['PrepareRemoveCopies', 'RemoveCopiesChunk', 'MoreCopiesToRemove?'],
+        cursor: 'purge',
+        start: {
+          store: jsonataString('pool'),
+          tenantId: '$plan.tenantId',
+          direction: REVERSE_DIRECTION,
+          collections: '$plan.move.collections',
+        },
         next: 'RollbackCollectionTables',
         catch: (state) => rollbackCatch(state, 'RollbackCollectionTables'),
-        chunkComment: 'Users left on the new tier still sign in (the catalog is the source of truth).',
+        chunkComment:
+          'Deletes where the items went only the copies identical to the items where they are again (no duplicates).',
       }),
       RollbackCollectionTables: lambdaTask(
         'collections',

@@ -25,7 +25,9 @@ import {
   onboardingInputSchema,
   type PromotionInput,
 } from '../../domain/lifecycle/inputs';
-import { countTenantItems, pooledTable } from '../../domain/lifecycle/tenant-items';
+import { moveSources } from '../../domain/lifecycle/moves';
+import { planPromotion } from '../../domain/lifecycle/plan';
+import { countTenantItems } from '../../domain/lifecycle/tenant-items';
 import { tenantIdSchema } from '../../domain/tenant/tenant-id';
 import type { WorkflowName } from '../../workflows/index';
 import type { CliContext } from '../context';
@@ -69,19 +71,24 @@ export async function onboard(ctx: CliContext, input: OnboardingInput): Promise<
 
 export async function promote(ctx: CliContext, tenantId: string, targetTier: string): Promise<ExitCode> {
   const tier = requireTierArgument(ctx, targetTier);
-  if (tier.isolation !== 'silo')
+  if (tier.isolation === 'account')
     throw new ArgumentError(
       '--to',
-      `promotion moves a tenant into a silo tier; allowed: ${siloTiers(ctx).join(', ')} (got ${targetTier})`,
+      `promotion moves a tenant into a silo tier or another pool tier; allowed: ${promotionTiers(ctx).join(', ')} (got ${targetTier})`,
     );
   const tenant = await ctx.catalog().get(tenantIdArgument(tenantId));
   const input: PromotionInput = { tenantId: tenant.tenantId, targetTier };
-  // The total the copy works through: the tenant's items in the pool now (writes are frozen during the copy).
-  const count = await countTenantItems(
-    new DynamoDBClient(baseClientConfig()),
-    pooledTable(ctx.tables.pooled),
-    tenant.tenantId,
-  );
+  // The total the copy works through: the items the move reads now (writes are frozen during the copy).
+  const plan = planPromotion(ctx.config, tenant, input);
+  const sources = moveSources(ctx.config, plan.move.direction, {
+    tenantId: tenant.tenantId,
+    pooledTable: ctx.tables.pooled,
+    siloTable: null,
+    collections: plan.move.collections,
+  });
+  const dynamo = new DynamoDBClient(baseClientConfig());
+  let count = 0;
+  for (const source of sources) count += await countTenantItems(dynamo, source, tenant.tenantId);
   return runWorkflow(
     ctx,
     'promotion',
@@ -110,8 +117,8 @@ function tenantIdArgument(tenantId: string): string {
   return parsed.data;
 }
 
-function siloTiers(ctx: CliContext): string[] {
-  return ctx.config.tiers.filter((t) => t.isolation === 'silo').map((t) => t.name);
+function promotionTiers(ctx: CliContext): string[] {
+  return ctx.config.tiers.filter((t) => t.isolation !== 'account').map((t) => t.name);
 }
 
 function requireTierArgument(ctx: CliContext, name: string) {

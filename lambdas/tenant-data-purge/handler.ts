@@ -1,4 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { baseClientConfig, s3ClientConfig } from '../../domain/aws/clients';
 import { loadConfig } from '../../domain/config';
@@ -12,6 +12,7 @@ import {
   type StartKey,
 } from '../../domain/lifecycle/tenant-items';
 import { purgeTenantObjectsChunk } from '../../domain/lifecycle/tenant-objects';
+import { collectionTableNamePrefix } from '../../domain/tables';
 import { contract, type PurgeCursor } from './contract';
 
 const env = readFunctionEnv(contract);
@@ -53,11 +54,24 @@ export const handler = contractHandler(contract, async (cursor, context?: Remain
       moveSources(config, direction, tables),
       { table: cursor.table ?? 0, startKey: cursor.startKey },
       { maxItems: env.PURGE_CHUNK_ITEMS, deadline: deadlineOf(context) },
-      (source, startKey, maxItems) =>
-        purgeVerifiedTenantChunk(dynamo, source, copyTable, cursor.tenantId, startKey, {
-          maxItems,
-          deadline: deadlineOf(context),
-        }),
+      async (source, startKey, maxItems) => {
+        try {
+          return await purgeVerifiedTenantChunk(dynamo, source, copyTable, cursor.tenantId, startKey, {
+            maxItems,
+            deadline: deadlineOf(context),
+          });
+        } catch (error) {
+          // A rollback may undo a run that failed before creating a collection table: nothing in it.
+          if (
+            error instanceof ResourceNotFoundException &&
+            source.name.startsWith(collectionTableNamePrefix(config))
+          ) {
+            logger.info('no such table: nothing to purge', { table: source.name });
+            return { handled: 0, foreign: 0, nextKey: null };
+          }
+          throw error;
+        }
+      },
     );
     return finish(cursor, moved);
   }),

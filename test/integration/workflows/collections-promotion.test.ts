@@ -53,7 +53,8 @@ let h: Harness;
 let db: PGlite;
 let deps: DocumentServiceDependencies;
 let users: LocalTenantUsers;
-let authorizer: TenantAuthorizer;
+/** A new authorizer per request: no vended credentials cached, the session policy is the catalog's now. */
+let authorizer: () => TenantAuthorizer;
 let functions: ReturnType<typeof localDocumentFunctions>;
 let pooledFunctionArn: string;
 let stageArn: string;
@@ -99,7 +100,7 @@ beforeAll(async () => {
     },
     { step: 'initialize', name: 'recordSessionPolicy' },
   );
-  authorizer = users.authorizer({ tenants, dataLocation: location, sts }).authorizer;
+  authorizer = () => users.authorizer({ tenants, dataLocation: location, sts }).authorizer;
   stageArn = `arn:aws:execute-api:${config.regions.primary}:${LOCAL_ACCOUNT}:collapi/${config.naming.stage}`;
 });
 
@@ -119,7 +120,7 @@ async function request(
   const tenant = await h.catalog.get(tenantId);
   const token = await users.signIn(tenant, `user${++signIns}@${tenantId}.example`);
   const path = options.documentId === undefined ? 'documents' : `documents/${options.documentId}`;
-  const decision = await authorizer.decide({
+  const decision = await authorizer().decide({
     authorization: `Bearer ${token}`,
     methodArn: `${stageArn}/${method}/${path}`,
   });
@@ -458,8 +459,8 @@ describe('tier changes within the pool', () => {
     },
   );
 
-  it.each(['CopyChunk', 'PurgePoolChunk', 'DeleteCollectionTables', 'ActivateTenant'])(
-    'business → pro: %s fails → rolled back, documents in their table again, served from it',
+  it.each(['CopyChunk', 'VerifyChunk', 'PurgePoolChunk', 'DeleteCollectionTables', 'ActivateTenant'])(
+    'business → pro: %s fails → rolled back, documents in their table again and not in the pool, served from the table',
     async (state) => {
       // Prepare
       const tenantId = `biz-down-${state.toLowerCase()}`.slice(0, 40);
@@ -477,6 +478,7 @@ describe('tier changes within the pool', () => {
       const tenant = await h.catalog.get(tenantId);
       expect(tenant).toMatchObject({ status: 'ACTIVE', tier: 'business', isolation: 'pool' });
       expect(tenant.collections).toEqual(before.tenant.collections);
+      expect(result.path.includes('RemoveCopiesChunk')).toBe(true);
       const { Item } = await new DynamoDBClient(baseClientConfig()).send(
         new GetItemCommand({
           TableName: documentsTable(tenantId),
@@ -488,6 +490,33 @@ describe('tier changes within the pool', () => {
       expect(((await request(tenantId, 'GET')).body.documents as unknown[]).length).toBe(2);
     },
   );
+
+  it('business → pro: a failing RemoveCopiesChunk is reported; the catalog routes to the table, which holds every document', async () => {
+    // Prepare: the first fault after the documents were copied to the pool and the table deleted
+    const tenantId = 'biz-down-removecopies';
+    const before = await businessTenant(tenantId, 2, 3);
+    const machine = await machineWithFault(h, 'promotion', ['ActivateTenant', 'RemoveCopiesChunk']);
+    await h.events();
+
+    // Act
+    const result = await run(h, machine, { tenantId, targetTier: 'pro' });
+    await clearFaults();
+
+    // Assess: the copies in the pool stay (reported), never served: documents route to the table
+    expect(result.error).toBe('PromotionFailed');
+    const [event] = eventsOf(await h.events(), 'TenantPromotionFailed', tenantId);
+    expect(event?.detail).toMatchObject({ stage: 'rolled-back', rolledBack: false });
+    expect(event?.detail.rollbackErrors).toEqual([expect.objectContaining({ state: 'RemoveCopiesChunk' })]);
+    expect(await tally(h, documentsTable(tenantId), tenantId)).toEqual(before.documents);
+    const tenant = await h.catalog.get(tenantId);
+    expect(tenant).toMatchObject({
+      status: 'ACTIVE',
+      tier: 'business',
+      collections: before.tenant.collections,
+    });
+    expect(documentsTableArn(config, deps.location, tenant)).toBe(before.tenant.collections?.[0]?.tableArn);
+    expect(((await request(tenantId, 'GET')).body.documents as unknown[]).length).toBe(2);
+  });
 
   it('refuses a tier change to the tier the tenant is on, naming targetTier and the value', async () => {
     // Prepare

@@ -76,6 +76,7 @@ const failurePathTasks = {
     'RestoreChunk',
     'RevertCatalog',
     'RevertUserTiers',
+    'RemoveCopiesChunk', // collections-promotion.test.ts
     'RollbackCollectionTables', // collections-promotion.test.ts
     'RollbackDeleteSilo',
     'RestoreActive',

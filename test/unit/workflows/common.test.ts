@@ -135,6 +135,7 @@ describe('chunked loops', () => {
     'promotion/PurgePoolChunk': ['store', 'tenantId', 'verifiedAgainst', 'direction', 'collections'],
     'promotion/RestoreChunk': ['tenantId', 'direction', 'siloTable', 'collections'],
     'promotion/RevertUserTiers': ['tenantId', 'tier', 'executionArn'],
+    'promotion/RemoveCopiesChunk': ['store', 'tenantId', 'direction', 'collections'],
     'offboarding/PurgePooledItems': ['store', 'tenantId'],
     'offboarding/PurgeObjects': ['store', 'tenantId'],
   };
@@ -150,7 +151,7 @@ describe('chunked loops', () => {
     stack: { status: 'CREATE_COMPLETE', silo: { tableName: 'tenantry-dev-silo-acme' } },
   };
 
-  it('are the five copy/purge loops, the verify loop and the two user-tier loops', () => {
+  it('are the six copy/purge loops, the verify loop and the two user-tier loops', () => {
     expect(loops.map(({ loop }) => loop)).toEqual(Object.keys(startFields));
   });
 

@@ -1,8 +1,10 @@
 // `tenantry onboard | promote | offboard` against the lifecycle deployed on the local environment: the
 // real state machines and handlers, followed by the command's progress line.
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resourceName } from '../../../../domain/config';
 import { functionEnvironment } from '../../../../domain/function-contract';
+import { pooledItem } from '../../../../domain/pooled-items';
 import { contract as copyContract } from '../../../../lambdas/tenant-data-copy/contract';
 import { executionPath } from '../../../../local/lifecycle';
 import { injectFault, listInvocations, setFunctionEnv } from '../../support';
@@ -10,6 +12,18 @@ import { activeTenant, config, type Harness, seedItems, setupHarness, tally } fr
 import { cli, json } from '../support';
 
 let h: Harness;
+
+/** `count` items of the tenant in one collection of the pooled table. */
+async function seedItemsIn(h: Harness, tenantId: string, collection: string, count: number) {
+  for (let i = 0; i < count; i += 1) {
+    await h.dynamo.send(
+      new PutItemCommand({
+        TableName: h.life.pooledTable,
+        Item: pooledItem(tenantId, collection, `doc-${i}`, { title: { S: `doc ${i}` } }),
+      }),
+    );
+  }
+}
 
 beforeAll(async () => {
   h = await setupHarness();
@@ -60,18 +74,34 @@ describe('tenantry promote', () => {
     expect((await h.catalog.get('climber')).tier).toBe('enterprise');
   });
 
-  it('refuses a pooled target tier, naming --to and the allowed tiers, and starts nothing', async () => {
+  it('changes a pool tier: --to business moves the documents collection into its own table', async () => {
+    // Prepare: a pro tenant with 6 pooled items, 2 of them in its documents collection
+    await activeTenant(h, 'riser', 'pro');
+    await seedItems(h, h.life.pooledTable, 'riser', 4);
+    await seedItemsIn(h, 'riser', 'documents', 2);
+
+    // Act
+    const result = await cli('promote', 'riser', '--to', 'business');
+
+    // Assess: the copy total is the 2 documents; the tenant is on business with its table recorded
+    expect(result.code, result.err.join('\n')).toBe(0);
+    expect(result.err.filter((l) => l.includes('copied')).at(-1)).toMatch(/copied 2\/2/);
+    const tenant = await h.catalog.get('riser');
+    expect(tenant).toMatchObject({ status: 'ACTIVE', tier: 'business', isolation: 'pool' });
+    expect(tenant.collections?.map((t) => t.collection)).toEqual(['documents']);
+  });
+
+  it('refuses the tier the tenant is on, naming targetTier and the value, and starts nothing', async () => {
     // Prepare
     await activeTenant(h, 'stayer', 'pro');
     const before = await h.catalog.get('stayer');
 
     // Act
-    const result = await cli('promote', 'stayer', '--to', 'business');
+    const result = await cli('promote', 'stayer', '--to', 'pro');
 
     // Assess
     expect(result.code).toBe(2);
-    expect(result.err.join('\n')).toContain("option '--to <tier>' argument 'business' is invalid");
-    expect(result.err.join('\n')).toContain('Allowed choices are enterprise');
+    expect(result.err.join('\n')).toContain('targetTier: "pro": tenant stayer is already on that tier');
     expect(await h.catalog.get('stayer')).toEqual(before);
   });
 
