@@ -130,7 +130,59 @@ describe('tenant-collections create', () => {
   });
 });
 
+describe('tenant-collections create for a promotion', () => {
+  it('with record false creates the table but leaves the catalog to the switch', async () => {
+    // Prepare
+    dynamo.on(CreateTableCommand).resolves({});
+    dynamo.on(DescribeTableCommand).resolves({ Table: active });
+    dynamo.on(UpdateContinuousBackupsCommand).resolves({});
+    const { handler } = await importHandler(load, ENV);
+
+    // Act
+    const result = await handler({
+      action: 'create',
+      tenantId: 'acme',
+      tier: 'business',
+      executionArn: EXECUTION,
+      record: false,
+    });
+
+    // Assess
+    expect(result.tables).toEqual([{ collection: 'documents', tableName: TABLE, tableArn: TABLE_ARN }]);
+    expect(dynamo).toHaveReceivedCommandWith(CreateTableCommand, { TableName: TABLE });
+    expect(catalog).not.toHaveReceivedAnyCommand();
+  });
+});
+
 describe('tenant-collections delete', () => {
+  it('with keepTier keeps the tables that tier names, deleting nothing and recording nothing new', async () => {
+    // Prepare
+    catalog.on(GetCommand).resolves({
+      Item: activeAcmeRecord(3, {
+        tier: 'business',
+        collections: [{ collection: 'documents', tableName: TABLE, tableArn: TABLE_ARN }],
+      }),
+    });
+    const { handler } = await importHandler(load, ENV);
+
+    // Act
+    const result = await handler({
+      action: 'delete',
+      tenantId: 'acme',
+      executionArn: EXECUTION,
+      keepTier: 'business',
+    });
+
+    // Assess
+    expect(result).toEqual({
+      tenantId: 'acme',
+      tables: [{ collection: 'documents', tableName: TABLE, tableArn: TABLE_ARN }],
+      deleted: [],
+    });
+    expect(dynamo).not.toHaveReceivedCommand(DeleteTableCommand);
+    expect(catalog).not.toHaveReceivedCommand(PutCommand);
+  });
+
   it('switches deletion protection off, deletes the table, waits until it is gone and forgets it', async () => {
     // Prepare
     dynamo

@@ -4,6 +4,7 @@ import {
   BatchWriteItemCommand,
   DynamoDBClient,
   QueryCommand,
+  ResourceNotFoundException,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectsCommand, ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
@@ -17,6 +18,7 @@ const POOLED_TABLE = 'tenantry-dev-pooled-data';
 const BUCKET = 'tenantry-dev-tenant-data-111122223333-us-east-1';
 /** Tenant acme's silo table: `<product>-<stage>-silo-data-<tenantId>` with the default config. */
 const SILO_TABLE = 'tenantry-dev-silo-data-acme';
+const DOCUMENTS_TABLE = 'tenantry-dev-collection-acme.documents';
 const ENV = {
   POOLED_TABLE_NAME: POOLED_TABLE,
   TENANT_DATA_BUCKET_NAME: BUCKET,
@@ -266,5 +268,71 @@ describe('tenant-data-purge handler', () => {
       name: 'ObjectDeletionError',
       message: `1 objects of ${BUCKET} could not be deleted: acme/locked.pdf (AccessDenied)`,
     });
+  });
+
+  it("a business tenant's promotion also empties its documents table, each item against its silo copy", async () => {
+    // Prepare: nothing left in the pool; one document in the documents table, identical in the silo
+    const doc = { ...item('d'), pk: { S: 'TENANT#acme#documents' } };
+    dynamo.on(QueryCommand).resolves({ Items: [] });
+    dynamo.on(ScanCommand).resolves({ Items: [doc] });
+    dynamo.on(BatchGetItemCommand).callsFake((input: BatchGetItemCommandInput) => {
+      const [table] = Object.keys(input.RequestItems ?? {});
+      return { Responses: { [table as string]: [doc] } };
+    });
+    dynamo.on(BatchWriteItemCommand).resolves({});
+    const { handler } = await importHandler(load, ENV);
+
+    // Act
+    const cursor = await handler({
+      store: 'pool',
+      tenantId: 'acme',
+      verifiedAgainst: SILO_TABLE,
+      direction: 'pool-to-silo',
+      collections: ['documents'],
+    });
+
+    // Assess
+    expect(cursor).toMatchObject({ table: 2, purged: 1, done: true });
+    expect(dynamo).toHaveReceivedCommandWith(BatchGetItemCommand, {
+      RequestItems: { [SILO_TABLE]: { Keys: [{ pk: doc.pk, sk: doc.sk }], ConsistentRead: true } },
+    });
+    expect(dynamo).toHaveReceivedCommandWith(BatchWriteItemCommand, {
+      RequestItems: { [DOCUMENTS_TABLE]: [{ DeleteRequest: { Key: { pk: doc.pk, sk: doc.sk } } }] },
+    });
+  });
+
+  it('a rollback purging copies in a collection table that was never created finds nothing to purge', async () => {
+    // Prepare
+    dynamo.on(ScanCommand).rejects(new ResourceNotFoundException({ message: 'not found', $metadata: {} }));
+    const { handler } = await importHandler(load, ENV);
+
+    // Act
+    const cursor = await handler({
+      store: 'pool',
+      tenantId: 'acme',
+      direction: 'collections-to-pool',
+      collections: ['documents'],
+    });
+
+    // Assess
+    expect(cursor).toMatchObject({ table: 1, purged: 0, done: true });
+    expect(dynamo).not.toHaveReceivedCommand(BatchWriteItemCommand);
+  });
+
+  it('a missing pooled table is an error, not an empty purge', async () => {
+    // Prepare
+    dynamo.on(QueryCommand).rejects(new ResourceNotFoundException({ message: 'not found', $metadata: {} }));
+    const { handler } = await importHandler(load, ENV);
+
+    // Act
+    const purging = handler({
+      store: 'pool',
+      tenantId: 'acme',
+      direction: 'pool-to-collections',
+      collections: ['documents'],
+    });
+
+    // Assess
+    await expect(purging).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
   });
 });
