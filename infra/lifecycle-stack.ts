@@ -509,12 +509,20 @@ export class LifecycleStack extends Stack {
         functions.identityPurge,
         signupStarter,
       ].map((principal) => ({ principal, resources: ['*'], reason: xray })),
-      { principal: functions.copy, resources: ['*', siloTablesArn], reason: `${xray} ${siloTables}` },
-      { principal: functions.verify, resources: ['*', siloTablesArn], reason: `${xray} ${siloTables}` },
+      {
+        principal: functions.copy,
+        resources: ['*', siloTablesArn, collectionTablesArn],
+        reason: `${xray} ${siloTables} ${collectionTables}`,
+      },
+      {
+        principal: functions.verify,
+        resources: ['*', siloTablesArn, collectionTablesArn],
+        reason: `${xray} ${siloTables} ${collectionTables}`,
+      },
       {
         principal: functions.purge,
-        resources: ['*', siloTablesArn, props.tenantDataBucket.arnForObjects('*')],
-        reason: `${xray} ${siloTables} Tenant objects are addressed by their <tenantId>/ prefix in the one data bucket.`,
+        resources: ['*', siloTablesArn, collectionTablesArn, props.tenantDataBucket.arnForObjects('*')],
+        reason: `${xray} ${siloTables} ${collectionTables} Tenant objects are addressed by their <tenantId>/ prefix in the one data bucket.`,
       },
       {
         principal: functions.erasureVerify,
