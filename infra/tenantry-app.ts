@@ -89,11 +89,12 @@ export function buildTenantryApp(config: TenantryConfig, appProps: AppProps = {}
     authorizerRole: identity.authorizerFunction.function.role as iam.IRole,
     billingFinalFunction: billing.finalBillFunction,
   });
-  // The silo documents function's code, in every region a silo may be created in.
+  // The silo functions' code (documents, database migration), in every region a silo may be created in.
   for (const region of config.regions.siloAllowed) {
     new SiloServiceCodeStack(app, `${prefix}-silo-code-${region}`, {
       env: { account: env.account, region },
       serviceCode: siloTemplateBuild(config).serviceCode,
+      databaseCode: siloTemplateBuild(config).databaseCode,
     });
   }
   const edge = new EdgeStack(app, `${prefix}-edge`, {

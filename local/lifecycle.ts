@@ -140,7 +140,8 @@ export async function deployLifecycleLocally(options: LocalLifecycleOptions): Pr
     }
   }
   const { siloTemplateBuild } = await import('../infra/silo-stack');
-  const silo = siloTemplateBuild(config);
+  // moto cannot create Aurora: locally the silo function's PostgreSQL is PGlite in process.
+  const silo = siloTemplateBuild(config, 'in-process');
   await publishSiloServiceCode(s3, config, LOCAL_ACCOUNT, silo.serviceCode);
   const templateKey = 'silo/silo-tenant.template.json';
   await s3.send(

@@ -270,8 +270,17 @@ function siloResources(clients: SiloClients, stackName: string, stack: Stack): S
       accountId === undefined
         ? output(siloStackOutputs.serviceFunctionArn)
         : optionalOutput(siloStackOutputs.serviceFunctionArn),
+    // With the function on AWS (a template built for the local environment has no database).
+    databaseClusterArn: optionalOutput(siloStackOutputs.databaseClusterArn),
+    databaseEndpoint: optionalOutput(siloStackOutputs.databaseEndpoint),
   };
-  const arns = [silo.stackId, silo.tableArn, silo.kmsKeyArn, silo.serviceFunctionArn];
+  const arns = [
+    silo.stackId,
+    silo.tableArn,
+    silo.kmsKeyArn,
+    silo.serviceFunctionArn,
+    silo.databaseClusterArn,
+  ];
   for (const arn of arns.filter((a): a is string => a !== undefined)) {
     const [, , , arnRegion, arnAccount] = arn.split(':');
     if (arnRegion !== region) {
