@@ -92,6 +92,8 @@ describe('silo-stack create', () => {
         { ParameterKey: 'ServiceCompute', ParameterValue: 'enabled' },
       ],
       Tags: [{ Key: 'tenantry:tenant-id', Value: 'acme' }],
+      // The template creates its functions' roles: CloudFormation on AWS refuses it without this.
+      Capabilities: ['CAPABILITY_IAM'],
     });
     expect(await regionsOf(CreateStackCommand)).toEqual([EU]);
     expect(await regionsOf(DescribeStacksCommand)).toEqual([EU]);
