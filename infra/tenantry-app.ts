@@ -13,6 +13,7 @@ import { MeteringStack } from './metering-stack';
 import { ObservabilityStack } from './observability-stack';
 import { POOLED_DATABASE_NAME, PooledPlaneStack } from './pooled-plane-stack';
 import { SiloServiceCodeStack, siloTemplateBuild } from './silo-stack';
+import { lifecycleStackName } from '../domain/lifecycle/silo';
 
 export interface TenantryStacks {
   readonly app: App;
@@ -77,7 +78,7 @@ export function buildTenantryApp(config: TenantryConfig, appProps: AppProps = {}
     eventBus: controlPlane.eventBus,
   });
 
-  const lifecycle = new LifecycleStack(app, `${prefix}-lifecycle`, {
+  const lifecycle = new LifecycleStack(app, lifecycleStackName(config), {
     config,
     env,
     catalogTable: controlPlane.catalogTable,

@@ -107,3 +107,11 @@ export function siloKeyAliasPrefix(config: TenantryConfig): string {
 export function siloDatabaseMigrationRolePath(config: TenantryConfig): string {
   return `/${resourceName(config, 'silo-db-migrate')}/`;
 }
+
+/** Name of the lifecycle stack (the CDK app's `<product>-<stage>-lifecycle`). */
+export function lifecycleStackName(config: TenantryConfig): string {
+  return resourceName(config, 'lifecycle');
+}
+
+/** The lifecycle stack's output naming the current silo template (what new silos are created from). */
+export const SILO_TEMPLATE_URL_OUTPUT = 'SiloTemplateUrl';
