@@ -43,11 +43,10 @@ describe('silo tenant stack template', () => {
   };
   const byType = (type: string) => Object.values(template.Resources).filter((r) => r.Type === type);
 
-  it('has no bootstrap-version rule; its one asset is the tenant function code (SiloServiceCodeStack publishes it)', () => {
+  it('has no bootstrap-version rule; its assets are the tenant function and database migration code (SiloServiceCodeStack publishes them)', () => {
     expect(template.Rules).toBeUndefined();
     expect(Object.keys(template.Parameters).sort()).toEqual([
       'DataMoverRoleArns',
-      'DatabaseHost',
       'ServiceCompute',
       'TenantAccessRoleArn',
       'TenantId',
@@ -55,14 +54,17 @@ describe('silo tenant stack template', () => {
     ]);
     expect(template.Parameters.Tier).toMatchObject({ AllowedValues: ['enterprise'] });
     expect(Object.keys(template.Outputs).sort()).toEqual([
+      'DatabaseClusterArn',
+      'DatabaseEndpoint',
       'KmsKeyArn',
       'ServiceFunctionArn',
       'TableArn',
       'TableName',
     ]);
+    // The documents function, the migration function and its custom-resource provider.
     const assetReferences = JSON.stringify(template).match(/cdk-hnb659fds-assets-/g) ?? [];
-    expect(assetReferences).toHaveLength(1);
-    expect(byType('AWS::Lambda::Function')).toHaveLength(1);
+    expect(assetReferences).toHaveLength(3);
+    expect(byType('AWS::Lambda::Function')).toHaveLength(3);
   });
 
   it("creates the tenant's function, its role, log group and output only when ServiceCompute is enabled", () => {
@@ -98,18 +100,24 @@ describe('silo tenant stack template', () => {
     expect(table?.Properties.SSESpecification).toMatchObject({ SSEEnabled: true, SSEType: 'KMS' });
   });
 
-  it("limits the key's data use to the tenant's role (tagged with its id) and the data movers, via DynamoDB", () => {
+  it("limits the key's data use to the tenant's role (tagged with its id) and the data movers via DynamoDB, and its database via RDS and Secrets Manager", () => {
     const [key] = byType('AWS::KMS::Key');
     const policy = key?.Properties.KeyPolicy as { Statement: Record<string, unknown>[] };
     expect(key?.Properties.PendingWindowInDays).toBe(defaultConfig.lifecycle.kmsPendingWindowDays);
     expect(actionsOf(template)).not.toContain('kms:*');
-    const useStatements = policy.Statement.filter((s) => (s.Action as string[]).includes('kms:Decrypt'));
-    expect(useStatements).toHaveLength(2);
-    for (const s of useStatements) {
-      expect(JSON.stringify(s.Condition)).toContain('kms:ViaService');
-      expect(JSON.stringify(s.Principal)).not.toContain(':root');
-    }
+    const useStatements = policy.Statement.filter((s) => [s.Action].flat().includes('kms:Decrypt'));
+    expect(useStatements.map((s) => s.Sid)).toEqual([
+      'OnlyThisTenantUsesTheKeyThroughDynamoDB',
+      'LifecycleMovesTheTenantItemsThroughDynamoDB',
+      'TheTenantDatabaseUsesTheKeyThroughRds',
+      'OnlyThisTenantsMigrationReadsTheDatabaseSecret',
+    ]);
+    for (const s of useStatements) expect(JSON.stringify(s.Condition)).toContain('kms:ViaService');
+    for (const s of useStatements.slice(0, 2)) expect(JSON.stringify(s.Principal)).not.toContain(':root');
+    // The account-principal ones are narrowed to one role (or one tenant's migration roles) by ARN.
+    for (const s of useStatements.slice(2)) expect(JSON.stringify(s.Condition)).toContain('aws:PrincipalArn');
     expect(JSON.stringify(useStatements[0]?.Condition)).toContain('aws:PrincipalTag/tenantId');
+    expect(JSON.stringify(useStatements[3]?.Condition)).toContain('aws:PrincipalTag/tenantry:tenant-id');
   });
 
   it('lets the account create grants on the key only for AWS services', () => {
@@ -119,7 +127,14 @@ describe('silo tenant stack template', () => {
       (s) =>
         JSON.stringify(s.Principal).includes(':root') && JSON.stringify(s.Action).includes('kms:CreateGrant'),
     );
-    expect(rootGrants.map((s) => s.Condition)).toEqual([{ Bool: { 'kms:GrantIsForAWSResource': 'true' } }]);
+    expect(rootGrants.map((s) => Object.keys(s.Condition as object))).toEqual([
+      ['Bool'],
+      ['StringEquals', 'ArnEquals'],
+    ]);
+    expect(rootGrants[0]?.Condition).toEqual({ Bool: { 'kms:GrantIsForAWSResource': 'true' } });
+    // RDS creates its grants on the deployment role's behalf, through RDS or Secrets Manager only.
+    expect(JSON.stringify(rootGrants[1]?.Condition)).toContain('kms:ViaService');
+    expect(JSON.stringify(rootGrants[1]?.Condition)).toContain('silo-deployment');
   });
 });
 
