@@ -87,9 +87,14 @@ export interface SiloTenantStackProps extends StackProps {
  *   (`iam:PassRole` + `cloudformation:UpdateStack`) with another template. Each step leaves a
  *   CloudTrail event (IAM change on the role, UpdateStack on a silo stack, PutKeyPolicy on a key
  *   tagged `tenantry:tenant-id`): guard them with an SCP and alert on them (README, isolation).
- * Outputs: `TableName`, `TableArn`, `KmsKeyArn` (the catalog records them; the runtime uses the ARNs). Synthesized without the bootstrap-version rule (no assets, no
- * bootstrap needed; the local emulator's CloudFormation can create it). The table and the key are
- * deleted with the stack: erasure of a silo is DeleteStack (the key then waits out its pending window).
+ * - With the function (`ServiceCompute`), the tier's dedicated Aurora cluster (`siloDatabase` below).
+ * Outputs: `TableName`, `TableArn`, `KmsKeyArn`, and with the function `ServiceFunctionArn`,
+ * `DatabaseClusterArn`, `DatabaseEndpoint` (the catalog records them; the runtime uses the ARNs).
+ * Synthesized without the bootstrap-version rule; its code assets (the documents function, the
+ * migration and its provider) are published per region by SiloServiceCodeStack. The local build
+ * (`database: 'in-process'`) has no database and moto's CloudFormation can create it. The table, the
+ * key and the database are deleted with the stack: erasure of a silo is DeleteStack (the key then
+ * waits out its pending window).
  */
 export class SiloTenantStack extends Stack {
   /** The tenant's own documents function. */
