@@ -1,5 +1,5 @@
 import { App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -9,6 +9,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../domain/config';
+import { SILO_TEMPLATE_URL_OUTPUT } from '../../../domain/lifecycle/silo';
 import { LifecycleStack } from '../../../infra/lifecycle-stack';
 import { siloTemplate } from '../../../infra/silo-stack';
 
@@ -177,6 +178,17 @@ describe('LifecycleStack', () => {
       for (const name of used) expect(Object.keys(props.DefinitionSubstitutions)).toContain(name);
     }
     template.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs22.x' });
+  });
+
+  it('outputs the URL the silo-stack task creates silos from (what `tenantry silos update` applies)', () => {
+    const [fn] = Object.values(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Environment: { Variables: { SILO_TEMPLATE_URL: Match.anyValue() } } },
+      }),
+    );
+    const url = (fn?.Properties as { Environment: { Variables: { SILO_TEMPLATE_URL: unknown } } }).Environment
+      .Variables.SILO_TEMPLATE_URL;
+    template.hasOutput(SILO_TEMPLATE_URL_OUTPUT, { Value: url });
   });
 
   it('scopes CreateStack to the silo template and key administration to tenant-tagged keys', () => {
