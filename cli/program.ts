@@ -11,6 +11,7 @@ import { type TenantStatus, tenantStatuses } from '../domain/tenant/status';
 import { bill, margin, reconcileMonth } from './commands/billing';
 import { offboard, onboard, promote } from './commands/lifecycle';
 import { type LocalAction, local, localActions } from './commands/local';
+import { updateSilos } from './commands/silos';
 import { listTenants, showTenant } from './commands/tenants';
 import { usage } from './commands/usage';
 import { type CliContext, type CliIo, createContext, type Target, targets } from './context';
@@ -102,6 +103,16 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .argument('<ID>', 'tenant id')
     .option('--reason <text>', 'recorded in the tenant history')
     .action(run(async (id: string, o: { reason?: string }) => offboard(ctx(), id, o.reason)));
+
+  const silos = program.command('silos').description("silo tenants' stacks");
+  silos
+    .command('update')
+    .description(
+      "update each ACTIVE silo tenant's stack (in its region and account) to the current silo template; rerunning is safe",
+    )
+    .option('--tenant <id>', 'only this tenant')
+    .option('--template-url <url>', "the template (default: the deployment's current silo template)")
+    .action(run(async (o: { tenant?: string; templateUrl?: string }) => updateSilos(ctx(), o)));
 
   program
     .command('usage')

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Arn, ArnFormat, Duration, Fn, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Arn, ArnFormat, CfnOutput, Duration, Fn, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -17,6 +17,7 @@ import { resourceName, type TenantryConfig } from '../domain/config';
 import { signupEventPattern } from '../domain/lifecycle/events';
 import {
   SILO_TENANT_TAG,
+  SILO_TEMPLATE_URL_OUTPUT,
   siloDeploymentRoleName,
   siloKeyAliasPrefix,
   siloTableNamePrefix,
@@ -252,6 +253,8 @@ export class LifecycleStack extends Stack {
     const templateFile = join(templateDir, 'silo-tenant.template.json');
     writeFileSync(templateFile, JSON.stringify(siloTemplate(config)));
     const template = new s3assets.Asset(this, 'SiloTemplate', { path: templateFile });
+    // Where `tenantry silos update` finds the current template.
+    new CfnOutput(this, SILO_TEMPLATE_URL_OUTPUT, { value: template.httpUrl });
 
     const functions = {
       ...taskFunctions,

@@ -25,6 +25,13 @@ import { TenantryFunction } from './private/tenantry-function';
 /** The pooled PostgreSQL database (tenantry.documents and future tenant tables, row-level security). */
 export const POOLED_DATABASE_NAME = 'tenantry';
 
+/** Digest of the migrations an Aurora cluster gets: a changed list re-runs the (idempotent) migration. */
+export function migrationsDigest(): string {
+  return createHash('sha256')
+    .update(JSON.stringify([...rlsMigrations, ...auroraMigrations]))
+    .digest('hex');
+}
+
 export interface PooledPlaneStackProps extends StackProps {
   readonly config: TenantryConfig;
 }
@@ -154,9 +161,7 @@ export class PooledPlaneStack extends Stack {
       serviceToken: provider.serviceToken,
       // A changed migration list re-runs the (idempotent) migration.
       properties: {
-        migrations: createHash('sha256')
-          .update(JSON.stringify([...rlsMigrations, ...auroraMigrations]))
-          .digest('hex'),
+        migrations: migrationsDigest(),
         appRole: APP_ROLE,
       },
     });

@@ -4,11 +4,14 @@ import { join } from 'node:path';
 import {
   App,
   CfnCondition,
+  type CfnElement,
   CfnMapping,
   CfnOutput,
   CfnParameter,
   CfnResource,
+  CustomResource,
   DefaultStackSynthesizer,
+  Duration,
   Fn,
   RemovalPolicy,
   Stack,
@@ -17,19 +20,23 @@ import {
   Token,
   Validations,
 } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import type { Construct } from 'constructs';
+import { Construct } from 'constructs';
 import { resourceName, type TenantryConfig } from '../domain/config';
 import { APP_ROLE } from '../domain/identity/rls/migrations';
 import { dynamoDbViaService, sessionTagKeys, siloKeyUseActions } from '../domain/identity/session-policy';
 import {
   SILO_TENANT_TAG,
+  siloDatabaseMigrationRolePath,
   siloDeploymentRoleName,
   siloKeyAliasPrefix,
   siloServiceFunctionName,
@@ -39,12 +46,23 @@ import {
 import { siloTableDefinition, tableName } from '../domain/tables';
 import { TENANT_ID_PATTERN } from '../domain/tenant/tenant-id';
 import { contract as documentsContract } from '../lambdas/documents/contract';
-import { POOLED_DATABASE_NAME } from './pooled-plane-stack';
+import { contract as rlsMigrateContract } from '../lambdas/rls-migrate/contract';
+import { migrationsDigest, POOLED_DATABASE_NAME } from './pooled-plane-stack';
 import { definedTable } from './private/table';
 import { TenantryFunction } from './private/tenantry-function';
 
+/**
+ * Where the tenant function's PostgreSQL is. `aurora` (AWS): the tier's dedicated cluster in this stack.
+ * `in-process`: the local environment, whose CloudFormation (moto) cannot create Aurora, a VPC's NAT or
+ * a custom resource, and whose documents functions run in the handler host against PGlite in process
+ * (local/documents.ts): the template then has no database resources and nothing reads DATABASE_HOST.
+ */
+export type SiloDatabaseTarget = 'aurora' | 'in-process';
+
 export interface SiloTenantStackProps extends StackProps {
   readonly config: TenantryConfig;
+  /** Default `aurora`. */
+  readonly database?: SiloDatabaseTarget;
 }
 
 /**
@@ -69,9 +87,14 @@ export interface SiloTenantStackProps extends StackProps {
  *   (`iam:PassRole` + `cloudformation:UpdateStack`) with another template. Each step leaves a
  *   CloudTrail event (IAM change on the role, UpdateStack on a silo stack, PutKeyPolicy on a key
  *   tagged `tenantry:tenant-id`): guard them with an SCP and alert on them (README, isolation).
- * Outputs: `TableName`, `TableArn`, `KmsKeyArn` (the catalog records them; the runtime uses the ARNs). Synthesized without the bootstrap-version rule (no assets, no
- * bootstrap needed; the local emulator's CloudFormation can create it). The table and the key are
- * deleted with the stack: erasure of a silo is DeleteStack (the key then waits out its pending window).
+ * - With the function (`ServiceCompute`), the tier's dedicated Aurora cluster (`siloDatabase` below).
+ * Outputs: `TableName`, `TableArn`, `KmsKeyArn`, and with the function `ServiceFunctionArn`,
+ * `DatabaseClusterArn`, `DatabaseEndpoint` (the catalog records them; the runtime uses the ARNs).
+ * Synthesized without the bootstrap-version rule; its code assets (the documents function, the
+ * migration and its provider) are published per region by SiloServiceCodeStack. The local build
+ * (`database: 'in-process'`) has no database and moto's CloudFormation can create it. The table, the
+ * key and the database are deleted with the stack: erasure of a silo is DeleteStack (the key then
+ * waits out its pending window).
  */
 export class SiloTenantStack extends Stack {
   /** The tenant's own documents function. */
@@ -172,6 +195,10 @@ export class SiloTenantStack extends Stack {
       ],
     });
 
+    if (props.database !== 'in-process') {
+      keyPolicy.addStatements(...siloDatabaseKeyStatements(this, config, tenantId.valueAsString));
+    }
+
     const key = new kms.Key(this, 'TenantKey', {
       description: `Tenantry silo data key of tenant ${tenantId.valueAsString}`,
       enableKeyRotation: true,
@@ -195,8 +222,11 @@ export class SiloTenantStack extends Stack {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
-    this.service = siloServiceFunction(this, config, tenantId.valueAsString, tier.valueAsString);
+    const database =
+      props.database === 'in-process' ? undefined : siloDatabase(this, config, key, tier.valueAsString);
+    this.service = siloServiceFunction(this, config, tenantId.valueAsString, tier.valueAsString, database);
     const service = this.service;
+    if (database !== undefined) siloDatabaseMigration(this, config, database, service);
     const serviceCompute = new CfnParameter(this, siloStackParameters.serviceCompute, {
       type: 'String',
       allowedValues: ['enabled', 'disabled'],
@@ -206,7 +236,8 @@ export class SiloTenantStack extends Stack {
     const withService = new CfnCondition(this, 'WithServiceFunction', {
       expression: Fn.conditionEquals(serviceCompute.valueAsString, 'enabled'),
     });
-    for (const child of service.node.findAll()) {
+    // The database exists for the function: both or neither (no cluster nobody uses, no function without one).
+    for (const child of [...service.node.findAll(), ...(database?.scope.node.findAll() ?? [])]) {
       if (child instanceof CfnResource) child.cfnOptions.condition = withService;
     }
 
@@ -217,8 +248,18 @@ export class SiloTenantStack extends Stack {
       value: service.function.functionArn,
       condition: withService,
     });
+    if (database !== undefined) {
+      new CfnOutput(this, siloStackOutputs.databaseClusterArn, {
+        value: database.cluster.clusterArn,
+        condition: withService,
+      });
+      new CfnOutput(this, siloStackOutputs.databaseEndpoint, {
+        value: database.cluster.clusterEndpoint.hostname,
+        condition: withService,
+      });
+    }
     // The tenant's table, key and function carry its id and tier (cost allocation, inventory).
-    for (const tagged of [table, key, service]) {
+    for (const tagged of [table, key, service, ...(database === undefined ? [] : [database.scope])]) {
       Tags.of(tagged).add(SILO_TENANT_TAG, tenantId.valueAsString);
       Tags.of(tagged).add('tenantry:tier', tier.valueAsString);
     }
@@ -241,6 +282,11 @@ export interface SiloTemplateBuild {
     /** The asset bucket the template names, in an account and region. */
     readonly bucketIn: (account: string, region: string) => string;
   };
+  /**
+   * The code of the database's functions (the migration and its custom-resource provider), in the same
+   * asset bucket as `serviceCode`; none for an `in-process` template.
+   */
+  readonly databaseCode: readonly { readonly directory: string; readonly objectKey: string }[];
 }
 
 const siloBuilds = new Map<string, SiloTemplateBuild>();
@@ -249,14 +295,17 @@ const siloBuilds = new Map<string, SiloTemplateBuild>();
  * The silo template, synthesized from the construct above in its own app (checked by cdk-nag), once
  * per configuration per process (the synth bundles the documents function).
  */
-export function siloTemplateBuild(config: TenantryConfig): SiloTemplateBuild {
-  const cacheKey = JSON.stringify(config);
+export function siloTemplateBuild(
+  config: TenantryConfig,
+  database: SiloDatabaseTarget = 'aurora',
+): SiloTemplateBuild {
+  const cacheKey = `${database}:${JSON.stringify(config)}`;
   const cached = siloBuilds.get(cacheKey);
   if (cached !== undefined) return cached;
   // Its own app and output folder: the silo is deployed per tenant by the onboarding workflow, never
   // by `cdk deploy --all`, so it must not appear in the main cloud assembly.
   const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'tenantry-silo-')) });
-  const stack = new SiloTenantStack(app, 'SiloTenant', { config });
+  const stack = new SiloTenantStack(app, 'SiloTenant', { config, database });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const assembly = app.synth();
   const template = assembly.getStackByName(stack.stackName).template as Record<string, unknown>;
@@ -264,10 +313,21 @@ export function siloTemplateBuild(config: TenantryConfig): SiloTemplateBuild {
     .code as lambda.CfnFunction.CodeProperty;
   const objectKey = String(code.s3Key);
   const bucket = stack.resolve(code.s3Bucket) as { 'Fn::Sub': string };
+  const assetDirectory = (key: string) => join(assembly.directory, `asset.${key.replace(/\.zip$/, '')}`);
+  const databaseCode = stack.node
+    .findAll()
+    .filter(
+      (c): c is lambda.CfnFunction =>
+        c instanceof CfnResource && c.cfnResourceType === 'AWS::Lambda::Function',
+    )
+    .map((fn) => String((fn.code as lambda.CfnFunction.CodeProperty).s3Key))
+    .filter((key) => key !== objectKey)
+    .map((key) => ({ directory: assetDirectory(key), objectKey: key }));
   const build = {
     template,
+    databaseCode,
     serviceCode: {
-      directory: join(assembly.directory, `asset.${objectKey.replace(/\.zip$/, '')}`),
+      directory: assetDirectory(objectKey),
       objectKey,
       bucketIn: (account: string, region: string) =>
         // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders
@@ -285,6 +345,7 @@ export function siloTemplate(config: TenantryConfig): Record<string, unknown> {
 
 export interface SiloServiceCodeStackProps extends StackProps {
   readonly serviceCode: SiloTemplateBuild['serviceCode'];
+  readonly databaseCode?: SiloTemplateBuild['databaseCode'];
 }
 
 /**
@@ -296,6 +357,7 @@ export interface SiloServiceCodeStackProps extends StackProps {
  */
 export class SiloServiceCodeStack extends Stack {
   public readonly code: s3assets.Asset;
+  public readonly databaseCode: readonly s3assets.Asset[];
 
   public constructor(scope: Construct, id: string, props: SiloServiceCodeStackProps) {
     super(scope, id, props);
@@ -306,6 +368,10 @@ export class SiloServiceCodeStack extends Stack {
       description: 'Object key of the silo documents function code in this region',
       stringValue: this.code.s3ObjectKey,
     });
+    // The silo database's migration and custom-resource provider code, under the keys the template names.
+    this.databaseCode = (props.databaseCode ?? []).map(
+      (code, i) => new s3assets.Asset(this, `DatabaseCode${i}`, { path: code.directory }),
+    );
   }
 }
 
@@ -325,12 +391,8 @@ function siloServiceFunction(
   config: TenantryConfig,
   tenantId: string,
   tier: string,
+  database: SiloDatabase | undefined,
 ): TenantryFunction<typeof documentsContract> {
-  const databaseHost = new CfnParameter(stack, siloStackParameters.databaseHost, {
-    type: 'String',
-    default: '',
-    description: "PostgreSQL endpoint of the tenant's documents function",
-  });
   const inControlPlane = (service: string, resource: string) =>
     `arn:${stack.partition}:${service}:${config.regions.primary}:${stack.account}:${resource}`;
   const catalogTable = tableName(config, 'catalog');
@@ -344,7 +406,7 @@ function siloServiceFunction(
       POOLED_TABLE_ARN: inControlPlane('dynamodb', `table/${tableName(config, 'pooled')}`),
       TENANT_BUCKET_NAME: resourceName(config, `tenant-data-${stack.account}`),
       USAGE_STREAM_NAME: usageStream,
-      DATABASE_HOST: databaseHost.valueAsString,
+      DATABASE_HOST: database?.cluster.clusterEndpoint.hostname ?? IN_PROCESS_DATABASE_HOST,
       DATABASE_PORT: '5432',
       DATABASE_NAME: POOLED_DATABASE_NAME,
       DATABASE_USER: APP_ROLE,
@@ -354,9 +416,10 @@ function siloServiceFunction(
     grants: {
       readCatalog: [inControlPlane('dynamodb', `table/${catalogTable}`)],
       emitUsage: [inControlPlane('kinesis', `stream/${usageStream}`)],
-      // No database this function can reach yet (see DatabaseHost): no database user either.
-      connectDatabase: [],
+      // Its own cluster's application user only (IAM database authentication).
+      connectDatabase: database === undefined ? [] : [database.appUserArn],
     },
+    ...(database === undefined ? {} : { network: database.serviceNetwork }),
     bundleAwsSdk: true,
   });
   const siloCompute = Object.fromEntries(
@@ -374,4 +437,215 @@ function siloServiceFunction(
   (logGroup.node.defaultChild as logs.CfnLogGroup).logGroupName = `/aws/lambda/${functionName}`;
   logGroup.applyRemovalPolicy(RemovalPolicy.DESTROY);
   return service;
+}
+
+/** DATABASE_HOST of a template built for the local environment, where nothing reads it (PGlite in process). */
+const IN_PROCESS_DATABASE_HOST = 'in-process';
+
+/** The tenant's dedicated database and the network its function reaches it through. */
+interface SiloDatabase {
+  /** Every database resource is under it (the stack gives them the function's condition). */
+  readonly scope: Construct;
+  readonly cluster: rds.DatabaseCluster;
+  /** `rds-db:connect` resource of the application user on this cluster. */
+  readonly appUserArn: string;
+  /** Subnets (with egress) and security group of the functions that use the database. */
+  readonly serviceNetwork: {
+    readonly vpc: ec2.IVpc;
+    readonly subnets: ec2.SubnetSelection;
+    readonly securityGroups: readonly ec2.ISecurityGroup[];
+  };
+}
+
+/**
+ * The silo tenant's own Aurora PostgreSQL Serverless v2 cluster (the tier's `siloDatabase`), in the
+ * stack's region (data residency):
+ * - a small VPC of the stack over two zones: the cluster in isolated subnets; the functions in private
+ *   subnets whose only way out is one NAT gateway — the function calls the control plane's catalog and
+ *   usage stream in the primary region, which no VPC endpoint of this region reaches (DynamoDB through
+ *   a gateway endpoint); rejected flows logged;
+ * - the cluster reachable on its port only from the functions' security group, storage encrypted with
+ *   the tenant's key (the kill switch covers the database too), IAM database authentication for the
+ *   application user, the master password generated, kept and rotated by RDS in Secrets Manager
+ *   (encrypted with the tenant's key; no rotation function to deploy per tenant);
+ * - capacity from the tier (`SiloDatabase` mapping, ACU), one writer (a silo's reader is a tier option
+ *   not built);
+ * - deleted with the stack, no final snapshot and no deletion protection: offboarding is erasure
+ *   (DeleteStack), and a snapshot would keep the tenant's rows after it; automated backups (7 days)
+ *   are deleted with the cluster. The lifecycle is the guard against an accidental delete (only
+ *   offboarding and a failed onboarding's compensation delete a silo stack).
+ */
+function siloDatabase(stack: Stack, config: TenantryConfig, key: kms.IKey, tier: string): SiloDatabase {
+  const scope = new Construct(stack, 'Database');
+  const vpc = new ec2.Vpc(scope, 'Vpc', {
+    maxAzs: 2,
+    natGateways: 1,
+    subnetConfiguration: [
+      { name: 'egress', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 28 },
+      { name: 'service', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 24 },
+      { name: 'data', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 },
+    ],
+    flowLogs: { rejected: { trafficType: ec2.FlowLogTrafficType.REJECT } },
+  });
+  vpc.addGatewayEndpoint('DynamoDbEndpoint', { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB });
+  const serviceSecurityGroup = new ec2.SecurityGroup(scope, 'ServiceSecurityGroup', {
+    vpc,
+    description: 'Functions of the tenant: reach its database',
+  });
+  const capacity = new CfnMapping(stack, 'SiloDatabase', {
+    mapping: Object.fromEntries(
+      config.tiers.flatMap((t) =>
+        t.siloDatabase === undefined
+          ? []
+          : [[t.name, { minCapacity: t.siloDatabase.minCapacity, maxCapacity: t.siloDatabase.maxCapacity }]],
+      ),
+    ),
+  });
+  const cluster = new rds.DatabaseCluster(scope, 'Cluster', {
+    engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_17_5 }),
+    writer: rds.ClusterInstance.serverlessV2('Writer'),
+    vpc,
+    vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+    credentials: rds.Credentials.fromUsername('tenantry_admin', { encryptionKey: key }),
+    manageMasterUserPassword: true,
+    defaultDatabaseName: POOLED_DATABASE_NAME,
+    iamAuthentication: true,
+    storageEncrypted: true,
+    storageEncryptionKey: key,
+    deletionProtection: false,
+    backup: { retention: Duration.days(7) },
+    removalPolicy: RemovalPolicy.DESTROY,
+  });
+  const cfnCluster = cluster.node.defaultChild as rds.CfnDBCluster;
+  cfnCluster.serverlessV2ScalingConfiguration = {
+    minCapacity: Token.asNumber(capacity.findInMap(tier, 'minCapacity')),
+    maxCapacity: Token.asNumber(capacity.findInMap(tier, 'maxCapacity')),
+  };
+  cluster.connections.allowDefaultPortFrom(serviceSecurityGroup);
+  Validations.of(cluster).acknowledge(
+    {
+      id: 'AwsSolutions-RDS11',
+      reason: "The default port is reachable only from the tenant's functions inside the stack's VPC.",
+    },
+    {
+      id: 'AwsSolutions-RDS10',
+      reason: 'Offboarding is erasure: DeleteStack must delete the cluster (and leave no snapshot).',
+    },
+    {
+      id: 'AwsSolutions-SMG4',
+      reason: 'RDS manages and rotates the master password itself (ManageMasterUserPassword).',
+    },
+  );
+  return {
+    scope,
+    cluster,
+    appUserArn: `arn:${stack.partition}:rds-db:${stack.region}:${stack.account}:dbuser:${cluster.clusterResourceIdentifier}/${APP_ROLE}`,
+    serviceNetwork: {
+      vpc,
+      subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      securityGroups: [serviceSecurityGroup],
+    },
+  };
+}
+
+/**
+ * What the tenant's key policy adds for its database: CloudFormation (the silo deployment role) may
+ * have RDS and Secrets Manager use the key (cluster storage, the RDS-managed master secret; RDS keeps
+ * using it through the grants it creates), and the migration function of this tenant only (its role
+ * path, tagged with the tenant) may decrypt the master secret through Secrets Manager. No direct use:
+ * every statement is bound to `kms:ViaService`.
+ */
+function siloDatabaseKeyStatements(
+  stack: Stack,
+  config: TenantryConfig,
+  tenantId: string,
+): iam.PolicyStatement[] {
+  const via = (service: string) => `${service}.${stack.region}.amazonaws.com`;
+  return [
+    new iam.PolicyStatement({
+      sid: 'TheTenantDatabaseUsesTheKeyThroughRds',
+      principals: [new iam.AccountRootPrincipal()],
+      actions: [
+        'kms:Encrypt',
+        'kms:Decrypt',
+        'kms:ReEncrypt*',
+        'kms:GenerateDataKey*',
+        'kms:CreateGrant',
+        'kms:DescribeKey',
+      ],
+      resources: ['*'],
+      conditions: {
+        StringEquals: { 'kms:ViaService': [via('rds'), via('secretsmanager')] },
+        ArnEquals: {
+          'aws:PrincipalArn': `arn:${stack.partition}:iam::${stack.account}:role/${siloDeploymentRoleName(config)}`,
+        },
+      },
+    }),
+    new iam.PolicyStatement({
+      sid: 'OnlyThisTenantsMigrationReadsTheDatabaseSecret',
+      principals: [new iam.AccountRootPrincipal()],
+      actions: ['kms:Decrypt'],
+      resources: ['*'],
+      conditions: {
+        StringEquals: {
+          'kms:ViaService': via('secretsmanager'),
+          [`aws:PrincipalTag/${SILO_TENANT_TAG}`]: tenantId,
+        },
+        ArnLike: {
+          'aws:PrincipalArn': `arn:${stack.partition}:iam::${stack.account}:role${siloDatabaseMigrationRolePath(config)}*`,
+        },
+      },
+    }),
+  ];
+}
+
+/**
+ * The row-level-security migrations on the tenant's cluster, applied at create and at every update that
+ * changes them, by the same `rls-migrate` code as the pooled plane's, in the stack's VPC, after the
+ * cluster (and its writer) exists and before the function is created (it needs the tables and the
+ * application role).
+ */
+function siloDatabaseMigration(
+  stack: Stack,
+  config: TenantryConfig,
+  database: SiloDatabase,
+  service: TenantryFunction<typeof documentsContract>,
+): void {
+  const { cluster } = database;
+  const secretArn = (cluster.node.defaultChild as rds.CfnDBCluster).attrMasterUserSecretSecretArn;
+  const migration = new TenantryFunction(database.scope, 'RlsMigrate', {
+    contract: rlsMigrateContract,
+    config,
+    environment: {
+      DATABASE_SECRET_ARN: secretArn,
+      DATABASE_NAME: POOLED_DATABASE_NAME,
+      DATABASE_HOST: cluster.clusterEndpoint.hostname,
+      DATABASE_PORT: Token.asString(cluster.clusterEndpoint.port),
+    },
+    grants: { readDatabaseSecret: [secretArn] },
+    network: database.serviceNetwork,
+  });
+  // The key policy recognises this tenant's migration by its role's path and tenant tag.
+  const role = migration.function.role?.node.defaultChild as iam.CfnRole;
+  role.path = siloDatabaseMigrationRolePath(config);
+  const provider = new cr.Provider(database.scope, 'RlsMigrationProvider', {
+    onEventHandler: migration.function,
+  });
+  Validations.of(provider).acknowledge(
+    {
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: 'The CDK custom-resource provider framework function writes only its own logs.',
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(migration.function.node.defaultChild as CfnElement)}.Arn>:*]`,
+      reason: 'The provider framework may invoke only the migration function (and its versions).',
+    },
+    { id: 'AwsSolutions-L1', reason: 'The provider framework function runtime is managed by CDK.' },
+  );
+  const migrations = new CustomResource(database.scope, 'RlsMigrations', {
+    serviceToken: provider.serviceToken,
+    properties: { migrations: migrationsDigest(), appRole: APP_ROLE },
+  });
+  migrations.node.addDependency(cluster);
+  service.node.addDependency(migrations);
 }

@@ -13,6 +13,7 @@ import { MeteringStack } from './metering-stack';
 import { ObservabilityStack } from './observability-stack';
 import { POOLED_DATABASE_NAME, PooledPlaneStack } from './pooled-plane-stack';
 import { SiloServiceCodeStack, siloTemplateBuild } from './silo-stack';
+import { lifecycleStackName } from '../domain/lifecycle/silo';
 
 export interface TenantryStacks {
   readonly app: App;
@@ -77,7 +78,7 @@ export function buildTenantryApp(config: TenantryConfig, appProps: AppProps = {}
     eventBus: controlPlane.eventBus,
   });
 
-  const lifecycle = new LifecycleStack(app, `${prefix}-lifecycle`, {
+  const lifecycle = new LifecycleStack(app, lifecycleStackName(config), {
     config,
     env,
     catalogTable: controlPlane.catalogTable,
@@ -89,11 +90,12 @@ export function buildTenantryApp(config: TenantryConfig, appProps: AppProps = {}
     authorizerRole: identity.authorizerFunction.function.role as iam.IRole,
     billingFinalFunction: billing.finalBillFunction,
   });
-  // The silo documents function's code, in every region a silo may be created in.
+  // The silo functions' code (documents, database migration), in every region a silo may be created in.
   for (const region of config.regions.siloAllowed) {
     new SiloServiceCodeStack(app, `${prefix}-silo-code-${region}`, {
       env: { account: env.account, region },
       serviceCode: siloTemplateBuild(config).serviceCode,
+      databaseCode: siloTemplateBuild(config).databaseCode,
     });
   }
   const edge = new EdgeStack(app, `${prefix}-edge`, {

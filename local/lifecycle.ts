@@ -90,6 +90,17 @@ export interface LocalLifecycle {
   createStateMachine(name: string, definition: StateMachineDefinition): Promise<string>;
 }
 
+const LOCAL_SILO_TEMPLATE_KEY = 'silo/silo-tenant.template.json';
+
+/**
+ * The silo template the local lifecycle creates silos from. moto's CloudFormation reads a TemplateURL
+ * from its own S3 when the host is `localhost` (path style), in every region (as on AWS, where
+ * CloudFormation in any region of the partition reads the bucket).
+ */
+export function localSiloTemplateUrl(config: TenantryConfig, endpoint: string): string {
+  return `${endpoint.replace('127.0.0.1', 'localhost')}/${resourceName(config, 'templates')}/${LOCAL_SILO_TEMPLATE_KEY}`;
+}
+
 export function localFunctionArn(region: string, name: string): string {
   return `arn:aws:lambda:${region}:${LOCAL_ACCOUNT}:function:${name}`;
 }
@@ -140,9 +151,10 @@ export async function deployLifecycleLocally(options: LocalLifecycleOptions): Pr
     }
   }
   const { siloTemplateBuild } = await import('../infra/silo-stack');
-  const silo = siloTemplateBuild(config);
+  // moto cannot create Aurora: locally the silo function's PostgreSQL is PGlite in process.
+  const silo = siloTemplateBuild(config, 'in-process');
   await publishSiloServiceCode(s3, config, LOCAL_ACCOUNT, silo.serviceCode);
-  const templateKey = 'silo/silo-tenant.template.json';
+  const templateKey = LOCAL_SILO_TEMPLATE_KEY;
   await s3.send(
     new PutObjectCommand({
       Bucket: templateBucket,
@@ -151,9 +163,7 @@ export async function deployLifecycleLocally(options: LocalLifecycleOptions): Pr
       ContentType: 'application/json',
     }),
   );
-  // moto's CloudFormation reads a TemplateURL from its own S3 when the host is `localhost` (path style),
-  // in every region (as on AWS, where CloudFormation in any region of the partition reads the bucket).
-  const templateUrl = `${endpoint.replace('127.0.0.1', 'localhost')}/${templateBucket}/${templateKey}`;
+  const templateUrl = localSiloTemplateUrl(config, endpoint);
 
   const substitutions: Substitutions = {
     ...functionArnSubstitutions((fn) =>

@@ -70,6 +70,8 @@ export const defaultConfig: TenantryConfig = {
       api: { rateLimit: 500, burstLimit: 1_000, quotaPerDay: 10_000_000 },
       dailyLimits: { 'api.call': 10_000_000, 'storage.gb': 2_400_000, 'doc.processed': 200_000 },
       siloCompute: { reservedConcurrency: 50 },
+      // Its own Aurora cluster: 0.5 ACU idle floor (answers at once), up to 8 ACU under load.
+      siloDatabase: { mode: 'dedicated', minCapacity: 0.5, maxCapacity: 8 },
     },
   ],
   metering: {

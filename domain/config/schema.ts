@@ -68,6 +68,21 @@ const tierSchema = z.object({
    * concurrency, carved out of the region's account limit (1,000 by default; Lambda keeps 100 unreserved).
    */
   siloCompute: z.object({ reservedConcurrency: positiveInt.max(900) }).optional(),
+  /**
+   * The silo tenant's relational database (isolation silo or account; required there). `dedicated`:
+   * an Aurora PostgreSQL Serverless v2 cluster in the silo stack, in the tenant's region, encrypted with
+   * the tenant's key; capacity in Aurora capacity units (ACU, steps of 0.5; 0 lets it pause when idle).
+   * The only mode: the documents function keeps its relational part in PostgreSQL, and the pooled
+   * cluster is out of a silo's reach (another region's isolated subnets), so a silo function without
+   * its own database could not work.
+   */
+  siloDatabase: z
+    .object({
+      mode: z.literal('dedicated'),
+      minCapacity: z.number().min(0).max(256).multipleOf(0.5),
+      maxCapacity: z.number().min(1).max(256).multipleOf(0.5),
+    })
+    .optional(),
 });
 export type TierConfig = z.infer<typeof tierSchema>;
 
@@ -280,6 +295,28 @@ export const tenantryConfigSchema = z
           code: 'custom',
           path: ['tiers', i, 'siloCompute'],
           message: `is required: tier "${tier.name}" has isolation "${tier.isolation}" (its tenants get their own function)`,
+        });
+      }
+      if (tier.isolation !== 'pool' && tier.siloDatabase === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tiers', i, 'siloDatabase'],
+          message: `is required: tier "${tier.name}" has isolation "${tier.isolation}" (its function needs its own database)`,
+        });
+      }
+      if (tier.isolation === 'pool' && tier.siloDatabase !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tiers', i, 'siloDatabase'],
+          message: `only a silo or account tier has a database of its own: tier "${tier.name}" is pool (it uses the pooled cluster)`,
+        });
+      }
+      const database = tier.siloDatabase;
+      if (database !== undefined && database.minCapacity > database.maxCapacity) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tiers', i, 'siloDatabase', 'minCapacity'],
+          message: `must not exceed maxCapacity: minCapacity ${database.minCapacity} > maxCapacity ${database.maxCapacity} (tier "${tier.name}")`,
         });
       }
       if (tier.isolation === 'account' && config.accounts === undefined) {

@@ -104,3 +104,10 @@ export class TenantResourceError extends TenantryError {
     super(`tenant ${tenantId}: ${message}`, { tenantId });
   }
 }
+
+/** The migration knows no database endpoint: neither its secret nor its environment names one. */
+export class DatabaseEndpointMissingError extends TenantryError {
+  public constructor(secretArn: string) {
+    super(`no database endpoint: secret ${secretArn} has no host and DATABASE_HOST is unset`, { secretArn });
+  }
+}

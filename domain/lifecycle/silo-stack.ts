@@ -132,6 +132,9 @@ export function allowedSiloRegion(config: TenantryConfig, region: string, subjec
   ]);
 }
 
+/** The silo template creates IAM roles (its functions'), unnamed: CloudFormation requires this acknowledgement. */
+export const SILO_STACK_CAPABILITIES = ['CAPABILITY_IAM'] as const;
+
 /** Deployment values every silo stack receives (the lifecycle stack's resources). */
 export interface SiloDeployment {
   /** The silo template in S3 (https URL; readable by CloudFormation in every allowed region). */
@@ -190,6 +193,7 @@ export async function createSiloStack(
           },
         ],
         Tags: [{ Key: SILO_TENANT_TAG, Value: tenant.tenantId }],
+        Capabilities: [...SILO_STACK_CAPABILITIES],
       }),
     );
   } catch (error) {
@@ -213,7 +217,7 @@ export async function describeSiloStack(clients: SiloClients, stackName: string)
     stackId: stack.StackId ?? null,
     status,
     statusReason: stack.StackStatusReason ?? null,
-    silo: status === 'CREATE_COMPLETE' ? siloResources(clients, stackName, stack) : null,
+    silo: status === 'CREATE_COMPLETE' ? siloResourcesOf(clients, stackName, stack) : null,
   };
 }
 
@@ -247,8 +251,13 @@ export function accountDeployment(
   };
 }
 
-function siloResources(clients: SiloClients, stackName: string, stack: Stack): SiloResources {
+/**
+ * The tenant's silo resources as a created or updated stack reports them in its outputs; every ARN must
+ * be in the clients' region (and account): SiloStackError otherwise.
+ */
+export function siloResourcesOf(clients: SiloClients, stackName: string, stack: Stack): SiloResources {
   const { region, accountId } = clients;
+  const stackStatus = stack.StackStatus ?? 'UNKNOWN';
   const optionalOutput = (key: string) => {
     const value = stack.Outputs?.find((o) => o.OutputKey === key)?.OutputValue;
     return value === undefined || value === '' ? undefined : value;
@@ -256,7 +265,7 @@ function siloResources(clients: SiloClients, stackName: string, stack: Stack): S
   const output = (key: string) => {
     const value = optionalOutput(key);
     if (value === undefined) {
-      throw new SiloStackError(stackName, 'CREATE_COMPLETE', `output ${key} is missing`);
+      throw new SiloStackError(stackName, stackStatus, `output ${key} is missing`);
     }
     return value;
   };
@@ -270,19 +279,24 @@ function siloResources(clients: SiloClients, stackName: string, stack: Stack): S
       accountId === undefined
         ? output(siloStackOutputs.serviceFunctionArn)
         : optionalOutput(siloStackOutputs.serviceFunctionArn),
+    // With the function on AWS (a template built for the local environment has no database).
+    databaseClusterArn: optionalOutput(siloStackOutputs.databaseClusterArn),
+    databaseEndpoint: optionalOutput(siloStackOutputs.databaseEndpoint),
   };
-  const arns = [silo.stackId, silo.tableArn, silo.kmsKeyArn, silo.serviceFunctionArn];
+  const arns = [
+    silo.stackId,
+    silo.tableArn,
+    silo.kmsKeyArn,
+    silo.serviceFunctionArn,
+    silo.databaseClusterArn,
+  ];
   for (const arn of arns.filter((a): a is string => a !== undefined)) {
     const [, , , arnRegion, arnAccount] = arn.split(':');
     if (arnRegion !== region) {
-      throw new SiloStackError(stackName, 'CREATE_COMPLETE', `${arn} is not in the stack's region ${region}`);
+      throw new SiloStackError(stackName, stackStatus, `${arn} is not in the stack's region ${region}`);
     }
     if (accountId !== undefined && arnAccount !== accountId) {
-      throw new SiloStackError(
-        stackName,
-        'CREATE_COMPLETE',
-        `${arn} is not in the tenant's account ${accountId}`,
-      );
+      throw new SiloStackError(stackName, stackStatus, `${arn} is not in the tenant's account ${accountId}`);
     }
   }
   return silo;

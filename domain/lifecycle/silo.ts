@@ -14,11 +14,6 @@ export const siloStackParameters = {
   /** Roles of the lifecycle tasks that copy, verify and purge-compare the tenant's items (comma-separated ARNs). */
   dataMoverRoleArns: 'DataMoverRoleArns',
   /**
-   * PostgreSQL endpoint of the tenant's documents function. Optional (empty): the lifecycle passes
-   * none yet — the pooled Aurora sits in the home region's isolated subnets, out of a silo's reach.
-   */
-  databaseHost: 'DatabaseHost',
-  /**
    * `enabled` (default): the stack creates the tenant's documents function. `disabled` in a tenant's
    * own account: the function's code bucket and the control plane's catalog and usage stream are in
    * the platform account, which that function cannot reach yet.
@@ -39,6 +34,10 @@ export const siloStackOutputs = {
   kmsKeyArn: 'KmsKeyArn',
   /** The tenant's own documents function (the same code asset as the pooled service). */
   serviceFunctionArn: 'ServiceFunctionArn',
+  /** The tenant's dedicated Aurora cluster (the tier's `siloDatabase`), created with its function. */
+  databaseClusterArn: 'DatabaseClusterArn',
+  /** The cluster's writer endpoint (host name) the function connects to. */
+  databaseEndpoint: 'DatabaseEndpoint',
 } as const;
 
 /**
@@ -78,3 +77,19 @@ export function siloDeploymentRoleName(config: TenantryConfig): string {
 export function siloKeyAliasPrefix(config: TenantryConfig): string {
   return `alias/${resourceName(config, 'silo')}-`;
 }
+
+/**
+ * IAM path of every silo database migration role (`/<product>-<stage>-silo-db-migrate/`): a silo key
+ * policy lets a role under it, tagged with the key's tenant, decrypt that tenant's database secret.
+ */
+export function siloDatabaseMigrationRolePath(config: TenantryConfig): string {
+  return `/${resourceName(config, 'silo-db-migrate')}/`;
+}
+
+/** Name of the lifecycle stack (the CDK app's `<product>-<stage>-lifecycle`). */
+export function lifecycleStackName(config: TenantryConfig): string {
+  return resourceName(config, 'lifecycle');
+}
+
+/** The lifecycle stack's output naming the current silo template (what new silos are created from). */
+export const SILO_TEMPLATE_URL_OUTPUT = 'SiloTemplateUrl';

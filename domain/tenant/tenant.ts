@@ -39,6 +39,20 @@ export const siloResourcesSchema = z.object({
       error: 'must be a Lambda function ARN',
     })
     .optional(),
+  /** The tenant's dedicated Aurora cluster (the tier's `siloDatabase`), created with its function. */
+  databaseClusterArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:cluster:[a-z][a-z0-9-]{0,62}$/, {
+      error: 'must be an RDS cluster ARN',
+    })
+    .optional(),
+  /** Its writer endpoint (host name) the function connects to. */
+  databaseEndpoint: z.string().min(1).max(255).optional(),
+  /** The silo template version the stack was last created or updated with (`tenantry silos update`). */
+  templateVersion: z
+    .string()
+    .regex(/^[0-9a-f]{16}$/, { error: 'must be 16 hex digits' })
+    .optional(),
 });
 export type SiloResources = z.infer<typeof siloResourcesSchema>;
 

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { baseClientConfig } from '../../domain/aws/clients';
 import { nodePostgresDatabase } from '../../domain/documents/postgres';
 import { contractHandler, readFunctionEnv } from '../../domain/function-contract';
+import { DatabaseEndpointMissingError } from '../../domain/identity/errors';
 import { auroraMigrations } from '../../domain/identity/rls/aurora';
 import { rlsMigrations } from '../../domain/identity/rls/migrations';
 import { migrate } from '../../domain/identity/rls/unit-of-work';
@@ -18,9 +19,11 @@ export const handler = contractHandler(contract, async (event) => {
     new GetSecretValueCommand({ SecretId: env.DATABASE_SECRET_ARN }),
   );
   const secret = databaseSecretSchema.parse(JSON.parse(SecretString ?? '{}'));
+  const host = env.DATABASE_HOST ?? secret.host;
+  if (host === undefined) throw new DatabaseEndpointMissingError(env.DATABASE_SECRET_ARN);
   const pool = new pg.Pool({
-    host: secret.host,
-    port: secret.port,
+    host,
+    port: env.DATABASE_PORT ?? secret.port ?? 5432,
     user: secret.username,
     password: secret.password,
     database: env.DATABASE_NAME,

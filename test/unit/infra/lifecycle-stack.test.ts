@@ -1,5 +1,5 @@
 import { App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -9,6 +9,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../domain/config';
+import { SILO_TEMPLATE_URL_OUTPUT } from '../../../domain/lifecycle/silo';
 import { LifecycleStack } from '../../../infra/lifecycle-stack';
 import { siloTemplate } from '../../../infra/silo-stack';
 
@@ -43,11 +44,10 @@ describe('silo tenant stack template', () => {
   };
   const byType = (type: string) => Object.values(template.Resources).filter((r) => r.Type === type);
 
-  it('has no bootstrap-version rule; its one asset is the tenant function code (SiloServiceCodeStack publishes it)', () => {
+  it('has no bootstrap-version rule; its assets are the tenant function and database migration code (SiloServiceCodeStack publishes them)', () => {
     expect(template.Rules).toBeUndefined();
     expect(Object.keys(template.Parameters).sort()).toEqual([
       'DataMoverRoleArns',
-      'DatabaseHost',
       'ServiceCompute',
       'TenantAccessRoleArn',
       'TenantId',
@@ -55,14 +55,17 @@ describe('silo tenant stack template', () => {
     ]);
     expect(template.Parameters.Tier).toMatchObject({ AllowedValues: ['enterprise'] });
     expect(Object.keys(template.Outputs).sort()).toEqual([
+      'DatabaseClusterArn',
+      'DatabaseEndpoint',
       'KmsKeyArn',
       'ServiceFunctionArn',
       'TableArn',
       'TableName',
     ]);
+    // The documents function, the migration function and its custom-resource provider.
     const assetReferences = JSON.stringify(template).match(/cdk-hnb659fds-assets-/g) ?? [];
-    expect(assetReferences).toHaveLength(1);
-    expect(byType('AWS::Lambda::Function')).toHaveLength(1);
+    expect(assetReferences).toHaveLength(3);
+    expect(byType('AWS::Lambda::Function')).toHaveLength(3);
   });
 
   it("creates the tenant's function, its role, log group and output only when ServiceCompute is enabled", () => {
@@ -98,18 +101,24 @@ describe('silo tenant stack template', () => {
     expect(table?.Properties.SSESpecification).toMatchObject({ SSEEnabled: true, SSEType: 'KMS' });
   });
 
-  it("limits the key's data use to the tenant's role (tagged with its id) and the data movers, via DynamoDB", () => {
+  it("limits the key's data use to the tenant's role (tagged with its id) and the data movers via DynamoDB, and its database via RDS and Secrets Manager", () => {
     const [key] = byType('AWS::KMS::Key');
     const policy = key?.Properties.KeyPolicy as { Statement: Record<string, unknown>[] };
     expect(key?.Properties.PendingWindowInDays).toBe(defaultConfig.lifecycle.kmsPendingWindowDays);
     expect(actionsOf(template)).not.toContain('kms:*');
-    const useStatements = policy.Statement.filter((s) => (s.Action as string[]).includes('kms:Decrypt'));
-    expect(useStatements).toHaveLength(2);
-    for (const s of useStatements) {
-      expect(JSON.stringify(s.Condition)).toContain('kms:ViaService');
-      expect(JSON.stringify(s.Principal)).not.toContain(':root');
-    }
+    const useStatements = policy.Statement.filter((s) => [s.Action].flat().includes('kms:Decrypt'));
+    expect(useStatements.map((s) => s.Sid)).toEqual([
+      'OnlyThisTenantUsesTheKeyThroughDynamoDB',
+      'LifecycleMovesTheTenantItemsThroughDynamoDB',
+      'TheTenantDatabaseUsesTheKeyThroughRds',
+      'OnlyThisTenantsMigrationReadsTheDatabaseSecret',
+    ]);
+    for (const s of useStatements) expect(JSON.stringify(s.Condition)).toContain('kms:ViaService');
+    for (const s of useStatements.slice(0, 2)) expect(JSON.stringify(s.Principal)).not.toContain(':root');
+    // The account-principal ones are narrowed to one role (or one tenant's migration roles) by ARN.
+    for (const s of useStatements.slice(2)) expect(JSON.stringify(s.Condition)).toContain('aws:PrincipalArn');
     expect(JSON.stringify(useStatements[0]?.Condition)).toContain('aws:PrincipalTag/tenantId');
+    expect(JSON.stringify(useStatements[3]?.Condition)).toContain('aws:PrincipalTag/tenantry:tenant-id');
   });
 
   it('lets the account create grants on the key only for AWS services', () => {
@@ -119,7 +128,14 @@ describe('silo tenant stack template', () => {
       (s) =>
         JSON.stringify(s.Principal).includes(':root') && JSON.stringify(s.Action).includes('kms:CreateGrant'),
     );
-    expect(rootGrants.map((s) => s.Condition)).toEqual([{ Bool: { 'kms:GrantIsForAWSResource': 'true' } }]);
+    expect(rootGrants.map((s) => Object.keys(s.Condition as object))).toEqual([
+      ['Bool'],
+      ['StringEquals', 'ArnEquals'],
+    ]);
+    expect(rootGrants[0]?.Condition).toEqual({ Bool: { 'kms:GrantIsForAWSResource': 'true' } });
+    // RDS creates its grants on the deployment role's behalf, through RDS or Secrets Manager only.
+    expect(JSON.stringify(rootGrants[1]?.Condition)).toContain('kms:ViaService');
+    expect(JSON.stringify(rootGrants[1]?.Condition)).toContain('silo-deployment');
   });
 });
 
@@ -162,6 +178,17 @@ describe('LifecycleStack', () => {
       for (const name of used) expect(Object.keys(props.DefinitionSubstitutions)).toContain(name);
     }
     template.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs22.x' });
+  });
+
+  it('outputs the URL the silo-stack task creates silos from (what `tenantry silos update` applies)', () => {
+    const [fn] = Object.values(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Environment: { Variables: { SILO_TEMPLATE_URL: Match.anyValue() } } },
+      }),
+    );
+    const url = (fn?.Properties as { Environment: { Variables: { SILO_TEMPLATE_URL: unknown } } }).Environment
+      .Variables.SILO_TEMPLATE_URL;
+    template.hasOutput(SILO_TEMPLATE_URL_OUTPUT, { Value: url });
   });
 
   it('scopes CreateStack to the silo template and key administration to tenant-tagged keys', () => {

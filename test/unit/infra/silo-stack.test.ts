@@ -4,9 +4,10 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../domain/config';
 import type { PolicyDocument } from '../../../domain/identity/session-policy';
-import { siloDeploymentRoleName } from '../../../domain/lifecycle/silo';
+import { siloDeploymentRoleName, siloStackOutputs } from '../../../domain/lifecycle/silo';
+import { migrationsDigest } from '../../../infra/pooled-plane-stack';
 import { SiloServiceCodeStack, type SiloTemplateBuild, siloTemplateBuild } from '../../../infra/silo-stack';
-import { deployedSiloKeyPolicy } from '../support/silo-key-policy';
+import { deployedSiloFunctionPolicy, deployedSiloKeyPolicy, siloLogicalId } from '../support/silo-key-policy';
 
 // The silo key policy as deployed for one tenant, evaluated by the IAM policy evaluator (moto does not
 // enforce key policies). Principals here hold broad IAM policies (`kms:*` on `*`), so whatever they
@@ -182,19 +183,286 @@ describe("the silo tenant's own documents function", () => {
     });
   });
 
-  it('has its own role: catalog read and usage write in the control plane region, no tenant data', () => {
-    const policies = template.findResources('AWS::IAM::Policy');
-    const statements = Object.values(policies).flatMap(
-      (p) =>
-        (p as { Properties: { PolicyDocument: { Statement: { Action: unknown }[] } } }).Properties
-          .PolicyDocument.Statement,
-    );
+  it('has its own role: catalog read, usage write in the control plane region, its database user; no tenant data', () => {
+    const policy = deployedSiloFunctionPolicy(deployment, 'DocumentsServiceFunction', clusterAttributes);
 
-    expect(statements.map((s) => s.Action)).toEqual([
+    expect(policy.Statement.map((s) => s.Action)).toEqual([
       ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
       'dynamodb:GetItem',
       'kinesis:PutRecords',
+      'rds-db:connect',
     ]);
     template.hasOutput('ServiceFunctionArn', {});
+  });
+});
+
+const deployment = {
+  tenantId: TENANT,
+  region: REGION,
+  account: ACCOUNT,
+  tenantAccessRoleArn: RUNTIME_ROLE,
+  dataMoverRoleArns: [DATA_MOVER],
+};
+const CLUSTER_RESOURCE_ID = 'cluster-TENANTAAAAAAAAAAAAAAAAAAAAAA';
+let clusterAttributes: Record<string, string>;
+beforeAll(() => {
+  clusterAttributes = {
+    [`${siloLogicalId('AWS::RDS::DBCluster', 'DatabaseCluster')}.DBClusterResourceId`]: CLUSTER_RESOURCE_ID,
+  };
+}, 120_000);
+
+async function evaluateIdentity(
+  policy: PolicyDocument,
+  principal: string,
+  action: string,
+  resource: string,
+): Promise<string> {
+  const result = await runSimulation(
+    {
+      request: { principal, action, resource: { resource, accountId: ACCOUNT }, contextVariables: {} },
+      identityPolicies: [{ name: 'function', policy }],
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+    },
+    {},
+  );
+  if (result.resultType === 'error') throw new Error(`simulation error: ${JSON.stringify(result.errors)}`);
+  return result.overallResult;
+}
+
+describe("the silo tenant's own database (moto cannot create Aurora: proven on the synthesized template)", () => {
+  let template: Template;
+  let build: SiloTemplateBuild;
+  const ids: Record<string, string> = {};
+  beforeAll(() => {
+    build = siloTemplateBuild(defaultConfig);
+    template = Template.fromJSON(build.template);
+    ids.cluster = siloLogicalId('AWS::RDS::DBCluster', 'DatabaseCluster');
+    ids.key = siloLogicalId('AWS::KMS::Key', 'TenantKey');
+    ids.migrations = siloLogicalId('AWS::CloudFormation::CustomResource', 'DatabaseRlsMigrations');
+    ids.service = siloLogicalId('AWS::Lambda::Function', 'DocumentsServiceFunction');
+    ids.serviceSg = siloLogicalId('AWS::EC2::SecurityGroup', 'DatabaseServiceSecurityGroup');
+    ids.clusterSg = siloLogicalId('AWS::EC2::SecurityGroup', 'DatabaseClusterSecurityGroup');
+  }, 120_000);
+
+  it("is Aurora PostgreSQL Serverless v2 encrypted with the tenant's key, IAM auth, RDS-managed rotated secret under the same key", () => {
+    template.hasResource('AWS::RDS::DBCluster', {
+      Properties: Match.objectLike({
+        Engine: 'aurora-postgresql',
+        StorageEncrypted: true,
+        KmsKeyId: { 'Fn::GetAtt': [ids.key, 'Arn'] },
+        ManageMasterUserPassword: true,
+        MasterUserSecret: { KmsKeyId: { 'Fn::GetAtt': [ids.key, 'Arn'] } },
+        EnableIAMDatabaseAuthentication: true,
+        DatabaseName: 'tenantry',
+        ServerlessV2ScalingConfiguration: {
+          MinCapacity: { 'Fn::FindInMap': ['SiloDatabase', { Ref: 'Tier' }, 'minCapacity'] },
+          MaxCapacity: { 'Fn::FindInMap': ['SiloDatabase', { Ref: 'Tier' }, 'maxCapacity'] },
+        },
+      }),
+      Condition: 'WithServiceFunction',
+    });
+    template.hasResourceProperties('AWS::RDS::DBInstance', {
+      DBInstanceClass: 'db.serverless',
+      DBClusterIdentifier: { Ref: ids.cluster },
+      PubliclyAccessible: false,
+    });
+    // The tier's capacity, from the configuration.
+    expect(template.findMappings('SiloDatabase')).toEqual({
+      SiloDatabase: { enterprise: { minCapacity: 0.5, maxCapacity: 8 } },
+    });
+  });
+
+  it('is deleted with the stack, with no final snapshot and no deletion protection (offboarding is erasure)', () => {
+    template.hasResource('AWS::RDS::DBCluster', {
+      Properties: Match.objectLike({ DeletionProtection: false, BackupRetentionPeriod: 7 }),
+      DeletionPolicy: 'Delete',
+      UpdateReplacePolicy: 'Delete',
+    });
+    template.hasResource('AWS::RDS::DBInstance', { DeletionPolicy: 'Delete' });
+  });
+
+  it('sits in isolated subnets, reachable on its port only from the functions of the tenant', () => {
+    const subnets = template.findResources('AWS::EC2::Subnet');
+    const isolated = Object.entries(subnets)
+      .filter(([, r]) =>
+        (r.Properties.Tags as { Key: string; Value: string }[]).some(
+          (t) => t.Key === 'aws-cdk:subnet-type' && t.Value === 'Isolated',
+        ),
+      )
+      .map(([id]) => ({ Ref: id }));
+    expect(isolated).toHaveLength(2);
+    template.hasResourceProperties('AWS::RDS::DBSubnetGroup', { SubnetIds: isolated });
+    // No route to the internet from the isolated subnets: only the egress subnets route to the gateway.
+    const routes = Object.values(template.findResources('AWS::EC2::Route'));
+    const isolatedTables = Object.values(template.findResources('AWS::EC2::SubnetRouteTableAssociation'))
+      .filter((a) => isolated.some((s) => s.Ref === (a.Properties.SubnetId as { Ref: string }).Ref))
+      .map((a) => (a.Properties.RouteTableId as { Ref: string }).Ref);
+    expect(
+      routes.filter((r) => isolatedTables.includes((r.Properties.RouteTableId as { Ref: string }).Ref)),
+    ).toEqual([]);
+    const ingress = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress'));
+    expect(ingress.map((i) => i.Properties)).toEqual([
+      {
+        IpProtocol: 'tcp',
+        Description: expect.any(String),
+        FromPort: { 'Fn::GetAtt': [ids.cluster, 'Endpoint.Port'] },
+        ToPort: { 'Fn::GetAtt': [ids.cluster, 'Endpoint.Port'] },
+        GroupId: { 'Fn::GetAtt': [ids.clusterSg, 'GroupId'] },
+        SourceSecurityGroupId: { 'Fn::GetAtt': [ids.serviceSg, 'GroupId'] },
+      },
+    ]);
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: Match.stringLikeRegexp('Functions of the tenant'),
+      SecurityGroupIngress: Match.absent(),
+    });
+  });
+
+  it('is what the function connects to: its endpoint, in the VPC, created after the migrations', () => {
+    template.hasResource('AWS::Lambda::Function', {
+      Properties: Match.objectLike({
+        FunctionName: { 'Fn::Join': ['', ['tenantry-dev-', { Ref: 'TenantId' }, '-documents']] },
+        Environment: {
+          Variables: Match.objectLike({
+            DATABASE_HOST: { 'Fn::GetAtt': [ids.cluster, 'Endpoint.Address'] },
+            DATABASE_USER: 'tenantry_app',
+            DATABASE_NAME: 'tenantry',
+          }),
+        },
+        VpcConfig: Match.objectLike({ SecurityGroupIds: [{ 'Fn::GetAtt': [ids.serviceSg, 'GroupId'] }] }),
+      }),
+      DependsOn: Match.arrayWith([ids.migrations]),
+    });
+    // No empty-host path any more: the template has no DatabaseHost parameter.
+    expect(Object.keys(build.template.Parameters as object)).not.toContain('DatabaseHost');
+  });
+
+  it('gets the RLS migrations from the rls-migrate code, after the cluster and its writer exist', () => {
+    template.hasResource('AWS::CloudFormation::CustomResource', {
+      Properties: Match.objectLike({ migrations: migrationsDigest(), appRole: 'tenantry_app' }),
+      DependsOn: Match.arrayWith([
+        ids.cluster,
+        siloLogicalId('AWS::RDS::DBInstance', 'DatabaseClusterWriter'),
+      ]),
+      Condition: 'WithServiceFunction',
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      Environment: {
+        Variables: Match.objectLike({
+          DATABASE_SECRET_ARN: { 'Fn::GetAtt': [ids.cluster, 'MasterUserSecret.SecretArn'] },
+          DATABASE_HOST: { 'Fn::GetAtt': [ids.cluster, 'Endpoint.Address'] },
+        }),
+      },
+    });
+    template.hasResourceProperties('AWS::IAM::Role', { Path: '/tenantry-dev-silo-db-migrate/' });
+  });
+
+  it("reports the cluster's ARN and endpoint as outputs, with the function (both or neither)", () => {
+    template.hasOutput(siloStackOutputs.databaseClusterArn, { Condition: 'WithServiceFunction' });
+    template.hasOutput(siloStackOutputs.databaseEndpoint, {
+      Value: { 'Fn::GetAtt': [ids.cluster, 'Endpoint.Address'] },
+      Condition: 'WithServiceFunction',
+    });
+    const unconditioned = Object.entries(build.template.Resources as Record<string, { Condition?: string }>)
+      .filter(([id]) => id.startsWith('Database'))
+      .filter(([, r]) => r.Condition !== 'WithServiceFunction');
+    expect(unconditioned).toEqual([]);
+  });
+
+  it('lets the function connect as the application user of its own cluster only (policy evaluator)', async () => {
+    const policy = deployedSiloFunctionPolicy(deployment, 'DocumentsServiceFunction', clusterAttributes);
+    const role = `arn:aws:iam::${ACCOUNT}:role/tenantry-dev-tenant-a-documents`;
+    const dbUser = (cluster: string, user: string) =>
+      `arn:aws:rds-db:${REGION}:${ACCOUNT}:dbuser:${cluster}/${user}`;
+
+    expect(
+      await evaluateIdentity(policy, role, 'rds-db:connect', dbUser(CLUSTER_RESOURCE_ID, 'tenantry_app')),
+    ).toBe('Allowed');
+    expect(
+      await evaluateIdentity(
+        policy,
+        role,
+        'rds-db:connect',
+        dbUser('cluster-TENANTBBBBBBBBBBBBBBBBBBBBBB', 'tenantry_app'),
+      ),
+    ).not.toBe('Allowed');
+    expect(
+      await evaluateIdentity(policy, role, 'rds-db:connect', dbUser(CLUSTER_RESOURCE_ID, 'tenantry_admin')),
+    ).not.toBe('Allowed');
+  });
+
+  it("lets only this tenant's migration decrypt the master secret, through Secrets Manager (key policy)", async () => {
+    const migrationRole = (tenant: string) => ({
+      principal: `arn:aws:sts::${ACCOUNT}:assumed-role/SiloTenant-DatabaseRlsMigrate${tenant}/fn`,
+      arn: `arn:aws:iam::${ACCOUNT}:role/tenantry-dev-silo-db-migrate/SiloTenant-DatabaseRlsMigrate${tenant}`,
+    });
+    const viaSecrets = { 'kms:ViaService': `secretsmanager.${REGION}.amazonaws.com` };
+    const decrypt = (
+      role: { principal: string; arn: string },
+      tenantTag: string,
+      context: Record<string, string>,
+    ) =>
+      evaluate(role.principal, 'kms:Decrypt', {
+        'aws:PrincipalArn': role.arn,
+        'aws:PrincipalTag/tenantry:tenant-id': tenantTag,
+        ...context,
+      });
+
+    expect(await decrypt(migrationRole('A'), TENANT, viaSecrets)).toBe('Allowed');
+    expect(await decrypt(migrationRole('B'), 'tenant-b', viaSecrets)).not.toBe('Allowed');
+    expect(await decrypt(migrationRole('A'), TENANT, VIA_DYNAMODB)).not.toBe('Allowed');
+    expect(await decrypt(migrationRole('A'), TENANT, {})).not.toBe('Allowed');
+    const elsewhere = {
+      principal: `arn:aws:sts::${ACCOUNT}:assumed-role/admin/x`,
+      arn: `arn:aws:iam::${ACCOUNT}:role/admin`,
+    };
+    expect(await decrypt(elsewhere, TENANT, viaSecrets)).not.toBe('Allowed');
+  });
+
+  it('lets RDS and Secrets Manager use the key for the silo deployment role only (key policy)', async () => {
+    const deploymentRole = `arn:aws:iam::${ACCOUNT}:role/${siloDeploymentRoleName(defaultConfig)}`;
+    const session = `arn:aws:sts::${ACCOUNT}:assumed-role/${siloDeploymentRoleName(defaultConfig)}/cfn`;
+    const viaRds = { 'kms:ViaService': `rds.${REGION}.amazonaws.com` };
+    for (const action of ['kms:CreateGrant', 'kms:GenerateDataKey', 'kms:Decrypt', 'kms:DescribeKey']) {
+      expect(await evaluate(session, action, { 'aws:PrincipalArn': deploymentRole, ...viaRds })).toBe(
+        'Allowed',
+      );
+    }
+    expect(await evaluate(session, 'kms:Decrypt', { 'aws:PrincipalArn': deploymentRole })).not.toBe(
+      'Allowed',
+    );
+    expect(await evaluate(runtimeSession, 'kms:Decrypt', { ...tagged(TENANT), ...viaRds })).not.toBe(
+      'Allowed',
+    );
+  });
+
+  it('publishes the migration and provider code under the same keys in every allowed silo region', () => {
+    expect(build.databaseCode).toHaveLength(2);
+    const app = new App();
+    for (const region of defaultConfig.regions.siloAllowed) {
+      const stack = new SiloServiceCodeStack(app, `database-code-${region}`, {
+        env: { account: ACCOUNT, region },
+        serviceCode: build.serviceCode,
+        databaseCode: build.databaseCode,
+      });
+      expect(stack.databaseCode.map((a) => stack.resolve(a.s3ObjectKey))).toEqual(
+        build.databaseCode.map((c) => c.objectKey),
+      );
+    }
+  });
+
+  it('is absent from the local template (moto cannot create it; the local function uses PGlite in process)', () => {
+    const local = siloTemplateBuild(defaultConfig, 'in-process');
+    const types = Object.values(local.template.Resources as Record<string, { Type: string }>).map(
+      (r) => r.Type,
+    );
+
+    expect(types.filter((t) => /^AWS::(RDS|EC2)::|CustomResource/.test(t))).toEqual([]);
+    expect(local.databaseCode).toEqual([]);
+    expect(Object.keys(local.template.Outputs as object)).not.toContain(siloStackOutputs.databaseEndpoint);
+    Template.fromJSON(local.template).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ DATABASE_HOST: 'in-process' }) },
+    });
   });
 });

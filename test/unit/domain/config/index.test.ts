@@ -71,6 +71,36 @@ describe('configuration', () => {
       /900/,
     ],
     [
+      'silo tier without its database',
+      (c) => delete c.tiers[3].siloDatabase,
+      'tiers.3.siloDatabase',
+      /is required: tier "enterprise" has isolation "silo"/,
+    ],
+    [
+      'pool tier naming a database of its own',
+      (c) => (c.tiers[1].siloDatabase = { mode: 'dedicated', minCapacity: 0.5, maxCapacity: 2 }),
+      'tiers.1.siloDatabase',
+      /tier "pro" is pool/,
+    ],
+    [
+      'unknown database mode',
+      (c) => (c.tiers[3].siloDatabase.mode = 'pooled'),
+      'tiers.3.siloDatabase.mode',
+      /"dedicated"/,
+    ],
+    [
+      'database capacity floor above its ceiling',
+      (c) => (c.tiers[3].siloDatabase = { mode: 'dedicated', minCapacity: 16, maxCapacity: 8 }),
+      'tiers.3.siloDatabase.minCapacity',
+      /minCapacity 16 > maxCapacity 8/,
+    ],
+    [
+      'database capacity off the 0.5 ACU step',
+      (c) => (c.tiers[3].siloDatabase.maxCapacity = 4.25),
+      'tiers.3.siloDatabase.maxCapacity',
+      /4.25/,
+    ],
+    [
       'naming too long for silo function names',
       (c) => (c.naming = { product: 'quillstream', stage: 'prod' }),
       'naming',

@@ -562,6 +562,21 @@ describe('the usage stream: tenant sessions cannot write usage', () => {
   });
 });
 
+describe("a silo's database: only its function logs in, never a tenant session", () => {
+  // The function's own role holds rds-db:connect on its cluster's application user
+  // (test/unit/infra/silo-stack.test.ts); the vended sessions hold no database right at all.
+  const DB_USER = `arn:aws:rds-db:eu-central-1:${ACCOUNT}:dbuser:cluster-TENANTAAAAAAAAAAAAAAAAAAAAAA/tenantry_app`;
+
+  it.each(['silo', 'pool'] as const)(
+    'a %s session may not rds-db:connect, even as the application user',
+    async (isolation) => {
+      expect(await evaluate(sessionFor(A, isolation, 'read-write'), 'rds-db:connect', DB_USER)).not.toBe(
+        'Allowed',
+      );
+    },
+  );
+});
+
 describe("an account tenant's resources (isolation account, issue 15)", () => {
   const TENANT_ACCOUNT = '210987654321';
   const accountTable = `arn:aws:dynamodb:eu-central-1:${TENANT_ACCOUNT}:table/tenantry-dev-silo-data-${B}`;

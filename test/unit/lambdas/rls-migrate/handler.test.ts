@@ -94,4 +94,42 @@ describe('rls-migrate handler', () => {
     expect(secrets.calls()).toHaveLength(0);
     expect(pgState.options).toHaveLength(0);
   });
+
+  it("connects to the endpoint its environment names when the secret is RDS-managed (a silo's cluster: user and password only)", async () => {
+    // Prepare
+    secrets.on(GetSecretValueCommand).resolves({
+      SecretString: JSON.stringify({ username: 'tenantry_admin', password: 'pw' }),
+    });
+    const siloEnvironment = functionEnvironment(contract, {
+      DATABASE_SECRET_ARN: SECRET_ARN,
+      DATABASE_NAME: 'tenantry',
+      DATABASE_HOST: 'silo-db.cluster-abc.eu-central-1.rds.amazonaws.com',
+      DATABASE_PORT: '5432',
+    });
+    const { handler } = await importHandler(load, siloEnvironment);
+
+    // Act
+    const result = await handler({ RequestType: 'Create' });
+
+    // Assess
+    expect(result.Data?.applied).toBe('0001_roles,0002_documents,aurora_0001_app_iam_login');
+    expect(pgState.options[0]).toMatchObject({
+      host: 'silo-db.cluster-abc.eu-central-1.rds.amazonaws.com',
+      port: 5432,
+      user: 'tenantry_admin',
+    });
+  });
+
+  it('fails with the secret named when neither the secret nor the environment names the endpoint', async () => {
+    secrets.on(GetSecretValueCommand).resolves({
+      SecretString: JSON.stringify({ username: 'tenantry_admin', password: 'pw' }),
+    });
+    const { handler } = await importHandler(load, environment);
+
+    await expect(handler({ RequestType: 'Create' })).rejects.toMatchObject({
+      name: 'DatabaseEndpointMissingError',
+      context: { secretArn: SECRET_ARN },
+    });
+    expect(pgState.options).toHaveLength(0);
+  });
 });

@@ -92,6 +92,8 @@ describe('silo-stack create', () => {
         { ParameterKey: 'ServiceCompute', ParameterValue: 'enabled' },
       ],
       Tags: [{ Key: 'tenantry:tenant-id', Value: 'acme' }],
+      // The template creates its functions' roles: CloudFormation on AWS refuses it without this.
+      Capabilities: ['CAPABILITY_IAM'],
     });
     expect(await regionsOf(CreateStackCommand)).toEqual([EU]);
     expect(await regionsOf(DescribeStacksCommand)).toEqual([EU]);
@@ -166,6 +168,46 @@ describe('silo-stack describe', () => {
     });
     expect(cfn).toHaveReceivedCommandWith(DescribeStacksCommand, { StackName: STACK });
     expect(await regionsOf(DescribeStacksCommand)).toEqual([EU]);
+  });
+
+  it("records the tenant's dedicated database the stack reports: cluster ARN and endpoint", async () => {
+    // Prepare
+    const clusterArn = `arn:aws:rds:${EU}:${ACCOUNT}:cluster:siloacme-databasecluster-abc123`;
+    const endpoint = `siloacme-databasecluster-abc123.cluster-c1x2y3.${EU}.rds.amazonaws.com`;
+    cfn.on(DescribeStacksCommand).resolves({
+      Stacks: [
+        stack('CREATE_COMPLETE', {
+          ...COMPLETE_OUTPUTS,
+          DatabaseClusterArn: clusterArn,
+          DatabaseEndpoint: endpoint,
+        }),
+      ],
+    });
+    const { handler } = await importHandler(load, ENV);
+
+    // Act
+    const result = await handler({ action: 'describe', tenantId: 'acme', region: EU });
+
+    // Assess
+    expect(result.silo).toMatchObject({ databaseClusterArn: clusterArn, databaseEndpoint: endpoint });
+  });
+
+  it('refuses a database cluster outside the stack region (the catalog never records a silo elsewhere)', async () => {
+    cfn.on(DescribeStacksCommand).resolves({
+      Stacks: [
+        stack('CREATE_COMPLETE', {
+          ...COMPLETE_OUTPUTS,
+          DatabaseClusterArn: `arn:aws:rds:us-east-1:${ACCOUNT}:cluster:pooled`,
+          DatabaseEndpoint: 'pooled.cluster-c1x2y3.us-east-1.rds.amazonaws.com',
+        }),
+      ],
+    });
+    const { handler } = await importHandler(load, ENV);
+
+    await expect(handler({ action: 'describe', tenantId: 'acme', region: EU })).rejects.toMatchObject({
+      name: 'SiloStackError',
+      message: expect.stringContaining(`is not in the stack's region ${EU}`),
+    });
   });
 
   it('answers ABSENT for a stack the region does not know', async () => {
