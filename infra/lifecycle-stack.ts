@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Arn, ArnFormat, Duration, Fn, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Duration, Fn, Lazy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -114,21 +114,14 @@ export class LifecycleStack extends Stack {
     const pooledEnv = { POOLED_TABLE_NAME: props.pooledTable.tableName };
     const fnId = (key: string) => `${pascal(key)}Function`;
     // Tenants in their own account (issue 15): only the deployment role, only in this organization.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: IAM policy variable
+    const inThisOrganization = { StringEquals: { 'aws:ResourceOrgID': '${aws:PrincipalOrgID}' } };
     const assumeDeploymentRole =
       config.accounts === undefined
         ? []
         : {
-            resources: [
-              this.formatArn({
-                service: 'iam',
-                region: '',
-                account: '*',
-                resource: 'role',
-                resourceName: config.accounts.deploymentRoleName,
-              }),
-            ],
-            // biome-ignore lint/suspicious/noTemplateCurlyInString: IAM policy variable
-            conditions: { StringEquals: { 'aws:ResourceOrgID': '${aws:PrincipalOrgID}' } },
+            resources: [memberAccountRole(this, config.accounts.deploymentRoleName)],
+            conditions: inThisOrganization,
           };
     this.siloDeploymentRole = new iam.Role(this, 'SiloDeploymentRole', {
       roleName: siloDeploymentRoleName(config),
@@ -274,6 +267,8 @@ export class LifecycleStack extends Stack {
     // Organizations' ARNs: the organization and root ids are not known here (o-*, r-*); the OU is.
     const orgArn = (resource: string) => `arn:${this.partition}:organizations::${this.account}:${resource}`;
     const memberAccounts = orgArn('account/o-*/*');
+    const runtimeRoles =
+      config.accounts === undefined ? [] : [memberAccountRole(this, config.accounts.runtimeRoleName)];
     this.accountFunction =
       config.accounts === undefined
         ? undefined
@@ -283,6 +278,8 @@ export class LifecycleStack extends Stack {
             environment: {
               AUTHORIZER_ROLE_ARN: props.authorizerRole.roleArn,
               TENANT_DATA_BUCKET_NAME: props.tenantDataBucket.bucketName,
+              // Its own role (the probe's principal), known once the function has created it.
+              PROBE_ROLE_ARN: Lazy.string({ produce: () => this.accountFunction?.role?.roleArn }),
             },
             grants: {
               accounts: ['*'],
@@ -293,6 +290,7 @@ export class LifecycleStack extends Stack {
               ],
               closeAccounts: [memberAccounts],
               assumeDeploymentRole,
+              probeRuntimeRole: { resources: runtimeRoles, conditions: inThisOrganization },
             },
           }).function;
     const allow = (
@@ -482,13 +480,14 @@ export class LifecycleStack extends Stack {
               resources: [
                 '*',
                 ...deploymentRoles,
+                ...runtimeRoles,
                 memberAccounts,
                 orgArn(`ou/o-*/${config.accounts.organizationalUnitId}`),
                 orgArn('root/o-*/r-*'),
               ],
               reason:
                 `${xray} CreateAccount and the Organizations reads have no resource ARN; MoveAccount/CloseAccount ` +
-                `only on this organization's accounts, its root and the tenants' OU.${inOrganization}`,
+                `only on this organization's accounts, its root and the tenants' OU; the runtime role (assumability probe).${inOrganization}`,
             },
           ]),
       ...[
@@ -575,4 +574,15 @@ function acknowledgeWildcards(stack: Stack, grants: readonly WildcardGrant[]): v
 
 function pascal(name: string): string {
   return `${name[0]?.toUpperCase()}${name.slice(1)}`;
+}
+
+/** A role of that name in any account (narrowed by `aws:ResourceOrgID` where it is granted). */
+function memberAccountRole(stack: Stack, roleName: string): string {
+  return stack.formatArn({
+    service: 'iam',
+    region: '',
+    account: '*',
+    resource: 'role',
+    resourceName: roleName,
+  });
 }

@@ -220,6 +220,7 @@ export async function deployLifecycleLocally(options: LocalLifecycleOptions): Pr
     functionEnv(accountContract, {
       AUTHORIZER_ROLE_ARN: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${functionName('authorizer')}`,
       TENANT_DATA_BUCKET_NAME: dataBucket,
+      PROBE_ROLE_ARN: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${functionName(lambdaFunctions.account)}`,
     }),
     functionEnv(signupStarterContract, { ONBOARDING_STATE_MACHINE_ARN: stateMachineArns.onboarding }),
     functionEnv(billingFinalContract, {

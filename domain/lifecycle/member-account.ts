@@ -21,10 +21,18 @@ import {
   paginateListAccounts,
   paginateListCreateAccountStatus,
 } from '@aws-sdk/client-organizations';
+import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
+import { sleep as realSleep, type Sleep } from '../aws/backoff';
 import type { TenantryConfig } from '../config';
 import { resourceName } from '../config';
 import { ConfigurationError } from '../errors';
-import { sessionTagKeys, siloTableArnPatterns, tenantRuntimeRolePolicy } from '../identity/session-policy';
+import {
+  type PolicyDocument,
+  type PolicyStatement,
+  sessionTagKeys,
+  siloTableArnPatterns,
+  tenantRuntimeRolePolicy,
+} from '../identity/session-policy';
 import { memberRoleArn } from '../naming';
 import type { TenantId } from '../tenant/tenant-id';
 import { MemberAccountError } from './errors';
@@ -194,6 +202,11 @@ export interface RuntimeRoleGrant {
   readonly authorizerRoleArn: string;
   /** The shared tenant data bucket (objects under `<tenantId>/`), as the pooled runtime role. */
   readonly bucketArn: string;
+  /**
+   * The lifecycle's `tenant-account` role: trusted for an untagged session only, to prove the new role
+   * assumable (`proveRuntimeRoleAssumable`); an untagged session reaches no tenant data.
+   */
+  readonly probeRoleArn: string;
 }
 
 /** The inline policy name of the runtime role in a tenant account. */
@@ -213,21 +226,7 @@ export async function ensureRuntimeRole(
   grant: RuntimeRoleGrant,
 ): Promise<string> {
   const roleName = accountsSettings(config).runtimeRoleName;
-  const trust = JSON.stringify({
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Sid: 'AuthorizerOfThisTenantOnly',
-        Effect: 'Allow',
-        Principal: { AWS: grant.authorizerRoleArn },
-        Action: ['sts:AssumeRole', 'sts:TagSession'],
-        Condition: {
-          StringEquals: { [`aws:RequestTag/${sessionTagKeys.tenantId}`]: tenantId },
-          'ForAllValues:StringEquals': { 'aws:TagKeys': Object.values(sessionTagKeys) },
-        },
-      },
-    ],
-  });
+  const trust = JSON.stringify(runtimeRoleTrustPolicy(tenantId, grant));
   try {
     await iam.send(
       new CreateRoleCommand({
@@ -254,6 +253,96 @@ export async function ensureRuntimeRole(
     }),
   );
   return memberRoleArn(accountId, roleName);
+}
+
+/**
+ * The runtime role's trust policy: the authorizer's role, for a session tagged with this tenant's id
+ * (and only the session tag keys); the lifecycle's probe, for an untagged session (no sts:TagSession),
+ * which the role's own policy denies every data action (`DenyUntaggedSessions`).
+ */
+export function runtimeRoleTrustPolicy(tenantId: TenantId, grant: RuntimeRoleGrant): TrustPolicy {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'AuthorizerOfThisTenantOnly',
+        Effect: 'Allow',
+        Principal: { AWS: grant.authorizerRoleArn },
+        Action: ['sts:AssumeRole', 'sts:TagSession'],
+        Condition: {
+          StringEquals: { [`aws:RequestTag/${sessionTagKeys.tenantId}`]: tenantId },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': Object.values(sessionTagKeys) },
+        },
+      },
+      {
+        Sid: 'LifecycleProbeUntagged',
+        Effect: 'Allow',
+        Principal: { AWS: grant.probeRoleArn },
+        Action: 'sts:AssumeRole',
+        Condition: { Null: { 'aws:TagKeys': 'true' } },
+      },
+    ],
+  };
+}
+
+/** A role's trust policy: statements name a principal instead of a resource. */
+export interface TrustPolicy {
+  readonly Version: '2012-10-17';
+  readonly Statement: (Omit<PolicyStatement, 'Resource'> & { readonly Principal: { AWS: string } })[];
+}
+
+/** How long a new runtime role may take to become assumable (IAM is eventually consistent). */
+export interface AssumableProbe {
+  /** AssumeRole attempts before giving up (default 10). */
+  readonly attempts?: number;
+  /** Wait between attempts, ms (default 3,000: IAM usually propagates within seconds). */
+  readonly delayMs?: number;
+  readonly sleep?: Sleep;
+}
+
+/** A session that may do nothing: the probe needs only to know STS accepts the role. */
+const DENY_EVERYTHING: PolicyDocument = {
+  Version: '2012-10-17',
+  Statement: [{ Sid: 'ProbeOnly', Effect: 'Deny', Action: '*', Resource: '*' }],
+};
+
+/**
+ * Proves the runtime role just created (or updated) is assumable before the tenant goes ACTIVE: IAM
+ * is eventually consistent, and STS refuses a role (AccessDenied) for seconds after CreateRole. Assumes
+ * it untagged, with a deny-all session policy, retrying AccessDenied only, bounded; returns the
+ * number of attempts it took. Any other error, or AccessDenied on the last attempt, throws.
+ */
+export async function proveRuntimeRoleAssumable(
+  sts: STSClient,
+  tenantId: TenantId,
+  roleArn: string,
+  probe: AssumableProbe = {},
+): Promise<number> {
+  const attempts = probe.attempts ?? 10;
+  const wait = probe.sleep ?? realSleep;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await sts.send(
+        new AssumeRoleCommand({
+          RoleArn: roleArn,
+          RoleSessionName: `tenantry-probe-${tenantId}`.slice(0, 64),
+          DurationSeconds: 900,
+          Policy: JSON.stringify(DENY_EVERYTHING),
+        }),
+      );
+      return attempt;
+    } catch (error) {
+      if (!(error instanceof Error && error.name === 'AccessDenied')) throw error;
+      if (attempt >= attempts) {
+        throw new MemberAccountError(
+          tenantId,
+          roleArn,
+          `the runtime role is not assumable after ${attempts} attempts (${error.message})`,
+        );
+      }
+      await wait(probe.delayMs ?? 3_000);
+    }
+  }
 }
 
 /** Deletes the tenant runtime role of a tenant account; idempotent (a missing role is fine). */

@@ -12,7 +12,7 @@ const accountId = awsAccountIdSchema;
  * accounts.createMaxPolls), `adopt` checks an account given at signup, `find` looks the tenant's
  * account up by its e-mail (never creates one: compensation), `place` moves the account into the
  * tenants' OU (idempotent), `runtime-role` / `remove-runtime-role` create or delete the tenant runtime
- * role in the account (with the deployment role), `close` closes the account (CloseAccount). The
+ * role in the account (with the deployment role; `runtime-role` returns once STS accepts the role), `close` closes the account (CloseAccount). The
  * function never waits on Organizations.
  */
 export const contract = defineFunction({
@@ -23,6 +23,8 @@ export const contract = defineFunction({
     AUTHORIZER_ROLE_ARN: envVar.arn(),
     /** The shared tenant data bucket the runtime role may reach (objects under `<tenantId>/`). */
     TENANT_DATA_BUCKET_NAME: envVar.name(),
+    /** This function's own role: the runtime role trusts it, untagged, for the assumability probe. */
+    PROBE_ROLE_ARN: envVar.arn(),
   },
   input: z.discriminatedUnion('action', [
     z.object({ action: z.literal('request'), tenantId: tenantIdSchema }),
@@ -66,5 +68,7 @@ export const contract = defineFunction({
     closeAccounts: { actions: ['organizations:CloseAccount'] },
     /** Bound to the deployment role (accounts.deploymentRoleName) in the organization's accounts. */
     assumeDeploymentRole: { actions: ['sts:AssumeRole'] },
+    /** Bound to the runtime role (accounts.runtimeRoleName) in the organization's accounts: the probe. */
+    probeRuntimeRole: { actions: ['sts:AssumeRole'] },
   },
 });

@@ -15,6 +15,7 @@ import {
   ensureRuntimeRole,
   findMemberAccount,
   placeInTenantsUnit,
+  proveRuntimeRoleAssumable,
   removeRuntimeRole,
   requestMemberAccount,
 } from '../../domain/lifecycle/member-account';
@@ -32,6 +33,7 @@ const logger = lifecycleLogger(contract.name);
 const runtimeRoleGrant = {
   authorizerRoleArn: env.AUTHORIZER_ROLE_ARN,
   bucketArn: bucketArnOf('aws', env.TENANT_DATA_BUCKET_NAME),
+  probeRoleArn: env.PROBE_ROLE_ARN,
 };
 
 /** IAM acting in a tenant account, with the deployment role assumed there (cached per account). */
@@ -92,6 +94,10 @@ export const handler = contractHandler(contract, async (request) =>
           request.accountId,
           runtimeRoleGrant,
         );
+        // IAM is eventually consistent: the tenant goes ACTIVE only once STS accepts the new role.
+        logger.info('runtime role assumable', {
+          attempts: await proveRuntimeRoleAssumable(sts, request.tenantId, runtimeRoleArn),
+        });
         state = succeeded(request.accountId);
         break;
       case 'remove-runtime-role':

@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../domain/config';
 import { LifecycleStack } from '../../../infra/lifecycle-stack';
 import { siloTemplate } from '../../../infra/silo-stack';
+import { accountConfig } from '../support/account-config';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 
@@ -260,5 +261,54 @@ describe('LifecycleStack', () => {
         (v) => `${v.ruleName} ${v.violatingResources.map((r) => JSON.stringify(r.locations)).join(',')}`,
       ),
     ).toEqual([]);
+  });
+});
+
+describe('lifecycle stack with tenants in their own account', () => {
+  it("lets the tenant-account function probe the runtime role in the organization's accounts, as itself", () => {
+    // Prepare
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const deps = new Stack(app, 'Deps', { env: { account: '123456789012', region: 'us-east-1' } });
+    const table = (id: string) =>
+      new dynamodb.Table(deps, id, { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING } });
+
+    // Act
+    const stack = new LifecycleStack(app, 'Lifecycle', {
+      env: { account: '123456789012', region: 'us-east-1' },
+      config: accountConfig,
+      catalogTable: table('Catalog'),
+      pooledTable: table('Pooled'),
+      eventBus: new events.EventBus(deps, 'Bus'),
+      tenantDataBucket: new s3.Bucket(deps, 'Data'),
+      userPool: new cognito.UserPool(deps, 'Users'),
+      tenantAccessRole: new iam.Role(deps, 'TenantRole', { assumedBy: new iam.AccountRootPrincipal() }),
+      authorizerRole: new iam.Role(deps, 'AuthorizerRole', { assumedBy: new iam.AccountRootPrincipal() }),
+      billingFinalFunction: lambda.Function.fromFunctionName(deps, 'Final', 'billing-final'),
+    });
+
+    // Assess
+    const fn = stack.accountFunction as lambda.Function;
+    const resolved = stack.resolve(fn.role?.roleArn);
+    const template = Template.fromStack(stack);
+    const [account] = Object.values(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Environment: { Variables: { PROBE_ROLE_ARN: resolved } } },
+      }),
+    );
+    expect(account).toBeDefined();
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (p) =>
+        (p.Properties as { PolicyDocument: { Statement: Record<string, unknown>[] } }).PolicyDocument
+          .Statement,
+    );
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Action: 'sts:AssumeRole',
+        Resource: {
+          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::*:role/TenantryTenantRuntime']],
+        },
+        Condition: { StringEquals: { 'aws:ResourceOrgID': '${aws:PrincipalOrgID}' } },
+      }),
+    );
   });
 });

@@ -21,6 +21,7 @@ import {
   MoveAccountCommand,
   OrganizationsClient,
 } from '@aws-sdk/client-organizations';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -33,10 +34,12 @@ const OU = 'ou-ab12-tenants1';
 const load = () => import('../../../../lambdas/tenant-account/handler');
 const org = mockClient(OrganizationsClient);
 const iam = mockClient(IAMClient);
+const sts = mockClient(STSClient);
 const configFile = writeAccountConfig();
 const ENV = {
   AUTHORIZER_ROLE_ARN: 'arn:aws:iam::123456789012:role/tenantry-dev-authorizer',
   TENANT_DATA_BUCKET_NAME: 'tenantry-dev-tenant-data',
+  PROBE_ROLE_ARN: 'arn:aws:iam::123456789012:role/tenantry-dev-tenant-account',
 };
 const handlerWithAccounts = async () =>
   (await importHandler(load, { ...ENV, TENANTRY_CONFIG: configFile })).handler;
@@ -44,6 +47,8 @@ const handlerWithAccounts = async () =>
 beforeEach(() => {
   org.reset();
   iam.reset();
+  sts.reset();
+  sts.on(AssumeRoleCommand).resolves({});
 
   org.on(ListAccountsCommand).resolves({ Accounts: [] });
   org.on(ListCreateAccountStatusCommand).resolves({ CreateAccountStatuses: [] });
@@ -260,7 +265,18 @@ describe('tenant-account runtime-role', () => {
           'ForAllValues:StringEquals': { 'aws:TagKeys': ['tenantId', 'tier'] },
         },
       },
+      {
+        Sid: 'LifecycleProbeUntagged',
+        Effect: 'Allow',
+        Principal: { AWS: ENV.PROBE_ROLE_ARN },
+        Action: 'sts:AssumeRole',
+        Condition: { Null: { 'aws:TagKeys': 'true' } },
+      },
     ]);
+    // Only once STS accepts the new role (IAM is eventually consistent).
+    expect(sts).toHaveReceivedCommandWith(AssumeRoleCommand, {
+      RoleArn: `arn:aws:iam::${ACCOUNT}:role/TenantryTenantRuntime`,
+    });
     const policy = JSON.parse(
       iam.commandCalls(PutRolePolicyCommand)[0]?.args[0].input.PolicyDocument as string,
     );
