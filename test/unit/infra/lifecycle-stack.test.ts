@@ -307,6 +307,7 @@ describe('lifecycle stack with tenants in their own account', () => {
         Resource: {
           'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::*:role/TenantryTenantRuntime']],
         },
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: IAM policy variable
         Condition: { StringEquals: { 'aws:ResourceOrgID': '${aws:PrincipalOrgID}' } },
       }),
     );
