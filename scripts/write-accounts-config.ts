@@ -12,7 +12,8 @@ const config = parseConfig({
     { ...structuredClone(defaultConfig.tiers[3]), name: 'sovereign', isolation: 'account' },
   ],
   accounts: {
-    organizationalUnitId: 'ou-ab12-tenants1',
+    organizationId: 'o-a1b2c3d4e5',
+  organizationalUnitId: 'ou-ab12-tenants1',
     deploymentRoleName: 'TenantryDeployment',
     runtimeRoleName: 'TenantryTenantRuntime',
     rootEmailPattern: 'aws+{tenantId}@tenantry.example',

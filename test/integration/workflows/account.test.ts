@@ -50,7 +50,7 @@ const DEPLOYMENT_ROLE = 'TenantryDeployment';
 const RUNTIME_ROLE = 'TenantryTenantRuntime';
 
 /** The default configuration plus a `sovereign` tier of isolation `account`; `ou` from moto's organization. */
-function accountConfig(ou: string): TenantryConfig {
+function accountConfig(ou: string, organizationId = 'o-0000000000'): TenantryConfig {
   return parseConfig({
     ...structuredClone(defaultConfig),
     tiers: [
@@ -58,6 +58,7 @@ function accountConfig(ou: string): TenantryConfig {
       { ...structuredClone(defaultConfig.tiers[3]), name: 'sovereign', isolation: 'account' },
     ],
     accounts: {
+      organizationId,
       organizationalUnitId: ou,
       deploymentRoleName: DEPLOYMENT_ROLE,
       runtimeRoleName: RUNTIME_ROLE,
@@ -119,13 +120,13 @@ beforeAll(async () => {
   // The definitions do not depend on the OU id; the handlers read the real one from TENANTRY_CONFIG.
   h = await setupHarness({ config: accountConfig('ou-0000-00000000') });
   org = new OrganizationsClient({ region: US, endpoint: h.endpoint });
-  await org.send(new CreateOrganizationCommand({ FeatureSet: 'ALL' }));
+  const { Organization } = await org.send(new CreateOrganizationCommand({ FeatureSet: 'ALL' }));
   const { Roots } = await org.send(new ListRootsCommand({}));
   const unit = await org.send(
     new CreateOrganizationalUnitCommand({ ParentId: Roots?.[0]?.Id as string, Name: 'tenants' }),
   );
   tenantsUnit = unit.OrganizationalUnit?.Id as string;
-  config = accountConfig(tenantsUnit);
+  config = accountConfig(tenantsUnit, Organization?.Id);
   const file = join(mkdtempSync(join(tmpdir(), 'tenantry-account-it-')), 'tenantry.json');
   writeFileSync(file, JSON.stringify(config));
   await setFunctionEnv('*', { TENANTRY_CONFIG: file });
@@ -186,6 +187,11 @@ describe('onboarding an account tenant', () => {
       expect.objectContaining({
         Principal: { AWS: `arn:aws:iam::${LOCAL_ACCOUNT}:role/tenantry-dev-authorizer` },
         Condition: expect.objectContaining({ StringEquals: { 'aws:RequestTag/tenantId': 'rhein' } }),
+      }),
+      // the lifecycle's assumability probe, untagged (test/unit/domain/lifecycle/member-account.test.ts)
+      expect.objectContaining({
+        Principal: { AWS: `arn:aws:iam::${LOCAL_ACCOUNT}:role/tenantry-dev-tenant-account` },
+        Condition: { Null: { 'aws:TagKeys': 'true' } },
       }),
     ]);
     // every account step is audited with the execution ARN
