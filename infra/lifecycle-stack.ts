@@ -17,6 +17,7 @@ import { resourceName, type TenantryConfig } from '../domain/config';
 import { signupEventPattern } from '../domain/lifecycle/events';
 import {
   SILO_TENANT_TAG,
+  siloArtifactsTemplateUrl,
   siloDeploymentRoleName,
   siloKeyAliasPrefix,
   siloTableNamePrefix,
@@ -63,6 +64,8 @@ export interface LifecycleStackProps extends StackProps {
   readonly tenantAccessRole: iam.IRole;
   /** The authorizer's role: the only principal a tenant account's runtime role trusts (isolation `account`). */
   readonly authorizerRole: iam.IRole;
+  /** The documents router's role: a tenant account's silo function lets it invoke (function policy). */
+  readonly routerRole: iam.IRole;
   /** Billing: the final-bill task (input `{ tenantId }`) offboarding calls. */
   readonly billingFinalFunction: lambda.IFunction;
 }
@@ -244,6 +247,10 @@ export class LifecycleStack extends Stack {
           SILO_TEMPLATE_URL: template.httpUrl,
           SILO_DEPLOYMENT_ROLE_ARN: this.siloDeploymentRole.roleArn,
           TENANT_ACCESS_ROLE_ARN: props.tenantAccessRole.roleArn,
+          PLATFORM_ACCOUNT_ID: this.account,
+          ROUTER_ROLE_ARN: props.routerRole.roleArn,
+          // The copy SiloServiceCodeStack publishes in the primary region (tenant accounts may read it).
+          ACCOUNT_TEMPLATE_URL: siloArtifactsTemplateUrl(config, this.account, this.region),
           DATA_MOVER_ROLE_ARNS: Fn.join(',', [
             taskFunctions.copy.role?.roleArn ?? '',
             taskFunctions.verify.role?.roleArn ?? '',

@@ -87,14 +87,18 @@ export function buildTenantryApp(config: TenantryConfig, appProps: AppProps = {}
     userPool: identity.userPool,
     tenantAccessRole: identity.tenantRuntimeRole,
     authorizerRole: identity.authorizerFunction.function.role as iam.IRole,
+    routerRole: documents.router.function.role as iam.IRole,
     billingFinalFunction: billing.finalBillFunction,
   });
-  // The silo documents function's code, in every region a silo may be created in.
+  // The silo artifacts (documents function code, silo template), in every region a silo may be created in.
   for (const region of config.regions.siloAllowed) {
-    new SiloServiceCodeStack(app, `${prefix}-silo-code-${region}`, {
+    const artifacts = new SiloServiceCodeStack(app, `${prefix}-silo-code-${region}`, {
       env: { account: env.account, region },
-      serviceCode: siloTemplateBuild(config).serviceCode,
+      config,
+      build: siloTemplateBuild(config),
     });
+    // A tenant account's CreateStack reads the primary region's copy of the template.
+    if (region === config.regions.primary) lifecycle.addDependency(artifacts);
   }
   const edge = new EdgeStack(app, `${prefix}-edge`, {
     config,

@@ -141,7 +141,7 @@ export async function deployLifecycleLocally(options: LocalLifecycleOptions): Pr
   }
   const { siloTemplateBuild } = await import('../infra/silo-stack');
   const silo = siloTemplateBuild(config);
-  await publishSiloServiceCode(s3, config, LOCAL_ACCOUNT, silo.serviceCode);
+  const accountTemplateUrl = await publishSiloServiceCode(s3, config, LOCAL_ACCOUNT, silo, endpoint);
   const templateKey = 'silo/silo-tenant.template.json';
   await s3.send(
     new PutObjectCommand({
@@ -212,6 +212,9 @@ export async function deployLifecycleLocally(options: LocalLifecycleOptions): Pr
       SILO_TEMPLATE_URL: templateUrl,
       SILO_DEPLOYMENT_ROLE_ARN: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${siloDeploymentRoleName(config)}`,
       TENANT_ACCESS_ROLE_ARN: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${resourceName(config, 'tenant-runtime')}`,
+      PLATFORM_ACCOUNT_ID: LOCAL_ACCOUNT,
+      ROUTER_ROLE_ARN: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${functionName('documents-router')}`,
+      ACCOUNT_TEMPLATE_URL: accountTemplateUrl,
       DATA_MOVER_ROLE_ARNS: (['copy', 'verify', 'purge'] as const)
         .map((fn) => `arn:aws:iam::${LOCAL_ACCOUNT}:role/${functionName(lambdaFunctions[fn])}`)
         .join(','),

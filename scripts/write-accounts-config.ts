@@ -13,7 +13,7 @@ const config = parseConfig({
   ],
   accounts: {
     organizationId: 'o-a1b2c3d4e5',
-  organizationalUnitId: 'ou-ab12-tenants1',
+    organizationalUnitId: 'ou-ab12-tenants1',
     deploymentRoleName: 'TenantryDeployment',
     runtimeRoleName: 'TenantryTenantRuntime',
     rootEmailPattern: 'aws+{tenantId}@tenantry.example',

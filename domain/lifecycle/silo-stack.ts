@@ -143,6 +143,19 @@ export interface SiloDeployment {
   readonly deploymentRoleArn: string | null;
   readonly tenantAccessRoleArn: string;
   readonly dataMoverRoleArns: readonly string[];
+  /**
+   * In a tenant's own account: the platform account (catalog, usage stream, silo artifacts) and the
+   * documents router's role there, which invokes the tenant's function across accounts.
+   */
+  readonly platform?: { readonly accountId: string; readonly routerRoleArn: string };
+}
+
+/** Where a tenant account's silo stack reaches the platform from (the silo-stack task's environment). */
+export interface PlatformDeployment {
+  readonly accountId: string;
+  readonly routerRoleArn: string;
+  /** The silo template in the platform's artifacts bucket, readable by the tenant accounts. */
+  readonly templateUrl: string;
 }
 
 /** What the workflow polls: the stack's status and, once created, the tenant's silo resources. */
@@ -184,10 +197,18 @@ export async function createSiloStack(
             ParameterKey: siloStackParameters.dataMoverRoleArns,
             ParameterValue: deployment.dataMoverRoleArns.join(','),
           },
-          {
-            ParameterKey: siloStackParameters.serviceCompute,
-            ParameterValue: clients.accountId === undefined ? 'enabled' : 'disabled',
-          },
+          ...(deployment.platform === undefined
+            ? []
+            : [
+                {
+                  ParameterKey: siloStackParameters.platformAccountId,
+                  ParameterValue: deployment.platform.accountId,
+                },
+                {
+                  ParameterKey: siloStackParameters.routerRoleArn,
+                  ParameterValue: deployment.platform.routerRoleArn,
+                },
+              ]),
         ],
         Tags: [{ Key: SILO_TENANT_TAG, Value: tenant.tenantId }],
       }),
@@ -237,13 +258,16 @@ export async function findSiloStack(
  */
 export function accountDeployment(
   deployment: SiloDeployment,
+  platform: PlatformDeployment,
   runtimeRoleName: string,
   accountId: string,
 ): SiloDeployment {
   return {
     ...deployment,
+    templateUrl: platform.templateUrl,
     deploymentRoleArn: null,
     tenantAccessRoleArn: memberRoleArn(accountId, runtimeRoleName),
+    platform: { accountId: platform.accountId, routerRoleArn: platform.routerRoleArn },
   };
 }
 
@@ -265,11 +289,7 @@ function siloResources(clients: SiloClients, stackName: string, stack: Stack): S
     tableName: output(siloStackOutputs.tableName),
     tableArn: output(siloStackOutputs.tableArn),
     kmsKeyArn: output(siloStackOutputs.kmsKeyArn),
-    // No function in a tenant's own account (the stack's ServiceCompute parameter).
-    serviceFunctionArn:
-      accountId === undefined
-        ? output(siloStackOutputs.serviceFunctionArn)
-        : optionalOutput(siloStackOutputs.serviceFunctionArn),
+    serviceFunctionArn: output(siloStackOutputs.serviceFunctionArn),
   };
   const arns = [silo.stackId, silo.tableArn, silo.kmsKeyArn, silo.serviceFunctionArn];
   for (const arn of arns.filter((a): a is string => a !== undefined)) {

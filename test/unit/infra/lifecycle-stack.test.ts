@@ -44,12 +44,13 @@ describe('silo tenant stack template', () => {
   };
   const byType = (type: string) => Object.values(template.Resources).filter((r) => r.Type === type);
 
-  it('has no bootstrap-version rule; its one asset is the tenant function code (SiloServiceCodeStack publishes it)', () => {
+  it('has no bootstrap-version rule and no CDK asset: the function code is in the silo artifacts bucket (SiloServiceCodeStack publishes it)', () => {
     expect(template.Rules).toBeUndefined();
     expect(Object.keys(template.Parameters).sort()).toEqual([
       'DataMoverRoleArns',
       'DatabaseHost',
-      'ServiceCompute',
+      'PlatformAccountId',
+      'RouterRoleArn',
       'TenantAccessRoleArn',
       'TenantId',
       'Tier',
@@ -61,32 +62,23 @@ describe('silo tenant stack template', () => {
       'TableArn',
       'TableName',
     ]);
-    const assetReferences = JSON.stringify(template).match(/cdk-hnb659fds-assets-/g) ?? [];
-    expect(assetReferences).toHaveLength(1);
+    // A tenant account cannot read the platform's CDK asset buckets (their policy is the bootstrap's).
+    expect(JSON.stringify(template)).not.toContain('cdk-hnb659fds-assets-');
+    expect(JSON.stringify(template).match(/tenantry-dev-silo-artifacts-/g)).toHaveLength(1);
     expect(byType('AWS::Lambda::Function')).toHaveLength(1);
   });
 
-  it("creates the tenant's function, its role, log group and output only when ServiceCompute is enabled", () => {
+  it("creates the tenant's function, its role and log group in every account; the router's invoke permission only in a tenant's own account", () => {
     // Prepare
-    const functionParts = Object.entries(template.Resources).filter(([, r]) =>
-      ['AWS::Lambda::Function', 'AWS::IAM::Role', 'AWS::IAM::Policy', 'AWS::Logs::LogGroup'].includes(r.Type),
-    );
-    const conditions = (template as unknown as { Conditions: Record<string, unknown> }).Conditions;
+    const conditioned = Object.entries(template.Resources)
+      .filter(([, r]) => (r as { Condition?: string }).Condition !== undefined)
+      .map(([, r]) => [r.Type, (r as { Condition?: string }).Condition]);
 
     // Assess
-    expect(template.Parameters.ServiceCompute).toMatchObject({
-      AllowedValues: ['enabled', 'disabled'],
-      Default: 'enabled',
-    });
-    expect(conditions.WithServiceFunction).toEqual({
-      'Fn::Equals': [{ Ref: 'ServiceCompute' }, 'enabled'],
-    });
-    expect(functionParts.length).toBeGreaterThanOrEqual(3);
-    for (const [id, resource] of functionParts) {
-      expect([id, (resource as { Condition?: string }).Condition]).toEqual([id, 'WithServiceFunction']);
-    }
-    expect(template.Outputs.ServiceFunctionArn).toMatchObject({ Condition: 'WithServiceFunction' });
-    expect(template.Outputs.TableArn).not.toHaveProperty('Condition');
+    expect(template.Parameters.PlatformAccountId).toMatchObject({ Default: '' });
+    expect(template.Parameters.RouterRoleArn).toMatchObject({ Default: '' });
+    expect(conditioned).toEqual([['AWS::Lambda::Permission', 'InTenantAccount']]);
+    expect(template.Outputs.ServiceFunctionArn).not.toHaveProperty('Condition');
   });
 
   it('has one Table (not a GlobalTable) keyed like the pooled table, encrypted with the tenant key', () => {
@@ -144,6 +136,7 @@ describe('LifecycleStack', () => {
       userPool: new cognito.UserPool(deps, 'Users'),
       tenantAccessRole: new iam.Role(deps, 'TenantRole', { assumedBy: new iam.AccountRootPrincipal() }),
       authorizerRole: new iam.Role(deps, 'AuthorizerRole', { assumedBy: new iam.AccountRootPrincipal() }),
+      routerRole: new iam.Role(deps, 'RouterRole', { assumedBy: new iam.AccountRootPrincipal() }),
       billingFinalFunction: lambda.Function.fromFunctionName(deps, 'Final', 'billing-final'),
     });
     template = Template.fromStack(stack);
@@ -283,6 +276,7 @@ describe('lifecycle stack with tenants in their own account', () => {
       userPool: new cognito.UserPool(deps, 'Users'),
       tenantAccessRole: new iam.Role(deps, 'TenantRole', { assumedBy: new iam.AccountRootPrincipal() }),
       authorizerRole: new iam.Role(deps, 'AuthorizerRole', { assumedBy: new iam.AccountRootPrincipal() }),
+      routerRole: new iam.Role(deps, 'RouterRole', { assumedBy: new iam.AccountRootPrincipal() }),
       billingFinalFunction: lambda.Function.fromFunctionName(deps, 'Final', 'billing-final'),
     });
 

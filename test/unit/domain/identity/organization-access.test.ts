@@ -142,7 +142,9 @@ describe("shared data bucket: a tenant account's runtime session reaches its own
 
   it('without these statements (the bucket as before), a tenant account is refused: cross-account needs the bucket policy', async () => {
     const a = runtimeOf(ACCOUNT_A, 'rhein');
-    expect(await verdict(a, 's3:GetObject', `${BUCKET}/rhein/report.json`, [], asTenantA)).not.toBe('Allowed');
+    expect(await verdict(a, 's3:GetObject', `${BUCKET}/rhein/report.json`, [], asTenantA)).not.toBe(
+      'Allowed',
+    );
   });
 
   it("allows tenant A's session its own objects and listing", async () => {
