@@ -82,15 +82,54 @@ export function memberAccountName(config: TenantryConfig, tenantId: TenantId): s
   return resourceName(config, `tenant-${tenantId}`);
 }
 
-/** The account's root e-mail (`accounts.rootEmailPattern` with the tenant id). */
-export function memberAccountEmail(config: TenantryConfig, tenantId: TenantId): string {
-  return accountsSettings(config).rootEmailPattern.replace('{tenantId}', tenantId);
+/**
+ * The root e-mail of the tenant's `generation`-th account: `accounts.rootEmailPattern` with the tenant
+ * id (the first), or with `<tenantId>.<generation>` (a tenant onboarded again after its account was
+ * closed: a closed account keeps its e-mail, so a new account needs another; `.` is never in a tenant
+ * id, so no tenant's address is another's).
+ */
+export function memberAccountEmail(config: TenantryConfig, tenantId: TenantId, generation = 1): string {
+  const local = generation === 1 ? tenantId : `${tenantId}.${generation}`;
+  return accountsSettings(config).rootEmailPattern.replace('{tenantId}', local);
+}
+
+/** An account of the tenant in the organization, found by its e-mail. */
+interface TenantAccount {
+  readonly id: string;
+  readonly status: string;
+  readonly generation: number;
+}
+
+/** Every account of the tenant in the organization (its e-mails of every generation), any status. */
+async function tenantAccounts(
+  org: OrganizationsClient,
+  config: TenantryConfig,
+  tenantId: TenantId,
+): Promise<TenantAccount[]> {
+  const [before, after] = accountsSettings(config).rootEmailPattern.toLowerCase().split('{tenantid}') as [
+    string,
+    string,
+  ];
+  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const ours = new RegExp(`^${escape(before)}${tenantId}(?:\\.(\\d+))?${escape(after)}$`);
+  const found: TenantAccount[] = [];
+  for await (const page of paginateListAccounts({ client: org }, {})) {
+    for (const account of page.Accounts ?? []) {
+      const match = ours.exec(account.Email?.toLowerCase() ?? '');
+      if (match === null || account.Id === undefined) continue;
+      found.push({ id: account.Id, status: account.Status ?? 'UNKNOWN', generation: Number(match[1] ?? 1) });
+    }
+  }
+  return found;
 }
 
 /**
- * Asks Organizations for the tenant's account. Idempotent: an account with the tenant's e-mail that
- * already exists, or a request for its name still in progress, is reported instead of asking again
- * (CreateAccount itself is not idempotent; a second call would fail or make a second account).
+ * Asks Organizations for the tenant's account. Idempotent: an ACTIVE account of the tenant, or a
+ * request for its name still in progress, is reported instead of asking again (CreateAccount itself is
+ * not idempotent; a second call would fail or make a second account). A closed (SUSPENDED or
+ * PENDING_CLOSURE) account of an earlier, compensated onboarding is never reused: a new account is
+ * requested with the next generation's e-mail, and the closed one stays in the organization and in the
+ * catalog's history.
  */
 export async function requestMemberAccount(
   org: OrganizationsClient,
@@ -98,19 +137,20 @@ export async function requestMemberAccount(
   tenantId: TenantId,
 ): Promise<AccountRequestState> {
   const settings = accountsSettings(config);
-  const email = memberAccountEmail(config, tenantId);
   const accountName = memberAccountName(config, tenantId);
-  const existing = await findMemberAccount(org, config, tenantId);
-  if (existing !== null) {
-    return { requestId: null, state: 'SUCCEEDED', accountId: existing, failureReason: null };
+  const accounts = await tenantAccounts(org, config, tenantId);
+  const active = accounts.find((a) => a.status === 'ACTIVE');
+  if (active !== undefined) {
+    return { requestId: null, state: 'SUCCEEDED', accountId: active.id, failureReason: null };
   }
   for await (const page of paginateListCreateAccountStatus({ client: org }, { States: ['IN_PROGRESS'] })) {
     const pending = page.CreateAccountStatuses?.find((s) => s.AccountName === accountName);
     if (pending !== undefined) return requestState(pending);
   }
+  const generation = Math.max(0, ...accounts.map((a) => a.generation)) + 1;
   const { CreateAccountStatus: status } = await org.send(
     new CreateAccountCommand({
-      Email: email,
+      Email: memberAccountEmail(config, tenantId, generation),
       AccountName: accountName,
       RoleName: settings.deploymentRoleName,
       IamUserAccessToBilling: 'DENY',
@@ -123,20 +163,17 @@ export async function requestMemberAccount(
 }
 
 /**
- * The id of the account that carries the tenant's root e-mail, or null: how a compensation finds an
- * account whose creation succeeded after the task that asked for it failed (never creates one).
+ * The id of the tenant's ACTIVE account, or null: how a compensation finds an account whose creation
+ * succeeded after the task that asked for it failed (never creates one, and never names an account an
+ * earlier onboarding already closed).
  */
 export async function findMemberAccount(
   org: OrganizationsClient,
   config: TenantryConfig,
   tenantId: TenantId,
 ): Promise<string | null> {
-  const email = memberAccountEmail(config, tenantId).toLowerCase();
-  for await (const page of paginateListAccounts({ client: org }, {})) {
-    const existing = page.Accounts?.find((a) => a.Email?.toLowerCase() === email);
-    if (existing?.Id !== undefined) return existing.Id;
-  }
-  return null;
+  const accounts = await tenantAccounts(org, config, tenantId);
+  return accounts.find((a) => a.status === 'ACTIVE')?.id ?? null;
 }
 
 /** The request's current state (the workflow polls this with a Wait in between). */

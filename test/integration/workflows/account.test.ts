@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   CreateAccountCommand,
   CreateOrganizationalUnitCommand,
@@ -30,7 +31,7 @@ import { defaultConfig, parseConfig, type TenantryConfig } from '../../../domain
 import { tenantDataResources } from '../../../domain/identity/tenant-resources';
 import { TokenVendingMachine } from '../../../domain/identity/token-vending';
 import { siloStackName } from '../../../domain/keys';
-import { siloTableName } from '../../../domain/lifecycle/silo';
+import { siloServiceFunctionName, siloTableName } from '../../../domain/lifecycle/silo';
 import { pooledItem } from '../../../domain/pooled-items';
 import { LOCAL_ACCOUNT } from '../../../local/lifecycle';
 import { clearFaults, setFunctionEnv } from '../support';
@@ -103,6 +104,7 @@ async function inAccount(accountId: string, region: string) {
     kms: new KMSClient(settings),
     cfn: new CloudFormationClient(settings),
     iam: new IAMClient({ ...settings, region: US }),
+    lambda: new LambdaClient(settings),
   };
 }
 
@@ -163,12 +165,17 @@ describe('onboarding an account tenant', () => {
     const { Stacks } = await account.cfn.send(
       new DescribeStacksCommand({ StackName: siloStackName(config, 'rhein') }),
     );
+    // the reference service's function too, in that account (test/integration/domain/documents/account-service.test.ts)
+    const functionName = siloServiceFunctionName(config, 'rhein');
     expect(tenant.silo).toEqual({
       stackId: Stacks?.[0]?.StackId,
       tableName: siloTableName(config, 'rhein'),
       tableArn,
       kmsKeyArn: KeyMetadata?.Arn,
+      serviceFunctionArn: `arn:aws:lambda:${EU}:${accountId}:function:${functionName}`,
     });
+    const fn = await account.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: functionName }));
+    expect(fn.FunctionArn).toBe(tenant.silo?.serviceFunctionArn);
     // neither in the management account (any region) nor in another region of its account
     expect(await tableIn(new DynamoDBClient({ region: EU, endpoint: h.endpoint }), 'rhein')).toBe(
       'ResourceNotFoundException',
@@ -411,6 +418,38 @@ describe('a fault at each new onboarding step ends consistent', () => {
     expect(await stackStatusIn(account.cfn, 'flt-adopted')).toBe('ABSENT');
     expect(await failure(account.iam.send(new GetRoleCommand({ RoleName: RUNTIME_ROLE })))).toBe(
       'NoSuchEntityException',
+    );
+  });
+});
+
+describe('onboarding a FAILED account tenant again', () => {
+  it('creates a fresh account (the closed one is never reused) and keeps the closed one recorded', async () => {
+    // Prepare: a fault test above left this tenant FAILED with its account closed (SUSPENDED)
+    const tenantId = 'flt-placeaccount';
+    const before = await h.catalog.get(tenantId);
+    const closed = before.accountId as string;
+    expect([before.status, await organizationStatus(closed)]).toEqual(['FAILED', 'SUSPENDED']);
+
+    // Act
+    const result = await run(h, 'onboarding', signup(tenantId), 120_000);
+
+    // Assess
+    expect(result.status, result.cause).toBe('SUCCEEDED');
+    const after = await h.catalog.get(tenantId);
+    expect(after).toMatchObject({ status: 'ACTIVE', accountStatus: 'ACTIVE' });
+    expect(after.accountId).not.toBe(closed);
+    expect(await organizationStatus(after.accountId as string)).toBe('ACTIVE');
+    expect(await organizationStatus(closed)).toBe('SUSPENDED');
+    const { Account } = await org.send(new DescribeAccountCommand({ AccountId: after.accountId }));
+    expect(Account?.Email).toBe(`aws+${tenantId}.2@tenantry.example`);
+    expect(after.history).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ reason: `account: ${closed} SUSPENDED` }),
+        expect.objectContaining({
+          reason: `account: ${after.accountId} ACTIVE`,
+          executionArn: result.executionArn,
+        }),
+      ]),
     );
   });
 });

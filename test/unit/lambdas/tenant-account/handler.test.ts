@@ -93,7 +93,7 @@ describe('tenant-account request', () => {
         Accounts: [{ Id: '111111111111', Email: 'aws+other@tenantry.example' }],
         NextToken: 't',
       })
-      .resolvesOnce({ Accounts: [{ Id: ACCOUNT, Email: 'AWS+rhein@tenantry.example' }] });
+      .resolvesOnce({ Accounts: [{ Id: ACCOUNT, Email: 'AWS+rhein@tenantry.example', Status: 'ACTIVE' }] });
     const handler = await handlerWithAccounts();
 
     // Act
@@ -102,6 +102,46 @@ describe('tenant-account request', () => {
     // Assess
     expect(result).toMatchObject({ state: 'SUCCEEDED', accountId: ACCOUNT });
     expect(org).toHaveReceivedCommandTimes(ListAccountsCommand, 2);
+    expect(org).not.toHaveReceivedCommand(CreateAccountCommand);
+  });
+
+  it("never reuses a closed account of an earlier onboarding: asks for a new one with the next generation's e-mail", async () => {
+    // Prepare: the compensated first onboarding's account is SUSPENDED (its e-mail stays taken on AWS);
+    // another tenant's address that merely starts like this one is not this tenant's.
+    org.on(ListAccountsCommand).resolves({
+      Accounts: [
+        { Id: '111111111111', Email: 'aws+rhein@tenantry.example', Status: 'SUSPENDED' },
+        { Id: '222222222222', Email: 'aws+rhein-2@tenantry.example', Status: 'ACTIVE' },
+      ],
+    });
+    org.on(CreateAccountCommand).resolves({ CreateAccountStatus: { Id: 'car-2', State: 'IN_PROGRESS' } });
+    const handler = await handlerWithAccounts();
+
+    // Act
+    const result = await handler({ action: 'request', tenantId: 'rhein' });
+
+    // Assess
+    expect(result).toMatchObject({ requestId: 'car-2', state: 'IN_PROGRESS', accountId: null });
+    expect(org).toHaveReceivedCommandWith(CreateAccountCommand, { Email: 'aws+rhein.2@tenantry.example' });
+  });
+
+  it('reports the ACTIVE account of a later generation (a retried request of a re-onboarding)', async () => {
+    // Prepare
+    org.on(ListAccountsCommand).resolves({
+      Accounts: [
+        { Id: '111111111111', Email: 'aws+rhein@tenantry.example', Status: 'SUSPENDED' },
+        { Id: ACCOUNT, Email: 'aws+rhein.2@tenantry.example', Status: 'ACTIVE' },
+      ],
+    });
+    const handler = await handlerWithAccounts();
+
+    // Act
+    const result = await handler({ action: 'request', tenantId: 'rhein' });
+    const found = await handler({ action: 'find', tenantId: 'rhein' });
+
+    // Assess
+    expect(result).toMatchObject({ state: 'SUCCEEDED', accountId: ACCOUNT });
+    expect(found).toMatchObject({ state: 'SUCCEEDED', accountId: ACCOUNT });
     expect(org).not.toHaveReceivedCommand(CreateAccountCommand);
   });
 
@@ -323,7 +363,7 @@ describe('tenant-account find', () => {
     // Prepare
     org
       .on(ListAccountsCommand)
-      .resolves({ Accounts: [{ Id: ACCOUNT, Email: 'AWS+rhein@tenantry.example' }] });
+      .resolves({ Accounts: [{ Id: ACCOUNT, Email: 'AWS+rhein@tenantry.example', Status: 'ACTIVE' }] });
     const handler = await handlerWithAccounts();
 
     // Act
@@ -332,6 +372,20 @@ describe('tenant-account find', () => {
     // Assess
     expect(result).toMatchObject({ state: 'SUCCEEDED', accountId: ACCOUNT });
     expect(org).not.toHaveReceivedCommand(CreateAccountCommand);
+  });
+
+  it('never names an account an earlier onboarding already closed (the compensation would close it again)', async () => {
+    // Prepare
+    org.on(ListAccountsCommand).resolves({
+      Accounts: [{ Id: ACCOUNT, Email: 'aws+rhein@tenantry.example', Status: 'SUSPENDED' }],
+    });
+    const handler = await handlerWithAccounts();
+
+    // Act
+    const result = await handler({ action: 'find', tenantId: 'rhein' });
+
+    // Assess
+    expect(result).toMatchObject({ state: 'FAILED', accountId: null });
   });
 
   it('reports no account (accountId null) when there is none', async () => {
