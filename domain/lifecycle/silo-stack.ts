@@ -273,13 +273,9 @@ export function accountDeployment(
 
 function siloResources(clients: SiloClients, stackName: string, stack: Stack): SiloResources {
   const { region, accountId } = clients;
-  const optionalOutput = (key: string) => {
-    const value = stack.Outputs?.find((o) => o.OutputKey === key)?.OutputValue;
-    return value === undefined || value === '' ? undefined : value;
-  };
   const output = (key: string) => {
-    const value = optionalOutput(key);
-    if (value === undefined) {
+    const value = stack.Outputs?.find((o) => o.OutputKey === key)?.OutputValue;
+    if (value === undefined || value === '') {
       throw new SiloStackError(stackName, 'CREATE_COMPLETE', `output ${key} is missing`);
     }
     return value;

@@ -248,7 +248,7 @@ describe("the silo tenant's own documents function", () => {
     expect(template.findConditions('InTenantAccount')).toEqual({
       InTenantAccount: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'PlatformAccountId' }, ''] }] },
     });
-    // Every resource is created in both kinds of account (no ServiceCompute switch any more).
+    // Every other resource is created in both kinds of account.
     const conditioned = Object.values(build.template.Resources as Record<string, { Condition?: string }>)
       .map((r) => r.Condition)
       .filter((c) => c !== undefined);
