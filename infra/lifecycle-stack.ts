@@ -290,11 +290,8 @@ export class LifecycleStack extends Stack {
             },
             grants: {
               accounts: ['*'],
-              moveAccounts: [
-                memberAccounts,
-                orgArn(`ou/o-*/${config.accounts.organizationalUnitId}`),
-                orgArn('root/o-*/r-*'),
-              ],
+              // Into the tenants' OU, and an adopted account back to whichever OU or root it came from.
+              moveAccounts: [memberAccounts, orgArn('ou/o-*/ou-*'), orgArn('root/o-*/r-*')],
               closeAccounts: [memberAccounts],
               assumeDeploymentRole,
               probeRuntimeRole: { resources: runtimeRoles, conditions: inThisOrganization },
@@ -489,12 +486,12 @@ export class LifecycleStack extends Stack {
                 ...deploymentRoles,
                 ...runtimeRoles,
                 memberAccounts,
-                orgArn(`ou/o-*/${config.accounts.organizationalUnitId}`),
+                orgArn('ou/o-*/ou-*'),
                 orgArn('root/o-*/r-*'),
               ],
               reason:
                 `${xray} CreateAccount and the Organizations reads have no resource ARN; MoveAccount/CloseAccount ` +
-                `only on this organization's accounts, its root and the tenants' OU; the runtime role (assumability probe).${inOrganization}`,
+                `only on this organization's accounts, root and OUs (an adopted account returns to its former parent); the runtime role (assumability probe).${inOrganization}`,
             },
           ]),
       ...[

@@ -16,10 +16,13 @@ import {
   DescribeAccountCommand,
   DescribeCreateAccountStatusCommand,
   ListParentsCommand,
+  ListTagsForResourceCommand,
   MoveAccountCommand,
   type OrganizationsClient,
   paginateListAccounts,
   paginateListCreateAccountStatus,
+  TagResourceCommand,
+  UntagResourceCommand,
 } from '@aws-sdk/client-organizations';
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
 import { sleep as realSleep, type Sleep } from '../aws/backoff';
@@ -211,9 +214,14 @@ export async function adoptMemberAccount(
   return { requestId: null, state: 'SUCCEEDED', accountId, failureReason: null };
 }
 
+/** Tag on an adopted account that the lifecycle moved: the parent it came from (where compensation returns it). */
+export const FORMER_PARENT_TAG = 'tenantry:former-parent';
+
 /**
  * Moves the account into the tenants' OU (`accounts.organizationalUnitId`); idempotent: an account
- * already there is left alone. Returns the OU id.
+ * already there is left alone. The parent it leaves is first tagged on the account
+ * (`FORMER_PARENT_TAG`), so a compensation can return an adopted account even when this step is retried
+ * after the move. Returns the OU id.
  */
 export async function placeInTenantsUnit(
   org: OrganizationsClient,
@@ -222,15 +230,47 @@ export async function placeInTenantsUnit(
   accountId: string,
 ): Promise<string> {
   const unit = accountsSettings(config).organizationalUnitId;
-  const { Parents } = await org.send(new ListParentsCommand({ ChildId: accountId }));
-  const parent = Parents?.[0]?.Id;
+  const parent = await parentOf(org, tenantId, accountId);
   if (parent === unit) return unit;
-  if (parent === undefined)
-    throw new MemberAccountError(tenantId, accountId, 'has no parent in the organization');
+  await org.send(
+    new TagResourceCommand({ ResourceId: accountId, Tags: [{ Key: FORMER_PARENT_TAG, Value: parent }] }),
+  );
   await org.send(
     new MoveAccountCommand({ AccountId: accountId, SourceParentId: parent, DestinationParentId: unit }),
   );
   return unit;
+}
+
+/**
+ * Compensation of an adopted account: back to the parent it was moved from (`FORMER_PARENT_TAG`), the
+ * tag removed. Idempotent, and only from the tenants' OU: an account never moved, already returned, or
+ * moved elsewhere since is left where it is. Returns where the account is.
+ */
+export async function returnAdoptedAccount(
+  org: OrganizationsClient,
+  config: TenantryConfig,
+  tenantId: TenantId,
+  accountId: string,
+): Promise<string> {
+  const { Tags } = await org.send(new ListTagsForResourceCommand({ ResourceId: accountId }));
+  const former = Tags?.find((t) => t.Key === FORMER_PARENT_TAG)?.Value;
+  const parent = await parentOf(org, tenantId, accountId);
+  if (former === undefined) return parent;
+  if (parent === accountsSettings(config).organizationalUnitId) {
+    await org.send(
+      new MoveAccountCommand({ AccountId: accountId, SourceParentId: parent, DestinationParentId: former }),
+    );
+  }
+  await org.send(new UntagResourceCommand({ ResourceId: accountId, TagKeys: [FORMER_PARENT_TAG] }));
+  return parent === accountsSettings(config).organizationalUnitId ? former : parent;
+}
+
+async function parentOf(org: OrganizationsClient, tenantId: TenantId, accountId: string): Promise<string> {
+  const { Parents } = await org.send(new ListParentsCommand({ ChildId: accountId }));
+  const parent = Parents?.[0]?.Id;
+  if (parent === undefined)
+    throw new MemberAccountError(tenantId, accountId, 'has no parent in the organization');
+  return parent;
 }
 
 /** Where the tenant runtime role of a tenant account takes its credentials from and what it may reach. */

@@ -18,6 +18,7 @@ import {
   proveRuntimeRoleAssumable,
   removeRuntimeRole,
   requestMemberAccount,
+  returnAdoptedAccount,
 } from '../../domain/lifecycle/member-account';
 import { lifecycleLogger, withTenant } from '../../domain/lifecycle/runtime';
 import { assumedRoleCredentials } from '../../domain/lifecycle/silo-stack';
@@ -84,6 +85,10 @@ export const handler = contractHandler(contract, async (request) =>
       }
       case 'place':
         organizationalUnitId = await placeInTenantsUnit(org, config, request.tenantId, request.accountId);
+        state = succeeded(request.accountId);
+        break;
+      case 'return':
+        organizationalUnitId = await returnAdoptedAccount(org, config, request.tenantId, request.accountId);
         state = succeeded(request.accountId);
         break;
       case 'runtime-role':

@@ -23,6 +23,7 @@ import {
   DescribeAccountCommand,
   ListParentsCommand,
   ListRootsCommand,
+  ListTagsForResourceCommand,
   OrganizationsClient,
 } from '@aws-sdk/client-organizations';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
@@ -390,7 +391,7 @@ describe('a fault at each new onboarding step ends consistent', () => {
     ]);
   });
 
-  it('an adopted account is not closed by the compensation (it belongs to its owner): its stack and runtime role are removed', async () => {
+  it('an adopted account is not closed by the compensation (it belongs to its owner): its stack and runtime role are removed, and it goes back to the parent it came from', async () => {
     // Prepare
     const created = await org.send(
       new CreateAccountCommand({
@@ -414,6 +415,12 @@ describe('a fault at each new onboarding step ends consistent', () => {
       accountStatus: 'ACTIVE',
     });
     expect(await organizationStatus(accountId)).toBe('ACTIVE');
+    expect(result.path).toContain('ReturnAccount');
+    const { Roots } = await org.send(new ListRootsCommand({}));
+    const { Parents } = await org.send(new ListParentsCommand({ ChildId: accountId }));
+    expect(Parents?.[0]?.Id).toBe(Roots?.[0]?.Id);
+    const { Tags } = await org.send(new ListTagsForResourceCommand({ ResourceId: accountId }));
+    expect(Tags ?? []).toEqual([]);
     const account = await inAccount(accountId, EU);
     expect(await stackStatusIn(account.cfn, 'flt-adopted')).toBe('ABSENT');
     expect(await failure(account.iam.send(new GetRoleCommand({ RoleName: RUNTIME_ROLE })))).toBe(

@@ -18,8 +18,11 @@ import {
   ListAccountsCommand,
   ListCreateAccountStatusCommand,
   ListParentsCommand,
+  ListTagsForResourceCommand,
   MoveAccountCommand,
   OrganizationsClient,
+  TagResourceCommand,
+  UntagResourceCommand,
 } from '@aws-sdk/client-organizations';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -263,6 +266,13 @@ describe('tenant-account place', () => {
       SourceParentId: 'r-ab12',
       DestinationParentId: OU,
     });
+    // The parent it leaves is on the account before it moves (a compensation returns an adopted one there).
+    expect(org).toHaveReceivedNthCommandWith(TagResourceCommand, 1, {
+      ResourceId: ACCOUNT,
+      Tags: [{ Key: 'tenantry:former-parent', Value: 'r-ab12' }],
+    });
+    const order = org.calls().map((c) => c.args[0].constructor.name);
+    expect(order.indexOf('TagResourceCommand')).toBeLessThan(order.indexOf('MoveAccountCommand'));
   });
 
   it('leaves an account already in the OU where it is (a retried step moves nothing)', async () => {
@@ -275,6 +285,60 @@ describe('tenant-account place', () => {
 
     // Assess
     expect(result).toMatchObject({ organizationalUnitId: OU });
+    expect(org).not.toHaveReceivedCommand(MoveAccountCommand);
+  });
+});
+
+describe('tenant-account return (compensation of an adopted account)', () => {
+  it("moves the account from the tenants' OU back to the parent it was moved from, and removes the tag", async () => {
+    // Prepare
+    org
+      .on(ListTagsForResourceCommand)
+      .resolves({ Tags: [{ Key: 'tenantry:former-parent', Value: 'ou-ab12-owners12' }] });
+    org.on(ListParentsCommand).resolves({ Parents: [{ Id: OU, Type: 'ORGANIZATIONAL_UNIT' }] });
+    const handler = await handlerWithAccounts();
+
+    // Act
+    const result = await handler({ action: 'return', tenantId: 'rhein', accountId: ACCOUNT });
+
+    // Assess
+    expect(result).toMatchObject({
+      state: 'SUCCEEDED',
+      accountId: ACCOUNT,
+      organizationalUnitId: 'ou-ab12-owners12',
+    });
+    expect(contract.output.safeParse(result).success).toBe(true);
+    expect(org).toHaveReceivedCommandWith(MoveAccountCommand, {
+      AccountId: ACCOUNT,
+      SourceParentId: OU,
+      DestinationParentId: 'ou-ab12-owners12',
+    });
+    expect(org).toHaveReceivedCommandWith(UntagResourceCommand, {
+      ResourceId: ACCOUNT,
+      TagKeys: ['tenantry:former-parent'],
+    });
+  });
+
+  it('leaves an account the lifecycle never moved, or one moved elsewhere since, where it is', async () => {
+    // Prepare
+    org
+      .on(ListTagsForResourceCommand)
+      .resolvesOnce({ Tags: [] })
+      .resolvesOnce({ Tags: [{ Key: 'tenantry:former-parent', Value: 'r-ab12' }] });
+    org
+      .on(ListParentsCommand)
+      .resolves({ Parents: [{ Id: 'ou-ab12-elsewhere', Type: 'ORGANIZATIONAL_UNIT' }] });
+    const handler = await handlerWithAccounts();
+
+    // Act
+    const never = await handler({ action: 'return', tenantId: 'rhein', accountId: ACCOUNT });
+    const elsewhere = await handler({ action: 'return', tenantId: 'rhein', accountId: ACCOUNT });
+
+    // Assess
+    expect([never.organizationalUnitId, elsewhere.organizationalUnitId]).toEqual([
+      'ou-ab12-elsewhere',
+      'ou-ab12-elsewhere',
+    ]);
     expect(org).not.toHaveReceivedCommand(MoveAccountCommand);
   });
 });
