@@ -4,6 +4,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import type { Construct } from 'constructs';
 import { resourceName, type TenantryConfig } from '../domain/config';
 import { tableDefinitions, tableName } from '../domain/tables';
+import { admitTenantAccounts } from './private/resource-policy';
 import { definedTable } from './private/table';
 
 export interface ControlPlaneStackProps extends StackProps {
@@ -26,6 +27,7 @@ export class ControlPlaneStack extends Stack {
       definition: tableDefinitions.catalog,
       tableName: tableName(config, 'catalog'),
     });
+    admitTenantAccounts(config, { catalogTable: this.catalogTable });
 
     this.eventBus = new events.EventBus(this, 'Bus', { eventBusName: resourceName(config, 'bus') });
     // Every event is kept for replay (audit and recovery of downstream consumers), for a bounded time:

@@ -74,6 +74,9 @@ export class DocumentsServiceStack extends Stack {
       // @aws-sdk/rds-signer is not one of the SDK packages the Lambda runtime is known to carry.
       bundleAwsSdk: true,
     });
+    const accountServiceFunctions = config.regions.siloAllowed.map(
+      (region) => `arn:aws:lambda:${region}:*:function:${siloServiceFunctionNamePattern(config)}`,
+    );
     this.router = new TenantryFunction(this, 'DocumentsRouter', {
       contract: routerContract,
       config,
@@ -95,8 +98,23 @@ export class DocumentsServiceStack extends Stack {
             }),
           ),
         ],
+        invokeAccountServices:
+          config.accounts === undefined
+            ? []
+            : {
+                resources: accountServiceFunctions,
+                // biome-ignore lint/suspicious/noTemplateCurlyInString: IAM policy variable
+                conditions: { StringEquals: { 'aws:ResourceOrgID': '${aws:PrincipalOrgID}' } },
+              },
       },
     });
+    for (const arn of config.accounts === undefined ? [] : accountServiceFunctions) {
+      Validations.of(this.router.function).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${arn}]`,
+        reason:
+          "Account tenants' documents functions live in their own accounts, created at onboarding: any account of this organization (aws:ResourceOrgID), one name pattern per silo region.",
+      });
+    }
     for (const region of config.regions.siloAllowed) {
       Validations.of(this.router.function).acknowledge({
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:lambda:${region}:<AWS::AccountId>:function:${siloServiceFunctionNamePattern(config)}]`,

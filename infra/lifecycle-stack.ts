@@ -1,7 +1,17 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Arn, ArnFormat, CfnOutput, Duration, Fn, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import {
+  Arn,
+  ArnFormat,
+  CfnOutput,
+  Duration,
+  Fn,
+  Lazy,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -16,8 +26,9 @@ import type { Construct } from 'constructs';
 import { resourceName, type TenantryConfig } from '../domain/config';
 import { signupEventPattern } from '../domain/lifecycle/events';
 import {
-  SILO_TENANT_TAG,
   SILO_TEMPLATE_URL_OUTPUT,
+  SILO_TENANT_TAG,
+  siloArtifactsTemplateUrl,
   siloDeploymentRoleName,
   siloKeyAliasPrefix,
   siloTableNamePrefix,
@@ -64,6 +75,8 @@ export interface LifecycleStackProps extends StackProps {
   readonly tenantAccessRole: iam.IRole;
   /** The authorizer's role: the only principal a tenant account's runtime role trusts (isolation `account`). */
   readonly authorizerRole: iam.IRole;
+  /** The documents router's role: a tenant account's silo function lets it invoke (function policy). */
+  readonly routerRole: iam.IRole;
   /** Billing: the final-bill task (input `{ tenantId }`) offboarding calls. */
   readonly billingFinalFunction: lambda.IFunction;
 }
@@ -115,21 +128,14 @@ export class LifecycleStack extends Stack {
     const pooledEnv = { POOLED_TABLE_NAME: props.pooledTable.tableName };
     const fnId = (key: string) => `${pascal(key)}Function`;
     // Tenants in their own account (issue 15): only the deployment role, only in this organization.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: IAM policy variable
+    const inThisOrganization = { StringEquals: { 'aws:ResourceOrgID': '${aws:PrincipalOrgID}' } };
     const assumeDeploymentRole =
       config.accounts === undefined
         ? []
         : {
-            resources: [
-              this.formatArn({
-                service: 'iam',
-                region: '',
-                account: '*',
-                resource: 'role',
-                resourceName: config.accounts.deploymentRoleName,
-              }),
-            ],
-            // biome-ignore lint/suspicious/noTemplateCurlyInString: IAM policy variable
-            conditions: { StringEquals: { 'aws:ResourceOrgID': '${aws:PrincipalOrgID}' } },
+            resources: [memberAccountRole(this, config.accounts.deploymentRoleName)],
+            conditions: inThisOrganization,
           };
     this.siloDeploymentRole = new iam.Role(this, 'SiloDeploymentRole', {
       roleName: siloDeploymentRoleName(config),
@@ -253,8 +259,11 @@ export class LifecycleStack extends Stack {
     const templateFile = join(templateDir, 'silo-tenant.template.json');
     writeFileSync(templateFile, JSON.stringify(siloTemplate(config)));
     const template = new s3assets.Asset(this, 'SiloTemplate', { path: templateFile });
-    // Where `tenantry silos update` finds the current template.
-    new CfnOutput(this, SILO_TEMPLATE_URL_OUTPUT, { value: template.httpUrl });
+    // Where `tenantry silos update` finds the current template: the artifacts bucket's copy (the same
+    // template), which a tenant account's stack can read too (one URL for every silo stack's update).
+    new CfnOutput(this, SILO_TEMPLATE_URL_OUTPUT, {
+      value: siloArtifactsTemplateUrl(config, this.account, this.region),
+    });
 
     const functions = {
       ...taskFunctions,
@@ -265,6 +274,10 @@ export class LifecycleStack extends Stack {
           SILO_TEMPLATE_URL: template.httpUrl,
           SILO_DEPLOYMENT_ROLE_ARN: this.siloDeploymentRole.roleArn,
           TENANT_ACCESS_ROLE_ARN: props.tenantAccessRole.roleArn,
+          PLATFORM_ACCOUNT_ID: this.account,
+          ROUTER_ROLE_ARN: props.routerRole.roleArn,
+          // The copy SiloServiceCodeStack publishes in the primary region (tenant accounts may read it).
+          ACCOUNT_TEMPLATE_URL: siloArtifactsTemplateUrl(config, this.account, this.region),
           DATA_MOVER_ROLE_ARNS: Fn.join(',', [
             taskFunctions.copy.role?.roleArn ?? '',
             taskFunctions.verify.role?.roleArn ?? '',
@@ -288,6 +301,8 @@ export class LifecycleStack extends Stack {
     // Organizations' ARNs: the organization and root ids are not known here (o-*, r-*); the OU is.
     const orgArn = (resource: string) => `arn:${this.partition}:organizations::${this.account}:${resource}`;
     const memberAccounts = orgArn('account/o-*/*');
+    const runtimeRoles =
+      config.accounts === undefined ? [] : [memberAccountRole(this, config.accounts.runtimeRoleName)];
     this.accountFunction =
       config.accounts === undefined
         ? undefined
@@ -297,16 +312,16 @@ export class LifecycleStack extends Stack {
             environment: {
               AUTHORIZER_ROLE_ARN: props.authorizerRole.roleArn,
               TENANT_DATA_BUCKET_NAME: props.tenantDataBucket.bucketName,
+              // Its own role (the probe's principal), known once the function has created it.
+              PROBE_ROLE_ARN: Lazy.string({ produce: () => this.accountFunction?.role?.roleArn }),
             },
             grants: {
               accounts: ['*'],
-              moveAccounts: [
-                memberAccounts,
-                orgArn(`ou/o-*/${config.accounts.organizationalUnitId}`),
-                orgArn('root/o-*/r-*'),
-              ],
+              // Into the tenants' OU, and an adopted account back to whichever OU or root it came from.
+              moveAccounts: [memberAccounts, orgArn('ou/o-*/ou-*'), orgArn('root/o-*/r-*')],
               closeAccounts: [memberAccounts],
               assumeDeploymentRole,
+              probeRuntimeRole: { resources: runtimeRoles, conditions: inThisOrganization },
             },
           }).function;
     const allow = (
@@ -496,13 +511,14 @@ export class LifecycleStack extends Stack {
               resources: [
                 '*',
                 ...deploymentRoles,
+                ...runtimeRoles,
                 memberAccounts,
-                orgArn(`ou/o-*/${config.accounts.organizationalUnitId}`),
+                orgArn('ou/o-*/ou-*'),
                 orgArn('root/o-*/r-*'),
               ],
               reason:
                 `${xray} CreateAccount and the Organizations reads have no resource ARN; MoveAccount/CloseAccount ` +
-                `only on this organization's accounts, its root and the tenants' OU.${inOrganization}`,
+                `only on this organization's accounts, root and OUs (an adopted account returns to its former parent); the runtime role (assumability probe).${inOrganization}`,
             },
           ]),
       ...[
@@ -597,4 +613,15 @@ function acknowledgeWildcards(stack: Stack, grants: readonly WildcardGrant[]): v
 
 function pascal(name: string): string {
   return `${name[0]?.toUpperCase()}${name.slice(1)}`;
+}
+
+/** A role of that name in any account (narrowed by `aws:ResourceOrgID` where it is granted). */
+function memberAccountRole(stack: Stack, roleName: string): string {
+  return stack.formatArn({
+    service: 'iam',
+    region: '',
+    account: '*',
+    resource: 'role',
+    resourceName: roleName,
+  });
 }

@@ -14,6 +14,7 @@ import { tableDefinitions, tableName } from '../domain/tables';
 import { generateMeteringSql } from '../flink/sql';
 import { contract as heartbeatContract } from '../lambdas/metering-heartbeat/contract';
 import { DeadLetteredLambdaTarget } from './private/dead-letter-queue';
+import { admitTenantAccounts } from './private/resource-policy';
 import { definedTable } from './private/table';
 import { TenantryFunction } from './private/tenantry-function';
 
@@ -59,6 +60,7 @@ export class MeteringStack extends Stack {
       retentionPeriod: Duration.hours(Math.max(24, m.dedupHorizonHours)),
       encryption: kinesis.StreamEncryption.MANAGED,
     });
+    admitTenantAccounts(config, { usageStream: this.stream });
 
     const accessLogs = new s3.Bucket(this, 'AccessLogs', {
       encryption: s3.BucketEncryption.S3_MANAGED,

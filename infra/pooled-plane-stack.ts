@@ -19,6 +19,7 @@ import { auroraMigrations } from '../domain/identity/rls/aurora';
 import { APP_ROLE, rlsMigrations } from '../domain/identity/rls/migrations';
 import { tableDefinitions, tableName } from '../domain/tables';
 import { contract as rlsMigrateContract } from '../lambdas/rls-migrate/contract';
+import { admitTenantAccounts } from './private/resource-policy';
 import { definedTable } from './private/table';
 import { TenantryFunction } from './private/tenantry-function';
 
@@ -83,6 +84,7 @@ export class PooledPlaneStack extends Stack {
       serverAccessLogsPrefix: 'tenant-data/',
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    admitTenantAccounts(config, { tenantDataBucket: this.tenantDataBucket });
 
     // --- pooled relational data: Aurora PostgreSQL Serverless v2 -----------------------------------
     // No NAT and no internet: isolated subnets, AWS APIs through VPC endpoints.

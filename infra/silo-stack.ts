@@ -23,19 +23,22 @@ import {
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
-import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
-import * as ssm from 'aws-cdk-lib/aws-ssm';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { resourceName, type TenantryConfig } from '../domain/config';
+import { siloArtifactsReadStatement, tenantAccountsScope } from '../domain/identity/organization-access';
 import { APP_ROLE } from '../domain/identity/rls/migrations';
 import { dynamoDbViaService, sessionTagKeys, siloKeyUseActions } from '../domain/identity/session-policy';
 import {
+  SILO_TEMPLATE_OBJECT_KEY,
   SILO_TENANT_TAG,
+  siloArtifactsBucketName,
   siloDatabaseMigrationRolePath,
   siloDeploymentRoleName,
   siloKeyAliasPrefix,
@@ -48,6 +51,7 @@ import { TENANT_ID_PATTERN } from '../domain/tenant/tenant-id';
 import { contract as documentsContract } from '../lambdas/documents/contract';
 import { contract as rlsMigrateContract } from '../lambdas/rls-migrate/contract';
 import { migrationsDigest, POOLED_DATABASE_NAME } from './pooled-plane-stack';
+import { acknowledgeBucketDeployment, resourcePolicyStatement } from './private/resource-policy';
 import { definedTable } from './private/table';
 import { TenantryFunction } from './private/tenantry-function';
 
@@ -224,38 +228,27 @@ export class SiloTenantStack extends Stack {
 
     const database =
       props.database === 'in-process' ? undefined : siloDatabase(this, config, key, tier.valueAsString);
-    this.service = siloServiceFunction(this, config, tenantId.valueAsString, tier.valueAsString, database);
+    const platform = platformAccount(this);
+    this.service = siloServiceFunction(
+      this,
+      config,
+      tenantId.valueAsString,
+      tier.valueAsString,
+      platform,
+      database,
+    );
     const service = this.service;
     if (database !== undefined) siloDatabaseMigration(this, config, database, service);
-    const serviceCompute = new CfnParameter(this, siloStackParameters.serviceCompute, {
-      type: 'String',
-      allowedValues: ['enabled', 'disabled'],
-      default: 'enabled',
-      description: "Whether the stack creates the tenant's documents function",
-    });
-    const withService = new CfnCondition(this, 'WithServiceFunction', {
-      expression: Fn.conditionEquals(serviceCompute.valueAsString, 'enabled'),
-    });
-    // The database exists for the function: both or neither (no cluster nobody uses, no function without one).
-    for (const child of [...service.node.findAll(), ...(database?.scope.node.findAll() ?? [])]) {
-      if (child instanceof CfnResource) child.cfnOptions.condition = withService;
-    }
+    codeFromPlatformArtifacts(this, config, platform);
 
     new CfnOutput(this, siloStackOutputs.tableName, { value: table.tableName });
     new CfnOutput(this, siloStackOutputs.tableArn, { value: table.tableArn });
     new CfnOutput(this, siloStackOutputs.kmsKeyArn, { value: key.keyArn });
-    new CfnOutput(this, siloStackOutputs.serviceFunctionArn, {
-      value: service.function.functionArn,
-      condition: withService,
-    });
+    new CfnOutput(this, siloStackOutputs.serviceFunctionArn, { value: service.function.functionArn });
     if (database !== undefined) {
-      new CfnOutput(this, siloStackOutputs.databaseClusterArn, {
-        value: database.cluster.clusterArn,
-        condition: withService,
-      });
+      new CfnOutput(this, siloStackOutputs.databaseClusterArn, { value: database.cluster.clusterArn });
       new CfnOutput(this, siloStackOutputs.databaseEndpoint, {
         value: database.cluster.clusterEndpoint.hostname,
-        condition: withService,
       });
     }
     // The tenant's table, key and function carry its id and tier (cost allocation, inventory).
@@ -312,7 +305,6 @@ export function siloTemplateBuild(
   const code = (stack.service.function.node.defaultChild as lambda.CfnFunction)
     .code as lambda.CfnFunction.CodeProperty;
   const objectKey = String(code.s3Key);
-  const bucket = stack.resolve(code.s3Bucket) as { 'Fn::Sub': string };
   const assetDirectory = (key: string) => join(assembly.directory, `asset.${key.replace(/\.zip$/, '')}`);
   const databaseCode = stack.node
     .findAll()
@@ -329,9 +321,7 @@ export function siloTemplateBuild(
     serviceCode: {
       directory: assetDirectory(objectKey),
       objectKey,
-      bucketIn: (account: string, region: string) =>
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders
-        bucket['Fn::Sub'].replace('${AWS::AccountId}', account).replace('${AWS::Region}', region),
+      bucketIn: (account: string, region: string) => siloArtifactsBucketName(config, account, region),
     },
   };
   siloBuilds.set(cacheKey, build);
@@ -344,34 +334,69 @@ export function siloTemplate(config: TenantryConfig): Record<string, unknown> {
 }
 
 export interface SiloServiceCodeStackProps extends StackProps {
-  readonly serviceCode: SiloTemplateBuild['serviceCode'];
-  readonly databaseCode?: SiloTemplateBuild['databaseCode'];
+  readonly config: TenantryConfig;
+  readonly build: SiloTemplateBuild;
 }
 
 /**
- * Publishes the silo documents bundle in one silo region: `cdk deploy` uploads the stack's file
- * asset to that region's CDK asset bucket under the key the silo template names (the same bundle
- * directory hashes to the same key; the account must be
- * bootstrapped in every region of `regions.siloAllowed`). The parameter records the published key
- * (and gives the stack the resource CloudFormation requires).
+ * The silo artifacts of one silo region (`siloArtifactsBucketName`): the documents bundle, copied
+ * unchanged (a zip, `extract: false`) under the key the silo template names (the same bundle directory
+ * hashes to the same key), and the silo template (`SILO_TEMPLATE_OBJECT_KEY`). With `accounts`
+ * configured, the tenant accounts of the organization may read them (their deployment role creates the
+ * stack and the function there). Nothing is pruned: a stack created from an earlier template keeps its
+ * code object.
  */
 export class SiloServiceCodeStack extends Stack {
-  public readonly code: s3assets.Asset;
-  public readonly databaseCode: readonly s3assets.Asset[];
+  public readonly bucket: s3.Bucket;
 
   public constructor(scope: Construct, id: string, props: SiloServiceCodeStackProps) {
     super(scope, id, props);
-    this.code = new s3assets.Asset(this, 'DocumentsServiceCode', {
-      path: props.serviceCode.directory,
+    const { config, build } = props;
+    this.bucket = new s3.Bucket(this, 'SiloArtifacts', {
+      bucketName: siloArtifactsBucketName(config, this.account, this.region),
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      versioned: true,
+      removalPolicy: RemovalPolicy.RETAIN,
     });
-    new ssm.StringParameter(this, 'PublishedCode', {
+    Validations.of(this.bucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'Build artifacts (template, code bundle) written only by deployments; CloudTrail records reads.',
+    });
+    if (config.accounts !== undefined) {
+      this.bucket.addToResourcePolicy(
+        resourcePolicyStatement(
+          siloArtifactsReadStatement(this.bucket.bucketArn, tenantAccountsScope(config)),
+        ),
+      );
+    }
+    const code = new s3deploy.BucketDeployment(this, 'DocumentsServiceCode', {
+      sources: [s3deploy.Source.asset(build.serviceCode.directory)],
+      destinationBucket: this.bucket,
+      extract: false,
+      prune: false,
+    });
+    new s3deploy.BucketDeployment(this, 'SiloTemplate', {
+      sources: [s3deploy.Source.jsonData(SILO_TEMPLATE_OBJECT_KEY, build.template)],
+      destinationBucket: this.bucket,
+      prune: false,
+    });
+    new CfnOutput(this, 'PublishedCode', {
       description: 'Object key of the silo documents function code in this region',
-      stringValue: this.code.s3ObjectKey,
+      value: Fn.select(0, code.objectKeys),
     });
     // The silo database's migration and custom-resource provider code, under the keys the template names.
-    this.databaseCode = (props.databaseCode ?? []).map(
-      (code, i) => new s3assets.Asset(this, `DatabaseCode${i}`, { path: code.directory }),
-    );
+    build.databaseCode.forEach((database, i) => {
+      new s3deploy.BucketDeployment(this, `DatabaseCode${i}`, {
+        sources: [s3deploy.Source.asset(database.directory)],
+        destinationBucket: this.bucket,
+        extract: false,
+        prune: false,
+      });
+    });
+    acknowledgeBucketDeployment(this, this.bucket);
   }
 }
 
@@ -391,21 +416,27 @@ function siloServiceFunction(
   config: TenantryConfig,
   tenantId: string,
   tier: string,
+  platform: PlatformAccount,
   database: SiloDatabase | undefined,
 ): TenantryFunction<typeof documentsContract> {
   const inControlPlane = (service: string, resource: string) =>
-    `arn:${stack.partition}:${service}:${config.regions.primary}:${stack.account}:${resource}`;
+    `arn:${stack.partition}:${service}:${config.regions.primary}:${platform.accountId}:${resource}`;
   const catalogTable = tableName(config, 'catalog');
   const usageStream = resourceName(config, 'usage');
+  // By ARN: from a tenant's own account, the catalog and the stream are another account's (their
+  // resource policies admit this function's role, tagged with the tenant).
+  const catalogArn = inControlPlane('dynamodb', `table/${catalogTable}`);
+  const usageStreamArn = inControlPlane('kinesis', `stream/${usageStream}`);
   const functionName = siloServiceFunctionName(config, tenantId);
   const service = new TenantryFunction(stack, 'DocumentsService', {
     contract: documentsContract,
     config,
     environment: {
-      CATALOG_TABLE_NAME: catalogTable,
+      CATALOG_TABLE_NAME: catalogArn,
       POOLED_TABLE_ARN: inControlPlane('dynamodb', `table/${tableName(config, 'pooled')}`),
-      TENANT_BUCKET_NAME: resourceName(config, `tenant-data-${stack.account}`),
+      TENANT_BUCKET_NAME: resourceName(config, `tenant-data-${platform.accountId}`),
       USAGE_STREAM_NAME: usageStream,
+      USAGE_STREAM_ARN: usageStreamArn,
       DATABASE_HOST: database?.cluster.clusterEndpoint.hostname ?? IN_PROCESS_DATABASE_HOST,
       DATABASE_PORT: '5432',
       DATABASE_NAME: POOLED_DATABASE_NAME,
@@ -414,8 +445,8 @@ function siloServiceFunction(
       CONTROL_PLANE_REGION: config.regions.primary,
     },
     grants: {
-      readCatalog: [inControlPlane('dynamodb', `table/${catalogTable}`)],
-      emitUsage: [inControlPlane('kinesis', `stream/${usageStream}`)],
+      readCatalog: [catalogArn],
+      emitUsage: [usageStreamArn],
       // Its own cluster's application user only (IAM database authentication).
       connectDatabase: database === undefined ? [] : [database.appUserArn],
     },
@@ -436,6 +467,7 @@ function siloServiceFunction(
   const logGroup = service.node.findChild('Logs') as logs.LogGroup;
   (logGroup.node.defaultChild as logs.CfnLogGroup).logGroupName = `/aws/lambda/${functionName}`;
   logGroup.applyRemovalPolicy(RemovalPolicy.DESTROY);
+  routerMayInvoke(stack, service, platform);
   return service;
 }
 
@@ -549,6 +581,47 @@ function siloDatabase(stack: Stack, config: TenantryConfig, key: kms.IKey, tier:
 }
 
 /**
+ * Every function of the stack (the documents function, the database migration and its custom-resource
+ * provider) takes its code from the platform's silo artifacts bucket in this region
+ * (SiloServiceCodeStack), under the key the synth gave it: in a tenant's own account there is no CDK
+ * asset bucket of the platform's.
+ */
+function codeFromPlatformArtifacts(stack: Stack, config: TenantryConfig, platform: PlatformAccount): void {
+  for (const fn of stack.node.findAll()) {
+    if (!(fn instanceof CfnResource && fn.cfnResourceType === 'AWS::Lambda::Function')) continue;
+    const cfnFunction = fn as lambda.CfnFunction;
+    const code = cfnFunction.code as lambda.CfnFunction.CodeProperty;
+    cfnFunction.code = {
+      s3Bucket: siloArtifactsBucketName(config, platform.accountId, stack.region),
+      s3Key: code.s3Key as string,
+    };
+  }
+}
+
+/** The platform account of a silo stack: the stack's own, or the one a tenant account's stack is given. */
+interface PlatformAccount {
+  readonly accountId: string;
+  /** True in a tenant's own account (PlatformAccountId given). */
+  readonly inTenantAccount: CfnCondition;
+}
+
+function platformAccount(stack: Stack): PlatformAccount {
+  const given = new CfnParameter(stack, siloStackParameters.platformAccountId, {
+    type: 'String',
+    allowedPattern: '^(\\d{12})?$',
+    default: '',
+    description: "The platform account when the stack is in a tenant's own account; empty: this account",
+  });
+  const inTenantAccount = new CfnCondition(stack, 'InTenantAccount', {
+    expression: Fn.conditionNot(Fn.conditionEquals(given.valueAsString, '')),
+  });
+  return {
+    accountId: Token.asString(Fn.conditionIf(inTenantAccount.logicalId, given.valueAsString, stack.account)),
+    inTenantAccount,
+  };
+}
+
+/**
  * What the tenant's key policy adds for its database: CloudFormation (the silo deployment role) may
  * have RDS and Secrets Manager use the key (cluster storage, the RDS-managed master secret; RDS keeps
  * using it through the grants it creates), and the migration function of this tenant only (its role
@@ -648,4 +721,34 @@ function siloDatabaseMigration(
   });
   migrations.node.addDependency(cluster);
   service.node.addDependency(migrations);
+}
+
+/**
+ * In a tenant's own account, the documents router (platform account) invokes the function across
+ * accounts: a function policy names its role (`RouterRoleArn`); IAM also needs the router's own grant
+ * (infra/documents-service-stack.ts). In the platform account the router's grant alone suffices.
+ */
+function routerMayInvoke(
+  stack: Stack,
+  service: TenantryFunction<typeof documentsContract>,
+  platform: PlatformAccount,
+): void {
+  const routerRole = new CfnParameter(stack, siloStackParameters.routerRoleArn, {
+    type: 'String',
+    allowedPattern: '^(arn:aws[a-z-]*:iam::\\d{12}:role/.+)?$',
+    default: '',
+    description: "The documents router's role (platform account) when the stack is in a tenant's own account",
+  });
+  const permission = new lambda.CfnPermission(stack, 'RouterInvokesDocumentsService', {
+    action: 'lambda:InvokeFunction',
+    functionName: service.function.functionArn,
+    principal: routerRole.valueAsString,
+  });
+  permission.cfnOptions.condition = platform.inTenantAccount;
+  // Created only when the stack is in a tenant's account (RouterRoleArn given): the linters resolve the
+  // parameter to its empty default, which this resource never sees.
+  const reason =
+    'Created only in a tenant account, where RouterRoleArn is given: the empty default is never used.';
+  Validations.of(permission).acknowledge({ id: 'CloudFormation-Validate::W1030', reason });
+  permission.cfnOptions.metadata = { 'cfn-lint': { config: { ignore_checks: ['W1030'] } } };
 }

@@ -3,6 +3,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { TenantryConfig } from '../domain/config';
+import { lifecycleStackName } from '../domain/lifecycle/silo';
 import { BillingStack } from './billing-stack';
 import { ControlPlaneStack } from './control-plane-stack';
 import { DocumentsServiceStack } from './documents-service-stack';
@@ -13,7 +14,6 @@ import { MeteringStack } from './metering-stack';
 import { ObservabilityStack } from './observability-stack';
 import { POOLED_DATABASE_NAME, PooledPlaneStack } from './pooled-plane-stack';
 import { SiloServiceCodeStack, siloTemplateBuild } from './silo-stack';
-import { lifecycleStackName } from '../domain/lifecycle/silo';
 
 export interface TenantryStacks {
   readonly app: App;
@@ -88,15 +88,19 @@ export function buildTenantryApp(config: TenantryConfig, appProps: AppProps = {}
     userPool: identity.userPool,
     tenantAccessRole: identity.tenantRuntimeRole,
     authorizerRole: identity.authorizerFunction.function.role as iam.IRole,
+    routerRole: documents.router.function.role as iam.IRole,
     billingFinalFunction: billing.finalBillFunction,
   });
-  // The silo functions' code (documents, database migration), in every region a silo may be created in.
+  // The silo artifacts (the functions' code: documents, database migration; the silo template), in every
+  // region a silo may be created in.
   for (const region of config.regions.siloAllowed) {
-    new SiloServiceCodeStack(app, `${prefix}-silo-code-${region}`, {
+    const artifacts = new SiloServiceCodeStack(app, `${prefix}-silo-code-${region}`, {
       env: { account: env.account, region },
-      serviceCode: siloTemplateBuild(config).serviceCode,
-      databaseCode: siloTemplateBuild(config).databaseCode,
+      config,
+      build: siloTemplateBuild(config),
     });
+    // A tenant account's CreateStack reads the primary region's copy of the template.
+    if (region === config.regions.primary) lifecycle.addDependency(artifacts);
   }
   const edge = new EdgeStack(app, `${prefix}-edge`, {
     config,

@@ -1,22 +1,30 @@
+import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { baseClientConfig } from '../domain/aws/clients';
+import { baseClientConfig, documentClient, kinesisClientConfig } from '../domain/aws/clients';
+import { CatalogRepository } from '../domain/catalog/repository';
 import type { HttpResponse } from '../domain/documents/request';
 import {
   type DocumentServiceDependencies,
   type DocumentServiceEvent,
   handleDocumentRequest,
 } from '../domain/documents/service';
+import { UsageEmitter } from '../domain/usage/emitter';
 
 /**
  * The router's Lambda Invoke on the local environment. moto runs no Lambda code, and the service's
  * PostgreSQL is PGlite in this process, so a documents function runs here, in process: the pooled
  * function with `deps`, a silo tenant's function (created by its silo stack on moto's CloudFormation)
- * with its own configuration as moto holds it — `SILO_TENANT_ID` from its environment. An ARN moto
- * does not know fails as Lambda would (ResourceNotFoundException).
+ * with its own configuration as moto holds it — `SILO_TENANT_ID`, and the catalog and usage stream its
+ * environment names (by ARN: in a tenant's own account they are the platform's). An ARN moto does not
+ * know fails as Lambda would (ResourceNotFoundException). `lambdaFor` gives the Lambda client that
+ * sees the function's account (default: this process's credentials); on AWS the router's role invokes
+ * across accounts through the function's policy, which moto does not evaluate.
  */
 export function localDocumentFunctions(
   deps: DocumentServiceDependencies,
   pooledFunctionArn: string,
+  lambdaFor: (functionArn: string) => LambdaClient = (functionArn) =>
+    new LambdaClient(baseClientConfig({ region: functionArn.split(':')[3] as string })),
 ): { invoke(functionArn: string, event: unknown): Promise<HttpResponse>; readonly invoked: string[] } {
   const invoked: string[] = [];
   return {
@@ -25,13 +33,39 @@ export function localDocumentFunctions(
       invoked.push(functionArn);
       if (functionArn === pooledFunctionArn)
         return handleDocumentRequest(deps, event as DocumentServiceEvent);
-      const lambda = new LambdaClient(baseClientConfig({ region: functionArn.split(':')[3] as string }));
-      const fn = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: functionArn }));
-      const siloTenantId = fn.Environment?.Variables?.SILO_TENANT_ID;
+      const fn = await lambdaFor(functionArn).send(
+        new GetFunctionConfigurationCommand({ FunctionName: functionArn }),
+      );
       return handleDocumentRequest(
-        { ...deps, ...(siloTenantId === undefined ? {} : { siloTenantId }) },
+        { ...deps, ...ownConfiguration(deps, fn.Environment?.Variables ?? {}) },
         event as DocumentServiceEvent,
       );
     },
+  };
+}
+
+/** What a silo function's environment changes from the pooled function's dependencies. */
+function ownConfiguration(
+  deps: DocumentServiceDependencies,
+  env: Record<string, string>,
+): Partial<DocumentServiceDependencies> {
+  const controlPlane = { region: env.CONTROL_PLANE_REGION ?? deps.config.regions.primary };
+  const catalog =
+    env.CATALOG_TABLE_NAME === undefined
+      ? undefined
+      : new CatalogRepository({ client: documentClient(controlPlane), tableName: env.CATALOG_TABLE_NAME });
+  return {
+    ...(env.SILO_TENANT_ID === undefined ? {} : { siloTenantId: env.SILO_TENANT_ID }),
+    ...(catalog === undefined ? {} : { tenants: (id: string) => catalog.find(id) }),
+    ...(env.USAGE_STREAM_NAME === undefined
+      ? {}
+      : {
+          usage: new UsageEmitter({
+            client: new KinesisClient(kinesisClientConfig(controlPlane)),
+            streamName: env.USAGE_STREAM_NAME,
+            ...(env.USAGE_STREAM_ARN === undefined ? {} : { streamArn: env.USAGE_STREAM_ARN }),
+            config: deps.config,
+          }),
+        }),
   };
 }

@@ -153,7 +153,7 @@ export async function deployLifecycleLocally(options: LocalLifecycleOptions): Pr
   const { siloTemplateBuild } = await import('../infra/silo-stack');
   // moto cannot create Aurora: locally the silo function's PostgreSQL is PGlite in process.
   const silo = siloTemplateBuild(config, 'in-process');
-  await publishSiloServiceCode(s3, config, LOCAL_ACCOUNT, silo.serviceCode);
+  const accountTemplateUrl = await publishSiloServiceCode(s3, config, LOCAL_ACCOUNT, silo, endpoint);
   const templateKey = LOCAL_SILO_TEMPLATE_KEY;
   await s3.send(
     new PutObjectCommand({
@@ -222,6 +222,9 @@ export async function deployLifecycleLocally(options: LocalLifecycleOptions): Pr
       SILO_TEMPLATE_URL: templateUrl,
       SILO_DEPLOYMENT_ROLE_ARN: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${siloDeploymentRoleName(config)}`,
       TENANT_ACCESS_ROLE_ARN: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${resourceName(config, 'tenant-runtime')}`,
+      PLATFORM_ACCOUNT_ID: LOCAL_ACCOUNT,
+      ROUTER_ROLE_ARN: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${functionName('documents-router')}`,
+      ACCOUNT_TEMPLATE_URL: accountTemplateUrl,
       DATA_MOVER_ROLE_ARNS: (['copy', 'verify', 'purge'] as const)
         .map((fn) => `arn:aws:iam::${LOCAL_ACCOUNT}:role/${functionName(lambdaFunctions[fn])}`)
         .join(','),
@@ -230,6 +233,7 @@ export async function deployLifecycleLocally(options: LocalLifecycleOptions): Pr
     functionEnv(accountContract, {
       AUTHORIZER_ROLE_ARN: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${functionName('authorizer')}`,
       TENANT_DATA_BUCKET_NAME: dataBucket,
+      PROBE_ROLE_ARN: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${functionName(lambdaFunctions.account)}`,
     }),
     functionEnv(signupStarterContract, { ONBOARDING_STATE_MACHINE_ARN: stateMachineArns.onboarding }),
     functionEnv(billingFinalContract, {

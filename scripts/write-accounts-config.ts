@@ -12,6 +12,7 @@ const config = parseConfig({
     { ...structuredClone(defaultConfig.tiers[3]), name: 'sovereign', isolation: 'account' },
   ],
   accounts: {
+    organizationId: 'o-a1b2c3d4e5',
     organizationalUnitId: 'ou-ab12-tenants1',
     deploymentRoleName: 'TenantryDeployment',
     runtimeRoleName: 'TenantryTenantRuntime',

@@ -42,8 +42,8 @@ import {
  *   (tables deleted, catalog record removed) → [account: FindAccount when the request's answer was lost]
  *   → silo teardown (key deletion scheduled, stack deleted, in the account for an account tenant)
  *   → ForgetSiloResources (catalog) → [account: RemoveRuntimeRole → CloseAccount (a created account; an
- *   adopted one is left to its owner) → RecordAccountClosed, or FlagAccountNotClosed (catalog: CLOSE_FAILED)
- *   when it cannot be closed] → MarkFailed (PENDING → FAILED with the reason)
+ *   adopted one goes back to its former parent instead: ReturnAccount) → RecordAccountClosed, or
+ *   FlagAccountNotClosed (catalog: CLOSE_FAILED) when it cannot be closed] → MarkFailed (PENDING → FAILED with the reason)
  *   → EmitOnboardingFailed → OnboardingFailed (Fail). A compensation step that fails is recorded in
  *   `compensationErrors` (reported in the event) and the next one still runs: the tenant is never
  *   left PENDING.
@@ -482,7 +482,7 @@ const ACCOUNT_ID_RESULT =
  * Compensation of an account tenant's onboarding: find an account whose request's answer was lost,
  * then (after the silo teardown in it) remove the runtime role and close the account if the lifecycle
  * created it. An account that cannot be closed is flagged in the catalog (CLOSE_FAILED); an adopted
- * account is left to its owner, recorded in the catalog.
+ * account is left open, back in the parent it was moved from, recorded in the catalog.
  */
 function accountCompensationStates(
   compensationCatch: (state: string, next: string) => Catcher,
@@ -516,9 +516,14 @@ function accountCompensationStates(
     }),
     'AccountAdopted?': {
       Type: 'Choice',
-      Choices: [{ Condition: '{% $exists($plan.accountId) %}', Next: 'MarkFailed' }],
+      Choices: [{ Condition: '{% $exists($plan.accountId) %}', Next: 'ReturnAccount' }],
       Default: 'CloseAccount',
     },
+    ReturnAccount: lambdaTask('account', inAccount('return'), {
+      flow: { Next: 'MarkFailed' },
+      catch: [compensationCatch('ReturnAccount', 'MarkFailed')],
+      comment: "An adopted account goes back to the parent it was moved from: it is its owner's.",
+    }),
     CloseAccount: lambdaTask('account', inAccount('close'), {
       flow: { Next: 'RecordAccountClosed' },
       assign: { accountStatus: '{% $states.result.Payload.accountStatus %}' },

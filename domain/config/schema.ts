@@ -175,6 +175,11 @@ export const tenantryConfigSchema = z
      */
     accounts: z
       .object({
+        /**
+         * The organization (o-…): the platform's resources that tenant accounts reach (silo artifacts,
+         * catalog, usage stream, data bucket) admit its principals only (`aws:PrincipalOrgID`).
+         */
+        organizationId: z.string().regex(/^o-[a-z0-9]{10,32}$/, 'must be an organization id (o-xxxxxxxxxx)'),
         /** The tenants' organizational unit: every tenant account is moved into it. */
         organizationalUnitId: z
           .string()

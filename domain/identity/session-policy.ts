@@ -152,7 +152,7 @@ function dynamoActions(access: AccessLevel): string[] {
   return access === 'read-write' ? [...dynamoReadActions, ...dynamoWriteActions] : [...dynamoReadActions];
 }
 
-function s3Actions(access: AccessLevel): string[] {
+export function s3Actions(access: AccessLevel): string[] {
   if (access === 'none') return [];
   return access === 'read-write' ? [...s3ReadActions, ...s3WriteActions] : [...s3ReadActions];
 }

@@ -16,15 +16,26 @@ import {
   DescribeAccountCommand,
   DescribeCreateAccountStatusCommand,
   ListParentsCommand,
+  ListTagsForResourceCommand,
   MoveAccountCommand,
   type OrganizationsClient,
   paginateListAccounts,
   paginateListCreateAccountStatus,
+  TagResourceCommand,
+  UntagResourceCommand,
 } from '@aws-sdk/client-organizations';
+import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
+import { sleep as realSleep, type Sleep } from '../aws/backoff';
 import type { TenantryConfig } from '../config';
 import { resourceName } from '../config';
 import { ConfigurationError } from '../errors';
-import { sessionTagKeys, siloTableArnPatterns, tenantRuntimeRolePolicy } from '../identity/session-policy';
+import {
+  type PolicyDocument,
+  type PolicyStatement,
+  sessionTagKeys,
+  siloTableArnPatterns,
+  tenantRuntimeRolePolicy,
+} from '../identity/session-policy';
 import { memberRoleArn } from '../naming';
 import type { TenantId } from '../tenant/tenant-id';
 import { MemberAccountError } from './errors';
@@ -74,15 +85,54 @@ export function memberAccountName(config: TenantryConfig, tenantId: TenantId): s
   return resourceName(config, `tenant-${tenantId}`);
 }
 
-/** The account's root e-mail (`accounts.rootEmailPattern` with the tenant id). */
-export function memberAccountEmail(config: TenantryConfig, tenantId: TenantId): string {
-  return accountsSettings(config).rootEmailPattern.replace('{tenantId}', tenantId);
+/**
+ * The root e-mail of the tenant's `generation`-th account: `accounts.rootEmailPattern` with the tenant
+ * id (the first), or with `<tenantId>.<generation>` (a tenant onboarded again after its account was
+ * closed: a closed account keeps its e-mail, so a new account needs another; `.` is never in a tenant
+ * id, so no tenant's address is another's).
+ */
+export function memberAccountEmail(config: TenantryConfig, tenantId: TenantId, generation = 1): string {
+  const local = generation === 1 ? tenantId : `${tenantId}.${generation}`;
+  return accountsSettings(config).rootEmailPattern.replace('{tenantId}', local);
+}
+
+/** An account of the tenant in the organization, found by its e-mail. */
+interface TenantAccount {
+  readonly id: string;
+  readonly status: string;
+  readonly generation: number;
+}
+
+/** Every account of the tenant in the organization (its e-mails of every generation), any status. */
+async function tenantAccounts(
+  org: OrganizationsClient,
+  config: TenantryConfig,
+  tenantId: TenantId,
+): Promise<TenantAccount[]> {
+  const [before, after] = accountsSettings(config).rootEmailPattern.toLowerCase().split('{tenantid}') as [
+    string,
+    string,
+  ];
+  const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const ours = new RegExp(`^${escapeRegExp(before)}${tenantId}(?:\\.(\\d+))?${escapeRegExp(after)}$`);
+  const found: TenantAccount[] = [];
+  for await (const page of paginateListAccounts({ client: org }, {})) {
+    for (const account of page.Accounts ?? []) {
+      const match = ours.exec(account.Email?.toLowerCase() ?? '');
+      if (match === null || account.Id === undefined) continue;
+      found.push({ id: account.Id, status: account.Status ?? 'UNKNOWN', generation: Number(match[1] ?? 1) });
+    }
+  }
+  return found;
 }
 
 /**
- * Asks Organizations for the tenant's account. Idempotent: an account with the tenant's e-mail that
- * already exists, or a request for its name still in progress, is reported instead of asking again
- * (CreateAccount itself is not idempotent; a second call would fail or make a second account).
+ * Asks Organizations for the tenant's account. Idempotent: an ACTIVE account of the tenant, or a
+ * request for its name still in progress, is reported instead of asking again (CreateAccount itself is
+ * not idempotent; a second call would fail or make a second account). A closed (SUSPENDED or
+ * PENDING_CLOSURE) account of an earlier, compensated onboarding is never reused: a new account is
+ * requested with the next generation's e-mail, and the closed one stays in the organization and in the
+ * catalog's history.
  */
 export async function requestMemberAccount(
   org: OrganizationsClient,
@@ -90,19 +140,20 @@ export async function requestMemberAccount(
   tenantId: TenantId,
 ): Promise<AccountRequestState> {
   const settings = accountsSettings(config);
-  const email = memberAccountEmail(config, tenantId);
   const accountName = memberAccountName(config, tenantId);
-  const existing = await findMemberAccount(org, config, tenantId);
-  if (existing !== null) {
-    return { requestId: null, state: 'SUCCEEDED', accountId: existing, failureReason: null };
+  const accounts = await tenantAccounts(org, config, tenantId);
+  const active = accounts.find((a) => a.status === 'ACTIVE');
+  if (active !== undefined) {
+    return { requestId: null, state: 'SUCCEEDED', accountId: active.id, failureReason: null };
   }
   for await (const page of paginateListCreateAccountStatus({ client: org }, { States: ['IN_PROGRESS'] })) {
     const pending = page.CreateAccountStatuses?.find((s) => s.AccountName === accountName);
     if (pending !== undefined) return requestState(pending);
   }
+  const generation = Math.max(0, ...accounts.map((a) => a.generation)) + 1;
   const { CreateAccountStatus: status } = await org.send(
     new CreateAccountCommand({
-      Email: email,
+      Email: memberAccountEmail(config, tenantId, generation),
       AccountName: accountName,
       RoleName: settings.deploymentRoleName,
       IamUserAccessToBilling: 'DENY',
@@ -115,20 +166,17 @@ export async function requestMemberAccount(
 }
 
 /**
- * The id of the account that carries the tenant's root e-mail, or null: how a compensation finds an
- * account whose creation succeeded after the task that asked for it failed (never creates one).
+ * The id of the tenant's ACTIVE account, or null: how a compensation finds an account whose creation
+ * succeeded after the task that asked for it failed (never creates one, and never names an account an
+ * earlier onboarding already closed).
  */
 export async function findMemberAccount(
   org: OrganizationsClient,
   config: TenantryConfig,
   tenantId: TenantId,
 ): Promise<string | null> {
-  const email = memberAccountEmail(config, tenantId).toLowerCase();
-  for await (const page of paginateListAccounts({ client: org }, {})) {
-    const existing = page.Accounts?.find((a) => a.Email?.toLowerCase() === email);
-    if (existing?.Id !== undefined) return existing.Id;
-  }
-  return null;
+  const accounts = await tenantAccounts(org, config, tenantId);
+  return accounts.find((a) => a.status === 'ACTIVE')?.id ?? null;
 }
 
 /** The request's current state (the workflow polls this with a Wait in between). */
@@ -166,9 +214,14 @@ export async function adoptMemberAccount(
   return { requestId: null, state: 'SUCCEEDED', accountId, failureReason: null };
 }
 
+/** Tag on an adopted account that the lifecycle moved: the parent it came from (where compensation returns it). */
+export const FORMER_PARENT_TAG = 'tenantry:former-parent';
+
 /**
  * Moves the account into the tenants' OU (`accounts.organizationalUnitId`); idempotent: an account
- * already there is left alone. Returns the OU id.
+ * already there is left alone. The parent it leaves is first tagged on the account
+ * (`FORMER_PARENT_TAG`), so a compensation can return an adopted account even when this step is retried
+ * after the move. Returns the OU id.
  */
 export async function placeInTenantsUnit(
   org: OrganizationsClient,
@@ -177,15 +230,47 @@ export async function placeInTenantsUnit(
   accountId: string,
 ): Promise<string> {
   const unit = accountsSettings(config).organizationalUnitId;
-  const { Parents } = await org.send(new ListParentsCommand({ ChildId: accountId }));
-  const parent = Parents?.[0]?.Id;
+  const parent = await parentOf(org, tenantId, accountId);
   if (parent === unit) return unit;
-  if (parent === undefined)
-    throw new MemberAccountError(tenantId, accountId, 'has no parent in the organization');
+  await org.send(
+    new TagResourceCommand({ ResourceId: accountId, Tags: [{ Key: FORMER_PARENT_TAG, Value: parent }] }),
+  );
   await org.send(
     new MoveAccountCommand({ AccountId: accountId, SourceParentId: parent, DestinationParentId: unit }),
   );
   return unit;
+}
+
+/**
+ * Compensation of an adopted account: back to the parent it was moved from (`FORMER_PARENT_TAG`), the
+ * tag removed. Idempotent, and only from the tenants' OU: an account never moved, already returned, or
+ * moved elsewhere since is left where it is. Returns where the account is.
+ */
+export async function returnAdoptedAccount(
+  org: OrganizationsClient,
+  config: TenantryConfig,
+  tenantId: TenantId,
+  accountId: string,
+): Promise<string> {
+  const { Tags } = await org.send(new ListTagsForResourceCommand({ ResourceId: accountId }));
+  const former = Tags?.find((t) => t.Key === FORMER_PARENT_TAG)?.Value;
+  const parent = await parentOf(org, tenantId, accountId);
+  if (former === undefined) return parent;
+  if (parent === accountsSettings(config).organizationalUnitId) {
+    await org.send(
+      new MoveAccountCommand({ AccountId: accountId, SourceParentId: parent, DestinationParentId: former }),
+    );
+  }
+  await org.send(new UntagResourceCommand({ ResourceId: accountId, TagKeys: [FORMER_PARENT_TAG] }));
+  return parent === accountsSettings(config).organizationalUnitId ? former : parent;
+}
+
+async function parentOf(org: OrganizationsClient, tenantId: TenantId, accountId: string): Promise<string> {
+  const { Parents } = await org.send(new ListParentsCommand({ ChildId: accountId }));
+  const parent = Parents?.[0]?.Id;
+  if (parent === undefined)
+    throw new MemberAccountError(tenantId, accountId, 'has no parent in the organization');
+  return parent;
 }
 
 /** Where the tenant runtime role of a tenant account takes its credentials from and what it may reach. */
@@ -194,6 +279,11 @@ export interface RuntimeRoleGrant {
   readonly authorizerRoleArn: string;
   /** The shared tenant data bucket (objects under `<tenantId>/`), as the pooled runtime role. */
   readonly bucketArn: string;
+  /**
+   * The lifecycle's `tenant-account` role: trusted for an untagged session only, to prove the new role
+   * assumable (`proveRuntimeRoleAssumable`); an untagged session reaches no tenant data.
+   */
+  readonly probeRoleArn: string;
 }
 
 /** The inline policy name of the runtime role in a tenant account. */
@@ -213,21 +303,7 @@ export async function ensureRuntimeRole(
   grant: RuntimeRoleGrant,
 ): Promise<string> {
   const roleName = accountsSettings(config).runtimeRoleName;
-  const trust = JSON.stringify({
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Sid: 'AuthorizerOfThisTenantOnly',
-        Effect: 'Allow',
-        Principal: { AWS: grant.authorizerRoleArn },
-        Action: ['sts:AssumeRole', 'sts:TagSession'],
-        Condition: {
-          StringEquals: { [`aws:RequestTag/${sessionTagKeys.tenantId}`]: tenantId },
-          'ForAllValues:StringEquals': { 'aws:TagKeys': Object.values(sessionTagKeys) },
-        },
-      },
-    ],
-  });
+  const trust = JSON.stringify(runtimeRoleTrustPolicy(tenantId, grant));
   try {
     await iam.send(
       new CreateRoleCommand({
@@ -254,6 +330,96 @@ export async function ensureRuntimeRole(
     }),
   );
   return memberRoleArn(accountId, roleName);
+}
+
+/**
+ * The runtime role's trust policy: the authorizer's role, for a session tagged with this tenant's id
+ * (and only the session tag keys); the lifecycle's probe, for an untagged session (no sts:TagSession),
+ * which the role's own policy denies every data action (`DenyUntaggedSessions`).
+ */
+export function runtimeRoleTrustPolicy(tenantId: TenantId, grant: RuntimeRoleGrant): TrustPolicy {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'AuthorizerOfThisTenantOnly',
+        Effect: 'Allow',
+        Principal: { AWS: grant.authorizerRoleArn },
+        Action: ['sts:AssumeRole', 'sts:TagSession'],
+        Condition: {
+          StringEquals: { [`aws:RequestTag/${sessionTagKeys.tenantId}`]: tenantId },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': Object.values(sessionTagKeys) },
+        },
+      },
+      {
+        Sid: 'LifecycleProbeUntagged',
+        Effect: 'Allow',
+        Principal: { AWS: grant.probeRoleArn },
+        Action: 'sts:AssumeRole',
+        Condition: { Null: { 'aws:TagKeys': 'true' } },
+      },
+    ],
+  };
+}
+
+/** A role's trust policy: statements name a principal instead of a resource. */
+export interface TrustPolicy {
+  readonly Version: '2012-10-17';
+  readonly Statement: (Omit<PolicyStatement, 'Resource'> & { readonly Principal: { AWS: string } })[];
+}
+
+/** How long a new runtime role may take to become assumable (IAM is eventually consistent). */
+export interface AssumableProbe {
+  /** AssumeRole attempts before giving up (default 10). */
+  readonly attempts?: number;
+  /** Wait between attempts, ms (default 3,000: IAM usually propagates within seconds). */
+  readonly delayMs?: number;
+  readonly sleep?: Sleep;
+}
+
+/** A session that may do nothing: the probe needs only to know STS accepts the role. */
+const DENY_EVERYTHING: PolicyDocument = {
+  Version: '2012-10-17',
+  Statement: [{ Sid: 'ProbeOnly', Effect: 'Deny', Action: '*', Resource: '*' }],
+};
+
+/**
+ * Proves the runtime role just created (or updated) is assumable before the tenant goes ACTIVE: IAM
+ * is eventually consistent, and STS refuses a role (AccessDenied) for seconds after CreateRole. Assumes
+ * it untagged, with a deny-all session policy, retrying AccessDenied only, bounded; returns the
+ * number of attempts it took. Any other error, or AccessDenied on the last attempt, throws.
+ */
+export async function proveRuntimeRoleAssumable(
+  sts: STSClient,
+  tenantId: TenantId,
+  roleArn: string,
+  probe: AssumableProbe = {},
+): Promise<number> {
+  const attempts = probe.attempts ?? 10;
+  const wait = probe.sleep ?? realSleep;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await sts.send(
+        new AssumeRoleCommand({
+          RoleArn: roleArn,
+          RoleSessionName: `tenantry-probe-${tenantId}`.slice(0, 64),
+          DurationSeconds: 900,
+          Policy: JSON.stringify(DENY_EVERYTHING),
+        }),
+      );
+      return attempt;
+    } catch (error) {
+      if (!(error instanceof Error && error.name === 'AccessDenied')) throw error;
+      if (attempt >= attempts) {
+        throw new MemberAccountError(
+          tenantId,
+          roleArn,
+          `the runtime role is not assumable after ${attempts} attempts (${error.message})`,
+        );
+      }
+      await wait(probe.delayMs ?? 3_000);
+    }
+  }
 }
 
 /** Deletes the tenant runtime role of a tenant account; idempotent (a missing role is fine). */

@@ -146,6 +146,19 @@ export interface SiloDeployment {
   readonly deploymentRoleArn: string | null;
   readonly tenantAccessRoleArn: string;
   readonly dataMoverRoleArns: readonly string[];
+  /**
+   * In a tenant's own account: the platform account (catalog, usage stream, silo artifacts) and the
+   * documents router's role there, which invokes the tenant's function across accounts.
+   */
+  readonly platform?: { readonly accountId: string; readonly routerRoleArn: string };
+}
+
+/** Where a tenant account's silo stack reaches the platform from (the silo-stack task's environment). */
+export interface PlatformDeployment {
+  readonly accountId: string;
+  readonly routerRoleArn: string;
+  /** The silo template in the platform's artifacts bucket, readable by the tenant accounts. */
+  readonly templateUrl: string;
 }
 
 /** What the workflow polls: the stack's status and, once created, the tenant's silo resources. */
@@ -187,10 +200,18 @@ export async function createSiloStack(
             ParameterKey: siloStackParameters.dataMoverRoleArns,
             ParameterValue: deployment.dataMoverRoleArns.join(','),
           },
-          {
-            ParameterKey: siloStackParameters.serviceCompute,
-            ParameterValue: clients.accountId === undefined ? 'enabled' : 'disabled',
-          },
+          ...(deployment.platform === undefined
+            ? []
+            : [
+                {
+                  ParameterKey: siloStackParameters.platformAccountId,
+                  ParameterValue: deployment.platform.accountId,
+                },
+                {
+                  ParameterKey: siloStackParameters.routerRoleArn,
+                  ParameterValue: deployment.platform.routerRoleArn,
+                },
+              ]),
         ],
         Tags: [{ Key: SILO_TENANT_TAG, Value: tenant.tenantId }],
         Capabilities: [...SILO_STACK_CAPABILITIES],
@@ -241,13 +262,16 @@ export async function findSiloStack(
  */
 export function accountDeployment(
   deployment: SiloDeployment,
+  platform: PlatformDeployment,
   runtimeRoleName: string,
   accountId: string,
 ): SiloDeployment {
   return {
     ...deployment,
+    templateUrl: platform.templateUrl,
     deploymentRoleArn: null,
     tenantAccessRoleArn: memberRoleArn(accountId, runtimeRoleName),
+    platform: { accountId: platform.accountId, routerRoleArn: platform.routerRoleArn },
   };
 }
 
@@ -274,12 +298,8 @@ export function siloResourcesOf(clients: SiloClients, stackName: string, stack: 
     tableName: output(siloStackOutputs.tableName),
     tableArn: output(siloStackOutputs.tableArn),
     kmsKeyArn: output(siloStackOutputs.kmsKeyArn),
-    // No function in a tenant's own account (the stack's ServiceCompute parameter).
-    serviceFunctionArn:
-      accountId === undefined
-        ? output(siloStackOutputs.serviceFunctionArn)
-        : optionalOutput(siloStackOutputs.serviceFunctionArn),
-    // With the function on AWS (a template built for the local environment has no database).
+    serviceFunctionArn: output(siloStackOutputs.serviceFunctionArn),
+    // With the database on AWS (a template built for the local environment has none).
     databaseClusterArn: optionalOutput(siloStackOutputs.databaseClusterArn),
     databaseEndpoint: optionalOutput(siloStackOutputs.databaseEndpoint),
   };

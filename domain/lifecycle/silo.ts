@@ -14,12 +14,34 @@ export const siloStackParameters = {
   /** Roles of the lifecycle tasks that copy, verify and purge-compare the tenant's items (comma-separated ARNs). */
   dataMoverRoleArns: 'DataMoverRoleArns',
   /**
-   * `enabled` (default): the stack creates the tenant's documents function. `disabled` in a tenant's
-   * own account: the function's code bucket and the control plane's catalog and usage stream are in
-   * the platform account, which that function cannot reach yet.
+   * The platform account (control plane: catalog, usage stream, silo artifacts) when the stack is in a
+   * tenant's own account; empty (default): the stack's own account.
    */
-  serviceCompute: 'ServiceCompute',
+  platformAccountId: 'PlatformAccountId',
+  /**
+   * The documents router's role, allowed to invoke the tenant's function from the platform account (a
+   * function policy); empty (default) in the platform account, where the router's own policy suffices.
+   */
+  routerRoleArn: 'RouterRoleArn',
 } as const;
+
+/**
+ * The silo artifacts bucket of the platform account in one silo region: the tenant function's code
+ * bundle (a function's S3 code must be in its own region) and the silo template, readable by the tenant
+ * accounts of the organization (domain/identity/organization-access.ts). CDK asset buckets cannot be
+ * shared that way: their policy belongs to the bootstrap stack.
+ */
+export function siloArtifactsBucketName(config: TenantryConfig, account: string, region: string): string {
+  return resourceName(config, `silo-artifacts-${account}-${region}`);
+}
+
+/** The silo template's object key in the artifacts bucket. */
+export const SILO_TEMPLATE_OBJECT_KEY = 'silo-tenant.template.json';
+
+/** The silo template in the artifacts bucket (what CreateStack in a tenant account reads). */
+export function siloArtifactsTemplateUrl(config: TenantryConfig, account: string, region: string): string {
+  return `https://${siloArtifactsBucketName(config, account, region)}.s3.${region}.amazonaws.com/${SILO_TEMPLATE_OBJECT_KEY}`;
+}
 
 /**
  * Tag carrying the tenant id on the silo stack and on its table and KMS key: IAM conditions on the

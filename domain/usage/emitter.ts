@@ -35,6 +35,8 @@ export class UsageEmitError extends TenantryError {
 export interface UsageEmitterOptions {
   readonly client: KinesisClient;
   readonly streamName: string;
+  /** The stream's ARN: when given, PutRecords names the stream by it (a stream of another account). */
+  readonly streamArn?: string;
   readonly config: TenantryConfig;
   /** PutRecords attempts per batch (default 5). */
   readonly maxAttempts?: number;
@@ -98,7 +100,12 @@ export class UsageEmitter {
       let results: { ErrorCode?: string; ErrorMessage?: string }[];
       try {
         const response = await this.options.client.send(
-          new PutRecordsCommand({ StreamName: this.options.streamName, Records: records }),
+          new PutRecordsCommand({
+            ...(this.options.streamArn === undefined
+              ? { StreamName: this.options.streamName }
+              : { StreamARN: this.options.streamArn }),
+            Records: records,
+          }),
         );
         results = response.Records ?? [];
       } catch (error) {

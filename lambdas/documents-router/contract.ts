@@ -26,5 +26,10 @@ export const contract = defineFunction({
     readCatalog: { actions: ['dynamodb:GetItem'] },
     /** The pooled documents function and the silo tenants' documents functions. */
     invokeServices: { actions: ['lambda:InvokeFunction'] },
+    /**
+     * Account tenants' documents functions, in their own accounts (any account of this organization:
+     * `aws:ResourceOrgID`); each function's policy names this router's role as well.
+     */
+    invokeAccountServices: { actions: ['lambda:InvokeFunction'] },
   },
 });

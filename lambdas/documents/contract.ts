@@ -19,10 +19,16 @@ export const contract = defineFunction({
   description:
     "Reference tenant service: a tenant's documents in DynamoDB and PostgreSQL (row-level security)",
   env: {
+    /** The catalog's name, or its ARN (a silo function in a tenant's own account reads it across accounts). */
     CATALOG_TABLE_NAME: envVar.name(),
     POOLED_TABLE_ARN: envVar.arn(),
     TENANT_BUCKET_NAME: envVar.name(),
     USAGE_STREAM_NAME: envVar.name(),
+    /**
+     * Set on a silo tenant's own function: the stream by ARN, which reaches it from a tenant's own
+     * account (the stream's resource policy admits the function's role). Unset: by name.
+     */
+    USAGE_STREAM_ARN: envVar.arn().optional(),
     DATABASE_HOST: envVar.name(),
     DATABASE_PORT: z.coerce.number().int().min(1).max(65_535).default(5432),
     DATABASE_NAME: envVar.name(),

@@ -46,6 +46,7 @@ const deps = {
   usage: new UsageEmitter({
     client: new KinesisClient(kinesisClientConfig(controlPlane)),
     streamName: env.USAGE_STREAM_NAME,
+    ...(env.USAGE_STREAM_ARN === undefined ? {} : { streamArn: env.USAGE_STREAM_ARN }),
     config,
   }),
   logger: new Logger({ serviceName: 'tenantry-documents' }),

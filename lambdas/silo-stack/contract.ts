@@ -21,6 +21,12 @@ export const contract = defineFunction({
     SILO_TEMPLATE_URL: envVar.url(),
     SILO_DEPLOYMENT_ROLE_ARN: envVar.arn(),
     TENANT_ACCESS_ROLE_ARN: envVar.arn(),
+    /** This (the platform) account: a tenant account's silo function reaches its catalog and stream. */
+    PLATFORM_ACCOUNT_ID: awsAccountIdSchema,
+    /** The documents router's role: a tenant account's silo function lets it invoke (function policy). */
+    ROUTER_ROLE_ARN: envVar.arn(),
+    /** The silo template in the platform's artifacts bucket, readable by the organization's tenant accounts. */
+    ACCOUNT_TEMPLATE_URL: envVar.url(),
     /** Roles of the copy, verify and purge tasks (comma-separated ARNs), named in the key policy. */
     DATA_MOVER_ROLE_ARNS: z
       .string()

@@ -23,6 +23,11 @@ const deployment: SiloDeployment = {
   tenantAccessRoleArn: env.TENANT_ACCESS_ROLE_ARN,
   dataMoverRoleArns: env.DATA_MOVER_ROLE_ARNS.split(','),
 };
+const platform = {
+  accountId: env.PLATFORM_ACCOUNT_ID,
+  routerRoleArn: env.ROUTER_ROLE_ARN,
+  templateUrl: env.ACCOUNT_TEMPLATE_URL,
+};
 
 export const handler = contractHandler(contract, async (request) =>
   withTenant(logger, request.tenantId, async () => {
@@ -36,7 +41,12 @@ export const handler = contractHandler(contract, async (request) =>
             request,
             request.accountId === undefined
               ? deployment
-              : accountDeployment(deployment, accountsSettings(config).runtimeRoleName, request.accountId),
+              : accountDeployment(
+                  deployment,
+                  platform,
+                  accountsSettings(config).runtimeRoleName,
+                  request.accountId,
+                ),
           )
         : await describeSiloStack(clients, siloStackName(config, request.tenantId));
     logger.info('silo stack', {

@@ -11,9 +11,10 @@ const accountId = awsAccountIdSchema;
  * (idempotent), `describe` reports a request (the workflow polls it with a Wait, bounded by
  * accounts.createMaxPolls), `adopt` checks an account given at signup, `find` looks the tenant's
  * account up by its e-mail (never creates one: compensation), `place` moves the account into the
- * tenants' OU (idempotent), `runtime-role` / `remove-runtime-role` create or delete the tenant runtime
- * role in the account (with the deployment role), `close` closes the account (CloseAccount). The
- * function never waits on Organizations.
+ * tenants' OU (idempotent), `return` moves an adopted account back to where it was (compensation),
+ * `runtime-role` / `remove-runtime-role` create or delete the tenant runtime role in the account (with
+ * the deployment role; `runtime-role` returns once STS accepts the role), `close` closes the account
+ * (CloseAccount). The function never waits on Organizations.
  */
 export const contract = defineFunction({
   name: 'tenant-account',
@@ -23,6 +24,8 @@ export const contract = defineFunction({
     AUTHORIZER_ROLE_ARN: envVar.arn(),
     /** The shared tenant data bucket the runtime role may reach (objects under `<tenantId>/`). */
     TENANT_DATA_BUCKET_NAME: envVar.name(),
+    /** This function's own role: the runtime role trusts it, untagged, for the assumability probe. */
+    PROBE_ROLE_ARN: envVar.arn(),
   },
   input: z.discriminatedUnion('action', [
     z.object({ action: z.literal('request'), tenantId: tenantIdSchema }),
@@ -30,6 +33,7 @@ export const contract = defineFunction({
     z.object({ action: z.literal('adopt'), tenantId: tenantIdSchema, accountId }),
     z.object({ action: z.literal('find'), tenantId: tenantIdSchema }),
     z.object({ action: z.literal('place'), tenantId: tenantIdSchema, accountId }),
+    z.object({ action: z.literal('return'), tenantId: tenantIdSchema, accountId }),
     z.object({ action: z.literal('runtime-role'), tenantId: tenantIdSchema, accountId }),
     z.object({ action: z.literal('remove-runtime-role'), tenantId: tenantIdSchema, accountId }),
     z.object({ action: z.literal('close'), tenantId: tenantIdSchema, accountId }),
@@ -39,7 +43,7 @@ export const contract = defineFunction({
     state: z.enum(['IN_PROGRESS', 'SUCCEEDED', 'FAILED']),
     accountId: accountId.nullable(),
     failureReason: z.string().nullable(),
-    /** The OU the account is in, once placed. */
+    /** The OU the account is in, once placed (`place`), or the parent it is back in (`return`). */
     organizationalUnitId: z.string().nullable(),
     /** `runtime-role`: the tenant runtime role in the account. */
     runtimeRoleArn: z.string().nullable(),
@@ -58,13 +62,20 @@ export const contract = defineFunction({
         'organizations:DescribeAccount',
         'organizations:ListParents',
         'organizations:TagResource',
+        'organizations:ListTagsForResource',
+        'organizations:UntagResource',
       ],
     },
-    /** Bound to the tenants' OU and the organization's accounts. */
+    /**
+     * Bound to the organization's accounts, its root and OUs: into the tenants' OU, and an adopted
+     * account back to the parent it came from (compensation).
+     */
     moveAccounts: { actions: ['organizations:MoveAccount'] },
     /** Bound to the organization's accounts. */
     closeAccounts: { actions: ['organizations:CloseAccount'] },
     /** Bound to the deployment role (accounts.deploymentRoleName) in the organization's accounts. */
     assumeDeploymentRole: { actions: ['sts:AssumeRole'] },
+    /** Bound to the runtime role (accounts.runtimeRoleName) in the organization's accounts: the probe. */
+    probeRuntimeRole: { actions: ['sts:AssumeRole'] },
   },
 });

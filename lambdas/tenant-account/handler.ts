@@ -15,8 +15,10 @@ import {
   ensureRuntimeRole,
   findMemberAccount,
   placeInTenantsUnit,
+  proveRuntimeRoleAssumable,
   removeRuntimeRole,
   requestMemberAccount,
+  returnAdoptedAccount,
 } from '../../domain/lifecycle/member-account';
 import { lifecycleLogger, withTenant } from '../../domain/lifecycle/runtime';
 import { assumedRoleCredentials } from '../../domain/lifecycle/silo-stack';
@@ -32,6 +34,7 @@ const logger = lifecycleLogger(contract.name);
 const runtimeRoleGrant = {
   authorizerRoleArn: env.AUTHORIZER_ROLE_ARN,
   bucketArn: bucketArnOf('aws', env.TENANT_DATA_BUCKET_NAME),
+  probeRoleArn: env.PROBE_ROLE_ARN,
 };
 
 /** IAM acting in a tenant account, with the deployment role assumed there (cached per account). */
@@ -84,6 +87,10 @@ export const handler = contractHandler(contract, async (request) =>
         organizationalUnitId = await placeInTenantsUnit(org, config, request.tenantId, request.accountId);
         state = succeeded(request.accountId);
         break;
+      case 'return':
+        organizationalUnitId = await returnAdoptedAccount(org, config, request.tenantId, request.accountId);
+        state = succeeded(request.accountId);
+        break;
       case 'runtime-role':
         runtimeRoleArn = await ensureRuntimeRole(
           iamIn(request.accountId),
@@ -92,6 +99,10 @@ export const handler = contractHandler(contract, async (request) =>
           request.accountId,
           runtimeRoleGrant,
         );
+        // IAM is eventually consistent: the tenant goes ACTIVE only once STS accepts the new role.
+        logger.info('runtime role assumable', {
+          attempts: await proveRuntimeRoleAssumable(sts, request.tenantId, runtimeRoleArn),
+        });
         state = succeeded(request.accountId);
         break;
       case 'remove-runtime-role':

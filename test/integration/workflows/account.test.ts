@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   CreateAccountCommand,
   CreateOrganizationalUnitCommand,
@@ -22,6 +23,7 @@ import {
   DescribeAccountCommand,
   ListParentsCommand,
   ListRootsCommand,
+  ListTagsForResourceCommand,
   OrganizationsClient,
 } from '@aws-sdk/client-organizations';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
@@ -30,7 +32,7 @@ import { defaultConfig, parseConfig, type TenantryConfig } from '../../../domain
 import { tenantDataResources } from '../../../domain/identity/tenant-resources';
 import { TokenVendingMachine } from '../../../domain/identity/token-vending';
 import { siloStackName } from '../../../domain/keys';
-import { siloTableName } from '../../../domain/lifecycle/silo';
+import { siloServiceFunctionName, siloTableName } from '../../../domain/lifecycle/silo';
 import { pooledItem } from '../../../domain/pooled-items';
 import { LOCAL_ACCOUNT } from '../../../local/lifecycle';
 import { clearFaults, setFunctionEnv } from '../support';
@@ -50,7 +52,7 @@ const DEPLOYMENT_ROLE = 'TenantryDeployment';
 const RUNTIME_ROLE = 'TenantryTenantRuntime';
 
 /** The default configuration plus a `sovereign` tier of isolation `account`; `ou` from moto's organization. */
-function accountConfig(ou: string): TenantryConfig {
+function accountConfig(ou: string, organizationId = 'o-0000000000'): TenantryConfig {
   return parseConfig({
     ...structuredClone(defaultConfig),
     tiers: [
@@ -58,6 +60,7 @@ function accountConfig(ou: string): TenantryConfig {
       { ...structuredClone(defaultConfig.tiers[3]), name: 'sovereign', isolation: 'account' },
     ],
     accounts: {
+      organizationId,
       organizationalUnitId: ou,
       deploymentRoleName: DEPLOYMENT_ROLE,
       runtimeRoleName: RUNTIME_ROLE,
@@ -102,6 +105,7 @@ async function inAccount(accountId: string, region: string) {
     kms: new KMSClient(settings),
     cfn: new CloudFormationClient(settings),
     iam: new IAMClient({ ...settings, region: US }),
+    lambda: new LambdaClient(settings),
   };
 }
 
@@ -119,13 +123,13 @@ beforeAll(async () => {
   // The definitions do not depend on the OU id; the handlers read the real one from TENANTRY_CONFIG.
   h = await setupHarness({ config: accountConfig('ou-0000-00000000') });
   org = new OrganizationsClient({ region: US, endpoint: h.endpoint });
-  await org.send(new CreateOrganizationCommand({ FeatureSet: 'ALL' }));
+  const { Organization } = await org.send(new CreateOrganizationCommand({ FeatureSet: 'ALL' }));
   const { Roots } = await org.send(new ListRootsCommand({}));
   const unit = await org.send(
     new CreateOrganizationalUnitCommand({ ParentId: Roots?.[0]?.Id as string, Name: 'tenants' }),
   );
   tenantsUnit = unit.OrganizationalUnit?.Id as string;
-  config = accountConfig(tenantsUnit);
+  config = accountConfig(tenantsUnit, Organization?.Id);
   const file = join(mkdtempSync(join(tmpdir(), 'tenantry-account-it-')), 'tenantry.json');
   writeFileSync(file, JSON.stringify(config));
   await setFunctionEnv('*', { TENANTRY_CONFIG: file });
@@ -162,12 +166,17 @@ describe('onboarding an account tenant', () => {
     const { Stacks } = await account.cfn.send(
       new DescribeStacksCommand({ StackName: siloStackName(config, 'rhein') }),
     );
+    // the reference service's function too, in that account (test/integration/domain/documents/account-service.test.ts)
+    const functionName = siloServiceFunctionName(config, 'rhein');
     expect(tenant.silo).toEqual({
       stackId: Stacks?.[0]?.StackId,
       tableName: siloTableName(config, 'rhein'),
       tableArn,
       kmsKeyArn: KeyMetadata?.Arn,
+      serviceFunctionArn: `arn:aws:lambda:${EU}:${accountId}:function:${functionName}`,
     });
+    const fn = await account.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: functionName }));
+    expect(fn.FunctionArn).toBe(tenant.silo?.serviceFunctionArn);
     // neither in the management account (any region) nor in another region of its account
     expect(await tableIn(new DynamoDBClient({ region: EU, endpoint: h.endpoint }), 'rhein')).toBe(
       'ResourceNotFoundException',
@@ -186,6 +195,11 @@ describe('onboarding an account tenant', () => {
       expect.objectContaining({
         Principal: { AWS: `arn:aws:iam::${LOCAL_ACCOUNT}:role/tenantry-dev-authorizer` },
         Condition: expect.objectContaining({ StringEquals: { 'aws:RequestTag/tenantId': 'rhein' } }),
+      }),
+      // the lifecycle's assumability probe, untagged (test/unit/domain/lifecycle/member-account.test.ts)
+      expect.objectContaining({
+        Principal: { AWS: `arn:aws:iam::${LOCAL_ACCOUNT}:role/tenantry-dev-tenant-account` },
+        Condition: { Null: { 'aws:TagKeys': 'true' } },
       }),
     ]);
     // every account step is audited with the execution ARN
@@ -377,7 +391,7 @@ describe('a fault at each new onboarding step ends consistent', () => {
     ]);
   });
 
-  it('an adopted account is not closed by the compensation (it belongs to its owner): its stack and runtime role are removed', async () => {
+  it('an adopted account is not closed by the compensation (it belongs to its owner): its stack and runtime role are removed, and it goes back to the parent it came from', async () => {
     // Prepare
     const created = await org.send(
       new CreateAccountCommand({
@@ -401,10 +415,48 @@ describe('a fault at each new onboarding step ends consistent', () => {
       accountStatus: 'ACTIVE',
     });
     expect(await organizationStatus(accountId)).toBe('ACTIVE');
+    expect(result.path).toContain('ReturnAccount');
+    const { Roots } = await org.send(new ListRootsCommand({}));
+    const { Parents } = await org.send(new ListParentsCommand({ ChildId: accountId }));
+    expect(Parents?.[0]?.Id).toBe(Roots?.[0]?.Id);
+    const { Tags } = await org.send(new ListTagsForResourceCommand({ ResourceId: accountId }));
+    expect(Tags ?? []).toEqual([]);
     const account = await inAccount(accountId, EU);
     expect(await stackStatusIn(account.cfn, 'flt-adopted')).toBe('ABSENT');
     expect(await failure(account.iam.send(new GetRoleCommand({ RoleName: RUNTIME_ROLE })))).toBe(
       'NoSuchEntityException',
+    );
+  });
+});
+
+describe('onboarding a FAILED account tenant again', () => {
+  it('creates a fresh account (the closed one is never reused) and keeps the closed one recorded', async () => {
+    // Prepare: a fault test above left this tenant FAILED with its account closed (SUSPENDED)
+    const tenantId = 'flt-placeaccount';
+    const before = await h.catalog.get(tenantId);
+    const closed = before.accountId as string;
+    expect([before.status, await organizationStatus(closed)]).toEqual(['FAILED', 'SUSPENDED']);
+
+    // Act
+    const result = await run(h, 'onboarding', signup(tenantId), 120_000);
+
+    // Assess
+    expect(result.status, result.cause).toBe('SUCCEEDED');
+    const after = await h.catalog.get(tenantId);
+    expect(after).toMatchObject({ status: 'ACTIVE', accountStatus: 'ACTIVE' });
+    expect(after.accountId).not.toBe(closed);
+    expect(await organizationStatus(after.accountId as string)).toBe('ACTIVE');
+    expect(await organizationStatus(closed)).toBe('SUSPENDED');
+    const { Account } = await org.send(new DescribeAccountCommand({ AccountId: after.accountId }));
+    expect(Account?.Email).toBe(`aws+${tenantId}.2@tenantry.example`);
+    expect(after.history).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ reason: `account: ${closed} SUSPENDED` }),
+        expect.objectContaining({
+          reason: `account: ${after.accountId} ACTIVE`,
+          executionArn: result.executionArn,
+        }),
+      ]),
     );
   });
 });

@@ -12,6 +12,7 @@ import { defaultConfig } from '../../../domain/config';
 import { SILO_TEMPLATE_URL_OUTPUT } from '../../../domain/lifecycle/silo';
 import { LifecycleStack } from '../../../infra/lifecycle-stack';
 import { siloTemplate } from '../../../infra/silo-stack';
+import { accountConfig } from '../support/account-config';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 
@@ -44,11 +45,12 @@ describe('silo tenant stack template', () => {
   };
   const byType = (type: string) => Object.values(template.Resources).filter((r) => r.Type === type);
 
-  it('has no bootstrap-version rule; its assets are the tenant function and database migration code (SiloServiceCodeStack publishes them)', () => {
+  it('has no bootstrap-version rule and no CDK asset: every function (documents, database migration, its provider) takes its code from the silo artifacts bucket (SiloServiceCodeStack publishes it)', () => {
     expect(template.Rules).toBeUndefined();
     expect(Object.keys(template.Parameters).sort()).toEqual([
       'DataMoverRoleArns',
-      'ServiceCompute',
+      'PlatformAccountId',
+      'RouterRoleArn',
       'TenantAccessRoleArn',
       'TenantId',
       'Tier',
@@ -62,33 +64,23 @@ describe('silo tenant stack template', () => {
       'TableArn',
       'TableName',
     ]);
-    // The documents function, the migration function and its custom-resource provider.
-    const assetReferences = JSON.stringify(template).match(/cdk-hnb659fds-assets-/g) ?? [];
-    expect(assetReferences).toHaveLength(3);
+    // A tenant account cannot read the platform's CDK asset buckets (their policy is the bootstrap's).
+    expect(JSON.stringify(template)).not.toContain('cdk-hnb659fds-assets-');
+    expect(JSON.stringify(template).match(/tenantry-dev-silo-artifacts-/g)).toHaveLength(3);
     expect(byType('AWS::Lambda::Function')).toHaveLength(3);
   });
 
-  it("creates the tenant's function, its role, log group and output only when ServiceCompute is enabled", () => {
+  it("creates the tenant's function, its role and log group in every account; the router's invoke permission only in a tenant's own account", () => {
     // Prepare
-    const functionParts = Object.entries(template.Resources).filter(([, r]) =>
-      ['AWS::Lambda::Function', 'AWS::IAM::Role', 'AWS::IAM::Policy', 'AWS::Logs::LogGroup'].includes(r.Type),
-    );
-    const conditions = (template as unknown as { Conditions: Record<string, unknown> }).Conditions;
+    const conditioned = Object.entries(template.Resources)
+      .filter(([, r]) => (r as { Condition?: string }).Condition !== undefined)
+      .map(([, r]) => [r.Type, (r as { Condition?: string }).Condition]);
 
     // Assess
-    expect(template.Parameters.ServiceCompute).toMatchObject({
-      AllowedValues: ['enabled', 'disabled'],
-      Default: 'enabled',
-    });
-    expect(conditions.WithServiceFunction).toEqual({
-      'Fn::Equals': [{ Ref: 'ServiceCompute' }, 'enabled'],
-    });
-    expect(functionParts.length).toBeGreaterThanOrEqual(3);
-    for (const [id, resource] of functionParts) {
-      expect([id, (resource as { Condition?: string }).Condition]).toEqual([id, 'WithServiceFunction']);
-    }
-    expect(template.Outputs.ServiceFunctionArn).toMatchObject({ Condition: 'WithServiceFunction' });
-    expect(template.Outputs.TableArn).not.toHaveProperty('Condition');
+    expect(template.Parameters.PlatformAccountId).toMatchObject({ Default: '' });
+    expect(template.Parameters.RouterRoleArn).toMatchObject({ Default: '' });
+    expect(conditioned).toEqual([['AWS::Lambda::Permission', 'InTenantAccount']]);
+    expect(template.Outputs.ServiceFunctionArn).not.toHaveProperty('Condition');
   });
 
   it('has one Table (not a GlobalTable) keyed like the pooled table, encrypted with the tenant key', () => {
@@ -159,6 +151,7 @@ describe('LifecycleStack', () => {
       userPool: new cognito.UserPool(deps, 'Users'),
       tenantAccessRole: new iam.Role(deps, 'TenantRole', { assumedBy: new iam.AccountRootPrincipal() }),
       authorizerRole: new iam.Role(deps, 'AuthorizerRole', { assumedBy: new iam.AccountRootPrincipal() }),
+      routerRole: new iam.Role(deps, 'RouterRole', { assumedBy: new iam.AccountRootPrincipal() }),
       billingFinalFunction: lambda.Function.fromFunctionName(deps, 'Final', 'billing-final'),
     });
     template = Template.fromStack(stack);
@@ -180,14 +173,14 @@ describe('LifecycleStack', () => {
     template.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs22.x' });
   });
 
-  it('outputs the URL the silo-stack task creates silos from (what `tenantry silos update` applies)', () => {
+  it('outputs the template `tenantry silos update` applies: the copy tenant accounts can read too', () => {
     const [fn] = Object.values(
       template.findResources('AWS::Lambda::Function', {
-        Properties: { Environment: { Variables: { SILO_TEMPLATE_URL: Match.anyValue() } } },
+        Properties: { Environment: { Variables: { ACCOUNT_TEMPLATE_URL: Match.anyValue() } } },
       }),
     );
-    const url = (fn?.Properties as { Environment: { Variables: { SILO_TEMPLATE_URL: unknown } } }).Environment
-      .Variables.SILO_TEMPLATE_URL;
+    const url = (fn as { Properties: { Environment: { Variables: { ACCOUNT_TEMPLATE_URL: unknown } } } })
+      .Properties.Environment.Variables.ACCOUNT_TEMPLATE_URL;
     template.hasOutput(SILO_TEMPLATE_URL_OUTPUT, { Value: url });
   });
 
@@ -287,5 +280,56 @@ describe('LifecycleStack', () => {
         (v) => `${v.ruleName} ${v.violatingResources.map((r) => JSON.stringify(r.locations)).join(',')}`,
       ),
     ).toEqual([]);
+  });
+});
+
+describe('lifecycle stack with tenants in their own account', () => {
+  it("lets the tenant-account function probe the runtime role in the organization's accounts, as itself", () => {
+    // Prepare
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const deps = new Stack(app, 'Deps', { env: { account: '123456789012', region: 'us-east-1' } });
+    const table = (id: string) =>
+      new dynamodb.Table(deps, id, { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING } });
+
+    // Act
+    const stack = new LifecycleStack(app, 'Lifecycle', {
+      env: { account: '123456789012', region: 'us-east-1' },
+      config: accountConfig,
+      catalogTable: table('Catalog'),
+      pooledTable: table('Pooled'),
+      eventBus: new events.EventBus(deps, 'Bus'),
+      tenantDataBucket: new s3.Bucket(deps, 'Data'),
+      userPool: new cognito.UserPool(deps, 'Users'),
+      tenantAccessRole: new iam.Role(deps, 'TenantRole', { assumedBy: new iam.AccountRootPrincipal() }),
+      authorizerRole: new iam.Role(deps, 'AuthorizerRole', { assumedBy: new iam.AccountRootPrincipal() }),
+      routerRole: new iam.Role(deps, 'RouterRole', { assumedBy: new iam.AccountRootPrincipal() }),
+      billingFinalFunction: lambda.Function.fromFunctionName(deps, 'Final', 'billing-final'),
+    });
+
+    // Assess
+    const fn = stack.accountFunction as lambda.Function;
+    const resolved = stack.resolve(fn.role?.roleArn);
+    const template = Template.fromStack(stack);
+    const [account] = Object.values(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Environment: { Variables: { PROBE_ROLE_ARN: resolved } } },
+      }),
+    );
+    expect(account).toBeDefined();
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (p) =>
+        (p.Properties as { PolicyDocument: { Statement: Record<string, unknown>[] } }).PolicyDocument
+          .Statement,
+    );
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Action: 'sts:AssumeRole',
+        Resource: {
+          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::*:role/TenantryTenantRuntime']],
+        },
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: IAM policy variable
+        Condition: { StringEquals: { 'aws:ResourceOrgID': '${aws:PrincipalOrgID}' } },
+      }),
+    );
   });
 });

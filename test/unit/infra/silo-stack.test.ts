@@ -14,6 +14,8 @@ import { deployedSiloFunctionPolicy, deployedSiloKeyPolicy, siloLogicalId } from
 // are refused, the key policy refuses.
 
 const ACCOUNT = '111122223333';
+/** The platform account as the silo template computes it. */
+const PLATFORM = { 'Fn::If': ['InTenantAccount', { Ref: 'PlatformAccountId' }, { Ref: 'AWS::AccountId' }] };
 const REGION = 'eu-central-1';
 const TENANT = 'tenant-a';
 const KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/11111111-2222-4333-8444-555555555555`;
@@ -135,8 +137,32 @@ describe("the silo tenant's own documents function", () => {
         Variables: Match.objectLike({
           SILO_TENANT_ID: { Ref: 'TenantId' },
           CONTROL_PLANE_REGION: 'us-east-1',
-          CATALOG_TABLE_NAME: 'tenantry-dev-catalog',
+          // By ARN, in the platform account (the stack's own, or the one a tenant account's stack is given)
+          CATALOG_TABLE_NAME: {
+            'Fn::Join': [
+              '',
+              [
+                'arn:',
+                { Ref: 'AWS::Partition' },
+                ':dynamodb:us-east-1:',
+                PLATFORM,
+                ':table/tenantry-dev-catalog',
+              ],
+            ],
+          },
           USAGE_STREAM_NAME: 'tenantry-dev-usage',
+          USAGE_STREAM_ARN: {
+            'Fn::Join': [
+              '',
+              [
+                'arn:',
+                { Ref: 'AWS::Partition' },
+                ':kinesis:us-east-1:',
+                PLATFORM,
+                ':stream/tenantry-dev-usage',
+              ],
+            ],
+          },
         }),
       },
       Tags: Match.arrayWith([{ Key: 'tenantry:tenant-id', Value: { Ref: 'TenantId' } }]),
@@ -146,31 +172,43 @@ describe("the silo tenant's own documents function", () => {
     });
   });
 
-  it("takes its code from the asset bucket of the stack's own region", () => {
+  it("takes its code from the platform's silo artifacts bucket in the stack's own region", () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Code: {
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders
-        S3Bucket: { 'Fn::Sub': 'cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}' },
+        S3Bucket: {
+          'Fn::Join': ['', ['tenantry-dev-silo-artifacts-', PLATFORM, '-', { Ref: 'AWS::Region' }]],
+        },
         S3Key: build.serviceCode.objectKey,
       },
     });
     expect(build.serviceCode.objectKey).toMatch(/^[0-9a-f]{64}\.zip$/);
+    expect(build.serviceCode.bucketIn(ACCOUNT, 'eu-central-1')).toBe(
+      `tenantry-dev-silo-artifacts-${ACCOUNT}-eu-central-1`,
+    );
   });
 
-  it('publishes that code under the same key in every allowed silo region', () => {
-    const app = new App();
-    const keys = defaultConfig.regions.siloAllowed.map((region) => {
+  it('publishes that code (unchanged, same key) and the template in the artifacts bucket of every allowed silo region', () => {
+    for (const region of defaultConfig.regions.siloAllowed) {
+      const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
       const stack = new SiloServiceCodeStack(app, `code-${region}`, {
         env: { account: ACCOUNT, region },
-        serviceCode: build.serviceCode,
+        config: defaultConfig,
+        build,
       });
-      return [stack.resolve(stack.code.s3BucketName), stack.resolve(stack.code.s3ObjectKey)];
-    });
-
-    expect(keys).toEqual([
-      [`cdk-hnb659fds-assets-${ACCOUNT}-us-east-1`, build.serviceCode.objectKey],
-      [`cdk-hnb659fds-assets-${ACCOUNT}-eu-central-1`, build.serviceCode.objectKey],
-    ]);
+      const published = Template.fromStack(stack);
+      published.hasResourceProperties('AWS::S3::Bucket', {
+        BucketName: `tenantry-dev-silo-artifacts-${ACCOUNT}-${region}`,
+      });
+      published.hasResourceProperties('Custom::CDKBucketDeployment', {
+        SourceObjectKeys: [build.serviceCode.objectKey],
+        Extract: false,
+        Prune: false,
+      });
+      published.hasResourceProperties('Custom::CDKBucketDeployment', {
+        SourceMarkersConfig: [{ jsonEscape: true }],
+        Prune: false,
+      });
+    }
   });
 
   it('has its own log group, named after it, one-month retention, deleted with the stack', () => {
@@ -193,6 +231,31 @@ describe("the silo tenant's own documents function", () => {
       'rds-db:connect',
     ]);
     template.hasOutput('ServiceFunctionArn', {});
+  });
+
+  it("in a tenant's own account, lets the platform's documents router invoke it, and only there", () => {
+    template.hasResource('AWS::Lambda::Permission', {
+      Properties: {
+        Action: 'lambda:InvokeFunction',
+        FunctionName: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] },
+        Principal: { Ref: 'RouterRoleArn' },
+      },
+      Condition: 'InTenantAccount',
+    });
+    expect(template.findConditions('InTenantAccount')).toEqual({
+      InTenantAccount: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'PlatformAccountId' }, ''] }] },
+    });
+    // Every other resource is created in both kinds of account.
+    const conditioned = Object.values(build.template.Resources as Record<string, { Condition?: string }>)
+      .map((r) => r.Condition)
+      .filter((c) => c !== undefined);
+    expect(conditioned).toEqual(['InTenantAccount']);
+  });
+
+  it("its role carries the tenant tag the platform's catalog and stream policies key on", () => {
+    template.hasResourceProperties('AWS::IAM::Role', {
+      Tags: Match.arrayWith([{ Key: 'tenantry:tenant-id', Value: { Ref: 'TenantId' } }]),
+    });
   });
 });
 
@@ -260,7 +323,6 @@ describe("the silo tenant's own database (moto cannot create Aurora: proven on t
           MaxCapacity: { 'Fn::FindInMap': ['SiloDatabase', { Ref: 'Tier' }, 'maxCapacity'] },
         },
       }),
-      Condition: 'WithServiceFunction',
     });
     template.hasResourceProperties('AWS::RDS::DBInstance', {
       DBInstanceClass: 'db.serverless',
@@ -344,7 +406,6 @@ describe("the silo tenant's own database (moto cannot create Aurora: proven on t
         ids.cluster,
         siloLogicalId('AWS::RDS::DBInstance', 'DatabaseClusterWriter'),
       ]),
-      Condition: 'WithServiceFunction',
     });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Handler: 'index.handler',
@@ -358,16 +419,17 @@ describe("the silo tenant's own database (moto cannot create Aurora: proven on t
     template.hasResourceProperties('AWS::IAM::Role', { Path: '/tenantry-dev-silo-db-migrate/' });
   });
 
-  it("reports the cluster's ARN and endpoint as outputs, with the function (both or neither)", () => {
-    template.hasOutput(siloStackOutputs.databaseClusterArn, { Condition: 'WithServiceFunction' });
+  it("reports the cluster's ARN and endpoint as outputs; the database exists in every account, as the function does", () => {
+    template.hasOutput(siloStackOutputs.databaseClusterArn, {
+      Value: { 'Fn::Join': Match.arrayWith([Match.arrayWith([{ Ref: ids.cluster }])]) },
+    });
     template.hasOutput(siloStackOutputs.databaseEndpoint, {
       Value: { 'Fn::GetAtt': [ids.cluster, 'Endpoint.Address'] },
-      Condition: 'WithServiceFunction',
     });
-    const unconditioned = Object.entries(build.template.Resources as Record<string, { Condition?: string }>)
+    const conditioned = Object.entries(build.template.Resources as Record<string, { Condition?: string }>)
       .filter(([id]) => id.startsWith('Database'))
-      .filter(([, r]) => r.Condition !== 'WithServiceFunction');
-    expect(unconditioned).toEqual([]);
+      .filter(([, r]) => r.Condition !== undefined);
+    expect(conditioned).toEqual([]);
   });
 
   it('lets the function connect as the application user of its own cluster only (policy evaluator)', async () => {
@@ -439,16 +501,21 @@ describe("the silo tenant's own database (moto cannot create Aurora: proven on t
 
   it('publishes the migration and provider code under the same keys in every allowed silo region', () => {
     expect(build.databaseCode).toHaveLength(2);
-    const app = new App();
     for (const region of defaultConfig.regions.siloAllowed) {
+      const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
       const stack = new SiloServiceCodeStack(app, `database-code-${region}`, {
         env: { account: ACCOUNT, region },
-        serviceCode: build.serviceCode,
-        databaseCode: build.databaseCode,
+        config: defaultConfig,
+        build,
       });
-      expect(stack.databaseCode.map((a) => stack.resolve(a.s3ObjectKey))).toEqual(
-        build.databaseCode.map((c) => c.objectKey),
-      );
+      const published = Template.fromStack(stack);
+      for (const code of build.databaseCode) {
+        published.hasResourceProperties('Custom::CDKBucketDeployment', {
+          SourceObjectKeys: [code.objectKey],
+          Extract: false,
+          Prune: false,
+        });
+      }
     }
   });
 

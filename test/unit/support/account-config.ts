@@ -5,6 +5,7 @@ import { defaultConfig, parseConfig, type TenantryConfig } from '../../../domain
 
 /** The default configuration plus a `sovereign` tier whose tenants get their own AWS account. */
 export const accountsSettings = {
+  organizationId: 'o-a1b2c3d4e5',
   organizationalUnitId: 'ou-ab12-tenants1',
   deploymentRoleName: 'TenantryDeployment',
   runtimeRoleName: 'TenantryTenantRuntime',

@@ -10,11 +10,14 @@ export interface SiloDeployment {
   readonly account: string;
   readonly tenantAccessRoleArn: string;
   readonly dataMoverRoleArns: readonly string[];
+  /** The platform account when the stack is in a tenant's own account; absent: the stack's own. */
+  readonly platformAccountId?: string;
 }
 
 /**
- * Resolves the intrinsics the silo template uses (Ref, Fn::Join, and Fn::GetAtt of the attributes a
- * test names as `Logical.Attribute`); anything else is a test failure.
+ * Resolves the intrinsics the silo template uses (Ref, Fn::Join, Fn::If of a condition given as
+ * `Condition::<name>`, and Fn::GetAtt of the attributes a test names as `Logical.Attribute`); anything
+ * else is a test failure.
  */
 function resolve(value: unknown, refs: Record<string, unknown>): unknown {
   if (Array.isArray(value)) return value.map((v) => resolve(v, refs));
@@ -34,6 +37,12 @@ function resolve(value: unknown, refs: Record<string, unknown>): unknown {
   if (entries.length === 1 && first !== undefined && first[0] === 'Fn::Join') {
     const [separator, parts] = first[1] as [string, unknown[]];
     return parts.map((p) => resolve(p, refs)).join(separator);
+  }
+  if (entries.length === 1 && first !== undefined && first[0] === 'Fn::If') {
+    const [condition, whenTrue, whenFalse] = first[1] as [string, unknown, unknown];
+    const holds = refs[`Condition::${condition}`];
+    if (typeof holds !== 'boolean') throw new Error(`unresolved condition ${condition}`);
+    return resolve(holds ? whenTrue : whenFalse, refs);
   }
   if (entries.length === 1 && first !== undefined && first[0].startsWith('Fn::')) {
     throw new Error(`unsupported intrinsic ${first[0]}`);
@@ -61,6 +70,8 @@ function deploymentRefs(deployment: SiloDeployment): Record<string, unknown> {
     [siloStackParameters.tenantId]: deployment.tenantId,
     [siloStackParameters.tenantAccessRoleArn]: deployment.tenantAccessRoleArn,
     [siloStackParameters.dataMoverRoleArns]: [...deployment.dataMoverRoleArns],
+    [siloStackParameters.platformAccountId]: deployment.platformAccountId ?? '',
+    'Condition::InTenantAccount': deployment.platformAccountId !== undefined,
   };
 }
 

@@ -41,7 +41,7 @@ beforeAll(async () => {
   await provisionLocalControlPlane(config);
   catalog = new CatalogRepository({ client: documentClient(), tableName: tableName(config, 'catalog') });
   const build = siloTemplateBuild(config, 'in-process');
-  await publishSiloServiceCode(new S3Client(s3ClientConfig()), config, LOCAL_ACCOUNT, build.serviceCode);
+  await publishSiloServiceCode(new S3Client(s3ClientConfig()), config, LOCAL_ACCOUNT, build, aws.endpoint);
   await new S3Client(s3ClientConfig()).send(
     new CreateBucketCommand({ Bucket: resourceName(config, 'templates') }),
   );

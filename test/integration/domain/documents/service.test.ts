@@ -263,7 +263,7 @@ beforeAll(async () => {
   // The silo tenant's stack, from the silo template, with its code published as `cdk deploy` would.
   const s3 = new S3Client({ ...s3ClientConfig(), endpoint: aws.endpoint, forcePathStyle: true });
   const build = siloTemplateBuild(config, 'in-process');
-  await publishSiloServiceCode(s3, config, LOCAL_ACCOUNT, build.serviceCode);
+  await publishSiloServiceCode(s3, config, LOCAL_ACCOUNT, build, aws.endpoint);
   const templateBucket = resourceName(config, 'templates');
   await s3.send(new CreateBucketCommand({ Bucket: templateBucket }));
   await s3.send(

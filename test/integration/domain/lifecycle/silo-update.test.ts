@@ -70,7 +70,7 @@ beforeAll(async () => {
   await provisionLocalControlPlane(config);
   catalog = new CatalogRepository({ client: documentClient(), tableName: tableName(config, 'catalog') });
   const build = siloTemplateBuild(config, 'in-process');
-  await publishSiloServiceCode(s3(), config, LOCAL_ACCOUNT, build.serviceCode);
+  await publishSiloServiceCode(s3(), config, LOCAL_ACCOUNT, build, aws.endpoint);
   const bucket = resourceName(config, 'templates');
   await s3().send(new CreateBucketCommand({ Bucket: bucket }));
   bodies.v1 = JSON.stringify(build.template);

@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { CatalogRepository } from '../../../../domain/catalog/repository';
 import { defaultConfig } from '../../../../domain/config';
 import type { SiloClients, SiloTarget } from '../../../../domain/lifecycle/silo-stack';

@@ -45,6 +45,28 @@ const emitter = (maxAttempts = 3) =>
 describe('UsageEmitter', () => {
   beforeEach(() => kinesis.reset());
 
+  it("names the stream by its ARN when given one (a tenant account's function reaches the platform's stream)", async () => {
+    // Prepare
+    kinesis.on(PutRecordsCommand).resolves({ FailedRecordCount: 0, Records: [{ SequenceNumber: '1' }] });
+    const streamArn = 'arn:aws:kinesis:us-east-1:123456789012:stream/tenantry-dev-usage';
+    const byArn = new UsageEmitter({
+      client: new KinesisClient({ region: 'us-east-1' }),
+      streamName: 'tenantry-dev-usage',
+      streamArn,
+      config: defaultConfig,
+      now: () => now,
+    });
+
+    // Act
+    await byArn.emit(acme, [event(1)]);
+    await emitter().emit(acme, [event(2)]);
+
+    // Assess
+    const [arnCall, nameCall] = kinesis.commandCalls(PutRecordsCommand).map((c) => c.args[0].input);
+    expect([arnCall?.StreamARN, arnCall?.StreamName]).toEqual([streamArn, undefined]);
+    expect([nameCall?.StreamARN, nameCall?.StreamName]).toEqual([undefined, 'tenantry-dev-usage']);
+  });
+
   it('batches at most 500 records per PutRecords, tenant as partition key', async () => {
     kinesis.on(PutRecordsCommand).callsFake((input: { Records: unknown[] }) => ({
       FailedRecordCount: 0,

@@ -27,6 +27,9 @@ const ENV = {
   SILO_DEPLOYMENT_ROLE_ARN: `arn:aws:iam::${ACCOUNT}:role/tenantry-dev-silo-deployment`,
   TENANT_ACCESS_ROLE_ARN: `arn:aws:iam::${ACCOUNT}:role/tenantry-dev-tenant-runtime`,
   DATA_MOVER_ROLE_ARNS: `arn:aws:iam::${ACCOUNT}:role/copy,arn:aws:iam::${ACCOUNT}:role/verify`,
+  PLATFORM_ACCOUNT_ID: ACCOUNT,
+  ROUTER_ROLE_ARN: `arn:aws:iam::${ACCOUNT}:role/tenantry-dev-documents-router`,
+  ACCOUNT_TEMPLATE_URL: `https://tenantry-dev-silo-artifacts-${ACCOUNT}-us-east-1.s3.us-east-1.amazonaws.com/silo-tenant.template.json`,
 };
 const load = () => import('../../../../lambdas/silo-stack/handler');
 const cfn = mockClient(CloudFormationClient);
@@ -89,7 +92,6 @@ describe('silo-stack create', () => {
         { ParameterKey: 'Tier', ParameterValue: 'enterprise' },
         { ParameterKey: 'TenantAccessRoleArn', ParameterValue: ENV.TENANT_ACCESS_ROLE_ARN },
         { ParameterKey: 'DataMoverRoleArns', ParameterValue: ENV.DATA_MOVER_ROLE_ARNS },
-        { ParameterKey: 'ServiceCompute', ParameterValue: 'enabled' },
       ],
       Tags: [{ Key: 'tenantry:tenant-id', Value: 'acme' }],
       // The template creates its functions' roles: CloudFormation on AWS refuses it without this.
@@ -318,7 +320,7 @@ describe("silo-stack in a tenant's own account", () => {
     });
   });
 
-  it('deploys with the deployment role assumed in that account, no service role, the runtime role of that account', async () => {
+  it('deploys with the deployment role assumed in that account, no service role, the runtime role of that account, the template the organization may read, and its documents function reaching the platform', async () => {
     // Prepare
     cfn.on(CreateStackCommand).resolves({ StackId: inAccount(STACK_ID) });
     cfn.on(DescribeStacksCommand).resolves({ Stacks: [stack('CREATE_IN_PROGRESS')] });
@@ -341,8 +343,14 @@ describe("silo-stack in a tenant's own account", () => {
       ParameterKey: 'TenantAccessRoleArn',
       ParameterValue: `arn:aws:iam::${TENANT_ACCOUNT}:role/TenantryTenantRuntime`,
     });
-    // No documents function in the tenant's account: its code and the control plane are not reachable there.
-    expect(create?.Parameters).toContainEqual({ ParameterKey: 'ServiceCompute', ParameterValue: 'disabled' });
+    // The template in the platform's artifacts bucket (the CDK asset bucket is not readable from the account)
+    expect(create?.TemplateURL).toBe(ENV.ACCOUNT_TEMPLATE_URL);
+    // Its documents function reads the catalog and writes usage in the platform account; the router invokes it.
+    expect(create?.Parameters).toContainEqual({ ParameterKey: 'PlatformAccountId', ParameterValue: ACCOUNT });
+    expect(create?.Parameters).toContainEqual({
+      ParameterKey: 'RouterRoleArn',
+      ParameterValue: ENV.ROUTER_ROLE_ARN,
+    });
     const calls = cfn.commandCalls(CreateStackCommand) as unknown as {
       thisValue: { config: { credentials: () => Promise<{ accessKeyId: string }> } };
     }[];

@@ -18,9 +18,13 @@ import {
   ListAccountsCommand,
   ListCreateAccountStatusCommand,
   ListParentsCommand,
+  ListTagsForResourceCommand,
   MoveAccountCommand,
   OrganizationsClient,
+  TagResourceCommand,
+  UntagResourceCommand,
 } from '@aws-sdk/client-organizations';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -33,10 +37,12 @@ const OU = 'ou-ab12-tenants1';
 const load = () => import('../../../../lambdas/tenant-account/handler');
 const org = mockClient(OrganizationsClient);
 const iam = mockClient(IAMClient);
+const sts = mockClient(STSClient);
 const configFile = writeAccountConfig();
 const ENV = {
   AUTHORIZER_ROLE_ARN: 'arn:aws:iam::123456789012:role/tenantry-dev-authorizer',
   TENANT_DATA_BUCKET_NAME: 'tenantry-dev-tenant-data',
+  PROBE_ROLE_ARN: 'arn:aws:iam::123456789012:role/tenantry-dev-tenant-account',
 };
 const handlerWithAccounts = async () =>
   (await importHandler(load, { ...ENV, TENANTRY_CONFIG: configFile })).handler;
@@ -44,6 +50,8 @@ const handlerWithAccounts = async () =>
 beforeEach(() => {
   org.reset();
   iam.reset();
+  sts.reset();
+  sts.on(AssumeRoleCommand).resolves({});
 
   org.on(ListAccountsCommand).resolves({ Accounts: [] });
   org.on(ListCreateAccountStatusCommand).resolves({ CreateAccountStatuses: [] });
@@ -88,7 +96,7 @@ describe('tenant-account request', () => {
         Accounts: [{ Id: '111111111111', Email: 'aws+other@tenantry.example' }],
         NextToken: 't',
       })
-      .resolvesOnce({ Accounts: [{ Id: ACCOUNT, Email: 'AWS+rhein@tenantry.example' }] });
+      .resolvesOnce({ Accounts: [{ Id: ACCOUNT, Email: 'AWS+rhein@tenantry.example', Status: 'ACTIVE' }] });
     const handler = await handlerWithAccounts();
 
     // Act
@@ -97,6 +105,46 @@ describe('tenant-account request', () => {
     // Assess
     expect(result).toMatchObject({ state: 'SUCCEEDED', accountId: ACCOUNT });
     expect(org).toHaveReceivedCommandTimes(ListAccountsCommand, 2);
+    expect(org).not.toHaveReceivedCommand(CreateAccountCommand);
+  });
+
+  it("never reuses a closed account of an earlier onboarding: asks for a new one with the next generation's e-mail", async () => {
+    // Prepare: the compensated first onboarding's account is SUSPENDED (its e-mail stays taken on AWS);
+    // another tenant's address that merely starts like this one is not this tenant's.
+    org.on(ListAccountsCommand).resolves({
+      Accounts: [
+        { Id: '111111111111', Email: 'aws+rhein@tenantry.example', Status: 'SUSPENDED' },
+        { Id: '222222222222', Email: 'aws+rhein-2@tenantry.example', Status: 'ACTIVE' },
+      ],
+    });
+    org.on(CreateAccountCommand).resolves({ CreateAccountStatus: { Id: 'car-2', State: 'IN_PROGRESS' } });
+    const handler = await handlerWithAccounts();
+
+    // Act
+    const result = await handler({ action: 'request', tenantId: 'rhein' });
+
+    // Assess
+    expect(result).toMatchObject({ requestId: 'car-2', state: 'IN_PROGRESS', accountId: null });
+    expect(org).toHaveReceivedCommandWith(CreateAccountCommand, { Email: 'aws+rhein.2@tenantry.example' });
+  });
+
+  it('reports the ACTIVE account of a later generation (a retried request of a re-onboarding)', async () => {
+    // Prepare
+    org.on(ListAccountsCommand).resolves({
+      Accounts: [
+        { Id: '111111111111', Email: 'aws+rhein@tenantry.example', Status: 'SUSPENDED' },
+        { Id: ACCOUNT, Email: 'aws+rhein.2@tenantry.example', Status: 'ACTIVE' },
+      ],
+    });
+    const handler = await handlerWithAccounts();
+
+    // Act
+    const result = await handler({ action: 'request', tenantId: 'rhein' });
+    const found = await handler({ action: 'find', tenantId: 'rhein' });
+
+    // Assess
+    expect(result).toMatchObject({ state: 'SUCCEEDED', accountId: ACCOUNT });
+    expect(found).toMatchObject({ state: 'SUCCEEDED', accountId: ACCOUNT });
     expect(org).not.toHaveReceivedCommand(CreateAccountCommand);
   });
 
@@ -218,6 +266,13 @@ describe('tenant-account place', () => {
       SourceParentId: 'r-ab12',
       DestinationParentId: OU,
     });
+    // The parent it leaves is on the account before it moves (a compensation returns an adopted one there).
+    expect(org).toHaveReceivedNthCommandWith(TagResourceCommand, 1, {
+      ResourceId: ACCOUNT,
+      Tags: [{ Key: 'tenantry:former-parent', Value: 'r-ab12' }],
+    });
+    const order = org.calls().map((c) => c.args[0].constructor.name);
+    expect(order.indexOf('TagResourceCommand')).toBeLessThan(order.indexOf('MoveAccountCommand'));
   });
 
   it('leaves an account already in the OU where it is (a retried step moves nothing)', async () => {
@@ -230,6 +285,60 @@ describe('tenant-account place', () => {
 
     // Assess
     expect(result).toMatchObject({ organizationalUnitId: OU });
+    expect(org).not.toHaveReceivedCommand(MoveAccountCommand);
+  });
+});
+
+describe('tenant-account return (compensation of an adopted account)', () => {
+  it("moves the account from the tenants' OU back to the parent it was moved from, and removes the tag", async () => {
+    // Prepare
+    org
+      .on(ListTagsForResourceCommand)
+      .resolves({ Tags: [{ Key: 'tenantry:former-parent', Value: 'ou-ab12-owners12' }] });
+    org.on(ListParentsCommand).resolves({ Parents: [{ Id: OU, Type: 'ORGANIZATIONAL_UNIT' }] });
+    const handler = await handlerWithAccounts();
+
+    // Act
+    const result = await handler({ action: 'return', tenantId: 'rhein', accountId: ACCOUNT });
+
+    // Assess
+    expect(result).toMatchObject({
+      state: 'SUCCEEDED',
+      accountId: ACCOUNT,
+      organizationalUnitId: 'ou-ab12-owners12',
+    });
+    expect(contract.output.safeParse(result).success).toBe(true);
+    expect(org).toHaveReceivedCommandWith(MoveAccountCommand, {
+      AccountId: ACCOUNT,
+      SourceParentId: OU,
+      DestinationParentId: 'ou-ab12-owners12',
+    });
+    expect(org).toHaveReceivedCommandWith(UntagResourceCommand, {
+      ResourceId: ACCOUNT,
+      TagKeys: ['tenantry:former-parent'],
+    });
+  });
+
+  it('leaves an account the lifecycle never moved, or one moved elsewhere since, where it is', async () => {
+    // Prepare
+    org
+      .on(ListTagsForResourceCommand)
+      .resolvesOnce({ Tags: [] })
+      .resolvesOnce({ Tags: [{ Key: 'tenantry:former-parent', Value: 'r-ab12' }] });
+    org
+      .on(ListParentsCommand)
+      .resolves({ Parents: [{ Id: 'ou-ab12-elsewhere', Type: 'ORGANIZATIONAL_UNIT' }] });
+    const handler = await handlerWithAccounts();
+
+    // Act
+    const never = await handler({ action: 'return', tenantId: 'rhein', accountId: ACCOUNT });
+    const elsewhere = await handler({ action: 'return', tenantId: 'rhein', accountId: ACCOUNT });
+
+    // Assess
+    expect([never.organizationalUnitId, elsewhere.organizationalUnitId]).toEqual([
+      'ou-ab12-elsewhere',
+      'ou-ab12-elsewhere',
+    ]);
     expect(org).not.toHaveReceivedCommand(MoveAccountCommand);
   });
 });
@@ -260,7 +369,18 @@ describe('tenant-account runtime-role', () => {
           'ForAllValues:StringEquals': { 'aws:TagKeys': ['tenantId', 'tier'] },
         },
       },
+      {
+        Sid: 'LifecycleProbeUntagged',
+        Effect: 'Allow',
+        Principal: { AWS: ENV.PROBE_ROLE_ARN },
+        Action: 'sts:AssumeRole',
+        Condition: { Null: { 'aws:TagKeys': 'true' } },
+      },
     ]);
+    // Only once STS accepts the new role (IAM is eventually consistent).
+    expect(sts).toHaveReceivedCommandWith(AssumeRoleCommand, {
+      RoleArn: `arn:aws:iam::${ACCOUNT}:role/TenantryTenantRuntime`,
+    });
     const policy = JSON.parse(
       iam.commandCalls(PutRolePolicyCommand)[0]?.args[0].input.PolicyDocument as string,
     );
@@ -307,7 +427,7 @@ describe('tenant-account find', () => {
     // Prepare
     org
       .on(ListAccountsCommand)
-      .resolves({ Accounts: [{ Id: ACCOUNT, Email: 'AWS+rhein@tenantry.example' }] });
+      .resolves({ Accounts: [{ Id: ACCOUNT, Email: 'AWS+rhein@tenantry.example', Status: 'ACTIVE' }] });
     const handler = await handlerWithAccounts();
 
     // Act
@@ -316,6 +436,20 @@ describe('tenant-account find', () => {
     // Assess
     expect(result).toMatchObject({ state: 'SUCCEEDED', accountId: ACCOUNT });
     expect(org).not.toHaveReceivedCommand(CreateAccountCommand);
+  });
+
+  it('never names an account an earlier onboarding already closed (the compensation would close it again)', async () => {
+    // Prepare
+    org.on(ListAccountsCommand).resolves({
+      Accounts: [{ Id: ACCOUNT, Email: 'aws+rhein@tenantry.example', Status: 'SUSPENDED' }],
+    });
+    const handler = await handlerWithAccounts();
+
+    // Act
+    const result = await handler({ action: 'find', tenantId: 'rhein' });
+
+    // Assess
+    expect(result).toMatchObject({ state: 'FAILED', accountId: null });
   });
 
   it('reports no account (accountId null) when there is none', async () => {
