@@ -49,7 +49,14 @@ async function measure(events: number) {
     sqlPath,
     generateMeteringSql({
       config: defaultConfig,
-      profile: { kind: 'local', eventsPath: input, outDir: parts, monitorIntervalMs: 1_000 },
+      // The bench profile: the aws profile's watermark interval (the per-record watermark measures timers).
+      profile: {
+        kind: 'local',
+        eventsPath: input,
+        outDir: parts,
+        monitorIntervalMs: 1_000,
+        watermarks: 'periodic',
+      },
       now: generated.now,
     }),
   );
@@ -61,10 +68,6 @@ async function measure(events: number) {
       sqlPath,
       '--set',
       'state.backend.type=rocksdb',
-      // As Managed Flink emits watermarks (the aws profile): the local profile's per-record watermark
-      // fires the 1,400 tenants' timers on every record, which measures timers, not state.
-      '--set',
-      'pipeline.auto-watermark-interval=200 ms',
       '--stop-when-file',
       stopFile,
       '--savepoint-dir',

@@ -4,7 +4,7 @@ import type { TenantryConfig } from '../domain/config';
 import type { CounterItem } from '../domain/usage/counters';
 import type { ProgressItem } from '../domain/usage/progress';
 import { type RunnerResult, runRunner, runRunnerUntil } from './runner';
-import { generateMeteringSql, SINKS, type SinkName } from './sql';
+import { generateMeteringSql, type LocalProfile, SINKS, type SinkName } from './sql';
 
 export interface LateRow {
   readonly eventId: string;
@@ -84,6 +84,8 @@ export interface RunLocalOptions {
   readonly jvmFlags?: readonly string[];
   /** Default 1 (deterministic lateness, see README); the bench measures 2 for the scaling figure. */
   readonly parallelism?: number;
+  /** Default per-record (deterministic lateness); the bench runs `periodic`, as the aws profile does. */
+  readonly watermarks?: LocalProfile['watermarks'];
 }
 
 export interface RunLocalResult {
@@ -111,7 +113,12 @@ export async function runLocal(options: RunLocalOptions): Promise<RunLocalResult
   mkdirSync(partsDir, { recursive: true });
   const sql = generateMeteringSql({
     config: options.config,
-    profile: { kind: 'local', eventsPath, outDir: partsDir },
+    profile: {
+      kind: 'local',
+      eventsPath,
+      outDir: partsDir,
+      ...(options.watermarks ? { watermarks: options.watermarks } : {}),
+    },
     ...(options.now ? { now: options.now } : {}),
     ...(options.parallelism ? { parallelism: options.parallelism } : {}),
   });
