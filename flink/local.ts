@@ -96,6 +96,8 @@ export interface RunLocalResult {
   readonly durationMs: number;
   /** The job's own run time, start to end (no JVM start, planning or client): JOB_NET_RUNTIME_MS. */
   readonly netRuntimeMs: number;
+  /** CPU of the runner process from submission to the end, every thread (JOB_CPU_MS). */
+  readonly cpuMs: number;
 }
 
 /**
@@ -141,6 +143,7 @@ export async function runLocal(options: RunLocalOptions): Promise<RunLocalResult
     sqlPath,
     durationMs: result.durationMs,
     netRuntimeMs: Number(result.markers.JOB_NET_RUNTIME_MS),
+    cpuMs: Number(result.markers.JOB_CPU_MS),
   };
 }
 
