@@ -4,7 +4,7 @@ import type { TenantryConfig } from '../domain/config';
 import type { CounterItem } from '../domain/usage/counters';
 import type { ProgressItem } from '../domain/usage/progress';
 import { type RunnerResult, runRunner, runRunnerUntil } from './runner';
-import { generateMeteringSql, SINKS, type SinkName } from './sql';
+import { generateMeteringSql, type LocalProfile, SINKS, type SinkName } from './sql';
 
 export interface LateRow {
   readonly eventId: string;
@@ -84,6 +84,8 @@ export interface RunLocalOptions {
   readonly jvmFlags?: readonly string[];
   /** Default 1 (deterministic lateness, see README); the bench measures 2 for the scaling figure. */
   readonly parallelism?: number;
+  /** Default per-record (deterministic lateness); the bench runs `periodic`, as the aws profile does. */
+  readonly watermarks?: LocalProfile['watermarks'];
 }
 
 export interface RunLocalResult {
@@ -94,6 +96,8 @@ export interface RunLocalResult {
   readonly durationMs: number;
   /** The job's own run time, start to end (no JVM start, planning or client): JOB_NET_RUNTIME_MS. */
   readonly netRuntimeMs: number;
+  /** CPU of the runner process from submission to the end, every thread (JOB_CPU_MS). */
+  readonly cpuMs: number;
 }
 
 /**
@@ -111,7 +115,12 @@ export async function runLocal(options: RunLocalOptions): Promise<RunLocalResult
   mkdirSync(partsDir, { recursive: true });
   const sql = generateMeteringSql({
     config: options.config,
-    profile: { kind: 'local', eventsPath, outDir: partsDir },
+    profile: {
+      kind: 'local',
+      eventsPath,
+      outDir: partsDir,
+      ...(options.watermarks ? { watermarks: options.watermarks } : {}),
+    },
     ...(options.now ? { now: options.now } : {}),
     ...(options.parallelism ? { parallelism: options.parallelism } : {}),
   });
@@ -134,6 +143,7 @@ export async function runLocal(options: RunLocalOptions): Promise<RunLocalResult
     sqlPath,
     durationMs: result.durationMs,
     netRuntimeMs: Number(result.markers.JOB_NET_RUNTIME_MS),
+    cpuMs: Number(result.markers.JOB_CPU_MS),
   };
 }
 

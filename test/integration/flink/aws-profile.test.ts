@@ -32,7 +32,12 @@ describe('aws profile planning', () => {
       /GlobalWindowAggregate\(groupBy=\[tenant_id, metric\], window=\[TUMBLE\(.*size=\[1 h\]/,
     );
     expect(optimized).toMatch(/window=\[TUMBLE\(.*size=\[1 d\]/);
-    expect(optimized).toMatch(/window=\[CUMULATE\(.*max_size=\[1 d\], step=\[1 min\]/);
+    // Running totals: step totals (only steps with events fire), summed over the UTC day in event-time order.
+    expect(optimized).toMatch(/window=\[TUMBLE\(.*size=\[1 min\]/);
+    expect(optimized).toMatch(
+      /OverAggregate\(partitionBy=\[tenant_id, metric, \$\d+\], orderBy=\[window_time ASC\], window=\[ ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW\]/,
+    );
+    expect(optimized).not.toContain('CUMULATE');
     for (const sink of [
       'hourly_totals',
       'daily_totals',

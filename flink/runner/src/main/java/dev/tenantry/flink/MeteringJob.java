@@ -3,6 +3,7 @@ package dev.tenantry.flink;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -34,6 +35,7 @@ import org.apache.flink.table.catalog.ObjectPath;
  *   --mode run|explain|plan   run the job (default), print EXPLAIN, or print the compiled JSON plan
  *   --await                   wait for the job to finish (bounded local input); prints JOB_NET_RUNTIME_MS=…
  *                             (from the job's start to its end: no JVM start, planning or client)
+ *                             and JOB_CPU_MS=… (process CPU from submission to the end)
  *   --stop-after-ms N         stop with a savepoint after N ms of RUNNING (needs --savepoint-dir)
  *   --stop-when-file PATH     stop with a savepoint once PATH exists (needs --savepoint-dir): the caller
  *                             decides, e.g. when the job has read a marker it put at the end of its input
@@ -115,6 +117,8 @@ public final class MeteringJob {
       default:
         throw new IllegalArgumentException("--mode must be run, explain or plan, got: " + mode);
     }
+    // CPU of the whole process from submission to the end (every task thread; the bench's CPU cost per event).
+    long cpuAtSubmit = processCpuNanos();
     TableResult result = set.execute();
     JobClient client = result.getJobClient().orElseThrow(() -> new IllegalStateException("no job client"));
     System.out.println("JOB_ID=" + client.getJobID());
@@ -135,10 +139,15 @@ public final class MeteringJob {
     } else if (flags.containsKey("--await")) {
       long netRuntimeMs = client.getJobExecutionResult().get().getNetRuntime();
       System.out.println("JOB_NET_RUNTIME_MS=" + netRuntimeMs);
+      System.out.println("JOB_CPU_MS=" + TimeUnit.NANOSECONDS.toMillis(processCpuNanos() - cpuAtSubmit));
       System.out.println("JOB_STATUS=FINISHED");
     } else {
       System.out.println("JOB_STATUS=SUBMITTED");
     }
+  }
+
+  private static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
   }
 
   /**
