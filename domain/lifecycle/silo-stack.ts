@@ -200,18 +200,16 @@ export async function createSiloStack(
             ParameterKey: siloStackParameters.dataMoverRoleArns,
             ParameterValue: deployment.dataMoverRoleArns.join(','),
           },
-          ...(deployment.platform === undefined
-            ? []
-            : [
-                {
-                  ParameterKey: siloStackParameters.platformAccountId,
-                  ParameterValue: deployment.platform.accountId,
-                },
-                {
-                  ParameterKey: siloStackParameters.routerRoleArn,
-                  ParameterValue: deployment.platform.routerRoleArn,
-                },
-              ]),
+          // Given even when empty (the platform's own account): every parameter the stack has is one an
+          // update can keep with UsePreviousValue (moto keeps only the parameters given at create).
+          {
+            ParameterKey: siloStackParameters.platformAccountId,
+            ParameterValue: deployment.platform?.accountId ?? '',
+          },
+          {
+            ParameterKey: siloStackParameters.routerRoleArn,
+            ParameterValue: deployment.platform?.routerRoleArn ?? '',
+          },
         ],
         Tags: [{ Key: SILO_TENANT_TAG, Value: tenant.tenantId }],
         Capabilities: [...SILO_STACK_CAPABILITIES],

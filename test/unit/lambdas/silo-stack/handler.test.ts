@@ -92,6 +92,9 @@ describe('silo-stack create', () => {
         { ParameterKey: 'Tier', ParameterValue: 'enterprise' },
         { ParameterKey: 'TenantAccessRoleArn', ParameterValue: ENV.TENANT_ACCESS_ROLE_ARN },
         { ParameterKey: 'DataMoverRoleArns', ParameterValue: ENV.DATA_MOVER_ROLE_ARNS },
+        // In the platform's own account: given, empty (an update keeps every parameter).
+        { ParameterKey: 'PlatformAccountId', ParameterValue: '' },
+        { ParameterKey: 'RouterRoleArn', ParameterValue: '' },
       ],
       Tags: [{ Key: 'tenantry:tenant-id', Value: 'acme' }],
       // The template creates its functions' roles: CloudFormation on AWS refuses it without this.
