@@ -133,6 +133,8 @@ export class SiloTenantStack extends Stack {
       description: 'Roles of the lifecycle tasks that copy and verify the tenant items (promotion, rollback)',
     });
 
+    const platform = platformAccount(this);
+    const deploymentRole = stackDeploymentRoleArn(this, config, platform);
     const viaDynamoDb = dynamoDbViaService(this.region);
     const keyPolicy = new iam.PolicyDocument({
       statements: [
@@ -163,11 +165,7 @@ export class SiloTenantStack extends Stack {
           principals: [new iam.AccountRootPrincipal()],
           actions: ['kms:PutKeyPolicy'],
           resources: ['*'],
-          conditions: {
-            ArnEquals: {
-              'aws:PrincipalArn': `arn:${this.partition}:iam::${this.account}:role/${siloDeploymentRoleName(config)}`,
-            },
-          },
+          conditions: { ArnEquals: { 'aws:PrincipalArn': deploymentRole } },
         }),
         new iam.PolicyStatement({
           sid: 'AccountGrantsOnlyToAwsServices',
@@ -200,7 +198,9 @@ export class SiloTenantStack extends Stack {
     });
 
     if (props.database !== 'in-process') {
-      keyPolicy.addStatements(...siloDatabaseKeyStatements(this, config, tenantId.valueAsString));
+      keyPolicy.addStatements(
+        ...siloDatabaseKeyStatements(this, config, tenantId.valueAsString, deploymentRole),
+      );
     }
 
     const key = new kms.Key(this, 'TenantKey', {
@@ -228,7 +228,6 @@ export class SiloTenantStack extends Stack {
 
     const database =
       props.database === 'in-process' ? undefined : siloDatabase(this, config, key, tier.valueAsString);
-    const platform = platformAccount(this);
     this.service = siloServiceFunction(
       this,
       config,
@@ -598,6 +597,21 @@ function codeFromPlatformArtifacts(stack: Stack, config: TenantryConfig, platfor
   }
 }
 
+/**
+ * The role CloudFormation creates the stack with, which must keep `kms:PutKeyPolicy` on the tenant's key
+ * (KMS refuses to create a key whose policy its creator could not change): the platform's silo
+ * deployment role, passed as the stack's role; in a tenant's own account, the deployment role the
+ * lifecycle assumes there (`accounts.deploymentRoleName`), whose session creates the stack.
+ */
+function stackDeploymentRoleArn(stack: Stack, config: TenantryConfig, platform: PlatformAccount): string {
+  const role = (name: string) => `arn:${stack.partition}:iam::${stack.account}:role/${name}`;
+  const silo = role(siloDeploymentRoleName(config));
+  if (config.accounts === undefined) return silo;
+  return Token.asString(
+    Fn.conditionIf(platform.inTenantAccount.logicalId, role(config.accounts.deploymentRoleName), silo),
+  );
+}
+
 /** The platform account of a silo stack: the stack's own, or the one a tenant account's stack is given. */
 interface PlatformAccount {
   readonly accountId: string;
@@ -632,6 +646,7 @@ function siloDatabaseKeyStatements(
   stack: Stack,
   config: TenantryConfig,
   tenantId: string,
+  deploymentRole: string,
 ): iam.PolicyStatement[] {
   const via = (service: string) => `${service}.${stack.region}.amazonaws.com`;
   return [
@@ -649,9 +664,7 @@ function siloDatabaseKeyStatements(
       resources: ['*'],
       conditions: {
         StringEquals: { 'kms:ViaService': [via('rds'), via('secretsmanager')] },
-        ArnEquals: {
-          'aws:PrincipalArn': `arn:${stack.partition}:iam::${stack.account}:role/${siloDeploymentRoleName(config)}`,
-        },
+        ArnEquals: { 'aws:PrincipalArn': deploymentRole },
       },
     }),
     new iam.PolicyStatement({

@@ -7,6 +7,7 @@ import type { PolicyDocument } from '../../../domain/identity/session-policy';
 import { siloDeploymentRoleName, siloStackOutputs } from '../../../domain/lifecycle/silo';
 import { migrationsDigest } from '../../../infra/pooled-plane-stack';
 import { SiloServiceCodeStack, type SiloTemplateBuild, siloTemplateBuild } from '../../../infra/silo-stack';
+import { accountConfig, accountsSettings } from '../support/account-config';
 import { deployedSiloFunctionPolicy, deployedSiloKeyPolicy, siloLogicalId } from '../support/silo-key-policy';
 
 // The silo key policy as deployed for one tenant, evaluated by the IAM policy evaluator (moto does not
@@ -111,6 +112,60 @@ describe('silo key policy', () => {
     expect(await evaluate(deployment, 'kms:PutKeyPolicy')).toBe('Allowed');
     expect(await evaluate(deployment, 'kms:Decrypt', VIA_DYNAMODB)).not.toBe('Allowed');
   });
+
+  it("in a tenant's own account, lets the deployment role the lifecycle assumes there change the key policy (else KMS refuses to create the key)", async () => {
+    // Prepare
+    const tenantAccount = '210987654321';
+    const inAccount = deployedSiloKeyPolicy(
+      {
+        tenantId: TENANT,
+        region: REGION,
+        account: tenantAccount,
+        tenantAccessRoleArn: `arn:aws:iam::${tenantAccount}:role/${accountsSettings.runtimeRoleName}`,
+        dataMoverRoleArns: [DATA_MOVER],
+        platformAccountId: ACCOUNT,
+      },
+      accountConfig,
+    );
+    const session = (role: string) => `arn:aws:sts::${tenantAccount}:assumed-role/${role}/tenantry-lifecycle`;
+    const putKeyPolicy = async (role: string, policy: PolicyDocument) => {
+      const result = await runSimulation(
+        {
+          request: {
+            principal: session(role),
+            action: 'kms:PutKeyPolicy',
+            resource: { resource: KEY.replace(ACCOUNT, tenantAccount), accountId: tenantAccount },
+            contextVariables: { 'aws:PrincipalArn': principalArnOf(session(role)) },
+          },
+          identityPolicies: [{ name: 'broad', policy: ALL_KMS }],
+          resourcePolicy: policy,
+          serviceControlPolicies: [],
+          resourceControlPolicies: [],
+        },
+        {},
+      );
+      if (result.resultType === 'error')
+        throw new Error(`simulation error: ${JSON.stringify(result.errors)}`);
+      return result.overallResult;
+    };
+
+    // Act & Assess
+    expect(await putKeyPolicy(accountsSettings.deploymentRoleName, inAccount)).toBe('Allowed');
+    expect(await putKeyPolicy(siloDeploymentRoleName(accountConfig), inAccount)).not.toBe('Allowed');
+    // The same template in the platform account still names the platform's silo deployment role.
+    const inPlatform = deployedSiloKeyPolicy(
+      {
+        tenantId: TENANT,
+        region: REGION,
+        account: tenantAccount,
+        tenantAccessRoleArn: RUNTIME_ROLE,
+        dataMoverRoleArns: [DATA_MOVER],
+      },
+      accountConfig,
+    );
+    expect(await putKeyPolicy(siloDeploymentRoleName(accountConfig), inPlatform)).toBe('Allowed');
+    expect(await putKeyPolicy(accountsSettings.deploymentRoleName, inPlatform)).not.toBe('Allowed');
+  }, 120_000);
 
   it('lets the data movers use the key only through DynamoDB', async () => {
     const mover = `arn:aws:sts::${ACCOUNT}:assumed-role/tenantry-dev-lifecycle-copy/copy`;

@@ -1,4 +1,4 @@
-import { defaultConfig } from '../../../domain/config';
+import { defaultConfig, type TenantryConfig } from '../../../domain/config';
 import type { PolicyDocument } from '../../../domain/identity/session-policy';
 import { siloStackParameters } from '../../../domain/lifecycle/silo';
 import { siloTemplate } from '../../../infra/silo-stack';
@@ -53,10 +53,15 @@ function resolve(value: unknown, refs: Record<string, unknown>): unknown {
 type Template = { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
 let synthesized: Template | undefined;
 
-/** The key policy the synthesized silo template gives one tenant's key, as deployed. */
-export function deployedSiloKeyPolicy(deployment: SiloDeployment): PolicyDocument {
-  synthesized ??= siloTemplate(defaultConfig) as Template;
-  const template = synthesized;
+/** The key policy the synthesized silo template (of `config`) gives one tenant's key, as deployed. */
+export function deployedSiloKeyPolicy(
+  deployment: SiloDeployment,
+  config: TenantryConfig = defaultConfig,
+): PolicyDocument {
+  const template =
+    config === defaultConfig
+      ? (synthesized ??= siloTemplate(defaultConfig) as Template)
+      : (siloTemplate(config) as Template);
   const keys = Object.values(template.Resources).filter((r) => r.Type === 'AWS::KMS::Key');
   if (keys.length !== 1) throw new Error(`expected one KMS key in the silo template, found ${keys.length}`);
   return resolve(keys[0]?.Properties.KeyPolicy, deploymentRefs(deployment)) as PolicyDocument;
