@@ -160,17 +160,28 @@ export class LifecycleStack extends Stack {
         environment: catalogEnv,
         grants: { catalog },
       }).function,
+      // silo → account reads the platform silo in the tenant's region: every allowed silo region.
       copy: new TenantryFunction(this, fnId('copy'), {
         contract: copyContract,
         config,
         environment: pooledEnv,
-        grants: { pooledTenantIndex, pooledTable: [pooledArn], siloTables: [siloTablesArn] },
+        grants: {
+          pooledTenantIndex,
+          pooledTable: [pooledArn],
+          siloTables: siloTablesArns,
+          assumeDeploymentRole,
+        },
       }).function,
       verify: new TenantryFunction(this, fnId('verify'), {
         contract: verifyContract,
         config,
         environment: pooledEnv,
-        grants: { pooledTenantIndex, pooledTable: [pooledArn], siloTables: [siloTablesArn] },
+        grants: {
+          pooledTenantIndex,
+          pooledTable: [pooledArn],
+          siloTables: siloTablesArns,
+          assumeDeploymentRole,
+        },
       }).function,
       purge: new TenantryFunction(this, fnId('purge'), {
         contract: purgeContract,
@@ -223,6 +234,7 @@ export class LifecycleStack extends Stack {
         environment: {},
         grants: {
           siloStacks: siloStacksArns,
+          siloTables: siloTablesArns,
           siloKeys: {
             resources: keysArns,
             conditions: { 'ForAnyValue:StringLike': { 'kms:ResourceAliases': [siloAliasPattern] } },
@@ -498,8 +510,11 @@ export class LifecycleStack extends Stack {
         functions.identityPurge,
         signupStarter,
       ].map((principal) => ({ principal, resources: ['*'], reason: xray })),
-      { principal: functions.copy, resources: ['*', siloTablesArn], reason: `${xray} ${siloTables}` },
-      { principal: functions.verify, resources: ['*', siloTablesArn], reason: `${xray} ${siloTables}` },
+      ...[functions.copy, functions.verify].map((principal) => ({
+        principal,
+        resources: ['*', ...siloTablesArns, ...deploymentRoles],
+        reason: `${xray} ${siloTables}${inOrganization}`,
+      })),
       {
         principal: functions.purge,
         resources: ['*', siloTablesArn, props.tenantDataBucket.arnForObjects('*')],
@@ -522,8 +537,8 @@ export class LifecycleStack extends Stack {
       },
       {
         principal: functions.siloDeprovision,
-        resources: ['*', ...siloStacksArns, ...keysArns, ...deploymentRoles],
-        reason: `${xray} ${siloStacks} Keys only with a silo alias (kms:ResourceAliases).${inOrganization}`,
+        resources: ['*', ...siloStacksArns, ...siloTablesArns, ...keysArns, ...deploymentRoles],
+        reason: `${xray} ${siloStacks} ${siloTables} Keys only with a silo alias (kms:ResourceAliases).${inOrganization}`,
       },
       {
         principal: this.siloDeploymentRole,

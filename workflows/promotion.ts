@@ -1,5 +1,11 @@
 import type { TenantryConfig } from '../domain/config';
 import { lifecycleDetailTypes } from '../domain/lifecycle/events';
+import {
+  ACCOUNT_ROLLBACK,
+  accountPromotionStates,
+  PROMOTION_TARGET,
+  SILO_READY_FOR,
+} from './account-promotion';
 import { type Catcher, jsonata, jsonataString, type StateMachineDefinition } from './asl';
 import {
   catchFailure,
@@ -18,7 +24,9 @@ import {
 } from './common';
 
 /**
- * Promotion pool → silo (input `{ tenantId, targetTier }`, the target tier's isolation must be silo).
+ * Promotion pool → silo (input `{ tenantId, targetTier }`, the target tier's isolation must be silo),
+ * and silo → account (a tier of isolation `account`, input `accountId` to adopt one: the states of
+ * workflows/account-promotion.ts, entered after the write freeze; only when `accounts` is configured).
  *
  *   Validate → SetMigrating (ACTIVE → MIGRATING: the authorizer makes the tenant read-only)
  *   → WriteFreeze (Wait `${WriteFreezeSeconds}` = writeFreezeSeconds(config): until no cached
@@ -56,6 +64,8 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
   const rollbackErrors: FailureLog = { appendTo: 'rollbackErrors' };
   const rollbackCatch = (state: string, next: string): Catcher =>
     catchFailure(state, next, { log: rollbackErrors });
+  // Promotion silo → account (workflows/account-promotion.ts): only when account tenants are configured.
+  const { accounts } = config;
 
   return {
     Comment: 'Tenantry tenant promotion pool -> silo with rollback',
@@ -67,7 +77,19 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
         { kind: 'promotion', input: '{% $states.input %}' },
         {
           flow: { Next: 'SetMigrating' },
-          assign: { plan: LAMBDA_RESULT, stage: 'locking', rollbackErrors: [], silo: null },
+          assign: {
+            plan: LAMBDA_RESULT,
+            stage: 'locking',
+            rollbackErrors: [],
+            silo: null,
+            // silo → account: an account given in the input is adopted; a created one is known once it exists.
+            ...(accounts === undefined
+              ? {}
+              : {
+                  accountId:
+                    '{% $exists($states.result.Payload.accountId) ? $states.result.Payload.accountId : null %}',
+                }),
+          },
           catch: [catchFailure('Validate', 'EmitPromotionRejected')],
         },
       ),
@@ -98,7 +120,7 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
           'Until the authorizer result cache and its catalog cache can no longer grant read-write (domain/lifecycle/write-freeze.ts).',
         // A string literal keeps the placeholder valid JSONata before substitution.
         Seconds: jsonata(`$number(${jsonataString(sub('WriteFreezeSeconds'))})`),
-        Next: 'CreateSiloStack',
+        Next: accounts === undefined ? 'CreateSiloStack' : PROMOTION_TARGET,
       },
       ...siloProvisioningStates({
         tenantId: '$plan.tenantId',
@@ -106,9 +128,13 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
         region: '$plan.region',
         pollSeconds: stackPollSeconds,
         maxPolls: stackMaxPolls,
-        onReady: 'PrepareCopy',
+        onReady: accounts === undefined ? 'PrepareCopy' : SILO_READY_FOR,
         onFailure: 'Rollback',
+        ...(accounts === undefined ? {} : { accountId: '$accountId' }),
       }),
+      ...(accounts === undefined
+        ? {}
+        : accountPromotionStates(config, accounts, { toRollback, rollbackCatch, rollbackErrors })),
       ...chunkLoop('copy', {
         states: ['PrepareCopy', 'CopyChunk', 'MoreToCopy?'],
         cursor: 'copy',
@@ -226,7 +252,12 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
       },
       'NeedsRestore?': {
         Type: 'Choice',
-        Choices: [{ Condition: "{% $stage = 'purging' %}", Next: 'PrepareRestore' }],
+        Choices: [
+          ...(accounts === undefined
+            ? []
+            : [{ Condition: jsonata("$plan.toIsolation = 'account'"), Next: ACCOUNT_ROLLBACK }]),
+          { Condition: "{% $stage = 'purging' %}", Next: 'PrepareRestore' },
+        ],
         Default: 'RevertCatalog',
       },
       ...chunkLoop('copy', {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { isolationModels } from '../config/schema';
 import { tenantStatuses } from '../tenant/status';
-import { awsAccountIdSchema, tenantNameSchema } from '../tenant/tenant';
+import { awsAccountIdSchema, siloResourcesSchema, tenantNameSchema } from '../tenant/tenant';
 import { tenantIdSchema } from '../tenant/tenant-id';
 
 /**
@@ -11,7 +11,9 @@ import { tenantIdSchema } from '../tenant/tenant-id';
  */
 
 const email = z.email({ error: 'must be an email address' }).max(254);
-const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region name');
+/** An AWS region name. */
+export const awsRegionSchema = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region name');
+const region = awsRegionSchema;
 const accountId = awsAccountIdSchema;
 const tierName = z.string({ error: 'tier is required' }).min(1, 'must not be empty').max(20);
 
@@ -30,8 +32,10 @@ export type OnboardingInput = z.infer<typeof onboardingInputSchema>;
 
 export const promotionInputSchema = z.object({
   tenantId: tenantIdSchema,
-  /** A tier whose isolation model is `silo`. */
+  /** A tier whose isolation model is `silo` (from the pool) or `account` (from a silo). */
   targetTier: tierName,
+  /** Promotion to an account tier: an existing AWS account to adopt instead of creating one. */
+  accountId: accountId.optional(),
 });
 export type PromotionInput = z.infer<typeof promotionInputSchema>;
 
@@ -64,6 +68,12 @@ export const promotionPlanSchema = z.object({
   stackName: z.string(),
   /** The catalog version Validate planned from; SetMigrating only proceeds from that version. */
   version: z.number().int().nonnegative(),
+  /** `silo`: pool → silo; `account`: silo → the tenant's own account. */
+  toIsolation: z.enum(['silo', 'account']),
+  /** silo → account: the platform silo the tenant is served from until the switch (then torn down). */
+  fromSilo: siloResourcesSchema.optional(),
+  /** silo → account: the account to adopt; absent: Organizations creates one. */
+  accountId: accountId.optional(),
 });
 export type PromotionPlan = z.infer<typeof promotionPlanSchema>;
 

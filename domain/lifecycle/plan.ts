@@ -13,6 +13,7 @@ import {
   type PromotionPlan,
   promotionInputSchema,
 } from './inputs';
+import { accountsSettings } from './member-account';
 
 /**
  * The first step of every lifecycle workflow: validate the input against the schemas and the
@@ -77,19 +78,43 @@ export function planPromotion(config: TenantryConfig, tenant: Tenant, value: unk
       { field: 'targetTier', message: `unknown tier "${input.targetTier}" (known: ${knownTiers(config)})` },
     ]);
   }
-  if (tier.isolation !== 'silo') {
+  if (tier.isolation === 'pool') {
     throw new ValidationError('promotion input', [
       {
         field: 'targetTier',
-        message: `tier "${tier.name}" is ${tier.isolation === 'pool' ? 'pooled' : tier.isolation}; promotion moves a tenant to a silo tier`,
+        message: `tier "${tier.name}" is pooled; promotion moves a tenant to a silo or account tier`,
+      },
+    ]);
+  }
+  const toAccount = tier.isolation === 'account';
+  if (toAccount) accountsSettings(config);
+  if (input.accountId !== undefined && !toAccount) {
+    throw new ValidationError('promotion input', [
+      {
+        field: 'accountId',
+        message: `"${input.accountId}" cannot be adopted: tier "${tier.name}" is ${tier.isolation}, not account`,
       },
     ]);
   }
   if (tenant.status !== 'ACTIVE') {
     throw new LifecyclePreconditionError(tenant.tenantId, 'promoted', `it is ${tenant.status}, not ACTIVE`);
   }
-  if (tenant.isolation !== 'pool') {
+  if (!toAccount && tenant.isolation !== 'pool') {
     throw new LifecyclePreconditionError(tenant.tenantId, 'promoted', 'it already has a silo');
+  }
+  // An account tier is reached from a silo only: a pooled tenant is promoted to a silo tier first
+  // (each hop copied, verified and switched on its own; the account path moves one silo table).
+  if (toAccount && tenant.isolation !== 'silo') {
+    throw new LifecyclePreconditionError(
+      tenant.tenantId,
+      'promoted',
+      tenant.isolation === 'pool'
+        ? `it is pooled: promote it to a silo tier first, then to tier "${tier.name}"`
+        : 'it already has its own account',
+    );
+  }
+  if (toAccount && tenant.silo === undefined) {
+    throw new LifecyclePreconditionError(tenant.tenantId, 'promoted', 'it has no silo in the catalog');
   }
   // The promotion copies, verifies and purges the pooled table only: the items of a dedicated collection
   // table would be left behind, unreachable once the catalog routes to the silo.
@@ -117,6 +142,9 @@ export function planPromotion(config: TenantryConfig, tenant: Tenant, value: unk
     region: tenant.region,
     stackName: siloStackName(config, tenant.tenantId),
     version: tenant.version,
+    toIsolation: toAccount ? 'account' : 'silo',
+    ...(toAccount && tenant.silo !== undefined ? { fromSilo: tenant.silo } : {}),
+    ...(input.accountId === undefined ? {} : { accountId: input.accountId }),
   };
 }
 
@@ -140,6 +168,7 @@ export function planOffboarding(config: TenantryConfig, tenant: Tenant, value: u
     stackName: siloStackName(config, tenant.tenantId),
     stackId: tenant.silo?.stackId ?? null,
     kmsKeyArn: tenant.silo?.kmsKeyArn ?? null,
-    accountId: tenant.accountId ?? null,
+    // A silo tenant may keep the record of an account a rolled-back promotion closed: not its silo's.
+    accountId: tenant.isolation === 'account' ? (tenant.accountId ?? null) : null,
   };
 }

@@ -36,7 +36,7 @@ export const handler = contractHandler(contract, async (request) =>
             request,
             request.accountId === undefined
               ? deployment
-              : accountDeployment(deployment, accountsSettings(config).runtimeRoleName, request.accountId),
+              : accountDeployment(deployment, accountsSettings(config), request.accountId),
           )
         : await describeSiloStack(clients, siloStackName(config, request.tenantId));
     logger.info('silo stack', {

@@ -3,7 +3,13 @@ import { isolationModels } from '../../domain/config';
 import { envVar } from '../../domain/env';
 import { defineFunction } from '../../domain/function-contract';
 import { tenantStatuses } from '../../domain/tenant/status';
-import { accountStatuses, awsAccountIdSchema, siloResourcesSchema } from '../../domain/tenant/tenant';
+import {
+  accountStatuses,
+  awsAccountIdSchema,
+  retiredSiloSchema,
+  retiredSiloStatuses,
+  siloResourcesSchema,
+} from '../../domain/tenant/tenant';
 import { tenantIdSchema } from '../../domain/tenant/tenant-id';
 
 const isolation = z.enum(isolationModels);
@@ -39,6 +45,12 @@ export const contract = defineFunction({
       allowMissing: z.boolean().optional(),
     }),
     z.object({
+      action: z.literal('record-retired-silo'),
+      tenantId: tenantIdSchema,
+      /** A silo a promotion to an account left behind, and where its teardown stands. */
+      retired: retiredSiloSchema,
+    }),
+    z.object({
       action: z.literal('record-account'),
       tenantId: tenantIdSchema,
       accountId: awsAccountIdSchema,
@@ -59,6 +71,7 @@ export const contract = defineFunction({
       accountId: z.string(),
       accountStatus: z.enum(accountStatuses),
     }),
+    z.object({ tenantId: tenantIdSchema, retiredSiloStatus: z.enum(retiredSiloStatuses) }),
   ]),
   grants: { catalog: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'] } },
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { envVar } from '../../domain/env';
 import { defineFunction } from '../../domain/function-contract';
+import { accountTableTargetSchema } from '../../domain/lifecycle/account-data';
 import { tallyPositionSchema } from '../../domain/lifecycle/tenant-items';
 import { tenantIdSchema } from '../../domain/tenant/tenant-id';
 
@@ -13,6 +14,11 @@ import { tenantIdSchema } from '../../domain/tenant/tenant-id';
 export const verifyCursorSchema = z.object({
   tenantId: tenantIdSchema,
   siloTable: z.string().min(3),
+  /**
+   * Promotion silo → account: the tenant's account and region. Then `source` is the platform silo table
+   * (in that region) and `target` the same-named table in the account.
+   */
+  account: accountTableTargetSchema.optional(),
   source: tallyPositionSchema.prefault({}),
   target: tallyPositionSchema.prefault({}),
   done: z.boolean().default(false),
@@ -38,5 +44,7 @@ export const contract = defineFunction({
     /** The pool side is re-read from the base table with strongly consistent reads. */
     pooledTable: { actions: ['dynamodb:Query'] },
     siloTables: { actions: ['dynamodb:Scan'] },
+    /** silo → account: the deployment role in the tenant's account, under a read-one-table session policy. */
+    assumeDeploymentRole: { actions: ['sts:AssumeRole'] },
   },
 });
