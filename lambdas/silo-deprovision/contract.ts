@@ -15,20 +15,24 @@ export const contract = defineFunction({
   name: 'silo-deprovision',
   description: "Schedules a silo's KMS key for deletion and deletes its stack, one step per call",
   env: {},
-  input: z.union([
-    z.object({
-      action: z.literal('teardown').default('teardown'),
+  input: z
+    .object({
+      /**
+       * `verify`: the erasure check of a silo a promotion to an account left in the platform account
+       * (what offboarding checks: stack gone, key pending deletion; and the table gone). Changes nothing.
+       */
+      action: z.enum(['teardown', 'verify']).default('teardown'),
       stackName,
       region,
-      /** An account tenant's own account: the stack is deleted there with the assumed deployment role. */
+      /** teardown: an account tenant's own account, where the stack is deleted with the assumed deployment role. */
       accountId: awsAccountIdSchema.optional(),
+      /** verify: the silo's key as the catalog recorded it. */
+      kmsKeyArn: z.string().min(1).optional(),
+    })
+    .refine((r) => r.action === 'teardown' || (r.kmsKeyArn !== undefined && r.accountId === undefined), {
+      path: ['kmsKeyArn'],
+      message: 'verify needs the key and checks the platform account (no accountId)',
     }),
-    /**
-     * `verify`: the erasure check of a silo a promotion to an account left in the platform account
-     * (consistent with what offboarding checks: stack gone, key pending deletion, and the table gone).
-     */
-    z.object({ action: z.literal('verify'), stackName, region, kmsKeyArn: z.string().min(1) }),
-  ]),
   output: z.union([
     z.object({
       status: z.enum(['ABSENT', 'DELETE_IN_PROGRESS']),

@@ -29,7 +29,7 @@ export const handler = contractHandler(contract, async (request) => {
     ]);
   }
   const region = allowedSiloRegion(config, request.region, `${contract.name} input`);
-  if (request.action === 'verify') {
+  if (request.action === 'verify' && request.kmsKeyArn !== undefined) {
     const remaining = await retiredSiloRemainder(
       {
         region,

@@ -253,11 +253,11 @@ describe('promotion silo → account', () => {
     expect(read.Item).toEqual(item);
   });
 
-  it('refuses a pooled tenant (a silo tier first) and a silo tier with an account to adopt, naming them', async () => {
+  it('refuses to promote an account tenant again, naming why, changing nothing', async () => {
     // Act
     const pooled = await run(h, 'promotion', { tenantId: 'weser', targetTier: 'sovereign' }, 60_000);
 
-    // Assess: weser is an account tenant now; nothing changed
+    // Assess: weser is an account tenant now
     expect(pooled.error).toBe('PromotionRejected');
     expect(pooled.cause).toContain('it already has its own account');
   });

@@ -158,6 +158,7 @@ describe('lifecycle-validate handler', () => {
       region: 'us-east-1',
       stackName: 'tenantry-dev-silo-acme',
       version: 3,
+      toIsolation: 'silo',
     });
     expect(contract.output.safeParse(plan).success).toBe(true);
     expect(catalog).toHaveReceivedCommandTimes(GetCommand, 1);
@@ -180,7 +181,7 @@ describe('lifecycle-validate handler', () => {
     await expect(validating).rejects.toMatchObject({
       name: 'ValidationError',
       message:
-        'invalid promotion input: targetTier: tier "pro" is pooled; promotion moves a tenant to a silo tier',
+        'invalid promotion input: targetTier: tier "pro" is pooled; promotion moves a tenant to a silo or account tier',
     });
   });
 
