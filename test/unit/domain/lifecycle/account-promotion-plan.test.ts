@@ -91,9 +91,10 @@ describe('planning a promotion to an account tier', () => {
     expect(() =>
       planPromotion(noAccounts, tenant('silo', 'enterprise'), { tenantId: 'acme', targetTier: 'sovereign' }),
     ).toThrow(ConfigurationError);
+    // A pool tier is a tier change within the pool (collections-promotion): not for a silo tenant.
     expect(() =>
       planPromotion(defaultConfig, tenant('silo', 'enterprise'), { tenantId: 'acme', targetTier: 'pro' }),
-    ).toThrow('tier "pro" is pooled; promotion moves a tenant to a silo or account tier');
+    ).toThrow('tenant acme cannot be promoted: it already has a silo');
   });
 
   it('offboards a silo tenant in the platform account even if the catalog recalls an account a rolled-back promotion closed', () => {
