@@ -167,6 +167,7 @@ export class LifecycleStack extends Stack {
         environment: catalogEnv,
         grants: { catalog },
       }).function,
+      // silo → account reads the platform silo in the tenant's region: every allowed silo region.
       copy: new TenantryFunction(this, fnId('copy'), {
         contract: copyContract,
         config,
@@ -174,8 +175,9 @@ export class LifecycleStack extends Stack {
         grants: {
           pooledTenantIndex,
           pooledTable: [pooledArn],
-          siloTables: [siloTablesArn],
+          siloTables: siloTablesArns,
           collectionTables: [collectionTablesArn],
+          assumeDeploymentRole,
         },
       }).function,
       verify: new TenantryFunction(this, fnId('verify'), {
@@ -185,8 +187,9 @@ export class LifecycleStack extends Stack {
         grants: {
           pooledTenantIndex,
           pooledTable: [pooledArn],
-          siloTables: [siloTablesArn],
+          siloTables: siloTablesArns,
           collectionTables: [collectionTablesArn],
+          assumeDeploymentRole,
         },
       }).function,
       purge: new TenantryFunction(this, fnId('purge'), {
@@ -241,6 +244,7 @@ export class LifecycleStack extends Stack {
         environment: {},
         grants: {
           siloStacks: siloStacksArns,
+          siloTables: siloTablesArns,
           siloKeys: {
             resources: keysArns,
             conditions: { 'ForAnyValue:StringLike': { 'kms:ResourceAliases': [siloAliasPattern] } },
@@ -528,16 +532,11 @@ export class LifecycleStack extends Stack {
         functions.identityPurge,
         signupStarter,
       ].map((principal) => ({ principal, resources: ['*'], reason: xray })),
-      {
-        principal: functions.copy,
-        resources: ['*', siloTablesArn, collectionTablesArn],
-        reason: `${xray} ${siloTables} ${collectionTables}`,
-      },
-      {
-        principal: functions.verify,
-        resources: ['*', siloTablesArn, collectionTablesArn],
-        reason: `${xray} ${siloTables} ${collectionTables}`,
-      },
+      ...[functions.copy, functions.verify].map((principal) => ({
+        principal,
+        resources: ['*', ...siloTablesArns, collectionTablesArn, ...deploymentRoles],
+        reason: `${xray} ${siloTables} ${collectionTables}${inOrganization}`,
+      })),
       {
         principal: functions.purge,
         resources: ['*', siloTablesArn, collectionTablesArn, props.tenantDataBucket.arnForObjects('*')],
@@ -560,8 +559,8 @@ export class LifecycleStack extends Stack {
       },
       {
         principal: functions.siloDeprovision,
-        resources: ['*', ...siloStacksArns, ...keysArns, ...deploymentRoles],
-        reason: `${xray} ${siloStacks} Keys only with a silo alias (kms:ResourceAliases).${inOrganization}`,
+        resources: ['*', ...siloStacksArns, ...siloTablesArns, ...keysArns, ...deploymentRoles],
+        reason: `${xray} ${siloStacks} ${siloTables} Keys only with a silo alias (kms:ResourceAliases).${inOrganization}`,
       },
       {
         principal: this.siloDeploymentRole,

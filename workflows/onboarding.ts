@@ -1,10 +1,9 @@
 import type { TenantryConfig } from '../domain/config';
 import { tenantUserAttributes } from '../domain/identity/claims';
 import { lifecycleDetailTypes } from '../domain/lifecycle/events';
-import type { AccountsSettings } from '../domain/lifecycle/member-account';
-import { type Catcher, jsonata, jsonataString, type State, type StateMachineDefinition } from './asl';
+import { accountCompensationStates, accountProvisioningStates } from './account';
+import { type Catcher, jsonata, jsonataString, type StateMachineDefinition } from './asl';
 import {
-  accountPayloads,
   catchFailure,
   EXECUTION_ARN,
   emitEvent,
@@ -210,7 +209,13 @@ export function onboardingDefinition(config: TenantryConfig): StateMachineDefini
             "The tier's dedicated collection tables (none for most pool tiers), their ARNs recorded in the catalog.",
         },
       ),
-      ...(accounts === undefined ? {} : accountProvisioningStates(accounts, toCompensation)),
+      ...(accounts === undefined
+        ? {}
+        : accountProvisioningStates(accounts, {
+            onFailure: toCompensation,
+            notCreated: 'Compensate',
+            next: 'CreateSiloStack',
+          })),
       ...siloProvisioningStates({
         tenantId: '$plan.tenantId',
         tier: '$plan.tier',
@@ -332,7 +337,13 @@ export function onboardingDefinition(config: TenantryConfig): StateMachineDefini
         log: compensationErrors,
         ...(accountId === undefined ? {} : { accountId }),
       }),
-      ...(accounts === undefined ? {} : accountCompensationStates(compensationCatch)),
+      ...(accounts === undefined
+        ? {}
+        : accountCompensationStates({
+            compensationCatch,
+            teardown: 'CompensateSiloTeardown',
+            done: 'MarkFailed',
+          })),
       ForgetSiloResources: lambdaTask(
         'catalog',
         {
@@ -380,163 +391,5 @@ export function onboardingDefinition(config: TenantryConfig): StateMachineDefini
         },
       }),
     },
-  };
-}
-
-/**
- * The account of an account tenant: adopted (given at signup, must be an ACTIVE member) or requested
- * from Organizations and polled with a bound; recorded in the catalog as soon as it exists (never
- * forgotten), moved into the tenants' OU, and given the tenant runtime role. Then the silo states
- * deploy the silo stack in it.
- */
-function accountProvisioningStates(
-  accounts: AccountsSettings,
-  toCompensation: (state: string) => Catcher,
-): Record<string, State> {
-  const tenantId = '{% $plan.tenantId %}';
-  const { inAccount, recordStatus } = accountPayloads('{% $accountId %}');
-  return {
-    'AccountGiven?': {
-      Type: 'Choice',
-      Choices: [{ Condition: '{% $accountId != null %}', Next: 'AdoptAccount' }],
-      Default: 'RequestAccount',
-    },
-    AdoptAccount: lambdaTask('account', inAccount('adopt'), {
-      flow: { Next: 'RecordAccount' },
-      catch: [toCompensation('AdoptAccount')],
-      comment: 'Only an ACTIVE member account of the organization is adopted.',
-    }),
-    RequestAccount: lambdaTask(
-      'account',
-      { action: 'request', tenantId },
-      {
-        flow: { Next: 'AccountReady?' },
-        assign: { accountRequest: LAMBDA_RESULT, accountPolls: 0, accountId: ACCOUNT_ID_RESULT },
-        catch: [toCompensation('RequestAccount')],
-        comment:
-          'Idempotent: an account (or a request in progress) of the tenant is reported, not asked again.',
-      },
-    ),
-    'AccountReady?': {
-      Type: 'Choice',
-      Choices: [
-        { Condition: "{% $accountRequest.state = 'SUCCEEDED' %}", Next: 'RecordAccount' },
-        {
-          Condition: jsonata(
-            `$accountRequest.state = 'IN_PROGRESS' and $accountPolls < ${accounts.createMaxPolls}`,
-          ),
-          Next: 'WaitForAccount',
-        },
-      ],
-      Default: 'AccountNotCreated',
-    },
-    WaitForAccount: {
-      Type: 'Wait',
-      Seconds: accounts.createPollSeconds,
-      Assign: { accountPolls: '{% $accountPolls + 1 %}' },
-      Next: 'DescribeAccount',
-    },
-    DescribeAccount: lambdaTask(
-      'account',
-      { action: 'describe', tenantId, requestId: '{% $accountRequest.requestId %}' },
-      {
-        flow: { Next: 'AccountReady?' },
-        assign: { accountRequest: LAMBDA_RESULT, accountId: ACCOUNT_ID_RESULT },
-        catch: [toCompensation('DescribeAccount')],
-      },
-    ),
-    AccountNotCreated: {
-      Type: 'Pass',
-      Assign: recordFailure(
-        'failure',
-        failureRecord(
-          'DescribeAccount',
-          "'AccountNotCreated'",
-          "'account request ' & $string($accountRequest.requestId) & ' is ' & $accountRequest.state & ($accountRequest.failureReason ? ': ' & $accountRequest.failureReason : '') & ' after ' & $string($accountPolls) & ' polls'",
-        ),
-      ),
-      Next: 'Compensate',
-    },
-    RecordAccount: lambdaTask('catalog', recordStatus('ACTIVE'), {
-      flow: { Next: 'PlaceAccount' },
-      catch: [toCompensation('RecordAccount')],
-      comment: 'The account is in the catalog from the moment it exists: never forgotten.',
-    }),
-    PlaceAccount: lambdaTask('account', inAccount('place'), {
-      flow: { Next: 'EnsureRuntimeRole' },
-      catch: [toCompensation('PlaceAccount')],
-    }),
-    EnsureRuntimeRole: lambdaTask('account', inAccount('runtime-role'), {
-      flow: { Next: 'CreateSiloStack' },
-      catch: [toCompensation('EnsureRuntimeRole')],
-      comment: "Trusts the authorizer's role only, for this tenant's session tag; the silo key names it.",
-    }),
-  };
-}
-
-/** `$accountId` after a tenant-account answer: the account id once known, else what was known. */
-const ACCOUNT_ID_RESULT =
-  '{% $states.result.Payload.accountId != null ? $states.result.Payload.accountId : $accountId %}';
-
-/**
- * Compensation of an account tenant's onboarding: find an account whose request's answer was lost,
- * then (after the silo teardown in it) remove the runtime role and close the account if the lifecycle
- * created it. An account that cannot be closed is flagged in the catalog (CLOSE_FAILED); an adopted
- * account is left open, back in the parent it was moved from, recorded in the catalog.
- */
-function accountCompensationStates(
-  compensationCatch: (state: string, next: string) => Catcher,
-): Record<string, State> {
-  const tenantId = '{% $plan.tenantId %}';
-  const { inAccount, recordStatus } = accountPayloads('{% $accountId %}');
-  return {
-    FindAccount: lambdaTask(
-      'account',
-      { action: 'find', tenantId },
-      {
-        flow: { Next: 'AccountFound?' },
-        assign: { accountId: ACCOUNT_ID_RESULT },
-        catch: [compensationCatch('FindAccount', 'MarkFailed')],
-        comment: 'Finds (never creates) an account created for the tenant whose request answer was lost.',
-      },
-    ),
-    'AccountFound?': {
-      Type: 'Choice',
-      Choices: [{ Condition: '{% $accountId != null %}', Next: 'CompensateSiloTeardown' }],
-      Default: 'MarkFailed',
-    },
-    'CompensateAccount?': {
-      Type: 'Choice',
-      Choices: [{ Condition: '{% $accountId != null %}', Next: 'RemoveRuntimeRole' }],
-      Default: 'MarkFailed',
-    },
-    RemoveRuntimeRole: lambdaTask('account', inAccount('remove-runtime-role'), {
-      flow: { Next: 'AccountAdopted?' },
-      catch: [compensationCatch('RemoveRuntimeRole', 'AccountAdopted?')],
-    }),
-    'AccountAdopted?': {
-      Type: 'Choice',
-      Choices: [{ Condition: '{% $exists($plan.accountId) %}', Next: 'ReturnAccount' }],
-      Default: 'CloseAccount',
-    },
-    ReturnAccount: lambdaTask('account', inAccount('return'), {
-      flow: { Next: 'MarkFailed' },
-      catch: [compensationCatch('ReturnAccount', 'MarkFailed')],
-      comment: "An adopted account goes back to the parent it was moved from: it is its owner's.",
-    }),
-    CloseAccount: lambdaTask('account', inAccount('close'), {
-      flow: { Next: 'RecordAccountClosed' },
-      assign: { accountStatus: '{% $states.result.Payload.accountStatus %}' },
-      catch: [compensationCatch('CloseAccount', 'FlagAccountNotClosed')],
-    }),
-    RecordAccountClosed: lambdaTask('catalog', recordStatus('{% $accountStatus %}'), {
-      flow: { Next: 'MarkFailed' },
-      catch: [compensationCatch('RecordAccountClosed', 'MarkFailed')],
-    }),
-    FlagAccountNotClosed: lambdaTask('catalog', recordStatus('CLOSE_FAILED'), {
-      flow: { Next: 'MarkFailed' },
-      catch: [compensationCatch('FlagAccountNotClosed', 'MarkFailed')],
-      comment: 'An operator must close it: the catalog says so, and the failure event lists the error.',
-    }),
   };
 }

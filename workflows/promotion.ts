@@ -1,6 +1,12 @@
 import type { TenantryConfig } from '../domain/config';
 import { lifecycleDetailTypes } from '../domain/lifecycle/events';
 import { reverseOf } from '../domain/lifecycle/moves';
+import {
+  ACCOUNT_ROLLBACK,
+  accountPromotionStates,
+  PROMOTION_TARGET,
+  SILO_READY_FOR,
+} from './account-promotion';
 import { type Catcher, jsonata, jsonataString, type StateMachineDefinition } from './asl';
 import {
   catchFailure,
@@ -38,6 +44,10 @@ import {
  *     audited in the catalog history) → PreparePurge → PurgePoolChunk ⟲ (deletes only source items whose
  *     copy is identical, else PurgeRefusedError → rollback) → DeleteCollectionTables (the emptied tables the
  *     new tier does not name) → ActivateTenant (MIGRATING → ACTIVE) → EmitTenantPromoted
+ *
+ * A silo tenant to an account tier (input `accountId` to adopt one; only when `accounts` is configured)
+ * takes the states of workflows/account-promotion.ts (`PromotionTarget?` after the write freeze,
+ * `SiloReadyFor?` once the silo stack is ready in the account), with its own rollback before the switch.
  *
  * Rollback (any failure): [if the purge had started: RecreateCollectionTables (the old tier's) →
  * RestoreChunk ⟲ copies the items back where they came from, never over an item still there] →
@@ -78,6 +88,8 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
   const rollbackErrors: FailureLog = { appendTo: 'rollbackErrors' };
   const rollbackCatch = (state: string, next: string): Catcher =>
     catchFailure(state, next, { log: rollbackErrors });
+  // Promotion silo → account (workflows/account-promotion.ts): only when account tenants are configured.
+  const { accounts } = config;
 
   return {
     Comment: 'Tenantry tenant promotion pool -> silo or another pool tier, with rollback',
@@ -95,6 +107,13 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
             rollbackErrors: [],
             silo: null,
             collectionTables: [],
+            // silo → account: an account given in the input is adopted; a created one is known once it exists.
+            ...(accounts === undefined
+              ? {}
+              : {
+                  accountId:
+                    '{% $exists($states.result.Payload.accountId) ? $states.result.Payload.accountId : null %}',
+                }),
           },
           catch: [catchFailure('Validate', 'EmitPromotionRejected')],
         },
@@ -126,7 +145,7 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
           'Until the authorizer result cache and its catalog cache can no longer grant read-write (domain/lifecycle/write-freeze.ts).',
         // A string literal keeps the placeholder valid JSONata before substitution.
         Seconds: jsonata(`$number(${jsonataString(sub('WriteFreezeSeconds'))})`),
-        Next: 'ToSilo?',
+        Next: accounts === undefined ? 'ToSilo?' : PROMOTION_TARGET,
       },
       'ToSilo?': {
         Type: 'Choice',
@@ -161,9 +180,13 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
         region: '$plan.region',
         pollSeconds: stackPollSeconds,
         maxPolls: stackMaxPolls,
-        onReady: 'SiloReady',
+        onReady: accounts === undefined ? 'SiloReady' : SILO_READY_FOR,
         onFailure: 'Rollback',
+        ...(accounts === undefined ? {} : { accountId: '$accountId' }),
       }),
+      ...(accounts === undefined
+        ? {}
+        : accountPromotionStates(config, accounts, { toRollback, rollbackCatch, rollbackErrors })),
       ...chunkLoop('copy', {
         states: ['PrepareCopy', 'CopyChunk', 'MoreToCopy?'],
         cursor: 'copy',
@@ -300,7 +323,12 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
       },
       'NeedsRestore?': {
         Type: 'Choice',
-        Choices: [{ Condition: "{% $stage = 'purging' %}", Next: 'RecreateCollectionTables' }],
+        Choices: [
+          ...(accounts === undefined
+            ? []
+            : [{ Condition: jsonata("$plan.isolation = 'account'"), Next: ACCOUNT_ROLLBACK }]),
+          { Condition: "{% $stage = 'purging' %}", Next: 'RecreateCollectionTables' },
+        ],
         Default: 'RevertCatalog',
       },
       RecreateCollectionTables: lambdaTask(

@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { z } from 'zod';
 import type { CatalogRepository } from '../catalog/repository';
 import { findTier, type IsolationModel, type TenantryConfig } from '../config';
 import { TenantAlreadyExistsError, ValidationError } from '../errors';
@@ -12,11 +13,13 @@ import {
   type HistoryEntry,
   type NewTenant,
   newTenant,
+  retiredSiloSchema,
   type SiloResources,
   type Tenant,
   transition,
 } from '../tenant/tenant';
 import { ErasureNotProvenError, StaleLifecyclePlanError } from './errors';
+import { parseInput } from './plan';
 
 /**
  * The catalog operations the lifecycle workflows perform. Status changes all go through
@@ -328,6 +331,44 @@ export async function recordAccount(
       ...tenant,
       accountId: account.accountId,
       accountStatus: account.status,
+      updatedAt: now,
+      history: [...tenant.history, entry],
+    };
+  });
+}
+
+/**
+ * Records where the teardown of a silo left behind by a promotion to an account stands (one entry per
+ * silo stack, replaced in place), audited like a placement (history entry with the execution ARN,
+ * status unchanged); a no-op when the record already says so. ERASED is refused without a clean
+ * verification (the schema's rule).
+ */
+export async function recordRetiredSilo(
+  repository: CatalogRepository,
+  tenantId: string,
+  retired: z.input<typeof retiredSiloSchema>,
+  at: () => Date = () => new Date(),
+): Promise<Tenant> {
+  const record = parseInput(retiredSiloSchema, retired, 'retired silo');
+  return repository.update(tenantId, (tenant) => {
+    const others = (tenant.retiredSilos ?? []).filter((r) => r.silo.stackId !== record.silo.stackId);
+    const known = (tenant.retiredSilos ?? []).find((r) => r.silo.stackId === record.silo.stackId);
+    if (known !== undefined && JSON.stringify(known) === JSON.stringify(record)) return tenant;
+    const now = at().toISOString();
+    const entry: HistoryEntry = {
+      from: tenant.status,
+      to: tenant.status,
+      at: now,
+      reason:
+        `retired silo: ${record.silo.tableArn} ${record.status}${record.error === null ? '' : `: ${record.error}`}`.slice(
+          0,
+          500,
+        ),
+      executionArn: record.executionArn,
+    };
+    return {
+      ...tenant,
+      retiredSilos: [...others, record],
       updatedAt: now,
       history: [...tenant.history, entry],
     };

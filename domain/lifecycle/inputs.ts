@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import { collectionName, isolationModels } from '../config/schema';
 import { tenantStatuses } from '../tenant/status';
-import { awsAccountIdSchema, collectionTableSchema, tenantNameSchema } from '../tenant/tenant';
+import {
+  awsAccountIdSchema,
+  collectionTableSchema,
+  siloResourcesSchema,
+  tenantNameSchema,
+} from '../tenant/tenant';
 import { tenantIdSchema } from '../tenant/tenant-id';
 import { moveDirections } from './moves';
 
@@ -12,7 +17,9 @@ import { moveDirections } from './moves';
  */
 
 const email = z.email({ error: 'must be an email address' }).max(254);
-const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region name');
+/** An AWS region name. */
+export const awsRegionSchema = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region name');
+const region = awsRegionSchema;
 const accountId = awsAccountIdSchema;
 const tierName = z.string({ error: 'tier is required' }).min(1, 'must not be empty').max(20);
 
@@ -31,8 +38,13 @@ export type OnboardingInput = z.infer<typeof onboardingInputSchema>;
 
 export const promotionInputSchema = z.object({
   tenantId: tenantIdSchema,
-  /** A silo tier (promotion into a silo) or another pool tier (a tier change within the pool). */
+  /**
+   * A silo tier (promotion into a silo), another pool tier (a tier change within the pool) or, from a
+   * silo, an account tier (the tenant's own account).
+   */
   targetTier: tierName,
+  /** Promotion to an account tier: an existing AWS account to adopt instead of creating one. */
+  accountId: accountId.optional(),
 });
 export type PromotionInput = z.infer<typeof promotionInputSchema>;
 
@@ -61,8 +73,8 @@ export const promotionPlanSchema = z.object({
   tenantId: tenantIdSchema,
   fromTier: z.string(),
   toTier: z.string(),
-  /** Where the tenant goes: its own silo, or another tier of the pool. */
-  isolation: z.enum(['silo', 'pool']),
+  /** Where the tenant goes: its own silo, another tier of the pool, or (from a silo) its own account. */
+  isolation: z.enum(['silo', 'pool', 'account']),
   /** The tenant's dedicated collection tables before the run (what a rollback records again). */
   collections: z.array(collectionTableSchema),
   /** What the items do (domain/lifecycle/moves.ts): the direction and the dedicated collections moving. */
@@ -71,6 +83,10 @@ export const promotionPlanSchema = z.object({
   stackName: z.string(),
   /** The catalog version Validate planned from; SetMigrating only proceeds from that version. */
   version: z.number().int().nonnegative(),
+  /** silo → account: the platform silo the tenant is served from until the switch (then torn down). */
+  fromSilo: siloResourcesSchema.optional(),
+  /** silo → account: the account to adopt; absent: Organizations creates one. */
+  accountId: accountId.optional(),
 });
 export type PromotionPlan = z.infer<typeof promotionPlanSchema>;
 

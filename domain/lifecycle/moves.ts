@@ -31,7 +31,10 @@ import {
  *   of an item whose collection has one;
  * - `pool-to-collections` (a tier change to a tier naming dedicated collections): the tenant's pooled
  *   partition of each collection → that collection's table;
- * - `collections-to-pool` (back to a tier naming fewer): each collection table → the pooled table.
+ * - `collections-to-pool` (back to a tier naming fewer): each collection table → the pooled table;
+ * - `silo-to-account` (promotion silo → account): the platform silo table → the same-named table in
+ *   the tenant's own account (the cursor names the account; domain/lifecycle/account-data.ts gives the
+ *   client of each side). Its own reverse: a verification tallies the same table on both sides.
  *
  * A verification tallies the sources of a direction against the sources of its reverse (the place the
  * items went), so only moving items are counted on either side: a tier change leaves the tenant's other
@@ -43,6 +46,7 @@ export const moveDirections = [
   'silo-to-pool',
   'pool-to-collections',
   'collections-to-pool',
+  'silo-to-account',
 ] as const;
 export type MoveDirection = (typeof moveDirections)[number];
 
@@ -51,11 +55,12 @@ export const reverseOf: Record<MoveDirection, MoveDirection> = {
   'silo-to-pool': 'pool-to-silo',
   'pool-to-collections': 'collections-to-pool',
   'collections-to-pool': 'pool-to-collections',
+  'silo-to-account': 'silo-to-account',
 };
 
 /** Does the direction read or write the tenant's silo table? */
 export const involvesSilo = (direction: MoveDirection): boolean =>
-  direction === 'pool-to-silo' || direction === 'silo-to-pool';
+  direction === 'pool-to-silo' || direction === 'silo-to-pool' || direction === 'silo-to-account';
 
 export interface MoveTables {
   readonly tenantId: TenantId;
@@ -116,6 +121,7 @@ export function moveSources(
     case 'pool-to-silo':
       return [pooledTable(tables.pooledTable), ...own];
     case 'silo-to-pool':
+    case 'silo-to-account':
       return [siloTable(silo(tables, direction))];
     case 'pool-to-collections':
       return tables.collections.map((c) =>
@@ -132,7 +138,7 @@ export function moveTarget(
   direction: MoveDirection,
   tables: MoveTables,
 ): (item: DynamoItem) => string {
-  if (direction === 'pool-to-silo') {
+  if (direction === 'pool-to-silo' || direction === 'silo-to-account') {
     const table = silo(tables, direction);
     return () => table;
   }

@@ -13,6 +13,7 @@ import {
   type PromotionPlan,
   promotionInputSchema,
 } from './inputs';
+import { accountsSettings } from './member-account';
 
 /**
  * The first step of every lifecycle workflow: validate the input against the schemas and the
@@ -74,6 +75,8 @@ export function planOnboarding(config: TenantryConfig, value: unknown): Onboardi
  * its dedicated collection tables go to the silo table) or to another pool tier: a tier change within
  * the pool, where the collections the new tier dedicates move from the pooled table into tables of
  * their own (`pool-to-collections`), or those it no longer dedicates move back (`collections-to-pool`).
+ * An ACTIVE silo tenant is promoted to an account tier (`silo-to-account`: its silo table moves into
+ * its own account, the old silo is torn down); a pooled tenant reaches an account tier in two hops.
  */
 export function planPromotion(config: TenantryConfig, tenant: Tenant, value: unknown): PromotionPlan {
   const input = parseInput(promotionInputSchema, value, 'promotion input');
@@ -83,19 +86,35 @@ export function planPromotion(config: TenantryConfig, tenant: Tenant, value: unk
       { field: 'targetTier', message: `unknown tier "${input.targetTier}" (known: ${knownTiers(config)})` },
     ]);
   }
-  if (tier.isolation === 'account') {
+  const toAccount = tier.isolation === 'account';
+  if (toAccount) accountsSettings(config);
+  if (input.accountId !== undefined && !toAccount) {
     throw new ValidationError('promotion input', [
       {
-        field: 'targetTier',
-        message: `tier "${tier.name}" is account; promotion moves a tenant to a silo tier or another pool tier`,
+        field: 'accountId',
+        message: `"${input.accountId}" cannot be adopted: tier "${tier.name}" is ${tier.isolation}, not account`,
       },
     ]);
   }
   if (tenant.status !== 'ACTIVE') {
     throw new LifecyclePreconditionError(tenant.tenantId, 'promoted', `it is ${tenant.status}, not ACTIVE`);
   }
-  if (tenant.isolation !== 'pool') {
+  if (!toAccount && tenant.isolation !== 'pool') {
     throw new LifecyclePreconditionError(tenant.tenantId, 'promoted', 'it already has a silo');
+  }
+  // An account tier is reached from a silo only: a pooled tenant is promoted to a silo tier first
+  // (each hop copied, verified and switched on its own; the account path moves one silo table).
+  if (toAccount && tenant.isolation !== 'silo') {
+    throw new LifecyclePreconditionError(
+      tenant.tenantId,
+      'promoted',
+      tenant.isolation === 'pool'
+        ? `it is pooled: promote it to a silo tier first, then to tier "${tier.name}"`
+        : 'it already has its own account',
+    );
+  }
+  if (toAccount && tenant.silo === undefined) {
+    throw new LifecyclePreconditionError(tenant.tenantId, 'promoted', 'it has no silo in the catalog');
   }
   if (tier.name === tenant.tier) {
     throw new ValidationError('promotion input', [
@@ -144,6 +163,16 @@ export function planPromotion(config: TenantryConfig, tenant: Tenant, value: unk
       },
     ]);
   }
+  if (toAccount && tenant.silo !== undefined) {
+    // The silo table moves whole into the same-named table in the account; the old silo is torn down.
+    return {
+      ...common,
+      isolation: 'account',
+      move: { direction: 'silo-to-account', collections: [] },
+      fromSilo: tenant.silo,
+      ...(input.accountId === undefined ? {} : { accountId: input.accountId }),
+    };
+  }
   return { ...common, isolation: 'silo', move: { direction: 'pool-to-silo', collections: has } };
 }
 
@@ -167,6 +196,7 @@ export function planOffboarding(config: TenantryConfig, tenant: Tenant, value: u
     stackName: siloStackName(config, tenant.tenantId),
     stackId: tenant.silo?.stackId ?? null,
     kmsKeyArn: tenant.silo?.kmsKeyArn ?? null,
-    accountId: tenant.accountId ?? null,
+    // A silo tenant may keep the record of an account a rolled-back promotion closed: not its silo's.
+    accountId: tenant.isolation === 'account' ? (tenant.accountId ?? null) : null,
   };
 }

@@ -1,3 +1,8 @@
+import {
+  DescribeTableCommand,
+  type DynamoDBClient,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-dynamodb';
 import { DescribeKeyCommand, NotFoundException } from '@aws-sdk/client-kms';
 import { findSiloStack, type SiloClients } from './silo-stack';
 
@@ -29,6 +34,26 @@ export async function siloRemainder(
     return { siloStack, kmsKey: KeyMetadata?.KeyState !== 'PendingDeletion' };
   } catch (error) {
     if (error instanceof NotFoundException) return { siloStack, kmsKey: false };
+    throw error;
+  }
+}
+
+/**
+ * What is left of a silo a promotion to an account retired: `siloRemainder`, and `table` when
+ * DynamoDB in the silo's region still knows its table (in any status, DELETING included). The clients
+ * and `dynamo` must be the silo's region's.
+ */
+export async function retiredSiloRemainder(
+  silo: SiloLocation & { readonly tableName: string },
+  clients: SiloClients,
+  dynamo: DynamoDBClient,
+): Promise<{ siloStack: boolean; table: boolean; kmsKey: boolean }> {
+  const { siloStack, kmsKey } = await siloRemainder(silo, clients);
+  try {
+    await dynamo.send(new DescribeTableCommand({ TableName: silo.tableName }));
+    return { siloStack, table: true, kmsKey };
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException) return { siloStack, table: false, kmsKey };
     throw error;
   }
 }

@@ -47,13 +47,14 @@ const CREDENTIALS_RENEWAL_MS = 5 * 60_000;
 /**
  * Credentials of `roleName` in `accountId`, assumed with the task's own role and renewed before they
  * expire (the deployment role trusts the management account: CreateAccount's RoleName, or an adopted
- * account's own role).
+ * account's own role). `sessionPolicy`: an inline session policy capping what the session may do.
  */
 export function assumedRoleCredentials(
   sts: STSClient,
   accountId: string,
   roleName: string,
   sessionName: string,
+  sessionPolicy?: string,
 ): NonNullable<CloudFormationClientConfig['credentials']> {
   let current: AssumedCredentials | undefined;
   return async () => {
@@ -69,6 +70,7 @@ export function assumedRoleCredentials(
       new AssumeRoleCommand({
         RoleArn: memberRoleArn(accountId, roleName),
         RoleSessionName: sessionName,
+        ...(sessionPolicy === undefined ? {} : { Policy: sessionPolicy }),
       }),
     );
     if (Credentials?.AccessKeyId === undefined || Credentials.SecretAccessKey === undefined) {
@@ -256,19 +258,25 @@ export async function findSiloStack(
 
 /**
  * The deployment of a silo in the tenant's own account: no service role, and the key policy names
- * the runtime role of that account (the authorizer assumes it there, issue 15).
+ * the runtime role of that account (the authorizer assumes it there, issue 15) and, among the data
+ * movers, the deployment role there: a promotion silo → account writes the tenant's items through it
+ * (under a one-table session policy, domain/lifecycle/account-data.ts).
  */
 export function accountDeployment(
   deployment: SiloDeployment,
   platform: PlatformDeployment,
-  runtimeRoleName: string,
+  accounts: { readonly runtimeRoleName: string; readonly deploymentRoleName: string },
   accountId: string,
 ): SiloDeployment {
   return {
     ...deployment,
     templateUrl: platform.templateUrl,
     deploymentRoleArn: null,
-    tenantAccessRoleArn: memberRoleArn(accountId, runtimeRoleName),
+    tenantAccessRoleArn: memberRoleArn(accountId, accounts.runtimeRoleName),
+    dataMoverRoleArns: [
+      ...deployment.dataMoverRoleArns,
+      memberRoleArn(accountId, accounts.deploymentRoleName),
+    ],
     platform: { accountId: platform.accountId, routerRoleArn: platform.routerRoleArn },
   };
 }

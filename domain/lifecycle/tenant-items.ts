@@ -174,19 +174,22 @@ async function inChunk(
   return { handled, foreign, nextKey };
 }
 
-/** Copies the tenant's items from `source` to `target`, from `startKey`, until the chunk budget is used. */
+/**
+ * Copies the tenant's items from `source` to `target`, from `startKey`, until the chunk budget is used.
+ * `targetClient`: the client writing the target when it is elsewhere (another account); default `client`.
+ */
 export async function copyTenantChunk(
   client: DynamoDBClient,
   source: TenantTable,
   target: string,
   tenantId: TenantId,
   startKey: StartKey,
-  options: ChunkOptions & BatchOptions = {},
+  options: ChunkOptions & BatchOptions & { readonly targetClient?: DynamoDBClient } = {},
 ): Promise<ChunkResult & { retried: number }> {
   let retried = 0;
   const chunk = await inChunk(client, source, tenantId, startKey, options, async (items) => {
     const written = await batchWriteAll(
-      client,
+      options.targetClient ?? client,
       target,
       items.map((Item) => ({ PutRequest: { Item } })),
       options,

@@ -73,6 +73,41 @@ export const awsAccountIdSchema = z.string().regex(/^\d{12}$/, 'must be a 12-dig
 export const accountStatuses = ['ACTIVE', 'PENDING_CLOSURE', 'SUSPENDED', 'CLOSE_FAILED'] as const;
 export type AccountStatus = (typeof accountStatuses)[number];
 
+/**
+ * A silo a promotion to the tenant's own account left behind in the platform account, torn down after
+ * the catalog switched: TEARDOWN_PENDING from the switch, ERASED once a verification found its stack,
+ * its table and a usable key gone (`remaining` all false, `verifiedAt`, `keyDeletionDate`),
+ * TEARDOWN_FAILED (flagged, with the `error`) when the teardown or its verification failed: running
+ * the promotion again retries it. Never undoes the switch.
+ */
+export const retiredSiloStatuses = ['TEARDOWN_PENDING', 'ERASED', 'TEARDOWN_FAILED'] as const;
+export const retiredSiloSchema = z
+  .object({
+    silo: siloResourcesSchema,
+    region: z.string().min(1),
+    status: z.enum(retiredSiloStatuses),
+    /** The execution that recorded this status. */
+    executionArn: z.string().min(1),
+    verifiedAt: z.iso.datetime().nullable().default(null),
+    keyDeletionDate: z.iso.datetime().nullable().default(null),
+    remaining: z
+      .object({ siloStack: z.boolean(), table: z.boolean(), kmsKey: z.boolean() })
+      .nullable()
+      .default(null),
+    error: z.string().max(1000).nullable().default(null),
+  })
+  .refine(
+    (r) =>
+      r.status !== 'ERASED' ||
+      (r.remaining !== null &&
+        r.verifiedAt !== null &&
+        !r.remaining.siloStack &&
+        !r.remaining.table &&
+        !r.remaining.kmsKey),
+    { path: ['remaining'], message: 'ERASED needs a verification that found nothing left' },
+  );
+export type RetiredSilo = z.infer<typeof retiredSiloSchema>;
+
 /** AWS Marketplace identity of a tenant that buys through Marketplace. */
 const marketplaceIdentitySchema = z.object({
   customerAwsAccountId: awsAccountIdSchema,
@@ -99,6 +134,8 @@ export const tenantSchema = z.object({
    * closed; CLOSE_FAILED flags an account the lifecycle could not close (an operator must).
    */
   accountStatus: z.enum(accountStatuses).optional(),
+  /** Silos a promotion to an account left behind, and where their teardown stands. */
+  retiredSilos: z.array(retiredSiloSchema).optional(),
   marketplace: marketplaceIdentitySchema.optional(),
   /** Set with OFFBOARDED: what the offboarding erased and verified (domain/tenant/erasure.ts). */
   erasure: erasureRecordSchema.optional(),

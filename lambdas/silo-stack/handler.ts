@@ -41,12 +41,7 @@ export const handler = contractHandler(contract, async (request) =>
             request,
             request.accountId === undefined
               ? deployment
-              : accountDeployment(
-                  deployment,
-                  platform,
-                  accountsSettings(config).runtimeRoleName,
-                  request.accountId,
-                ),
+              : accountDeployment(deployment, platform, accountsSettings(config), request.accountId),
           )
         : await describeSiloStack(clients, siloStackName(config, request.tenantId));
     logger.info('silo stack', {

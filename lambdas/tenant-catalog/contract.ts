@@ -7,6 +7,8 @@ import {
   accountStatuses,
   awsAccountIdSchema,
   collectionTableSchema,
+  retiredSiloSchema,
+  retiredSiloStatuses,
   siloResourcesSchema,
 } from '../../domain/tenant/tenant';
 import { tenantIdSchema } from '../../domain/tenant/tenant-id';
@@ -46,6 +48,12 @@ export const contract = defineFunction({
       allowMissing: z.boolean().optional(),
     }),
     z.object({
+      action: z.literal('record-retired-silo'),
+      tenantId: tenantIdSchema,
+      /** A silo a promotion to an account left behind, and where its teardown stands. */
+      retired: retiredSiloSchema,
+    }),
+    z.object({
       action: z.literal('record-account'),
       tenantId: tenantIdSchema,
       accountId: awsAccountIdSchema,
@@ -66,6 +74,7 @@ export const contract = defineFunction({
       accountId: z.string(),
       accountStatus: z.enum(accountStatuses),
     }),
+    z.object({ tenantId: tenantIdSchema, retiredSiloStatus: z.enum(retiredSiloStatuses) }),
   ]),
   grants: { catalog: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'] } },
 });

@@ -2,7 +2,12 @@ import { documentClient } from '../../domain/aws/clients';
 import { CatalogRepository } from '../../domain/catalog/repository';
 import { loadConfig } from '../../domain/config';
 import { contractHandler, readFunctionEnv } from '../../domain/function-contract';
-import { createPendingTenant, recordAccount, setPlacement } from '../../domain/lifecycle/catalog-ops';
+import {
+  createPendingTenant,
+  recordAccount,
+  recordRetiredSilo,
+  setPlacement,
+} from '../../domain/lifecycle/catalog-ops';
 import { lifecycleLogger, withTenant } from '../../domain/lifecycle/runtime';
 import { contract } from './contract';
 
@@ -40,6 +45,14 @@ export const handler = contractHandler(contract, async (request) =>
         accountId: request.accountId,
         accountStatus: request.accountStatus,
       };
+    }
+    if (request.action === 'record-retired-silo') {
+      await recordRetiredSilo(catalog, request.tenantId, request.retired);
+      logger.info('retired silo recorded', {
+        stackId: request.retired.silo.stackId,
+        status: request.retired.status,
+      });
+      return { tenantId: request.tenantId, retiredSiloStatus: request.retired.status };
     }
     if (request.allowMissing && (await catalog.find(request.tenantId)) === undefined) {
       logger.info('no tenant record: nothing to place');

@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { baseClientConfig } from '../../domain/aws/clients';
 import { loadConfig } from '../../domain/config';
 import { contractHandler, readFunctionEnv } from '../../domain/function-contract';
+import { accountDataClients } from '../../domain/lifecycle/account-data';
 import { acrossTables, moveSources, moveTablesOf, moveTarget } from '../../domain/lifecycle/moves';
 import { deadlineOf, lifecycleLogger, type RemainingTime, withTenant } from '../../domain/lifecycle/runtime';
 import { copyTenantChunk, restoreTenantChunk } from '../../domain/lifecycle/tenant-items';
@@ -10,12 +11,20 @@ import { contract } from './contract';
 const env = readFunctionEnv(contract);
 const config = loadConfig();
 const client = new DynamoDBClient(baseClientConfig());
+const accountData = accountDataClients(config, `${contract.name} input`);
 const logger = lifecycleLogger(contract.name);
 
 export const handler = contractHandler(contract, async (cursor, context?: RemainingTime) =>
   withTenant(logger, cursor.tenantId, async () => {
     const tables = moveTablesOf(config, contract.name, env.POOLED_TABLE_NAME, cursor);
     const target = moveTarget(config, cursor.direction, tables);
+    const { account } = cursor;
+    // silo → account: the platform silo read with this role (in the tenant's region), the account's
+    // table written through the deployment role under the session policy (domain/lifecycle/account-data.ts).
+    const [sourceClient, targetClient] =
+      account === undefined
+        ? [client, client]
+        : [accountData.platform(account.region), accountData.inAccount(cursor.tenantId, account, 'write')];
     let retried = 0;
     let kept = 0;
     const result = await acrossTables(
@@ -24,9 +33,12 @@ export const handler = contractHandler(contract, async (cursor, context?: Remain
       { maxItems: env.COPY_CHUNK_ITEMS, deadline: deadlineOf(context) },
       async (source, startKey, maxItems) => {
         const options = { maxItems, deadline: deadlineOf(context) };
-        // Into a new silo: batch writes. Anywhere else an item already there may be newer: kept.
-        if (cursor.direction === 'pool-to-silo') {
-          const chunk = await copyTenantChunk(client, source, target({}), cursor.tenantId, startKey, options);
+        // Into a new table (silo, or the account's): batch writes. Anywhere else an item already there may be newer: kept.
+        if (cursor.direction === 'pool-to-silo' || cursor.direction === 'silo-to-account') {
+          const chunk = await copyTenantChunk(sourceClient, source, target({}), cursor.tenantId, startKey, {
+            ...options,
+            targetClient,
+          });
           retried += chunk.retried;
           return chunk;
         }
@@ -37,6 +49,7 @@ export const handler = contractHandler(contract, async (cursor, context?: Remain
     );
     logger.info('copied chunk', {
       direction: cursor.direction,
+      ...(account === undefined ? {} : { accountId: account.accountId, region: account.region }),
       items: result.handled,
       retried,
       keptNewer: kept,

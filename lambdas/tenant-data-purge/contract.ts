@@ -20,9 +20,10 @@ export const purgeCursorSchema = z.object({
   /**
    * A move's purge (domain/lifecycle/moves.ts): deletes the move's sources' items whose copy where they
    * went is identical — `pool-to-silo` (with `verifiedAgainst`) also empties the collection tables.
-   * Absent: the erasure of offboarding.
+   * Absent: the erasure of offboarding. Never `silo-to-account`: its source and target share a name in two
+   * accounts (the old silo is torn down as a stack instead), so a purge here would compare a table with itself.
    */
-  direction: z.enum(moveDirections).optional(),
+  direction: z.enum(moveDirections).exclude(['silo-to-account']).optional(),
   /** The dedicated collections of the move (to a silo: the ones the tenant has on the pool side). */
   collections: z.array(collectionName).optional(),
   /** A move's purge: the source table being purged (absent: 0). */

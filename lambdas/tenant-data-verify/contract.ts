@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { collectionName } from '../../domain/config/schema';
 import { envVar } from '../../domain/env';
 import { defineFunction } from '../../domain/function-contract';
+import { accountTableTargetSchema } from '../../domain/lifecycle/account-data';
 import { moveDirections } from '../../domain/lifecycle/moves';
 import { tallyPositionSchema } from '../../domain/lifecycle/tenant-items';
 import { tenantIdSchema } from '../../domain/tenant/tenant-id';
@@ -12,18 +13,28 @@ import { tenantIdSchema } from '../../domain/tenant/tenant-id';
  * the side the items come from, `target` the side they went to (each possibly several tables); `done` once both are counted and they match (a mismatch is
  * DataVerificationError, never a cursor).
  */
-export const verifyCursorSchema = z.object({
-  tenantId: tenantIdSchema,
-  /** The move verified (domain/lifecycle/moves.ts): its sources against the tables the items went to. */
-  direction: z.enum(moveDirections).default('pool-to-silo'),
-  /** The tenant's silo table (to or from a silo); null for a move within the pool. */
-  siloTable: z.string().min(3).nullable().default(null),
-  /** The dedicated collections moving (to a silo: the ones the tenant has on the pool side). */
-  collections: z.array(collectionName).default([]),
-  source: tallyPositionSchema.prefault({}),
-  target: tallyPositionSchema.prefault({}),
-  done: z.boolean().default(false),
-});
+export const verifyCursorSchema = z
+  .object({
+    tenantId: tenantIdSchema,
+    /** The move verified (domain/lifecycle/moves.ts): its sources against the tables the items went to. */
+    direction: z.enum(moveDirections).default('pool-to-silo'),
+    /** The tenant's silo table (to or from a silo); null for a move within the pool. */
+    siloTable: z.string().min(3).nullable().default(null),
+    /**
+     * `silo-to-account` only: the tenant's account and region. Then `source` is the platform silo table
+     * (in that region) and `target` the same-named table in the account.
+     */
+    account: accountTableTargetSchema.optional(),
+    /** The dedicated collections moving (to a silo: the ones the tenant has on the pool side). */
+    collections: z.array(collectionName).default([]),
+    source: tallyPositionSchema.prefault({}),
+    target: tallyPositionSchema.prefault({}),
+    done: z.boolean().default(false),
+  })
+  .refine((c) => (c.direction === 'silo-to-account') === (c.account !== undefined), {
+    path: ['account'],
+    message: 'is required with direction silo-to-account, and only with it',
+  });
 
 /**
  * Verifies a copy in chunks: counts and checksums the tenant's items in the pool (strongly consistent,
@@ -46,5 +57,7 @@ export const contract = defineFunction({
     pooledTable: { actions: ['dynamodb:Query'] },
     siloTables: { actions: ['dynamodb:Scan'] },
     collectionTables: { actions: ['dynamodb:Scan'] },
+    /** silo → account: the deployment role in the tenant's account, under a read-one-table session policy. */
+    assumeDeploymentRole: { actions: ['sts:AssumeRole'] },
   },
 });

@@ -230,7 +230,7 @@ beforeAll(async () => {
         routerRoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${resourceName(config, 'documents-router')}`,
         templateUrl,
       },
-      RUNTIME_ROLE,
+      { runtimeRoleName: RUNTIME_ROLE, deploymentRoleName: DEPLOYMENT_ROLE },
       accountId,
     ),
   );

@@ -59,6 +59,7 @@ describe('TenantryFunction', { timeout: 60_000 }, () => {
         environment: {},
         grants: {
           siloStacks: [],
+          siloTables: [],
           siloKeys: {
             resources: ['arn:aws:kms:us-east-1:111122223333:key/*'],
             conditions: { 'ForAnyValue:StringLike': { 'kms:ResourceAliases': ['alias/silo-*'] } },
@@ -111,7 +112,13 @@ describe('TenantryFunction', { timeout: 60_000 }, () => {
         contract: siloDeprovision,
         config: customConfig,
         environment: {},
-        grants: { siloStacks: [], siloKeys: [], passDeploymentRole: [], assumeDeploymentRole: [] },
+        grants: {
+          siloStacks: [],
+          siloTables: [],
+          siloKeys: [],
+          passDeploymentRole: [],
+          assumeDeploymentRole: [],
+        },
       });
     });
 

@@ -98,7 +98,7 @@ describe('silo-deprovision cold start', () => {
     const refusing = handler({ region: 'us-east-1', stackName: STACK });
 
     // Assess
-    expect(accepted.status).toBe('ABSENT');
+    expect(accepted).toMatchObject({ status: 'ABSENT' });
     await expect(refusing).rejects.toMatchObject({
       name: 'ValidationError',
       message: expect.stringContaining('(expected docsaas-prod-silo-<tenantId>)'),

@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { defaultConfig } from '../../../../domain/config';
+import { ConfigurationError, ValidationError } from '../../../../domain/errors';
+import { LifecyclePreconditionError } from '../../../../domain/lifecycle/errors';
+import { planOffboarding, planPromotion } from '../../../../domain/lifecycle/plan';
+import { newTenant, type Tenant, transition } from '../../../../domain/tenant/tenant';
+import { accountConfig } from '../../support/account-config';
+
+// Promotion silo → account (issue 15): what Validate plans and what it refuses.
+const SILO = {
+  stackId: 'arn:aws:cloudformation:eu-central-1:123456789012:stack/tenantry-dev-silo-acme/1',
+  tableName: 'tenantry-dev-silo-data-acme',
+  tableArn: 'arn:aws:dynamodb:eu-central-1:123456789012:table/tenantry-dev-silo-data-acme',
+  kmsKeyArn: 'arn:aws:kms:eu-central-1:123456789012:key/0a1b2c3d-0000-4000-8000-000000000001',
+};
+
+function tenant(isolation: Tenant['isolation'], tier: string, extra: Partial<Tenant> = {}): Tenant {
+  const t = transition(
+    newTenant({ tenantId: 'acme', name: 'Acme', tier, isolation, region: 'eu-central-1' }),
+    'ACTIVE',
+  );
+  return { ...t, ...(isolation === 'pool' ? {} : { silo: SILO }), ...extra };
+}
+
+describe('planning a promotion to an account tier', () => {
+  it('plans silo → account with the silo the tenant leaves and the account to adopt', () => {
+    // Prepare
+    const from = tenant('silo', 'enterprise');
+
+    // Act
+    const plan = planPromotion(accountConfig, from, {
+      tenantId: 'acme',
+      targetTier: 'sovereign',
+      accountId: '210987654321',
+    });
+
+    // Assess
+    expect(plan).toEqual({
+      tenantId: 'acme',
+      fromTier: 'enterprise',
+      toTier: 'sovereign',
+      region: 'eu-central-1',
+      stackName: 'tenantry-dev-silo-acme',
+      version: from.version,
+      isolation: 'account',
+      collections: [],
+      move: { direction: 'silo-to-account', collections: [] },
+      fromSilo: SILO,
+      accountId: '210987654321',
+    });
+  });
+
+  it('keeps pool → silo as it was (isolation silo, no silo left behind)', () => {
+    const plan = planPromotion(accountConfig, tenant('pool', 'pro', { region: 'us-east-1' }), {
+      tenantId: 'acme',
+      targetTier: 'enterprise',
+    });
+    expect(plan).toMatchObject({ isolation: 'silo', toTier: 'enterprise' });
+    expect(plan).not.toHaveProperty('fromSilo');
+  });
+
+  it.each([
+    [
+      tenant('pool', 'pro', { region: 'us-east-1' }),
+      'it is pooled: promote it to a silo tier first, then to tier "sovereign"',
+    ],
+    [tenant('account', 'sovereign', { accountId: '210987654321' }), 'it already has its own account'],
+    [{ ...tenant('silo', 'enterprise'), silo: undefined }, 'it has no silo in the catalog'],
+  ])('refuses a tenant that is not a silo tenant with its silo (%#)', (from, message) => {
+    const act = () => planPromotion(accountConfig, from, { tenantId: 'acme', targetTier: 'sovereign' });
+    expect(act).toThrow(LifecyclePreconditionError);
+    expect(act).toThrow(message);
+  });
+
+  it('refuses an account to adopt with a silo target, and an account tier without accounts settings, naming them', () => {
+    expect(() =>
+      planPromotion(accountConfig, tenant('pool', 'pro', { region: 'us-east-1' }), {
+        tenantId: 'acme',
+        targetTier: 'enterprise',
+        accountId: '210987654321',
+      }),
+    ).toThrow(
+      new ValidationError('promotion input', [
+        {
+          field: 'accountId',
+          message: '"210987654321" cannot be adopted: tier "enterprise" is silo, not account',
+        },
+      ]).message,
+    );
+    const noAccounts = { ...accountConfig, accounts: undefined };
+    expect(() =>
+      planPromotion(noAccounts, tenant('silo', 'enterprise'), { tenantId: 'acme', targetTier: 'sovereign' }),
+    ).toThrow(ConfigurationError);
+    // A pool tier is a tier change within the pool (collections-promotion): not for a silo tenant.
+    expect(() =>
+      planPromotion(defaultConfig, tenant('silo', 'enterprise'), { tenantId: 'acme', targetTier: 'pro' }),
+    ).toThrow('tenant acme cannot be promoted: it already has a silo');
+  });
+
+  it('offboards a silo tenant in the platform account even if the catalog recalls an account a rolled-back promotion closed', () => {
+    const rolledBack = tenant('silo', 'enterprise', {
+      accountId: '210987654321',
+      accountStatus: 'SUSPENDED',
+    });
+    expect(planOffboarding(accountConfig, rolledBack, { tenantId: 'acme' }).accountId).toBeNull();
+    const accountTenant = tenant('account', 'sovereign', { accountId: '210987654321' });
+    expect(planOffboarding(accountConfig, accountTenant, { tenantId: 'acme' }).accountId).toBe(
+      '210987654321',
+    );
+  });
+});
