@@ -58,10 +58,8 @@ export function deployedSiloKeyPolicy(
   deployment: SiloDeployment,
   config: TenantryConfig = defaultConfig,
 ): PolicyDocument {
-  const template =
-    config === defaultConfig
-      ? (synthesized ??= siloTemplate(defaultConfig) as Template)
-      : (siloTemplate(config) as Template);
+  // siloTemplate synthesizes once per configuration per process.
+  const template = siloTemplate(config) as Template;
   const keys = Object.values(template.Resources).filter((r) => r.Type === 'AWS::KMS::Key');
   if (keys.length !== 1) throw new Error(`expected one KMS key in the silo template, found ${keys.length}`);
   return resolve(keys[0]?.Properties.KeyPolicy, deploymentRefs(deployment)) as PolicyDocument;
