@@ -59,6 +59,7 @@ import {
   workflowNames,
 } from '../workflows/index';
 import { DeadLetteredLambdaTarget } from './private/dead-letter-queue';
+import { SILO_DEPLOYMENT_WILDCARD_REASONS, siloDeploymentStatements } from './private/silo-deployment-grants';
 import { TenantryFunction } from './private/tenantry-function';
 import { siloTemplate } from './silo-stack';
 
@@ -140,7 +141,7 @@ export class LifecycleStack extends Stack {
     this.siloDeploymentRole = new iam.Role(this, 'SiloDeploymentRole', {
       roleName: siloDeploymentRoleName(config),
       assumedBy: new iam.ServicePrincipal('cloudformation.amazonaws.com'),
-      description: 'CloudFormation creates and deletes tenant silo stacks (table + KMS key) with this role',
+      description: 'CloudFormation creates, updates and deletes tenant silo stacks with this role',
     });
     const taskFunctions = {
       validate: new TenantryFunction(this, fnId('validate'), {
@@ -378,6 +379,33 @@ export class LifecycleStack extends Stack {
     );
     // The alias side of CreateAlias/DeleteAlias: only silo aliases (aliases carry no tags).
     allow(this.siloDeploymentRole, ['kms:CreateAlias', 'kms:DeleteAlias'], siloAliasArns);
+    // Everything else the silo template contains (function, network, database, migration): see
+    // infra/private/silo-deployment-grants.ts; test/unit/infra/silo-deployment-role.test.ts proves it
+    // covers each resource type of the template.
+    // Two managed policies (IAM's size limits: 10,240 characters of inline policy per role, 6,144 per
+    // managed policy), each wildcard resource acknowledged with its statement's reason.
+    const siloGrants = siloDeploymentStatements(
+      { config, partition: this.partition, account: this.account },
+      config.regions.siloAllowed,
+    );
+    const networkFrom = siloGrants.findIndex((s) => s.sid === 'SiloNetworkCreatedTagged');
+    [siloGrants.slice(0, networkFrom), siloGrants.slice(networkFrom)].forEach((statements, i) => {
+      const policy = new iam.ManagedPolicy(this, `SiloDeploymentGrants${i + 1}`, {
+        roles: [this.siloDeploymentRole],
+        statements,
+      });
+      for (const statement of statements) {
+        const wildcards = statement.resources.filter((r) => r.includes('*'));
+        const reason = SILO_DEPLOYMENT_WILDCARD_REASONS[statement.sid ?? ''];
+        if (wildcards.length > 0 && reason === undefined)
+          throw new Error(`no wildcard reason for ${statement.sid}`);
+        for (const resource of wildcards)
+          Validations.of(policy).acknowledge({
+            id: `AwsSolutions-IAM5[Resource::${flattenCfnReference(this.resolve(resource))}]`,
+            reason: reason ?? '',
+          });
+      }
+    });
 
     // --- state machines -----------------------------------------------------------------------------
     const functionArn = (key: LambdaFunction) => {

@@ -41,6 +41,8 @@ import {
   siloArtifactsBucketName,
   siloDatabaseMigrationRolePath,
   siloDeploymentRoleName,
+  siloFlowLogRolePath,
+  siloFunctionRolePath,
   siloKeyAliasPrefix,
   siloServiceFunctionName,
   siloStackOutputs,
@@ -239,6 +241,7 @@ export class SiloTenantStack extends Stack {
     const service = this.service;
     if (database !== undefined) siloDatabaseMigration(this, config, database, service);
     codeFromPlatformArtifacts(this, config, platform);
+    rolesUnderSiloPaths(this, config);
 
     new CfnOutput(this, siloStackOutputs.tableName, { value: table.tableName });
     new CfnOutput(this, siloStackOutputs.tableArn, { value: table.tableArn });
@@ -594,6 +597,19 @@ function codeFromPlatformArtifacts(stack: Stack, config: TenantryConfig, platfor
       s3Bucket: siloArtifactsBucketName(config, platform.accountId, stack.region),
       s3Key: code.s3Key as string,
     };
+  }
+}
+
+/**
+ * Every role of the stack under a silo path (the migration role keeps its own, set where it is made): the
+ * silo deployment role may create, change and pass only roles under these paths (infra/private/
+ * silo-deployment-grants.ts), never a role outside them such as itself.
+ */
+function rolesUnderSiloPaths(stack: Stack, config: TenantryConfig): void {
+  for (const role of stack.node.findAll()) {
+    if (!(role instanceof iam.CfnRole) || role.path !== undefined) continue;
+    const flowLog = role.node.scopes.some((s) => s instanceof ec2.FlowLog);
+    role.path = flowLog ? siloFlowLogRolePath(config) : siloFunctionRolePath(config);
   }
 }
 

@@ -108,6 +108,20 @@ export function siloDatabaseMigrationRolePath(config: TenantryConfig): string {
   return `/${resourceName(config, 'silo-db-migrate')}/`;
 }
 
+/**
+ * IAM path of the silo template's other function roles (documents function, custom-resource provider):
+ * `/<product>-<stage>-silo/`. The silo deployment role may create, change and pass (to Lambda) only
+ * roles under this path and `siloDatabaseMigrationRolePath`; its own path (`/`) is outside both.
+ */
+export function siloFunctionRolePath(config: TenantryConfig): string {
+  return `/${resourceName(config, 'silo')}/`;
+}
+
+/** IAM path of a silo VPC's flow-log delivery role (passed only to VPC Flow Logs). */
+export function siloFlowLogRolePath(config: TenantryConfig): string {
+  return `/${resourceName(config, 'silo-flow-log')}/`;
+}
+
 /** Name of the lifecycle stack (the CDK app's `<product>-<stage>-lifecycle`). */
 export function lifecycleStackName(config: TenantryConfig): string {
   return resourceName(config, 'lifecycle');
