@@ -22,19 +22,20 @@ import {
   ListRootsCommand,
   OrganizationsClient,
 } from '@aws-sdk/client-organizations';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { STSClient } from '@aws-sdk/client-sts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { batchWriteAll } from '../../../domain/aws/batch';
-import { parseConfig, type TenantryConfig } from '../../../domain/config';
+import type { TenantryConfig } from '../../../domain/config';
 import { tenantDataResources } from '../../../domain/identity/tenant-resources';
 import { TokenVendingMachine } from '../../../domain/identity/token-vending';
 import { ChecksumAccumulator, type ItemTally } from '../../../domain/lifecycle/checksum';
 import { siloTableName } from '../../../domain/lifecycle/silo';
 import { pooledItem } from '../../../domain/pooled-items';
 import { LOCAL_ACCOUNT } from '../../../local/lifecycle';
-import { accountConfig as unitAccountConfig } from '../../unit/support/account-config';
+import { accountConfigIn } from '../../unit/support/account-config';
 import { clearFaults, setFunctionEnv } from '../support';
 import {
+  clientsInAccount,
   eventsOf,
   failure,
   type Harness,
@@ -48,18 +49,6 @@ const US = 'us-east-1';
 const EU = 'eu-central-1';
 const ITEMS = 120;
 
-function accountConfig(ou: string): TenantryConfig {
-  return parseConfig({
-    ...structuredClone(unitAccountConfig),
-    accounts: {
-      ...structuredClone(unitAccountConfig.accounts),
-      organizationalUnitId: ou,
-      createPollSeconds: 1,
-      createMaxPolls: 5,
-    },
-  });
-}
-
 let h: Harness;
 let config: TenantryConfig;
 let org: OrganizationsClient;
@@ -71,29 +60,8 @@ const platformEu = () => ({
 });
 
 /** Clients acting in `accountId` with its deployment role (the test's view, not the code's). */
-async function inAccount(accountId: string, region = EU) {
-  const sts = new STSClient({ region, endpoint: h.endpoint });
-  const { Credentials: c } = await sts.send(
-    new AssumeRoleCommand({
-      RoleArn: `arn:aws:iam::${accountId}:role/${config.accounts?.deploymentRoleName}`,
-      RoleSessionName: 'account-promotion-test',
-    }),
-  );
-  const settings = {
-    region,
-    endpoint: h.endpoint,
-    credentials: {
-      accessKeyId: c?.AccessKeyId as string,
-      secretAccessKey: c?.SecretAccessKey as string,
-      sessionToken: c?.SessionToken as string,
-    },
-  };
-  return {
-    dynamo: new DynamoDBClient(settings),
-    kms: new KMSClient(settings),
-    cfn: new CloudFormationClient(settings),
-  };
-}
+const inAccount = (accountId: string, region = EU) =>
+  clientsInAccount(h.endpoint, accountId, region, config.accounts?.deploymentRoleName as string);
 
 /** Ground truth by a consistent Scan of the whole table (every item of a silo table is the tenant's). */
 async function tallyOf(dynamo: DynamoDBClient, table: string): Promise<ItemTally> {
@@ -137,7 +105,7 @@ const organizationStatus = async (accountId: string) =>
   (await org.send(new DescribeAccountCommand({ AccountId: accountId }))).Account?.Status;
 
 beforeAll(async () => {
-  h = await setupHarness({ config: accountConfig('ou-0000-00000000') });
+  h = await setupHarness({ config: accountConfigIn('ou-0000-00000000') });
   org = new OrganizationsClient({ region: US, endpoint: h.endpoint });
   await org.send(new CreateOrganizationCommand({ FeatureSet: 'ALL' }));
   const { Roots } = await org.send(new ListRootsCommand({}));
@@ -145,7 +113,7 @@ beforeAll(async () => {
     new CreateOrganizationalUnitCommand({ ParentId: Roots?.[0]?.Id as string, Name: 'tenants' }),
   );
   tenantsUnit = unit.OrganizationalUnit?.Id as string;
-  config = accountConfig(tenantsUnit);
+  config = accountConfigIn(tenantsUnit);
   const file = join(mkdtempSync(join(tmpdir(), 'tenantry-account-promotion-it-')), 'tenantry.json');
   writeFileSync(file, JSON.stringify(config));
   await setFunctionEnv('*', { TENANTRY_CONFIG: file });

@@ -6,16 +6,16 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import {
   DescribeTableCommand,
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { GetRoleCommand } from '@aws-sdk/client-iam';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import {
   CreateAccountCommand,
   CreateOrganizationalUnitCommand,
@@ -26,17 +26,19 @@ import {
   ListTagsForResourceCommand,
   OrganizationsClient,
 } from '@aws-sdk/client-organizations';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { STSClient } from '@aws-sdk/client-sts';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { defaultConfig, parseConfig, type TenantryConfig } from '../../../domain/config';
+import type { TenantryConfig } from '../../../domain/config';
 import { tenantDataResources } from '../../../domain/identity/tenant-resources';
 import { TokenVendingMachine } from '../../../domain/identity/token-vending';
 import { siloStackName } from '../../../domain/keys';
 import { siloServiceFunctionName, siloTableName } from '../../../domain/lifecycle/silo';
 import { pooledItem } from '../../../domain/pooled-items';
 import { LOCAL_ACCOUNT } from '../../../local/lifecycle';
+import { accountConfigIn, accountsSettings } from '../../unit/support/account-config';
 import { clearFaults, setFunctionEnv } from '../support';
 import {
+  clientsInAccount,
   eventsOf,
   failure,
   type Harness,
@@ -48,29 +50,10 @@ import {
 
 const US = 'us-east-1';
 const EU = 'eu-central-1';
-const DEPLOYMENT_ROLE = 'TenantryDeployment';
-const RUNTIME_ROLE = 'TenantryTenantRuntime';
+// The role names the configuration gives (one definition: test/unit/support/account-config.ts).
+const { deploymentRoleName: DEPLOYMENT_ROLE, runtimeRoleName: RUNTIME_ROLE } = accountsSettings;
 
 /** The default configuration plus a `sovereign` tier of isolation `account`; `ou` from moto's organization. */
-function accountConfig(ou: string, organizationId = 'o-0000000000'): TenantryConfig {
-  return parseConfig({
-    ...structuredClone(defaultConfig),
-    tiers: [
-      ...structuredClone(defaultConfig.tiers),
-      { ...structuredClone(defaultConfig.tiers[3]), name: 'sovereign', isolation: 'account' },
-    ],
-    accounts: {
-      organizationId,
-      organizationalUnitId: ou,
-      deploymentRoleName: DEPLOYMENT_ROLE,
-      runtimeRoleName: RUNTIME_ROLE,
-      rootEmailPattern: 'aws+{tenantId}@tenantry.example',
-      createPollSeconds: 1,
-      createMaxPolls: 5,
-    },
-  });
-}
-
 let h: Harness;
 let config: TenantryConfig;
 let org: OrganizationsClient;
@@ -86,28 +69,8 @@ const signup = (tenantId: string, region = EU, accountId?: string) => ({
 });
 
 /** Clients acting in `accountId` (the deployment role assumed there), in `region`. */
-async function inAccount(accountId: string, region: string) {
-  const sts = new STSClient({ region, endpoint: h.endpoint });
-  const { Credentials: c } = await sts.send(
-    new AssumeRoleCommand({
-      RoleArn: `arn:aws:iam::${accountId}:role/${DEPLOYMENT_ROLE}`,
-      RoleSessionName: 'account-test',
-    }),
-  );
-  const credentials = {
-    accessKeyId: c?.AccessKeyId as string,
-    secretAccessKey: c?.SecretAccessKey as string,
-    sessionToken: c?.SessionToken as string,
-  };
-  const settings = { region, endpoint: h.endpoint, credentials };
-  return {
-    dynamo: new DynamoDBClient(settings),
-    kms: new KMSClient(settings),
-    cfn: new CloudFormationClient(settings),
-    iam: new IAMClient({ ...settings, region: US }),
-    lambda: new LambdaClient(settings),
-  };
-}
+const inAccount = (accountId: string, region: string) =>
+  clientsInAccount(h.endpoint, accountId, region, DEPLOYMENT_ROLE);
 
 async function tableIn(dynamo: DynamoDBClient, tenantId: string): Promise<string> {
   const out = dynamo.send(new DescribeTableCommand({ TableName: siloTableName(config, tenantId) }));
@@ -121,7 +84,7 @@ async function organizationStatus(accountId: string): Promise<string | undefined
 
 beforeAll(async () => {
   // The definitions do not depend on the OU id; the handlers read the real one from TENANTRY_CONFIG.
-  h = await setupHarness({ config: accountConfig('ou-0000-00000000') });
+  h = await setupHarness({ config: accountConfigIn('ou-0000-00000000', 'o-0000000000') });
   org = new OrganizationsClient({ region: US, endpoint: h.endpoint });
   const { Organization } = await org.send(new CreateOrganizationCommand({ FeatureSet: 'ALL' }));
   const { Roots } = await org.send(new ListRootsCommand({}));
@@ -129,7 +92,7 @@ beforeAll(async () => {
     new CreateOrganizationalUnitCommand({ ParentId: Roots?.[0]?.Id as string, Name: 'tenants' }),
   );
   tenantsUnit = unit.OrganizationalUnit?.Id as string;
-  config = accountConfig(tenantsUnit, Organization?.Id);
+  config = accountConfigIn(tenantsUnit, Organization?.Id);
   const file = join(mkdtempSync(join(tmpdir(), 'tenantry-account-it-')), 'tenantry.json');
   writeFileSync(file, JSON.stringify(config));
   await setFunctionEnv('*', { TENANTRY_CONFIG: file });

@@ -1,3 +1,7 @@
+import { IAMClient } from '@aws-sdk/client-iam';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 /**
  * Shared by the workflow integration tests: deploys the lifecycle on the local environment (the real
  * definitions, the real handlers), runs executions and reads what they left behind.
@@ -445,4 +449,36 @@ export async function waitForState(h: Harness, executionArn: string, state: stri
     },
     { timeout: timeoutMs, interval: 200 },
   );
+}
+
+/**
+ * Clients acting in `accountId` with its deployment role assumed there (the test's view of a tenant
+ * account, not the code's), in `region`; IAM is global (us-east-1).
+ */
+export async function clientsInAccount(
+  endpoint: string,
+  accountId: string,
+  region: string,
+  deploymentRoleName: string,
+) {
+  const sts = new STSClient({ region, endpoint });
+  const { Credentials: c } = await sts.send(
+    new AssumeRoleCommand({
+      RoleArn: `arn:aws:iam::${accountId}:role/${deploymentRoleName}`,
+      RoleSessionName: 'account-test',
+    }),
+  );
+  const credentials = {
+    accessKeyId: c?.AccessKeyId as string,
+    secretAccessKey: c?.SecretAccessKey as string,
+    sessionToken: c?.SessionToken as string,
+  };
+  const settings = { region, endpoint, credentials };
+  return {
+    dynamo: new DynamoDBClient(settings),
+    kms: new KMSClient(settings),
+    cfn: new CloudFormationClient(settings),
+    iam: new IAMClient({ ...settings, region: 'us-east-1' }),
+    lambda: new LambdaClient(settings),
+  };
 }

@@ -29,3 +29,23 @@ export function writeAccountConfig(): string {
   writeFileSync(file, JSON.stringify(accountConfig));
   return file;
 }
+
+/**
+ * `accountConfig` for a real (local) organization: its tenants' OU and organization id, and a creation
+ * poll short enough for a test (moto completes CreateAccount at once).
+ */
+export function accountConfigIn(
+  organizationalUnitId: string,
+  organizationId: string = accountsSettings.organizationId,
+): TenantryConfig {
+  return parseConfig({
+    ...structuredClone(accountConfig),
+    accounts: {
+      ...accountsSettings,
+      organizationId,
+      organizationalUnitId,
+      createPollSeconds: 1,
+      createMaxPolls: 5,
+    },
+  });
+}

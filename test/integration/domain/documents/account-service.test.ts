@@ -1,13 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient, type DynamoDBClientConfig, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { IAMClient } from '@aws-sdk/client-iam';
-import {
-  CreateStreamCommand,
-  DescribeStreamCommand,
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  KinesisClient,
-} from '@aws-sdk/client-kinesis';
+import { CreateStreamCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   CreateAccountCommand,
@@ -28,7 +22,7 @@ import {
   s3ClientConfig,
 } from '../../../../domain/aws/clients';
 import { CatalogRepository } from '../../../../domain/catalog/repository';
-import { defaultConfig, parseConfig, resourceName, type TenantryConfig } from '../../../../domain/config';
+import { defaultConfig, resourceName, type TenantryConfig } from '../../../../domain/config';
 import { routeDocumentRequest } from '../../../../domain/documents/router';
 import type { DocumentServiceDependencies } from '../../../../domain/documents/service';
 import type { TenantAuthorizer } from '../../../../domain/identity/authorizer';
@@ -48,7 +42,9 @@ import { localDocumentFunctions } from '../../../../local/documents';
 import { LOCAL_ACCOUNT } from '../../../../local/lifecycle';
 import { publishSiloServiceCode } from '../../../../local/silo-code';
 import { createLocalTenantUsers } from '../../../../local/tenant-users';
+import { accountConfigIn, accountsSettings } from '../../../unit/support/account-config';
 import { resetLocalAws, useLocalAws } from '../../support';
+import { usageOnStream } from './support';
 
 // The reference service for a tenant in its own AWS account (issue 15), on the local environment. moto
 // serves Organizations and maps credentials assumed into a member account's role to that account: the
@@ -65,8 +61,8 @@ import { resetLocalAws, useLocalAws } from '../../support';
 
 const US = 'us-east-1';
 const EU = 'eu-central-1';
-const DEPLOYMENT_ROLE = 'TenantryDeployment';
-const RUNTIME_ROLE = 'TenantryTenantRuntime';
+// The role names the configuration gives (one definition: test/unit/support/account-config.ts).
+const { deploymentRoleName: DEPLOYMENT_ROLE, runtimeRoleName: RUNTIME_ROLE } = accountsSettings;
 const tenants = {
   account: { tenantId: 'rhein', tier: 'sovereign', isolation: 'account' },
   pool: { tenantId: 'acct-pool-b', tier: 'pro', isolation: 'pool' },
@@ -83,7 +79,7 @@ let stageArn: string;
 let functions: ReturnType<typeof localDocumentFunctions>;
 const tokens = {} as Record<TenantKey, string>;
 const pooledFunctionArn = `arn:aws:lambda:${US}:${LOCAL_ACCOUNT}:function:pooled-documents`;
-const streamName = 'tenantry-dev-usage';
+const streamName = resourceName(defaultConfig, 'usage');
 
 /** Client settings acting in the tenant's account (its deployment role, as the lifecycle assumes it). */
 async function inAccount(region: string) {
@@ -133,27 +129,6 @@ async function itemsOf(table: string, settings: DynamoDBClientConfig) {
   return (Items ?? []).map((item) => unmarshall(item));
 }
 
-async function usageOnStream(): Promise<{ tenantId: string; metric: string; partitionKey: string }[]> {
-  const kinesis = new KinesisClient(kinesisClientConfig());
-  const stream = await kinesis.send(new DescribeStreamCommand({ StreamName: streamName }));
-  const out: { tenantId: string; metric: string; partitionKey: string }[] = [];
-  for (const shard of stream.StreamDescription?.Shards ?? []) {
-    const { ShardIterator } = await kinesis.send(
-      new GetShardIteratorCommand({
-        StreamName: streamName,
-        ShardId: shard.ShardId,
-        ShardIteratorType: 'TRIM_HORIZON',
-      }),
-    );
-    const { Records } = await kinesis.send(new GetRecordsCommand({ ShardIterator }));
-    for (const record of Records ?? []) {
-      const event = JSON.parse(new TextDecoder().decode(record.Data)) as { tenantId: string; metric: string };
-      out.push({ tenantId: event.tenantId, metric: event.metric, partitionKey: String(record.PartitionKey) });
-    }
-  }
-  return out;
-}
-
 beforeAll(async () => {
   const aws = useLocalAws();
   await resetLocalAws();
@@ -164,22 +139,8 @@ beforeAll(async () => {
   const unit = await org.send(
     new CreateOrganizationalUnitCommand({ ParentId: Roots?.[0]?.Id as string, Name: 'tenants' }),
   );
-  config = parseConfig({
-    ...structuredClone(defaultConfig),
-    tiers: [
-      ...structuredClone(defaultConfig.tiers),
-      { ...structuredClone(defaultConfig.tiers[3]), name: 'sovereign', isolation: 'account' },
-    ],
-    accounts: {
-      organizationId: Organization?.Id,
-      organizationalUnitId: unit.OrganizationalUnit?.Id,
-      deploymentRoleName: DEPLOYMENT_ROLE,
-      runtimeRoleName: RUNTIME_ROLE,
-      rootEmailPattern: 'aws+{tenantId}@tenantry.example',
-      createPollSeconds: 1,
-      createMaxPolls: 5,
-    },
-  });
+  config = accountConfigIn(unit.OrganizationalUnit?.Id as string, Organization?.Id);
+
   const created = await org.send(
     new CreateAccountCommand({
       Email: 'aws+rhein@tenantry.example',
@@ -346,7 +307,7 @@ describe('the reference service serves an account tenant in its own account', ()
   });
 
   it("its usage reaches the platform's stream, keyed by the verified tenant", async () => {
-    const usage = (await usageOnStream()).filter((u) => u.tenantId === 'rhein');
+    const usage = (await usageOnStream(streamName)).filter((u) => u.tenantId === 'rhein');
 
     expect(usage.every((u) => u.partitionKey === 'rhein')).toBe(true);
     expect(usage.filter((u) => u.metric === 'doc.processed')).toHaveLength(1);

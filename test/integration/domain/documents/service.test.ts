@@ -1,13 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import {
-  CreateStreamCommand,
-  DescribeStreamCommand,
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  KinesisClient,
-} from '@aws-sdk/client-kinesis';
+import { CreateStreamCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -50,6 +44,7 @@ import { LOCAL_ACCOUNT } from '../../../../local/lifecycle';
 import { publishSiloServiceCode } from '../../../../local/silo-code';
 import { createLocalTenantUsers } from '../../../../local/tenant-users';
 import { resetLocalAws, useLocalAws } from '../../support';
+import { usageOnStream } from './support';
 
 // The request path on the local environment: a user of each plane signs in on the local Cognito
 // (moto, real RS256 tokens), the tenant authorizer verifies the token and vends credentials (STS on
@@ -217,27 +212,6 @@ async function allRows(): Promise<{ tenant_id: string; id: string }[]> {
       'SELECT tenant_id, id FROM tenantry.documents ORDER BY tenant_id',
     )
   ).rows;
-}
-
-async function usageOnStream(): Promise<{ tenantId: string; metric: string; partitionKey: string }[]> {
-  const kinesis = new KinesisClient(kinesisClientConfig());
-  const stream = await kinesis.send(new DescribeStreamCommand({ StreamName: streamName }));
-  const out: { tenantId: string; metric: string; partitionKey: string }[] = [];
-  for (const shard of stream.StreamDescription?.Shards ?? []) {
-    const { ShardIterator } = await kinesis.send(
-      new GetShardIteratorCommand({
-        StreamName: streamName,
-        ShardId: shard.ShardId,
-        ShardIteratorType: 'TRIM_HORIZON',
-      }),
-    );
-    const { Records } = await kinesis.send(new GetRecordsCommand({ ShardIterator }));
-    for (const record of Records ?? []) {
-      const event = JSON.parse(new TextDecoder().decode(record.Data)) as { tenantId: string; metric: string };
-      out.push({ tenantId: event.tenantId, metric: event.metric, partitionKey: String(record.PartitionKey) });
-    }
-  }
-  return out;
 }
 
 beforeAll(async () => {
@@ -452,7 +426,7 @@ describe('documents on every plane, through the authorizer', () => {
   });
 
   it("emits each served request's usage to the metering stream, keyed by the verified tenant", async () => {
-    const usage = await usageOnStream();
+    const usage = await usageOnStream(streamName);
 
     for (const tenant of Object.values(tenants)) {
       const own = usage.filter((u) => u.partitionKey === tenant.tenantId);
