@@ -10,12 +10,11 @@ import {
   emitEvent,
   type FailureLog,
   failedEnd,
-  failureRecord,
   lambdaTask,
-  recordFailure,
   SILO_FROM_STACK,
   siloTeardownStates,
 } from './common';
+import { oldSiloRetirementStates, retireOldSilo } from './old-silo';
 
 /**
  * The promotion silo → account (plan `isolation: 'account'`), as states of the promotion state
@@ -32,7 +31,8 @@ import {
  *   → UpdateAccountUserTiers ⟲ → ActivateOnAccount (MIGRATING → ACTIVE)
  *   → RetireOldSilo (catalog: TEARDOWN_PENDING) → OldSiloTeardown (key deletion scheduled, stack
  *     deleted, in the platform account) → VerifyOldSiloErased (stack, table, usable key gone)
- *   → RecordOldSiloErased (catalog: ERASED with the verification) → EmitTenantPromotedToAccount.
+ *   → RecordOldSiloErased (catalog: ERASED with the verification) → EmitTenantPromotedToAccount
+ *     (the old silo's retirement: workflows/old-silo.ts, shared with the demotion silo → pool).
  *
  * Before the switch any failure enters the promotion's Rollback, which sends an account promotion to
  * AccountRollback: RevertToSilo (catalog on the old silo, idempotent) → [FindAccount when the request's
@@ -59,7 +59,7 @@ export const PROMOTION_TARGET = 'PromotionTarget?';
 export const SILO_READY_FOR = 'SiloReadyFor?';
 /** The promotion's rollback entry for an account promotion. */
 export const ACCOUNT_ROLLBACK = 'AccountRollback';
-const RETIRE_OLD_SILO = 'RetireOldSilo';
+const RETIRE_OLD_SILO = retireOldSilo('');
 
 const IS_ACCOUNT = "$plan.isolation = 'account'";
 const TENANT_ID = '{% $plan.tenantId %}';
@@ -72,18 +72,6 @@ export function accountPromotionStates(
   const { stackPollSeconds, stackMaxPolls } = config.lifecycle;
   const switchErrors: FailureLog = { appendTo: 'switchErrors' };
   const account = "{ 'accountId': $accountId, 'region': $plan.region }";
-  const retired = (status: string, more: Record<string, string> = {}) => ({
-    action: 'record-retired-silo',
-    tenantId: TENANT_ID,
-    retired: {
-      silo: '{% $plan.fromSilo %}',
-      region: '{% $plan.region %}',
-      status,
-      executionArn: EXECUTION_ARN,
-      ...more,
-    },
-  });
-  const toFlag = (state: string): Catcher => catchFailure(state, 'FlagOldSilo');
 
   return {
     [PROMOTION_TARGET]: {
@@ -174,83 +162,11 @@ export function accountPromotionStates(
         comment: 'A failure here is reported, never rolled back: the old silo is retired all the same.',
       },
     ),
-    [RETIRE_OLD_SILO]: lambdaTask('catalog', retired('TEARDOWN_PENDING'), {
-      flow: { Next: 'OldSiloSiloTeardown' },
-      catch: [toFlag(RETIRE_OLD_SILO)],
-      comment: 'The old silo is in the catalog until its erasure is verified: never forgotten.',
+    ...oldSiloRetirementStates(config, {
+      prefix: '',
+      erased: 'EmitTenantPromotedToAccount',
+      incomplete: 'EmitPromotionIncomplete',
     }),
-    ...siloTeardownStates({
-      prefix: 'OldSilo',
-      stackName: '$plan.stackName',
-      region: '$plan.region',
-      pollSeconds: stackPollSeconds,
-      maxPolls: stackMaxPolls,
-      next: 'VerifyOldSiloErased',
-      onFailure: 'FlagOldSilo',
-      log: 'failure',
-    }),
-    VerifyOldSiloErased: lambdaTask(
-      'siloDeprovision',
-      {
-        action: 'verify',
-        stackName: '{% $plan.stackName %}',
-        region: '{% $plan.region %}',
-        kmsKeyArn: '{% $plan.fromSilo.kmsKeyArn %}',
-      },
-      {
-        flow: { Next: 'OldSiloErased?' },
-        assign: { oldSilo: '{% $states.result.Payload %}' },
-        catch: [toFlag('VerifyOldSiloErased')],
-      },
-    ),
-    'OldSiloErased?': {
-      Type: 'Choice',
-      Choices: [{ Condition: '{% $oldSilo.clean %}', Next: 'RecordOldSiloErased' }],
-      Default: 'OldSiloLeft',
-    },
-    OldSiloLeft: {
-      Type: 'Pass',
-      Assign: recordFailure(
-        'failure',
-        failureRecord(
-          'VerifyOldSiloErased',
-          "'OldSiloNotErased'",
-          "'left in ' & $plan.region & ': ' & $join($keys($oldSilo.remaining)[$lookup($oldSilo.remaining, $)], ', ')",
-        ),
-      ),
-      Next: 'FlagOldSilo',
-    },
-    RecordOldSiloErased: lambdaTask(
-      'catalog',
-      retired('ERASED', {
-        verifiedAt: '{% $oldSilo.verifiedAt %}',
-        keyDeletionDate: '{% $keyDeletionDate %}',
-        remaining: '{% $oldSilo.remaining %}',
-      }),
-      { flow: { Next: 'SwitchComplete?' }, catch: [toFlag('RecordOldSiloErased')] },
-    ),
-    'SwitchComplete?': {
-      Type: 'Choice',
-      Choices: [{ Condition: '{% $count($switchErrors) = 0 %}', Next: 'EmitTenantPromotedToAccount' }],
-      Default: 'SwitchIncomplete',
-    },
-    SwitchIncomplete: {
-      Type: 'Pass',
-      Comment: 'The old silo is erased, but the users or the activation failed after the switch.',
-      Assign: { failure: '{% $switchErrors[0] %}' },
-      Next: 'EmitPromotionIncomplete',
-    },
-    FlagOldSilo: lambdaTask(
-      'catalog',
-      retired('TEARDOWN_FAILED', {
-        error: "{% $substring($failure.state & ': ' & $failure.error & ': ' & $failure.cause, 0, 1000) %}",
-      }),
-      {
-        flow: { Next: 'EmitPromotionIncomplete' },
-        catch: [catchFailure('FlagOldSilo', 'EmitPromotionIncomplete', { log: switchErrors })],
-        comment: 'Flagged for an operator, with the error: the switch stands.',
-      },
-    ),
     EmitTenantPromotedToAccount: emitEvent(
       lifecycleDetailTypes.promoted,
       {
