@@ -359,6 +359,8 @@ interface FailedEndOptions {
   readonly stage: JsonTemplate;
   /** More detail fields (after the failure's). */
   readonly detail?: Record<string, JsonTemplate>;
+  /** The run's error when it differs from the Fail state's name (two paths ending with one error). */
+  readonly error?: string;
 }
 
 /**
@@ -382,7 +384,7 @@ export function failedEnd(emit: string, fail: string, o: FailedEndOptions): Reco
     ),
     [fail]: {
       Type: 'Fail',
-      Error: fail,
+      Error: o.error ?? fail,
       Cause: "{% $failure.state & ': ' & $failure.error & ': ' & $failure.cause %}",
     },
   };

@@ -23,6 +23,7 @@ import {
   siloTeardownStates,
   sub,
 } from './common';
+import { DEMOTION_ENTRY, DEMOTION_ROLLBACK, demotionStates, toDemotion } from './demotion';
 
 /**
  * Promotion (input `{ tenantId, targetTier }`): an ACTIVE pooled tenant into a silo tier, or to another
@@ -44,6 +45,9 @@ import {
  *     audited in the catalog history) → PreparePurge → PurgePoolChunk ⟲ (deletes only source items whose
  *     copy is identical, else PurgeRefusedError → rollback) → DeleteCollectionTables (the emptied tables the
  *     new tier does not name) → ActivateTenant (MIGRATING → ACTIVE) → EmitTenantPromoted
+ *
+ * A silo tenant to a pool tier (the demotion silo → pool) takes the states of workflows/demotion.ts
+ * (`ToSilo?` after the write freeze), with its own rollback before the switch (`NeedsRestore?`).
  *
  * A silo tenant to an account tier (input `accountId` to adopt one; only when `accounts` is configured)
  * takes the states of workflows/account-promotion.ts (`PromotionTarget?` after the write freeze,
@@ -92,7 +96,7 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
   const { accounts } = config;
 
   return {
-    Comment: 'Tenantry tenant promotion pool -> silo or another pool tier, with rollback',
+    Comment: 'Tenantry tenant promotion pool -> silo or another pool tier, silo -> pool tier, with rollback',
     QueryLanguage: 'JSONata',
     StartAt: 'Validate',
     States: {
@@ -149,7 +153,10 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
       },
       'ToSilo?': {
         Type: 'Choice',
-        Choices: [{ Condition: "{% $plan.isolation = 'silo' %}", Next: 'CreateSiloStack' }],
+        Choices: [
+          { Condition: "{% $plan.isolation = 'silo' %}", Next: 'CreateSiloStack' },
+          toDemotion(DEMOTION_ENTRY),
+        ],
         Default: 'CreateCollectionTables',
       },
       CreateCollectionTables: lambdaTask(
@@ -187,6 +194,12 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
       ...(accounts === undefined
         ? {}
         : accountPromotionStates(config, accounts, { toRollback, rollbackCatch, rollbackErrors })),
+      ...demotionStates(config, {
+        toRollback,
+        rollbackCatch,
+        restoreActive: 'RestoreActive',
+        eventNotSent: 'PromotedEventNotSent',
+      }),
       ...chunkLoop('copy', {
         states: ['PrepareCopy', 'CopyChunk', 'MoreToCopy?'],
         cursor: 'copy',
@@ -327,6 +340,7 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
           ...(accounts === undefined
             ? []
             : [{ Condition: jsonata("$plan.isolation = 'account'"), Next: ACCOUNT_ROLLBACK }]),
+          toDemotion(DEMOTION_ROLLBACK),
           { Condition: "{% $stage = 'purging' %}", Next: 'RecreateCollectionTables' },
         ],
         Default: 'RevertCatalog',

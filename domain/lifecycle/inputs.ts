@@ -83,7 +83,7 @@ export const promotionPlanSchema = z.object({
   stackName: z.string(),
   /** The catalog version Validate planned from; SetMigrating only proceeds from that version. */
   version: z.number().int().nonnegative(),
-  /** silo → account: the platform silo the tenant is served from until the switch (then torn down). */
+  /** silo → account or pool: the platform silo the tenant is served from until the switch (then torn down). */
   fromSilo: siloResourcesSchema.optional(),
   /** silo → account: the account to adopt; absent: Organizations creates one. */
   accountId: accountId.optional(),

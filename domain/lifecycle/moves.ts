@@ -27,8 +27,9 @@ import {
  * - `pool-to-silo`: the pooled table and then each dedicated collection table of the tenant (a business
  *   tenant) → its silo table, with the same item keys (the service addresses `TENANT#<id>#<collection>`
  *   in whichever table the catalog routes it to: domain/documents/service.ts `documentsTableArn`);
- * - `silo-to-pool` (the rollback's restore): the silo table → the pooled table, or the collection table
- *   of an item whose collection has one;
+ * - `silo-to-pool` (the rollback's restore, and a silo tenant's demotion to a pool tier): the silo
+ *   table → the pooled table, or the table of an item's collection when the move names that collection
+ *   (the restore: the ones the tenant had; a demotion: the ones the target tier dedicates);
  * - `pool-to-collections` (a tier change to a tier naming dedicated collections): the tenant's pooled
  *   partition of each collection → that collection's table;
  * - `collections-to-pool` (back to a tier naming fewer): each collection table → the pooled table;

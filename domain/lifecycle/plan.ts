@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { findTier, type TenantryConfig } from '../config';
+import { dedicatedCollections, findTier, type TenantryConfig } from '../config';
 import { ValidationError } from '../errors';
 import { toFieldIssues } from '../issues';
 import { siloStackName, tenantGroupName } from '../keys';
@@ -76,7 +76,8 @@ export function planOnboarding(config: TenantryConfig, value: unknown): Onboardi
  * the pool, where the collections the new tier dedicates move from the pooled table into tables of
  * their own (`pool-to-collections`), or those it no longer dedicates move back (`collections-to-pool`).
  * An ACTIVE silo tenant is promoted to an account tier (`silo-to-account`: its silo table moves into
- * its own account, the old silo is torn down); a pooled tenant reaches an account tier in two hops.
+ * its own account, the old silo is torn down) or demoted to a pool tier (`silo-to-pool`, planDemotion);
+ * a pooled tenant reaches an account tier in two hops.
  */
 export function planPromotion(config: TenantryConfig, tenant: Tenant, value: unknown): PromotionPlan {
   const input = parseInput(promotionInputSchema, value, 'promotion input');
@@ -99,8 +100,16 @@ export function planPromotion(config: TenantryConfig, tenant: Tenant, value: unk
   if (tenant.status !== 'ACTIVE') {
     throw new LifecyclePreconditionError(tenant.tenantId, 'promoted', `it is ${tenant.status}, not ACTIVE`);
   }
-  if (!toAccount && tenant.isolation !== 'pool') {
+  const toPool = tier.isolation === 'pool';
+  if (tier.isolation === 'silo' && tenant.isolation !== 'pool') {
     throw new LifecyclePreconditionError(tenant.tenantId, 'promoted', 'it already has a silo');
+  }
+  if (toPool && tenant.isolation === 'account') {
+    throw new LifecyclePreconditionError(
+      tenant.tenantId,
+      'promoted',
+      `it has its own account: tier "${tier.name}" is pool, and account → pool is not built`,
+    );
   }
   // An account tier is reached from a silo only: a pooled tenant is promoted to a silo tier first
   // (each hop copied, verified and switched on its own; the account path moves one silo table).
@@ -132,7 +141,8 @@ export function planPromotion(config: TenantryConfig, tenant: Tenant, value: unk
     stackName: siloStackName(config, tenant.tenantId),
     version: tenant.version,
   };
-  if (tier.isolation === 'pool') {
+  if (toPool && tenant.isolation === 'silo') return planDemotion(config, tenant, tier.name, common);
+  if (toPool) {
     const wanted = tier.dedicatedCollections ?? [];
     const up = wanted.filter((c) => !has.includes(c));
     const down = has.filter((c) => !wanted.includes(c));
@@ -174,6 +184,37 @@ export function planPromotion(config: TenantryConfig, tenant: Tenant, value: unk
     };
   }
   return { ...common, isolation: 'silo', move: { direction: 'pool-to-silo', collections: has } };
+}
+
+/**
+ * A silo tenant back into the pool (`silo-to-pool`): its silo table's items go to the pooled table, or
+ * to the table of a collection the TARGET tier dedicates; the old silo is torn down after the switch.
+ * The pool lives in the primary region, so a tenant placed elsewhere (data residency) is refused.
+ */
+function planDemotion(
+  config: TenantryConfig,
+  tenant: Tenant,
+  toTier: string,
+  common: Omit<PromotionPlan, 'isolation' | 'move'>,
+): PromotionPlan {
+  if (tenant.silo === undefined) {
+    throw new LifecyclePreconditionError(tenant.tenantId, 'promoted', 'it has no silo in the catalog');
+  }
+  const primary = config.regions.primary;
+  if (tenant.region !== primary) {
+    throw new ValidationError('promotion input', [
+      {
+        field: 'targetTier',
+        message: `"${toTier}" is a pool tier, served from ${primary} only; tenant ${tenant.tenantId} is in "${tenant.region}" and its data stays there`,
+      },
+    ]);
+  }
+  return {
+    ...common,
+    isolation: 'pool',
+    move: { direction: 'silo-to-pool', collections: [...dedicatedCollections(config, toTier)] },
+    fromSilo: tenant.silo,
+  };
 }
 
 const OFFBOARDABLE = ['ACTIVE', 'SUSPENDED', 'FAILED', 'OFFBOARDING'] as const;

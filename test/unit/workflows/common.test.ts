@@ -129,6 +129,16 @@ describe('chunked loops', () => {
   });
   /** The identifying fields each loop starts with. */
   const startFields = {
+    'promotion/DemotionCopyChunk': ['tenantId', 'direction', 'siloTable', 'collections'],
+    'promotion/DemotionVerifyChunk': ['tenantId', 'direction', 'siloTable', 'collections'],
+    'promotion/UpdateDemotionUserTiers': ['tenantId', 'tier', 'executionArn'],
+    'promotion/RemoveDemotionCopiesChunk': [
+      'store',
+      'tenantId',
+      'verifiedAgainst',
+      'direction',
+      'collections',
+    ],
     'promotion/CopyChunk': ['tenantId', 'direction', 'siloTable', 'collections'],
     'promotion/VerifyChunk': ['tenantId', 'direction', 'siloTable', 'collections'],
     'promotion/UpdateUserTiers': ['tenantId', 'tier', 'executionArn'],
@@ -145,13 +155,14 @@ describe('chunked loops', () => {
       fromTier: 'business',
       toTier: 'enterprise',
       move: { direction: 'pool-to-silo', collections: ['documents'] },
+      fromSilo: { tableName: 'tenantry-dev-silo-acme' },
     },
     states: { context: { Execution: { Id: 'arn:aws:states:us-east-1:111122223333:execution:p:run' } } },
     silo: { tableName: 'tenantry-dev-silo-acme' },
     stack: { status: 'CREATE_COMPLETE', silo: { tableName: 'tenantry-dev-silo-acme' } },
   };
 
-  it('are the six copy/purge loops, the verify loop and the two user-tier loops', () => {
+  it('are the copy/purge loops, the verify loops and the user-tier loops of each path', () => {
     expect(loops.map(({ loop }) => loop)).toEqual(Object.keys(startFields));
   });
 

@@ -157,7 +157,10 @@ describe('onboarding definition', () => {
     expect(states.WriteFreeze).toMatchObject({ Type: 'Wait', Next: 'ToSilo?' });
     expect(states['ToSilo?']).toEqual({
       Type: 'Choice',
-      Choices: [{ Condition: "{% $plan.isolation = 'silo' %}", Next: 'CreateSiloStack' }],
+      Choices: [
+        { Condition: "{% $plan.isolation = 'silo' %}", Next: 'CreateSiloStack' },
+        { Condition: "{% $plan.move.direction = 'silo-to-pool' %}", Next: 'CreateDemotionTables' },
+      ],
       Default: 'CreateCollectionTables',
     });
     expect(usedSubstitutions(JSON.stringify(states.WriteFreeze))).toEqual(['WriteFreezeSeconds']);

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { defaultConfig } from '../../../../domain/config';
 import { ConfigurationError, ValidationError } from '../../../../domain/errors';
 import { LifecyclePreconditionError } from '../../../../domain/lifecycle/errors';
 import { planOffboarding, planPromotion } from '../../../../domain/lifecycle/plan';
@@ -91,10 +90,15 @@ describe('planning a promotion to an account tier', () => {
     expect(() =>
       planPromotion(noAccounts, tenant('silo', 'enterprise'), { tenantId: 'acme', targetTier: 'sovereign' }),
     ).toThrow(ConfigurationError);
-    // A pool tier is a tier change within the pool (collections-promotion): not for a silo tenant.
+    // A pool tier is a demotion for a silo tenant (demotion-plan.test.ts); from an account it is not built.
     expect(() =>
-      planPromotion(defaultConfig, tenant('silo', 'enterprise'), { tenantId: 'acme', targetTier: 'pro' }),
-    ).toThrow('tenant acme cannot be promoted: it already has a silo');
+      planPromotion(accountConfig, tenant('account', 'sovereign', { accountId: '210987654321' }), {
+        tenantId: 'acme',
+        targetTier: 'pro',
+      }),
+    ).toThrow(
+      'tenant acme cannot be promoted: it has its own account: tier "pro" is pool, and account → pool is not built',
+    );
   });
 
   it('offboards a silo tenant in the platform account even if the catalog recalls an account a rolled-back promotion closed', () => {
