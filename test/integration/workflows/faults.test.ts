@@ -52,11 +52,36 @@ const except = (states: readonly string[], special: readonly string[]) =>
 // The fault lists are walked from the definitions (every Task state on the forward path); the states
 // with an end state of their own are tested separately, and the failure-path tasks are faulted in
 // compensation-faults.test.ts. A new Task state fails the coverage test until it is placed.
+const demotionForwardTasks = [
+  'CreateDemotionTables',
+  'DemotionCopyChunk',
+  'DemotionVerifyChunk',
+  'SwitchToPool',
+  'UpdateDemotionUserTiers',
+  'ActivateOnPool',
+  'DemotionRetireOldSilo',
+  'DemotionOldSiloDeleteSilo',
+  'DemotionVerifyOldSiloErased',
+  'DemotionRecordOldSiloErased',
+  'EmitTenantDemoted',
+];
+const demotionFailurePathTasks = [
+  'DemotionFlagOldSilo',
+  'EmitDemotionIncomplete',
+  'RevertToSiloPlacement',
+  'RemoveDemotionCopiesChunk',
+  'RollbackDemotionTables',
+];
 const special = {
   // CreateCollectionTables is on the pool path only: faulted with a business signup in collections.test.ts.
   onboarding: ['Validate', 'CreateTenantRecord', 'CreateCollectionTables', 'EmitTenantOnboarded'],
   // CreateCollectionTables is on the pool-tier path only: faulted in collections-promotion.test.ts.
-  promotion: ['Validate', 'CreateCollectionTables', 'EmitTenantPromoted'],
+  promotion: [
+    'Validate',
+    'CreateCollectionTables',
+    'EmitTenantPromoted',
+    ...demotionForwardTasks, // demotion.test.ts (a silo tenant to a pool tier)
+  ],
   offboarding: ['Validate', 'EmitTenantOffboarded'],
 } as const;
 const failurePathTasks = {
@@ -81,6 +106,7 @@ const failurePathTasks = {
     'RollbackDeleteSilo',
     'RestoreActive',
     'EmitPromotionFailed',
+    ...demotionFailurePathTasks, // demotion.test.ts
   ],
   offboarding: ['EmitOffboardingRejected', 'EmitOffboardingFailed'],
 } as const;
