@@ -696,6 +696,107 @@ def patch_kinesis_put_record() -> None:
     shard_cls.put_record = put_record
 
 
+ORGANIZATIONS_CONFIG_KEY = "organizations"
+
+
+def patch_organizations_limits() -> None:
+    """moto completes CreateAccount at once and never refuses CloseAccount; AWS takes minutes to create an
+    account and limits closures (10 % of the member accounts per 30 days). Two switches, set through
+    `POST /moto-api/config {"organizations": {...}}` (absent or 0/false: moto's own behaviour):
+      - `create_account_pending_reads: N` — each CreateAccount request made while it is set stays
+        IN_PROGRESS for its next N DescribeCreateAccountStatus reads (listed IN_PROGRESS by
+        ListCreateAccountStatus), and its account is not a member (ListAccounts, DescribeAccount,
+        MoveAccount, CloseAccount do not see it) until a read reports it SUCCEEDED.
+      - `close_account_quota_exceeded: true` — CloseAccount fails as AWS does when the quota is spent
+        (ConstraintViolationException, reason CLOSE_ACCOUNT_QUOTA_EXCEEDED).
+    The lifecycle's own code runs unchanged against both: only what Organizations answers changes."""
+    from moto.core.config import default_user_config
+    from moto.moto_api._internal import models as api_models
+    from moto.organizations import exceptions as org_exceptions
+    from moto.organizations import models as org_models
+
+    api_cls = _require(api_models, "MotoAPIBackend")
+    account_cls = _require(org_models, "FakeAccount")
+    backend_cls = _require(org_models, "OrganizationsBackend")
+    constraint_violation = _require(org_exceptions, "ConstraintViolationException")
+    original_set_config = _require(api_cls, "set_config")
+    original_status = _require(account_cls, "create_account_status")
+    original_create = _require(backend_cls, "create_account")
+    original_describe_status = _require(backend_cls, "describe_create_account_status")
+    original_list_status = _require(backend_cls, "list_create_account_status")
+    original_close = _require(backend_cls, "close_account")
+    lock = threading.Lock()
+
+    def settings() -> dict[str, Any]:
+        return default_user_config.get(ORGANIZATIONS_CONFIG_KEY, {})  # type: ignore[return-value]
+
+    def set_config(self: Any, config: dict[str, Any]) -> None:
+        original_set_config(self, config)
+        if ORGANIZATIONS_CONFIG_KEY in config:
+            default_user_config[ORGANIZATIONS_CONFIG_KEY] = config[ORGANIZATIONS_CONFIG_KEY]  # type: ignore[literal-required]
+
+    def create_account_status(self: Any) -> dict[str, Any]:
+        status = original_status.fget(self)
+        if getattr(self, "tenantry_pending_reads", 0) <= 0:
+            return status
+        pending = {k: v for k, v in status["CreateAccountStatus"].items() if k not in ("AccountId", "CompletedTimestamp")}
+        return {"CreateAccountStatus": {**pending, "State": "IN_PROGRESS"}}
+
+    def pending_accounts(backend: Any) -> list[Any]:
+        if not hasattr(backend, "tenantry_pending_accounts"):
+            backend.tenantry_pending_accounts = []
+        return backend.tenantry_pending_accounts  # type: ignore[no-any-return]
+
+    def create_account(self: Any, **kwargs: Any) -> dict[str, Any]:
+        with lock:
+            status = original_create(self, **kwargs)
+            reads = int(settings().get("create_account_pending_reads", 0))
+            if reads <= 0:
+                return status  # type: ignore[no-any-return]
+            account = self.accounts.pop()  # the one just created: a member only once it succeeds
+            account.tenantry_pending_reads = reads
+            pending_accounts(self).append(account)
+            return account.create_account_status  # type: ignore[no-any-return]
+
+    def describe_create_account_status(self: Any, **kwargs: Any) -> dict[str, Any]:
+        with lock:
+            pending = pending_accounts(self)
+            for account in pending:
+                if account.create_account_status_id == kwargs["CreateAccountRequestId"]:
+                    status = account.create_account_status
+                    account.tenantry_pending_reads -= 1
+                    if account.tenantry_pending_reads <= 0:
+                        pending.remove(account)
+                        self.accounts.append(account)
+                    return status  # type: ignore[no-any-return]
+            return original_describe_status(self, **kwargs)  # type: ignore[no-any-return]
+
+    def list_create_account_status(self: Any, **kwargs: Any) -> dict[str, Any]:
+        with lock:
+            listed = original_list_status(self, **kwargs)
+            states = kwargs.get("States") or ["IN_PROGRESS"]
+            if kwargs.get("NextToken") is None and "IN_PROGRESS" in states:
+                listed["CreateAccountStatuses"] = [
+                    *(a.create_account_status["CreateAccountStatus"] for a in pending_accounts(self)),
+                    *listed["CreateAccountStatuses"],
+                ]
+            return listed  # type: ignore[no-any-return]
+
+    def close_account(self: Any, **kwargs: Any) -> None:
+        if settings().get("close_account_quota_exceeded"):
+            raise constraint_violation(
+                "You have exceeded close account quota for the past 30 days. (CLOSE_ACCOUNT_QUOTA_EXCEEDED)"
+            )
+        original_close(self, **kwargs)
+
+    api_cls.set_config = set_config
+    account_cls.create_account_status = property(create_account_status)
+    backend_cls.create_account = create_account
+    backend_cls.describe_create_account_status = describe_create_account_status
+    backend_cls.list_create_account_status = list_create_account_status
+    backend_cls.close_account = close_account
+
+
 KMS_DEFAULT_PENDING_WINDOW_DAYS = 30  # AWS::KMS::Key PendingWindowInDays default
 
 
@@ -845,6 +946,7 @@ def install_patches() -> JsonataWorker:
     patch_dynamodb_transactions()
     patch_dynamodb_reads()
     patch_kinesis_put_record()
+    patch_organizations_limits()
     apply_config()
     return worker
 
