@@ -246,6 +246,7 @@ export function accountPromotionStates(
       accountId: '$accountId',
     }),
     ...accountCompensationStates({
+      accounts,
       compensationCatch: o.rollbackCatch,
       teardown: 'AccountRollbackSiloTeardown',
       done: 'RestoreActive',

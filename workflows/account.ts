@@ -1,6 +1,13 @@
 import type { AccountsSettings } from '../domain/lifecycle/member-account';
 import { type Catcher, jsonata, type State } from './asl';
-import { accountPayloads, failureRecord, LAMBDA_RESULT, lambdaTask, recordFailure } from './common';
+import {
+  accountPayloads,
+  EXECUTION_ARN,
+  failureRecord,
+  LAMBDA_RESULT,
+  lambdaTask,
+  recordFailure,
+} from './common';
 
 /**
  * An account tenant's own AWS account, as state fragments shared by onboarding and the promotion
@@ -114,6 +121,8 @@ const ACCOUNT_ID_RESULT =
   '{% $states.result.Payload.accountId != null ? $states.result.Payload.accountId : $accountId %}';
 
 interface CompensationOptions {
+  /** The bound of the wait for an account request still in progress (the creation's own bound). */
+  readonly accounts: AccountsSettings;
   /** The catcher of a compensation step (`state`) that goes on to `next`, recording the failure. */
   readonly compensationCatch: (state: string, next: string) => Catcher;
   /** The entry of the silo teardown in the account (once the account is found). */
@@ -124,7 +133,10 @@ interface CompensationOptions {
 
 /**
  * Compensation of an account's provisioning: `FindAccount` finds an account whose request's answer was
- * lost (then the silo teardown in it); after the teardown, `CompensateAccount?` removes the runtime
+ * lost (then the silo teardown in it), or a request still IN_PROGRESS (the run's own, or one for the
+ * tenant's account name): `DescribePendingAccount` ⟲ Wait, bounded by `accounts.createMaxPolls`, until
+ * its account exists (then the same teardown and closing); still in progress after the bound, or
+ * unreadable, the request is flagged in the catalog (`FlagAccountRequestPending`). After the teardown, `CompensateAccount?` removes the runtime
  * role and closes the account if the lifecycle created it. An account that cannot be closed is flagged
  * in the catalog (CLOSE_FAILED); an adopted account is left open, back in the parent it was moved from
  * (ReturnAccount), recorded in the catalog.
@@ -135,19 +147,65 @@ export function accountCompensationStates(o: CompensationOptions): Record<string
   return {
     FindAccount: lambdaTask(
       'account',
-      { action: 'find', tenantId },
+      {
+        action: 'find',
+        tenantId,
+        requestId: '{% $accountRequest != null ? $accountRequest.requestId : null %}',
+      },
       {
         flow: { Next: 'AccountFound?' },
-        assign: { accountId: ACCOUNT_ID_RESULT },
+        assign: { accountRequest: LAMBDA_RESULT, pendingPolls: 0, accountId: ACCOUNT_ID_RESULT },
         catch: [o.compensationCatch('FindAccount', o.done)],
-        comment: 'Finds (never creates) an account created for the tenant whose request answer was lost.',
+        comment:
+          'Finds (never creates) an account created for the tenant whose request answer was lost, or a request still in progress.',
       },
     ),
     'AccountFound?': {
       Type: 'Choice',
-      Choices: [{ Condition: '{% $accountId != null %}', Next: o.teardown }],
+      Choices: [
+        { Condition: '{% $accountId != null %}', Next: o.teardown },
+        {
+          Condition: jsonata(
+            `$accountRequest.state = 'IN_PROGRESS' and $pendingPolls < ${o.accounts.createMaxPolls}`,
+          ),
+          Next: 'WaitForPendingAccount',
+        },
+        { Condition: "{% $accountRequest.state = 'IN_PROGRESS' %}", Next: 'FlagAccountRequestPending' },
+      ],
       Default: o.done,
     },
+    WaitForPendingAccount: {
+      Type: 'Wait',
+      Seconds: o.accounts.createPollSeconds,
+      Assign: { pendingPolls: '{% $pendingPolls + 1 %}' },
+      Next: 'DescribePendingAccount',
+    },
+    DescribePendingAccount: lambdaTask(
+      'account',
+      { action: 'describe', tenantId, requestId: '{% $accountRequest.requestId %}' },
+      {
+        flow: { Next: 'AccountFound?' },
+        assign: { accountRequest: LAMBDA_RESULT, accountId: ACCOUNT_ID_RESULT },
+        catch: [o.compensationCatch('DescribePendingAccount', 'FlagAccountRequestPending')],
+        comment:
+          'An account still being created is waited for: left alone, it would end ACTIVE and unrecorded.',
+      },
+    ),
+    FlagAccountRequestPending: lambdaTask(
+      'catalog',
+      {
+        action: 'record-account-request',
+        tenantId,
+        requestId: '{% $accountRequest.requestId %}',
+        executionArn: EXECUTION_ARN,
+      },
+      {
+        flow: { Next: o.done },
+        catch: [o.compensationCatch('FlagAccountRequestPending', o.done)],
+        comment:
+          'Never forgotten: an operator closes its account once created (the catalog names the request).',
+      },
+    ),
     'CompensateAccount?': {
       Type: 'Choice',
       Choices: [{ Condition: '{% $accountId != null %}', Next: 'RemoveRuntimeRole' }],

@@ -77,6 +77,7 @@ export function onboardingDefinition(config: TenantryConfig): StateMachineDefini
             // An account given at signup is known from the start (adopted); a created one once it exists.
             accountId:
               '{% $exists($states.result.Payload.accountId) ? $states.result.Payload.accountId : null %}',
+            accountRequest: null,
           },
           catch: [catchFailure('Validate', 'EmitOnboardingRejected')],
         },
@@ -340,6 +341,7 @@ export function onboardingDefinition(config: TenantryConfig): StateMachineDefini
       ...(accounts === undefined
         ? {}
         : accountCompensationStates({
+            accounts,
             compensationCatch,
             teardown: 'CompensateSiloTeardown',
             done: 'MarkFailed',

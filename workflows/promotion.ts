@@ -117,6 +117,7 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
               : {
                   accountId:
                     '{% $exists($states.result.Payload.accountId) ? $states.result.Payload.accountId : null %}',
+                  accountRequest: null,
                 }),
           },
           catch: [catchFailure('Validate', 'EmitPromotionRejected')],

@@ -338,6 +338,37 @@ export async function recordAccount(
 }
 
 /**
+ * Flags a CreateAccount request a compensation could not see finish (still IN_PROGRESS after its
+ * bound): the account it makes is the tenant's and must be closed by an operator. Audited like
+ * `recordAccount` (history entry with the execution ARN, status unchanged); a no-op when already flagged.
+ */
+export async function recordPendingAccountRequest(
+  repository: CatalogRepository,
+  tenantId: string,
+  requestId: string,
+  executionArn: string,
+  at: () => Date = () => new Date(),
+): Promise<Tenant> {
+  return repository.update(tenantId, (tenant) => {
+    if (tenant.pendingAccountRequestId === requestId) return tenant;
+    const now = at().toISOString();
+    const entry: HistoryEntry = {
+      from: tenant.status,
+      to: tenant.status,
+      at: now,
+      reason: `account request: ${requestId} IN_PROGRESS (flagged: close its account once created)`,
+      executionArn,
+    };
+    return {
+      ...tenant,
+      pendingAccountRequestId: requestId,
+      updatedAt: now,
+      history: [...tenant.history, entry],
+    };
+  });
+}
+
+/**
  * Records where the teardown of a silo left behind by a promotion to an account stands (one entry per
  * silo stack, replaced in place), audited like a placement (history entry with the execution ARN,
  * status unchanged); a no-op when the record already says so. ERASED is refused without a clean

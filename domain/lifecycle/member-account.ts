@@ -146,10 +146,8 @@ export async function requestMemberAccount(
   if (active !== undefined) {
     return { requestId: null, state: 'SUCCEEDED', accountId: active.id, failureReason: null };
   }
-  for await (const page of paginateListCreateAccountStatus({ client: org }, { States: ['IN_PROGRESS'] })) {
-    const pending = page.CreateAccountStatuses?.find((s) => s.AccountName === accountName);
-    if (pending !== undefined) return requestState(pending);
-  }
+  const pending = await pendingRequestFor(org, accountName);
+  if (pending !== null) return pending;
   const generation = Math.max(0, ...accounts.map((a) => a.generation)) + 1;
   const { CreateAccountStatus: status } = await org.send(
     new CreateAccountCommand({
@@ -165,18 +163,41 @@ export async function requestMemberAccount(
   return requestState(status);
 }
 
+/** A CreateAccount request for the account name still IN_PROGRESS, or null. */
+async function pendingRequestFor(
+  org: OrganizationsClient,
+  accountName: string,
+): Promise<AccountRequestState | null> {
+  for await (const page of paginateListCreateAccountStatus({ client: org }, { States: ['IN_PROGRESS'] })) {
+    const pending = page.CreateAccountStatuses?.find((s) => s.AccountName === accountName);
+    if (pending !== undefined) return requestState(pending);
+  }
+  return null;
+}
+
 /**
- * The id of the tenant's ACTIVE account, or null: how a compensation finds an account whose creation
- * succeeded after the task that asked for it failed (never creates one, and never names an account an
- * earlier onboarding already closed).
+ * What a compensation must deal with (never creates anything, and never names an account an earlier
+ * onboarding already closed): the tenant's ACTIVE account (SUCCEEDED: its creation succeeded after the
+ * task that asked for it failed), else its account request still IN_PROGRESS — the run's own
+ * (`requestId`, when its answer arrived) or one for the tenant's account name — which the workflow
+ * waits for, with a bound, to close its account. Null: nothing of the tenant in the organization.
  */
 export async function findMemberAccount(
   org: OrganizationsClient,
   config: TenantryConfig,
   tenantId: TenantId,
-): Promise<string | null> {
+  requestId: string | null = null,
+): Promise<AccountRequestState | null> {
   const accounts = await tenantAccounts(org, config, tenantId);
-  return accounts.find((a) => a.status === 'ACTIVE')?.id ?? null;
+  const active = accounts.find((a) => a.status === 'ACTIVE');
+  if (active !== undefined) {
+    return { requestId: null, state: 'SUCCEEDED', accountId: active.id, failureReason: null };
+  }
+  if (requestId !== null) {
+    const own = await describeAccountRequest(org, tenantId, requestId);
+    if (own.state === 'IN_PROGRESS') return own;
+  }
+  return pendingRequestFor(org, memberAccountName(config, tenantId));
 }
 
 /** The request's current state (the workflow polls this with a Wait in between). */

@@ -134,6 +134,12 @@ export const tenantSchema = z.object({
    * closed; CLOSE_FAILED flags an account the lifecycle could not close (an operator must).
    */
   accountStatus: z.enum(accountStatuses).optional(),
+  /**
+   * A CreateAccount request of the tenant still IN_PROGRESS when a compensation's bound passed: its
+   * account, once created, serves nobody and is open until an operator closes it (flagged, never
+   * forgotten; `tenantry` does not know its account id yet).
+   */
+  pendingAccountRequestId: z.string().min(1).optional(),
   /** Silos a promotion to an account left behind, and where their teardown stands. */
   retiredSilos: z.array(retiredSiloSchema).optional(),
   marketplace: marketplaceIdentitySchema.optional(),

@@ -10,7 +10,8 @@ const accountId = awsAccountIdSchema;
  * A tenant's own AWS account (isolation `account`, issue 15): `request` asks Organizations for it
  * (idempotent), `describe` reports a request (the workflow polls it with a Wait, bounded by
  * accounts.createMaxPolls), `adopt` checks an account given at signup, `find` looks the tenant's
- * account up by its e-mail (never creates one: compensation), `place` moves the account into the
+ * account up by its e-mail, else its account request still in progress (never creates one:
+ * compensation), `place` moves the account into the
  * tenants' OU (idempotent), `return` moves an adopted account back to where it was (compensation),
  * `runtime-role` / `remove-runtime-role` create or delete the tenant runtime role in the account (with
  * the deployment role; `runtime-role` returns once STS accepts the role), `close` closes the account
@@ -31,7 +32,12 @@ export const contract = defineFunction({
     z.object({ action: z.literal('request'), tenantId: tenantIdSchema }),
     z.object({ action: z.literal('describe'), tenantId: tenantIdSchema, requestId: z.string().min(1) }),
     z.object({ action: z.literal('adopt'), tenantId: tenantIdSchema, accountId }),
-    z.object({ action: z.literal('find'), tenantId: tenantIdSchema }),
+    z.object({
+      action: z.literal('find'),
+      tenantId: tenantIdSchema,
+      /** The run's own CreateAccount request, when its answer arrived (else found by account name). */
+      requestId: z.string().min(1).nullable().optional(),
+    }),
     z.object({ action: z.literal('place'), tenantId: tenantIdSchema, accountId }),
     z.object({ action: z.literal('return'), tenantId: tenantIdSchema, accountId }),
     z.object({ action: z.literal('runtime-role'), tenantId: tenantIdSchema, accountId }),

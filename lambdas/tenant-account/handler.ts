@@ -76,11 +76,13 @@ export const handler = contractHandler(contract, async (request) =>
         state = await adoptMemberAccount(org, request.tenantId, request.accountId);
         break;
       case 'find': {
-        const found = await findMemberAccount(org, config, request.tenantId);
-        state =
-          found === null
-            ? { requestId: null, state: 'FAILED', accountId: null, failureReason: 'no account of the tenant' }
-            : succeeded(found);
+        const found = await findMemberAccount(org, config, request.tenantId, request.requestId ?? null);
+        state = found ?? {
+          requestId: null,
+          state: 'FAILED',
+          accountId: null,
+          failureReason: 'no account of the tenant',
+        };
         break;
       }
       case 'place':

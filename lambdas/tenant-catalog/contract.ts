@@ -60,6 +60,13 @@ export const contract = defineFunction({
       accountStatus: z.enum(accountStatuses),
       executionArn: z.string().min(1),
     }),
+    z.object({
+      /** A CreateAccount request still IN_PROGRESS when a compensation gave up waiting: flagged. */
+      action: z.literal('record-account-request'),
+      tenantId: tenantIdSchema,
+      requestId: z.string().min(1),
+      executionArn: z.string().min(1),
+    }),
   ]),
   output: z.union([
     z.object({ tenantId: tenantIdSchema, status: z.enum(tenantStatuses), alreadyCreated: z.boolean() }),
@@ -75,6 +82,7 @@ export const contract = defineFunction({
       accountStatus: z.enum(accountStatuses),
     }),
     z.object({ tenantId: tenantIdSchema, retiredSiloStatus: z.enum(retiredSiloStatuses) }),
+    z.object({ tenantId: tenantIdSchema, pendingAccountRequestId: z.string() }),
   ]),
   grants: { catalog: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'] } },
 });

@@ -5,6 +5,7 @@ import { contractHandler, readFunctionEnv } from '../../domain/function-contract
 import {
   createPendingTenant,
   recordAccount,
+  recordPendingAccountRequest,
   recordRetiredSilo,
   setPlacement,
 } from '../../domain/lifecycle/catalog-ops';
@@ -45,6 +46,11 @@ export const handler = contractHandler(contract, async (request) =>
         accountId: request.accountId,
         accountStatus: request.accountStatus,
       };
+    }
+    if (request.action === 'record-account-request') {
+      await recordPendingAccountRequest(catalog, request.tenantId, request.requestId, request.executionArn);
+      logger.warn('account request still in progress flagged', { requestId: request.requestId });
+      return { tenantId: request.tenantId, pendingAccountRequestId: request.requestId };
     }
     if (request.action === 'record-retired-silo') {
       await recordRetiredSilo(catalog, request.tenantId, request.retired);
