@@ -194,8 +194,9 @@ export async function findMemberAccount(
     return { requestId: null, state: 'SUCCEEDED', accountId: active.id, failureReason: null };
   }
   if (requestId !== null) {
+    // SUCCEEDED: its account became a member after ListAccounts above was answered.
     const own = await describeAccountRequest(org, tenantId, requestId);
-    if (own.state === 'IN_PROGRESS') return own;
+    if (own.state !== 'FAILED') return own;
   }
   return pendingRequestFor(org, memberAccountName(config, tenantId));
 }

@@ -709,7 +709,8 @@ def patch_organizations_limits() -> None:
         MoveAccount, CloseAccount do not see it) until a read reports it SUCCEEDED.
       - `close_account_quota_exceeded: true` — CloseAccount fails as AWS does when the quota is spent
         (ConstraintViolationException, reason CLOSE_ACCOUNT_QUOTA_EXCEEDED).
-    The lifecycle's own code runs unchanged against both: only what Organizations answers changes."""
+    `POST /moto-api/reset` turns both off. The lifecycle's own code runs unchanged against both: only
+    what Organizations answers changes."""
     from moto.core.config import default_user_config
     from moto.moto_api._internal import models as api_models
     from moto.organizations import exceptions as org_exceptions
@@ -720,6 +721,7 @@ def patch_organizations_limits() -> None:
     backend_cls = _require(org_models, "OrganizationsBackend")
     constraint_violation = _require(org_exceptions, "ConstraintViolationException")
     original_set_config = _require(api_cls, "set_config")
+    original_reset = _require(api_cls, "reset")
     original_status = _require(account_cls, "create_account_status")
     original_create = _require(backend_cls, "create_account")
     original_describe_status = _require(backend_cls, "describe_create_account_status")
@@ -734,6 +736,12 @@ def patch_organizations_limits() -> None:
         original_set_config(self, config)
         if ORGANIZATIONS_CONFIG_KEY in config:
             default_user_config[ORGANIZATIONS_CONFIG_KEY] = config[ORGANIZATIONS_CONFIG_KEY]  # type: ignore[literal-required]
+
+    def reset(self: Any) -> None:
+        # moto's reset keeps its user config; a test that stopped before unsetting a switch must not
+        # leave it on for the next.
+        default_user_config.pop(ORGANIZATIONS_CONFIG_KEY, None)  # type: ignore[misc]
+        original_reset(self)
 
     def create_account_status(self: Any) -> dict[str, Any]:
         status = original_status.fget(self)
@@ -790,6 +798,7 @@ def patch_organizations_limits() -> None:
         original_close(self, **kwargs)
 
     api_cls.set_config = set_config
+    api_cls.reset = reset
     account_cls.create_account_status = property(create_account_status)
     backend_cls.create_account = create_account
     backend_cls.describe_create_account_status = describe_create_account_status

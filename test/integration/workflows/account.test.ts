@@ -21,13 +21,14 @@ import {
   CreateOrganizationalUnitCommand,
   CreateOrganizationCommand,
   DescribeAccountCommand,
+  DescribeCreateAccountStatusCommand,
   ListParentsCommand,
   ListRootsCommand,
   ListTagsForResourceCommand,
   OrganizationsClient,
 } from '@aws-sdk/client-organizations';
 import { STSClient } from '@aws-sdk/client-sts';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TenantryConfig } from '../../../domain/config';
 import { tenantDataResources } from '../../../domain/identity/tenant-resources';
 import { TokenVendingMachine } from '../../../domain/identity/token-vending';
@@ -44,6 +45,7 @@ import {
   type Harness,
   machineWithFault,
   run,
+  setOrganizationsSwitches,
   setupHarness,
   stackStatusIn,
 } from './support';
@@ -392,6 +394,120 @@ describe('a fault at each new onboarding step ends consistent', () => {
   });
 });
 
+describe('an account request still IN_PROGRESS when onboarding gives up on it', () => {
+  const maxPolls = () => config.accounts?.createMaxPolls as number;
+  afterEach(async () => setOrganizationsSwitches(h, {}));
+
+  // Reads of the request: RequestAccount's answer is not one; DescribeAccount reads it createMaxPolls
+  // times (then AccountNotCreated), FindAccount once more, then each DescribePendingAccount.
+  it.each([
+    ['FindAccount sees it SUCCEEDED', 'pend-find', 1, ['FindAccount', 'AccountFound?', 'CloseAccount']],
+    [
+      "the compensation's bounded wait sees it SUCCEEDED",
+      'pend-wait',
+      2,
+      ['WaitForPendingAccount', 'DescribePendingAccount', 'CloseAccount'],
+    ],
+  ])('%s → its account is closed (SUSPENDED) and recorded', async (_, tenantId, extraReads, steps) => {
+    // Prepare
+    await setOrganizationsSwitches(h, { create_account_pending_reads: maxPolls() + extraReads });
+
+    // Act
+    const result = await run(h, 'onboarding', signup(tenantId), 120_000);
+
+    // Assess
+    expect(result.error).toBe('OnboardingFailed');
+    expect(result.cause).toContain('AccountNotCreated');
+    expect(result.path).toEqual(expect.arrayContaining(['AccountNotCreated', ...steps]));
+    if (extraReads === 1) expect(result.path).not.toContain('WaitForPendingAccount');
+    const tenant = await h.catalog.get(tenantId);
+    const accountId = tenant.accountId as string;
+    expect(accountId).toMatch(/^\d{12}$/);
+    expect(tenant).toMatchObject({ status: 'FAILED', accountStatus: 'SUSPENDED' });
+    expect(tenant.pendingAccountRequestId).toBeUndefined();
+    expect(await organizationStatus(accountId)).toBe('SUSPENDED');
+    expect(tenant.history).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          reason: `account: ${accountId} SUSPENDED`,
+          executionArn: result.executionArn,
+        }),
+      ]),
+    );
+  });
+
+  it("still IN_PROGRESS after the compensation's bound too → the request is flagged in the catalog (pendingAccountRequestId), audited with the execution ARN", async () => {
+    // Prepare
+    const tenantId = 'pend-flag';
+    await setOrganizationsSwitches(h, { create_account_pending_reads: 1000 });
+
+    // Act
+    const result = await run(h, 'onboarding', signup(tenantId), 120_000);
+
+    // Assess
+    expect(result.error).toBe('OnboardingFailed');
+    expect(result.path).toEqual(
+      expect.arrayContaining(['AccountNotCreated', 'DescribePendingAccount', 'FlagAccountRequestPending']),
+    );
+    expect(result.path.filter((s) => s === 'DescribePendingAccount')).toHaveLength(maxPolls());
+    const tenant = await h.catalog.get(tenantId);
+    const requestId = tenant.pendingAccountRequestId as string;
+    expect(requestId).toMatch(/^car-/);
+    expect(tenant).toMatchObject({ status: 'FAILED' });
+    expect(tenant.accountId).toBeUndefined();
+    const { CreateAccountStatus } = await org.send(
+      new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: requestId }),
+    );
+    expect(CreateAccountStatus?.AccountName).toBe(`tenantry-dev-tenant-${tenantId}`);
+    expect(tenant.history).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          reason: expect.stringContaining(`account request: ${requestId} IN_PROGRESS`),
+          executionArn: result.executionArn,
+        }),
+      ]),
+    );
+  });
+});
+
+describe("CloseAccount's quota spent (Organizations refuses: CLOSE_ACCOUNT_QUOTA_EXCEEDED)", () => {
+  afterEach(async () => setOrganizationsSwitches(h, {}));
+
+  it("onboarding's compensation leaves the account ACTIVE and FLAGGED in the catalog (CLOSE_FAILED)", async () => {
+    // Prepare
+    const tenantId = 'quota-onb';
+    const machine = await machineWithFault(h, 'onboarding', ['RecordSiloResources'], 'InjectedFault', config);
+    await setOrganizationsSwitches(h, { close_account_quota_exceeded: true });
+    await h.events();
+
+    // Act
+    const result = await run(h, machine, signup(tenantId), 120_000);
+    await clearFaults();
+
+    // Assess
+    expect(result.error).toBe('OnboardingFailed');
+    const tenant = await h.catalog.get(tenantId);
+    expect(tenant).toMatchObject({ status: 'FAILED', accountStatus: 'CLOSE_FAILED' });
+    expect(await organizationStatus(tenant.accountId as string)).toBe('ACTIVE');
+    expect(tenant.history).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          reason: `account: ${tenant.accountId} CLOSE_FAILED`,
+          executionArn: result.executionArn,
+        }),
+      ]),
+    );
+    const [event] = eventsOf(await h.events(), 'TenantOnboardingFailed', tenantId);
+    expect(event?.detail.compensationErrors).toEqual([
+      expect.objectContaining({
+        state: 'CloseAccount',
+        error: 'ConstraintViolationException',
+        cause: expect.stringContaining('CLOSE_ACCOUNT_QUOTA_EXCEEDED'),
+      }),
+    ]);
+  });
+});
+
 describe('onboarding a FAILED account tenant again', () => {
   it('creates a fresh account (the closed one is never reused) and keeps the closed one recorded', async () => {
     // Prepare: a fault test above left this tenant FAILED with its account closed (SUSPENDED)
@@ -458,5 +574,39 @@ describe('offboarding an account tenant', () => {
     expect(await failure(account.iam.send(new GetRoleCommand({ RoleName: RUNTIME_ROLE })))).toBe(
       'NoSuchEntityException',
     );
+  });
+
+  it('with CloseAccount refused (quota spent): the account is flagged CLOSE_FAILED and the run fails; run again once allowed, it closes the account', async () => {
+    // Prepare
+    const before = await h.catalog.get('hansa');
+    const accountId = before.accountId as string;
+    await setOrganizationsSwitches(h, { close_account_quota_exceeded: true });
+
+    // Act
+    const refused = await run(h, 'offboarding', { tenantId: 'hansa', reason: 'contract ended' }, 120_000);
+    const flagged = await h.catalog.get('hansa');
+    await setOrganizationsSwitches(h, {});
+    const again = await run(h, 'offboarding', { tenantId: 'hansa', reason: 'contract ended' }, 120_000);
+
+    // Assess
+    expect(refused.error).toBe('OffboardingFailed');
+    expect(refused.cause).toContain('CLOSE_ACCOUNT_QUOTA_EXCEEDED');
+    expect(refused.path).toContain('FlagAccountNotClosed');
+    expect(flagged).toMatchObject({ status: 'OFFBOARDING', accountId, accountStatus: 'CLOSE_FAILED' });
+    expect(flagged.history).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          reason: `account: ${accountId} CLOSE_FAILED`,
+          executionArn: refused.executionArn,
+        }),
+      ]),
+    );
+    expect(again.status, again.cause).toBe('SUCCEEDED');
+    expect(await h.catalog.get('hansa')).toMatchObject({
+      status: 'OFFBOARDED',
+      accountId,
+      accountStatus: 'SUSPENDED',
+    });
+    expect(await organizationStatus(accountId)).toBe('SUSPENDED');
   });
 });

@@ -482,3 +482,20 @@ export async function clientsInAccount(
     lambda: new LambdaClient(settings),
   };
 }
+
+/**
+ * moto's Organizations switches (local/moto/launcher.py `patch_organizations_limits`): a CreateAccount
+ * that stays IN_PROGRESS for N reads, a spent CloseAccount quota. `{}` turns them off (so does
+ * moto-api/reset).
+ */
+export async function setOrganizationsSwitches(
+  h: Harness,
+  switches: { create_account_pending_reads?: number; close_account_quota_exceeded?: boolean },
+): Promise<void> {
+  const res = await fetch(`${h.endpoint}/moto-api/config`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ organizations: switches }),
+  });
+  if (!res.ok) throw new Error(`moto config: HTTP ${res.status}: ${await res.text()}`);
+}

@@ -452,6 +452,75 @@ describe('tenant-account find', () => {
     expect(result).toMatchObject({ state: 'FAILED', accountId: null });
   });
 
+  it("reads the run's own request (requestId): still IN_PROGRESS, it is reported to be waited for", async () => {
+    // Prepare
+    org
+      .on(DescribeCreateAccountStatusCommand)
+      .resolves({ CreateAccountStatus: { Id: 'car-7', State: 'IN_PROGRESS' } });
+    const handler = await handlerWithAccounts();
+
+    // Act
+    const result = await handler({ action: 'find', tenantId: 'rhein', requestId: 'car-7' });
+
+    // Assess
+    expect(result).toMatchObject({ requestId: 'car-7', state: 'IN_PROGRESS', accountId: null });
+    expect(org).toHaveReceivedCommandWith(DescribeCreateAccountStatusCommand, {
+      CreateAccountRequestId: 'car-7',
+    });
+    expect(org).not.toHaveReceivedCommand(ListCreateAccountStatusCommand);
+    expect(org).not.toHaveReceivedCommand(CreateAccountCommand);
+  });
+
+  it('reports the account of its own request that SUCCEEDED after the account list was read (not yet listed)', async () => {
+    // Prepare
+    org.on(DescribeCreateAccountStatusCommand).resolves({
+      CreateAccountStatus: { Id: 'car-7', State: 'SUCCEEDED', AccountId: ACCOUNT },
+    });
+    const handler = await handlerWithAccounts();
+
+    // Act
+    const result = await handler({ action: 'find', tenantId: 'rhein', requestId: 'car-7' });
+
+    // Assess
+    expect(result).toMatchObject({ requestId: 'car-7', state: 'SUCCEEDED', accountId: ACCOUNT });
+  });
+
+  it('its own request FAILED: reports a request still in progress for the account name, else nothing', async () => {
+    // Prepare
+    org.on(DescribeCreateAccountStatusCommand).resolves({
+      CreateAccountStatus: { Id: 'car-7', State: 'FAILED', FailureReason: 'EMAIL_ALREADY_EXISTS' },
+    });
+    org
+      .on(ListCreateAccountStatusCommand)
+      .resolvesOnce({
+        CreateAccountStatuses: [
+          { Id: 'car-8', AccountName: 'tenantry-dev-tenant-rhein', State: 'IN_PROGRESS' },
+        ],
+      })
+      .resolves({ CreateAccountStatuses: [] });
+    const handler = await handlerWithAccounts();
+
+    // Act
+    const other = await handler({ action: 'find', tenantId: 'rhein', requestId: 'car-7' });
+    const none = await handler({ action: 'find', tenantId: 'rhein', requestId: 'car-7' });
+
+    // Assess
+    expect(other).toMatchObject({ requestId: 'car-8', state: 'IN_PROGRESS' });
+    expect(none).toMatchObject({ state: 'FAILED', accountId: null });
+  });
+
+  it('takes a null requestId (the request never answered) as none', async () => {
+    // Prepare
+    const handler = await handlerWithAccounts();
+
+    // Act
+    const result = await handler({ action: 'find', tenantId: 'rhein', requestId: null });
+
+    // Assess
+    expect(result).toMatchObject({ state: 'FAILED', accountId: null });
+    expect(org).not.toHaveReceivedCommand(DescribeCreateAccountStatusCommand);
+  });
+
   it('reports no account (accountId null) when there is none', async () => {
     // Prepare
     const handler = await handlerWithAccounts();

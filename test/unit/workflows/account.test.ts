@@ -1,0 +1,134 @@
+import jsonataEngine from 'jsonata';
+import { describe, expect, it } from 'vitest';
+import type { State } from '../../../workflows/asl';
+import { buildDefinition } from '../../../workflows/index';
+import { accountConfig } from '../support/account-config';
+
+// The compensation of an account tenant's provisioning (workflows/account.ts) waits, with a bound, for a
+// CreateAccount request still IN_PROGRESS; it is shared by onboarding's compensation and the promotion's
+// rollback. The Choice rules and assignments are evaluated with the JSONata engine Step Functions uses.
+
+type States = Record<string, State & Record<string, unknown>>;
+type Choice = { Choices: { Condition: string; Next: string }[]; Default: string };
+
+/** Evaluates an embedded `{% … %}` expression with `bindings` as variables. */
+function evaluate(embedded: unknown, bindings: Record<string, unknown>): Promise<unknown> {
+  const match = /^\{%(.*)%\}$/s.exec(String(embedded));
+  if (match?.[1] === undefined) throw new Error(`not an embedded expression: ${String(embedded)}`);
+  return jsonataEngine(match[1]).evaluate({}, bindings);
+}
+
+/** Where the Choice `name` goes with `bindings`: its first matching rule, else its Default. */
+async function choose(states: States, name: string, bindings: Record<string, unknown>): Promise<string> {
+  const choice = states[name] as unknown as Choice;
+  for (const rule of choice.Choices)
+    if ((await evaluate(rule.Condition, bindings)) === true) return rule.Next;
+  return choice.Default;
+}
+
+const POLL_SECONDS = 7;
+const MAX_POLLS = 4;
+const config = {
+  ...accountConfig,
+  accounts: { ...accountConfig.accounts, createPollSeconds: POLL_SECONDS, createMaxPolls: MAX_POLLS },
+} as typeof accountConfig;
+const inProgress = { requestId: 'car-1', state: 'IN_PROGRESS', accountId: null, failureReason: null };
+const nothingFound = { requestId: null, state: 'FAILED', accountId: null, failureReason: 'no account' };
+
+describe.each([
+  ['onboarding', 'CompensateSiloTeardown', 'MarkFailed'],
+  ['promotion', 'AccountRollbackSiloTeardown', 'RestoreActive'],
+] as const)('the %s compensation of an account request', (workflow, teardown, done) => {
+  const states = buildDefinition(workflow, config).States as States;
+
+  it("asks FindAccount about the run's own request, or none when its answer never came", async () => {
+    // Prepare
+    const payload = (states.FindAccount?.Arguments as { Payload: Record<string, unknown> }).Payload;
+
+    // Act
+    const own = await evaluate(payload.requestId, { accountRequest: inProgress });
+    const none = await evaluate(payload.requestId, { accountRequest: null });
+
+    // Assess
+    expect(payload.action).toBe('find');
+    expect(own).toBe('car-1');
+    expect(none).toBeNull();
+  });
+
+  it('tears down and closes an account that exists; ends when nothing of the tenant was found', async () => {
+    // Act
+    const found = await choose(states, 'AccountFound?', {
+      accountId: '210987654321',
+      accountRequest: { ...inProgress, state: 'SUCCEEDED', accountId: '210987654321' },
+      pendingPolls: 0,
+    });
+    const none = await choose(states, 'AccountFound?', {
+      accountId: null,
+      accountRequest: nothingFound,
+      pendingPolls: 0,
+    });
+
+    // Assess
+    expect(found).toBe(teardown);
+    expect(none).toBe(done);
+  });
+
+  it(`waits createPollSeconds between reads, at most createMaxPolls (${MAX_POLLS}) times, then flags the request`, async () => {
+    // Prepare: a request that stays IN_PROGRESS through every read
+    const wait = states.WaitForPendingAccount as {
+      Seconds: number;
+      Next: string;
+      Assign: Record<string, string>;
+    };
+    let bindings: Record<string, unknown> = { accountId: null, accountRequest: inProgress, pendingPolls: 0 };
+    const path: string[] = [];
+
+    // Act: AccountFound? → WaitForPendingAccount → DescribePendingAccount → AccountFound? …
+    let next = await choose(states, 'AccountFound?', bindings);
+    while (next === 'WaitForPendingAccount' && path.length < 100) {
+      path.push(next);
+      bindings = { ...bindings, pendingPolls: await evaluate(wait.Assign.pendingPolls, bindings) };
+      expect(wait.Next).toBe('DescribePendingAccount');
+      expect(states.DescribePendingAccount?.Next).toBe('AccountFound?');
+      next = await choose(states, 'AccountFound?', bindings);
+    }
+
+    // Assess
+    expect(wait).toMatchObject({ Type: 'Wait', Seconds: POLL_SECONDS });
+    expect(path).toHaveLength(MAX_POLLS);
+    expect(next).toBe('FlagAccountRequestPending');
+    expect(states.FlagAccountRequestPending?.Next).toBe(done);
+  });
+
+  it('goes to the teardown as soon as a read reports the account created', async () => {
+    // Prepare: DescribePendingAccount's assignments after a SUCCEEDED answer
+    const assign = states.DescribePendingAccount?.Assign as Record<string, string>;
+    const result = { Payload: { ...inProgress, state: 'SUCCEEDED', accountId: '210987654321' } };
+    const before = { accountId: null, accountRequest: inProgress, pendingPolls: 2, states: { result } };
+
+    // Act
+    const accountId = await evaluate(assign.accountId, before);
+    const next = await choose(states, 'AccountFound?', {
+      ...before,
+      accountId,
+      accountRequest: result.Payload,
+    });
+
+    // Assess
+    expect(accountId).toBe('210987654321');
+    expect(next).toBe(teardown);
+  });
+
+  it('flags the request when a read fails (the account may still be created)', () => {
+    // Act
+    const catchers = (states.DescribePendingAccount?.Catch ?? []) as {
+      ErrorEquals: string[];
+      Next: string;
+    }[];
+
+    // Assess
+    expect(catchers).toEqual([
+      expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'FlagAccountRequestPending' }),
+    ]);
+  });
+});
