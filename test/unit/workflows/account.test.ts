@@ -43,7 +43,7 @@ describe.each([
 
   it("asks FindAccount about the run's own request, or none when its answer never came", async () => {
     // Prepare
-    const payload = (states.FindAccount?.Arguments as { Payload: Record<string, unknown> }).Payload;
+    const { Payload: payload } = states.FindAccount?.Arguments as { Payload: Record<string, unknown> };
 
     // Act
     const own = await evaluate(payload.requestId, { accountRequest: inProgress });
