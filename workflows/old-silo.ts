@@ -1,9 +1,11 @@
 import type { TenantryConfig } from '../domain/config';
+import { lifecycleDetailTypes } from '../domain/lifecycle/events';
 import { type Catcher, jsonata, type State } from './asl';
 import {
   catchFailure,
   EXECUTION_ARN,
   type FailureLog,
+  failedEnd,
   failureRecord,
   lambdaTask,
   recordFailure,
@@ -23,7 +25,8 @@ import {
  *   → <prefix>SwitchComplete? → `erased` | `incomplete` (with the first switch error as `$failure`).
  *
  * A failed teardown or verification → <prefix>FlagOldSilo (TEARDOWN_FAILED with the error) → `incomplete`:
- * the switch stands, an operator finishes the teardown.
+ * the switch stands. Running the promotion again to the tier the tenant is now on resumes it
+ * (`oldSiloResumeStates`).
  */
 
 interface OldSiloOptions {
@@ -141,5 +144,67 @@ export function oldSiloRetirementStates(config: TenantryConfig, o: OldSiloOption
         comment: 'Flagged for an operator, with the error: the switch stands.',
       },
     ),
+  };
+}
+
+/** The state Validate goes to: a run that only resumes an old silo's retirement, else the run's own path. */
+export const RETIREMENT_ONLY = 'RetirementOnly?';
+const RESUME = 'Resume';
+
+/**
+ * A promotion run again to the tier the tenant is already on, while `retiredSilos` flags an old silo
+ * TEARDOWN_FAILED (domain/lifecycle/plan.ts, `$plan.resumeRetirement`): the same retirement states run
+ * again on that silo (`$plan.fromSilo`, in the platform account), without a freeze and without touching
+ * the tenant's placement — it keeps being served from where the switch put it:
+ *
+ *   RetirementOnly? → ResumeRetirement → ResumeRetireOldSilo … (as above) → OldSiloRetired (ERASED,
+ *   with this run's execution ARN) | EmitRetirementIncomplete → RetirementIncomplete (TEARDOWN_FAILED
+ *   again, with the new error).
+ *
+ * Anything else goes on to `next`.
+ */
+export function oldSiloResumeStates(
+  config: TenantryConfig,
+  o: { readonly next: string },
+): Record<string, State> {
+  const tenantId = '{% $plan.tenantId %}';
+  return {
+    [RETIREMENT_ONLY]: {
+      Type: 'Choice',
+      Choices: [{ Condition: jsonata('$exists($plan.resumeRetirement)'), Next: `${RESUME}Retirement` }],
+      Default: o.next,
+    },
+    [`${RESUME}Retirement`]: {
+      Type: 'Pass',
+      Comment: 'The switch happened in an earlier run: nothing failed after it in this one.',
+      Assign: { switchErrors: [] },
+      Next: retireOldSilo(RESUME),
+    },
+    ...oldSiloRetirementStates(config, {
+      prefix: RESUME,
+      erased: 'OldSiloRetired',
+      incomplete: 'EmitRetirementIncomplete',
+    }),
+    OldSiloRetired: {
+      Type: 'Succeed',
+      Output: {
+        tenantId,
+        status: 'ACTIVE',
+        tier: '{% $plan.toTier %}',
+        isolation: '{% $plan.isolation %}',
+        retiredSilo: {
+          stackId: '{% $plan.fromSilo.stackId %}',
+          status: 'ERASED',
+          keyDeletionDate: '{% $keyDeletionDate %}',
+        },
+      },
+    },
+    ...failedEnd('EmitRetirementIncomplete', 'RetirementIncomplete', {
+      detailType: lifecycleDetailTypes.promotionFailed,
+      tenantId,
+      stage: 'switched',
+      detail: { retiredSilo: '{% $plan.fromSilo.stackId %}' },
+      error: 'PromotionIncomplete',
+    }),
   };
 }

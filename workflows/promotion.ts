@@ -24,6 +24,7 @@ import {
   sub,
 } from './common';
 import { DEMOTION_ENTRY, DEMOTION_ROLLBACK, demotionStates, toDemotion } from './demotion';
+import { oldSiloResumeStates, RETIREMENT_ONLY } from './old-silo';
 
 /**
  * Promotion (input `{ tenantId, targetTier }`): an ACTIVE pooled tenant into a silo tier, or to another
@@ -62,6 +63,10 @@ import { DEMOTION_ENTRY, DEMOTION_ROLLBACK, demotionStates, toDemotion } from '.
  * PromotionFailed. If the sources cannot be restored, the promotion rolls forward instead (the catalog
  * stays on the verified target, which holds every item) — data is never deleted from its last complete
  * copy. Either way the tenant ends ACTIVE: never left locked.
+ *
+ * Run again to the tier the tenant is already on while the catalog flags an old silo TEARDOWN_FAILED
+ * (after a silo → account promotion or a demotion), it only resumes that silo's retirement
+ * (`RetirementOnly?`, workflows/old-silo.ts): no freeze, the placement untouched.
  *
  * Rejection (nothing changed): Validate fails, or SetMigrating finds the transition illegal or the
  * record changed since Validate (`expectedVersion`: StaleLifecyclePlanError) — e.g. a concurrent
@@ -104,7 +109,7 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
         'validate',
         { kind: 'promotion', input: '{% $states.input %}' },
         {
-          flow: { Next: 'SetMigrating' },
+          flow: { Next: RETIREMENT_ONLY },
           assign: {
             plan: LAMBDA_RESULT,
             stage: 'locking',
@@ -123,6 +128,7 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
           catch: [catchFailure('Validate', 'EmitPromotionRejected')],
         },
       ),
+      ...oldSiloResumeStates(config, { next: 'SetMigrating' }),
       SetMigrating: lambdaTask(
         'transition',
         {

@@ -87,6 +87,11 @@ export const promotionPlanSchema = z.object({
   fromSilo: siloResourcesSchema.optional(),
   /** silo → account: the account to adopt; absent: Organizations creates one. */
   accountId: accountId.optional(),
+  /**
+   * Only the retirement of `fromSilo` (flagged TEARDOWN_FAILED by an earlier run that switched the
+   * tenant away from it) runs again; nothing else changes.
+   */
+  resumeRetirement: z.literal(true).optional(),
 });
 export type PromotionPlan = z.infer<typeof promotionPlanSchema>;
 

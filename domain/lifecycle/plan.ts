@@ -3,7 +3,7 @@ import { dedicatedCollections, findTier, type TenantryConfig } from '../config';
 import { ValidationError } from '../errors';
 import { toFieldIssues } from '../issues';
 import { siloStackName, tenantGroupName } from '../keys';
-import type { Tenant } from '../tenant/tenant';
+import type { RetiredSilo, Tenant } from '../tenant/tenant';
 import { LifecyclePreconditionError } from './errors';
 import {
   type OffboardingPlan,
@@ -99,6 +99,10 @@ export function planPromotion(config: TenantryConfig, tenant: Tenant, value: unk
   }
   if (tenant.status !== 'ACTIVE') {
     throw new LifecyclePreconditionError(tenant.tenantId, 'promoted', `it is ${tenant.status}, not ACTIVE`);
+  }
+  const unfinished = (tenant.retiredSilos ?? []).find((r) => r.status === 'TEARDOWN_FAILED');
+  if (unfinished !== undefined && tier.name === tenant.tier) {
+    return planRetirementResume(config, tenant, unfinished, input.accountId);
   }
   const toPool = tier.isolation === 'pool';
   if (tier.isolation === 'silo' && tenant.isolation !== 'pool') {
@@ -214,6 +218,51 @@ function planDemotion(
     isolation: 'pool',
     move: { direction: 'silo-to-pool', collections: [...dedicatedCollections(config, toTier)] },
     fromSilo: tenant.silo,
+  };
+}
+
+/**
+ * The promotion run again to the tier the tenant is on, while an earlier run's old silo is flagged
+ * TEARDOWN_FAILED: only that silo's retirement runs again (the switch stands). The old silo is found by
+ * the tenant's silo stack name in the platform account, so a tenant served from a platform silo again
+ * (whose stack has that name) is refused: an operator deletes the old one.
+ */
+function planRetirementResume(
+  config: TenantryConfig,
+  tenant: Tenant,
+  retired: RetiredSilo,
+  accountIdInput: string | undefined,
+): PromotionPlan {
+  if (accountIdInput !== undefined) {
+    throw new ValidationError('promotion input', [
+      {
+        field: 'accountId',
+        message: `"${accountIdInput}": tenant ${tenant.tenantId} is already on tier "${tenant.tier}"; a run to it only resumes the old silo's retirement`,
+      },
+    ]);
+  }
+  if (tenant.isolation === 'silo') {
+    throw new LifecyclePreconditionError(
+      tenant.tenantId,
+      'promoted',
+      `its old silo ${retired.silo.stackId} has the stack name of the silo it is served from: an operator deletes it`,
+    );
+  }
+  return {
+    tenantId: tenant.tenantId,
+    fromTier: tenant.tier,
+    toTier: tenant.tier,
+    isolation: tenant.isolation,
+    collections: [...(tenant.collections ?? [])],
+    move: {
+      direction: tenant.isolation === 'account' ? 'silo-to-account' : 'silo-to-pool',
+      collections: [],
+    },
+    region: retired.region,
+    stackName: siloStackName(config, tenant.tenantId),
+    version: tenant.version,
+    fromSilo: retired.silo,
+    resumeRetirement: true,
   };
 }
 

@@ -325,4 +325,70 @@ describe('a fault at each new promotion step ends consistent', () => {
     const [event] = eventsOf(await h.events(), 'TenantPromotionFailed', tenantId);
     expect(event?.detail).toMatchObject({ stage: 'switched', failedState: 'OldSiloDeleteSilo' });
   });
+
+  it('running the promotion again resumes the flagged retirement: the old silo ERASED with this run, the account untouched', async () => {
+    // Prepare: the test above left pf-oldsilo switched to its account with its old silo TEARDOWN_FAILED
+    const tenantId = 'pf-oldsilo';
+    const before = await h.catalog.get(tenantId);
+    const old = before.retiredSilos?.[0];
+    expect(old?.status).toBe('TEARDOWN_FAILED');
+    await h.events();
+
+    // Act
+    const result = await run(h, 'promotion', { tenantId, targetTier: 'sovereign' }, 180_000);
+
+    // Assess
+    expect(result.status, result.cause).toBe('SUCCEEDED');
+    expect(result.path).toEqual(
+      expect.arrayContaining(['RetirementOnly?', 'ResumeRetireOldSilo', 'ResumeRecordOldSiloErased']),
+    );
+    expect(result.path).not.toContain('SetMigrating');
+    expect(result.output).toMatchObject({
+      tenantId,
+      status: 'ACTIVE',
+      tier: 'sovereign',
+      isolation: 'account',
+      retiredSilo: { stackId: old?.silo.stackId, status: 'ERASED' },
+    });
+    const tenant = await h.catalog.get(tenantId);
+    expect(tenant).toMatchObject({
+      status: 'ACTIVE',
+      tier: 'sovereign',
+      isolation: 'account',
+      accountId: before.accountId,
+      silo: before.silo,
+    });
+    expect(tenant.retiredSilos).toEqual([
+      expect.objectContaining({
+        silo: old?.silo,
+        status: 'ERASED',
+        executionArn: result.executionArn,
+        remaining: { siloStack: false, table: false, kmsKey: false },
+        error: null,
+      }),
+    ]);
+    expect(await stackStatusIn(platformEu().cfn, tenantId)).toBe('ABSENT');
+    expect(
+      await failure(
+        platformEu().dynamo.send(new DescribeTableCommand({ TableName: siloTableName(config, tenantId) })),
+      ),
+    ).toBe('ResourceNotFoundException');
+    const { KeyMetadata } = await platformEu().kms.send(
+      new DescribeKeyCommand({ KeyId: old?.silo.kmsKeyArn }),
+    );
+    expect(KeyMetadata?.KeyState).toBe('PendingDeletion');
+    const account = await inAccount(tenant.accountId as string);
+    expect(await stackStatusIn(account.cfn, tenantId)).toBe('CREATE_COMPLETE');
+    expect((await tallyOf(account.dynamo, siloTableName(config, tenantId))).count).toBe(ITEMS);
+    expect(eventsOf(await h.events(), 'TenantPromotionFailed', tenantId)).toEqual([]);
+  });
+
+  it('a promotion run again with nothing flagged is still refused as before', async () => {
+    // Act
+    const again = await run(h, 'promotion', { tenantId: 'pf-oldsilo', targetTier: 'sovereign' }, 60_000);
+
+    // Assess
+    expect(again.error).toBe('PromotionRejected');
+    expect(again.cause).toContain('it already has its own account');
+  });
 });

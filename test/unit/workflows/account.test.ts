@@ -1,5 +1,6 @@
 import jsonataEngine from 'jsonata';
 import { describe, expect, it } from 'vitest';
+import { defaultConfig } from '../../../domain/config';
 import type { State } from '../../../workflows/asl';
 import { buildDefinition } from '../../../workflows/index';
 import { accountConfig } from '../support/account-config';
@@ -130,5 +131,55 @@ describe.each([
     expect(catchers).toEqual([
       expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'FlagAccountRequestPending' }),
     ]);
+  });
+});
+
+describe.each([
+  ['default', defaultConfig],
+  ['with accounts', accountConfig],
+] as const)('the promotion resuming an old silo flagged TEARDOWN_FAILED (%s configuration)', (_, cfg) => {
+  const states = buildDefinition('promotion', cfg).States as States;
+
+  it('goes from Validate to the retirement alone for a resume plan, to SetMigrating otherwise', async () => {
+    // Act
+    const resume = await choose(states, 'RetirementOnly?', { plan: { resumeRetirement: true } });
+    const promotion = await choose(states, 'RetirementOnly?', { plan: { toTier: 'enterprise' } });
+
+    // Assess
+    expect(states.Validate?.Next).toBe('RetirementOnly?');
+    expect(resume).toBe('ResumeRetirement');
+    expect(states.ResumeRetirement?.Next).toBe('ResumeRetireOldSilo');
+    expect(promotion).toBe('SetMigrating');
+  });
+
+  it('records the retirement with its execution ARN and ends without freezing or moving anything', () => {
+    // Prepare: every state the resume may pass through
+    const seen = new Set<string>();
+    const visit = (name: string) => {
+      const state = states[name];
+      if (seen.has(name) || state === undefined) return;
+      seen.add(name);
+      const next = [
+        ...(typeof state.Next === 'string' ? [state.Next] : []),
+        ...(state.Type === 'Choice' ? [...state.Choices.map((r) => r.Next), state.Default ?? ''] : []),
+        ...((state.Catch ?? []) as { Next: string }[]).map((c) => c.Next),
+      ];
+      for (const n of next) visit(n);
+    };
+
+    // Act
+    visit('ResumeRetirement');
+
+    // Assess
+    expect([...seen].filter((n) => /Migrating|WriteFreeze|Switch(To|Catalog)|Copy|Rollback/.test(n))).toEqual(
+      [],
+    );
+    expect(seen).toContain('OldSiloRetired');
+    expect(seen).toContain('RetirementIncomplete');
+    const record = (states.ResumeRecordOldSiloErased?.Arguments as { Payload: { retired: unknown } }).Payload;
+    expect(record.retired).toMatchObject({
+      status: 'ERASED',
+      executionArn: '{% $states.context.Execution.Id %}',
+    });
   });
 });

@@ -113,3 +113,84 @@ describe('planning a promotion to an account tier', () => {
     );
   });
 });
+
+describe('planning a promotion run again to resume an old silo flagged TEARDOWN_FAILED', () => {
+  const NEW_SILO = {
+    ...SILO,
+    stackId: 'arn:aws:cloudformation:eu-central-1:210987654321:stack/tenantry-dev-silo-acme/2',
+    tableArn: 'arn:aws:dynamodb:eu-central-1:210987654321:table/tenantry-dev-silo-data-acme',
+  };
+  const retired = (status: 'TEARDOWN_FAILED' | 'ERASED' | 'TEARDOWN_PENDING') => ({
+    silo: SILO,
+    region: 'eu-central-1',
+    status,
+    executionArn: 'arn:aws:states:us-east-1:123456789012:execution:tenantry-dev-promotion:run-1',
+    verifiedAt: status === 'ERASED' ? '2026-12-01T00:00:00.000Z' : null,
+    keyDeletionDate: null,
+    remaining: status === 'ERASED' ? { siloStack: false, table: false, kmsKey: false } : null,
+    error: status === 'TEARDOWN_FAILED' ? 'OldSiloDeleteSilo: InjectedFault: x' : null,
+  });
+
+  it.each([
+    ['account', 'sovereign', 'silo-to-account', NEW_SILO],
+    ['pool', 'pro', 'silo-to-pool', undefined],
+  ] as const)(
+    'an %s tenant to its own tier: only the old silo, nothing else moves',
+    (isolation, tier, direction, silo) => {
+      // Prepare
+      const from = {
+        ...tenant(isolation, tier, { retiredSilos: [retired('TEARDOWN_FAILED')] }),
+        silo,
+      };
+
+      // Act
+      const plan = planPromotion(accountConfig, from, { tenantId: 'acme', targetTier: tier });
+
+      // Assess
+      expect(plan).toEqual({
+        tenantId: 'acme',
+        fromTier: tier,
+        toTier: tier,
+        isolation,
+        collections: [],
+        move: { direction, collections: [] },
+        region: 'eu-central-1',
+        stackName: 'tenantry-dev-silo-acme',
+        version: from.version,
+        fromSilo: SILO,
+        resumeRetirement: true,
+      });
+    },
+  );
+
+  it.each(['ERASED', 'TEARDOWN_PENDING'] as const)(
+    'a retired silo %s is not resumed: the run to the same tier is refused as before',
+    (status) => {
+      const from = { ...tenant('account', 'sovereign', { retiredSilos: [retired(status)] }), silo: NEW_SILO };
+      expect(() => planPromotion(accountConfig, from, { tenantId: 'acme', targetTier: 'sovereign' })).toThrow(
+        LifecyclePreconditionError,
+      );
+    },
+  );
+
+  it('refuses it for a tenant served from a platform silo again (same stack name), and an account id in the input', () => {
+    // Prepare
+    const siloAgain = tenant('silo', 'enterprise', { retiredSilos: [retired('TEARDOWN_FAILED')] });
+    const account = {
+      ...tenant('account', 'sovereign', { retiredSilos: [retired('TEARDOWN_FAILED')] }),
+      silo: NEW_SILO,
+    };
+
+    // Act / Assess
+    expect(() =>
+      planPromotion(accountConfig, siloAgain, { tenantId: 'acme', targetTier: 'enterprise' }),
+    ).toThrow(/an operator deletes it/);
+    expect(() =>
+      planPromotion(accountConfig, account, {
+        tenantId: 'acme',
+        targetTier: 'sovereign',
+        accountId: '210987654321',
+      }),
+    ).toThrow(ValidationError);
+  });
+});
