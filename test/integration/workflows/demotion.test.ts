@@ -411,6 +411,39 @@ describe('a fault during a demotion ends consistent', () => {
     },
   );
 
+  it.each(Object.keys(stackLeft))(
+    'after %s failed, running the demotion again to the same tier resumes the retirement → ERASED with that run',
+    async (state) => {
+      // Prepare: the test above left this tenant in the pool with its old silo TEARDOWN_FAILED
+      const tenantId = `dm-${slug(state)}`.slice(0, 30);
+      const before = await h.catalog.get(tenantId);
+      const old = before.retiredSilos?.[0];
+      expect(old?.status).toBe('TEARDOWN_FAILED');
+      const items = byKey(await itemsOf(h.life.pooledTable, tenantId));
+
+      // Act
+      const result = await run(h, 'promotion', { tenantId, targetTier: 'pro' }, 180_000);
+
+      // Assess
+      expect(result.status, result.cause).toBe('SUCCEEDED');
+      expect(result.path).toContain('ResumeRetireOldSilo');
+      expect(result.path).not.toContain('SetMigrating');
+      const tenant = await h.catalog.get(tenantId);
+      expect(tenant).toMatchObject({ status: 'ACTIVE', tier: 'pro', isolation: 'pool' });
+      expect(tenant.retiredSilos).toEqual([
+        expect.objectContaining({
+          silo: old?.silo,
+          status: 'ERASED',
+          executionArn: result.executionArn,
+          remaining: { siloStack: false, table: false, kmsKey: false },
+        }),
+      ]);
+      expect(await stackStatus(h, tenantId)).toBe('ABSENT');
+      expect(await keyState(old?.silo.kmsKeyArn)).toBe('PendingDeletion');
+      expect(byKey(await itemsOf(h.life.pooledTable, tenantId))).toEqual(items);
+    },
+  );
+
   it.each([
     ['UpdateDemotionUserTiers', 'ACTIVE'],
     ['ActivateOnPool', 'MIGRATING'],
