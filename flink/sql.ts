@@ -116,13 +116,24 @@ export interface GenerateOptions {
  * Event time of a line without a valid timestamp: the rowtime must not be NULL (the watermark assigner
  * fails on NULL), and the epoch is older than any valid event, so such lines never move the watermark.
  */
-const NO_EVENT_TIME = "TIMESTAMP '1970-01-01 00:00:00'";
+const EPOCH = "TIMESTAMP '1970-01-01 00:00:00'";
+const NO_EVENT_TIME = EPOCH;
 
 const q = (value: string) => `'${value.replaceAll("'", "''")}'`;
-const ISO_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'";
 /** A seconds interval literal wide enough for its value (SECOND defaults to 2 digits). */
 const seconds = (n: number) => `INTERVAL '${n}' SECOND(${Math.max(2, String(n).length)})`;
-const iso = (expr: string) => `DATE_FORMAT(${expr}, ${q(ISO_FORMAT)})`;
+/**
+ * ISO instant (`yyyy-MM-ddTHH:mm:ss.SSSZ`) of a TIMESTAMP(3) / TIMESTAMP_LTZ(3) in UTC: the cast prints all
+ * three fraction digits; DATE_FORMAT wrote the same string through a SimpleDateFormat per row (bench, README).
+ */
+const iso = (expr: string) => `CONCAT(REPLACE(CAST(${expr} AS STRING), ' ', 'T'), 'Z')`;
+/**
+ * Epoch seconds of a window end plus a retention. Every window end is a whole minute (hour, day, minute
+ * steps), so minutes since the epoch × 60 is exact; UNIX_TIMESTAMP(DATE_FORMAT(…)) formatted and parsed a
+ * string per row. BIGINT before × 60: TIMESTAMPDIFF returns INT.
+ */
+const expiresAt = (windowEnd: string, retentionSeconds: number) =>
+  `CAST(TIMESTAMPDIFF(MINUTE, ${EPOCH}, ${windowEnd}) AS BIGINT) * 60 + ${retentionSeconds}`;
 
 /** The body of an anchored JS pattern (`^…$`) for embedding in a larger Java regex. */
 function patternBody(pattern: RegExp): string {
@@ -311,7 +322,7 @@ export function generateMeteringSql(options: GenerateOptions): string {
       windowEnd: iso('window_end'),
       quantity: 'quantity',
       eventCount: 'event_count',
-      expiresAt: `UNIX_TIMESTAMP(DATE_FORMAT(window_end, 'yyyy-MM-dd HH:mm:ss')) + ${COUNTER_RETENTION_SECONDS[granularity]}`,
+      expiresAt: expiresAt('window_end', COUNTER_RETENTION_SECONDS[granularity]),
     };
     const columns = Object.keys(COUNTER_FIELDS) as CounterField[];
     return `INSERT INTO ${table}
@@ -326,7 +337,7 @@ FROM ${from};`;
     pk: q(METERING_PROGRESS_PK),
     sk: passed,
     passedAt: passed,
-    expiresAt: `UNIX_TIMESTAMP(DATE_FORMAT(window_end, 'yyyy-MM-dd HH:mm:ss')) + ${PROGRESS_RETENTION_SECONDS}`,
+    expiresAt: expiresAt('window_end', PROGRESS_RETENTION_SECONDS),
   };
   const progressColumnsSelect = (Object.keys(PROGRESS_FIELDS) as ProgressField[])
     .map((field) => `${progressSelect[field]} AS ${field}`)
@@ -344,7 +355,9 @@ ${progressWindow('DAY')};`;
     'table.local-time-zone': 'UTC',
     'table.exec.source.idle-timeout': `${m.idleTimeoutSeconds} s`,
     'table.exec.state.ttl': `${m.dedupHorizonHours} h`,
-    'table.optimizer.agg-phase-strategy': 'TWO_PHASE',
+    // One phase: no local pre-aggregation buffer to flush at every window slice, and the hourly and step
+    // windows share one exchange on (tenant_id, metric) (plan pinned in aws-profile.test.ts).
+    'table.optimizer.agg-phase-strategy': 'ONE_PHASE',
     'parallelism.default': String(parallelism),
     // The lines are JSON strings; the sinks must never drop rows silently.
     'table.exec.sink.not-null-enforcer': 'ERROR',

@@ -28,9 +28,13 @@ describe('aws profile planning', () => {
     const plan = await explainJob(writeSql(generateMeteringSql({ config: defaultConfig, profile })));
     const optimized = plan.slice(plan.indexOf('== Optimized Execution Plan =='));
     expect(optimized).toContain('Deduplicate(keep=[FirstRow]');
+    // One-phase window aggregation (no local pre-aggregation): the hourly and step windows share one
+    // exchange on (tenant_id, metric), the daily window has the other (two-phase planned one each: three).
     expect(optimized).toMatch(
-      /GlobalWindowAggregate\(groupBy=\[tenant_id, metric\], window=\[TUMBLE\(.*size=\[1 h\]/,
+      /(?<!Local|Global)WindowAggregate\(groupBy=\[tenant_id, metric\], window=\[TUMBLE\(.*size=\[1 h\]/,
     );
+    expect(optimized).not.toContain('LocalWindowAggregate');
+    expect(optimized.match(/Exchange\(distribution=\[hash\[tenant_id, metric\]\]\)/g)).toHaveLength(2);
     expect(optimized).toMatch(/window=\[TUMBLE\(.*size=\[1 d\]/);
     // Running totals: step totals (only steps with events fire), summed over the UTC day in event-time order.
     expect(optimized).toMatch(/window=\[TUMBLE\(.*size=\[1 min\]/);
