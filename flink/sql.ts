@@ -53,6 +53,8 @@ export const SINKS = ['hourly', 'daily', 'cumulative', 'late', 'rejected', 'prog
 const COUNTED_VALUE_CLASS = 'dev.tenantry.flink.CountedValue';
 /** The runner's scalar function that parses and classifies one line (UsageLine.java). */
 const USAGE_LINE_CLASS = 'dev.tenantry.flink.UsageLine';
+/** The runner's scalar function that hashes (tenant id, event id) into the 16-byte dedup key (DedupKey.java). */
+const DEDUP_KEY_CLASS = 'dev.tenantry.flink.DedupKey';
 export type SinkName = (typeof SINKS)[number];
 
 const QUANTITY_TYPE = `DECIMAL(${USAGE_EVENT_LIMITS.quantityPrecision}, ${USAGE_EVENT_LIMITS.quantityScale})`;
@@ -405,16 +407,22 @@ FROM usage_raw;
 CREATE TEMPORARY VIEW watermark_rows AS
 SELECT ts FROM usage_checked WHERE (reason IS NULL OR is_tick) AND line IS NOT NULL;
 
-CREATE TEMPORARY VIEW usage_valid AS
-SELECT event_id, tenant_id, metric, CAST(quantity_text AS ${QUANTITY_TYPE}) AS quantity, ts, proc_time
-FROM usage_checked
-WHERE reason IS NULL AND NOT is_tick;
+-- The de-duplication key: 16 bytes of SHA-256 over (tenant id, event id) (the runner's DedupKey.java), kept
+-- for the whole horizon instead of the two strings (state per retained id: flink/README.md).
+CREATE TEMPORARY SYSTEM FUNCTION DEDUP_KEY AS ${q(DEDUP_KEY_CLASS)} LANGUAGE JAVA;
 
--- De-duplication on (tenantId, eventId): the first arrival wins; ids are remembered for the state TTL.
+-- "line IS NOT NULL" (true for every row) keeps the line in this branch's source projection, as in
+-- watermark_rows: without it the planner gives this branch its own parse and watermark assigner.
+CREATE TEMPORARY VIEW usage_valid AS
+SELECT DEDUP_KEY(tenant_id, event_id) AS dedup_key, event_id, tenant_id, metric, CAST(quantity_text AS ${QUANTITY_TYPE}) AS quantity, ts, proc_time
+FROM usage_checked
+WHERE reason IS NULL AND NOT is_tick AND line IS NOT NULL;
+
+-- De-duplication on (tenantId, eventId), by its key: the first arrival wins; keys are remembered for the state TTL.
 CREATE TEMPORARY VIEW usage_unique AS
 SELECT event_id, tenant_id, metric, quantity, ts
 FROM (
-  SELECT *, ROW_NUMBER() OVER (PARTITION BY tenant_id, event_id ORDER BY proc_time ASC) AS rn
+  SELECT *, ROW_NUMBER() OVER (PARTITION BY dedup_key ORDER BY proc_time ASC) AS rn
   FROM usage_valid
 )
 WHERE rn = 1;
@@ -429,8 +437,11 @@ SELECT event_id, tenant_id, metric, quantity, ts,
 FROM (SELECT *, CAST(${PROGRESS_FLOOR_PLACEHOLDER} AS TIMESTAMP(3)) AS restore_floor FROM usage_unique);
 
 -- Lateness: the complement of what the windows count (window TVFs drop late rows silently).
+-- "event_id IS NOT NULL" holds for every valid event; it keeps the id in this branch's projection, which
+-- then equals the late branch's: one de-duplication (one state) for both (plan-pinned, aws-profile.test.ts).
 CREATE TEMPORARY VIEW usage_on_time AS
-SELECT event_id, tenant_id, metric, quantity, ts FROM usage_lateness WHERE wm IS NULL OR ts > wm;
+SELECT event_id, tenant_id, metric, quantity, ts FROM usage_lateness
+WHERE (wm IS NULL OR ts > wm) AND event_id IS NOT NULL;
 
 CREATE TEMPORARY VIEW usage_late AS
 SELECT * FROM usage_lateness WHERE ts <= wm;

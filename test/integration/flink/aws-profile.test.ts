@@ -27,7 +27,10 @@ describe('aws profile planning', () => {
   it('plans one job: dedup, late split, hourly/daily/cumulative windows, five sinks', async () => {
     const plan = await explainJob(writeSql(generateMeteringSql({ config: defaultConfig, profile })));
     const optimized = plan.slice(plan.indexOf('== Optimized Execution Plan =='));
-    expect(optimized).toContain('Deduplicate(keep=[FirstRow]');
+    // De-duplication keyed by the 16-byte DEDUP_KEY of (tenant_id, event_id), not by the two strings.
+    // One de-duplication (one state) for the on-time and late branches.
+    expect(optimized.match(/Deduplicate\(keep=\[FirstRow\], key=\[\$\d+\]/g)).toHaveLength(1);
+    expect(optimized).toMatch(/DEDUP_KEY\(u\.tenant_id, u\.event_id\) AS \$\d+/);
     // One-phase window aggregation (no local pre-aggregation): the hourly and step windows share one
     // exchange on (tenant_id, metric), the daily window has the other (two-phase planned one each: three).
     expect(optimized).toMatch(
