@@ -13,9 +13,17 @@ import { generateMeteringSql } from '../flink/sql';
  * native format (its SST files: what a full checkpoint holds). Bytes per retained event id are the
  * marginal size between the smallest and the largest N (the windows' state is bounded by keys, the
  * dedup state grows with the ids inside the horizon); the stop time is the checkpoint time.
- * BENCH_STATE_EVENTS: comma-separated N (default 1000000,2000000,4000000).
+ * BENCH_STATE_EVENTS: comma-separated N, or N@H for N events over H hours of event time with a dedup
+ * horizon of H hours (default 24; the horizon figure: the processing-time TTL expires nothing within a
+ * run of minutes, so a horizon of H hours is measured as H hours of traffic, every id retained — the
+ * steady state at the end of each horizon). BENCH_STATE_IDS: `sequential` (default) or `random` (UUID-like,
+ * as real producers send). Defaults: 1000000,2000000,4000000, sequential.
  */
-const sizes = (process.env.BENCH_STATE_EVENTS ?? '1000000,2000000,4000000').split(',').map(Number);
+const sizes = (process.env.BENCH_STATE_EVENTS ?? '1000000,2000000,4000000').split(',').map((spec) => {
+  const [events, hours] = spec.split('@').map(Number);
+  return { events: events ?? 0, hours: hours ?? 24 };
+});
+const eventIds = process.env.BENCH_STATE_IDS === 'random' ? 'random' : 'sequential';
 const tenants = Array.from({ length: 1_400 }, (_, i) => `tseed${i}`);
 const dir = mkdtempSync(join(tmpdir(), 'tenantry-flink-state-'));
 const JIT = ['-XX:TieredStopAtLevel=4'];
@@ -26,16 +34,21 @@ function bytesUnder(path: string): number {
   return readdirSync(path).reduce((sum, name) => sum + bytesUnder(join(path, name)), 0);
 }
 
-async function measure(events: number) {
-  const runDir = join(dir, String(events));
+async function measure({ events, hours }: { events: number; hours: number }) {
+  const config = {
+    ...defaultConfig,
+    metering: { ...defaultConfig.metering, dedupHorizonHours: hours },
+  };
+  const runDir = join(dir, `${events}@${hours}`);
   const input = join(runDir, 'in');
   mkdirSync(input, { recursive: true });
   const generated = generateEvents({
-    config: defaultConfig,
+    config,
     tenants,
     events,
     seed: 5,
-    spanHours: 24,
+    spanHours: hours,
+    eventIds,
     duplicateRatio: 0,
     lateRatio: 0,
     malformed: false,
@@ -48,7 +61,7 @@ async function measure(events: number) {
   writeFileSync(
     sqlPath,
     generateMeteringSql({
-      config: defaultConfig,
+      config,
       // The bench profile: the aws profile's watermark interval (the per-record watermark measures timers).
       profile: {
         kind: 'local',
@@ -91,6 +104,8 @@ async function measure(events: number) {
   });
   const measured = {
     events: generated.lines.length,
+    dedupHorizonHours: hours,
+    eventIds,
     savepointBytes: bytesUnder(savepoints),
     savepointMs: Number(run.markers.SAVEPOINT_MS),
     loadAverage: loadavg()[0]?.toFixed(1),
@@ -115,7 +130,7 @@ const result = {
     .join(' ')}`,
   stateBackend: 'rocksdb (savepoint in native format: the SST files)',
   tenants: tenants.length,
-  dedupHorizonHours: defaultConfig.metering.dedupHorizonHours,
+  eventIds,
   runs,
   bytesPerRetainedEventId: bytesPerId,
 };

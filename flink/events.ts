@@ -25,6 +25,11 @@ export interface GenerateEventsOptions {
   readonly lateRatio?: number;
   /** Include one or more malformed lines of every rejection kind. */
   readonly malformed?: boolean;
+  /**
+   * `sequential` (default): `ev-<seed>-<base36 counter>`. `random`: UUID-like (v4 layout, from the seeded
+   * PRNG), as real producers send — sorted, prefix-compressed state stores them far less cheaply.
+   */
+  readonly eventIds?: 'sequential' | 'random';
 }
 
 /** Small, fast, seeded PRNG (mulberry32). */
@@ -66,6 +71,13 @@ export function generateEvents(options: GenerateEventsOptions): GeneratedEvents 
     return Math.round(random() * 1000) / 100;
   };
 
+  const hex = (digits: number) =>
+    Array.from({ length: digits }, () => Math.floor(random() * 16).toString(16)).join('');
+  const eventId = (i: number) =>
+    options.eventIds === 'random'
+      ? `${hex(8)}-${hex(4)}-4${hex(3)}-${(8 + Math.floor(random() * 4)).toString(16)}${hex(3)}-${hex(12)}`
+      : `ev-${options.seed ?? 42}-${i.toString(36)}`;
+
   for (let i = 0; i < options.events; i++) {
     const base = start + Math.floor((i / options.events) * spanMs);
     const metric = pick(config.metrics);
@@ -74,7 +86,7 @@ export function generateEvents(options: GenerateEventsOptions): GeneratedEvents 
       ? base - 2 * delayMs - Math.floor(random() * 3 * 3_600_000)
       : base - Math.floor(random() * 0.9 * delayMs);
     const line = JSON.stringify({
-      eventId: `ev-${options.seed ?? 42}-${i.toString(36)}`,
+      eventId: eventId(i),
       tenantId: pick(tenants),
       metric: metric.name,
       quantity: quantityFor(metric),

@@ -53,6 +53,8 @@ export const SINKS = ['hourly', 'daily', 'cumulative', 'late', 'rejected', 'prog
 const COUNTED_VALUE_CLASS = 'dev.tenantry.flink.CountedValue';
 /** The runner's scalar function that parses and classifies one line (UsageLine.java). */
 const USAGE_LINE_CLASS = 'dev.tenantry.flink.UsageLine';
+/** The runner's scalar function that hashes (tenant id, event id) into the 16-byte dedup key (DedupKey.java). */
+const DEDUP_KEY_CLASS = 'dev.tenantry.flink.DedupKey';
 export type SinkName = (typeof SINKS)[number];
 
 const QUANTITY_TYPE = `DECIMAL(${USAGE_EVENT_LIMITS.quantityPrecision}, ${USAGE_EVENT_LIMITS.quantityScale})`;
@@ -116,13 +118,24 @@ export interface GenerateOptions {
  * Event time of a line without a valid timestamp: the rowtime must not be NULL (the watermark assigner
  * fails on NULL), and the epoch is older than any valid event, so such lines never move the watermark.
  */
-const NO_EVENT_TIME = "TIMESTAMP '1970-01-01 00:00:00'";
+const EPOCH = "TIMESTAMP '1970-01-01 00:00:00'";
+const NO_EVENT_TIME = EPOCH;
 
 const q = (value: string) => `'${value.replaceAll("'", "''")}'`;
-const ISO_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'";
 /** A seconds interval literal wide enough for its value (SECOND defaults to 2 digits). */
 const seconds = (n: number) => `INTERVAL '${n}' SECOND(${Math.max(2, String(n).length)})`;
-const iso = (expr: string) => `DATE_FORMAT(${expr}, ${q(ISO_FORMAT)})`;
+/**
+ * ISO instant (`yyyy-MM-ddTHH:mm:ss.SSSZ`) of a TIMESTAMP(3) / TIMESTAMP_LTZ(3) in UTC: the cast prints all
+ * three fraction digits; DATE_FORMAT wrote the same string through a SimpleDateFormat per row (bench, README).
+ */
+const iso = (expr: string) => `CONCAT(REPLACE(CAST(${expr} AS STRING), ' ', 'T'), 'Z')`;
+/**
+ * Epoch seconds of a window end plus a retention. Every window end is a whole minute (hour, day, minute
+ * steps), so minutes since the epoch × 60 is exact; UNIX_TIMESTAMP(DATE_FORMAT(…)) formatted and parsed a
+ * string per row. BIGINT before × 60: TIMESTAMPDIFF returns INT.
+ */
+const expiresAt = (windowEnd: string, retentionSeconds: number) =>
+  `CAST(TIMESTAMPDIFF(MINUTE, ${EPOCH}, ${windowEnd}) AS BIGINT) * 60 + ${retentionSeconds}`;
 
 /** The body of an anchored JS pattern (`^…$`) for embedding in a larger Java regex. */
 function patternBody(pattern: RegExp): string {
@@ -311,7 +324,7 @@ export function generateMeteringSql(options: GenerateOptions): string {
       windowEnd: iso('window_end'),
       quantity: 'quantity',
       eventCount: 'event_count',
-      expiresAt: `UNIX_TIMESTAMP(DATE_FORMAT(window_end, 'yyyy-MM-dd HH:mm:ss')) + ${COUNTER_RETENTION_SECONDS[granularity]}`,
+      expiresAt: expiresAt('window_end', COUNTER_RETENTION_SECONDS[granularity]),
     };
     const columns = Object.keys(COUNTER_FIELDS) as CounterField[];
     return `INSERT INTO ${table}
@@ -326,7 +339,7 @@ FROM ${from};`;
     pk: q(METERING_PROGRESS_PK),
     sk: passed,
     passedAt: passed,
-    expiresAt: `UNIX_TIMESTAMP(DATE_FORMAT(window_end, 'yyyy-MM-dd HH:mm:ss')) + ${PROGRESS_RETENTION_SECONDS}`,
+    expiresAt: expiresAt('window_end', PROGRESS_RETENTION_SECONDS),
   };
   const progressColumnsSelect = (Object.keys(PROGRESS_FIELDS) as ProgressField[])
     .map((field) => `${progressSelect[field]} AS ${field}`)
@@ -344,7 +357,9 @@ ${progressWindow('DAY')};`;
     'table.local-time-zone': 'UTC',
     'table.exec.source.idle-timeout': `${m.idleTimeoutSeconds} s`,
     'table.exec.state.ttl': `${m.dedupHorizonHours} h`,
-    'table.optimizer.agg-phase-strategy': 'TWO_PHASE',
+    // One phase: no local pre-aggregation buffer to flush at every window slice, and the hourly and step
+    // windows share one exchange on (tenant_id, metric) (plan pinned in aws-profile.test.ts).
+    'table.optimizer.agg-phase-strategy': 'ONE_PHASE',
     'parallelism.default': String(parallelism),
     // The lines are JSON strings; the sinks must never drop rows silently.
     'table.exec.sink.not-null-enforcer': 'ERROR',
@@ -392,16 +407,22 @@ FROM usage_raw;
 CREATE TEMPORARY VIEW watermark_rows AS
 SELECT ts FROM usage_checked WHERE (reason IS NULL OR is_tick) AND line IS NOT NULL;
 
-CREATE TEMPORARY VIEW usage_valid AS
-SELECT event_id, tenant_id, metric, CAST(quantity_text AS ${QUANTITY_TYPE}) AS quantity, ts, proc_time
-FROM usage_checked
-WHERE reason IS NULL AND NOT is_tick;
+-- The de-duplication key: 16 bytes of SHA-256 over (tenant id, event id) (the runner's DedupKey.java), kept
+-- for the whole horizon instead of the two strings (state per retained id: flink/README.md).
+CREATE TEMPORARY SYSTEM FUNCTION DEDUP_KEY AS ${q(DEDUP_KEY_CLASS)} LANGUAGE JAVA;
 
--- De-duplication on (tenantId, eventId): the first arrival wins; ids are remembered for the state TTL.
+-- "line IS NOT NULL" (true for every row) keeps the line in this branch's source projection, as in
+-- watermark_rows: without it the planner gives this branch its own parse and watermark assigner.
+CREATE TEMPORARY VIEW usage_valid AS
+SELECT DEDUP_KEY(tenant_id, event_id) AS dedup_key, event_id, tenant_id, metric, CAST(quantity_text AS ${QUANTITY_TYPE}) AS quantity, ts, proc_time
+FROM usage_checked
+WHERE reason IS NULL AND NOT is_tick AND line IS NOT NULL;
+
+-- De-duplication on (tenantId, eventId), by its key: the first arrival wins; keys are remembered for the state TTL.
 CREATE TEMPORARY VIEW usage_unique AS
 SELECT event_id, tenant_id, metric, quantity, ts
 FROM (
-  SELECT *, ROW_NUMBER() OVER (PARTITION BY tenant_id, event_id ORDER BY proc_time ASC) AS rn
+  SELECT *, ROW_NUMBER() OVER (PARTITION BY dedup_key ORDER BY proc_time ASC) AS rn
   FROM usage_valid
 )
 WHERE rn = 1;
@@ -416,8 +437,11 @@ SELECT event_id, tenant_id, metric, quantity, ts,
 FROM (SELECT *, CAST(${PROGRESS_FLOOR_PLACEHOLDER} AS TIMESTAMP(3)) AS restore_floor FROM usage_unique);
 
 -- Lateness: the complement of what the windows count (window TVFs drop late rows silently).
+-- "event_id IS NOT NULL" holds for every valid event; it keeps the id in this branch's projection, which
+-- then equals the late branch's: one de-duplication (one state) for both (plan-pinned, aws-profile.test.ts).
 CREATE TEMPORARY VIEW usage_on_time AS
-SELECT event_id, tenant_id, metric, quantity, ts FROM usage_lateness WHERE wm IS NULL OR ts > wm;
+SELECT event_id, tenant_id, metric, quantity, ts FROM usage_lateness
+WHERE (wm IS NULL OR ts > wm) AND event_id IS NOT NULL;
 
 CREATE TEMPORARY VIEW usage_late AS
 SELECT * FROM usage_lateness WHERE ts <= wm;

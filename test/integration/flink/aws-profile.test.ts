@@ -27,10 +27,17 @@ describe('aws profile planning', () => {
   it('plans one job: dedup, late split, hourly/daily/cumulative windows, five sinks', async () => {
     const plan = await explainJob(writeSql(generateMeteringSql({ config: defaultConfig, profile })));
     const optimized = plan.slice(plan.indexOf('== Optimized Execution Plan =='));
-    expect(optimized).toContain('Deduplicate(keep=[FirstRow]');
+    // De-duplication keyed by the 16-byte DEDUP_KEY of (tenant_id, event_id), not by the two strings.
+    // One de-duplication (one state) for the on-time and late branches.
+    expect(optimized.match(/Deduplicate\(keep=\[FirstRow\], key=\[\$\d+\]/g)).toHaveLength(1);
+    expect(optimized).toMatch(/DEDUP_KEY\(u\.tenant_id, u\.event_id\) AS \$\d+/);
+    // One-phase window aggregation (no local pre-aggregation): the hourly and step windows share one
+    // exchange on (tenant_id, metric), the daily window has the other (two-phase planned one each: three).
     expect(optimized).toMatch(
-      /GlobalWindowAggregate\(groupBy=\[tenant_id, metric\], window=\[TUMBLE\(.*size=\[1 h\]/,
+      /(?<!Local|Global)WindowAggregate\(groupBy=\[tenant_id, metric\], window=\[TUMBLE\(.*size=\[1 h\]/,
     );
+    expect(optimized).not.toContain('LocalWindowAggregate');
+    expect(optimized.match(/Exchange\(distribution=\[hash\[tenant_id, metric\]\]\)/g)).toHaveLength(2);
     expect(optimized).toMatch(/window=\[TUMBLE\(.*size=\[1 d\]/);
     // Running totals: step totals (only steps with events fire), summed over the UTC day in event-time order.
     expect(optimized).toMatch(/window=\[TUMBLE\(.*size=\[1 min\]/);

@@ -16,6 +16,8 @@ describe('metering job on a Flink MiniCluster (local profile)', () => {
   let flink: JobOutputs;
   let reference: ReferenceResult;
   let inputLines: number;
+  let runStart: number;
+  let runEnd: number;
 
   beforeAll(async () => {
     // Prepare: ~2,400 lines over 30 h (two midnights), 10% duplicates, late and malformed lines.
@@ -26,6 +28,7 @@ describe('metering job on a Flink MiniCluster (local profile)', () => {
     inputLines = generated.lines.length;
     // Act
     reference = referenceAggregate(generated.lines, { config: defaultConfig, now: new Date(generated.now) });
+    runStart = Date.now();
     flink = (
       await runLocal({
         config: defaultConfig,
@@ -34,6 +37,7 @@ describe('metering job on a Flink MiniCluster (local profile)', () => {
         now: generated.now,
       })
     ).outputs;
+    runEnd = Date.now();
   }, 300_000);
 
   it('covers every case the job must handle (the event set is not trivial)', () => {
@@ -63,6 +67,17 @@ describe('metering job on a Flink MiniCluster (local profile)', () => {
 
   it('puts each malformed line in the rejected output with its reason', () => {
     expect(comparable(flink).rejected).toEqual(comparable(reference).rejected);
+  });
+
+  it('stamps each rejected line with the UTC instant the job read it, as a millisecond ISO instant', () => {
+    expect(flink.rejected.length).toBeGreaterThan(0);
+    for (const row of flink.rejected) {
+      const receivedAt = String(row.receivedAt);
+      expect(receivedAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+      expect(new Date(receivedAt).toISOString()).toBe(receivedAt);
+      expect(Date.parse(receivedAt)).toBeGreaterThanOrEqual(runStart);
+      expect(Date.parse(receivedAt)).toBeLessThanOrEqual(runEnd);
+    }
   });
 
   it('balances the books: input = counted + duplicates + late + rejected', () => {

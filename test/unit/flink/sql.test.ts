@@ -247,7 +247,7 @@ describe('generateMeteringSql', () => {
     expect(local).toContain(
       'CASE WHEN restore_floor IS NOT NULL AND (CURRENT_WATERMARK(ts) IS NULL OR CURRENT_WATERMARK(ts) < restore_floor)',
     );
-    expect(local).toContain('FROM usage_lateness WHERE wm IS NULL OR ts > wm;');
+    expect(local).toContain('FROM usage_lateness\nWHERE (wm IS NULL OR ts > wm) AND event_id IS NOT NULL;');
     expect(local).toContain('SELECT * FROM usage_lateness WHERE ts <= wm;');
     expect(local).toContain(`SET '${RESTORE_GUARD_OPTIONS.progressTable}' = 'progress';`);
     expect(local).toContain(`SET '${RESTORE_GUARD_OPTIONS.progressPk}' = '${METERING_PROGRESS_PK}';`);
@@ -255,6 +255,12 @@ describe('generateMeteringSql', () => {
     expect(java).toContain(`PLACEHOLDER = "${PROGRESS_FLOOR_PLACEHOLDER}"`);
     expect(java).toContain(`TABLE_OPTION = "${RESTORE_GUARD_OPTIONS.progressTable}"`);
     expect(java).toContain(`PK_OPTION = "${RESTORE_GUARD_OPTIONS.progressPk}"`);
+  });
+
+  it('de-duplicates on the 16-byte DEDUP_KEY of (tenant_id, event_id), first arrival by processing time', () => {
+    expect(local).toContain('SELECT DEDUP_KEY(tenant_id, event_id) AS dedup_key, event_id, tenant_id,');
+    expect(local).toContain('ROW_NUMBER() OVER (PARTITION BY dedup_key ORDER BY proc_time ASC) AS rn');
+    expect(local).not.toContain('PARTITION BY tenant_id, event_id');
   });
 
   it('counts each rejected line by reason in the CloudWatch-forwarded rejectedEvents metric', () => {
@@ -271,6 +277,7 @@ describe('generateMeteringSql', () => {
     // Assess
     expect(declarations.map((d) => d.slice(1))).toEqual([
       ['USAGE_LINE', 'dev.tenantry.flink.UsageLine'],
+      ['DEDUP_KEY', 'dev.tenantry.flink.DedupKey'],
       [reasonFunction, 'dev.tenantry.flink.CountedValue'],
     ]);
     expect(local.indexOf(declaration?.[0] ?? '-')).toBeLessThan(local.indexOf('EXECUTE STATEMENT SET BEGIN'));
