@@ -44,7 +44,9 @@ describe.each([
 
   it("asks FindAccount about the run's own request, or none when its answer never came", async () => {
     // Prepare
-    const { Payload: payload } = states.FindAccount?.Arguments as { Payload: Record<string, unknown> };
+    const { Payload: payload } = (states.FindAccount?.Arguments ?? {}) as {
+      Payload: Record<string, unknown>;
+    };
 
     // Act
     const own = await evaluate(payload.requestId, { accountRequest: inProgress });
@@ -176,7 +178,8 @@ describe.each([
     );
     expect(seen).toContain('OldSiloRetired');
     expect(seen).toContain('RetirementIncomplete');
-    const record = (states.ResumeRecordOldSiloErased?.Arguments as { Payload: { retired: unknown } }).Payload;
+    const record = ((states.ResumeRecordOldSiloErased?.Arguments ?? {}) as { Payload: { retired: unknown } })
+      .Payload;
     expect(record.retired).toMatchObject({
       status: 'ERASED',
       executionArn: '{% $states.context.Execution.Id %}',
