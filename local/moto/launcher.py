@@ -831,6 +831,7 @@ def patch_lambda_concurrency_quota() -> None:
     from moto.awslambda import models as lambda_models
     from moto.awslambda import responses as lambda_responses
     from moto.awslambda import urls as lambda_urls
+    from moto.awslambda import utils as lambda_utils
     from moto.core.config import default_user_config
     from moto.core.exceptions import JsonRESTError
     from moto.moto_api._internal import models as api_models
@@ -852,7 +853,8 @@ def patch_lambda_concurrency_quota() -> None:
         return (LAMBDA_DEFAULT_CONCURRENCY, False) if limit is None else (int(limit), True)
 
     def reserved_in(account_id: str, region: str) -> int:
-        backend = lambda_models.lambda_backends[account_id][region]
+        # moto's own choice of backend (Docker-less Lambda keeps its functions in another one)
+        backend = lambda_utils.get_backend(account_id, region)
         return sum(int(f.reserved_concurrency or 0) for f in backend.list_functions())
 
     def set_config(self: Any, config: dict[str, Any]) -> None:
@@ -867,7 +869,7 @@ def patch_lambda_concurrency_quota() -> None:
     def get_account_settings(self: Any) -> str:
         limit, _ = limit_of(self.current_account)
         unreserved = limit - reserved_in(self.current_account, self.region)
-        functions = list(lambda_models.lambda_backends[self.current_account][self.region].list_functions())
+        functions = list(lambda_utils.get_backend(self.current_account, self.region).list_functions())
         return json.dumps(
             {
                 "AccountLimit": {
