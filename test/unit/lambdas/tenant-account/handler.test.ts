@@ -76,6 +76,7 @@ describe('tenant-account request', () => {
       organizationalUnitId: null,
       runtimeRoleArn: null,
       accountStatus: null,
+      concurrency: null,
     });
     expect(contract.output.safeParse(result).success).toBe(true);
     expect(org).toHaveReceivedCommandTimes(CreateAccountCommand, 1);
