@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   App,
+  Aws,
   CfnCondition,
   type CfnElement,
   CfnMapping,
@@ -36,6 +37,7 @@ import { siloArtifactsReadStatement, tenantAccountsScope } from '../domain/ident
 import { APP_ROLE } from '../domain/identity/rls/migrations';
 import { dynamoDbViaService, sessionTagKeys, siloKeyUseActions } from '../domain/identity/session-policy';
 import {
+  reservedConcurrencyChoices,
   SILO_TEMPLATE_OBJECT_KEY,
   SILO_TENANT_TAG,
   siloArtifactsBucketName,
@@ -408,7 +410,7 @@ export class SiloServiceCodeStack extends Stack {
  * and nothing more: read the catalog and write usage in the control plane's region (tenant data is
  * reached with the credentials the authorizer vends, so the role needs no table or key permission).
  * Reserved concurrency from the tier's `siloCompute` (one tenant cannot exhaust the region, and no
- * other function can take this tenant's capacity); its own log group, named after the function,
+ * other function can take this tenant's capacity), unless a tenant account's quota cannot keep it; its own log group, named after the function,
  * deleted with the stack (erasure), 1-month retention. The log group is not encrypted with the silo
  * key: that key's policy allows it only through DynamoDB (the kill switch); CloudWatch Logs encrypts
  * at rest with its own key.
@@ -465,7 +467,24 @@ function siloServiceFunction(
   const mapping = new CfnMapping(stack, 'SiloCompute', { mapping: siloCompute });
   const cfnFunction = service.function.node.defaultChild as lambda.CfnFunction;
   cfnFunction.functionName = functionName;
-  cfnFunction.reservedConcurrentExecutions = Token.asNumber(mapping.findInMap(tier, 'reservedConcurrency'));
+  // A tenant account whose Lambda quota cannot keep the reservation gets none (the lifecycle requested
+  // the increase, domain/lifecycle/concurrency-quota.ts); a silo in the platform account always has it.
+  const reservation = new CfnParameter(stack, siloStackParameters.reservedConcurrency, {
+    type: 'String',
+    allowedValues: [...reservedConcurrencyChoices],
+    default: 'tier',
+    description:
+      "The tier's reserved concurrency on the tenant's function (tier), or none (tenant account quota too low)",
+  });
+  const reserves = new CfnCondition(stack, 'ReservesConcurrency', {
+    expression: Fn.conditionOr(
+      Fn.conditionNot(platform.inTenantAccount),
+      Fn.conditionNot(Fn.conditionEquals(reservation.valueAsString, 'none')),
+    ),
+  });
+  cfnFunction.reservedConcurrentExecutions = Token.asNumber(
+    Fn.conditionIf(reserves.logicalId, mapping.findInMap(tier, 'reservedConcurrency'), Aws.NO_VALUE),
+  );
   const logGroup = service.node.findChild('Logs') as logs.LogGroup;
   (logGroup.node.defaultChild as logs.CfnLogGroup).logGroupName = `/aws/lambda/${functionName}`;
   logGroup.applyRemovalPolicy(RemovalPolicy.DESTROY);

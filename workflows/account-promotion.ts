@@ -83,6 +83,7 @@ export function accountPromotionStates(
       onFailure: o.toRollback,
       notCreated: 'Rollback',
       next: 'CreateSiloStack',
+      tier: '$plan.toTier',
     }),
     [SILO_READY_FOR]: {
       Type: 'Choice',

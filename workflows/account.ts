@@ -23,13 +23,18 @@ interface ProvisioningOptions {
   readonly notCreated: string;
   /** Where to go once the account is recorded, placed and equipped (the silo stack in it). */
   readonly next: string;
+  /** JSONata for the tier whose silo the account gets (its reserved concurrency is checked). */
+  readonly tier: string;
 }
 
 /**
  * The account of an account tenant: adopted (given in the input, must be an ACTIVE member) or
  * requested from Organizations and polled with a bound; recorded in the catalog as soon as it exists
  * (never forgotten), moved into the tenants' OU, and given the tenant runtime role. Then the silo
- * states deploy the silo stack in it. Enter at `AccountGiven?`.
+ * states deploy the silo stack in it. Before that, `CheckConcurrency` decides whether the silo stack
+ * reserves the tier's Lambda concurrency (`$reserveConcurrency`): not when the account's quota cannot
+ * keep it, and then the quota increase it requested is flagged in the catalog (`FlagConcurrencyQuota`).
+ * Enter at `AccountGiven?`.
  */
 export function accountProvisioningStates(
   accounts: AccountsSettings,
@@ -109,10 +114,50 @@ export function accountProvisioningStates(
       catch: [o.onFailure('PlaceAccount')],
     }),
     EnsureRuntimeRole: lambdaTask('account', inAccount('runtime-role'), {
-      flow: { Next: o.next },
+      flow: { Next: 'CheckConcurrency' },
       catch: [o.onFailure('EnsureRuntimeRole')],
       comment: "Trusts the authorizer's role only, for this tenant's session tag; the silo key names it.",
     }),
+    CheckConcurrency: lambdaTask(
+      'account',
+      {
+        action: 'concurrency',
+        tenantId,
+        accountId: '{% $accountId %}',
+        tier: `{% ${o.tier} %}`,
+        region: '{% $plan.region %}',
+      },
+      {
+        flow: { Next: 'ConcurrencyQuotaRequested?' },
+        assign: {
+          concurrency: '{% $states.result.Payload.concurrency %}',
+          reserveConcurrency: '{% $states.result.Payload.concurrency.reserve %}',
+        },
+        catch: [o.onFailure('CheckConcurrency')],
+        comment:
+          "A new account's quota can be too low for the tier's reservation: then none, and the increase is requested (idempotent).",
+      },
+    ),
+    'ConcurrencyQuotaRequested?': {
+      Type: 'Choice',
+      Choices: [{ Condition: '{% $concurrency.quotaRequest != null %}', Next: 'FlagConcurrencyQuota' }],
+      Default: o.next,
+    },
+    FlagConcurrencyQuota: lambdaTask(
+      'catalog',
+      {
+        action: 'record-concurrency-quota',
+        tenantId,
+        concurrencyQuota: '{% $concurrency.quotaRequest %}',
+        executionArn: EXECUTION_ARN,
+      },
+      {
+        flow: { Next: o.next },
+        catch: [o.onFailure('FlagConcurrencyQuota')],
+        comment:
+          'The tenant is served without the reservation; an operator applies it once the increase is granted.',
+      },
+    ),
   };
 }
 

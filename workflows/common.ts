@@ -410,12 +410,17 @@ interface StackFragmentOptions {
 
 /**
  * A silo task's payload: `fields` (field → JSONata) and, when `accountId` (JSONata) is given and not
- * null, the account the silo lives in.
+ * null, the account the silo lives in and `inAccount` (more fields, only there).
  */
-function siloPayload(fields: Readonly<Record<string, string>>, accountId: string | undefined): JsonTemplate {
+function siloPayload(
+  fields: Readonly<Record<string, string>>,
+  accountId: string | undefined,
+  inAccount: Readonly<Record<string, string>> = {},
+): JsonTemplate {
   if (accountId === undefined)
     return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, jsonata(v)]));
-  return jsonata(`$merge([${jsonataObject(fields)}, ${accountId} ? ${jsonataObject({ accountId })} : {}])`);
+  const account = jsonataObject({ accountId, ...inAccount });
+  return jsonata(`$merge([${jsonataObject(fields)}, ${accountId} ? ${account} : {}])`);
 }
 
 /**
@@ -431,7 +436,10 @@ export function siloProvisioningStates(o: StackFragmentOptions): Record<string, 
   return {
     CreateSiloStack: lambdaTask(
       'siloStack',
-      siloPayload({ action: jsonataString('create'), ...target, tier: o.tier }, o.accountId),
+      // In an account, the reservation `CheckConcurrency` decided (workflows/account.ts).
+      siloPayload({ action: jsonataString('create'), ...target, tier: o.tier }, o.accountId, {
+        reserveConcurrency: '$reserveConcurrency',
+      }),
       {
         flow: { Next: 'DescribeSiloStack' },
         assign: { stackPolls: 0 },

@@ -216,6 +216,7 @@ export function onboardingDefinition(config: TenantryConfig): StateMachineDefini
             onFailure: toCompensation,
             notCreated: 'Compensate',
             next: 'CreateSiloStack',
+            tier: '$plan.tier',
           })),
       ...siloProvisioningStates({
         tenantId: '$plan.tenantId',

@@ -189,7 +189,10 @@ export const tenantryConfigSchema = z
           ),
         /**
          * The role the lifecycle assumes in a tenant account to deploy its silo stack. CreateAccount
-         * creates it (RoleName); an adopted account must already have it, trusting this account.
+         * creates it (RoleName, AdministratorAccess); an adopted account must already have it, trusting
+         * this account, with (besides the stack's resources) `lambda:GetAccountSettings`,
+         * `servicequotas:ListRequestedServiceQuotaChangeHistoryByQuota` and
+         * `servicequotas:RequestServiceQuotaIncrease`: the concurrency quota check before the stack.
          */
         deploymentRoleName: iamRoleName,
         /** The role the authorizer assumes in a tenant account to vend the tenant's credentials. */

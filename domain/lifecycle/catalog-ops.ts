@@ -10,6 +10,7 @@ import type { TenantStatus } from '../tenant/status';
 import {
   type AccountStatus,
   type CollectionTable,
+  type ConcurrencyQuota,
   type HistoryEntry,
   type NewTenant,
   newTenant,
@@ -362,6 +363,38 @@ export async function recordPendingAccountRequest(
     return {
       ...tenant,
       pendingAccountRequestId: requestId,
+      updatedAt: now,
+      history: [...tenant.history, entry],
+    };
+  });
+}
+
+/**
+ * Flags the increase of the account's Lambda concurrency quota the lifecycle requested because the
+ * quota could not keep the tier's reservation (the silo stack reserves none until an operator applies
+ * it). Audited like `recordAccount` (history entry with the execution ARN, status unchanged); a no-op
+ * when the record already says so.
+ */
+export async function recordConcurrencyQuota(
+  repository: CatalogRepository,
+  tenantId: string,
+  quota: ConcurrencyQuota,
+  executionArn: string,
+  at: () => Date = () => new Date(),
+): Promise<Tenant> {
+  return repository.update(tenantId, (tenant) => {
+    if (JSON.stringify(tenant.concurrencyQuota) === JSON.stringify(quota)) return tenant;
+    const now = at().toISOString();
+    const entry: HistoryEntry = {
+      from: tenant.status,
+      to: tenant.status,
+      at: now,
+      reason: `concurrency quota: request ${quota.requestId} for ${quota.desired} ${quota.status} (flagged: no reserved concurrency until applied)`,
+      executionArn,
+    };
+    return {
+      ...tenant,
+      concurrencyQuota: { requestId: quota.requestId, desired: quota.desired, status: quota.status },
       updatedAt: now,
       history: [...tenant.history, entry],
     };

@@ -84,3 +84,10 @@ export class MemberAccountError extends TenantryError {
     super(`tenant ${tenantId}: account ${account}: ${reason}`, { tenantId, account, reason });
   }
 }
+
+/** A tenant account's Lambda concurrency could not be read, or its quota increase not requested. */
+export class ConcurrencyQuotaError extends TenantryError {
+  public constructor(tenantId: string, reason: string) {
+    super(`tenant ${tenantId}: Lambda concurrency quota: ${reason}`, { tenantId, reason });
+  }
+}

@@ -16,7 +16,12 @@ import { memberRoleArn } from '../naming';
 import type { SiloResources } from '../tenant/tenant';
 import type { TenantId } from '../tenant/tenant-id';
 import { SiloStackError } from './errors';
-import { SILO_TENANT_TAG, siloStackOutputs, siloStackParameters } from './silo';
+import {
+  type ReservedConcurrencyChoice,
+  SILO_TENANT_TAG,
+  siloStackOutputs,
+  siloStackParameters,
+} from './silo';
 
 /**
  * A tenant's silo stack in the tenant's own region (data residency). A Step Functions SDK integration
@@ -176,12 +181,13 @@ export interface SiloStackState {
 
 /**
  * Asks CloudFormation in the target's region to create the tenant's silo stack and reports where it
- * is. Idempotent: a stack an earlier attempt created is reported, not created again.
+ * is. Idempotent: a stack an earlier attempt created is reported, not created again. The tier's
+ * reserved concurrency is set unless `reserveConcurrency` is false (a tenant account's quota too low).
  */
 export async function createSiloStack(
   clients: SiloClients,
   config: TenantryConfig,
-  tenant: { readonly tenantId: TenantId; readonly tier: string },
+  tenant: { readonly tenantId: TenantId; readonly tier: string; readonly reserveConcurrency?: boolean },
   deployment: SiloDeployment,
 ): Promise<SiloStackState> {
   const stackName = siloStackName(config, tenant.tenantId);
@@ -211,6 +217,12 @@ export async function createSiloStack(
           {
             ParameterKey: siloStackParameters.routerRoleArn,
             ParameterValue: deployment.platform?.routerRoleArn ?? '',
+          },
+          {
+            ParameterKey: siloStackParameters.reservedConcurrency,
+            ParameterValue: (tenant.reserveConcurrency === false
+              ? 'none'
+              : 'tier') satisfies ReservedConcurrencyChoice,
           },
         ],
         Tags: [{ Key: SILO_TENANT_TAG, Value: tenant.tenantId }],

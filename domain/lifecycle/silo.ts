@@ -23,7 +23,17 @@ export const siloStackParameters = {
    * function policy); empty (default) in the platform account, where the router's own policy suffices.
    */
   routerRoleArn: 'RouterRoleArn',
+  /**
+   * Whether the tenant's function reserves the tier's concurrency (`siloCompute.reservedConcurrency`):
+   * `tier` (default) or `none`, in a tenant account whose Lambda quota cannot keep the reservation
+   * (domain/lifecycle/concurrency-quota.ts).
+   */
+  reservedConcurrency: 'ReservedConcurrency',
 } as const;
+
+/** The values of the `ReservedConcurrency` parameter. */
+export const reservedConcurrencyChoices = ['tier', 'none'] as const;
+export type ReservedConcurrencyChoice = (typeof reservedConcurrencyChoices)[number];
 
 /**
  * The silo artifacts bucket of the platform account in one silo region: the tenant function's code

@@ -108,6 +108,19 @@ export const retiredSiloSchema = z
   );
 export type RetiredSilo = z.infer<typeof retiredSiloSchema>;
 
+/**
+ * An increase of a tenant account's Lambda concurrency quota the lifecycle requested (Service Quotas),
+ * because the quota could not keep the tier's reserved concurrency: the silo stack reserves none until
+ * an operator applies it (README.md, "Tenants in their own AWS account").
+ */
+export const concurrencyQuotaSchema = z.object({
+  requestId: z.string().min(1),
+  desired: z.number().int().positive(),
+  /** The request's Service Quotas status when recorded (PENDING, CASE_OPENED, …). */
+  status: z.string().min(1),
+});
+export type ConcurrencyQuota = z.infer<typeof concurrencyQuotaSchema>;
+
 /** AWS Marketplace identity of a tenant that buys through Marketplace. */
 const marketplaceIdentitySchema = z.object({
   customerAwsAccountId: awsAccountIdSchema,
@@ -140,6 +153,8 @@ export const tenantSchema = z.object({
    * forgotten; `tenantry` does not know its account id yet).
    */
   pendingAccountRequestId: z.string().min(1).optional(),
+  /** Flagged: the account's concurrency quota was too low for the tier's reservation (none is set). */
+  concurrencyQuota: concurrencyQuotaSchema.optional(),
   /** Silos a promotion to an account left behind, and where their teardown stands. */
   retiredSilos: z.array(retiredSiloSchema).optional(),
   marketplace: marketplaceIdentitySchema.optional(),

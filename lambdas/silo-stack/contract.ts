@@ -41,6 +41,8 @@ export const contract = defineFunction({
       tier: z.string().min(1),
       region,
       accountId,
+      /** False: the tenant account's concurrency quota cannot keep the tier's reservation (none is set). */
+      reserveConcurrency: z.boolean().default(true),
     }),
     z.object({ action: z.literal('describe'), tenantId: tenantIdSchema, region, accountId }),
   ]),

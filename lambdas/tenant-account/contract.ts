@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { envVar } from '../../domain/env';
 import { defineFunction } from '../../domain/function-contract';
-import { awsAccountIdSchema } from '../../domain/tenant/tenant';
+import { awsRegionSchema } from '../../domain/lifecycle/inputs';
+import { awsAccountIdSchema, concurrencyQuotaSchema } from '../../domain/tenant/tenant';
 import { tenantIdSchema } from '../../domain/tenant/tenant-id';
 
 const accountId = awsAccountIdSchema;
@@ -15,7 +16,9 @@ const accountId = awsAccountIdSchema;
  * tenants' OU (idempotent), `return` moves an adopted account back to where it was (compensation),
  * `runtime-role` / `remove-runtime-role` create or delete the tenant runtime role in the account (with
  * the deployment role; `runtime-role` returns once STS accepts the role), `close` closes the account
- * (CloseAccount). The function never waits on Organizations.
+ * (CloseAccount), `concurrency` decides whether the silo stack reserves the tier's Lambda concurrency
+ * in the account's region (GetAccountSettings with the deployment role) and, if the quota is too low,
+ * requests its increase (Service Quotas, idempotent). The function never waits on Organizations.
  */
 export const contract = defineFunction({
   name: 'tenant-account',
@@ -43,6 +46,15 @@ export const contract = defineFunction({
     z.object({ action: z.literal('runtime-role'), tenantId: tenantIdSchema, accountId }),
     z.object({ action: z.literal('remove-runtime-role'), tenantId: tenantIdSchema, accountId }),
     z.object({ action: z.literal('close'), tenantId: tenantIdSchema, accountId }),
+    z.object({
+      action: z.literal('concurrency'),
+      tenantId: tenantIdSchema,
+      accountId,
+      /** The tier whose `siloCompute.reservedConcurrency` the silo stack would reserve. */
+      tier: z.string().min(1),
+      /** The tenant's region: Lambda concurrency and its quota are per region. */
+      region: awsRegionSchema,
+    }),
   ]),
   output: z.object({
     requestId: z.string().nullable(),
@@ -55,6 +67,16 @@ export const contract = defineFunction({
     runtimeRoleArn: z.string().nullable(),
     /** `close`: where the account stands after CloseAccount. */
     accountStatus: z.enum(['PENDING_CLOSURE', 'SUSPENDED']).nullable(),
+    /** `concurrency`: whether the silo stack reserves the tier's concurrency, and the increase requested if not. */
+    concurrency: z
+      .object({
+        reserve: z.boolean(),
+        limit: z.number().int(),
+        unreserved: z.number().int(),
+        reservation: z.number().int().nullable(),
+        quotaRequest: concurrencyQuotaSchema.nullable(),
+      })
+      .nullable(),
   }),
   timeoutSeconds: 60,
   grants: {

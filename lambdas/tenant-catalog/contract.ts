@@ -7,6 +7,7 @@ import {
   accountStatuses,
   awsAccountIdSchema,
   collectionTableSchema,
+  concurrencyQuotaSchema,
   retiredSiloSchema,
   retiredSiloStatuses,
   siloResourcesSchema,
@@ -67,6 +68,13 @@ export const contract = defineFunction({
       requestId: z.string().min(1),
       executionArn: z.string().min(1),
     }),
+    z.object({
+      /** The account's concurrency quota too low for the tier's reservation: the increase requested, flagged. */
+      action: z.literal('record-concurrency-quota'),
+      tenantId: tenantIdSchema,
+      concurrencyQuota: concurrencyQuotaSchema,
+      executionArn: z.string().min(1),
+    }),
   ]),
   output: z.union([
     z.object({ tenantId: tenantIdSchema, status: z.enum(tenantStatuses), alreadyCreated: z.boolean() }),
@@ -83,6 +91,7 @@ export const contract = defineFunction({
     }),
     z.object({ tenantId: tenantIdSchema, retiredSiloStatus: z.enum(retiredSiloStatuses) }),
     z.object({ tenantId: tenantIdSchema, pendingAccountRequestId: z.string() }),
+    z.object({ tenantId: tenantIdSchema, concurrencyQuota: concurrencyQuotaSchema }),
   ]),
   grants: { catalog: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'] } },
 });

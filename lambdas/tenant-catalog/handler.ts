@@ -5,6 +5,7 @@ import { contractHandler, readFunctionEnv } from '../../domain/function-contract
 import {
   createPendingTenant,
   recordAccount,
+  recordConcurrencyQuota,
   recordPendingAccountRequest,
   recordRetiredSilo,
   setPlacement,
@@ -51,6 +52,11 @@ export const handler = contractHandler(contract, async (request) =>
       await recordPendingAccountRequest(catalog, request.tenantId, request.requestId, request.executionArn);
       logger.warn('account request still in progress flagged', { requestId: request.requestId });
       return { tenantId: request.tenantId, pendingAccountRequestId: request.requestId };
+    }
+    if (request.action === 'record-concurrency-quota') {
+      await recordConcurrencyQuota(catalog, request.tenantId, request.concurrencyQuota, request.executionArn);
+      logger.warn('concurrency quota increase flagged', { ...request.concurrencyQuota });
+      return { tenantId: request.tenantId, concurrencyQuota: request.concurrencyQuota };
     }
     if (request.action === 'record-retired-silo') {
       await recordRetiredSilo(catalog, request.tenantId, request.retired);

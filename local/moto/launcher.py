@@ -21,8 +21,10 @@ import os
 import subprocess
 import sys
 import threading
+import time
 import urllib.parse
 import urllib.request
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -806,6 +808,139 @@ def patch_organizations_limits() -> None:
     backend_cls.close_account = close_account
 
 
+LAMBDA_CONCURRENCY_CONFIG_KEY = "lambda_concurrency"
+LAMBDA_DEFAULT_CONCURRENCY = 1000  # AWS's default "Concurrent executions" quota per account and region
+LAMBDA_MIN_UNRESERVED = 100  # Lambda keeps this much unreserved (configuration-concurrency.html)
+
+
+def patch_lambda_concurrency_quota() -> None:
+    """moto serves neither Lambda's GetAccountSettings nor Service Quotas' requests, and enforces no
+    concurrency quota in CloudFormation. A switch, set through `POST /moto-api/config
+    {"lambda_concurrency": {"limits": {"<account id>": N}, "default": M}}` (an account not named: M,
+    or without `default` 1000 and no enforcement), gives an account the quota N in every region (a
+    member account created during a test has no id beforehand: `default`):
+      - GetAccountSettings answers ConcurrentExecutions N and UnreservedConcurrentExecutions N minus
+        the reservations of the account's functions in that region;
+      - CloudFormation refuses (InvalidParameterValueException, as Lambda does) a function whose
+        ReservedConcurrentExecutions would leave fewer than 100 unreserved in such an account.
+    Service Quotas' RequestServiceQuotaIncrease and ListRequestedServiceQuotaChangeHistoryByQuota are
+    served minimally: a request is recorded PENDING (never granted), one open request per quota (a
+    second is refused, ResourceAlreadyExistsException, as AWS does). `POST /moto-api/reset` clears the
+    switch (and moto's reset the requests)."""
+    from moto.awslambda import exceptions as lambda_exceptions
+    from moto.awslambda import models as lambda_models
+    from moto.awslambda import responses as lambda_responses
+    from moto.awslambda import urls as lambda_urls
+    from moto.awslambda import utils as lambda_utils
+    from moto.core.config import default_user_config
+    from moto.core.exceptions import JsonRESTError
+    from moto.moto_api._internal import models as api_models
+    from moto.servicequotas import responses as quota_responses
+
+    api_cls = _require(api_models, "MotoAPIBackend")
+    function_cls = _require(lambda_models, "LambdaFunction")
+    response_cls = _require(lambda_responses, "LambdaResponse")
+    quota_response_cls = _require(quota_responses, "ServiceQuotasResponse")
+    invalid_parameter = _require(lambda_exceptions, "InvalidParameterValueException")
+    original_set_config = _require(api_cls, "set_config")
+    original_reset = _require(api_cls, "reset")
+    original_cfn_create = _require(function_cls, "create_from_cloudformation_json")
+    lock = threading.Lock()
+
+    def limit_of(account_id: str) -> tuple[int, bool]:
+        switch = default_user_config.get(LAMBDA_CONCURRENCY_CONFIG_KEY, {})  # type: ignore[attr-defined]
+        limit = switch.get("limits", {}).get(account_id, switch.get("default"))
+        return (LAMBDA_DEFAULT_CONCURRENCY, False) if limit is None else (int(limit), True)
+
+    def reserved_in(account_id: str, region: str) -> int:
+        # moto's own choice of backend (Docker-less Lambda keeps its functions in another one)
+        backend = lambda_utils.get_backend(account_id, region)
+        return sum(int(f.reserved_concurrency or 0) for f in backend.list_functions())
+
+    def set_config(self: Any, config: dict[str, Any]) -> None:
+        original_set_config(self, config)
+        if LAMBDA_CONCURRENCY_CONFIG_KEY in config:
+            default_user_config[LAMBDA_CONCURRENCY_CONFIG_KEY] = config[LAMBDA_CONCURRENCY_CONFIG_KEY]  # type: ignore[literal-required]
+
+    def reset(self: Any) -> None:
+        default_user_config.pop(LAMBDA_CONCURRENCY_CONFIG_KEY, None)  # type: ignore[misc]
+        original_reset(self)
+
+    def get_account_settings(self: Any) -> str:
+        limit, _ = limit_of(self.current_account)
+        unreserved = limit - reserved_in(self.current_account, self.region)
+        functions = list(lambda_utils.get_backend(self.current_account, self.region).list_functions())
+        return json.dumps(
+            {
+                "AccountLimit": {
+                    "TotalCodeSize": 80530636800,
+                    "CodeSizeUnzipped": 262144000,
+                    "CodeSizeZipped": 52428800,
+                    "ConcurrentExecutions": limit,
+                    "UnreservedConcurrentExecutions": unreserved,
+                },
+                "AccountUsage": {"TotalCodeSize": 0, "FunctionCount": len(functions)},
+            }
+        )
+
+    def cfn_create(cls: Any, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any) -> Any:
+        reserved = cloudformation_json.get("Properties", {}).get("ReservedConcurrentExecutions")
+        limit, configured = limit_of(account_id)
+        if configured and reserved is not None:
+            if limit - reserved_in(account_id, region_name) - int(reserved) < LAMBDA_MIN_UNRESERVED:
+                raise invalid_parameter(
+                    "Specified ReservedConcurrentExecutions for function decreases account's "
+                    f"UnreservedConcurrentExecution below its minimum value of [{LAMBDA_MIN_UNRESERVED}]."
+                )
+        return original_cfn_create.__func__(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+
+    def requests_of(backend: Any) -> list[dict[str, Any]]:
+        if not hasattr(backend, "tenantry_requests"):
+            backend.tenantry_requests = []
+        return backend.tenantry_requests  # type: ignore[no-any-return]
+
+    def request_service_quota_increase(self: Any) -> str:
+        params = json.loads(self.body)
+        service, quota = params["ServiceCode"], params["QuotaCode"]
+        with lock:
+            requests = requests_of(self.backend)
+            if any(r["ServiceCode"] == service and r["QuotaCode"] == quota and r["Status"] in ("PENDING", "CASE_OPENED") for r in requests):
+                raise JsonRESTError("ResourceAlreadyExistsException", f"A request for {service}/{quota} is already open.")
+            request = {
+                "Id": uuid.uuid4().hex,
+                "ServiceCode": service,
+                "QuotaCode": quota,
+                "DesiredValue": float(params["DesiredValue"]),
+                "Status": "PENDING",
+                "Created": time.time(),
+                "Requester": json.dumps({"accountId": self.current_account}),
+                "QuotaArn": f"arn:aws:servicequotas:{self.region}:{self.current_account}:{service}/{quota}",
+                "GlobalQuota": False,
+                "Unit": "None",
+            }
+            requests.append(request)
+        return json.dumps({"RequestedQuota": request})
+
+    def list_requested_service_quota_change_history_by_quota(self: Any) -> str:
+        params = json.loads(self.body)
+        with lock:
+            listed = [
+                r
+                for r in requests_of(self.backend)
+                if r["ServiceCode"] == params["ServiceCode"] and r["QuotaCode"] == params["QuotaCode"]
+                and params.get("Status") in (None, r["Status"])
+            ]
+        return json.dumps({"RequestedQuotas": listed})
+
+    api_cls.set_config = set_config
+    api_cls.reset = reset
+    function_cls.create_from_cloudformation_json = classmethod(cfn_create)
+    response_cls.get_account_settings = get_account_settings
+    lambda_urls.url_paths[r"{0}/(?P<api_version>[^/]+)/account-settings/?$"] = response_cls.dispatch
+    quota_response_cls.request_service_quota_increase = request_service_quota_increase
+    quota_response_cls.list_requested_service_quota_change_history_by_quota = list_requested_service_quota_change_history_by_quota
+
+
 KMS_DEFAULT_PENDING_WINDOW_DAYS = 30  # AWS::KMS::Key PendingWindowInDays default
 
 
@@ -956,6 +1091,7 @@ def install_patches() -> JsonataWorker:
     patch_dynamodb_reads()
     patch_kinesis_put_record()
     patch_organizations_limits()
+    patch_lambda_concurrency_quota()
     apply_config()
     return worker
 

@@ -15,7 +15,11 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { GetRoleCommand } from '@aws-sdk/client-iam';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
+import {
+  GetAccountSettingsCommand,
+  GetFunctionConcurrencyCommand,
+  GetFunctionConfigurationCommand,
+} from '@aws-sdk/client-lambda';
 import {
   CreateAccountCommand,
   CreateOrganizationalUnitCommand,
@@ -27,6 +31,7 @@ import {
   ListTagsForResourceCommand,
   OrganizationsClient,
 } from '@aws-sdk/client-organizations';
+import { ListRequestedServiceQuotaChangeHistoryByQuotaCommand } from '@aws-sdk/client-service-quotas';
 import { STSClient } from '@aws-sdk/client-sts';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TenantryConfig } from '../../../domain/config';
@@ -45,6 +50,7 @@ import {
   type Harness,
   machineWithFault,
   run,
+  setLambdaConcurrency,
   setOrganizationsSwitches,
   setupHarness,
   stackStatusIn,
@@ -538,6 +544,92 @@ describe('onboarding a FAILED account tenant again', () => {
         }),
       ]),
     );
+  });
+});
+
+describe("the account's Lambda concurrency quota (a new account's can be 10)", () => {
+  afterEach(async () => setLambdaConcurrency(h, {}));
+
+  const concurrencyOf = async (accountId: string, tenantId: string) => {
+    const { lambda } = await inAccount(accountId, EU);
+    const { ReservedConcurrentExecutions } = await lambda.send(
+      new GetFunctionConcurrencyCommand({ FunctionName: siloServiceFunctionName(config, tenantId) }),
+    );
+    const { AccountLimit } = await lambda.send(new GetAccountSettingsCommand({}));
+    return { reserved: ReservedConcurrentExecutions, account: AccountLimit };
+  };
+
+  it('quota 10: the tenant is ACTIVE, its function has no reservation, and the increase is requested and flagged in the catalog', async () => {
+    // Prepare: every account without a limit of its own gets 10 (moto refuses a reservation that leaves < 100)
+    await setLambdaConcurrency(h, { default: 10 });
+
+    // Act
+    const result = await run(h, 'onboarding', signup('quota-low'), 120_000);
+
+    // Assess
+    expect(result.status, result.cause).toBe('SUCCEEDED');
+    expect(result.path).toEqual(expect.arrayContaining(['CheckConcurrency', 'FlagConcurrencyQuota']));
+    const tenant = await h.catalog.get('quota-low');
+    expect(tenant.status).toBe('ACTIVE');
+    const accountId = tenant.accountId as string;
+    expect(await concurrencyOf(accountId, 'quota-low')).toMatchObject({
+      reserved: undefined,
+      account: { ConcurrentExecutions: 10, UnreservedConcurrentExecutions: 10 },
+    });
+    const { Stacks } = await (await inAccount(accountId, EU)).cfn.send(
+      new DescribeStacksCommand({ StackName: siloStackName(config, 'quota-low') }),
+    );
+    expect(Stacks?.[0]?.Parameters).toEqual(
+      expect.arrayContaining([{ ParameterKey: 'ReservedConcurrency', ParameterValue: 'none' }]),
+    );
+    // one request in the account's region: the tier's 50 plus the 100 Lambda keeps unreserved
+    const { RequestedQuotas } = await (await inAccount(accountId, EU)).quotas.send(
+      new ListRequestedServiceQuotaChangeHistoryByQuotaCommand({
+        ServiceCode: 'lambda',
+        QuotaCode: 'L-B99A9384',
+      }),
+    );
+    expect(RequestedQuotas).toHaveLength(1);
+    expect(RequestedQuotas?.[0]).toMatchObject({ DesiredValue: 150, Status: 'PENDING' });
+    expect(tenant.concurrencyQuota).toEqual({
+      requestId: RequestedQuotas?.[0]?.Id,
+      desired: 150,
+      status: 'PENDING',
+    });
+    expect(tenant.history).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          reason: expect.stringContaining(
+            `concurrency quota: request ${RequestedQuotas?.[0]?.Id} for 150 PENDING`,
+          ),
+          executionArn: result.executionArn,
+        }),
+      ]),
+    );
+  });
+
+  it("the default quota (1000): the tier's reservation (50) is set and nothing is requested or flagged", async () => {
+    // Act
+    const result = await run(h, 'onboarding', signup('quota-ok'), 120_000);
+
+    // Assess
+    expect(result.status, result.cause).toBe('SUCCEEDED');
+    expect(result.path).toContain('CheckConcurrency');
+    expect(result.path).not.toContain('FlagConcurrencyQuota');
+    const tenant = await h.catalog.get('quota-ok');
+    const accountId = tenant.accountId as string;
+    expect(tenant.concurrencyQuota).toBeUndefined();
+    expect(await concurrencyOf(accountId, 'quota-ok')).toMatchObject({
+      reserved: 50,
+      account: { ConcurrentExecutions: 1000, UnreservedConcurrentExecutions: 950 },
+    });
+    const { RequestedQuotas } = await (await inAccount(accountId, EU)).quotas.send(
+      new ListRequestedServiceQuotaChangeHistoryByQuotaCommand({
+        ServiceCode: 'lambda',
+        QuotaCode: 'L-B99A9384',
+      }),
+    );
+    expect(RequestedQuotas).toEqual([]);
   });
 });
 

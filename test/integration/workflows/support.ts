@@ -1,6 +1,7 @@
 import { IAMClient } from '@aws-sdk/client-iam';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 /**
  * Shared by the workflow integration tests: deploys the lifecycle on the local environment (the real
@@ -480,6 +481,7 @@ export async function clientsInAccount(
     cfn: new CloudFormationClient(settings),
     iam: new IAMClient({ ...settings, region: 'us-east-1' }),
     lambda: new LambdaClient(settings),
+    quotas: new ServiceQuotasClient(settings),
   };
 }
 
@@ -496,6 +498,23 @@ export async function setOrganizationsSwitches(
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ organizations: switches }),
+  });
+  if (!res.ok) throw new Error(`moto config: HTTP ${res.status}: ${await res.text()}`);
+}
+
+/**
+ * moto's Lambda concurrency quota switch (local/moto/launcher.py `patch_lambda_concurrency_quota`): the
+ * quota GetAccountSettings reports and CloudFormation enforces, per account id or `default` for any
+ * other account. `{}` turns it off (so does moto-api/reset).
+ */
+export async function setLambdaConcurrency(
+  h: Harness,
+  quota: { default?: number; limits?: Record<string, number> },
+): Promise<void> {
+  const res = await fetch(`${h.endpoint}/moto-api/config`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ lambda_concurrency: quota }),
   });
   if (!res.ok) throw new Error(`moto config: HTTP ${res.status}: ${await res.text()}`);
 }

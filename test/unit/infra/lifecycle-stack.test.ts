@@ -50,6 +50,7 @@ describe('silo tenant stack template', () => {
     expect(Object.keys(template.Parameters).sort()).toEqual([
       'DataMoverRoleArns',
       'PlatformAccountId',
+      'ReservedConcurrency',
       'RouterRoleArn',
       'TenantAccessRoleArn',
       'TenantId',

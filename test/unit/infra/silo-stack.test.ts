@@ -186,7 +186,11 @@ describe("the silo tenant's own documents function", () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       FunctionName: { 'Fn::Join': ['', ['tenantry-dev-', { Ref: 'TenantId' }, '-documents']] },
       ReservedConcurrentExecutions: {
-        'Fn::FindInMap': ['SiloCompute', { Ref: 'Tier' }, 'reservedConcurrency'],
+        'Fn::If': [
+          'ReservesConcurrency',
+          { 'Fn::FindInMap': ['SiloCompute', { Ref: 'Tier' }, 'reservedConcurrency'] },
+          { Ref: 'AWS::NoValue' },
+        ],
       },
       Environment: {
         Variables: Match.objectLike({
@@ -226,6 +230,36 @@ describe("the silo tenant's own documents function", () => {
       SiloCompute: { enterprise: { reservedConcurrency: 50 } },
     });
   });
+
+  it.each([
+    // [PlatformAccountId, ReservedConcurrency, reserves]
+    ['', 'tier', true],
+    ['', 'none', true], // a silo in the platform account always keeps its tier's reservation
+    [ACCOUNT, 'tier', true],
+    [ACCOUNT, 'none', false], // a tenant account whose quota cannot keep it (the increase is requested)
+  ])(
+    'PlatformAccountId %j, ReservedConcurrency %s: reserves the tier concurrency: %s',
+    (platformAccountId, choice, reserves) => {
+      // Prepare
+      const parameters: Record<string, string> = {
+        PlatformAccountId: platformAccountId,
+        ReservedConcurrency: choice,
+      };
+      const conditions = build.template.Conditions as Record<string, unknown>;
+
+      // Act
+      const holds = evaluateCondition(conditions, parameters, { Condition: 'ReservesConcurrency' });
+
+      // Assess
+      expect(holds).toBe(reserves);
+      expect((build.template.Parameters as Record<string, unknown>).ReservedConcurrency).toEqual({
+        Type: 'String',
+        Default: 'tier',
+        AllowedValues: ['tier', 'none'],
+        Description: expect.any(String),
+      });
+    },
+  );
 
   it("takes its code from the platform's silo artifacts bucket in the stack's own region", () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
@@ -588,3 +622,28 @@ describe("the silo tenant's own database (moto cannot create Aurora: proven on t
     });
   });
 });
+
+/** Evaluates a CloudFormation condition expression (the intrinsics conditions use) over parameter values. */
+function evaluateCondition(
+  conditions: Record<string, unknown>,
+  parameters: Record<string, string>,
+  expression: unknown,
+): unknown {
+  if (typeof expression === 'string') return expression;
+  const e = expression as Record<string, unknown[] | string>;
+  const all = (key: string) => (e[key] as unknown[]).map((x) => evaluateCondition(conditions, parameters, x));
+  if ('Condition' in e) return evaluateCondition(conditions, parameters, conditions[e.Condition as string]);
+  if ('Fn::Not' in e) return !all('Fn::Not')[0];
+  if ('Fn::Or' in e) return all('Fn::Or').some(Boolean);
+  if ('Fn::And' in e) return all('Fn::And').every(Boolean);
+  if ('Fn::Equals' in e) {
+    const [a, b] = all('Fn::Equals');
+    return a === b;
+  }
+  if ('Ref' in e) {
+    const value = parameters[e.Ref as string];
+    if (value === undefined) throw new Error(`no value for parameter ${String(e.Ref)}`);
+    return value;
+  }
+  throw new Error(`unsupported condition ${JSON.stringify(expression)}`);
+}

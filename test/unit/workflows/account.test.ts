@@ -178,12 +178,78 @@ describe.each([
     );
     expect(seen).toContain('OldSiloRetired');
     expect(seen).toContain('RetirementIncomplete');
-    const { Payload: record } = (states.ResumeRecordOldSiloErased?.Arguments ?? {}) as {
-      Payload: { retired: unknown };
-    };
+    const record = ((states.ResumeRecordOldSiloErased?.Arguments ?? {}) as { Payload: { retired: unknown } })
+      .Payload;
     expect(record.retired).toMatchObject({
       status: 'ERASED',
       executionArn: '{% $states.context.Execution.Id %}',
     });
+  });
+});
+
+describe.each([
+  ['onboarding', { tier: 'sovereign' }],
+  ['promotion', { toTier: 'sovereign' }],
+] as const)("the %s run's concurrency check in the account", (workflow, plan) => {
+  const states = buildDefinition(workflow, config).States as States;
+  const args = (name: string) =>
+    ((states[name]?.Arguments ?? {}) as { Payload: Record<string, unknown> }).Payload;
+
+  it("asks for the target tier's reservation in the tenant's region, after the runtime role and before the stack", async () => {
+    // Prepare
+    const payload = args('CheckConcurrency');
+    const bindings = {
+      plan: { tenantId: 'rhein', region: 'eu-central-1', ...plan },
+      accountId: '210987654321',
+    };
+
+    // Act
+    const tier = await evaluate(payload.tier, bindings);
+    const region = await evaluate(payload.region, bindings);
+
+    // Assess
+    expect(payload.action).toBe('concurrency');
+    expect(tier).toBe('sovereign');
+    expect(region).toBe('eu-central-1');
+    expect(states.EnsureRuntimeRole?.Next).toBe('CheckConcurrency');
+  });
+
+  it('flags a requested increase in the catalog, then creates the stack; goes straight on when none was needed', async () => {
+    // Act
+    const requested = await choose(states, 'ConcurrencyQuotaRequested?', {
+      concurrency: { reserve: false, quotaRequest: { requestId: 'sq-1', desired: 150, status: 'PENDING' } },
+    });
+    const fits = await choose(states, 'ConcurrencyQuotaRequested?', {
+      concurrency: { reserve: true, quotaRequest: null },
+    });
+
+    // Assess
+    expect(requested).toBe('FlagConcurrencyQuota');
+    expect(fits).toBe('CreateSiloStack');
+    expect(states.FlagConcurrencyQuota?.Next).toBe('CreateSiloStack');
+    expect(args('FlagConcurrencyQuota')).toMatchObject({ action: 'record-concurrency-quota' });
+  });
+
+  it('gives CreateSiloStack the decided reservation in an account only', async () => {
+    // Prepare
+    const payload = states.CreateSiloStack?.Arguments as { Payload: string };
+    const plan = { tenantId: 'rhein', region: 'eu-central-1', tier: 'sovereign', toTier: 'sovereign' };
+
+    // Act
+    const inAccount = await evaluate(payload.Payload, {
+      plan,
+      accountId: '210987654321',
+      reserveConcurrency: false,
+    });
+    const notInAccount = await evaluate(payload.Payload, { plan, accountId: null });
+
+    // Assess
+    expect(inAccount).toMatchObject({
+      action: 'create',
+      accountId: '210987654321',
+      reserveConcurrency: false,
+    });
+    expect(notInAccount).not.toHaveProperty('reserveConcurrency');
+    expect(notInAccount).not.toHaveProperty('accountId');
   });
 });

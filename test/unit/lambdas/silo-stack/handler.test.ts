@@ -95,6 +95,8 @@ describe('silo-stack create', () => {
         // In the platform's own account: given, empty (an update keeps every parameter).
         { ParameterKey: 'PlatformAccountId', ParameterValue: '' },
         { ParameterKey: 'RouterRoleArn', ParameterValue: '' },
+        // The tier's reservation (a tenant account whose quota is too low gets `none`)
+        { ParameterKey: 'ReservedConcurrency', ParameterValue: 'tier' },
       ],
       Tags: [{ Key: 'tenantry:tenant-id', Value: 'acme' }],
       // The template creates its functions' roles: CloudFormation on AWS refuses it without this.
@@ -336,12 +338,18 @@ describe("silo-stack in a tenant's own account", () => {
       tier: 'sovereign',
       region: EU,
       accountId: TENANT_ACCOUNT,
+      reserveConcurrency: false,
     });
 
     // Assess
     expect(result.status).toBe('CREATE_IN_PROGRESS');
     const create = cfn.commandCalls(CreateStackCommand)[0]?.args[0].input;
     expect(create).not.toHaveProperty('RoleARN');
+    // The account's concurrency quota cannot keep the tier's reservation (CheckConcurrency decided)
+    expect(create?.Parameters).toContainEqual({
+      ParameterKey: 'ReservedConcurrency',
+      ParameterValue: 'none',
+    });
     expect(create?.Parameters).toContainEqual({
       ParameterKey: 'TenantAccessRoleArn',
       ParameterValue: `arn:aws:iam::${TENANT_ACCOUNT}:role/TenantryTenantRuntime`,

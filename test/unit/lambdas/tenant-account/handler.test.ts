@@ -8,6 +8,7 @@ import {
   PutRolePolicyCommand,
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
+import { GetAccountSettingsCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   AccountAlreadyClosedException,
   AccountNotFoundException,
@@ -24,6 +25,11 @@ import {
   TagResourceCommand,
   UntagResourceCommand,
 } from '@aws-sdk/client-organizations';
+import {
+  ListRequestedServiceQuotaChangeHistoryByQuotaCommand,
+  RequestServiceQuotaIncreaseCommand,
+  ServiceQuotasClient,
+} from '@aws-sdk/client-service-quotas';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
@@ -38,6 +44,8 @@ const load = () => import('../../../../lambdas/tenant-account/handler');
 const org = mockClient(OrganizationsClient);
 const iam = mockClient(IAMClient);
 const sts = mockClient(STSClient);
+const lambda = mockClient(LambdaClient);
+const quotas = mockClient(ServiceQuotasClient);
 const configFile = writeAccountConfig();
 const ENV = {
   AUTHORIZER_ROLE_ARN: 'arn:aws:iam::123456789012:role/tenantry-dev-authorizer',
@@ -51,6 +59,8 @@ beforeEach(() => {
   org.reset();
   iam.reset();
   sts.reset();
+  lambda.reset();
+  quotas.reset();
   sts.on(AssumeRoleCommand).resolves({});
 
   org.on(ListAccountsCommand).resolves({ Accounts: [] });
@@ -76,6 +86,7 @@ describe('tenant-account request', () => {
       organizationalUnitId: null,
       runtimeRoleArn: null,
       accountStatus: null,
+      concurrency: null,
     });
     expect(contract.output.safeParse(result).success).toBe(true);
     expect(org).toHaveReceivedCommandTimes(CreateAccountCommand, 1);
@@ -419,6 +430,80 @@ describe('tenant-account runtime-role', () => {
     // Assess
     expect(result).toMatchObject({ state: 'SUCCEEDED', accountId: ACCOUNT });
     expect(iam).toHaveReceivedCommandWith(DeleteRoleCommand, { RoleName: 'TenantryTenantRuntime' });
+  });
+});
+
+describe('tenant-account concurrency', () => {
+  it("reads the account's Lambda settings in the tenant's region with the deployment role; too low for the tier's 50: none, and the increase requested", async () => {
+    // Prepare
+    sts.on(AssumeRoleCommand).resolves({
+      Credentials: {
+        AccessKeyId: 'AKIADEPLOY',
+        SecretAccessKey: 's',
+        SessionToken: 't',
+        Expiration: new Date(Date.now() + 3_600_000),
+      },
+    });
+    lambda.on(GetAccountSettingsCommand).resolves({
+      AccountLimit: { ConcurrentExecutions: 10, UnreservedConcurrentExecutions: 10 },
+    });
+    quotas.on(ListRequestedServiceQuotaChangeHistoryByQuotaCommand).resolves({ RequestedQuotas: [] });
+    quotas
+      .on(RequestServiceQuotaIncreaseCommand)
+      .resolves({ RequestedQuota: { Id: 'sq-1', Status: 'PENDING' } });
+    const handler = await handlerWithAccounts();
+
+    // Act
+    const result = await handler({
+      action: 'concurrency',
+      tenantId: 'rhein',
+      accountId: ACCOUNT,
+      tier: 'sovereign',
+      region: 'eu-central-1',
+    });
+
+    // Assess
+    expect(result).toMatchObject({
+      state: 'SUCCEEDED',
+      accountId: ACCOUNT,
+      concurrency: {
+        reserve: false,
+        limit: 10,
+        unreserved: 10,
+        reservation: 50,
+        quotaRequest: { requestId: 'sq-1', desired: 150, status: 'PENDING' },
+      },
+    });
+    expect(contract.output.safeParse(result).success).toBe(true);
+    // The mocked send skips signing: resolving the clients' settings shows where and as whom they act.
+    const call = lambda.commandCalls(GetAccountSettingsCommand)[0] as unknown as {
+      thisValue: {
+        config: { region: () => Promise<string>; credentials: () => Promise<{ accessKeyId: string }> };
+      };
+    };
+    expect(await call.thisValue.config.region()).toBe('eu-central-1');
+    expect((await call.thisValue.config.credentials()).accessKeyId).toBe('AKIADEPLOY');
+    expect(sts).toHaveReceivedCommandWith(AssumeRoleCommand, {
+      RoleArn: `arn:aws:iam::${ACCOUNT}:role/TenantryDeployment`,
+    });
+  });
+
+  it('refuses a region outside regions.siloAllowed before any call', async () => {
+    // Prepare
+    const handler = await handlerWithAccounts();
+
+    // Act
+    const answer = handler({
+      action: 'concurrency',
+      tenantId: 'rhein',
+      accountId: ACCOUNT,
+      tier: 'sovereign',
+      region: 'ap-south-1',
+    });
+
+    // Assess
+    await expect(answer).rejects.toThrow(/ap-south-1/);
+    expect(lambda).not.toHaveReceivedAnyCommand();
   });
 });
 
