@@ -320,21 +320,11 @@ export async function recordAccount(
 ): Promise<Tenant> {
   return repository.update(tenantId, (tenant) => {
     if (tenant.accountId === account.accountId && tenant.accountStatus === account.status) return tenant;
-    const now = at().toISOString();
-    const entry: HistoryEntry = {
-      from: tenant.status,
-      to: tenant.status,
-      at: now,
-      reason: `account: ${account.accountId} ${account.status}`,
-      executionArn,
-    };
-    return {
-      ...tenant,
-      accountId: account.accountId,
-      accountStatus: account.status,
-      updatedAt: now,
-      history: [...tenant.history, entry],
-    };
+    return withAuditedChange(
+      tenant,
+      { accountId: account.accountId, accountStatus: account.status },
+      { reason: `account: ${account.accountId} ${account.status}`, executionArn, at },
+    );
   });
 }
 
@@ -352,20 +342,15 @@ export async function recordPendingAccountRequest(
 ): Promise<Tenant> {
   return repository.update(tenantId, (tenant) => {
     if (tenant.pendingAccountRequestId === requestId) return tenant;
-    const now = at().toISOString();
-    const entry: HistoryEntry = {
-      from: tenant.status,
-      to: tenant.status,
-      at: now,
-      reason: `account request: ${requestId} IN_PROGRESS (flagged: close its account once created)`,
-      executionArn,
-    };
-    return {
-      ...tenant,
-      pendingAccountRequestId: requestId,
-      updatedAt: now,
-      history: [...tenant.history, entry],
-    };
+    return withAuditedChange(
+      tenant,
+      { pendingAccountRequestId: requestId },
+      {
+        reason: `account request: ${requestId} IN_PROGRESS (flagged: close its account once created)`,
+        executionArn,
+        at,
+      },
+    );
   });
 }
 
@@ -384,20 +369,15 @@ export async function recordConcurrencyQuota(
 ): Promise<Tenant> {
   return repository.update(tenantId, (tenant) => {
     if (JSON.stringify(tenant.concurrencyQuota) === JSON.stringify(quota)) return tenant;
-    const now = at().toISOString();
-    const entry: HistoryEntry = {
-      from: tenant.status,
-      to: tenant.status,
-      at: now,
-      reason: `concurrency quota: request ${quota.requestId} for ${quota.desired} ${quota.status} (flagged: no reserved concurrency until applied)`,
-      executionArn,
-    };
-    return {
-      ...tenant,
-      concurrencyQuota: { requestId: quota.requestId, desired: quota.desired, status: quota.status },
-      updatedAt: now,
-      history: [...tenant.history, entry],
-    };
+    return withAuditedChange(
+      tenant,
+      { concurrencyQuota: { requestId: quota.requestId, desired: quota.desired, status: quota.status } },
+      {
+        reason: `concurrency quota: request ${quota.requestId} for ${quota.desired} ${quota.status} (flagged: no reserved concurrency until applied)`,
+        executionArn,
+        at,
+      },
+    );
   });
 }
 
@@ -418,23 +398,34 @@ export async function recordRetiredSilo(
     const others = (tenant.retiredSilos ?? []).filter((r) => r.silo.stackId !== record.silo.stackId);
     const known = (tenant.retiredSilos ?? []).find((r) => r.silo.stackId === record.silo.stackId);
     if (known !== undefined && JSON.stringify(known) === JSON.stringify(record)) return tenant;
-    const now = at().toISOString();
-    const entry: HistoryEntry = {
-      from: tenant.status,
-      to: tenant.status,
-      at: now,
-      reason:
-        `retired silo: ${record.silo.tableArn} ${record.status}${record.error === null ? '' : `: ${record.error}`}`.slice(
-          0,
-          500,
-        ),
-      executionArn: record.executionArn,
-    };
-    return {
-      ...tenant,
-      retiredSilos: [...others, record],
-      updatedAt: now,
-      history: [...tenant.history, entry],
-    };
+    return withAuditedChange(
+      tenant,
+      { retiredSilos: [...others, record] },
+      {
+        reason: `retired silo: ${record.silo.tableArn} ${record.status}${record.error === null ? '' : `: ${record.error}`}`,
+        executionArn: record.executionArn,
+        at,
+      },
+    );
   });
+}
+
+/**
+ * The tenant with `changes` and an audited history entry for them: status unchanged (`from` = `to`),
+ * the execution ARN, the reason cut to the schema's 500 characters.
+ */
+function withAuditedChange(
+  tenant: Tenant,
+  changes: Partial<Tenant>,
+  audit: { readonly reason: string; readonly executionArn: string; readonly at: () => Date },
+): Tenant {
+  const now = audit.at().toISOString();
+  const entry: HistoryEntry = {
+    from: tenant.status,
+    to: tenant.status,
+    at: now,
+    reason: audit.reason.slice(0, 500),
+    executionArn: audit.executionArn,
+  };
+  return { ...tenant, ...changes, updatedAt: now, history: [...tenant.history, entry] };
 }
