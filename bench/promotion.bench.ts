@@ -46,6 +46,7 @@ try {
     config,
     endpoint: aws.endpoint,
     handlerHostUrl: aws.handlerHostUrl,
+    postgresUrl: aws.postgresUrl,
     region: aws.region,
   });
   // The local handler host stops a call after 60 s (Lambda allows these tasks 300 s) and a moto page can

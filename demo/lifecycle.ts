@@ -64,6 +64,7 @@ export async function lifecycleDemo(
     config,
     endpoint: aws.endpoint,
     handlerHostUrl: aws.handlerHostUrl,
+    postgresUrl: aws.postgresUrl,
     region: aws.region,
   });
   log(

@@ -14,6 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sleep } from '../domain/aws/backoff';
 import type { FunctionEnvMap } from './handler-registry';
+import { dropLocalDatabases, type LocalPostgres, localPostgresUrl, startLocalPostgres } from './postgres';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const LOCAL_DIR = join(REPO_ROOT, '.local');
@@ -41,6 +42,8 @@ export interface LocalAwsOptions {
   applyToProcessEnv?: boolean;
   startTimeoutMs?: number;
   logDir?: string;
+  /** PostgreSQL port (local/postgres.ts: the databases of the pool and the silos). Default: a free port. */
+  postgresPort?: number;
 }
 
 export interface LocalAws {
@@ -50,8 +53,10 @@ export interface LocalAws {
   region: string;
   /** The variables a process needs to use the local environment. */
   env: Record<string, string>;
-  pids: { moto: number; handlerHost: number };
-  logs: { moto: string; handlerHost: string };
+  /** The local PostgreSQL server's administrative URL (also `LOCAL_POSTGRES_URL` in `env`). */
+  postgresUrl: string;
+  pids: { moto: number; handlerHost: number; postgres: number };
+  logs: { moto: string; handlerHost: string; postgres: string };
   /** Time from spawn to both servers healthy and configured, in ms. */
   startupMs: number;
   reset(): Promise<void>;
@@ -156,11 +161,20 @@ async function configureMoto(endpoint: string): Promise<void> {
   await postJson(`${endpoint}/moto-api/config`, MOTO_CONFIG, 'moto config');
 }
 
-/** Clear all moto state and re-apply the config; clear the handler host's faults, env overrides, workers. */
-export async function resetLocalAws(endpoint: string, handlerHostUrl?: string): Promise<void> {
+/**
+ * Clear all moto state and re-apply the config; clear the handler host's faults, env overrides, workers;
+ * drop the pool's and the silos' PostgreSQL databases.
+ */
+export async function resetLocalAws(
+  endpoint: string,
+  handlerHostUrl?: string,
+  postgresUrl?: string,
+): Promise<void> {
   await postJson(`${endpoint}/moto-api/reset`, undefined, 'moto reset');
   await configureMoto(endpoint);
+  // The workers first: their pools hold connections to the databases dropped next.
   if (handlerHostUrl) await postJson(`${handlerHostUrl}/__tenantry/reset`, undefined, 'handler host reset');
+  if (postgresUrl) await dropLocalDatabases(postgresUrl);
 }
 
 function pythonPath(): string {
@@ -218,13 +232,16 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   if (handlerPort === port) handlerPort = await getFreePort();
   const endpoint = `http://127.0.0.1:${port}`;
   const handlerHostUrl = `http://127.0.0.1:${handlerPort}`;
-  const env = localAwsEnv(endpoint, region);
+  const postgresPort = options.postgresPort ?? (await getFreePort());
+  const postgresUrl = localPostgresUrl(postgresPort);
+  const env = { ...localAwsEnv(endpoint, region), LOCAL_POSTGRES_URL: postgresUrl };
   const timeoutMs = options.startTimeoutMs ?? 60_000;
   const logDir = options.logDir ?? join(LOCAL_DIR, 'logs');
   mkdirSync(logDir, { recursive: true });
   const logs = {
     moto: join(logDir, `moto-${port}.log`),
     handlerHost: join(logDir, `handler-host-${handlerPort}.log`),
+    postgres: join(logDir, `postgres-${postgresPort}.log`),
   };
   const detached = options.detached ?? false;
 
@@ -272,16 +289,23 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     logs.moto,
   );
 
+  let postgres: LocalPostgres | undefined;
   const stopChildren = async () => {
-    await Promise.all(
-      [motoChild, hostChild].map((c) =>
+    await Promise.all([
+      ...[motoChild, hostChild].map((c) =>
         c.pid && c.exitCode === null ? terminate(c.pid, detached) : undefined,
       ),
-    );
+      postgres?.stop(),
+    ]);
   };
 
   try {
     await Promise.all([
+      startLocalPostgres({ port: postgresPort, logFile: logs.postgres, detached, timeoutMs }).then(
+        (started) => {
+          postgres = started;
+        },
+      ),
       waitForHttp(`${endpoint}/moto-api/`, timeoutMs, `moto (port ${port})`, motoChild, logs.moto),
       waitForHttp(
         `${handlerHostUrl}/__tenantry/health`,
@@ -304,10 +328,11 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     handlerHostUrl,
     region,
     env,
-    pids: { moto: motoChild.pid ?? -1, handlerHost: hostChild.pid ?? -1 },
+    postgresUrl,
+    pids: { moto: motoChild.pid ?? -1, handlerHost: hostChild.pid ?? -1, postgres: postgres?.pid ?? -1 },
     logs,
     startupMs: Date.now() - started,
-    reset: () => resetLocalAws(endpoint, handlerHostUrl),
+    reset: () => resetLocalAws(endpoint, handlerHostUrl, postgresUrl),
     stop: async () => {
       if (stopped) return;
       stopped = true;

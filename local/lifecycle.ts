@@ -36,6 +36,7 @@ import { contract as purgeContract } from '../lambdas/tenant-data-purge/contract
 import { contract as verifyContract } from '../lambdas/tenant-data-verify/contract';
 import { contract as erasureVerifyContract } from '../lambdas/tenant-erasure-verify/contract';
 import { contract as identityPurgeContract } from '../lambdas/tenant-identity-purge/contract';
+import { contract as rowsContract } from '../lambdas/tenant-rows/contract';
 import { contract as transitionContract } from '../lambdas/tenant-transition/contract';
 import { contract as userTiersContract } from '../lambdas/tenant-user-tiers/contract';
 import type { StateMachineDefinition } from '../workflows/asl';
@@ -56,6 +57,8 @@ export interface LocalLifecycleOptions {
   /** moto endpoint (http://127.0.0.1:<port>). */
   readonly endpoint: string;
   readonly handlerHostUrl: string;
+  /** The local PostgreSQL server (local/postgres.ts): the tenant-rows function's databases. */
+  readonly postgresUrl: string;
   readonly region?: string;
   /** Function (deployed name) answering `billing-final`; default `<product>-<stage>-billing-final`. */
   readonly billingFinalFunction?: string;
@@ -151,6 +154,7 @@ export async function deployLifecycleLocally(options: LocalLifecycleOptions): Pr
     }
   }
   const { siloTemplateBuild } = await import('../infra/silo-stack');
+  const { POOLED_DATABASE_NAME } = await import('../infra/pooled-plane-stack');
   // moto cannot create Aurora: locally the silo function's PostgreSQL is PGlite in process.
   const silo = siloTemplateBuild(config, 'in-process');
   const accountTemplateUrl = await publishSiloServiceCode(s3, config, LOCAL_ACCOUNT, silo, endpoint);
@@ -211,6 +215,13 @@ export async function deployLifecycleLocally(options: LocalLifecycleOptions): Pr
     functionEnv(copyContract, pooledEnv),
     functionEnv(verifyContract, pooledEnv),
     functionEnv(purgeContract, { ...pooledEnv, TENANT_DATA_BUCKET_NAME: dataBucket }),
+    // The places' databases are on the local PostgreSQL server; the Data API's ARNs are never used here.
+    functionEnv(rowsContract, {
+      POOLED_DATABASE_CLUSTER_ARN: `arn:aws:rds:${region}:${LOCAL_ACCOUNT}:cluster:${resourceName(config, 'pooled-db')}`,
+      POOLED_DATABASE_SECRET_ARN: `arn:aws:secretsmanager:${region}:${LOCAL_ACCOUNT}:secret:${resourceName(config, 'pooled-db-admin')}`,
+      DATABASE_NAME: POOLED_DATABASE_NAME,
+      LOCAL_POSTGRES_URL: options.postgresUrl,
+    }),
     functionEnv(erasureVerifyContract, {
       ...pooledEnv,
       TENANT_DATA_BUCKET_NAME: dataBucket,

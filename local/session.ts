@@ -1,8 +1,8 @@
 // The detached local environment behind `tenantry local up|down|status` (and `make local-up|local-down`):
-// up:     starts moto + the handler host detached, deploys the control plane and the lifecycle on it
+// up:     starts moto + the handler host + PostgreSQL detached, deploys the control plane and the lifecycle on it
 //         (local/lifecycle.ts), and records it in .local/local-aws.json (endpoint, pids, env).
 //         Ports: TENANTRY_LOCAL_PORT (default 4566), TENANTRY_HANDLER_HOST_PORT (default moto port + 1).
-// down:   SIGTERM then SIGKILL both processes (by the recorded pids), removes the state file.
+// down:   SIGTERM then SIGKILL the three processes (moto, the handler host, PostgreSQL) (by the recorded pids), removes the state file.
 // status: health of the recorded environment.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,9 +15,9 @@ const PID_FILES = [join(LOCAL_DIR, 'moto.pid'), join(LOCAL_DIR, 'handler-host.pi
 export interface LocalState {
   readonly endpoint: string;
   readonly handlerHostUrl: string;
-  readonly pids: { readonly moto: number; readonly handlerHost: number };
+  readonly pids: { readonly moto: number; readonly handlerHost: number; readonly postgres: number };
   readonly env: Record<string, string>;
-  readonly logs: { readonly moto: string; readonly handlerHost: string };
+  readonly logs: { readonly moto: string; readonly handlerHost: string; readonly postgres: string };
   readonly startedAt: string;
 }
 
@@ -59,6 +59,7 @@ export async function localUp(
     config,
     endpoint: aws.endpoint,
     handlerHostUrl: aws.handlerHostUrl,
+    postgresUrl: aws.postgresUrl,
     region: aws.env.AWS_REGION,
   });
   mkdirSync(LOCAL_DIR, { recursive: true });
@@ -81,7 +82,11 @@ export async function localDown(): Promise<LocalState | undefined> {
   const state = readLocalState();
   if (!state) return undefined;
   // Detached children lead their own process group: terminate the group (moto's JSONata worker included).
-  await Promise.all([terminate(state.pids.moto, true), terminate(state.pids.handlerHost, true)]);
+  await Promise.all([
+    terminate(state.pids.moto, true),
+    terminate(state.pids.handlerHost, true),
+    terminate(state.pids.postgres, true),
+  ]);
   for (const f of [STATE_FILE, ...PID_FILES]) rmSync(f, { force: true });
   return state;
 }

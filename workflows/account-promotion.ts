@@ -10,8 +10,10 @@ import {
   emitEvent,
   type FailureLog,
   failedEnd,
+  LAMBDA_RESULT,
   lambdaTask,
   SILO_FROM_STACK,
+  siloRows,
   siloTeardownStates,
 } from './common';
 import { oldSiloRetirementStates, retireOldSilo } from './old-silo';
@@ -26,9 +28,12 @@ import { oldSiloRetirementStates, retireOldSilo } from './old-silo';
  *   → PrepareAccountCopy → AccountCopyChunk ⟲ (the platform silo read with the copy task's role, the
  *     account's table written through the deployment role under a one-table session policy)
  *   → PrepareAccountVerify → AccountVerifyChunk ⟲ (count + checksum of both, chunked)
+ *   → PrepareAccountRowsCopy → AccountRowsCopyChunk ⟲ (the PostgreSQL rows, the platform silo's database
+ *     → the account silo's) → VerifyAccountRows (count + checksum per table)
  *   → SwitchToAccount (catalog: tier, isolation account, the account's ARNs; the account id is recorded)
  *   ── switched: from here nothing is undone ──
- *   → UpdateAccountUserTiers ⟲ → ActivateOnAccount (MIGRATING → ACTIVE)
+ *   → UpdateAccountUserTiers ⟲ → ActivateOnAccount (MIGRATING → ACTIVE) → EraseRetiredSiloRowsChunk ⟲
+ *     (the platform silo database's rows erased and counted)
  *   → RetireOldSilo (catalog: TEARDOWN_PENDING) → OldSiloTeardown (key deletion scheduled, stack
  *     deleted, in the platform account) → VerifyOldSiloErased (stack, table, usable key gone)
  *   → RecordOldSiloErased (catalog: ERASED with the verification) → EmitTenantPromotedToAccount
@@ -36,7 +41,7 @@ import { oldSiloRetirementStates, retireOldSilo } from './old-silo';
  *
  * Before the switch any failure enters the promotion's Rollback, which sends an account promotion to
  * AccountRollback: RevertToSilo (catalog on the old silo, idempotent) → [FindAccount when the request's
- * answer was lost] → the silo teardown in the account → RemoveRuntimeRole → CloseAccount (a created
+ * answer was lost] → [RemoveAccountRowsChunk ⟲: the rows copied into the account] → the silo teardown in the account → RemoveRuntimeRole → CloseAccount (a created
  * account; an adopted one is left to its owner) → RecordAccountClosed | FlagAccountNotClosed →
  * RestoreActive: the tenant is served from its old silo, which was only read.
  * After the switch a failure never rolls back: user tiers or the activation failing are listed and the
@@ -72,6 +77,9 @@ export function accountPromotionStates(
   const { stackPollSeconds, stackMaxPolls } = config.lifecycle;
   const switchErrors: FailureLog = { appendTo: 'switchErrors' };
   const account = "{ 'accountId': $accountId, 'region': $plan.region }";
+  // The rows: the platform silo's database (catalog references) → the database of the silo in the account.
+  const platformSiloRows = siloRows('$plan.fromSilo');
+  const accountSiloRows = siloRows('$silo', account);
 
   return {
     [PROMOTION_TARGET]: {
@@ -114,11 +122,40 @@ export function accountPromotionStates(
         siloTable: '$silo.tableName',
         account,
       },
-      next: 'SwitchToAccount',
+      next: 'PrepareAccountRowsCopy',
       catch: o.toRollback,
       chunkComment:
         'Counts and checksums up to one chunk of each side (checkpoint); the last chunk compares the totals.',
     }),
+    ...chunkLoop('rows', {
+      states: ['PrepareAccountRowsCopy', 'AccountRowsCopyChunk', 'MoreRowsToCopyToAccount?'],
+      cursor: 'rows',
+      start: {
+        tenantId: '$plan.tenantId',
+        action: jsonataString('copy'),
+        from: platformSiloRows,
+        to: accountSiloRows,
+      },
+      next: 'VerifyAccountRows',
+      catch: o.toRollback,
+      chunkComment:
+        "The tenant's PostgreSQL rows, the platform silo's database → the account silo's database.",
+    }),
+    VerifyAccountRows: lambdaTask(
+      'rows',
+      {
+        tenantId: TENANT_ID,
+        action: 'verify',
+        from: jsonata(platformSiloRows),
+        to: jsonata(accountSiloRows),
+      },
+      {
+        flow: { Next: 'SwitchToAccount' },
+        assign: { rows: LAMBDA_RESULT },
+        catch: [o.toRollback('VerifyAccountRows')],
+        comment: 'Count and checksum per table on both sides: RowsVerificationError → rollback.',
+      },
+    ),
     SwitchToAccount: lambdaTask(
       'catalog',
       {
@@ -158,11 +195,19 @@ export function accountPromotionStates(
         executionArn: EXECUTION_ARN,
       },
       {
-        flow: { Next: RETIRE_OLD_SILO },
-        catch: [catchFailure('ActivateOnAccount', RETIRE_OLD_SILO, { log: switchErrors })],
+        flow: { Next: 'PrepareEraseRetiredSiloRows' },
+        catch: [catchFailure('ActivateOnAccount', 'PrepareEraseRetiredSiloRows', { log: switchErrors })],
         comment: 'A failure here is reported, never rolled back: the old silo is retired all the same.',
       },
     ),
+    ...chunkLoop('rows', {
+      states: ['PrepareEraseRetiredSiloRows', 'EraseRetiredSiloRowsChunk', 'MoreRetiredSiloRowsToErase?'],
+      cursor: 'rows',
+      start: { tenantId: '$plan.tenantId', action: jsonataString('erase'), from: platformSiloRows },
+      next: RETIRE_OLD_SILO,
+      catch: (state) => catchFailure(state, RETIRE_OLD_SILO, { log: switchErrors }),
+      chunkComment: "The platform silo database's rows, erased and counted before its stack is deleted.",
+    }),
     ...oldSiloRetirementStates(config, {
       prefix: '',
       erased: 'EmitTenantPromotedToAccount',
@@ -232,9 +277,24 @@ export function accountPromotionStates(
     ),
     'AccountKnown?': {
       Type: 'Choice',
-      Choices: [{ Condition: '{% $accountId != null %}', Next: 'AccountRollbackSiloTeardown' }],
+      Choices: [
+        {
+          Condition: '{% $accountId != null and $exists($silo.stackId) %}',
+          Next: 'PrepareRemoveAccountRows',
+        },
+        { Condition: '{% $accountId != null %}', Next: 'AccountRollbackSiloTeardown' },
+      ],
       Default: 'FindAccount',
     },
+    ...chunkLoop('rows', {
+      states: ['PrepareRemoveAccountRows', 'RemoveAccountRowsChunk', 'MoreAccountRowsToRemove?'],
+      cursor: 'rows',
+      start: { tenantId: '$plan.tenantId', action: jsonataString('erase'), from: accountSiloRows },
+      next: 'AccountRollbackSiloTeardown',
+      catch: (state) => o.rollbackCatch(state, 'AccountRollbackSiloTeardown'),
+      chunkComment:
+        "The copies in the account silo's database, erased and counted before its stack is deleted.",
+    }),
     ...siloTeardownStates({
       prefix: 'AccountRollback',
       stackName: '$plan.stackName',

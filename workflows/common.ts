@@ -15,6 +15,7 @@ import {
   contract as erasureVerifyContract,
 } from '../lambdas/tenant-erasure-verify/contract';
 import { contract as identityPurgeContract } from '../lambdas/tenant-identity-purge/contract';
+import { contract as rowsContract, type rowsCursorSchema } from '../lambdas/tenant-rows/contract';
 import { contract as transitionContract } from '../lambdas/tenant-transition/contract';
 import {
   type userTierCursorSchema,
@@ -46,6 +47,8 @@ export const lambdaFunctions = {
   copy: copyContract.name,
   verify: verifyContract.name,
   purge: purgeContract.name,
+  /** A tenant's PostgreSQL rows between the pooled and its silo database. */
+  rows: rowsContract.name,
   erasureVerify: erasureVerifyContract.name,
   identityPurge: identityPurgeContract.name,
   userTiers: userTiersContract.name,
@@ -239,6 +242,7 @@ interface CursorSchemas {
   readonly copy: typeof copyCursorSchema;
   readonly purge: typeof purgeCursorSchema;
   readonly verify: typeof verifyCursorSchema;
+  readonly rows: typeof rowsCursorSchema;
   readonly erasureVerify: typeof erasureCursorSchema;
   readonly userTiers: typeof userTierCursorSchema;
 }
@@ -251,7 +255,17 @@ type Cursor<F extends ChunkedFunction> = z.input<CursorSchemas[F]>;
 type StartCursor<F extends ChunkedFunction> = {
   readonly [K in keyof Omit<
     Cursor<F>,
-    'startKey' | 'nextToken' | 'copied' | 'purged' | 'users' | 'updated' | 'source' | 'target' | 'done'
+    | 'startKey'
+    | 'nextToken'
+    | 'copied'
+    | 'purged'
+    | 'users'
+    | 'updated'
+    | 'source'
+    | 'target'
+    | 'afterKey'
+    | 'rows'
+    | 'done'
   >]: string;
 };
 
@@ -490,6 +504,18 @@ export function siloProvisioningStates(o: StackFragmentOptions): Record<string, 
 
 /** JSONata for the silo references (the stack's outputs) from `$stack`, the `silo-stack` task's answer. */
 export const SILO_FROM_STACK = '$stack.silo';
+
+/** JSONata: the pooled database as a tenant-rows place. */
+export const POOL_ROWS = "{'place': 'pool'}";
+/**
+ * JSONata: the silo database of `silo` (silo references: the stack's outputs) as a tenant-rows place;
+ * the ARNs are absent where the template has no cluster (local), `account` (JSONata) for a silo in the
+ * tenant's own account.
+ */
+export function siloRows(silo: string, account?: string): string {
+  const inAccount = account === undefined ? '' : `, 'account': ${account}`;
+  return `{'place': 'silo', 'clusterArn': ${silo}.databaseClusterArn, 'secretArn': ${silo}.databaseSecretArn${inAccount}}`;
+}
 
 interface TeardownFragmentOptions {
   readonly prefix: string;

@@ -8,7 +8,10 @@ import {
   emitEvent,
   type FailureLog,
   failedEnd,
+  LAMBDA_RESULT,
   lambdaTask,
+  POOL_ROWS,
+  siloRows,
 } from './common';
 import { oldSiloRetirementStates, retireOldSilo } from './old-silo';
 
@@ -22,16 +25,20 @@ import { oldSiloRetirementStates, retireOldSilo } from './old-silo';
  *     item's collection when the target tier dedicates it; never over an item already there)
  *   → PrepareDemotionVerify → DemotionVerifyChunk ⟲ (count + checksum of the silo against the pooled
  *     table and those collection tables, chunked; DataVerificationError → rollback)
+ *   → PrepareDemotionRowsCopy → DemotionRowsCopyChunk ⟲ (the PostgreSQL rows, silo database → pooled
+ *     database) → VerifyDemotionRows (count + checksum per table; RowsVerificationError → rollback)
  *   → SwitchToPool (catalog: tier, isolation pool, silo removed, the collection tables)
  *   ── switched: from here nothing is undone ──
- *   → UpdateDemotionUserTiers ⟲ → ActivateOnPool (MIGRATING → ACTIVE)
+ *   → UpdateDemotionUserTiers ⟲ → ActivateOnPool (MIGRATING → ACTIVE) → EraseOldSiloRowsChunk ⟲ (the
+ *     silo database's rows erased and counted: the erasure does not rest on the stack deletion alone)
  *   → DemotionRetireOldSilo … (workflows/old-silo.ts: key deletion scheduled, stack deleted, erasure
  *     verified, `retiredSilos` ERASED) → EmitTenantDemoted → Demoted.
  *
  * Before the switch any failure enters the promotion's Rollback, whose `NeedsRestore?` sends a demotion
  * to DemotionRollback: RevertToSiloPlacement (a no-op unless SwitchToPool wrote) → RemoveDemotionCopiesChunk ⟲
  * (deletes from the pooled and collection tables only the copies identical to their silo item:
- * PurgeRefusedError otherwise) → RollbackDemotionTables (the tables the silo tier does not name) →
+ * PurgeRefusedError otherwise) → RemoveDemotionRowsChunk ⟲ (the rows copied to the pooled database)
+ * → RollbackDemotionTables (the tables the silo tier does not name) →
  * RestoreActive: the tenant is served from its silo, which was only read.
  * After the switch a failure never rolls back: users or the activation failing are listed and the old
  * silo is retired all the same; a failed teardown or verification is flagged TEARDOWN_FAILED and the
@@ -59,6 +66,8 @@ export const DEMOTION_ROLLBACK = 'DemotionRollback';
 const PREFIX = 'Demotion';
 const TENANT_ID = '{% $plan.tenantId %}';
 const SILO_TABLE = '$plan.fromSilo.tableName';
+/** JSONata: the tenant's silo database (the catalog's silo references) as a tenant-rows place. */
+const SILO_ROWS = siloRows('$plan.fromSilo');
 
 export function demotionStates(config: TenantryConfig, o: DemotionOptions): Record<string, State> {
   const switchErrors: FailureLog = { appendTo: 'switchErrors' };
@@ -100,11 +109,30 @@ export function demotionStates(config: TenantryConfig, o: DemotionOptions): Reco
       states: ['PrepareDemotionVerify', 'DemotionVerifyChunk', 'MoreToVerifyDemotion?'],
       cursor: 'verify',
       start: move,
-      next: 'SwitchToPool',
+      next: 'PrepareDemotionRowsCopy',
       catch: o.toRollback,
       chunkComment:
         'Counts and checksums up to one chunk of each side (checkpoint); the last chunk compares the totals.',
     }),
+    ...chunkLoop('rows', {
+      states: ['PrepareDemotionRowsCopy', 'DemotionRowsCopyChunk', 'MoreRowsToDemote?'],
+      cursor: 'rows',
+      start: { tenantId: '$plan.tenantId', action: jsonataString('copy'), from: SILO_ROWS, to: POOL_ROWS },
+      next: 'VerifyDemotionRows',
+      catch: o.toRollback,
+      chunkComment:
+        "The tenant's PostgreSQL rows, silo database → pooled database; a row already there is kept.",
+    }),
+    VerifyDemotionRows: lambdaTask(
+      'rows',
+      { tenantId: TENANT_ID, action: 'verify', from: jsonata(SILO_ROWS), to: jsonata(POOL_ROWS) },
+      {
+        flow: { Next: 'SwitchToPool' },
+        assign: { rows: LAMBDA_RESULT },
+        catch: [o.toRollback('VerifyDemotionRows')],
+        comment: 'Count and checksum per table on both sides: RowsVerificationError → rollback.',
+      },
+    ),
     SwitchToPool: lambdaTask(
       'catalog',
       {
@@ -145,11 +173,19 @@ export function demotionStates(config: TenantryConfig, o: DemotionOptions): Reco
         executionArn: EXECUTION_ARN,
       },
       {
-        flow: { Next: retire },
-        catch: [catchFailure('ActivateOnPool', retire, { log: switchErrors })],
+        flow: { Next: 'PrepareEraseOldSiloRows' },
+        catch: [catchFailure('ActivateOnPool', 'PrepareEraseOldSiloRows', { log: switchErrors })],
         comment: 'A failure here is reported, never rolled back: the old silo is retired all the same.',
       },
     ),
+    ...chunkLoop('rows', {
+      states: ['PrepareEraseOldSiloRows', 'EraseOldSiloRowsChunk', 'MoreOldSiloRowsToErase?'],
+      cursor: 'rows',
+      start: { tenantId: '$plan.tenantId', action: jsonataString('erase'), from: SILO_ROWS },
+      next: retire,
+      catch: (state) => catchFailure(state, retire, { log: switchErrors }),
+      chunkComment: "The old silo database's rows, erased and counted before its stack is deleted.",
+    }),
     ...oldSiloRetirementStates(config, {
       prefix: PREFIX,
       erased: 'EmitTenantDemoted',
@@ -225,10 +261,18 @@ export function demotionStates(config: TenantryConfig, o: DemotionOptions): Reco
         direction: jsonataString('pool-to-silo'),
         collections: '$plan.move.collections',
       },
-      next: 'RollbackDemotionTables',
-      catch: (state) => o.rollbackCatch(state, 'RollbackDemotionTables'),
+      next: 'PrepareRemoveDemotionRows',
+      catch: (state) => o.rollbackCatch(state, 'PrepareRemoveDemotionRows'),
       chunkComment:
         'Deletes from the pooled and collection tables only the copies identical to their silo item (the silo stays whole).',
+    }),
+    ...chunkLoop('rows', {
+      states: ['PrepareRemoveDemotionRows', 'RemoveDemotionRowsChunk', 'MoreDemotionRowsToRemove?'],
+      cursor: 'rows',
+      start: { tenantId: '$plan.tenantId', action: jsonataString('erase'), from: POOL_ROWS },
+      next: 'RollbackDemotionTables',
+      catch: (state) => o.rollbackCatch(state, 'RollbackDemotionTables'),
+      chunkComment: "The rows copied to the pooled database (the silo's rows are the tenant's, whole).",
     }),
     RollbackDemotionTables: lambdaTask(
       'collections',

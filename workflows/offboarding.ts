@@ -12,7 +12,9 @@ import {
   INPUT_TENANT_ID,
   LAMBDA_RESULT,
   lambdaTask,
+  POOL_ROWS,
   recordFailure,
+  siloRows,
   siloTeardownStates,
   sub,
 } from './common';
@@ -25,6 +27,8 @@ import {
  *   no credential vended before OFFBOARDING can still write) → FinalBill (`billing-final`: flush and
  *   bill the final usage) → PurgeIdentity (disable + delete every user of the tenant, then its group)
  *   → DeleteCollectionTables (the tenant's dedicated collection tables, and their catalog record)
+ *   → ErasePooledRows ⟲ (the tenant's PostgreSQL rows in the pooled database; done only when a count
+ *   finds none) → [silo or account: EraseSiloRows ⟲ (the same in the silo's database)]
  *   → [silo or account: SiloTeardown (KMS key deletion scheduled with the configured window, stack
  *   deleted; in the tenant's account for an account tenant)]
  *   → PurgePooledItems ⟲ (every pooled item whose key starts `TENANT#<id>#`, by key prefix) →
@@ -77,6 +81,7 @@ export function offboardingDefinition(config: TenantryConfig): StateMachineDefin
             erasedItems: 0,
             erasedObjects: 0,
             erasedUsers: 0,
+            erasedRows: 0,
           },
           catch: [catchFailure('Validate', 'EmitOffboardingRejected')],
         },
@@ -124,16 +129,54 @@ export function offboardingDefinition(config: TenantryConfig): StateMachineDefin
         'collections',
         { action: 'delete', tenantId: '{% $plan.tenantId %}', executionArn: EXECUTION_ARN },
         {
-          flow: { Next: 'IsSilo?' },
+          flow: { Next: 'PrepareErasePooledRows' },
           catch: [toFailure('DeleteCollectionTables')],
           comment:
             "The tenant's dedicated collection tables (items and all); the verification checks they are gone.",
         },
       ),
+      ...chunkLoop('rows', {
+        states: ['PrepareErasePooledRows', 'ErasePooledRows', 'MorePooledRows?'],
+        cursor: 'rows',
+        start: { tenantId: '$plan.tenantId', action: jsonataString('erase'), from: POOL_ROWS },
+        next: 'CountPooledRows',
+        catch: toFailure,
+        chunkComment:
+          "The tenant's rows in the pooled database (any tenant may have some): erased, none left.",
+      }),
+      CountPooledRows: {
+        Type: 'Pass',
+        Assign: { erasedRows: '{% $erasedRows + $rows.rows %}' },
+        Next: 'IsSilo?',
+      },
       'IsSilo?': {
         Type: 'Choice',
-        Choices: [{ Condition: jsonata(hasSilo), Next: 'SiloTeardown' }],
+        Choices: [
+          { Condition: jsonata(`${hasSilo} and $plan.siloDatabase != null`), Next: 'PrepareEraseSiloRows' },
+          { Condition: jsonata(hasSilo), Next: 'SiloTeardown' },
+        ],
         Default: 'PreparePurgeItems',
+      },
+      ...chunkLoop('rows', {
+        states: ['PrepareEraseSiloRows', 'EraseSiloRows', 'MoreSiloRows?'],
+        cursor: 'rows',
+        start: {
+          tenantId: '$plan.tenantId',
+          action: jsonataString('erase'),
+          from: siloRows(
+            '$plan.siloDatabase',
+            "($plan.accountId ? { 'accountId': $plan.accountId, 'region': $plan.region })",
+          ),
+        },
+        next: 'CountSiloRows',
+        catch: toFailure,
+        chunkComment:
+          "The silo database's rows, erased and counted before the stack (and its cluster) is deleted.",
+      }),
+      CountSiloRows: {
+        Type: 'Pass',
+        Assign: { erasedRows: '{% $erasedRows + $rows.rows %}' },
+        Next: 'SiloTeardown',
       },
       ...siloTeardownStates({
         prefix: '',
@@ -172,7 +215,7 @@ export function offboardingDefinition(config: TenantryConfig): StateMachineDefin
           startedAt: '$states.context.Execution.StartTime',
           attempts: '$erasureAttempts',
           erased:
-            "{ 'items': $erasedItems, 'objects': $erasedObjects + $purge.purged, 'users': $erasedUsers }",
+            "{ 'items': $erasedItems, 'objects': $erasedObjects + $purge.purged, 'users': $erasedUsers, 'rows': $erasedRows }",
           keyDeletionDate: '$keyDeletionDate',
         },
         next: 'Erased?',
@@ -217,7 +260,7 @@ export function offboardingDefinition(config: TenantryConfig): StateMachineDefin
           tenantId: '{% $plan.tenantId %}',
           to: 'OFFBOARDED',
           reason:
-            "{% 'erased and verified: ' & $string($erasedItems) & ' items, ' & $string($erasedObjects) & ' objects, ' & $string($erasedUsers) & ' users' %}",
+            "{% 'erased and verified: ' & $string($erasedItems) & ' items, ' & $string($erasedObjects) & ' objects, ' & $string($erasedUsers) & ' users, ' & $string($erasedRows) & ' rows' %}",
           executionArn: EXECUTION_ARN,
           erasure: '{% $verification.verdict.record %}',
         },

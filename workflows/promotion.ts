@@ -18,8 +18,10 @@ import {
   INPUT_TENANT_ID,
   LAMBDA_RESULT,
   lambdaTask,
+  POOL_ROWS,
   SILO_FROM_STACK,
   siloProvisioningStates,
+  siloRows,
   siloTeardownStates,
   sub,
 } from './common';
@@ -79,6 +81,9 @@ import { oldSiloResumeStates, RETIREMENT_ONLY } from './old-silo';
  * Output: `{ tenantId, status: 'ACTIVE', tier, isolation, silo (null in the pool), collections, items, checksum }`.
  */
 export const PROMOTION = 'promotion';
+
+/** JSONata: the tenant's new silo database (`$silo`, from its stack) as a tenant-rows place. */
+const SILO_ROWS = siloRows('$silo');
 
 /** JSONata: the direction undoing the plan's move. */
 const REVERSE_DIRECTION = `$lookup(${JSON.stringify(reverseOf)}, $plan.move.direction)`;
@@ -219,11 +224,41 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
         states: ['PrepareVerify', 'VerifyChunk', 'MoreToVerify?'],
         cursor: 'verify',
         start: moveCursor('$plan.move.direction'),
-        next: 'SwitchCatalog',
+        next: 'RowsToSilo?',
         catch: toRollback,
         chunkComment:
           'Counts and checksums up to one chunk of items on each side (checkpoint); the last chunk compares the totals.',
       }),
+      'RowsToSilo?': {
+        Type: 'Choice',
+        Comment: "A move within the pool keeps the tenant's rows in the pooled database.",
+        Choices: [{ Condition: "{% $plan.isolation = 'silo' %}", Next: 'PrepareCopyRows' }],
+        Default: 'SwitchCatalog',
+      },
+      ...chunkLoop('rows', {
+        states: ['PrepareCopyRows', 'CopyRowsChunk', 'MoreRowsToCopy?'],
+        cursor: 'rows',
+        start: { tenantId: '$plan.tenantId', action: jsonataString('copy'), from: POOL_ROWS, to: SILO_ROWS },
+        next: 'VerifyRows',
+        catch: toRollback,
+        chunkComment:
+          "The tenant's PostgreSQL rows, pooled database → its silo database, in key order (checkpoint).",
+      }),
+      VerifyRows: lambdaTask(
+        'rows',
+        {
+          tenantId: '{% $plan.tenantId %}',
+          action: 'verify',
+          from: jsonata(POOL_ROWS),
+          to: jsonata(SILO_ROWS),
+        },
+        {
+          flow: { Next: 'SwitchCatalog' },
+          assign: { rows: LAMBDA_RESULT },
+          catch: [toRollback('VerifyRows')],
+          comment: 'Count and checksum per table on both sides: RowsVerificationError → rollback.',
+        },
+      ),
       SwitchCatalog: lambdaTask(
         'catalog',
         {
@@ -265,10 +300,24 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
           direction: '$plan.move.direction',
           collections: '$plan.move.collections',
         },
-        next: 'DeleteCollectionTables',
+        next: 'ErasePoolRows?',
         catch: toRollback,
         startComment:
           'From here on the sources may lose items: a rollback first restores them from where they went.',
+      }),
+      'ErasePoolRows?': {
+        Type: 'Choice',
+        Choices: [{ Condition: "{% $plan.isolation = 'silo' %}", Next: 'PrepareErasePoolRows' }],
+        Default: 'DeleteCollectionTables',
+      },
+      ...chunkLoop('rows', {
+        states: ['PrepareErasePoolRows', 'ErasePoolRowsChunk', 'MorePoolRowsToErase?'],
+        cursor: 'rows',
+        start: { tenantId: '$plan.tenantId', action: jsonataString('erase'), from: POOL_ROWS },
+        next: 'DeleteCollectionTables',
+        catch: toRollback,
+        chunkComment:
+          'The pooled rows, verified in the silo: erased, and none left (the rollback copies them back).',
       }),
       DeleteCollectionTables: lambdaTask(
         'collections',
@@ -377,11 +426,26 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
         states: ['PrepareRestore', 'RestoreChunk', 'MoreToRestore?'],
         cursor: 'copy',
         start: moveCursor(REVERSE_DIRECTION),
-        next: 'RevertCatalog',
+        next: 'RestoreRows?',
         catch: (state) =>
           catchFailure(state, 'RestoreActive', { log: rollbackErrors, assign: { stage: 'rolled-forward' } }),
         chunkComment:
           'If the sources cannot be restored, keep the complete, verified target and the switched catalog (roll forward).',
+      }),
+      'RestoreRows?': {
+        Type: 'Choice',
+        Choices: [{ Condition: "{% $plan.isolation = 'silo' %}", Next: 'PrepareRestoreRows' }],
+        Default: 'RevertCatalog',
+      },
+      ...chunkLoop('rows', {
+        states: ['PrepareRestoreRows', 'RestoreRowsChunk', 'MoreRowsToRestore?'],
+        cursor: 'rows',
+        start: { tenantId: '$plan.tenantId', action: jsonataString('copy'), from: SILO_ROWS, to: POOL_ROWS },
+        next: 'RevertCatalog',
+        catch: (state) =>
+          catchFailure(state, 'RestoreActive', { log: rollbackErrors, assign: { stage: 'rolled-forward' } }),
+        chunkComment:
+          'The rows back to the pooled database (a row still there is kept); if they cannot be, roll forward.',
       }),
       RevertCatalog: lambdaTask(
         'catalog',
@@ -448,9 +512,23 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
       ),
       'RollbackSilo?': {
         Type: 'Choice',
-        Choices: [{ Condition: "{% $plan.isolation = 'silo' %}", Next: 'RollbackSiloTeardown' }],
+        Choices: [
+          {
+            Condition: "{% $plan.isolation = 'silo' and $exists($silo.stackId) %}",
+            Next: 'PrepareRemoveSiloRows',
+          },
+          { Condition: "{% $plan.isolation = 'silo' %}", Next: 'RollbackSiloTeardown' },
+        ],
         Default: 'RestoreActive',
       },
+      ...chunkLoop('rows', {
+        states: ['PrepareRemoveSiloRows', 'RemoveSiloRowsChunk', 'MoreSiloRowsToRemove?'],
+        cursor: 'rows',
+        start: { tenantId: '$plan.tenantId', action: jsonataString('erase'), from: SILO_ROWS },
+        next: 'RollbackSiloTeardown',
+        catch: (state) => rollbackCatch(state, 'RollbackSiloTeardown'),
+        chunkComment: 'The copies in the silo database, erased and counted before its stack is deleted.',
+      }),
       ...siloTeardownStates({
         prefix: 'Rollback',
         stackName: '$plan.stackName',

@@ -21,6 +21,32 @@ export class DataVerificationError extends TenantryError {
   }
 }
 
+/**
+ * A tenant's PostgreSQL rows at the target differ from the source (count or checksum, per table), or
+ * rows remain after an erasure. Never retried: it is a data error; the move rolls back.
+ */
+export class RowsVerificationError extends TenantryError {
+  public constructor(
+    tenantId: string,
+    table: string,
+    source: { count: number; checksum: string },
+    target: { count: number; checksum: string },
+  ) {
+    super(
+      `tenant ${tenantId}: ${table}: the source has ${source.count} rows (checksum ${source.checksum}), ` +
+        `the target ${target.count} (checksum ${target.checksum})`,
+      { tenantId, table, source, target },
+    );
+  }
+}
+
+/** A tenant-rows place cannot be reached: e.g. a silo whose database references were never recorded. */
+export class RowsPlaceError extends TenantryError {
+  public constructor(tenantId: string, reason: string) {
+    super(`tenant ${tenantId}: cannot reach the rows' database: ${reason}`, { tenantId, reason });
+  }
+}
+
 /** The tenant is not in a state the requested lifecycle operation can start from. */
 export class LifecyclePreconditionError extends TenantryError {
   public constructor(tenantId: string, operation: string, reason: string) {

@@ -106,6 +106,11 @@ export const offboardingPlanSchema = z.object({
   /** The silo stack id and key, when the tenant has a silo. */
   stackId: z.string().nullable(),
   kmsKeyArn: z.string().nullable(),
+  /** The silo's database (its stack's cluster and secret), where the tenant's rows are erased; null without. */
+  siloDatabase: z
+    .object({ databaseClusterArn: z.string().optional(), databaseSecretArn: z.string().optional() })
+    .nullable()
+    .default(null),
   /** An account tenant's own account (its silo lives there; closed at the end), else null. */
   accountId: accountId.nullable(),
 });

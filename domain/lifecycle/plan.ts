@@ -286,6 +286,14 @@ export function planOffboarding(config: TenantryConfig, tenant: Tenant, value: u
     stackName: siloStackName(config, tenant.tenantId),
     stackId: tenant.silo?.stackId ?? null,
     kmsKeyArn: tenant.silo?.kmsKeyArn ?? null,
+    siloDatabase:
+      tenant.silo === undefined
+        ? null
+        : {
+            ...(tenant.silo.databaseClusterArn === undefined
+              ? {}
+              : { databaseClusterArn: tenant.silo.databaseClusterArn }),
+          },
     // A silo tenant may keep the record of an account a rolled-back promotion closed: not its silo's.
     accountId: tenant.isolation === 'account' ? (tenant.accountId ?? null) : null,
   };

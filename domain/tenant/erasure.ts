@@ -11,7 +11,9 @@ import { z } from 'zod';
  *   verifiedAt     when the verification that found nothing left ran (ISO)
  *   attempts       purges run (1, or 2 when the first verification found something left)
  *   erased         items deleted from the pooled table, object versions and delete markers deleted under
- *                  `<id>/`, users deleted from the user pool (sums over the attempts)
+ *                  `<id>/`, users deleted from the user pool, PostgreSQL rows deleted from the pooled
+ *                  and the silo database (each erase step counts none left before it ends; 0 in
+ *                  records written before rows were erased) — sums over the attempts
  *   remaining      what the verification found: items under `TENANT#<id>#`, object versions under `<id>/`,
  *                  users carrying the tenant id, dedicated collection tables still existing, and whether the silo stack still exists or its key is
  *                  not pending deletion
@@ -35,7 +37,7 @@ export const erasureRecordSchema = z.object({
   startedAt: z.iso.datetime({ offset: true }),
   verifiedAt: z.iso.datetime(),
   attempts: z.number().int().min(1),
-  erased: z.object({ items: count, objects: count, users: count }),
+  erased: z.object({ items: count, objects: count, users: count, rows: count.default(0) }),
   remaining: erasureRemainderSchema,
   keyDeletionDate: z.iso.datetime().nullable(),
 });

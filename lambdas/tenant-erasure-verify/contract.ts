@@ -29,7 +29,7 @@ export const erasureCursorSchema = z.object({
   executionArn: z.string().min(1).max(2048),
   startedAt: z.iso.datetime({ offset: true }),
   attempts: z.number().int().min(1),
-  erased: z.object({ items: count, objects: count, users: count }),
+  erased: z.object({ items: count, objects: count, users: count, rows: count.default(0) }),
   keyDeletionDate: z.iso.datetime().nullable(),
   pool: tallyPositionSchema.prefault({}),
   sample: z.array(z.string()).max(REMAINDER_SAMPLE_SIZE).default([]),

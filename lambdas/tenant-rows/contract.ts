@@ -1,55 +1,35 @@
 import { z } from 'zod';
 import { envVar } from '../../domain/env';
 import { defineFunction } from '../../domain/function-contract';
-import { accountTableTargetSchema } from '../../domain/lifecycle/account-data';
+import { rowsPlaceSchema } from '../../domain/lifecycle/tenant-rows';
 import { tenantIdSchema } from '../../domain/tenant/tenant-id';
-
-/**
- * Where a tenant's relational rows are (tenantry.documents and every tenant table under row-level
- * security): the pooled database, or the tenant's silo database — its silo stack's Aurora cluster,
- * reached through the RDS Data API with the stack's secret; in the tenant's own account through the
- * deployment role. A silo template built for the local environment has no cluster (`in-process`):
- * then both ARNs are null and the local PostgreSQL server holds the silo's database.
- */
-export const rowsPlaceSchema = z.discriminatedUnion('place', [
-  z.object({ place: z.literal('pool') }),
-  z.object({
-    place: z.literal('silo'),
-    /** The silo stack's `DatabaseClusterArn` output; null where the template has no cluster (local). */
-    clusterArn: envVar.arn().nullable().default(null),
-    /** The silo stack's `DatabaseSecretArn` output (the Data API authenticates with it). */
-    secretArn: envVar.arn().nullable().default(null),
-    /** A silo in the tenant's own account: its account and region. */
-    account: accountTableTargetSchema.optional(),
-  }),
-]);
-export type RowsPlace = z.infer<typeof rowsPlaceSchema>;
 
 export const rowsActions = ['copy', 'verify', 'erase'] as const;
 export type RowsAction = (typeof rowsActions)[number];
 
 /**
  * One call's work on a tenant's rows, and the cursor of the next call: `copy` copies chunks of rows
- * from `source` to `target` (ordered by key, resuming after `afterKey`) until done or near the
+ * from `from` to `to` (ordered by key, resuming after `afterKey`) until done or near the
  * deadline; `verify` compares count and checksum of both sides (a mismatch is RowsVerificationError);
- * `erase` deletes the tenant's rows at `source` (the rollback's and the purge's step). Every statement
+ * `erase` deletes the tenant's rows at `from` (the rollback's and the purge's step). Every statement
  * runs inside the tenant's row-level-security unit of work.
  */
 export const rowsCursorSchema = z
   .object({
     tenantId: tenantIdSchema,
     action: z.enum(rowsActions),
-    source: rowsPlaceSchema,
-    /** copy and verify only. */
-    target: rowsPlaceSchema.optional(),
+    /** Where the rows are (erase: where they are erased). */
+    from: rowsPlaceSchema,
+    /** Where they go: copy and verify only. */
+    to: rowsPlaceSchema.optional(),
     /** The last key copied (JSON of the table's key columns); null before the first chunk. */
     afterKey: z.string().nullable().default(null),
     /** Rows copied, verified or erased so far. */
     rows: z.number().int().nonnegative().default(0),
     done: z.boolean().default(false),
   })
-  .refine((c) => (c.action === 'erase') === (c.target === undefined), {
-    path: ['target'],
+  .refine((c) => (c.action === 'erase') === (c.to === undefined), {
+    path: ['to'],
     message: 'is required with copy and verify, and not allowed with erase',
   });
 export type RowsCursor = z.infer<typeof rowsCursorSchema>;

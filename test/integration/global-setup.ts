@@ -11,7 +11,12 @@ import { INTEGRATION_WORKERS } from './local-environments';
 declare module 'vitest' {
   export interface ProvidedContext {
     /** One per integration worker, indexed by VITEST_POOL_ID − 1. */
-    localEnvironments: { awsEndpoint: string; awsRegion: string; handlerHostUrl: string }[];
+    localEnvironments: {
+      awsEndpoint: string;
+      awsRegion: string;
+      handlerHostUrl: string;
+      postgresUrl: string;
+    }[];
   }
 }
 
@@ -32,7 +37,8 @@ export default async function setup(project: TestProject) {
   );
   for (const aws of started) {
     console.log(
-      `[global-setup] local AWS up in ${aws.startupMs} ms: moto ${aws.endpoint}, handler host ${aws.handlerHostUrl} ` +
+      `[global-setup] local AWS up in ${aws.startupMs} ms: moto ${aws.endpoint}, handler host ${aws.handlerHostUrl}, ` +
+        `PostgreSQL ${aws.postgresUrl} ` +
         `(logs: ${aws.logs.moto}, ${aws.logs.handlerHost})`,
     );
   }
@@ -42,6 +48,7 @@ export default async function setup(project: TestProject) {
       awsEndpoint: aws.endpoint,
       awsRegion: aws.region,
       handlerHostUrl: aws.handlerHostUrl,
+      postgresUrl: aws.postgresUrl,
     })),
   );
   return async () => {

@@ -36,6 +36,32 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON ${table} TO ${APP_ROLE};
 `;
 }
 
+/** A tenant table's columns and their SQL types (tenant_id first; the key follows it). */
+export interface TenantTable {
+  readonly name: string;
+  readonly columns: readonly { readonly name: string; readonly type: string }[];
+  /** The primary key after tenant_id: a tenant's rows are copied in this order. */
+  readonly key: readonly string[];
+}
+
+/**
+ * Every table that holds tenant rows, parents before children: what a promotion moves between the
+ * pooled and a silo database and what offboarding erases (domain/lifecycle/tenant-rows.ts). A new tenant
+ * table is added here with its migration.
+ */
+export const TENANT_TABLES: readonly TenantTable[] = [
+  {
+    name: 'tenantry.documents',
+    columns: [
+      { name: 'tenant_id', type: 'text' },
+      { name: 'id', type: 'text' },
+      { name: 'title', type: 'text' },
+      { name: 'created_at', type: 'timestamptz' },
+    ],
+    key: ['id'],
+  },
+];
+
 export const rlsMigrations: readonly Migration[] = [
   {
     id: '0001_roles',

@@ -14,6 +14,8 @@ export interface LocalAwsHandle {
   endpoint: string;
   handlerHostUrl: string;
   region: string;
+  /** The local PostgreSQL server (administrative URL): the pool's and the silos' databases. */
+  postgresUrl: string;
   env: Record<string, string>;
 }
 
@@ -34,8 +36,14 @@ function handle(): LocalAwsHandle {
         'maxWorkers must not exceed INTEGRATION_WORKERS (test/integration/local-environments.ts)',
     );
   }
-  const { awsEndpoint: endpoint, awsRegion: region, handlerHostUrl } = environment;
-  return { endpoint, handlerHostUrl, region, env: localAwsEnv(endpoint, region) };
+  const { awsEndpoint: endpoint, awsRegion: region, handlerHostUrl, postgresUrl } = environment;
+  return {
+    endpoint,
+    handlerHostUrl,
+    region,
+    postgresUrl,
+    env: { ...localAwsEnv(endpoint, region), LOCAL_POSTGRES_URL: postgresUrl },
+  };
 }
 
 /** Point this test worker's SDK clients at the local environment (sets AWS_ENDPOINT_URL, region, dummy keys). */
@@ -45,10 +53,13 @@ export function useLocalAws(): LocalAwsHandle {
   return h;
 }
 
-/** Empty moto (all services), re-apply its config; clear the handler host's faults, env overrides and log. */
+/**
+ * Empty moto (all services), re-apply its config; clear the handler host's faults, env overrides and
+ * log; drop the pool's and the silos' PostgreSQL databases.
+ */
 export async function resetLocalAws(): Promise<void> {
   const h = handle();
-  await resetAll(h.endpoint, h.handlerHostUrl);
+  await resetAll(h.endpoint, h.handlerHostUrl, h.postgresUrl);
 }
 
 async function hostCall(method: string, path: string, body?: unknown): Promise<unknown> {

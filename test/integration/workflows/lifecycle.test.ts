@@ -376,7 +376,7 @@ describe('promotion and offboarding', () => {
         startedAt: expect.any(String),
         verifiedAt: expect.any(String),
         attempts: 1,
-        erased: { items: 60, objects: 2, users: 1 },
+        erased: { items: 60, objects: 2, users: 1, rows: 0 },
         remaining: { items: 0, objects: 0, users: 0, collectionTables: 0, siloStack: false, kmsKey: false },
         keyDeletionDate: null,
       },

@@ -81,6 +81,7 @@ export async function setupHarness(
     config: deployed,
     endpoint: aws.endpoint,
     handlerHostUrl: aws.handlerHostUrl,
+    postgresUrl: aws.postgresUrl,
     region: aws.region,
     ...lifecycleOptions,
   });

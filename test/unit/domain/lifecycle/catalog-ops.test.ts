@@ -79,7 +79,7 @@ describe('catalog operations', () => {
       startedAt: '2026-12-01T01:00:00.000Z',
       verifiedAt: '2026-12-01T01:20:00.000Z',
       attempts: 1,
-      erased: { items: 12, objects: 3, users: 2 },
+      erased: { items: 12, objects: 3, users: 2, rows: 0 },
       remaining: { items: 0, objects: 0, users: 0, collectionTables: 0, siloStack: false, kmsKey: false },
       keyDeletionDate: null,
     };

@@ -76,7 +76,7 @@ describe('tenant-erasure-verify handler', () => {
           startedAt: request.startedAt,
           verifiedAt: expect.any(String),
           attempts: 1,
-          erased: { items: 7, objects: 2, users: 1 },
+          erased: { items: 7, objects: 2, users: 1, rows: 0 },
           remaining: { items: 0, objects: 0, users: 0, collectionTables: 0, siloStack: false, kmsKey: false },
           keyDeletionDate: null,
         },
