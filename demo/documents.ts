@@ -1,18 +1,17 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { PGlite } from '@electric-sql/pglite';
 import { kinesisClientConfig } from '../domain/aws/clients';
 import { resourceName } from '../domain/config';
 import { routeDocumentRequest } from '../domain/documents/router';
 import { type DocumentServiceDependencies, documentsTableArn } from '../domain/documents/service';
 import { authorizerResultContext } from '../domain/identity/request-context';
-import { APP_ROLE, rlsMigrations } from '../domain/identity/rls/migrations';
-import { migrate } from '../domain/identity/rls/unit-of-work';
+import { APP_ROLE } from '../domain/identity/rls/migrations';
 import { TenantClientFactory } from '../domain/identity/tenant-clients';
 import { cachedTenantLookup } from '../domain/identity/tenant-lookup';
 import { UsageEmitter } from '../domain/usage/emitter';
 import { localDocumentFunctions } from '../local/documents';
 import { LOCAL_ACCOUNT } from '../local/lifecycle';
+import { localPostgresPlaces } from '../local/postgres';
 import { createLocalTenantUsers } from '../local/tenant-users';
 import type { DemoContext } from './context';
 
@@ -31,9 +30,9 @@ const planes = [
  */
 export async function documentsDemo(ctx: DemoContext): Promise<void> {
   const { config, log, catalog, aws } = ctx;
-  const db = new PGlite();
+  // The local PostgreSQL server: the pool's database for the pooled function, a silo's for its own.
+  const places = localPostgresPlaces(aws.postgresUrl);
   try {
-    await migrate(db, rlsMigrations);
     const tenants = cachedTenantLookup((id) => catalog.find(id), 30);
     const location = {
       pooledTableArn: `arn:aws:dynamodb:${aws.region}:${LOCAL_ACCOUNT}:table/${ctx.controlPlane.tables.pooled}`,
@@ -44,8 +43,8 @@ export async function documentsDemo(ctx: DemoContext): Promise<void> {
       tenants,
       location,
       clientsFor: (region) => new TenantClientFactory({ region }),
-      database: db,
-      // PGlite's session user bypasses RLS; on AWS the IAM database user is the application role.
+      database: await places.database({ place: 'pool' }),
+      // The local connection is the server's superuser (bypasses RLS): each unit of work switches role.
       databaseRole: APP_ROLE,
       usage: new UsageEmitter({
         client: new KinesisClient(kinesisClientConfig()),
@@ -55,7 +54,7 @@ export async function documentsDemo(ctx: DemoContext): Promise<void> {
       logger: new Logger({ serviceName: 'tenantry-documents', logLevel: 'SILENT' }),
     };
     const pooledFunctionArn = `arn:aws:lambda:${aws.region}:${LOCAL_ACCOUNT}:function:${resourceName(config, 'documents')}`;
-    const functions = localDocumentFunctions(deps, pooledFunctionArn);
+    const functions = localDocumentFunctions(deps, pooledFunctionArn, { places });
     const users = await createLocalTenantUsers(config, aws.endpoint);
     const { authorizer } = users.authorizer({ tenants, dataLocation: location });
     const stageArn = `arn:aws:execute-api:${aws.region}:${LOCAL_ACCOUNT}:demoapi/${config.naming.stage}`;
@@ -90,6 +89,6 @@ export async function documentsDemo(ctx: DemoContext): Promise<void> {
       log(`${''.padEnd(8)} stored in table ${table}`);
     }
   } finally {
-    await db.close();
+    await places.close();
   }
 }

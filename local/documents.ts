@@ -8,25 +8,39 @@ import {
   type DocumentServiceEvent,
   handleDocumentRequest,
 } from '../domain/documents/service';
+import type { TransactionalDatabase } from '../domain/identity/rls/unit-of-work';
 import { UsageEmitter } from '../domain/usage/emitter';
+import type { LocalPlace } from './postgres';
+
+export interface LocalDocumentOptions {
+  /**
+   * The places' databases on the local PostgreSQL server (local/postgres.ts): the pooled function's
+   * `deps.database` is the pool's; a silo function gets its silo's, as its stack's cluster on AWS.
+   */
+  readonly places: { database(place: LocalPlace): Promise<TransactionalDatabase> };
+  /** Gives the Lambda client that sees the function's account (default: this process's credentials). */
+  readonly lambdaFor?: (functionArn: string) => LambdaClient;
+}
 
 /**
- * The router's Lambda Invoke on the local environment. moto runs no Lambda code, and the service's
- * PostgreSQL is PGlite in this process, so a documents function runs here, in process: the pooled
- * function with `deps`, a silo tenant's function (created by its silo stack on moto's CloudFormation)
- * with its own configuration as moto holds it — `SILO_TENANT_ID`, and the catalog and usage stream its
- * environment names (by ARN: in a tenant's own account they are the platform's). An ARN moto does not
- * know fails as Lambda would (ResourceNotFoundException). `lambdaFor` gives the Lambda client that
- * sees the function's account (default: this process's credentials); on AWS the router's role invokes
- * across accounts through the function's policy, which moto does not evaluate.
+ * The router's Lambda Invoke on the local environment. moto runs no Lambda code, so a documents
+ * function runs here, in process: the pooled function with `deps`, a silo tenant's function (created
+ * by its silo stack on moto's CloudFormation) with its own configuration as moto holds it —
+ * `SILO_TENANT_ID`, and the catalog and usage stream its environment names (by ARN: in a tenant's own
+ * account they are the platform's) — and its own database: the silo's, in the platform's account or
+ * the tenant's. An ARN moto does not know fails as Lambda would (ResourceNotFoundException). On AWS
+ * the router's role invokes across accounts through the function's policy, which moto does not evaluate.
  */
 export function localDocumentFunctions(
   deps: DocumentServiceDependencies,
   pooledFunctionArn: string,
-  lambdaFor: (functionArn: string) => LambdaClient = (functionArn) =>
-    new LambdaClient(baseClientConfig({ region: functionArn.split(':')[3] as string })),
+  options: LocalDocumentOptions,
 ): { invoke(functionArn: string, event: unknown): Promise<HttpResponse>; readonly invoked: string[] } {
   const invoked: string[] = [];
+  const lambdaFor =
+    options.lambdaFor ??
+    ((functionArn: string) =>
+      new LambdaClient(baseClientConfig({ region: functionArn.split(':')[3] as string })));
   return {
     invoked,
     async invoke(functionArn, event) {
@@ -36,10 +50,19 @@ export function localDocumentFunctions(
       const fn = await lambdaFor(functionArn).send(
         new GetFunctionConfigurationCommand({ FunctionName: functionArn }),
       );
-      return handleDocumentRequest(
-        { ...deps, ...ownConfiguration(deps, fn.Environment?.Variables ?? {}) },
-        event as DocumentServiceEvent,
-      );
+      const env = fn.Environment?.Variables ?? {};
+      const own = ownConfiguration(deps, env);
+      const tenantId = env.SILO_TENANT_ID;
+      const accountId = functionArn.split(':')[4] as string;
+      const database =
+        tenantId === undefined
+          ? deps.database
+          : await options.places.database({
+              place: 'silo',
+              tenantId,
+              ...(accountId === pooledFunctionArn.split(':')[4] ? {} : { accountId }),
+            });
+      return handleDocumentRequest({ ...deps, ...own, database }, event as DocumentServiceEvent);
     },
   };
 }

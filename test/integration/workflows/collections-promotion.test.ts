@@ -1,6 +1,6 @@
 // Promotion of business tenants with dedicated collection tables, through the real promotion workflow on
 // the local environment (moto's Step Functions, the real handlers), and the reference documents service
-// (the authorizer, the router, the service; PGlite for its relational part) before and after:
+// (the authorizer, the router, the service; its relational part on the local PostgreSQL server) before and after:
 // - business → enterprise: the pooled items and the documents table's items land in the silo with the
 //   same keys (counts and checksums equal), the table is deleted after the switch, the service reads
 //   the documents from the silo and the vended session policy reaches the silo table only;
@@ -12,7 +12,6 @@ import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { STSClient } from '@aws-sdk/client-sts';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
-import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { baseClientConfig, kinesisClientConfig } from '../../../domain/aws/clients';
 import { resourceName } from '../../../domain/config';
@@ -20,8 +19,7 @@ import { routeDocumentRequest } from '../../../domain/documents/router';
 import { type DocumentServiceDependencies, documentsTableArn } from '../../../domain/documents/service';
 import type { TenantAuthorizer } from '../../../domain/identity/authorizer';
 import { authorizerResultContext } from '../../../domain/identity/request-context';
-import { APP_ROLE, rlsMigrations } from '../../../domain/identity/rls/migrations';
-import { migrate } from '../../../domain/identity/rls/unit-of-work';
+import { APP_ROLE } from '../../../domain/identity/rls/migrations';
 import {
   collectionTableArnPattern,
   type PolicyDocument,
@@ -33,6 +31,7 @@ import { collectionTableName } from '../../../domain/tables';
 import { UsageEmitter } from '../../../domain/usage/emitter';
 import { localDocumentFunctions } from '../../../local/documents';
 import { LOCAL_ACCOUNT } from '../../../local/lifecycle';
+import { localPostgresPlaces } from '../../../local/postgres';
 import { createLocalTenantUsers, type LocalTenantUsers } from '../../../local/tenant-users';
 import { clearFaults } from '../support';
 import {
@@ -50,7 +49,7 @@ import {
 } from './support';
 
 let h: Harness;
-let db: PGlite;
+let places: ReturnType<typeof localPostgresPlaces>;
 let deps: DocumentServiceDependencies;
 let users: LocalTenantUsers;
 /** A new authorizer per request: no vended credentials cached, the session policy is the catalog's now. */
@@ -63,8 +62,7 @@ const vendedPolicies = new Map<string, PolicyDocument>();
 
 beforeAll(async () => {
   h = await setupHarness();
-  db = new PGlite();
-  await migrate(db, rlsMigrations);
+  places = localPostgresPlaces(h.postgresUrl);
   const location = {
     pooledTableArn: `arn:aws:dynamodb:${config.regions.primary}:${LOCAL_ACCOUNT}:table/${h.life.pooledTable}`,
     bucketName: h.life.dataBucket,
@@ -76,7 +74,7 @@ beforeAll(async () => {
     tenants,
     location,
     clientsFor: (region) => new TenantClientFactory({ region }),
-    database: db,
+    database: await places.database({ place: 'pool' }),
     databaseRole: APP_ROLE,
     usage: new UsageEmitter({
       client: new KinesisClient(kinesisClientConfig()),
@@ -86,7 +84,7 @@ beforeAll(async () => {
     logger: new Logger({ serviceName: 'collections-promotion-test', logLevel: 'SILENT' }),
   };
   pooledFunctionArn = `arn:aws:lambda:${config.regions.primary}:${LOCAL_ACCOUNT}:function:pooled-documents`;
-  functions = localDocumentFunctions(deps, pooledFunctionArn);
+  functions = localDocumentFunctions(deps, pooledFunctionArn, { places });
   users = await createLocalTenantUsers(config, h.endpoint);
   const sts = new STSClient(baseClientConfig());
   sts.middlewareStack.add(
@@ -105,7 +103,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await db?.close();
+  await places?.close();
 });
 
 const documentsTable = (tenantId: string) => collectionTableName(config, tenantId, 'documents');

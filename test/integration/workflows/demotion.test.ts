@@ -1,7 +1,7 @@
 // The demotion silo → pool (`tenantry promote ID --to <pool tier>` on a silo tenant) through the real
 // promotion workflow on the local environment (moto's Step Functions, CloudFormation, KMS; the real
 // handlers), and the reference documents service before and after (the authorizer, the router, the silo
-// function or the pooled one; PGlite for the relational part):
+// function or the pooled one; the relational part on the local PostgreSQL server, a database per place):
 // - enterprise → business: the silo's documents land in the tenant's new documents table, its other
 //   items in the pooled table; enterprise → pro: all of them in the pooled table. Every item is read back
 //   independently, the old silo is erased (stack, table, key pending deletion) and recorded;
@@ -11,7 +11,6 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { type AttributeValue, DescribeTableCommand, paginateScan } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchWriteAll } from '../../../domain/aws/batch';
 import { kinesisClientConfig } from '../../../domain/aws/clients';
@@ -20,8 +19,7 @@ import { routeDocumentRequest } from '../../../domain/documents/router';
 import { type DocumentServiceDependencies, documentsTableArn } from '../../../domain/documents/service';
 import type { TenantAuthorizer } from '../../../domain/identity/authorizer';
 import { authorizerResultContext } from '../../../domain/identity/request-context';
-import { APP_ROLE, rlsMigrations } from '../../../domain/identity/rls/migrations';
-import { migrate } from '../../../domain/identity/rls/unit-of-work';
+import { APP_ROLE } from '../../../domain/identity/rls/migrations';
 import { TenantClientFactory } from '../../../domain/identity/tenant-clients';
 import { ChecksumAccumulator, type ItemTally } from '../../../domain/lifecycle/checksum';
 import { pooledItem } from '../../../domain/pooled-items';
@@ -29,6 +27,7 @@ import { collectionTableName } from '../../../domain/tables';
 import { UsageEmitter } from '../../../domain/usage/emitter';
 import { localDocumentFunctions } from '../../../local/documents';
 import { LOCAL_ACCOUNT } from '../../../local/lifecycle';
+import { localPostgresPlaces } from '../../../local/postgres';
 import { createLocalTenantUsers, type LocalTenantUsers } from '../../../local/tenant-users';
 import { clearFaults } from '../support';
 import {
@@ -36,6 +35,7 @@ import {
   eventsOf,
   type Harness,
   machineWithFault,
+  rowsOf,
   run,
   seedItems,
   setupHarness,
@@ -53,7 +53,7 @@ const OTHER_ITEMS = 90;
 const ITEMS = SERVICE_DOCUMENTS + RAW_DOCUMENTS + OTHER_ITEMS;
 
 let h: Harness;
-let db: PGlite;
+let places: ReturnType<typeof localPostgresPlaces>;
 let deps: DocumentServiceDependencies;
 let users: LocalTenantUsers;
 let authorizer: () => TenantAuthorizer;
@@ -63,8 +63,7 @@ let stageArn: string;
 
 beforeAll(async () => {
   h = await setupHarness();
-  db = new PGlite();
-  await migrate(db, rlsMigrations);
+  places = localPostgresPlaces(h.postgresUrl);
   const location = {
     pooledTableArn: `arn:aws:dynamodb:${config.regions.primary}:${LOCAL_ACCOUNT}:table/${h.life.pooledTable}`,
     bucketName: h.life.dataBucket,
@@ -76,7 +75,7 @@ beforeAll(async () => {
     tenants,
     location,
     clientsFor: (region) => new TenantClientFactory({ region }),
-    database: db,
+    database: await places.database({ place: 'pool' }),
     databaseRole: APP_ROLE,
     usage: new UsageEmitter({
       client: new KinesisClient(kinesisClientConfig()),
@@ -86,14 +85,14 @@ beforeAll(async () => {
     logger: new Logger({ serviceName: 'demotion-test', logLevel: 'SILENT' }),
   };
   pooledFunctionArn = `arn:aws:lambda:${config.regions.primary}:${LOCAL_ACCOUNT}:function:pooled-documents`;
-  functions = localDocumentFunctions(deps, pooledFunctionArn);
+  functions = localDocumentFunctions(deps, pooledFunctionArn, { places });
   users = await createLocalTenantUsers(config, h.endpoint);
   authorizer = () => users.authorizer({ tenants, dataLocation: location }).authorizer;
   stageArn = `arn:aws:execute-api:${config.regions.primary}:${LOCAL_ACCOUNT}:demoapi/${config.naming.stage}`;
 });
 
 afterAll(async () => {
-  await db?.close();
+  await places?.close();
 });
 
 const documentsTable = (tenantId: string) => collectionTableName(config, tenantId, 'documents');
@@ -190,7 +189,9 @@ async function siloTenant(tenantId: string) {
   );
   const items = byKey(await itemsOf(table, tenantId));
   expect(items).toHaveLength(ITEMS);
-  return { ids, items, tenant: await h.catalog.get(tenantId) };
+  const rows = await rowsOf(h, { place: 'silo', tenantId }, tenantId);
+  expect(rows).toHaveLength(SERVICE_DOCUMENTS);
+  return { ids, items, rows, tenant: await h.catalog.get(tenantId) };
 }
 
 async function keyState(kmsKeyArn: string | undefined): Promise<string | undefined> {
@@ -317,6 +318,9 @@ describe('demoting a silo tenant to a pool tier', () => {
     const listed = await request(tenantId, 'GET');
     expect(listed).toMatchObject({ statusCode: 200, servedBy: pooledFunctionArn });
     expect((listed.body.documents as unknown[]).length).toBe(SERVICE_DOCUMENTS);
+    // the rows moved: in the pooled database, none left in the silo's
+    expect(await rowsOf(h, { place: 'pool' }, tenantId)).toEqual(before.rows);
+    expect(await rowsOf(h, { place: 'silo', tenantId }, tenantId)).toEqual([]);
   });
 });
 
@@ -367,6 +371,8 @@ describe('a fault during a demotion ends consistent', () => {
       const listed = await request(tenantId, 'GET');
       expect(listed).toMatchObject({ statusCode: 200, servedBy: before.tenant.silo?.serviceFunctionArn });
       expect((listed.body.documents as unknown[]).length).toBe(SERVICE_DOCUMENTS);
+      expect(await rowsOf(h, { place: 'silo', tenantId }, tenantId)).toEqual(before.rows);
+      expect(await rowsOf(h, { place: 'pool' }, tenantId)).toEqual([]);
     },
   );
 

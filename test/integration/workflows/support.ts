@@ -29,6 +29,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { ListObjectVersionsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import pg from 'pg';
 import { vi } from 'vitest';
 import { batchWriteAll } from '../../../domain/aws/batch';
 import { documentClient } from '../../../domain/aws/clients';
@@ -48,6 +49,7 @@ import {
   localFunctionArn,
   receiveLifecycleEvents,
 } from '../../../local/lifecycle';
+import { type LocalPlace, localDatabaseName, localPostgresPlaces } from '../../../local/postgres';
 import type { State, StateMachineDefinition, TaskState } from '../../../workflows/asl';
 import { buildDefinition, type WorkflowName } from '../../../workflows/index';
 import { injectFault, resetLocalAws, useLocalAws, waitForExecution } from '../support';
@@ -57,6 +59,8 @@ export const config: TenantryConfig = defaultConfig;
 export interface Harness {
   readonly life: LocalLifecycle;
   readonly endpoint: string;
+  /** The local PostgreSQL server (administrative URL): the pool's and the silos' databases. */
+  readonly postgresUrl: string;
   readonly sfn: SFNClient;
   readonly dynamo: DynamoDBClient;
   readonly s3: S3Client;
@@ -89,6 +93,7 @@ export async function setupHarness(
   return {
     life,
     endpoint: aws.endpoint,
+    postgresUrl: aws.postgresUrl,
     sfn: new SFNClient(clientConfig),
     dynamo: new DynamoDBClient(clientConfig),
     s3: new S3Client({ ...clientConfig, forcePathStyle: true }),
@@ -194,6 +199,61 @@ export async function plantedItemExists(h: Harness, owner: string, victim: strin
  * Ground truth, independent of the code under test (which reads the byTenant index): count and checksum
  * of every item of `table` whose partition key starts with `TENANT#<tenantId>#`, by a consistent Scan.
  */
+/**
+ * The tenant's rows (tenantry.documents) in a place's database, read as the server's superuser (no
+ * RLS: what the database holds); [] when the place has no database.
+ */
+export async function rowsOf(
+  h: Harness,
+  place: LocalPlace,
+  tenantId: string,
+): Promise<{ id: string; title: string; created_at: string }[]> {
+  const url = new URL(h.postgresUrl);
+  url.pathname = `/${localDatabaseName(place)}`;
+  const client = new pg.Client({ connectionString: url.toString() });
+  try {
+    await client.connect();
+  } catch (error) {
+    if ((error as { code?: string }).code === '3D000') return []; // no such database
+    throw error;
+  }
+  try {
+    const { rows } = await client.query(
+      "SELECT id, title, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') AS created_at FROM tenantry.documents WHERE tenant_id = $1 ORDER BY id",
+      [tenantId],
+    );
+    return rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Inserts `count` rows of the tenant into a place's database (as the superuser; the place must exist). */
+export async function seedRows(
+  h: Harness,
+  place: LocalPlace,
+  tenantId: string,
+  count: number,
+): Promise<void> {
+  const places = localPostgresPlaces(h.postgresUrl);
+  await places.database(place); // created and migrated, as the stack's cluster would be
+  await places.close();
+  const url = new URL(h.postgresUrl);
+  url.pathname = `/${localDatabaseName(place)}`;
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    await client.query(
+      `INSERT INTO tenantry.documents (tenant_id, id, title, created_at)
+       SELECT $1, 'row-' || lpad(n::text, 5, '0'), 'row ' || n, timestamptz '2026-01-01 00:00:00.5+00' + n * interval '1 second'
+       FROM generate_series(1, $2::int) AS n`,
+      [tenantId, count],
+    );
+  } finally {
+    await client.end();
+  }
+}
+
 export async function tally(h: Harness, table: string, tenantId: string): Promise<ItemTally> {
   const acc = new ChecksumAccumulator();
   const pages = paginateScan(

@@ -13,7 +13,6 @@ import {
 import { S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   baseClientConfig,
@@ -27,8 +26,7 @@ import { routeDocumentRequest } from '../../../../domain/documents/router';
 import type { DocumentServiceDependencies } from '../../../../domain/documents/service';
 import type { TenantAuthorizer } from '../../../../domain/identity/authorizer';
 import { authorizerResultContext } from '../../../../domain/identity/request-context';
-import { APP_ROLE, rlsMigrations } from '../../../../domain/identity/rls/migrations';
-import { migrate } from '../../../../domain/identity/rls/unit-of-work';
+import { APP_ROLE } from '../../../../domain/identity/rls/migrations';
 import { TenantClientFactory } from '../../../../domain/identity/tenant-clients';
 import { cachedTenantLookup } from '../../../../domain/identity/tenant-lookup';
 import { ensureRuntimeRole } from '../../../../domain/lifecycle/member-account';
@@ -40,6 +38,7 @@ import { siloTemplateBuild } from '../../../../infra/silo-stack';
 import { provisionLocalControlPlane } from '../../../../local/control-plane';
 import { localDocumentFunctions } from '../../../../local/documents';
 import { LOCAL_ACCOUNT } from '../../../../local/lifecycle';
+import { localPostgresPlaces } from '../../../../local/postgres';
 import { publishSiloServiceCode } from '../../../../local/silo-code';
 import { createLocalTenantUsers } from '../../../../local/tenant-users';
 import { accountConfigIn, accountsSettings } from '../../../unit/support/account-config';
@@ -72,7 +71,7 @@ type TenantKey = keyof typeof tenants;
 let config: TenantryConfig;
 let accountId: string;
 let functionArn: string;
-let db: PGlite;
+let places: ReturnType<typeof localPostgresPlaces>;
 let deps: DocumentServiceDependencies;
 let authorizer: TenantAuthorizer;
 let stageArn: string;
@@ -209,8 +208,7 @@ beforeAll(async () => {
     await catalog.transition(tenant.tenantId, 'ACTIVE', { reason: 'account service test' });
   }
 
-  db = new PGlite();
-  await migrate(db, rlsMigrations);
+  places = localPostgresPlaces(aws.postgresUrl);
   deps = {
     config,
     tenants: cachedTenantLookup((id) => catalog.find(id), 30),
@@ -219,17 +217,19 @@ beforeAll(async () => {
       bucketName,
     },
     clientsFor: (region) => new TenantClientFactory({ region }),
-    database: db,
+    database: await places.database({ place: 'pool' }),
     databaseRole: APP_ROLE,
     usage: new UsageEmitter({ client: new KinesisClient(kinesisClientConfig()), streamName, config }),
     logger: new Logger({ serviceName: 'account-service-test', logLevel: 'SILENT' }),
   };
   const accountLambda = new LambdaClient(await inAccount(EU));
-  functions = localDocumentFunctions(deps, pooledFunctionArn, (arn) =>
-    arn.split(':')[4] === accountId
-      ? accountLambda
-      : new LambdaClient(baseClientConfig({ region: arn.split(':')[3] as string })),
-  );
+  functions = localDocumentFunctions(deps, pooledFunctionArn, {
+    places,
+    lambdaFor: (arn) =>
+      arn.split(':')[4] === accountId
+        ? accountLambda
+        : new LambdaClient(baseClientConfig({ region: arn.split(':')[3] as string })),
+  });
   const users = await createLocalTenantUsers(config, aws.endpoint);
   for (const key of Object.keys(tenants) as TenantKey[]) {
     tokens[key] = await users.signIn(tenants[key], `user@${tenants[key].tenantId}.example`);
@@ -241,7 +241,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  await db?.close();
+  await places?.close();
 });
 
 describe('the reference service serves an account tenant in its own account', () => {

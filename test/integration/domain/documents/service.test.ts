@@ -7,7 +7,7 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import { STSClient } from '@aws-sdk/client-sts';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
-import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   baseClientConfig,
@@ -22,8 +22,8 @@ import { routeDocumentRequest } from '../../../../domain/documents/router';
 import type { DocumentServiceDependencies, DocumentServiceEvent } from '../../../../domain/documents/service';
 import type { TenantAuthorizer } from '../../../../domain/identity/authorizer';
 import { authorizerResultContext } from '../../../../domain/identity/request-context';
-import { APP_ROLE, rlsMigrations } from '../../../../domain/identity/rls/migrations';
-import { migrate, withTenant } from '../../../../domain/identity/rls/unit-of-work';
+import { APP_ROLE } from '../../../../domain/identity/rls/migrations';
+import { withTenant } from '../../../../domain/identity/rls/unit-of-work';
 import {
   collectionTableArnPattern,
   type PolicyDocument,
@@ -41,6 +41,7 @@ import { siloTemplateBuild } from '../../../../infra/silo-stack';
 import { provisionLocalControlPlane } from '../../../../local/control-plane';
 import { localDocumentFunctions } from '../../../../local/documents';
 import { LOCAL_ACCOUNT } from '../../../../local/lifecycle';
+import { type LocalPlace, localDatabaseName, localPostgresPlaces } from '../../../../local/postgres';
 import { publishSiloServiceCode } from '../../../../local/silo-code';
 import { createLocalTenantUsers } from '../../../../local/tenant-users';
 import { resetLocalAws, useLocalAws } from '../../support';
@@ -49,14 +50,15 @@ import { usageOnStream } from './support';
 // The request path on the local environment: a user of each plane signs in on the local Cognito
 // (moto, real RS256 tokens), the tenant authorizer verifies the token and vends credentials (STS on
 // moto), and the documents service runs with the authorizer's hand-off as API Gateway passes it:
-// DynamoDB and Kinesis on moto, PostgreSQL with the row-level-security migrations on PGlite, behind
-// the same `TransactionalDatabase` the service uses with node-postgres on AWS. moto does not enforce
+// DynamoDB and Kinesis on moto, PostgreSQL with the row-level-security migrations on the local
+// PostgreSQL server (a database for the pool, one for the silo, as on AWS), behind the same
+// `TransactionalDatabase` the service uses with node-postgres on AWS. moto does not enforce
 // IAM session policies: isolation here is the service's (keys from the verified tenant, RLS).
 // Every request goes through the router (domain/documents/router.ts), as API Gateway sends it. The
 // silo tenant's stack is created from the real silo template by moto's CloudFormation in the tenant's
 // region (eu-central-1); its function's ARN comes from the stack outputs via the catalog. moto runs no
-// Lambda code and PGlite lives in this process, so "invoking" a function here runs the service with
-// that function's own configuration as moto holds it (its environment) against the one PGlite.
+// Lambda code, so "invoking" a function here runs the service in this process with that function's own
+// configuration as moto holds it (its environment) and its own database (the silo's).
 
 const config = loadConfig('');
 const tenants = {
@@ -71,7 +73,8 @@ const SILO_REGION = 'eu-central-1';
 const SILO_FUNCTION_ARN = `arn:aws:lambda:${SILO_REGION}:${LOCAL_ACCOUNT}:function:tenantry-dev-docs-silo-documents`;
 type TenantKey = keyof typeof tenants;
 
-let db: PGlite;
+let places: ReturnType<typeof localPostgresPlaces>;
+let postgresUrl: string;
 let deps: DocumentServiceDependencies;
 let authorizer: TenantAuthorizer;
 let stageArn: string;
@@ -205,13 +208,25 @@ async function tableItems(table: string, region?: string): Promise<Record<string
   return (Items ?? []).map((item) => unmarshall(item));
 }
 
-/** Every row, read as the database administrator (PGlite's superuser bypasses RLS). */
+/** Every row of a place's database, read as the server's superuser (no RLS: what the database holds). */
+async function rowsIn(place: LocalPlace): Promise<{ tenant_id: string; id: string }[]> {
+  const url = new URL(postgresUrl);
+  url.pathname = `/${localDatabaseName(place)}`;
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    return (await client.query('SELECT tenant_id, id FROM tenantry.documents ORDER BY tenant_id, id')).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Every row of the pooled database and of the silo's. */
 async function allRows(): Promise<{ tenant_id: string; id: string }[]> {
-  return (
-    await db.query<{ tenant_id: string; id: string }>(
-      'SELECT tenant_id, id FROM tenantry.documents ORDER BY tenant_id',
-    )
-  ).rows;
+  return [
+    ...(await rowsIn({ place: 'pool' })),
+    ...(await rowsIn({ place: 'silo', tenantId: tenants.silo.tenantId })),
+  ];
 }
 
 beforeAll(async () => {
@@ -256,8 +271,8 @@ beforeAll(async () => {
   for (const tenant of Object.values(tenants)) {
     await catalog.transition(tenant.tenantId, 'ACTIVE', { reason: 'documents test' });
   }
-  db = new PGlite();
-  await migrate(db, rlsMigrations);
+  postgresUrl = aws.postgresUrl;
+  places = localPostgresPlaces(postgresUrl);
   deps = {
     config,
     tenants: cachedTenantLookup((id) => catalog.find(id), 30),
@@ -266,14 +281,14 @@ beforeAll(async () => {
       bucketName: resourceName(config, 'tenant-data'),
     },
     clientsFor: (region) => new TenantClientFactory({ region }),
-    database: db,
-    // PGlite's session user is a superuser (bypasses RLS); on AWS the IAM user is the application role.
+    database: await places.database({ place: 'pool' }),
+    // The local connection is the server's superuser (bypasses RLS); on AWS the IAM user is the application role.
     databaseRole: APP_ROLE,
     usage: new UsageEmitter({ client: new KinesisClient(kinesisClientConfig()), streamName, config }),
     logger: new Logger({ serviceName: 'documents-test', logLevel: 'SILENT' }),
   };
   pooledFunctionArn = `arn:aws:lambda:${aws.region}:${LOCAL_ACCOUNT}:function:pooled-documents`;
-  functions = localDocumentFunctions(deps, pooledFunctionArn);
+  functions = localDocumentFunctions(deps, pooledFunctionArn, { places });
   const users = await createLocalTenantUsers(config, aws.endpoint);
   for (const [key, tenant] of Object.entries(tenants) as [TenantKey, (typeof tenants)[TenantKey]][]) {
     tokens[key] = await users.signIn(tenant, `user@${tenant.tenantId}.example`);
@@ -293,7 +308,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await db?.close();
+  await places?.close();
 });
 
 describe('documents on every plane, through the authorizer', () => {
@@ -375,8 +390,11 @@ describe('documents on every plane, through the authorizer', () => {
   });
 
   it('row-level security: a buggy query with no WHERE clause returns only the tenant rows', async () => {
-    // Prepare: the table holds every tenant's rows.
-    expect(new Set((await allRows()).map((r) => r.tenant_id)).size).toBe(5);
+    // Prepare: the pooled table holds every pooled tenant's rows; the silo tenant's row is in its own database.
+    expect(new Set((await rowsIn({ place: 'pool' })).map((r) => r.tenant_id)).size).toBe(4);
+    expect(
+      (await rowsIn({ place: 'silo', tenantId: tenants.silo.tenantId })).map((r) => r.tenant_id),
+    ).toEqual([tenants.silo.tenantId]);
 
     // Act: the bug — no tenant filter — inside the service's unit of work, on the service's database.
     const rows = await withTenant(
