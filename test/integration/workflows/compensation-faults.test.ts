@@ -11,8 +11,10 @@ import {
   groupExists,
   type Harness,
   machineWithFault,
+  rowsOf,
   run,
   seedItems,
+  seedRows,
   setupHarness,
   siloTable,
   stackStatus,
@@ -102,6 +104,59 @@ describe('promotion rollback faults', () => {
       stage: 'rolled-forward',
       rolledBack: false,
     });
+  });
+
+  it("RestoreRowsChunk fails after the pool's rows were erased → rolled forward: ACTIVE on the silo with every row", async () => {
+    // Prepare: items and rows in the pool; the run fails after the pool's rows were erased
+    const tenantId = 'rb-restore-rows';
+    const before = await pooled(tenantId);
+    await seedRows(h, { place: 'pool' }, tenantId, 12);
+    const rows = await rowsOf(h, { place: 'pool' }, tenantId);
+    const machine = await machineWithFault(h, 'promotion', ['DeleteCollectionTables', 'RestoreRowsChunk']);
+    await h.events();
+    // Act
+    const result = await run(h, machine, { tenantId, targetTier: 'enterprise' });
+    await clearFaults();
+    // Assess: the verified silo keeps every item and row, and the catalog stays on it
+    expect(result.error).toBe('PromotionFailed');
+    expect(result.path).toEqual(
+      expect.arrayContaining(['ErasePoolRowsChunk', 'RestoreChunk', 'RestoreRowsChunk']),
+    );
+    expect(await h.catalog.get(tenantId)).toMatchObject({
+      status: 'ACTIVE',
+      isolation: 'silo',
+      tier: 'enterprise',
+    });
+    expect(await tally(h, siloTable(tenantId), tenantId)).toEqual(before);
+    expect(await rowsOf(h, { place: 'silo', tenantId }, tenantId)).toEqual(rows);
+    expect(await stackStatus(h, tenantId)).toBe('CREATE_COMPLETE');
+    const [event] = eventsOf(await h.events(), 'TenantPromotionFailed', tenantId);
+    expect(event?.detail).toMatchObject({ stage: 'rolled-forward', rolledBack: false });
+    expect(event?.detail.rollbackErrors).toEqual([expect.objectContaining({ state: 'RestoreRowsChunk' })]);
+  });
+
+  it('RemoveSiloRowsChunk fails → ACTIVE on the pool with every item and row; the silo is deleted all the same and the step reported', async () => {
+    // Prepare: the rows were copied and verified, the switch failed
+    const tenantId = 'rb-silo-rows';
+    const before = await pooled(tenantId);
+    await seedRows(h, { place: 'pool' }, tenantId, 9);
+    const rows = await rowsOf(h, { place: 'pool' }, tenantId);
+    const machine = await machineWithFault(h, 'promotion', ['SwitchCatalog', 'RemoveSiloRowsChunk']);
+    await h.events();
+    // Act
+    const result = await run(h, machine, { tenantId, targetTier: 'enterprise' });
+    await clearFaults();
+    // Assess
+    expect(result.error).toBe('PromotionFailed');
+    expect(await h.catalog.get(tenantId)).toMatchObject({ status: 'ACTIVE', isolation: 'pool', tier: 'pro' });
+    expect(await tally(h, h.life.pooledTable, tenantId)).toEqual(before);
+    expect(await rowsOf(h, { place: 'pool' }, tenantId)).toEqual(rows);
+    // on AWS the copies go with the stack's cluster; the local server keeps them (no cluster to delete)
+    expect(await rowsOf(h, { place: 'silo', tenantId }, tenantId)).toEqual(rows);
+    expect(await stackStatus(h, tenantId)).toBe('ABSENT');
+    const [event] = eventsOf(await h.events(), 'TenantPromotionFailed', tenantId);
+    expect(event?.detail).toMatchObject({ rolledBack: false, failedState: 'SwitchCatalog' });
+    expect(event?.detail.rollbackErrors).toEqual([expect.objectContaining({ state: 'RemoveSiloRowsChunk' })]);
   });
 
   it.each([

@@ -327,7 +327,14 @@ describe('demoting a silo tenant to a pool tier', () => {
 describe('a fault during a demotion ends consistent', () => {
   const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '');
 
-  it.each(['CreateDemotionTables', 'DemotionCopyChunk', 'DemotionVerifyChunk', 'SwitchToPool'])(
+  it.each([
+    'CreateDemotionTables',
+    'DemotionCopyChunk',
+    'DemotionVerifyChunk',
+    'DemotionRowsCopyChunk',
+    'VerifyDemotionRows',
+    'SwitchToPool',
+  ])(
     '%s fails → rolled back: on its silo with every item, nothing left in the pool, no documents table',
     async (state) => {
       // Prepare
@@ -453,6 +460,7 @@ describe('a fault during a demotion ends consistent', () => {
   it.each([
     ['UpdateDemotionUserTiers', 'ACTIVE'],
     ['ActivateOnPool', 'MIGRATING'],
+    ['EraseOldSiloRowsChunk', 'ACTIVE'],
   ])(
     '%s fails after the switch → listed, never rolled back: the old silo is erased all the same',
     async (state, status) => {
@@ -524,6 +532,34 @@ describe('a fault during a demotion ends consistent', () => {
     expect(tenant).toMatchObject({ status: 'ACTIVE', tier: 'pro', isolation: 'pool' });
     expect(tenant.retiredSilos?.map((r) => r.status)).toEqual(['ERASED']);
     expect(byKey(await itemsOf(h.life.pooledTable, tenantId))).toEqual(before.items);
+  });
+
+  it('the rows verification and then RemoveDemotionRowsChunk fail → reported; ACTIVE on its silo with every row, the copies left in the pool listed', async () => {
+    // Prepare
+    const tenantId = 'dm-rb-rows';
+    const before = await siloTenant(tenantId);
+    const machine = await machineWithFault(h, 'promotion', ['VerifyDemotionRows', 'RemoveDemotionRowsChunk']);
+    await h.events();
+
+    // Act
+    const result = await run(h, machine, { tenantId, targetTier: 'business' }, 180_000);
+    await clearFaults();
+
+    // Assess: served from the silo, whose rows were only read; the copies the pool got are reported
+    expect(result.error).toBe('PromotionFailed');
+    expect(result.path).toEqual(expect.arrayContaining(['DemotionRowsCopyChunk', 'RemoveDemotionRowsChunk']));
+    const tenant = await h.catalog.get(tenantId);
+    expect(tenant).toMatchObject({ status: 'ACTIVE', tier: 'enterprise', silo: before.tenant.silo });
+    expect(await rowsOf(h, { place: 'silo', tenantId }, tenantId)).toEqual(before.rows);
+    expect(await rowsOf(h, { place: 'pool' }, tenantId)).toEqual(before.rows);
+    const [event] = eventsOf(await h.events(), 'TenantPromotionFailed', tenantId);
+    expect(event?.detail).toMatchObject({ stage: 'rolled-back', rolledBack: false });
+    expect(event?.detail.rollbackErrors).toEqual([
+      expect.objectContaining({ state: 'RemoveDemotionRowsChunk' }),
+    ]);
+    const listed = await request(tenantId, 'GET');
+    expect(listed.servedBy).toBe(before.tenant.silo?.serviceFunctionArn);
+    expect((listed.body.documents as unknown[]).length).toBe(SERVICE_DOCUMENTS);
   });
 
   it.each(['RevertToSiloPlacement', 'RemoveDemotionCopiesChunk', 'RollbackDemotionTables'])(

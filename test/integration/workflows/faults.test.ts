@@ -18,8 +18,10 @@ import {
   machineWithPause,
   objectKeys,
   putObjects,
+  rowsOf,
   run,
   seedItems,
+  seedRows,
   setupHarness,
   siloTable,
   stackStatus,
@@ -56,9 +58,12 @@ const demotionForwardTasks = [
   'CreateDemotionTables',
   'DemotionCopyChunk',
   'DemotionVerifyChunk',
+  'DemotionRowsCopyChunk',
+  'VerifyDemotionRows',
   'SwitchToPool',
   'UpdateDemotionUserTiers',
   'ActivateOnPool',
+  'EraseOldSiloRowsChunk',
   'DemotionRetireOldSilo',
   'DemotionOldSiloDeleteSilo',
   'DemotionVerifyOldSiloErased',
@@ -70,6 +75,7 @@ const demotionFailurePathTasks = [
   'EmitDemotionIncomplete',
   'RevertToSiloPlacement',
   'RemoveDemotionCopiesChunk',
+  'RemoveDemotionRowsChunk',
   'RollbackDemotionTables',
 ];
 // The resumed retirement of a TEARDOWN_FAILED old silo (a re-run to the tenant's own tier,
@@ -110,10 +116,12 @@ const failurePathTasks = {
     'EmitPromotionRejected',
     'RecreateCollectionTables', // collections-promotion.test.ts
     'RestoreChunk',
+    'RestoreRowsChunk', // compensation-faults.test.ts
     'RevertCatalog',
     'RevertUserTiers',
     'RemoveCopiesChunk', // collections-promotion.test.ts
     'RollbackCollectionTables', // collections-promotion.test.ts
+    'RemoveSiloRowsChunk', // compensation-faults.test.ts
     'RollbackDeleteSilo',
     'RestoreActive',
     'EmitPromotionFailed',
@@ -275,10 +283,17 @@ describe('onboarding (silo tier, so every task state is on the path)', () => {
 
 describe('promotion (pool → silo)', () => {
   const ITEMS = 40;
+  const ROWS = 25;
+  /** The tenant's PostgreSQL rows as seeded in the pooled database, by tenant. */
+  const seededRows = new Map<string, Awaited<ReturnType<typeof rowsOf>>>();
 
   async function pooledTenantWithItems(tenantId: string) {
     await activeTenant(h, tenantId, 'pro');
     await seedItems(h, h.life.pooledTable, tenantId, ITEMS);
+    await seedRows(h, { place: 'pool' }, tenantId, ROWS);
+    const rows = await rowsOf(h, { place: 'pool' }, tenantId);
+    expect(rows).toHaveLength(ROWS);
+    seededRows.set(tenantId, rows);
     await tenantUser(h, tenantId, `user@${tenantId}.example`, 'pro');
     return tally(h, h.life.pooledTable, tenantId);
   }
@@ -294,6 +309,9 @@ describe('promotion (pool → silo)', () => {
     expect(tenant.silo).toBeUndefined();
     expect(await userTier(h, `user@${tenantId}.example`)).toBe('pro');
     expect(await tally(h, h.life.pooledTable, tenantId)).toEqual(before);
+    // every row back in the pooled database, none left in the silo's
+    expect(await rowsOf(h, { place: 'pool' }, tenantId)).toEqual(seededRows.get(tenantId));
+    expect(await rowsOf(h, { place: 'silo', tenantId }, tenantId)).toEqual([]);
     expect(await stackStatus(h, tenantId)).toBe('ABSENT');
     expect(await tableExists(h, siloTable(tenantId))).toBe(false);
     const mine = tenant.history.filter((e) => e.executionArn === executionArn);
@@ -305,7 +323,7 @@ describe('promotion (pool → silo)', () => {
     }
   }
 
-  const purgeStarted = ['PurgePoolChunk', 'DeleteCollectionTables', 'ActivateTenant'];
+  const purgeStarted = ['PurgePoolChunk', 'ErasePoolRowsChunk', 'DeleteCollectionTables', 'ActivateTenant'];
 
   it('UpdateUserTiers is on the forward path, after the catalog switch and before the purge', () => {
     const forward = forwardTaskStates('promotion');
@@ -380,6 +398,12 @@ describe('promotion (pool → silo)', () => {
     expect(await tally(h, siloTable('pro-rerun'), 'pro-rerun')).toEqual(before);
     expect((await tally(h, h.life.pooledTable, 'pro-rerun')).count).toBe(0);
     expect(await h.catalog.get('pro-rerun')).toMatchObject({ status: 'ACTIVE', isolation: 'silo' });
+    // the rows moved with the items: all in the silo's database, none left in the pool's
+    expect(await rowsOf(h, { place: 'silo', tenantId: 'pro-rerun' }, 'pro-rerun')).toEqual(
+      seededRows.get('pro-rerun'),
+    );
+    expect(await rowsOf(h, { place: 'pool' }, 'pro-rerun')).toEqual([]);
+    expect(rerun.output).toMatchObject({ items: ITEMS });
   });
 
   it('a transient copy error is retried and the promotion succeeds', async () => {
@@ -412,11 +436,16 @@ describe('offboarding', () => {
     expect(result.status, result.cause).toBe('SUCCEEDED');
     await seedItems(h, h.life.pooledTable, tenantId, 20);
     await putObjects(h, [`${tenantId}/a.txt`, `${tenantId}/b/c.txt`]);
+    // rows in the pooled database, and for a silo tenant in its silo's
+    await seedRows(h, { place: 'pool' }, tenantId, 7);
+    if (tier === 'enterprise') await seedRows(h, { place: 'silo', tenantId }, tenantId, 11);
   }
 
   async function expectErased(tenantId: string) {
     expect((await h.catalog.get(tenantId)).status).toBe('OFFBOARDED');
     expect((await tally(h, h.life.pooledTable, tenantId)).count).toBe(0);
+    expect(await rowsOf(h, { place: 'pool' }, tenantId)).toEqual([]);
+    expect(await rowsOf(h, { place: 'silo', tenantId }, tenantId)).toEqual([]);
     expect(await objectKeys(h, `${tenantId}/`)).toEqual([]);
     expect(await groupExists(h, tenantId)).toBe(false);
     expect(await userTenant(h, `admin@${tenantId}.example`)).toBeNull();
