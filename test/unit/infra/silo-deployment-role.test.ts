@@ -196,6 +196,7 @@ const CFN_PERMISSIONS: Record<string, { create: string[]; delete: string[] }> = 
       'rds:CreateDBCluster',
       'rds:DescribeDBClusters',
       'rds:ModifyDBCluster',
+      'rds:EnableHttpEndpoint',
       'rds:AddTagsToResource',
       'iam:CreateServiceLinkedRole',
       'kms:CreateGrant',
