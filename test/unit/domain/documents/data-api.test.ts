@@ -5,6 +5,7 @@ import {
   RDSDataClient,
   RollbackTransactionCommand,
 } from '@aws-sdk/client-rds-data';
+import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -18,7 +19,9 @@ import {
 import { DataApiParameterError, DataApiTransactionError } from '../../../../domain/documents/errors';
 import { ValidationError } from '../../../../domain/errors';
 import { withTenant } from '../../../../domain/identity/rls/unit-of-work';
-import { accountConfig } from '../../support/account-config';
+import { accountDeployment } from '../../../../domain/lifecycle/silo-stack';
+import { accountConfig, accountsSettings } from '../../support/account-config';
+import { deployedSiloKeyPolicy } from '../../support/silo-key-policy';
 
 const CLUSTER = 'arn:aws:rds:eu-central-1:123456789012:cluster:tenantry-dev-pooled';
 const SECRET = 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:tenantry-dev-pooled-db-admin-AbCdEf';
@@ -279,5 +282,100 @@ describe('accountDatabaseSessionPolicy', () => {
         Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.eu-central-1.amazonaws.com' } },
       },
     ]);
+  });
+});
+
+// The deployment role in a tenant's account may do anything there; the rows session must be capped
+// to the tenant's cluster, its secret and that secret's key by the session policy, and the key policy
+// (as the silo-stack task deploys it there) must admit the deployment role through Secrets Manager.
+describe("the rows session in the tenant's account (deployment role + session policy, policy evaluator)", () => {
+  const ACCOUNT = '210987654321';
+  const REGION = 'eu-central-1';
+  const cluster = `arn:aws:rds:${REGION}:${ACCOUNT}:cluster:tenantry-dev-silo-acme-databasecluster-1a2b`;
+  const secret = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:rds!cluster-0a1b-AbCdEf`;
+  const key = `arn:aws:kms:${REGION}:${ACCOUNT}:key/0a1b2c3d-0000-4000-8000-000000000001`;
+  const deployment = accountDeployment(
+    {
+      templateUrl: 'https://s3.us-east-1.amazonaws.com/assets/silo.json',
+      deploymentRoleArn: 'arn:aws:iam::123456789012:role/tenantry-dev-silo-deployment',
+      tenantAccessRoleArn: 'arn:aws:iam::123456789012:role/tenantry-dev-tenant-runtime',
+      dataMoverRoleArns: ['arn:aws:iam::123456789012:role/rows'],
+    },
+    {
+      accountId: '123456789012',
+      routerRoleArn: 'arn:aws:iam::123456789012:role/tenantry-dev-documents-router',
+      templateUrl: 'https://s3.us-east-1.amazonaws.com/artifacts/silo.json',
+    },
+    accountsSettings,
+    ACCOUNT,
+  );
+  const viaSecrets = { 'kms:ViaService': `secretsmanager.${REGION}.amazonaws.com` };
+  const viaDynamoDb = { 'kms:ViaService': `dynamodb.${REGION}.amazonaws.com` };
+
+  async function verdict(action: string, resource: string, context: Record<string, string> = {}) {
+    const role = `arn:aws:iam::${ACCOUNT}:role/${accountsSettings.deploymentRoleName}`;
+    const result = await runSimulation(
+      {
+        request: {
+          principal: `arn:aws:sts::${ACCOUNT}:assumed-role/${accountsSettings.deploymentRoleName}/tenantry-rows-acme`,
+          action,
+          resource: { resource, accountId: ACCOUNT },
+          contextVariables: { 'aws:PrincipalArn': role, ...context },
+        },
+        identityPolicies: [
+          {
+            name: 'AdministratorAccess',
+            policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] },
+          },
+        ],
+        sessionPolicy: accountDatabaseSessionPolicy(REGION, { clusterArn: cluster, secretArn: secret }),
+        ...(resource.startsWith('arn:aws:kms:')
+          ? {
+              resourcePolicy: deployedSiloKeyPolicy({
+                tenantId: 'acme',
+                region: REGION,
+                account: ACCOUNT,
+                tenantAccessRoleArn: deployment.tenantAccessRoleArn,
+                dataMoverRoleArns: deployment.dataMoverRoleArns,
+              }),
+            }
+          : {}),
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+      },
+      {},
+    );
+    if (result.resultType === 'error') throw new Error(`simulation error: ${JSON.stringify(result.errors)}`);
+    return result.overallResult as string;
+  }
+
+  it.each([
+    ['rds-data:BeginTransaction', cluster, {}],
+    ['rds-data:ExecuteStatement', cluster, {}],
+    ['rds-data:CommitTransaction', cluster, {}],
+    ['secretsmanager:GetSecretValue', secret, {}],
+    ['kms:Decrypt', key, viaSecrets],
+  ] as const)('allows %s on %s', async (action, resource, context) => {
+    // Act
+    const result = await verdict(action, resource, context);
+
+    // Assess
+    expect(result).toBe('Allowed');
+  });
+
+  it.each([
+    ['rds-data:ExecuteStatement', cluster.replace('silo-acme', 'silo-other'), {}],
+    ['rds:DeleteDBCluster', cluster, {}],
+    ['secretsmanager:GetSecretValue', secret.replace('0a1b', '9f8e'), {}],
+    ['secretsmanager:PutSecretValue', secret, {}],
+    ['kms:Decrypt', key, {}],
+    ['kms:Decrypt', key, viaDynamoDb],
+    ['kms:Encrypt', key, viaSecrets],
+  ] as const)('denies %s on %s', async (action, resource, context) => {
+    // Act
+    const result = await verdict(action, resource, context);
+
+    // Assess
+    expect(result).not.toBe('Allowed');
   });
 });
