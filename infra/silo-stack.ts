@@ -135,7 +135,8 @@ export class SiloTenantStack extends Stack {
     });
     const dataMovers = new CfnParameter(this, siloStackParameters.dataMoverRoleArns, {
       type: 'CommaDelimitedList',
-      description: 'Roles of the lifecycle tasks that copy and verify the tenant items (promotion, rollback)',
+      description:
+        'Roles of the lifecycle tasks that copy and verify the tenant items and rows (promotion, rollback)',
     });
 
     const platform = platformAccount(this);
