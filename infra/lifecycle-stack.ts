@@ -18,8 +18,10 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import type { Construct } from 'constructs';
@@ -48,6 +50,7 @@ import { contract as purgeContract } from '../lambdas/tenant-data-purge/contract
 import { contract as verifyContract } from '../lambdas/tenant-data-verify/contract';
 import { contract as erasureVerifyContract } from '../lambdas/tenant-erasure-verify/contract';
 import { contract as identityPurgeContract } from '../lambdas/tenant-identity-purge/contract';
+import { contract as rowsContract } from '../lambdas/tenant-rows/contract';
 import { contract as transitionContract } from '../lambdas/tenant-transition/contract';
 import { contract as userTiersContract } from '../lambdas/tenant-user-tiers/contract';
 import { functionArnSubstitutions, type LambdaFunction, type Substitutions } from '../workflows/common';
@@ -58,6 +61,7 @@ import {
   type WorkflowName,
   workflowNames,
 } from '../workflows/index';
+import { POOLED_DATABASE_NAME } from './pooled-plane-stack';
 import { DeadLetteredLambdaTarget } from './private/dead-letter-queue';
 import { SILO_DEPLOYMENT_WILDCARD_REASONS, siloDeploymentStatements } from './private/silo-deployment-grants';
 import { TenantryFunction } from './private/tenantry-function';
@@ -71,6 +75,9 @@ export interface LifecycleStackProps extends StackProps {
   /** Pooled plane: the pooled tenant data table and bucket (tenant prefix `<id>/`). */
   readonly pooledTable: dynamodb.ITable;
   readonly tenantDataBucket: s3.IBucket;
+  /** Pooled plane: the pooled Aurora cluster and its administrative secret (RDS Data API). */
+  readonly pooledDatabase: rds.IDatabaseCluster;
+  readonly pooledDatabaseSecret: secretsmanager.ISecret;
   /** Identity: the user pool (custom:tenantId, custom:tier) and the role assumed for tenant data access. */
   readonly userPool: cognito.IUserPool;
   readonly tenantAccessRole: iam.IRole;
@@ -120,6 +127,18 @@ export class LifecycleStack extends Stack {
     const siloAliasArns = inSiloRegions('kms', 'alias', siloAliasPattern.slice('alias/'.length));
     // Business tenants' dedicated collection tables: the platform account and primary region (this stack's).
     const collectionTablesArn = arn('dynamodb', 'table', `${collectionTableNamePrefix(config)}*`);
+    // Silo databases: the cluster CloudFormation names after its silo stack (`<product>-<stage>-silo-
+    // <tenantId>-…`, the pattern the silo deployment role creates), tagged with its tenant; its master
+    // secret is RDS-managed (`rds!cluster-…`), recognised by the tag RDS puts on it naming its cluster.
+    const inSiloRegionsColon = (service: string, resource: string, resourceName: string) =>
+      config.regions.siloAllowed.map((region) =>
+        Arn.format(
+          { service, region, resource, resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME },
+          this,
+        ),
+      );
+    const siloClustersArns = inSiloRegionsColon('rds', 'cluster', `${resourceName(config, 'silo-')}*`);
+    const siloSecretsArns = inSiloRegionsColon('secretsmanager', 'secret', 'rds!cluster-*');
 
     // --- task functions (environment, size and IAM from each function's contract) ----------------
     const pooledArn = props.pooledTable.tableArn;
@@ -190,6 +209,32 @@ export class LifecycleStack extends Stack {
           pooledTable: [pooledArn],
           siloTables: siloTablesArns,
           collectionTables: [collectionTablesArn],
+          assumeDeploymentRole,
+        },
+      }).function,
+      // Rows move through the RDS Data API (no VPC): the pooled cluster, silo clusters of this platform.
+      rows: new TenantryFunction(this, fnId('rows'), {
+        contract: rowsContract,
+        config,
+        environment: {
+          POOLED_DATABASE_CLUSTER_ARN: props.pooledDatabase.clusterArn,
+          POOLED_DATABASE_SECRET_ARN: props.pooledDatabaseSecret.secretArn,
+          DATABASE_NAME: POOLED_DATABASE_NAME,
+        },
+        grants: {
+          pooledDatabase: [props.pooledDatabase.clusterArn],
+          pooledDatabaseSecret: [props.pooledDatabaseSecret.secretArn],
+          siloDatabases: {
+            resources: siloClustersArns,
+            conditions: { Null: { [`aws:ResourceTag/${SILO_TENANT_TAG}`]: 'false' } },
+          },
+          siloDatabaseSecrets: {
+            resources: siloSecretsArns,
+            conditions: {
+              StringEquals: { 'secretsmanager:ResourceTag/aws:secretsmanager:owningService': 'rds' },
+              ArnLike: { 'secretsmanager:ResourceTag/aws:rds:primaryDBClusterArn': siloClustersArns },
+            },
+          },
           assumeDeploymentRole,
         },
       }).function,
@@ -287,6 +332,7 @@ export class LifecycleStack extends Stack {
             taskFunctions.copy.role?.roleArn ?? '',
             taskFunctions.verify.role?.roleArn ?? '',
             taskFunctions.purge.role?.roleArn ?? '',
+            taskFunctions.rows.role?.roleArn ?? '',
           ]),
         },
         grants: {
@@ -560,6 +606,14 @@ export class LifecycleStack extends Stack {
         functions.identityPurge,
         signupStarter,
       ].map((principal) => ({ principal, resources: ['*'], reason: xray })),
+      {
+        principal: functions.rows,
+        resources: ['*', ...siloClustersArns, ...siloSecretsArns, ...deploymentRoles],
+        reason:
+          `${xray} Silo clusters are named after their stack <product>-<stage>-silo-<tenantId>-… and tagged ` +
+          'with the tenant; their RDS-managed master secrets (rds!cluster-*) only when tagged with such a ' +
+          `cluster (aws:rds:primaryDBClusterArn), and decryptable only with a silo key naming this role.${inOrganization}`,
+      },
       ...[functions.copy, functions.verify].map((principal) => ({
         principal,
         resources: ['*', ...siloTablesArns, collectionTablesArn, ...deploymentRoles],

@@ -12,6 +12,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
 import { resourceName, type TenantryConfig } from '../domain/config';
@@ -49,6 +50,8 @@ export class PooledPlaneStack extends Stack {
   public readonly vpc: ec2.Vpc;
   /** Aurora PostgreSQL Serverless v2, pooled tenants isolated by row-level security. */
   public readonly database: rds.DatabaseCluster;
+  /** Its administrative secret: the migration, and the RDS Data API of the lifecycle's `tenant-rows`. */
+  public readonly databaseSecret: secretsmanager.ISecret;
   /** The security group pooled services join to reach the database (and the VPC endpoints). */
   public readonly serviceSecurityGroup: ec2.SecurityGroup;
 
@@ -121,14 +124,17 @@ export class PooledPlaneStack extends Stack {
         secretName: resourceName(config, 'pooled-db-admin'),
       }),
       defaultDatabaseName: POOLED_DATABASE_NAME,
-      // Services log in as the application role with IAM tokens; only the migration uses the secret.
+      // Services log in as the application role with IAM tokens; the migration and the lifecycle's
+      // `tenant-rows` (RDS Data API, from outside the VPC) use the secret.
       iamAuthentication: true,
+      enableDataApi: true,
       storageEncrypted: true,
       deletionProtection: true,
       backup: { retention: Duration.days(7) },
       cloudwatchLogsExports: ['postgresql'],
       removalPolicy: RemovalPolicy.SNAPSHOT,
     });
+    this.databaseSecret = this.database.secret as rds.DatabaseSecret;
     this.database.addRotationSingleUser({ automaticallyAfter: Duration.days(30) });
     this.database.connections.allowDefaultPortFrom(this.serviceSecurityGroup);
     Validations.of(this.database).acknowledge({
@@ -141,10 +147,10 @@ export class PooledPlaneStack extends Stack {
       contract: rlsMigrateContract,
       config,
       environment: {
-        DATABASE_SECRET_ARN: (this.database.secret as rds.DatabaseSecret).secretArn,
+        DATABASE_SECRET_ARN: this.databaseSecret.secretArn,
         DATABASE_NAME: POOLED_DATABASE_NAME,
       },
-      grants: { readDatabaseSecret: [(this.database.secret as rds.DatabaseSecret).secretArn] },
+      grants: { readDatabaseSecret: [this.databaseSecret.secretArn] },
       network: { vpc: this.vpc, subnets: isolated, securityGroups: [this.serviceSecurityGroup] },
     });
     const provider = new cr.Provider(this, 'RlsMigrationProvider', { onEventHandler: migration.function });

@@ -97,7 +97,8 @@ export interface SiloTenantStackProps extends StackProps {
  *   tagged `tenantry:tenant-id`): guard them with an SCP and alert on them (README, isolation).
  * - With the function (`ServiceCompute`), the tier's dedicated Aurora cluster (`siloDatabase` below).
  * Outputs: `TableName`, `TableArn`, `KmsKeyArn`, and with the function `ServiceFunctionArn`,
- * `DatabaseClusterArn`, `DatabaseEndpoint` (the catalog records them; the runtime uses the ARNs).
+ * `DatabaseClusterArn`, `DatabaseEndpoint`, `DatabaseSecretArn` (the catalog records them; the
+ * runtime uses the ARNs).
  * Synthesized without the bootstrap-version rule; its code assets (the documents function, the
  * migration and its provider) are published per region by SiloServiceCodeStack. The local build
  * (`database: 'in-process'`) has no database and moto's CloudFormation can create it. The table, the
@@ -134,7 +135,8 @@ export class SiloTenantStack extends Stack {
     });
     const dataMovers = new CfnParameter(this, siloStackParameters.dataMoverRoleArns, {
       type: 'CommaDelimitedList',
-      description: 'Roles of the lifecycle tasks that copy and verify the tenant items (promotion, rollback)',
+      description:
+        'Roles of the lifecycle tasks that copy and verify the tenant items and rows (promotion, rollback)',
     });
 
     const platform = platformAccount(this);
@@ -203,7 +205,13 @@ export class SiloTenantStack extends Stack {
 
     if (props.database !== 'in-process') {
       keyPolicy.addStatements(
-        ...siloDatabaseKeyStatements(this, config, tenantId.valueAsString, deploymentRole),
+        ...siloDatabaseKeyStatements(
+          this,
+          config,
+          tenantId.valueAsString,
+          deploymentRole,
+          dataMovers.valueAsList,
+        ),
       );
     }
 
@@ -254,6 +262,7 @@ export class SiloTenantStack extends Stack {
       new CfnOutput(this, siloStackOutputs.databaseEndpoint, {
         value: database.cluster.clusterEndpoint.hostname,
       });
+      new CfnOutput(this, siloStackOutputs.databaseSecretArn, { value: database.secretArn });
     }
     // The tenant's table, key and function carry its id and tier (cost allocation, inventory).
     for (const tagged of [table, key, service, ...(database === undefined ? [] : [database.scope])]) {
@@ -500,6 +509,8 @@ interface SiloDatabase {
   /** Every database resource is under it (the stack gives them the function's condition). */
   readonly scope: Construct;
   readonly cluster: rds.DatabaseCluster;
+  /** The RDS-managed master secret (`rds!cluster-…`, encrypted with the tenant's key). */
+  readonly secretArn: string;
   /** `rds-db:connect` resource of the application user on this cluster. */
   readonly appUserArn: string;
   /** Subnets (with egress) and security group of the functions that use the database. */
@@ -521,6 +532,8 @@ interface SiloDatabase {
  *   the tenant's key (the kill switch covers the database too), IAM database authentication for the
  *   application user, the master password generated, kept and rotated by RDS in Secrets Manager
  *   (encrypted with the tenant's key; no rotation function to deploy per tenant);
+ * - the RDS Data API on: the lifecycle's `tenant-rows` moves the tenant's rows with it from outside the
+ *   VPC (the master secret; the key policy admits the data movers through Secrets Manager);
  * - capacity from the tier (`SiloDatabase` mapping, ACU), one writer (a silo's reader is a tier option
  *   not built);
  * - deleted with the stack, no final snapshot and no deletion protection: offboarding is erasure
@@ -563,6 +576,7 @@ function siloDatabase(stack: Stack, config: TenantryConfig, key: kms.IKey, tier:
     manageMasterUserPassword: true,
     defaultDatabaseName: POOLED_DATABASE_NAME,
     iamAuthentication: true,
+    enableDataApi: true,
     storageEncrypted: true,
     storageEncryptionKey: key,
     deletionProtection: false,
@@ -592,6 +606,7 @@ function siloDatabase(stack: Stack, config: TenantryConfig, key: kms.IKey, tier:
   return {
     scope,
     cluster,
+    secretArn: cfnCluster.attrMasterUserSecretSecretArn,
     appUserArn: `arn:${stack.partition}:rds-db:${stack.region}:${stack.account}:dbuser:${cluster.clusterResourceIdentifier}/${APP_ROLE}`,
     serviceNetwork: {
       vpc,
@@ -674,14 +689,16 @@ function platformAccount(stack: Stack): PlatformAccount {
  * What the tenant's key policy adds for its database: CloudFormation (the silo deployment role) may
  * have RDS and Secrets Manager use the key (cluster storage, the RDS-managed master secret; RDS keeps
  * using it through the grants it creates), and the migration function of this tenant only (its role
- * path, tagged with the tenant) may decrypt the master secret through Secrets Manager. No direct use:
- * every statement is bound to `kms:ViaService`.
+ * path, tagged with the tenant) and the lifecycle's data movers (`tenant-rows` reads the secret through
+ * the Data API, which fetches it with the caller's permissions) may decrypt the master secret through
+ * Secrets Manager. No direct use: every statement is bound to `kms:ViaService`.
  */
 function siloDatabaseKeyStatements(
   stack: Stack,
   config: TenantryConfig,
   tenantId: string,
   deploymentRole: string,
+  dataMovers: string[],
 ): iam.PolicyStatement[] {
   const via = (service: string) => `${service}.${stack.region}.amazonaws.com`;
   return [
@@ -717,6 +734,14 @@ function siloDatabaseKeyStatements(
         },
       },
     }),
+    iam.PolicyStatement.fromJson({
+      Sid: 'LifecycleReadsTheDatabaseSecretThroughSecretsManager',
+      Effect: 'Allow',
+      Principal: { AWS: dataMovers },
+      Action: ['kms:Decrypt'],
+      Resource: '*',
+      Condition: { StringEquals: { 'kms:ViaService': via('secretsmanager') } },
+    }),
   ];
 }
 
@@ -733,7 +758,7 @@ function siloDatabaseMigration(
   service: TenantryFunction<typeof documentsContract>,
 ): void {
   const { cluster } = database;
-  const secretArn = (cluster.node.defaultChild as rds.CfnDBCluster).attrMasterUserSecretSecretArn;
+  const { secretArn } = database;
   const migration = new TenantryFunction(database.scope, 'RlsMigrate', {
     contract: rlsMigrateContract,
     config,

@@ -85,6 +85,8 @@ export function buildTenantryApp(config: TenantryConfig, appProps: AppProps = {}
     eventBus: controlPlane.eventBus,
     pooledTable: pooledPlane.pooledTable,
     tenantDataBucket: pooledPlane.tenantDataBucket,
+    pooledDatabase: pooledPlane.database,
+    pooledDatabaseSecret: pooledPlane.databaseSecret,
     userPool: identity.userPool,
     tenantAccessRole: identity.tenantRuntimeRole,
     authorizerRole: identity.authorizerFunction.function.role as iam.IRole,

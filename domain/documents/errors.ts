@@ -51,3 +51,17 @@ export class DocumentFunctionFailedError extends TenantryError {
     super(`documents function ${functionArn} failed: ${functionError}`, { functionArn, functionError });
   }
 }
+
+/** A value of a SQL statement's parameters has no RDS Data API type (`sqlParameter`). */
+export class DataApiParameterError extends TenantryError {
+  public constructor(parameter: string, kind: string) {
+    super(`parameter ${parameter} is ${kind}, which the RDS Data API cannot carry`, { parameter, kind });
+  }
+}
+
+/** The RDS Data API answered a transaction call without what it must return (a transaction id). */
+export class DataApiTransactionError extends TenantryError {
+  public constructor(resourceArn: string, step: 'begin') {
+    super(`the RDS Data API did not ${step} a transaction on ${resourceArn}`, { resourceArn, step });
+  }
+}

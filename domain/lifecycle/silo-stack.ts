@@ -320,6 +320,7 @@ export function siloResourcesOf(clients: SiloClients, stackName: string, stack: 
     // With the database on AWS (a template built for the local environment has none).
     databaseClusterArn: optionalOutput(siloStackOutputs.databaseClusterArn),
     databaseEndpoint: optionalOutput(siloStackOutputs.databaseEndpoint),
+    databaseSecretArn: optionalOutput(siloStackOutputs.databaseSecretArn),
   };
   const arns = [
     silo.stackId,
@@ -327,6 +328,7 @@ export function siloResourcesOf(clients: SiloClients, stackName: string, stack: 
     silo.kmsKeyArn,
     silo.serviceFunctionArn,
     silo.databaseClusterArn,
+    silo.databaseSecretArn,
   ];
   for (const arn of arns.filter((a): a is string => a !== undefined)) {
     const [, , , arnRegion, arnAccount] = arn.split(':');

@@ -11,7 +11,10 @@ export const siloStackParameters = {
   tier: 'Tier',
   /** The role the authorizer assumes for the tenant; the only principal allowed to use its KMS key. */
   tenantAccessRoleArn: 'TenantAccessRoleArn',
-  /** Roles of the lifecycle tasks that copy, verify and purge-compare the tenant's items (comma-separated ARNs). */
+  /**
+   * Roles of the lifecycle tasks that copy, verify and purge-compare the tenant's items, and move its
+   * rows (comma-separated ARNs).
+   */
   dataMoverRoleArns: 'DataMoverRoleArns',
   /**
    * The platform account (control plane: catalog, usage stream, silo artifacts) when the stack is in a
@@ -70,6 +73,8 @@ export const siloStackOutputs = {
   databaseClusterArn: 'DatabaseClusterArn',
   /** The cluster's writer endpoint (host name) the function connects to. */
   databaseEndpoint: 'DatabaseEndpoint',
+  /** The cluster's master secret (RDS-managed): the RDS Data API logs in with it (`tenant-rows`). */
+  databaseSecretArn: 'DatabaseSecretArn',
 } as const;
 
 /**

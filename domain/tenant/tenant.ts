@@ -48,6 +48,13 @@ export const siloResourcesSchema = z.object({
     .optional(),
   /** Its writer endpoint (host name) the function connects to. */
   databaseEndpoint: z.string().min(1).max(255).optional(),
+  /** Its master secret (RDS-managed, `rds!cluster-…`): the RDS Data API authenticates with it. */
+  databaseSecretArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@!-]{1,512}$/, {
+      error: 'must be a Secrets Manager secret ARN',
+    })
+    .optional(),
   /** The silo template version the stack was last created or updated with (`tenantry silos update`). */
   templateVersion: z
     .string()

@@ -251,6 +251,9 @@ export function siloDeploymentStatements(
         'rds:ModifyDBCluster',
         'rds:DeleteDBCluster',
         'rds:DescribeDBClusters',
+        // The Data API (EnableHttpEndpoint; Disable when a failed update rolls it back).
+        'rds:EnableHttpEndpoint',
+        'rds:DisableHttpEndpoint',
         'rds:CreateDBInstance',
         'rds:ModifyDBInstance',
         'rds:DeleteDBInstance',

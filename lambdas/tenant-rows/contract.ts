@@ -64,7 +64,10 @@ export const contract = defineFunction({
       ],
     },
     pooledDatabaseSecret: { actions: ['secretsmanager:GetSecretValue'] },
-    /** Data API on the silo clusters (this platform's silo stacks, by name). */
+    /**
+     * Data API on the silo clusters of this platform: named after their silo stack
+     * (`<product>-<stage>-silo-*`) in the allowed silo regions, and tagged with their tenant.
+     */
     siloDatabases: {
       actions: [
         'rds-data:BeginTransaction',
@@ -73,7 +76,11 @@ export const contract = defineFunction({
         'rds-data:RollbackTransaction',
       ],
     },
-    /** The silo stacks' database secrets (encrypted with the tenant's key, whose policy admits this role). */
+    /**
+     * The silo stacks' database secrets: RDS-managed (`rds!cluster-*`), tagged by RDS with a silo
+     * cluster's ARN; encrypted with the tenant's key, whose policy admits this role among the data
+     * movers (`DataMoverRoleArns`) through Secrets Manager.
+     */
     siloDatabaseSecrets: { actions: ['secretsmanager:GetSecretValue'] },
     /** A silo in the tenant's own account: the deployment role there. */
     assumeDeploymentRole: { actions: ['sts:AssumeRole'] },

@@ -37,6 +37,26 @@ describe('the documents request path', { timeout: 60_000 }, () => {
     });
   });
 
+  it("opens the Data API on the pooled cluster to the lifecycle's tenant-rows, given the cluster and its secret", () => {
+    // Prepare
+    const pooled = Template.fromStack(stacks.pooledPlane);
+    const lifecycle = Template.fromStack(stacks.lifecycle);
+
+    // Act
+    const [rows] = Object.values(
+      lifecycle.findResources('AWS::Lambda::Function', {
+        Properties: { Environment: { Variables: { POOLED_DATABASE_CLUSTER_ARN: Match.anyValue() } } },
+      }),
+    ) as { Properties: { Environment: { Variables: Record<string, unknown> } } }[];
+
+    // Assess
+    pooled.hasResourceProperties('AWS::RDS::DBCluster', { EnableHttpEndpoint: true });
+    const variables = rows?.Properties.Environment.Variables ?? {};
+    expect(JSON.stringify(variables.POOLED_DATABASE_CLUSTER_ARN)).toContain('Fn::ImportValue');
+    expect(JSON.stringify(variables.POOLED_DATABASE_SECRET_ARN)).toContain('Fn::ImportValue');
+    expect(variables.DATABASE_NAME).toBe('tenantry');
+  });
+
   it('lets the documents function log in only as the application role, from inside the VPC', () => {
     const template = Template.fromStack(stacks.documents);
 

@@ -13,6 +13,7 @@ import { SILO_TEMPLATE_URL_OUTPUT } from '../../../domain/lifecycle/silo';
 import { LifecycleStack } from '../../../infra/lifecycle-stack';
 import { siloTemplate } from '../../../infra/silo-stack';
 import { accountConfig } from '../support/account-config';
+import { POOLED_CLUSTER_ID, POOLED_SECRET_ARN, pooledDatabaseProps } from '../support/pooled-database';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 
@@ -60,6 +61,7 @@ describe('silo tenant stack template', () => {
     expect(Object.keys(template.Outputs).sort()).toEqual([
       'DatabaseClusterArn',
       'DatabaseEndpoint',
+      'DatabaseSecretArn',
       'KmsKeyArn',
       'ServiceFunctionArn',
       'TableArn',
@@ -94,7 +96,7 @@ describe('silo tenant stack template', () => {
     expect(table?.Properties.SSESpecification).toMatchObject({ SSEEnabled: true, SSEType: 'KMS' });
   });
 
-  it("limits the key's data use to the tenant's role (tagged with its id) and the data movers via DynamoDB, and its database via RDS and Secrets Manager", () => {
+  it("limits the key's data use to the tenant's role (tagged with its id) and the data movers via DynamoDB, its database via RDS and Secrets Manager, and the data movers' read of its secret via Secrets Manager", () => {
     const [key] = byType('AWS::KMS::Key');
     const policy = key?.Properties.KeyPolicy as { Statement: Record<string, unknown>[] };
     expect(key?.Properties.PendingWindowInDays).toBe(defaultConfig.lifecycle.kmsPendingWindowDays);
@@ -105,11 +107,25 @@ describe('silo tenant stack template', () => {
       'LifecycleMovesTheTenantItemsThroughDynamoDB',
       'TheTenantDatabaseUsesTheKeyThroughRds',
       'OnlyThisTenantsMigrationReadsTheDatabaseSecret',
+      'LifecycleReadsTheDatabaseSecretThroughSecretsManager',
     ]);
     for (const s of useStatements) expect(JSON.stringify(s.Condition)).toContain('kms:ViaService');
-    for (const s of useStatements.slice(0, 2)) expect(JSON.stringify(s.Principal)).not.toContain(':root');
+    const [, , rds, migration, secretRead] = useStatements;
+    for (const s of [useStatements[0], useStatements[1], secretRead])
+      expect(JSON.stringify(s?.Principal)).not.toContain(':root');
     // The account-principal ones are narrowed to one role (or one tenant's migration roles) by ARN.
-    for (const s of useStatements.slice(2)) expect(JSON.stringify(s.Condition)).toContain('aws:PrincipalArn');
+    for (const s of [rds, migration]) expect(JSON.stringify(s?.Condition)).toContain('aws:PrincipalArn');
+    expect(secretRead).toMatchObject({
+      Principal: { AWS: { Ref: 'DataMoverRoleArns' } },
+      Action: 'kms:Decrypt',
+      Condition: {
+        StringEquals: {
+          'kms:ViaService': {
+            'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']],
+          },
+        },
+      },
+    });
     expect(JSON.stringify(useStatements[0]?.Condition)).toContain('aws:PrincipalTag/tenantId');
     expect(JSON.stringify(useStatements[3]?.Condition)).toContain('aws:PrincipalTag/tenantry:tenant-id');
   });
@@ -149,6 +165,7 @@ describe('LifecycleStack', () => {
       pooledTable: table('Pooled'),
       eventBus: new events.EventBus(deps, 'Bus'),
       tenantDataBucket: new s3.Bucket(deps, 'Data'),
+      ...pooledDatabaseProps(deps),
       userPool: new cognito.UserPool(deps, 'Users'),
       tenantAccessRole: new iam.Role(deps, 'TenantRole', { assumedBy: new iam.AccountRootPrincipal() }),
       authorizerRole: new iam.Role(deps, 'AuthorizerRole', { assumedBy: new iam.AccountRootPrincipal() }),
@@ -262,6 +279,81 @@ describe('LifecycleStack', () => {
     expect(actionsOf({ policies }).filter((a) => a.startsWith('cloudformation:'))).toEqual([]);
   });
 
+  it("lets tenant-rows use the Data API on the pooled cluster and this platform's silo clusters, and read only their secrets", () => {
+    // Prepare
+    const [[fnId, fn]] = Object.entries(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Environment: { Variables: { POOLED_DATABASE_CLUSTER_ARN: Match.anyValue() } } },
+      }),
+    ) as [[string, { Properties: { Role: { 'Fn::GetAtt': [string] }; Environment: { Variables: object } } }]];
+    const roleId = fn.Properties.Role['Fn::GetAtt'][0];
+    const [policy] = Object.values(
+      template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } }),
+    ) as [{ Properties: { PolicyDocument: { Statement: Record<string, unknown>[] } } }];
+    const dataApi = [
+      'rds-data:BeginTransaction',
+      'rds-data:ExecuteStatement',
+      'rds-data:CommitTransaction',
+      'rds-data:RollbackTransaction',
+    ];
+    const inSiloRegions = (resource: string) =>
+      ['us-east-1', 'eu-central-1'].map((region) => ({
+        'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:${resource.replace('REGION', region)}`]],
+      }));
+    const siloClusters = inSiloRegions('rds:REGION:123456789012:cluster:tenantry-dev-silo-*');
+
+    // Act
+    const statements = policy.Properties.PolicyDocument.Statement.filter(
+      (s) => !JSON.stringify(s.Action).includes('xray:'),
+    );
+
+    // Assess
+    expect(fn.Properties.Environment.Variables).toMatchObject({
+      POOLED_DATABASE_SECRET_ARN: POOLED_SECRET_ARN,
+      DATABASE_NAME: 'tenantry',
+    });
+    expect(fn.Properties.Environment.Variables).not.toHaveProperty('LOCAL_POSTGRES_URL');
+    expect(statements).toEqual([
+      {
+        Effect: 'Allow',
+        Action: dataApi,
+        Resource: {
+          'Fn::Join': [
+            '',
+            ['arn:', { Ref: 'AWS::Partition' }, `:rds:us-east-1:123456789012:cluster:${POOLED_CLUSTER_ID}`],
+          ],
+        },
+      },
+      { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: POOLED_SECRET_ARN },
+      {
+        Effect: 'Allow',
+        Action: dataApi,
+        Resource: siloClusters,
+        Condition: { Null: { 'aws:ResourceTag/tenantry:tenant-id': 'false' } },
+      },
+      {
+        Effect: 'Allow',
+        Action: 'secretsmanager:GetSecretValue',
+        Resource: inSiloRegions('secretsmanager:REGION:123456789012:secret:rds!cluster-*'),
+        Condition: {
+          StringEquals: { 'secretsmanager:ResourceTag/aws:secretsmanager:owningService': 'rds' },
+          ArnLike: { 'secretsmanager:ResourceTag/aws:rds:primaryDBClusterArn': siloClusters },
+        },
+      },
+    ]);
+    // The silo keys admit it among the data movers (the master secret is encrypted with the tenant key).
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: {
+          DATA_MOVER_ROLE_ARNS: {
+            'Fn::Join': [',', Match.arrayWith([{ 'Fn::GetAtt': [roleId, 'Arn'] }])],
+          },
+        },
+      },
+    });
+    expect(fnId).toMatch(/^RowsFunction/);
+  });
+
   it('grants no wildcard actions anywhere', () => {
     const actions = actionsOf(template.toJSON());
     expect(actions.length).toBeGreaterThan(20);
@@ -300,6 +392,7 @@ describe('lifecycle stack with tenants in their own account', () => {
       pooledTable: table('Pooled'),
       eventBus: new events.EventBus(deps, 'Bus'),
       tenantDataBucket: new s3.Bucket(deps, 'Data'),
+      ...pooledDatabaseProps(deps),
       userPool: new cognito.UserPool(deps, 'Users'),
       tenantAccessRole: new iam.Role(deps, 'TenantRole', { assumedBy: new iam.AccountRootPrincipal() }),
       authorizerRole: new iam.Role(deps, 'AuthorizerRole', { assumedBy: new iam.AccountRootPrincipal() }),

@@ -13,6 +13,7 @@ import type { PolicyDocument } from '../../../domain/identity/session-policy';
 import { SILO_TENANT_TAG, siloArtifactsBucketName } from '../../../domain/lifecycle/silo';
 import { LifecycleStack } from '../../../infra/lifecycle-stack';
 import { siloTemplate } from '../../../infra/silo-stack';
+import { pooledDatabaseProps } from '../support/pooled-database';
 import { deployedSiloKeyPolicy } from '../support/silo-key-policy';
 
 // CloudFormation creates, updates and deletes every silo stack with the silo deployment role. moto
@@ -196,6 +197,7 @@ const CFN_PERMISSIONS: Record<string, { create: string[]; delete: string[] }> = 
       'rds:CreateDBCluster',
       'rds:DescribeDBClusters',
       'rds:ModifyDBCluster',
+      'rds:EnableHttpEndpoint',
       'rds:AddTagsToResource',
       'iam:CreateServiceLinkedRole',
       'kms:CreateGrant',
@@ -413,6 +415,7 @@ beforeAll(() => {
     pooledTable: table('Pooled'),
     eventBus: new events.EventBus(deps, 'Bus'),
     tenantDataBucket: new s3.Bucket(deps, 'Data'),
+    ...pooledDatabaseProps(deps),
     userPool: new cognito.UserPool(deps, 'Users'),
     tenantAccessRole: new iam.Role(deps, 'TenantRole', { assumedBy: new iam.AccountRootPrincipal() }),
     authorizerRole: new iam.Role(deps, 'AuthorizerRole', { assumedBy: new iam.AccountRootPrincipal() }),

@@ -167,9 +167,15 @@ describe('silo key policy', () => {
     expect(await putKeyPolicy(accountsSettings.deploymentRoleName, inPlatform)).not.toBe('Allowed');
   }, 120_000);
 
-  it('lets the data movers use the key only through DynamoDB', async () => {
+  it('lets the data movers use the key only through DynamoDB, and decrypt the database secret through Secrets Manager', async () => {
     const mover = `arn:aws:sts::${ACCOUNT}:assumed-role/tenantry-dev-lifecycle-copy/copy`;
+    const viaSecrets = { 'kms:ViaService': `secretsmanager.${REGION}.amazonaws.com` };
     expect(await evaluate(mover, 'kms:Decrypt', VIA_DYNAMODB)).toBe('Allowed');
+    expect(await evaluate(mover, 'kms:Decrypt', viaSecrets)).toBe('Allowed');
+    expect(await evaluate(mover, 'kms:GenerateDataKey', viaSecrets)).not.toBe('Allowed');
+    expect(
+      await evaluate(mover, 'kms:Decrypt', { 'kms:ViaService': `rds.${REGION}.amazonaws.com` }),
+    ).not.toBe('Allowed');
     expect(await evaluate(mover, 'kms:Decrypt')).not.toBe('Allowed');
   });
 });
@@ -406,6 +412,7 @@ describe("the silo tenant's own database (moto cannot create Aurora: proven on t
         ManageMasterUserPassword: true,
         MasterUserSecret: { KmsKeyId: { 'Fn::GetAtt': [ids.key, 'Arn'] } },
         EnableIAMDatabaseAuthentication: true,
+        EnableHttpEndpoint: true,
         DatabaseName: 'tenantry',
         ServerlessV2ScalingConfiguration: {
           MinCapacity: { 'Fn::FindInMap': ['SiloDatabase', { Ref: 'Tier' }, 'minCapacity'] },
@@ -508,12 +515,15 @@ describe("the silo tenant's own database (moto cannot create Aurora: proven on t
     template.hasResourceProperties('AWS::IAM::Role', { Path: '/tenantry-dev-silo-db-migrate/' });
   });
 
-  it("reports the cluster's ARN and endpoint as outputs; the database exists in every account, as the function does", () => {
+  it("reports the cluster's ARN, endpoint and master secret as outputs; the database exists in every account, as the function does", () => {
     template.hasOutput(siloStackOutputs.databaseClusterArn, {
       Value: { 'Fn::Join': Match.arrayWith([Match.arrayWith([{ Ref: ids.cluster }])]) },
     });
     template.hasOutput(siloStackOutputs.databaseEndpoint, {
       Value: { 'Fn::GetAtt': [ids.cluster, 'Endpoint.Address'] },
+    });
+    template.hasOutput(siloStackOutputs.databaseSecretArn, {
+      Value: { 'Fn::GetAtt': [ids.cluster, 'MasterUserSecret.SecretArn'] },
     });
     const conditioned = Object.entries(build.template.Resources as Record<string, { Condition?: string }>)
       .filter(([id]) => id.startsWith('Database'))
@@ -543,7 +553,7 @@ describe("the silo tenant's own database (moto cannot create Aurora: proven on t
     ).not.toBe('Allowed');
   });
 
-  it("lets only this tenant's migration decrypt the master secret, through Secrets Manager (key policy)", async () => {
+  it("lets this tenant's migration (and the data movers, above) decrypt the master secret, through Secrets Manager (key policy)", async () => {
     const migrationRole = (tenant: string) => ({
       principal: `arn:aws:sts::${ACCOUNT}:assumed-role/SiloTenant-DatabaseRlsMigrate${tenant}/fn`,
       arn: `arn:aws:iam::${ACCOUNT}:role/tenantry-dev-silo-db-migrate/SiloTenant-DatabaseRlsMigrate${tenant}`,
@@ -617,6 +627,7 @@ describe("the silo tenant's own database (moto cannot create Aurora: proven on t
     expect(types.filter((t) => /^AWS::(RDS|EC2)::|CustomResource/.test(t))).toEqual([]);
     expect(local.databaseCode).toEqual([]);
     expect(Object.keys(local.template.Outputs as object)).not.toContain(siloStackOutputs.databaseEndpoint);
+    expect(Object.keys(local.template.Outputs as object)).not.toContain(siloStackOutputs.databaseSecretArn);
     Template.fromJSON(local.template).hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ DATABASE_HOST: 'in-process' }) },
     });

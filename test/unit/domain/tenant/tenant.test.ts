@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { IllegalTransitionError } from '../../../../domain/errors';
 import { tenantKeyPrefix, tenantObjectPrefix } from '../../../../domain/keys';
 import { accessLevel, canTransition, tenantStatuses } from '../../../../domain/tenant/status';
-import { newTenant, transition } from '../../../../domain/tenant/tenant';
+import { newTenant, siloResourcesSchema, transition } from '../../../../domain/tenant/tenant';
 import { isTenantId } from '../../../../domain/tenant/tenant-id';
 
 const base = {
@@ -86,5 +86,40 @@ describe('tenant ids', () => {
     expect(isTenantId(id)).toBe(false);
     expect(() => tenantKeyPrefix(id)).toThrow();
     expect(() => tenantObjectPrefix(id)).toThrow();
+  });
+});
+
+describe("a silo tenant's recorded resources", () => {
+  const silo = {
+    stackId: 'arn:aws:cloudformation:eu-central-1:111122223333:stack/tenantry-dev-silo-acme/1f2e',
+    tableName: 'tenantry-dev-silo-data-acme',
+    tableArn: 'arn:aws:dynamodb:eu-central-1:111122223333:table/tenantry-dev-silo-data-acme',
+    kmsKeyArn: 'arn:aws:kms:eu-central-1:111122223333:key/0a1b2c3d',
+    databaseClusterArn: 'arn:aws:rds:eu-central-1:111122223333:cluster:tenantry-dev-silo-acme-db-1a2b',
+  };
+
+  it('records the database secret as the stack reported it, and silos without one', () => {
+    // Prepare
+    const secretArn = 'arn:aws:secretsmanager:eu-central-1:111122223333:secret:rds!cluster-0a1b2c3d-AbCdEf';
+
+    // Act
+    const withSecret = siloResourcesSchema.safeParse({ ...silo, databaseSecretArn: secretArn });
+    const without = siloResourcesSchema.safeParse(silo);
+
+    // Assess
+    expect(withSecret.data?.databaseSecretArn).toBe(secretArn);
+    expect(without.success).toBe(true);
+  });
+
+  it.each([
+    'arn:aws:rds:eu-central-1:111122223333:cluster:tenantry-dev-silo-acme-db-1a2b',
+    'rds!cluster-0a1b2c3d',
+    'arn:aws:secretsmanager:eu-central-1:1111:secret:x',
+  ])('refuses %j as a database secret', (databaseSecretArn) => {
+    // Act
+    const parsed = siloResourcesSchema.safeParse({ ...silo, databaseSecretArn });
+
+    // Assess
+    expect(parsed.success).toBe(false);
   });
 });

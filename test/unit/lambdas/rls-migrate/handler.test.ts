@@ -70,7 +70,9 @@ describe('rls-migrate handler', () => {
     // Assess
     expect(result).toEqual({
       PhysicalResourceId: 'tenantry-rls-migrations',
-      Data: { applied: '0001_roles,0002_documents,aurora_0001_app_iam_login' },
+      Data: {
+        applied: '0001_roles,0002_documents,aurora_0001_app_iam_login,aurora_0002_admin_sets_app_role',
+      },
     });
     expect(secrets.commandCalls(GetSecretValueCommand)[0]?.args[0].input).toEqual({ SecretId: SECRET_ARN });
     expect(pgState.options[0]).toMatchObject({
@@ -81,6 +83,7 @@ describe('rls-migrate handler', () => {
       ssl: { rejectUnauthorized: true },
     });
     expect(pgState.statements).toContain('GRANT rds_iam TO tenantry_app;');
+    expect(pgState.statements).toContain('GRANT tenantry_app TO CURRENT_USER;');
     expect(pgState.statements.some((s) => s.includes('FORCE ROW LEVEL SECURITY'))).toBe(true);
     expect(pgState.ended).toBe(1);
   });
@@ -112,7 +115,9 @@ describe('rls-migrate handler', () => {
     const result = await handler({ RequestType: 'Create' });
 
     // Assess
-    expect(result.Data?.applied).toBe('0001_roles,0002_documents,aurora_0001_app_iam_login');
+    expect(result.Data?.applied).toBe(
+      '0001_roles,0002_documents,aurora_0001_app_iam_login,aurora_0002_admin_sets_app_role',
+    );
     expect(pgState.options[0]).toMatchObject({
       host: 'silo-db.cluster-abc.eu-central-1.rds.amazonaws.com',
       port: 5432,

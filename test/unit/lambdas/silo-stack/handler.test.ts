@@ -177,16 +177,18 @@ describe('silo-stack describe', () => {
     expect(await regionsOf(DescribeStacksCommand)).toEqual([EU]);
   });
 
-  it("records the tenant's dedicated database the stack reports: cluster ARN and endpoint", async () => {
+  it("records the tenant's dedicated database the stack reports: cluster ARN, endpoint and master secret", async () => {
     // Prepare
     const clusterArn = `arn:aws:rds:${EU}:${ACCOUNT}:cluster:siloacme-databasecluster-abc123`;
     const endpoint = `siloacme-databasecluster-abc123.cluster-c1x2y3.${EU}.rds.amazonaws.com`;
+    const secretArn = `arn:aws:secretsmanager:${EU}:${ACCOUNT}:secret:rds!cluster-0a1b2c3d-AbCdEf`;
     cfn.on(DescribeStacksCommand).resolves({
       Stacks: [
         stack('CREATE_COMPLETE', {
           ...COMPLETE_OUTPUTS,
           DatabaseClusterArn: clusterArn,
           DatabaseEndpoint: endpoint,
+          DatabaseSecretArn: secretArn,
         }),
       ],
     });
@@ -196,7 +198,33 @@ describe('silo-stack describe', () => {
     const result = await handler({ action: 'describe', tenantId: 'acme', region: EU });
 
     // Assess
-    expect(result.silo).toMatchObject({ databaseClusterArn: clusterArn, databaseEndpoint: endpoint });
+    expect(result.silo).toMatchObject({
+      databaseClusterArn: clusterArn,
+      databaseEndpoint: endpoint,
+      databaseSecretArn: secretArn,
+    });
+  });
+
+  it('refuses a database secret outside the stack region', async () => {
+    // Prepare
+    cfn.on(DescribeStacksCommand).resolves({
+      Stacks: [
+        stack('CREATE_COMPLETE', {
+          ...COMPLETE_OUTPUTS,
+          DatabaseSecretArn: `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:rds!cluster-0a1b-AbCdEf`,
+        }),
+      ],
+    });
+    const { handler } = await importHandler(load, ENV);
+
+    // Act
+    const describe = handler({ action: 'describe', tenantId: 'acme', region: EU });
+
+    // Assess
+    await expect(describe).rejects.toMatchObject({
+      name: 'SiloStackError',
+      message: expect.stringContaining(`is not in the stack's region ${EU}`),
+    });
   });
 
   it('refuses a database cluster outside the stack region (the catalog never records a silo elsewhere)', async () => {
