@@ -293,6 +293,9 @@ export function planOffboarding(config: TenantryConfig, tenant: Tenant, value: u
             ...(tenant.silo.databaseClusterArn === undefined
               ? {}
               : { databaseClusterArn: tenant.silo.databaseClusterArn }),
+            ...(tenant.silo.databaseSecretArn === undefined
+              ? {}
+              : { databaseSecretArn: tenant.silo.databaseSecretArn }),
           },
     // A silo tenant may keep the record of an account a rolled-back promotion closed: not its silo's.
     accountId: tenant.isolation === 'account' ? (tenant.accountId ?? null) : null,

@@ -97,6 +97,7 @@ describe('task functions', () => {
       'TenantDataCopyFunctionArn',
       'TenantDataVerifyFunctionArn',
       'TenantDataPurgeFunctionArn',
+      'TenantRowsFunctionArn',
       'TenantErasureVerifyFunctionArn',
       'TenantIdentityPurgeFunctionArn',
       'TenantUserTiersFunctionArn',

@@ -103,7 +103,15 @@ describe.each([
     };
     expect(copyCursorSchema.parse(copy)).toMatchObject({ ...expected, done: false });
     expect(verifyCursorSchema.parse(verify)).toMatchObject({ ...expected, done: false });
-    expect(states['MoreToVerifyDemotion?']).toMatchObject({ Choices: [{ Next: 'SwitchToPool' }] });
+    expect(states['MoreToVerifyDemotion?']).toMatchObject({ Choices: [{ Next: 'PrepareDemotionRowsCopy' }] });
+    // then the rows, silo database → pooled database, verified before the switch
+    expect(states.PrepareDemotionRowsCopy).toMatchObject({
+      Assign: {
+        rows: expect.stringContaining("'action': 'copy'"),
+      },
+    });
+    expect(states['MoreRowsToDemote?']).toMatchObject({ Choices: [{ Next: 'VerifyDemotionRows' }] });
+    expect(states.VerifyDemotionRows?.Next).toBe('SwitchToPool');
   });
 
   it('sends every failure before the switch to the rollback, which sends a demotion to its own before the purge check', async () => {
@@ -202,10 +210,13 @@ describe.each([
 describe('the old silo retirement shared by the account path', () => {
   it('keeps the account path its own states next to the demotion ones', () => {
     const states = buildDefinition('promotion', accountConfig).States as States;
-    expect(states.ActivateOnAccount?.Next).toBe('RetireOldSilo');
+    // each erases the rows of the silo it retires, then retires it
+    expect(states.ActivateOnAccount?.Next).toBe('PrepareEraseRetiredSiloRows');
+    expect(states['MoreRetiredSiloRowsToErase?']).toMatchObject({ Choices: [{ Next: 'RetireOldSilo' }] });
     expect(states['SwitchComplete?']).toMatchObject({ Choices: [{ Next: 'EmitTenantPromotedToAccount' }] });
     expect(states.FlagOldSilo?.Next).toBe('EmitPromotionIncomplete');
-    expect(states.ActivateOnPool?.Next).toBe('DemotionRetireOldSilo');
+    expect(states.ActivateOnPool?.Next).toBe('PrepareEraseOldSiloRows');
+    expect(states['MoreOldSiloRowsToErase?']).toMatchObject({ Choices: [{ Next: 'DemotionRetireOldSilo' }] });
     expect(states.DemotionFlagOldSilo?.Next).toBe('EmitDemotionIncomplete');
   });
 });

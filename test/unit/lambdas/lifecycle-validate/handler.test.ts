@@ -225,6 +225,8 @@ describe('lifecycle-validate handler', () => {
       stackName: 'tenantry-dev-silo-acme',
       stackId: silo.stackId,
       kmsKeyArn: silo.kmsKeyArn,
+      // a silo without a database cluster recorded (as the local template builds it): its place, no ARNs
+      siloDatabase: {},
       accountId: null,
     });
     expect(contract.output.safeParse(plan).success).toBe(true);

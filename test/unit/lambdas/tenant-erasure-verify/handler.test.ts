@@ -65,6 +65,8 @@ describe('tenant-erasure-verify handler', () => {
     // Assess
     expect(result).toEqual({
       ...request,
+      // rows: a request without them (offboarding before rows were erased) counts none
+      erased: { ...request.erased, rows: 0 },
       pool: { partition: null, startKey: null, count: 0, checksum: '0'.repeat(16), done: true },
       sample: [],
       done: true,
