@@ -1,5 +1,6 @@
 # Tenantry — every entry point a newcomer or CI needs. `make demo` and `make test` install what
-# they need first (node_modules, the project Python venv with moto and cfn-lint, the Flink runner JAR).
+# they need first (node_modules, the project Python venv with moto and cfn-lint, the Flink runner JAR,
+# Debian's PostgreSQL 15 server for the local environment's databases).
 SHELL := /bin/bash
 .ONESHELL:
 .SHELLFLAGS := -eu -o pipefail -c
@@ -9,6 +10,9 @@ VENV        := .venv
 PY          := $(VENV)/bin/python
 TSX         := node_modules/.bin/tsx
 RUNNER_JAR  := flink/runner/target/tenantry-flink-runner.jar
+# The local environment's PostgreSQL (local/postgres.ts starts a private server; nothing else uses it).
+POSTGRES    := /usr/lib/postgresql/15/bin/postgres
+SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RESULTS     := .local/test-results
 # Development runs on Node 20; Lambda runs Node 22. Silence the SDK's Node-version notice locally.
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED := true
@@ -36,7 +40,11 @@ $(RUNNER_JAR): flink/runner/pom.xml $(shell find flink/runner/src -type f 2>/dev
 
 flink-runner: $(RUNNER_JAR)
 
-install: node_modules/.installed $(VENV)/.installed $(RUNNER_JAR)
+$(POSTGRES):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends postgresql-15
+
+install: node_modules/.installed $(VENV)/.installed $(RUNNER_JAR) $(POSTGRES)
 
 # --- the main job ---------------------------------------------------------------------------------
 demo: install

@@ -43,10 +43,13 @@ import { oldSiloResumeStates, RETIREMENT_ONLY } from './old-silo';
  *     or a collection between its pooled partition and its own table)
  *   → PrepareVerify → VerifyChunk ⟲ (count + checksum of the sources and the targets in checkpointed
  *     chunks, totals compared by the last chunk: DataVerificationError → rollback)
+ *   → [silo: CopyRowsChunk ⟲ (the tenant's PostgreSQL rows, pooled database → the silo stack's database,
+ *     in key order) → VerifyRows (count + checksum per table: RowsVerificationError → rollback)]
  *   → SwitchCatalog (tier, isolation, silo references and collection tables in one write: the route moves)
  *   → PrepareUserTiers → UpdateUserTiers ⟲ (custom:tier of every user of the tenant, checkpointed pages,
  *     audited in the catalog history) → PreparePurge → PurgePoolChunk ⟲ (deletes only source items whose
- *     copy is identical, else PurgeRefusedError → rollback) → DeleteCollectionTables (the emptied tables the
+ *     copy is identical, else PurgeRefusedError → rollback) → [silo: ErasePoolRowsChunk ⟲ (the pooled
+ *     rows, done only when a count finds none)] → DeleteCollectionTables (the emptied tables the
  *     new tier does not name) → ActivateTenant (MIGRATING → ACTIVE) → EmitTenantPromoted
  *
  * A silo tenant to a pool tier (the demotion silo → pool) takes the states of workflows/demotion.ts
@@ -57,10 +60,12 @@ import { oldSiloResumeStates, RETIREMENT_ONLY } from './old-silo';
  * `SiloReadyFor?` once the silo stack is ready in the account), with its own rollback before the switch.
  *
  * Rollback (any failure): [if the purge had started: RecreateCollectionTables (the old tier's) →
- * RestoreChunk ⟲ copies the items back where they came from, never over an item still there] →
+ * RestoreChunk ⟲ copies the items back where they came from, never over an item still there →
+ * [silo: RestoreRowsChunk ⟲ the rows back to the pooled database, never over a row still there]] →
  * RevertCatalog (the old tier, no silo, the old collection tables) → RevertUserTiers ⟲ → [pool:
  * RemoveCopiesChunk ⟲ deletes the copies the run made where the items went, each only if identical to
- * the item where it is again] → RollbackCollectionTables (the tables only the new tier names) → [silo: RollbackSiloTeardown (key
+ * the item where it is again] → RollbackCollectionTables (the tables only the new tier names) → [silo:
+ * RemoveSiloRowsChunk ⟲ (the rows copied to the silo's database, erased and counted) → RollbackSiloTeardown (key
  * deletion scheduled, stack deleted)] → RestoreActive (MIGRATING → ACTIVE) → EmitPromotionFailed →
  * PromotionFailed. If the sources cannot be restored, the promotion rolls forward instead (the catalog
  * stays on the verified target, which holds every item) — data is never deleted from its last complete
