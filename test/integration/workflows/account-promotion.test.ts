@@ -40,7 +40,9 @@ import {
   failure,
   type Harness,
   machineWithFault,
+  rowsOf,
   run,
+  seedRows,
   setupHarness,
   stackStatusIn,
 } from './support';
@@ -48,6 +50,8 @@ import {
 const US = 'us-east-1';
 const EU = 'eu-central-1';
 const ITEMS = 120;
+/** The tenant's PostgreSQL rows (tenantry.documents) in its silo's database. */
+const ROWS = 18;
 
 let h: Harness;
 let config: TenantryConfig;
@@ -98,6 +102,8 @@ async function siloTenant(tenantId: string): Promise<Record<string, AttributeVal
     siloTableName(config, tenantId),
     items.map((Item) => ({ PutRequest: { Item } })),
   );
+  // and ROWS rows in the platform silo's database (its stack's cluster on AWS)
+  await seedRows(h, { place: 'silo', tenantId }, tenantId, ROWS);
   return items;
 }
 
@@ -126,6 +132,8 @@ describe('promotion silo → account', () => {
     const before = await h.catalog.get('weser');
     const expected = await tallyOf(platformEu().dynamo, siloTableName(config, 'weser'));
     expect(expected.count).toBe(ITEMS);
+    const rows = await rowsOf(h, { place: 'silo', tenantId: 'weser' }, 'weser');
+    expect(rows).toHaveLength(ROWS);
 
     // Act
     const result = await run(h, 'promotion', { tenantId: 'weser', targetTier: 'sovereign' }, 180_000);
@@ -143,6 +151,9 @@ describe('promotion silo → account', () => {
     const table = siloTableName(config, 'weser');
     expect(await tallyOf(account.dynamo, table)).toEqual(expected);
     expect(result.output).toMatchObject({ items: ITEMS, checksum: expected.checksum, accountId });
+    // the rows, in the database of the account's silo; none left in the platform silo's
+    expect(await rowsOf(h, { place: 'silo', tenantId: 'weser', accountId }, 'weser')).toEqual(rows);
+    expect(await rowsOf(h, { place: 'silo', tenantId: 'weser' }, 'weser')).toEqual([]);
     // the catalog, switched to the ARNs the account's stack reported
     const { Table } = await account.dynamo.send(new DescribeTableCommand({ TableName: table }));
     const { KeyMetadata } = await account.kms.send(new DescribeKeyCommand({ KeyId: tenant.silo?.kmsKeyArn }));
@@ -234,7 +245,14 @@ describe('promotion silo → account', () => {
 describe('a fault at each new promotion step ends consistent', () => {
   const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '');
 
-  it.each(['RequestAccount', 'AccountCopyChunk', 'AccountVerifyChunk', 'SwitchToAccount'])(
+  it.each([
+    'RequestAccount',
+    'AccountCopyChunk',
+    'AccountVerifyChunk',
+    'AccountRowsCopyChunk',
+    'VerifyAccountRows',
+    'SwitchToAccount',
+  ])(
     '%s fails → rolled back: served from the old silo with every item, the account (if any) emptied and closed',
     async (state) => {
       // Prepare
@@ -242,6 +260,7 @@ describe('a fault at each new promotion step ends consistent', () => {
       await siloTenant(tenantId);
       const before = await h.catalog.get(tenantId);
       const expected = await tallyOf(platformEu().dynamo, siloTableName(config, tenantId));
+      const rows = await rowsOf(h, { place: 'silo', tenantId }, tenantId);
       const machine = await machineWithFault(h, 'promotion', [state], 'InjectedFault', config);
       await h.events();
 
@@ -260,6 +279,7 @@ describe('a fault at each new promotion step ends consistent', () => {
         silo: before.silo,
       });
       expect(await tallyOf(platformEu().dynamo, siloTableName(config, tenantId))).toEqual(expected);
+      expect(await rowsOf(h, { place: 'silo', tenantId }, tenantId)).toEqual(rows);
       expect(await stackStatusIn(platformEu().cfn, tenantId)).toBe('CREATE_COMPLETE');
       const [event] = eventsOf(await h.events(), 'TenantPromotionFailed', tenantId);
       expect(event?.detail).toMatchObject({ stage: 'rolled-back', rolledBack: true, failedState: state });
@@ -271,6 +291,8 @@ describe('a fault at each new promotion step ends consistent', () => {
       expect(tenant.accountStatus).toBe('SUSPENDED');
       expect(await organizationStatus(accountId)).toBe('SUSPENDED');
       const account = await inAccount(accountId);
+      // the copies in the account silo's database were erased before its stack was deleted
+      expect(await rowsOf(h, { place: 'silo', tenantId, accountId }, tenantId)).toEqual([]);
       expect(await stackStatusIn(account.cfn, tenantId)).toBe('ABSENT');
       expect(
         await failure(
@@ -322,6 +344,9 @@ describe('a fault at each new promotion step ends consistent', () => {
     expect(await stackStatusIn(platformEu().cfn, tenantId)).toBe('CREATE_COMPLETE');
     const account = await inAccount(tenant.accountId as string);
     expect((await tallyOf(account.dynamo, siloTableName(config, tenantId))).count).toBe(ITEMS);
+    expect(await rowsOf(h, { place: 'silo', tenantId, accountId: tenant.accountId }, tenantId)).toHaveLength(
+      ROWS,
+    );
     const [event] = eventsOf(await h.events(), 'TenantPromotionFailed', tenantId);
     expect(event?.detail).toMatchObject({ stage: 'switched', failedState: 'OldSiloDeleteSilo' });
   });

@@ -32,8 +32,10 @@ import {
   plantedItemExists,
   plantForeignItem,
   putObjects,
+  rowsOf,
   run,
   seedItems,
+  seedRows,
   setupHarness,
   siloTable,
   stackStatus,
@@ -233,8 +235,12 @@ describe('promotion and offboarding', () => {
     await tenantUser(h, 'grower', 'ana@grower.example', 'pro');
     await tenantUser(h, 'grower', 'ben@grower.example', 'pro');
     await tenantUser(h, 'neighbour', 'nia@neighbour.example', 'pro');
+    await seedRows(h, { place: 'pool' }, 'grower', 40);
+    await seedRows(h, { place: 'pool' }, 'neighbour', 15);
     const before = await tally(h, h.life.pooledTable, 'grower');
     const neighbour = await tally(h, h.life.pooledTable, 'neighbour');
+    const rows = await rowsOf(h, { place: 'pool' }, 'grower');
+    const neighbourRows = await rowsOf(h, { place: 'pool' }, 'neighbour');
     // Act
     const result = await run(h, 'promotion', { tenantId: 'grower', targetTier: 'enterprise' });
     // Assess
@@ -246,6 +252,12 @@ describe('promotion and offboarding', () => {
     expect((await tally(h, h.life.pooledTable, 'grower')).count).toBe(0);
     expect(await tally(h, h.life.pooledTable, 'neighbour')).toEqual(neighbour);
     expect(await plantedItemExists(h, 'neighbour', 'grower')).toBe(true);
+    // the PostgreSQL rows moved to the silo's database; the neighbour's stayed in the pool's
+    expect(rows).toHaveLength(40);
+    expect(await rowsOf(h, { place: 'silo', tenantId: 'grower' }, 'grower')).toEqual(rows);
+    expect(await rowsOf(h, { place: 'pool' }, 'grower')).toEqual([]);
+    expect(await rowsOf(h, { place: 'pool' }, 'neighbour')).toEqual(neighbourRows);
+    expect(await rowsOf(h, { place: 'silo', tenantId: 'grower' }, 'neighbour')).toEqual([]);
     const tenant = await h.catalog.get('grower');
     expect(tenant).toMatchObject({
       status: 'ACTIVE',
@@ -353,6 +365,8 @@ describe('promotion and offboarding', () => {
     const onboarded = await run(h, 'onboarding', signup('leaver', 'starter'));
     expect(onboarded.status, onboarded.cause).toBe('SUCCEEDED');
     await seedItems(h, h.life.pooledTable, 'leaver', 60);
+    await seedRows(h, { place: 'pool' }, 'leaver', 6);
+    const neighbourRows = await rowsOf(h, { place: 'pool' }, 'neighbour');
     await plantForeignItem(h, 'neighbour', 'leaver');
     await putObjects(h, [
       'leaver/a.pdf',
@@ -376,7 +390,7 @@ describe('promotion and offboarding', () => {
         startedAt: expect.any(String),
         verifiedAt: expect.any(String),
         attempts: 1,
-        erased: { items: 60, objects: 2, users: 1, rows: 0 },
+        erased: { items: 60, objects: 2, users: 1, rows: 6 },
         remaining: { items: 0, objects: 0, users: 0, collectionTables: 0, siloStack: false, kmsKey: false },
         keyDeletionDate: null,
       },
@@ -385,6 +399,8 @@ describe('promotion and offboarding', () => {
     expect(await objectKeys(h, 'leaver/')).toEqual([]);
     expect((await objectKeys(h, 'leaverish/')).length).toBe(1);
     expect(await tally(h, h.life.pooledTable, 'neighbour')).toEqual(neighbour);
+    expect(await rowsOf(h, { place: 'pool' }, 'leaver')).toEqual([]);
+    expect(await rowsOf(h, { place: 'pool' }, 'neighbour')).toEqual(neighbourRows);
     expect(await plantedItemExists(h, 'neighbour', 'leaver')).toBe(true);
     expect(await userTenant(h, 'admin@leaver.example')).toBeNull();
     expect(await groupExists(h, 'leaver')).toBe(false);
@@ -432,6 +448,9 @@ describe('promotion and offboarding', () => {
       isolation: 'silo',
       keyDeletionDate: output.keyDeletionDate,
     });
+    // the 40 rows the promotion moved into the silo's database, erased before its stack went
+    expect(output.erasure.erased.rows).toBe(40);
+    expect(await rowsOf(h, { place: 'silo', tenantId: 'grower' }, 'grower')).toEqual([]);
     expect(output.erasure.remaining).toEqual({
       items: 0,
       objects: 0,
