@@ -11,7 +11,7 @@ import { cachedTenantLookup } from '../domain/identity/tenant-lookup';
 import { UsageEmitter } from '../domain/usage/emitter';
 import { localDocumentFunctions } from '../local/documents';
 import { LOCAL_ACCOUNT } from '../local/lifecycle';
-import { localPostgresPlaces } from '../local/postgres';
+import { localDatabaseName, localPostgresPlaces } from '../local/postgres';
 import { createLocalTenantUsers } from '../local/tenant-users';
 import type { DemoContext } from './context';
 
@@ -87,6 +87,11 @@ export async function documentsDemo(ctx: DemoContext): Promise<void> {
       );
       log(`${''.padEnd(8)} served by function ${functionArn}`);
       log(`${''.padEnd(8)} stored in table ${table}`);
+      // The relational row: the pool's database, or the silo's own (its stack's cluster on AWS).
+      const database = localDatabaseName(
+        tenant.isolation === 'pool' ? { place: 'pool' } : { place: 'silo', tenantId: tenant.tenantId },
+      );
+      log(`${''.padEnd(8)} its row in PostgreSQL database ${database} (local server; Aurora on AWS)`);
     }
   } finally {
     await places.close();
