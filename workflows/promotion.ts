@@ -48,8 +48,9 @@ import { oldSiloResumeStates, RETIREMENT_ONLY } from './old-silo';
  *   → SwitchCatalog (tier, isolation, silo references and collection tables in one write: the route moves)
  *   → PrepareUserTiers → UpdateUserTiers ⟲ (custom:tier of every user of the tenant, checkpointed pages,
  *     audited in the catalog history) → PreparePurge → PurgePoolChunk ⟲ (deletes only source items whose
- *     copy is identical, else PurgeRefusedError → rollback) → [silo: ErasePoolRowsChunk ⟲ (the pooled
- *     rows, done only when a count finds none)] → DeleteCollectionTables (the emptied tables the
+ *     copy is identical, else PurgeRefusedError → rollback) → [silo: ReverifyRows (the silo still holds
+ *     every pooled row, identical) → ErasePoolRowsChunk ⟲ (the pooled rows, done only when a count finds
+ *     none)] → DeleteCollectionTables (the emptied tables the
  *     new tier does not name) → ActivateTenant (MIGRATING → ACTIVE) → EmitTenantPromoted
  *
  * A silo tenant to a pool tier (the demotion silo → pool) takes the states of workflows/demotion.ts
@@ -312,9 +313,24 @@ export function promotionDefinition(config: TenantryConfig): StateMachineDefinit
       }),
       'ErasePoolRows?': {
         Type: 'Choice',
-        Choices: [{ Condition: "{% $plan.isolation = 'silo' %}", Next: 'PrepareErasePoolRows' }],
+        Choices: [{ Condition: "{% $plan.isolation = 'silo' %}", Next: 'ReverifyRows' }],
         Default: 'DeleteCollectionTables',
       },
+      ReverifyRows: lambdaTask(
+        'rows',
+        {
+          tenantId: '{% $plan.tenantId %}',
+          action: 'verify',
+          from: jsonata(POOL_ROWS),
+          to: jsonata(SILO_ROWS),
+        },
+        {
+          flow: { Next: 'PrepareErasePoolRows' },
+          catch: [toRollback('ReverifyRows')],
+          comment:
+            'The pooled rows are erased only while the silo still holds them all, identical (as the purge checks each item).',
+        },
+      ),
       ...chunkLoop('rows', {
         states: ['PrepareErasePoolRows', 'ErasePoolRowsChunk', 'MorePoolRowsToErase?'],
         cursor: 'rows',

@@ -24,6 +24,7 @@ import {
   seedRows,
   setupHarness,
   siloTable,
+  sqlIn,
   stackStatus,
   start,
   tableExists,
@@ -323,7 +324,13 @@ describe('promotion (pool → silo)', () => {
     }
   }
 
-  const purgeStarted = ['PurgePoolChunk', 'ErasePoolRowsChunk', 'DeleteCollectionTables', 'ActivateTenant'];
+  const purgeStarted = [
+    'PurgePoolChunk',
+    'ReverifyRows',
+    'ErasePoolRowsChunk',
+    'DeleteCollectionTables',
+    'ActivateTenant',
+  ];
 
   it('UpdateUserTiers is on the forward path, after the catalog switch and before the purge', () => {
     const forward = forwardTaskStates('promotion');
@@ -559,6 +566,38 @@ describe('promotion: writes during the freeze and concurrent runs', () => {
         rolledBack: true,
       }),
     ]);
+  });
+
+  it('a row changed in the pool after the rows were verified is never erased: the re-verification refuses and the promotion rolls back', async () => {
+    // Prepare: a pooled tenant with rows; the run pauses after VerifyRows (rows copied and verified)
+    const tenantId = 'pro-late-row';
+    await activeTenant(h, tenantId, 'pro');
+    await seedItems(h, h.life.pooledTable, tenantId, 10);
+    await seedRows(h, { place: 'pool' }, tenantId, 8);
+    const machine = await machineWithPause(h, 'promotion', 'VerifyRows', 6);
+    await h.events();
+    // Act: during the pause a write that outlived the freeze changes one pooled row
+    const execution = await start(h, machine, { tenantId, targetTier: 'enterprise' });
+    await waitForState(h, execution.executionArn, 'TestPause');
+    await sqlIn(
+      h,
+      { place: 'pool' },
+      "UPDATE tenantry.documents SET title = 'changed late' WHERE tenant_id = $1 AND id = 'row-00003'",
+      [tenantId],
+    );
+    const afterWrite = await rowsOf(h, { place: 'pool' }, tenantId);
+    const result = await execution.wait();
+    // Assess: rolled back before any row was erased; the pool keeps every row, the change included
+    expect(result.error).toBe('PromotionFailed');
+    expect(result.cause).toContain('ReverifyRows: RowsVerificationError');
+    expect(result.path).toEqual(
+      expect.arrayContaining(['ReverifyRows', 'RestoreRowsChunk', 'RemoveSiloRowsChunk']),
+    );
+    expect(result.path).not.toContain('ErasePoolRowsChunk');
+    expect(afterWrite.find((r) => r.id === 'row-00003')?.title).toBe('changed late');
+    expect(await rowsOf(h, { place: 'pool' }, tenantId)).toEqual(afterWrite);
+    expect(await rowsOf(h, { place: 'silo', tenantId }, tenantId)).toEqual([]);
+    expect(await h.catalog.get(tenantId)).toMatchObject({ status: 'ACTIVE', tier: 'pro', isolation: 'pool' });
   });
 
   it('a second promotion of a tenant already MIGRATING is rejected and undoes nothing of the first', async () => {

@@ -228,6 +228,24 @@ export async function rowsOf(
   }
 }
 
+/** Runs one statement in a place's database as the server's superuser (a test's own write, no RLS). */
+export async function sqlIn(
+  h: Harness,
+  place: LocalPlace,
+  sql: string,
+  params: unknown[] = [],
+): Promise<void> {
+  const url = new URL(h.postgresUrl);
+  url.pathname = `/${localDatabaseName(place)}`;
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    await client.query(sql, params);
+  } finally {
+    await client.end();
+  }
+}
+
 /** Inserts `count` rows of the tenant into a place's database (as the superuser; the place must exist). */
 export async function seedRows(
   h: Harness,
