@@ -174,6 +174,7 @@ describe('a fault in the resumed retirement of a TEARDOWN_FAILED old silo', () =
           error: 'InjectedFault',
           retiredSilo: prepared.silo.stackId,
           executionArn: result.executionArn,
+          switchErrors: [],
         }),
       ]);
 
@@ -225,7 +226,13 @@ describe('a fault in the resumed retirement of a TEARDOWN_FAILED old silo', () =
       ]);
       expect(await stackStatus(h, tenantId)).toBe('CREATE_COMPLETE');
       expect(eventsOf(await h.events(), 'TenantPromotionFailed', tenantId).map((e) => e.detail)).toEqual([
-        expect.objectContaining({ stage: 'switched', failedState: first, executionArn: result.executionArn }),
+        expect.objectContaining({
+          stage: 'switched',
+          failedState: first,
+          executionArn: result.executionArn,
+          // the flag's own failure, which the catalog does not hold
+          switchErrors: [expect.objectContaining({ state: 'ResumeFlagOldSilo', error: 'InjectedFault' })],
+        }),
       ]);
     },
     TEST_TIMEOUT,
