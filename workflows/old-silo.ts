@@ -159,7 +159,7 @@ const RESUME = 'Resume';
  *
  *   RetirementOnly? → ResumeRetirement → ResumeRetireOldSilo … (as above) → OldSiloRetired (ERASED,
  *   with this run's execution ARN) | EmitRetirementIncomplete → RetirementIncomplete (TEARDOWN_FAILED
- *   again, with the new error).
+ *   again, with the new error; the event's `switchErrors` lists a flag that could not be written).
  *
  * Anything else goes on to `next`.
  */
@@ -203,7 +203,8 @@ export function oldSiloResumeStates(
       detailType: lifecycleDetailTypes.promotionFailed,
       tenantId,
       stage: 'switched',
-      detail: { retiredSilo: '{% $plan.fromSilo.stackId %}' },
+      // A flag that could not be written is only here (as in the switched paths' events).
+      detail: { retiredSilo: '{% $plan.fromSilo.stackId %}', switchErrors: '{% $switchErrors %}' },
       error: 'PromotionIncomplete',
     }),
   };

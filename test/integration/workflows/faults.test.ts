@@ -80,15 +80,14 @@ const demotionFailurePathTasks = [
   'RollbackDemotionTables',
 ];
 // The resumed retirement of a TEARDOWN_FAILED old silo (a re-run to the tenant's own tier,
-// workflows/old-silo.ts) is proven end to end in account-promotion.test.ts and demotion.test.ts, but a
-// fault injected AT these states is not tested yet: listed here, by name, so the gap stays visible.
-const resumeForwardTasksNotYetFaulted = [
+// workflows/old-silo.ts): faulted in old-silo.test.ts.
+const resumeForwardTasks = [
   'ResumeRetireOldSilo',
   'ResumeOldSiloDeleteSilo',
   'ResumeVerifyOldSiloErased',
   'ResumeRecordOldSiloErased',
 ];
-const resumeFailurePathTasksNotYetFaulted = ['ResumeFlagOldSilo', 'EmitRetirementIncomplete'];
+const resumeFailurePathTasks = ['ResumeFlagOldSilo', 'EmitRetirementIncomplete'];
 const special = {
   // CreateCollectionTables is on the pool path only: faulted with a business signup in collections.test.ts.
   onboarding: ['Validate', 'CreateTenantRecord', 'CreateCollectionTables', 'EmitTenantOnboarded'],
@@ -98,7 +97,7 @@ const special = {
     'CreateCollectionTables',
     'EmitTenantPromoted',
     ...demotionForwardTasks, // demotion.test.ts (a silo tenant to a pool tier)
-    ...resumeForwardTasksNotYetFaulted,
+    ...resumeForwardTasks, // old-silo.test.ts
   ],
   offboarding: ['Validate', 'EmitTenantOffboarded'],
 } as const;
@@ -127,7 +126,7 @@ const failurePathTasks = {
     'RestoreActive',
     'EmitPromotionFailed',
     ...demotionFailurePathTasks, // demotion.test.ts
-    ...resumeFailurePathTasksNotYetFaulted,
+    ...resumeFailurePathTasks, // old-silo.test.ts
   ],
   offboarding: ['EmitOffboardingRejected', 'EmitOffboardingFailed'],
 } as const;
