@@ -334,6 +334,8 @@ FROM ${from};`;
 
   // A global window fires only when the watermark passes its end: that end is the published progress.
   // Minute windows track the stream; day windows carry a bounded run's final watermark past its last hour.
+  // The day windows count the minute windows, not the events: every event crosses the single-task exchange
+  // once (a day window holds an event exactly when one of its minutes does, and fires at the same watermark).
   const passed = iso('window_end');
   const progressSelect: Record<ProgressField, string> = {
     pk: q(METERING_PROGRESS_PK),
@@ -344,13 +346,13 @@ FROM ${from};`;
   const progressColumnsSelect = (Object.keys(PROGRESS_FIELDS) as ProgressField[])
     .map((field) => `${progressSelect[field]} AS ${field}`)
     .join(', ');
-  const progressWindow = (size: 'MINUTE' | 'DAY') => `SELECT ${progressColumnsSelect}
-FROM TABLE(TUMBLE(TABLE watermark_rows, DESCRIPTOR(ts), INTERVAL '1' ${size}))
-GROUP BY window_start, window_end`;
   const progressInsert = `INSERT INTO progress
-${progressWindow('MINUTE')}
+SELECT ${progressColumnsSelect}
+FROM (SELECT minute_end AS window_end FROM progress_minutes)
 UNION ALL
-${progressWindow('DAY')};`;
+SELECT ${progressColumnsSelect}
+FROM TABLE(TUMBLE(TABLE progress_minutes, DESCRIPTOR(minute_time), INTERVAL '1' DAY))
+GROUP BY window_start, window_end;`;
 
   const settings: Record<string, string> = {
     'pipeline.name': `${config.naming.product}-${config.naming.stage}-metering`,
@@ -406,6 +408,13 @@ FROM usage_raw;
 -- test/integration/flink/aws-profile.test.ts).
 CREATE TEMPORARY VIEW watermark_rows AS
 SELECT ts FROM usage_checked WHERE (reason IS NULL OR is_tick) AND line IS NOT NULL;
+
+-- The minutes the watermark has passed (each fires when the watermark passes its end): the progress sink's
+-- minute rows, and the day windows' input.
+CREATE TEMPORARY VIEW progress_minutes AS
+SELECT window_end AS minute_end, window_time AS minute_time
+FROM TABLE(TUMBLE(TABLE watermark_rows, DESCRIPTOR(ts), INTERVAL '1' MINUTE))
+GROUP BY window_start, window_end, window_time;
 
 -- The de-duplication key: 16 bytes of SHA-256 over (tenant id, event id) (the runner's DedupKey.java), kept
 -- for the whole horizon instead of the two strings (state per retained id: flink/README.md).

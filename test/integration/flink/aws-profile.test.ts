@@ -45,6 +45,10 @@ describe('aws profile planning', () => {
       /OverAggregate\(partitionBy=\[tenant_id, metric, \$\d+\], orderBy=\[window_time ASC\], window=\[ ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW\]/,
     );
     expect(optimized).not.toContain('CUMULATE');
+    // Progress: the minute windows count the events, the day windows count the minutes (every event
+    // crosses the single-task exchange once, not once per window size).
+    expect(optimized).toMatch(/WindowAggregate\(window=\[TUMBLE\(time_col=\[minute_time\], size=\[1 d\]\)\]/);
+    expect(optimized.match(/WindowAggregate\(window=\[TUMBLE\(time_col=\[ts\]/g)).toHaveLength(1);
     for (const sink of [
       'hourly_totals',
       'daily_totals',
