@@ -4,7 +4,7 @@ import type { TenantryConfig } from '../domain/config';
 import type { CounterItem } from '../domain/usage/counters';
 import type { ProgressItem } from '../domain/usage/progress';
 import { type RunnerResult, runRunner, runRunnerUntil } from './runner';
-import { generateMeteringSql, type LocalProfile, SINKS, type SinkName } from './sql';
+import { type GenerateOptions, generateMeteringSql, type LocalProfile, SINKS, type SinkName } from './sql';
 
 export interface LateRow {
   readonly eventId: string;
@@ -86,6 +86,8 @@ export interface RunLocalOptions {
   readonly parallelism?: number;
   /** Default per-record (deterministic lateness); the bench runs `periodic`, as the aws profile does. */
   readonly watermarks?: LocalProfile['watermarks'];
+  /** The sinks the job writes; default all (GenerateOptions.sinks). */
+  readonly sinks?: GenerateOptions['sinks'];
 }
 
 export interface RunLocalResult {
@@ -123,6 +125,7 @@ export async function runLocal(options: RunLocalOptions): Promise<RunLocalResult
     },
     ...(options.now ? { now: options.now } : {}),
     ...(options.parallelism ? { parallelism: options.parallelism } : {}),
+    ...(options.sinks ? { sinks: options.sinks } : {}),
   });
   const sqlPath = join(outDir, 'metering.sql');
   writeFileSync(sqlPath, sql);

@@ -112,6 +112,11 @@ export interface GenerateOptions {
   readonly now?: string;
   /** Defaults: 1 for the local profile (deterministic lateness), config.metering.flink.parallelism for aws. */
   readonly parallelism?: number;
+  /**
+   * The sinks the job writes; default all. A job with fewer sinks plans only the operators they read
+   * (the planner drops the rest): the bench prices each stage this way.
+   */
+  readonly sinks?: readonly SinkName[];
 }
 
 /**
@@ -354,6 +359,20 @@ SELECT ${progressColumnsSelect}
 FROM TABLE(TUMBLE(TABLE progress_minutes, DESCRIPTOR(minute_time), INTERVAL '1' DAY))
 GROUP BY window_start, window_end;`;
 
+  const writes = new Set(options.sinks ?? SINKS);
+  if (writes.size === 0) throw new Error('sinks: a metering job writes at least one sink; got none');
+  const inserts: Record<SinkName, string> = {
+    hourly: totalsInsert('hourly_totals', 'HOUR', 'hourly'),
+    daily: totalsInsert('daily_totals', 'DAY', 'daily'),
+    cumulative: totalsInsert('cumulative_totals', 'CUMULATIVE', 'cumulative'),
+    late: `INSERT INTO late_events
+SELECT event_id, tenant_id, metric, quantity, ${iso('ts')}, ${iso('wm')} FROM usage_late;`,
+    rejected: `INSERT INTO rejected_events
+SELECT COUNTED_VALUE(${q(rejected.name)}, ${q(rejected.dimension)}, reason), line, ${iso('proc_time')}
+FROM usage_checked WHERE reason IS NOT NULL AND NOT is_tick;`,
+    progress: progressInsert,
+  };
+
   const settings: Record<string, string> = {
     'pipeline.name': `${config.naming.product}-${config.naming.stage}-metering`,
     'table.local-time-zone': 'UTC',
@@ -490,15 +509,9 @@ WINDOW day_so_far AS (PARTITION BY tenant_id, metric, day_start ORDER BY window_
 CREATE TEMPORARY SYSTEM FUNCTION COUNTED_VALUE AS ${q(COUNTED_VALUE_CLASS)} LANGUAGE JAVA;
 
 EXECUTE STATEMENT SET BEGIN
-${totalsInsert('hourly_totals', 'HOUR', 'hourly')}
-${totalsInsert('daily_totals', 'DAY', 'daily')}
-${totalsInsert('cumulative_totals', 'CUMULATIVE', 'cumulative')}
-INSERT INTO late_events
-SELECT event_id, tenant_id, metric, quantity, ${iso('ts')}, ${iso('wm')} FROM usage_late;
-INSERT INTO rejected_events
-SELECT COUNTED_VALUE(${q(rejected.name)}, ${q(rejected.dimension)}, reason), line, ${iso('proc_time')}
-FROM usage_checked WHERE reason IS NOT NULL AND NOT is_tick;
-${progressInsert}
+${SINKS.filter((sink) => writes.has(sink))
+  .map((sink) => inserts[sink])
+  .join('\n')}
 END;
 `;
 }

@@ -29,6 +29,23 @@ describe('generateMeteringSql', () => {
     expect(local.indexOf('EXECUTE STATEMENT SET BEGIN')).toBeLessThan(local.indexOf('INSERT INTO'));
   });
 
+  it('writes only the sinks asked for (the bench prices each stage), and refuses a job that writes none', () => {
+    // Prepare
+    const profile = { kind: 'local', eventsPath: '/data/events.jsonl', outDir: '/data/out' } as const;
+
+    // Act
+    const partial = generateMeteringSql({ config: defaultConfig, profile, sinks: ['rejected', 'late'] });
+
+    // Assess
+    expect(partial.match(/^INSERT INTO \w+/gm)).toEqual([
+      'INSERT INTO late_events',
+      'INSERT INTO rejected_events',
+    ]);
+    expect(() => generateMeteringSql({ config: defaultConfig, profile, sinks: [] })).toThrow(
+      'sinks: a metering job writes at least one sink; got none',
+    );
+  });
+
   it('pins UTC, the idle timeout, the dedup horizon and the watermark delay from the config', () => {
     const m = defaultConfig.metering;
     expect(local).toContain("SET 'table.local-time-zone' = 'UTC';");
