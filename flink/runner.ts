@@ -60,6 +60,11 @@ export interface RunnerOptions {
   readonly timeoutMs?: number;
   readonly env?: NodeJS.ProcessEnv;
   readonly jvmFlags?: readonly string[];
+  /**
+   * Another program on the same JVM settings (bench/flink-ptf runs its own Flink 2.2 classpath).
+   * @default the runner JAR and its MeteringJob
+   */
+  readonly program?: { readonly classpath: string; readonly mainClass: string };
 }
 
 export function runRunner(options: RunnerOptions): Promise<RunnerResult> {
@@ -74,8 +79,8 @@ export function runRunner(options: RunnerOptions): Promise<RunnerResult> {
     '-Daws.cborEnabled=false',
     ...(options.jvmFlags ?? []),
     '-cp',
-    runnerClasspath(),
-    MAIN_CLASS,
+    options.program?.classpath ?? runnerClasspath(),
+    options.program?.mainClass ?? MAIN_CLASS,
     ...options.args,
   ];
   return new Promise((resolvePromise, reject) => {
