@@ -7,6 +7,7 @@ import { generateEvents } from '../flink/events';
 import { readSinkDir, sortRows } from '../flink/local';
 import { runRunner } from '../flink/runner';
 import { generateMeteringSql, SINKS, type SinkName } from '../flink/sql';
+import { scanOnlySql } from './lib/scan-only';
 
 /**
  * Would one keyed operator make the metering job cheaper? flink/README.md ("What 0.6 needs") named a process
@@ -106,15 +107,7 @@ function writeJob(name: string, count: number) {
       now: generated.now,
     }).replace('@@PROGRESS_FLOOR@@', 'NULL');
   const scripts: Record<Variant, string> = {
-    scan: `SET 'parallelism.default' = '1';
-CREATE TABLE usage_raw (line STRING) WITH ('connector' = 'filesystem', 'path' = '${eventsPath}', 'format' = 'raw');
-CREATE TABLE discard (a STRING, b STRING, c STRING, d STRING, e STRING) WITH ('connector' = 'blackhole');
-EXECUTE STATEMENT SET BEGIN
-INSERT INTO discard SELECT ${['eventId', 'tenantId', 'metric', 'quantity', 'timestamp']
-      .map((f) => `JSON_QUERY(line, '$.${f}' WITH ARRAY WRAPPER)`)
-      .join(', ')} FROM usage_raw;
-END;
-`,
+    scan: scanOnlySql(eventsPath),
     sql: sql('sql'),
     windows: cut(
       sql('windows'),

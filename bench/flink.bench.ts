@@ -6,6 +6,7 @@ import { generateEvents } from '../flink/events';
 import { type JobOutputs, runLocal } from '../flink/local';
 import { runRunner } from '../flink/runner';
 import { type LocalProfile, SINKS, type SinkName } from '../flink/sql';
+import { scanOnlySql } from './lib/scan-only';
 
 type Watermarks = NonNullable<LocalProfile['watermarks']>;
 
@@ -92,18 +93,7 @@ function checkBooks(run: string, file: EventsFile, outputs: JobOutputs) {
 
 function scanSql(eventsPath: string): string {
   const path = join(dir, `scan-${eventsPath.split('/').pop()}.sql`);
-  writeFileSync(
-    path,
-    `SET 'parallelism.default' = '1';
-CREATE TABLE usage_raw (line STRING) WITH ('connector' = 'filesystem', 'path' = '${eventsPath}', 'format' = 'raw');
-CREATE TABLE discard (a STRING, b STRING, c STRING, d STRING, e STRING) WITH ('connector' = 'blackhole');
-EXECUTE STATEMENT SET BEGIN
-INSERT INTO discard SELECT ${['eventId', 'tenantId', 'metric', 'quantity', 'timestamp']
-      .map((f) => `JSON_QUERY(line, '$.${f}' WITH ARRAY WRAPPER)`)
-      .join(', ')} FROM usage_raw;
-END;
-`,
-  );
+  writeFileSync(path, scanOnlySql(eventsPath));
   return path;
 }
 
