@@ -39,17 +39,16 @@ final class TenantTotals {
     long ts = time.time();
     long hourEnd = ts - Math.floorMod(ts, HOUR) + HOUR;
     long stepEnd = ts - Math.floorMod(ts, MINUTE) + MINUTE;
+    long dayEnd = ts - Math.floorMod(ts, DAY) + DAY;
     // Timers at end - 1 ms: the window's rowtime, when the SQL window fires.
     if (add(hours, hourEnd + "|" + metric, quantity, 1L)) {
       time.registerOnTime("h" + hourEnd, hourEnd - 1);
       // The day fires 1 ms after its last hour, so that hour is in it whatever order equal timers fire in. Set
       // here, not when the hour fires: a timer set in the past while the watermark passes it is never fired.
-      long dayEnd = ts - Math.floorMod(ts, DAY) + DAY;
       time.registerOnTime("d" + dayEnd, dayEnd);
     }
     if (add(steps, stepEnd + "|" + metric, quantity, 1L)) {
       time.registerOnTime("m" + stepEnd, stepEnd - 1);
-      long dayEnd = ts - Math.floorMod(ts, DAY) + DAY;
       time.registerOnTime("r" + dayEnd, dayEnd);
     }
   }
