@@ -1,0 +1,217 @@
+package dev.tenantry.bench;
+
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.types.Row;
+import org.apache.flink.util.Collector;
+
+/**
+ * De-duplication, lateness and every total of one tenant in one DataStream operator whose state is plain Java
+ * objects (heap state: no row serialisation per access). Input: the rows of usage_checked that are valid events
+ * (rowtime in the record's timestamp); output: {@link #OUTPUT} rows, kind HOUR, DAY, CUMULATIVE or LATE.
+ * Unlike a PTF, a DataStream operator sees rows at or below the watermark, so late events are kept.
+ * Ids are remembered in two generations of the horizon in processing time: an id is kept at least the horizon
+ * (as the SQL job's state TTL) and at most twice it.
+ */
+public class StreamTotals extends KeyedProcessFunction<String, Row, Row> {
+  static final TypeInformation<Row> OUTPUT = Types.ROW_NAMED(
+      new String[] {"kind", "tenant_id", "event_id", "metric", "window_start", "window_end", "quantity", "event_count"},
+      Types.STRING, Types.STRING, Types.STRING, Types.STRING, Types.LOCAL_DATE_TIME, Types.LOCAL_DATE_TIME,
+      Types.BIG_DEC, Types.LONG);
+  private static final long MINUTE = 60_000L;
+  private static final long HOUR = 3_600_000L;
+  private static final long DAY = 86_400_000L;
+
+  private final long horizonMs;
+  private transient ValueState<TenantState> state;
+  private transient MessageDigest sha256;
+
+  public StreamTotals(long horizonMs) {
+    this.horizonMs = horizonMs;
+  }
+
+  /** A sum of quantities and events. */
+  public static final class Sum {
+    public BigDecimal quantity = BigDecimal.ZERO;
+    public long count;
+
+    void add(BigDecimal q, long c) {
+      quantity = quantity.add(q);
+      count += c;
+    }
+  }
+
+  /** One tenant's state: ids seen in two generations, and open sums by window end (or day start) and metric. */
+  public static final class TenantState {
+    public IdSet current = new IdSet();
+    public IdSet previous = new IdSet();
+    public long generationStart;
+    public HashMap<Long, HashMap<String, Sum>> hours = new HashMap<>();
+    public HashMap<Long, HashMap<String, Sum>> steps = new HashMap<>();
+    public HashMap<Long, HashMap<String, Sum>> days = new HashMap<>();
+    public HashMap<Long, HashMap<String, Sum>> running = new HashMap<>();
+  }
+
+  /** An open-addressing set of 128-bit ids (two longs; (0, 0) marks an empty slot). */
+  public static final class IdSet {
+    public long[] hi = new long[16];
+    public long[] lo = new long[16];
+    public int size;
+
+    /** Adds the id; false when it was there. */
+    boolean add(long h, long l) {
+      if (h == 0 && l == 0) l = 1;
+      if (size * 2 >= hi.length) grow();
+      int mask = hi.length - 1;
+      int i = (int) (l ^ (l >>> 32)) & mask;
+      while (hi[i] != 0 || lo[i] != 0) {
+        if (hi[i] == h && lo[i] == l) return false;
+        i = (i + 1) & mask;
+      }
+      hi[i] = h;
+      lo[i] = l;
+      size++;
+      return true;
+    }
+
+    boolean contains(long h, long l) {
+      if (h == 0 && l == 0) l = 1;
+      int mask = hi.length - 1;
+      int i = (int) (l ^ (l >>> 32)) & mask;
+      while (hi[i] != 0 || lo[i] != 0) {
+        if (hi[i] == h && lo[i] == l) return true;
+        i = (i + 1) & mask;
+      }
+      return false;
+    }
+
+    private void grow() {
+      long[] oldHi = hi;
+      long[] oldLo = lo;
+      hi = new long[oldHi.length * 2];
+      lo = new long[oldLo.length * 2];
+      size = 0;
+      for (int i = 0; i < oldHi.length; i++) if (oldHi[i] != 0 || oldLo[i] != 0) add(oldHi[i], oldLo[i]);
+    }
+  }
+
+  @Override
+  public void open(OpenContext context) {
+    state = getRuntimeContext().getState(new ValueStateDescriptor<>("tenant", TenantState.class));
+    try {
+      sha256 = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("the JVM has no SHA-256", e);
+    }
+  }
+
+  @Override
+  public void processElement(Row input, Context ctx, Collector<Row> out) throws Exception {
+    long now = ctx.timerService().currentProcessingTime();
+    TenantState tenant = state.value();
+    if (tenant == null) {
+      tenant = new TenantState();
+      tenant.generationStart = now;
+    } else if (now - tenant.generationStart >= horizonMs) {
+      tenant.previous = tenant.current;
+      tenant.current = new IdSet();
+      tenant.generationStart = now;
+    }
+    String tenantId = ctx.getCurrentKey();
+    String eventId = input.getFieldAs("event_id");
+    // The id's first 16 bytes of SHA-256, as the SQL job's DEDUP_KEY (the tenant is the key here).
+    ByteBuffer digest = ByteBuffer.wrap(sha256.digest(eventId.getBytes(StandardCharsets.UTF_8)));
+    long h = digest.getLong();
+    long l = digest.getLong();
+    if (tenant.previous.contains(h, l) || !tenant.current.add(h, l)) {
+      state.update(tenant);
+      return;
+    }
+    String metric = input.getFieldAs("metric");
+    BigDecimal quantity = new BigDecimal((String) input.getFieldAs("quantity_text")).setScale(6, RoundingMode.HALF_UP);
+    long ts = ctx.timestamp();
+    long watermark = ctx.timerService().currentWatermark();
+    if (watermark != Long.MIN_VALUE && ts <= watermark) {
+      out.collect(Row.of("LATE", tenantId, eventId, metric, at(ts), at(watermark), quantity, 1L));
+    } else {
+      long hourEnd = ts - Math.floorMod(ts, HOUR) + HOUR;
+      long stepEnd = ts - Math.floorMod(ts, MINUTE) + MINUTE;
+      long dayEnd = ts - Math.floorMod(ts, DAY) + DAY;
+      // Timers at end - 1 ms (the SQL window's rowtime); the day's at its end, after its last hour and step.
+      if (add(tenant.hours, hourEnd, metric, quantity, 1L)) {
+        ctx.timerService().registerEventTimeTimer(hourEnd - 1);
+        ctx.timerService().registerEventTimeTimer(dayEnd);
+      }
+      if (add(tenant.steps, stepEnd, metric, quantity, 1L)) {
+        ctx.timerService().registerEventTimeTimer(stepEnd - 1);
+        ctx.timerService().registerEventTimeTimer(dayEnd);
+      }
+    }
+    state.update(tenant);
+  }
+
+  @Override
+  public void onTimer(long timer, OnTimerContext ctx, Collector<Row> out) throws Exception {
+    TenantState tenant = state.value();
+    if (tenant == null) return;
+    String tenantId = ctx.getCurrentKey();
+    long end = timer + 1;
+    HashMap<String, Sum> hour = tenant.hours.remove(end);
+    if (hour != null) {
+      long dayEnd = timer - Math.floorMod(timer, DAY) + DAY;
+      for (Map.Entry<String, Sum> e : hour.entrySet()) {
+        out.collect(row("HOUR", tenantId, e.getKey(), end - HOUR, end, e.getValue()));
+        add(tenant.days, dayEnd, e.getKey(), e.getValue().quantity, e.getValue().count);
+      }
+    }
+    HashMap<String, Sum> step = tenant.steps.remove(end);
+    if (step != null) {
+      long dayStart = timer - Math.floorMod(timer, DAY);
+      for (Map.Entry<String, Sum> e : step.entrySet()) {
+        add(tenant.running, dayStart, e.getKey(), e.getValue().quantity, e.getValue().count);
+        out.collect(row("CUMULATIVE", tenantId, e.getKey(), dayStart, end, tenant.running.get(dayStart).get(e.getKey())));
+      }
+    }
+    HashMap<String, Sum> day = tenant.days.remove(timer);
+    if (day != null) {
+      for (Map.Entry<String, Sum> e : day.entrySet()) out.collect(row("DAY", tenantId, e.getKey(), timer - DAY, timer, e.getValue()));
+    }
+    tenant.running.remove(timer - DAY);
+    state.update(tenant);
+  }
+
+  /** Adds to a window's sum; true when the window was new. */
+  private static boolean add(HashMap<Long, HashMap<String, Sum>> windows, long end, String metric, BigDecimal q, long c) {
+    HashMap<String, Sum> window = windows.get(end);
+    boolean first = window == null;
+    if (first) {
+      window = new HashMap<>(4);
+      windows.put(end, window);
+    }
+    window.computeIfAbsent(metric, m -> new Sum()).add(q, c);
+    return first;
+  }
+
+  private static Row row(String kind, String tenantId, String metric, long start, long end, Sum sum) {
+    return Row.of(kind, tenantId, null, metric, at(start), at(end), sum.quantity, sum.count);
+  }
+
+  private static LocalDateTime at(long millis) {
+    return LocalDateTime.ofEpochSecond(
+        Math.floorDiv(millis, 1000), (int) Math.floorMod(millis, 1000) * 1_000_000, ZoneOffset.UTC);
+  }
+}
