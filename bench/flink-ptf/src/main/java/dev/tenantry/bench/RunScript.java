@@ -9,11 +9,14 @@ import java.util.regex.Pattern;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.table.api.DataTypes;
 import org.apache.flink.table.api.Schema;
 import org.apache.flink.table.api.Table;
 import org.apache.flink.table.api.TableResult;
 import org.apache.flink.table.api.bridge.java.StreamStatementSet;
 import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
+import org.apache.flink.table.runtime.typeutils.ExternalTypeInfo;
+import org.apache.flink.table.types.DataType;
 import org.apache.flink.types.Row;
 
 /**
@@ -71,15 +74,31 @@ public final class RunScript {
     System.exit(0);
   }
 
+  /** The columns of the re-registered view that the SQL still reads (progress and rejected): no event fields. */
+  private static final DataType CHECKED = DataTypes.ROW(
+      DataTypes.FIELD("line", DataTypes.STRING()),
+      DataTypes.FIELD("ts", DataTypes.TIMESTAMP(3)),
+      DataTypes.FIELD("proc_time", DataTypes.TIMESTAMP_LTZ(3)),
+      DataTypes.FIELD("reason", DataTypes.STRING()),
+      DataTypes.FIELD("is_tick", DataTypes.BOOLEAN()));
+
   private static void streamTotals(StreamTableEnvironment tEnv, String view, String into, long horizonHours) {
-    Table checked = tEnv.from(view);
-    DataStream<Row> rows = tEnv.toDataStream(checked);
+    DataStream<Row> rows = tEnv.toDataStream(tEnv.from(view));
+    // Back to SQL: only what the progress and rejected branches read, the line only for rejected lines.
+    DataStream<Row> checked = rows.map(row -> {
+      String reason = row.getFieldAs("reason");
+      return Row.of(reason == null ? null : row.getField("line"), row.getField("ts"), row.getField("proc_time"),
+          reason, row.getField("is_tick"));
+    }, ExternalTypeInfo.of(CHECKED));
     tEnv.dropTemporaryView(view);
-    tEnv.createTemporaryView(view, tEnv.fromDataStream(rows,
-        Schema.newBuilder().fromResolvedSchema(checked.getResolvedSchema()).watermark("ts", "SOURCE_WATERMARK()").build()));
+    tEnv.createTemporaryView(view, tEnv.fromDataStream(checked,
+        Schema.newBuilder().fromRowDataType(CHECKED).watermark("ts", "SOURCE_WATERMARK()").build()));
+    // To the totals: the valid events' four fields (the event time travels as the record's timestamp).
     DataStream<Row> totals = rows
         .filter(row -> row.getField("reason") == null && !Boolean.TRUE.equals(row.getField("is_tick")))
-        .keyBy(row -> (String) row.getField("tenant_id"))
+        .map(row -> Row.of(row.getField("tenant_id"), row.getField("event_id"), row.getField("metric"),
+            row.getField("quantity_text")), StreamTotals.INPUT)
+        .keyBy(row -> (String) row.getField(0))
         .process(new StreamTotals(horizonHours * 3_600_000L), StreamTotals.OUTPUT);
     tEnv.createTemporaryView(into, tEnv.fromDataStream(totals));
   }

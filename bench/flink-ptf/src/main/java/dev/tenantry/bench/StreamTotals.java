@@ -22,12 +22,14 @@ import org.apache.flink.util.Collector;
 /**
  * De-duplication, lateness and every total of one tenant in one DataStream operator whose state is plain Java
  * objects (heap state: no row serialisation per access). Input: the rows of usage_checked that are valid events
- * (rowtime in the record's timestamp); output: {@link #OUTPUT} rows, kind HOUR, DAY, CUMULATIVE or LATE.
+ * as {@link #INPUT} rows; output: {@link #OUTPUT} rows, kind HOUR, DAY, CUMULATIVE or LATE.
  * Unlike a PTF, a DataStream operator sees rows at or below the watermark, so late events are kept.
  * Ids are remembered in two generations of the horizon in processing time: an id is kept at least the horizon
  * (as the SQL job's state TTL) and at most twice it.
  */
 public class StreamTotals extends KeyedProcessFunction<String, Row, Row> {
+  /** tenant_id, event_id, metric, quantity_text: the valid event's fields, its time in the record's timestamp. */
+  static final TypeInformation<Row> INPUT = Types.ROW(Types.STRING, Types.STRING, Types.STRING, Types.STRING);
   static final TypeInformation<Row> OUTPUT = Types.ROW_NAMED(
       new String[] {"kind", "tenant_id", "event_id", "metric", "window_start", "window_end", "quantity", "event_count"},
       Types.STRING, Types.STRING, Types.STRING, Types.STRING, Types.LOCAL_DATE_TIME, Types.LOCAL_DATE_TIME,
@@ -132,7 +134,7 @@ public class StreamTotals extends KeyedProcessFunction<String, Row, Row> {
       tenant.generationStart = now;
     }
     String tenantId = ctx.getCurrentKey();
-    String eventId = input.getFieldAs("event_id");
+    String eventId = (String) input.getField(1);
     // The id's first 16 bytes of SHA-256, as the SQL job's DEDUP_KEY (the tenant is the key here).
     ByteBuffer digest = ByteBuffer.wrap(sha256.digest(eventId.getBytes(StandardCharsets.UTF_8)));
     long h = digest.getLong();
@@ -141,8 +143,8 @@ public class StreamTotals extends KeyedProcessFunction<String, Row, Row> {
       state.update(tenant);
       return;
     }
-    String metric = input.getFieldAs("metric");
-    BigDecimal quantity = new BigDecimal((String) input.getFieldAs("quantity_text")).setScale(6, RoundingMode.HALF_UP);
+    String metric = (String) input.getField(2);
+    BigDecimal quantity = new BigDecimal((String) input.getField(3)).setScale(6, RoundingMode.HALF_UP);
     long ts = ctx.timestamp();
     long watermark = ctx.timerService().currentWatermark();
     if (watermark != Long.MIN_VALUE && ts <= watermark) {
