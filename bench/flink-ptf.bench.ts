@@ -12,7 +12,7 @@ import { scanOnlySql } from './lib/scan-only';
 /**
  * Would one keyed operator make the metering job cheaper? flink/README.md ("What 0.6 needs") named a process
  * table function (PTF, FLIP-440: Flink 2.1+; Managed Flink runs 2.2) as the candidate. This bench runs, on
- * Flink 2.2.1 (bench/flink-ptf, its own Maven module), up to five jobs over the same sparse files (200 tenants
+ * Flink 2.2.1 (bench/flink-ptf, its own Maven module), up to six jobs over the same sparse files (200 tenants
  * over 24 h, as bench/flink.bench.ts), each the generated job with one part replaced:
  * - `scan`: the scan-only job (read the lines, five JSON fields, discard);
  * - `sql`: the generated job as it is;
@@ -20,10 +20,11 @@ import { scanOnlySql } from './lib/scan-only';
  *   de-duplication and lateness;
  * - `fused`: de-duplication, lateness and the totals in one PTF keyed by tenant (FusedPtf);
  * - `stream`: de-duplication, lateness and the totals in one DataStream operator keyed by tenant with plain
- *   Java objects as heap state (StreamTotals), between the SQL's parse and its sinks (RunScript's DATASTREAM).
+ *   Java objects as heap state (StreamTotals), between the SQL's parse and its sinks (RunScript's DATASTREAM);
+ * - `keyed`: the same with one map entry per id under a TTL (the layout RocksDB needs).
  * Timing: the warm margin (100K → 400K events, interleaved, best of BENCH_PTF_ROUNDS, default two), as
  * bench/flink.bench.ts. Outputs: each variant's sinks against the SQL job's, row for row. BENCH_PTF_EVENTS
- * (default 100000), BENCH_PTF_VARIANTS (default all).
+ * (default 100000), BENCH_PTF_VARIANTS (default all), BENCH_PTF_STATE (heap or rocksdb).
  */
 const events = Number(process.env.BENCH_PTF_EVENTS ?? 100_000);
 const rounds = Number(process.env.BENCH_PTF_ROUNDS ?? 2);
@@ -31,7 +32,13 @@ const tenants = Array.from({ length: 200 }, (_, i) => `tbench${i}`);
 const dir = mkdtempSync(join(tmpdir(), 'tenantry-flink-ptf-'));
 const MODULE = join('bench', 'flink-ptf');
 const RUNNER_UDFS = join('flink', 'runner', 'target', 'original-tenantry-flink-runner.jar');
-const JVM = ['-XX:TieredStopAtLevel=4', '-Xmx1024m'];
+/** BENCH_PTF_STATE=rocksdb: every job on RocksDB (what Managed Flink runs), 512 MB managed memory (flink-state.bench.ts). */
+const rocksdb = process.env.BENCH_PTF_STATE === 'rocksdb';
+const JVM = [
+  '-XX:TieredStopAtLevel=4',
+  '-Xmx1024m',
+  ...(rocksdb ? ['-Dflink.state.backend.type=rocksdb', '-Dflink.taskmanager.memory.managed.size=512m'] : []),
+];
 
 class PtfBenchError extends Error {
   constructor(message: string) {
@@ -83,7 +90,7 @@ SELECT tenant_id, metric, window_start, window_end, quantity, event_count FROM m
 
 `;
 
-const ALL_VARIANTS = ['scan', 'sql', 'windows', 'fused', 'stream'] as const;
+const ALL_VARIANTS = ['scan', 'sql', 'windows', 'fused', 'stream', 'keyed'] as const;
 type Variant = (typeof ALL_VARIANTS)[number];
 /** BENCH_PTF_VARIANTS: a comma-separated subset (scan and sql are always run: the baseline and the reference). */
 const VARIANTS = ALL_VARIANTS.filter(
@@ -108,6 +115,27 @@ SELECT event_id, tenant_id, metric, CAST(quantity AS DECIMAL(20, 6)) AS quantity
 FROM metered WHERE kind = 'LATE';
 
 `;
+
+/** The generated job with de-duplication, lateness and windows in RunScript's DataStream operator (StreamTotals). */
+function streamScript(generated: string, ids: '' | ' KEYED IDS'): string {
+  return cut(
+    cut(
+      // The re-registered usage_checked carries the line of rejected lines only (RunScript.streamTotals).
+      cut(
+        generated,
+        'WHERE (reason IS NULL OR is_tick) AND line IS NOT NULL;',
+        '\n',
+        'WHERE reason IS NULL OR is_tick;',
+      ),
+      '-- Everything that moves the watermark',
+      '-- Everything that moves the watermark',
+      `DATASTREAM TOTALS FROM usage_checked INTO metered HORIZON ${defaultConfig.metering.dedupHorizonHours} HOURS${ids};\n\n`,
+    ),
+    '-- The de-duplication key',
+    '-- Counts each rejected line',
+    streamViews,
+  );
+}
 
 function writeJob(name: string, count: number) {
   const generated = generateEvents({
@@ -155,23 +183,8 @@ FROM metered WHERE kind = 'LATE';
 
 `,
     ),
-    stream: cut(
-      cut(
-        // The re-registered usage_checked carries the line of rejected lines only (RunScript.streamTotals).
-        cut(
-          sql('stream'),
-          'WHERE (reason IS NULL OR is_tick) AND line IS NOT NULL;',
-          '\n',
-          'WHERE reason IS NULL OR is_tick;',
-        ),
-        '-- Everything that moves the watermark',
-        '-- Everything that moves the watermark',
-        `DATASTREAM TOTALS FROM usage_checked INTO metered HORIZON ${defaultConfig.metering.dedupHorizonHours} HOURS;\n\n`,
-      ),
-      '-- The de-duplication key',
-      '-- Counts each rejected line',
-      streamViews,
-    ),
+    stream: streamScript(sql('stream'), ''),
+    keyed: streamScript(sql('keyed'), ' KEYED IDS'),
   };
   for (const variant of VARIANTS) writeFileSync(join(dir, `${name}.${variant}.sql`), scripts[variant]);
   return { name, lines: generated.lines.length, out };
@@ -258,7 +271,7 @@ function compare(variant: Variant) {
 
 const result = {
   date: new Date().toISOString(),
-  flink: '2.2.1 (MiniCluster, parallelism 1, C2, SerialGC, 1 GB heap)',
+  flink: `2.2.1 (MiniCluster, parallelism 1, C2, SerialGC, 1 GB heap, ${rocksdb ? 'RocksDB' : 'heap'} state)`,
   loadAverage: loadavg().map((l) => l.toFixed(1)),
   margin: `${large.lines} → ${warm.lines} lines (sparse: 200 tenants over 24 h)`,
   timings: Object.fromEntries(timings),

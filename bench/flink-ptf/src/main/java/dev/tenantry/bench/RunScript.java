@@ -21,18 +21,22 @@ import org.apache.flink.types.Row;
 
 /**
  * Runs a generated SQL script (statements end with ";\n", one statement set) on a MiniCluster: run time, process
- * CPU. One statement of its own: {@code DATASTREAM TOTALS FROM v INTO t HORIZON n HOURS} turns the view v into a
+ * CPU. One statement of its own: {@code DATASTREAM TOTALS FROM v INTO t HORIZON n HOURS [KEYED IDS]} turns the view v into a
  * DataStream once (one source: v is re-registered over that stream, its rowtime and watermarks kept), sends its
  * valid events through {@link StreamTotals} keyed by tenant, and registers the output as the view t.
  */
 public final class RunScript {
   private static final Pattern SET = Pattern.compile("(?s)SET '([^']+)' = '([^']*)'");
   private static final Pattern DATASTREAM =
-      Pattern.compile("DATASTREAM TOTALS FROM (\\w+) INTO (\\w+) HORIZON (\\d+) HOURS");
+      Pattern.compile("DATASTREAM TOTALS FROM (\\w+) INTO (\\w+) HORIZON (\\d+) HOURS( KEYED IDS)?");
   private static final String STATEMENT_SET = "EXECUTE STATEMENT SET BEGIN";
 
   public static void main(String[] args) throws Exception {
-    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    // The MiniCluster's own options (state backend, managed memory) as -Dflink.<option>=<value>.
+    Configuration cluster = new Configuration();
+    System.getProperties().stringPropertyNames().stream().filter(name -> name.startsWith("flink."))
+        .forEach(name -> cluster.setString(name.substring("flink.".length()), System.getProperty(name)));
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(cluster);
     StreamTableEnvironment tEnv = StreamTableEnvironment.create(env);
     StreamStatementSet inserts = null;
     boolean streamed = false;
@@ -45,7 +49,8 @@ public final class RunScript {
         tEnv.getConfig().getConfiguration().setString(set.group(1), set.group(2));
         env.configure(Configuration.fromMap(Map.of(set.group(1), set.group(2))));
       } else if (datastream.matches()) {
-        streamTotals(tEnv, datastream.group(1), datastream.group(2), Long.parseLong(datastream.group(3)));
+        streamTotals(tEnv, datastream.group(1), datastream.group(2), Long.parseLong(datastream.group(3)),
+            datastream.group(4) != null);
         streamed = true;
       } else if (statement.startsWith(STATEMENT_SET)) {
         inserts = tEnv.createStatementSet();
@@ -82,7 +87,8 @@ public final class RunScript {
       DataTypes.FIELD("reason", DataTypes.STRING()),
       DataTypes.FIELD("is_tick", DataTypes.BOOLEAN()));
 
-  private static void streamTotals(StreamTableEnvironment tEnv, String view, String into, long horizonHours) {
+  private static void streamTotals(
+      StreamTableEnvironment tEnv, String view, String into, long horizonHours, boolean keyedIds) {
     DataStream<Row> rows = tEnv.toDataStream(tEnv.from(view));
     // Back to SQL: only what the progress and rejected branches read, the line only for rejected lines.
     DataStream<Row> checked = rows.map(row -> {
@@ -99,7 +105,7 @@ public final class RunScript {
         .map(row -> Row.of(row.getField("tenant_id"), row.getField("event_id"), row.getField("metric"),
             row.getField("quantity_text")), StreamTotals.INPUT)
         .keyBy(row -> (String) row.getField(0))
-        .process(new StreamTotals(horizonHours * 3_600_000L), StreamTotals.OUTPUT);
+        .process(new StreamTotals(horizonHours * 3_600_000L, keyedIds), StreamTotals.OUTPUT);
     tEnv.createTemporaryView(into, tEnv.fromDataStream(totals));
   }
 }

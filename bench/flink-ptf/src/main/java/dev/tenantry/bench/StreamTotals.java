@@ -6,15 +6,20 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.types.Row;
 import org.apache.flink.util.Collector;
@@ -24,8 +29,7 @@ import org.apache.flink.util.Collector;
  * objects (heap state: no row serialisation per access). Input: the rows of usage_checked that are valid events
  * as {@link #INPUT} rows; output: {@link #OUTPUT} rows, kind HOUR, DAY, CUMULATIVE or LATE.
  * Unlike a PTF, a DataStream operator sees rows at or below the watermark, so late events are kept.
- * Ids are remembered in two generations of the horizon in processing time: an id is kept at least the horizon
- * (as the SQL job's state TTL) and at most twice it.
+ * Ids live as {@link #StreamTotals(long, boolean)} says.
  */
 public class StreamTotals extends KeyedProcessFunction<String, Row, Row> {
   /** tenant_id, event_id, metric, quantity_text: the valid event's fields, its time in the record's timestamp. */
@@ -39,11 +43,27 @@ public class StreamTotals extends KeyedProcessFunction<String, Row, Row> {
   private static final long DAY = 86_400_000L;
 
   private final long horizonMs;
+  private final boolean keyedIds;
   private transient ValueState<TenantState> state;
+  private transient ValueState<Ids> heapIds;
+  private transient MapState<Tuple2<Long, Long>, Boolean> keyedIdState;
   private transient MessageDigest sha256;
 
-  public StreamTotals(long horizonMs) {
+  /**
+   * @param keyedIds false: a tenant's ids in one object (a heap reference per access, but on RocksDB the whole set
+   *     would be serialised on every event); true: one map entry per id with a processing-time TTL of the horizon,
+   *     as the SQL job's de-duplication (one get and one put per event on RocksDB).
+   */
+  public StreamTotals(long horizonMs, boolean keyedIds) {
     this.horizonMs = horizonMs;
+    this.keyedIds = keyedIds;
+  }
+
+  /** A tenant's ids in two generations of the horizon in processing time. */
+  public static final class Ids {
+    public IdSet current = new IdSet();
+    public IdSet previous = new IdSet();
+    public long generationStart;
   }
 
   /** A sum of quantities and events. */
@@ -57,11 +77,8 @@ public class StreamTotals extends KeyedProcessFunction<String, Row, Row> {
     }
   }
 
-  /** One tenant's state: ids seen in two generations, and open sums by window end (or day start) and metric. */
+  /** One tenant's open sums by window end (or day start) and metric. */
   public static final class TenantState {
-    public IdSet current = new IdSet();
-    public IdSet previous = new IdSet();
-    public long generationStart;
     public HashMap<Long, HashMap<String, Sum>> hours = new HashMap<>();
     public HashMap<Long, HashMap<String, Sum>> steps = new HashMap<>();
     public HashMap<Long, HashMap<String, Sum>> days = new HashMap<>();
@@ -114,6 +131,14 @@ public class StreamTotals extends KeyedProcessFunction<String, Row, Row> {
   @Override
   public void open(OpenContext context) {
     state = getRuntimeContext().getState(new ValueStateDescriptor<>("tenant", TenantState.class));
+    if (keyedIds) {
+      MapStateDescriptor<Tuple2<Long, Long>, Boolean> ids =
+          new MapStateDescriptor<>("ids", Types.TUPLE(Types.LONG, Types.LONG), Types.BOOLEAN);
+      ids.enableTimeToLive(StateTtlConfig.newBuilder(Duration.ofMillis(horizonMs)).build());
+      keyedIdState = getRuntimeContext().getMapState(ids);
+    } else {
+      heapIds = getRuntimeContext().getState(new ValueStateDescriptor<>("ids", Ids.class));
+    }
     try {
       sha256 = MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
@@ -123,45 +148,32 @@ public class StreamTotals extends KeyedProcessFunction<String, Row, Row> {
 
   @Override
   public void processElement(Row input, Context ctx, Collector<Row> out) throws Exception {
-    long now = ctx.timerService().currentProcessingTime();
-    TenantState tenant = state.value();
-    if (tenant == null) {
-      tenant = new TenantState();
-      tenant.generationStart = now;
-    } else if (now - tenant.generationStart >= horizonMs) {
-      tenant.previous = tenant.current;
-      tenant.current = new IdSet();
-      tenant.generationStart = now;
-    }
     String tenantId = ctx.getCurrentKey();
     String eventId = (String) input.getField(1);
     // The id's first 16 bytes of SHA-256, as the SQL job's DEDUP_KEY (the tenant is the key here).
     ByteBuffer digest = ByteBuffer.wrap(sha256.digest(eventId.getBytes(StandardCharsets.UTF_8)));
-    long h = digest.getLong();
-    long l = digest.getLong();
-    if (tenant.previous.contains(h, l) || !tenant.current.add(h, l)) {
-      state.update(tenant);
-      return;
-    }
+    if (!firstArrival(digest.getLong(), digest.getLong(), ctx.timerService().currentProcessingTime())) return;
     String metric = (String) input.getField(2);
     BigDecimal quantity = new BigDecimal((String) input.getField(3)).setScale(6, RoundingMode.HALF_UP);
     long ts = ctx.timestamp();
     long watermark = ctx.timerService().currentWatermark();
     if (watermark != Long.MIN_VALUE && ts <= watermark) {
       out.collect(Row.of("LATE", tenantId, eventId, metric, at(ts), at(watermark), quantity, 1L));
-    } else {
-      long hourEnd = ts - Math.floorMod(ts, HOUR) + HOUR;
-      long stepEnd = ts - Math.floorMod(ts, MINUTE) + MINUTE;
-      long dayEnd = ts - Math.floorMod(ts, DAY) + DAY;
-      // Timers at end - 1 ms (the SQL window's rowtime); the day's at its end, after its last hour and step.
-      if (add(tenant.hours, hourEnd, metric, quantity, 1L)) {
-        ctx.timerService().registerEventTimeTimer(hourEnd - 1);
-        ctx.timerService().registerEventTimeTimer(dayEnd);
-      }
-      if (add(tenant.steps, stepEnd, metric, quantity, 1L)) {
-        ctx.timerService().registerEventTimeTimer(stepEnd - 1);
-        ctx.timerService().registerEventTimeTimer(dayEnd);
-      }
+      return;
+    }
+    TenantState tenant = state.value();
+    if (tenant == null) tenant = new TenantState();
+    long hourEnd = ts - Math.floorMod(ts, HOUR) + HOUR;
+    long stepEnd = ts - Math.floorMod(ts, MINUTE) + MINUTE;
+    long dayEnd = ts - Math.floorMod(ts, DAY) + DAY;
+    // Timers at end - 1 ms (the SQL window's rowtime); the day's at its end, after its last hour and step.
+    if (add(tenant.hours, hourEnd, metric, quantity, 1L)) {
+      ctx.timerService().registerEventTimeTimer(hourEnd - 1);
+      ctx.timerService().registerEventTimeTimer(dayEnd);
+    }
+    if (add(tenant.steps, stepEnd, metric, quantity, 1L)) {
+      ctx.timerService().registerEventTimeTimer(stepEnd - 1);
+      ctx.timerService().registerEventTimeTimer(dayEnd);
     }
     state.update(tenant);
   }
@@ -194,6 +206,28 @@ public class StreamTotals extends KeyedProcessFunction<String, Row, Row> {
     }
     tenant.running.remove(timer - DAY);
     state.update(tenant);
+  }
+
+  /** Remembers the id; false when it was seen within the horizon. */
+  private boolean firstArrival(long h, long l, long now) throws Exception {
+    if (keyedIds) {
+      Tuple2<Long, Long> id = Tuple2.of(h, l);
+      if (keyedIdState.contains(id)) return false;
+      keyedIdState.put(id, Boolean.TRUE);
+      return true;
+    }
+    Ids ids = heapIds.value();
+    if (ids == null) {
+      ids = new Ids();
+      ids.generationStart = now;
+    } else if (now - ids.generationStart >= horizonMs) {
+      ids.previous = ids.current;
+      ids.current = new IdSet();
+      ids.generationStart = now;
+    }
+    boolean first = !ids.previous.contains(h, l) && ids.current.add(h, l);
+    heapIds.update(ids);
+    return first;
   }
 
   /** Adds to a window's sum; true when the window was new. */
