@@ -25,11 +25,10 @@ import org.apache.flink.types.Row;
 import org.apache.flink.util.Collector;
 
 /**
- * De-duplication, lateness and every total of one tenant in one DataStream operator whose state is plain Java
- * objects (heap state: no row serialisation per access). Input: the rows of usage_checked that are valid events
- * as {@link #INPUT} rows; output: {@link #OUTPUT} rows, kind HOUR, DAY, CUMULATIVE or LATE.
- * Unlike a PTF, a DataStream operator sees rows at or below the watermark, so late events are kept.
- * Ids live as {@link #StreamTotals(long, boolean)} says.
+ * De-duplication, lateness and every total of one tenant in one DataStream operator. Input: the rows of
+ * usage_checked that are valid events, as {@link #INPUT} rows; output: {@link #OUTPUT} rows, kind HOUR, DAY,
+ * CUMULATIVE or LATE. Unlike a PTF, a DataStream operator sees rows at or below the watermark, so late events are
+ * kept. The open sums are one plain object per tenant; ids live as {@link #StreamTotals(long, boolean)} says.
  */
 public class StreamTotals extends KeyedProcessFunction<String, Row, Row> {
   /** tenant_id, event_id, metric, quantity_text: the valid event's fields, its time in the record's timestamp. */
