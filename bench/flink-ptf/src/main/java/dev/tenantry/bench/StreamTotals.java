@@ -44,6 +44,8 @@ public class StreamTotals extends KeyedProcessFunction<String, Row, Row> {
   private final long horizonMs;
   private final boolean keyedIds;
   private transient ValueState<TenantState> state;
+  /** keyedIds: the open sums as map entries by window end (or day start), not one object per tenant. */
+  private transient MapState<Long, Map<String, Sum>> hours, steps, days, running;
   private transient ValueState<Ids> heapIds;
   private transient MapState<Tuple2<Long, Long>, Boolean> keyedIdState;
   private transient MessageDigest sha256;
@@ -51,7 +53,8 @@ public class StreamTotals extends KeyedProcessFunction<String, Row, Row> {
   /**
    * @param keyedIds false: a tenant's ids in one object (a heap reference per access, but on RocksDB the whole set
    *     would be serialised on every event); true: one map entry per id with a processing-time TTL of the horizon,
-   *     as the SQL job's de-duplication (one get and one put per event on RocksDB).
+   *     as the SQL job's de-duplication (one get and one put per event on RocksDB), and the open sums as map
+   *     entries by window too (only the event's windows are read and written).
    */
   public StreamTotals(long horizonMs, boolean keyedIds) {
     this.horizonMs = horizonMs;
@@ -78,10 +81,10 @@ public class StreamTotals extends KeyedProcessFunction<String, Row, Row> {
 
   /** One tenant's open sums by window end (or day start) and metric. */
   public static final class TenantState {
-    public HashMap<Long, HashMap<String, Sum>> hours = new HashMap<>();
-    public HashMap<Long, HashMap<String, Sum>> steps = new HashMap<>();
-    public HashMap<Long, HashMap<String, Sum>> days = new HashMap<>();
-    public HashMap<Long, HashMap<String, Sum>> running = new HashMap<>();
+    public HashMap<Long, Map<String, Sum>> hours = new HashMap<>();
+    public HashMap<Long, Map<String, Sum>> steps = new HashMap<>();
+    public HashMap<Long, Map<String, Sum>> days = new HashMap<>();
+    public HashMap<Long, Map<String, Sum>> running = new HashMap<>();
   }
 
   /** An open-addressing set of 128-bit ids (two longs; (0, 0) marks an empty slot). */
@@ -131,6 +134,11 @@ public class StreamTotals extends KeyedProcessFunction<String, Row, Row> {
   public void open(OpenContext context) {
     state = getRuntimeContext().getState(new ValueStateDescriptor<>("tenant", TenantState.class));
     if (keyedIds) {
+      TypeInformation<Map<String, Sum>> sums = Types.MAP(Types.STRING, Types.POJO(Sum.class));
+      hours = getRuntimeContext().getMapState(new MapStateDescriptor<>("hours", Types.LONG, sums));
+      steps = getRuntimeContext().getMapState(new MapStateDescriptor<>("steps", Types.LONG, sums));
+      days = getRuntimeContext().getMapState(new MapStateDescriptor<>("days", Types.LONG, sums));
+      running = getRuntimeContext().getMapState(new MapStateDescriptor<>("running", Types.LONG, sums));
       MapStateDescriptor<Tuple2<Long, Long>, Boolean> ids =
           new MapStateDescriptor<>("ids", Types.TUPLE(Types.LONG, Types.LONG), Types.BOOLEAN);
       ids.enableTimeToLive(StateTtlConfig.newBuilder(Duration.ofMillis(horizonMs)).build());
@@ -160,51 +168,54 @@ public class StreamTotals extends KeyedProcessFunction<String, Row, Row> {
       out.collect(Row.of("LATE", tenantId, eventId, metric, at(ts), at(watermark), quantity, 1L));
       return;
     }
-    TenantState tenant = state.value();
-    if (tenant == null) tenant = new TenantState();
+    TenantState tenant = keyedIds ? null : state.value();
+    if (!keyedIds && tenant == null) tenant = new TenantState();
     long hourEnd = ts - Math.floorMod(ts, HOUR) + HOUR;
     long stepEnd = ts - Math.floorMod(ts, MINUTE) + MINUTE;
     long dayEnd = ts - Math.floorMod(ts, DAY) + DAY;
     // Timers at end - 1 ms (the SQL window's rowtime); the day's at its end, after its last hour and step.
-    if (add(tenant.hours, hourEnd, metric, quantity, 1L)) {
+    if (add(windows(hours, tenant == null ? null : tenant.hours), hourEnd, metric, quantity, 1L)) {
       ctx.timerService().registerEventTimeTimer(hourEnd - 1);
       ctx.timerService().registerEventTimeTimer(dayEnd);
     }
-    if (add(tenant.steps, stepEnd, metric, quantity, 1L)) {
+    if (add(windows(steps, tenant == null ? null : tenant.steps), stepEnd, metric, quantity, 1L)) {
       ctx.timerService().registerEventTimeTimer(stepEnd - 1);
       ctx.timerService().registerEventTimeTimer(dayEnd);
     }
-    state.update(tenant);
+    if (tenant != null) state.update(tenant);
   }
 
   @Override
   public void onTimer(long timer, OnTimerContext ctx, Collector<Row> out) throws Exception {
-    TenantState tenant = state.value();
-    if (tenant == null) return;
+    TenantState tenant = keyedIds ? null : state.value();
+    if (!keyedIds && tenant == null) return;
+    Windows hourSums = windows(hours, tenant == null ? null : tenant.hours);
+    Windows stepSums = windows(steps, tenant == null ? null : tenant.steps);
+    Windows daySums = windows(days, tenant == null ? null : tenant.days);
+    Windows runningSums = windows(running, tenant == null ? null : tenant.running);
     String tenantId = ctx.getCurrentKey();
     long end = timer + 1;
-    HashMap<String, Sum> hour = tenant.hours.remove(end);
+    Map<String, Sum> hour = hourSums.remove(end);
     if (hour != null) {
       long dayEnd = timer - Math.floorMod(timer, DAY) + DAY;
       for (Map.Entry<String, Sum> e : hour.entrySet()) {
         out.collect(row("HOUR", tenantId, e.getKey(), end - HOUR, end, e.getValue()));
-        add(tenant.days, dayEnd, e.getKey(), e.getValue().quantity, e.getValue().count);
+        add(daySums, dayEnd, e.getKey(), e.getValue().quantity, e.getValue().count);
       }
     }
-    HashMap<String, Sum> step = tenant.steps.remove(end);
+    Map<String, Sum> step = stepSums.remove(end);
     if (step != null) {
       long dayStart = timer - Math.floorMod(timer, DAY);
-      for (Map.Entry<String, Sum> e : step.entrySet()) {
-        add(tenant.running, dayStart, e.getKey(), e.getValue().quantity, e.getValue().count);
-        out.collect(row("CUMULATIVE", tenantId, e.getKey(), dayStart, end, tenant.running.get(dayStart).get(e.getKey())));
-      }
+      for (Map.Entry<String, Sum> e : step.entrySet()) add(runningSums, dayStart, e.getKey(), e.getValue().quantity, e.getValue().count);
+      Map<String, Sum> today = runningSums.get(dayStart);
+      for (String metric : step.keySet()) out.collect(row("CUMULATIVE", tenantId, metric, dayStart, end, today.get(metric)));
     }
-    HashMap<String, Sum> day = tenant.days.remove(timer);
+    Map<String, Sum> day = daySums.remove(timer);
     if (day != null) {
       for (Map.Entry<String, Sum> e : day.entrySet()) out.collect(row("DAY", tenantId, e.getKey(), timer - DAY, timer, e.getValue()));
     }
-    tenant.running.remove(timer - DAY);
-    state.update(tenant);
+    runningSums.remove(timer - DAY);
+    if (tenant != null) state.update(tenant);
   }
 
   /** Remembers the id; false when it was seen within the horizon. */
@@ -229,15 +240,41 @@ public class StreamTotals extends KeyedProcessFunction<String, Row, Row> {
     return first;
   }
 
-  /** Adds to a window's sum; true when the window was new. */
-  private static boolean add(HashMap<Long, HashMap<String, Sum>> windows, long end, String metric, BigDecimal q, long c) {
-    HashMap<String, Sum> window = windows.get(end);
-    boolean first = window == null;
-    if (first) {
-      window = new HashMap<>(4);
-      windows.put(end, window);
+  /** Open sums by window end, on the heap object or in map state. */
+  private interface Windows {
+    Map<String, Sum> get(long end) throws Exception;
+
+    void put(long end, Map<String, Sum> sums) throws Exception;
+
+    Map<String, Sum> remove(long end) throws Exception;
+  }
+
+  private Windows windows(MapState<Long, Map<String, Sum>> entries, HashMap<Long, Map<String, Sum>> object) {
+    if (!keyedIds) {
+      return new Windows() {
+        public Map<String, Sum> get(long end) { return object.get(end); }
+        public void put(long end, Map<String, Sum> sums) { object.put(end, sums); }
+        public Map<String, Sum> remove(long end) { return object.remove(end); }
+      };
     }
+    return new Windows() {
+      public Map<String, Sum> get(long end) throws Exception { return entries.get(end); }
+      public void put(long end, Map<String, Sum> sums) throws Exception { entries.put(end, sums); }
+      public Map<String, Sum> remove(long end) throws Exception {
+        Map<String, Sum> sums = entries.get(end);
+        if (sums != null) entries.remove(end);
+        return sums;
+      }
+    };
+  }
+
+  /** Adds to a window's sum (written back: on RocksDB a read value is a copy); true when the window was new. */
+  private static boolean add(Windows windows, long end, String metric, BigDecimal q, long c) throws Exception {
+    Map<String, Sum> window = windows.get(end);
+    boolean first = window == null;
+    if (first) window = new HashMap<>(4);
     window.computeIfAbsent(metric, m -> new Sum()).add(q, c);
+    windows.put(end, window);
     return first;
   }
 
