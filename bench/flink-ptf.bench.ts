@@ -31,7 +31,6 @@ const rounds = Number(process.env.BENCH_PTF_ROUNDS ?? 2);
 const tenants = Array.from({ length: 200 }, (_, i) => `tbench${i}`);
 const dir = mkdtempSync(join(tmpdir(), 'tenantry-flink-ptf-'));
 const MODULE = join('bench', 'flink-ptf');
-const RUNNER_UDFS = join('flink', 'runner', 'target', 'original-tenantry-flink-runner.jar');
 /** BENCH_PTF_STATE=rocksdb: every job on RocksDB (what Managed Flink runs), 512 MB managed memory (flink-state.bench.ts). */
 const rocksdb = process.env.BENCH_PTF_STATE === 'rocksdb';
 const JVM = [
@@ -60,10 +59,10 @@ execFileSync(
   ],
   { stdio: 'inherit' },
 );
+// The module's pom brings the runner's UDFs (USAGE_LINE, DEDUP_KEY) from flink/runner/target.
 const classpath = [
   join(MODULE, 'target', 'classes'),
   readFileSync(join(MODULE, 'target', 'classpath.txt'), 'utf8').trim(),
-  RUNNER_UDFS,
 ].join(delimiter);
 
 /** Cuts the generated job between two of its comments or statements; a marker that moved fails loudly. */
@@ -74,21 +73,35 @@ function cut(sql: string, from: string, to: string, replacement: string): string
   return sql.slice(0, start) + replacement + sql.slice(end);
 }
 
-const totalsViews = (
-  fn: string,
-  input: string,
-) => `CREATE TEMPORARY SYSTEM FUNCTION TENANT_TOTALS AS 'dev.tenantry.bench.${fn}' LANGUAGE JAVA;
-CREATE TEMPORARY VIEW metered AS
-SELECT * FROM TENANT_TOTALS(input => TABLE ${input} PARTITION BY tenant_id, on_time => DESCRIPTOR(ts), uid => 'tenant-totals');
-${['hourly:HOUR', 'daily:DAY', 'cumulative:CUMULATIVE']
+/**
+ * The views the SQL sinks read, over `metered`: the rows of the PTF or DataStream operator (kind HOUR, DAY,
+ * CUMULATIVE, LATE), cast to the SQL job's types. `late`: the late events come from the operator too.
+ */
+const meteredViews = (late: boolean) => `${['hourly:HOUR', 'daily:DAY', 'cumulative:CUMULATIVE']
   .map((pair) => pair.split(':'))
   .map(
     ([view, kind]) => `CREATE TEMPORARY VIEW ${view} AS
-SELECT tenant_id, metric, window_start, window_end, quantity, event_count FROM metered WHERE kind = '${kind}';`,
+SELECT tenant_id, metric, CAST(window_start AS TIMESTAMP(3)) AS window_start, CAST(window_end AS TIMESTAMP(3)) AS window_end,
+  CAST(quantity AS DECIMAL(38, 6)) AS quantity, event_count FROM metered WHERE kind = '${kind}';`,
   )
   .join('\n')}
-
+${
+  late
+    ? `CREATE TEMPORARY VIEW usage_late AS
+SELECT event_id, tenant_id, metric, CAST(quantity AS DECIMAL(20, 6)) AS quantity, CAST(window_start AS TIMESTAMP(3)) AS ts,
+  CAST(window_end AS TIMESTAMP(3)) AS wm
+FROM metered WHERE kind = 'LATE';
+`
+    : ''
+}
 `;
+
+/** A process table function of bench/flink-ptf as `metered`, keyed by tenant, and the views over it. */
+const ptfViews = (fn: string, input: string, late: boolean) =>
+  `CREATE TEMPORARY SYSTEM FUNCTION TENANT_TOTALS AS 'dev.tenantry.bench.${fn}' LANGUAGE JAVA;
+CREATE TEMPORARY VIEW metered AS
+SELECT * FROM TENANT_TOTALS(input => TABLE ${input} PARTITION BY tenant_id, on_time => DESCRIPTOR(ts), uid => 'tenant-totals');
+${meteredViews(late)}`;
 
 const ALL_VARIANTS = ['scan', 'sql', 'windows', 'fused', 'stream', 'keyed'] as const;
 type Variant = (typeof ALL_VARIANTS)[number];
@@ -99,22 +112,6 @@ const VARIANTS = ALL_VARIANTS.filter(
     v === 'sql' ||
     (process.env.BENCH_PTF_VARIANTS ?? ALL_VARIANTS.join(',')).split(',').includes(v),
 );
-
-/** The per-kind views over the rows of the DataStream operator (StreamTotals.OUTPUT), in the SQL job's types. */
-const streamViews = `${['hourly:HOUR', 'daily:DAY', 'cumulative:CUMULATIVE']
-  .map((pair) => pair.split(':'))
-  .map(
-    ([view, kind]) => `CREATE TEMPORARY VIEW ${view} AS
-SELECT tenant_id, metric, CAST(window_start AS TIMESTAMP(3)) AS window_start, CAST(window_end AS TIMESTAMP(3)) AS window_end,
-  CAST(quantity AS DECIMAL(38, 6)) AS quantity, event_count FROM metered WHERE kind = '${kind}';`,
-  )
-  .join('\n')}
-CREATE TEMPORARY VIEW usage_late AS
-SELECT event_id, tenant_id, metric, CAST(quantity AS DECIMAL(20, 6)) AS quantity, CAST(window_start AS TIMESTAMP(3)) AS ts,
-  CAST(window_end AS TIMESTAMP(3)) AS wm
-FROM metered WHERE kind = 'LATE';
-
-`;
 
 /** The generated job with de-duplication, lateness and windows in RunScript's DataStream operator (StreamTotals). */
 function streamScript(generated: string, ids: '' | ' KEYED IDS'): string {
@@ -133,7 +130,7 @@ function streamScript(generated: string, ids: '' | ' KEYED IDS'): string {
     ),
     '-- The de-duplication key',
     '-- Counts each rejected line',
-    streamViews,
+    meteredViews(true),
   );
 }
 
@@ -168,7 +165,7 @@ function writeJob(name: string, count: number) {
       sql('windows'),
       'CREATE TEMPORARY VIEW hourly AS',
       '-- Counts each rejected line',
-      totalsViews('WindowsPtf', 'usage_on_time'),
+      ptfViews('WindowsPtf', 'usage_on_time', false),
     ),
     fused: cut(
       sql('fused'),
@@ -177,11 +174,7 @@ function writeJob(name: string, count: number) {
       `CREATE TEMPORARY VIEW usage_valid AS
 SELECT event_id, tenant_id, metric, CAST(quantity_text AS DECIMAL(20, 6)) AS quantity, ts
 FROM usage_checked WHERE reason IS NULL AND NOT is_tick AND line IS NOT NULL;
-${totalsViews('FusedPtf', 'usage_valid')}CREATE TEMPORARY VIEW usage_late AS
-SELECT event_id, tenant_id, metric, CAST(quantity AS DECIMAL(20, 6)) AS quantity, window_start AS ts, window_end AS wm
-FROM metered WHERE kind = 'LATE';
-
-`,
+${ptfViews('FusedPtf', 'usage_valid', true)}`,
     ),
     stream: streamScript(sql('stream'), ''),
     keyed: streamScript(sql('keyed'), ' KEYED IDS'),

@@ -1,16 +1,17 @@
 package dev.tenantry.bench;
 
+import static dev.tenantry.bench.TenantTotals.DAY;
+import static dev.tenantry.bench.TenantTotals.HOUR;
+import static dev.tenantry.bench.TenantTotals.MINUTE;
+import static dev.tenantry.bench.TenantTotals.at;
+
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.time.LocalDateTime;
-import java.time.ZoneOffset;
 import java.util.HashMap;
 import java.util.Map;
+import dev.tenantry.flink.DedupKey;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
@@ -37,9 +38,6 @@ public class StreamTotals extends KeyedProcessFunction<String, Row, Row> {
       new String[] {"kind", "tenant_id", "event_id", "metric", "window_start", "window_end", "quantity", "event_count"},
       Types.STRING, Types.STRING, Types.STRING, Types.STRING, Types.LOCAL_DATE_TIME, Types.LOCAL_DATE_TIME,
       Types.BIG_DEC, Types.LONG);
-  private static final long MINUTE = 60_000L;
-  private static final long HOUR = 3_600_000L;
-  private static final long DAY = 86_400_000L;
 
   private final long horizonMs;
   private final boolean keyedIds;
@@ -48,7 +46,7 @@ public class StreamTotals extends KeyedProcessFunction<String, Row, Row> {
   private transient MapState<Long, Map<String, Sum>> hours, steps, days, running;
   private transient ValueState<Ids> heapIds;
   private transient MapState<Tuple2<Long, Long>, Boolean> keyedIdState;
-  private transient MessageDigest sha256;
+  private transient DedupKey dedupKey;
 
   /**
    * @param keyedIds false: a tenant's ids in one object (a heap reference per access, but on RocksDB the whole set
@@ -146,19 +144,15 @@ public class StreamTotals extends KeyedProcessFunction<String, Row, Row> {
     } else {
       heapIds = getRuntimeContext().getState(new ValueStateDescriptor<>("ids", Ids.class));
     }
-    try {
-      sha256 = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("the JVM has no SHA-256", e);
-    }
+    dedupKey = new DedupKey();
   }
 
   @Override
   public void processElement(Row input, Context ctx, Collector<Row> out) throws Exception {
     String tenantId = ctx.getCurrentKey();
     String eventId = (String) input.getField(1);
-    // The id's first 16 bytes of SHA-256, as the SQL job's DEDUP_KEY (the tenant is the key here).
-    ByteBuffer digest = ByteBuffer.wrap(sha256.digest(eventId.getBytes(StandardCharsets.UTF_8)));
+    // The SQL job's de-duplication key (the runner's DEDUP_KEY: 16 bytes of SHA-256 over tenant and id).
+    ByteBuffer digest = ByteBuffer.wrap(dedupKey.eval(tenantId, eventId));
     if (!firstArrival(digest.getLong(), digest.getLong(), ctx.timerService().currentProcessingTime())) return;
     String metric = (String) input.getField(2);
     BigDecimal quantity = new BigDecimal((String) input.getField(3)).setScale(6, RoundingMode.HALF_UP);
@@ -280,10 +274,5 @@ public class StreamTotals extends KeyedProcessFunction<String, Row, Row> {
 
   private static Row row(String kind, String tenantId, String metric, long start, long end, Sum sum) {
     return Row.of(kind, tenantId, null, metric, at(start), at(end), sum.quantity, sum.count);
-  }
-
-  private static LocalDateTime at(long millis) {
-    return LocalDateTime.ofEpochSecond(
-        Math.floorDiv(millis, 1000), (int) Math.floorMod(millis, 1000) * 1_000_000, ZoneOffset.UTC);
   }
 }

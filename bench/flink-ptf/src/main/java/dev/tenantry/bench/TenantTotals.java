@@ -21,9 +21,9 @@ final class TenantTotals {
           + " quantity DECIMAL(38, 6), event_count BIGINT>";
   /** The bench's metrics (domain/config.ts defaultConfig); a product version would take them from the generator. */
   private static final String[] METRICS = {"api.call", "storage.gb", "doc.processed"};
-  private static final long MINUTE = 60_000L;
-  private static final long HOUR = 3_600_000L;
-  private static final long DAY = 86_400_000L;
+  static final long MINUTE = 60_000L;
+  static final long HOUR = 3_600_000L;
+  static final long DAY = 86_400_000L;
 
   /** One key's running sum; both fields nullable, as PTF state recommends. */
   public static class Sum {
@@ -117,7 +117,7 @@ final class TenantTotals {
     return Row.of(kind, null, metric, at(start), at(end), sum.quantity, sum.count);
   }
 
-  private static LocalDateTime at(long millis) {
+  static LocalDateTime at(long millis) {
     return LocalDateTime.ofEpochSecond(
         Math.floorDiv(millis, 1000), (int) Math.floorMod(millis, 1000) * 1_000_000, ZoneOffset.UTC);
   }
