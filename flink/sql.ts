@@ -20,10 +20,11 @@ import {
  *  1. every line is classified: a rejection reason (first failing rule, in the schema's order) or valid;
  *  2. the watermark is `max(event time of lines with a valid timestamp) − watermarkDelaySeconds`;
  *  3. valid events are de-duplicated on (tenantId, eventId), first arrival wins (state TTL = dedup horizon);
- *  4. a unique event with `ts <= CURRENT_WATERMARK` is late (late sink), otherwise it is counted; so is one at or
+ *  4. a unique event with `ts <=` the watermark is late (late sink), otherwise it is counted; so is one at or
  *     below the restore floor (the watermark the last published progress proves, read by the runner at start);
  *  5. counted events are summed per tenant and metric in hourly tumbling windows, daily windows cascaded
- *     from the hourly ones, and day-long CUMULATE windows with minute steps (a row per step with new events);
+ *     from the hourly ones, and running totals over the UTC day per step (a row per step with new events);
+ *     steps 3–5 run in one keyed operator of the runner (UsageTotals.java), its rows read by the SQL sinks;
  *  6. progress (domain/usage/progress.ts): global one-minute and one-day windows over everything that moves
  *     the watermark (valid events and heartbeat ticks) publish each fired window's end — an instant the
  *     watermark has passed. Ticks are counted nowhere else and are never rejected.
@@ -53,8 +54,12 @@ export const SINKS = ['hourly', 'daily', 'cumulative', 'late', 'rejected', 'prog
 const COUNTED_VALUE_CLASS = 'dev.tenantry.flink.CountedValue';
 /** The runner's scalar function that parses and classifies one line (UsageLine.java). */
 const USAGE_LINE_CLASS = 'dev.tenantry.flink.UsageLine';
-/** The runner's scalar function that hashes (tenant id, event id) into the 16-byte dedup key (DedupKey.java). */
-const DEDUP_KEY_CLASS = 'dev.tenantry.flink.DedupKey';
+/** The views over the runner's totals operator, by the kind of its rows (UsageTotals.java). */
+const METERED_VIEWS = [
+  ['hourly', 'HOUR'],
+  ['daily', 'DAY'],
+  ['cumulative', 'CUMULATIVE'],
+] as const;
 export type SinkName = (typeof SINKS)[number];
 
 const QUANTITY_TYPE = `DECIMAL(${USAGE_EVENT_LIMITS.quantityPrecision}, ${USAGE_EVENT_LIMITS.quantityScale})`;
@@ -377,9 +382,7 @@ FROM usage_checked WHERE reason IS NOT NULL AND NOT is_tick;`,
     'pipeline.name': `${config.naming.product}-${config.naming.stage}-metering`,
     'table.local-time-zone': 'UTC',
     'table.exec.source.idle-timeout': `${m.idleTimeoutSeconds} s`,
-    'table.exec.state.ttl': `${m.dedupHorizonHours} h`,
-    // One phase: no local pre-aggregation buffer to flush at every window slice, and the hourly and step
-    // windows share one exchange on (tenant_id, metric) (plan pinned in aws-profile.test.ts).
+    // The progress windows in one phase: no local pre-aggregation buffer to flush at every window slice.
     'table.optimizer.agg-phase-strategy': 'ONE_PHASE',
     'parallelism.default': String(parallelism),
     // The lines are JSON strings; the sinks must never drop rows silently.
@@ -421,12 +424,30 @@ SELECT line, ts, PROCTIME() AS proc_time, u.reason AS reason, u.is_tick AS is_ti
   u.tenant_id AS tenant_id, u.metric AS metric, u.quantity AS quantity_text
 FROM usage_raw;
 
+-- De-duplication, lateness and every total in one keyed operator: the runner's UsageTotals.java (a
+-- DataStream operator keyed by tenant; this statement is the runner's, not SQL). First arrival of (tenant id,
+-- event id) wins, the id kept for the horizon (a state TTL); a unique event at or below the watermark, or
+-- below the restore floor, is late; the others are summed into hours, UTC days (from the hours) and running
+-- totals per step. Its rows are the view \`metered\`; usage_checked is registered again over the same stream
+-- with what the SQL below reads (line for rejected lines only, ts with the source's watermarks, proc_time,
+-- reason, is_tick): one source, one parse, one watermark assigner.
+-- Restore guard: Flink does not checkpoint watermarks, so after a restore the watermark starts again from
+-- the first new record. The runner replaces the floor with the watermark the last published progress
+-- proves (NULL before any progress): nothing at or below it may reopen a window that already fired.
+DATASTREAM USAGE_TOTALS FROM usage_checked INTO metered HORIZON ${m.dedupHorizonHours} HOURS STEP ${step} MINUTES QUANTITY SCALE ${USAGE_EVENT_LIMITS.quantityScale} RESTORE FLOOR ${PROGRESS_FLOOR_PLACEHOLDER};
+
+${METERED_VIEWS.map(
+  ([view, kind]) => `CREATE TEMPORARY VIEW ${view} AS
+SELECT tenant_id, metric, window_start, window_end, quantity, event_count FROM metered WHERE kind = '${kind}';`,
+).join('\n')}
+
+CREATE TEMPORARY VIEW usage_late AS
+SELECT event_id, tenant_id, metric, CAST(quantity AS ${QUANTITY_TYPE}) AS quantity, window_start AS ts, window_end AS wm
+FROM metered WHERE kind = 'LATE';
+
 -- Everything that moves the watermark: valid events and heartbeat ticks (the progress windows' input).
--- "line IS NOT NULL" holds for every such row; it keeps the line in this branch's projection, which then
--- equals the totals' branch's: one source branch, one parse, one watermark assigner (plan-pinned in
--- test/integration/flink/aws-profile.test.ts).
 CREATE TEMPORARY VIEW watermark_rows AS
-SELECT ts FROM usage_checked WHERE (reason IS NULL OR is_tick) AND line IS NOT NULL;
+SELECT ts FROM usage_checked WHERE reason IS NULL OR is_tick;
 
 -- The minutes the watermark has passed (each fires when the watermark passes its end): the progress sink's
 -- minute rows, and the day windows' input.
@@ -434,76 +455,6 @@ CREATE TEMPORARY VIEW progress_minutes AS
 SELECT window_end AS minute_end, window_time AS minute_time
 FROM TABLE(TUMBLE(TABLE watermark_rows, DESCRIPTOR(ts), INTERVAL '1' MINUTE))
 GROUP BY window_start, window_end, window_time;
-
--- The de-duplication key: 16 bytes of SHA-256 over (tenant id, event id) (the runner's DedupKey.java), kept
--- for the whole horizon instead of the two strings (state per retained id: flink/README.md).
-CREATE TEMPORARY SYSTEM FUNCTION DEDUP_KEY AS ${q(DEDUP_KEY_CLASS)} LANGUAGE JAVA;
-
--- "line IS NOT NULL" (true for every row) keeps the line in this branch's source projection, as in
--- watermark_rows: without it the planner gives this branch its own parse and watermark assigner.
-CREATE TEMPORARY VIEW usage_valid AS
-SELECT DEDUP_KEY(tenant_id, event_id) AS dedup_key, event_id, tenant_id, metric, CAST(quantity_text AS ${QUANTITY_TYPE}) AS quantity, ts, proc_time
-FROM usage_checked
-WHERE reason IS NULL AND NOT is_tick AND line IS NOT NULL;
-
--- De-duplication on (tenantId, eventId), by its key: the first arrival wins; keys are remembered for the state TTL.
-CREATE TEMPORARY VIEW usage_unique AS
-SELECT event_id, tenant_id, metric, quantity, ts
-FROM (
-  SELECT *, ROW_NUMBER() OVER (PARTITION BY dedup_key ORDER BY proc_time ASC) AS rn
-  FROM usage_valid
-)
-WHERE rn = 1;
-
--- Restore guard: Flink does not checkpoint watermarks, so after a restore the watermark starts again from
--- the first new record. The runner replaces the floor with the watermark the last published progress
--- proves (NULL before any progress): nothing at or below it may reopen a window that already fired.
-CREATE TEMPORARY VIEW usage_lateness AS
-SELECT event_id, tenant_id, metric, quantity, ts,
-  CASE WHEN restore_floor IS NOT NULL AND (CURRENT_WATERMARK(ts) IS NULL OR CURRENT_WATERMARK(ts) < restore_floor)
-    THEN restore_floor ELSE CURRENT_WATERMARK(ts) END AS wm
-FROM (SELECT *, CAST(${PROGRESS_FLOOR_PLACEHOLDER} AS TIMESTAMP(3)) AS restore_floor FROM usage_unique);
-
--- Lateness: the complement of what the windows count (window TVFs drop late rows silently).
--- "event_id IS NOT NULL" holds for every valid event; it keeps the id in this branch's projection, which
--- then equals the late branch's: one de-duplication (one state) for both (plan-pinned, aws-profile.test.ts).
-CREATE TEMPORARY VIEW usage_on_time AS
-SELECT event_id, tenant_id, metric, quantity, ts FROM usage_lateness
-WHERE (wm IS NULL OR ts > wm) AND event_id IS NOT NULL;
-
-CREATE TEMPORARY VIEW usage_late AS
-SELECT * FROM usage_lateness WHERE ts <= wm;
-
-CREATE TEMPORARY VIEW hourly AS
-SELECT tenant_id, metric, window_start, window_end, window_time,
-  CAST(SUM(quantity) AS ${TOTAL_TYPE}) AS quantity, COUNT(*) AS event_count
-FROM TABLE(TUMBLE(TABLE usage_on_time, DESCRIPTOR(ts), INTERVAL '1' HOUR))
-GROUP BY tenant_id, metric, window_start, window_end, window_time;
-
-CREATE TEMPORARY VIEW hourly_rows AS
-SELECT tenant_id, metric, quantity, event_count, window_time AS hour_time FROM hourly;
-
-CREATE TEMPORARY VIEW daily AS
-SELECT tenant_id, metric, window_start, window_end,
-  CAST(SUM(quantity) AS ${TOTAL_TYPE}) AS quantity, SUM(event_count) AS event_count
-FROM TABLE(TUMBLE(TABLE hourly_rows, DESCRIPTOR(hour_time), INTERVAL '1' DAY))
-GROUP BY tenant_id, metric, window_start, window_end;
-
--- Running totals over the UTC day, one row per step that received events (unchanged steps are not re-sent):
--- step totals (only steps with events fire), then their running sum per tenant, metric and UTC day. A
--- CUMULATE window would fire every step of the day for every key once it has seen one event (1,440 a day
--- per key at 1-minute steps, most of them dropped as unchanged): that was half the job's CPU in the bench.
-CREATE TEMPORARY VIEW step_totals AS
-SELECT tenant_id, metric, CAST(FLOOR(window_start TO DAY) AS TIMESTAMP(3)) AS day_start, window_end, window_time,
-  SUM(quantity) AS quantity, COUNT(*) AS event_count
-FROM TABLE(TUMBLE(TABLE usage_on_time, DESCRIPTOR(ts), INTERVAL '${step}' MINUTE))
-GROUP BY tenant_id, metric, window_start, window_end, window_time;
-
-CREATE TEMPORARY VIEW cumulative AS
-SELECT tenant_id, metric, day_start AS window_start, window_end,
-  CAST(SUM(quantity) OVER day_so_far AS ${TOTAL_TYPE}) AS quantity, SUM(event_count) OVER day_so_far AS event_count
-FROM step_totals
-WINDOW day_so_far AS (PARTITION BY tenant_id, metric, day_start ORDER BY window_time ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW);
 
 -- Counts each rejected line by reason in a metric Managed Flink forwards to CloudWatch (the runner's JAR).
 CREATE TEMPORARY SYSTEM FUNCTION COUNTED_VALUE AS ${q(COUNTED_VALUE_CLASS)} LANGUAGE JAVA;

@@ -117,8 +117,15 @@ export const tenantryConfigSchema = z
         .int()
         .min(1)
         .max(24 * 35),
-      /** Step of the near-real-time running totals used for plan limits. */
-      cumulativeStepMinutes: z.number().int().min(1).max(60),
+      /** Step of the near-real-time running totals used for plan limits; a step never straddles an hour. */
+      cumulativeStepMinutes: z
+        .number()
+        .int()
+        .min(1)
+        .max(60)
+        .refine((minutes) => 60 % minutes === 0, {
+          message: 'cumulativeStepMinutes must divide an hour (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60)',
+        }),
       /** A source partition idle this long stops holding back the watermark. */
       idleTimeoutSeconds: z.number().int().min(1).max(3600),
       flink: z.object({

@@ -5,22 +5,25 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.lang.management.ManagementFactory;
 import java.net.URI;
+import java.time.Instant;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.core.fs.FileSystem;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.table.api.EnvironmentSettings;
-import org.apache.flink.table.api.StatementSet;
-import org.apache.flink.table.api.TableEnvironment;
-import org.apache.flink.table.api.TableResult;
+import org.apache.flink.table.api.bridge.java.StreamStatementSet;
+import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
 import org.apache.flink.table.catalog.ObjectPath;
 
 /**
@@ -32,7 +35,7 @@ import org.apache.flink.table.catalog.ObjectPath;
  *
  * <pre>
  *   --sql LOCATION            the script (classpath:NAME, s3://bucket/key, file:/…, or a path)
- *   --mode run|explain|plan   run the job (default), print EXPLAIN, or print the compiled JSON plan
+ *   --mode run|explain        run the job (default), or print EXPLAIN and the job graph (JSON)
  *   --await                   wait for the job to finish (bounded local input); prints JOB_NET_RUNTIME_MS=…
  *                             (from the job's start to its end: no JVM start, planning or client)
  *                             and JOB_CPU_MS=… (process CPU from submission to the end)
@@ -86,41 +89,45 @@ public final class MeteringJob {
     SqlScript script = SqlScript.parse(readScript(location));
     String mode = flags.getOrDefault("--mode", "run");
 
-    TableEnvironment tEnv = TableEnvironment.create(EnvironmentSettings.inStreamingMode());
-    for (Map.Entry<String, String> option : script.options) tEnv.getConfig().getConfiguration().setString(option.getKey(), option.getValue());
-    for (Map.Entry<String, String> option : extra.entrySet()) tEnv.getConfig().getConfiguration().setString(option.getKey(), option.getValue());
-    if (flags.containsKey("--restore")) tEnv.getConfig().getConfiguration().setString("execution.savepoint.path", flags.get("--restore"));
-    String floor = null;
+    // Every option in one configuration, before the environment exists: the MiniCluster (local) and the
+    // DataStream operator read theirs from the environment, the planner from the table config.
+    Configuration configuration = new Configuration();
+    for (Map.Entry<String, String> option : script.options) configuration.setString(option.getKey(), option.getValue());
+    for (Map.Entry<String, String> option : extra.entrySet()) configuration.setString(option.getKey(), option.getValue());
+    if (flags.containsKey("--restore")) configuration.setString("execution.savepoint.path", flags.get("--restore"));
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(configuration);
+    StreamTableEnvironment tEnv = StreamTableEnvironment.create(env, EnvironmentSettings.inStreamingMode());
+    tEnv.getConfig().addConfiguration(configuration);
     for (String statement : script.ddl) {
-      // The restore guard's floor is read once the progress sink is defined (tables precede the views).
-      if (statement.contains(ProgressFloor.PLACEHOLDER)) {
-        if (floor == null) {
-          floor = mode.equals("run") ? progressFloor(tEnv, script) : "NULL";
-          System.out.println("PROGRESS_FLOOR=" + floor);
-        }
-        statement = statement.replace(ProgressFloor.PLACEHOLDER, floor);
+      Optional<UsageTotalsStatement> totals = UsageTotalsStatement.parse(statement);
+      if (totals.isEmpty()) {
+        tEnv.executeSql(statement);
+        continue;
       }
-      tEnv.executeSql(statement);
+      // The restore guard's floor is read once the progress sink is defined (tables precede this statement).
+      Optional<Instant> progress = mode.equals("run") ? progress(tEnv, script) : Optional.empty();
+      System.out.println("PROGRESS_FLOOR=" + ProgressFloor.literal(progress));
+      totals.get().apply(tEnv, ProgressFloor.millis(progress));
     }
-    StatementSet set = tEnv.createStatementSet();
+    StreamStatementSet set = tEnv.createStatementSet();
     for (String insert : script.inserts) set.addInsertSql(insert);
 
     switch (mode) {
       case "explain":
         System.out.println(set.explain());
-        return;
-      case "plan":
-        System.out.println(set.compilePlan().asJsonString());
+        set.attachAsDataStream();
+        System.out.println("== Job graph ==");
+        System.out.println(env.getExecutionPlan());
         return;
       case "run":
         break;
       default:
-        throw new IllegalArgumentException("--mode must be run, explain or plan, got: " + mode);
+        throw new IllegalArgumentException("--mode must be run or explain, got: " + mode);
     }
     // CPU of the whole process from submission to the end (every task thread; the bench's CPU cost per event).
     long cpuAtSubmit = processCpuNanos();
-    TableResult result = set.execute();
-    JobClient client = result.getJobClient().orElseThrow(() -> new IllegalStateException("no job client"));
+    set.attachAsDataStream();
+    JobClient client = env.executeAsync();
     System.out.println("JOB_ID=" + client.getJobID());
     if (flags.containsKey("--stop-after-ms") || flags.containsKey("--stop-when-file")) {
       String dir = flags.get("--savepoint-dir");
@@ -151,10 +158,10 @@ public final class MeteringJob {
   }
 
   /**
-   * The restore guard's floor literal: the last progress published through the script's progress sink
-   * (read with that sink's own connector options), or NULL before any. Explain/plan modes read nothing.
+   * The last progress published through the script's progress sink (read with that sink's own connector
+   * options), or empty before any: the restore guard's floor. Explain mode reads nothing.
    */
-  private static String progressFloor(TableEnvironment tEnv, SqlScript script) throws Exception {
+  private static Optional<Instant> progress(StreamTableEnvironment tEnv, SqlScript script) throws Exception {
     String table = script.option(ProgressFloor.TABLE_OPTION);
     String pk = script.option(ProgressFloor.PK_OPTION);
     Map<String, String> sinkOptions =
@@ -162,7 +169,7 @@ public final class MeteringJob {
             .orElseThrow(() -> new IllegalStateException("no current catalog"))
             .getTable(new ObjectPath(tEnv.getCurrentDatabase(), table))
             .getOptions();
-    return ProgressFloor.literal(ProgressFloor.read(sinkOptions, pk));
+    return ProgressFloor.read(sinkOptions, pk);
   }
 
   /**

@@ -55,6 +55,11 @@ public final class ProgressFloor {
         .orElse("NULL");
   }
 
+  /** The floor in epoch milliseconds (the same instant as {@link #literal}), or null: no floor. */
+  static Long millis(Optional<Instant> passedAt) {
+    return passedAt.map(at -> at.toEpochMilli() - 1).orElse(null);
+  }
+
   /** The greatest progress published through a sink with these connector options, or empty before any. */
   static Optional<Instant> read(Map<String, String> sinkOptions, String pk) throws IOException {
     String connector = sinkOptions.get("connector");
