@@ -17,6 +17,30 @@ const profile: AwsProfile = {
   kinesisConnector: '4.x',
 };
 
+/** The six sinks' tables (flink/sql.ts). */
+const SINK_TABLES = [
+  'hourly_totals',
+  'daily_totals',
+  'cumulative_totals',
+  'late_events',
+  'rejected_events',
+  'progress',
+];
+
+interface JobGraphNode {
+  readonly type: string;
+  readonly contents: string;
+  readonly parallelism: number;
+  readonly predecessors: readonly { readonly ship_strategy: string }[];
+}
+
+/** The job graph the runner prints after EXPLAIN (StreamExecutionEnvironment#getExecutionPlan). */
+function jobGraph(explained: string): JobGraphNode[] {
+  const json = explained.slice(explained.indexOf('== Job graph ==') + '== Job graph =='.length);
+  const nodes: JobGraphNode[] = JSON.parse(json).nodes;
+  return nodes.map((node) => ({ ...node, predecessors: node.predecessors ?? [] }));
+}
+
 function writeSql(sql: string): string {
   const path = join(mkdtempSync(join(tmpdir(), 'tenantry-flink-aws-')), 'metering.sql');
   writeFileSync(path, sql);
@@ -24,46 +48,49 @@ function writeSql(sql: string): string {
 }
 
 describe('aws profile planning', () => {
-  it('plans one job: dedup, late split, hourly/daily/cumulative windows, five sinks', async () => {
-    const plan = await explainJob(writeSql(generateMeteringSql({ config: defaultConfig, profile })));
-    const optimized = plan.slice(plan.indexOf('== Optimized Execution Plan =='));
-    // De-duplication keyed by the 16-byte DEDUP_KEY of (tenant_id, event_id), not by the two strings.
-    // One de-duplication (one state) for the on-time and late branches.
-    expect(optimized.match(/Deduplicate\(keep=\[FirstRow\], key=\[\$\d+\]/g)).toHaveLength(1);
-    expect(optimized).toMatch(/DEDUP_KEY\(u\.tenant_id, u\.event_id\) AS \$\d+/);
-    // One-phase window aggregation (no local pre-aggregation): the hourly and step windows share one
-    // exchange on (tenant_id, metric), the daily window has the other (two-phase planned one each: three).
-    expect(optimized).toMatch(
-      /(?<!Local|Global)WindowAggregate\(groupBy=\[tenant_id, metric\], window=\[TUMBLE\(.*size=\[1 h\]/,
+  it('plans one job: one parse, the totals operator keyed by tenant, the progress windows, six sinks', async () => {
+    // Prepare
+    const sqlPath = writeSql(generateMeteringSql({ config: defaultConfig, profile }));
+
+    // Act
+    const explained = await explainJob(sqlPath);
+
+    // Assess
+    const optimized = explained.slice(
+      explained.indexOf('== Optimized Execution Plan =='),
+      explained.indexOf('== Job graph =='),
     );
-    expect(optimized).not.toContain('LocalWindowAggregate');
-    expect(optimized.match(/Exchange\(distribution=\[hash\[tenant_id, metric\]\]\)/g)).toHaveLength(2);
-    expect(optimized).toMatch(/window=\[TUMBLE\(.*size=\[1 d\]/);
-    // Running totals: step totals (only steps with events fire), summed over the UTC day in event-time order.
-    expect(optimized).toMatch(/window=\[TUMBLE\(.*size=\[1 min\]/);
-    expect(optimized).toMatch(
-      /OverAggregate\(partitionBy=\[tenant_id, metric, \$\d+\], orderBy=\[window_time ASC\], window=\[ ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW\]/,
-    );
-    expect(optimized).not.toContain('CUMULATE');
-    // Progress: the minute windows count the events, the day windows count the minutes (every event
-    // crosses the single-task exchange once, not once per window size).
+    const nodes = jobGraph(explained);
+    const named = (pattern: RegExp) => nodes.filter((node) => pattern.test(node.type));
+    // One source, one parse, one watermark assigner for every branch.
+    expect(named(/^Source: usage_raw/)).toHaveLength(1);
+    expect(named(/^WatermarkAssigner/)).toHaveLength(1);
+    expect(nodes.filter((node) => node.contents.includes('USAGE_LINE(line, '))).toHaveLength(1);
+    expect(explained).not.toContain('JSON_QUERY');
+    // De-duplication, lateness and the totals in one operator, hashed by tenant at the configured parallelism.
+    const [totals, ...others] = named(/^usage totals: /);
+    expect(others).toHaveLength(0);
+    expect(totals?.parallelism).toBe(defaultConfig.metering.flink.parallelism);
+    expect(totals?.predecessors.map((p) => p.ship_strategy)).toEqual(['HASH']);
+    expect(optimized).not.toContain('Deduplicate');
+    // The only SQL windows left are the progress windows (global: one task), minutes then days from them.
+    const windows = named(/^WindowAggregate/);
+    expect(windows).toHaveLength(2);
+    for (const window of windows) {
+      expect(window.parallelism).toBe(1);
+      expect(window.predecessors.map((p) => p.ship_strategy)).toEqual(['GLOBAL']);
+    }
+    expect(optimized).toMatch(/WindowAggregate\(window=\[TUMBLE\(time_col=\[ts\], size=\[1 min\]\)\]/);
     expect(optimized).toMatch(/WindowAggregate\(window=\[TUMBLE\(time_col=\[minute_time\], size=\[1 d\]\)\]/);
-    expect(optimized.match(/WindowAggregate\(window=\[TUMBLE\(time_col=\[ts\]/g)).toHaveLength(1);
-    for (const sink of [
-      'hourly_totals',
-      'daily_totals',
-      'cumulative_totals',
-      'late_events',
-      'rejected_events',
-    ]) {
+    // The counters sinks' writers take the totals' rows without another exchange: one writer per tenant, so a
+    // running total's steps reach DynamoDB in order.
+    for (const sink of ['hourly_totals', 'daily_totals', 'cumulative_totals']) {
+      const [writer] = named(new RegExp(`^${sink}\\[\\d+\\]: Writer`));
+      expect(writer?.predecessors.map((p) => p.ship_strategy)).toEqual(['FORWARD']);
+    }
+    for (const sink of SINK_TABLES) {
       expect(optimized).toContain(`Sink(table=[default_catalog.default_database.${sink}]`);
     }
-    expect(optimized).toContain('CURRENT_WATERMARK');
-    // One source branch for the totals and the progress windows: one parse and one watermark assigner.
-    expect(optimized.match(/TableSourceScan\(/g)).toHaveLength(1);
-    expect(optimized.match(/WatermarkAssigner\(/g)).toHaveLength(1);
-    expect(optimized.match(/USAGE_LINE\(line, /g)).toHaveLength(2);
-    expect(optimized).not.toContain('JSON_QUERY');
   }, 180_000);
 
   it('fails planning with the connector named when an option is not one the bundled Kinesis connector knows', async () => {

@@ -50,22 +50,43 @@ describe('generateMeteringSql', () => {
     const m = defaultConfig.metering;
     expect(local).toContain("SET 'table.local-time-zone' = 'UTC';");
     expect(local).toContain(`SET 'table.exec.source.idle-timeout' = '${m.idleTimeoutSeconds} s';`);
-    expect(local).toContain(`SET 'table.exec.state.ttl' = '${m.dedupHorizonHours} h';`);
     expect(local).toMatch(
       new RegExp(
         `WATERMARK FOR ts AS CASE WHEN u\\.reason IS NULL OR u\\.is_tick THEN ts ELSE TIMESTAMP '1970-01-01 00:00:00' END - INTERVAL '${m.watermarkDelaySeconds}' SECOND\\(3\\)`,
       ),
     );
     expect(local).toContain(
-      `TUMBLE(TABLE usage_on_time, DESCRIPTOR(ts), INTERVAL '${m.cumulativeStepMinutes}' MINUTE)`,
+      `HORIZON ${m.dedupHorizonHours} HOURS STEP ${m.cumulativeStepMinutes} MINUTES QUANTITY SCALE ${USAGE_EVENT_LIMITS.quantityScale}`,
     );
   });
 
-  it('sums the running totals over the steps that received events, never by a CUMULATE window firing every step', () => {
+  it("de-duplicates, splits late events and sums every window in the runner's one keyed operator", () => {
+    // Prepare: the statement the runner parses (flink/runner UsageTotalsStatement.java; every Flink
+    // integration test runs it)
+    const statement =
+      /^DATASTREAM USAGE_TOTALS FROM usage_checked INTO metered HORIZON \d+ HOURS STEP \d+ MINUTES QUANTITY SCALE \d+ RESTORE FLOOR @@PROGRESS_FLOOR@@;$/m;
+
+    // Act
+    const views = [
+      ...local.matchAll(/^CREATE TEMPORARY VIEW (\w+) AS\n[^;]*FROM metered WHERE kind = '(\w+)';$/gm),
+    ];
+
+    // Assess: one statement after the parse, the views the totals sinks read over its rows, no SQL window
+    // or de-duplication over events left
+    expect(local.match(statement)).toHaveLength(1);
+    expect(local.indexOf('CREATE TEMPORARY VIEW usage_checked')).toBeLessThan(local.search(statement));
+    expect(views.map((v) => [v[1], v[2]])).toEqual([
+      ['hourly', 'HOUR'],
+      ['daily', 'DAY'],
+      ['cumulative', 'CUMULATIVE'],
+      ['usage_late', 'LATE'],
+    ]);
+    expect(local).not.toContain('ROW_NUMBER()');
     expect(local).not.toContain('CUMULATE(');
-    expect(local).toContain(
-      'PARTITION BY tenant_id, metric, day_start ORDER BY window_time ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW',
-    );
+    expect(local.match(/TUMBLE\(TABLE (\w+)/g)).toEqual([
+      'TUMBLE(TABLE watermark_rows',
+      'TUMBLE(TABLE progress_minutes',
+    ]);
   });
 
   it('emits the watermark after each record locally, every 200 ms in the aws profile and the periodic (bench) profile', () => {
@@ -189,8 +210,9 @@ describe('generateMeteringSql', () => {
       Object.fromEntries(defaultConfig.metrics.map((m) => [m.name, String(m.maxQuantityPerEvent)])),
     );
     expect(local).toContain(
-      `CAST(quantity_text AS DECIMAL(${USAGE_EVENT_LIMITS.quantityPrecision}, ${USAGE_EVENT_LIMITS.quantityScale}))`,
+      `CAST(quantity AS DECIMAL(${USAGE_EVENT_LIMITS.quantityPrecision}, ${USAGE_EVENT_LIMITS.quantityScale}))`,
     );
+    expect(local).toContain(`QUANTITY SCALE ${USAGE_EVENT_LIMITS.quantityScale}`);
     expect(local).not.toMatch(/ignore-parse-errors|DOUBLE|FLOAT|JSON_QUERY|JSON_VALUE/);
   });
 
@@ -256,28 +278,15 @@ describe('generateMeteringSql', () => {
     // Act
     const floorUses = local.split(PROGRESS_FLOOR_PLACEHOLDER).length - 1;
 
-    // Assess: one floor, in the view both the counted and the late rows come from; complementary splits
+    // Assess: one floor, in the operator both the counted and the late rows come from
     expect(floorUses).toBe(1);
-    expect(local).toContain(
-      `CAST(${PROGRESS_FLOOR_PLACEHOLDER} AS TIMESTAMP(3)) AS restore_floor FROM usage_unique`,
-    );
-    expect(local).toContain(
-      'CASE WHEN restore_floor IS NOT NULL AND (CURRENT_WATERMARK(ts) IS NULL OR CURRENT_WATERMARK(ts) < restore_floor)',
-    );
-    expect(local).toContain('FROM usage_lateness\nWHERE (wm IS NULL OR ts > wm) AND event_id IS NOT NULL;');
-    expect(local).toContain('SELECT * FROM usage_lateness WHERE ts <= wm;');
+    expect(local).toContain(`RESTORE FLOOR ${PROGRESS_FLOOR_PLACEHOLDER};`);
     expect(local).toContain(`SET '${RESTORE_GUARD_OPTIONS.progressTable}' = 'progress';`);
     expect(local).toContain(`SET '${RESTORE_GUARD_OPTIONS.progressPk}' = '${METERING_PROGRESS_PK}';`);
     expect(local).toMatch(/^CREATE TABLE progress \(/m);
     expect(java).toContain(`PLACEHOLDER = "${PROGRESS_FLOOR_PLACEHOLDER}"`);
     expect(java).toContain(`TABLE_OPTION = "${RESTORE_GUARD_OPTIONS.progressTable}"`);
     expect(java).toContain(`PK_OPTION = "${RESTORE_GUARD_OPTIONS.progressPk}"`);
-  });
-
-  it('de-duplicates on the 16-byte DEDUP_KEY of (tenant_id, event_id), first arrival by processing time', () => {
-    expect(local).toContain('SELECT DEDUP_KEY(tenant_id, event_id) AS dedup_key, event_id, tenant_id,');
-    expect(local).toContain('ROW_NUMBER() OVER (PARTITION BY dedup_key ORDER BY proc_time ASC) AS rn');
-    expect(local).not.toContain('PARTITION BY tenant_id, event_id');
   });
 
   it('counts each rejected line by reason in the CloudWatch-forwarded rejectedEvents metric', () => {
@@ -294,7 +303,6 @@ describe('generateMeteringSql', () => {
     // Assess
     expect(declarations.map((d) => d.slice(1))).toEqual([
       ['USAGE_LINE', 'dev.tenantry.flink.UsageLine'],
-      ['DEDUP_KEY', 'dev.tenantry.flink.DedupKey'],
       [reasonFunction, 'dev.tenantry.flink.CountedValue'],
     ]);
     expect(local.indexOf(declaration?.[0] ?? '-')).toBeLessThan(local.indexOf('EXECUTE STATEMENT SET BEGIN'));

@@ -172,6 +172,12 @@ describe('configuration', () => {
       /duplicate collection "documents".*got "documents"/,
     ],
     [
+      'a running-totals step that does not divide an hour',
+      (c) => (c.metering.cumulativeStepMinutes = 7),
+      'metering.cumulativeStepMinutes',
+      /must divide an hour.*7/,
+    ],
+    [
       'an invalid dedicated collection name',
       (c) => (c.tiers[2].dedicatedCollections = ['Hot.Docs']),
       'tiers.2.dedicatedCollections.0',

@@ -152,7 +152,7 @@ public class StreamTotals extends KeyedProcessFunction<String, Row, Row> {
     String tenantId = ctx.getCurrentKey();
     String eventId = (String) input.getField(1);
     // The SQL job's de-duplication key (the runner's DEDUP_KEY: 16 bytes of SHA-256 over tenant and id).
-    ByteBuffer digest = ByteBuffer.wrap(dedupKey.eval(tenantId, eventId));
+    ByteBuffer digest = ByteBuffer.wrap(dedupKey.hash(tenantId, eventId));
     if (!firstArrival(digest.getLong(), digest.getLong(), ctx.timerService().currentProcessingTime())) return;
     String metric = (String) input.getField(2);
     BigDecimal quantity = new BigDecimal((String) input.getField(3)).setScale(6, RoundingMode.HALF_UP);

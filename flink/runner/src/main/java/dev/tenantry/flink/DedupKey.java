@@ -5,25 +5,23 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
-import org.apache.flink.table.annotation.DataTypeHint;
-import org.apache.flink.table.functions.ScalarFunction;
 
 /**
- * {@code DEDUP_KEY(tenant_id, event_id)}: the de-duplication key, the first 16 bytes (128 bits) of
+ * The de-duplication key of (tenant id, event id) ({@link UsageTotals} keeps one per event id), the first 16 bytes (128 bits) of
  * SHA-256 over the tenant id's length, the tenant id and the event id (UTF-8; the length makes the pair
  * unambiguous). The de-duplication keeps one key per event id for the whole horizon: 16 random bytes
  * instead of the two strings. Two distinct pairs share a key with probability ≈ n² / 2¹²⁹ (n = ids in
  * the horizon; 2M ids: ≈ 10⁻²⁶); such a pair would be counted once, so the width is not to be cut.
- * NULL when either argument is NULL (rejected lines never reach the de-duplication).
+ * Null when either argument is null (rejected lines never reach the de-duplication). Not thread-safe: one
+ * per operator instance.
  */
-public final class DedupKey extends ScalarFunction {
+public final class DedupKey {
   static final int BYTES = 16;
 
-  private transient MessageDigest sha256;
+  private final MessageDigest sha256 = newSha256();
 
-  public @DataTypeHint("BINARY(16)") byte[] eval(String tenantId, String eventId) {
+  public byte[] hash(String tenantId, String eventId) {
     if (tenantId == null || eventId == null) return null;
-    if (sha256 == null) sha256 = newSha256();
     byte[] tenant = tenantId.getBytes(StandardCharsets.UTF_8);
     sha256.update(ByteBuffer.allocate(Integer.BYTES).putInt(tenant.length).array());
     sha256.update(tenant);
@@ -35,7 +33,7 @@ public final class DedupKey extends ScalarFunction {
     try {
       return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("DEDUP_KEY: the JVM has no SHA-256", e);
+      throw new IllegalStateException("DedupKey: the JVM has no SHA-256", e);
     }
   }
 }

@@ -123,7 +123,7 @@ public final class UsageTotals extends KeyedProcessFunction<String, Row, Row> {
   public void processElement(Row input, Context ctx, Collector<Row> out) throws Exception {
     String tenantId = ctx.getCurrentKey();
     String eventId = (String) input.getField(1);
-    ByteBuffer key = ByteBuffer.wrap(dedupKey.eval(tenantId, eventId));
+    ByteBuffer key = ByteBuffer.wrap(dedupKey.hash(tenantId, eventId));
     Tuple2<Long, Long> id = Tuple2.of(key.getLong(), key.getLong());
     if (ids.contains(id)) return;
     ids.put(id, Boolean.TRUE);
