@@ -160,12 +160,12 @@ const fullDenseWarm = await best(() => full(denseWarm, 'out-dense-warm'));
 // machine differ by more than one stage costs.
 const STAGES: readonly { readonly adds: string; readonly sinks: readonly SinkName[] }[] = [
   { adds: 'source, USAGE_LINE parse, watermark, rejected sink', sinks: ['rejected'] },
-  { adds: 'de-duplication, lateness split, late sink', sinks: ['rejected', 'late'] },
-  { adds: 'hourly and daily windows', sinks: ['rejected', 'late', 'hourly', 'daily'] },
   {
-    adds: 'running totals (step window + OVER)',
-    sinks: ['rejected', 'late', 'hourly', 'daily', 'cumulative'],
+    adds: 'the totals operator (de-duplication, lateness, every window), late sink',
+    sinks: ['rejected', 'late'],
   },
+  { adds: 'hourly and daily sinks', sinks: ['rejected', 'late', 'hourly', 'daily'] },
+  { adds: 'running totals sink', sinks: ['rejected', 'late', 'hourly', 'daily', 'cumulative'] },
   { adds: 'progress windows (= the full job)', sinks: SINKS },
 ];
 const stageRun = async (file: EventsFile, stage: number): Promise<Timing> => {

@@ -60,11 +60,6 @@ export interface RunnerOptions {
   readonly timeoutMs?: number;
   readonly env?: NodeJS.ProcessEnv;
   readonly jvmFlags?: readonly string[];
-  /**
-   * Another program on the same JVM settings (bench/flink-ptf runs its own Flink 2.2 classpath).
-   * @default the runner JAR and its MeteringJob
-   */
-  readonly program?: { readonly classpath: string; readonly mainClass: string };
 }
 
 export function runRunner(options: RunnerOptions): Promise<RunnerResult> {
@@ -79,8 +74,8 @@ export function runRunner(options: RunnerOptions): Promise<RunnerResult> {
     '-Daws.cborEnabled=false',
     ...(options.jvmFlags ?? []),
     '-cp',
-    options.program?.classpath ?? runnerClasspath(),
-    options.program?.mainClass ?? MAIN_CLASS,
+    runnerClasspath(),
+    MAIN_CLASS,
     ...options.args,
   ];
   return new Promise((resolvePromise, reject) => {

@@ -35,12 +35,16 @@ describe('generateMeteringSql', () => {
 
     // Act
     const partial = generateMeteringSql({ config: defaultConfig, profile, sinks: ['rejected', 'late'] });
+    const rejectedOnly = generateMeteringSql({ config: defaultConfig, profile, sinks: ['rejected'] });
 
-    // Assess
+    // Assess: the totals operator runs only when a sink reads it
     expect(partial.match(/^INSERT INTO \w+/gm)).toEqual([
       'INSERT INTO late_events',
       'INSERT INTO rejected_events',
     ]);
+    expect(partial).toMatch(/^DATASTREAM USAGE_TOTALS /m);
+    expect(rejectedOnly).not.toContain('DATASTREAM');
+    expect(rejectedOnly).not.toContain('metered');
     expect(() => generateMeteringSql({ config: defaultConfig, profile, sinks: [] })).toThrow(
       'sinks: a metering job writes at least one sink; got none',
     );
