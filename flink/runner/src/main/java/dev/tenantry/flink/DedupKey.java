@@ -22,10 +22,14 @@ public final class DedupKey {
 
   public byte[] hash(String tenantId, String eventId) {
     if (tenantId == null || eventId == null) return null;
-    byte[] tenant = tenantId.getBytes(StandardCharsets.UTF_8);
-    sha256.update(ByteBuffer.allocate(Integer.BYTES).putInt(tenant.length).array());
-    sha256.update(tenant);
-    sha256.update(eventId.getBytes(StandardCharsets.UTF_8));
+    return hash(tenantId.getBytes(StandardCharsets.UTF_8), eventId.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** The same key from the ids' UTF-8 bytes (the table runtime's strings are UTF-8: no decoding). */
+  public byte[] hash(byte[] tenantIdUtf8, byte[] eventIdUtf8) {
+    sha256.update(ByteBuffer.allocate(Integer.BYTES).putInt(tenantIdUtf8.length).array());
+    sha256.update(tenantIdUtf8);
+    sha256.update(eventIdUtf8);
     return Arrays.copyOf(sha256.digest(), BYTES);
   }
 

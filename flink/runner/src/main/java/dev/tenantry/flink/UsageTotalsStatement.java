@@ -1,5 +1,6 @@
 package dev.tenantry.flink;
 
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Matcher;
@@ -7,10 +8,13 @@ import java.util.regex.Pattern;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.table.api.DataTypes;
 import org.apache.flink.table.api.Schema;
+import org.apache.flink.table.api.Table;
 import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
-import org.apache.flink.table.runtime.typeutils.ExternalTypeInfo;
+import org.apache.flink.table.data.GenericRowData;
+import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.runtime.typeutils.InternalTypeInfo;
 import org.apache.flink.table.types.DataType;
-import org.apache.flink.types.Row;
+import org.apache.flink.table.types.logical.RowType;
 
 /**
  * The one statement of the generated script that is not SQL (flink/sql.ts writes it):
@@ -70,28 +74,50 @@ public final class UsageTotalsStatement {
 
   /** Registers the operator between {@code from} and {@code into}; floorMs: the restore guard's floor or null. */
   void apply(StreamTableEnvironment tEnv, Long floorMs) {
-    DataStream<Row> rows = tEnv.toDataStream(tEnv.from(from));
-    DataStream<Row> checked = rows
-        .map(row -> {
-          String reason = row.getFieldAs("reason");
-          return Row.of(reason == null ? null : row.getField("line"), row.getField("ts"), row.getField("proc_time"),
-              reason, row.getField("is_tick"));
-        }, ExternalTypeInfo.of(CHECKED))
+    Table parsed = tEnv.from(from);
+    // The table runtime's own rows (RowData) in and out: no conversion to Java objects and back per line.
+    DataStream<RowData> rows = tEnv.toDataStream(parsed, parsed.getResolvedSchema().toPhysicalRowDataType().bridgedTo(RowData.class));
+    List<String> columns = parsed.getResolvedSchema().getColumnNames();
+    int line = column(columns, "line");
+    int ts = column(columns, "ts");
+    int procTime = column(columns, "proc_time");
+    int reason = column(columns, "reason");
+    int isTick = column(columns, "is_tick");
+    int tenantId = column(columns, "tenant_id");
+    int eventId = column(columns, "event_id");
+    int metric = column(columns, "metric");
+    int quantity = column(columns, "quantity_text");
+
+    DataStream<RowData> checked = rows
+        .map(row -> (RowData) GenericRowData.of(
+            row.isNullAt(reason) ? null : row.getString(line),
+            row.getTimestamp(ts, 3),
+            row.getTimestamp(procTime, 3),
+            row.isNullAt(reason) ? null : row.getString(reason),
+            row.isNullAt(isTick) ? null : row.getBoolean(isTick)),
+            InternalTypeInfo.of((RowType) CHECKED.getLogicalType()))
         .name("lines: checked");
     tEnv.dropTemporaryView(from);
     tEnv.createTemporaryView(from, tEnv.fromDataStream(checked,
         Schema.newBuilder().fromRowDataType(CHECKED).watermark("ts", "SOURCE_WATERMARK()").build()));
     UsageTotals totals = new UsageTotals(horizonHours * 3_600_000L, stepMinutes * 60_000L, quantityScale, floorMs);
-    DataStream<Row> out = rows
-        .filter(row -> row.getField("reason") == null && !Boolean.TRUE.equals(row.getField("is_tick")))
+    DataStream<RowData> out = rows
+        .filter(row -> row.isNullAt(reason) && !(!row.isNullAt(isTick) && row.getBoolean(isTick)))
         .name("events: valid")
-        .map(row -> Row.of(row.getField("tenant_id"), row.getField("event_id"), row.getField("metric"),
-            row.getField("quantity_text")), UsageTotals.INPUT)
+        .map(row -> (RowData) GenericRowData.of(
+            row.getString(tenantId), row.getString(eventId), row.getString(metric), row.getString(quantity)),
+            UsageTotals.INPUT)
         .name("events: fields")
-        .keyBy(row -> (String) row.getField(0))
+        .keyBy(row -> row.getString(0), UsageTotals.KEY)
         .process(totals, totals.outputTypeInfo())
         .uid(UID)
         .name("usage totals: de-duplication, lateness, hourly, daily, running");
     tEnv.createTemporaryView(into, tEnv.fromDataStream(out));
+  }
+
+  private int column(List<String> columns, String name) {
+    int index = columns.indexOf(name);
+    if (index < 0) throw new IllegalArgumentException("DATASTREAM USAGE_TOTALS: " + from + " has no column " + name + ": " + columns);
+    return index;
   }
 }

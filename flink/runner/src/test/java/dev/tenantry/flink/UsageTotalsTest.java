@@ -1,16 +1,19 @@
 package dev.tenantry.flink;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Instant;
 import java.util.List;
 import java.util.stream.Collectors;
-import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
-import org.apache.flink.types.Row;
+import org.apache.flink.table.data.GenericRowData;
+import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.data.StringData;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -22,7 +25,7 @@ class UsageTotalsTest {
   private static final long HORIZON_MS = 48 * 3_600_000L;
   private static final long STEP_MS = 60_000L;
 
-  private KeyedOneInputStreamOperatorTestHarness<String, Row, Row> harness;
+  private KeyedOneInputStreamOperatorTestHarness<StringData, RowData, RowData> harness;
 
   private static long at(String instant) {
     return Instant.parse(instant).toEpochMilli();
@@ -31,21 +34,23 @@ class UsageTotalsTest {
   private void start(Long floorMs) throws Exception {
     UsageTotals totals = new UsageTotals(HORIZON_MS, STEP_MS, 6, floorMs);
     harness = new KeyedOneInputStreamOperatorTestHarness<>(
-        new KeyedProcessOperator<>(totals), row -> (String) row.getField(0), Types.STRING);
+        new KeyedProcessOperator<>(totals), row -> row.getString(0), UsageTotals.KEY);
     // The output rows' own serializer (the job's), not the harness's generic Kryo fallback.
     harness.setup(totals.outputTypeInfo().createSerializer(harness.getExecutionConfig().getSerializerConfig()));
     harness.open();
   }
 
   private void event(String tenant, String id, String metric, String quantity, String time) throws Exception {
-    harness.processElement(Row.of(tenant, id, metric, quantity), at(time));
+    harness.processElement(GenericRowData.of(StringData.fromString(tenant), StringData.fromString(id),
+        StringData.fromString(metric), StringData.fromString(quantity)), at(time));
   }
 
   /** Output rows as text: kind tenant [event] metric start..end quantity×count. */
   private List<String> output() {
     List<String> rows = harness.extractOutputValues().stream()
-        .map(r -> r.getField(0) + " " + r.getField(1) + (r.getField(2) == null ? "" : " " + r.getField(2)) + " "
-            + r.getField(3) + " " + r.getField(4) + ".." + r.getField(5) + " " + r.getField(6) + "x" + r.getField(7))
+        .map(r -> r.getString(0) + " " + r.getString(1) + (r.isNullAt(2) ? "" : " " + r.getString(2)) + " "
+            + r.getString(3) + " " + r.getTimestamp(4, 3).toLocalDateTime() + ".." + r.getTimestamp(5, 3).toLocalDateTime()
+            + " " + r.getDecimal(6, 38, 6).toBigDecimal().toPlainString() + "x" + r.getLong(7))
         .collect(Collectors.toList());
     harness.getOutput().clear();
     return rows;
@@ -153,6 +158,15 @@ class UsageTotalsTest {
     assertEquals(3, withOpenWindows, "ids, hours, steps");
     assertEquals(1, harness.numKeyedStateEntries());
     assertEquals(0, harness.numEventTimeTimers());
+  }
+
+  @Test
+  void dropsExpiredIdsInRocksDbCompactionAndNeverScansATenantsIdsPerEvent() {
+    StateTtlConfig ttl = UsageTotals.idsDescriptor(HORIZON_MS).getTtlConfig();
+    assertEquals(HORIZON_MS, ttl.getTimeToLive().toMillis());
+    assertEquals(StateTtlConfig.TtlTimeCharacteristic.ProcessingTime, ttl.getTtlTimeCharacteristic());
+    assertTrue(ttl.getCleanupStrategies().inRocksdbCompactFilter());
+    assertNull(ttl.getCleanupStrategies().getIncrementalCleanupStrategy());
   }
 
   @Test
