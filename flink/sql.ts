@@ -389,6 +389,11 @@ FROM usage_checked WHERE reason IS NOT NULL AND NOT is_tick;`,
     'parallelism.default': String(parallelism),
     // The lines are JSON strings; the sinks must never drop rows silently.
     'table.exec.sink.not-null-enforcer': 'ERROR',
+    // Chained operators pass each record by reference instead of copying it per consumer: the totals
+    // operator's rows feed four sink views, the parsed line two branches. Safe: no operator of the job keeps
+    // a record after processing it (the table runtime's operators are written for it; UsageTotals copies
+    // what it keeps into its state).
+    'pipeline.object-reuse': 'true',
     // Where the runner reads the restore guard's floor: the progress sink, with its own connector options.
     [RESTORE_GUARD_OPTIONS.progressTable]: sinkTables.progress,
     [RESTORE_GUARD_OPTIONS.progressPk]: METERING_PROGRESS_PK,

@@ -44,7 +44,7 @@ import org.apache.flink.util.Collector;
  * </ul>
  * The open sums are map entries by window end, so RocksDB reads and writes only the event's windows.
  */
-public final class UsageTotals extends KeyedProcessFunction<StringData, RowData, RowData> {
+public final class UsageTotals extends KeyedProcessFunction<String, RowData, RowData> {
   /**
    * tenant_id, event_id, metric, quantity (as text, validated by USAGE_LINE). Rows in and out are the table
    * runtime's own (RowData): no conversion to and from Java objects at either end (flink/README.md, Bench).
@@ -55,8 +55,11 @@ public final class UsageTotals extends KeyedProcessFunction<StringData, RowData,
       DataTypes.FIELD("metric", DataTypes.STRING().notNull()),
       DataTypes.FIELD("quantity", DataTypes.STRING().notNull()));
   public static final TypeInformation<RowData> INPUT = InternalTypeInfo.of((RowType) INPUT_TYPE.getLogicalType());
-  /** The key: the tenant id. */
-  public static final TypeInformation<StringData> KEY = InternalTypeInfo.of(DataTypes.STRING().getLogicalType());
+  /**
+   * The key: the tenant id, as a Java string (its hash is cached and its equality an intrinsic: the heap
+   * backend compares keys on every state access; StringData hashes its bytes each time).
+   */
+  public static final TypeInformation<String> KEY = Types.STRING;
   private static final StringData HOUR_KIND = StringData.fromString("HOUR");
   private static final StringData DAY_KIND = StringData.fromString("DAY");
   private static final StringData CUMULATIVE_KIND = StringData.fromString("CUMULATIVE");
@@ -151,7 +154,7 @@ public final class UsageTotals extends KeyedProcessFunction<StringData, RowData,
 
   @Override
   public void processElement(RowData input, Context ctx, Collector<RowData> out) throws Exception {
-    StringData tenantId = ctx.getCurrentKey();
+    StringData tenantId = input.getString(0);
     StringData eventId = input.getString(1);
     ByteBuffer key = ByteBuffer.wrap(dedupKey.hash(tenantId.toBytes(), eventId.toBytes()));
     Tuple2<Long, Long> id = Tuple2.of(key.getLong(), key.getLong());
@@ -187,7 +190,7 @@ public final class UsageTotals extends KeyedProcessFunction<StringData, RowData,
 
   @Override
   public void onTimer(long timer, OnTimerContext ctx, Collector<RowData> out) throws Exception {
-    StringData tenantId = ctx.getCurrentKey();
+    StringData tenantId = StringData.fromString(ctx.getCurrentKey());
     long end = timer + 1;
     long dayStart = end(timer, DAY) - DAY;
     Map<String, Sum> hour = take(hours, end);

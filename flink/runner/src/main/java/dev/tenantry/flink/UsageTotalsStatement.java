@@ -108,7 +108,7 @@ public final class UsageTotalsStatement {
             row.getString(tenantId), row.getString(eventId), row.getString(metric), row.getString(quantity)),
             UsageTotals.INPUT)
         .name("events: fields")
-        .keyBy(row -> row.getString(0), UsageTotals.KEY)
+        .keyBy(row -> row.getString(0).toString(), UsageTotals.KEY)
         .process(totals, totals.outputTypeInfo())
         .uid(UID)
         .name("usage totals: de-duplication, lateness, hourly, daily, running");

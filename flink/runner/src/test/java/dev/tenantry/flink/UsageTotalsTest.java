@@ -25,7 +25,7 @@ class UsageTotalsTest {
   private static final long HORIZON_MS = 48 * 3_600_000L;
   private static final long STEP_MS = 60_000L;
 
-  private KeyedOneInputStreamOperatorTestHarness<StringData, RowData, RowData> harness;
+  private KeyedOneInputStreamOperatorTestHarness<String, RowData, RowData> harness;
 
   private static long at(String instant) {
     return Instant.parse(instant).toEpochMilli();
@@ -34,7 +34,7 @@ class UsageTotalsTest {
   private void start(Long floorMs) throws Exception {
     UsageTotals totals = new UsageTotals(HORIZON_MS, STEP_MS, 6, floorMs);
     harness = new KeyedOneInputStreamOperatorTestHarness<>(
-        new KeyedProcessOperator<>(totals), row -> row.getString(0), UsageTotals.KEY);
+        new KeyedProcessOperator<>(totals), row -> row.getString(0).toString(), UsageTotals.KEY);
     // The output rows' own serializer (the job's), not the harness's generic Kryo fallback.
     harness.setup(totals.outputTypeInfo().createSerializer(harness.getExecutionConfig().getSerializerConfig()));
     harness.open();
