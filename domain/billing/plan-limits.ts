@@ -1,6 +1,6 @@
 /**
  * Plan limits from near-real-time usage: the identity part's `UsageLimitCheck` over the CUMULATIVE
- * counters (Flink's day-long CUMULATE windows; one item per tenant, metric and UTC day, key
+ * counters (the metering job's running totals over the UTC day; one item per tenant, metric and UTC day, key
  * `counterKey(tenant, metric, 'CUMULATIVE', <day start>)`, overwritten at every step with events).
  *
  * A tenant is over its plan when, for some metric its tier limits, today's running total has
