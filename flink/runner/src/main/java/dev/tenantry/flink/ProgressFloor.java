@@ -26,8 +26,9 @@ import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
 
 /**
  * The restore guard's floor: the last progress the job published (domain/usage/progress.ts), read at
- * start from wherever the script's progress sink writes it, and turned into the SQL literal that replaces
- * {@link #PLACEHOLDER}. Flink does not checkpoint watermarks: after a restore, every usage event at or
+ * start from wherever the script's progress sink writes it, and given to the totals operator where the
+ * script's statement names {@link #PLACEHOLDER} (UsageTotalsStatement; printed as the SQL literal
+ * {@link #literal}). Flink does not checkpoint watermarks: after a restore, every usage event at or
  * below the floor is classed as late instead of reopening a window that already fired (flink/README.md).
  */
 public final class ProgressFloor {
@@ -44,8 +45,8 @@ public final class ProgressFloor {
   private ProgressFloor() {}
 
   /**
-   * The SQL literal of the floor: NULL (no floor) before any progress; otherwise the watermark the
-   * progress proves. A window ending at {@code passedAt} fires once the watermark reaches
+   * The floor as a SQL literal (the runner prints it: PROGRESS_FLOOR=…): NULL (no floor) before any
+   * progress; otherwise the watermark the progress proves. A window ending at {@code passedAt} fires once the watermark reaches
    * {@code passedAt − 1 ms} (Flink's window end is exclusive), so that is the floor: an event at
    * {@code passedAt} belongs to a window that may still be open.
    */

@@ -29,7 +29,7 @@ import org.apache.flink.util.Collector;
  * De-duplication, lateness and every total of one tenant, in one keyed operator (keyed by tenant id). It
  * replaces the SQL job's ROW_NUMBER de-duplication, its lateness split and its four window aggregations:
  * one state access per event for the id and one per open window, instead of one operator (and one
- * exchange) each (flink/README.md, "One operator for the totals").
+ * exchange) each (flink/README.md, Semantics and Bench).
  *
  * <p>Input: {@link #INPUT} rows, the valid events' fields; the event time is the record's timestamp.
  * Output: {@link #outputType} rows, kind HOUR, DAY, CUMULATIVE or LATE. Semantics (flink/sql.ts, steps 3–5):
