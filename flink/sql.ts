@@ -54,14 +54,14 @@ export const SINKS = ['hourly', 'daily', 'cumulative', 'late', 'rejected', 'prog
 const COUNTED_VALUE_CLASS = 'dev.tenantry.flink.CountedValue';
 /** The runner's scalar function that parses and classifies one line (UsageLine.java). */
 const USAGE_LINE_CLASS = 'dev.tenantry.flink.UsageLine';
-/** The sinks that read the runner's totals operator. */
-const TOTALS_SINKS: readonly SinkName[] = ['hourly', 'daily', 'cumulative', 'late'];
 /** The views over the runner's totals operator, by the kind of its rows (UsageTotals.java). */
 const METERED_VIEWS = [
   ['hourly', 'HOUR'],
   ['daily', 'DAY'],
   ['cumulative', 'CUMULATIVE'],
 ] as const;
+/** The sinks that read the runner's totals operator: its views' and the late events'. */
+const TOTALS_SINKS: readonly SinkName[] = [...METERED_VIEWS.map(([view]) => view), 'late'];
 export type SinkName = (typeof SINKS)[number];
 
 const QUANTITY_TYPE = `DECIMAL(${USAGE_EVENT_LIMITS.quantityPrecision}, ${USAGE_EVENT_LIMITS.quantityScale})`;

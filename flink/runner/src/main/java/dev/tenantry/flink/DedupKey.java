@@ -1,7 +1,6 @@
 package dev.tenantry.flink;
 
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
@@ -12,20 +11,14 @@ import java.util.Arrays;
  * unambiguous). The de-duplication keeps one key per event id for the whole horizon: 16 random bytes
  * instead of the two strings. Two distinct pairs share a key with probability ≈ n² / 2¹²⁹ (n = ids in
  * the horizon; 2M ids: ≈ 10⁻²⁶); such a pair would be counted once, so the width is not to be cut.
- * Null when either argument is null (rejected lines never reach the de-duplication). Not thread-safe: one
- * per operator instance.
+ * Not thread-safe: one per operator instance.
  */
 public final class DedupKey {
   static final int BYTES = 16;
 
   private final MessageDigest sha256 = newSha256();
 
-  public byte[] hash(String tenantId, String eventId) {
-    if (tenantId == null || eventId == null) return null;
-    return hash(tenantId.getBytes(StandardCharsets.UTF_8), eventId.getBytes(StandardCharsets.UTF_8));
-  }
-
-  /** The same key from the ids' UTF-8 bytes (the table runtime's strings are UTF-8: no decoding). */
+  /** The key from the ids' UTF-8 bytes (the table runtime's strings are UTF-8: no decoding). */
   public byte[] hash(byte[] tenantIdUtf8, byte[] eventIdUtf8) {
     sha256.update(ByteBuffer.allocate(Integer.BYTES).putInt(tenantIdUtf8.length).array());
     sha256.update(tenantIdUtf8);

@@ -102,7 +102,7 @@ public final class UsageTotalsStatement {
         Schema.newBuilder().fromRowDataType(CHECKED).watermark("ts", "SOURCE_WATERMARK()").build()));
     UsageTotals totals = new UsageTotals(horizonHours * 3_600_000L, stepMinutes * 60_000L, quantityScale, floorMs);
     DataStream<RowData> out = rows
-        .filter(row -> row.isNullAt(reason) && !(!row.isNullAt(isTick) && row.getBoolean(isTick)))
+        .filter(row -> row.isNullAt(reason) && (row.isNullAt(isTick) || !row.getBoolean(isTick)))
         .name("events: valid")
         .map(row -> (RowData) GenericRowData.of(
             row.getString(tenantId), row.getString(eventId), row.getString(metric), row.getString(quantity)),
