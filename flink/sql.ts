@@ -54,12 +54,14 @@ export const SINKS = ['hourly', 'daily', 'cumulative', 'late', 'rejected', 'prog
 const COUNTED_VALUE_CLASS = 'dev.tenantry.flink.CountedValue';
 /** The runner's scalar function that parses and classifies one line (UsageLine.java). */
 const USAGE_LINE_CLASS = 'dev.tenantry.flink.UsageLine';
-/** The views over the runner's totals operator, by the kind of its rows (UsageTotals.java). */
+/** The views over the runner's totals operator, by the kind of its rows (UsageTotals.java Kind: one side output each). */
 const METERED_VIEWS = [
   ['hourly', 'HOUR'],
   ['daily', 'DAY'],
   ['cumulative', 'CUMULATIVE'],
 ] as const;
+/** The view the runner registers over the totals operator's rows of one kind (UsageTotalsStatement.java). */
+const meteredView = (kind: (typeof METERED_VIEWS)[number][1] | 'LATE') => `metered_${kind.toLowerCase()}`;
 /** The sinks that read the runner's totals operator: its views' and the late events'. */
 const TOTALS_SINKS: readonly SinkName[] = [...METERED_VIEWS.map(([view]) => view), 'late'];
 export type SinkName = (typeof SINKS)[number];
@@ -324,7 +326,8 @@ export function generateMeteringSql(options: GenerateOptions): string {
   });
 
   const totalsInsert = (table: string, granularity: 'HOUR' | 'DAY' | 'CUMULATIVE', from: string) => {
-    const key = keyExpressions(granularity, iso('window_start'));
+    // The operator writes its bounds' ISO text (as iso() would, formatted once per instant: UsageTotals.java).
+    const key = keyExpressions(granularity, 'window_start_text');
     // Every field of the counters item, from the window's columns (same order as the sink's columns).
     const select: Record<CounterField, string> = {
       pk: key.pk,
@@ -332,8 +335,8 @@ export function generateMeteringSql(options: GenerateOptions): string {
       tenantId: 'tenant_id',
       metric: 'metric',
       granularity: q(granularity),
-      windowStart: iso('window_start'),
-      windowEnd: iso('window_end'),
+      windowStart: 'window_start_text',
+      windowEnd: 'window_end_text',
       quantity: 'quantity',
       eventCount: 'event_count',
       expiresAt: expiresAt('window_end', COUNTER_RETENTION_SECONDS[granularity]),
@@ -373,7 +376,7 @@ GROUP BY window_start, window_end;`;
     daily: totalsInsert('daily_totals', 'DAY', 'daily'),
     cumulative: totalsInsert('cumulative_totals', 'CUMULATIVE', 'cumulative'),
     late: `INSERT INTO late_events
-SELECT event_id, tenant_id, metric, quantity, ${iso('ts')}, ${iso('wm')} FROM usage_late;`,
+SELECT event_id, tenant_id, metric, quantity, ts_text, wm_text FROM usage_late;`,
     rejected: `INSERT INTO rejected_events
 SELECT COUNTED_VALUE(${q(rejected.name)}, ${q(rejected.dimension)}, reason), line, ${iso('proc_time')}
 FROM usage_checked WHERE reason IS NOT NULL AND NOT is_tick;`,
@@ -407,8 +410,9 @@ FROM usage_checked WHERE reason IS NOT NULL AND NOT is_tick;`,
     ? `-- De-duplication, lateness and every total in one keyed operator: the runner's UsageTotals.java (a
 -- DataStream operator keyed by tenant; this statement is the runner's, not SQL). First arrival of (tenant id,
 -- event id) wins, the id kept for the horizon (a state TTL); a unique event at or below the watermark, or
--- below the restore floor, is late; the others are summed into hours, UTC days (from the hours) and running
--- totals per step. Its rows are the view \`metered\`; usage_checked is registered again over the same stream
+-- below the restore floor, is late; the others are summed into running totals per step, over the UTC day;
+-- hours and days are what those gained. Its rows are one view per kind (\`metered_hour\`, \`metered_day\`,
+-- \`metered_cumulative\`, \`metered_late\`), with the bounds' ISO text; usage_checked is registered again over the same stream
 -- with what the SQL below reads (line for rejected lines only, ts with the source's watermarks, proc_time,
 -- reason, is_tick): one source, one parse, one watermark assigner.
 -- Restore guard: Flink does not checkpoint watermarks, so after a restore the watermark starts again from
@@ -418,12 +422,14 @@ DATASTREAM USAGE_TOTALS FROM usage_checked INTO metered HORIZON ${m.dedupHorizon
 
 ${METERED_VIEWS.map(
   ([view, kind]) => `CREATE TEMPORARY VIEW ${view} AS
-SELECT tenant_id, metric, window_start, window_end, quantity, event_count FROM metered WHERE kind = '${kind}';`,
+SELECT tenant_id, metric, window_start, window_end, window_start_text, window_end_text, quantity, event_count
+FROM ${meteredView(kind)};`,
 ).join('\n')}
 
 CREATE TEMPORARY VIEW usage_late AS
-SELECT event_id, tenant_id, metric, CAST(quantity AS ${QUANTITY_TYPE}) AS quantity, window_start AS ts, window_end AS wm
-FROM metered WHERE kind = 'LATE';
+SELECT event_id, tenant_id, metric, CAST(quantity AS ${QUANTITY_TYPE}) AS quantity, window_start_text AS ts_text,
+  window_end_text AS wm_text
+FROM ${meteredView('LATE')};
 
 `
     : '';

@@ -4,6 +4,10 @@ import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -24,25 +28,28 @@ import org.apache.flink.table.runtime.typeutils.InternalTypeInfo;
 import org.apache.flink.table.types.DataType;
 import org.apache.flink.table.types.logical.RowType;
 import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
 
 /**
  * De-duplication, lateness and every total of one tenant, in one keyed operator (keyed by tenant id). It
- * replaces the SQL job's ROW_NUMBER de-duplication, its lateness split and its four window aggregations:
- * a read and a write per event for the id, its hour and its step, instead of one operator (and one
- * exchange) each (flink/README.md, Semantics and Bench).
+ * replaces the SQL job's ROW_NUMBER de-duplication, its lateness split and its four window aggregations
+ * (flink/README.md, Semantics and Bench).
  *
  * <p>Input: {@link #INPUT} rows, the valid events' fields; the event time is the record's timestamp.
- * Output: {@link #outputType} rows, kind HOUR, DAY, CUMULATIVE or LATE. Semantics (flink/sql.ts, steps 3–5):
+ * Output: {@link #outputType} rows on one side output per kind ({@link Kind}: HOUR, DAY, CUMULATIVE, LATE), so
+ * each sink's view reads its own rows (no copy of every row per view, no filter). Semantics (flink/sql.ts, steps 3–5):
  * <ul>
  *   <li>the first arrival of (tenant id, event id) wins; the id is kept for the horizon in processing
  *       time ({@link DedupKey}: 16 bytes; a map entry per id under a state TTL, so state is bounded);
  *   <li>a unique event at or below the watermark — or the restore floor, when the job was restored and the
  *       watermark is still below it — is LATE (window_start = event time, window_end = that watermark);
- *   <li>the others are summed per metric into their hour and their step; an hour fires when the watermark
- *       reaches its end − 1 ms (as a SQL window), adds into its UTC day, which fires at the same instant as
- *       the day's last hour; a step fires at its end − 1 ms with the day's running sum (CUMULATIVE).
+ *   <li>the others are summed per metric into their step; a step fires when the watermark reaches its
+ *       end − 1 ms (as a SQL window) and adds into the UTC day's running sums (CUMULATIVE rows). An hour is
+ *       what the day's running sums gained since the hour began, emitted at the hour's end − 1 ms; a day is
+ *       its running sums at its end, emitted with its last hour.
  * </ul>
- * The open sums are map entries by window end, so RocksDB reads and writes only the event's windows.
+ * Per event: the id's read and write and the step's read and write. The open sums are map entries by window,
+ * so RocksDB reads and writes only the event's step and, when a step fires, its day.
  */
 public final class UsageTotals extends KeyedProcessFunction<String, RowData, RowData> {
   /**
@@ -60,10 +67,23 @@ public final class UsageTotals extends KeyedProcessFunction<String, RowData, Row
    * backend compares keys on every state access; StringData hashes its bytes each time).
    */
   public static final TypeInformation<String> KEY = Types.STRING;
-  private static final StringData HOUR_KIND = StringData.fromString("HOUR");
-  private static final StringData DAY_KIND = StringData.fromString("DAY");
-  private static final StringData CUMULATIVE_KIND = StringData.fromString("CUMULATIVE");
-  private static final StringData LATE_KIND = StringData.fromString("LATE");
+  /** The kinds of rows, one side output each; the statement registers each as {@code <into>_<kind>}. */
+  public enum Kind {
+    HOUR, DAY, CUMULATIVE, LATE;
+
+    /** The view's name suffix: hour, day, cumulative, late. */
+    public String suffix() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  /**
+   * The ISO text of window bounds ({@code yyyy-MM-ddTHH:mm:ss.SSSZ}, as the counters items hold them and as
+   * flink/sql.ts's iso() writes the SQL windows' instants). Formatted here, once per instant: the rows of
+   * one timer share their bounds, and all tenants' timers fire at the same few instants.
+   */
+  private static final DateTimeFormatter ISO = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'")
+      .withZone(ZoneOffset.UTC);
 
   static final long HOUR = 3_600_000L;
   static final long DAY = 86_400_000L;
@@ -75,11 +95,13 @@ public final class UsageTotals extends KeyedProcessFunction<String, RowData, Row
   private final Long floorMs;
 
   private transient MapState<Tuple2<Long, Long>, Boolean> ids;
-  private transient MapState<Long, Map<String, Sum>> hours;
   private transient MapState<Long, Map<String, Sum>> steps;
-  private transient MapState<Long, Map<String, Sum>> days;
-  private transient MapState<Long, Map<String, Sum>> running;
+  private transient MapState<Long, Map<String, DaySum>> days;
   private transient DedupKey dedupKey;
+  private transient EnumMap<Kind, OutputTag<RowData>> outputs;
+  /** ISO text by epoch ms, direct-mapped by minute (window bounds are whole minutes). */
+  private transient long[] isoMillis;
+  private transient StringData[] isoText;
 
   /**
    * @param horizonMs how long an id is remembered (processing time)
@@ -97,15 +119,19 @@ public final class UsageTotals extends KeyedProcessFunction<String, RowData, Row
     this.floorMs = floorMs;
   }
 
-  /** The output rows' type; window bounds are UTC, as the SQL windows' (table.local-time-zone UTC). */
+  /**
+   * The output rows' type; window bounds are UTC, as the SQL windows' (table.local-time-zone UTC), with their ISO
+   * text. LATE rows: window_start is the event time, window_end the watermark (or floor) it was late against.
+   */
   public static DataType outputType(int quantityScale) {
     return DataTypes.ROW(
-        DataTypes.FIELD("kind", DataTypes.STRING().notNull()),
         DataTypes.FIELD("tenant_id", DataTypes.STRING().notNull()),
         DataTypes.FIELD("event_id", DataTypes.STRING()),
         DataTypes.FIELD("metric", DataTypes.STRING().notNull()),
         DataTypes.FIELD("window_start", DataTypes.TIMESTAMP(3).notNull()),
         DataTypes.FIELD("window_end", DataTypes.TIMESTAMP(3).notNull()),
+        DataTypes.FIELD("window_start_text", DataTypes.STRING().notNull()),
+        DataTypes.FIELD("window_end_text", DataTypes.STRING().notNull()),
         DataTypes.FIELD("quantity", DataTypes.DECIMAL(38, quantityScale).notNull()),
         DataTypes.FIELD("event_count", DataTypes.BIGINT().notNull()));
   }
@@ -114,14 +140,33 @@ public final class UsageTotals extends KeyedProcessFunction<String, RowData, Row
     return InternalTypeInfo.of((RowType) outputType(quantityScale).getLogicalType());
   }
 
+  /** The side output of one kind of rows. */
+  public OutputTag<RowData> output(Kind kind) {
+    return new OutputTag<>(kind.suffix(), outputTypeInfo());
+  }
+
   /** A sum of quantities and events (a POJO: serialised field by field). */
-  public static final class Sum {
+  public static class Sum {
     public BigDecimal quantity = BigDecimal.ZERO;
     public long count;
 
     void add(BigDecimal q, long c) {
       quantity = quantity.add(q);
       count += c;
+    }
+  }
+
+  /** A metric's running sum over its UTC day, and what it was when the current hour began (a POJO). */
+  public static final class DaySum extends Sum {
+    public BigDecimal hourStartQuantity = BigDecimal.ZERO;
+    public long hourStartCount;
+
+    /** True when the hour that ends now had events: its sum is the difference, and the next hour starts here. */
+    boolean closeHour() {
+      if (count == hourStartCount) return false;
+      hourStartQuantity = quantity;
+      hourStartCount = count;
+      return true;
     }
   }
 
@@ -144,12 +189,15 @@ public final class UsageTotals extends KeyedProcessFunction<String, RowData, Row
   @Override
   public void open(OpenContext context) {
     ids = getRuntimeContext().getMapState(idsDescriptor(horizonMs));
-    TypeInformation<Map<String, Sum>> sums = Types.MAP(Types.STRING, Types.POJO(Sum.class));
-    hours = getRuntimeContext().getMapState(new MapStateDescriptor<>("hours", Types.LONG, sums));
-    steps = getRuntimeContext().getMapState(new MapStateDescriptor<>("steps", Types.LONG, sums));
-    days = getRuntimeContext().getMapState(new MapStateDescriptor<>("days", Types.LONG, sums));
-    running = getRuntimeContext().getMapState(new MapStateDescriptor<>("running", Types.LONG, sums));
+    steps = getRuntimeContext().getMapState(
+        new MapStateDescriptor<>("steps", Types.LONG, Types.MAP(Types.STRING, Types.POJO(Sum.class))));
+    days = getRuntimeContext().getMapState(
+        new MapStateDescriptor<>("days", Types.LONG, Types.MAP(Types.STRING, Types.POJO(DaySum.class))));
     dedupKey = new DedupKey();
+    outputs = new EnumMap<>(Kind.class);
+    for (Kind kind : Kind.values()) outputs.put(kind, output(kind));
+    isoMillis = new long[ISO_SLOTS];
+    isoText = new StringData[ISO_SLOTS];
   }
 
   @Override
@@ -169,21 +217,23 @@ public final class UsageTotals extends KeyedProcessFunction<String, RowData, Row
     // No watermark yet is Long.MIN_VALUE: below every event, as is a missing floor.
     long wm = floorMs == null ? watermark : Math.max(watermark, floorMs);
     if (wm != Long.MIN_VALUE && ts <= wm) {
-      out.collect(GenericRowData.of(LATE_KIND, tenantId, eventId, input.getString(2), TimestampData.fromEpochMillis(ts),
-          TimestampData.fromEpochMillis(wm), decimal(quantity), 1L));
+      ctx.output(outputs.get(Kind.LATE), GenericRowData.of(tenantId, eventId, input.getString(2),
+          TimestampData.fromEpochMillis(ts), TimestampData.fromEpochMillis(wm), iso(ts), iso(wm), decimal(quantity), 1L));
       return;
     }
-    long hourEnd = end(ts, HOUR);
-    long dayEnd = end(ts, DAY);
-    // Every timer at a window's end − 1 ms (a SQL window's rowtime). The day's timer is the day's last
-    // hour's and step's: one onTimer call fires them in order (hour, step, day), so the day holds its last hour.
-    // A new hour always opens a new step (a step lies inside its hour and fires no later), so the day's timer
-    // is set with the step.
-    if (add(hours, hourEnd, metric, quantity, 1L)) ctx.timerService().registerEventTimeTimer(hourEnd - 1);
     long stepEnd = end(ts, stepMs);
-    if (add(steps, stepEnd, metric, quantity, 1L)) {
+    Map<String, Sum> step = steps.get(stepEnd);
+    boolean newStep = step == null;
+    if (newStep) step = new HashMap<>(4);
+    step.computeIfAbsent(metric, m -> new Sum()).add(quantity, 1L);
+    // Written back: on RocksDB a read value is a copy.
+    steps.put(stepEnd, step);
+    if (newStep) {
+      // Every timer at a window's end − 1 ms (a SQL window's rowtime); timers at one instant are one timer, so
+      // one onTimer call closes the step, then its hour, then its day, in that order.
       ctx.timerService().registerEventTimeTimer(stepEnd - 1);
-      ctx.timerService().registerEventTimeTimer(dayEnd - 1);
+      ctx.timerService().registerEventTimeTimer(end(ts, HOUR) - 1);
+      ctx.timerService().registerEventTimeTimer(end(ts, DAY) - 1);
     }
   }
 
@@ -192,30 +242,34 @@ public final class UsageTotals extends KeyedProcessFunction<String, RowData, Row
     StringData tenantId = StringData.fromString(ctx.getCurrentKey());
     long end = timer + 1;
     long dayStart = end(timer, DAY) - DAY;
-    Map<String, Sum> hour = take(hours, end);
-    if (hour != null) {
-      for (Map.Entry<String, Sum> e : hour.entrySet()) {
-        out.collect(row(HOUR_KIND, tenantId, e.getKey(), end - HOUR, end, e.getValue()));
-        add(days, dayStart + DAY, e.getKey(), e.getValue().quantity, e.getValue().count);
+    Map<String, DaySum> day = days.get(dayStart);
+    Map<String, Sum> step = steps.get(end);
+    if (step != null) {
+      steps.remove(end);
+      if (day == null) day = new HashMap<>(4);
+      for (Map.Entry<String, Sum> e : step.entrySet()) {
+        DaySum sum = day.computeIfAbsent(e.getKey(), m -> new DaySum());
+        sum.add(e.getValue().quantity, e.getValue().count);
+        ctx.output(outputs.get(Kind.CUMULATIVE), row(tenantId, e.getKey(), dayStart, end, sum.quantity, sum.count));
       }
     }
-    Map<String, Sum> step = take(steps, end);
-    if (step != null) {
-      Map<String, Sum> today = running.get(dayStart);
-      if (today == null) today = new HashMap<>(4);
-      for (Map.Entry<String, Sum> e : step.entrySet()) {
-        Sum sum = today.computeIfAbsent(e.getKey(), m -> new Sum());
-        sum.add(e.getValue().quantity, e.getValue().count);
-        out.collect(row(CUMULATIVE_KIND, tenantId, e.getKey(), dayStart, end, sum));
+    if (day == null) return;
+    if (end % HOUR == 0) {
+      for (Map.Entry<String, DaySum> e : day.entrySet()) {
+        DaySum sum = e.getValue();
+        BigDecimal quantity = sum.quantity.subtract(sum.hourStartQuantity);
+        long count = sum.count - sum.hourStartCount;
+        if (sum.closeHour()) ctx.output(outputs.get(Kind.HOUR), row(tenantId, e.getKey(), end - HOUR, end, quantity, count));
       }
-      running.put(dayStart, today);
     }
     if (end == dayStart + DAY) {
-      Map<String, Sum> day = take(days, end);
-      if (day != null) {
-        for (Map.Entry<String, Sum> e : day.entrySet()) out.collect(row(DAY_KIND, tenantId, e.getKey(), dayStart, end, e.getValue()));
+      for (Map.Entry<String, DaySum> e : day.entrySet()) {
+        ctx.output(outputs.get(Kind.DAY), row(tenantId, e.getKey(), dayStart, end, e.getValue().quantity,
+            e.getValue().count));
       }
-      running.remove(dayStart);
+      days.remove(dayStart);
+    } else {
+      days.put(dayStart, day);
     }
   }
 
@@ -224,26 +278,21 @@ public final class UsageTotals extends KeyedProcessFunction<String, RowData, Row
     return ts - Math.floorMod(ts, size) + size;
   }
 
-  /** Adds to a window's sum, written back (on RocksDB a read value is a copy); true when the window is new. */
-  private static boolean add(MapState<Long, Map<String, Sum>> windows, long end, String metric, BigDecimal q, long c)
-      throws Exception {
-    Map<String, Sum> window = windows.get(end);
-    boolean first = window == null;
-    if (first) window = new HashMap<>(4);
-    window.computeIfAbsent(metric, m -> new Sum()).add(q, c);
-    windows.put(end, window);
-    return first;
+  private RowData row(StringData tenantId, String metric, long start, long end, BigDecimal quantity, long count) {
+    return GenericRowData.of(tenantId, null, StringData.fromString(metric), TimestampData.fromEpochMillis(start),
+        TimestampData.fromEpochMillis(end), iso(start), iso(end), decimal(quantity), count);
   }
 
-  private static Map<String, Sum> take(MapState<Long, Map<String, Sum>> windows, long end) throws Exception {
-    Map<String, Sum> window = windows.get(end);
-    if (window != null) windows.remove(end);
-    return window;
-  }
+  private static final int ISO_SLOTS = 64;
 
-  private RowData row(StringData kind, StringData tenantId, String metric, long start, long end, Sum sum) {
-    return GenericRowData.of(kind, tenantId, null, StringData.fromString(metric), TimestampData.fromEpochMillis(start),
-        TimestampData.fromEpochMillis(end), decimal(sum.quantity), sum.count);
+  /** The ISO text of an instant; window bounds repeat across tenants and rows, so each is formatted about once. */
+  StringData iso(long epochMillis) {
+    int slot = (int) Math.floorMod(epochMillis / 60_000L, (long) ISO_SLOTS);
+    if (isoText[slot] == null || isoMillis[slot] != epochMillis) {
+      isoMillis[slot] = epochMillis;
+      isoText[slot] = StringData.fromString(ISO.format(Instant.ofEpochMilli(epochMillis)));
+    }
+    return isoText[slot];
   }
 
   private DecimalData decimal(BigDecimal quantity) {

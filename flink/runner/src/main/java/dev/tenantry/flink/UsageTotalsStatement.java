@@ -6,6 +6,7 @@ import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.table.api.DataTypes;
 import org.apache.flink.table.api.Schema;
 import org.apache.flink.table.api.Table;
@@ -25,7 +26,8 @@ import org.apache.flink.table.types.logical.RowType;
  * </pre>
  *
  * It turns {@code view} (the parsed lines) into a DataStream once, sends its valid events, keyed by tenant,
- * through {@link UsageTotals}, and registers that operator's rows as the view {@code totals}. {@code view}
+ * through {@link UsageTotals}, and registers that operator's rows as one view per kind: {@code totals_hour},
+ * {@code totals_day}, {@code totals_cumulative} and {@code totals_late} ({@link UsageTotals.Kind}). {@code view}
  * is registered again over the same stream with only what the SQL still reads (the progress and rejected
  * branches: line for rejected lines, ts with the source's watermarks, proc_time, reason, is_tick): one
  * source, one parse, one watermark assigner for the whole job.
@@ -101,7 +103,7 @@ public final class UsageTotalsStatement {
     tEnv.createTemporaryView(from, tEnv.fromDataStream(checked,
         Schema.newBuilder().fromRowDataType(CHECKED).watermark("ts", "SOURCE_WATERMARK()").build()));
     UsageTotals totals = new UsageTotals(horizonHours * 3_600_000L, stepMinutes * 60_000L, quantityScale, floorMs);
-    DataStream<RowData> out = rows
+    SingleOutputStreamOperator<RowData> out = rows
         .filter(row -> row.isNullAt(reason) && (row.isNullAt(isTick) || !row.getBoolean(isTick)))
         .name("events: valid")
         .map(row -> (RowData) GenericRowData.of(
@@ -112,7 +114,9 @@ public final class UsageTotalsStatement {
         .process(totals, totals.outputTypeInfo())
         .uid(UID)
         .name("usage totals: de-duplication, lateness, hourly, daily, running");
-    tEnv.createTemporaryView(into, tEnv.fromDataStream(out));
+    for (UsageTotals.Kind kind : UsageTotals.Kind.values()) {
+      tEnv.createTemporaryView(into + "_" + kind.suffix(), tEnv.fromDataStream(out.getSideOutput(totals.output(kind))));
+    }
   }
 
   private int column(List<String> columns, String name) {

@@ -105,4 +105,48 @@ class UsageLineTest {
     assertThrows(IllegalArgumentException.class,
         () -> new UsageLine().eval("{}", utc("2026-11-21T06:00:00Z"), "{\"maxEventBytes\":1}"));
   }
+
+  @Test
+  void readsTheFixedLayoutAsTheIsoParserDoes() {
+    // Prepare: every day of a leap and a common year with fractions of 0–3 digits, and the edges the parser refuses
+    List<String> texts = new ArrayList<>();
+    for (LocalDateTime day = utc("2023-12-31T00:00:00Z"); day.getYear() < 2025; day = day.plusDays(1)) {
+      String date = day.toLocalDate().toString();
+      texts.add(date + "T00:00:00Z");
+      texts.add(date + "T23:59:59.9Z");
+      texts.add(date + "T12:30:05.25Z");
+      texts.add(date + "T06:07:08.123Z");
+    }
+    for (int month = 0; month <= 13; month++) texts.add(String.format("2024-%02d-31T00:00:00Z", month));
+    texts.addAll(List.of("2025-02-29T00:00:00Z", "2024-02-30T00:00:00Z", "2026-11-21T24:00:00Z", "2026-11-21T23:60:00Z",
+        "2026-11-21T23:59:60Z", "0000-01-01T00:00:00Z", "9999-12-31T23:59:59.999Z", "2026-11-21T05:00:00.Z",
+        "2026-11-21T05:00:00.1234Z", "2026-11-2aT05:00:00Z", "2026/11/21T05:00:00Z", "2026-11-21 05:00:00Z"));
+    int decided = 0;
+    for (String text : texts) {
+      // Act
+      LocalDateTime iso = isoParse(text);
+      LocalDateTime fixed;
+      try {
+        fixed = UsageLine.fixedLayout(text);
+      } catch (java.time.DateTimeException e) {
+        // Assess: the layout is read and the date refused, as the parser refuses it
+        assertNull(iso, text);
+        decided++;
+        continue;
+      }
+      // Assess: the same instant (NULL: another layout, which USAGE_LINE gives to the parser)
+      if (fixed == null) continue;
+      assertEquals(iso, fixed, text);
+      decided++;
+    }
+    assertTrue(decided >= 4 * 366 + 14, "the sweep is decided by the fixed layout: " + decided);
+  }
+
+  private static LocalDateTime isoParse(String text) {
+    try {
+      return LocalDateTime.parse(text.substring(0, text.length() - 1));
+    } catch (java.time.DateTimeException e) {
+      return null;
+    }
+  }
 }

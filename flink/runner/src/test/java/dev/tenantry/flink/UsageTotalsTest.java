@@ -5,11 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.text.SimpleDateFormat;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
 import java.util.List;
+import java.util.Queue;
+import java.util.TimeZone;
 import java.util.stream.Collectors;
 import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.table.data.GenericRowData;
 import org.apache.flink.table.data.RowData;
@@ -26,13 +32,14 @@ class UsageTotalsTest {
   private static final long STEP_MS = 60_000L;
 
   private KeyedOneInputStreamOperatorTestHarness<String, RowData, RowData> harness;
+  private UsageTotals totals;
 
   private static long at(String instant) {
     return Instant.parse(instant).toEpochMilli();
   }
 
   private void start(Long floorMs) throws Exception {
-    UsageTotals totals = new UsageTotals(HORIZON_MS, STEP_MS, 6, floorMs);
+    totals = new UsageTotals(HORIZON_MS, STEP_MS, 6, floorMs);
     harness = new KeyedOneInputStreamOperatorTestHarness<>(
         new KeyedProcessOperator<>(totals), row -> row.getString(0).toString(), UsageTotals.KEY);
     // The output rows' own serializer (the job's), not the harness's generic Kryo fallback.
@@ -45,15 +52,35 @@ class UsageTotalsTest {
         StringData.fromString(metric), StringData.fromString(quantity)), at(time));
   }
 
-  /** Output rows as text: kind tenant [event] metric start..end quantity×count. */
+  /**
+   * Output rows as text, kind by kind in the order one timer emits them (CUMULATIVE, HOUR, DAY) and LATE:
+   * kind tenant [event] metric start..end quantity×count. Each row's ISO text is its bounds'.
+   */
   private List<String> output() {
-    List<String> rows = harness.extractOutputValues().stream()
-        .map(r -> r.getString(0) + " " + r.getString(1) + (r.isNullAt(2) ? "" : " " + r.getString(2)) + " "
-            + r.getString(3) + " " + r.getTimestamp(4, 3).toLocalDateTime() + ".." + r.getTimestamp(5, 3).toLocalDateTime()
-            + " " + r.getDecimal(6, 38, 6).toBigDecimal().toPlainString() + "x" + r.getLong(7))
-        .collect(Collectors.toList());
-    harness.getOutput().clear();
+    List<String> rows = new ArrayList<>();
+    for (UsageTotals.Kind kind : List.of(UsageTotals.Kind.CUMULATIVE, UsageTotals.Kind.HOUR, UsageTotals.Kind.DAY,
+        UsageTotals.Kind.LATE)) {
+      Queue<StreamRecord<RowData>> records = harness.getSideOutput(totals.output(kind));
+      if (records == null) continue;
+      for (StreamRecord<RowData> record : records) {
+        RowData r = record.getValue();
+        assertEquals(isoText(r.getTimestamp(3, 3).getMillisecond()), r.getString(5).toString());
+        assertEquals(isoText(r.getTimestamp(4, 3).getMillisecond()), r.getString(6).toString());
+        rows.add(kind + " " + r.getString(0) + (r.isNullAt(1) ? "" : " " + r.getString(1)) + " " + r.getString(2) + " "
+            + r.getTimestamp(3, 3).toLocalDateTime() + ".." + r.getTimestamp(4, 3).toLocalDateTime() + " "
+            + r.getDecimal(7, 38, 6).toBigDecimal().toPlainString() + "x" + r.getLong(8));
+      }
+      records.clear();
+    }
+    assertEquals(List.of(), harness.extractOutputValues(), "no rows on the main output");
     return rows;
+  }
+
+  /** The counters items' instant text (yyyy-MM-ddTHH:mm:ss.SSSZ), by another API than the operator's. */
+  private static String isoText(long epochMillis) {
+    SimpleDateFormat format = new SimpleDateFormat("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'");
+    format.setTimeZone(TimeZone.getTimeZone("UTC"));
+    return format.format(new Date(epochMillis));
   }
 
   @AfterEach
@@ -81,9 +108,45 @@ class UsageTotalsTest {
     assertEquals(List.of(), beforeStepEnd);
     assertEquals(List.of("CUMULATIVE acme1 api.call 2026-11-20T00:00..2026-11-20T23:11 5.500000x2"), atStepEnd);
     assertEquals(List.of(
-        "HOUR acme1 api.call 2026-11-20T23:00..2026-11-21T00:00 6.500000x3",
         "CUMULATIVE acme1 api.call 2026-11-20T00:00..2026-11-21T00:00 6.500000x3",
+        "HOUR acme1 api.call 2026-11-20T23:00..2026-11-21T00:00 6.500000x3",
         "DAY acme1 api.call 2026-11-20T00:00..2026-11-21T00:00 6.500000x3"), atDayEnd);
+  }
+
+  @Test
+  void emitsAnHourPerMetricWithEventsInItAndTheDayOfAllItsHours() throws Exception {
+    // Prepare: two metrics in hour 10, none in hour 11, one of them again in hour 12 (two steps)
+    start(null);
+    event("acme1", "e1", "api.call", "1", "2026-11-20T10:05:00Z");
+    event("acme1", "e2", "storage.gb", "4", "2026-11-20T10:30:00Z");
+    event("acme1", "e3", "api.call", "2", "2026-11-20T12:15:00Z");
+    event("acme1", "e4", "api.call", "0.25", "2026-11-20T12:45:10Z");
+
+    // Act
+    harness.processWatermark(at("2026-11-20T10:59:59.999Z"));
+    List<String> hour10 = output();
+    harness.processWatermark(at("2026-11-20T12:59:59.999Z"));
+    List<String> throughHour12 = output();
+    harness.processWatermark(at("2026-11-20T23:59:59.999Z"));
+    List<String> atDayEnd = output();
+
+    // Assess: no row for a quiet hour or for a metric quiet in its hour; the day holds every hour
+    assertEquals(List.of(
+        "CUMULATIVE acme1 api.call 2026-11-20T00:00..2026-11-20T10:06 1.000000x1",
+        "CUMULATIVE acme1 storage.gb 2026-11-20T00:00..2026-11-20T10:31 4.000000x1",
+        "HOUR acme1 api.call 2026-11-20T10:00..2026-11-20T11:00 1.000000x1",
+        "HOUR acme1 storage.gb 2026-11-20T10:00..2026-11-20T11:00 4.000000x1"), sorted(hour10));
+    assertEquals(List.of(
+        "CUMULATIVE acme1 api.call 2026-11-20T00:00..2026-11-20T12:16 3.000000x2",
+        "CUMULATIVE acme1 api.call 2026-11-20T00:00..2026-11-20T12:46 3.250000x3",
+        "HOUR acme1 api.call 2026-11-20T12:00..2026-11-20T13:00 2.250000x2"), sorted(throughHour12));
+    assertEquals(List.of(
+        "DAY acme1 api.call 2026-11-20T00:00..2026-11-21T00:00 3.250000x3",
+        "DAY acme1 storage.gb 2026-11-20T00:00..2026-11-21T00:00 4.000000x1"), sorted(atDayEnd));
+  }
+
+  private static List<String> sorted(List<String> rows) {
+    return rows.stream().sorted().collect(Collectors.toList());
   }
 
   @Test
@@ -153,9 +216,9 @@ class UsageTotalsTest {
     // Act
     harness.processWatermark(at("2026-11-21T00:00:00Z"));
 
-    // Assess: only the tenant's ids are left (one map; its entries expire by TTL), every window and running
-    // total is gone
-    assertEquals(3, withOpenWindows, "ids, hours, steps");
+    // Assess: only the tenant's ids are left (one map; its entries expire by TTL), every step and day sum is
+    // gone (a day's sums exist from its first step's end to the day's end)
+    assertEquals(2, withOpenWindows, "ids, steps");
     assertEquals(1, harness.numKeyedStateEntries());
     assertEquals(0, harness.numEventTimeTimers());
   }
