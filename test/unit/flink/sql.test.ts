@@ -71,9 +71,7 @@ describe('generateMeteringSql', () => {
       /^DATASTREAM USAGE_TOTALS FROM usage_checked INTO metered HORIZON \d+ HOURS STEP \d+ MINUTES QUANTITY SCALE \d+ RESTORE FLOOR @@PROGRESS_FLOOR@@;$/m;
 
     // Act
-    const views = [
-      ...local.matchAll(/^CREATE TEMPORARY VIEW (\w+) AS\n[^;]*FROM metered_(\w+);$/gm),
-    ];
+    const views = [...local.matchAll(/^CREATE TEMPORARY VIEW (\w+) AS\n[^;]*FROM metered_(\w+);$/gm)];
 
     // Assess: one statement after the parse, the views the totals sinks read over its rows, no SQL window
     // or de-duplication over events left
