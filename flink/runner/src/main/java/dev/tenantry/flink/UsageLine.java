@@ -192,9 +192,10 @@ public final class UsageLine extends ScalarFunction {
     int hour = digits(text, 11, 13);
     int minute = digits(text, 14, 16);
     int second = digits(text, 17, 19);
-    int millis = 0;
-    for (int i = 20; i < 23; i++) millis = millis * 10 + (i < n ? digits(text, i, i + 1) : 0);
-    if ((year | month | day | hour | minute | second | millis) < 0) return null;
+    // One to three fraction digits: .5 is 500 ms, .25 is 250 ms.
+    int fraction = n == 19 ? 0 : digits(text, 20, n);
+    if ((year | month | day | hour | minute | second | fraction) < 0) return null;
+    int millis = fraction * (n == 21 ? 100 : n == 22 ? 10 : 1);
     return LocalDateTime.of(year, month, day, hour, minute, second, millis * 1_000_000);
   }
 

@@ -100,6 +100,7 @@ public final class UsageTotals extends KeyedProcessFunction<String, RowData, Row
   private transient DedupKey dedupKey;
   private transient EnumMap<Kind, OutputTag<RowData>> outputs;
   /** ISO text by epoch ms, direct-mapped by minute (window bounds are whole minutes). */
+  private static final int ISO_SLOTS = 64;
   private transient long[] isoMillis;
   private transient StringData[] isoText;
 
@@ -283,10 +284,8 @@ public final class UsageTotals extends KeyedProcessFunction<String, RowData, Row
         TimestampData.fromEpochMillis(end), iso(start), iso(end), decimal(quantity), count);
   }
 
-  private static final int ISO_SLOTS = 64;
-
   /** The ISO text of an instant; window bounds repeat across tenants and rows, so each is formatted about once. */
-  StringData iso(long epochMillis) {
+  private StringData iso(long epochMillis) {
     int slot = (int) Math.floorMod(epochMillis / 60_000L, (long) ISO_SLOTS);
     if (isoText[slot] == null || isoMillis[slot] != epochMillis) {
       isoMillis[slot] = epochMillis;
