@@ -22,9 +22,11 @@ import {
  *  3. valid events are de-duplicated on (tenantId, eventId), first arrival wins (state TTL = dedup horizon);
  *  4. a unique event with `ts <=` the watermark is late (late sink), otherwise it is counted; so is one at or
  *     below the restore floor (the watermark the last published progress proves, read by the runner at start);
- *  5. counted events are summed per tenant and metric in hourly tumbling windows, daily windows cascaded
- *     from the hourly ones, and running totals over the UTC day per step (a row per step with new events);
- *     steps 3–5 run in one keyed operator of the runner (UsageTotals.java), its rows read by the SQL sinks;
+ *  5. counted events are summed per tenant and metric into running totals over the UTC day per step (a row
+ *     per step with new events); an hour's total is what the running sum gained in that hour (a row per
+ *     metric with events in it), a day's is the running sum at the day's end (hourly and daily tumbling
+ *     windows, in effect); steps 3–5 run in one keyed operator of the runner (UsageTotals.java), its rows
+ *     read by the SQL sinks, one view per kind;
  *  6. progress (domain/usage/progress.ts): global one-minute and one-day windows over everything that moves
  *     the watermark (valid events and heartbeat ticks) publish each fired window's end — an instant the
  *     watermark has passed. Ticks are counted nowhere else and are never rejected.
