@@ -6,7 +6,7 @@ import { chownSync, closeSync, existsSync, mkdtempSync, openSync, rmSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { nodePostgresDatabase } from '../domain/documents/postgres';
+import { nodePostgresDatabase, survivingIdleDisconnects } from '../domain/documents/postgres';
 import { rlsMigrations } from '../domain/identity/rls/migrations';
 import { migrate, type TransactionalDatabase } from '../domain/identity/rls/unit-of-work';
 import type { RowsDatabases } from '../domain/lifecycle/tenant-rows';
@@ -239,7 +239,7 @@ export function localPostgresPlaces(adminUrl: string): {
     }
     const url = new URL(adminUrl);
     url.pathname = `/${name}`;
-    const pool = new pg.Pool({ connectionString: url.toString(), max: 4 });
+    const pool = survivingIdleDisconnects(new pg.Pool({ connectionString: url.toString(), max: 4 }));
     await migrate(nodePostgresDatabase(pool), rlsMigrations).catch(async (error: { code?: string }) => {
       // Two first users migrating at once: one wins the migrations table, the other re-checks.
       if (error.code !== '23505' && error.code !== '42P07') throw error;

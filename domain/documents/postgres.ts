@@ -64,6 +64,16 @@ export interface IamDatabaseSettings {
   readonly region: string;
 }
 
+/**
+ * The pool, surviving the server ending an idle connection (an Aurora failover or restart, a local server
+ * stopping): node-postgres drops that client and emits `error` on the pool, which ends the process when
+ * nothing listens. The next unit of work opens a new connection; a query in flight still fails to its caller.
+ */
+export function survivingIdleDisconnects<P extends pg.Pool>(pool: P): P {
+  pool.on('error', () => undefined);
+  return pool;
+}
+
 /** A small connection pool (Lambda: one request at a time) authenticating with IAM tokens over TLS. */
 export function iamAuthPool(settings: IamDatabaseSettings): pg.Pool {
   const signer = new Signer({
@@ -72,15 +82,17 @@ export function iamAuthPool(settings: IamDatabaseSettings): pg.Pool {
     username: settings.user,
     region: settings.region,
   });
-  return new pg.Pool({
-    host: settings.host,
-    port: settings.port,
-    database: settings.database,
-    user: settings.user,
-    password: () => signer.getAuthToken(),
-    // The Lambda Node.js runtime trusts the Amazon RDS certificate authorities (NODE_EXTRA_CA_CERTS).
-    ssl: { rejectUnauthorized: true },
-    max: 2,
-    idleTimeoutMillis: 60_000,
-  });
+  return survivingIdleDisconnects(
+    new pg.Pool({
+      host: settings.host,
+      port: settings.port,
+      database: settings.database,
+      user: settings.user,
+      password: () => signer.getAuthToken(),
+      // The Lambda Node.js runtime trusts the Amazon RDS certificate authorities (NODE_EXTRA_CA_CERTS).
+      ssl: { rejectUnauthorized: true },
+      max: 2,
+      idleTimeoutMillis: 60_000,
+    }),
+  );
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nodePostgresDatabase } from '../../../../domain/documents/postgres';
+import { iamAuthPool, nodePostgresDatabase } from '../../../../domain/documents/postgres';
 
 /** A node-postgres pool stand-in recording each statement and how the connection was released. */
 function fakePool(failOn?: string) {
@@ -50,5 +50,21 @@ describe('nodePostgresDatabase', () => {
 
     await expect(attempt).rejects.toThrow('work failed');
     expect(log).toEqual(['BEGIN', 'ROLLBACK', 'release(destroy)']);
+  });
+});
+
+describe('iamAuthPool', () => {
+  it('listens for the errors of idle connections, so a failover does not end the function', () => {
+    // Prepare / Act: no connection is opened until a unit of work asks for one
+    const pool = iamAuthPool({
+      host: 'cluster.example.internal',
+      port: 5432,
+      database: 'tenantry',
+      user: 'documents',
+      region: 'eu-west-1',
+    });
+
+    // Assess
+    expect(pool.listenerCount('error')).toBe(1);
   });
 });
