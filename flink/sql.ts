@@ -424,7 +424,7 @@ DATASTREAM USAGE_TOTALS FROM usage_checked INTO metered HORIZON ${m.dedupHorizon
 
 ${METERED_VIEWS.map(
   ([view, kind]) => `CREATE TEMPORARY VIEW ${view} AS
-SELECT tenant_id, metric, window_start, window_end, window_start_text, window_end_text, quantity, event_count
+SELECT tenant_id, metric, window_end, window_start_text, window_end_text, quantity, event_count
 FROM ${meteredView(kind)};`,
 ).join('\n')}
 

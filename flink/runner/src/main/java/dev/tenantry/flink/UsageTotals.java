@@ -121,15 +121,15 @@ public final class UsageTotals extends KeyedProcessFunction<String, RowData, Row
   }
 
   /**
-   * The output rows' type; window bounds are UTC, as the SQL windows' (table.local-time-zone UTC), with their ISO
-   * text. LATE rows: window_start is the event time, window_end the watermark (or floor) it was late against.
+   * The output rows' type; window bounds are UTC, as the SQL windows' (table.local-time-zone UTC): both as ISO
+   * text, the end also as a timestamp (the counters' expiry is computed from it). LATE rows: the start is the
+   * event time, the end the watermark (or floor) it was late against.
    */
   public static DataType outputType(int quantityScale) {
     return DataTypes.ROW(
         DataTypes.FIELD("tenant_id", DataTypes.STRING().notNull()),
         DataTypes.FIELD("event_id", DataTypes.STRING()),
         DataTypes.FIELD("metric", DataTypes.STRING().notNull()),
-        DataTypes.FIELD("window_start", DataTypes.TIMESTAMP(3).notNull()),
         DataTypes.FIELD("window_end", DataTypes.TIMESTAMP(3).notNull()),
         DataTypes.FIELD("window_start_text", DataTypes.STRING().notNull()),
         DataTypes.FIELD("window_end_text", DataTypes.STRING().notNull()),
@@ -219,7 +219,7 @@ public final class UsageTotals extends KeyedProcessFunction<String, RowData, Row
     long wm = floorMs == null ? watermark : Math.max(watermark, floorMs);
     if (wm != Long.MIN_VALUE && ts <= wm) {
       ctx.output(outputs.get(Kind.LATE), GenericRowData.of(tenantId, eventId, input.getString(2),
-          TimestampData.fromEpochMillis(ts), TimestampData.fromEpochMillis(wm), iso(ts), iso(wm), decimal(quantity), 1L));
+          TimestampData.fromEpochMillis(wm), iso(ts), iso(wm), decimal(quantity), 1L));
       return;
     }
     long stepEnd = end(ts, stepMs);
@@ -280,8 +280,8 @@ public final class UsageTotals extends KeyedProcessFunction<String, RowData, Row
   }
 
   private RowData row(StringData tenantId, String metric, long start, long end, BigDecimal quantity, long count) {
-    return GenericRowData.of(tenantId, null, StringData.fromString(metric), TimestampData.fromEpochMillis(start),
-        TimestampData.fromEpochMillis(end), iso(start), iso(end), decimal(quantity), count);
+    return GenericRowData.of(tenantId, null, StringData.fromString(metric), TimestampData.fromEpochMillis(end),
+        iso(start), iso(end), decimal(quantity), count);
   }
 
   /** The ISO text of an instant; window bounds repeat across tenants and rows, so each is formatted about once. */
