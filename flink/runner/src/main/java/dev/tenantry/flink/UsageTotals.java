@@ -229,13 +229,9 @@ public final class UsageTotals extends KeyedProcessFunction<String, RowData, Row
     step.computeIfAbsent(metric, m -> new Sum()).add(quantity, 1L);
     // Written back: on RocksDB a read value is a copy.
     steps.put(stepEnd, step);
-    if (newStep) {
-      // Every timer at a window's end − 1 ms (a SQL window's rowtime); timers at one instant are one timer, so
-      // one onTimer call closes the step, then its hour, then its day, in that order.
-      ctx.timerService().registerEventTimeTimer(stepEnd - 1);
-      ctx.timerService().registerEventTimeTimer(end(ts, HOUR) - 1);
-      ctx.timerService().registerEventTimeTimer(end(ts, DAY) - 1);
-    }
+    // Every timer at a window's end − 1 ms (a SQL window's rowtime). The step's hour and day get theirs when
+    // the step fires (onTimer): once per hour and day, not once per step.
+    if (newStep) ctx.timerService().registerEventTimeTimer(stepEnd - 1);
   }
 
   @Override
@@ -247,7 +243,16 @@ public final class UsageTotals extends KeyedProcessFunction<String, RowData, Row
     Map<String, Sum> step = steps.get(end);
     if (step != null) {
       steps.remove(end);
-      if (day == null) day = new HashMap<>(4);
+      // Timers at one instant are one timer, so a step, its hour and its day that end together fire in one
+      // call (step, then hour, then day). A timer registered here at or below the watermark still fires in
+      // this advance: the timer service fires until its queue's head is past the watermark.
+      long hourEnd = end(timer, HOUR);
+      long dayEnd = dayStart + DAY;
+      if (day == null) {
+        day = new HashMap<>(4);
+        if (end != dayEnd) ctx.timerService().registerEventTimeTimer(dayEnd - 1);
+      }
+      if (end != hourEnd && !hourHasSteps(day)) ctx.timerService().registerEventTimeTimer(hourEnd - 1);
       for (Map.Entry<String, Sum> e : step.entrySet()) {
         DaySum sum = day.computeIfAbsent(e.getKey(), m -> new DaySum());
         sum.add(e.getValue().quantity, e.getValue().count);
@@ -272,6 +277,12 @@ public final class UsageTotals extends KeyedProcessFunction<String, RowData, Row
     } else {
       days.put(dayStart, day);
     }
+  }
+
+  /** True when a step of the current hour has already fired into the day (so the hour's timer is registered). */
+  private static boolean hourHasSteps(Map<String, DaySum> day) {
+    for (DaySum sum : day.values()) if (sum.count != sum.hourStartCount) return true;
+    return false;
   }
 
   /** The end of the window of this size that holds {@code ts} (windows aligned to the epoch, as SQL's). */
