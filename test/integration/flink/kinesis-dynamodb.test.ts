@@ -14,6 +14,7 @@ import { generateEvents } from '../../../flink/events';
 import { canonicalDecimal, referenceAggregate } from '../../../flink/reference';
 import { createUsageStream, emitUsageLines, runMeteringOnKinesis } from '../../../local/metering-pipeline';
 import { resetLocalAws, useLocalAws } from '../support';
+import { lastRunningTotals } from './support';
 
 // End to end on the local environment: usage emitted to Kinesis (moto) → the aws-profile job on a Flink
 // MiniCluster through `aws.endpoint` → DynamoDB counters (moto). One shard and parallelism 1 keep the
@@ -101,11 +102,9 @@ describe('Kinesis (moto) → Flink → DynamoDB (moto)', () => {
     );
     expect(pick('DAY', items)).toEqual(pick('DAY', reference.daily as unknown as Record<string, unknown>[]));
     // Running totals overwrite one item per tenant, metric and day: the last step's value remains.
-    const lastSteps = new Map<string, Record<string, unknown>>();
-    for (const row of reference.cumulative) {
-      const seen = lastSteps.get(`${row.pk}|${row.sk}`);
-      if (!seen || String(seen.windowEnd) < row.windowEnd) lastSteps.set(`${row.pk}|${row.sk}`, { ...row });
-    }
-    expect(pick('CUMULATIVE', items)).toEqual(pick('CUMULATIVE', [...lastSteps.values()]));
+    const lastSteps = lastRunningTotals(reference.cumulative);
+    expect(pick('CUMULATIVE', items)).toEqual(
+      pick('CUMULATIVE', [...lastSteps.values()] as unknown as Record<string, unknown>[]),
+    );
   }, 300_000);
 });

@@ -19,3 +19,19 @@ export function comparable(outputs: JobOutputs) {
     rejected: sortRows(outputs.rejected.map(({ reason, line }) => ({ reason, line }))),
   };
 }
+
+/**
+ * Each counters item's last running total (the one an item ends with: running totals overwrite one item per
+ * tenant, metric and day), keyed by `pk|sk`.
+ */
+export function lastRunningTotals<T extends { pk: unknown; sk: unknown; windowEnd: unknown }>(
+  rows: readonly T[],
+) {
+  const last = new Map<string, T>();
+  for (const row of rows) {
+    const item = `${row.pk}|${row.sk}`;
+    const seen = last.get(item);
+    if (!seen || String(seen.windowEnd) < String(row.windowEnd)) last.set(item, row);
+  }
+  return last;
+}

@@ -9,6 +9,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.MapState;
@@ -18,6 +19,8 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.streaming.api.operators.Output;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.table.api.DataTypes;
 import org.apache.flink.table.data.DecimalData;
 import org.apache.flink.table.data.GenericRowData;
@@ -44,7 +47,8 @@ import org.apache.flink.util.OutputTag;
  *   <li>a unique event at or below the watermark — or the restore floor, when the job was restored and the
  *       watermark is still below it — is LATE (window_start = event time, window_end = that watermark);
  *   <li>the others are summed per metric into their step; a step fires when the watermark reaches its
- *       end − 1 ms (as a SQL window) and adds into the UTC day's running sums (CUMULATIVE rows). An hour is
+ *       end − 1 ms (as a SQL window) and adds into the UTC day's running sums (CUMULATIVE rows: each item's
+ *       latest once the watermark's timers have fired, {@link #emitRunningTotals}). An hour is
  *       what the day's running sums gained since the hour began, emitted at the hour's end − 1 ms; a day is
  *       its running sums at its end, emitted with its last hour.
  * </ul>
@@ -103,6 +107,8 @@ public final class UsageTotals extends KeyedProcessFunction<String, RowData, Row
   private static final int ISO_SLOTS = 64;
   private transient long[] isoMillis;
   private transient StringData[] isoText;
+  /** The running totals fired since they were last emitted: the latest per item (tenant, metric, day). */
+  private transient Map<RunningItem, RunningTotal> running;
 
   /**
    * @param horizonMs how long an id is remembered (processing time)
@@ -199,6 +205,7 @@ public final class UsageTotals extends KeyedProcessFunction<String, RowData, Row
     for (Kind kind : Kind.values()) outputs.put(kind, output(kind));
     isoMillis = new long[ISO_SLOTS];
     isoText = new StringData[ISO_SLOTS];
+    running = new LinkedHashMap<>();
   }
 
   @Override
@@ -256,7 +263,8 @@ public final class UsageTotals extends KeyedProcessFunction<String, RowData, Row
       for (Map.Entry<String, Sum> e : step.entrySet()) {
         DaySum sum = day.computeIfAbsent(e.getKey(), m -> new DaySum());
         sum.add(e.getValue().quantity, e.getValue().count);
-        ctx.output(outputs.get(Kind.CUMULATIVE), row(tenantId, e.getKey(), dayStart, end, sum.quantity, sum.count));
+        running.put(new RunningItem(ctx.getCurrentKey(), e.getKey(), dayStart),
+            new RunningTotal(tenantId, e.getKey(), dayStart, end, sum.quantity, sum.count));
       }
     }
     if (day == null) return;
@@ -276,6 +284,66 @@ public final class UsageTotals extends KeyedProcessFunction<String, RowData, Row
       days.remove(dayStart);
     } else {
       days.put(dayStart, day);
+    }
+  }
+
+  /**
+   * Emits the running totals fired since the last call, one row per item (tenant, metric, day): its latest.
+   * {@link UsageTotalsOperator} calls it when a watermark's timers have all fired, before the watermark goes
+   * downstream; so the rows of a watermark that passed several steps of one item are that item's last (a
+   * running total overwrites its item: the others would stand for microseconds).
+   */
+  void emitRunningTotals(Output<StreamRecord<RowData>> output) {
+    if (running.isEmpty()) return;
+    OutputTag<RowData> tag = outputs.get(Kind.CUMULATIVE);
+    for (RunningTotal t : running.values()) {
+      // The row's time is its step's timer, as if the step's own timer had emitted it.
+      output.collect(tag, new StreamRecord<>(row(t.tenantId, t.metric, t.dayStart, t.end, t.quantity, t.count), t.end - 1));
+    }
+    running.clear();
+  }
+
+  /** A running total's item: one counters item per tenant, metric and UTC day. */
+  private static final class RunningItem {
+    private final String tenant;
+    private final String metric;
+    private final long dayStart;
+
+    RunningItem(String tenant, String metric, long dayStart) {
+      this.tenant = tenant;
+      this.metric = metric;
+      this.dayStart = dayStart;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      if (!(o instanceof RunningItem)) return false;
+      RunningItem other = (RunningItem) o;
+      return dayStart == other.dayStart && tenant.equals(other.tenant) && metric.equals(other.metric);
+    }
+
+    @Override
+    public int hashCode() {
+      return (tenant.hashCode() * 31 + metric.hashCode()) * 31 + Long.hashCode(dayStart);
+    }
+  }
+
+  /** An item's running total as its step left it (the quantity is immutable: later steps replace it). */
+  private static final class RunningTotal {
+    private final StringData tenantId;
+    private final String metric;
+    private final long dayStart;
+    private final long end;
+    private final BigDecimal quantity;
+    private final long count;
+
+    RunningTotal(StringData tenantId, String metric, long dayStart, long end, BigDecimal quantity, long count) {
+      this.tenantId = tenantId;
+      this.metric = metric;
+      this.dayStart = dayStart;
+      this.end = end;
+      this.quantity = quantity;
+      this.count = count;
     }
   }
 

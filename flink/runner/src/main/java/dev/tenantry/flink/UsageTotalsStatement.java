@@ -111,9 +111,9 @@ public final class UsageTotalsStatement {
             UsageTotals.INPUT)
         .name("events: fields")
         .keyBy(row -> row.getString(0).toString(), UsageTotals.KEY)
-        .process(totals, totals.outputTypeInfo())
-        .uid(UID)
-        .name("usage totals: de-duplication, lateness, hourly, daily, running");
+        .transform("usage totals: de-duplication, lateness, hourly, daily, running", totals.outputTypeInfo(),
+            new UsageTotalsOperator(totals))
+        .uid(UID);
     for (UsageTotals.Kind kind : UsageTotals.Kind.values()) {
       tEnv.createTemporaryView(into + "_" + kind.suffix(), tEnv.fromDataStream(out.getSideOutput(totals.output(kind))));
     }

@@ -16,7 +16,6 @@ import java.util.Queue;
 import java.util.TimeZone;
 import java.util.stream.Collectors;
 import org.apache.flink.api.common.state.StateTtlConfig;
-import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.table.data.GenericRowData;
@@ -43,7 +42,7 @@ class UsageTotalsTest {
   private void start(Long floorMs) throws Exception {
     totals = new UsageTotals(HORIZON_MS, STEP_MS, 6, floorMs);
     harness = new KeyedOneInputStreamOperatorTestHarness<>(
-        new KeyedProcessOperator<>(totals), row -> row.getString(0).toString(), UsageTotals.KEY);
+        new UsageTotalsOperator(totals), row -> row.getString(0).toString(), UsageTotals.KEY);
     // The output rows' own serializer (the job's), not the harness's generic Kryo fallback.
     harness.setup(totals.outputTypeInfo().createSerializer(harness.getExecutionConfig().getSerializerConfig()));
     harness.open();
@@ -140,13 +139,62 @@ class UsageTotalsTest {
         "CUMULATIVE acme1 storage.gb 2026-11-20T00:00..2026-11-20T10:31 4.000000x1",
         "HOUR acme1 api.call 2026-11-20T10:00..2026-11-20T11:00 1.000000x1",
         "HOUR acme1 storage.gb 2026-11-20T10:00..2026-11-20T11:00 4.000000x1"), sorted(hour10));
+    // (one watermark through both of hour 12's steps: the item's latest running total only)
     assertEquals(List.of(
-        "CUMULATIVE acme1 api.call 2026-11-20T00:00..2026-11-20T12:16 3.000000x2",
         "CUMULATIVE acme1 api.call 2026-11-20T00:00..2026-11-20T12:46 3.250000x3",
         "HOUR acme1 api.call 2026-11-20T12:00..2026-11-20T13:00 2.250000x2"), sorted(throughHour12));
     assertEquals(List.of(
         "DAY acme1 api.call 2026-11-20T00:00..2026-11-21T00:00 3.250000x3",
         "DAY acme1 storage.gb 2026-11-20T00:00..2026-11-21T00:00 4.000000x1"), sorted(atDayEnd));
+  }
+
+  @Test
+  void emitsEachItemsLatestRunningTotalOncePerWatermarkAtItsStepsTime() throws Exception {
+    // Prepare: one tenant's metric in three steps and another metric in the first only, another tenant,
+    // and the same metric in the next UTC day (another item)
+    start(null);
+    event("acme1", "e1", "api.call", "1", "2026-11-20T10:00:10Z");
+    event("acme1", "e2", "storage.gb", "4", "2026-11-20T10:00:20Z");
+    event("acme1", "e3", "api.call", "2", "2026-11-20T10:01:10Z");
+    event("acme1", "e4", "api.call", "3", "2026-11-20T10:02:10Z");
+    event("beta2", "e1", "api.call", "7", "2026-11-20T10:01:30Z");
+    event("acme1", "e5", "api.call", "5", "2026-11-21T00:00:30Z");
+
+    // Act: a watermark one step at a time, then one through every step left
+    harness.processWatermark(at("2026-11-20T10:00:59.999Z"));
+    List<String> firstStep = output();
+    harness.processWatermark(at("2026-11-21T00:00:59.999Z"));
+    List<RowData> running = new ArrayList<>();
+    List<Long> times = new ArrayList<>();
+    for (StreamRecord<RowData> record : harness.getSideOutput(totals.output(UsageTotals.Kind.CUMULATIVE))) {
+      running.add(record.getValue());
+      times.add(record.getTimestamp());
+    }
+    List<String> throughNextDay = output();
+
+    // Assess: each item once, with its last step's total, stamped with that step's timer (end − 1 ms)
+    assertEquals(List.of(
+        "CUMULATIVE acme1 api.call 2026-11-20T00:00..2026-11-20T10:01 1.000000x1",
+        "CUMULATIVE acme1 storage.gb 2026-11-20T00:00..2026-11-20T10:01 4.000000x1"), sorted(firstStep));
+    assertEquals(List.of(
+        "CUMULATIVE acme1 api.call 2026-11-20T00:00..2026-11-20T10:03 6.000000x3",
+        "CUMULATIVE acme1 api.call 2026-11-21T00:00..2026-11-21T00:01 5.000000x1",
+        "CUMULATIVE beta2 api.call 2026-11-20T00:00..2026-11-20T10:02 7.000000x1",
+        "DAY acme1 api.call 2026-11-20T00:00..2026-11-21T00:00 6.000000x3",
+        "DAY acme1 storage.gb 2026-11-20T00:00..2026-11-21T00:00 4.000000x1",
+        "DAY beta2 api.call 2026-11-20T00:00..2026-11-21T00:00 7.000000x1",
+        "HOUR acme1 api.call 2026-11-20T10:00..2026-11-20T11:00 6.000000x3",
+        "HOUR acme1 storage.gb 2026-11-20T10:00..2026-11-20T11:00 4.000000x1",
+        "HOUR beta2 api.call 2026-11-20T10:00..2026-11-20T11:00 7.000000x1"), sorted(throughNextDay));
+    assertEquals(3, running.size());
+    for (int i = 0; i < running.size(); i++) {
+      assertEquals(running.get(i).getTimestamp(3, 3).getMillisecond() - 1, (long) times.get(i));
+    }
+  }
+
+  @Test
+  void firesAWatermarksTimersAndItsRunningTotalsInOneMailboxAction() {
+    assertEquals(false, new UsageTotalsOperator(new UsageTotals(HORIZON_MS, STEP_MS, 6, null)).useSplittableTimers());
   }
 
   private static List<String> sorted(List<String> rows) {
