@@ -48,7 +48,7 @@ import org.apache.flink.util.OutputTag;
  *       watermark is still below it — is LATE (window_start = event time, window_end = that watermark);
  *   <li>the others are summed per metric into their step; a step fires when the watermark reaches its
  *       end − 1 ms (as a SQL window) and adds into the UTC day's running sums (CUMULATIVE rows: each item's
- *       latest once the watermark's timers have fired, {@link #emitRunningTotals}). An hour is
+ *       latest per mini-batch, {@link UsageTotalsOperator}). An hour is
  *       what the day's running sums gained since the hour began, emitted at the hour's end − 1 ms; a day is
  *       its running sums at its end, emitted with its last hour.
  * </ul>
@@ -289,10 +289,12 @@ public final class UsageTotals extends KeyedProcessFunction<String, RowData, Row
 
   /**
    * Emits the running totals fired since the last call, one row per item (tenant, metric, day): its latest.
-   * {@link UsageTotalsOperator} calls it when a watermark's timers have all fired, before the watermark goes
-   * downstream; so the rows of a watermark that passed several steps of one item are that item's last (a
-   * running total overwrites its item: the others would stand for microseconds).
+   * {@link UsageTotalsOperator} says when (a mini-batch per watermark interval, a checkpoint, the end).
    */
+  boolean hasRunningTotals() {
+    return !running.isEmpty();
+  }
+
   void emitRunningTotals(Output<StreamRecord<RowData>> output) {
     if (running.isEmpty()) return;
     OutputTag<RowData> tag = outputs.get(Kind.CUMULATIVE);

@@ -39,10 +39,16 @@ class UsageTotalsTest {
     return Instant.parse(instant).toEpochMilli();
   }
 
+  /** The operator with the test profile's watermark interval, 0: running totals at each watermark. */
   private void start(Long floorMs) throws Exception {
+    start(floorMs, 0);
+  }
+
+  private void start(Long floorMs, long watermarkIntervalMs) throws Exception {
     totals = new UsageTotals(HORIZON_MS, STEP_MS, 6, floorMs);
     harness = new KeyedOneInputStreamOperatorTestHarness<>(
         new UsageTotalsOperator(totals), row -> row.getString(0).toString(), UsageTotals.KEY);
+    harness.getExecutionConfig().setAutoWatermarkInterval(watermarkIntervalMs);
     // The output rows' own serializer (the job's), not the harness's generic Kryo fallback.
     harness.setup(totals.outputTypeInfo().createSerializer(harness.getExecutionConfig().getSerializerConfig()));
     harness.open();
@@ -193,8 +199,37 @@ class UsageTotalsTest {
   }
 
   @Test
-  void firesAWatermarksTimersAndItsRunningTotalsInOneMailboxAction() {
-    assertEquals(false, new UsageTotalsOperator(new UsageTotals(HORIZON_MS, STEP_MS, 6, null)).useSplittableTimers());
+  void emitsRunningTotalsOncePerWatermarkIntervalBeforeACheckpointAndAtTheEnd() throws Exception {
+    // Prepare: the aws profile's interval, 200 ms of processing time
+    start(null, 200);
+    harness.setProcessingTime(1_000);
+    event("acme1", "e1", "api.call", "1", "2026-11-20T10:00:10Z");
+    event("acme1", "e2", "api.call", "2", "2026-11-20T10:01:10Z");
+
+    // Act: two steps fire within one interval, then the interval ends
+    harness.processWatermark(at("2026-11-20T10:00:59.999Z"));
+    harness.processWatermark(at("2026-11-20T10:01:59.999Z"));
+    harness.setProcessingTime(1_199);
+    List<String> withinInterval = output();
+    harness.setProcessingTime(1_200);
+    List<String> afterInterval = output();
+    // a step fires, then a checkpoint comes before the interval ends
+    event("acme1", "e3", "api.call", "4", "2026-11-20T10:02:10Z");
+    harness.processWatermark(at("2026-11-20T10:02:59.999Z"));
+    harness.prepareSnapshotPreBarrier(1);
+    List<String> atCheckpoint = output();
+    // a step fires, then the input ends
+    event("acme1", "e4", "api.call", "8", "2026-11-20T10:03:10Z");
+    harness.processWatermark(at("2026-11-20T10:03:59.999Z"));
+    harness.close();
+    List<String> atEnd = output();
+    harness = null;
+
+    // Assess: the item's latest total per batch, nothing held back at a checkpoint or at the end
+    assertEquals(List.of(), withinInterval);
+    assertEquals(List.of("CUMULATIVE acme1 api.call 2026-11-20T00:00..2026-11-20T10:02 3.000000x2"), afterInterval);
+    assertEquals(List.of("CUMULATIVE acme1 api.call 2026-11-20T00:00..2026-11-20T10:03 7.000000x3"), atCheckpoint);
+    assertEquals(List.of("CUMULATIVE acme1 api.call 2026-11-20T00:00..2026-11-20T10:04 15.000000x4"), atEnd);
   }
 
   private static List<String> sorted(List<String> rows) {
