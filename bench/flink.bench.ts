@@ -25,8 +25,9 @@ type Watermarks = NonNullable<LocalProfile['watermarks']>;
  * The warm figures take the margin between the large file and one four times larger, so the JIT's
  * warm-up (larger for the full job's generated code) falls in both runs and cancels: the steady state a
  * long-running job reaches. They are measured on sparse traffic (200 tenants over 24 h: almost every event
- * is alone in its key's minute, so each one becomes a running-total row) and dense traffic (20 tenants
- * over 2 h: tens of events per key-minute), each against the scan-only job over the same file.
+ * is alone in its key's minute, so each one fires its own step) and dense traffic (20 tenants over 2 h:
+ * tens of events per key-minute), each against the scan-only job over the same file. The sparse figure, the
+ * issue's, is the median of BENCH_ROUNDS (default 4) interleaved rounds; dense is a best of two.
  *
  * Stages: the same warm margin for jobs that write a growing set of sinks (the planner drops what no sink
  * reads), so each stage's CPU per event is the difference to the one before it.
