@@ -287,14 +287,15 @@ public final class UsageTotals extends KeyedProcessFunction<String, RowData, Row
     }
   }
 
-  /**
-   * Emits the running totals fired since the last call, one row per item (tenant, metric, day): its latest.
-   * {@link UsageTotalsOperator} says when (a mini-batch per watermark interval, a checkpoint, the end).
-   */
+  /** True when a step has fired since the running totals were last emitted. */
   boolean hasRunningTotals() {
     return !running.isEmpty();
   }
 
+  /**
+   * Emits the running totals fired since the last call, one row per item (tenant, metric, day): its latest.
+   * {@link UsageTotalsOperator} says when (a mini-batch per watermark interval, a checkpoint, the end).
+   */
   void emitRunningTotals(Output<StreamRecord<RowData>> output) {
     if (running.isEmpty()) return;
     OutputTag<RowData> tag = outputs.get(Kind.CUMULATIVE);
