@@ -263,8 +263,7 @@ public final class UsageTotals extends KeyedProcessFunction<String, RowData, Row
       for (Map.Entry<String, Sum> e : step.entrySet()) {
         DaySum sum = day.computeIfAbsent(e.getKey(), m -> new DaySum());
         sum.add(e.getValue().quantity, e.getValue().count);
-        running.put(new RunningItem(ctx.getCurrentKey(), e.getKey(), dayStart),
-            new RunningTotal(tenantId, e.getKey(), dayStart, end, sum.quantity, sum.count));
+        running.put(new RunningItem(ctx.getCurrentKey(), e.getKey(), dayStart), new RunningTotal(end, sum.quantity, sum.count));
       }
     }
     if (day == null) return;
@@ -299,9 +298,12 @@ public final class UsageTotals extends KeyedProcessFunction<String, RowData, Row
   void emitRunningTotals(Output<StreamRecord<RowData>> output) {
     if (running.isEmpty()) return;
     OutputTag<RowData> tag = outputs.get(Kind.CUMULATIVE);
-    for (RunningTotal t : running.values()) {
+    for (Map.Entry<RunningItem, RunningTotal> e : running.entrySet()) {
+      RunningItem item = e.getKey();
+      RunningTotal t = e.getValue();
       // The row's time is its step's timer, as if the step's own timer had emitted it.
-      output.collect(tag, new StreamRecord<>(row(t.tenantId, t.metric, t.dayStart, t.end, t.quantity, t.count), t.end - 1));
+      RowData row = row(StringData.fromString(item.tenant), item.metric, item.dayStart, t.end, t.quantity, t.count);
+      output.collect(tag, new StreamRecord<>(row, t.end - 1));
     }
     running.clear();
   }
@@ -331,19 +333,13 @@ public final class UsageTotals extends KeyedProcessFunction<String, RowData, Row
     }
   }
 
-  /** An item's running total as its step left it (the quantity is immutable: later steps replace it). */
+  /** An item's running total as its last step (ending at {@code end}) left it; the quantity is immutable. */
   private static final class RunningTotal {
-    private final StringData tenantId;
-    private final String metric;
-    private final long dayStart;
     private final long end;
     private final BigDecimal quantity;
     private final long count;
 
-    RunningTotal(StringData tenantId, String metric, long dayStart, long end, BigDecimal quantity, long count) {
-      this.tenantId = tenantId;
-      this.metric = metric;
-      this.dayStart = dayStart;
+    RunningTotal(long end, BigDecimal quantity, long count) {
       this.end = end;
       this.quantity = quantity;
       this.count = count;
